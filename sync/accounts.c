@@ -1,0 +1,473 @@
+/* Users, passwords, bearer tokens and login throttling. */
+#include "sync/accounts.h"
+
+#include <ctype.h>
+#include <pthread.h>
+#include <semaphore.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/util.h"
+
+#define TOKEN_BYTES 32
+
+/* argon2id at INTERACTIVE limits takes 64 MiB: at most this many run at once. */
+static sem_t hash_slots;
+static pthread_once_t init_once = PTHREAD_ONCE_INIT;
+static int hash_slot_count = 2;
+
+/* Failed-login counters, per account and per client address, kept in memory. */
+#define THROTTLE_SLOTS 1024
+static struct throttle {
+    char key[96];
+    int failures;
+    int64_t last_ms;
+    int64_t locked_until_ms;
+} throttle[THROTTLE_SLOTS];
+static pthread_mutex_t throttle_lock = PTHREAD_MUTEX_INITIALIZER;
+static int max_failures = 5;
+static int64_t lock_ms = 300000;
+
+static void init_slots(void) { sem_init(&hash_slots, 0, (unsigned)hash_slot_count); }
+
+void accounts_init(const sync_config *cfg) {
+    if (cfg->max_password_hashes > 0) hash_slot_count = cfg->max_password_hashes;
+    max_failures = cfg->login_max_failures;
+    lock_ms = (int64_t)cfg->login_lock_s * 1000;
+    if (sodium_init() < 0) abort();
+    pthread_once(&init_once, init_slots);
+}
+
+static int hash_password(const char *password, char out[crypto_pwhash_STRBYTES]) {
+    pthread_once(&init_once, init_slots);
+    sem_wait(&hash_slots);
+    int rc = crypto_pwhash_str(out, password, strlen(password), crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                               crypto_pwhash_MEMLIMIT_INTERACTIVE);
+    sem_post(&hash_slots);
+    return rc;
+}
+
+static int verify_password(const char *stored, const char *password) {
+    pthread_once(&init_once, init_slots);
+    sem_wait(&hash_slots);
+    int rc = crypto_pwhash_str_verify(stored, password, strlen(password));
+    sem_post(&hash_slots);
+    return rc;
+}
+
+/* The slot for key, claiming the stalest one when key has none. Call with throttle_lock held. */
+static struct throttle *throttle_slot(const char *key) {
+    struct throttle *oldest = &throttle[0];
+    for (int i = 0; i < THROTTLE_SLOTS; i++) {
+        if (strcmp(throttle[i].key, key) == 0) return &throttle[i];
+        if (throttle[i].last_ms < oldest->last_ms) oldest = &throttle[i];
+    }
+    memset(oldest, 0, sizeof *oldest);
+    util_strlcpy(oldest->key, key, sizeof oldest->key);
+    return oldest;
+}
+
+/* Milliseconds the key is still locked out for, 0 when it is not. */
+static int64_t throttle_locked(const char *key, int64_t now) {
+    pthread_mutex_lock(&throttle_lock);
+    struct throttle *t = throttle_slot(key);
+    int64_t left = t->locked_until_ms > now ? t->locked_until_ms - now : 0;
+    pthread_mutex_unlock(&throttle_lock);
+    return left;
+}
+
+/* Counts a failure; returns 1 when it locked the key out just now. */
+static int throttle_fail(const char *key, int64_t now) {
+    pthread_mutex_lock(&throttle_lock);
+    struct throttle *t = throttle_slot(key);
+    t->last_ms = now;
+    int locked = ++t->failures >= max_failures;
+    if (locked) {
+        t->failures = 0;
+        t->locked_until_ms = now + lock_ms;
+    }
+    pthread_mutex_unlock(&throttle_lock);
+    return locked;
+}
+
+static void throttle_clear(const char *key) {
+    pthread_mutex_lock(&throttle_lock);
+    struct throttle *t = throttle_slot(key);
+    t->failures = 0;
+    t->locked_until_ms = 0;
+    pthread_mutex_unlock(&throttle_lock);
+}
+
+static int valid_username(const char *u) {
+    size_t n = u ? strlen(u) : 0;
+    if (n < 2 || n > 63) return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!isalnum((unsigned char)u[i]) && !strchr("._-", u[i])) return 0;
+    return 1;
+}
+
+static int division_exists(store *s, const char *code) {
+    sqlite3_stmt *st = store_stmt(s, "SELECT 1 FROM divisions WHERE code = ?");
+    if (!st) return 0;
+    sqlite3_bind_text(st, 1, code, -1, SQLITE_STATIC);
+    return sqlite3_step(st) == SQLITE_ROW;
+}
+
+/* Inserts the user and their divisions inside the caller's transaction. */
+static int insert_user(store *s, const char *username, const char *pwhash, int role,
+                       char *const *divisions, size_t n_div, sync_error *err) {
+    sqlite3_stmt *st = store_stmt(s, "INSERT INTO users (username, password_hash, role, "
+                                     "created_at_ms) VALUES (?, ?, ?, ?)");
+    if (!st) return store_fail(s, SQLITE_ERROR, err);
+    sqlite3_bind_text(st, 1, username, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, pwhash, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 3, role);
+    sqlite3_bind_int64(st, 4, util_now_ms());
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_CONSTRAINT)
+        return sync_fail(err, SYNC_ECONFLICT, "username_taken", "user %s already exists",
+                         username);
+    if (rc != SQLITE_DONE) return store_fail(s, rc, err);
+    int64_t id = sqlite3_last_insert_rowid(store_db(s));
+    for (size_t i = 0; i < n_div; i++) {
+        st = store_stmt(s, "INSERT OR IGNORE INTO user_divisions (user_id, division_code) "
+                           "VALUES (?, ?)");
+        if (!st) return store_fail(s, SQLITE_ERROR, err);
+        sqlite3_bind_int64(st, 1, id);
+        sqlite3_bind_text(st, 2, divisions[i], -1, SQLITE_STATIC);
+        if ((rc = sqlite3_step(st)) != SQLITE_DONE) return store_fail(s, rc, err);
+    }
+    return 0;
+}
+
+int accounts_bootstrap_admin(store *s, const char *password, char generated[33], int *created,
+                             sync_error *err) {
+    *created = 0;
+    sqlite3_stmt *st = store_stmt(s, "SELECT 1 FROM users WHERE role = ?");
+    if (!st) return store_fail(s, SQLITE_ERROR, err);
+    sqlite3_bind_int(st, 1, OUTFALL__V1__ROLE__ROLE_ADMIN);
+    if (sqlite3_step(st) == SQLITE_ROW) return 0;
+    sqlite3_reset(st);
+    if (!password || !*password) {
+        uint8_t raw[12];
+        randombytes_buf(raw, sizeof raw);
+        char *b64 = util_base64_encode(raw, sizeof raw);
+        if (!b64) return sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
+        /* 16 characters of base64 with the two symbols swapped for ones a shell leaves alone. */
+        for (char *c = b64; *c; c++)
+            if (*c == '+' || *c == '/') *c = *c == '+' ? 'x' : 'y';
+        util_strlcpy(generated, b64, 33);
+        free(b64);
+        password = generated;
+    }
+    char hash[crypto_pwhash_STRBYTES];
+    if (hash_password(password, hash) != 0)
+        return sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "password hashing failed");
+    char *city[] = {SYNC_CITY_DIVISION};
+    int rc = store_begin(s, err);
+    if (rc) return rc;
+    rc = insert_user(s, "admin", hash, OUTFALL__V1__ROLE__ROLE_ADMIN, city, 1, err);
+    if (rc == SYNC_ECONFLICT) { /* another process made it first */
+        store_rollback(s);
+        return 0;
+    }
+    if (rc || (rc = store_commit(s, err))) {
+        store_rollback(s);
+        return rc;
+    }
+    *created = 1;
+    return 0;
+}
+
+int accounts_create_user(store *s, const principal *actor, const Outfall__V1__User *u,
+                         sync_error *err) {
+    int rc;
+    if (actor->role != OUTFALL__V1__ROLE__ROLE_ADMIN) {
+        rc = sync_fail(err, SYNC_EFORBIDDEN, "forbidden_role", "only admins manage accounts");
+        goto refused;
+    }
+    if (!valid_username(u->username)) {
+        rc = sync_fail(err, SYNC_EINVALID, "invalid_username",
+                       "a username is 2-63 characters of letters, digits, '.', '_' or '-'");
+        goto refused;
+    }
+    if (!u->password || strlen(u->password) < 10 || strlen(u->password) > 256) {
+        rc = sync_fail(err, SYNC_EINVALID, "weak_password",
+                       "a password is 10 to 256 characters long");
+        goto refused;
+    }
+    if (!u->has_role || u->role < OUTFALL__V1__ROLE__ROLE_SURVEYOR ||
+        u->role > OUTFALL__V1__ROLE__ROLE_ADMIN) {
+        rc = sync_fail(err, SYNC_EINVALID, "invalid_role",
+                       "role must be SURVEYOR, SUPERVISOR, INTEGRATOR or ADMIN");
+        goto refused;
+    }
+    if (u->n_divisions > SYNC_MAX_DIVISIONS) {
+        rc = sync_fail(err, SYNC_EINVALID, "too_many_divisions", "at most %d divisions",
+                       SYNC_MAX_DIVISIONS);
+        goto refused;
+    }
+    if (u->n_divisions == 0 && (u->role == OUTFALL__V1__ROLE__ROLE_SURVEYOR ||
+                                u->role == OUTFALL__V1__ROLE__ROLE_SUPERVISOR)) {
+        rc = sync_fail(err, SYNC_EINVALID, "unknown_division",
+                       "surveyors and supervisors need at least one division");
+        goto refused;
+    }
+    for (size_t i = 0; i < u->n_divisions; i++)
+        if (!division_exists(s, u->divisions[i])) {
+            rc = sync_fail(err, SYNC_EINVALID, "unknown_division", "no division %s",
+                           u->divisions[i]);
+            goto refused;
+        }
+    char hash[crypto_pwhash_STRBYTES];
+    if (hash_password(u->password, hash) != 0)
+        return sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "password hashing failed");
+    if ((rc = store_begin(s, err))) return rc;
+    rc = insert_user(s, u->username, hash, u->role, u->divisions, u->n_divisions, err);
+    if (!rc) rc = store_commit(s, err);
+    if (rc) {
+        store_rollback(s);
+        if (rc != SYNC_ECONFLICT) return rc;
+        goto refused;
+    }
+    audit_record(s, actor, "user.create", u->username, "ok", NULL);
+    return 0;
+refused:
+    audit_record(s, actor, "user.create", u->username, err ? err->code : "refused", NULL);
+    return rc;
+}
+
+/* Fills the divisions of user `id` into a string array (malloc'd, for a message). */
+static int load_divisions(store *s, int64_t id, char ***out, size_t *n) {
+    *out = NULL;
+    *n = 0;
+    sqlite3_stmt *st = store_stmt(s, "SELECT division_code FROM user_divisions "
+                                     "WHERE user_id = ? ORDER BY division_code");
+    if (!st) return SYNC_EINTERNAL;
+    sqlite3_bind_int64(st, 1, id);
+    char **v = calloc(SYNC_MAX_DIVISIONS, sizeof *v);
+    if (!v) return SYNC_EINTERNAL;
+    while (*n < SYNC_MAX_DIVISIONS && sqlite3_step(st) == SQLITE_ROW)
+        v[(*n)++] = strdup((const char *)sqlite3_column_text(st, 0));
+    *out = v;
+    return 0;
+}
+
+int accounts_list_users(store *s, const principal *actor, Outfall__V1__UserList **out,
+                        sync_error *err) {
+    *out = NULL;
+    if (actor->role != OUTFALL__V1__ROLE__ROLE_ADMIN)
+        return sync_fail(err, SYNC_EFORBIDDEN, "forbidden_role", "only admins manage accounts");
+    Outfall__V1__UserList *list = malloc(sizeof *list);
+    if (!list) return sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
+    outfall__v1__user_list__init(list);
+    sqlite3_stmt *st =
+        store_stmt(s, "SELECT id, username, role, disabled FROM users ORDER BY username");
+    if (!st) {
+        free(list);
+        return store_fail(s, SQLITE_ERROR, err);
+    }
+    size_t cap = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (list->n_users == cap) {
+            cap = cap ? cap * 2 : 16;
+            void *grown = realloc(list->users, cap * sizeof *list->users);
+            if (!grown) break;
+            list->users = grown;
+        }
+        Outfall__V1__User *u = malloc(sizeof *u);
+        if (!u) break;
+        outfall__v1__user__init(u);
+        u->username = strdup((const char *)sqlite3_column_text(st, 1));
+        u->has_role = 1;
+        u->role = sqlite3_column_int(st, 2);
+        u->has_disabled = 1;
+        u->disabled = sqlite3_column_int(st, 3);
+        list->users[list->n_users++] = u;
+    }
+    /* Divisions are read after the user rows: the cached statements must not nest. */
+    for (size_t i = 0; i < list->n_users; i++) {
+        sqlite3_stmt *q = store_stmt(s, "SELECT id FROM users WHERE username = ?");
+        sqlite3_bind_text(q, 1, list->users[i]->username, -1, SQLITE_STATIC);
+        if (sqlite3_step(q) == SQLITE_ROW)
+            load_divisions(s, sqlite3_column_int64(q, 0), &list->users[i]->divisions,
+                           &list->users[i]->n_divisions);
+    }
+    if (rc != SQLITE_DONE) {
+        protobuf_c_message_free_unpacked(&list->base, NULL);
+        return store_fail(s, rc, err);
+    }
+    *out = list;
+    return 0;
+}
+
+/* Loads user_id's principal (role, username, divisions). */
+static int load_principal(store *s, int64_t user_id, principal *p) {
+    memset(p, 0, sizeof *p);
+    sqlite3_stmt *st = store_stmt(s, "SELECT username, role, disabled FROM users WHERE id = ?");
+    if (!st) return SYNC_EINTERNAL;
+    sqlite3_bind_int64(st, 1, user_id);
+    if (sqlite3_step(st) != SQLITE_ROW || sqlite3_column_int(st, 2)) return SYNC_ENOTFOUND;
+    p->user_id = user_id;
+    util_strlcpy(p->username, (const char *)sqlite3_column_text(st, 0), sizeof p->username);
+    p->role = sqlite3_column_int(st, 1);
+    st = store_stmt(s, "SELECT division_code FROM user_divisions WHERE user_id = ? "
+                       "ORDER BY division_code");
+    if (!st) return SYNC_EINTERNAL;
+    sqlite3_bind_int64(st, 1, user_id);
+    while (p->n_divisions < SYNC_MAX_DIVISIONS && sqlite3_step(st) == SQLITE_ROW)
+        util_strlcpy(p->divisions[p->n_divisions++], (const char *)sqlite3_column_text(st, 0),
+                     sizeof p->divisions[0]);
+    return 0;
+}
+
+int accounts_login(store *s, const sync_config *cfg, const char *username, const char *password,
+                   const char *client_addr, Outfall__V1__LoginResponse **out, sync_error *err) {
+    *out = NULL;
+    int64_t now = util_now_ms();
+    char user_key[96], addr_key[96];
+    snprintf(user_key, sizeof user_key, "u:%s", username ? username : "");
+    snprintf(addr_key, sizeof addr_key, "a:%s", client_addr ? client_addr : "");
+    int64_t wait = throttle_locked(user_key, now);
+    if (!wait) wait = throttle_locked(addr_key, now);
+    if (wait) {
+        audit_record(s, NULL, "login", username, "locked_out", client_addr);
+        return sync_fail(err, SYNC_ELOCKED, "locked_out",
+                         "too many failed logins; try again in %lld s", (long long)(wait + 999) / 1000);
+    }
+    char stored[crypto_pwhash_STRBYTES] = "";
+    int64_t user_id = 0;
+    sqlite3_stmt *st = store_stmt(s, "SELECT id, password_hash FROM users "
+                                     "WHERE username = ? AND disabled = 0");
+    if (!st) return store_fail(s, SQLITE_ERROR, err);
+    sqlite3_bind_text(st, 1, username ? username : "", -1, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        user_id = sqlite3_column_int64(st, 0);
+        util_strlcpy(stored, (const char *)sqlite3_column_text(st, 1), sizeof stored);
+    }
+    sqlite3_reset(st);
+    if (!user_id || !password || verify_password(stored, password) != 0) {
+        int locked = throttle_fail(user_key, now) | throttle_fail(addr_key, now);
+        audit_record(s, NULL, "login", username, locked ? "locked_out" : "bad_credentials",
+                     client_addr);
+        return sync_fail(err, SYNC_EUNAUTH, "bad_credentials", "wrong username or password");
+    }
+    throttle_clear(user_key);
+    throttle_clear(addr_key);
+
+    uint8_t raw[TOKEN_BYTES], hash[32];
+    randombytes_buf(raw, sizeof raw);
+    crypto_generichash(hash, sizeof hash, raw, sizeof raw, NULL, 0);
+    int64_t expires = now + (int64_t)cfg->token_ttl_s * 1000;
+    principal p;
+    int rc = store_begin(s, err);
+    if (rc) return rc;
+    st = store_stmt(s, "INSERT INTO tokens (hash, user_id, created_at_ms, expires_at_ms) "
+                       "VALUES (?, ?, ?, ?)");
+    if (!st) {
+        store_rollback(s);
+        return store_fail(s, SQLITE_ERROR, err);
+    }
+    sqlite3_bind_blob(st, 1, hash, sizeof hash, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, user_id);
+    sqlite3_bind_int64(st, 3, now);
+    sqlite3_bind_int64(st, 4, expires);
+    if ((rc = sqlite3_step(st)) != SQLITE_DONE) {
+        store_rollback(s);
+        return store_fail(s, rc, err);
+    }
+    /* Expired tokens are of no use to anyone: sweep them while here. */
+    st = store_stmt(s, "DELETE FROM tokens WHERE expires_at_ms < ?");
+    if (st) {
+        sqlite3_bind_int64(st, 1, now - 86400000);
+        sqlite3_step(st);
+    }
+    if ((rc = store_commit(s, err))) return rc;
+    if (load_principal(s, user_id, &p) != 0)
+        return sync_fail(err, SYNC_EINTERNAL, "storage_error", "user vanished during login");
+
+    Outfall__V1__LoginResponse *r = malloc(sizeof *r);
+    char hex[2 * TOKEN_BYTES + 1];
+    util_hex(raw, sizeof raw, hex);
+    if (!r) return sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
+    outfall__v1__login_response__init(r);
+    r->token = strdup(hex);
+    r->has_expires_at_ms = 1;
+    r->expires_at_ms = expires;
+    r->has_role = 1;
+    r->role = p.role;
+    r->username = strdup(p.username);
+    r->divisions = calloc((size_t)p.n_divisions + 1, sizeof *r->divisions);
+    for (int i = 0; r->divisions && i < p.n_divisions; i++)
+        r->divisions[r->n_divisions++] = strdup(p.divisions[i]);
+    sodium_memzero(raw, sizeof raw);
+    audit_record(s, &p, "login", p.username, "ok", client_addr);
+    *out = r;
+    return 0;
+}
+
+/* Decodes a token's hex text into its hash. Returns 0, or -1 when it is not a token's shape. */
+static int token_hash(const char *token, uint8_t hash[32]) {
+    uint8_t raw[TOKEN_BYTES];
+    size_t n = 0;
+    if (!token || strlen(token) != 2 * TOKEN_BYTES ||
+        sodium_hex2bin(raw, sizeof raw, token, strlen(token), NULL, &n, NULL) != 0 ||
+        n != TOKEN_BYTES)
+        return -1;
+    crypto_generichash(hash, 32, raw, sizeof raw, NULL, 0);
+    return 0;
+}
+
+int accounts_authenticate(store *s, const char *token, principal *p, sync_error *err) {
+    uint8_t hash[32];
+    if (token_hash(token, hash) != 0)
+        return sync_fail(err, SYNC_EUNAUTH, "token_invalid", "the bearer token is not valid");
+    sqlite3_stmt *st = store_stmt(s, "SELECT hash, user_id, expires_at_ms, revoked FROM tokens "
+                                     "WHERE hash = ?");
+    if (!st) return store_fail(s, SQLITE_ERROR, err);
+    sqlite3_bind_blob(st, 1, hash, sizeof hash, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_ROW || sqlite3_column_bytes(st, 0) != 32 ||
+        sodium_memcmp(sqlite3_column_blob(st, 0), hash, 32) != 0)
+        return sync_fail(err, SYNC_EUNAUTH, "token_invalid", "the bearer token is not valid");
+    int64_t user_id = sqlite3_column_int64(st, 1);
+    int64_t expires = sqlite3_column_int64(st, 2);
+    int revoked = sqlite3_column_int(st, 3);
+    sqlite3_reset(st);
+    if (revoked)
+        return sync_fail(err, SYNC_EUNAUTH, "token_revoked", "the bearer token was revoked");
+    if (expires <= util_now_ms())
+        return sync_fail(err, SYNC_EUNAUTH, "token_expired", "the bearer token has expired");
+    if (load_principal(s, user_id, p) != 0)
+        return sync_fail(err, SYNC_EUNAUTH, "token_invalid", "the account is disabled");
+    return 0;
+}
+
+int accounts_principal(store *s, int64_t user_id, principal *p, sync_error *err) {
+    int rc = load_principal(s, user_id, p);
+    if (rc == SYNC_ENOTFOUND)
+        return sync_fail(err, rc, "not_found", "user %lld is missing or disabled",
+                         (long long)user_id);
+    return rc ? store_fail(s, SQLITE_ERROR, err) : 0;
+}
+
+int accounts_revoke_token(store *s, const char *token, sync_error *err) {
+    uint8_t hash[32];
+    if (token_hash(token, hash) != 0)
+        return sync_fail(err, SYNC_EUNAUTH, "token_invalid", "the bearer token is not valid");
+    int rc = store_begin(s, err);
+    if (rc) return rc;
+    sqlite3_stmt *st = store_stmt(s, "UPDATE tokens SET revoked = 1 WHERE hash = ?");
+    if (!st) {
+        store_rollback(s);
+        return store_fail(s, SQLITE_ERROR, err);
+    }
+    sqlite3_bind_blob(st, 1, hash, sizeof hash, SQLITE_STATIC);
+    if ((rc = sqlite3_step(st)) != SQLITE_DONE) {
+        store_rollback(s);
+        return store_fail(s, rc, err);
+    }
+    return store_commit(s, err);
+}

@@ -1,0 +1,63 @@
+/* Users, bearer tokens, enrolled devices and the audit trail. */
+#ifndef SYNC_ACCOUNTS_H
+#define SYNC_ACCOUNTS_H
+
+#include <stdint.h>
+
+#include "sync/store.h"
+
+/* Sets the bound on concurrent argon2id hashes (each takes 64 MiB) and the login limits.
+ * Call once before serving. */
+void accounts_init(const sync_config *cfg);
+
+/* On a database with no admin account, creates user "admin" (city-wide). The password is
+ * `password` when not NULL, else a random one written to generated[33]. *created is set to 1 when
+ * the account was made now. Returns 0 or a negative code. */
+int accounts_bootstrap_admin(store *s, const char *password, char generated[33], int *created,
+                             sync_error *err);
+
+/* Creates a user from u (username, password, role, divisions). Only admins may; the refusal is
+ * audited. Codes: invalid_username, weak_password, invalid_role, unknown_division, username_taken. */
+int accounts_create_user(store *s, const principal *actor, const Outfall__V1__User *u,
+                         sync_error *err);
+
+/* Every user, without passwords. *out is freed with protobuf_c_message_free_unpacked(). */
+int accounts_list_users(store *s, const principal *actor, Outfall__V1__UserList **out,
+                        sync_error *err);
+
+/* Checks a password and issues a token. client_addr is used for per-address throttling.
+ * Codes: bad_credentials (401), locked_out (429). *out is freed with free_unpacked. */
+int accounts_login(store *s, const sync_config *cfg, const char *username, const char *password,
+                   const char *client_addr, Outfall__V1__LoginResponse **out, sync_error *err);
+
+/* Resolves a bearer token to its principal. Codes (401): token_invalid, token_expired,
+ * token_revoked. */
+int accounts_authenticate(store *s, const char *token, principal *p, sync_error *err);
+
+/* Loads user_id's principal (role, username, divisions), as for a held batch applied later.
+ * Codes: not_found (a disabled or missing user). */
+int accounts_principal(store *s, int64_t user_id, principal *p, sync_error *err);
+
+/* Revokes the given bearer token (logout). */
+int accounts_revoke_token(store *s, const char *token, sync_error *err);
+
+/* Enrolls a phone for the acting user (surveyors, supervisors, admins). d needs device_id (a UUID
+ * or 3-64 characters of [A-Za-z0-9._-]) and a 32-byte Ed25519 public_key. Enrolling the same id
+ * with the same key again is a no-op; another key or owner is device_taken (409).
+ * *out (may be NULL) gets the stored device. */
+int devices_enroll(store *s, const principal *actor, const Outfall__V1__Device *d,
+                   Outfall__V1__Device **out, sync_error *err);
+
+/* Admin revokes a phone: its signatures are refused from now on. */
+int devices_revoke(store *s, const principal *actor, const char *device_id, sync_error *err);
+
+/* Looks up a device for signature checks. Codes: unknown_device (401), device_revoked (401). */
+int devices_lookup(store *s, const char *device_id, int64_t *user_id, uint8_t public_key[32],
+                   sync_error *err);
+
+/* Appends to the audit trail (hash-chained). actor may be NULL for unauthenticated requests.
+ * outcome is "ok" or the refusal's error code. Failures are logged to stderr, never fatal. */
+void audit_record(store *s, const principal *actor, const char *action, const char *target,
+                  const char *outcome, const char *detail);
+
+#endif

@@ -1,0 +1,32 @@
+/* Applying one change of a batch to the inventory: create, fast-forward, three-way merge,
+ * conflicts, duplicate suspects, photo references. Runs inside the batch's transaction. */
+#ifndef SYNC_APPLY_H
+#define SYNC_APPLY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sync/store.h"
+
+typedef struct apply_ctx {
+    store *s;
+    const sync_config *cfg;
+    const principal *p;
+    const char *device_id;
+    int64_t now_ms;
+    /* Photo hashes the batch names that the server lacks (malloc'd strings, no repeats). */
+    char **missing;
+    size_t n_missing, cap_missing;
+} apply_ctx;
+
+/* Applies ch and writes its outcome into r (status, version, reason, conflicts, duplicate_of;
+ * strings malloc'd, as free_unpacked expects). A change the rules refuse is a REJECTED result
+ * with nothing written, not an error. Returns 0, or a negative code on a storage failure, after
+ * which the caller must roll the batch back. */
+int apply_change(apply_ctx *c, const Outfall__V1__Change *ch, Outfall__V1__ChangeResult *r,
+                 sync_error *err);
+
+/* Frees the missing-photo list. */
+void apply_ctx_free(apply_ctx *c);
+
+#endif

@@ -1,0 +1,58 @@
+/* The audit trail: append-only (triggers refuse UPDATE and DELETE), each row hash-chained to the
+ * one before it, so an edit made behind the server's back shows as a broken chain. */
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "common/util.h"
+#include "sync/accounts.h"
+
+void audit_record(store *s, const principal *actor, const char *action, const char *target,
+                  const char *outcome, const char *detail) {
+    sqlite3 *db = store_db(s);
+    int own_tx = sqlite3_get_autocommit(db);
+    if (own_tx && sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) goto fail;
+
+    uint8_t prev[32] = {0}, hash[32];
+    int has_prev = 0;
+    sqlite3_stmt *st = store_stmt(s, "SELECT hash FROM audit ORDER BY id DESC LIMIT 1");
+    if (!st) goto fail;
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_bytes(st, 0) == 32) {
+        memcpy(prev, sqlite3_column_blob(st, 0), 32);
+        has_prev = 1;
+    }
+    sqlite3_reset(st);
+
+    int64_t now = util_now_ms();
+    char line[1024];
+    snprintf(line, sizeof line, "%lld|%lld|%s|%s|%s|%s|%s", (long long)now,
+             (long long)(actor ? actor->user_id : 0), actor ? actor->username : "", action,
+             target ? target : "", outcome, detail ? detail : "");
+    crypto_generichash_state h;
+    crypto_generichash_init(&h, NULL, 0, sizeof hash);
+    crypto_generichash_update(&h, prev, sizeof prev);
+    crypto_generichash_update(&h, (const uint8_t *)line, strlen(line));
+    crypto_generichash_final(&h, hash, sizeof hash);
+
+    st = store_stmt(s, "INSERT INTO audit (at_ms, user_id, username, action, target, outcome, "
+                       "detail, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    if (!st) goto fail;
+    sqlite3_bind_int64(st, 1, now);
+    if (actor) {
+        sqlite3_bind_int64(st, 2, actor->user_id);
+        sqlite3_bind_text(st, 3, actor->username, -1, SQLITE_STATIC);
+    }
+    sqlite3_bind_text(st, 4, action, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, target, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 6, outcome, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 7, detail, -1, SQLITE_STATIC);
+    if (has_prev) sqlite3_bind_blob(st, 8, prev, 32, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 9, hash, 32, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_DONE) goto fail;
+    if (own_tx && sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) goto fail;
+    return;
+fail:
+    fprintf(stderr, "audit: could not record %s %s (%s): %s\n", action, target ? target : "",
+            outcome, sqlite3_errmsg(db));
+    if (own_tx && !sqlite3_get_autocommit(db)) sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+}

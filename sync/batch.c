@@ -1,0 +1,472 @@
+#include "sync/batch.h"
+
+#include <ctype.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/util.h"
+#include "sync/accounts.h"
+#include "sync/apply.h"
+#include "sync/feed.h"
+
+#define MAX_CHANGES 5000
+
+/* BLAKE2b-256 of msg's packed bytes: the identity of a batch's or a change's content. */
+static int content_hash(const ProtobufCMessage *msg, uint8_t hash[32]) {
+    size_t n = protobuf_c_message_get_packed_size(msg);
+    uint8_t *buf = malloc(n ? n : 1);
+    if (!buf) return -1;
+    protobuf_c_message_pack(msg, buf);
+    crypto_generichash(hash, 32, buf, n, NULL, 0);
+    free(buf);
+    return 0;
+}
+
+/* A batch's identity leaves out what only shapes the pull (since, pull_limit): a phone that
+ * retries after pulling elsewhere still replays the same batch. */
+static int batch_hash(const Outfall__V1__SyncRequest *req, uint8_t hash[32]) {
+    Outfall__V1__SyncRequest copy = *req;
+    copy.has_since = copy.has_pull_limit = 0;
+    return content_hash(&copy.base, hash);
+}
+
+static Outfall__V1__ChangeResult *new_result(const Outfall__V1__Change *ch) {
+    Outfall__V1__ChangeResult *r = malloc(sizeof *r);
+    if (!r) return NULL;
+    outfall__v1__change_result__init(r);
+    r->change_id = strdup(ch->change_id ? ch->change_id : "");
+    r->entity_id = strdup(ch->entity_id ? ch->entity_id : "");
+    /* Ids are compared as text: keep them in one case. */
+    for (char *c = r->entity_id; c && *c; c++) *c = (char)tolower((unsigned char)*c);
+    return r;
+}
+
+static Outfall__V1__SyncResponse *new_response(const char *batch_id, size_t n) {
+    Outfall__V1__SyncResponse *resp = malloc(sizeof *resp);
+    if (!resp) return NULL;
+    outfall__v1__sync_response__init(resp);
+    resp->batch_id = strdup(batch_id);
+    resp->results = calloc(n + 1, sizeof *resp->results);
+    if (!resp->batch_id || !resp->results) {
+        protobuf_c_message_free_unpacked(&resp->base, NULL);
+        return NULL;
+    }
+    return resp;
+}
+
+/* Every change answered HELD: the batch waits for an earlier device_seq. */
+static Outfall__V1__SyncResponse *held_response(const Outfall__V1__SyncRequest *req) {
+    Outfall__V1__SyncResponse *resp = new_response(req->batch_id, req->n_changes);
+    for (size_t i = 0; resp && i < req->n_changes; i++) {
+        Outfall__V1__ChangeResult *r = new_result(req->changes[i]);
+        if (!r) {
+            protobuf_c_message_free_unpacked(&resp->base, NULL);
+            return NULL;
+        }
+        r->has_status = 1;
+        r->status = OUTFALL__V1__CHANGE_STATUS__CHANGE_STATUS_HELD;
+        resp->results[resp->n_results++] = r;
+    }
+    return resp;
+}
+
+/* Runs one change under a savepoint, so a rejected change leaves nothing behind. */
+static int apply_one(apply_ctx *c, const Outfall__V1__Change *ch, const uint8_t hash[32],
+                     const char *batch_id, Outfall__V1__ChangeResult *r, sync_error *err) {
+    sqlite3 *db = store_db(c->s);
+    int rc = sqlite3_exec(db, "SAVEPOINT change", NULL, NULL, NULL);
+    if (rc != SQLITE_OK) return store_fail(c->s, rc, err);
+    if ((rc = apply_change(c, ch, r, err))) return rc;
+    if (r->status == OUTFALL__V1__CHANGE_STATUS__CHANGE_STATUS_REJECTED)
+        sqlite3_exec(db, "ROLLBACK TO change", NULL, NULL, NULL);
+    sqlite3_exec(db, "RELEASE change", NULL, NULL, NULL);
+
+    size_t n = protobuf_c_message_get_packed_size(&r->base);
+    uint8_t *packed = malloc(n ? n : 1);
+    if (!packed) return sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
+    protobuf_c_message_pack(&r->base, packed);
+    sqlite3_stmt *st = store_stmt(c->s, "INSERT INTO changes (change_id, content_hash, batch_id, "
+                                        "kind, entity_id, status, version, result) "
+                                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+    if (!st) {
+        free(packed);
+        return store_fail(c->s, SQLITE_ERROR, err);
+    }
+    sqlite3_bind_text(st, 1, ch->change_id, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 2, hash, 32, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, batch_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4,
+                      ch->entity_case == OUTFALL__V1__CHANGE__ENTITY_OBSERVATION ? "observation"
+                                                                                 : "outfall",
+                      -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, r->entity_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 6, r->status);
+    sqlite3_bind_int64(st, 7, r->version);
+    sqlite3_bind_blob(st, 8, packed, (int)n, free);
+    rc = sqlite3_step(st);
+    return rc == SQLITE_DONE ? 0 : store_fail(c->s, rc, err);
+}
+
+/* The answer to one change: replayed, refused for reuse, or applied now. */
+static int answer_change(apply_ctx *c, const Outfall__V1__Change *ch, const char *batch_id,
+                         Outfall__V1__ChangeResult **out, sync_error *err) {
+    Outfall__V1__ChangeResult *r = new_result(ch);
+    if (!r) return sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
+    *out = r;
+    if (!util_uuid_valid(ch->change_id)) {
+        r->has_status = 1;
+        r->status = OUTFALL__V1__CHANGE_STATUS__CHANGE_STATUS_REJECTED;
+        r->reason = strdup("invalid_change");
+        r->message = strdup("change_id must be a UUID");
+        return 0;
+    }
+    uint8_t hash[32];
+    if (content_hash(&ch->base, hash))
+        return sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
+    sqlite3_stmt *st =
+        store_stmt(c->s, "SELECT content_hash, result FROM changes WHERE change_id = ?");
+    if (!st) return store_fail(c->s, SQLITE_ERROR, err);
+    sqlite3_bind_text(st, 1, ch->change_id, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_ROW) {
+        sqlite3_reset(st);
+        return apply_one(c, ch, hash, batch_id, r, err);
+    }
+    int same = sqlite3_column_bytes(st, 0) == 32 && memcmp(sqlite3_column_blob(st, 0), hash, 32) == 0;
+    if (!same) {
+        sqlite3_reset(st);
+        r->has_status = 1;
+        r->status = OUTFALL__V1__CHANGE_STATUS__CHANGE_STATUS_REJECTED;
+        r->reason = strdup("change_id_reused");
+        r->message = strdup("this change_id was used before for different content");
+        return 0;
+    }
+    Outfall__V1__ChangeResult *first = outfall__v1__change_result__unpack(
+        NULL, (size_t)sqlite3_column_bytes(st, 1), sqlite3_column_blob(st, 1));
+    sqlite3_reset(st);
+    if (!first) return sync_fail(err, SYNC_EINTERNAL, "storage_error", "a stored result is unreadable");
+    protobuf_c_message_free_unpacked(&r->base, NULL);
+    first->has_status = 1;
+    first->status = OUTFALL__V1__CHANGE_STATUS__CHANGE_STATUS_ALREADY_APPLIED;
+    *out = first;
+    return 0;
+}
+
+static int64_t device_last_seq(store *s, const char *device_id) {
+    sqlite3_stmt *st = store_stmt(s, "SELECT last_seq FROM devices WHERE device_id = ?");
+    if (!st) return -1;
+    sqlite3_bind_text(st, 1, device_id, -1, SQLITE_STATIC);
+    int64_t seq = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+    sqlite3_reset(st);
+    return seq;
+}
+
+/* Applies req's changes in order inside the caller's transaction, records the batch as applied
+ * and moves the device's sequence on. *out gets the results (without the feed). */
+static int apply_batch(store *s, const sync_config *cfg, const principal *p,
+                       const Outfall__V1__SyncRequest *req, const uint8_t hash[32],
+                       int64_t received_ms, Outfall__V1__SyncResponse **out, sync_error *err) {
+    *out = NULL;
+    apply_ctx c = {s, cfg, p, req->device_id, util_now_ms(), NULL, 0, 0};
+    Outfall__V1__SyncResponse *resp = new_response(req->batch_id, req->n_changes);
+    uint8_t *packed = NULL;
+    int rc = 0;
+    if (!resp) {
+        rc = sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
+        goto done;
+    }
+    for (size_t i = 0; i < req->n_changes; i++) {
+        rc = answer_change(&c, req->changes[i], req->batch_id, &resp->results[i], err);
+        if (resp->results[i]) resp->n_results = i + 1;
+        if (rc) goto done;
+    }
+    resp->missing_photos = c.missing;
+    resp->n_missing_photos = c.n_missing;
+    c.missing = NULL;
+    c.n_missing = 0;
+
+    size_t n = protobuf_c_message_get_packed_size(&resp->base);
+    packed = malloc(n ? n : 1);
+    if (!packed) {
+        rc = sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
+        goto done;
+    }
+    protobuf_c_message_pack(&resp->base, packed);
+    sqlite3_stmt *st = store_stmt(
+        s, "INSERT INTO batches (batch_id, device_id, device_seq, user_id, content_hash, state, "
+           "received_at_ms, applied_at_ms, response) VALUES (?1, ?2, ?3, ?4, ?5, 'applied', ?6, "
+           "?7, ?8) ON CONFLICT (batch_id) DO UPDATE SET state = 'applied', request = NULL, "
+           "applied_at_ms = ?7, response = ?8");
+    if (!st) {
+        rc = store_fail(s, SQLITE_ERROR, err);
+        goto done;
+    }
+    sqlite3_bind_text(st, 1, req->batch_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, req->device_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, req->device_seq);
+    sqlite3_bind_int64(st, 4, p->user_id);
+    sqlite3_bind_blob(st, 5, hash, 32, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 6, received_ms);
+    sqlite3_bind_int64(st, 7, c.now_ms);
+    sqlite3_bind_blob(st, 8, packed, (int)n, SQLITE_STATIC);
+    if ((rc = sqlite3_step(st)) != SQLITE_DONE) {
+        rc = store_fail(s, rc, err);
+        goto done;
+    }
+    st = store_stmt(s, "UPDATE devices SET last_seq = ? WHERE device_id = ?");
+    if (!st) {
+        rc = store_fail(s, SQLITE_ERROR, err);
+        goto done;
+    }
+    sqlite3_bind_int64(st, 1, req->device_seq);
+    sqlite3_bind_text(st, 2, req->device_id, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st) == SQLITE_DONE ? 0 : store_fail(s, SQLITE_ERROR, err);
+done:
+    free(packed);
+    apply_ctx_free(&c);
+    if (rc && resp) {
+        protobuf_c_message_free_unpacked(&resp->base, NULL);
+        resp = NULL;
+    }
+    *out = resp;
+    return rc;
+}
+
+/* Applies, each in its own transaction, the held batches of device_id that follow its last
+ * applied sequence without a gap. With skip_gap_before > 0, the batch at that sequence applies
+ * even if earlier ones never arrived (its wait ran out). Returns how many applied, or < 0. */
+static int release_held(store *s, const sync_config *cfg, const char *device_id,
+                        int64_t skip_gap_before) {
+    int applied = 0;
+    for (;;) {
+        sync_error err = {0};
+        if (store_begin(s, &err)) return err.rc;
+        int64_t last = device_last_seq(s, device_id);
+        int64_t want = last + 1;
+        if (skip_gap_before > want) want = skip_gap_before;
+        skip_gap_before = 0;
+        sqlite3_stmt *st = store_stmt(s, "SELECT user_id, content_hash, received_at_ms, request "
+                                         "FROM batches WHERE device_id = ? AND device_seq = ? "
+                                         "AND state = 'held'");
+        if (!st) {
+            store_rollback(s);
+            return SYNC_EINTERNAL;
+        }
+        sqlite3_bind_text(st, 1, device_id, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, want);
+        if (sqlite3_step(st) != SQLITE_ROW) {
+            sqlite3_reset(st);
+            store_rollback(s);
+            return applied;
+        }
+        int64_t user_id = sqlite3_column_int64(st, 0);
+        uint8_t hash[32];
+        memcpy(hash, sqlite3_column_blob(st, 1), 32);
+        int64_t received = sqlite3_column_int64(st, 2);
+        Outfall__V1__SyncRequest *req = outfall__v1__sync_request__unpack(
+            NULL, (size_t)sqlite3_column_bytes(st, 3), sqlite3_column_blob(st, 3));
+        sqlite3_reset(st);
+        principal p;
+        Outfall__V1__SyncResponse *resp = NULL;
+        int rc = !req ? SYNC_EINTERNAL : accounts_principal(s, user_id, &p, &err);
+        if (!rc) {
+            if (want > last + 1) {
+                char detail[96];
+                snprintf(detail, sizeof detail, "sequences %lld-%lld never arrived",
+                         (long long)last + 1, (long long)want - 1);
+                audit_record(s, &p, "batch.gap_skipped", device_id, "ok", detail);
+            }
+            rc = apply_batch(s, cfg, &p, req, hash, received, &resp, &err);
+        }
+        if (req) protobuf_c_message_free_unpacked(&req->base, NULL);
+        if (resp) protobuf_c_message_free_unpacked(&resp->base, NULL);
+        if (rc || (rc = store_commit(s, &err))) {
+            store_rollback(s);
+            fprintf(stderr, "batch: held batch %s#%lld failed: %s\n", device_id,
+                    (long long)want, err.message);
+            return rc;
+        }
+        applied++;
+    }
+}
+
+/* The first answer to an applied batch, kept as it was given. */
+static int stored_response(store *s, const char *batch_id, Outfall__V1__SyncResponse **out,
+                           sync_error *err) {
+    sqlite3_stmt *st = store_stmt(s, "SELECT response FROM batches WHERE batch_id = ?");
+    if (!st) return store_fail(s, SQLITE_ERROR, err);
+    sqlite3_bind_text(st, 1, batch_id, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        *out = outfall__v1__sync_response__unpack(NULL, (size_t)sqlite3_column_bytes(st, 0),
+                                                  sqlite3_column_blob(st, 0));
+    sqlite3_reset(st);
+    return *out ? 0 : sync_fail(err, SYNC_EINTERNAL, "storage_error", "batch answer unreadable");
+}
+
+/* Stores req as held behind a gap in its device's sequence. */
+static int hold_batch(store *s, const principal *p, const Outfall__V1__SyncRequest *req,
+                      const uint8_t hash[32], sync_error *err) {
+    size_t n = protobuf_c_message_get_packed_size(&req->base);
+    uint8_t *packed = malloc(n ? n : 1);
+    if (!packed) return sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
+    protobuf_c_message_pack(&req->base, packed);
+    sqlite3_stmt *st = store_stmt(s, "INSERT INTO batches (batch_id, device_id, device_seq, "
+                                     "user_id, content_hash, state, received_at_ms, request) "
+                                     "VALUES (?, ?, ?, ?, ?, 'held', ?, ?)");
+    if (!st) {
+        free(packed);
+        return store_fail(s, SQLITE_ERROR, err);
+    }
+    sqlite3_bind_text(st, 1, req->batch_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, req->device_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, req->device_seq);
+    sqlite3_bind_int64(st, 4, p->user_id);
+    sqlite3_bind_blob(st, 5, hash, 32, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 6, util_now_ms());
+    sqlite3_bind_blob(st, 7, packed, (int)n, free);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_CONSTRAINT)
+        return sync_fail(err, SYNC_ECONFLICT, "device_seq_reused",
+                         "device_seq %lld is already taken by another held batch",
+                         (long long)req->device_seq);
+    return rc == SQLITE_DONE ? 0 : store_fail(s, rc, err);
+}
+
+static int check_request(const Outfall__V1__SyncRequest *req, sync_error *err) {
+    if (!util_uuid_valid(req->batch_id))
+        return sync_fail(err, SYNC_EINVALID, "invalid_batch", "batch_id must be a UUID");
+    if (!req->device_id || !*req->device_id)
+        return sync_fail(err, SYNC_EINVALID, "invalid_batch", "device_id is required");
+    if (!req->has_device_seq || req->device_seq < 1)
+        return sync_fail(err, SYNC_EINVALID, "invalid_batch", "device_seq must be 1 or more");
+    if (req->n_changes > MAX_CHANGES)
+        return sync_fail(err, SYNC_ETOOBIG, "too_many_changes", "at most %d changes a batch",
+                         MAX_CHANGES);
+    if (req->has_since && req->since < 0)
+        return sync_fail(err, SYNC_EINVALID, "invalid_batch", "since must be 0 or more");
+    return 0;
+}
+
+/* Moves the feed page into resp. */
+static int attach_feed(store *s, const sync_config *cfg, const principal *p,
+                       const Outfall__V1__SyncRequest *req, Outfall__V1__SyncResponse *resp,
+                       sync_error *err) {
+    Outfall__V1__ChangesResponse *page = NULL;
+    int rc = feed_pull(s, cfg, p, req->since, req->has_pull_limit ? req->pull_limit : 0, &page,
+                       err);
+    if (rc) return rc;
+    for (size_t i = 0; i < resp->n_feed; i++)
+        protobuf_c_message_free_unpacked(&resp->feed[i]->base, NULL);
+    free(resp->feed);
+    resp->feed = page->feed;
+    resp->n_feed = page->n_feed;
+    page->feed = NULL;
+    page->n_feed = 0;
+    resp->has_next_cursor = 1;
+    resp->next_cursor = page->next_cursor;
+    resp->has_more = 1;
+    resp->more = page->more;
+    protobuf_c_message_free_unpacked(&page->base, NULL);
+    return 0;
+}
+
+int batch_sync(store *s, const sync_config *cfg, const principal *p,
+               const Outfall__V1__SyncRequest *req, Outfall__V1__SyncResponse **out,
+               sync_error *err) {
+    *out = NULL;
+    uint8_t hash[32];
+    int rc = check_request(req, err);
+    if (rc) return rc;
+    if (batch_hash(req, hash))
+        return sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
+    if ((rc = store_begin(s, err))) return rc;
+
+    Outfall__V1__SyncResponse *resp = NULL;
+    int applied_now = 0;
+    sqlite3_stmt *st =
+        store_stmt(s, "SELECT content_hash, state, device_id FROM batches WHERE batch_id = ?");
+    if (!st) {
+        rc = store_fail(s, SQLITE_ERROR, err);
+        goto fail;
+    }
+    sqlite3_bind_text(st, 1, req->batch_id, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        int same = sqlite3_column_bytes(st, 0) == 32 &&
+                   memcmp(sqlite3_column_blob(st, 0), hash, 32) == 0;
+        int held = strcmp((const char *)sqlite3_column_text(st, 1), "held") == 0;
+        sqlite3_reset(st);
+        if (!same) {
+            rc = sync_fail(err, SYNC_ECONFLICT, "batch_id_reused",
+                           "batch %s was sent before with different content", req->batch_id);
+            goto fail;
+        }
+        /* A replay: answer as the first time, write nothing. */
+        rc = held ? ((resp = held_response(req)) ? 0 : SYNC_EINTERNAL)
+                  : stored_response(s, req->batch_id, &resp, err);
+        if (rc) goto fail;
+        store_rollback(s);
+    } else {
+        sqlite3_reset(st);
+        int64_t last = device_last_seq(s, req->device_id);
+        if (last < 0) {
+            rc = sync_fail(err, SYNC_EUNAUTH, "unknown_device", "device %s is not enrolled",
+                           req->device_id);
+            goto fail;
+        }
+        if (req->device_seq <= last) {
+            rc = sync_fail(err, SYNC_ECONFLICT, "device_seq_reused",
+                           "device_seq %lld was already applied (the device is at %lld)",
+                           (long long)req->device_seq, (long long)last);
+            goto fail;
+        }
+        if (req->device_seq > last + 1) {
+            if ((rc = hold_batch(s, p, req, hash, err))) goto fail;
+            resp = held_response(req);
+        } else {
+            if ((rc = apply_batch(s, cfg, p, req, hash, util_now_ms(), &resp, err))) goto fail;
+            applied_now = 1;
+        }
+        if ((rc = store_commit(s, err))) goto fail;
+        if (!resp) return sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
+    }
+    /* This batch may have filled the gap in front of held ones. */
+    if (applied_now) release_held(s, cfg, req->device_id, 0);
+    if ((rc = attach_feed(s, cfg, p, req, resp, err))) {
+        protobuf_c_message_free_unpacked(&resp->base, NULL);
+        return rc;
+    }
+    *out = resp;
+    return 0;
+fail:
+    store_rollback(s);
+    if (resp) protobuf_c_message_free_unpacked(&resp->base, NULL);
+    return rc;
+}
+
+int batch_release_expired(store *s, const sync_config *cfg, int64_t now_ms) {
+    /* The oldest expired held batch of each device: applying it releases those behind it. */
+    sqlite3_stmt *st = store_stmt(s, "SELECT device_id, MIN(device_seq) FROM batches "
+                                     "WHERE state = 'held' AND received_at_ms <= ? "
+                                     "GROUP BY device_id");
+    if (!st) return SYNC_EINTERNAL;
+    sqlite3_bind_int64(st, 1, now_ms - cfg->held_wait_ms);
+    struct {
+        char device[65];
+        int64_t seq;
+    } due[64];
+    int n = 0;
+    while (n < 64 && sqlite3_step(st) == SQLITE_ROW) {
+        util_strlcpy(due[n].device, (const char *)sqlite3_column_text(st, 0), sizeof due[n].device);
+        due[n].seq = sqlite3_column_int64(st, 1);
+        n++;
+    }
+    sqlite3_reset(st);
+    int total = 0;
+    for (int i = 0; i < n; i++) {
+        int rc = release_held(s, cfg, due[i].device, due[i].seq);
+        if (rc < 0) return rc;
+        total += rc;
+    }
+    return total;
+}

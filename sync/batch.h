@@ -1,0 +1,21 @@
+/* Applying a phone's batch: ordering by device_seq, idempotency, held batches, one transaction. */
+#ifndef SYNC_BATCH_H
+#define SYNC_BATCH_H
+
+#include "sync/store.h"
+
+/* Applies one batch for principal p, whose token and device signature the caller has already
+ * checked (req->device_id belongs to p). Returns 0 and *out (freed with
+ * protobuf_c_message_free_unpacked) carrying a result per change, the photos the server lacks,
+ * and a page of the feed after req->since. A replayed batch_id answers its first results again and
+ * writes nothing. On an internal failure the whole batch rolls back and a negative code returns.
+ * Codes: invalid_batch (400), batch_id_reused / device_seq_reused (409). */
+int batch_sync(store *s, const sync_config *cfg, const principal *p,
+               const Outfall__V1__SyncRequest *req, Outfall__V1__SyncResponse **out,
+               sync_error *err);
+
+/* Applies held batches that have waited longer than cfg->held_wait_ms as of now_ms, skipping the
+ * gap in front of them. Returns the number applied, or a negative code. */
+int batch_release_expired(store *s, const sync_config *cfg, int64_t now_ms);
+
+#endif

@@ -1,0 +1,259 @@
+#include "sync/feed.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/pbjson.h"
+#include "common/util.h"
+
+int feed_touch(store *s, const char *kind, const char *id, const char *division_code,
+               sync_error *err) {
+    sqlite3_stmt *st = store_stmt(s, "DELETE FROM feed WHERE entity_id = ?");
+    if (!st) return store_fail(s, SQLITE_ERROR, err);
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    if (rc != SQLITE_DONE) return store_fail(s, rc, err);
+    st = store_stmt(s, "INSERT INTO feed (kind, entity_id, division_code) VALUES (?, ?, ?)");
+    if (!st) return store_fail(s, SQLITE_ERROR, err);
+    sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, division_code, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    return rc == SQLITE_DONE ? 0 : store_fail(s, rc, err);
+}
+
+/* The principal's divisions as a JSON array for json_each(), or NULL when they see all
+ * (malloc'd; the caller frees). */
+static char *division_filter(const principal *p) {
+    if (principal_all_divisions(p)) return NULL;
+    json_t *a = json_array();
+    for (int i = 0; i < p->n_divisions; i++) json_array_append_new(a, json_string(p->divisions[i]));
+    char *text = json_dumps(a, JSON_COMPACT);
+    json_decref(a);
+    return text;
+}
+
+/* Loads a record's document and decodes it into a message of desc (freed with free_unpacked).
+ * Returns 1 when found and visible to p, 0 when not, negative on failure. */
+static int load_record(store *s, const principal *p, const char *sql,
+                       const ProtobufCMessageDescriptor *desc, const char *id,
+                       ProtobufCMessage **out, sync_error *err) {
+    *out = NULL;
+    sqlite3_stmt *st = store_stmt(s, sql);
+    if (!st) return store_fail(s, SQLITE_ERROR, err);
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW) {
+        sqlite3_reset(st);
+        return rc == SQLITE_DONE ? 0 : store_fail(s, rc, err);
+    }
+    if (p && !principal_covers(p, (const char *)sqlite3_column_text(st, 0))) {
+        sqlite3_reset(st);
+        return 0;
+    }
+    char why[200];
+    json_t *doc = json_loads((const char *)sqlite3_column_text(st, 1), 0, NULL);
+    sqlite3_reset(st);
+    rc = doc ? pbjson_from_json(desc, doc, out, why, sizeof why) : -1;
+    json_decref(doc);
+    if (rc) return sync_fail(err, SYNC_EINTERNAL, "storage_error", "record %s is unreadable", id);
+    return 1;
+}
+
+static const char outfall_sql[] = "SELECT division_code, doc FROM outfalls WHERE id = ?";
+static const char observation_sql[] = "SELECT division_code, doc FROM observations WHERE id = ?";
+
+int feed_read_outfall(store *s, const principal *p, const char *id, Outfall__V1__Outfall **out,
+                      sync_error *err) {
+    int rc = load_record(s, p, outfall_sql, &outfall__v1__outfall__descriptor, id,
+                         (ProtobufCMessage **)out, err);
+    if (rc == 0) return sync_fail(err, SYNC_ENOTFOUND, "not_found", "no outfall %s", id);
+    return rc < 0 ? rc : 0;
+}
+
+int feed_read_observation(store *s, const principal *p, const char *id,
+                          Outfall__V1__Observation **out, sync_error *err) {
+    int rc = load_record(s, p, observation_sql, &outfall__v1__observation__descriptor, id,
+                         (ProtobufCMessage **)out, err);
+    if (rc == 0) return sync_fail(err, SYNC_ENOTFOUND, "not_found", "no observation %s", id);
+    return rc < 0 ? rc : 0;
+}
+
+/* Builds the feed entry for one feed row (malloc'd; free_unpacked), or NULL on failure. */
+static Outfall__V1__FeedEntry *entry_for(store *s, int64_t seq, const char *kind, const char *id,
+                                         sync_error *err) {
+    Outfall__V1__FeedEntry *e = malloc(sizeof *e);
+    if (!e) return NULL;
+    outfall__v1__feed_entry__init(e);
+    e->has_seq = 1;
+    e->seq = seq;
+    int rc = 1;
+    if (strcmp(kind, "outfall") == 0) {
+        rc = load_record(s, NULL, outfall_sql, &outfall__v1__outfall__descriptor, id,
+                         (ProtobufCMessage **)&e->outfall, err);
+        e->entry_case = OUTFALL__V1__FEED_ENTRY__ENTRY_OUTFALL;
+    } else if (strcmp(kind, "observation") == 0) {
+        rc = load_record(s, NULL, observation_sql, &outfall__v1__observation__descriptor, id,
+                         (ProtobufCMessage **)&e->observation, err);
+        e->entry_case = OUTFALL__V1__FEED_ENTRY__ENTRY_OBSERVATION;
+    } else {
+        Outfall__V1__Redirect *r = e->redirect = malloc(sizeof *r);
+        if (r) {
+            outfall__v1__redirect__init(r);
+            e->entry_case = OUTFALL__V1__FEED_ENTRY__ENTRY_REDIRECT;
+            r->from_id = strdup(id);
+            sqlite3_stmt *st = store_stmt(s, "SELECT merged_into FROM outfalls WHERE id = ?");
+            if (st) {
+                sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+                if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+                    r->to_id = strdup((const char *)sqlite3_column_text(st, 0));
+                sqlite3_reset(st);
+            }
+        }
+    }
+    if (rc != 1) {
+        if (rc == 0) sync_fail(err, SYNC_EINTERNAL, "storage_error", "feed names missing %s", id);
+        protobuf_c_message_free_unpacked(&e->base, NULL);
+        return NULL;
+    }
+    return e;
+}
+
+int feed_pull(store *s, const sync_config *cfg, const principal *p, int64_t since, int limit,
+              Outfall__V1__ChangesResponse **out, sync_error *err) {
+    *out = NULL;
+    if (since < 0) return sync_fail(err, SYNC_EINVALID, "invalid_argument", "since must be >= 0");
+    if (limit <= 0) limit = cfg->pull_limit_default;
+    if (limit > cfg->pull_limit_max) limit = cfg->pull_limit_max;
+
+    Outfall__V1__ChangesResponse *resp = malloc(sizeof *resp);
+    char *divisions = division_filter(p);
+    struct {
+        int64_t seq;
+        char kind[16];
+        char id[UUID_STR_LEN + 1];
+    } *rows = calloc((size_t)limit + 1, sizeof *rows);
+    int n = 0, rc = 0, began = 0;
+    if (!resp || !rows) {
+        rc = sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
+        goto done;
+    }
+    outfall__v1__changes_response__init(resp);
+    /* One read transaction: the rows and the records they name are from the same moment. */
+    began = sqlite3_get_autocommit(store_db(s)) &&
+            sqlite3_exec(store_db(s), "BEGIN", NULL, NULL, NULL) == SQLITE_OK;
+    sqlite3_stmt *st =
+        store_stmt(s, "SELECT seq, kind, entity_id FROM feed WHERE seq > ? AND (?2 IS NULL OR "
+                      "division_code IN (SELECT value FROM json_each(?2))) ORDER BY seq LIMIT ?3");
+    if (!st) {
+        rc = store_fail(s, SQLITE_ERROR, err);
+        goto done;
+    }
+    sqlite3_bind_int64(st, 1, since);
+    sqlite3_bind_text(st, 2, divisions, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 3, limit + 1);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW && n <= limit) {
+        rows[n].seq = sqlite3_column_int64(st, 0);
+        util_strlcpy(rows[n].kind, (const char *)sqlite3_column_text(st, 1), sizeof rows[n].kind);
+        util_strlcpy(rows[n].id, (const char *)sqlite3_column_text(st, 2), sizeof rows[n].id);
+        n++;
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+        rc = store_fail(s, rc, err);
+        goto done;
+    }
+    rc = 0;
+    resp->has_more = 1;
+    resp->more = n > limit;
+    if (n > limit) n = limit;
+    resp->feed = calloc((size_t)n + 1, sizeof *resp->feed);
+    if (!resp->feed) {
+        rc = sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
+        goto done;
+    }
+    for (int i = 0; i < n; i++) {
+        Outfall__V1__FeedEntry *e = entry_for(s, rows[i].seq, rows[i].kind, rows[i].id, err);
+        if (!e) {
+            rc = err && err->rc ? err->rc : SYNC_EINTERNAL;
+            goto done;
+        }
+        resp->feed[resp->n_feed++] = e;
+    }
+    resp->has_next_cursor = 1;
+    resp->next_cursor = n ? rows[n - 1].seq : since;
+done:
+    if (began) sqlite3_exec(store_db(s), "COMMIT", NULL, NULL, NULL);
+    free(rows);
+    free(divisions);
+    if (rc && resp) {
+        protobuf_c_message_free_unpacked(&resp->base, NULL);
+        resp = NULL;
+    }
+    *out = resp;
+    return rc;
+}
+
+int feed_list_outfalls(store *s, const principal *p, const outfall_query *q,
+                       Outfall__V1__OutfallList **out, sync_error *err) {
+    *out = NULL;
+    int limit = q->limit <= 0 ? 100 : q->limit > 1000 ? 1000 : q->limit;
+    Outfall__V1__OutfallList *list = malloc(sizeof *list);
+    char *divisions = division_filter(p);
+    int rc = 0;
+    if (!list) {
+        free(divisions);
+        return sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
+    }
+    outfall__v1__outfall_list__init(list);
+    list->outfalls = calloc((size_t)limit, sizeof *list->outfalls);
+    sqlite3_stmt *st = store_stmt(
+        s, "SELECT id, doc FROM outfalls WHERE id > ?1 AND (?2 IS NULL OR river_code = ?2) "
+           "AND (?3 IS NULL OR division_code = ?3) AND (?4 = 0 OR review_state = ?4) "
+           "AND (?5 IS NULL OR division_code IN (SELECT value FROM json_each(?5))) "
+           "ORDER BY id LIMIT ?6");
+    if (!st || !list->outfalls) {
+        rc = st ? sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory")
+                : store_fail(s, SQLITE_ERROR, err);
+        goto done;
+    }
+    sqlite3_bind_text(st, 1, q->page_token ? q->page_token : "", -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, q->river_code, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, q->division_code, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 4, q->review_state);
+    sqlite3_bind_text(st, 5, divisions, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 6, limit + 1);
+    int more = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if ((int)list->n_outfalls == limit) {
+            more = 1;
+            break;
+        }
+        char why[200];
+        ProtobufCMessage *m = NULL;
+        json_t *doc = json_loads((const char *)sqlite3_column_text(st, 1), 0, NULL);
+        int bad = !doc || pbjson_from_json(&outfall__v1__outfall__descriptor, doc, &m, why,
+                                          sizeof why);
+        json_decref(doc);
+        if (bad) {
+            rc = sync_fail(err, SYNC_EINTERNAL, "storage_error", "an outfall is unreadable");
+            goto done;
+        }
+        list->outfalls[list->n_outfalls++] = (Outfall__V1__Outfall *)m;
+    }
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+        rc = store_fail(s, rc, err);
+        goto done;
+    }
+    rc = 0;
+    if (more) list->next_page_token = strdup(list->outfalls[list->n_outfalls - 1]->id);
+done:
+    sqlite3_reset(st);
+    free(divisions);
+    if (rc) {
+        protobuf_c_message_free_unpacked(&list->base, NULL);
+        list = NULL;
+    }
+    *out = list;
+    return rc;
+}

@@ -1,0 +1,37 @@
+/* The change feed and the read model: what phones and integrators read. */
+#ifndef SYNC_FEED_H
+#define SYNC_FEED_H
+
+#include "sync/store.h"
+
+/* Feed entries after `since` visible to p, at most limit (0 = the default; capped at the
+ * configured maximum), each with the record's full current state, or a redirect for a merged
+ * outfall. *out is freed with protobuf_c_message_free_unpacked. */
+int feed_pull(store *s, const sync_config *cfg, const principal *p, int64_t since, int limit,
+              Outfall__V1__ChangesResponse **out, sync_error *err);
+
+/* One outfall or observation by id, if p may see it; else not_found. Freed with free_unpacked. */
+int feed_read_outfall(store *s, const principal *p, const char *id, Outfall__V1__Outfall **out,
+                      sync_error *err);
+int feed_read_observation(store *s, const principal *p, const char *id,
+                          Outfall__V1__Observation **out, sync_error *err);
+
+/* A filtered, paged list of outfalls. Filters that are NULL or 0 do not apply. page_token is the
+ * next_page_token of the previous page (NULL for the first). */
+typedef struct outfall_query {
+    const char *river_code;
+    const char *division_code;
+    int review_state; /* Outfall__V1__ReviewState, 0 = any */
+    int limit;        /* 0 = 100; at most 1000 */
+    const char *page_token;
+} outfall_query;
+
+int feed_list_outfalls(store *s, const principal *p, const outfall_query *q,
+                       Outfall__V1__OutfallList **out, sync_error *err);
+
+/* For the engine's write path: moves kind/id to the feed's head (a new seq) under division_code.
+ * kind is "outfall", "observation" or "redirect". Call inside the write transaction. */
+int feed_touch(store *s, const char *kind, const char *id, const char *division_code,
+               sync_error *err);
+
+#endif

@@ -1,0 +1,78 @@
+#include "sync/history.h"
+
+#include <stdlib.h>
+
+#include "sync/record.h"
+
+int history_write(store *s, const char *kind, const char *id, int64_t version, const char *field,
+                  const json_t *value, const history_author *a, sync_error *err) {
+    sqlite3_stmt *st = store_stmt(s, "INSERT INTO field_history (kind, entity_id, version, field, "
+                                     "value, change_id, user_id, device_id, at_ms) "
+                                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    if (!st) return store_fail(s, SQLITE_ERROR, err);
+    char *text = value && !json_is_null(value) ? record_text(value) : NULL;
+    sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, version);
+    sqlite3_bind_text(st, 4, field, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, text, -1, free);
+    sqlite3_bind_text(st, 6, a->change_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 7, a->user_id);
+    sqlite3_bind_text(st, 8, a->device_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 9, a->at_ms);
+    int rc = sqlite3_step(st);
+    return rc == SQLITE_DONE ? 0 : store_fail(s, rc, err);
+}
+
+struct write_all {
+    store *s;
+    const char *kind, *id;
+    int64_t version;
+    const history_author *a;
+    sync_error *err;
+};
+
+static int write_leaf(const char *path, json_t *value, void *ctx) {
+    struct write_all *w = ctx;
+    return history_write(w->s, w->kind, w->id, w->version, path, value, w->a, w->err);
+}
+
+int history_write_all(store *s, const char *kind, const char *id, int64_t version, json_t *fields,
+                      const history_author *a, sync_error *err) {
+    struct write_all w = {s, kind, id, version, a, err};
+    return record_each_leaf(fields, write_leaf, &w);
+}
+
+json_t *history_value_at(store *s, const char *kind, const char *id, const char *field,
+                         int64_t at) {
+    sqlite3_stmt *st = store_stmt(s, "SELECT value FROM field_history WHERE kind = ? AND "
+                                     "entity_id = ? AND field = ? AND version <= ? "
+                                     "ORDER BY version DESC LIMIT 1");
+    if (!st) return NULL;
+    sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, field, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, at);
+    json_t *v = NULL;
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
+        v = json_loads((const char *)sqlite3_column_text(st, 0), JSON_DECODE_ANY, NULL);
+    sqlite3_reset(st);
+    return v;
+}
+
+int history_changed_by_other(store *s, const char *kind, const char *id, const char *field,
+                             int64_t after, const char *device_id) {
+    sqlite3_stmt *st = store_stmt(s, "SELECT 1 FROM field_history WHERE kind = ? AND "
+                                     "entity_id = ? AND field = ? AND version > ? AND "
+                                     "(device_id IS NULL OR device_id IS NOT ?) LIMIT 1");
+    if (!st) return SYNC_EINTERNAL;
+    sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, field, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, after);
+    sqlite3_bind_text(st, 5, device_id, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc == SQLITE_ROW) return 1;
+    return rc == SQLITE_DONE ? 0 : SYNC_EINTERNAL;
+}

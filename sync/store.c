@@ -1,0 +1,156 @@
+#include "sync/store.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "sync/migrations.h"
+
+/* Statements are cached by the address of their SQL literal: a small open-addressed table. */
+#define STMT_CACHE 128
+
+struct store {
+    sqlite3 *db;
+    struct {
+        const char *sql;
+        sqlite3_stmt *stmt;
+    } cache[STMT_CACHE];
+};
+
+static int exec(sqlite3 *db, const char *sql, sync_error *err) {
+    char *msg = NULL;
+    int rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
+    if (rc != SQLITE_OK) {
+        sync_fail(err, SYNC_EINTERNAL, "storage_error", "%s", msg ? msg : sqlite3_errstr(rc));
+        sqlite3_free(msg);
+        return SYNC_EINTERNAL;
+    }
+    return 0;
+}
+
+static int user_version(sqlite3 *db) {
+    sqlite3_stmt *st = NULL;
+    int v = -1;
+    if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        v = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+/* Applies each migration newer than the file, with its user_version bump in the same transaction
+ * (user_version rolls back with it). Concurrent openers serialise on BEGIN IMMEDIATE. */
+static int migrate(sqlite3 *db, sync_error *err) {
+    for (int i = 0; i < migration_count; i++) {
+        const struct migration *m = &migrations[i];
+        if (exec(db, "BEGIN IMMEDIATE", err)) return SYNC_EINTERNAL;
+        if (user_version(db) >= m->version) {
+            if (exec(db, "COMMIT", err)) return SYNC_EINTERNAL;
+            continue;
+        }
+        char bump[64];
+        snprintf(bump, sizeof bump, "PRAGMA user_version = %d", m->version);
+        sync_error why = {0};
+        if (exec(db, m->sql, &why) || exec(db, bump, &why) || exec(db, "COMMIT", &why)) {
+            sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+            return sync_fail(err, SYNC_EINTERNAL, "migration_failed", "migration %s: %s", m->name,
+                             why.message);
+        }
+    }
+    return 0;
+}
+
+int store_open(const char *path, store **out, sync_error *err) {
+    *out = NULL;
+    store *s = calloc(1, sizeof *s);
+    if (!s) return sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
+    int rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+                             SQLITE_OPEN_NOMUTEX, NULL);
+    if (rc != SQLITE_OK) {
+        sync_fail(err, SYNC_EINTERNAL, "storage_error", "cannot open %s: %s", path,
+                  s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
+        goto fail;
+    }
+    sqlite3_busy_timeout(s->db, 10000);
+    if (exec(s->db,
+             "PRAGMA journal_mode = WAL;"
+             "PRAGMA synchronous = FULL;"
+             "PRAGMA foreign_keys = ON;"
+             "PRAGMA temp_store = MEMORY;",
+             err))
+        goto fail;
+    if (migrate(s->db, err)) goto fail;
+    *out = s;
+    return 0;
+fail:
+    store_close(s);
+    return err ? err->rc : SYNC_EINTERNAL;
+}
+
+void store_close(store *s) {
+    if (!s) return;
+    for (int i = 0; i < STMT_CACHE; i++) sqlite3_finalize(s->cache[i].stmt);
+    sqlite3_close(s->db);
+    free(s);
+}
+
+int store_schema_version(store *s) { return user_version(s->db); }
+
+sqlite3 *store_db(store *s) { return s->db; }
+
+sqlite3_stmt *store_stmt(store *s, const char *sql) {
+    size_t h = ((size_t)(uintptr_t)sql >> 3) % STMT_CACHE;
+    for (size_t n = 0; n < STMT_CACHE; n++, h = (h + 1) % STMT_CACHE) {
+        if (s->cache[h].sql == sql) {
+            sqlite3_reset(s->cache[h].stmt);
+            sqlite3_clear_bindings(s->cache[h].stmt);
+            return s->cache[h].stmt;
+        }
+        if (!s->cache[h].sql) {
+            sqlite3_stmt *st = NULL;
+            if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) !=
+                SQLITE_OK) {
+                fprintf(stderr, "store: prepare failed: %s\n  in: %s\n", sqlite3_errmsg(s->db),
+                        sql);
+                return NULL;
+            }
+            s->cache[h].sql = sql;
+            s->cache[h].stmt = st;
+            return st;
+        }
+    }
+    /* Cache full: a statement set this large is a bug in the caller. */
+    fprintf(stderr, "store: statement cache full\n");
+    return NULL;
+}
+
+int store_fail(store *s, int sqlite_rc, sync_error *err) {
+    switch (sqlite_rc & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+        return sync_fail(err, SYNC_EBUSY, "storage_busy", "the database is busy; retry");
+    case SQLITE_FULL:
+        return sync_fail(err, SYNC_EFULL, "storage_full", "the server's disk is full");
+    default:
+        return sync_fail(err, SYNC_EINTERNAL, "storage_error", "storage error: %s",
+                         s ? sqlite3_errmsg(s->db) : sqlite3_errstr(sqlite_rc));
+    }
+}
+
+int store_begin(store *s, sync_error *err) {
+    int rc = sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+    return rc == SQLITE_OK ? 0 : store_fail(s, rc, err);
+}
+
+int store_commit(store *s, sync_error *err) {
+    int rc = sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
+    if (rc == SQLITE_OK) return 0;
+    store_fail(s, rc, err);
+    store_rollback(s);
+    return err ? err->rc : SYNC_EINTERNAL;
+}
+
+void store_rollback(store *s) {
+    if (!sqlite3_get_autocommit(s->db)) sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+}

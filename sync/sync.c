@@ -1,0 +1,45 @@
+#include "sync/sync.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "common/util.h"
+
+int sync_fail(sync_error *err, int rc, const char *code, const char *fmt, ...) {
+    if (err) {
+        err->rc = rc;
+        util_strlcpy(err->code, code, sizeof err->code);
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err->message, sizeof err->message, fmt, ap);
+        va_end(ap);
+    }
+    return rc;
+}
+
+int principal_all_divisions(const principal *p) {
+    if (p->role == OUTFALL__V1__ROLE__ROLE_ADMIN || p->role == OUTFALL__V1__ROLE__ROLE_INTEGRATOR)
+        return 1;
+    for (int i = 0; i < p->n_divisions; i++)
+        if (strcmp(p->divisions[i], SYNC_CITY_DIVISION) == 0) return 1;
+    return 0;
+}
+
+int principal_covers(const principal *p, const char *division_code) {
+    if (principal_all_divisions(p)) return 1;
+    for (int i = 0; i < p->n_divisions; i++)
+        if (strcmp(p->divisions[i], division_code) == 0) return 1;
+    return 0;
+}
+
+void sync_config_defaults(sync_config *c) {
+    c->duplicate_radius_m = 30.0;
+    c->held_wait_ms = 72LL * 3600 * 1000;
+    c->token_ttl_s = 12 * 3600;
+    c->pull_limit_default = 100;
+    c->pull_limit_max = 1000;
+    c->max_password_hashes = 2;
+    c->login_max_failures = 5;
+    c->login_lock_s = 300;
+}

@@ -1,0 +1,71 @@
+/* What every part of the engine shares: result codes, the error a caller reports, the acting
+ * principal and the engine's configuration. The engine knows nothing of HTTP; the server maps
+ * each result code to a status through its own table. */
+#ifndef SYNC_SYNC_H
+#define SYNC_SYNC_H
+
+#include <stdint.h>
+
+#include "outfall/v1/outfall.pb-c.h"
+
+/* Result codes: 0 or one of these negatives. */
+enum {
+    SYNC_OK = 0,
+    SYNC_EINVALID = -1,   /* the request is malformed or breaks a rule (400) */
+    SYNC_EUNAUTH = -2,    /* no valid credentials (401) */
+    SYNC_EFORBIDDEN = -3, /* credentials valid, not allowed (403) */
+    SYNC_ENOTFOUND = -4,  /* no such thing, or not visible to the caller (404) */
+    SYNC_ECONFLICT = -5,  /* clashes with what exists: reused id, stale version (409) */
+    SYNC_ETOOBIG = -6,    /* over a size limit (413) */
+    SYNC_ELOCKED = -7,    /* too many attempts; try later (429) */
+    SYNC_EFULL = -8,      /* the disk is full (507) */
+    SYNC_EBUSY = -9,      /* the database stayed locked past the busy timeout (503) */
+    SYNC_EINTERNAL = -10, /* a bug or an I/O failure (500) */
+};
+
+/* An error for the caller to report: a result code, a stable machine-readable code such as
+ * "outside_division", and a sentence for people. */
+typedef struct sync_error {
+    int rc;
+    char code[48];
+    char message[256];
+} sync_error;
+
+/* Fills err (when not NULL) and returns rc, so a caller can write `return sync_fail(...)`. */
+int sync_fail(sync_error *err, int rc, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+#define SYNC_CITY_DIVISION "410800"
+#define SYNC_MAX_DIVISIONS 16
+
+/* Who is acting: an authenticated user with a role and the divisions they work in. */
+typedef struct principal {
+    int64_t user_id;
+    char username[64];
+    int role; /* Outfall__V1__Role */
+    int n_divisions;
+    char divisions[SYNC_MAX_DIVISIONS][8];
+} principal;
+
+/* 1 when p may see and (given a role that writes) act on records of division_code: admins and
+ * integrators see every division, holders of the city division see all, others their own. */
+int principal_covers(const principal *p, const char *division_code);
+
+/* 1 when p sees every division. */
+int principal_all_divisions(const principal *p);
+
+typedef struct sync_config {
+    double duplicate_radius_m; /* a new outfall this close to one on the same river is a suspect */
+    int64_t held_wait_ms;      /* a batch held behind a gap applies anyway after this long */
+    int token_ttl_s;           /* bearer token lifetime */
+    int pull_limit_default;    /* feed entries per pull when the caller names none */
+    int pull_limit_max;        /* and the most a caller may ask for */
+    int max_password_hashes;   /* argon2id hashes allowed to run at once (64 MiB each) */
+    int login_max_failures;    /* failed logins per account before a lock-out */
+    int login_lock_s;          /* how long the lock-out lasts */
+} sync_config;
+
+/* The defaults the server starts from. */
+void sync_config_defaults(sync_config *c);
+
+#endif
