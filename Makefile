@@ -41,6 +41,8 @@ GEN_OBJ = $(1)/gen/outfall/v1/outfall.pb-c.o $(1)/gen/migrations.o
 CORE = $(call objs,$(1),$(COMMON_SRC) $(SYNC_SRC)) $(call GEN_OBJ,$(1))
 
 .PHONY: all run test deps build build-test clean fmt bench
+# Keep test objects between builds (they would count as intermediate files).
+.SECONDARY:
 .DEFAULT_GOAL := all
 
 all: deps build

@@ -32,7 +32,7 @@ typedef struct fixture {
     int64_t seq[2];      /* last device_seq used per phone */
 } fixture;
 
-static void fx_user(fixture *f, principal *p, const char *name, int role, const char *division) {
+static inline void fx_user(fixture *f, principal *p, const char *name, int role, const char *division) {
     char json[256];
     snprintf(json, sizeof json,
              "{\"username\":\"%s\",\"password\":\"password-123\",\"role\":%d,"
@@ -56,7 +56,7 @@ static void fx_user(fixture *f, principal *p, const char *name, int role, const 
     assert_int_equal(accounts_principal(f->s, id, p, &err), 0);
 }
 
-static void fx_device(fixture *f, const principal *p, const char *device_id) {
+static inline void fx_device(fixture *f, const principal *p, const char *device_id) {
     uint8_t pk[32], sk[64];
     crypto_sign_keypair(pk, sk);
     Outfall__V1__Device d = OUTFALL__V1__DEVICE__INIT;
@@ -68,7 +68,7 @@ static void fx_device(fixture *f, const principal *p, const char *device_id) {
     assert_int_equal(devices_enroll(f->s, p, &d, NULL, &err), 0);
 }
 
-static int fx_setup(void **state) {
+static inline int fx_setup(void **state) {
     fixture *f = calloc(1, sizeof *f);
     snprintf(f->dir, sizeof f->dir, "/tmp/outfall-engine-XXXXXX");
     if (!mkdtemp(f->dir)) return -1;
@@ -92,7 +92,7 @@ static int fx_setup(void **state) {
     return 0;
 }
 
-static int fx_teardown(void **state) {
+static inline int fx_teardown(void **state) {
     fixture *f = *state;
     store_close(f->s);
     char cmd[128];
@@ -105,7 +105,7 @@ static int fx_teardown(void **state) {
 /* Sends a batch of changes (a JSON array of Change objects) from phone 0 ("phone-a", surveyor)
  * or phone 1 ("phone-b", surveyor2) with the next device_seq. Returns the response (free with
  * protobuf_c_message_free_unpacked) or NULL with err filled. */
-static Outfall__V1__SyncResponse *fx_sync_seq(fixture *f, int phone, int64_t seq,
+static inline Outfall__V1__SyncResponse *fx_sync_seq(fixture *f, int phone, int64_t seq,
                                               const char *batch_id, const char *changes,
                                               sync_error *err) {
     char *json = NULL;
@@ -132,7 +132,7 @@ static Outfall__V1__SyncResponse *fx_sync_seq(fixture *f, int phone, int64_t seq
     return resp;
 }
 
-static Outfall__V1__SyncResponse *fx_sync(fixture *f, int phone, const char *changes) {
+static inline Outfall__V1__SyncResponse *fx_sync(fixture *f, int phone, const char *changes) {
     sync_error err = {0};
     Outfall__V1__SyncResponse *resp = fx_sync_seq(f, phone, ++f->seq[phone], NULL, changes, &err);
     if (!resp) fprintf(stderr, "batch_sync: %s %s\n", err.code, err.message);
@@ -141,7 +141,7 @@ static Outfall__V1__SyncResponse *fx_sync(fixture *f, int phone, const char *cha
 }
 
 /* Counts rows of a query's single result. */
-static int64_t fx_count(fixture *f, const char *sql) {
+static inline int64_t fx_count(fixture *f, const char *sql) {
     sqlite3_stmt *st = NULL;
     assert_int_equal(sqlite3_prepare_v2(store_db(f->s), sql, -1, &st, NULL), SQLITE_OK);
     int64_t n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
