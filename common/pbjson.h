@@ -18,10 +18,13 @@
 
 enum { PBJSON_PROTO_NAMES = 1 };
 
-/* Returns a new JSON object for msg (the caller json_decref()s it), or NULL on allocation failure. */
+/* Returns a new JSON object for msg (the caller json_decref()s it), or NULL on allocation failure,
+ * on a string field that is not valid UTF-8 (protobuf-c does not check it when unpacking), or on
+ * messages nested more than 32 deep. */
 json_t *pbjson_to_json(const ProtobufCMessage *msg, int flags);
 
-/* Returns msg as compact JSON text, malloc'd and NUL-terminated (the caller frees), or NULL. */
+/* Returns msg as compact JSON text, malloc'd and NUL-terminated (the caller frees), or NULL as
+ * pbjson_to_json. Doubles are written as the shortest text that reads back exactly. */
 char *pbjson_encode(const ProtobufCMessage *msg, int flags);
 
 /* Builds a new message of type desc from a JSON object. On success returns 0 and stores in *out a
