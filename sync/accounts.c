@@ -112,7 +112,9 @@ static int division_exists(store *s, const char *code) {
     sqlite3_stmt *st = store_stmt(s, "SELECT 1 FROM divisions WHERE code = ?");
     if (!st) return 0;
     sqlite3_bind_text(st, 1, code, -1, SQLITE_STATIC);
-    return sqlite3_step(st) == SQLITE_ROW;
+    int found = sqlite3_step(st) == SQLITE_ROW;
+    sqlite3_reset(st);
+    return found;
 }
 
 /* Inserts the user and their divisions inside the caller's transaction. */
@@ -148,8 +150,9 @@ int accounts_bootstrap_admin(store *s, const char *password, char generated[33],
     sqlite3_stmt *st = store_stmt(s, "SELECT 1 FROM users WHERE role = ?");
     if (!st) return store_fail(s, SQLITE_ERROR, err);
     sqlite3_bind_int(st, 1, OUTFALL__V1__ROLE__ROLE_ADMIN);
-    if (sqlite3_step(st) == SQLITE_ROW) return 0;
+    int found = sqlite3_step(st) == SQLITE_ROW;
     sqlite3_reset(st);
+    if (found) return 0;
     if (!password || !*password) {
         uint8_t raw[12];
         randombytes_buf(raw, sizeof raw);
@@ -251,6 +254,7 @@ static int load_divisions(store *s, int64_t id, char ***out, size_t *n) {
     if (!v) return SYNC_EINTERNAL;
     while (*n < SYNC_MAX_DIVISIONS && sqlite3_step(st) == SQLITE_ROW)
         v[(*n)++] = strdup((const char *)sqlite3_column_text(st, 0));
+    sqlite3_reset(st);
     *out = v;
     return 0;
 }
@@ -270,14 +274,18 @@ int accounts_list_users(store *s, const principal *actor, Outfall__V1__UserList 
         return store_fail(s, SQLITE_ERROR, err);
     }
     size_t cap = 0;
+    int64_t *ids = NULL;
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         if (list->n_users == cap) {
             cap = cap ? cap * 2 : 16;
             void *grown = realloc(list->users, cap * sizeof *list->users);
-            if (!grown) break;
-            list->users = grown;
+            void *grown_ids = grown ? realloc(ids, cap * sizeof *ids) : NULL;
+            if (grown) list->users = grown;
+            if (!grown_ids) break;
+            ids = grown_ids;
         }
+        ids[list->n_users] = sqlite3_column_int64(st, 0);
         Outfall__V1__User *u = malloc(sizeof *u);
         if (!u) break;
         outfall__v1__user__init(u);
@@ -288,14 +296,10 @@ int accounts_list_users(store *s, const principal *actor, Outfall__V1__UserList 
         u->disabled = sqlite3_column_int(st, 3);
         list->users[list->n_users++] = u;
     }
-    /* Divisions are read after the user rows: the cached statements must not nest. */
-    for (size_t i = 0; i < list->n_users; i++) {
-        sqlite3_stmt *q = store_stmt(s, "SELECT id FROM users WHERE username = ?");
-        sqlite3_bind_text(q, 1, list->users[i]->username, -1, SQLITE_STATIC);
-        if (sqlite3_step(q) == SQLITE_ROW)
-            load_divisions(s, sqlite3_column_int64(q, 0), &list->users[i]->divisions,
-                           &list->users[i]->n_divisions);
-    }
+    sqlite3_reset(st);
+    for (size_t i = 0; i < list->n_users; i++)
+        load_divisions(s, ids[i], &list->users[i]->divisions, &list->users[i]->n_divisions);
+    free(ids);
     if (rc != SQLITE_DONE) {
         protobuf_c_message_free_unpacked(&list->base, NULL);
         return store_fail(s, rc, err);
@@ -310,10 +314,14 @@ static int load_principal(store *s, int64_t user_id, principal *p) {
     sqlite3_stmt *st = store_stmt(s, "SELECT username, role, disabled FROM users WHERE id = ?");
     if (!st) return SYNC_EINTERNAL;
     sqlite3_bind_int64(st, 1, user_id);
-    if (sqlite3_step(st) != SQLITE_ROW || sqlite3_column_int(st, 2)) return SYNC_ENOTFOUND;
+    if (sqlite3_step(st) != SQLITE_ROW || sqlite3_column_int(st, 2)) {
+        sqlite3_reset(st);
+        return SYNC_ENOTFOUND;
+    }
     p->user_id = user_id;
     util_strlcpy(p->username, (const char *)sqlite3_column_text(st, 0), sizeof p->username);
     p->role = sqlite3_column_int(st, 1);
+    sqlite3_reset(st);
     st = store_stmt(s, "SELECT division_code FROM user_divisions WHERE user_id = ? "
                        "ORDER BY division_code");
     if (!st) return SYNC_EINTERNAL;
@@ -321,6 +329,7 @@ static int load_principal(store *s, int64_t user_id, principal *p) {
     while (p->n_divisions < SYNC_MAX_DIVISIONS && sqlite3_step(st) == SQLITE_ROW)
         util_strlcpy(p->divisions[p->n_divisions++], (const char *)sqlite3_column_text(st, 0),
                      sizeof p->divisions[0]);
+    sqlite3_reset(st);
     return 0;
 }
 
@@ -429,9 +438,16 @@ int accounts_authenticate(store *s, const char *token, principal *p, sync_error 
                                      "WHERE hash = ?");
     if (!st) return store_fail(s, SQLITE_ERROR, err);
     sqlite3_bind_blob(st, 1, hash, sizeof hash, SQLITE_STATIC);
-    if (sqlite3_step(st) != SQLITE_ROW || sqlite3_column_bytes(st, 0) != 32 ||
-        sodium_memcmp(sqlite3_column_blob(st, 0), hash, 32) != 0)
+    int rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        sqlite3_reset(st);
+        return store_fail(s, rc, err);
+    }
+    if (rc != SQLITE_ROW || sqlite3_column_bytes(st, 0) != 32 ||
+        sodium_memcmp(sqlite3_column_blob(st, 0), hash, 32) != 0) {
+        sqlite3_reset(st);
         return sync_fail(err, SYNC_EUNAUTH, "token_invalid", "the bearer token is not valid");
+    }
     int64_t user_id = sqlite3_column_int64(st, 1);
     int64_t expires = sqlite3_column_int64(st, 2);
     int revoked = sqlite3_column_int(st, 3);
@@ -440,8 +456,9 @@ int accounts_authenticate(store *s, const char *token, principal *p, sync_error 
         return sync_fail(err, SYNC_EUNAUTH, "token_revoked", "the bearer token was revoked");
     if (expires <= util_now_ms())
         return sync_fail(err, SYNC_EUNAUTH, "token_expired", "the bearer token has expired");
-    if (load_principal(s, user_id, p) != 0)
+    if ((rc = load_principal(s, user_id, p)) == SYNC_ENOTFOUND)
         return sync_fail(err, SYNC_EUNAUTH, "token_invalid", "the account is disabled");
+    if (rc) return store_fail(s, SQLITE_ERROR, err);
     return 0;
 }
 

@@ -76,6 +76,7 @@ int devices_enroll(store *s, const principal *actor, const Outfall__V1__Device *
         int64_t last_seq = sqlite3_column_int64(st, 4);
         char stored_name[201];
         util_strlcpy(stored_name, (const char *)sqlite3_column_text(st, 3), sizeof stored_name);
+        sqlite3_reset(st);
         store_rollback(s);
         if (!same) {
             rc = sync_fail(err, SYNC_ECONFLICT, "device_taken",

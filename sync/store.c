@@ -138,7 +138,13 @@ int store_fail(store *s, int sqlite_rc, sync_error *err) {
     }
 }
 
+void store_idle(store *s) {
+    for (int i = 0; i < STMT_CACHE; i++)
+        if (s->cache[i].stmt) sqlite3_reset(s->cache[i].stmt);
+}
+
 int store_begin(store *s, sync_error *err) {
+    if (sqlite3_get_autocommit(s->db)) store_idle(s);
     int rc = sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
     return rc == SQLITE_OK ? 0 : store_fail(s, rc, err);
 }

@@ -27,6 +27,11 @@ sqlite3 *store_db(store *s);
  * sql must be a string literal (the cache keys on its address). NULL on a prepare error. */
 sqlite3_stmt *store_stmt(store *s, const char *sql);
 
+/* Resets every cached statement, ending any read a caller left open (an un-reset statement pins
+ * its snapshot and blocks this connection's writes). Called between requests and at the start of
+ * each write transaction; never while a caller is still stepping a statement. */
+void store_idle(store *s);
+
 /* Write transactions: BEGIN IMMEDIATE / COMMIT / ROLLBACK. Return 0 or a negative code. */
 int store_begin(store *s, sync_error *err);
 int store_commit(store *s, sync_error *err);

@@ -1,0 +1,23 @@
+/* The handlers of the route table, one api_<resource>.c per resource. Each one is called after
+ * the table's gate (authentication and role) passed, decodes its input, makes one sync/ call and
+ * sends the answer. It returns 0 once it has answered, or a negative code with r->err filled and
+ * nothing sent, for the dispatcher to answer with an Error. */
+#ifndef SERVER_API_H
+#define SERVER_API_H
+
+#include "server/http.h"
+
+int api_auth_login(http_req *r);
+int api_auth_logout(http_req *r);
+int api_devices_enroll(http_req *r);
+int api_devices_revoke(http_req *r);
+int api_users_create(http_req *r);
+int api_users_list(http_req *r);
+int api_sync_batch(http_req *r);
+int api_changes_pull(http_req *r);
+int api_outfalls_list(http_req *r);
+int api_outfalls_read(http_req *r);
+int api_observations_read(http_req *r);
+int api_health_read(http_req *r);
+
+#endif

@@ -1,0 +1,90 @@
+#include "server/auth.h"
+
+#include <sodium.h>
+#include <string.h>
+#include <strings.h>
+
+#include "common/util.h"
+#include "sync/accounts.h"
+
+enum { SIGNATURE_LEN = crypto_sign_BYTES };
+
+/* Role names for messages, indexed by Outfall__V1__Role. */
+static const char *const role_names[] = {"unspecified", "surveyor", "supervisor", "integrator",
+                                         "admin"};
+
+void auth_audit_refusal(http_req *r, const char *target) {
+    if (!r->store) return;
+    audit_record(r->store, r->authenticated ? &r->who : NULL, r->action, target ? target : r->path,
+                 r->err.code, r->err.message);
+}
+
+int auth_authenticate(http_req *r) {
+    const char *h = mg_get_header(r->conn, "Authorization");
+    const char *tok = NULL;
+    size_t len = 0;
+    if (h) {
+        while (*h == ' ' || *h == '\t')
+            h++;
+        if (strncasecmp(h, "Bearer", 6) == 0 && (h[6] == ' ' || h[6] == '\t')) {
+            tok = h + 6;
+            while (*tok == ' ' || *tok == '\t')
+                tok++;
+            len = strcspn(tok, " \t\r\n");
+        }
+    }
+    if (!tok || len == 0) {
+        http_error(r, 401, "token_missing",
+                   "send Authorization: Bearer <token> (POST /v1/auth/login)");
+        goto refused;
+    }
+    if (len >= sizeof r->token) {
+        http_error(r, 401, "token_invalid", "the bearer token is not one this server issued");
+        goto refused;
+    }
+    memcpy(r->token, tok, len);
+    r->token[len] = '\0';
+    if (accounts_authenticate(r->store, r->token, &r->who, &r->err) < 0) {
+        r->token[0] = '\0';
+        if (r->err.rc != SYNC_EUNAUTH) return r->err.rc; /* busy or broken: not a refusal */
+        goto refused;
+    }
+    r->authenticated = 1;
+    return 0;
+refused:
+    r->token[0] = '\0';
+    auth_audit_refusal(r, NULL);
+    return r->err.rc;
+}
+
+int auth_require_role(http_req *r, unsigned allowed) {
+    int role = r->who.role;
+    if (role >= 0 && role < 32 && (allowed & (1u << role))) return 0;
+    const char *name = role >= 0 && role < (int)(sizeof role_names / sizeof role_names[0])
+                           ? role_names[role]
+                           : "unknown";
+    http_error(r, 403, "forbidden_role", "the %s role may not call %s", name, r->action);
+    auth_audit_refusal(r, NULL);
+    return r->err.rc;
+}
+
+int auth_verify_signature(http_req *r, const uint8_t pk[32]) {
+    static const uint8_t empty[1];
+    uint8_t sig[SIGNATURE_LEN + 8];
+    const char *h = mg_get_header(r->conn, "X-Device-Signature");
+    if (!h || h[strspn(h, " \t")] == '\0')
+        return http_error(r, 401, "signature_missing",
+                          "send X-Device-Signature: base64 of the Ed25519 signature of the body");
+    h += strspn(h, " \t");
+    size_t len = strcspn(h, " \t\r\n");
+    if (h[len + strspn(h + len, " \t\r\n")] != '\0' ||
+        util_base64_decode(h, len, sig, sizeof sig) != SIGNATURE_LEN)
+        return http_error(r, 401, "signature_malformed",
+                          "X-Device-Signature must be base64 of exactly %d bytes", SIGNATURE_LEN);
+    int rc = http_read_body(r);
+    if (rc < 0) return rc;
+    if (crypto_sign_verify_detached(sig, r->body ? r->body : empty, r->body_len, pk) != 0)
+        return http_error(r, 401, "signature_invalid",
+                          "the signature does not match the body and the device's key");
+    return 0;
+}

@@ -1,0 +1,35 @@
+/* Who is calling: bearer token → principal, the role gate of the route table, a device's
+ * signature over the body, and the audit of every refusal the server makes itself. */
+#ifndef SERVER_AUTH_H
+#define SERVER_AUTH_H
+
+#include <stdint.h>
+
+#include "server/http.h"
+
+/* Who may call a route: public, or a mask of roles. */
+#define AUTH_PUBLIC 0u
+#define AUTH_SURVEYOR (1u << OUTFALL__V1__ROLE__ROLE_SURVEYOR)
+#define AUTH_SUPERVISOR (1u << OUTFALL__V1__ROLE__ROLE_SUPERVISOR)
+#define AUTH_INTEGRATOR (1u << OUTFALL__V1__ROLE__ROLE_INTEGRATOR)
+#define AUTH_ADMIN (1u << OUTFALL__V1__ROLE__ROLE_ADMIN)
+#define AUTH_ANY_USER (AUTH_SURVEYOR | AUTH_SUPERVISOR | AUTH_INTEGRATOR | AUTH_ADMIN)
+
+/* Resolves the `Authorization: Bearer <token>` header into r->who and r->token. Codes (401):
+ * token_missing, or accounts_authenticate's (token_invalid, token_expired, token_revoked). A
+ * refusal is audited. */
+int auth_authenticate(http_req *r);
+
+/* Checks that r->who's role is in allowed (AUTH_* bits). Code: forbidden_role (403), audited. */
+int auth_require_role(http_req *r, unsigned allowed);
+
+/* Checks the X-Device-Signature header: base64 of a one-shot Ed25519 signature over the exact
+ * body bytes received, made with the key whose public half is pk. Reads the body if needed.
+ * Codes (401): signature_missing, signature_malformed, signature_invalid. Not audited. */
+int auth_verify_signature(http_req *r, const uint8_t pk[32]);
+
+/* Records r->err in the audit trail as a refusal of r->action on target (NULL: the request's
+ * path), by r->who when authenticated (else anonymous). Never fails the request. */
+void auth_audit_refusal(http_req *r, const char *target);
+
+#endif

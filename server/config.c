@@ -1,0 +1,268 @@
+#include "server/config.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/util.h"
+
+/* How a flag's text becomes a value in server_config. */
+enum opt_kind { OPT_TEXT, OPT_INT, OPT_INT64, OPT_DOUBLE, OPT_HELP };
+
+typedef struct option_def {
+    const char *name; /* the long flag without "--"; also the config file's key */
+    const char *arg;  /* placeholder shown by --help; NULL for a flag without a value */
+    enum opt_kind kind;
+    size_t offset; /* into server_config */
+    size_t size;   /* of a text field */
+    double min, max;
+    int cli_only; /* not accepted in the config file */
+    const char *help;
+} option_def;
+
+#define FIELD(f) offsetof(server_config, f), sizeof(((server_config *)0)->f)
+
+/* Every flag outfalld knows. The defaults shown by --help are read from config_defaults(). */
+static const option_def options[] = {
+    {"listen", "HOST:PORT", OPT_TEXT, FIELD(listen), 0, 0, 0,
+     "address to listen on; port 0 picks a free one; TLS is left to a reverse proxy"},
+    {"data", "DIR", OPT_TEXT, FIELD(data_dir), 0, 0, 0,
+     "data folder: outfall.db and photos/ (created when missing)"},
+    {"threads", "N", OPT_INT, FIELD(threads), 1, 1024, 0,
+     "worker threads; each open (keep-alive) connection holds one"},
+    {"config", "FILE", OPT_TEXT, FIELD(config_file), 0, 0, 1,
+     "read `key = value` lines (keys are these flag names); flags win over the file"},
+    {"max-body", "BYTES", OPT_INT64, FIELD(max_body), 1, 1099511627776.0, 0,
+     "largest request body; larger ones get 413 before they are read"},
+    {"duplicate-radius", "METRES", OPT_DOUBLE, FIELD(sync.duplicate_radius_m), 0, 100000, 0,
+     "a new outfall this close to one on the same river is a duplicate suspect"},
+    {"held-wait", "SECONDS", OPT_INT64, FIELD(held_wait_s), 0, 315360000, 0,
+     "a batch held behind a missing device_seq applies anyway after this long"},
+    {"token-ttl", "SECONDS", OPT_INT, FIELD(sync.token_ttl_s), 1, 31536000, 0,
+     "bearer token lifetime"},
+    {"ready-file", "FILE", OPT_TEXT, FIELD(ready_file), 0, 0, 0,
+     "once listening, write the actual HOST:PORT to FILE (atomically)"},
+    {"help", NULL, OPT_HELP, 0, 0, 0, 0, 1, "print this text and exit"},
+};
+enum { N_OPTIONS = sizeof options / sizeof options[0] };
+
+/* Fills c with every default: the engine's (sync_config_defaults) and outfalld's own. */
+static void config_defaults(server_config *c) {
+    memset(c, 0, sizeof *c);
+    sync_config_defaults(&c->sync);
+    util_strlcpy(c->listen, "127.0.0.1:8080", sizeof c->listen);
+    util_strlcpy(c->data_dir, "./data", sizeof c->data_dir);
+    c->threads = 16;
+    c->max_body = 16 * 1024 * 1024;
+    c->held_wait_s = c->sync.held_wait_ms / 1000;
+}
+
+/* The option called name on the command line (exact), or NULL. */
+static const option_def *option_by_flag(const char *name, size_t len) {
+    for (int i = 0; i < N_OPTIONS; i++)
+        if (strlen(options[i].name) == len && strncmp(options[i].name, name, len) == 0)
+            return &options[i];
+    return NULL;
+}
+
+/* 1 when key names opt in a config file: '-' and '_' are ignored, so "max-body", "max_body"
+ * and "maxbody" are the same key. */
+static int option_key_matches(const option_def *opt, const char *key) {
+    const char *a = opt->name, *b = key;
+    for (;;) {
+        while (*a == '-')
+            a++;
+        while (*b == '-' || *b == '_')
+            b++;
+        if (*a != *b) return 0;
+        if (*a == '\0') return 1;
+        a++, b++;
+    }
+}
+
+/* Parses text into opt's field of c. Returns 0, or -1 with err filled; c is unchanged then. */
+static int option_set(server_config *c, const option_def *opt, const char *text, char *err,
+                      size_t errlen) {
+    char *field = (char *)c + opt->offset;
+    char *end = NULL;
+    errno = 0;
+    switch (opt->kind) {
+    case OPT_TEXT:
+        if (strlen(text) >= opt->size) goto too_long;
+        if (text[0] == '\0') goto bad_value;
+        util_strlcpy(field, text, opt->size);
+        return 0;
+    case OPT_INT:
+    case OPT_INT64: {
+        long long v = strtoll(text, &end, 10);
+        if (errno || end == text || *end != '\0' || v < opt->min || v > opt->max) goto bad_value;
+        if (opt->kind == OPT_INT)
+            *(int *)(void *)field = (int)v;
+        else
+            *(int64_t *)(void *)field = v;
+        return 0;
+    }
+    case OPT_DOUBLE: {
+        double v = strtod(text, &end);
+        if (errno || end == text || *end != '\0' || !isfinite(v) || v < opt->min || v > opt->max)
+            goto bad_value;
+        *(double *)(void *)field = v;
+        return 0;
+    }
+    case OPT_HELP:
+        break;
+    }
+bad_value:
+    if (opt->kind == OPT_TEXT)
+        snprintf(err, errlen, "--%s needs a value", opt->name);
+    else
+        snprintf(err, errlen, "--%s: \"%s\" is not a number from %.0f to %.0f", opt->name, text,
+                 opt->min, opt->max);
+    return -1;
+too_long:
+    snprintf(err, errlen, "--%s: value longer than %zu characters", opt->name, opt->size - 1);
+    return -1;
+}
+
+/* Strips leading and trailing blanks in place; returns the start. */
+static char *trim(char *s) {
+    while (*s == ' ' || *s == '\t')
+        s++;
+    size_t n = strlen(s);
+    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r' || s[n - 1] == '\n'))
+        s[--n] = '\0';
+    return s;
+}
+
+/* Applies the `key = value` lines of path to c. `#` starts a comment (at the start of a line or
+ * after a blank); a value may be wrapped in double quotes. Returns 0 or -1 with err filled. */
+static int config_read_file(server_config *c, const char *path, char *err, size_t errlen) {
+    int rc = -1, lineno = 0;
+    char line[4096];
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        snprintf(err, errlen, "cannot read config file %s: %s", path, strerror(errno));
+        return -1;
+    }
+    while (fgets(line, sizeof line, f)) {
+        lineno++;
+        for (char *h = strchr(line, '#'); h; h = strchr(h + 1, '#'))
+            if (h == line || h[-1] == ' ' || h[-1] == '\t') {
+                *h = '\0';
+                break;
+            }
+        char *key = trim(line);
+        if (*key == '\0') continue;
+        char *eq = strchr(key, '=');
+        if (!eq) {
+            snprintf(err, errlen, "%s:%d: expected `key = value`", path, lineno);
+            goto done;
+        }
+        *eq = '\0';
+        key = trim(key);
+        char *value = trim(eq + 1);
+        size_t vlen = strlen(value);
+        if (vlen >= 2 && value[0] == '"' && value[vlen - 1] == '"') {
+            value[vlen - 1] = '\0';
+            value++;
+        }
+        const option_def *opt = NULL;
+        for (int i = 0; i < N_OPTIONS && !opt; i++)
+            if (!options[i].cli_only && option_key_matches(&options[i], key)) opt = &options[i];
+        if (!opt) {
+            snprintf(err, errlen, "%s:%d: unknown key \"%s\" (see --help)", path, lineno, key);
+            goto done;
+        }
+        char why[512];
+        if (option_set(c, opt, value, why, sizeof why) < 0) {
+            snprintf(err, errlen, "%s:%d: %s", path, lineno, why);
+            goto done;
+        }
+    }
+    if (ferror(f)) {
+        snprintf(err, errlen, "cannot read config file %s", path);
+        goto done;
+    }
+    rc = 0;
+done:
+    fclose(f);
+    return rc;
+}
+
+int config_load(server_config *c, int argc, char **argv, char *err, size_t errlen) {
+    const char *cli[N_OPTIONS] = {0};
+    config_defaults(c);
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "-h") == 0) return CONFIG_HELP;
+        if (strncmp(a, "--", 2) != 0) {
+            snprintf(err, errlen, "unexpected argument \"%s\" (see --help)", a);
+            return -1;
+        }
+        const char *eq = strchr(a + 2, '=');
+        size_t len = eq ? (size_t)(eq - (a + 2)) : strlen(a + 2);
+        const option_def *opt = option_by_flag(a + 2, len);
+        if (!opt) {
+            snprintf(err, errlen, "unknown flag %.*s (see --help)", (int)(len + 2), a);
+            return -1;
+        }
+        if (opt->kind == OPT_HELP) return CONFIG_HELP;
+        const char *value = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
+        if (!value) {
+            snprintf(err, errlen, "--%s needs a value", opt->name);
+            return -1;
+        }
+        cli[opt - options] = value;
+    }
+    const char *file = cli[option_by_flag("config", 6) - options];
+    if (file && config_read_file(c, file, err, errlen) < 0) return -1;
+    for (int i = 0; i < N_OPTIONS; i++)
+        if (cli[i] && option_set(c, &options[i], cli[i], err, errlen) < 0) return -1;
+    c->sync.held_wait_ms = c->held_wait_s * 1000;
+    snprintf(c->db_path, sizeof c->db_path, "%s/outfall.db", c->data_dir);
+    snprintf(c->photos_dir, sizeof c->photos_dir, "%s/photos", c->data_dir);
+    return 0;
+}
+
+/* Writes opt's default value from d into buf[cap]. */
+static void option_default(const server_config *d, const option_def *opt, char *buf, size_t cap) {
+    const char *field = (const char *)d + opt->offset;
+    switch (opt->kind) {
+    case OPT_TEXT:
+        snprintf(buf, cap, "%s", *field ? field : "none");
+        break;
+    case OPT_INT:
+        snprintf(buf, cap, "%d", *(const int *)(const void *)field);
+        break;
+    case OPT_INT64:
+        snprintf(buf, cap, "%lld", (long long)*(const int64_t *)(const void *)field);
+        break;
+    case OPT_DOUBLE:
+        snprintf(buf, cap, "%g", *(const double *)(const void *)field);
+        break;
+    case OPT_HELP:
+        buf[0] = '\0';
+        break;
+    }
+}
+
+void config_usage(FILE *out) {
+    server_config d;
+    config_defaults(&d);
+    fprintf(out, "usage: outfalld [flags]\n\n"
+                 "The outfall survey sync server. Flags (also `key = value` lines in --config):\n");
+    for (int i = 0; i < N_OPTIONS; i++) {
+        const option_def *opt = &options[i];
+        char head[64], def[PATH_MAX];
+        snprintf(head, sizeof head, "--%s%s%s", opt->name, opt->arg ? " " : "",
+                 opt->arg ? opt->arg : "");
+        option_default(&d, opt, def, sizeof def);
+        fprintf(out, "  %-28s %s", head, opt->help);
+        if (opt->kind != OPT_HELP) fprintf(out, " (default %s)", def);
+        fputc('\n', out);
+    }
+    fprintf(out, "\nEnvironment: OUTFALL_ADMIN_PASSWORD sets the password of the \"admin\" account "
+                 "made on first start\n(else one is generated and printed once).\n");
+}

@@ -1,0 +1,354 @@
+#include "server/http.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "common/pbjson.h"
+#include "common/util.h"
+
+/* The media types we speak, request and response alike. */
+static const struct {
+    const char *type;
+    http_encoding enc;
+} media_types[] = {
+    {"application/x-protobuf", HTTP_PROTOBUF},
+    {"application/protobuf", HTTP_PROTOBUF},
+    {"application/octet-stream", HTTP_PROTOBUF},
+    {"application/json", HTTP_JSON},
+};
+
+/* What each engine result code answers over HTTP. */
+static const struct {
+    int rc;
+    int status;
+} status_map[] = {
+    {SYNC_EINVALID, 400},  {SYNC_EUNAUTH, 401},   {SYNC_EFORBIDDEN, 403}, {SYNC_ENOTFOUND, 404},
+    {SYNC_ECONFLICT, 409}, {SYNC_ETOOBIG, 413},   {SYNC_ELOCKED, 429},    {SYNC_EFULL, 507},
+    {SYNC_EBUSY, 503},     {SYNC_EINTERNAL, 500},
+};
+
+/* A worker thread's own storage handle, opened on its first request. */
+typedef struct worker_slot {
+    store *s;
+} worker_slot;
+
+enum { CHUNK_START = 64 * 1024 };
+
+int http_status_for(int rc) {
+    for (size_t i = 0; i < sizeof status_map / sizeof status_map[0]; i++)
+        if (status_map[i].rc == rc) return status_map[i].status;
+    return 500;
+}
+
+/* The engine code for an HTTP status, for errors the server raises itself. */
+static int rc_for_status(int status) {
+    for (size_t i = 0; i < sizeof status_map / sizeof status_map[0]; i++)
+        if (status_map[i].status == status) return status_map[i].rc;
+    return status >= 500 ? SYNC_EINTERNAL : SYNC_EINVALID;
+}
+
+void *http_thread_init(const struct mg_context *ctx, int thread_type) {
+    (void)ctx;
+    return thread_type == 1 ? calloc(1, sizeof(worker_slot)) : NULL;
+}
+
+void http_thread_exit(const struct mg_context *ctx, int thread_type, void *slot) {
+    (void)ctx;
+    (void)thread_type;
+    if (!slot) return;
+    store_close(((worker_slot *)slot)->s);
+    free(slot);
+}
+
+int http_error(http_req *r, int status, const char *code, const char *fmt, ...) {
+    r->err.rc = rc_for_status(status);
+    r->err_status = status;
+    util_strlcpy(r->err.code, code, sizeof r->err.code);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(r->err.message, sizeof r->err.message, fmt, ap);
+    va_end(ap);
+    return r->err.rc;
+}
+
+/* Narrows the span *text[0..*len) to leave out blanks at both ends. */
+static void span_trim(const char **text, size_t *len) {
+    while (*len > 0 && (**text == ' ' || **text == '\t'))
+        (*text)++, (*len)--;
+    while (*len > 0 && ((*text)[*len - 1] == ' ' || (*text)[*len - 1] == '\t'))
+        (*len)--;
+}
+
+/* Looks up the media type in text[0..len), blanks around it ignored: 1 and *enc when we speak
+ * it, else 0. */
+static int media_lookup(const char *text, size_t len, http_encoding *enc) {
+    span_trim(&text, &len);
+    for (size_t i = 0; i < sizeof media_types / sizeof media_types[0]; i++)
+        if (strlen(media_types[i].type) == len &&
+            strncasecmp(media_types[i].type, text, len) == 0) {
+            *enc = media_types[i].enc;
+            return 1;
+        }
+    return 0;
+}
+
+/* Picks the response encoding from an Accept header: the acceptable range with the highest q
+ * (the first on a tie); a wildcard means the request's own encoding, else JSON. Returns 0, or -1
+ * when the header names neither encoding. */
+static int negotiate(const char *accept, const http_req *r, http_encoding *out) {
+    http_encoding fallback = r->has_ctype ? r->req_enc : HTTP_JSON;
+    double best_q = 0;
+    const char *p = accept;
+    *out = fallback;
+    if (!accept || accept[strspn(accept, " \t,")] == '\0') return 0;
+    while (*p) {
+        size_t len = strcspn(p, ",");
+        size_t type_len = strcspn(p, ";,");
+        double q = 1.0;
+        const char *qp = p + type_len;
+        while (qp < p + len && *qp == ';') {
+            qp++;
+            while (*qp == ' ' || *qp == '\t')
+                qp++;
+            if ((qp[0] == 'q' || qp[0] == 'Q') && qp[1] == '=') q = strtod(qp + 2, NULL);
+            qp += strcspn(qp, ";,");
+        }
+        http_encoding enc = fallback;
+        const char *t = p;
+        size_t tl = type_len;
+        span_trim(&t, &tl);
+        int wildcard = (tl == 3 && strncmp(t, "*/*", 3) == 0) ||
+                       (tl == 13 && strncasecmp(t, "application/*", 13) == 0);
+        if ((wildcard || media_lookup(t, tl, &enc)) && q > best_q) {
+            best_q = q;
+            *out = enc;
+        }
+        p += len;
+        if (*p == ',') p++;
+    }
+    return best_q > 0 ? 0 : -1;
+}
+
+int http_req_start(http_req *r, struct mg_connection *conn, const server_config *cfg) {
+    memset(r, 0, sizeof *r);
+    r->conn = conn;
+    r->ri = mg_get_request_info(conn);
+    r->cfg = cfg;
+    r->method = r->ri->request_method ? r->ri->request_method : "";
+    r->path = r->ri->local_uri ? r->ri->local_uri : "/";
+    snprintf(r->action, sizeof r->action, "%s %.80s", r->method, r->path);
+    const char *ctype = mg_get_header(conn, "Content-Type");
+    if (ctype) r->has_ctype = media_lookup(ctype, strcspn(ctype, ";"), &r->req_enc);
+    if (negotiate(mg_get_header(conn, "Accept"), r, &r->resp_enc) < 0) {
+        r->resp_enc = HTTP_JSON;
+        return http_error(r, 406, "not_acceptable",
+                          "Accept names neither application/x-protobuf nor application/json");
+    }
+    worker_slot *slot = mg_get_thread_pointer(conn);
+    if (!slot) return http_error(r, 500, "internal", "no worker slot for this thread");
+    if (!slot->s && store_open(cfg->db_path, &slot->s, &r->err) < 0) return r->err.rc;
+    r->store = slot->s;
+    return 0;
+}
+
+void http_req_finish(http_req *r) {
+    if (r->store) store_idle(r->store); /* no read left open between requests */
+    free(r->body);
+    r->body = NULL;
+}
+
+/* 1 when the request may carry a body that has not been read whole. */
+static int body_pending(const http_req *r) {
+    if (r->body_read) return 0;
+    const char *te = mg_get_header(r->conn, "Transfer-Encoding");
+    return r->ri->content_length > 0 || (te && strcasestr(te, "chunked"));
+}
+
+int http_read_body(http_req *r) {
+    if (r->body_read) return 0;
+    int64_t limit = r->cfg->max_body;
+    long long declared = r->ri->content_length;
+    const char *te = mg_get_header(r->conn, "Transfer-Encoding");
+    int chunked = te && strcasestr(te, "chunked");
+    if (declared > limit) {
+        r->must_close = 1;
+        return http_error(r, 413, "body_too_large", "the body is %lld bytes; the limit is %lld",
+                          declared, (long long)limit);
+    }
+    if (declared <= 0 && !chunked) {
+        r->body_read = 1;
+        return 0;
+    }
+    const char *expect = mg_get_header(r->conn, "Expect");
+    if (expect && strcasecmp(expect, "100-continue") == 0 && r->ri->http_version &&
+        strcmp(r->ri->http_version, "1.1") == 0)
+        mg_write(r->conn, "HTTP/1.1 100 Continue\r\n\r\n", 25);
+    size_t cap = declared > 0 ? (size_t)declared : CHUNK_START, len = 0;
+    int oom = 0;
+    uint8_t *buf = malloc(cap);
+    if (!buf) return http_error(r, 500, "internal", "out of memory for the body");
+    for (;;) {
+        if (len == cap) {
+            if (declared > 0 || cap > (size_t)limit) break;
+            size_t grown = cap * 2 > (size_t)limit + 1 ? (size_t)limit + 1 : cap * 2;
+            uint8_t *bigger = realloc(buf, grown);
+            if (!bigger) {
+                oom = 1;
+                break;
+            }
+            buf = bigger;
+            cap = grown;
+        }
+        int n = mg_read(r->conn, buf + len, cap - len);
+        if (n <= 0) break;
+        len += (size_t)n;
+    }
+    r->body = buf;
+    r->body_len = len;
+    if (len > (size_t)limit) {
+        r->must_close = 1;
+        return http_error(r, 413, "body_too_large", "the body is over the limit of %lld bytes",
+                          (long long)limit);
+    }
+    if (oom) {
+        r->must_close = 1;
+        return http_error(r, 500, "internal", "out of memory for the body");
+    }
+    if (declared > 0 && len < (size_t)declared) {
+        r->must_close = 1;
+        return http_error(r, 400, "body_incomplete", "the body ended after %zu of %lld bytes", len,
+                          declared);
+    }
+    r->body_read = 1;
+    return 0;
+}
+
+int http_decode(http_req *r, const ProtobufCMessageDescriptor *desc, ProtobufCMessage **out) {
+    static const uint8_t empty[1];
+    char why[256];
+    *out = NULL;
+    if (!r->has_ctype) {
+        const char *ctype = mg_get_header(r->conn, "Content-Type");
+        return http_error(r, 415, "unsupported_media_type",
+                          "send the body as application/x-protobuf or application/json, not %.60s",
+                          ctype ? ctype : "without a Content-Type");
+    }
+    int rc = http_read_body(r);
+    if (rc < 0) return rc;
+    if (r->req_enc == HTTP_PROTOBUF) {
+        *out = protobuf_c_message_unpack(desc, NULL, r->body_len, r->body ? r->body : empty);
+        if (!*out)
+            return http_error(r, 400, "malformed_protobuf", "the body is not a valid %s",
+                              desc->name);
+        /* protobuf-c does not check that strings are UTF-8; the JSON mapping does, and every
+         * record must stay readable as JSON, so a body that cannot map is refused here. */
+        json_t *probe = pbjson_to_json(*out, 0);
+        if (!probe) {
+            protobuf_c_message_free_unpacked(*out, NULL);
+            *out = NULL;
+            return http_error(r, 400, "malformed_protobuf",
+                              "the body's strings must be valid UTF-8");
+        }
+        json_decref(probe);
+        return 0;
+    }
+    if (pbjson_decode(desc, r->body ? (const char *)r->body : "", r->body_len, out, why,
+                      sizeof why) < 0) {
+        *out = NULL;
+        return http_error(r, 400, "malformed_json", "%s", why);
+    }
+    return 0;
+}
+
+/* 1 when the client asked to keep the connection open (as CivetWeb decides it): a Connection
+ * header naming keep-alive, or none on HTTP/1.1. */
+static int client_keeps_alive(const http_req *r) {
+    const char *c = mg_get_header(r->conn, "Connection");
+    if (c) return strcasestr(c, "keep-alive") != NULL;
+    return r->ri->http_version && strcmp(r->ri->http_version, "1.1") == 0;
+}
+
+/* Sends status, the headers and len bytes of body (a NULL ctype: no body). The head is written
+ * raw rather than through mg_response_header_*, because an interim "100 Continue" written
+ * before it would make CivetWeb refuse those. The connection closes after an unread body and
+ * after a 401, as CivetWeb closes it then. */
+static void send_raw(http_req *r, int status, const char *ctype, const void *body, size_t len) {
+    char head[1024], date[64];
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    if (body_pending(r) || status == 401 || !client_keeps_alive(r)) r->must_close = 1;
+    int n = snprintf(head, sizeof head,
+                     "HTTP/1.1 %d %s\r\nDate: %s\r\nCache-Control: no-store\r\nConnection: %s\r\n",
+                     status, mg_get_response_code_text(r->conn, status), date,
+                     r->must_close ? "close" : "keep-alive");
+    if (ctype) n += snprintf(head + n, sizeof head - (size_t)n, "Content-Type: %s\r\n", ctype);
+    if (status != 204)
+        n += snprintf(head + n, sizeof head - (size_t)n, "Content-Length: %zu\r\n", len);
+    if (status == 401)
+        n += snprintf(head + n, sizeof head - (size_t)n, "WWW-Authenticate: Bearer\r\n");
+    if (status == 405 && r->allow[0])
+        n += snprintf(head + n, sizeof head - (size_t)n, "Allow: %s\r\n", r->allow);
+    n += snprintf(head + n, sizeof head - (size_t)n, "\r\n");
+    mg_write(r->conn, head, (size_t)n);
+    if (len > 0) mg_write(r->conn, body, len);
+    r->status = status;
+}
+
+int http_send_message(http_req *r, int status, const ProtobufCMessage *msg) {
+    if (r->resp_enc == HTTP_PROTOBUF) {
+        size_t len = protobuf_c_message_get_packed_size(msg);
+        uint8_t *buf = malloc(len ? len : 1);
+        if (!buf) return http_error(r, 500, "internal", "out of memory encoding the answer");
+        protobuf_c_message_pack(msg, buf);
+        send_raw(r, status, "application/x-protobuf", buf, len);
+        free(buf);
+        return 0;
+    }
+    char *text = pbjson_encode(msg, 0);
+    if (!text) return http_error(r, 500, "internal", "could not encode the answer as JSON");
+    send_raw(r, status, "application/json", text, strlen(text));
+    free(text);
+    return 0;
+}
+
+void http_send_empty(http_req *r, int status) {
+    send_raw(r, status, NULL, NULL, 0);
+}
+
+void http_send_error(http_req *r) {
+    Outfall__V1__Error e = OUTFALL__V1__ERROR__INIT;
+    int status = r->err_status ? r->err_status : http_status_for(r->err.rc);
+    e.code = r->err.code[0] ? r->err.code : "internal";
+    e.message = r->err.message;
+    if (http_send_message(r, status, &e.base) < 0) send_raw(r, status, NULL, NULL, 0);
+}
+
+int http_query(http_req *r, const char *name, char *buf, size_t cap) {
+    const char *qs = r->ri->query_string;
+    buf[0] = '\0';
+    if (!qs) return 0;
+    int n = mg_get_var(qs, strlen(qs), name, buf, cap);
+    if (n == -1) return 0;
+    if (n < 0) return http_error(r, 400, "invalid_argument", "%s is too long", name);
+    return 1;
+}
+
+int http_query_int64(http_req *r, const char *name, int64_t min, int64_t max, int64_t *out) {
+    char buf[32], *end = NULL;
+    int rc = http_query(r, name, buf, sizeof buf);
+    if (rc <= 0 || buf[0] == '\0') return rc < 0 ? rc : 0;
+    errno = 0;
+    long long v = strtoll(buf, &end, 10);
+    if (errno || *end != '\0' || !(buf[0] == '-' || (buf[0] >= '0' && buf[0] <= '9')) || v < min ||
+        v > max)
+        return http_error(r, 400, "invalid_argument", "%s must be an integer from %lld to %lld",
+                          name, (long long)min, (long long)max);
+    *out = v;
+    return 0;
+}

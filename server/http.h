@@ -1,0 +1,96 @@
+/* One HTTP exchange over CivetWeb: the request's context, its body read under a limit, content
+ * negotiation (protobuf or JSON), and answers that are a message, nothing, or an Error. */
+#ifndef SERVER_HTTP_H
+#define SERVER_HTTP_H
+
+#include <civetweb.h>
+#include <protobuf-c/protobuf-c.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "server/config.h"
+#include "sync/store.h"
+
+typedef enum http_encoding { HTTP_JSON = 0, HTTP_PROTOBUF = 1 } http_encoding;
+
+enum { HTTP_MAX_PARAMS = 2, HTTP_PARAM_LEN = 128 };
+
+/* Everything a handler needs about the request it serves. Lives on the worker's stack for one
+ * request; nothing in it outlives the request. */
+typedef struct http_req {
+    struct mg_connection *conn;
+    const struct mg_request_info *ri;
+    const server_config *cfg;
+    store *store;       /* this worker thread's handle, borrowed */
+    const char *method; /* borrowed from ri */
+    const char *path;   /* decoded path without the query, borrowed from ri */
+    char action[96];    /* "DELETE /v1/devices/{id}": the route, as the audit trail records it */
+    int has_ctype;      /* the request named a content type we speak */
+    http_encoding req_enc;
+    http_encoding resp_enc;
+    char params[HTTP_MAX_PARAMS][HTTP_PARAM_LEN]; /* {id} segments of the route, in order */
+    char token[256];                              /* the bearer token once authenticated */
+    int authenticated;
+    principal who; /* valid when authenticated */
+    uint8_t *body; /* owned; freed by http_req_finish */
+    size_t body_len;
+    int body_read;  /* the body was read whole */
+    int must_close; /* answer with Connection: close (unread or oversize body) */
+    int status;     /* the status sent (0 until an answer went out), for the access log */
+    sync_error err; /* what a failing handler reports */
+    int err_status; /* the status for err when it is not the one its code maps to */
+    char allow[64]; /* the Allow header of a 405 */
+} http_req;
+
+/* Thread callbacks for CivetWeb: each worker gets a slot for its own store, opened on first use
+ * by http_req_start and closed when the worker exits. */
+void *http_thread_init(const struct mg_context *ctx, int thread_type);
+void http_thread_exit(const struct mg_context *ctx, int thread_type, void *slot);
+
+/* Fills r for the request on conn: the thread's store (opened now if needed), the request's
+ * content type and the response encoding from Accept. Returns 0, or a negative code with r->err
+ * filled (not_acceptable 406, or the store's failure); r is usable for an answer either way. */
+int http_req_start(http_req *r, struct mg_connection *conn, const server_config *cfg);
+
+/* Releases what r owns. */
+void http_req_finish(http_req *r);
+
+/* Reads the whole body into r->body, at most cfg->max_body bytes: a declared length over the
+ * limit fails before anything is read; a chunked body fails as soon as it crosses it. Answers
+ * "100 Continue" first when the client waits for it. Idempotent. Returns 0 or a negative code
+ * with r->err filled (body_too_large, body_incomplete). */
+int http_read_body(http_req *r);
+
+/* Reads the body and decodes it as a message of type desc per the request's Content-Type.
+ * On success *out is a message the caller frees with protobuf_c_message_free_unpacked(*out,
+ * NULL). Codes: unsupported_media_type (415), malformed_protobuf, malformed_json (400), and
+ * those of http_read_body. *out is NULL on failure. */
+int http_decode(http_req *r, const ProtobufCMessageDescriptor *desc, ProtobufCMessage **out);
+
+/* Sends msg with status in the negotiated encoding. Returns 0, or a negative code with r->err
+ * filled when encoding failed (nothing was sent then). */
+int http_send_message(http_req *r, int status, const ProtobufCMessage *msg);
+
+/* Sends a status without a body (204). */
+void http_send_empty(http_req *r, int status);
+
+/* Sends r->err as an Error, with r->err_status or else the status its result code maps to. */
+void http_send_error(http_req *r);
+
+/* Fills r->err for an error whose status is explicit (404, 405, 406, 415 ...) and returns its
+ * (negative) result code, so a handler can write `return http_error(...)`. */
+int http_error(http_req *r, int status, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* The HTTP status for an engine result code (500 for one it does not know). */
+int http_status_for(int rc);
+
+/* The query parameter name, decoded, into buf[cap]. Returns 1 when present (even empty), 0 when
+ * absent, or a negative code with r->err filled (invalid_argument: too long). */
+int http_query(http_req *r, const char *name, char *buf, size_t cap);
+
+/* The query parameter name as an integer in [min, max], or *out unchanged when absent or empty.
+ * Returns 0, or SYNC_EINVALID with r->err naming the parameter. */
+int http_query_int64(http_req *r, const char *name, int64_t min, int64_t max, int64_t *out);
+
+#endif

@@ -1,0 +1,322 @@
+/* outfalld: reads its configuration, prepares the data folder and the admin account, serves the
+ * route table with CivetWeb, releases held batches in the background, and stops cleanly on
+ * SIGTERM or SIGINT. */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <civetweb.h>
+
+#include "common/util.h"
+#include "server/config.h"
+#include "server/http.h"
+#include "server/routes.h"
+#include "sync/accounts.h"
+#include "sync/batch.h"
+#include "sync/store.h"
+
+enum { EXIT_USAGE = 2 };
+
+/* The background thread that applies held batches once they have waited long enough. */
+typedef struct releaser {
+    const server_config *cfg;
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t wake;
+    int stop;
+} releaser;
+
+/* Creates path and its missing parents (like mkdir -p). Returns 0 or -1 with errno set. */
+static int make_dirs(const char *path) {
+    char buf[PATH_MAX];
+    util_strlcpy(buf, path, sizeof buf);
+    for (char *p = buf + 1; *p; p++) {
+        if (*p != '/') continue;
+        *p = '\0';
+        if (mkdir(buf, 0750) < 0 && errno != EEXIST) return -1;
+        *p = '/';
+    }
+    if (mkdir(buf, 0750) < 0 && errno != EEXIST) return -1;
+    return 0;
+}
+
+/* 1 when any comma-separated entry of listen asks for TLS (CivetWeb's "s" suffix). */
+static int listen_wants_tls(const char *listen) {
+    for (const char *p = listen; *p;) {
+        size_t len = strcspn(p, ",");
+        size_t end = len;
+        while (end > 0 && p[end - 1] == ' ')
+            end--;
+        if (end > 0 && p[end - 1] == 's') return 1;
+        p += len;
+        if (*p == ',') p++;
+    }
+    return 0;
+}
+
+/* The host part of listen's first entry ("127.0.0.1" of "127.0.0.1:8080"; "0.0.0.0" when it
+ * names only a port) into out[cap]. */
+static void listen_host(const char *listen, char *out, size_t cap) {
+    size_t len = strcspn(listen, ",");
+    const char *start = listen[0] == '+' ? listen + 1 : listen;
+    const char *colon = NULL;
+    for (const char *p = start; p < listen + len; p++)
+        if (*p == ':') colon = p;
+    if (!colon || colon == start) {
+        util_strlcpy(out, "0.0.0.0", cap);
+        return;
+    }
+    snprintf(out, cap, "%.*s", (int)(colon - start), start);
+}
+
+/* Writes text to path through a temporary file and a rename, so readers never see it half
+ * written. Returns 0 or -1 with errno set. */
+static int write_atomically(const char *path, const char *text) {
+    char tmp[PATH_MAX + 32];
+    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+    FILE *f = fopen(tmp, "w");
+    if (!f) return -1;
+    int bad = fputs(text, f) < 0;
+    bad |= fflush(f) != 0;
+    bad |= fsync(fileno(f)) != 0;
+    bad |= fclose(f) != 0;
+    if (bad || rename(tmp, path) < 0) {
+        int saved = errno;
+        unlink(tmp);
+        errno = saved;
+        return -1;
+    }
+    return 0;
+}
+
+/* Every second, applies the held batches past their wait, with the thread's own store. */
+static void *releaser_main(void *arg) {
+    releaser *rl = arg;
+    store *s = NULL;
+    sync_error err;
+    int last_rc = 0;
+    pthread_mutex_lock(&rl->mu);
+    while (!rl->stop) {
+        struct timespec at;
+        clock_gettime(CLOCK_MONOTONIC, &at);
+        at.tv_sec += 1;
+        pthread_cond_timedwait(&rl->wake, &rl->mu, &at);
+        if (rl->stop) break;
+        pthread_mutex_unlock(&rl->mu);
+        int rc = s ? 0 : store_open(rl->cfg->db_path, &s, &err);
+        if (rc == 0) rc = batch_release_expired(s, &rl->cfg->sync, util_now_ms());
+        if (rc > 0) fprintf(stderr, "released %d held batch(es) past their wait\n", rc);
+        if (rc < 0 && rc != last_rc)
+            fprintf(stderr, "releasing held batches failed (%d)%s%s\n", rc, s ? "" : ": ",
+                    s ? "" : err.message);
+        last_rc = rc < 0 ? rc : 0;
+        pthread_mutex_lock(&rl->mu);
+    }
+    pthread_mutex_unlock(&rl->mu);
+    store_close(s);
+    return NULL;
+}
+
+/* Starts rl's thread for cfg. Returns 0, or -1 when the thread could not start. */
+static int releaser_start(releaser *rl, const server_config *cfg) {
+    pthread_condattr_t attr;
+    rl->cfg = cfg;
+    rl->stop = 0;
+    pthread_mutex_init(&rl->mu, NULL);
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&rl->wake, &attr);
+    pthread_condattr_destroy(&attr);
+    return pthread_create(&rl->thread, NULL, releaser_main, rl) == 0 ? 0 : -1;
+}
+
+/* Wakes rl's thread, waits for it to close its store and end, and releases rl. */
+static void releaser_stop(releaser *rl) {
+    pthread_mutex_lock(&rl->mu);
+    rl->stop = 1;
+    pthread_cond_signal(&rl->wake);
+    pthread_mutex_unlock(&rl->mu);
+    pthread_join(rl->thread, NULL);
+    pthread_cond_destroy(&rl->wake);
+    pthread_mutex_destroy(&rl->mu);
+}
+
+/* CivetWeb's own messages (bind failures, ...) go to stderr. */
+static int log_civetweb(const struct mg_connection *conn, const char *message) {
+    (void)conn;
+    fprintf(stderr, "civetweb: %s\n", message);
+    return 1;
+}
+
+/* Creates the data folder and opens the database, applying its migrations. Returns the handle,
+ * or NULL after printing why. */
+static store *prepare_data(const server_config *cfg) {
+    store *s = NULL;
+    sync_error err = {0};
+    if (make_dirs(cfg->data_dir) < 0 || make_dirs(cfg->photos_dir) < 0) {
+        fprintf(stderr, "outfalld: cannot create %s: %s\n", cfg->photos_dir, strerror(errno));
+        return NULL;
+    }
+    if (store_open(cfg->db_path, &s, &err) < 0) {
+        fprintf(stderr, "outfalld: cannot open %s: %s\n", cfg->db_path, err.message);
+        return NULL;
+    }
+    return s;
+}
+
+/* Makes the admin account on first start, printing its password when generated. Called once
+ * the server listens, so a password shown once is never lost to a failed start. Returns 0 or -1
+ * after printing why. */
+static int bootstrap_admin(store *s) {
+    sync_error err = {0};
+    char generated[33] = "";
+    int created = 0;
+    const char *password = getenv("OUTFALL_ADMIN_PASSWORD");
+    if (password && !password[0]) password = NULL;
+    if (accounts_bootstrap_admin(s, password, generated, &created, &err) < 0) {
+        fprintf(stderr, "outfalld: cannot create the admin account: %s\n", err.message);
+        return -1;
+    }
+    if (created && password)
+        printf("created admin account \"admin\" with the password from OUTFALL_ADMIN_PASSWORD\n");
+    else if (created)
+        printf("created admin account \"admin\" with password %s (shown once)\n", generated);
+    fflush(stdout);
+    sodium_memzero(generated, sizeof generated);
+    return 0;
+}
+
+/* Starts CivetWeb on cfg->listen with the route table. Returns the context, or NULL after
+ * printing why. */
+static struct mg_context *serve_start(const server_config *cfg) {
+    char threads[16], errtext[256] = "";
+    unsigned errcode = 0;
+    snprintf(threads, sizeof threads, "%d", cfg->threads);
+    /* clang-format off */
+    const char *options[] = {
+        "listening_ports",       cfg->listen,
+        "num_threads",           threads,
+        "request_timeout_ms",    "30000",
+        "enable_keep_alive",     "yes",
+        "keep_alive_timeout_ms", "1000",
+        "tcp_nodelay",           "1",
+        NULL,
+    };
+    /* clang-format on */
+    struct mg_callbacks cb;
+    memset(&cb, 0, sizeof cb);
+    cb.init_thread = http_thread_init;
+    cb.exit_thread = http_thread_exit;
+    cb.log_message = log_civetweb;
+    struct mg_init_data init = {
+        .callbacks = &cb, .user_data = NULL, .configuration_options = options};
+    struct mg_error_data error = {
+        .code = &errcode, .text = errtext, .text_buffer_size = sizeof errtext};
+    struct mg_context *ctx = mg_start2(&init, &error);
+    if (!ctx) {
+        fprintf(stderr, "outfalld: cannot listen on %s: %s\n", cfg->listen,
+                errtext[0] ? errtext : "CivetWeb did not start");
+        return NULL;
+    }
+    mg_set_request_handler(ctx, "/", routes_handle, (void *)cfg);
+    return ctx;
+}
+
+/* Prints where the server listens and writes it to the ready file. Returns 0 or -1. */
+static int announce(struct mg_context *ctx, const server_config *cfg) {
+    struct mg_server_port ports[8];
+    char host[200], addr[256];
+    int n = mg_get_server_ports(ctx, 8, ports);
+    if (n < 1) {
+        fprintf(stderr, "outfalld: CivetWeb reports no listening port\n");
+        return -1;
+    }
+    listen_host(cfg->listen, host, sizeof host);
+    snprintf(addr, sizeof addr, "%s:%d", host, ports[0].port);
+    printf("listening on http://%s\n", addr);
+    fflush(stdout);
+    if (cfg->ready_file[0] && write_atomically(cfg->ready_file, addr) < 0) {
+        fprintf(stderr, "outfalld: cannot write %s: %s\n", cfg->ready_file, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+int main(int argc, char **argv) {
+    static server_config cfg;
+    char err[1024];
+    int rc = config_load(&cfg, argc, argv, err, sizeof err);
+    if (rc == CONFIG_HELP) {
+        config_usage(stdout);
+        return 0;
+    }
+    if (rc < 0) {
+        fprintf(stderr, "outfalld: %s\n", err);
+        return EXIT_USAGE;
+    }
+    int tls = listen_wants_tls(cfg.listen);
+    if (tls && !mg_check_feature(MG_FEATURES_TLS)) {
+        fprintf(stderr,
+                "outfalld: --listen %s asks for TLS, but this CivetWeb build has no TLS; "
+                "terminate TLS in a reverse proxy in front of a loopback port\n",
+                cfg.listen);
+        return EXIT_USAGE;
+    }
+    if (tls && !(mg_init_library(MG_FEATURES_TLS) & MG_FEATURES_TLS)) {
+        fprintf(stderr,
+                "outfalld: --listen %s asks for TLS, but CivetWeb could not initialise it "
+                "(see DESIGN.md, \"TLS\"); terminate TLS in a reverse proxy in front of a "
+                "loopback port\n",
+                cfg.listen);
+        return EXIT_USAGE;
+    }
+    if (!tls) mg_init_library(0);
+    if (sodium_init() < 0) {
+        fprintf(stderr, "outfalld: libsodium failed to initialise\n");
+        return 1;
+    }
+    accounts_init(&cfg.sync);
+    store *main_store = prepare_data(&cfg);
+    if (!main_store) return 1;
+
+    /* Signals are taken by sigwait below; every thread started from here on blocks them. */
+    sigset_t stop_signals;
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGTERM);
+    sigaddset(&stop_signals, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    int exit_code = 1, releasing = 0;
+    releaser rl;
+    struct mg_context *ctx = serve_start(&cfg);
+    if (!ctx) {
+        if (tls)
+            fprintf(stderr, "outfalld: outfalld takes no TLS certificate; terminate TLS in a "
+                            "reverse proxy (nginx) in front of a loopback port\n");
+        store_close(main_store);
+        return tls ? EXIT_USAGE : 1;
+    }
+    releasing = releaser_start(&rl, &cfg) == 0;
+    if (!releasing) fprintf(stderr, "outfalld: cannot start the held-batch thread\n");
+    if (releasing && bootstrap_admin(main_store) == 0 && announce(ctx, &cfg) == 0) {
+        int sig = 0;
+        store_close(main_store);
+        main_store = NULL;
+        sigwait(&stop_signals, &sig);
+        fprintf(stderr, "outfalld: signal %d, stopping\n", sig);
+        exit_code = 0;
+    }
+    mg_stop(ctx);
+    if (releasing) releaser_stop(&rl);
+    store_close(main_store);
+    mg_exit_library();
+    return exit_code;
+}

@@ -1,0 +1,109 @@
+#include "server/routes.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "server/api.h"
+#include "server/auth.h"
+#include "server/http.h"
+
+typedef struct route {
+    const char *method;
+    const char *pattern; /* "{name}" matches one non-empty path segment, kept in r->params */
+    int (*handler)(http_req *r);
+    unsigned who; /* AUTH_PUBLIC, or the roles allowed (AUTH_* bits) */
+} route;
+
+#define STAFF (AUTH_SURVEYOR | AUTH_SUPERVISOR | AUTH_ADMIN)
+
+/* Every endpoint of the server. The engine behind each handler applies its own division and
+ * ownership checks; this table is the first gate. */
+/* clang-format off */
+static const route routes[] = {
+    /* method   path                     handler                who may call */
+    {"POST",   "/v1/auth/login",        api_auth_login,        AUTH_PUBLIC},
+    {"POST",   "/v1/auth/logout",       api_auth_logout,       AUTH_ANY_USER},
+    {"POST",   "/v1/devices",           api_devices_enroll,    STAFF},
+    {"DELETE", "/v1/devices/{id}",      api_devices_revoke,    AUTH_ADMIN},
+    {"POST",   "/v1/users",             api_users_create,      AUTH_ADMIN},
+    {"GET",    "/v1/users",             api_users_list,        AUTH_ADMIN},
+    {"POST",   "/v1/sync",              api_sync_batch,        STAFF},
+    {"GET",    "/v1/changes",           api_changes_pull,      AUTH_ANY_USER},
+    {"GET",    "/v1/outfalls",          api_outfalls_list,     AUTH_ANY_USER},
+    {"GET",    "/v1/outfalls/{id}",     api_outfalls_read,     AUTH_ANY_USER},
+    {"GET",    "/v1/observations/{id}", api_observations_read, AUTH_ANY_USER},
+    {"GET",    "/healthz",              api_health_read,       AUTH_PUBLIC},
+};
+/* clang-format on */
+
+/* 1 when path fits pattern; the {name} segments are copied into r->params in order. */
+static int path_match(const char *pattern, const char *path, http_req *r) {
+    int n = 0;
+    while (*pattern && *path) {
+        if (*pattern == '{') {
+            const char *close = strchr(pattern, '}');
+            size_t seg = strcspn(path, "/");
+            if (!close || seg == 0 || seg >= HTTP_PARAM_LEN || n >= HTTP_MAX_PARAMS) return 0;
+            memcpy(r->params[n], path, seg);
+            r->params[n++][seg] = '\0';
+            pattern = close + 1;
+            path += seg;
+        } else if (*pattern++ != *path++) {
+            return 0;
+        }
+    }
+    return *pattern == '\0' && *path == '\0';
+}
+
+/* Finds r's route, applies its gate and runs it. Returns the handler's result, or a negative
+ * code with r->err filled (not_found, method_not_allowed, or the gate's refusal). */
+static int route_serve(http_req *r) {
+    const route *found = NULL;
+    for (size_t i = 0; i < sizeof routes / sizeof routes[0] && !found; i++) {
+        if (!path_match(routes[i].pattern, r->path, r)) continue;
+        if (strcmp(routes[i].method, r->method) == 0) {
+            found = &routes[i];
+        } else {
+            size_t used = strlen(r->allow);
+            snprintf(r->allow + used, sizeof r->allow - used, "%s%s", used ? ", " : "",
+                     routes[i].method);
+        }
+    }
+    if (!found && r->allow[0])
+        return http_error(r, 405, "method_not_allowed", "%s does not take %s (allowed: %s)",
+                          r->path, r->method, r->allow);
+    if (!found) return http_error(r, 404, "not_found", "no endpoint at %s", r->path);
+    snprintf(r->action, sizeof r->action, "%s %s", found->method, found->pattern);
+    if (found->who != AUTH_PUBLIC) {
+        int rc = auth_authenticate(r);
+        if (rc == 0) rc = auth_require_role(r, found->who);
+        if (rc < 0) return rc;
+    }
+    return found->handler(r);
+}
+
+/* Milliseconds from a clock that never jumps, for request durations. */
+static double monotonic_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
+}
+
+int routes_handle(struct mg_connection *conn, void *cbdata) {
+    const server_config *cfg = cbdata;
+    http_req r;
+    double start = monotonic_ms();
+    int rc = http_req_start(&r, conn, cfg);
+    if (rc == 0) rc = route_serve(&r);
+    if (rc < 0 && r.status == 0) http_send_error(&r);
+    if (r.status == 0) http_send_empty(&r, 500);
+    if (r.status >= 400)
+        fprintf(stderr, "%s %s %s %d %.1fms %s\n", r.ri->remote_addr, r.method, r.path, r.status,
+                monotonic_ms() - start, r.err.code);
+    else
+        fprintf(stderr, "%s %s %s %d %.1fms\n", r.ri->remote_addr, r.method, r.path, r.status,
+                monotonic_ms() - start);
+    http_req_finish(&r);
+    return r.status;
+}
