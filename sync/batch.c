@@ -82,6 +82,9 @@ static int apply_one(apply_ctx *c, const Outfall__V1__Change *ch, const uint8_t 
     if (r->status == OUTFALL__V1__CHANGE_STATUS__CHANGE_STATUS_REJECTED)
         sqlite3_exec(db, "ROLLBACK TO change", NULL, NULL, NULL);
     sqlite3_exec(db, "RELEASE change", NULL, NULL, NULL);
+    /* A write refused for lack of rights is audited, with the batch. */
+    if (r->reason && strcmp(r->reason, "outside_division") == 0)
+        audit_record(c->s, c->p, "sync.change", r->entity_id, r->reason, r->message);
 
     size_t n = protobuf_c_message_get_packed_size(&r->base);
     uint8_t *packed = malloc(n ? n : 1);

@@ -373,6 +373,10 @@ static void invalid_changes_are_rejected_with_reasons(void **state) {
     }
     assert_int_equal(fx_count(f, "SELECT count(*) FROM field_history"), history);
     assert_int_equal(fx_count(f, "SELECT count(*) FROM outfalls"), 1);
+    /* The write outside the surveyor's division is in the audit trail. */
+    assert_int_equal(fx_count(f, "SELECT count(*) FROM audit WHERE action = 'sync.change' "
+                                 "AND outcome = 'outside_division'"),
+                     1);
 }
 
 static void observation_naming_missing_photos_is_pending(void **state) {
