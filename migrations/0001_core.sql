@@ -163,19 +163,34 @@ CREATE TABLE conflicts (
 CREATE INDEX conflicts_entity ON conflicts(entity_id, state);
 
 -- Photos known to the server (the content-addressed files live under photos/ab/cd/<hash>).
+-- The EXIF facts are read once, on upload; NULL where the file has none.
 CREATE TABLE photos (
-  hash        TEXT PRIMARY KEY,            -- 64 lowercase hex, BLAKE2b-256
-  size        INTEGER NOT NULL,
-  stored_at_ms INTEGER NOT NULL
+  hash            TEXT PRIMARY KEY,        -- 64 lowercase hex, BLAKE2b-256
+  size            INTEGER NOT NULL,
+  media_type      TEXT NOT NULL,           -- image/jpeg, image/png, image/heic
+  width           INTEGER,
+  height          INTEGER,
+  gps_lat         REAL,
+  gps_lon         REAL,
+  gps_alt         REAL,
+  taken_at_ms     INTEGER,                 -- Unix ms
+  taken_at_source TEXT,                    -- 'offset' (OffsetTimeOriginal), 'gps' (UTC stamps), 'local' (+08:00 assumed)
+  make            TEXT,
+  model           TEXT,
+  uploaded_by     INTEGER REFERENCES users(id),
+  stored_at_ms    INTEGER NOT NULL
 ) WITHOUT ROWID;
 
--- Observations waiting for photos the server lacks.
-CREATE TABLE photo_refs (
+-- Every photo an observation names, whether or not the server has it yet. Reads of a photo follow
+-- the divisions of the observations that name it.
+CREATE TABLE observation_photos (
   observation_id TEXT NOT NULL REFERENCES observations(id),
   hash           TEXT NOT NULL,
+  kind           INTEGER NOT NULL DEFAULT 0,  -- outfall.v1.PhotoKind
+  division_code  TEXT NOT NULL,
   PRIMARY KEY (observation_id, hash)
 ) WITHOUT ROWID;
-CREATE INDEX photo_refs_hash ON photo_refs(hash);
+CREATE INDEX observation_photos_hash ON observation_photos(hash, division_code);
 
 -- Append-only audit trail: each row carries the hash of the one before it.
 CREATE TABLE audit (

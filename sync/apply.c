@@ -335,6 +335,63 @@ static int remember_missing(apply_ctx *c, const char *hash) {
     return (c->missing[c->n_missing] = strdup(hash)) ? (c->n_missing++, 0) : -1;
 }
 
+/* Sets the reviewer's photo flags on an observation document from the EXIF facts of the photos
+ * it names: photos_pending (some not uploaded yet), photo_no_geotag, photo_far_from_site (farther
+ * than the configured distance, or the phone's accuracy if larger, from the observation's
+ * position, else its outfall's) and photo_time_mismatch. Flags never change the field facts.
+ * Returns 0, or negative on a storage error. */
+static int photo_flags(apply_ctx *c, json_t *doc, const char *outfall_id) {
+    json_t *jlat = json_object_get(doc, "lat"), *jlon = json_object_get(doc, "lon");
+    double lat = json_number_value(jlat), lon = json_number_value(jlon);
+    int has_pos = json_is_number(jlat) && json_is_number(jlon);
+    if (!has_pos) {
+        sqlite3_stmt *st = store_stmt(c->s, "SELECT lat, lon FROM outfalls WHERE id = ?");
+        if (!st) return SYNC_EINTERNAL;
+        sqlite3_bind_text(st, 1, outfall_id, -1, SQLITE_STATIC);
+        if (sqlite3_step(st) == SQLITE_ROW) {
+            lat = sqlite3_column_double(st, 0);
+            lon = sqlite3_column_double(st, 1);
+            has_pos = 1;
+        }
+        sqlite3_reset(st);
+    }
+    double accuracy = json_number_value(json_object_get(doc, "accuracy_m"));
+    double far = fmax(c->cfg->photo_far_m, accuracy);
+    json_t *jat = json_object_get(doc, "observed_at_ms");
+    int64_t at = json_is_integer(jat) ? json_integer_value(jat)
+                 : json_is_string(jat) ? strtoll(json_string_value(jat), NULL, 10)
+                                       : 0;
+    int pending = 0, no_geotag = 0, far_away = 0, mismatch = 0;
+    size_t i;
+    json_t *photo;
+    json_array_foreach(json_object_get(doc, "photos"), i, photo) {
+        sqlite3_stmt *st = store_stmt(c->s, "SELECT gps_lat, gps_lon, taken_at_ms FROM photos "
+                                            "WHERE hash = ?");
+        if (!st) return SYNC_EINTERNAL;
+        sqlite3_bind_text(st, 1, str(photo, "hash"), -1, SQLITE_STATIC);
+        int rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW) {
+            if (sqlite3_column_type(st, 0) == SQLITE_NULL || sqlite3_column_type(st, 1) == SQLITE_NULL)
+                no_geotag = 1;
+            else if (has_pos && util_distance_m(lat, lon, sqlite3_column_double(st, 0),
+                                                sqlite3_column_double(st, 1)) > far)
+                far_away = 1;
+            if (at && sqlite3_column_type(st, 2) != SQLITE_NULL &&
+                llabs(sqlite3_column_int64(st, 2) - at) > c->cfg->photo_time_span_ms)
+                mismatch = 1;
+        } else if (rc == SQLITE_DONE) {
+            pending = 1;
+        }
+        sqlite3_reset(st);
+        if (rc != SQLITE_ROW && rc != SQLITE_DONE) return SYNC_EINTERNAL;
+    }
+    flag_set(doc, "photos_pending", pending);
+    flag_set(doc, "photo_no_geotag", no_geotag);
+    flag_set(doc, "photo_far_from_site", far_away);
+    flag_set(doc, "photo_time_mismatch", mismatch);
+    return 0;
+}
+
 static int observation_check(apply_ctx *c, row *old, row *rw, Outfall__V1__ChangeResult *r,
                              sync_error *err) {
     json_t *doc = rw->doc;
@@ -356,16 +413,20 @@ static int observation_check(apply_ctx *c, row *old, row *rw, Outfall__V1__Chang
 
     size_t i;
     json_t *photo;
-    int pending = 0;
     json_array_foreach(json_object_get(doc, "photos"), i, photo) {
-        const char *hash = str(photo, "hash");
-        if (!util_hash_hex_valid(hash))
+        if (!util_hash_hex_valid(str(photo, "hash")))
             return reject(r, "invalid_change",
                           "photos[%zu].hash must be 64 lowercase hex digits (BLAKE2b-256)", i);
-        if (!exists(c, "SELECT 1 FROM photos WHERE hash = ?", hash)) pending = 1;
     }
-    flag_set(doc, "photos_pending", pending);
-    return 0;
+    return photo_flags(c, doc, live) < 0 ? store_fail(c->s, SQLITE_ERROR, err) : 0;
+}
+
+/* The PhotoKind number of a photo reference in a document (enums are stored by name). */
+static int photo_kind(json_t *photo) {
+    const char *name = str(photo, "kind");
+    const ProtobufCEnumValue *v =
+        protobuf_c_enum_descriptor_get_value_by_name(&outfall__v1__photo_kind__descriptor, name);
+    return v ? v->value : 0;
 }
 
 static int observation_save(apply_ctx *c, row *rw, int created, sync_error *err) {
@@ -382,8 +443,8 @@ static int observation_save(apply_ctx *c, row *rw, int created, sync_error *err)
     int rc = save_common(c, st, rw, created, err);
     if (rc) return rc;
 
-    /* Photo references the server still lacks: listed for the phone, kept for when they land. */
-    st = store_stmt(c->s, "DELETE FROM photo_refs WHERE observation_id = ?");
+    /* The photos it names, kept beside it; those the server lacks are listed for the phone. */
+    st = store_stmt(c->s, "DELETE FROM observation_photos WHERE observation_id = ?");
     if (!st) return store_fail(c->s, SQLITE_ERROR, err);
     sqlite3_bind_text(st, 1, rw->id, -1, SQLITE_STATIC);
     if ((rc = sqlite3_step(st)) != SQLITE_DONE) return store_fail(c->s, rc, err);
@@ -391,14 +452,15 @@ static int observation_save(apply_ctx *c, row *rw, int created, sync_error *err)
     json_t *photo;
     json_array_foreach(json_object_get(rw->doc, "photos"), i, photo) {
         const char *hash = str(photo, "hash");
-        if (exists(c, "SELECT 1 FROM photos WHERE hash = ?", hash)) continue;
-        st = store_stmt(c->s, "INSERT OR IGNORE INTO photo_refs (observation_id, hash) "
-                              "VALUES (?, ?)");
+        st = store_stmt(c->s, "INSERT OR IGNORE INTO observation_photos (observation_id, hash, "
+                              "kind, division_code) VALUES (?, ?, ?, ?)");
         if (!st) return store_fail(c->s, SQLITE_ERROR, err);
         sqlite3_bind_text(st, 1, rw->id, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 2, hash, -1, SQLITE_STATIC);
+        sqlite3_bind_int(st, 3, photo_kind(photo));
+        sqlite3_bind_text(st, 4, rw->division, -1, SQLITE_STATIC);
         if ((rc = sqlite3_step(st)) != SQLITE_DONE) return store_fail(c->s, rc, err);
-        if (remember_missing(c, hash))
+        if (!exists(c, "SELECT 1 FROM photos WHERE hash = ?", hash) && remember_missing(c, hash))
             return sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
     }
     return feed_touch(c->s, "observation", rw->id, rw->division, err);
@@ -638,6 +700,68 @@ int apply_change(apply_ctx *c, const Outfall__V1__Change *ch, Outfall__V1__Chang
 done:
     json_decref(fields);
     return rc > 0 ? 0 : rc; /* > 0: rejected, r holds why */
+}
+
+int apply_photo_arrived(store *s, const sync_config *cfg, const char *hash, sync_error *err) {
+    /* The server acts on its own here: no user, no device. */
+    principal system = {.user_id = 0, .username = "system", .role = OUTFALL__V1__ROLE__ROLE_ADMIN};
+    apply_ctx c = {s, cfg, &system, NULL, util_now_ms(), NULL, 0, 0};
+    char change_id[80];
+    snprintf(change_id, sizeof change_id, "photo:%s", hash);
+    history_author a = {change_id, 0, NULL, c.now_ms};
+
+    /* Collect first: saving rewrites observation_photos, which the query walks. */
+    char (*ids)[UUID_STR_LEN + 1] = NULL;
+    size_t n = 0, cap = 0;
+    int rc = 0;
+    sqlite3_stmt *st =
+        store_stmt(s, "SELECT observation_id FROM observation_photos WHERE hash = ?");
+    if (!st) return store_fail(s, SQLITE_ERROR, err);
+    sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (n == cap) {
+            cap = cap ? 2 * cap : 8;
+            void *grown = realloc(ids, cap * sizeof *ids);
+            if (!grown) break;
+            ids = grown;
+        }
+        util_strlcpy(ids[n++], (const char *)sqlite3_column_text(st, 0), sizeof ids[0]);
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) {
+        free(ids);
+        return rc == SQLITE_ROW ? sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory")
+                                : store_fail(s, rc, err);
+    }
+    rc = 0;
+    for (size_t i = 0; i < n && !rc; i++) {
+        row rw;
+        int found = observation_load(&c, ids[i], &rw);
+        if (found <= 0) {
+            rc = found < 0 ? store_fail(s, SQLITE_ERROR, err) : 0;
+            continue;
+        }
+        char *before = flags_text(rw.doc);
+        if ((rc = photo_flags(&c, rw.doc, str(rw.doc, "outfall_id"))) < 0) {
+            rc = store_fail(s, SQLITE_ERROR, err);
+        } else {
+            char *after = flags_text(rw.doc);
+            if (before && after && strcmp(before, after) != 0) {
+                rw.version++;
+                json_object_set_new(rw.doc, "version", json_integer(rw.version));
+                rc = observation_save(&c, &rw, 0, err);
+                if (!rc)
+                    rc = history_write(s, "observation", rw.id, rw.version, "flags",
+                                       json_object_get(rw.doc, "flags"), &a, err);
+            }
+            free(after);
+        }
+        free(before);
+        json_decref(rw.doc);
+    }
+    free(ids);
+    apply_ctx_free(&c);
+    return rc;
 }
 
 void apply_ctx_free(apply_ctx *c) {

@@ -63,6 +63,8 @@ typedef struct sync_config {
     int max_password_hashes;   /* argon2id hashes allowed to run at once (64 MiB each) */
     int login_max_failures;    /* failed logins per account before a lock-out */
     int login_lock_s;          /* how long the lock-out lasts */
+    double photo_far_m;        /* a photo geotagged farther than this from its observation is flagged */
+    int64_t photo_time_span_ms; /* and one taken further than this from the observation's time */
 } sync_config;
 
 /* The defaults the server starts from. */
