@@ -1,0 +1,53 @@
+/* outfallctl: the admin CLI and field-phone simulator. Each command returns an exit status:
+ * CTL_OK, CTL_FAIL (the server refused, could not be reached, or a local file failed; a line on
+ * stderr says which) or CTL_USAGE (bad arguments; the usage text is printed). */
+#ifndef OUTFALLCTL_CTL_H
+#define OUTFALLCTL_CTL_H
+
+#include <protobuf-c/protobuf-c.h>
+#include <stddef.h>
+
+enum { CTL_OK = 0, CTL_FAIL = 1, CTL_USAGE = 2 };
+
+#define CTL_DEFAULT_SERVER "http://127.0.0.1:8080"
+
+typedef struct ctl {
+    const char *server; /* base URL, without a trailing slash */
+    const char *token;  /* bearer token, or NULL */
+} ctl;
+
+/* ---- http.c ---- */
+
+/* One protobuf exchange with the server: sends req (NULL: no body), with an X-Device-Signature
+ * header when signature is not NULL. On a 2xx decodes the body as out_desc into *out (when both
+ * are given; the caller frees it with protobuf_c_message_free_unpacked). On anything else prints
+ * "outfallctl: CODE: MESSAGE" from the server's Error and returns CTL_FAIL. */
+int ctl_call(const ctl *c, const char *method, const char *path, const ProtobufCMessage *req,
+             const char *signature, const ProtobufCMessageDescriptor *out_desc,
+             ProtobufCMessage **out);
+
+/* Like ctl_call with an already packed body. */
+int ctl_call_raw(const ctl *c, const char *method, const char *path, const void *body, size_t len,
+                 const char *signature, const ProtobufCMessageDescriptor *out_desc,
+                 ProtobufCMessage **out);
+
+/* Prints msg to stdout as indented protobuf JSON. Returns CTL_OK or CTL_FAIL. */
+int ctl_print(const ProtobufCMessage *msg);
+
+/* Prints "outfallctl: " and the formatted text to stderr; returns CTL_FAIL. */
+int ctl_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* ---- the commands (cmd_account.c, cmd_phone.c); argv[0] is the command's name ---- */
+int cmd_login(const ctl *c, int argc, char **argv);
+int cmd_users(const ctl *c, int argc, char **argv);
+int cmd_device(const ctl *c, int argc, char **argv);
+int cmd_push(const ctl *c, int argc, char **argv);
+int cmd_pull(const ctl *c, int argc, char **argv);
+
+/* ---- main.c ---- */
+
+/* Prints the whole usage text to stdout (short_form 0, for --help) or its first line and a hint
+ * to stderr (short_form 1, after a usage error). Returns CTL_USAGE. */
+int ctl_usage(int short_form);
+
+#endif

@@ -1,0 +1,119 @@
+/* outfallctl [--server URL] [--token T] COMMAND ...: admin tasks and a field-phone simulator for
+ * an outfalld server. The command table below is the whole surface. */
+#include <curl/curl.h>
+#include <getopt.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tools/outfallctl/ctl.h"
+
+static const char usage_text[] =
+    "usage: outfallctl [--server URL] [--token TOKEN] COMMAND [ARGS]\n"
+    "\n"
+    "Admin tasks and a field-phone simulator for an outfalld server. Messages go over the\n"
+    "wire as protobuf and are printed as protobuf JSON.\n"
+    "\n"
+    "Options:\n"
+    "  --server URL    the server (env OUTFALL_SERVER; default " CTL_DEFAULT_SERVER ")\n"
+    "  --token TOKEN   the bearer token (env OUTFALL_TOKEN); `login` prints one\n"
+    "  -h, --help      this text\n"
+    "\n"
+    "Commands:\n"
+    "  login USER\n"
+    "      Log in and print the token. The password comes from env OUTFALL_PASSWORD, else a\n"
+    "      prompt.\n"
+    "  users add USER --role ROLE --division CODE [--division CODE ...]\n"
+    "      Create an account (admin). ROLE: surveyor, supervisor, integrator or admin. CODE: a\n"
+    "      GB/T 2260 division, 410800 for the whole city. The password comes from env\n"
+    "      OUTFALL_NEW_PASSWORD, else one is generated and printed with the account.\n"
+    "  users list\n"
+    "      List the accounts (admin).\n"
+    "  device enroll --id ID --name NAME --key FILE\n"
+    "      Make an Ed25519 key pair, write it to FILE (mode 0600; an existing FILE is never\n"
+    "      overwritten) and enroll its public key for the token's user.\n"
+    "  push FILE.json --key FILE [--device ID] --seq N\n"
+    "      Send FILE.json as one signed batch and print the SyncResponse. FILE.json holds a\n"
+    "      SyncRequest in protobuf JSON, or a JSON array of Change objects. A missing batchId,\n"
+    "      changeId, or entityId of a create (baseVersion 0) is filled with a new UUID; the\n"
+    "      device defaults to the one in the key file; --seq is the device's batch number\n"
+    "      (1, 2, 3 ...).\n"
+    "  pull [--since N] [--limit N]\n"
+    "      Print the change feed after cursor N (default 0), at most N entries.\n"
+    "\n"
+    "Exit status: 0 done; 1 the server refused (its error code and message are printed), could\n"
+    "not be reached, or a local file could not be used; 2 bad usage.\n";
+
+int ctl_usage(int short_form) {
+    if (short_form)
+        fputs("usage: outfallctl [--server URL] [--token TOKEN] COMMAND [ARGS]\n"
+              "Run `outfallctl --help` for the commands.\n",
+              stderr);
+    else
+        fputs(usage_text, stdout);
+    return CTL_USAGE;
+}
+
+static const struct {
+    const char *name;
+    int (*run)(const ctl *c, int argc, char **argv);
+} commands[] = {
+    {"login", cmd_login}, {"users", cmd_users}, {"device", cmd_device},
+    {"push", cmd_push},   {"pull", cmd_pull},
+};
+
+int main(int argc, char **argv) {
+    static const struct option opts[] = {
+        {"server", required_argument, NULL, 's'},
+        {"token", required_argument, NULL, 't'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    char server[1024];
+    const char *env_server = getenv("OUTFALL_SERVER");
+    const char *token = getenv("OUTFALL_TOKEN");
+    snprintf(server, sizeof server, "%s",
+             env_server && *env_server ? env_server : CTL_DEFAULT_SERVER);
+    int opt;
+    opterr = 0;
+    while ((opt = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+        switch (opt) {
+        case 's':
+            snprintf(server, sizeof server, "%s", optarg);
+            break;
+        case 't':
+            token = optarg;
+            break;
+        case 'h':
+            ctl_usage(0);
+            return CTL_OK;
+        default:
+            fprintf(stderr, "outfallctl: unknown or incomplete option %s\n", argv[optind - 1]);
+            return ctl_usage(1);
+        }
+    }
+    if (optind >= argc) {
+        fprintf(stderr, "outfallctl: no command given\n");
+        return ctl_usage(1);
+    }
+    size_t n = strlen(server);
+    while (n > 0 && server[n - 1] == '/')
+        server[--n] = '\0';
+    if (sodium_init() < 0) return CTL_FAIL;
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) return CTL_FAIL;
+
+    ctl c = {.server = server, .token = token && *token ? token : NULL};
+    int cmd = optind, rc = -1;
+    for (size_t i = 0; i < sizeof commands / sizeof *commands && rc < 0; i++) {
+        if (strcmp(argv[cmd], commands[i].name) != 0) continue;
+        optind = 0; /* each command parses its own options; its argv[0] is its name */
+        rc = commands[i].run(&c, argc - cmd, argv + cmd);
+    }
+    if (rc < 0) {
+        fprintf(stderr, "outfallctl: unknown command %s\n", argv[cmd]);
+        rc = ctl_usage(1);
+    }
+    curl_global_cleanup();
+    return rc;
+}
