@@ -7,27 +7,17 @@
 #include "server/api.h"
 #include "sync/feed.h"
 
-#define REVIEW_STATE_PREFIX "REVIEW_STATE_"
-
-/* The ReviewState named by text: its enum name with or without the REVIEW_STATE_ prefix (any
- * case), or its number. Returns 0 and *out, or -1. */
-static int review_state_parse(const char *text, int *out) {
-    const ProtobufCEnumDescriptor *d = &outfall__v1__review_state__descriptor;
-    char *end = NULL;
-    long n = strtol(text, &end, 10);
-    if (end != text && *end == '\0') {
-        if (!protobuf_c_enum_descriptor_get_value(d, (int)n) || n < 0 || n > INT_MAX) return -1;
-        *out = (int)n;
-        return 0;
-    }
-    size_t plen = strlen(REVIEW_STATE_PREFIX);
-    if (strncasecmp(text, REVIEW_STATE_PREFIX, plen) == 0) text += plen;
-    for (unsigned i = 0; i < d->n_values; i++)
-        if (strcasecmp(d->values[i].name + plen, text) == 0) {
-            *out = d->values[i].value;
-            return 0;
-        }
-    return -1;
+/* ?view=latest|approved (absent: the caller's default, see feed.h) into *view. */
+static int view_param(http_req *r, int *view) {
+    char text[16];
+    int rc = http_query(r, "view", text, sizeof text);
+    if (rc < 0) return rc;
+    *view = !text[0]                           ? FEED_VIEW_DEFAULT
+            : strcasecmp(text, "latest") == 0   ? FEED_VIEW_LATEST
+            : strcasecmp(text, "approved") == 0 ? FEED_VIEW_APPROVED
+                                                : -1;
+    if (*view < 0) return http_error(r, 400, "invalid_argument", "view must be latest or approved");
+    return 0;
 }
 
 /* ?river=&division=&review_state=&limit=&page_token= → OutfallList. */
@@ -43,7 +33,9 @@ int api_outfalls_list(http_req *r) {
         (rc = http_query(r, "review_state", state, sizeof state)) < 0 ||
         (rc = http_query_int64(r, "limit", 0, INT_MAX, &limit)) < 0)
         return rc;
-    if (state[0] && review_state_parse(state, &q.review_state) < 0)
+    if ((rc = view_param(r, &q.view)) < 0) return rc;
+    if (state[0] && http_enum_parse(&outfall__v1__review_state__descriptor, "REVIEW_STATE_", state,
+                                    &q.review_state) < 0)
         return http_error(r, 400, "invalid_argument",
                           "review_state must be PENDING, APPROVED, REJECTED, RETURNED or a number");
     q.river_code = river[0] ? river : NULL;
@@ -57,10 +49,13 @@ int api_outfalls_list(http_req *r) {
     return rc;
 }
 
-/* The outfall {id} if the caller may see it → Outfall; else not_found. */
+/* The outfall {id} if the caller may see it, in the view asked for → Outfall; else not_found. */
 int api_outfalls_read(http_req *r) {
     Outfall__V1__Outfall *out = NULL;
-    int rc = feed_read_outfall(r->store, &r->who, r->params[0], &out, &r->err);
+    int view = 0;
+    int rc = view_param(r, &view);
+    if (rc < 0) return rc;
+    rc = feed_read_outfall_view(r->store, &r->who, r->params[0], view, &out, &r->err);
     if (rc < 0) return rc;
     rc = http_send_message(r, 200, &out->base);
     protobuf_c_message_free_unpacked(&out->base, NULL);

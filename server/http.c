@@ -1,6 +1,7 @@
 #include "server/http.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -351,4 +352,25 @@ int http_query_int64(http_req *r, const char *name, int64_t min, int64_t max, in
                           name, (long long)min, (long long)max);
     *out = v;
     return 0;
+}
+
+int http_enum_parse(const ProtobufCEnumDescriptor *d, const char *prefix, const char *text,
+                    int *out) {
+    char *end = NULL;
+    long n = strtol(text, &end, 10);
+    if (end != text && *end == '\0') {
+        if (n < INT_MIN || n > INT_MAX || !protobuf_c_enum_descriptor_get_value(d, (int)n))
+            return -1;
+        *out = (int)n;
+        return 0;
+    }
+    size_t plen = strlen(prefix);
+    if (strncasecmp(text, prefix, plen) == 0) text += plen;
+    for (unsigned i = 0; i < d->n_values; i++)
+        if (strncasecmp(d->values[i].name, prefix, plen) == 0 &&
+            strcasecmp(d->values[i].name + plen, text) == 0) {
+            *out = d->values[i].value;
+            return 0;
+        }
+    return -1;
 }

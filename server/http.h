@@ -91,6 +91,11 @@ int http_query(http_req *r, const char *name, char *buf, size_t cap);
 
 /* The query parameter name as an integer in [min, max], or *out unchanged when absent or empty.
  * Returns 0, or SYNC_EINVALID with r->err naming the parameter. */
+/* Parses an enum value given by its full name, by its name without `prefix` (any case), or by
+ * its number. Returns 0 and *out, or -1. */
+int http_enum_parse(const ProtobufCEnumDescriptor *d, const char *prefix, const char *text,
+                    int *out);
+
 int http_query_int64(http_req *r, const char *name, int64_t min, int64_t max, int64_t *out);
 
 #endif

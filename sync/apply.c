@@ -35,6 +35,7 @@ typedef struct row {
 typedef struct kind kind;
 struct kind {
     const char *name;
+    const ProtobufCMessageDescriptor *desc;
     const char *const *read_only; /* fields only the server sets */
     const char *const *required;  /* fields a create must carry */
     int (*load)(apply_ctx *c, const char *id, row *out);
@@ -159,8 +160,9 @@ static const char *str(json_t *doc, const char *key) {
 
 /* --- outfalls ----------------------------------------------------------------------------- */
 
-static const char *const outfall_read_only[] = {"version", "code", "review_state",
-                                                "merged_into", "flags", NULL};
+static const char *const outfall_read_only[] = {
+    "version", "code", "review_state", "merged_into", "flags", "approved_version",
+    "latest_version", NULL};
 static const char *const outfall_required[] = {"river_code", "division_code", "lat", "lon", NULL};
 
 static int load_doc(apply_ctx *c, const char *sql, const char *id, row *out) {
@@ -206,6 +208,9 @@ static int outfall_check(apply_ctx *c, row *old, row *rw, Outfall__V1__ChangeRes
     double lon = json_number_value(json_object_get(doc, "lon"));
     flag_set(doc, "outside_city_bounds", lat < city_box[0] || lat > city_box[1] ||
                                              lon < city_box[2] || lon > city_box[3]);
+    /* A returned record the field changes again goes back to the supervisors. */
+    if (old && c->device_id && strcmp(str(old->doc, "review_state"), "REVIEW_STATE_RETURNED") == 0)
+        json_object_set_new(doc, "review_state", json_string("REVIEW_STATE_PENDING"));
     if (old) return 0;
 
     /* A new outfall near a live one of the same river is a duplicate suspect. */
@@ -252,6 +257,19 @@ static int save_common(apply_ctx *c, sqlite3_stmt *st, row *rw, int created, syn
     return 0;
 }
 
+/* An enum field of a document (stored by name) as its number; 0 when absent or unknown. */
+static int enum_value(json_t *doc, const char *key, const ProtobufCEnumDescriptor *desc) {
+    const ProtobufCEnumValue *v = protobuf_c_enum_descriptor_get_value_by_name(desc, str(doc, key));
+    return v ? v->value : 0;
+}
+
+static int64_t int_field(json_t *doc, const char *key) {
+    json_t *v = json_object_get(doc, key);
+    return json_is_integer(v) ? json_integer_value(v)
+           : json_is_string(v) ? strtoll(json_string_value(v), NULL, 10)
+                               : 0;
+}
+
 static int outfall_save(apply_ctx *c, row *rw, int created, sync_error *err) {
     sqlite3_stmt *st =
         created ? store_stmt(c->s, "INSERT INTO outfalls (id, version, river_code, division_code, "
@@ -259,15 +277,23 @@ static int outfall_save(apply_ctx *c, row *rw, int created, sync_error *err) {
                                    "updated_at_ms, doc) VALUES (:id, :version, :river, :division, "
                                    ":review, :lat, :lon, :user, :now, :now, :doc)")
                 : store_stmt(c->s, "UPDATE outfalls SET version = :version, river_code = :river, "
-                                   "division_code = :division, lat = :lat, lon = :lon, "
+                                   "division_code = :division, review_state = :review, "
+                                   "lat = :lat, lon = :lon, approved_version = :approved, "
+                                   "code = :code, merged_into = :merged, "
+                                   "returned = (returned OR :review = 4) AND :review <> 2, "
                                    "updated_at_ms = :now, doc = :doc WHERE id = :id");
     if (!st) return store_fail(c->s, SQLITE_ERROR, err);
-    double lat = json_number_value(json_object_get(rw->doc, "lat"));
-    double lon = json_number_value(json_object_get(rw->doc, "lon"));
-    bind_text(st, ":river", str(rw->doc, "river_code"));
-    bind_int64(st, ":review", OUTFALL__V1__REVIEW_STATE__REVIEW_STATE_PENDING);
+    json_t *doc = rw->doc;
+    double lat = json_number_value(json_object_get(doc, "lat"));
+    double lon = json_number_value(json_object_get(doc, "lon"));
+    bind_text(st, ":river", str(doc, "river_code"));
+    bind_int64(st, ":review",
+               enum_value(doc, "review_state", &outfall__v1__review_state__descriptor));
     bind_double(st, ":lat", lat);
     bind_double(st, ":lon", lon);
+    bind_int64(st, ":approved", int_field(doc, "approved_version"));
+    if (json_object_get(doc, "code")) bind_text(st, ":code", str(doc, "code"));
+    if (json_object_get(doc, "merged_into")) bind_text(st, ":merged", str(doc, "merged_into"));
     int rc = save_common(c, st, rw, created, err);
     if (rc) return rc;
     if (created && rw->duplicate_of[0]) {
@@ -281,7 +307,9 @@ static int outfall_save(apply_ctx *c, row *rw, int created, sync_error *err) {
         if ((rc = sqlite3_step(st)) != SQLITE_DONE) return store_fail(c->s, rc, err);
     }
     if ((rc = dedupe_index(c->s, rw->rowid, lat, lon, err))) return rc;
-    return feed_touch(c->s, "outfall", rw->id, rw->division, err);
+    /* A merged outfall lives on in the feed as a redirect to its survivor. */
+    return feed_touch(c->s, json_object_get(doc, "merged_into") ? "redirect" : "outfall", rw->id,
+                      rw->division, err);
 }
 
 /* --- observations ------------------------------------------------------------------------- */
@@ -396,7 +424,7 @@ static int observation_check(apply_ctx *c, row *old, row *rw, Outfall__V1__Chang
                              sync_error *err) {
     json_t *doc = rw->doc;
     (void)err;
-    if (old && strcmp(str(old->doc, "outfall_id"), str(doc, "outfall_id")) != 0)
+    if (old && c->device_id && strcmp(str(old->doc, "outfall_id"), str(doc, "outfall_id")) != 0)
         return reject(r, "read_only_field",
                       "an observation stays with its outfall; a supervisor moves it by merging");
     if (check_position(doc, 0, r)) return 1;
@@ -436,8 +464,8 @@ static int observation_save(apply_ctx *c, row *rw, int created, sync_error *err)
                                    "VALUES (:id, :outfall, :version, :division, :user, :now, "
                                    ":now, :doc)")
                 : store_stmt(c->s, "UPDATE observations SET version = :version, "
-                                   "division_code = :division, updated_at_ms = :now, doc = :doc "
-                                   "WHERE id = :id");
+                                   "outfall_id = :outfall, division_code = :division, "
+                                   "updated_at_ms = :now, doc = :doc WHERE id = :id");
     if (!st) return store_fail(c->s, SQLITE_ERROR, err);
     bind_text(st, ":outfall", str(rw->doc, "outfall_id"));
     int rc = save_common(c, st, rw, created, err);
@@ -467,8 +495,8 @@ static int observation_save(apply_ctx *c, row *rw, int created, sync_error *err)
 }
 
 static const kind kinds[] = {
-    {"outfall", outfall_read_only, outfall_required, outfall_load, outfall_check, outfall_save},
-    {"observation", observation_read_only, observation_required, observation_load,
+    {"outfall", &outfall__v1__outfall__descriptor, outfall_read_only, outfall_required, outfall_load, outfall_check, outfall_save},
+    {"observation", &outfall__v1__observation__descriptor, observation_read_only, observation_required, observation_load,
      observation_check, observation_save},
 };
 
@@ -644,6 +672,10 @@ static int edit(apply_ctx *c, const kind *k, const char *id, int64_t base, json_
         if (flags_changed && (rc = history_write(c->s, k->name, rw.id, rw.version, "flags",
                                                  json_object_get(rw.doc, "flags"), a, err)))
             goto done;
+        json_t *state = json_object_get(rw.doc, "review_state");
+        if (!record_equal(state, json_object_get(old.doc, "review_state")) &&
+            (rc = history_write(c->s, k->name, rw.id, rw.version, "review_state", state, a, err)))
+            goto done;
     }
     int status = r->n_conflicts      ? OUTFALL__V1__CHANGE_STATUS__CHANGE_STATUS_CONFLICT
                  : base == old.version ? OUTFALL__V1__CHANGE_STATUS__CHANGE_STATUS_APPLIED
@@ -701,6 +733,65 @@ done:
     json_decref(fields);
     return rc > 0 ? 0 : rc; /* > 0: rejected, r holds why */
 }
+
+int apply_set_fields(apply_ctx *c, const char *kind_name, const char *id, json_t *fields,
+                     const history_author *a, int64_t *version, sync_error *err) {
+    const kind *k = strcmp(kind_name, "observation") == 0 ? &kinds[1] : &kinds[0];
+    row old, rw;
+    int rc = k->load(c, id, &old);
+    if (rc <= 0)
+        return rc < 0 ? store_fail(c->s, SQLITE_ERROR, err)
+                      : sync_fail(err, SYNC_ENOTFOUND, "not_found", "no %s %s", k->name, id);
+    if (!principal_covers(c->p, old.division)) {
+        json_decref(old.doc);
+        return sync_fail(err, SYNC_EFORBIDDEN, "outside_division",
+                         "%s %s is outside your divisions", k->name, id);
+    }
+    rw = old;
+    rw.doc = json_deep_copy(old.doc);
+    Outfall__V1__ChangeResult r = OUTFALL__V1__CHANGE_RESULT__INIT;
+    char *before = flags_text(old.doc);
+    rc = rw.doc && before ? record_each_leaf(fields, set_leaf, rw.doc) : SYNC_EINTERNAL;
+    if (rc) {
+        rc = sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
+        goto done;
+    }
+    /* A value of the wrong shape for its field is refused before any rule is asked. */
+    ProtobufCMessage *typed = NULL;
+    char why[200];
+    if (pbjson_from_json(k->desc, rw.doc, &typed, why, sizeof why) != 0) {
+        rc = sync_fail(err, SYNC_EINVALID, "invalid_value", "%s", why);
+        goto done;
+    }
+    protobuf_c_message_free_unpacked(typed, NULL);
+    if ((rc = k->check(c, &old, &rw, &r, err)) > 0) {
+        /* The rules refuse the value a supervisor chose: say why, change nothing. */
+        rc = sync_fail(err, SYNC_EINVALID, r.reason ? r.reason : "invalid_value", "%s",
+                       r.message ? r.message : "the value breaks a rule");
+        goto done;
+    }
+    if (rc) goto done;
+    rw.version = old.version + 1;
+    json_object_set_new(rw.doc, "version", json_integer(rw.version));
+    if ((rc = k->save(c, &rw, 0, err))) goto done;
+    if ((rc = history_write_all(c->s, k->name, rw.id, rw.version, fields, a, err))) goto done;
+    char *after = flags_text(rw.doc);
+    if (!json_object_get(fields, "flags") && after && strcmp(before, after) != 0)
+        rc = history_write(c->s, k->name, rw.id, rw.version, "flags",
+                           json_object_get(rw.doc, "flags"), a, err);
+    free(after);
+    if (!rc && version) *version = rw.version;
+done:
+    free(r.reason);
+    free(r.message);
+    free(r.duplicate_of);
+    free(before);
+    json_decref(rw.doc);
+    json_decref(old.doc);
+    return rc;
+}
+
+void apply_flag(json_t *doc, const char *flag, int on) { flag_set(doc, flag, on); }
 
 int apply_photo_arrived(store *s, const sync_config *cfg, const char *hash, sync_error *err) {
     /* The server acts on its own here: no user, no device. */

@@ -6,6 +6,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
+#include "sync/history.h"
 #include "sync/store.h"
 
 typedef struct apply_ctx {
@@ -25,6 +28,17 @@ typedef struct apply_ctx {
  * which the caller must roll the batch back. */
 int apply_change(apply_ctx *c, const Outfall__V1__Change *ch, Outfall__V1__ChangeResult *r,
                  sync_error *err);
+
+/* Sets fields (an object of leaf path -> JSON value; null clears) on record kind/id as the
+ * server's own act (a supervisor's decision: server-owned fields allowed), checks the rules, and
+ * writes a new version with its history and feed entry. c->p must cover the record's division
+ * (else outside_division, 403). A value the rules refuse is SYNC_EINVALID with the rule's reason.
+ * *version (may be NULL) gets the new version. Call inside a write transaction. */
+int apply_set_fields(apply_ctx *c, const char *kind, const char *id, json_t *fields,
+                     const history_author *a, int64_t *version, sync_error *err);
+
+/* Sets or clears a reviewer flag in a record document. */
+void apply_flag(json_t *doc, const char *flag, int on);
 
 /* A photo has just been stored: recomputes the photo flags of every observation that names it
  * (photos_pending clears when the last one lands), as a new version in the feed. Call inside the

@@ -5,6 +5,7 @@
 
 #include "common/pbjson.h"
 #include "common/util.h"
+#include "sync/history.h"
 
 int feed_touch(store *s, const char *kind, const char *id, const char *division_code,
                sync_error *err) {
@@ -33,10 +34,19 @@ static char *division_filter(const principal *p) {
     return text;
 }
 
-/* Loads a record's document and decodes it into a message of desc (freed with free_unpacked).
- * Returns 1 when found and visible to p, 0 when not, negative on failure. */
+/* The view p reads when it names none: integrators (and through them the public) read what a
+ * supervisor approved; people at work read the latest. */
+static int resolve_view(const principal *p, int view) {
+    if (view != FEED_VIEW_DEFAULT) return view;
+    return p && p->role == OUTFALL__V1__ROLE__ROLE_INTEGRATOR ? FEED_VIEW_APPROVED
+                                                              : FEED_VIEW_LATEST;
+}
+
+/* Loads a record and decodes it into a message of desc (freed with free_unpacked). Outfalls come
+ * in the given view, with approved_version and latest_version set. Returns 1 when found and
+ * visible to p, 0 when not, negative on failure. */
 static int load_record(store *s, const principal *p, const char *sql,
-                       const ProtobufCMessageDescriptor *desc, const char *id,
+                       const ProtobufCMessageDescriptor *desc, const char *id, int view,
                        ProtobufCMessage **out, sync_error *err) {
     *out = NULL;
     sqlite3_stmt *st = store_stmt(s, sql);
@@ -51,50 +61,82 @@ static int load_record(store *s, const principal *p, const char *sql,
         sqlite3_reset(st);
         return 0;
     }
+    int is_outfall = desc == &outfall__v1__outfall__descriptor;
+    int64_t version = sqlite3_column_int64(st, 2), approved = sqlite3_column_int64(st, 3);
+    json_t *doc = NULL;
+    if (is_outfall && view == FEED_VIEW_APPROVED) {
+        sqlite3_reset(st);
+        if (!approved) return 0;
+        if ((doc = history_doc_at(s, "outfall", id, approved))) {
+            json_object_set_new(doc, "id", json_string(id));
+            json_object_set_new(doc, "version", json_integer(approved));
+        }
+    } else {
+        doc = json_loads((const char *)sqlite3_column_text(st, 1), 0, NULL);
+        sqlite3_reset(st);
+    }
     char why[200];
-    json_t *doc = json_loads((const char *)sqlite3_column_text(st, 1), 0, NULL);
-    sqlite3_reset(st);
     rc = doc ? pbjson_from_json(desc, doc, out, why, sizeof why) : -1;
     json_decref(doc);
     if (rc) return sync_fail(err, SYNC_EINTERNAL, "storage_error", "record %s is unreadable", id);
+    if (is_outfall) {
+        Outfall__V1__Outfall *o = (Outfall__V1__Outfall *)*out;
+        o->has_approved_version = o->has_latest_version = 1;
+        o->approved_version = approved;
+        o->latest_version = version;
+    }
     return 1;
 }
 
-static const char outfall_sql[] = "SELECT division_code, doc FROM outfalls WHERE id = ?";
-static const char observation_sql[] = "SELECT division_code, doc FROM observations WHERE id = ?";
+static const char outfall_sql[] =
+    "SELECT division_code, doc, version, approved_version FROM outfalls WHERE id = ?";
+static const char observation_sql[] =
+    "SELECT division_code, doc, version, 0 FROM observations WHERE id = ?";
+
+int feed_read_outfall_view(store *s, const principal *p, const char *id, int view,
+                           Outfall__V1__Outfall **out, sync_error *err) {
+    view = resolve_view(p, view);
+    int rc = load_record(s, p, outfall_sql, &outfall__v1__outfall__descriptor, id, view,
+                         (ProtobufCMessage **)out, err);
+    if (rc == 0)
+        return sync_fail(err, SYNC_ENOTFOUND, "not_found",
+                         view == FEED_VIEW_APPROVED ? "no approved version of outfall %s"
+                                                    : "no outfall %s",
+                         id);
+    return rc < 0 ? rc : 0;
+}
 
 int feed_read_outfall(store *s, const principal *p, const char *id, Outfall__V1__Outfall **out,
                       sync_error *err) {
-    int rc = load_record(s, p, outfall_sql, &outfall__v1__outfall__descriptor, id,
-                         (ProtobufCMessage **)out, err);
-    if (rc == 0) return sync_fail(err, SYNC_ENOTFOUND, "not_found", "no outfall %s", id);
-    return rc < 0 ? rc : 0;
+    return feed_read_outfall_view(s, p, id, FEED_VIEW_DEFAULT, out, err);
 }
 
 int feed_read_observation(store *s, const principal *p, const char *id,
                           Outfall__V1__Observation **out, sync_error *err) {
     int rc = load_record(s, p, observation_sql, &outfall__v1__observation__descriptor, id,
-                         (ProtobufCMessage **)out, err);
+                         FEED_VIEW_LATEST, (ProtobufCMessage **)out, err);
     if (rc == 0) return sync_fail(err, SYNC_ENOTFOUND, "not_found", "no observation %s", id);
     return rc < 0 ? rc : 0;
 }
 
-/* Builds the feed entry for one feed row (malloc'd; free_unpacked), or NULL on failure. */
-static Outfall__V1__FeedEntry *entry_for(store *s, int64_t seq, const char *kind, const char *id,
-                                         sync_error *err) {
-    Outfall__V1__FeedEntry *e = malloc(sizeof *e);
-    if (!e) return NULL;
+/* Builds the feed entry for one feed row into *out (malloc'd; free_unpacked). Returns 1, or 0
+ * when the row has nothing to show in this view (an outfall never approved, to an integrator),
+ * or a negative code. */
+static int entry_for(store *s, int64_t seq, const char *kind, const char *id, int view,
+                     Outfall__V1__FeedEntry **out, sync_error *err) {
+    Outfall__V1__FeedEntry *e = *out = malloc(sizeof *e);
+    if (!e) return sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
     outfall__v1__feed_entry__init(e);
     e->has_seq = 1;
     e->seq = seq;
     int rc = 1;
     if (strcmp(kind, "outfall") == 0) {
-        rc = load_record(s, NULL, outfall_sql, &outfall__v1__outfall__descriptor, id,
+        rc = load_record(s, NULL, outfall_sql, &outfall__v1__outfall__descriptor, id, view,
                          (ProtobufCMessage **)&e->outfall, err);
         e->entry_case = OUTFALL__V1__FEED_ENTRY__ENTRY_OUTFALL;
     } else if (strcmp(kind, "observation") == 0) {
         rc = load_record(s, NULL, observation_sql, &outfall__v1__observation__descriptor, id,
-                         (ProtobufCMessage **)&e->observation, err);
+                         FEED_VIEW_LATEST, (ProtobufCMessage **)&e->observation, err);
         e->entry_case = OUTFALL__V1__FEED_ENTRY__ENTRY_OBSERVATION;
     } else {
         Outfall__V1__Redirect *r = e->redirect = malloc(sizeof *r);
@@ -112,11 +154,10 @@ static Outfall__V1__FeedEntry *entry_for(store *s, int64_t seq, const char *kind
         }
     }
     if (rc != 1) {
-        if (rc == 0) sync_fail(err, SYNC_EINTERNAL, "storage_error", "feed names missing %s", id);
         protobuf_c_message_free_unpacked(&e->base, NULL);
-        return NULL;
+        *out = NULL;
     }
-    return e;
+    return rc;
 }
 
 int feed_pull(store *s, const sync_config *cfg, const principal *p, int64_t since, int limit,
@@ -125,6 +166,7 @@ int feed_pull(store *s, const sync_config *cfg, const principal *p, int64_t sinc
     if (since < 0) return sync_fail(err, SYNC_EINVALID, "invalid_argument", "since must be >= 0");
     if (limit <= 0) limit = cfg->pull_limit_default;
     if (limit > cfg->pull_limit_max) limit = cfg->pull_limit_max;
+    int view = resolve_view(p, FEED_VIEW_DEFAULT);
 
     Outfall__V1__ChangesResponse *resp = malloc(sizeof *resp);
     char *divisions = division_filter(p);
@@ -173,13 +215,12 @@ int feed_pull(store *s, const sync_config *cfg, const principal *p, int64_t sinc
         goto done;
     }
     for (int i = 0; i < n; i++) {
-        Outfall__V1__FeedEntry *e = entry_for(s, rows[i].seq, rows[i].kind, rows[i].id, err);
-        if (!e) {
-            rc = err && err->rc ? err->rc : SYNC_EINTERNAL;
-            goto done;
-        }
-        resp->feed[resp->n_feed++] = e;
+        Outfall__V1__FeedEntry *e = NULL;
+        rc = entry_for(s, rows[i].seq, rows[i].kind, rows[i].id, view, &e, err);
+        if (rc < 0) goto done;
+        if (e) resp->feed[resp->n_feed++] = e;
     }
+    rc = 0;
     resp->has_next_cursor = 1;
     resp->next_cursor = n ? rows[n - 1].seq : since;
 done:
@@ -198,23 +239,25 @@ int feed_list_outfalls(store *s, const principal *p, const outfall_query *q,
                        Outfall__V1__OutfallList **out, sync_error *err) {
     *out = NULL;
     int limit = q->limit <= 0 ? 100 : q->limit > 1000 ? 1000 : q->limit;
+    int view = resolve_view(p, q->view);
     Outfall__V1__OutfallList *list = malloc(sizeof *list);
     char *divisions = division_filter(p);
-    int rc = 0;
-    if (!list) {
-        free(divisions);
-        return sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
+    char(*ids)[UUID_STR_LEN + 1] = calloc((size_t)limit + 1, sizeof *ids);
+    int rc = 0, n = 0;
+    if (!list || !ids) {
+        free(list);
+        rc = sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
+        list = NULL;
+        goto done;
     }
     outfall__v1__outfall_list__init(list);
-    list->outfalls = calloc((size_t)limit, sizeof *list->outfalls);
     sqlite3_stmt *st = store_stmt(
-        s, "SELECT id, doc FROM outfalls WHERE id > ?1 AND (?2 IS NULL OR river_code = ?2) "
+        s, "SELECT id FROM outfalls WHERE id > ?1 AND (?2 IS NULL OR river_code = ?2) "
            "AND (?3 IS NULL OR division_code = ?3) AND (?4 = 0 OR review_state = ?4) "
            "AND (?5 IS NULL OR division_code IN (SELECT value FROM json_each(?5))) "
-           "ORDER BY id LIMIT ?6");
-    if (!st || !list->outfalls) {
-        rc = st ? sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory")
-                : store_fail(s, SQLITE_ERROR, err);
+           "AND (?7 = 0 OR approved_version > 0) ORDER BY id LIMIT ?6");
+    if (!st) {
+        rc = store_fail(s, SQLITE_ERROR, err);
         goto done;
     }
     sqlite3_bind_text(st, 1, q->page_token ? q->page_token : "", -1, SQLITE_STATIC);
@@ -223,34 +266,35 @@ int feed_list_outfalls(store *s, const principal *p, const outfall_query *q,
     sqlite3_bind_int(st, 4, q->review_state);
     sqlite3_bind_text(st, 5, divisions, -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 6, limit + 1);
-    int more = 0;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if ((int)list->n_outfalls == limit) {
-            more = 1;
-            break;
-        }
-        char why[200];
-        ProtobufCMessage *m = NULL;
-        json_t *doc = json_loads((const char *)sqlite3_column_text(st, 1), 0, NULL);
-        int bad = !doc || pbjson_from_json(&outfall__v1__outfall__descriptor, doc, &m, why,
-                                          sizeof why);
-        json_decref(doc);
-        if (bad) {
-            rc = sync_fail(err, SYNC_EINTERNAL, "storage_error", "an outfall is unreadable");
-            goto done;
-        }
-        list->outfalls[list->n_outfalls++] = (Outfall__V1__Outfall *)m;
-    }
+    sqlite3_bind_int(st, 7, view == FEED_VIEW_APPROVED);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW && n <= limit)
+        util_strlcpy(ids[n++], (const char *)sqlite3_column_text(st, 0), sizeof ids[0]);
+    sqlite3_reset(st);
     if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
         rc = store_fail(s, rc, err);
         goto done;
     }
     rc = 0;
-    if (more) list->next_page_token = strdup(list->outfalls[list->n_outfalls - 1]->id);
+    int more = n > limit;
+    if (more) n = limit;
+    list->outfalls = calloc((size_t)n + 1, sizeof *list->outfalls);
+    if (!list->outfalls) {
+        rc = sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
+        goto done;
+    }
+    for (int i = 0; i < n; i++) {
+        ProtobufCMessage *m = NULL;
+        rc = load_record(s, NULL, outfall_sql, &outfall__v1__outfall__descriptor, ids[i], view,
+                         &m, err);
+        if (rc < 0) goto done;
+        if (m) list->outfalls[list->n_outfalls++] = (Outfall__V1__Outfall *)m;
+    }
+    rc = 0;
+    if (more) list->next_page_token = strdup(ids[n - 1]);
 done:
-    sqlite3_reset(st);
+    free(ids);
     free(divisions);
-    if (rc) {
+    if (rc && list) {
         protobuf_c_message_free_unpacked(&list->base, NULL);
         list = NULL;
     }

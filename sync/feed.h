@@ -10,7 +10,15 @@
 int feed_pull(store *s, const sync_config *cfg, const principal *p, int64_t since, int limit,
               Outfall__V1__ChangesResponse **out, sync_error *err);
 
-/* One outfall or observation by id, if p may see it; else not_found. Freed with free_unpacked. */
+/* Which version of an outfall a read shows: the latest, or the last one a supervisor approved
+ * (rebuilt from the field history). DEFAULT: approved for integrators, latest for everyone else. */
+enum { FEED_VIEW_DEFAULT = 0, FEED_VIEW_LATEST = 1, FEED_VIEW_APPROVED = 2 };
+
+int feed_read_outfall_view(store *s, const principal *p, const char *id, int view,
+                           Outfall__V1__Outfall **out, sync_error *err);
+
+/* One outfall (in the default view) or observation by id, if p may see it; else not_found.
+ * Freed with free_unpacked. */
 int feed_read_outfall(store *s, const principal *p, const char *id, Outfall__V1__Outfall **out,
                       sync_error *err);
 int feed_read_observation(store *s, const principal *p, const char *id,
@@ -23,6 +31,7 @@ typedef struct outfall_query {
     const char *division_code;
     int review_state; /* Outfall__V1__ReviewState, 0 = any */
     int limit;        /* 0 = 100; at most 1000 */
+    int view;         /* FEED_VIEW_*: approved lists only outfalls approved at least once */
     const char *page_token;
 } outfall_query;
 

@@ -76,3 +76,31 @@ int history_changed_by_other(store *s, const char *kind, const char *id, const c
     if (rc == SQLITE_ROW) return 1;
     return rc == SQLITE_DONE ? 0 : SYNC_EINTERNAL;
 }
+
+json_t *history_doc_at(store *s, const char *kind, const char *id, int64_t version) {
+    /* The primary key (kind, entity_id, field, version) walks each field's versions in order:
+     * the last row of each field at or before `version` wins. */
+    sqlite3_stmt *st = store_stmt(s, "SELECT field, value FROM field_history WHERE kind = ? AND "
+                                     "entity_id = ? AND version <= ? ORDER BY field, version");
+    json_t *doc = json_object();
+    if (!st || !doc) {
+        json_decref(doc);
+        return NULL;
+    }
+    sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, version);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *text = (const char *)sqlite3_column_text(st, 1);
+        json_t *v = text ? json_loads(text, JSON_DECODE_ANY, NULL) : NULL;
+        record_set(doc, (const char *)sqlite3_column_text(st, 0), v);
+        json_decref(v);
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) {
+        json_decref(doc);
+        return NULL;
+    }
+    return doc;
+}

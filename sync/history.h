@@ -33,4 +33,8 @@ json_t *history_value_at(store *s, const char *kind, const char *id, const char 
 int history_changed_by_other(store *s, const char *kind, const char *id, const char *field,
                              int64_t after, const char *device_id);
 
+/* The record as it stood at `version`: every field's last value at or before it, rebuilt from
+ * the history into a new JSON object (proto names) the caller json_decref()s; NULL on failure. */
+json_t *history_doc_at(store *s, const char *kind, const char *id, int64_t version);
+
 #endif

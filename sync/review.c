@@ -1,0 +1,550 @@
+#include "sync/review.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/pbjson.h"
+#include "common/util.h"
+#include "sync/accounts.h"
+#include "sync/apply.h"
+#include "sync/feed.h"
+#include "sync/history.h"
+#include "sync/record.h"
+
+/* The record a decision is about, as loaded at its start. */
+typedef struct decide_ctx {
+    store *s;
+    const principal *p;
+    const Outfall__V1__Decision *d;
+    apply_ctx ac;
+    history_author a;
+    char id[UUID_STR_LEN + 1];
+    char division[8];
+    char river[64];
+    int64_t version;
+    int64_t approved;
+    int review_state;
+    int merged;
+    json_t *doc;
+    char answer_id[UUID_STR_LEN + 1]; /* the record the result shows (the survivor of a merge) */
+} decide_ctx;
+
+/* --- small helpers --------------------------------------------------------------------------- */
+
+static int64_t count(store *s, const char *sql, const char *a, const char *b) {
+    sqlite3_stmt *st = store_stmt(s, sql);
+    if (!st) return -1;
+    sqlite3_bind_text(st, 1, a, -1, SQLITE_STATIC);
+    if (b) sqlite3_bind_text(st, 2, b, -1, SQLITE_STATIC);
+    int64_t n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+    sqlite3_reset(st);
+    return n;
+}
+
+/* Loads outfall id into the context's record fields. 1 found, 0 not, < 0 storage error. */
+static int load_outfall(decide_ctx *dc, const char *id) {
+    sqlite3_stmt *st = store_stmt(dc->s, "SELECT division_code, version, approved_version, "
+                                         "review_state, merged_into, doc, river_code "
+                                         "FROM outfalls WHERE id = ?");
+    if (!st) return SYNC_EINTERNAL;
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        util_strlcpy(dc->id, id, sizeof dc->id);
+        util_strlcpy(dc->division, (const char *)sqlite3_column_text(st, 0), sizeof dc->division);
+        dc->version = sqlite3_column_int64(st, 1);
+        dc->approved = sqlite3_column_int64(st, 2);
+        dc->review_state = sqlite3_column_int(st, 3);
+        dc->merged = sqlite3_column_type(st, 4) != SQLITE_NULL;
+        json_decref(dc->doc);
+        dc->doc = json_loads((const char *)sqlite3_column_text(st, 5), 0, NULL);
+        util_strlcpy(dc->river, (const char *)sqlite3_column_text(st, 6), sizeof dc->river);
+    }
+    sqlite3_reset(st);
+    if (rc == SQLITE_ROW) return dc->doc ? 1 : SYNC_EINTERNAL;
+    return rc == SQLITE_DONE ? 0 : SYNC_EINTERNAL;
+}
+
+/* The flags of doc without `flag`, as a new JSON value (null when none are left). */
+static json_t *flags_without(json_t *doc, const char *flag) {
+    json_t *out = json_array();
+    size_t i;
+    json_t *v;
+    json_array_foreach(json_object_get(doc, "flags"), i, v) {
+        if (strcmp(json_string_value(v), flag) != 0) json_array_append(out, v);
+    }
+    if (json_array_size(out) == 0) {
+        json_decref(out);
+        return json_null();
+    }
+    return out;
+}
+
+/* Applies fields to one record through the engine's single write path. */
+static int set_fields(decide_ctx *dc, const char *kind, const char *id, json_t *fields,
+                      sync_error *err) {
+    return apply_set_fields(&dc->ac, kind, id, fields, &dc->a, NULL, err);
+}
+
+/* --- decisions -------------------------------------------------------------------------------- */
+
+/* The local code: division, river, two-digit type and a four-digit sequence per prefix, e.g.
+ * 410882-qinhe-09-0001. The national code is a field of its own, filled by integrators. */
+static int next_code(decide_ctx *dc, char *code, size_t cap, sync_error *err) {
+    const ProtobufCEnumValue *t = protobuf_c_enum_descriptor_get_value_by_name(
+        &outfall__v1__outfall_type__descriptor,
+        json_string_value(json_object_get(dc->doc, "type")) ? json_string_value(json_object_get(dc->doc, "type")) : "");
+    char prefix[96];
+    snprintf(prefix, sizeof prefix, "%s-%s-%02d", dc->division, dc->river, t ? t->value : 0);
+    sqlite3_stmt *st = store_stmt(dc->s, "INSERT INTO code_sequences (prefix, next) VALUES (?, 2) "
+                                         "ON CONFLICT (prefix) DO UPDATE SET next = next + 1 "
+                                         "RETURNING next - 1");
+    if (!st) return store_fail(dc->s, SQLITE_ERROR, err);
+    sqlite3_bind_text(st, 1, prefix, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    int64_t seq = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW) return store_fail(dc->s, rc, err);
+    snprintf(code, cap, "%s-%04lld", prefix, (long long)seq);
+    return 0;
+}
+
+static int decide_approve(decide_ctx *dc, sync_error *err) {
+    if (dc->review_state == OUTFALL__V1__REVIEW_STATE__REVIEW_STATE_APPROVED &&
+        dc->approved == dc->version)
+        return sync_fail(err, SYNC_ECONFLICT, "not_open", "version %lld is approved already",
+                         (long long)dc->version);
+    if (count(dc->s, "SELECT count(*) FROM conflicts WHERE state = 'open' AND (entity_id = ?1 "
+                     "OR entity_id IN (SELECT id FROM observations WHERE outfall_id = ?1))",
+              dc->id, NULL) > 0)
+        return sync_fail(err, SYNC_ECONFLICT, "open_conflicts",
+                         "resolve the record's open conflicts before approving it");
+    if (count(dc->s, "SELECT count(*) FROM duplicates WHERE state = 'open' AND "
+                     "(outfall_id = ?1 OR neighbour_id = ?1)",
+              dc->id, NULL) > 0)
+        return sync_fail(err, SYNC_ECONFLICT, "open_duplicate",
+                         "decide the record's duplicate suspect before approving it");
+    char code[128];
+    const char *existing = json_string_value(json_object_get(dc->doc, "code"));
+    int rc = existing ? (util_strlcpy(code, existing, sizeof code), 0)
+                      : next_code(dc, code, sizeof code, err);
+    if (rc) return rc;
+    json_t *fields = json_pack("{s:s, s:I, s:s}", "review_state", "REVIEW_STATE_APPROVED",
+                               "approved_version", (json_int_t)(dc->version + 1), "code", code);
+    rc = fields ? set_fields(dc, "outfall", dc->id, fields, err) : SYNC_EINTERNAL;
+    json_decref(fields);
+    return rc;
+}
+
+static int decide_state(decide_ctx *dc, const char *state, sync_error *err) {
+    if (!dc->d->comment || !*dc->d->comment)
+        return sync_fail(err, SYNC_EINVALID, "comment_required",
+                         "say why, for the surveyors: a comment is required");
+    json_t *fields = json_pack("{s:s}", "review_state", state);
+    int rc = fields ? set_fields(dc, "outfall", dc->id, fields, err) : SYNC_EINTERNAL;
+    json_decref(fields);
+    return rc;
+}
+
+static int decide_reject(decide_ctx *dc, sync_error *err) {
+    return decide_state(dc, "REVIEW_STATE_REJECTED", err);
+}
+
+static int decide_return(decide_ctx *dc, sync_error *err) {
+    return decide_state(dc, "REVIEW_STATE_RETURNED", err);
+}
+
+/* The value a resolution chooses, as a new JSON reference (JSON null for "absent"); NULL for
+ * keep-server. Fills err and sets *bad on an unreadable value. */
+static json_t *chosen_value(const Outfall__V1__FieldResolution *fr, const char *client_value,
+                            int *bad, sync_error *err) {
+    const char *text = NULL;
+    switch (fr->choice) {
+    case OUTFALL__V1__RESOLUTION_CHOICE__RESOLUTION_CHOICE_KEEP_SERVER:
+        return NULL;
+    case OUTFALL__V1__RESOLUTION_CHOICE__RESOLUTION_CHOICE_TAKE_CLIENT:
+        text = client_value;
+        break;
+    case OUTFALL__V1__RESOLUTION_CHOICE__RESOLUTION_CHOICE_ENTER_VALUE:
+        text = fr->value;
+        break;
+    default:
+        *bad = 1;
+        sync_fail(err, SYNC_EINVALID, "invalid_decision",
+                  "each resolution chooses KEEP_SERVER, TAKE_CLIENT or ENTER_VALUE");
+        return NULL;
+    }
+    json_t *v = text ? json_loads(text, JSON_DECODE_ANY, NULL) : NULL;
+    if (!v) {
+        *bad = 1;
+        sync_fail(err, SYNC_EINVALID, "invalid_value",
+                  "conflict %lld: the value must be JSON text, e.g. \"\\\"text\\\"\" or 12.5",
+                  (long long)fr->conflict_id);
+    }
+    return v;
+}
+
+static int decide_resolve(decide_ctx *dc, sync_error *err) {
+    const Outfall__V1__Decision *d = dc->d;
+    if (d->n_resolutions == 0)
+        return sync_fail(err, SYNC_EINVALID, "invalid_decision",
+                         "a conflict decision carries one resolution per conflict");
+    /* Group the chosen values per record: "kind id" -> {field: value}. */
+    json_t *groups = json_object();
+    int rc = groups ? 0 : SYNC_EINTERNAL;
+    for (size_t i = 0; i < d->n_resolutions && !rc; i++) {
+        const Outfall__V1__FieldResolution *fr = d->resolutions[i];
+        sqlite3_stmt *st = store_stmt(dc->s, "SELECT kind, entity_id, field, client_value, state, "
+                                             "(SELECT outfall_id FROM observations WHERE id = "
+                                             "entity_id) FROM conflicts WHERE id = ?");
+        if (!st) {
+            rc = store_fail(dc->s, SQLITE_ERROR, err);
+            break;
+        }
+        sqlite3_bind_int64(st, 1, fr->conflict_id);
+        if (sqlite3_step(st) != SQLITE_ROW) {
+            sqlite3_reset(st);
+            rc = sync_fail(err, SYNC_ENOTFOUND, "not_found", "no conflict %lld",
+                           (long long)fr->conflict_id);
+            break;
+        }
+        char key[128], field[256], client[4096];
+        const char *kind = (const char *)sqlite3_column_text(st, 0);
+        const char *entity = (const char *)sqlite3_column_text(st, 1);
+        const char *owner = strcmp(kind, "outfall") == 0
+                                ? entity
+                                : (const char *)sqlite3_column_text(st, 5);
+        int open = strcmp((const char *)sqlite3_column_text(st, 4), "open") == 0;
+        int mine = owner && strcmp(owner, dc->id) == 0;
+        snprintf(key, sizeof key, "%s %s", kind, entity);
+        util_strlcpy(field, (const char *)sqlite3_column_text(st, 2), sizeof field);
+        util_strlcpy(client, sqlite3_column_text(st, 3) ? (const char *)sqlite3_column_text(st, 3)
+                                                        : "null",
+                     sizeof client);
+        sqlite3_reset(st);
+        if (!mine) {
+            rc = sync_fail(err, SYNC_EINVALID, "invalid_decision",
+                           "conflict %lld is not about outfall %s", (long long)fr->conflict_id,
+                           dc->id);
+            break;
+        }
+        if (!open) {
+            rc = sync_fail(err, SYNC_ECONFLICT, "not_open", "conflict %lld was resolved already",
+                           (long long)fr->conflict_id);
+            break;
+        }
+        int bad = 0;
+        json_t *v = chosen_value(fr, client, &bad, err);
+        if (bad) {
+            rc = err->rc;
+            break;
+        }
+        json_t *group = json_object_get(groups, key);
+        if (!group) json_object_set_new(groups, key, group = json_object());
+        /* Flat keys are leaf paths ("responsible_party.phone"); JSON null clears the field. */
+        if (v) json_object_set(group, field, v);
+        json_decref(v);
+        st = store_stmt(dc->s, "UPDATE conflicts SET state = 'resolved', decision_id = ? "
+                               "WHERE id = ?");
+        if (!st) {
+            rc = store_fail(dc->s, SQLITE_ERROR, err);
+            break;
+        }
+        sqlite3_bind_text(st, 1, d->decision_id, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, fr->conflict_id);
+        if (sqlite3_step(st) != SQLITE_DONE) rc = store_fail(dc->s, SQLITE_ERROR, err);
+    }
+    const char *key;
+    json_t *fields;
+    json_object_foreach(groups, key, fields) {
+        if (rc) break;
+        if (json_object_size(fields) == 0) continue; /* every choice kept the server's value */
+        char kind[16], id[UUID_STR_LEN + 1];
+        if (sscanf(key, "%15s %36s", kind, id) != 2) continue;
+        rc = set_fields(dc, kind, id, fields, err);
+    }
+    json_decref(groups);
+    return rc;
+}
+
+/* Loads the duplicate pair named by the decision; the decided outfall must be one of it. */
+static int load_pair(decide_ctx *dc, char a[UUID_STR_LEN + 1], char b[UUID_STR_LEN + 1],
+                     sync_error *err) {
+    sqlite3_stmt *st =
+        store_stmt(dc->s, "SELECT outfall_id, neighbour_id, state FROM duplicates WHERE id = ?");
+    if (!st) return store_fail(dc->s, SQLITE_ERROR, err);
+    sqlite3_bind_int64(st, 1, dc->d->duplicate_id);
+    if (sqlite3_step(st) != SQLITE_ROW) {
+        sqlite3_reset(st);
+        return sync_fail(err, SYNC_ENOTFOUND, "not_found", "no duplicate pair %lld",
+                         (long long)dc->d->duplicate_id);
+    }
+    util_strlcpy(a, (const char *)sqlite3_column_text(st, 0), UUID_STR_LEN + 1);
+    util_strlcpy(b, (const char *)sqlite3_column_text(st, 1), UUID_STR_LEN + 1);
+    int open = strcmp((const char *)sqlite3_column_text(st, 2), "open") == 0;
+    sqlite3_reset(st);
+    if (!open)
+        return sync_fail(err, SYNC_ECONFLICT, "not_open", "duplicate pair %lld was decided already",
+                         (long long)dc->d->duplicate_id);
+    if (strcmp(dc->id, a) != 0 && strcmp(dc->id, b) != 0)
+        return sync_fail(err, SYNC_EINVALID, "invalid_decision",
+                         "outfall %s is not one of duplicate pair %lld", dc->id,
+                         (long long)dc->d->duplicate_id);
+    return 0;
+}
+
+/* Closes pair(s) with state; with `all_of`, every open pair naming that outfall. */
+static int close_pairs(decide_ctx *dc, const char *state, const char *all_of, sync_error *err) {
+    sqlite3_stmt *st = store_stmt(dc->s, "UPDATE duplicates SET state = ?1, decision_id = ?2 "
+                                         "WHERE state = 'open' AND (id = ?3 OR outfall_id = ?4 "
+                                         "OR neighbour_id = ?4)");
+    if (!st) return store_fail(dc->s, SQLITE_ERROR, err);
+    sqlite3_bind_text(st, 1, state, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, dc->d->decision_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, dc->d->duplicate_id);
+    sqlite3_bind_text(st, 4, all_of, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    return rc == SQLITE_DONE ? 0 : store_fail(dc->s, rc, err);
+}
+
+/* Clears the duplicate_suspect flag of outfall id once no open pair names it as the suspect;
+ * always writes a new version, so phones hear of the decision. */
+static int settle_suspect(decide_ctx *dc, const char *id, sync_error *err) {
+    int rc = load_outfall(dc, id);
+    if (rc <= 0) return rc < 0 ? store_fail(dc->s, SQLITE_ERROR, err) : 0;
+    int still = count(dc->s, "SELECT count(*) FROM duplicates WHERE state = 'open' AND "
+                             "outfall_id = ?",
+                      id, NULL) > 0;
+    json_t *flags = still ? json_incref(json_object_get(dc->doc, "flags"))
+                          : flags_without(dc->doc, "duplicate_suspect");
+    json_t *fields = json_object();
+    json_object_set_new(fields, "flags", flags ? flags : json_null());
+    rc = set_fields(dc, "outfall", id, fields, err);
+    json_decref(fields);
+    return rc;
+}
+
+static int decide_keep_apart(decide_ctx *dc, sync_error *err) {
+    char a[UUID_STR_LEN + 1], b[UUID_STR_LEN + 1];
+    int rc = load_pair(dc, a, b, err);
+    if (rc || (rc = close_pairs(dc, "kept_apart", "", err))) return rc;
+    return settle_suspect(dc, a, err);
+}
+
+static int decide_merge(decide_ctx *dc, sync_error *err) {
+    char a[UUID_STR_LEN + 1], b[UUID_STR_LEN + 1], survivor[UUID_STR_LEN + 1],
+        other[UUID_STR_LEN + 1];
+    int rc = load_pair(dc, a, b, err);
+    if (rc) return rc;
+    const char *want = dc->d->survivor_id ? dc->d->survivor_id : "";
+    if (strcmp(want, a) != 0 && strcmp(want, b) != 0)
+        return sync_fail(err, SYNC_EINVALID, "invalid_decision",
+                         "survivor_id must be one of the pair (%s or %s)", a, b);
+    util_strlcpy(survivor, want, sizeof survivor);
+    util_strlcpy(other, strcmp(want, a) == 0 ? b : a, sizeof other);
+    for (int i = 0; i < 2; i++) {
+        const char *id = i ? other : survivor;
+        if ((rc = load_outfall(dc, id)) <= 0)
+            return rc < 0 ? store_fail(dc->s, SQLITE_ERROR, err)
+                          : sync_fail(err, SYNC_ENOTFOUND, "not_found", "no outfall %s", id);
+        if (dc->merged)
+            return sync_fail(err, SYNC_ECONFLICT, "merged", "outfall %s was merged already", id);
+        if (!principal_covers(dc->p, dc->division))
+            return sync_fail(err, SYNC_EFORBIDDEN, "outside_division",
+                             "outfall %s is outside your divisions", id);
+    }
+    rc = 0;
+    /* The other's observations (and with them their photos) move to the survivor. */
+    char (*obs)[UUID_STR_LEN + 1] = NULL;
+    size_t n = 0, cap = 0;
+    sqlite3_stmt *st = store_stmt(dc->s, "SELECT id FROM observations WHERE outfall_id = ?");
+    if (!st) return store_fail(dc->s, SQLITE_ERROR, err);
+    sqlite3_bind_text(st, 1, other, -1, SQLITE_STATIC);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        if (n == cap) {
+            void *grown = realloc(obs, (cap = cap ? 2 * cap : 8) * sizeof *obs);
+            if (!grown) break;
+            obs = grown;
+        }
+        util_strlcpy(obs[n++], (const char *)sqlite3_column_text(st, 0), sizeof obs[0]);
+    }
+    sqlite3_reset(st);
+    json_t *move = json_pack("{s:s}", "outfall_id", survivor);
+    for (size_t i = 0; i < n && !rc; i++) rc = set_fields(dc, "observation", obs[i], move, err);
+    json_decref(move);
+    free(obs);
+    if (rc) return rc;
+
+    /* The other becomes a redirect; later phone edits addressed to it reach the survivor. */
+    json_t *fields = json_object();
+    json_object_set_new(fields, "merged_into", json_string(survivor));
+    json_object_set_new(fields, "flags", flags_without(dc->doc, "duplicate_suspect"));
+    rc = set_fields(dc, "outfall", other, fields, err);
+    json_decref(fields);
+    if (rc || (rc = close_pairs(dc, "merged", other, err))) return rc;
+    util_strlcpy(dc->answer_id, survivor, sizeof dc->answer_id);
+    return settle_suspect(dc, survivor, err);
+}
+
+static const struct {
+    int kind;
+    const char *action; /* for the audit trail */
+    int (*decide)(decide_ctx *dc, sync_error *err);
+} deciders[] = {
+    {OUTFALL__V1__DECISION_KIND__DECISION_KIND_APPROVE, "review.approve", decide_approve},
+    {OUTFALL__V1__DECISION_KIND__DECISION_KIND_REJECT, "review.reject", decide_reject},
+    {OUTFALL__V1__DECISION_KIND__DECISION_KIND_RETURN, "review.return", decide_return},
+    {OUTFALL__V1__DECISION_KIND__DECISION_KIND_RESOLVE_CONFLICT, "review.resolve", decide_resolve},
+    {OUTFALL__V1__DECISION_KIND__DECISION_KIND_MERGE_DUPLICATE, "review.merge", decide_merge},
+    {OUTFALL__V1__DECISION_KIND__DECISION_KIND_KEEP_APART, "review.keep_apart", decide_keep_apart},
+};
+
+/* The first answer to a decision, kept as it was given. 1 found, 0 not, < 0 on failure. */
+static int earlier_answer(store *s, const Outfall__V1__Decision *d, const uint8_t hash[32],
+                          Outfall__V1__DecisionResult **out, sync_error *err) {
+    sqlite3_stmt *st =
+        store_stmt(s, "SELECT content_hash, result FROM decisions WHERE decision_id = ?");
+    if (!st) return store_fail(s, SQLITE_ERROR, err);
+    sqlite3_bind_text(st, 1, d->decision_id, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_ROW) {
+        sqlite3_reset(st);
+        return 0;
+    }
+    int same = sqlite3_column_bytes(st, 0) == 32 && memcmp(sqlite3_column_blob(st, 0), hash, 32) == 0;
+    if (same)
+        *out = outfall__v1__decision_result__unpack(NULL, (size_t)sqlite3_column_bytes(st, 1),
+                                                    sqlite3_column_blob(st, 1));
+    sqlite3_reset(st);
+    if (!same)
+        return sync_fail(err, SYNC_ECONFLICT, "decision_id_reused",
+                         "decision %s was made before with different content", d->decision_id);
+    if (!*out) return sync_fail(err, SYNC_EINTERNAL, "storage_error", "stored answer unreadable");
+    (*out)->has_status = 1;
+    (*out)->status = OUTFALL__V1__CHANGE_STATUS__CHANGE_STATUS_ALREADY_APPLIED;
+    return 1;
+}
+
+static int record_decision(decide_ctx *dc, const uint8_t hash[32],
+                           Outfall__V1__DecisionResult *res, sync_error *err) {
+    size_t n = protobuf_c_message_get_packed_size(&res->base);
+    uint8_t *packed = malloc(n ? n : 1);
+    if (!packed) return sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
+    protobuf_c_message_pack(&res->base, packed);
+    sqlite3_stmt *st = store_stmt(dc->s, "INSERT INTO decisions (decision_id, content_hash, kind, "
+                                         "outfall_id, user_id, comment, at_ms, result) "
+                                         "VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+    if (!st) {
+        free(packed);
+        return store_fail(dc->s, SQLITE_ERROR, err);
+    }
+    sqlite3_bind_text(st, 1, dc->d->decision_id, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 2, hash, 32, SQLITE_STATIC);
+    sqlite3_bind_int(st, 3, dc->d->kind);
+    sqlite3_bind_text(st, 4, dc->d->outfall_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 5, dc->p->user_id);
+    sqlite3_bind_text(st, 6, dc->d->comment, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 7, dc->a.at_ms);
+    sqlite3_bind_blob(st, 8, packed, (int)n, free);
+    int rc = sqlite3_step(st);
+    return rc == SQLITE_DONE ? 0 : store_fail(dc->s, rc, err);
+}
+
+static int check_decision(const principal *p, const Outfall__V1__Decision *d, int *which,
+                          sync_error *err) {
+    if (p->role != OUTFALL__V1__ROLE__ROLE_SUPERVISOR && p->role != OUTFALL__V1__ROLE__ROLE_ADMIN)
+        return sync_fail(err, SYNC_EFORBIDDEN, "forbidden_role", "only supervisors decide");
+    if (!util_uuid_valid(d->decision_id))
+        return sync_fail(err, SYNC_EINVALID, "invalid_decision", "decision_id must be a UUID");
+    if (!util_uuid_valid(d->outfall_id))
+        return sync_fail(err, SYNC_EINVALID, "invalid_decision", "outfall_id must be a UUID");
+    if (!d->has_base_version)
+        return sync_fail(err, SYNC_EINVALID, "invalid_decision",
+                         "base_version must name the version the decision was made on");
+    if (d->comment && strlen(d->comment) > 4000)
+        return sync_fail(err, SYNC_EINVALID, "invalid_decision", "a comment is at most 4000 bytes");
+    for (size_t i = 0; i < sizeof deciders / sizeof deciders[0]; i++)
+        if ((int)d->kind == deciders[i].kind) {
+            *which = (int)i;
+            return 0;
+        }
+    return sync_fail(err, SYNC_EINVALID, "invalid_decision", "unknown decision kind");
+}
+
+int review_decide(store *s, const sync_config *cfg, const principal *p,
+                  const Outfall__V1__Decision *d, Outfall__V1__DecisionResult **out,
+                  sync_error *err) {
+    *out = NULL;
+    int which = 0;
+    int rc = check_decision(p, d, &which, err);
+    if (rc) {
+        audit_record(s, p, "review.decide", d->outfall_id, err->code, err->message);
+        return rc;
+    }
+    uint8_t hash[32];
+    size_t n = protobuf_c_message_get_packed_size(&d->base);
+    uint8_t *packed = malloc(n ? n : 1);
+    if (!packed) return sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
+    protobuf_c_message_pack(&d->base, packed);
+    crypto_generichash(hash, sizeof hash, packed, n, NULL, 0);
+    free(packed);
+
+    decide_ctx dc = {.s = s, .p = p, .d = d};
+    dc.ac = (apply_ctx){s, cfg, p, NULL, util_now_ms(), NULL, 0, 0};
+    dc.a = (history_author){d->decision_id, p->user_id, NULL, dc.ac.now_ms};
+    Outfall__V1__DecisionResult *res = NULL;
+    if ((rc = store_begin(s, err))) return rc;
+    if ((rc = earlier_answer(s, d, hash, out, err)) != 0) {
+        store_rollback(s);
+        return rc > 0 ? 0 : rc;
+    }
+    if ((rc = load_outfall(&dc, d->outfall_id)) <= 0) {
+        rc = rc < 0 ? store_fail(s, SQLITE_ERROR, err)
+                    : sync_fail(err, SYNC_ENOTFOUND, "not_found", "no outfall %s", d->outfall_id);
+        goto fail;
+    }
+    if (!principal_covers(p, dc.division)) {
+        rc = sync_fail(err, SYNC_EFORBIDDEN, "outside_division",
+                       "outfall %s is outside your divisions", dc.id);
+        goto fail;
+    }
+    if (dc.merged && d->kind != OUTFALL__V1__DECISION_KIND__DECISION_KIND_RESOLVE_CONFLICT) {
+        rc = sync_fail(err, SYNC_ECONFLICT, "merged", "outfall %s was merged into another", dc.id);
+        goto fail;
+    }
+    if (d->base_version != dc.version) {
+        rc = sync_fail(err, SYNC_ECONFLICT, "stale_version",
+                       "the record is at version %lld, not %lld: reload it and decide again",
+                       (long long)dc.version, (long long)d->base_version);
+        goto fail;
+    }
+    util_strlcpy(dc.answer_id, dc.id, sizeof dc.answer_id);
+    if ((rc = deciders[which].decide(&dc, err))) goto fail;
+
+    res = malloc(sizeof *res);
+    if (!res) {
+        rc = sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
+        goto fail;
+    }
+    outfall__v1__decision_result__init(res);
+    res->decision_id = strdup(d->decision_id);
+    res->has_status = 1;
+    res->status = OUTFALL__V1__CHANGE_STATUS__CHANGE_STATUS_APPLIED;
+    if ((rc = feed_read_outfall_view(s, NULL, dc.answer_id, FEED_VIEW_LATEST, &res->outfall, err)) ||
+        (rc = record_decision(&dc, hash, res, err)))
+        goto fail;
+    audit_record(s, p, deciders[which].action, d->outfall_id, "ok", d->comment);
+    if ((rc = store_commit(s, err))) goto fail;
+    json_decref(dc.doc);
+    apply_ctx_free(&dc.ac);
+    *out = res;
+    return 0;
+fail:
+    store_rollback(s);
+    json_decref(dc.doc);
+    apply_ctx_free(&dc.ac);
+    if (res) protobuf_c_message_free_unpacked(&res->base, NULL);
+    audit_record(s, p, deciders[which].action, d->outfall_id, err->code, err->message);
+    return rc;
+}
