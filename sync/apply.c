@@ -138,8 +138,8 @@ static int check_position(json_t *doc, int required, Outfall__V1__ChangeResult *
         return reject(r, "invalid_coordinates", "lat and lon must both be finite numbers");
     double a = json_number_value(lat), o = json_number_value(lon);
     if (!isfinite(a) || !isfinite(o) || a < -90 || a > 90 || o < -180 || o > 180)
-        return reject(r, "invalid_coordinates", "lat %.6f / lon %.6f is not a WGS-84 position",
-                      a, o);
+        return reject(r, "invalid_coordinates", "lat %.6f / lon %.6f is not a WGS-84 position", a,
+                      o);
     if (acc && (!json_is_number(acc) || json_number_value(acc) < 0))
         return reject(r, "invalid_coordinates", "accuracy_m must be a non-negative number");
     return 0;
@@ -160,9 +160,9 @@ static const char *str(json_t *doc, const char *key) {
 
 /* --- outfalls ----------------------------------------------------------------------------- */
 
-static const char *const outfall_read_only[] = {
-    "version", "code", "review_state", "merged_into", "flags", "approved_version",
-    "latest_version", NULL};
+static const char *const outfall_read_only[] = {"version",        "code",  "review_state",
+                                                "merged_into",    "flags", "approved_version",
+                                                "latest_version", NULL};
 static const char *const outfall_required[] = {"river_code", "division_code", "lat", "lon", NULL};
 
 static int load_doc(apply_ctx *c, const char *sql, const char *id, row *out) {
@@ -206,8 +206,8 @@ static int outfall_check(apply_ctx *c, row *old, row *rw, Outfall__V1__ChangeRes
 
     double lat = json_number_value(json_object_get(doc, "lat"));
     double lon = json_number_value(json_object_get(doc, "lon"));
-    flag_set(doc, "outside_city_bounds", lat < city_box[0] || lat > city_box[1] ||
-                                             lon < city_box[2] || lon > city_box[3]);
+    flag_set(doc, "outside_city_bounds",
+             lat < city_box[0] || lat > city_box[1] || lon < city_box[2] || lon > city_box[3]);
     /* A returned record the field changes again goes back to the supervisors. */
     if (old && c->device_id && strcmp(str(old->doc, "review_state"), "REVIEW_STATE_RETURNED") == 0)
         json_object_set_new(doc, "review_state", json_string("REVIEW_STATE_PENDING"));
@@ -265,7 +265,7 @@ static int enum_value(json_t *doc, const char *key, const ProtobufCEnumDescripto
 
 static int64_t int_field(json_t *doc, const char *key) {
     json_t *v = json_object_get(doc, key);
-    return json_is_integer(v) ? json_integer_value(v)
+    return json_is_integer(v)  ? json_integer_value(v)
            : json_is_string(v) ? strtoll(json_string_value(v), NULL, 10)
                                : 0;
 }
@@ -386,7 +386,7 @@ static int photo_flags(apply_ctx *c, json_t *doc, const char *outfall_id) {
     double accuracy = json_number_value(json_object_get(doc, "accuracy_m"));
     double far = fmax(c->cfg->photo_far_m, accuracy);
     json_t *jat = json_object_get(doc, "observed_at_ms");
-    int64_t at = json_is_integer(jat) ? json_integer_value(jat)
+    int64_t at = json_is_integer(jat)  ? json_integer_value(jat)
                  : json_is_string(jat) ? strtoll(json_string_value(jat), NULL, 10)
                                        : 0;
     int pending = 0, no_geotag = 0, far_away = 0, mismatch = 0;
@@ -399,7 +399,8 @@ static int photo_flags(apply_ctx *c, json_t *doc, const char *outfall_id) {
         sqlite3_bind_text(st, 1, str(photo, "hash"), -1, SQLITE_STATIC);
         int rc = sqlite3_step(st);
         if (rc == SQLITE_ROW) {
-            if (sqlite3_column_type(st, 0) == SQLITE_NULL || sqlite3_column_type(st, 1) == SQLITE_NULL)
+            if (sqlite3_column_type(st, 0) == SQLITE_NULL ||
+                sqlite3_column_type(st, 1) == SQLITE_NULL)
                 no_geotag = 1;
             else if (has_pos && util_distance_m(lat, lon, sqlite3_column_double(st, 0),
                                                 sqlite3_column_double(st, 1)) > far)
@@ -431,8 +432,7 @@ static int observation_check(apply_ctx *c, row *old, row *rw, Outfall__V1__Chang
     char live[UUID_STR_LEN + 1], division[8] = "";
     int found = live_outfall(c, str(doc, "outfall_id"), live, division);
     if (found < 0) return store_fail(c->s, SQLITE_ERROR, err);
-    if (!found)
-        return reject(r, "unknown_outfall", "no outfall %s", str(doc, "outfall_id"));
+    if (!found) return reject(r, "unknown_outfall", "no outfall %s", str(doc, "outfall_id"));
     if (!principal_covers(c->p, division))
         return reject(r, "outside_division", "outfall %s is outside your divisions", live);
     if (!old && strcmp(live, str(doc, "outfall_id")) != 0)
@@ -495,9 +495,10 @@ static int observation_save(apply_ctx *c, row *rw, int created, sync_error *err)
 }
 
 static const kind kinds[] = {
-    {"outfall", &outfall__v1__outfall__descriptor, outfall_read_only, outfall_required, outfall_load, outfall_check, outfall_save},
-    {"observation", &outfall__v1__observation__descriptor, observation_read_only, observation_required, observation_load,
-     observation_check, observation_save},
+    {"outfall", &outfall__v1__outfall__descriptor, outfall_read_only, outfall_required,
+     outfall_load, outfall_check, outfall_save},
+    {"observation", &outfall__v1__observation__descriptor, observation_read_only,
+     observation_required, observation_load, observation_check, observation_save},
 };
 
 /* --- the generic flow --------------------------------------------------------------------- */
@@ -512,11 +513,9 @@ static int scan_leaf(const char *path, json_t *value, void *ctx) {
     struct leaf_scan *sc = ctx;
     for (const char *const *f = sc->k->read_only; *f; f++)
         if (strcmp(path, *f) == 0)
-            return reject(sc->r, "read_only_field", "%s is set by the server, not the phone",
-                          path);
+            return reject(sc->r, "read_only_field", "%s is set by the server, not the phone", path);
     if (json_is_string(value) && strlen(json_string_value(value)) > MAX_TEXT_BYTES)
-        return reject(sc->r, "invalid_change", "%s is longer than %d bytes", path,
-                      MAX_TEXT_BYTES);
+        return reject(sc->r, "invalid_change", "%s is longer than %d bytes", path, MAX_TEXT_BYTES);
     return 0;
 }
 
@@ -525,7 +524,8 @@ struct merge {
     const kind *k;
     row *rw;
     int64_t base;
-    json_t *applied; /* path -> value taken from the phone */
+    const char *redirected_from; /* the merged record the phone addressed, or NULL */
+    json_t *applied;             /* path -> value taken from the phone */
     Outfall__V1__ChangeResult *r;
     sync_error *err;
     int rc;
@@ -539,14 +539,21 @@ static int merge_leaf(const char *path, json_t *client, void *ctx) {
     json_t *server = record_get(m->rw->doc, path);
     if (record_equal(server, client)) return 0;
     int other = 0;
-    if (m->base < m->rw->version) {
+    if (m->redirected_from) {
+        /* The phone's base version belongs to the merged record, not the survivor: compare
+         * values instead. The field clashes unless the survivor still holds what the phone saw. */
+        json_t *seen = history_value_at(m->c->s, m->k->name, m->redirected_from, path, m->base);
+        other = !record_equal(seen, server);
+        json_decref(seen);
+    } else if (m->base < m->rw->version) {
         other = history_changed_by_other(m->c->s, m->k->name, m->rw->id, path, m->base,
                                          m->c->device_id);
         if (other < 0) return m->rc = store_fail(m->c->s, SQLITE_ERROR, m->err);
     }
     if (!other) return json_object_set(m->applied, path, client) ? (m->rc = SYNC_EINTERNAL) : 0;
 
-    json_t *base = history_value_at(m->c->s, m->k->name, m->rw->id, path, m->base);
+    json_t *base = history_value_at(
+        m->c->s, m->k->name, m->redirected_from ? m->redirected_from : m->rw->id, path, m->base);
     int rc = add_conflict(m->r, path, base, server, client);
     if (!rc) {
         sqlite3_stmt *st = store_stmt(m->c->s, "INSERT INTO conflicts (kind, entity_id, field, "
@@ -578,7 +585,9 @@ static int set_leaf(const char *path, json_t *value, void *ctx) {
 }
 
 /* Snapshot of the flags, to tell whether the server's own view changed. */
-static char *flags_text(json_t *doc) { return record_text(json_object_get(doc, "flags")); }
+static char *flags_text(json_t *doc) {
+    return record_text(json_object_get(doc, "flags"));
+}
 
 static int create(apply_ctx *c, const kind *k, const char *id, json_t *fields,
                   const history_author *a, Outfall__V1__ChangeResult *r, sync_error *err) {
@@ -607,9 +616,9 @@ static int create(apply_ctx *c, const kind *k, const char *id, json_t *fields,
             json_object_set_new(rw.doc, "review_state", json_string("REVIEW_STATE_PENDING"));
         rc = k->save(c, &rw, 1, err);
         /* History holds every field the phone set, and what the server set beside them. */
-        json_t *server_set = json_pack("{s:O*, s:O*}", "review_state",
-                                       json_object_get(rw.doc, "review_state"), "flags",
-                                       json_object_get(rw.doc, "flags"));
+        json_t *server_set =
+            json_pack("{s:O*, s:O*}", "review_state", json_object_get(rw.doc, "review_state"),
+                      "flags", json_object_get(rw.doc, "flags"));
         if (!rc) rc = history_write_all(c->s, k->name, id, 1, fields, a, err);
         if (!rc && server_set) rc = history_write_all(c->s, k->name, id, 1, server_set, a, err);
         json_decref(server_set);
@@ -618,14 +627,33 @@ static int create(apply_ctx *c, const kind *k, const char *id, json_t *fields,
     return rc > 0 ? 0 : rc;
 }
 
+/* The survivor's version written by the decision that merged `merged` into it, or 0. */
+static int64_t merge_version(apply_ctx *c, const char *merged, const char *survivor) {
+    sqlite3_stmt *st = store_stmt(
+        c->s, "SELECT s.version FROM field_history m JOIN field_history s ON s.kind = m.kind "
+              "AND s.change_id = m.change_id AND s.entity_id = ?2 WHERE m.kind = 'outfall' "
+              "AND m.entity_id = ?1 AND m.field = 'merged_into' ORDER BY m.version DESC, "
+              "s.version DESC LIMIT 1");
+    if (!st) return 0;
+    sqlite3_bind_text(st, 1, merged, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, survivor, -1, SQLITE_STATIC);
+    int64_t v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_reset(st);
+    return v;
+}
+
 static int edit(apply_ctx *c, const kind *k, const char *id, int64_t base, json_t *fields,
                 const history_author *a, Outfall__V1__ChangeResult *r, sync_error *err) {
     row old, rw;
     int rc = k->load(c, id, &old);
     if (rc < 0) return store_fail(c->s, SQLITE_ERROR, err);
+    /* The version the phone's base counts in: the addressed record's, even once it is merged. */
+    int64_t addressed_version = rc > 0 ? old.version : 0;
     /* Edits addressed to a merged outfall go to the one it was merged into. */
+    char last_merged[UUID_STR_LEN + 1] = "";
     for (int hop = 0; rc > 0 && old.merged_into[0] && hop < MAX_REDIRECTS; hop++) {
         char next[UUID_STR_LEN + 1];
+        util_strlcpy(last_merged, old.id, sizeof last_merged);
         util_strlcpy(next, old.merged_into, sizeof next);
         json_decref(old.doc);
         rc = k->load(c, next, &old);
@@ -644,18 +672,30 @@ static int edit(apply_ctx *c, const kind *k, const char *id, int64_t base, json_
         rc = reject(r, "outside_division", "%s %s is outside your divisions", k->name, old.id);
         goto done;
     }
-    if (base > old.version) {
+    if (base > addressed_version) {
         rc = reject(r, "base_version_ahead",
                     "base_version %lld is ahead of the server's version %lld", (long long)base,
-                    (long long)old.version);
+                    (long long)addressed_version);
         goto done;
     }
-    if (strcmp(old.id, id) != 0) {
+    int redirected = strcmp(old.id, id) != 0;
+    if (redirected) {
         free(r->entity_id);
         r->entity_id = strdup(old.id);
     }
 
-    struct merge m = {c, k, &rw, base, applied, r, err, 0};
+    /* A redirected edit counts from the merge: the fields someone else changed on the survivor
+     * since then clash; when the merge point is unknown, values are compared instead. */
+    int64_t merge_point = redirected ? merge_version(c, last_merged, old.id) : 0;
+    struct merge m = {c,
+                      k,
+                      &rw,
+                      merge_point ? merge_point : base,
+                      redirected && !merge_point ? id : NULL,
+                      applied,
+                      r,
+                      err,
+                      0};
     if ((rc = record_each_leaf(fields, merge_leaf, &m)) || (rc = m.rc)) goto done;
     if ((rc = record_each_leaf(applied, set_leaf, rw.doc))) goto done;
     if ((rc = k->check(c, &old, &rw, r, err))) goto done;
@@ -677,9 +717,10 @@ static int edit(apply_ctx *c, const kind *k, const char *id, int64_t base, json_
             (rc = history_write(c->s, k->name, rw.id, rw.version, "review_state", state, a, err)))
             goto done;
     }
-    int status = r->n_conflicts      ? OUTFALL__V1__CHANGE_STATUS__CHANGE_STATUS_CONFLICT
-                 : base == old.version ? OUTFALL__V1__CHANGE_STATUS__CHANGE_STATUS_APPLIED
-                                       : OUTFALL__V1__CHANGE_STATUS__CHANGE_STATUS_MERGED;
+    int status = r->n_conflicts ? OUTFALL__V1__CHANGE_STATUS__CHANGE_STATUS_CONFLICT
+                 : !redirected && base == old.version
+                     ? OUTFALL__V1__CHANGE_STATUS__CHANGE_STATUS_APPLIED
+                     : OUTFALL__V1__CHANGE_STATUS__CHANGE_STATUS_MERGED;
     set_status(r, status, rw.version);
 done:
     free(flags_before);
@@ -791,7 +832,9 @@ done:
     return rc;
 }
 
-void apply_flag(json_t *doc, const char *flag, int on) { flag_set(doc, flag, on); }
+void apply_flag(json_t *doc, const char *flag, int on) {
+    flag_set(doc, flag, on);
+}
 
 int apply_photo_arrived(store *s, const sync_config *cfg, const char *hash, sync_error *err) {
     /* The server acts on its own here: no user, no device. */
@@ -802,7 +845,7 @@ int apply_photo_arrived(store *s, const sync_config *cfg, const char *hash, sync
     history_author a = {change_id, 0, NULL, c.now_ms};
 
     /* Collect first: saving rewrites observation_photos, which the query walks. */
-    char (*ids)[UUID_STR_LEN + 1] = NULL;
+    char(*ids)[UUID_STR_LEN + 1] = NULL;
     size_t n = 0, cap = 0;
     int rc = 0;
     sqlite3_stmt *st =
@@ -856,7 +899,8 @@ int apply_photo_arrived(store *s, const sync_config *cfg, const char *hash, sync
 }
 
 void apply_ctx_free(apply_ctx *c) {
-    for (size_t i = 0; i < c->n_missing; i++) free(c->missing[i]);
+    for (size_t i = 0; i < c->n_missing; i++)
+        free(c->missing[i]);
     free(c->missing);
     c->missing = NULL;
     c->n_missing = c->cap_missing = 0;

@@ -34,12 +34,11 @@ static char *division_filter(const principal *p) {
     return text;
 }
 
-/* The view p reads when it names none: integrators (and through them the public) read what a
- * supervisor approved; people at work read the latest. */
+/* The view p reads: integrators (and through them the public) only ever read what a supervisor
+ * approved; people at work read the latest unless they ask for the approved one. */
 static int resolve_view(const principal *p, int view) {
-    if (view != FEED_VIEW_DEFAULT) return view;
-    return p && p->role == OUTFALL__V1__ROLE__ROLE_INTEGRATOR ? FEED_VIEW_APPROVED
-                                                              : FEED_VIEW_LATEST;
+    if (p && p->role == OUTFALL__V1__ROLE__ROLE_INTEGRATOR) return FEED_VIEW_APPROVED;
+    return view == FEED_VIEW_DEFAULT ? FEED_VIEW_LATEST : view;
 }
 
 /* Loads a record and decodes it into a message of desc (freed with free_unpacked). Outfalls come

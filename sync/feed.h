@@ -11,7 +11,8 @@ int feed_pull(store *s, const sync_config *cfg, const principal *p, int64_t sinc
               Outfall__V1__ChangesResponse **out, sync_error *err);
 
 /* Which version of an outfall a read shows: the latest, or the last one a supervisor approved
- * (rebuilt from the field history). DEFAULT: approved for integrators, latest for everyone else. */
+ * (rebuilt from the field history). Integrators always read the approved one; for everyone else
+ * DEFAULT means the latest. */
 enum { FEED_VIEW_DEFAULT = 0, FEED_VIEW_LATEST = 1, FEED_VIEW_APPROVED = 2 };
 
 int feed_read_outfall_view(store *s, const principal *p, const char *id, int view,

@@ -14,7 +14,9 @@
 #define QUEUE_ITEMS                                                                               \
     "SELECT 1 AS kind, id AS outfall_id, NULL AS ref, updated_at_ms AS at_ms FROM outfalls "      \
     "  WHERE merged_into IS NULL AND ((review_state = 1 AND returned = 0) OR "                    \
-    "  (review_state = 2 AND version > approved_version)) "                                       \
+    "  (review_state = 2 AND EXISTS (SELECT 1 FROM field_history h WHERE h.kind = 'outfall' "     \
+    "  AND h.entity_id = outfalls.id AND h.version > approved_version "                           \
+    "  AND h.device_id IS NOT NULL))) "                                                           \
     "UNION ALL SELECT 5, id, NULL, updated_at_ms FROM outfalls "                                  \
     "  WHERE merged_into IS NULL AND review_state = 1 AND returned = 1 "                          \
     "UNION ALL SELECT 2, CASE c.kind WHEN 'outfall' THEN c.entity_id ELSE "                       \

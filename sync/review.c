@@ -95,7 +95,9 @@ static int set_fields(decide_ctx *dc, const char *kind, const char *id, json_t *
 static int next_code(decide_ctx *dc, char *code, size_t cap, sync_error *err) {
     const ProtobufCEnumValue *t = protobuf_c_enum_descriptor_get_value_by_name(
         &outfall__v1__outfall_type__descriptor,
-        json_string_value(json_object_get(dc->doc, "type")) ? json_string_value(json_object_get(dc->doc, "type")) : "");
+        json_string_value(json_object_get(dc->doc, "type"))
+            ? json_string_value(json_object_get(dc->doc, "type"))
+            : "");
     char prefix[96];
     snprintf(prefix, sizeof prefix, "%s-%s-%02d", dc->division, dc->river, t ? t->value : 0);
     sqlite3_stmt *st = store_stmt(dc->s, "INSERT INTO code_sequences (prefix, next) VALUES (?, 2) "
@@ -116,13 +118,15 @@ static int decide_approve(decide_ctx *dc, sync_error *err) {
         dc->approved == dc->version)
         return sync_fail(err, SYNC_ECONFLICT, "not_open", "version %lld is approved already",
                          (long long)dc->version);
-    if (count(dc->s, "SELECT count(*) FROM conflicts WHERE state = 'open' AND (entity_id = ?1 "
-                     "OR entity_id IN (SELECT id FROM observations WHERE outfall_id = ?1))",
+    if (count(dc->s,
+              "SELECT count(*) FROM conflicts WHERE state = 'open' AND (entity_id = ?1 "
+              "OR entity_id IN (SELECT id FROM observations WHERE outfall_id = ?1))",
               dc->id, NULL) > 0)
         return sync_fail(err, SYNC_ECONFLICT, "open_conflicts",
                          "resolve the record's open conflicts before approving it");
-    if (count(dc->s, "SELECT count(*) FROM duplicates WHERE state = 'open' AND "
-                     "(outfall_id = ?1 OR neighbour_id = ?1)",
+    if (count(dc->s,
+              "SELECT count(*) FROM duplicates WHERE state = 'open' AND "
+              "(outfall_id = ?1 OR neighbour_id = ?1)",
               dc->id, NULL) > 0)
         return sync_fail(err, SYNC_ECONFLICT, "open_duplicate",
                          "decide the record's duplicate suspect before approving it");
@@ -156,14 +160,16 @@ static int decide_return(decide_ctx *dc, sync_error *err) {
     return decide_state(dc, "REVIEW_STATE_RETURNED", err);
 }
 
-/* The value a resolution chooses, as a new JSON reference (JSON null for "absent"); NULL for
- * keep-server. Fills err and sets *bad on an unreadable value. */
+/* The value a resolution chooses, as a new JSON reference (JSON null for "absent"). Fills err and
+ * sets *bad on an unreadable value. */
 static json_t *chosen_value(const Outfall__V1__FieldResolution *fr, const char *client_value,
-                            int *bad, sync_error *err) {
+                            const char *server_value, int *bad, sync_error *err) {
     const char *text = NULL;
     switch (fr->choice) {
     case OUTFALL__V1__RESOLUTION_CHOICE__RESOLUTION_CHOICE_KEEP_SERVER:
-        return NULL;
+        /* Written again, so the history shows the supervisor confirmed it. */
+        text = server_value;
+        break;
     case OUTFALL__V1__RESOLUTION_CHOICE__RESOLUTION_CHOICE_TAKE_CLIENT:
         text = client_value;
         break;
@@ -196,9 +202,10 @@ static int decide_resolve(decide_ctx *dc, sync_error *err) {
     int rc = groups ? 0 : SYNC_EINTERNAL;
     for (size_t i = 0; i < d->n_resolutions && !rc; i++) {
         const Outfall__V1__FieldResolution *fr = d->resolutions[i];
-        sqlite3_stmt *st = store_stmt(dc->s, "SELECT kind, entity_id, field, client_value, state, "
-                                             "(SELECT outfall_id FROM observations WHERE id = "
-                                             "entity_id) FROM conflicts WHERE id = ?");
+        sqlite3_stmt *st =
+            store_stmt(dc->s, "SELECT kind, entity_id, field, client_value, state, "
+                              "(SELECT outfall_id FROM observations WHERE id = "
+                              "entity_id), server_value FROM conflicts WHERE id = ?");
         if (!st) {
             rc = store_fail(dc->s, SQLITE_ERROR, err);
             break;
@@ -210,19 +217,21 @@ static int decide_resolve(decide_ctx *dc, sync_error *err) {
                            (long long)fr->conflict_id);
             break;
         }
-        char key[128], field[256], client[4096];
+        char key[128], field[256], client[4096], server[4096];
         const char *kind = (const char *)sqlite3_column_text(st, 0);
         const char *entity = (const char *)sqlite3_column_text(st, 1);
-        const char *owner = strcmp(kind, "outfall") == 0
-                                ? entity
-                                : (const char *)sqlite3_column_text(st, 5);
+        const char *owner =
+            strcmp(kind, "outfall") == 0 ? entity : (const char *)sqlite3_column_text(st, 5);
         int open = strcmp((const char *)sqlite3_column_text(st, 4), "open") == 0;
         int mine = owner && strcmp(owner, dc->id) == 0;
         snprintf(key, sizeof key, "%s %s", kind, entity);
         util_strlcpy(field, (const char *)sqlite3_column_text(st, 2), sizeof field);
-        util_strlcpy(client, sqlite3_column_text(st, 3) ? (const char *)sqlite3_column_text(st, 3)
-                                                        : "null",
+        util_strlcpy(client,
+                     sqlite3_column_text(st, 3) ? (const char *)sqlite3_column_text(st, 3) : "null",
                      sizeof client);
+        util_strlcpy(server,
+                     sqlite3_column_text(st, 6) ? (const char *)sqlite3_column_text(st, 6) : "null",
+                     sizeof server);
         sqlite3_reset(st);
         if (!mine) {
             rc = sync_fail(err, SYNC_EINVALID, "invalid_decision",
@@ -236,7 +245,7 @@ static int decide_resolve(decide_ctx *dc, sync_error *err) {
             break;
         }
         int bad = 0;
-        json_t *v = chosen_value(fr, client, &bad, err);
+        json_t *v = chosen_value(fr, client, server, &bad, err);
         if (bad) {
             rc = err->rc;
             break;
@@ -260,7 +269,6 @@ static int decide_resolve(decide_ctx *dc, sync_error *err) {
     json_t *fields;
     json_object_foreach(groups, key, fields) {
         if (rc) break;
-        if (json_object_size(fields) == 0) continue; /* every choice kept the server's value */
         char kind[16], id[UUID_STR_LEN + 1];
         if (sscanf(key, "%15s %36s", kind, id) != 2) continue;
         rc = set_fields(dc, kind, id, fields, err);
@@ -314,8 +322,9 @@ static int close_pairs(decide_ctx *dc, const char *state, const char *all_of, sy
 static int settle_suspect(decide_ctx *dc, const char *id, sync_error *err) {
     int rc = load_outfall(dc, id);
     if (rc <= 0) return rc < 0 ? store_fail(dc->s, SQLITE_ERROR, err) : 0;
-    int still = count(dc->s, "SELECT count(*) FROM duplicates WHERE state = 'open' AND "
-                             "outfall_id = ?",
+    int still = count(dc->s,
+                      "SELECT count(*) FROM duplicates WHERE state = 'open' AND "
+                      "outfall_id = ?",
                       id, NULL) > 0;
     json_t *flags = still ? json_incref(json_object_get(dc->doc, "flags"))
                           : flags_without(dc->doc, "duplicate_suspect");
@@ -357,7 +366,7 @@ static int decide_merge(decide_ctx *dc, sync_error *err) {
     }
     rc = 0;
     /* The other's observations (and with them their photos) move to the survivor. */
-    char (*obs)[UUID_STR_LEN + 1] = NULL;
+    char(*obs)[UUID_STR_LEN + 1] = NULL;
     size_t n = 0, cap = 0;
     sqlite3_stmt *st = store_stmt(dc->s, "SELECT id FROM observations WHERE outfall_id = ?");
     if (!st) return store_fail(dc->s, SQLITE_ERROR, err);
@@ -372,7 +381,8 @@ static int decide_merge(decide_ctx *dc, sync_error *err) {
     }
     sqlite3_reset(st);
     json_t *move = json_pack("{s:s}", "outfall_id", survivor);
-    for (size_t i = 0; i < n && !rc; i++) rc = set_fields(dc, "observation", obs[i], move, err);
+    for (size_t i = 0; i < n && !rc; i++)
+        rc = set_fields(dc, "observation", obs[i], move, err);
     json_decref(move);
     free(obs);
     if (rc) return rc;
@@ -412,7 +422,8 @@ static int earlier_answer(store *s, const Outfall__V1__Decision *d, const uint8_
         sqlite3_reset(st);
         return 0;
     }
-    int same = sqlite3_column_bytes(st, 0) == 32 && memcmp(sqlite3_column_blob(st, 0), hash, 32) == 0;
+    int same =
+        sqlite3_column_bytes(st, 0) == 32 && memcmp(sqlite3_column_blob(st, 0), hash, 32) == 0;
     if (same)
         *out = outfall__v1__decision_result__unpack(NULL, (size_t)sqlite3_column_bytes(st, 1),
                                                     sqlite3_column_blob(st, 1));
@@ -426,8 +437,8 @@ static int earlier_answer(store *s, const Outfall__V1__Decision *d, const uint8_
     return 1;
 }
 
-static int record_decision(decide_ctx *dc, const uint8_t hash[32],
-                           Outfall__V1__DecisionResult *res, sync_error *err) {
+static int record_decision(decide_ctx *dc, const uint8_t hash[32], Outfall__V1__DecisionResult *res,
+                           sync_error *err) {
     size_t n = protobuf_c_message_get_packed_size(&res->base);
     uint8_t *packed = malloc(n ? n : 1);
     if (!packed) return sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
@@ -495,10 +506,6 @@ int review_decide(store *s, const sync_config *cfg, const principal *p,
     dc.a = (history_author){d->decision_id, p->user_id, NULL, dc.ac.now_ms};
     Outfall__V1__DecisionResult *res = NULL;
     if ((rc = store_begin(s, err))) return rc;
-    if ((rc = earlier_answer(s, d, hash, out, err)) != 0) {
-        store_rollback(s);
-        return rc > 0 ? 0 : rc;
-    }
     if ((rc = load_outfall(&dc, d->outfall_id)) <= 0) {
         rc = rc < 0 ? store_fail(s, SQLITE_ERROR, err)
                     : sync_fail(err, SYNC_ENOTFOUND, "not_found", "no outfall %s", d->outfall_id);
@@ -508,6 +515,12 @@ int review_decide(store *s, const sync_config *cfg, const principal *p,
         rc = sync_fail(err, SYNC_EFORBIDDEN, "outside_division",
                        "outfall %s is outside your divisions", dc.id);
         goto fail;
+    }
+    /* A retry answers as the first time, whatever happened to the record since. */
+    if ((rc = earlier_answer(s, d, hash, out, err)) != 0) {
+        store_rollback(s);
+        json_decref(dc.doc);
+        return rc > 0 ? 0 : rc;
     }
     if (dc.merged && d->kind != OUTFALL__V1__DECISION_KIND__DECISION_KIND_RESOLVE_CONFLICT) {
         rc = sync_fail(err, SYNC_ECONFLICT, "merged", "outfall %s was merged into another", dc.id);
@@ -531,7 +544,8 @@ int review_decide(store *s, const sync_config *cfg, const principal *p,
     res->decision_id = strdup(d->decision_id);
     res->has_status = 1;
     res->status = OUTFALL__V1__CHANGE_STATUS__CHANGE_STATUS_APPLIED;
-    if ((rc = feed_read_outfall_view(s, NULL, dc.answer_id, FEED_VIEW_LATEST, &res->outfall, err)) ||
+    if ((rc =
+             feed_read_outfall_view(s, NULL, dc.answer_id, FEED_VIEW_LATEST, &res->outfall, err)) ||
         (rc = record_decision(&dc, hash, res, err)))
         goto fail;
     audit_record(s, p, deciders[which].action, d->outfall_id, "ok", d->comment);
