@@ -8,9 +8,20 @@ CC ?= cc
 
 # Debian 12 packages the build, the server and the tests need.
 DEB_PKGS := gcc make pkg-config libcivetweb-dev libsqlite3-dev libsodium-dev libprotobuf-c-dev \
-            protobuf-c-compiler libjansson-dev libcmocka-dev libcurl4-openssl-dev sqlite3
+            protobuf-c-compiler libjansson-dev libcmocka-dev libcurl4-openssl-dev sqlite3 libexif-dev
 
-PKG_LIBS := sqlite3 libsodium libprotobuf-c jansson libcurl
+# What the browser tests (tests/browser) need as well, each as "what it provides:package": Debian's
+# Chromium, a CJK font for it, Node.js 20+ and npm. A package is installed only when what it
+# provides is missing: the machines come with NodeSource's nodejs, which bundles npm and conflicts
+# with Debian's npm package.
+BROWSER_TOOLS := /usr/bin/chromium:chromium /usr/share/fonts/truetype/wqy/wqy-microhei.ttc:fonts-wqy-microhei \
+                 node:nodejs npm:npm
+
+# What `make test` needs besides: clang and its libFuzzer runtime for the fuzz targets (fuzz/), and
+# nginx and openssl for the TLS test (tests/tls). Installed like DEB_PKGS, by test-deps.
+TEST_DEB_PKGS := clang-14 libclang-rt-14-dev nginx openssl
+
+PKG_LIBS := sqlite3 libsodium libprotobuf-c jansson libcurl libexif
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKG_LIBS) 2>/dev/null)
 PKG_LDLIBS = $(shell pkg-config --libs $(PKG_LIBS) 2>/dev/null)
 LDLIBS = -lcivetweb $(PKG_LDLIBS) -lpthread -lm
@@ -33,14 +44,17 @@ SYNC_SRC := $(sort $(wildcard sync/*.c))
 SERVER_SRC := $(sort $(wildcard server/*.c))
 CTL_SRC := $(sort $(wildcard tools/outfallctl/*.c))
 TESTLIB_SRC := $(sort $(wildcard tests/lib/*.c))
-TEST_SRC := $(sort $(wildcard tests/common/test_*.c tests/sync/test_*.c tests/api/test_*.c))
+TEST_SRC := $(sort $(wildcard tests/common/test_*.c tests/sync/test_*.c tests/api/test_*.c \
+                               tests/fuzz/test_*.c tests/tls/test_*.c \
+                               tests/reliability/test_*.c))
 
 objs = $(patsubst %.c,$(1)/%.o,$(2))
 GEN_OBJ = $(1)/gen/outfall/v1/outfall.pb-c.o $(1)/gen/migrations.o
 
 CORE = $(call objs,$(1),$(COMMON_SRC) $(SYNC_SRC)) $(call GEN_OBJ,$(1))
 
-.PHONY: all run test deps build build-test clean fmt bench
+.PHONY: all run test deps test-deps fuzz fuzz-seeds browser-deps build build-test clean fmt bench \
+        crash-long soak-long
 # Keep test objects between builds (they would count as intermediate files).
 .SECONDARY:
 .DEFAULT_GOAL := all
@@ -64,14 +78,64 @@ deps:
 	  fi; \
 	fi
 
+# What the browser tests need (BROWSER_TOOLS, installed as root like deps), then their npm
+# packages as pinned by tests/browser/package-lock.json (npm ci, again only when the lock changed).
+browser-deps:
+	@missing=$$(for t in $(BROWSER_TOOLS); do c=$${t%%:*}; [ -e "$$c" ] || command -v "$$c" >/dev/null 2>&1 || echo $${t#*:}; done); \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing Debian packages for the browser tests:" $$missing; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing) >/dev/null || exit 1; \
+	  else \
+	    echo "missing for the browser tests: $$missing" >&2; \
+	    echo "install them with: sudo apt-get install $$missing" >&2; exit 1; \
+	  fi; \
+	fi
+	@cd tests/browser && if ! cmp -s package-lock.json node_modules/.package-lock.stamp; then \
+	  PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error && \
+	  cp package-lock.json node_modules/.package-lock.stamp; fi
+
+# TEST_DEB_PKGS, as deps does for DEB_PKGS.
+test-deps:
+	@missing=$$(for p in $(TEST_DEB_PKGS); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing Debian packages for the tests:" $$missing; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing) >/dev/null || exit 1; \
+	  else \
+	    echo "missing Debian packages for the tests: $$missing" >&2; \
+	    echo "install them with: sudo apt-get install $$missing" >&2; exit 1; \
+	  fi; \
+	fi
+
 run: all
 	./build/release/outfalld --data ./data $(ARGS)
 
-test: deps build-test
+test: deps browser-deps test-deps build-test
 	@tests/run.sh build/asan
 
-bench: deps build
-	@echo "benchmarks: see bench/README.md"
+# The long forms of the reliability tests (tests/reliability): 100 kill -9s under load, and a
+# 10-minute soak at 50 signed batches per second. `make test` runs the short forms.
+RELIABILITY_ENV = OUTFALLD=$(CURDIR)/build/asan/outfalld OUTFALLCTL=$(CURDIR)/build/asan/outfallctl \
+  OUTFALL_FIXTURES=$${OUTFALL_FIXTURES:-$(CURDIR)/../shared/fixtures} \
+  ASAN_OPTIONS=$${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0} \
+  UBSAN_OPTIONS=$${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+
+crash-long: deps build-test
+	$(RELIABILITY_ENV) OUTFALL_CRASH_KILLS=100 build/asan/tests/reliability/test_crash
+
+soak-long: deps build-test
+	$(RELIABILITY_ENV) OUTFALL_SOAK_SECONDS=600 build/asan/tests/reliability/test_soak
+
+# The field-day benchmark (bench/README.md): optimised server, temporary data folder, one table.
+# Flags go through ARGS, e.g. make bench ARGS='--phones 500' or ARGS=--quick.
+BENCH_SRC := $(sort $(wildcard bench/*.c))
+
+bench: deps build build/release/bench/fieldday
+	@bench/run.sh $(ARGS)
+
+build/release/bench/fieldday: $(call objs,build/release,$(BENCH_SRC)) $(call CORE,build/release)
+	$(CC) -o $@ $^ $(LDLIBS)
 
 fmt:
 	clang-format -i $$(git ls-files '*.c' '*.h')
@@ -115,5 +179,54 @@ $(eval $(call tree,build/asan,$(ASAN_CFLAGS),$(ASAN_LDFLAGS)))
 # Each test file is its own binary: engine tests link the core, API tests link the harness too.
 build/asan/tests/%: build/asan/tests/%.o $(call objs,build/asan,$(TESTLIB_SRC)) $(call CORE,build/asan)
 	$(CC) $(ASAN_LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+
+# --- fuzzing (fuzz/README.md): libFuzzer targets fuzz/fuzz_NAME.c, built with clang, ASan and
+# UBSan into build/fuzz/fuzz_NAME. `make fuzz` runs each for FUZZ_SECONDS; `make test` replays the
+# corpora and regressions and runs each briefly (tests/fuzz/test_fuzz.c).
+FUZZ_CC ?= clang-14
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := $(patsubst fuzz/fuzz_%.c,%,$(sort $(wildcard fuzz/fuzz_*.c)))
+FUZZ_BINS := $(patsubst %,build/fuzz/fuzz_%,$(FUZZ_TARGETS))
+FUZZ_CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+               -fno-sanitize-recover=undefined
+FUZZ_LIB = $(call objs,build/fuzz,$(sort $(wildcard fuzz/lib/*.c)) \
+             $(filter-out server/main.c,$(SERVER_SRC))) $(call CORE,build/fuzz)
+# The connection calls fuzz/lib/fake_conn.c stands in for, and CivetWeb's pure helpers.
+FUZZ_MG_OK := mg_get_request_info mg_get_header mg_read mg_write mg_printf \
+              mg_get_response_code_text mg_get_thread_pointer mg_get_var mg_get_var2 \
+              mg_url_decode mg_url_encode mg_get_cookie
+
+build-test: $(FUZZ_BINS)
+
+fuzz: deps test-deps $(FUZZ_BINS)
+	@fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+build/fuzz/%.o: %.c $(GEN_DEP)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(BASE_CFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(WARN) -c $< -o $@
+
+build/fuzz/gen/%.o: $(GEN)/%.c $(GEN_DEP)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(BASE_CFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -w -c $< -o $@
+
+# Every message type of the contract, for the JSON-mapping target.
+$(GEN)/pb_descriptors.inc: $(PROTO_H)
+	grep 'extern const ProtobufCMessageDescriptor' $< | grep -oE 'outfall__v1__[a-z0-9_]+__descriptor' \
+	  | sort -u | sed 's/.*/\&&,/' > $@.tmp && mv $@.tmp $@
+build/fuzz/fuzz/fuzz_pbjson.o: $(GEN)/pb_descriptors.inc
+
+# The seed corpora (fuzz/tools/seeds.c writes them; the result is committed).
+build/fuzz/seeds: build/fuzz/fuzz/tools/seeds.o $(call CORE,build/fuzz)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -o $@ $^ $(LDLIBS)
+
+fuzz-seeds: build/fuzz/seeds
+	build/fuzz/seeds fuzz/corpus ../shared/fixtures/photos
+
+# Refuses to link when the server calls a CivetWeb connection function the fake lacks.
+build/fuzz/fuzz_%: build/fuzz/fuzz/fuzz_%.o $(FUZZ_LIB)
+	@bad=$$(nm -u $(filter build/fuzz/server/%,$^) | awk '$$2 ~ /^mg_/ {print $$2}' | sort -u | \
+	  grep -vxF $(addprefix -e ,$(FUZZ_MG_OK))); \
+	if [ -n "$$bad" ]; then echo "fuzz: fake these in fuzz/lib/fake_conn.c:" $$bad >&2; exit 1; fi
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
 
 -include $(shell find build -name '*.d' 2>/dev/null)

@@ -32,6 +32,8 @@ static const option_def options[] = {
      "data folder: outfall.db and photos/ (created when missing)"},
     {"threads", "N", OPT_INT, FIELD(threads), 1, 1024, 0,
      "worker threads; each open (keep-alive) connection holds one"},
+    {"keep-alive-ms", "MS", OPT_INT, FIELD(keep_alive_ms), 0, 600000, 0,
+     "an idle keep-alive connection gives its worker thread back after this long"},
     {"config", "FILE", OPT_TEXT, FIELD(config_file), 0, 0, 1,
      "read `key = value` lines (keys are these flag names); flags win over the file"},
     {"max-body", "BYTES", OPT_INT64, FIELD(max_body), 1, 1099511627776.0, 0,
@@ -44,6 +46,26 @@ static const option_def options[] = {
      "bearer token lifetime"},
     {"ready-file", "FILE", OPT_TEXT, FIELD(ready_file), 0, 0, 0,
      "once listening, write the actual HOST:PORT to FILE (atomically)"},
+    {"web", "DIR", OPT_TEXT, FIELD(web_dir), 0, 0, 0,
+     "folder of the supervisors' console, served at / and /web/"},
+    {"tile-url", "URL", OPT_TEXT, FIELD(tile_url), 0, 0, 0,
+     "map tiles for the console, e.g. https://tiles.example/{z}/{x}/{y}.png; none: no map"},
+    {"max-photo-bytes", "BYTES", OPT_INT64, FIELD(max_photo_bytes), 1, 1099511627776.0, 0,
+     "largest photo accepted; a larger upload gets 413 before a byte is stored"},
+    {"upload-expiry", "SECONDS", OPT_INT64, FIELD(upload_expiry_s), 1, 315360000, 0,
+     "a partial photo upload untouched this long is deleted (finished photos never are)"},
+    {"photo-far", "METRES", OPT_DOUBLE, FIELD(sync.photo_far_m), 0, 1000000, 0,
+     "flag a photo geotagged farther than this from its observation (or its accuracy, if more)"},
+    {"photo-time-span", "SECONDS", OPT_INT64, FIELD(photo_time_span_s), 0, 315360000, 0,
+     "flag a photo taken further than this from its observation's time"},
+    {"login-failures", "N", OPT_INT, FIELD(sync.login_max_failures), 1, 1000000, 0,
+     "failed logins of one account, or from one client address, before it is locked out"},
+    {"login-lock", "SECONDS", OPT_INT, FIELD(sync.login_lock_s), 1, 86400 * 30, 0,
+     "how long a lock-out after failed logins lasts"},
+    {"password-hashes", "N", OPT_INT, FIELD(sync.max_password_hashes), 1, 64, 0,
+     "argon2id hashes run at once (64 MiB each); more logins wait their turn"},
+    {"real-ip-header", "NAME", OPT_TEXT, FIELD(real_ip_header), 0, 0, 0,
+     "behind a reverse proxy on loopback: the header naming the client's address (X-Real-IP)"},
     {"help", NULL, OPT_HELP, 0, 0, 0, 0, 1, "print this text and exit"},
 };
 enum { N_OPTIONS = sizeof options / sizeof options[0] };
@@ -54,9 +76,14 @@ static void config_defaults(server_config *c) {
     sync_config_defaults(&c->sync);
     util_strlcpy(c->listen, "127.0.0.1:8080", sizeof c->listen);
     util_strlcpy(c->data_dir, "./data", sizeof c->data_dir);
+    util_strlcpy(c->web_dir, "web", sizeof c->web_dir);
     c->threads = 16;
+    c->keep_alive_ms = 1000;
     c->max_body = 16 * 1024 * 1024;
     c->held_wait_s = c->sync.held_wait_ms / 1000;
+    c->max_photo_bytes = 25 * 1024 * 1024;
+    c->upload_expiry_s = 7 * 24 * 3600;
+    c->photo_time_span_s = c->sync.photo_time_span_ms / 1000;
 }
 
 /* The option called name on the command line (exact), or NULL. */
@@ -124,6 +151,22 @@ bad_value:
 too_long:
     snprintf(err, errlen, "--%s: value longer than %zu characters", opt->name, opt->size - 1);
     return -1;
+}
+
+/* 0 when url is a tile URL the console may load and the Content-Security-Policy may name:
+ * http(s)://host/... (a fixed host) holding {z}, {x} and {y}, and nothing that could break out of
+ * a header or a policy (blanks, quotes, ';', ','). Else -1 with err filled. */
+static int tile_url_check(const char *url, char *err, size_t errlen) {
+    int scheme = strncmp(url, "https://", 8) == 0 || strncmp(url, "http://", 7) == 0;
+    const char *host = strstr(url, "://");
+    size_t hostlen = host ? strcspn(host + 3, "/?#") : 0;
+    if (!scheme || hostlen == 0 || memchr(host + 3, '{', hostlen) || !strstr(url, "{z}") ||
+        !strstr(url, "{x}") || !strstr(url, "{y}") || strpbrk(url, " \t\r\n\"';,\\<>")) {
+        snprintf(err, errlen, "--tile-url: \"%s\" is not an http(s) URL with {z}, {x} and {y}",
+                 url);
+        return -1;
+    }
+    return 0;
 }
 
 /* Strips leading and trailing blanks in place; returns the start. */
@@ -220,9 +263,12 @@ int config_load(server_config *c, int argc, char **argv, char *err, size_t errle
     if (file && config_read_file(c, file, err, errlen) < 0) return -1;
     for (int i = 0; i < N_OPTIONS; i++)
         if (cli[i] && option_set(c, &options[i], cli[i], err, errlen) < 0) return -1;
+    if (c->tile_url[0] && tile_url_check(c->tile_url, err, errlen) < 0) return -1;
     c->sync.held_wait_ms = c->held_wait_s * 1000;
     snprintf(c->db_path, sizeof c->db_path, "%s/outfall.db", c->data_dir);
     snprintf(c->photos_dir, sizeof c->photos_dir, "%s/photos", c->data_dir);
+    snprintf(c->uploads_dir, sizeof c->uploads_dir, "%s/uploads", c->data_dir);
+    c->sync.photo_time_span_ms = c->photo_time_span_s * 1000;
     return 0;
 }
 

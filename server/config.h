@@ -16,11 +16,20 @@ typedef struct server_config {
     char data_dir[PATH_MAX];
     char config_file[PATH_MAX]; /* "" when none */
     char ready_file[PATH_MAX];  /* "" when none */
+    char real_ip_header[64];    /* the proxy's client-address header; "" = trust no header */
+    char web_dir[PATH_MAX];     /* the console's static files (server/api_web.c) */
+    char tile_url[512];         /* map tile URL template with {z} {x} {y}; "" = no map */
     int threads;
+    int keep_alive_ms; /* how long an idle keep-alive connection may hold its worker thread */
     int64_t max_body;               /* request body limit in bytes */
     int64_t held_wait_s;            /* copied into sync.held_wait_ms */
     char db_path[PATH_MAX + 16];    /* data_dir/outfall.db, derived */
     char photos_dir[PATH_MAX + 16]; /* data_dir/photos, derived */
+    /* photos: uploads in progress, limits, expiry (sync/photos.h) */
+    char uploads_dir[PATH_MAX + 16]; /* data_dir/uploads (photo uploads in progress), derived */
+    int64_t max_photo_bytes;         /* the largest photo accepted */
+    int64_t upload_expiry_s;         /* a partial upload untouched this long is deleted */
+    int64_t photo_time_span_s;       /* copied into sync.photo_time_span_ms */
     sync_config sync;
 } server_config;
 

@@ -22,6 +22,9 @@ static const struct {
     {"application/json", HTTP_JSON},
 };
 
+/* Media types a few handlers answer in besides the two above (exports, progress as CSV). */
+static const char *const alt_media_types[] = {"text/csv", "application/geo+json"};
+
 /* What each engine result code answers over HTTP. */
 static const struct {
     int rc;
@@ -98,13 +101,15 @@ static int media_lookup(const char *text, size_t len, http_encoding *enc) {
 }
 
 /* Picks the response encoding from an Accept header: the acceptable range with the highest q
- * (the first on a tie); a wildcard means the request's own encoding, else JSON. Returns 0, or -1
- * when the header names neither encoding. */
-static int negotiate(const char *accept, const http_req *r, http_encoding *out) {
+ * (the first on a tie); a wildcard means the request's own encoding, else JSON. One of
+ * alt_media_types that wins goes into *alt (the encoding is then the fallback). Returns 0, or -1
+ * when the header names none of these. */
+static int negotiate(const char *accept, const http_req *r, http_encoding *out, const char **alt) {
     http_encoding fallback = r->has_ctype ? r->req_enc : HTTP_JSON;
     double best_q = 0;
     const char *p = accept;
     *out = fallback;
+    *alt = NULL;
     if (!accept || accept[strspn(accept, " \t,")] == '\0') return 0;
     while (*p) {
         size_t len = strcspn(p, ",");
@@ -124,9 +129,14 @@ static int negotiate(const char *accept, const http_req *r, http_encoding *out) 
         span_trim(&t, &tl);
         int wildcard = (tl == 3 && strncmp(t, "*/*", 3) == 0) ||
                        (tl == 13 && strncasecmp(t, "application/*", 13) == 0);
-        if ((wildcard || media_lookup(t, tl, &enc)) && q > best_q) {
+        const char *alt_type = NULL;
+        for (size_t i = 0; i < sizeof alt_media_types / sizeof alt_media_types[0]; i++)
+            if (strlen(alt_media_types[i]) == tl && strncasecmp(alt_media_types[i], t, tl) == 0)
+                alt_type = alt_media_types[i];
+        if ((wildcard || alt_type || media_lookup(t, tl, &enc)) && q > best_q) {
             best_q = q;
             *out = enc;
+            *alt = alt_type;
         }
         p += len;
         if (*p == ',') p++;
@@ -144,7 +154,7 @@ int http_req_start(http_req *r, struct mg_connection *conn, const server_config 
     snprintf(r->action, sizeof r->action, "%s %.80s", r->method, r->path);
     const char *ctype = mg_get_header(conn, "Content-Type");
     if (ctype) r->has_ctype = media_lookup(ctype, strcspn(ctype, ";"), &r->req_enc);
-    if (negotiate(mg_get_header(conn, "Accept"), r, &r->resp_enc) < 0) {
+    if (negotiate(mg_get_header(conn, "Accept"), r, &r->resp_enc, &r->resp_alt) < 0) {
         r->resp_enc = HTTP_JSON;
         return http_error(r, 406, "not_acceptable",
                           "Accept names neither application/x-protobuf nor application/json");
@@ -169,6 +179,24 @@ static int body_pending(const http_req *r) {
     return r->ri->content_length > 0 || (te && strcasestr(te, "chunked"));
 }
 
+/* Answers "100 Continue" once, when the client waits for it before sending the body. */
+static void send_continue(http_req *r) {
+    const char *expect = mg_get_header(r->conn, "Expect");
+    if (!r->continued && expect && strcasecmp(expect, "100-continue") == 0 && r->ri->http_version &&
+        strcmp(r->ri->http_version, "1.1") == 0)
+        mg_write(r->conn, "HTTP/1.1 100 Continue\r\n\r\n", 25);
+    r->continued = 1;
+}
+
+long http_read_some(http_req *r, void *buf, size_t cap) {
+    if (r->body_read) return 0;
+    send_continue(r);
+    /* 0 also when the peer went away early: the caller compares what came with what was due. */
+    int n = mg_read(r->conn, buf, cap > INT_MAX ? INT_MAX : cap);
+    if (n == 0) r->body_read = 1;
+    return n;
+}
+
 int http_read_body(http_req *r) {
     if (r->body_read) return 0;
     int64_t limit = r->cfg->max_body;
@@ -184,10 +212,7 @@ int http_read_body(http_req *r) {
         r->body_read = 1;
         return 0;
     }
-    const char *expect = mg_get_header(r->conn, "Expect");
-    if (expect && strcasecmp(expect, "100-continue") == 0 && r->ri->http_version &&
-        strcmp(r->ri->http_version, "1.1") == 0)
-        mg_write(r->conn, "HTTP/1.1 100 Continue\r\n\r\n", 25);
+    send_continue(r);
     size_t cap = declared > 0 ? (size_t)declared : CHUNK_START, len = 0;
     int oom = 0;
     uint8_t *buf = malloc(cap);
@@ -245,16 +270,21 @@ int http_decode(http_req *r, const ProtobufCMessageDescriptor *desc, ProtobufCMe
         if (!*out)
             return http_error(r, 400, "malformed_protobuf", "the body is not a valid %s",
                               desc->name);
-        /* protobuf-c does not check that strings are UTF-8; the JSON mapping does, and every
-         * record must stay readable as JSON, so a body that cannot map is refused here. */
+        /* protobuf-c checks neither that strings are UTF-8 nor that enum values are ones the
+         * contract names; the JSON mapping checks both, and every record must stay readable as
+         * JSON (an unknown enum value stored made its record and the whole feed unreadable), so
+         * a body the JSON mapping would not take back is refused here. */
         json_t *probe = pbjson_to_json(*out, 0);
-        if (!probe) {
+        ProtobufCMessage *copy = NULL;
+        if (!probe || pbjson_from_json(desc, probe, &copy, why, sizeof why) < 0) {
+            if (!probe) util_strlcpy(why, "the body's strings must be valid UTF-8", sizeof why);
+            json_decref(probe);
             protobuf_c_message_free_unpacked(*out, NULL);
             *out = NULL;
-            return http_error(r, 400, "malformed_protobuf",
-                              "the body's strings must be valid UTF-8");
+            return http_error(r, 400, "malformed_protobuf", "%s", why);
         }
         json_decref(probe);
+        protobuf_c_message_free_unpacked(copy, NULL);
         return 0;
     }
     if (pbjson_decode(desc, r->body ? (const char *)r->body : "", r->body_len, out, why,
@@ -273,32 +303,40 @@ static int client_keeps_alive(const http_req *r) {
     return r->ri->http_version && strcmp(r->ri->http_version, "1.1") == 0;
 }
 
-/* Sends status, the headers and len bytes of body (a NULL ctype: no body). The head is written
+/* Sends status and the headers of a len-byte body (a NULL ctype: no body). The head is written
  * raw rather than through mg_response_header_*, because an interim "100 Continue" written
  * before it would make CivetWeb refuse those. The connection closes after an unread body and
  * after a 401, as CivetWeb closes it then. */
-static void send_raw(http_req *r, int status, const char *ctype, const void *body, size_t len) {
-    char head[1024], date[64];
+void http_send_head(http_req *r, int status, const char *ctype, uint64_t len) {
+    char head[1536], date[64];
     time_t now = time(NULL);
     struct tm tm;
     gmtime_r(&now, &tm);
     strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", &tm);
     if (body_pending(r) || status == 401 || !client_keeps_alive(r)) r->must_close = 1;
+    const char *reason = status == 460 ? "Checksum Mismatch" /* tus; unknown to CivetWeb */
+                                       : mg_get_response_code_text(r->conn, status);
     int n = snprintf(head, sizeof head,
-                     "HTTP/1.1 %d %s\r\nDate: %s\r\nCache-Control: no-store\r\nConnection: %s\r\n",
-                     status, mg_get_response_code_text(r->conn, status), date,
+                     "HTTP/1.1 %d %s\r\nDate: %s\r\nCache-Control: %s\r\nConnection: %s\r\n",
+                     status, reason, date, r->cache_control ? r->cache_control : "no-store",
                      r->must_close ? "close" : "keep-alive");
     if (ctype) n += snprintf(head + n, sizeof head - (size_t)n, "Content-Type: %s\r\n", ctype);
-    if (status != 204)
-        n += snprintf(head + n, sizeof head - (size_t)n, "Content-Length: %zu\r\n", len);
+    if (status != 204 && status != 304)
+        n += snprintf(head + n, sizeof head - (size_t)n, "Content-Length: %llu\r\n",
+                      (unsigned long long)len);
     if (status == 401)
         n += snprintf(head + n, sizeof head - (size_t)n, "WWW-Authenticate: Bearer\r\n");
     if (status == 405 && r->allow[0])
         n += snprintf(head + n, sizeof head - (size_t)n, "Allow: %s\r\n", r->allow);
-    n += snprintf(head + n, sizeof head - (size_t)n, "\r\n");
+    n += snprintf(head + n, sizeof head - (size_t)n, "%s\r\n", r->headers);
     mg_write(r->conn, head, (size_t)n);
-    if (len > 0) mg_write(r->conn, body, len);
     r->status = status;
+}
+
+/* Sends status, the headers and len bytes of body (a NULL ctype: no body; none for HEAD). */
+static void send_raw(http_req *r, int status, const char *ctype, const void *body, size_t len) {
+    http_send_head(r, status, ctype, len);
+    if (len > 0 && strcmp(r->method, "HEAD") != 0) mg_write(r->conn, body, len);
 }
 
 int http_send_message(http_req *r, int status, const ProtobufCMessage *msg) {

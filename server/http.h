@@ -40,6 +40,13 @@ typedef struct http_req {
     sync_error err; /* what a failing handler reports */
     int err_status; /* the status for err when it is not the one its code maps to */
     char allow[64]; /* the Allow header of a 405 */
+    /* More to answer than the usual (photos: tus headers, ETag, Range, caching). */
+    char headers[512];         /* extra header lines for the answer, each ending "\r\n" */
+    const char *cache_control; /* the answer's Cache-Control; NULL: no-store */
+    int continued;             /* "100 Continue" went out */
+    /* "text/csv" or "application/geo+json" when Accept prefers one of them (NULL otherwise):
+     * a handler that can answer in it does; the others answer in resp_enc. */
+    const char *resp_alt;
 } http_req;
 
 /* Thread callbacks for CivetWeb: each worker gets a slot for its own store, opened on first use
@@ -61,6 +68,11 @@ void http_req_finish(http_req *r);
  * with r->err filled (body_too_large, body_incomplete). */
 int http_read_body(http_req *r);
 
+/* Reads up to cap bytes of the body as it streams in, for bodies too big to hold (photos); the
+ * first call answers "100 Continue" when the client waits for it. Returns the count, 0 once the
+ * body is over (r->body_read is then set), or -1 when the connection failed before that. */
+long http_read_some(http_req *r, void *buf, size_t cap);
+
 /* Reads the body and decodes it as a message of type desc per the request's Content-Type.
  * On success *out is a message the caller frees with protobuf_c_message_free_unpacked(*out,
  * NULL). Codes: unsupported_media_type (415), malformed_protobuf, malformed_json (400), and
@@ -70,6 +82,10 @@ int http_decode(http_req *r, const ProtobufCMessageDescriptor *desc, ProtobufCMe
 /* Sends msg with status in the negotiated encoding. Returns 0, or a negative code with r->err
  * filled when encoding failed (nothing was sent then). */
 int http_send_message(http_req *r, int status, const ProtobufCMessage *msg);
+
+/* Sends status and the head of an answer whose len-byte body of ctype (NULL: none) the caller
+ * then writes with mg_write, except for a HEAD request. Adds r->headers and r->cache_control. */
+void http_send_head(http_req *r, int status, const char *ctype, uint64_t len);
 
 /* Sends a status without a body (204). */
 void http_send_empty(http_req *r, int status);

@@ -1,6 +1,6 @@
 /* outfalld: reads its configuration, prepares the data folder and the admin account, serves the
- * route table with CivetWeb, releases held batches in the background, and stops cleanly on
- * SIGTERM or SIGINT. */
+ * route table with CivetWeb, releases held batches and expires stale photo uploads in the
+ * background, and stops cleanly on SIGTERM or SIGINT. */
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -20,6 +20,7 @@
 #include "server/routes.h"
 #include "sync/accounts.h"
 #include "sync/batch.h"
+#include "sync/photos.h"
 #include "sync/store.h"
 
 enum { EXIT_USAGE = 2 };
@@ -96,12 +97,25 @@ static int write_atomically(const char *path, const char *text) {
     return 0;
 }
 
-/* Every second, applies the held batches past their wait, with the thread's own store. */
+/* Deletes the partial photo uploads untouched past --upload-expiry, and once a minute the
+ * uploads folder's stray files as old. Failures are logged, never fatal. */
+static void expire_uploads(store *s, const server_config *cfg, unsigned tick) {
+    photos_env env = {cfg->photos_dir, cfg->uploads_dir, cfg->max_photo_bytes, &cfg->sync};
+    sync_error err = {0};
+    int n =
+        photos_expire(s, &env, util_now_ms(), cfg->upload_expiry_s * 1000, tick % 60 == 0, &err);
+    if (n > 0) fprintf(stderr, "expired %d stale photo upload(s)\n", n);
+    if (n < 0) fprintf(stderr, "expiring photo uploads failed: %s\n", err.message);
+}
+
+/* Every second, applies the held batches past their wait, expires stale photo uploads and
+ * checkpoints the WAL, with the thread's own store. */
 static void *releaser_main(void *arg) {
     releaser *rl = arg;
     store *s = NULL;
     sync_error err;
     int last_rc = 0;
+    unsigned tick = 0;
     pthread_mutex_lock(&rl->mu);
     while (!rl->stop) {
         struct timespec at;
@@ -117,6 +131,9 @@ static void *releaser_main(void *arg) {
             fprintf(stderr, "releasing held batches failed (%d)%s%s\n", rc, s ? "" : ": ",
                     s ? "" : err.message);
         last_rc = rc < 0 ? rc : 0;
+        if (s) expire_uploads(s, rl->cfg, tick++);
+        if (s && store_checkpoint(s, &err) < 0)
+            fprintf(stderr, "checkpoint failed: %s\n", err.message);
         pthread_mutex_lock(&rl->mu);
     }
     pthread_mutex_unlock(&rl->mu);
@@ -160,8 +177,10 @@ static int log_civetweb(const struct mg_connection *conn, const char *message) {
 static store *prepare_data(const server_config *cfg) {
     store *s = NULL;
     sync_error err = {0};
-    if (make_dirs(cfg->data_dir) < 0 || make_dirs(cfg->photos_dir) < 0) {
-        fprintf(stderr, "outfalld: cannot create %s: %s\n", cfg->photos_dir, strerror(errno));
+    if (make_dirs(cfg->data_dir) < 0 || make_dirs(cfg->photos_dir) < 0 ||
+        make_dirs(cfg->uploads_dir) < 0) {
+        fprintf(stderr, "outfalld: cannot create the folders of %s: %s\n", cfg->data_dir,
+                strerror(errno));
         return NULL;
     }
     if (store_open(cfg->db_path, &s, &err) < 0) {
@@ -196,16 +215,17 @@ static int bootstrap_admin(store *s) {
 /* Starts CivetWeb on cfg->listen with the route table. Returns the context, or NULL after
  * printing why. */
 static struct mg_context *serve_start(const server_config *cfg) {
-    char threads[16], errtext[256] = "";
+    char threads[16], keep_alive[16], errtext[256] = "";
     unsigned errcode = 0;
     snprintf(threads, sizeof threads, "%d", cfg->threads);
+    snprintf(keep_alive, sizeof keep_alive, "%d", cfg->keep_alive_ms);
     /* clang-format off */
     const char *options[] = {
         "listening_ports",       cfg->listen,
         "num_threads",           threads,
         "request_timeout_ms",    "30000",
         "enable_keep_alive",     "yes",
-        "keep_alive_timeout_ms", "1000",
+        "keep_alive_timeout_ms", keep_alive,
         "tcp_nodelay",           "1",
         NULL,
     };

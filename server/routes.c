@@ -16,6 +16,7 @@ typedef struct route {
 } route;
 
 #define STAFF (AUTH_SURVEYOR | AUTH_SUPERVISOR | AUTH_ADMIN)
+#define REVIEWERS (AUTH_SUPERVISOR | AUTH_ADMIN)
 
 /* Every endpoint of the server. The engine behind each handler applies its own division and
  * ownership checks; this table is the first gate. */
@@ -32,8 +33,35 @@ static const route routes[] = {
     {"GET",    "/v1/changes",           api_changes_pull,      AUTH_ANY_USER},
     {"GET",    "/v1/outfalls",          api_outfalls_list,     AUTH_ANY_USER},
     {"GET",    "/v1/outfalls/{id}",     api_outfalls_read,     AUTH_ANY_USER},
+    {"GET",    "/v1/outfalls/{id}/history", api_outfalls_history, STAFF},
     {"GET",    "/v1/observations/{id}", api_observations_read, AUTH_ANY_USER},
+    {"GET",    "/v1/review/queue",      api_review_queue,      REVIEWERS},
+    {"POST",   "/v1/review/decisions",  api_review_decide,     REVIEWERS},
+    /* the programme: lifecycle, progress, protection zones, streamed exports, annual reports */
+    {"POST",   "/v1/programme/transitions", api_programme_transition, REVIEWERS},
+    {"GET",    "/v1/progress",          api_progress_read,     AUTH_ANY_USER},
+    {"POST",   "/v1/zones",             api_zones_import,      AUTH_ADMIN},
+    {"GET",    "/v1/zones",             api_zones_list,        AUTH_ANY_USER},
+    {"GET",    "/v1/zones/at",          api_zones_at,          AUTH_ANY_USER},
+    {"GET",    "/v1/exports/outfalls.geojson", api_exports_geojson, AUTH_ANY_USER},
+    {"GET",    "/v1/exports/outfalls.csv", api_exports_csv,    AUTH_ANY_USER},
+    {"GET",    "/v1/reports/annual",    api_reports_annual,    AUTH_ANY_USER},
+    /* photos: tus uploads and reads at /v1/photos/{hash}; /missing before the {hash} rows */
+    {"POST",   "/v1/photos/missing",    api_photos_missing,    STAFF},
+    {"OPTIONS","/v1/photos",            api_photos_options,    AUTH_PUBLIC},
+    {"POST",   "/v1/photos",            api_photos_create,     STAFF},
+    {"OPTIONS","/v1/photos/{hash}",     api_photos_options,    AUTH_PUBLIC},
+    {"POST",   "/v1/photos/{hash}",     api_photos_create,     STAFF},
+    {"PATCH",  "/v1/photos/{hash}",     api_photos_patch,      STAFF},
+    {"PUT",    "/v1/photos/{hash}",     api_photos_put,        STAFF},
+    {"HEAD",   "/v1/photos/{hash}",     api_photos_head,       AUTH_ANY_USER},
+    {"GET",    "/v1/photos/{hash}",     api_photos_read,       AUTH_ANY_USER},
+    {"GET",    "/v1/photos/{hash}/info", api_photos_info,      AUTH_ANY_USER},
     {"GET",    "/healthz",              api_health_read,       AUTH_PUBLIC},
+    /* the supervisors' console (web/); config.json before the {file} row that would match it */
+    {"GET",    "/",                     api_web_index,         AUTH_PUBLIC},
+    {"GET",    "/web/config.json",      api_web_config,        AUTH_PUBLIC},
+    {"GET",    "/web/{file}",           api_web_file,          AUTH_PUBLIC},
 };
 /* clang-format on */
 

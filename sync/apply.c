@@ -162,7 +162,7 @@ static const char *str(json_t *doc, const char *key) {
 
 static const char *const outfall_read_only[] = {"version",        "code",  "review_state",
                                                 "merged_into",    "flags", "approved_version",
-                                                "latest_version", NULL};
+                                                "latest_version", "programme", NULL};
 static const char *const outfall_required[] = {"river_code", "division_code", "lat", "lon", NULL};
 
 static int load_doc(apply_ctx *c, const char *sql, const char *id, row *out) {
@@ -511,9 +511,11 @@ struct leaf_scan {
 /* Refuses server-owned fields and over-long text in what the phone sent. */
 static int scan_leaf(const char *path, json_t *value, void *ctx) {
     struct leaf_scan *sc = ctx;
-    for (const char *const *f = sc->k->read_only; *f; f++)
-        if (strcmp(path, *f) == 0)
+    for (const char *const *f = sc->k->read_only; *f; f++) {
+        size_t n = strlen(*f); /* a message field covers every leaf below it */
+        if (strncmp(path, *f, n) == 0 && (path[n] == '\0' || path[n] == '.'))
             return reject(sc->r, "read_only_field", "%s is set by the server, not the phone", path);
+    }
     if (json_is_string(value) && strlen(json_string_value(value)) > MAX_TEXT_BYTES)
         return reject(sc->r, "invalid_change", "%s is longer than %d bytes", path, MAX_TEXT_BYTES);
     return 0;

@@ -1,6 +1,7 @@
 #include "sync/batch.h"
 
 #include <ctype.h>
+#include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -374,6 +375,175 @@ static int attach_feed(store *s, const sync_config *cfg, const principal *p,
     return 0;
 }
 
+/* ---- group commit ----
+ * Batches that arrive while another thread is writing wait in one queue. Whichever thread finds
+ * no writer at work becomes the writer: it takes every queued batch of its database file and
+ * applies them in one transaction, each under its own savepoint, so a batch that fails rolls back
+ * alone and every batch stays all or nothing; then it commits once. Waiting threads block on a
+ * condition variable instead of sleeping in SQLite's busy handler, and the fsync and the WAL work
+ * of a commit are shared by the group. */
+
+typedef struct gc_job {
+    const char *file; /* the database file: a group holds the batches of one file */
+    const sync_config *cfg;
+    const principal *p;
+    const Outfall__V1__SyncRequest *req;
+    const uint8_t *hash;
+    Outfall__V1__SyncResponse *resp; /* the answer without its feed page, once decided */
+    int release;                     /* applied, and a held batch waits right behind it */
+    int rc;
+    sync_error err;
+    int done;
+    struct gc_job *next;
+} gc_job;
+
+enum { GC_MAX_BATCHES = 64, GC_MAX_CHANGES = 5000 };
+
+static struct {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    gc_job *head; /* waiting, oldest first */
+    int writing;  /* a thread is applying a group */
+} gc = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, 0};
+
+/* Decides one batch inside the caller's write transaction: a replay gets its first answer and
+ * writes nothing, a batch ahead of a gap in its device's sequence is held, the next one applies.
+ * Returns 0 with j->resp (NULL only when out of memory), or a negative code with j->err; the
+ * caller rolls back what it wrote. */
+static int batch_decide(store *s, gc_job *j) {
+    const Outfall__V1__SyncRequest *req = j->req;
+    sync_error *err = &j->err;
+    Outfall__V1__SyncResponse *resp = NULL;
+    int rc;
+    sqlite3_stmt *st =
+        store_stmt(s, "SELECT content_hash, state, device_id FROM batches WHERE batch_id = ?");
+    if (!st) return store_fail(s, SQLITE_ERROR, err);
+    sqlite3_bind_text(st, 1, req->batch_id, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        int same = sqlite3_column_bytes(st, 0) == 32 &&
+                   memcmp(sqlite3_column_blob(st, 0), j->hash, 32) == 0;
+        int held = strcmp((const char *)sqlite3_column_text(st, 1), "held") == 0;
+        sqlite3_reset(st);
+        if (!same)
+            return sync_fail(err, SYNC_ECONFLICT, "batch_id_reused",
+                             "batch %s was sent before with different content", req->batch_id);
+        /* A replay: answer as the first time, write nothing. */
+        rc = held ? ((resp = held_response(req)) ? 0 : SYNC_EINTERNAL)
+                  : stored_response(s, req->batch_id, &resp, err);
+        if (rc) {
+            if (resp) protobuf_c_message_free_unpacked(&resp->base, NULL);
+            return rc;
+        }
+        j->resp = resp;
+        return 0;
+    }
+    sqlite3_reset(st);
+    int64_t last = device_last_seq(s, req->device_id);
+    if (last < 0)
+        return sync_fail(err, SYNC_EUNAUTH, "unknown_device", "device %s is not enrolled",
+                         req->device_id);
+    if (req->device_seq <= last)
+        return sync_fail(err, SYNC_ECONFLICT, "device_seq_reused",
+                         "device_seq %lld was already applied (the device is at %lld)",
+                         (long long)req->device_seq, (long long)last);
+    if (req->device_seq > last + 1) {
+        if ((rc = hold_batch(s, j->p, req, j->hash, err))) return rc;
+        j->resp = held_response(req);
+        return 0;
+    }
+    if ((rc = apply_batch(s, j->cfg, j->p, req, j->hash, util_now_ms(), &resp, err))) return rc;
+    j->resp = resp;
+    /* This batch may fill the gap in front of a held one: release_held looks after the commit. */
+    st = store_stmt(s, "SELECT 1 FROM batches WHERE device_id = ? AND device_seq = ? "
+                       "AND state = 'held'");
+    if (st) {
+        sqlite3_bind_text(st, 1, req->device_id, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, req->device_seq + 1);
+        j->release = sqlite3_step(st) == SQLITE_ROW;
+        sqlite3_reset(st);
+    } else {
+        j->release = 1; /* cannot tell: let release_held look */
+    }
+    return 0;
+}
+
+/* Applies jobs[0..n) in one write transaction on s, each under a savepoint, and commits once.
+ * A job that fails keeps its own error; when the transaction itself fails, every job fails. */
+static void gc_run_group(store *s, gc_job **jobs, int n) {
+    sqlite3 *db = store_db(s);
+    sync_error err = {0};
+    int rc = store_begin(s, &err);
+    for (int i = 0; i < n && !rc; i++) {
+        gc_job *j = jobs[i];
+        int src = sqlite3_exec(db, "SAVEPOINT batch", NULL, NULL, NULL);
+        if (src != SQLITE_OK) {
+            rc = store_fail(s, src, &err);
+            break;
+        }
+        if ((j->rc = batch_decide(s, j)) != 0) sqlite3_exec(db, "ROLLBACK TO batch", NULL, NULL, NULL);
+        sqlite3_exec(db, "RELEASE batch", NULL, NULL, NULL);
+        /* A failure SQLite answers by rolling back the whole transaction takes the group. */
+        if (sqlite3_get_autocommit(db))
+            rc = sync_fail(&err, SYNC_EINTERNAL, "storage_error",
+                           "the write transaction was rolled back");
+    }
+    if (rc)
+        store_rollback(s);
+    else
+        rc = store_commit(s, &err);
+    for (int i = 0; rc && i < n; i++) {
+        if (jobs[i]->resp) protobuf_c_message_free_unpacked(&jobs[i]->resp->base, NULL);
+        jobs[i]->resp = NULL;
+        jobs[i]->release = 0;
+        jobs[i]->rc = rc;
+        jobs[i]->err = err;
+    }
+}
+
+/* Queues j and returns once it is decided and committed, by this thread or another. */
+static void gc_submit(store *s, gc_job *j) {
+    pthread_mutex_lock(&gc.mu);
+    gc_job **tail = &gc.head;
+    while (*tail)
+        tail = &(*tail)->next;
+    *tail = j;
+    while (!j->done) {
+        if (gc.writing) {
+            pthread_cond_wait(&gc.cv, &gc.mu);
+            continue;
+        }
+        /* Become the writer: this thread's batch, then the others of its file as they came. */
+        gc_job *group[GC_MAX_BATCHES];
+        int n = 0;
+        size_t changes = j->req->n_changes;
+        for (gc_job **q = &gc.head; *q; q = &(*q)->next)
+            if (*q == j) {
+                *q = j->next;
+                break;
+            }
+        group[n++] = j;
+        for (gc_job **q = &gc.head; *q && n < GC_MAX_BATCHES;) {
+            gc_job *c = *q;
+            if (strcmp(c->file, j->file) == 0 && changes + c->req->n_changes <= GC_MAX_CHANGES) {
+                group[n++] = c;
+                changes += c->req->n_changes;
+                *q = c->next;
+            } else {
+                q = &c->next;
+            }
+        }
+        gc.writing = 1;
+        pthread_mutex_unlock(&gc.mu);
+        gc_run_group(s, group, n);
+        pthread_mutex_lock(&gc.mu);
+        for (int i = 0; i < n; i++)
+            group[i]->done = 1;
+        gc.writing = 0;
+        pthread_cond_broadcast(&gc.cv);
+    }
+    pthread_mutex_unlock(&gc.mu);
+}
+
 int batch_sync(store *s, const sync_config *cfg, const principal *p,
                const Outfall__V1__SyncRequest *req, Outfall__V1__SyncResponse **out,
                sync_error *err) {
@@ -383,68 +553,23 @@ int batch_sync(store *s, const sync_config *cfg, const principal *p,
     if (rc) return rc;
     if (batch_hash(req, hash))
         return sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
-    if ((rc = store_begin(s, err))) return rc;
-
-    Outfall__V1__SyncResponse *resp = NULL;
-    int applied_now = 0;
-    sqlite3_stmt *st =
-        store_stmt(s, "SELECT content_hash, state, device_id FROM batches WHERE batch_id = ?");
-    if (!st) {
-        rc = store_fail(s, SQLITE_ERROR, err);
-        goto fail;
+    const char *file = sqlite3_db_filename(store_db(s), "main");
+    gc_job job = {.file = file ? file : "", .cfg = cfg, .p = p, .req = req, .hash = hash};
+    gc_submit(s, &job);
+    if (job.rc) {
+        if (err) *err = job.err;
+        return job.rc;
     }
-    sqlite3_bind_text(st, 1, req->batch_id, -1, SQLITE_STATIC);
-    if (sqlite3_step(st) == SQLITE_ROW) {
-        int same = sqlite3_column_bytes(st, 0) == 32 &&
-                   memcmp(sqlite3_column_blob(st, 0), hash, 32) == 0;
-        int held = strcmp((const char *)sqlite3_column_text(st, 1), "held") == 0;
-        sqlite3_reset(st);
-        if (!same) {
-            rc = sync_fail(err, SYNC_ECONFLICT, "batch_id_reused",
-                           "batch %s was sent before with different content", req->batch_id);
-            goto fail;
-        }
-        /* A replay: answer as the first time, write nothing. */
-        rc = held ? ((resp = held_response(req)) ? 0 : SYNC_EINTERNAL)
-                  : stored_response(s, req->batch_id, &resp, err);
-        if (rc) goto fail;
-        store_rollback(s);
-    } else {
-        sqlite3_reset(st);
-        int64_t last = device_last_seq(s, req->device_id);
-        if (last < 0) {
-            rc = sync_fail(err, SYNC_EUNAUTH, "unknown_device", "device %s is not enrolled",
-                           req->device_id);
-            goto fail;
-        }
-        if (req->device_seq <= last) {
-            rc = sync_fail(err, SYNC_ECONFLICT, "device_seq_reused",
-                           "device_seq %lld was already applied (the device is at %lld)",
-                           (long long)req->device_seq, (long long)last);
-            goto fail;
-        }
-        if (req->device_seq > last + 1) {
-            if ((rc = hold_batch(s, p, req, hash, err))) goto fail;
-            resp = held_response(req);
-        } else {
-            if ((rc = apply_batch(s, cfg, p, req, hash, util_now_ms(), &resp, err))) goto fail;
-            applied_now = 1;
-        }
-        if ((rc = store_commit(s, err))) goto fail;
-        if (!resp) return sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
-    }
-    /* This batch may have filled the gap in front of held ones. */
-    if (applied_now) release_held(s, cfg, req->device_id, 0);
+    Outfall__V1__SyncResponse *resp = job.resp;
+    if (!resp) return sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
+    /* This batch filled the gap in front of a held one. */
+    if (job.release) release_held(s, cfg, req->device_id, 0);
     if ((rc = attach_feed(s, cfg, p, req, resp, err))) {
         protobuf_c_message_free_unpacked(&resp->base, NULL);
         return rc;
     }
     *out = resp;
     return 0;
-fail:
-    store_rollback(s);
-    if (resp) protobuf_c_message_free_unpacked(&resp->base, NULL);
-    return rc;
 }
 
 int batch_release_expired(store *s, const sync_config *cfg, int64_t now_ms) {

@@ -1,16 +1,72 @@
 #include "sync/history.h"
 
+#include <sodium.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "sync/record.h"
 
+/* Feeds one column to the chain hash: a presence byte, then a big-endian length and the bytes. */
+static void hash_text(crypto_generichash_state *h, const char *text) {
+    uint8_t head[9] = {text != NULL};
+    uint64_t n = text ? strlen(text) : 0;
+    for (int i = 0; i < 8; i++)
+        head[1 + i] = (uint8_t)(n >> (56 - 8 * i));
+    crypto_generichash_update(h, head, sizeof head);
+    if (n) crypto_generichash_update(h, (const uint8_t *)text, n);
+}
+
+static void hash_int(crypto_generichash_state *h, int64_t v) {
+    uint8_t b[8];
+    for (int i = 0; i < 8; i++)
+        b[i] = (uint8_t)((uint64_t)v >> (56 - 8 * i));
+    crypto_generichash_update(h, b, sizeof b);
+}
+
+void history_hash(const uint8_t prev[32], const history_row *row, uint8_t out[32]) {
+    crypto_generichash_state h;
+    crypto_generichash_init(&h, NULL, 0, 32);
+    crypto_generichash_update(&h, prev, 32);
+    hash_text(&h, row->kind);
+    hash_text(&h, row->entity_id);
+    hash_int(&h, row->version);
+    hash_text(&h, row->field);
+    hash_text(&h, row->value);
+    hash_text(&h, row->change_id);
+    hash_int(&h, row->user_id);
+    hash_text(&h, row->device_id);
+    hash_int(&h, row->at_ms);
+    hash_int(&h, row->seq);
+    crypto_generichash_final(&h, out, 32);
+}
+
 int history_write(store *s, const char *kind, const char *id, int64_t version, const char *field,
                   const json_t *value, const history_author *a, sync_error *err) {
-    sqlite3_stmt *st = store_stmt(s, "INSERT INTO field_history (kind, entity_id, version, field, "
-                                     "value, change_id, user_id, device_id, at_ms) "
-                                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    /* The chain's head: the write transaction this runs in keeps it from moving meanwhile. */
+    uint8_t prev[32] = {0}, hash[32];
+    int64_t head = 0;
+    sqlite3_stmt *st = store_stmt(s, "SELECT seq, hash FROM field_history WHERE seq IS NOT NULL "
+                                     "ORDER BY seq DESC LIMIT 1");
     if (!st) return store_fail(s, SQLITE_ERROR, err);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        head = sqlite3_column_int64(st, 0);
+        if (sqlite3_column_bytes(st, 1) == 32) memcpy(prev, sqlite3_column_blob(st, 1), 32);
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return store_fail(s, rc, err);
+
     char *text = value && !json_is_null(value) ? record_text(value) : NULL;
+    history_row row = {kind,         id,         version,      field,    text,
+                       a->change_id, a->user_id, a->device_id, a->at_ms, head + 1};
+    history_hash(prev, &row, hash);
+    st = store_stmt(s, "INSERT INTO field_history (kind, entity_id, version, field, value, "
+                       "change_id, user_id, device_id, at_ms, seq, prev_hash, hash) "
+                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    if (!st) {
+        free(text);
+        return store_fail(s, SQLITE_ERROR, err);
+    }
     sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 3, version);
@@ -20,7 +76,10 @@ int history_write(store *s, const char *kind, const char *id, int64_t version, c
     sqlite3_bind_int64(st, 7, a->user_id);
     sqlite3_bind_text(st, 8, a->device_id, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 9, a->at_ms);
-    int rc = sqlite3_step(st);
+    sqlite3_bind_int64(st, 10, head + 1);
+    if (head > 0) sqlite3_bind_blob(st, 11, prev, 32, SQLITE_TRANSIENT);
+    sqlite3_bind_blob(st, 12, hash, 32, SQLITE_TRANSIENT);
+    rc = sqlite3_step(st);
     return rc == SQLITE_DONE ? 0 : store_fail(s, rc, err);
 }
 

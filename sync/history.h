@@ -15,7 +15,25 @@ typedef struct history_author {
     int64_t at_ms;
 } history_author;
 
-/* Records that `version` of kind/id set field to value (NULL = cleared). */
+/* One field_history row as the chain hashes it. Strings borrowed; value (JSON text) and
+ * device_id are NULL when absent. */
+typedef struct history_row {
+    const char *kind, *entity_id;
+    int64_t version;
+    const char *field, *value, *change_id;
+    int64_t user_id;
+    const char *device_id;
+    int64_t at_ms;
+    int64_t seq; /* its place in the chain, from 1 */
+} history_row;
+
+/* The row's chain hash: BLAKE2b-256 of prev (the hash of the row before it; zeros for the first)
+ * followed by every column of row, each length-prefixed (a NULL apart from an empty string), into
+ * out. history_write stores it; `outfallctl audit verify` recomputes it. */
+void history_hash(const uint8_t prev[32], const history_row *row, uint8_t out[32]);
+
+/* Records that `version` of kind/id set field to value (NULL = cleared), as the next link of the
+ * history chain (seq, prev_hash, hash). Call inside the write transaction. */
 int history_write(store *s, const char *kind, const char *id, int64_t version, const char *field,
                   const json_t *value, const history_author *a, sync_error *err);
 

@@ -7,6 +7,10 @@
 
 #include "sync/migrations.h"
 
+/* Pages in the WAL past which a commit checkpoints by itself: about 40 MB, far more than a
+ * second of writes, so in the server the background thread's store_checkpoint does it first. */
+#define STORE_AUTOCHECKPOINT_PAGES "10000"
+
 /* Statements are cached by the address of their SQL literal: a small open-addressed table. */
 #define STMT_CACHE 128
 
@@ -77,7 +81,10 @@ int store_open(const char *path, store **out, sync_error *err) {
              "PRAGMA journal_mode = WAL;"
              "PRAGMA synchronous = FULL;"
              "PRAGMA foreign_keys = ON;"
-             "PRAGMA temp_store = MEMORY;",
+             "PRAGMA temp_store = MEMORY;"
+             /* Checkpoints belong to a background thread (store_checkpoint), not to the commit
+              * of whichever request crossed the threshold; this one is the safety net. */
+             "PRAGMA wal_autocheckpoint = " STORE_AUTOCHECKPOINT_PAGES ";",
              err))
         goto fail;
     if (migrate(s->db, err)) goto fail;
@@ -155,6 +162,11 @@ int store_commit(store *s, sync_error *err) {
     store_fail(s, rc, err);
     store_rollback(s);
     return err ? err->rc : SYNC_EINTERNAL;
+}
+
+int store_checkpoint(store *s, sync_error *err) {
+    int rc = sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+    return rc == SQLITE_OK || rc == SQLITE_BUSY ? 0 : store_fail(s, rc, err);
 }
 
 void store_rollback(store *s) {

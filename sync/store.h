@@ -37,6 +37,11 @@ int store_begin(store *s, sync_error *err);
 int store_commit(store *s, sync_error *err);
 void store_rollback(store *s);
 
+/* A passive checkpoint: copies what the WAL holds into the database file as far as open reads
+ * allow, without waiting for them, so the WAL stays short. For a background thread: commits
+ * checkpoint by themselves only past a large threshold. Returns 0 or a negative code. */
+int store_checkpoint(store *s, sync_error *err);
+
 /* Maps a SQLite result to an engine error (busy, full, internal), fills err, returns the code. */
 int store_fail(store *s, int sqlite_rc, sync_error *err);
 

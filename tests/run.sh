@@ -28,6 +28,21 @@ for t in $(find "$tree/tests" -type f -name 'test_*' -perm -u+x | sort); do
   [ "$f" -gt 0 ] && broken+=("$name")
   rm -f "$log"
 done
+
+# The console in headless Chromium (tests/browser): node's test runner, TAP "# pass N" / "# fail N".
+echo "=== browser"
+log=$(mktemp)
+"$root/tests/browser/run.sh" 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+p=$(grep -aE '^# pass [0-9]+$' "$log" | awk '{s+=$3} END {print s+0}')
+f=$(grep -aE '^# fail [0-9]+$' "$log" | awk '{s+=$3} END {print s+0}')
+if [ "$status" -ne 0 ] && [ "$f" -eq 0 ]; then
+  f=1  # the runner failed before it could count
+fi
+passed=$((passed + p)) failed=$((failed + f))
+[ "$f" -gt 0 ] && broken+=("browser")
+rm -f "$log"
+
 echo
 [ ${#broken[@]} -gt 0 ] && echo "failing: ${broken[*]}"
 echo "$passed passed, $failed failed"

@@ -239,4 +239,108 @@ typedef struct th_sum {
  * every table (sqlite_* excepted), every column, every row ordered by all columns. */
 th_sum th_db_checksum(const char *data_dir, int level);
 
+/* ---- photos (photos.c) ---- */
+
+/* Bytes read whole, owned. */
+typedef struct th_file {
+    uint8_t *data;
+    size_t len;
+} th_file;
+
+/* Reads $OUTFALL_FIXTURES/photos/name (default ../shared/fixtures) into f. Returns 0 or -1. */
+int th_fixture(const char *name, th_file *f);
+void th_file_free(th_file *f);
+
+/* A fresh photo made from fixture name: its bytes with 16 random bytes after the image's end,
+ * so a new hash (into hash[65]) with the same picture and EXIF. Returns 0 or -1. */
+int th_photo_variant(const char *name, th_file *f, char hash[65]);
+
+/* BLAKE2b-256 of data as 64 lowercase hex into out[65]. */
+void th_hash_hex(const void *data, size_t len, char out[65]);
+
+/* One row of photos/MANIFEST.tsv. */
+typedef struct th_manifest_row {
+    char file[64];
+    char hash[65];
+    long bytes;
+    int has_gps;
+    double lat, lon;
+    char datetime[24]; /* "" when none */
+    int64_t taken_ms;  /* datetime at +08:00 as Unix ms; 0 when none */
+} th_manifest_row;
+
+/* Unix ms of "YYYY:MM:DD HH:MM:SS" taken at +08:00 (the city's time, as in the manifest). */
+int64_t th_plus8_ms(const char *datetime);
+
+/* The change feed's entry for observation id as token sees it: returns its seq (0 when absent)
+ * with its version and flags (joined with commas into flags[256]). */
+int64_t th_feed_observation(const th_server *s, const char *token, const char *id,
+                            int64_t *version, char flags[256]);
+
+/* Reads the manifest into rows[cap]. Returns the count, or -1. */
+int th_manifest(th_manifest_row *rows, int cap);
+
+/* One exchange with full control of the body and the answer's headers: HEAD without a body,
+ * a body sent chunked, or an upload cut off after some bytes. */
+typedef struct th_xfer {
+    const char *method;
+    const char *path;
+    const char *token;          /* NULL: no Authorization */
+    const char *const *headers; /* "Name: value", NULL-terminated; may be NULL */
+    const void *body;           /* NULL: no body */
+    size_t len;
+    int chunked;      /* send the body with Transfer-Encoding: chunked */
+    size_t cut_after; /* > 0: declare len bytes but drop the connection after this many */
+} th_xfer;
+
+typedef struct th_xresult {
+    th_response r;      /* status, body, content type; for th_error_decode */
+    char headers[4096]; /* the answer's header lines */
+} th_xresult;
+
+/* Runs x against s into out (free with th_response_free(&out->r)). Returns the status (0 when
+ * the exchange failed, as it does when cut off). */
+long th_xfer_run(const th_server *s, const th_xfer *x, th_xresult *out);
+
+/* The value of header name in out (case-insensitive) into buf[cap]. 1 when present, else 0. */
+int th_xheader(const th_xresult *out, const char *name, char *buf, size_t cap);
+
+/* PUT /v1/photos/{hash} with data[len]; err (may be NULL) gets a non-2xx Error. */
+long th_photo_put(const th_server *s, const char *token, const char *hash, const void *data,
+                  size_t len, th_error *err);
+
+/* A whole tus upload: creation (POST /v1/photos with Upload-Metadata hash), then PATCHes of
+ * chunk bytes each with an Upload-Checksum (sha256). Returns the last status (201 or 204 on
+ * success); err (may be NULL) gets the Error of a failure. */
+long th_tus_upload(const th_server *s, const char *token, const char *hash, const void *data,
+                   size_t len, size_t chunk, th_error *err);
+
+/* The number of regular files under s's data folder's sub (0 when it does not exist). */
+int th_count_files(const th_server *s, const char *sub);
+
+/* The files under s's uploads/ of photo hash (its .part, or a PUT's temporary file). */
+int th_uploads_of(const th_server *s, const char *hash);
+
+/* A count from s's database: sql with one ? bound to text. -1 when it yields no row. */
+int th_db_count(const th_server *s, const char *sql, const char *text);
+
+/* The BLAKE2b-256 of the bytes GET /v1/photos/{hash} answers token into out ("" unless 200). */
+void th_photo_digest(const th_server *s, const char *token, const char *hash, char out[65]);
+
+/* "/v1/photos/{hash}{suffix}" in a static buffer. */
+const char *th_photo_path(const char *hash, const char *suffix);
+
+/* flags[0..n) joined with commas into out[cap] ("" for none). */
+void th_flags_join(char *const *flags, size_t n, char *out, size_t cap);
+
+/* Writes len bytes of data to a new file at path. Returns 0 or -1. */
+int th_write_file(const char *path, const void *data, size_t len);
+
+/* Runs $OUTFALLCTL (default build/asan/outfallctl) with args (NULL-terminated) and env
+ * ("K=V", NULL-terminated, added to a copy of ours without OUTFALL_* or proxies; OUTFALL_SERVER
+ * points at s). out[cap] and errout[cap] get its stdout and stderr. Returns its exit status,
+ * or -1 when it did not exit normally. */
+int th_ctl(const th_server *s, const char *const *env, const char *const *args, char *out,
+           char *errout, size_t cap);
+
 #endif

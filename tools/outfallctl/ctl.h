@@ -37,12 +37,17 @@ int ctl_print(const ProtobufCMessage *msg);
 /* Prints "outfallctl: " and the formatted text to stderr; returns CTL_FAIL. */
 int ctl_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* ---- the commands (cmd_account.c, cmd_phone.c); argv[0] is the command's name ---- */
+/* ---- the commands (cmd_account.c, cmd_phone.c, cmd_photos.c); argv[0] is their name ---- */
 int cmd_login(const ctl *c, int argc, char **argv);
 int cmd_users(const ctl *c, int argc, char **argv);
 int cmd_device(const ctl *c, int argc, char **argv);
 int cmd_push(const ctl *c, int argc, char **argv);
 int cmd_pull(const ctl *c, int argc, char **argv);
+int cmd_photos(const ctl *c, int argc, char **argv);
+/* Offline admin tasks on the data folder's files (cmd_admin.c): backup, restore, audit verify. */
+int cmd_backup(const ctl *c, int argc, char **argv);
+int cmd_restore(const ctl *c, int argc, char **argv);
+int cmd_audit(const ctl *c, int argc, char **argv);
 
 /* ---- main.c ---- */
 

@@ -41,6 +41,27 @@ static const char usage_text[] =
     "      (1, 2, 3 ...).\n"
     "  pull [--since N] [--limit N]\n"
     "      Print the change feed after cursor N (default 0), at most N entries.\n"
+    "  photos upload DIR [--chunk BYTES]\n"
+    "      Upload the photos of DIR (.jpg .jpeg .png .heic .heif) the server lacks: each is\n"
+    "      hashed (BLAKE2b-256), the server is asked which it misses, and those go with tus in\n"
+    "      chunks (default 1 MiB, each with a sha256 checksum). An interrupted upload goes on\n"
+    "      from the server's offset. Progress goes to stderr: a bar on a terminal, else a line\n"
+    "      per file; a summary to stdout.\n"
+    "  backup DIR [--data DATA]\n"
+    "      Copy the data folder DATA (default ./data) into the new or empty folder DIR while\n"
+    "      the server runs: the database through SQLite's online backup API (one consistent\n"
+    "      snapshot), then every photo that copy records, each checked against its BLAKE2b-256,\n"
+    "      and a MANIFEST written last. Reads DATA's files directly (run it on the server's\n"
+    "      machine); needs no token.\n"
+    "  restore DIR --data DATA\n"
+    "      Check the backup DIR whole (manifest, database digest, integrity_check, every\n"
+    "      photo's hash) and copy it into DATA, which must be new or empty; then start the\n"
+    "      server with --data DATA. Offline: works on the files, never on a running server.\n"
+    "  audit verify [--data DATA]\n"
+    "      Walk the hash chains of the audit trail and of the field history in DATA's database\n"
+    "      (opened read-only, directly; the server may run) and report the first broken link\n"
+    "      of each. Prints each chain's head hash: note it elsewhere to detect a cut tail.\n"
+    "      Exit 1 when a chain is broken.\n"
     "\n"
     "Exit status: 0 done; 1 the server refused (its error code and message are printed), could\n"
     "not be reached, or a local file could not be used; 2 bad usage.\n";
@@ -59,8 +80,9 @@ static const struct {
     const char *name;
     int (*run)(const ctl *c, int argc, char **argv);
 } commands[] = {
-    {"login", cmd_login}, {"users", cmd_users}, {"device", cmd_device},
-    {"push", cmd_push},   {"pull", cmd_pull},
+    {"login", cmd_login},   {"users", cmd_users},     {"device", cmd_device},
+    {"push", cmd_push},     {"pull", cmd_pull},       {"photos", cmd_photos},
+    {"backup", cmd_backup}, {"restore", cmd_restore}, {"audit", cmd_audit},
 };
 
 int main(int argc, char **argv) {

@@ -1,0 +1,234 @@
+/* The field-day benchmark (prefix bench_): starts an optimised outfalld on a free loopback port
+ * with a fresh data folder, plays a field day of N phones against it over HTTP, measures, runs
+ * the two baselines that bound it in the same process, and prints one table.
+ *
+ * Files: fieldday.c (flags, the run, the phases, the table), scenario.c (the deterministic
+ * phones, batches and photos), http.c (a small libcurl client), proc.c (the server process and
+ * what /proc says of it), baseline.c (raw SQLite inserts, raw photo writes).
+ *
+ * Conventions: functions return 0 or -1 after printing one line to stderr naming what failed;
+ * HTTP calls return the status (0 when the exchange itself failed). Nothing here is a test: the
+ * program prints figures, never pass/fail, and exits non-zero only when it could not measure. */
+#ifndef BENCH_BENCH_H
+#define BENCH_BENCH_H
+
+#include <curl/curl.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "outfall/v1/outfall.pb-c.h"
+
+#define BENCH_ADMIN_PASSWORD "bench-admin-password-0815"
+#define BENCH_PB "application/x-protobuf"
+
+/* ---- options (fieldday.c) ---- */
+
+typedef struct bench_opts {
+    int phones;          /* phones in the field day */
+    int observations;    /* observations per phone */
+    int creates;         /* new outfalls per phone */
+    int edits;           /* edits of existing outfalls per phone */
+    int photos;          /* photos per phone */
+    int batch;           /* changes per batch */
+    int concurrency;     /* phones playing at once */
+    int runs;            /* each figure is the median of this many runs */
+    int pull_records;    /* records in the division a new phone pulls */
+    int hot;             /* shared outfalls per field division, edited by many phones */
+    int dup_pct;         /* share of new outfalls placed next to an existing one */
+    int replay_pct;      /* share of batches sent twice (a phone that lost the answer) */
+    int server_threads;  /* --threads for outfalld; 0 = its default */
+    const char *server_args[16]; /* more outfalld flags, as given */
+    int n_server_args;
+    uint64_t seed;       /* everything random comes from this */
+    int keep;            /* keep the data folders */
+    const char *profile; /* a phase to record with perf (enroll, photos, sync, pull, newpull) */
+    const char *profile_out; /* the perf.data file */
+    int verbose;
+    const char *outfalld;  /* the server binary */
+    const char *fixtures;  /* folder of *.jpg photo fixtures */
+    const char *tmpdir;    /* where the data folders go */
+} bench_opts;
+
+/* ---- the server process (proc.c) ---- */
+
+typedef struct bench_server {
+    pid_t pid;      /* 0 when not running */
+    char root[512]; /* the mkdtemp folder: data/, ready, server.log, baseline files */
+    char data[600]; /* the --data folder */
+    char url[96];   /* http://127.0.0.1:PORT */
+} bench_server;
+
+/* Starts outfalld on 127.0.0.1:0 with a fresh data folder under opts->tmpdir and waits up to
+ * 30 s for its ready file. On failure nothing is left running or on disk. */
+int bench_server_start(const bench_opts *opts, bench_server *s);
+
+/* SIGTERM, a bounded wait (then SIGKILL). Returns 0 when it exited with status 0. Keeps the
+ * folder (bench_server_clean removes it). Safe to call twice. */
+int bench_server_stop(bench_server *s);
+
+/* Removes the server's folder unless keep is set. */
+void bench_server_clean(bench_server *s, int keep);
+
+/* Prints the last lines of the server's log to stderr. */
+void bench_server_log_tail(const bench_server *s);
+
+/* Peak resident set (VmHWM) and current resident set (VmRSS) of pid in KiB; -1 when unreadable. */
+long bench_proc_hwm_kb(pid_t pid);
+long bench_proc_rss_kb(pid_t pid);
+
+/* Resets pid's VmHWM to its current RSS (writes 5 to /proc/PID/clear_refs). 0 or -1. */
+int bench_proc_reset_hwm(pid_t pid);
+
+/* User + system CPU seconds pid has used so far (/proc/PID/stat utime + stime); -1 on failure. */
+double bench_proc_cpu_s(pid_t pid);
+
+/* Starts `perf record -g` on pid into out; returns perf's pid, or -1 (perf missing: a line on
+ * stderr, the run goes on). bench_profile_stop ends it and waits. */
+pid_t bench_profile_start(pid_t pid, const char *out);
+void bench_profile_stop(pid_t perf);
+
+/* Seconds from a monotonic clock. */
+double bench_now(void);
+
+/* ---- HTTP (http.c) ---- */
+
+/* One phone's connection: a libcurl handle kept between requests (keep-alive), the token, and
+ * a reusable answer buffer. */
+typedef struct bench_conn {
+    CURL *curl;
+    const char *url; /* borrowed: http://HOST:PORT */
+    char token[160]; /* "" for none */
+    uint8_t *body;   /* the last answer's body, len bytes (reused) */
+    size_t len, cap;
+} bench_conn;
+
+int bench_conn_open(bench_conn *c, const char *url);
+void bench_conn_close(bench_conn *c);
+
+/* One exchange: method path with body[len] (NULL: none) of content type ctype, and an
+ * X-Device-Signature header when signature is not NULL. The answer lands in c->body/c->len.
+ * Returns the status, 0 when the exchange failed. */
+long bench_http(bench_conn *c, const char *method, const char *path, const char *ctype,
+                const void *body, size_t len, const char *signature);
+
+/* Protobuf exchange: packs req (NULL: no body), decodes a 2xx answer into *out when out_desc
+ * is given. Returns the status (0 also when a 2xx answer did not decode). */
+long bench_call(bench_conn *c, const char *method, const char *path, const ProtobufCMessage *req,
+                const ProtobufCMessageDescriptor *out_desc, ProtobufCMessage **out);
+
+/* The Error code of the last non-2xx answer, into buf[cap] ("?" when undecodable). */
+void bench_error_code(const bench_conn *c, char *buf, size_t cap);
+
+/* ---- the scenario (scenario.c) ---- */
+
+/* A deterministic random stream (splitmix64). */
+typedef struct bench_rng {
+    uint64_t s;
+} bench_rng;
+
+uint64_t bench_rand(bench_rng *r);
+double bench_uniform(bench_rng *r); /* [0, 1) */
+void bench_uuid(bench_rng *r, char out[37]);
+
+/* A bump allocator for a phone's messages; freed at once. */
+typedef struct bench_arena bench_arena;
+void *bench_alloc(bench_arena **a, size_t n);
+char *bench_strdup(bench_arena **a, const char *s);
+void bench_arena_free(bench_arena **a);
+
+/* The photo fixtures: every *.jpg in the folder that is a whole JPEG (SOI ... EOI). */
+typedef struct bench_fixture {
+    uint8_t *data;
+    size_t len;
+    size_t insert_at; /* after SOI and the APPn segments: where a COM segment may go */
+    char name[128];
+} bench_fixture;
+
+int bench_fixtures_load(const char *dir, bench_fixture **out, int *n);
+void bench_fixtures_free(bench_fixture *f, int n);
+
+/* One unique photo: a fixture with a COM segment saying whose photo it is. */
+typedef struct bench_photo {
+    int fixture;
+    char comment[96];
+    size_t len;    /* bytes of the whole file */
+    char hash[65]; /* BLAKE2b-256, lowercase hex */
+} bench_photo;
+
+/* Writes the photo's bytes into buf (at least p->len bytes). */
+void bench_photo_bytes(const bench_fixture *fx, const bench_photo *p, uint8_t *buf);
+
+/* A batch as the phone keeps it: the request (since is set when sent) and whether it is sent
+ * twice. */
+typedef struct bench_batch {
+    Outfall__V1__SyncRequest req;
+    int replay;
+} bench_batch;
+
+/* Per-phone results of a run. */
+typedef struct bench_tally {
+    int64_t statuses[8]; /* results by ChangeStatus */
+    int64_t changes_sent; /* changes in first sends (replays excluded) */
+    int64_t batches_sent; /* every POST /v1/sync, replays included */
+    int64_t replays;
+    int64_t errors; /* answers other than 200, and failed exchanges */
+    int64_t photos_uploaded, photo_bytes, photos_missing;
+    int64_t feed_entries; /* pulled by the phone after its batches */
+    double *lat_ms;       /* one per POST /v1/sync */
+    size_t n_lat, cap_lat;
+    char first_error[96];
+} bench_tally;
+
+typedef struct bench_phone {
+    int index;
+    const char *division; /* borrowed, static */
+    char username[48], password[48];
+    char device_id[48];
+    uint8_t pk[32], sk[64];
+    bench_photo *photos;
+    int n_photos;
+    bench_batch *batches;
+    int n_batches;
+    bench_arena *arena;
+    bench_conn conn;
+    int64_t cursor; /* the feed cursor the phone last pulled */
+    bench_tally t;
+} bench_phone;
+
+/* The shared outfalls of the city before the field day: what the admin seeds. */
+typedef struct bench_world {
+    int n_divisions;                /* field divisions */
+    const char *const *divisions;   /* borrowed, static */
+    const char *pull_division;      /* where the new phone works */
+    int hot;                        /* shared outfalls per field division */
+    char (*hot_ids)[37];            /* [n_divisions * hot] */
+    Outfall__V1__SyncRequest *seed; /* the seeding batches (admin's device) */
+    int n_seed;
+    bench_arena *arena;
+} bench_world;
+
+/* Builds the world and every phone's photos and batches from opts->seed. Deterministic: the
+ * same options give the same bytes. */
+int bench_world_build(const bench_opts *opts, bench_world *w, const bench_fixture *fx, int n_fx,
+                      bench_phone **phones);
+void bench_world_free(bench_world *w, bench_phone *phones, int n);
+
+/* The seeding device's id and key (the admin's). */
+void bench_seed_device(const bench_opts *opts, char id[48], uint8_t pk[32], uint8_t sk[64]);
+
+/* ---- baselines (baseline.c) ---- */
+
+/* Replays into a fresh database (store_open: the server's schema and pragmas) the rows the
+ * server wrote for the field day, read from the stopped server's database at src_db: one
+ * transaction per batch, as the server commits them. The seed device's batches are copied first,
+ * untimed. *changes gets the number of changes replayed, *seconds the time of the inserts. */
+int bench_baseline_sqlite(const char *src_db, const char *dst_db, const char *seed_device,
+                          int64_t *changes, int64_t *batches, double *seconds);
+
+/* Writes the same photo bytes, one file each, sequentially, each hashed with BLAKE2b-256 and
+ * fsynced, into dir. *bytes and *seconds (hashing + writing + fsync) are filled. */
+int bench_baseline_photos(const char *dir, const bench_fixture *fx, bench_phone *phones, int n,
+                          int64_t *bytes, double *seconds);
+
+#endif

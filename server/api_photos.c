@@ -1,0 +1,451 @@
+/* The photo endpoints. POST /v1/photos/missing asks which photos the server lacks. Uploads speak
+ * tus 1.0 at /v1/photos/{hash} (core protocol, creation and checksum extensions): OPTIONS,
+ * POST (creation, also at /v1/photos with the hash in Upload-Metadata), HEAD with Tus-Resumable,
+ * PATCH; or a whole file in one PUT. GET and HEAD read the bytes back (ETag, immutable caching,
+ * one Range); GET /v1/photos/{hash}/info answers a PhotoInfo. Bodies stream to disk in chunks;
+ * sync/photos.c checks every byte and stores. */
+#include <sodium.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "common/util.h"
+#include "server/api.h"
+#include "server/auth.h"
+#include "sync/photos.h"
+
+#define TUS_VERSION "1.0.0"
+#define TUS_CTYPE "application/offset+octet-stream"
+#define PHOTO_CACHE "private, max-age=31536000, immutable"
+#define STAFF_ROLES (AUTH_SURVEYOR | AUTH_SUPERVISOR | AUTH_ADMIN)
+
+enum { CHUNK = 64 * 1024 };
+
+/* Error codes whose status is not the one their result code maps to. */
+static const struct {
+    const char *code;
+    int status;
+} photo_statuses[] = {
+    {"unsupported_media_type", 415},
+    {"upload_locked", 423},
+    {"checksum_mismatch", 460}, /* tus checksum extension */
+};
+
+/* Refusals of an upload's bytes, audited like the other refused requests. */
+static const char *const audited_codes[] = {
+    "digest_mismatch", "unsupported_media_type", "truncated_image",
+    "photo_too_large", "checksum_mismatch",      "beyond_upload_length",
+};
+
+static photos_env env_of(const http_req *r) {
+    photos_env e = {r->cfg->photos_dir, r->cfg->uploads_dir, r->cfg->max_photo_bytes,
+                    &r->cfg->sync};
+    return e;
+}
+
+/* Sets r->err_status for an engine error in r->err and returns its code. */
+static int engine_failed(http_req *r) {
+    r->err_status = 0;
+    for (size_t i = 0; i < sizeof photo_statuses / sizeof photo_statuses[0]; i++)
+        if (strcmp(r->err.code, photo_statuses[i].code) == 0)
+            r->err_status = photo_statuses[i].status;
+    return r->err.rc;
+}
+
+/* Audits r's refusal when it is about the bytes sent; passes rc through. */
+static int audit_upload(http_req *r, int rc) {
+    for (size_t i = 0; rc < 0 && i < sizeof audited_codes / sizeof audited_codes[0]; i++)
+        if (strcmp(r->err.code, audited_codes[i]) == 0)
+            auth_audit_refusal(r, r->params[0][0] ? r->params[0] : NULL);
+    return rc;
+}
+
+/* Appends a header line (without its "\r\n") to the answer. */
+static void add_header(http_req *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void add_header(http_req *r, const char *fmt, ...) {
+    size_t used = strlen(r->headers);
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(r->headers + used, sizeof r->headers - used, fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n + 2 >= sizeof r->headers - used) {
+        r->headers[used] = '\0'; /* cannot happen: every header here is short */
+        return;
+    }
+    memcpy(r->headers + used + n, "\r\n", 3);
+}
+
+/* Every tus answer carries Tus-Resumable. A request naming another version, or none where one
+ * is required, gets 412 with the version this server speaks. */
+static int tus_start(http_req *r, int required) {
+    add_header(r, "Tus-Resumable: " TUS_VERSION);
+    const char *v = mg_get_header(r->conn, "Tus-Resumable");
+    if (v ? strcmp(v, TUS_VERSION) == 0 : !required) return 0;
+    add_header(r, "Tus-Version: " TUS_VERSION);
+    return http_error(r, 412, "unsupported_tus_version",
+                      "this server speaks tus " TUS_VERSION "; send Tus-Resumable: " TUS_VERSION);
+}
+
+/* The header name as a whole non-negative number into *out. Returns 0, or invalid_argument
+ * when it is absent or not such a number. */
+static int header_int(http_req *r, const char *name, int64_t *out) {
+    const char *v = mg_get_header(r->conn, name);
+    char *end = NULL;
+    long long n = v && v[0] >= '0' && v[0] <= '9' ? strtoll(v, &end, 10) : -1;
+    if (n < 0 || !end || *end != '\0')
+        return http_error(r, 400, "invalid_argument", "%s must be a whole number of bytes", name);
+    *out = n;
+    return 0;
+}
+
+/* The photo's hash for a creation: the address's, else Upload-Metadata's `hash` (base64 of the
+ * 64 hex digits); both when given must agree. */
+static int creation_hash(http_req *r, char hash[HASH_HEX_LEN + 1]) {
+    const char *meta = mg_get_header(r->conn, "Upload-Metadata");
+    util_strlcpy(hash, r->params[0], HASH_HEX_LEN + 1);
+    for (const char *p = meta; p && *p;) {
+        size_t len = strcspn(p, ","), key = strcspn(p, " ,");
+        if (key == 4 && strncmp(p, "hash", 4) == 0) {
+            uint8_t text[HASH_HEX_LEN + 1];
+            const char *v = p + key + strspn(p + key, " ");
+            long n = util_base64_decode(v, (size_t)(p + len - v), text, HASH_HEX_LEN);
+            text[n == HASH_HEX_LEN ? n : 0] = '\0';
+            if (n != HASH_HEX_LEN || !util_hash_hex_valid((const char *)text))
+                return http_error(r, 400, "invalid_argument",
+                                  "Upload-Metadata hash must be the base64 of 64 lowercase hex "
+                                  "digits (BLAKE2b-256)");
+            if (hash[0] && strcmp(hash, (const char *)text) != 0)
+                return http_error(r, 400, "invalid_argument",
+                                  "Upload-Metadata names another hash than the address");
+            memcpy(hash, text, HASH_HEX_LEN + 1);
+        }
+        p += len;
+        if (*p == ',') p++;
+        p += strspn(p, " ");
+    }
+    if (!hash[0])
+        return http_error(r, 400, "invalid_argument",
+                          "name the photo: POST /v1/photos/{hash}, or Upload-Metadata: hash "
+                          "<base64 of its 64 hex digits>");
+    return 0;
+}
+
+int api_photos_missing(http_req *r) {
+    Outfall__V1__PhotoHashes *in = NULL;
+    const char **missing = NULL;
+    size_t n = 0;
+    int rc = http_decode(r, &outfall__v1__photo_hashes__descriptor, (ProtobufCMessage **)&in);
+    if (rc == 0) rc = photos_missing(r->store, in->hashes, in->n_hashes, &missing, &n, &r->err);
+    if (rc == 0) {
+        Outfall__V1__PhotoHashes out = OUTFALL__V1__PHOTO_HASHES__INIT;
+        out.n_hashes = n;
+        out.hashes = (char **)missing;
+        rc = http_send_message(r, 200, &out.base);
+    }
+    free(missing);
+    if (in) protobuf_c_message_free_unpacked(&in->base, NULL);
+    return rc;
+}
+
+int api_photos_options(http_req *r) {
+    add_header(r, "Tus-Resumable: " TUS_VERSION);
+    add_header(r, "Tus-Version: " TUS_VERSION);
+    add_header(r, "Tus-Extension: creation,checksum");
+    add_header(r, "Tus-Max-Size: %lld", (long long)r->cfg->max_photo_bytes);
+    add_header(r, "Tus-Checksum-Algorithm: sha256,sha512");
+    http_send_empty(r, 204);
+    return 0;
+}
+
+int api_photos_create(http_req *r) {
+    photos_env env = env_of(r);
+    char hash[HASH_HEX_LEN + 1];
+    int64_t length = 0;
+    int stored = 0;
+    int rc = tus_start(r, 1);
+    if (rc == 0 && mg_get_header(r->conn, "Upload-Defer-Length"))
+        rc = http_error(r, 400, "invalid_argument",
+                        "send Upload-Length; deferring it is not "
+                        "supported");
+    if (rc == 0) rc = header_int(r, "Upload-Length", &length);
+    if (rc == 0) rc = creation_hash(r, hash);
+    if (rc == 0 &&
+        photos_upload_create(r->store, &env, &r->who, hash, length, &stored, &r->err) < 0)
+        rc = engine_failed(r);
+    if (rc < 0) return audit_upload(r, rc);
+    add_header(r, "Location: /v1/photos/%s", hash);
+    http_send_empty(r, 201);
+    return 0;
+}
+
+/* HEAD with Tus-Resumable: how much of the upload the server has. */
+static int tus_head(http_req *r) {
+    photos_env env = env_of(r);
+    int64_t offset = 0, length = 0;
+    int rc = tus_start(r, 1);
+    if (rc == 0) rc = auth_require_role(r, STAFF_ROLES);
+    if (rc == 0 && photos_upload_state(r->store, &env, r->params[0], &offset, &length, &r->err) < 0)
+        rc = engine_failed(r);
+    if (rc < 0) return rc;
+    add_header(r, "Upload-Offset: %lld", (long long)offset);
+    add_header(r, "Upload-Length: %lld", (long long)length);
+    http_send_empty(r, 200);
+    return 0;
+}
+
+/* A checksum of a PATCH's body (tus checksum extension). */
+typedef struct checksum {
+    int bits; /* 0: none asked; 256 or 512 */
+    uint8_t want[crypto_hash_sha512_BYTES];
+    crypto_hash_sha256_state s256;
+    crypto_hash_sha512_state s512;
+} checksum;
+
+/* Reads Upload-Checksum ("sha256 <base64>" or "sha512 <base64>") into ck. */
+static int checksum_start(http_req *r, checksum *ck) {
+    const char *h = mg_get_header(r->conn, "Upload-Checksum");
+    memset(ck, 0, sizeof *ck);
+    if (!h) return 0;
+    size_t algo = strcspn(h, " ");
+    if (algo == 6 && strncmp(h, "sha256", 6) == 0)
+        ck->bits = 256;
+    else if (algo == 6 && strncmp(h, "sha512", 6) == 0)
+        ck->bits = 512;
+    else
+        return http_error(r, 400, "unsupported_checksum_algorithm",
+                          "Upload-Checksum: use sha256 or sha512, not %.*s", (int)algo, h);
+    const char *b64 = h + algo + strspn(h + algo, " ");
+    long n = util_base64_decode(b64, strlen(b64), ck->want, sizeof ck->want);
+    if (n != ck->bits / 8)
+        return http_error(r, 400, "invalid_argument",
+                          "Upload-Checksum: the %s digest must be %d bytes in base64",
+                          ck->bits == 256 ? "sha256" : "sha512", ck->bits / 8);
+    if (ck->bits == 256)
+        crypto_hash_sha256_init(&ck->s256);
+    else
+        crypto_hash_sha512_init(&ck->s512);
+    return 0;
+}
+
+static void checksum_update(checksum *ck, const uint8_t *buf, size_t n) {
+    if (ck->bits == 256) crypto_hash_sha256_update(&ck->s256, buf, n);
+    if (ck->bits == 512) crypto_hash_sha512_update(&ck->s512, buf, n);
+}
+
+/* 1 when the body matched the checksum asked for (or none was). */
+static int checksum_ok(checksum *ck) {
+    uint8_t got[crypto_hash_sha512_BYTES];
+    if (ck->bits == 256) crypto_hash_sha256_final(&ck->s256, got);
+    if (ck->bits == 512) crypto_hash_sha512_final(&ck->s512, got);
+    return ck->bits == 0 || sodium_memcmp(got, ck->want, (size_t)ck->bits / 8) == 0;
+}
+
+/* Streams the request body into u in chunks (checksummed into ck when given). *cut is set when
+ * the body ended before its Content-Length (the client went away). Returns 0 or the engine's
+ * refusal (with r->err filled). */
+static int stream_body(http_req *r, photos_upload *u, checksum *ck, int *cut) {
+    int64_t declared = r->ri->content_length, received = 0;
+    uint8_t *buf = malloc(CHUNK);
+    long n = 0;
+    int rc = 0;
+    if (!buf) return http_error(r, 500, "internal", "out of memory for the body");
+    while (rc == 0 && (n = http_read_some(r, buf, CHUNK)) > 0) {
+        if (ck) checksum_update(ck, buf, (size_t)n);
+        rc = photos_upload_write(u, buf, (size_t)n, &r->err);
+        received += n;
+    }
+    free(buf);
+    *cut = n < 0 || (declared >= 0 && received < declared);
+    return rc < 0 ? engine_failed(r) : 0;
+}
+
+int api_photos_patch(http_req *r) {
+    photos_env env = env_of(r);
+    photos_upload *u = NULL;
+    checksum ck;
+    int64_t offset = 0, length = 0;
+    int cut = 0, stored = 0;
+    const char *ctype = mg_get_header(r->conn, "Content-Type");
+    int rc = tus_start(r, 1);
+    if (rc == 0 && (!ctype || strncasecmp(ctype, TUS_CTYPE, strlen(TUS_CTYPE)) != 0))
+        rc = http_error(r, 415, "unsupported_media_type",
+                        "PATCH a chunk as Content-Type: " TUS_CTYPE);
+    if (rc == 0) rc = header_int(r, "Upload-Offset", &offset);
+    if (rc == 0) rc = checksum_start(r, &ck);
+    if (rc == 0 &&
+        photos_upload_open(r->store, &env, r->params[0], offset, &u, &length, &r->err) < 0)
+        rc = engine_failed(r);
+    if (rc == 0 && u && r->ri->content_length > length - offset) {
+        photos_upload_abort(u);
+        rc = http_error(r, 400, "beyond_upload_length",
+                        "%lld bytes at offset %lld go past the upload's length of %lld",
+                        (long long)r->ri->content_length, (long long)offset, (long long)length);
+    }
+    if (rc < 0) return audit_upload(r, rc);
+    if (u) {
+        rc = stream_body(r, u, ck.bits ? &ck : NULL, &cut);
+        if (rc == 0 && ck.bits && (cut || !checksum_ok(&ck)))
+            rc = cut ? http_error(r, 400, "body_incomplete",
+                                  "the chunk ended early; it was "
+                                  "not kept")
+                     : http_error(r, 460, "checksum_mismatch",
+                                  "the chunk does not match Upload-Checksum; it was not kept");
+        if (rc < 0) {
+            sync_error ignored;
+            photos_upload_rewind(u, &ignored);
+            photos_upload_abort(u);
+            return audit_upload(r, rc);
+        }
+        offset = photos_upload_offset(u); /* a cut-off chunk keeps what came (tus core) */
+        if (photos_upload_finish(r->store, &env, u, &r->who, &stored, &r->err) < 0)
+            return audit_upload(r, engine_failed(r));
+    } else {
+        offset = length; /* stored already */
+    }
+    add_header(r, "Upload-Offset: %lld", (long long)offset);
+    http_send_empty(r, 204);
+    return 0;
+}
+
+int api_photos_put(http_req *r) {
+    photos_env env = env_of(r);
+    photos_upload *u = NULL;
+    int64_t size = 0;
+    int cut = 0, stored = 0;
+    int rc =
+        photos_put_open(r->store, &env, r->params[0], r->ri->content_length, &u, &size, &r->err);
+    if (rc < 0) return audit_upload(r, engine_failed(r));
+    add_header(r, "Location: /v1/photos/%s", r->params[0]);
+    if (!u) { /* the server has it: answered at once, nothing read or stored */
+        http_send_empty(r, 200);
+        return 0;
+    }
+    rc = stream_body(r, u, NULL, &cut);
+    if (rc == 0 && cut)
+        rc = http_error(r, 400, "body_incomplete", "the body ended early; nothing was kept");
+    if (rc < 0) {
+        photos_upload_abort(u);
+        return audit_upload(r, rc);
+    }
+    if (photos_upload_finish(r->store, &env, u, &r->who, &stored, &r->err) < 0)
+        return audit_upload(r, engine_failed(r));
+    http_send_empty(r, 201);
+    return 0;
+}
+
+/* Reads a Range header against a size-byte file. Returns 1 with [*first, *last] for one
+ * satisfiable range; 0 to send the whole file (no header, several ranges, or one this server
+ * does not understand, which RFC 9110 lets it ignore); -1 when unsatisfiable (416). */
+static int range_parse(const char *h, int64_t size, int64_t *first, int64_t *last) {
+    char *end = NULL;
+    if (!h || strncmp(h, "bytes=", 6) != 0 || strchr(h, ',')) return 0;
+    const char *p = h + 6;
+    if (*p == '-') {
+        if (p[1] < '0' || p[1] > '9') return 0;
+        long long n = strtoll(p + 1, &end, 10);
+        if (*end) return 0;
+        if (n == 0 || size == 0) return -1;
+        *first = n >= size ? 0 : size - n;
+        *last = size - 1;
+        return 1;
+    }
+    if (*p < '0' || *p > '9') return 0;
+    long long a = strtoll(p, &end, 10), b = size - 1;
+    if (*end != '-') return 0;
+    p = end + 1;
+    if (*p) {
+        if (*p < '0' || *p > '9') return 0;
+        b = strtoll(p, &end, 10);
+        if (*end || b < a) return 0;
+    }
+    if (a >= size) return -1;
+    *first = a;
+    *last = b < size - 1 ? b : size - 1;
+    return 1;
+}
+
+/* GET and HEAD of the bytes of a photo the caller may read. */
+static int serve_photo(http_req *r) {
+    photos_env env = env_of(r);
+    photos_info info;
+    char etag[HASH_HEX_LEN + 3];
+    int64_t first = 0, last = 0;
+    int fd = -1;
+    if (photos_read_info(r->store, &r->who, r->params[0], &info, &r->err) < 0)
+        return engine_failed(r);
+    snprintf(etag, sizeof etag, "\"%s\"", info.hash);
+    const char *inm = mg_get_header(r->conn, "If-None-Match");
+    const char *if_range = mg_get_header(r->conn, "If-Range");
+    int ranged = range_parse(mg_get_header(r->conn, "Range"), info.size, &first, &last);
+    if (if_range && strcmp(if_range, etag) != 0) ranged = 0;
+    if (ranged < 0) {
+        add_header(r, "Content-Range: bytes */%lld", (long long)info.size);
+        return http_error(r, 416, "range_not_satisfiable",
+                          "the photo has %lld bytes; the range asked for lies beyond them",
+                          (long long)info.size);
+    }
+    int not_modified = inm && (strstr(inm, etag) || strcmp(inm, "*") == 0);
+    if (!not_modified && photos_open(&env, info.hash, &fd, &r->err) < 0) return engine_failed(r);
+    r->cache_control = PHOTO_CACHE;
+    add_header(r, "ETag: %s", etag);
+    add_header(r, "Accept-Ranges: bytes");
+    add_header(r, "X-Content-Type-Options: nosniff");
+    if (not_modified) {
+        http_send_head(r, 304, NULL, 0);
+        return 0;
+    }
+    if (!ranged) last = info.size - 1;
+    if (ranged)
+        add_header(r, "Content-Range: bytes %lld-%lld/%lld", (long long)first, (long long)last,
+                   (long long)info.size);
+    http_send_head(r, ranged ? 206 : 200, info.facts.media_type, (uint64_t)(last - first + 1));
+    uint8_t *buf = strcmp(r->method, "GET") == 0 ? malloc(CHUNK) : NULL;
+    for (int64_t at = first; buf && at <= last;) {
+        size_t want = last - at + 1 < CHUNK ? (size_t)(last - at + 1) : CHUNK;
+        ssize_t n = pread(fd, buf, want, at);
+        if (n <= 0 || mg_write(r->conn, buf, (size_t)n) <= 0) break; /* the client left */
+        at += n;
+    }
+    free(buf);
+    close(fd);
+    return 0;
+}
+
+int api_photos_head(http_req *r) {
+    return mg_get_header(r->conn, "Tus-Resumable") ? tus_head(r) : serve_photo(r);
+}
+
+int api_photos_read(http_req *r) {
+    return serve_photo(r);
+}
+
+int api_photos_info(http_req *r) {
+    photos_info info;
+    if (photos_read_info(r->store, &r->who, r->params[0], &info, &r->err) < 0)
+        return engine_failed(r);
+    const exif_facts *f = &info.facts;
+    Outfall__V1__PhotoInfo m = OUTFALL__V1__PHOTO_INFO__INIT;
+    m.hash = info.hash;
+    m.has_size = 1;
+    m.size = info.size;
+    m.media_type = (char *)f->media_type;
+    m.has_width = m.has_height = f->width > 0 && f->height > 0;
+    m.width = f->width;
+    m.height = f->height;
+    m.has_gps_lat = m.has_gps_lon = f->has_gps;
+    m.gps_lat = f->lat;
+    m.gps_lon = f->lon;
+    m.has_gps_alt = f->has_alt;
+    m.gps_alt = f->alt;
+    m.has_taken_at_ms = f->has_time;
+    m.taken_at_ms = f->taken_at_ms;
+    m.taken_at_source = f->has_time ? (char *)f->time_source : NULL;
+    m.make = f->make[0] ? (char *)f->make : NULL;
+    m.model = f->model[0] ? (char *)f->model : NULL;
+    m.has_stored_at_ms = 1;
+    m.stored_at_ms = info.stored_at_ms;
+    return http_send_message(r, 200, &m.base);
+}

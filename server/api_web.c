@@ -1,0 +1,200 @@
+/* GET / and GET /web/{file}: the supervisors' console, static files from the --web folder, and
+ * GET /web/config.json, the console's settings. Every answer here, errors included, carries the
+ * console's security headers (a Content-Security-Policy without inline script, nosniff, no
+ * referrer), so they are written here rather than through http_send_message. */
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "server/api.h"
+
+enum { WEB_MAX_FILE = 8 * 1024 * 1024, WEB_MAX_NAME = 100 };
+
+/* What the console serves: a file's extension decides its type; no other file is served. */
+static const struct {
+    const char *ext;
+    const char *type;
+} web_types[] = {
+    {"html", "text/html; charset=utf-8"},
+    {"js", "text/javascript; charset=utf-8"},
+    {"css", "text/css; charset=utf-8"},
+    {"svg", "image/svg+xml"},
+    {"png", "image/png"},
+    {"json", "application/json"},
+};
+
+/* The origin (scheme://host[:port]) of the configured tile URL into out[cap]; "" when none. */
+static void web_tile_origin(const server_config *cfg, char *out, size_t cap) {
+    out[0] = '\0';
+    const char *host = strstr(cfg->tile_url, "://");
+    if (!cfg->tile_url[0] || !host) return;
+    size_t len = (size_t)(host + 3 - cfg->tile_url) + strcspn(host + 3, "/?#");
+    snprintf(out, cap, " %.*s", (int)len, cfg->tile_url);
+}
+
+/* Sends status with body[len] of ctype and the console's security headers. The connection
+ * closes when the request came with a body (never read here) or the client asked for it. */
+static void web_send(http_req *r, int status, const char *ctype, const void *body, size_t len) {
+    char head[2048], date[64], tiles[600];
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    const char *conn = mg_get_header(r->conn, "Connection");
+    const char *te = mg_get_header(r->conn, "Transfer-Encoding");
+    int keep = conn ? strcasestr(conn, "keep-alive") != NULL
+                    : (r->ri->http_version && strcmp(r->ri->http_version, "1.1") == 0);
+    if (r->ri->content_length > 0 || te) keep = 0;
+    web_tile_origin(r->cfg, tiles, sizeof tiles);
+    int n = snprintf(head, sizeof head,
+                     "HTTP/1.1 %d %s\r\nDate: %s\r\nCache-Control: no-cache\r\nConnection: %s\r\n"
+                     "Content-Type: %s\r\nContent-Length: %zu\r\n"
+                     "Content-Security-Policy: default-src 'self'; script-src 'self'; "
+                     "style-src 'self'; img-src 'self' blob: data:%s; connect-src 'self'; "
+                     "frame-ancestors 'none'; base-uri 'none'; form-action 'self'\r\n"
+                     "X-Content-Type-Options: nosniff\r\nReferrer-Policy: no-referrer\r\n"
+                     "X-Frame-Options: DENY\r\n\r\n",
+                     status, mg_get_response_code_text(r->conn, status), date,
+                     keep ? "keep-alive" : "close", ctype, len, tiles);
+    if (n < 0 || (size_t)n >= sizeof head) n = 0; /* cannot happen: every part is bounded */
+    mg_write(r->conn, head, (size_t)n);
+    if (len > 0) mg_write(r->conn, body, len);
+    r->status = status;
+}
+
+/* Answers an Error {code, message} as JSON with the security headers. Returns 0 (answered). */
+static int web_fail(http_req *r, int status, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static int web_fail(http_req *r, int status, const char *code, const char *fmt, ...) {
+    char message[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(message, sizeof message, fmt, ap);
+    va_end(ap);
+    snprintf(r->err.code, sizeof r->err.code, "%s", code); /* for the access log */
+    json_t *e = json_pack("{s:s, s:s}", "code", code, "message", message);
+    char *text = e ? json_dumps(e, JSON_COMPACT) : NULL;
+    if (text)
+        web_send(r, status, "application/json", text, strlen(text));
+    else
+        web_send(r, status, "application/json", "{\"code\":\"internal\"}", 19);
+    free(text);
+    json_decref(e);
+    return 0;
+}
+
+/* The content type for name, or NULL when name is not a file the console may serve: one path
+ * segment of letters, digits, '.', '_' and '-', starting with a letter or digit (so no hidden
+ * file, no "..", no absolute path), with a known extension. */
+static const char *web_type_for(const char *name) {
+    size_t len = strlen(name);
+    if (len == 0 || len > WEB_MAX_NAME || strstr(name, "..")) return NULL;
+    for (size_t i = 0; i < len; i++) {
+        char ch = name[i];
+        int alnum =
+            (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9');
+        if (!alnum && (i == 0 || (ch != '.' && ch != '_' && ch != '-'))) return NULL;
+    }
+    const char *dot = strrchr(name, '.');
+    if (!dot) return NULL;
+    for (size_t i = 0; i < sizeof web_types / sizeof web_types[0]; i++)
+        if (strcmp(dot + 1, web_types[i].ext) == 0) return web_types[i].type;
+    return NULL;
+}
+
+/* Reads the regular file name of the --web folder whole into *out[*len] (caller frees). Does not
+ * follow a symbolic link. Returns 0, or -1 with errno set (ENOENT when absent or not a regular
+ * file, EFBIG when over WEB_MAX_FILE). */
+static int web_read(const server_config *cfg, const char *name, char **out, size_t *len) {
+    char path[PATH_MAX + WEB_MAX_NAME + 2];
+    char *buf = NULL;
+    struct stat st;
+    int rc = -1, saved = 0;
+    *out = NULL;
+    *len = 0;
+    snprintf(path, sizeof path, "%s/%s", cfg->web_dir, name);
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) {
+        if (errno == ELOOP) errno = ENOENT;
+        return -1;
+    }
+    if (fstat(fd, &st) < 0) goto done;
+    if (!S_ISREG(st.st_mode)) {
+        errno = ENOENT;
+        goto done;
+    }
+    if (st.st_size > WEB_MAX_FILE) {
+        errno = EFBIG;
+        goto done;
+    }
+    size_t want = (size_t)st.st_size, got = 0;
+    buf = malloc(want ? want : 1);
+    if (!buf) goto done;
+    while (got < want) {
+        ssize_t n = read(fd, buf + got, want - got);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+            if (n == 0) errno = EIO; /* the file shrank while read */
+            goto done;
+        }
+        got += (size_t)n;
+    }
+    *out = buf;
+    *len = got;
+    buf = NULL;
+    rc = 0;
+done:
+    saved = errno;
+    free(buf);
+    close(fd);
+    errno = saved;
+    return rc;
+}
+
+/* Serves name from the --web folder, or a 404 when it is not a console file. */
+static int web_serve(http_req *r, const char *name) {
+    const char *type = web_type_for(name);
+    char *body = NULL;
+    size_t len = 0;
+    if (!type) return web_fail(r, 404, "not_found", "no console file named %.100s", name);
+    if (web_read(r->cfg, name, &body, &len) < 0) {
+        int err = errno;
+        if (err == ENOENT || err == ENOTDIR)
+            return web_fail(r, 404, "not_found", "no console file named %.100s", name);
+        fprintf(stderr, "web: cannot read %s/%s: %s\n", r->cfg->web_dir, name, strerror(err));
+        return web_fail(r, 500, "internal", "the console file %.100s cannot be read", name);
+    }
+    web_send(r, 200, type, body, len);
+    free(body);
+    return 0;
+}
+
+/* GET /: the console's page. */
+int api_web_index(http_req *r) {
+    return web_serve(r, "index.html");
+}
+
+/* GET /web/{file}: one of the console's files. */
+int api_web_file(http_req *r) {
+    return web_serve(r, r->params[0]);
+}
+
+/* GET /web/config.json: {"tileUrl": the --tile-url template or absent, "version"}. */
+int api_web_config(http_req *r) {
+    json_t *c = json_pack("{s:s}", "version", OUTFALLD_VERSION);
+    if (c && r->cfg->tile_url[0]) json_object_set_new(c, "tileUrl", json_string(r->cfg->tile_url));
+    char *text = c ? json_dumps(c, JSON_COMPACT) : NULL;
+    json_decref(c);
+    if (!text) return web_fail(r, 500, "internal", "out of memory");
+    web_send(r, 200, "application/json", text, strlen(text));
+    free(text);
+    return 0;
+}

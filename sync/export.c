@@ -1,0 +1,407 @@
+#include "sync/export.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "common/util.h"
+#include "sync/history.h"
+#include "sync/programme.h"
+#include "sync/record.h"
+
+/* Where a column's value comes from. */
+enum {
+    COL_ID,
+    COL_TEXT,
+    COL_NUMBER,
+    COL_DIVISION_NAME,
+    COL_RIVER_NAME,
+    COL_STAGE,
+    COL_FOUND,
+    COL_VERSION,
+    COL_UPDATED
+};
+
+/* The export's columns, in order: name, kind, and for values of the record its leaf path. */
+static const struct column {
+    const char *name;
+    int kind;
+    const char *path;
+} columns[] = {
+    {"id", COL_ID, NULL},
+    {"code", COL_TEXT, "code"},
+    {"national_code", COL_TEXT, "national_code"},
+    {"name", COL_TEXT, "name"},
+    {"type", COL_TEXT, "type"},
+    {"division_code", COL_TEXT, "division_code"},
+    {"division_name", COL_DIVISION_NAME, NULL},
+    {"river_code", COL_TEXT, "river_code"},
+    {"river_name", COL_RIVER_NAME, NULL},
+    {"lon", COL_NUMBER, "lon"},
+    {"lat", COL_NUMBER, "lat"},
+    {"accuracy_m", COL_NUMBER, "accuracy_m"},
+    {"landmark", COL_TEXT, "landmark"},
+    {"entry_method", COL_TEXT, "entry_method"},
+    {"discharge_regime", COL_TEXT, "discharge_regime"},
+    {"survey_level", COL_TEXT, "survey_level"},
+    {"party_name", COL_TEXT, "responsible_party.name"},
+    {"party_credit_code", COL_TEXT, "responsible_party.credit_code"},
+    {"party_permit_number", COL_TEXT, "responsible_party.permit_number"},
+    {"party_address", COL_TEXT, "responsible_party.address"},
+    {"party_contact", COL_TEXT, "responsible_party.contact"},
+    {"party_phone", COL_TEXT, "responsible_party.phone"},
+    {"party_basis", COL_TEXT, "programme.party_basis"},
+    {"stage", COL_STAGE, "programme.stage"},
+    {"found_on", COL_FOUND, NULL},
+    {"traced_on", COL_TEXT, "programme.traced_on"},
+    {"planned_on", COL_TEXT, "programme.planned_on"},
+    {"remediated_on", COL_TEXT, "programme.remediated_on"},
+    {"closed_on", COL_TEXT, "programme.closed_on"},
+    {"retained_on", COL_TEXT, "programme.retained_on"},
+    {"measure", COL_TEXT, "programme.plan.measure"},
+    {"deadline", COL_TEXT, "programme.plan.deadline"},
+    {"transition_end", COL_TEXT, "programme.plan.transition_end"},
+    {"version", COL_VERSION, NULL},
+    {"updated_at", COL_UPDATED, NULL},
+};
+#define N_COLUMNS (sizeof columns / sizeof columns[0])
+
+/* Code → name of the divisions and rivers, read once per export. */
+typedef struct names {
+    size_t n;
+    char (*code)[64];
+    char (*name)[128];
+} names;
+
+/* The output: a chunk filled and handed to the writer when full. */
+typedef struct out {
+    char *buf;
+    size_t len;
+    export_write_fn write;
+    void *ctx;
+    int stopped;
+} out;
+
+static void flush(out *o) {
+    if (o->len && !o->stopped && o->write(o->ctx, o->buf, o->len)) o->stopped = 1;
+    o->len = 0;
+}
+
+static void put(out *o, const char *data, size_t n) {
+    while (n && !o->stopped) {
+        size_t room = EXPORT_CHUNK - o->len, take = n < room ? n : room;
+        memcpy(o->buf + o->len, data, take);
+        o->len += take;
+        data += take;
+        n -= take;
+        if (o->len == EXPORT_CHUNK) flush(o);
+    }
+}
+
+static void puts_(out *o, const char *s) {
+    put(o, s, strlen(s));
+}
+
+/* A JSON string literal: quotes, backslashes and control characters escaped; UTF-8 kept. */
+static void put_json_string(out *o, const char *s) {
+    put(o, "\"", 1);
+    const char *run = s;
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c != '"' && c != '\\' && c >= 0x20) continue;
+        put(o, run, (size_t)(s - run));
+        char esc[8];
+        if (c == '"' || c == '\\')
+            snprintf(esc, sizeof esc, "\\%c", c);
+        else
+            snprintf(esc, sizeof esc, "\\u%04x", c);
+        puts_(o, esc);
+        run = s + 1;
+    }
+    put(o, run, (size_t)(s - run));
+    put(o, "\"", 1);
+}
+
+/* A CSV field (RFC 4180): quoted when it holds a comma, a quote or a line break. */
+static void put_csv_field(out *o, const char *s) {
+    if (!strpbrk(s, ",\"\r\n")) {
+        puts_(o, s);
+        return;
+    }
+    put(o, "\"", 1);
+    for (const char *run = s;; s++) {
+        if (*s == '"' || !*s) {
+            put(o, run, (size_t)(s - run));
+            if (!*s) break;
+            put(o, "\"\"", 2);
+            run = s + 1;
+        }
+    }
+    put(o, "\"", 1);
+}
+
+static const char *name_of(const names *n, const char *code) {
+    for (size_t i = 0; code && i < n->n; i++)
+        if (strcmp(n->code[i], code) == 0) return n->name[i];
+    return NULL;
+}
+
+static int load_names(store *s, const char *sql, names *n, sync_error *err) {
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(store_db(s), sql, -1, &st, NULL);
+    if (rc != SQLITE_OK) return store_fail(s, rc, err);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        void *c = realloc(n->code, (n->n + 1) * sizeof *n->code);
+        if (c) n->code = c;
+        void *m = realloc(n->name, (n->n + 1) * sizeof *n->name);
+        if (m) n->name = m;
+        if (!c || !m) {
+            rc = SQLITE_NOMEM;
+            break;
+        }
+        util_strlcpy(n->code[n->n], (const char *)sqlite3_column_text(st, 0), sizeof n->code[0]);
+        util_strlcpy(n->name[n->n], (const char *)sqlite3_column_text(st, 1), sizeof n->name[0]);
+        n->n++;
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : store_fail(s, rc, err);
+}
+
+/* One row being written: the record in its approved version and the row's own columns. */
+typedef struct record {
+    const char *id;
+    json_t *doc;
+    const char *found_on;
+    int64_t version;
+    int64_t updated_ms;
+} record;
+
+/* The text of column c for rec into buf (cap bytes); NULL when absent. *number is set when the
+ * value is a number (written bare in JSON). */
+static const char *value_of(const struct column *c, const record *rec, const names *divisions,
+                            const names *rivers, char *buf, size_t cap, int *number) {
+    *number = 0;
+    switch (c->kind) {
+    case COL_ID:
+        return rec->id;
+    case COL_DIVISION_NAME:
+        return name_of(divisions, json_string_value(json_object_get(rec->doc, "division_code")));
+    case COL_RIVER_NAME:
+        return name_of(rivers, json_string_value(json_object_get(rec->doc, "river_code")));
+    case COL_FOUND:
+        return rec->found_on;
+    case COL_VERSION:
+        *number = 1;
+        snprintf(buf, cap, "%lld", (long long)rec->version);
+        return buf;
+    case COL_UPDATED: {
+        time_t t = (time_t)(rec->updated_ms / 1000);
+        struct tm tm;
+        gmtime_r(&t, &tm);
+        strftime(buf, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        return buf;
+    }
+    case COL_STAGE: {
+        const char *stage = json_string_value(record_get(rec->doc, c->path));
+        return stage ? stage : "LIFECYCLE_STAGE_FOUND";
+    }
+    default: {
+        json_t *v = record_get(rec->doc, c->path);
+        if (json_is_string(v)) return json_string_value(v);
+        if (json_is_integer(v)) {
+            *number = 1;
+            snprintf(buf, cap, "%lld", (long long)json_integer_value(v));
+            return buf;
+        }
+        if (json_is_real(v) && isfinite(json_real_value(v))) {
+            *number = 1;
+            snprintf(buf, cap, "%.15g", json_real_value(v));
+            return buf;
+        }
+        if (json_is_boolean(v)) return json_is_true(v) ? "true" : "false";
+        return NULL;
+    }
+    }
+}
+
+static void write_geojson_row(out *o, const record *rec, const names *divisions,
+                              const names *rivers, long long index) {
+    char lon[40], lat[40], buf[64];
+    snprintf(lon, sizeof lon, "%.15g", json_number_value(json_object_get(rec->doc, "lon")));
+    snprintf(lat, sizeof lat, "%.15g", json_number_value(json_object_get(rec->doc, "lat")));
+    puts_(o, index ? ",\n{\"type\":\"Feature\",\"id\":" : "\n{\"type\":\"Feature\",\"id\":");
+    put_json_string(o, rec->id);
+    puts_(o, ",\"geometry\":{\"type\":\"Point\",\"coordinates\":[");
+    puts_(o, lon);
+    puts_(o, ",");
+    puts_(o, lat);
+    puts_(o, "]},\"properties\":{");
+    int first = 1;
+    for (size_t i = 0; i < N_COLUMNS; i++) {
+        const struct column *c = &columns[i];
+        if (strcmp(c->name, "lon") == 0 || strcmp(c->name, "lat") == 0) continue;
+        int number;
+        const char *v = value_of(c, rec, divisions, rivers, buf, sizeof buf, &number);
+        puts_(o, first ? "\"" : ",\"");
+        first = 0;
+        puts_(o, c->name);
+        puts_(o, "\":");
+        if (!v)
+            puts_(o, "null");
+        else if (number)
+            puts_(o, v);
+        else
+            put_json_string(o, v);
+    }
+    puts_(o, "}}");
+}
+
+static void write_csv_row(out *o, const record *rec, const names *divisions, const names *rivers) {
+    char buf[64];
+    for (size_t i = 0; i < N_COLUMNS; i++) {
+        int number;
+        const char *v = value_of(&columns[i], rec, divisions, rivers, buf, sizeof buf, &number);
+        if (i) put(o, ",", 1);
+        if (v) put_csv_field(o, v);
+    }
+    put(o, "\r\n", 2);
+}
+
+/* The caller's divisions as a JSON array, or NULL when they see all (malloc'd). */
+static char *scope_of(const principal *p) {
+    if (principal_all_divisions(p)) return NULL;
+    json_t *a = json_array();
+    for (int i = 0; i < p->n_divisions; i++)
+        json_array_append_new(a, json_string(p->divisions[i]));
+    char *text = json_dumps(a, JSON_COMPACT);
+    json_decref(a);
+    return text;
+}
+
+static int known(store *s, const char *sql, const char *code) {
+    sqlite3_stmt *st = store_stmt(s, sql);
+    if (!st) return 0;
+    sqlite3_bind_text(st, 1, code, -1, SQLITE_STATIC);
+    int found = sqlite3_step(st) == SQLITE_ROW;
+    sqlite3_reset(st);
+    return found;
+}
+
+int export_check(store *s, const principal *p, const export_query *q, sync_error *err) {
+    const char *dates[] = {q->from, q->to, q->updated_since};
+    const char *names_[] = {"from", "to", "updated_since"};
+    for (int i = 0; i < 3; i++)
+        if (dates[i] && programme_date_days(dates[i], NULL))
+            return sync_fail(err, SYNC_EINVALID, "invalid_argument", "%s must be a date YYYY-MM-DD",
+                             names_[i]);
+    if (q->division_code) {
+        if (!known(s, "SELECT 1 FROM divisions WHERE code = ?", q->division_code))
+            return sync_fail(err, SYNC_EINVALID, "unknown_division", "no division %.16s",
+                             q->division_code);
+        if (!principal_covers(p, q->division_code))
+            return sync_fail(err, SYNC_EFORBIDDEN, "outside_division",
+                             "division %s is outside your divisions", q->division_code);
+    }
+    if (q->river_code && !known(s, "SELECT 1 FROM rivers WHERE code = ?", q->river_code))
+        return sync_fail(err, SYNC_EINVALID, "unknown_river", "no river %.40s", q->river_code);
+    return 0;
+}
+
+static const char export_sql[] =
+    "SELECT id, version, approved_version, doc, updated_at_ms, found_on FROM ("
+    "  SELECT rowid AS r, id, version, approved_version, doc, updated_at_ms, division_code, "
+    "    river_code, coalesce(json_extract(doc, '$.programme.found_on'), "
+    "    date(created_at_ms / 1000, 'unixepoch', '+8 hours')) AS found_on FROM outfalls "
+    "  WHERE approved_version > 0 AND merged_into IS NULL AND review_state <> 3) "
+    "WHERE (?1 IS NULL OR division_code = ?1) AND (?2 IS NULL OR river_code = ?2) "
+    "AND (?3 IS NULL OR division_code IN (SELECT value FROM json_each(?3))) "
+    "AND (?4 IS NULL OR found_on >= ?4) AND (?5 IS NULL OR found_on <= ?5) "
+    "AND (?6 IS NULL OR date(updated_at_ms / 1000, 'unixepoch', '+8 hours') >= ?6) "
+    "ORDER BY r";
+
+int export_outfalls(store *s, const principal *p, const export_query *q, int format,
+                    export_write_fn write, void *ctx, long long *count, sync_error *err) {
+    if (count) *count = 0;
+    int rc = export_check(s, p, q, err);
+    if (rc) return rc;
+    names divisions = {0}, rivers = {0};
+    out o = {.buf = malloc(EXPORT_CHUNK), .write = write, .ctx = ctx};
+    char *scope = scope_of(p);
+    sqlite3_stmt *st = NULL;
+    long long n = 0;
+    if (!o.buf) {
+        rc = sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
+        goto done;
+    }
+    if ((rc = load_names(s, "SELECT code, name FROM divisions", &divisions, err)) ||
+        (rc = load_names(s, "SELECT code, name FROM rivers", &rivers, err)))
+        goto done;
+    if ((rc = sqlite3_prepare_v2(store_db(s), export_sql, -1, &st, NULL)) != SQLITE_OK) {
+        rc = store_fail(s, rc, err);
+        goto done;
+    }
+    sqlite3_bind_text(st, 1, q->division_code, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, q->river_code, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, scope, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, q->from, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, q->to, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 6, q->updated_since, -1, SQLITE_STATIC);
+
+    if (format == EXPORT_GEOJSON) {
+        puts_(&o, "{\"type\":\"FeatureCollection\",\"name\":\"outfalls\",\"features\":[");
+    } else {
+        puts_(&o, "\xEF\xBB\xBF");
+        for (size_t i = 0; i < N_COLUMNS; i++) {
+            if (i) put(&o, ",", 1);
+            puts_(&o, columns[i].name);
+        }
+        put(&o, "\r\n", 2);
+    }
+    while (!o.stopped && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        record rec = {
+            .id = (const char *)sqlite3_column_text(st, 0),
+            .version = sqlite3_column_int64(st, 2),
+            .updated_ms = sqlite3_column_int64(st, 4),
+            .found_on = (const char *)sqlite3_column_text(st, 5),
+        };
+        /* The approved version is the stored document unless edits wait for review since. */
+        rec.doc = sqlite3_column_int64(st, 1) == rec.version
+                      ? json_loads((const char *)sqlite3_column_text(st, 3), 0, NULL)
+                      : history_doc_at(s, "outfall", rec.id, rec.version);
+        if (!rec.doc) {
+            rc =
+                sync_fail(err, SYNC_EINTERNAL, "storage_error", "outfall %s is unreadable", rec.id);
+            break;
+        }
+        if (format == EXPORT_GEOJSON)
+            write_geojson_row(&o, &rec, &divisions, &rivers, n);
+        else
+            write_csv_row(&o, &rec, &divisions, &rivers);
+        json_decref(rec.doc);
+        n++;
+    }
+    if (rc == SQLITE_ROW && o.stopped) rc = SQLITE_DONE;
+    if (rc == SQLITE_DONE) {
+        rc = 0;
+        if (format == EXPORT_GEOJSON) puts_(&o, "\n]}\n");
+        flush(&o);
+    } else if (rc > 0) {
+        rc = store_fail(s, rc, err);
+    }
+    if (!rc && o.stopped)
+        rc = sync_fail(err, SYNC_EINTERNAL, "export_aborted", "the reader stopped the export");
+done:
+    sqlite3_finalize(st);
+    free(scope);
+    free(o.buf);
+    free(divisions.code);
+    free(divisions.name);
+    free(rivers.code);
+    free(rivers.name);
+    if (count) *count = n;
+    return rc;
+}

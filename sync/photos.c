@@ -1,0 +1,674 @@
+/* The content-addressed photo store and its uploads (see photos.h). One request at a time writes
+ * into an upload: a small table of busy hashes, shared by the server's threads, serialises them;
+ * which of two finished copies of a photo is kept is decided by the write transaction that
+ * records it (the second finds the row and drops its copy). */
+#include "sync/photos.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/util.h"
+#include "sync/apply.h"
+
+enum { LOCK_WAIT_MS = 10000, EXPIRE_BATCH = 100 };
+
+struct photos_upload {
+    char hash[HASH_HEX_LEN + 1];
+    char path[PATH_MAX]; /* the file written: uploads/<hash>.part or a PUT's temporary file */
+    int fd;
+    int tus;       /* 1: a resumable upload with a row in `uploads`; 0: a PUT */
+    int64_t start; /* the offset when this request opened it */
+    int64_t offset;
+    int64_t length; /* -1: not known (a PUT without Content-Length) */
+    int64_t max_bytes;
+    int locked;
+};
+
+/* ---- the busy hashes: one writer per upload ---- */
+
+enum { MAX_BUSY = 1024 };                     /* at most one per worker thread */
+static char busy[MAX_BUSY][HASH_HEX_LEN + 1]; /* "" marks a free slot */
+static pthread_mutex_t busy_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t busy_cv = PTHREAD_COND_INITIALIZER;
+
+static int busy_slot(const char *hash) {
+    for (int i = 0; i < MAX_BUSY; i++)
+        if (strcmp(busy[i], hash) == 0) return i;
+    return -1;
+}
+
+/* Takes hash's lock, waiting up to wait_ms for its holder. Returns 0, or -1 when it stayed busy
+ * (or every slot is taken). */
+static int hash_lock(const char *hash, int wait_ms) {
+    struct timespec until;
+    int rc = 0, slot;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += wait_ms / 1000 + (until.tv_nsec + (wait_ms % 1000) * 1000000L) / 1000000000L;
+    until.tv_nsec = (until.tv_nsec + (wait_ms % 1000) * 1000000L) % 1000000000L;
+    pthread_mutex_lock(&busy_mu);
+    while (rc == 0 && busy_slot(hash) >= 0)
+        if (wait_ms <= 0 || pthread_cond_timedwait(&busy_cv, &busy_mu, &until) == ETIMEDOUT)
+            rc = busy_slot(hash) >= 0 ? -1 : 0;
+    if (rc == 0 && (slot = busy_slot("")) >= 0)
+        util_strlcpy(busy[slot], hash, sizeof busy[slot]);
+    else
+        rc = -1;
+    pthread_mutex_unlock(&busy_mu);
+    return rc;
+}
+
+static void hash_unlock(const char *hash) {
+    pthread_mutex_lock(&busy_mu);
+    int slot = busy_slot(hash);
+    if (slot >= 0) busy[slot][0] = '\0';
+    pthread_cond_broadcast(&busy_cv);
+    pthread_mutex_unlock(&busy_mu);
+}
+
+static int locked_fail(sync_error *err) {
+    return sync_fail(err, SYNC_ECONFLICT, "upload_locked",
+                     "another request is writing this upload; try again shortly");
+}
+
+/* ---- paths and files ---- */
+
+/* Formats a path into buf[cap]; one that does not fit becomes "", which no open finds. */
+static void path_fmt(char *buf, size_t cap, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void path_fmt(char *buf, size_t cap, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf, cap, fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= cap) buf[0] = '\0';
+}
+
+static void part_path(const photos_env *env, const char *hash, char *buf, size_t cap) {
+    path_fmt(buf, cap, "%s/%s.part", env->uploads_dir, hash);
+}
+
+static void photo_dir(const photos_env *env, const char *hash, char *buf, size_t cap) {
+    path_fmt(buf, cap, "%s/%.2s/%.2s", env->photos_dir, hash, hash + 2);
+}
+
+static int fsync_dir(const char *path) {
+    int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return -1;
+    int rc = fsync(fd);
+    close(fd);
+    return rc;
+}
+
+/* Creates dir when missing; a new one is made durable by syncing its parent folder. */
+static int make_dir(const char *dir) {
+    char parent[PATH_MAX];
+    if (mkdir(dir, 0750) < 0) return errno == EEXIST ? 0 : -1;
+    util_strlcpy(parent, dir, sizeof parent);
+    char *slash = strrchr(parent, '/');
+    if (slash && slash != parent)
+        *slash = '\0';
+    else
+        util_strlcpy(parent, slash ? "/" : ".", sizeof parent);
+    return fsync_dir(parent);
+}
+
+/* Fails err from errno after a file operation on what. */
+static int io_fail(sync_error *err, const char *what) {
+    if (errno == ENOSPC || errno == EDQUOT)
+        return sync_fail(err, SYNC_EFULL, "disk_full", "no space left for %s", what);
+    return sync_fail(err, SYNC_EINTERNAL, "internal", "%s: %s", what, strerror(errno));
+}
+
+static int hash_check(const char *hash, sync_error *err) {
+    if (hash && util_hash_hex_valid(hash)) return 0;
+    return sync_fail(err, SYNC_EINVALID, "invalid_argument",
+                     "a photo's address is 64 lowercase hex digits of its BLAKE2b-256");
+}
+
+/* *found = 1 when sql (one ? for hash) yields a row; *value its first column. */
+static int query_hash(store *s, const char *sql, const char *hash, int *found, int64_t *value,
+                      sync_error *err) {
+    sqlite3_stmt *st = store_stmt(s, sql);
+    if (!st) return store_fail(s, SQLITE_ERROR, err);
+    sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    *found = rc == SQLITE_ROW;
+    if (*found && value) *value = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : store_fail(s, rc, err);
+}
+
+static int photo_size(store *s, const char *hash, int *found, int64_t *size, sync_error *err) {
+    return query_hash(s, "SELECT size FROM photos WHERE hash = ?", hash, found, size, err);
+}
+
+static int upload_length(store *s, const char *hash, int *found, int64_t *len, sync_error *err) {
+    return query_hash(s, "SELECT length FROM uploads WHERE hash = ?", hash, found, len, err);
+}
+
+/* Runs sql with ?1 = hash and ?2 = v (when it has a ?2): in a write transaction of its own
+ * when own, else inside the caller's. */
+static int run_hash(store *s, const char *sql, const char *hash, int64_t v, int own,
+                    sync_error *err) {
+    int rc = own ? store_begin(s, err) : 0;
+    sqlite3_stmt *st = rc == 0 ? store_stmt(s, sql) : NULL;
+    if (rc == 0 && !st) rc = store_fail(s, SQLITE_ERROR, err);
+    if (rc == 0) {
+        sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);
+        if (sqlite3_bind_parameter_count(st) > 1) sqlite3_bind_int64(st, 2, v);
+        int step = sqlite3_step(st);
+        sqlite3_reset(st);
+        if (step != SQLITE_DONE) rc = store_fail(s, step, err);
+    }
+    if (own && rc < 0) store_rollback(s);
+    return own && rc == 0 ? store_commit(s, err) : rc;
+}
+
+/* ---- asking and reading ---- */
+
+int photos_missing(store *s, char *const *hashes, size_t n, const char ***out, size_t *n_out,
+                   sync_error *err) {
+    *out = NULL;
+    *n_out = 0;
+    if (n > PHOTOS_MAX_ASK)
+        return sync_fail(err, SYNC_EINVALID, "invalid_argument",
+                         "ask about at most %d hashes at once, not %zu", PHOTOS_MAX_ASK, n);
+    for (size_t i = 0; i < n; i++)
+        if (!hashes[i] || !util_hash_hex_valid(hashes[i]))
+            return sync_fail(err, SYNC_EINVALID, "invalid_argument",
+                             "hashes[%zu] is not 64 lowercase hex digits (BLAKE2b-256)", i);
+    const char **list = calloc(n ? n : 1, sizeof *list);
+    if (!list) return sync_fail(err, SYNC_EINTERNAL, "internal", "out of memory");
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        int found = 0, seen = 0;
+        for (size_t j = 0; j < k && !seen; j++)
+            seen = strcmp(list[j], hashes[i]) == 0;
+        int rc = seen ? 0 : photo_size(s, hashes[i], &found, NULL, err);
+        if (rc < 0) {
+            free(list);
+            return rc;
+        }
+        if (!seen && !found) list[k++] = hashes[i];
+    }
+    *out = list;
+    *n_out = k;
+    return 0;
+}
+
+/* 1 when p may read hash (uploaded by uploaded_by), 0 when not, or a negative code. */
+static int may_read(store *s, const principal *p, const char *hash, int64_t uploaded_by,
+                    sync_error *err) {
+    if (principal_all_divisions(p) || (uploaded_by && uploaded_by == p->user_id)) return 1;
+    sqlite3_stmt *st =
+        store_stmt(s, "SELECT DISTINCT division_code FROM observation_photos WHERE hash = ?");
+    if (!st) return store_fail(s, SQLITE_ERROR, err);
+    sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);
+    int rc = SQLITE_DONE, ok = 0;
+    while (!ok && (rc = sqlite3_step(st)) == SQLITE_ROW)
+        ok = principal_covers(p, (const char *)sqlite3_column_text(st, 0));
+    sqlite3_reset(st);
+    if (!ok && rc != SQLITE_DONE) return store_fail(s, rc, err);
+    return ok;
+}
+
+static void column_text(sqlite3_stmt *st, int col, char *out, size_t cap) {
+    const unsigned char *t = sqlite3_column_text(st, col);
+    util_strlcpy(out, t ? (const char *)t : "", cap);
+}
+
+int photos_read_info(store *s, const principal *p, const char *hash, photos_info *out,
+                     sync_error *err) {
+    memset(out, 0, sizeof *out);
+    if (hash_check(hash, err) < 0) return err->rc;
+    sqlite3_stmt *st = store_stmt(
+        s, "SELECT size, media_type, width, height, gps_lat, gps_lon, gps_alt, taken_at_ms, "
+           "taken_at_source, make, model, uploaded_by, stored_at_ms FROM photos WHERE hash = ?");
+    if (!st) return store_fail(s, SQLITE_ERROR, err);
+    sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        exif_facts *f = &out->facts;
+        util_strlcpy(out->hash, hash, sizeof out->hash);
+        out->size = sqlite3_column_int64(st, 0);
+        column_text(st, 1, f->media_type, sizeof f->media_type);
+        f->width = sqlite3_column_int(st, 2);
+        f->height = sqlite3_column_int(st, 3);
+        f->has_gps =
+            sqlite3_column_type(st, 4) != SQLITE_NULL && sqlite3_column_type(st, 5) != SQLITE_NULL;
+        f->lat = sqlite3_column_double(st, 4);
+        f->lon = sqlite3_column_double(st, 5);
+        f->has_alt = sqlite3_column_type(st, 6) != SQLITE_NULL;
+        f->alt = sqlite3_column_double(st, 6);
+        f->has_time = sqlite3_column_type(st, 7) != SQLITE_NULL;
+        f->taken_at_ms = sqlite3_column_int64(st, 7);
+        column_text(st, 8, f->time_source, sizeof f->time_source);
+        column_text(st, 9, f->make, sizeof f->make);
+        column_text(st, 10, f->model, sizeof f->model);
+        out->uploaded_by = sqlite3_column_int64(st, 11);
+        out->stored_at_ms = sqlite3_column_int64(st, 12);
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return store_fail(s, rc, err);
+    int visible = rc == SQLITE_ROW ? may_read(s, p, hash, out->uploaded_by, err) : 0;
+    if (visible < 0) return visible;
+    if (!visible) {
+        memset(out, 0, sizeof *out);
+        return sync_fail(err, SYNC_ENOTFOUND, "not_found", "no photo %s", hash);
+    }
+    return 0;
+}
+
+int photos_open(const photos_env *env, const char *hash, int *fd, sync_error *err) {
+    char dir[PATH_MAX], path[PATH_MAX + 80];
+    photo_dir(env, hash, dir, sizeof dir);
+    path_fmt(path, sizeof path, "%s/%s", dir, hash);
+    *fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (*fd >= 0) return 0;
+    return sync_fail(err, SYNC_EINTERNAL, "internal",
+                     "photo %s is recorded but its file cannot "
+                     "be opened: %s",
+                     hash, strerror(errno));
+}
+
+/* ---- uploads ---- */
+
+static int too_large(const photos_env *env, int64_t length, sync_error *err) {
+    return sync_fail(err, SYNC_ETOOBIG, "photo_too_large",
+                     "the photo is %lld bytes; the limit is %lld", (long long)length,
+                     (long long)env->max_bytes);
+}
+
+int photos_upload_create(store *s, const photos_env *env, const principal *p, const char *hash,
+                         int64_t length, int *stored, sync_error *err) {
+    char path[PATH_MAX];
+    int found = 0, rc;
+    int64_t have = 0;
+    struct stat st;
+    *stored = 0;
+    if (hash_check(hash, err) < 0) return err->rc;
+    if (length <= 0)
+        return sync_fail(err, SYNC_EINVALID, "invalid_argument", "Upload-Length must be positive");
+    if (length > env->max_bytes) return too_large(env, length, err);
+    if (hash_lock(hash, LOCK_WAIT_MS) < 0) return locked_fail(err);
+    part_path(env, hash, path, sizeof path);
+    if ((rc = photo_size(s, hash, stored, NULL, err)) < 0 || *stored) goto done;
+    if ((rc = upload_length(s, hash, &found, &have, err)) < 0) goto done;
+    int64_t received = stat(path, &st) == 0 ? st.st_size : 0;
+    if (found && have != length && received > 0) {
+        rc = sync_fail(err, SYNC_ECONFLICT, "upload_length_conflict",
+                       "an upload of this photo with Upload-Length %lld has %lld bytes already",
+                       (long long)have, (long long)received);
+        goto done;
+    }
+    if (make_dir(env->uploads_dir) < 0) {
+        rc = io_fail(err, "the uploads folder");
+        goto done;
+    }
+    int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | (found ? 0 : O_TRUNC), 0640);
+    if (fd < 0 || close(fd) < 0) {
+        rc = io_fail(err, "a new upload");
+        goto done;
+    }
+    if ((rc = store_begin(s, err)) < 0) goto done;
+    sqlite3_stmt *ins = store_stmt(
+        s, "INSERT INTO uploads (hash, length, created_by, created_at_ms, updated_at_ms) "
+           "VALUES (?1, ?2, ?3, ?4, ?4) ON CONFLICT (hash) DO UPDATE SET length = ?2, "
+           "updated_at_ms = ?4");
+    rc = ins ? 0 : store_fail(s, SQLITE_ERROR, err);
+    if (ins) {
+        sqlite3_bind_text(ins, 1, hash, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(ins, 2, length);
+        if (p && p->user_id) sqlite3_bind_int64(ins, 3, p->user_id);
+        sqlite3_bind_int64(ins, 4, util_now_ms());
+        int step = sqlite3_step(ins);
+        sqlite3_reset(ins);
+        if (step != SQLITE_DONE) rc = store_fail(s, step, err);
+    }
+    if (rc == 0) rc = store_commit(s, err);
+    if (rc < 0) store_rollback(s);
+    if (rc < 0 && !found) unlink(path);
+done:
+    hash_unlock(hash);
+    return rc;
+}
+
+/* Takes hash's tus upload for this request: its lock, its length, its part file (created when
+ * missing) open at its end in *out. When the photo is stored already, *stored is set, *length is
+ * its size and nothing is held. Codes: invalid_argument, upload_locked, not_found. */
+static int tus_take(store *s, const photos_env *env, const char *hash, photos_upload **out,
+                    int64_t *length, int *stored, sync_error *err) {
+    int found = 0, rc;
+    struct stat st;
+    *out = NULL;
+    if (hash_check(hash, err) < 0) return err->rc;
+    if (hash_lock(hash, LOCK_WAIT_MS) < 0) return locked_fail(err);
+    if ((rc = photo_size(s, hash, stored, length, err)) < 0 ||
+        (!*stored && (rc = upload_length(s, hash, &found, length, err)) < 0))
+        goto release;
+    if (*stored) { /* a part left by an upload a PUT overtook goes */
+        char path[PATH_MAX];
+        part_path(env, hash, path, sizeof path);
+        unlink(path);
+        goto release;
+    }
+    photos_upload *u = found ? calloc(1, sizeof *u) : NULL;
+    if (!u) {
+        rc = found ? sync_fail(err, SYNC_EINTERNAL, "internal", "out of memory")
+                   : sync_fail(err, SYNC_ENOTFOUND, "not_found",
+                               "no upload of photo %s: create it first (POST /v1/photos)", hash);
+        goto release;
+    }
+    util_strlcpy(u->hash, hash, sizeof u->hash);
+    part_path(env, hash, u->path, sizeof u->path);
+    u->tus = u->locked = 1;
+    u->length = *length;
+    u->max_bytes = env->max_bytes;
+    u->fd = open(u->path, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
+    if (u->fd < 0 || fstat(u->fd, &st) < 0) {
+        rc = io_fail(err, "an upload's part file");
+        if (u->fd >= 0) close(u->fd);
+        free(u);
+        goto release;
+    }
+    u->start = u->offset = st.st_size;
+    *out = u;
+    return 0;
+release:
+    hash_unlock(hash);
+    return rc;
+}
+
+int photos_upload_state(store *s, const photos_env *env, const char *hash, int64_t *offset,
+                        int64_t *length, sync_error *err) {
+    photos_upload *u = NULL;
+    int stored = 0, rc = tus_take(s, env, hash, &u, length, &stored, err);
+    *offset = stored ? *length : u ? u->offset : 0;
+    if (rc < 0 || !u) return rc;
+    if (u->offset < u->length) {
+        photos_upload_abort(u);
+        return 0;
+    }
+    /* Whole but not stored (a crash, a failed commit): store it now. */
+    rc = photos_upload_finish(s, env, u, NULL, &stored, err);
+    if (rc < 0 && err->rc == SYNC_EINVALID) { /* its bytes were bad: it is gone */
+        char why[sizeof err->code];
+        util_strlcpy(why, err->code, sizeof why);
+        return sync_fail(err, SYNC_ENOTFOUND, "not_found",
+                         "the upload of photo %s was discarded: %s", hash, why);
+    }
+    return rc;
+}
+
+int photos_upload_open(store *s, const photos_env *env, const char *hash, int64_t offset,
+                       photos_upload **out, int64_t *length, sync_error *err) {
+    int stored = 0, rc = tus_take(s, env, hash, out, length, &stored, err);
+    if (rc < 0 || !*out || (*out)->offset == offset) return rc;
+    rc = sync_fail(err, SYNC_ECONFLICT, "offset_mismatch",
+                   "Upload-Offset is %lld but the upload has %lld bytes", (long long)offset,
+                   (long long)(*out)->offset);
+    photos_upload_abort(*out);
+    *out = NULL;
+    return rc;
+}
+
+int photos_put_open(store *s, const photos_env *env, const char *hash, int64_t length,
+                    photos_upload **out, int64_t *size, sync_error *err) {
+    int found = 0, rc;
+    *out = NULL;
+    if (hash_check(hash, err) < 0) return err->rc;
+    if ((rc = photo_size(s, hash, &found, size, err)) < 0 || found) return rc;
+    if (length > env->max_bytes) return too_large(env, length, err);
+    if (make_dir(env->uploads_dir) < 0) return io_fail(err, "the uploads folder");
+    photos_upload *u = calloc(1, sizeof *u);
+    if (!u) return sync_fail(err, SYNC_EINTERNAL, "internal", "out of memory");
+    util_strlcpy(u->hash, hash, sizeof u->hash);
+    path_fmt(u->path, sizeof u->path, "%s/%s.put-XXXXXX", env->uploads_dir, hash);
+    u->fd = mkostemp(u->path, O_CLOEXEC);
+    if (u->fd < 0) {
+        rc = io_fail(err, "a new upload");
+        free(u);
+        return rc;
+    }
+    u->length = length;
+    u->max_bytes = env->max_bytes;
+    *out = u;
+    return 0;
+}
+
+int photos_upload_write(photos_upload *u, const void *buf, size_t n, sync_error *err) {
+    if (u->length >= 0 && (int64_t)n > u->length - u->offset)
+        return sync_fail(err, SYNC_EINVALID, "beyond_upload_length",
+                         "the body goes past the upload's length of %lld bytes",
+                         (long long)u->length);
+    if ((int64_t)n > u->max_bytes - u->offset)
+        return sync_fail(err, SYNC_ETOOBIG, "photo_too_large",
+                         "the photo is over the limit of "
+                         "%lld bytes",
+                         (long long)u->max_bytes);
+    const uint8_t *p = buf;
+    while (n > 0) {
+        ssize_t w = pwrite(u->fd, p, n, u->offset);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) return io_fail(err, "an upload");
+        p += w;
+        n -= (size_t)w;
+        u->offset += w;
+    }
+    return 0;
+}
+
+int64_t photos_upload_offset(const photos_upload *u) {
+    return u->offset;
+}
+
+int photos_upload_rewind(photos_upload *u, sync_error *err) {
+    if (ftruncate(u->fd, u->start) < 0) return io_fail(err, "an upload");
+    u->offset = u->start;
+    return 0;
+}
+
+/* Checks the whole upload u: its BLAKE2b-256 against its hash, its type, its end marker; reads
+ * its facts into *f. Returns 0 or a negative code (the upload is bad, or reading failed). */
+static int verify(photos_upload *u, exif_facts *f, sync_error *err) {
+    static const uint8_t empty[1];
+    char got[HASH_HEX_LEN + 1];
+    size_t len = (size_t)u->offset;
+    uint8_t *data = len ? mmap(NULL, len, PROT_READ, MAP_PRIVATE, u->fd, 0) : NULL;
+    if (len && data == MAP_FAILED) return io_fail(err, "an upload");
+    util_blake2b_hex(data ? data : empty, len, got);
+    int rc = 0;
+    if (strcmp(got, u->hash) != 0) {
+        rc = sync_fail(err, SYNC_EINVALID, "digest_mismatch",
+                       "the %zu bytes received hash to %.16s..., not to the address's %.16s...; "
+                       "nothing was kept",
+                       len, got, u->hash);
+    } else {
+        int ex = exif_read(data ? data : empty, len, f);
+        if (ex == EXIF_NOT_IMAGE)
+            rc = sync_fail(err, SYNC_EINVALID, "unsupported_media_type",
+                           "the file is not a JPEG, PNG or HEIC image");
+        else if (ex == EXIF_TRUNCATED)
+            rc = sync_fail(err, SYNC_EINVALID, "truncated_image",
+                           "the %s ends before its end marker: the file is cut off", f->media_type);
+    }
+    if (data) munmap(data, len);
+    return rc;
+}
+
+/* Binds a text column, NULL when empty. */
+static void bind_text_or_null(sqlite3_stmt *st, int col, const char *text) {
+    if (text && text[0]) sqlite3_bind_text(st, col, text, -1, SQLITE_STATIC);
+}
+
+static int insert_photo(store *s, const photos_upload *u, const exif_facts *f, const principal *p,
+                        sync_error *err) {
+    sqlite3_stmt *st = store_stmt(
+        s, "INSERT INTO photos (hash, size, media_type, width, height, gps_lat, gps_lon, gps_alt, "
+           "taken_at_ms, taken_at_source, make, model, uploaded_by, stored_at_ms) "
+           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    if (!st) return store_fail(s, SQLITE_ERROR, err);
+    sqlite3_bind_text(st, 1, u->hash, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, u->offset);
+    sqlite3_bind_text(st, 3, f->media_type, -1, SQLITE_STATIC);
+    if (f->width > 0 && f->height > 0) {
+        sqlite3_bind_int(st, 4, f->width);
+        sqlite3_bind_int(st, 5, f->height);
+    }
+    if (f->has_gps) {
+        sqlite3_bind_double(st, 6, f->lat);
+        sqlite3_bind_double(st, 7, f->lon);
+    }
+    if (f->has_alt) sqlite3_bind_double(st, 8, f->alt);
+    if (f->has_time) {
+        sqlite3_bind_int64(st, 9, f->taken_at_ms);
+        sqlite3_bind_text(st, 10, f->time_source, -1, SQLITE_STATIC);
+    }
+    bind_text_or_null(st, 11, f->make);
+    bind_text_or_null(st, 12, f->model);
+    if (p && p->user_id) sqlite3_bind_int64(st, 13, p->user_id);
+    sqlite3_bind_int64(st, 14, util_now_ms());
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? 0 : store_fail(s, rc, err);
+}
+
+/* Makes verified upload u the photo: in one transaction its file is renamed from uploads/
+ * straight to its hash in photos/ab/cd/ (the folder synced), its row is written, its upload row
+ * goes and the observations naming it get their flags. A crash leaves the file either in
+ * uploads/ (resumed or swept there) or whole at its hash, never under another name in photos/.
+ * A photo stored meanwhile wins: u's copy is dropped. On failure u's file is back where it was. */
+static int store_photo(store *s, const photos_env *env, photos_upload *u, const exif_facts *f,
+                       const principal *p, sync_error *err) {
+    char ab[PATH_MAX], dir[PATH_MAX], final[PATH_MAX + 80];
+    int found = 0, renamed = 0, rc;
+    path_fmt(ab, sizeof ab, "%s/%.2s", env->photos_dir, u->hash);
+    photo_dir(env, u->hash, dir, sizeof dir);
+    path_fmt(final, sizeof final, "%s/%s", dir, u->hash);
+    if (fsync(u->fd) < 0) return io_fail(err, "an upload");
+    if (make_dir(env->photos_dir) < 0 || make_dir(ab) < 0 || make_dir(dir) < 0)
+        return io_fail(err, "the photo's folder");
+    if ((rc = store_begin(s, err)) < 0) return rc;
+    if ((rc = photo_size(s, u->hash, &found, NULL, err)) < 0) goto rollback;
+    if (!found) {
+        if (rename(u->path, final) < 0 || fsync_dir(dir) < 0) {
+            rc = io_fail(err, "storing a photo");
+            goto rollback;
+        }
+        renamed = 1;
+        if ((rc = insert_photo(s, u, f, p, err)) < 0) goto rollback;
+        if ((rc = apply_photo_arrived(s, env->cfg, u->hash, err)) < 0) goto rollback;
+    }
+    /* A tus upload of it, this one or one a PUT overtook, is over. */
+    if ((rc = run_hash(s, "DELETE FROM uploads WHERE hash = ?1", u->hash, 0, 0, err)) < 0)
+        goto rollback;
+    if ((rc = store_commit(s, err)) < 0) goto fail;
+    if (found) unlink(u->path);
+    return 0;
+rollback:
+    store_rollback(s);
+fail:
+    if (renamed && rename(final, u->path) < 0) unlink(final);
+    return rc;
+}
+
+int photos_upload_finish(store *s, const photos_env *env, photos_upload *u, const principal *p,
+                         int *stored, sync_error *err) {
+    int rc = 0;
+    *stored = 0;
+    if (u->tus && fdatasync(u->fd) < 0) rc = io_fail(err, "an upload");
+    int whole = !u->tus || u->offset >= u->length;
+    if (rc == 0 && u->tus && !whole) {
+        rc = run_hash(s, "UPDATE uploads SET updated_at_ms = ?2 WHERE hash = ?1", u->hash,
+                      util_now_ms(), 1, err);
+    } else if (rc == 0) {
+        exif_facts f;
+        rc = verify(u, &f, err);
+        if (rc == 0) {
+            rc = store_photo(s, env, u, &f, p, err);
+            *stored = rc == 0;
+        } else if (err->rc == SYNC_EINVALID) { /* bad bytes: the upload goes whole */
+            sync_error ignored;
+            unlink(u->path);
+            if (u->tus) run_hash(s, "DELETE FROM uploads WHERE hash = ?1", u->hash, 0, 1, &ignored);
+        }
+    }
+    if (!u->tus) unlink(u->path); /* a PUT's copy is stored or of no use */
+    close(u->fd);
+    if (u->locked) hash_unlock(u->hash);
+    free(u);
+    return rc;
+}
+
+void photos_upload_abort(photos_upload *u) {
+    if (!u) return;
+    if (!u->tus) unlink(u->path);
+    close(u->fd);
+    if (u->locked) hash_unlock(u->hash);
+    free(u);
+}
+
+/* Deletes files under uploads/ older than cutoff_ms that no upload row explains. */
+static void sweep_files(store *s, const photos_env *env, int64_t cutoff_ms) {
+    DIR *d = opendir(env->uploads_dir);
+    struct dirent *e;
+    if (!d) return;
+    while ((e = readdir(d)) != NULL) {
+        char hash[HASH_HEX_LEN + 1], path[PATH_MAX + 300];
+        struct stat st;
+        sync_error ignored;
+        int found = 1;
+        if (strlen(e->d_name) < HASH_HEX_LEN + 5) continue;
+        util_strlcpy(hash, e->d_name, sizeof hash);
+        const char *rest = e->d_name + HASH_HEX_LEN;
+        int part = strcmp(rest, ".part") == 0, put = strncmp(rest, ".put-", 5) == 0;
+        if (!util_hash_hex_valid(hash) || (!part && !put)) continue;
+        path_fmt(path, sizeof path, "%s/%s", env->uploads_dir, e->d_name);
+        if (stat(path, &st) < 0 || (int64_t)st.st_mtime * 1000 >= cutoff_ms) continue;
+        if (part && hash_lock(hash, 0) < 0) continue;
+        if (!part || (upload_length(s, hash, &found, NULL, &ignored) == 0 && !found)) unlink(path);
+        if (part) hash_unlock(hash);
+    }
+    closedir(d);
+}
+
+int photos_expire(store *s, const photos_env *env, int64_t now_ms, int64_t max_age_ms, int sweep,
+                  sync_error *err) {
+    char hashes[EXPIRE_BATCH][HASH_HEX_LEN + 1];
+    int n = 0, gone = 0, rc = SQLITE_DONE;
+    int64_t cutoff = now_ms - max_age_ms;
+    sqlite3_stmt *st = store_stmt(s, "SELECT hash FROM uploads WHERE updated_at_ms < ? LIMIT 100");
+    if (!st) return store_fail(s, SQLITE_ERROR, err);
+    sqlite3_bind_int64(st, 1, cutoff);
+    while (n < EXPIRE_BATCH && (rc = sqlite3_step(st)) == SQLITE_ROW)
+        util_strlcpy(hashes[n++], (const char *)sqlite3_column_text(st, 0), sizeof hashes[0]);
+    sqlite3_reset(st);
+    if (n < EXPIRE_BATCH && rc != SQLITE_DONE) return store_fail(s, rc, err);
+    for (int i = 0; i < n; i++) {
+        char path[PATH_MAX];
+        if (hash_lock(hashes[i], 0) < 0) continue; /* being written: not stale */
+        rc = run_hash(s, "DELETE FROM uploads WHERE hash = ?1 AND updated_at_ms < ?2", hashes[i],
+                      cutoff, 1, err);
+        if (rc == 0 && sqlite3_changes(store_db(s)) > 0) {
+            part_path(env, hashes[i], path, sizeof path);
+            unlink(path);
+            gone++;
+        }
+        hash_unlock(hashes[i]);
+        if (rc < 0) return rc;
+    }
+    if (sweep) sweep_files(s, env, cutoff);
+    return gone;
+}

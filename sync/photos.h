@@ -1,0 +1,114 @@
+/* The content-addressed photo store. A finished photo lives at photos/ab/cd/<hash> and has a row
+ * in `photos` with its EXIF facts; it is written to a temporary name in its folder, fsynced,
+ * renamed and recorded (with the observations' photo flags refreshed) in one transaction, so a
+ * crash leaves either no row or a row with a whole, verified file. Uploads in progress live apart
+ * under uploads/: resumable ones (tus) as <hash>.part with a row in `uploads`, whole-file ones
+ * (PUT) in a private temporary file. Every byte is checked before a photo is kept: its BLAKE2b-256
+ * against the hash it was sent to, its type by magic bytes, a JPEG's end marker. Finished photos
+ * are never deleted. Knows nothing of HTTP. */
+#ifndef SYNC_PHOTOS_H
+#define SYNC_PHOTOS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sync/exif.h"
+#include "sync/store.h"
+
+/* Where photos live and what is accepted. Strings borrowed; shared by every thread. */
+typedef struct photos_env {
+    const char *photos_dir;  /* DATA/photos */
+    const char *uploads_dir; /* DATA/uploads */
+    int64_t max_bytes;       /* the largest photo accepted */
+    const sync_config *cfg;  /* the reviewer flags' settings */
+} photos_env;
+
+/* A stored photo's row. */
+typedef struct photos_info {
+    char hash[65];
+    int64_t size;
+    exif_facts facts;
+    int64_t uploaded_by; /* user id; 0 when unknown */
+    int64_t stored_at_ms;
+} photos_info;
+
+enum { PHOTOS_MAX_ASK = 1000 }; /* hashes in one photos_missing call */
+
+/* The hashes of hashes[0..n) the server does not store, in the order given, without repeats:
+ * *out is a malloc'd array of pointers borrowed from hashes (the caller frees the array only).
+ * Codes: invalid_argument (a hash that is not 64 lowercase hex digits, or more than
+ * PHOTOS_MAX_ASK). */
+int photos_missing(store *s, char *const *hashes, size_t n, const char ***out, size_t *n_out,
+                   sync_error *err);
+
+/* The row of stored photo hash into *out when p may read it: p sees every division, uploaded
+ * it, or covers a division of an observation naming it. Codes: invalid_argument (not a hash),
+ * not_found (absent, or not visible to p: the two look the same). */
+int photos_read_info(store *s, const principal *p, const char *hash, photos_info *out,
+                     sync_error *err);
+
+/* Opens stored photo hash's file read-only into *fd (the caller closes it). Call after
+ * photos_read_info. Codes: not_found, internal. */
+int photos_open(const photos_env *env, const char *hash, int *fd, sync_error *err);
+
+/* ---- uploads ---- */
+
+/* One request's writing into an upload, from photos_upload_open or photos_put_open until
+ * photos_upload_finish or photos_upload_abort (which free it). Holds the hash's upload lock. */
+typedef struct photos_upload photos_upload;
+
+/* tus creation: registers an upload of length bytes of hash by p, with an empty part file.
+ * Creating it again with the same length is a no-op. *stored is set to 1 (and nothing made) when
+ * the server has the photo already. Codes: invalid_argument, photo_too_large (413),
+ * upload_length_conflict (409: an upload of another length has bytes already), upload_locked. */
+int photos_upload_create(store *s, const photos_env *env, const principal *p, const char *hash,
+                         int64_t length, int *stored, sync_error *err);
+
+/* tus HEAD: the offset (bytes received) and length of hash's upload; a stored photo answers
+ * offset = length = its size. Waits for a request writing into it to finish. Codes:
+ * invalid_argument, not_found (no such upload), upload_locked (423: still written to). */
+int photos_upload_state(store *s, const photos_env *env, const char *hash, int64_t *offset,
+                        int64_t *length, sync_error *err);
+
+/* tus PATCH: opens hash's upload to append at offset. When the photo is stored already, *out is
+ * NULL and *length its size (nothing to write). Codes: invalid_argument, not_found,
+ * offset_mismatch (409: offset is not the upload's), upload_locked (423). */
+int photos_upload_open(store *s, const photos_env *env, const char *hash, int64_t offset,
+                       photos_upload **out, int64_t *length, sync_error *err);
+
+/* PUT: opens a private upload of the whole file of hash into a temporary file. length is the
+ * declared size (-1 when unknown). When the photo is stored already, *out is NULL and *size its
+ * size. Codes: invalid_argument, photo_too_large (413), disk_full, internal. */
+int photos_put_open(store *s, const photos_env *env, const char *hash, int64_t length,
+                    photos_upload **out, int64_t *size, sync_error *err);
+
+/* Appends buf[n] at the upload's offset. Codes: beyond_upload_length (400, nothing written),
+ * photo_too_large (413), disk_full (507), internal. */
+int photos_upload_write(photos_upload *u, const void *buf, size_t n, sync_error *err);
+
+/* The offset reached so far. */
+int64_t photos_upload_offset(const photos_upload *u);
+
+/* Drops what this request appended, as for a chunk whose checksum failed. */
+int photos_upload_rewind(photos_upload *u, sync_error *err);
+
+/* Ends the request's writing. The bytes received are kept (synced to disk); when the upload is
+ * whole (a PUT always is) they are verified and stored as the photo, recorded as uploaded by p,
+ * with apply_photo_arrived in the same transaction. *stored is set to 1 when the photo is stored
+ * (by this call or before it). A failed check discards the upload whole. Frees u and releases
+ * its lock in every case. Codes: digest_mismatch (400), unsupported_media_type (400; the server
+ * answers 415), truncated_image (400), disk_full (507), busy (503), internal. */
+int photos_upload_finish(store *s, const photos_env *env, photos_upload *u, const principal *p,
+                         int *stored, sync_error *err);
+
+/* Ends the request without finishing: a PUT's temporary file is removed; a tus upload keeps
+ * the bytes it has. Frees u and releases its lock. NULL is fine. */
+void photos_upload_abort(photos_upload *u);
+
+/* Deletes the uploads untouched since before now_ms - max_age_ms, with their part files, skipping
+ * any being written; with sweep_files, also files under uploads/ that no row explains and are
+ * as old. Finished photos are never touched. Returns how many uploads went, or a negative code. */
+int photos_expire(store *s, const photos_env *env, int64_t now_ms, int64_t max_age_ms,
+                  int sweep_files, sync_error *err);
+
+#endif

@@ -1,0 +1,785 @@
+/* The role × endpoint matrix (issue 5, "Bad inputs and roles"): every endpoint of the route table
+ * called as each role, as a supervisor of another division, with no, an expired and a revoked
+ * token, and with another user's phone's signature. Every expected answer lives in `matrix`
+ * below, one row per endpoint and one column per caller; each cell is its own test. A refusal
+ * (4xx) must leave the database as it was (checksum of every table but audit and tokens), and a
+ * 401 or 403 must add a row to the audit trail. `every_route_has_a_row` reads server/routes.c so
+ * an endpoint added there without a row here fails the suite.
+ *
+ * A 200 row's second field names what the answer must show: "+A" / "-A" (record A of division A,
+ * approved and edited since, is / is not in the list, feed, queue or export), or a sync change's
+ * status or REJECTED reason. */
+#include <setjmp.h>
+#include <sodium.h>
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cmocka.h>
+
+#include "common/pbjson.h"
+#include "common/util.h"
+#include "tests/lib/harness.h"
+
+#define DIV_A "410882"
+#define DIV_B "410803"
+#define TTL_S 2
+#define PHOTO "qinhe-outfall-a-1.jpg"
+
+/* The callers, in the matrix's column order. */
+enum {
+    SURVEYOR,
+    SUPERVISOR,
+    INTEGRATOR,
+    ADMIN,
+    OTHER_DIV,
+    NO_TOKEN,
+    EXPIRED,
+    REVOKED,
+    FOREIGN,
+    N_COLS
+};
+static const char *const col_names[N_COLS] = {"surveyor",
+                                              "supervisor",
+                                              "integrator",
+                                              "admin",
+                                              "another_division_supervisor",
+                                              "no_token",
+                                              "expired_token",
+                                              "revoked_token",
+                                              "another_users_device_signature"};
+
+static th_server srv;     /* the world */
+static th_server ttl_srv; /* --token-ttl 2: the expired token's server */
+static th_user s_a, s_a2, sup_a, integ, sup_b, leaver;
+static th_device dev_s_a, dev_s_a2, dev_sup_a, dev_admin, dev_sup_b, dev_ghost;
+static char rec_a[37], obs_a[37], photo_a[65]; /* record A, its observation and photo */
+static char expired_token[128];
+static th_user admin_user = {.name = "admin", .password = TH_ADMIN_PASSWORD};
+
+/* Who calls, for one column. */
+typedef struct who {
+    th_server *srv;
+    const char *token; /* sent as the bearer token; NULL: none */
+    th_user *user;     /* whose name and password a login sends */
+    th_device *device; /* the phone its batches come from */
+} who;
+
+static who who_of(int col) {
+    switch (col) {
+    case SURVEYOR:
+        return (who){&srv, s_a.token, &s_a, &dev_s_a};
+    case SUPERVISOR:
+        return (who){&srv, sup_a.token, &sup_a, &dev_sup_a};
+    case INTEGRATOR:
+        return (who){&srv, integ.token, &integ, &dev_s_a};
+    case ADMIN:
+        return (who){&srv, th_admin_token(&srv), &admin_user, &dev_admin};
+    case OTHER_DIV:
+        return (who){&srv, sup_b.token, &sup_b, &dev_sup_b};
+    case NO_TOKEN:
+        return (who){&srv, NULL, &s_a, &dev_s_a};
+    case EXPIRED:
+        return (who){&ttl_srv, expired_token, &admin_user, &dev_ghost};
+    case REVOKED:
+        return (who){&srv, leaver.token, &leaver, &dev_s_a};
+    default:
+        return (who){&srv, s_a.token, &s_a, &dev_s_a2}; /* FOREIGN */
+    }
+}
+
+/* One cell's call: who makes it and what its preparation made. */
+typedef struct ctx {
+    int col;
+    who w;
+    char token[128]; /* a fresh token of w's user (logout) */
+    char id[40];     /* a record or device made for this cell */
+    int64_t version; /* the record's version */
+    th_file photo;   /* a fresh photo for an upload */
+    char hash[65];
+} ctx;
+
+/* What came back: the status, and the Error's code (non-2xx) or the row's tag (2xx). */
+typedef struct outcome {
+    long status;
+    char code[64];
+} outcome;
+
+/* Sends a request as c (the FOREIGN column adds the other user's phone's signature of the body)
+ * and fills o's status and, on non-2xx, its error code. out (may be NULL) keeps the answer;
+ * else it is freed. */
+static void send(ctx *c, const char *method, const char *path, const char *const *headers,
+                 const void *body, size_t len, outcome *o, th_xresult *out) {
+    const char *h[12] = {NULL};
+    char sig[160];
+    int n = 0;
+    for (int i = 0; headers && headers[i] && n < 10; i++)
+        h[n++] = headers[i];
+    if (c->col == FOREIGN) {
+        char *b64 = th_sign_b64(dev_s_a2.sk, body ? body : "", body ? len : 0);
+        snprintf(sig, sizeof sig, "X-Device-Signature: %s", b64 ? b64 : "");
+        free(b64);
+        h[n++] = sig;
+    }
+    th_xfer x = {.method = method,
+                 .path = path,
+                 .token = c->token[0] ? c->token : c->w.token,
+                 .headers = h,
+                 .body = body,
+                 .len = len};
+    th_xresult local, *r = out ? out : &local;
+    o->status = th_xfer_run(c->w.srv, &x, r);
+    o->code[0] = '\0';
+    if (o->status < 200 || o->status > 299) {
+        th_error e;
+        th_error_decode(&r->r, &e);
+        util_strlcpy(o->code, e.code, sizeof o->code);
+    }
+    if (!out) th_response_free(&local.r);
+}
+
+/* Sends msg as JSON. */
+static void send_msg(ctx *c, const char *method, const char *path, const ProtobufCMessage *msg,
+                     outcome *o, th_xresult *out) {
+    char *text = pbjson_encode(msg, 0);
+    assert_non_null(text);
+    const char *h[] = {"Content-Type: application/json", NULL};
+    send(c, method, path, h, text, strlen(text), o, out);
+    free(text);
+}
+
+/* The 2xx answer in out as a message of type desc (JSON), or NULL. */
+static ProtobufCMessage *answer(const th_xresult *out, const ProtobufCMessageDescriptor *desc) {
+    ProtobufCMessage *m = NULL;
+    char why[256];
+    if (pbjson_decode(desc, (const char *)out->r.body, out->r.len, &m, why, sizeof why) < 0)
+        print_error("answer is not a %s: %s\n", desc->name, why);
+    return m;
+}
+
+static void tag_seen(outcome *o, int seen) {
+    util_strlcpy(o->code, seen ? "+A" : "-A", sizeof o->code);
+}
+
+/* ---- the calls, one per endpoint ---- */
+
+static void login(ctx *c, outcome *o) {
+    Outfall__V1__LoginRequest rq = OUTFALL__V1__LOGIN_REQUEST__INIT;
+    rq.username = c->w.user->name;
+    rq.password = c->w.user->password;
+    send_msg(c, "POST", "/v1/auth/login", &rq.base, o, NULL);
+}
+
+/* A live user's column logs out a fresh token of its own, so the column's token lives on. */
+static void fresh_token(ctx *c) {
+    if (c->col == NO_TOKEN || c->col == EXPIRED || c->col == REVOKED) return;
+    assert_int_equal(th_login(&srv, c->w.user->name, c->w.user->password, c->token, NULL, NULL),
+                     200);
+}
+static void logout(ctx *c, outcome *o) {
+    send(c, "POST", "/v1/auth/logout", NULL, NULL, 0, o, NULL);
+}
+
+static void enroll(ctx *c, outcome *o) {
+    uint8_t pk[32], sk[64];
+    char id[37];
+    crypto_sign_keypair(pk, sk);
+    th_uuid(id);
+    Outfall__V1__Device d = OUTFALL__V1__DEVICE__INIT;
+    d.device_id = id;
+    d.name = "matrix phone";
+    d.has_public_key = 1;
+    d.public_key.data = pk;
+    d.public_key.len = sizeof pk;
+    send_msg(c, "POST", "/v1/devices", &d.base, o, NULL);
+}
+
+static void fresh_device(ctx *c) {
+    th_device d;
+    assert_int_equal(th_device_new(&srv, s_a.token, &d), 0);
+    util_strlcpy(c->id, d.id, sizeof c->id);
+}
+static void revoke(ctx *c, outcome *o) {
+    char path[128];
+    snprintf(path, sizeof path, "/v1/devices/%s", c->id);
+    send(c, "DELETE", path, NULL, NULL, 0, o, NULL);
+}
+
+static void user_create(ctx *c, outcome *o) {
+    char name[40];
+    static int n;
+    snprintf(name, sizeof name, "matrix.%d.%u", n++, randombytes_uniform(1000000));
+    char *divs[] = {DIV_A};
+    Outfall__V1__User u = OUTFALL__V1__USER__INIT;
+    u.username = name;
+    u.password = "a long enough password";
+    u.has_role = 1;
+    u.role = TH_ROLE(SURVEYOR);
+    u.n_divisions = 1;
+    u.divisions = divs;
+    send_msg(c, "POST", "/v1/users", &u.base, o, NULL);
+}
+
+static void user_list(ctx *c, outcome *o) {
+    send(c, "GET", "/v1/users", NULL, NULL, 0, o, NULL);
+}
+
+/* A new outfall in division A from the caller's phone. Tag: the change's status, or its
+ * REJECTED reason. */
+static void sync(ctx *c, outcome *o) {
+    double lat, lon;
+    th_spot(&lat, &lon);
+    th_batch *b = th_batch_new(c->w.device);
+    th_outfall_create(b, "qinhe", DIV_A, lat, lon);
+    th_sync_result r;
+    o->status = th_sync(c->w.srv, c->w.token, b, TH_PB, &r);
+    if (o->status == 200) {
+        const Outfall__V1__ChangeResult *res = th_result(&r, 0);
+        assert_non_null(res);
+        util_strlcpy(o->code,
+                     res->status == TH_STATUS(REJECTED) ? TH_S(res->reason)
+                                                        : th_status_name(res->status),
+                     sizeof o->code);
+    } else {
+        util_strlcpy(o->code, r.err.code, sizeof o->code);
+    }
+    th_sync_result_free(&r);
+    th_batch_free(b);
+}
+
+static void changes(ctx *c, outcome *o) {
+    th_xresult out;
+    send(c, "GET", "/v1/changes?since=0&limit=1000", NULL, NULL, 0, o, &out);
+    if (o->status == 200) {
+        Outfall__V1__ChangesResponse *m =
+            (void *)answer(&out, &outfall__v1__changes_response__descriptor);
+        assert_non_null(m);
+        int seen = 0;
+        for (size_t i = 0; i < m->n_feed; i++)
+            seen |= m->feed[i]->outfall && strcmp(TH_S(m->feed[i]->outfall->id), rec_a) == 0;
+        tag_seen(o, seen);
+        protobuf_c_message_free_unpacked(&m->base, NULL);
+    }
+    th_response_free(&out.r);
+}
+
+static void outfalls(ctx *c, outcome *o) {
+    th_xresult out;
+    send(c, "GET", "/v1/outfalls?limit=1000&view=latest", NULL, NULL, 0, o, &out);
+    if (o->status == 200) {
+        Outfall__V1__OutfallList *m = (void *)answer(&out, &outfall__v1__outfall_list__descriptor);
+        assert_non_null(m);
+        int seen = 0;
+        for (size_t i = 0; i < m->n_outfalls; i++)
+            seen |= strcmp(TH_S(m->outfalls[i]->id), rec_a) == 0;
+        tag_seen(o, seen);
+        protobuf_c_message_free_unpacked(&m->base, NULL);
+    }
+    th_response_free(&out.r);
+}
+
+static void get_path(ctx *c, outcome *o, const char *fmt, const char *arg) {
+    char path[200];
+    snprintf(path, sizeof path, fmt, arg);
+    send(c, "GET", path, NULL, NULL, 0, o, NULL);
+}
+static void outfall(ctx *c, outcome *o) {
+    get_path(c, o, "/v1/outfalls/%s?view=latest", rec_a);
+}
+static void history(ctx *c, outcome *o) {
+    get_path(c, o, "/v1/outfalls/%s/history", rec_a);
+}
+static void observation(ctx *c, outcome *o) {
+    get_path(c, o, "/v1/observations/%s", obs_a);
+}
+
+static void queue(ctx *c, outcome *o) {
+    th_xresult out;
+    send(c, "GET", "/v1/review/queue?limit=500", NULL, NULL, 0, o, &out);
+    if (o->status == 200) {
+        Outfall__V1__ReviewQueue *m = (void *)answer(&out, &outfall__v1__review_queue__descriptor);
+        assert_non_null(m);
+        int seen = 0;
+        for (size_t i = 0; i < m->n_items; i++)
+            seen |= strcmp(TH_S(m->items[i]->outfall_id), rec_a) == 0;
+        tag_seen(o, seen);
+        protobuf_c_message_free_unpacked(&m->base, NULL);
+    }
+    th_response_free(&out.r);
+}
+
+/* Approves outfall id at version as supervisor A; returns the version after, or -1. */
+static int64_t approve(const char *id, int64_t version) {
+    char did[37];
+    th_uuid(did);
+    Outfall__V1__Decision d = OUTFALL__V1__DECISION__INIT;
+    d.decision_id = did;
+    d.has_kind = 1;
+    d.kind = OUTFALL__V1__DECISION_KIND__DECISION_KIND_APPROVE;
+    d.outfall_id = (char *)id;
+    d.has_base_version = 1;
+    d.base_version = version;
+    Outfall__V1__DecisionResult *res = NULL;
+    long st = th_call(&srv, "POST", "/v1/review/decisions", sup_a.token, TH_PB, &d.base,
+                      &outfall__v1__decision_result__descriptor, (ProtobufCMessage **)&res, NULL);
+    int64_t v = st == 200 && res && res->outfall ? res->outfall->version : -1;
+    if (res) outfall__v1__decision_result__free_unpacked(res, NULL);
+    return v;
+}
+
+/* A fresh pending outfall of division A (version 1) for a decision. */
+static void fresh_record(ctx *c) {
+    double lat, lon;
+    th_spot(&lat, &lon);
+    th_batch *b = th_batch_new(&dev_s_a);
+    th_outfall_create(b, "qinhe", DIV_A, lat, lon);
+    Outfall__V1__SyncResponse *r = th_sync_ok(&srv, s_a.token, b, TH_PB);
+    assert_non_null(r);
+    assert_int_equal(r->results[0]->status, TH_STATUS(APPLIED));
+    util_strlcpy(c->id, th_batch_entity(b, 0), sizeof c->id);
+    outfall__v1__sync_response__free_unpacked(r, NULL);
+    th_batch_free(b);
+}
+static void decide(ctx *c, outcome *o) {
+    char id[37];
+    th_uuid(id);
+    Outfall__V1__Decision d = OUTFALL__V1__DECISION__INIT;
+    d.decision_id = id;
+    d.has_kind = 1;
+    d.kind = OUTFALL__V1__DECISION_KIND__DECISION_KIND_APPROVE;
+    d.outfall_id = c->id;
+    d.has_base_version = 1;
+    d.base_version = 1;
+    d.comment = "matrix";
+    send_msg(c, "POST", "/v1/review/decisions", &d.base, o, NULL);
+}
+
+/* A fresh approved outfall of division A for a lifecycle transition. */
+static void fresh_approved(ctx *c) {
+    fresh_record(c);
+    c->version = approve(c->id, 1);
+    assert_true(c->version > 0);
+}
+static void transition(ctx *c, outcome *o) {
+    char id[37];
+    th_uuid(id);
+    Outfall__V1__LifecycleTransition t = OUTFALL__V1__LIFECYCLE_TRANSITION__INIT;
+    t.transition_id = id;
+    t.outfall_id = c->id;
+    t.has_base_version = 1;
+    t.base_version = c->version;
+    t.has_to_stage = 1;
+    t.to_stage = OUTFALL__V1__LIFECYCLE_STAGE__LIFECYCLE_STAGE_FOUND;
+    send_msg(c, "POST", "/v1/programme/transitions", &t.base, o, NULL);
+}
+
+static void progress(ctx *c, outcome *o) {
+    send(c, "GET", "/v1/progress", NULL, NULL, 0, o, NULL);
+}
+
+/* One protection zone, far from every record of the tests. */
+static void zones_import(ctx *c, outcome *o) {
+    char text[512];
+    static int n;
+    snprintf(text, sizeof text,
+             "{\"type\":\"FeatureCollection\",\"features\":[{\"type\":\"Feature\",\"id\":"
+             "\"matrix-%d\",\"properties\":{\"name\":\"矩阵\",\"kind\":\"other_special\"},"
+             "\"geometry\":{\"type\":\"Polygon\",\"coordinates\":[[[111.0,33.0],[111.01,33.0],"
+             "[111.01,33.01],[111.0,33.0]]]}}]}",
+             n++);
+    const char *h[] = {"Content-Type: application/geo+json", NULL};
+    send(c, "POST", "/v1/zones", h, text, strlen(text), o, NULL);
+}
+static void zones_list(ctx *c, outcome *o) {
+    send(c, "GET", "/v1/zones?geometry=1", NULL, NULL, 0, o, NULL);
+}
+static void zones_at(ctx *c, outcome *o) {
+    send(c, "GET", "/v1/zones/at?lat=33.005&lon=111.002", NULL, NULL, 0, o, NULL);
+}
+
+/* A streamed export: tagged with whether record A is in it. */
+static void export(ctx *c, outcome *o, const char *path) {
+    th_xresult out;
+    send(c, "GET", path, NULL, NULL, 0, o, &out);
+    if (o->status == 200) tag_seen(o, strstr((const char *)out.r.body, rec_a) != NULL);
+    th_response_free(&out.r);
+}
+static void export_geojson(ctx *c, outcome *o) {
+    export(c, o, "/v1/exports/outfalls.geojson");
+}
+static void export_csv(ctx *c, outcome *o) {
+    export(c, o, "/v1/exports/outfalls.csv");
+}
+
+static void photos_missing(ctx *c, outcome *o) {
+    char other[65];
+    th_hash_hex("not stored", 10, other);
+    char *hashes[] = {photo_a, other};
+    Outfall__V1__PhotoHashes m = OUTFALL__V1__PHOTO_HASHES__INIT;
+    m.n_hashes = 2;
+    m.hashes = hashes;
+    send_msg(c, "POST", "/v1/photos/missing", &m.base, o, NULL);
+}
+
+static void photos_options(ctx *c, outcome *o) {
+    const char *h[] = {"Tus-Resumable: 1.0.0", NULL};
+    send(c, "OPTIONS", "/v1/photos", h, NULL, 0, o, NULL);
+}
+static void photo_options(ctx *c, outcome *o) {
+    char path[128];
+    snprintf(path, sizeof path, "/v1/photos/%s", photo_a);
+    const char *h[] = {"Tus-Resumable: 1.0.0", NULL};
+    send(c, "OPTIONS", path, h, NULL, 0, o, NULL);
+}
+
+static void fresh_photo(ctx *c) {
+    assert_int_equal(th_photo_variant(PHOTO, &c->photo, c->hash), 0);
+}
+/* tus creation at /v1/photos (the hash in Upload-Metadata) or at /v1/photos/{hash}. */
+static void create_upload(ctx *c, outcome *o, int in_path) {
+    char length[64], meta[200], path[128];
+    char *b64 = util_base64_encode((const uint8_t *)c->hash, 64);
+    snprintf(meta, sizeof meta, "Upload-Metadata: hash %s", b64 ? b64 : "");
+    free(b64);
+    snprintf(length, sizeof length, "Upload-Length: %zu", c->photo.len);
+    snprintf(path, sizeof path, "/v1/photos/%s", in_path ? c->hash : "");
+    if (!in_path) path[strlen(path) - 1] = '\0';
+    const char *h[] = {"Tus-Resumable: 1.0.0", length, in_path ? NULL : meta, NULL};
+    send(c, "POST", path, h, NULL, 0, o, NULL);
+}
+static void tus_create(ctx *c, outcome *o) {
+    create_upload(c, o, 0);
+}
+static void tus_create_at(ctx *c, outcome *o) {
+    create_upload(c, o, 1);
+}
+
+/* A fresh photo whose upload the surveyor created; the cell sends its bytes. */
+static void fresh_upload(ctx *c) {
+    fresh_photo(c);
+    ctx as_surveyor = {.col = SURVEYOR, .w = who_of(SURVEYOR)};
+    memcpy(as_surveyor.hash, c->hash, sizeof c->hash);
+    as_surveyor.photo = c->photo;
+    outcome o;
+    create_upload(&as_surveyor, &o, 1);
+    assert_int_equal(o.status, 201);
+}
+static void tus_patch(ctx *c, outcome *o) {
+    char path[128];
+    snprintf(path, sizeof path, "/v1/photos/%s", c->hash);
+    const char *h[] = {"Tus-Resumable: 1.0.0", "Upload-Offset: 0",
+                       "Content-Type: application/offset+octet-stream", NULL};
+    send(c, "PATCH", path, h, c->photo.data, c->photo.len, o, NULL);
+}
+
+static void put_photo(ctx *c, outcome *o) {
+    char path[128];
+    snprintf(path, sizeof path, "/v1/photos/%s", c->hash);
+    const char *h[] = {"Content-Type: image/jpeg", NULL};
+    send(c, "PUT", path, h, c->photo.data, c->photo.len, o, NULL);
+}
+
+static void photo_head(ctx *c, outcome *o) {
+    char path[128];
+    snprintf(path, sizeof path, "/v1/photos/%s", photo_a);
+    send(c, "HEAD", path, NULL, NULL, 0, o, NULL);
+    if (o->status < 200 || o->status > 299) util_strlcpy(o->code, "(no body)", sizeof o->code);
+}
+static void photo_get(ctx *c, outcome *o) {
+    get_path(c, o, "/v1/photos/%s", photo_a);
+}
+static void photo_info(ctx *c, outcome *o) {
+    get_path(c, o, "/v1/photos/%s/info", photo_a);
+}
+
+static void healthz(ctx *c, outcome *o) {
+    send(c, "GET", "/healthz", NULL, NULL, 0, o, NULL);
+}
+static void web_index(ctx *c, outcome *o) {
+    send(c, "GET", "/", NULL, NULL, 0, o, NULL);
+}
+static void web_config(ctx *c, outcome *o) {
+    send(c, "GET", "/web/config.json", NULL, NULL, 0, o, NULL);
+}
+static void web_file(ctx *c, outcome *o) {
+    send(c, "GET", "/web/app.js", NULL, NULL, 0, o, NULL);
+}
+
+/* ---- the matrix ---- */
+
+typedef struct expect {
+    long status;
+    const char *code; /* Error.code, or the 2xx tag ("" when none is checked) */
+} expect;
+
+typedef struct row {
+    const char *method, *pattern; /* as written in server/routes.c */
+    void (*prep)(ctx *);          /* what the call needs, made before the checksum; may be NULL */
+    void (*call)(ctx *, outcome *);
+    expect want[N_COLS];
+} row;
+
+#define OK(s)                                                                                      \
+    { s, "" }
+#define SEES                                                                                       \
+    { 200, "+A" }
+#define BLIND                                                                                      \
+    { 200, "-A" }
+#define ROLE                                                                                       \
+    { 403, "forbidden_role" }
+#define HIDDEN                                                                                     \
+    { 404, "not_found" }
+#define MISSING                                                                                    \
+    { 401, "token_missing" }
+#define EXPIRES                                                                                    \
+    { 401, "token_expired" }
+#define REVOKES                                                                                    \
+    { 401, "token_revoked" }
+#define GATE MISSING, EXPIRES, REVOKES /* the three bad-token columns of a gated endpoint */
+#define PUBLIC(s) OK(s), OK(s), OK(s)  /* ... and of a public one */
+#define NOBODY(s)                                                                                  \
+    { s, "(no body)" } /* a HEAD's refusal: no Error to read */
+
+/* clang-format off */
+static const row matrix[] = {
+  /* method, pattern, prep, call,
+   *    surveyor   supervisor  integrator  admin      other div.   no/expired/revoked  foreign device */
+  {"POST", "/v1/auth/login", NULL, login,
+     {OK(200),     OK(200),    OK(200),    OK(200),   OK(200),     PUBLIC(200),        OK(200)}},
+  {"POST", "/v1/auth/logout", fresh_token, logout,
+     {OK(204),     OK(204),    OK(204),    OK(204),   OK(204),     GATE,               OK(204)}},
+  {"POST", "/v1/devices", NULL, enroll,
+     {OK(201),     OK(201),    ROLE,       OK(201),   OK(201),     GATE,               OK(201)}},
+  {"DELETE", "/v1/devices/{id}", fresh_device, revoke,
+     {ROLE,        ROLE,       ROLE,       OK(204),   ROLE,        GATE,               ROLE}},
+  {"POST", "/v1/users", NULL, user_create,
+     {ROLE,        ROLE,       ROLE,       OK(201),   ROLE,        GATE,               ROLE}},
+  {"GET", "/v1/users", NULL, user_list,
+     {ROLE,        ROLE,       ROLE,       OK(200),   ROLE,        GATE,               ROLE}},
+  {"POST", "/v1/sync", NULL, sync,
+     {{200, "APPLIED"}, {200, "APPLIED"}, ROLE, {200, "APPLIED"}, {200, "outside_division"}, GATE,
+      {403, "device_not_yours"}}},
+  {"GET", "/v1/changes", NULL, changes,
+     {SEES,        SEES,       SEES,       SEES,      BLIND,       GATE,               SEES}},
+  {"GET", "/v1/outfalls", NULL, outfalls,
+     {SEES,        SEES,       SEES,       SEES,      BLIND,       GATE,               SEES}},
+  {"GET", "/v1/outfalls/{id}", NULL, outfall,
+     {OK(200),     OK(200),    OK(200),    OK(200),   HIDDEN,      GATE,               OK(200)}},
+  {"GET", "/v1/outfalls/{id}/history", NULL, history,
+     {OK(200),     OK(200),    ROLE,       OK(200),   HIDDEN,      GATE,               OK(200)}},
+  {"GET", "/v1/observations/{id}", NULL, observation,
+     {OK(200),     OK(200),    OK(200),    OK(200),   HIDDEN,      GATE,               OK(200)}},
+  {"GET", "/v1/review/queue", NULL, queue,
+     {ROLE,        SEES,       ROLE,       SEES,      BLIND,       GATE,               ROLE}},
+  {"POST", "/v1/review/decisions", fresh_record, decide,
+     {ROLE,        OK(200),    ROLE,       OK(200),   {403, "outside_division"}, GATE, ROLE}},
+  {"POST", "/v1/photos/missing", NULL, photos_missing,
+     {OK(200),     OK(200),    ROLE,       OK(200),   OK(200),     GATE,               OK(200)}},
+  {"OPTIONS", "/v1/photos", NULL, photos_options,
+     {OK(204),     OK(204),    OK(204),    OK(204),   OK(204),     PUBLIC(204),        OK(204)}},
+  {"POST", "/v1/photos", fresh_photo, tus_create,
+     {OK(201),     OK(201),    ROLE,       OK(201),   OK(201),     GATE,               OK(201)}},
+  {"OPTIONS", "/v1/photos/{hash}", NULL, photo_options,
+     {OK(204),     OK(204),    OK(204),    OK(204),   OK(204),     PUBLIC(204),        OK(204)}},
+  {"POST", "/v1/photos/{hash}", fresh_photo, tus_create_at,
+     {OK(201),     OK(201),    ROLE,       OK(201),   OK(201),     GATE,               OK(201)}},
+  {"PATCH", "/v1/photos/{hash}", fresh_upload, tus_patch,
+     {OK(204),     OK(204),    ROLE,       OK(204),   OK(204),     GATE,               OK(204)}},
+  {"PUT", "/v1/photos/{hash}", fresh_photo, put_photo,
+     {OK(201),     OK(201),    ROLE,       OK(201),   OK(201),     GATE,               OK(201)}},
+  {"HEAD", "/v1/photos/{hash}", NULL, photo_head,
+     {OK(200),     OK(200),    OK(200),    OK(200),   NOBODY(404), NOBODY(401), NOBODY(401),
+      NOBODY(401), OK(200)}},
+  {"GET", "/v1/photos/{hash}", NULL, photo_get,
+     {OK(200),     OK(200),    OK(200),    OK(200),   HIDDEN,      GATE,               OK(200)}},
+  {"GET", "/v1/photos/{hash}/info", NULL, photo_info,
+     {OK(200),     OK(200),    OK(200),    OK(200),   HIDDEN,      GATE,               OK(200)}},
+  {"POST", "/v1/programme/transitions", fresh_approved, transition,
+     {ROLE,        OK(200),    ROLE,       OK(200),   {403, "outside_division"}, GATE, ROLE}},
+  {"GET", "/v1/progress", NULL, progress,
+     {OK(200),     OK(200),    OK(200),    OK(200),   OK(200),     GATE,               OK(200)}},
+  {"POST", "/v1/zones", NULL, zones_import,
+     {ROLE,        ROLE,       ROLE,       OK(200),   ROLE,        GATE,               ROLE}},
+  {"GET", "/v1/zones", NULL, zones_list,
+     {OK(200),     OK(200),    OK(200),    OK(200),   OK(200),     GATE,               OK(200)}},
+  {"GET", "/v1/zones/at", NULL, zones_at,
+     {OK(200),     OK(200),    OK(200),    OK(200),   OK(200),     GATE,               OK(200)}},
+  {"GET", "/v1/exports/outfalls.geojson", NULL, export_geojson,
+     {SEES,        SEES,       SEES,       SEES,      BLIND,       GATE,               SEES}},
+  {"GET", "/v1/exports/outfalls.csv", NULL, export_csv,
+     {SEES,        SEES,       SEES,       SEES,      BLIND,       GATE,               SEES}},
+  {"GET", "/healthz", NULL, healthz,
+     {OK(200),     OK(200),    OK(200),    OK(200),   OK(200),     PUBLIC(200),        OK(200)}},
+  {"GET", "/", NULL, web_index,
+     {OK(200),     OK(200),    OK(200),    OK(200),   OK(200),     PUBLIC(200),        OK(200)}},
+  {"GET", "/web/config.json", NULL, web_config,
+     {OK(200),     OK(200),    OK(200),    OK(200),   OK(200),     PUBLIC(200),        OK(200)}},
+  {"GET", "/web/{file}", NULL, web_file,
+     {OK(200),     OK(200),    OK(200),    OK(200),   OK(200),     PUBLIC(200),        OK(200)}},
+};
+/* clang-format on */
+enum { N_ROWS = sizeof matrix / sizeof matrix[0] };
+
+/* Rows of the audit trail of s's database. */
+static long audit_rows(const th_server *s) {
+    char path[400];
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    long n = -1;
+    snprintf(path, sizeof path, "%s/outfall.db", s->data);
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+        sqlite3_prepare_v2(db, "SELECT count(*) FROM audit", -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return n;
+}
+
+typedef struct cell {
+    int row, col;
+    char name[160];
+} cell;
+static cell cells[N_ROWS * N_COLS];
+
+static void run_cell(void **state) {
+    const cell *k = *state;
+    const row *r = &matrix[k->row];
+    const expect *want = &r->want[k->col];
+    ctx c = {.col = k->col, .w = who_of(k->col)};
+    if (r->prep) r->prep(&c);
+    th_sum before = th_db_checksum(c.w.srv->data, TH_ALL);
+    long audits = audit_rows(c.w.srv);
+    outcome o = {0};
+    r->call(&c, &o);
+    th_sum after = th_db_checksum(c.w.srv->data, TH_ALL);
+    long audits_after = audit_rows(c.w.srv);
+    th_file_free(&c.photo);
+    if (o.status != want->status || strcmp(o.code, want->code) != 0)
+        print_error("%s: expected %ld %s, got %ld %s\n", k->name, want->status, want->code,
+                    o.status, o.code);
+    assert_int_equal(o.status, want->status);
+    assert_string_equal(o.code, want->code);
+    if (want->status >= 400) assert_string_equal(before.hex, after.hex);
+    if (want->status == 401 || want->status == 403) assert_true(audits_after > audits);
+}
+
+/* Every (method, pattern) of server/routes.c's table has a row here. */
+static void every_route_has_a_row(void **state) {
+    (void)state;
+    FILE *f = fopen("server/routes.c", "r");
+    if (!f) fail_msg("cannot read server/routes.c (run from the repository's root)");
+    char line[512], method[16], pattern[128];
+    int routes = 0, missing = 0;
+    while (fgets(line, sizeof line, f)) {
+        if (sscanf(line, " {\"%15[A-Z]\" , \"%127[^\"]\" ,", method, pattern) != 2 &&
+            sscanf(line, " {\"%15[A-Z]\", \"%127[^\"]\",", method, pattern) != 2)
+            continue;
+        routes++;
+        int found = 0;
+        for (int i = 0; i < N_ROWS; i++)
+            found |=
+                strcmp(matrix[i].method, method) == 0 && strcmp(matrix[i].pattern, pattern) == 0;
+        if (!found) {
+            print_error("route %s %s has no row in the role matrix\n", method, pattern);
+            missing++;
+        }
+    }
+    fclose(f);
+    assert_true(routes >= 20);
+    assert_int_equal(missing, 0);
+}
+
+static int setup(void **state) {
+    (void)state;
+    const char *divs_a[] = {DIV_A, NULL}, *divs_b[] = {DIV_B, NULL};
+    const char *ttl_args[] = {"--token-ttl", "2", NULL};
+    /* The expired token first: it ages while the world is made. */
+    if (th_server_start(&ttl_srv, ttl_args) != 0) return -1;
+    if (th_login(&ttl_srv, "admin", TH_ADMIN_PASSWORD, expired_token, NULL, NULL) != 200) return -1;
+    int64_t issued = util_now_ms();
+    th_uuid(dev_ghost.id);
+    crypto_sign_keypair(dev_ghost.pk, dev_ghost.sk);
+    dev_ghost.next_seq = 1;
+
+    if (th_server_start(&srv, NULL) != 0 || !th_admin_token(&srv)) return -1;
+    if (th_user_new(&srv, "sa", TH_ROLE(SURVEYOR), divs_a, &s_a) ||
+        th_user_new(&srv, "sa2", TH_ROLE(SURVEYOR), divs_a, &s_a2) ||
+        th_user_new(&srv, "supa", TH_ROLE(SUPERVISOR), divs_a, &sup_a) ||
+        th_user_new(&srv, "integ", TH_ROLE(INTEGRATOR), NULL, &integ) ||
+        th_user_new(&srv, "supb", TH_ROLE(SUPERVISOR), divs_b, &sup_b) ||
+        th_user_new(&srv, "leaver", TH_ROLE(SURVEYOR), divs_a, &leaver))
+        return -1;
+    if (th_device_new(&srv, s_a.token, &dev_s_a) || th_device_new(&srv, s_a2.token, &dev_s_a2) ||
+        th_device_new(&srv, sup_a.token, &dev_sup_a) ||
+        th_device_new(&srv, th_admin_token(&srv), &dev_admin) ||
+        th_device_new(&srv, sup_b.token, &dev_sup_b))
+        return -1;
+    if (th_logout(&srv, leaver.token, NULL) != 204) return -1;
+
+    /* Record A, its observation naming photo A, and photo A uploaded by the surveyor. */
+    th_file f;
+    if (th_photo_variant(PHOTO, &f, photo_a) != 0) return -1;
+    long st = th_photo_put(&srv, s_a.token, photo_a, f.data, f.len, NULL);
+    th_file_free(&f);
+    if (st != 201 && st != 200) return -1;
+    double lat, lon;
+    th_spot(&lat, &lon);
+    th_batch *b = th_batch_new(&dev_s_a);
+    th_outfall_create(b, "qinhe", DIV_A, lat, lon);
+    util_strlcpy(rec_a, th_batch_entity(b, 0), sizeof rec_a);
+    Outfall__V1__Observation *obs = th_observation_create(b, rec_a, lat, lon);
+    th_observation_photo(b, obs, photo_a, OUTFALL__V1__PHOTO_KIND__PHOTO_KIND_NEAR);
+    util_strlcpy(obs_a, th_batch_entity(b, 1), sizeof obs_a);
+    Outfall__V1__SyncResponse *r = th_sync_ok(&srv, s_a.token, b, TH_PB);
+    th_batch_free(b);
+    if (!r || r->n_results != 2 || r->results[0]->status != TH_STATUS(APPLIED) ||
+        r->results[1]->status != TH_STATUS(APPLIED))
+        return -1;
+    outfall__v1__sync_response__free_unpacked(r, NULL);
+    /* A is approved (integrators read that version), then edited: pending again in the queue. */
+    int64_t v = approve(rec_a, 1);
+    if (v < 1) return -1;
+    b = th_batch_new(&dev_s_a);
+    th_outfall_edit(b, rec_a, v)->landmark = "edited after approval";
+    r = th_sync_ok(&srv, s_a.token, b, TH_PB);
+    th_batch_free(b);
+    if (!r || r->results[0]->status != TH_STATUS(APPLIED)) return -1;
+    outfall__v1__sync_response__free_unpacked(r, NULL);
+
+    int64_t wait = issued + TTL_S * 1000 + 600 - util_now_ms();
+    if (wait > 0) {
+        struct timespec ts = {(time_t)(wait / 1000), (long)(wait % 1000) * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    return 0;
+}
+
+static int teardown(void **state) {
+    (void)state;
+    int a = th_server_stop(&srv), b = th_server_stop(&ttl_srv);
+    return a || b ? -1 : 0;
+}
+
+int main(void) {
+    static struct CMUnitTest tests[N_ROWS * N_COLS + 1];
+    int n = 0;
+    tests[n++] = (struct CMUnitTest)cmocka_unit_test(every_route_has_a_row);
+    for (int i = 0; i < N_ROWS; i++)
+        for (int j = 0; j < N_COLS; j++) {
+            cell *k = &cells[i * N_COLS + j];
+            k->row = i;
+            k->col = j;
+            snprintf(k->name, sizeof k->name, "%s %s as %s", matrix[i].method, matrix[i].pattern,
+                     col_names[j]);
+            struct CMUnitTest t = cmocka_unit_test_prestate(run_cell, k);
+            t.name = k->name;
+            tests[n++] = t;
+        }
+    return _cmocka_run_group_tests("role matrix", tests, (size_t)n, setup, teardown);
+}

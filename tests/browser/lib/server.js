@@ -1,0 +1,62 @@
+// Starts the real outfalld (env OUTFALLD, default build/asan/outfalld) on a free loopback port
+// with a fresh temporary data folder and the repository's web/ folder, and stops it again.
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { openSync, closeSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+export const ADMIN_PASSWORD = 'admin-browser-password-4711';
+
+// Resolves with {url, root, stop(keep)} once the server wrote its ready file. root is the
+// temporary folder (data/, ready, server.log, and screenshots of failed tests).
+export async function startServer(extraArgs = []) {
+  const bin = process.env.OUTFALLD || join(ROOT, 'build/asan/outfalld');
+  const root = await mkdtemp(join(tmpdir(), 'outfall-browser-'));
+  const ready = join(root, 'ready');
+  const logPath = join(root, 'server.log');
+  const log = openSync(logPath, 'a');
+  const child = spawn(bin, ['--data', join(root, 'data'), '--listen', '127.0.0.1:0', '--ready-file', ready,
+    '--web', join(ROOT, 'web'), ...extraArgs], {
+    env: { ...process.env, OUTFALL_ADMIN_PASSWORD: ADMIN_PASSWORD },
+    stdio: ['ignore', log, log],
+  });
+  closeSync(log);
+  let exited = null;
+  const done = new Promise((res) => child.on('exit', (code, signal) => { exited = { code, signal }; res(exited); }));
+  child.on('error', (e) => { exited = { code: -1, signal: String(e) }; });
+  const killOnExit = () => { if (!exited) child.kill('SIGKILL'); };
+  process.on('exit', killOnExit);
+  const tail = () => { try { return readFileSync(logPath, 'utf8').slice(-3000); } catch (_) { return ''; } };
+
+  let addr = '';
+  for (let i = 0; i < 200 && !addr && !exited; i++) {
+    await sleep(100);
+    addr = (await readFile(ready, 'utf8').catch(() => '')).trim();
+  }
+  if (!addr) {
+    child.kill('SIGKILL');
+    await done;
+    throw new Error(`outfalld (${bin}) did not get ready: ${JSON.stringify(exited)}\n${tail()}`);
+  }
+
+  // SIGTERM, up to 10 s, then SIGKILL. Rejects when the server did not exit 0 (a sanitizer
+  // report, a crash). The folder is removed unless keep is true.
+  async function stop(keep) {
+    if (!exited) {
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10000);
+      await done;
+      clearTimeout(timer);
+    }
+    process.off('exit', killOnExit);
+    const ok = exited.code === 0;
+    if (!keep && ok) await rm(root, { recursive: true, force: true });
+    if (!ok) throw new Error(`outfalld exited with ${JSON.stringify(exited)}; log in ${logPath}:\n${tail()}`);
+  }
+
+  return { url: `http://${addr}`, root, stop };
+}

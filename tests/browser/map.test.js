@@ -1,0 +1,86 @@
+// The console's optional map: off by default (console.test.js checks there is none), on when the
+// server is started with --tile-url. Tiles load from that host alone, which the
+// Content-Security-Policy then names in img-src; a URL that could break the header is refused.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+import { startServer, ADMIN_PASSWORD, ROOT } from './lib/server.js';
+import { Api, create } from './lib/api.js';
+import { request } from './lib/http.js';
+
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+// Nothing listens on the discard port: the tiles fail to load, quickly and on this machine.
+const TILES = 'http://127.0.0.1:9/tiles/{z}/{x}/{y}.png';
+let srv, api, sup, id, context, page, profile, failed = false;
+
+before(async () => {
+  srv = await startServer(['--tile-url', TILES]);
+  api = new Api(srv.url);
+  const admin = await api.login('admin', ADMIN_PASSWORD);
+  sup = await api.createUser(admin, 'map.sup', 'supervisor-pass-1', 'ROLE_SUPERVISOR', ['410882']);
+  const li = await api.createUser(admin, 'map.survey', 'surveyor-pass-1', 'ROLE_SURVEYOR', ['410882']);
+  const phone = await api.enroll(li.token, 'phone-map');
+  const c = create({ riverCode: 'qinhe', divisionCode: '410882', lat: 35.1, lon: 112.95, name: '地图排口' });
+  id = c.entityId;
+  await api.sync(li.token, phone, [c]);
+  profile = await mkdtemp(join(tmpdir(), 'outfall-chromium-'));
+  context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM, headless: true, viewport: { width: 1400, height: 1000 },
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
+  });
+  page = context.pages()[0] || await context.newPage();
+  page.setDefaultTimeout(10000);
+});
+
+after(async () => {
+  if (context) await context.close().catch(() => {});
+  if (profile) await rm(profile, { recursive: true, force: true });
+  if (srv) await srv.stop(failed);
+});
+
+test('with --tile-url the policy lets images come from the tile host only', async () => {
+  const csp = (await request(srv.url + '/')).headers.get('content-security-policy');
+  assert.match(csp, /img-src 'self' blob: data: http:\/\/127\.0\.0\.1:9;/);
+  assert.match(csp, /connect-src 'self';/);
+  assert.deepEqual(JSON.parse((await request(srv.url + '/web/config.json')).text), { version: '0.1.0', tileUrl: TILES });
+});
+
+test('a record shows its position on a map of tiles around it', { timeout: 30000 }, async () => {
+  try {
+    await page.goto(srv.url + '/');
+    await page.waitForSelector('body[data-ready="true"]');
+    await page.fill('#username', sup.username);
+    await page.fill('#password', sup.password);
+    await page.click('#login-submit');
+    await page.waitForSelector('#queue-pane[data-state="ready"]');
+    await page.click(`#queue-list li[data-kind="REVIEW_ITEM_KIND_PENDING"][data-outfall-id="${id}"] button`);
+    await page.waitForSelector('.record .map');
+    const srcs = await page.locator('.record .map img.tile').evaluateAll((is) => is.map((i) => i.getAttribute('src')));
+    assert.equal(srcs.length, 9);
+    // zoom 17 around 35.1 N, 112.95 E: tile x 106659, y 51872 in the middle
+    assert.ok(srcs.includes('http://127.0.0.1:9/tiles/17/106659/51872.png'), srcs.join(' '));
+    assert.ok(srcs.every((s) => s.startsWith('http://127.0.0.1:9/tiles/17/')));
+    assert.match(await page.textContent('.record .coords'), /35\.100000.*112\.950000/);
+    assert.equal(await page.locator('.record .map .pin').count(), 1);
+  } catch (e) {
+    failed = true;
+    await page.screenshot({ path: join(srv.root, 'map.png'), fullPage: true }).catch(() => {});
+    throw e;
+  }
+});
+
+test('a tile URL that could break out of the header is refused at start', () => {
+  const bin = process.env.OUTFALLD || join(ROOT, 'build/asan/outfalld');
+  for (const bad of ["https://x.example/{z}/{x}/{y}.png; script-src *", 'javascript:alert(1)//{z}{x}{y}',
+    'https://{s}.tiles.example/{z}/{x}/{y}.png', 'https://tiles.example/tile.png']) {
+    const r = spawnSync(bin, ['--tile-url', bad, '--data', '/nonexistent/outfall-test', '--listen', '127.0.0.1:0'],
+      { encoding: 'utf8', timeout: 10000 });
+    assert.notEqual(r.status, 0, bad);
+    assert.match(r.stderr, /--tile-url/, bad);
+  }
+});

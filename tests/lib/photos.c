@@ -1,0 +1,404 @@
+/* What the photo tests need: fixtures and their manifest, fresh photos made from them, an HTTP
+ * exchange that shows the answer's headers (tus speaks in headers) and can cut an upload off, tus
+ * and PUT uploads, counting files in the data folder, and running outfallctl. */
+#include <curl/curl.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <glob.h>
+#include <sqlite3.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/util.h"
+#include "tests/lib/harness.h"
+
+extern char **environ;
+
+int th_fixture(const char *name, th_file *f) {
+    char path[1024];
+    const char *root = getenv("OUTFALL_FIXTURES");
+    snprintf(path, sizeof path, "%s/photos/%s", root && *root ? root : "../shared/fixtures", name);
+    memset(f, 0, sizeof *f);
+    FILE *in = fopen(path, "rb");
+    if (!in) {
+        fprintf(stderr, "th: cannot open fixture %s\n", path);
+        return -1;
+    }
+    fseek(in, 0, SEEK_END);
+    long size = ftell(in);
+    fseek(in, 0, SEEK_SET);
+    f->data = malloc(size > 0 ? (size_t)size + 16 : 16);
+    f->len = f->data && size >= 0 ? fread(f->data, 1, (size_t)size, in) : 0;
+    fclose(in);
+    if (!f->data || (long)f->len != size) {
+        fprintf(stderr, "th: cannot read fixture %s\n", path);
+        th_file_free(f);
+        return -1;
+    }
+    return 0;
+}
+
+void th_file_free(th_file *f) {
+    free(f->data);
+    f->data = NULL;
+    f->len = 0;
+}
+
+int th_photo_variant(const char *name, th_file *f, char hash[65]) {
+    if (th_fixture(name, f) < 0) return -1; /* th_fixture leaves room for 16 more bytes */
+    randombytes_buf(f->data + f->len, 16);
+    f->len += 16;
+    th_hash_hex(f->data, f->len, hash);
+    return 0;
+}
+
+void th_hash_hex(const void *data, size_t len, char out[65]) {
+    util_blake2b_hex(data, len, out);
+}
+
+int th_manifest(th_manifest_row *rows, int cap) {
+    char path[1024], line[512];
+    const char *root = getenv("OUTFALL_FIXTURES");
+    snprintf(path, sizeof path, "%s/photos/MANIFEST.tsv",
+             root && *root ? root : "../shared/fixtures");
+    FILE *in = fopen(path, "r");
+    if (!in) return -1;
+    int n = 0;
+    while (n < cap && fgets(line, sizeof line, in)) {
+        char *field[7] = {0}, *save = NULL, *p = line;
+        line[strcspn(line, "\r\n")] = '\0';
+        for (int i = 0; i < 7; i++, p = NULL) {
+            field[i] = strtok_r(p, "\t", &save);
+            if (!field[i]) break;
+        }
+        if (!field[5] || strcmp(field[0], "file") == 0) continue;
+        th_manifest_row *r = &rows[n++];
+        memset(r, 0, sizeof *r);
+        util_strlcpy(r->file, field[0], sizeof r->file);
+        util_strlcpy(r->hash, field[1], sizeof r->hash);
+        r->bytes = atol(field[2]);
+        r->has_gps = strcmp(field[3], "-") != 0;
+        r->lat = r->has_gps ? atof(field[3]) : 0;
+        r->lon = r->has_gps ? atof(field[4]) : 0;
+        if (strcmp(field[5], "-") != 0) util_strlcpy(r->datetime, field[5], sizeof r->datetime);
+        r->taken_ms = r->datetime[0] ? th_plus8_ms(r->datetime) : 0;
+    }
+    fclose(in);
+    return n;
+}
+
+int64_t th_plus8_ms(const char *datetime) {
+    struct tm tm = {0};
+    if (sscanf(datetime, "%d:%d:%d %d:%d:%d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
+               &tm.tm_min, &tm.tm_sec) != 6)
+        return 0;
+    tm.tm_year -= 1900;
+    tm.tm_mon -= 1;
+    return ((int64_t)timegm(&tm) - 8 * 3600) * 1000;
+}
+
+int64_t th_feed_observation(const th_server *s, const char *token, const char *id, int64_t *version,
+                            char flags[256]) {
+    Outfall__V1__ChangesResponse *c = NULL;
+    int64_t seq = 0;
+    if (th_pull(s, token, 0, 1000, &c, NULL) != 200) return 0;
+    for (size_t i = 0; i < c->n_feed; i++) {
+        const Outfall__V1__FeedEntry *e = c->feed[i];
+        if (e->entry_case != OUTFALL__V1__FEED_ENTRY__ENTRY_OBSERVATION ||
+            strcmp(TH_S(e->observation->id), id) != 0)
+            continue;
+        seq = e->seq;
+        *version = e->observation->version;
+        th_flags_join(e->observation->flags, e->observation->n_flags, flags, 256);
+    }
+    outfall__v1__changes_response__free_unpacked(c, NULL);
+    return seq;
+}
+
+/* ---- HTTP with headers ---- */
+
+typedef struct xfer_state {
+    const th_xfer *x;
+    size_t sent;
+    th_xresult *out;
+} xfer_state;
+
+static size_t xfer_read(char *buf, size_t size, size_t n, void *user) {
+    xfer_state *st = user;
+    size_t left = st->x->len - st->sent, want = size * n;
+    if (st->x->cut_after && st->sent >= st->x->cut_after) return CURL_READFUNC_ABORT;
+    if (st->x->cut_after && st->x->cut_after - st->sent < want) want = st->x->cut_after - st->sent;
+    if (want > left) want = left;
+    memcpy(buf, (const uint8_t *)st->x->body + st->sent, want);
+    st->sent += want;
+    return want;
+}
+
+static size_t xfer_write(char *data, size_t size, size_t n, void *user) {
+    th_response *r = &((xfer_state *)user)->out->r;
+    size_t add = size * n;
+    uint8_t *grown = realloc(r->body, r->len + add + 1);
+    if (!grown) return 0;
+    memcpy(grown + r->len, data, add);
+    r->body = grown;
+    r->len += add;
+    r->body[r->len] = '\0';
+    return add;
+}
+
+static size_t xfer_header(char *data, size_t size, size_t n, void *user) {
+    th_xresult *out = ((xfer_state *)user)->out;
+    size_t add = size * n, used = strlen(out->headers);
+    if (add >= 9 && strncmp(data, "HTTP/", 5) == 0) { /* a new answer (after a 100) */
+        out->headers[0] = '\0';
+        used = 0;
+    }
+    if (used + add < sizeof out->headers) {
+        memcpy(out->headers + used, data, add);
+        out->headers[used + add] = '\0';
+    }
+    return add;
+}
+
+/* 1 when headers name a Content-Type. */
+static int th_names_ctype(const char *const *headers) {
+    for (int i = 0; headers && headers[i]; i++)
+        if (strncasecmp(headers[i], "Content-Type:", 13) == 0) return 1;
+    return 0;
+}
+
+long th_xfer_run(const th_server *s, const th_xfer *x, th_xresult *out) {
+    char url[2048], line[512];
+    memset(out, 0, sizeof *out);
+    CURL *c = curl_easy_init();
+    if (!c) return 0;
+    xfer_state st = {x, 0, out};
+    struct curl_slist *h = curl_slist_append(NULL, "Expect:");
+    h = curl_slist_append(h, "Accept: application/json");
+    if (x->token) {
+        snprintf(line, sizeof line, "Authorization: Bearer %s", x->token);
+        h = curl_slist_append(h, line);
+    }
+    for (int i = 0; x->headers && x->headers[i]; i++)
+        h = curl_slist_append(h, x->headers[i]);
+    if (x->body && !x->chunked && !th_names_ctype(x->headers))
+        h = curl_slist_append(h, "Content-Type: application/octet-stream");
+    snprintf(url, sizeof url, "%s%s", s->url, x->path);
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, xfer_write);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &st);
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, xfer_header);
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, &st);
+    if (strcmp(x->method, "HEAD") == 0) {
+        curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+    } else if (x->body) {
+        curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
+        curl_easy_setopt(c, CURLOPT_READFUNCTION, xfer_read);
+        curl_easy_setopt(c, CURLOPT_READDATA, &st);
+        curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE,
+                         x->chunked ? (curl_off_t)-1 : (curl_off_t)x->len);
+    } else if (strcmp(x->method, "POST") == 0) {
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, 0L);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, "");
+    }
+    if (strcmp(x->method, "HEAD") != 0) curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, x->method);
+    CURLcode rc = curl_easy_perform(c);
+    if (rc == CURLE_OK) {
+        char *ct = NULL;
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &out->r.status);
+        curl_easy_getinfo(c, CURLINFO_CONTENT_TYPE, &ct);
+        if (ct) util_strlcpy(out->r.content_type, ct, sizeof out->r.content_type);
+    } else if (!x->cut_after) {
+        fprintf(stderr, "th: %s %s: %s\n", x->method, x->path, curl_easy_strerror(rc));
+    }
+    if (!out->r.body) out->r.body = calloc(1, 1);
+    curl_slist_free_all(h);
+    curl_easy_cleanup(c);
+    return out->r.status;
+}
+
+int th_xheader(const th_xresult *out, const char *name, char *buf, size_t cap) {
+    size_t n = strlen(name);
+    for (const char *p = out->headers; *p; p += strcspn(p, "\n"), p += *p == '\n') {
+        if (strncasecmp(p, name, n) != 0 || p[n] != ':') continue;
+        const char *v = p + n + 1 + strspn(p + n + 1, " ");
+        size_t len = strcspn(v, "\r\n");
+        snprintf(buf, cap, "%.*s", (int)len, v);
+        return 1;
+    }
+    buf[0] = '\0';
+    return 0;
+}
+
+long th_photo_put(const th_server *s, const char *token, const char *hash, const void *data,
+                  size_t len, th_error *err) {
+    char path[128];
+    snprintf(path, sizeof path, "/v1/photos/%s", hash);
+    th_xfer x = {.method = "PUT", .path = path, .token = token, .body = data, .len = len};
+    th_xresult out;
+    long st = th_xfer_run(s, &x, &out);
+    if (err && (st < 200 || st > 299)) th_error_decode(&out.r, err);
+    th_response_free(&out.r);
+    return st;
+}
+
+long th_tus_upload(const th_server *s, const char *token, const char *hash, const void *data,
+                   size_t len, size_t chunk, th_error *err) {
+    char path[128], meta[200], length[64], offset[64], sum[128];
+    char *b64 = util_base64_encode((const uint8_t *)hash, strlen(hash));
+    snprintf(meta, sizeof meta, "Upload-Metadata: hash %s", b64 ? b64 : "");
+    free(b64);
+    snprintf(length, sizeof length, "Upload-Length: %zu", len);
+    const char *create[] = {"Tus-Resumable: 1.0.0", length, meta, NULL};
+    th_xfer x = {.method = "POST", .path = "/v1/photos", .token = token, .headers = create};
+    th_xresult out;
+    long st = th_xfer_run(s, &x, &out);
+    snprintf(path, sizeof path, "/v1/photos/%s", hash);
+    for (size_t at = 0; st >= 200 && st < 300 && at < len; at += chunk) {
+        size_t n = len - at < chunk ? len - at : chunk;
+        uint8_t digest[crypto_hash_sha256_BYTES];
+        crypto_hash_sha256(digest, (const uint8_t *)data + at, n);
+        char *d64 = util_base64_encode(digest, sizeof digest);
+        snprintf(sum, sizeof sum, "Upload-Checksum: sha256 %s", d64 ? d64 : "");
+        free(d64);
+        snprintf(offset, sizeof offset, "Upload-Offset: %zu", at);
+        const char *patch[] = {"Tus-Resumable: 1.0.0", offset, sum,
+                               "Content-Type: application/offset+octet-stream", NULL};
+        th_response_free(&out.r);
+        th_xfer p = {.method = "PATCH",
+                     .path = path,
+                     .token = token,
+                     .headers = patch,
+                     .body = (const uint8_t *)data + at,
+                     .len = n};
+        st = th_xfer_run(s, &p, &out);
+    }
+    if (err && (st < 200 || st > 299)) th_error_decode(&out.r, err);
+    th_response_free(&out.r);
+    return st;
+}
+
+static int th_files_seen;
+
+static int th_count_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
+    (void)path, (void)st, (void)ftw;
+    if (flag == FTW_F) th_files_seen++;
+    return 0;
+}
+
+int th_count_files(const th_server *s, const char *sub) {
+    char dir[400];
+    snprintf(dir, sizeof dir, "%s/%s", s->data, sub);
+    th_files_seen = 0;
+    nftw(dir, th_count_entry, 16, FTW_PHYS);
+    return th_files_seen;
+}
+
+int th_uploads_of(const th_server *s, const char *hash) {
+    char pattern[400];
+    glob_t g;
+    snprintf(pattern, sizeof pattern, "%s/uploads/%s*", s->data, hash);
+    int n = glob(pattern, 0, NULL, &g) == 0 ? (int)g.gl_pathc : 0;
+    globfree(&g);
+    return n;
+}
+
+int th_db_count(const th_server *s, const char *sql, const char *text) {
+    char path[400];
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    int n = -1;
+    snprintf(path, sizeof path, "%s/outfall.db", s->data);
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+        sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK) {
+        sqlite3_bind_text(st, 1, text, -1, SQLITE_STATIC);
+        if (sqlite3_step(st) == SQLITE_ROW) n = sqlite3_column_int(st, 0);
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return n;
+}
+
+void th_photo_digest(const th_server *s, const char *token, const char *hash, char out[65]) {
+    th_xfer x = {.method = "GET", .path = th_photo_path(hash, ""), .token = token};
+    th_xresult r;
+    out[0] = '\0';
+    if (th_xfer_run(s, &x, &r) == 200) th_hash_hex(r.r.body, r.r.len, out);
+    th_response_free(&r.r);
+}
+
+const char *th_photo_path(const char *hash, const char *suffix) {
+    static char path[160];
+    snprintf(path, sizeof path, "/v1/photos/%s%s", hash, suffix);
+    return path;
+}
+
+void th_flags_join(char *const *flags, size_t n, char *out, size_t cap) {
+    out[0] = '\0';
+    for (size_t i = 0; i < n; i++)
+        snprintf(out + strlen(out), cap - strlen(out), "%s%s", i ? "," : "", flags[i]);
+}
+
+int th_write_file(const char *path, const void *data, size_t len) {
+    FILE *out = fopen(path, "wb");
+    if (!out) return -1;
+    int rc = fwrite(data, 1, len, out) == len ? 0 : -1;
+    return fclose(out) == 0 ? rc : -1;
+}
+
+static void th_slurp(const char *path, char *buf, size_t cap) {
+    FILE *f = fopen(path, "rb");
+    size_t n = f ? fread(buf, 1, cap - 1, f) : 0;
+    buf[n] = '\0';
+    if (f) fclose(f);
+}
+
+int th_ctl(const th_server *s, const char *const *env, const char *const *args, char *out,
+           char *errout, size_t cap) {
+    const char *bin = getenv("OUTFALLCTL");
+    if (!bin || !*bin) bin = "build/asan/outfallctl";
+    char server[160], outp[400], errp[400];
+    snprintf(server, sizeof server, "OUTFALL_SERVER=%s", s->url);
+    snprintf(outp, sizeof outp, "%s/ctl.out", s->root);
+    snprintf(errp, sizeof errp, "%s/ctl.err", s->root);
+    const char *envp[256], *argv[32];
+    size_t ne = 0, na = 0;
+    for (char **e = environ; *e && ne < 200; e++)
+        if (strncmp(*e, "OUTFALL_", 8) != 0 && !strcasestr(*e, "proxy=")) envp[ne++] = *e;
+    envp[ne++] = server;
+    for (size_t i = 0; env && env[i] && ne < 254; i++)
+        envp[ne++] = env[i];
+    envp[ne] = NULL;
+    argv[na++] = bin;
+    for (size_t i = 0; args[i] && na < 31; i++)
+        argv[na++] = args[i];
+    argv[na] = NULL;
+    pid_t pid = fork();
+    if (pid < 0) return -1;
+    if (pid == 0) {
+        int in = open("/dev/null", O_RDONLY), o = open(outp, O_WRONLY | O_CREAT | O_TRUNC, 0600),
+            e = open(errp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        if (in < 0 || o < 0 || e < 0) _exit(126);
+        dup2(in, 0);
+        dup2(o, 1);
+        dup2(e, 2);
+        execve(bin, (char *const *)argv, (char *const *)envp);
+        _exit(127);
+    }
+    int status = 0;
+    waitpid(pid, &status, 0);
+    th_slurp(outp, out, cap);
+    th_slurp(errp, errout, cap);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
