@@ -37,6 +37,7 @@ typedef struct bench_opts {
     int hot;             /* shared outfalls per field division, edited by many phones */
     int dup_pct;         /* share of new outfalls placed next to an existing one */
     int replay_pct;      /* share of batches sent twice (a phone that lost the answer) */
+    int arrival_s;       /* phones start their batches spread over this many seconds (0: at once) */
     int server_threads;  /* --threads for outfalld; 0 = its default */
     const char *server_args[16]; /* more outfalld flags, as given */
     int n_server_args;
@@ -193,6 +194,7 @@ typedef struct bench_phone {
     bench_arena *arena;
     bench_conn conn;
     int64_t cursor; /* the feed cursor the phone last pulled */
+    double arrival; /* when, in seconds after the sync phase starts, the phone comes in range */
     bench_tally t;
 } bench_phone;
 

@@ -11,10 +11,18 @@
 
 #include "common/util.h"
 #include "server/api.h"
+#include "server/auth.h"
 #include "sync/export.h"
 #include "sync/programme.h"
 #include "sync/progress.h"
 #include "sync/zones.h"
+
+/* Returns rc, auditing it first when it is a refusal for lack of rights (the engine's reads
+ * refuse a division outside the caller's without auditing it). */
+static int refused(http_req *r, int rc, const char *division) {
+    if (rc == SYNC_EFORBIDDEN) auth_audit_refusal(r, division && division[0] ? division : NULL);
+    return rc;
+}
 
 /* LifecycleTransition → TransitionResult. */
 int api_programme_transition(http_req *r) {
@@ -52,7 +60,8 @@ int api_progress_read(http_req *r) {
     progress_query q = {as_of[0] ? as_of : NULL, division[0] ? division : NULL,
                         river[0] ? river : NULL};
     Outfall__V1__ProgressReport *out = NULL;
-    if ((rc = progress_report(r->store, &r->who, &q, util_now_ms(), &out, &r->err)) < 0) return rc;
+    if ((rc = progress_report(r->store, &r->who, &q, util_now_ms(), &out, &r->err)) < 0)
+        return refused(r, rc, division);
     if (csv) {
         size_t len = 0;
         char *text = progress_csv(out, &len);
@@ -92,7 +101,7 @@ int api_reports_annual(http_req *r) {
     size_t len = 0;
     rc = progress_annual(r->store, &r->who, (int)year, division,
                          csv ? PROGRESS_ANNUAL_CSV : PROGRESS_ANNUAL_HTML, &text, &len, &r->err);
-    if (rc < 0) return rc;
+    if (rc < 0) return refused(r, rc, division);
     http_send_head(r, 200, csv ? "text/csv; charset=utf-8" : "text/html; charset=utf-8", len);
     if (strcmp(r->method, "HEAD") != 0) mg_write(r->conn, text, len);
     free(text);
@@ -208,7 +217,7 @@ static int export_as(http_req *r, int format) {
         return rc;
     export_query q = {division[0] ? division : NULL, river[0] ? river : NULL, from[0] ? from : NULL,
                       to[0] ? to : NULL, since[0] ? since : NULL};
-    if ((rc = export_check(r->store, &r->who, &q, &r->err)) < 0) return rc;
+    if ((rc = export_check(r->store, &r->who, &q, &r->err)) < 0) return refused(r, rc, division);
     stream st = {r, 0};
     if (format == EXPORT_GEOJSON)
         stream_start(&st, "application/geo+json", "outfalls.geojson");

@@ -1,5 +1,6 @@
 #include "sync/feed.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -41,6 +42,84 @@ static int resolve_view(const principal *p, int view) {
     return view == FEED_VIEW_DEFAULT ? FEED_VIEW_LATEST : view;
 }
 
+/* ---- decoded records ----
+ * At 5 pm many phones of a division pull the same new records, and decoding a record's JSON into
+ * its message is most of what a feed page costs. The decoding depends on nothing but the JSON
+ * text, so a small cache keeps the packed message of recently decoded texts, keyed by the whole
+ * text: a hit unpacks instead of parsing, and a changed record is another text, never a stale
+ * hit. Bounded: one entry per slot, the newest wins. */
+enum { DECODED_SLOTS = 2048 };
+
+typedef struct decoded {
+    const ProtobufCMessageDescriptor *desc;
+    uint64_t hash;
+    char *text; /* the JSON text, text_len bytes */
+    size_t text_len;
+    uint8_t *packed; /* the message it decodes to, packed */
+    size_t packed_len;
+} decoded;
+
+static struct {
+    pthread_mutex_t mu;
+    decoded slot[DECODED_SLOTS];
+} decoded_cache = {PTHREAD_MUTEX_INITIALIZER};
+
+/* FNV-1a of text[0..n). */
+static uint64_t text_hash(const char *text, size_t n) {
+    uint64_t h = 14695981039346656037ULL;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (uint8_t)text[i]) * 1099511628211ULL;
+    return h;
+}
+
+/* The message of desc that text decodes to, when the cache has it: *out (free_unpacked). */
+static ProtobufCMessage *decoded_get(const ProtobufCMessageDescriptor *desc, const char *text,
+                                     size_t n, uint64_t h) {
+    ProtobufCMessage *m = NULL;
+    decoded *d = &decoded_cache.slot[h % DECODED_SLOTS];
+    pthread_mutex_lock(&decoded_cache.mu);
+    if (d->desc == desc && d->hash == h && d->text_len == n && memcmp(d->text, text, n) == 0)
+        m = protobuf_c_message_unpack(desc, NULL, d->packed_len, d->packed);
+    pthread_mutex_unlock(&decoded_cache.mu);
+    return m;
+}
+
+/* Remembers that text decodes to m. Nothing happens when memory is short. */
+static void decoded_put(const ProtobufCMessageDescriptor *desc, const char *text, size_t n,
+                        uint64_t h, const ProtobufCMessage *m) {
+    size_t packed_len = protobuf_c_message_get_packed_size(m);
+    uint8_t *packed = malloc(packed_len ? packed_len : 1);
+    char *copy = malloc(n ? n : 1);
+    if (!packed || !copy) {
+        free(packed);
+        free(copy);
+        return;
+    }
+    protobuf_c_message_pack(m, packed);
+    memcpy(copy, text, n);
+    decoded *d = &decoded_cache.slot[h % DECODED_SLOTS];
+    pthread_mutex_lock(&decoded_cache.mu);
+    char *old_text = d->text;
+    uint8_t *old_packed = d->packed;
+    *d = (decoded){desc, h, copy, n, packed, packed_len};
+    pthread_mutex_unlock(&decoded_cache.mu);
+    free(old_text);
+    free(old_packed);
+}
+
+/* Decodes JSON text[0..n) into a message of desc (free_unpacked): 0, or -1 when it does not. */
+static int decode_record(const ProtobufCMessageDescriptor *desc, const char *text, size_t n,
+                         ProtobufCMessage **out) {
+    uint64_t h = text_hash(text, n);
+    if ((*out = decoded_get(desc, text, n, h))) return 0;
+    char why[200];
+    json_t *doc = json_loadb(text, n, 0, NULL);
+    int rc = doc ? pbjson_from_json(desc, doc, out, why, sizeof why) : -1;
+    json_decref(doc);
+    if (rc == 0) decoded_put(desc, text, n, h, *out);
+    return rc;
+}
+
 /* Loads a record and decodes it into a message of desc (freed with free_unpacked). Outfalls come
  * in the given view, with approved_version and latest_version set. Returns 1 when found and
  * visible to p, 0 when not, negative on failure. */
@@ -70,13 +149,15 @@ static int load_record(store *s, const principal *p, const char *sql,
             json_object_set_new(doc, "id", json_string(id));
             json_object_set_new(doc, "version", json_integer(approved));
         }
+        char why[200];
+        rc = doc ? pbjson_from_json(desc, doc, out, why, sizeof why) : -1;
+        json_decref(doc);
     } else {
-        doc = json_loads((const char *)sqlite3_column_text(st, 1), 0, NULL);
+        const char *text = (const char *)sqlite3_column_text(st, 1);
+        size_t n = (size_t)sqlite3_column_bytes(st, 1);
+        rc = text ? decode_record(desc, text, n, out) : -1;
         sqlite3_reset(st);
     }
-    char why[200];
-    rc = doc ? pbjson_from_json(desc, doc, out, why, sizeof why) : -1;
-    json_decref(doc);
     if (rc) return sync_fail(err, SYNC_EINTERNAL, "storage_error", "record %s is unreadable", id);
     if (is_outfall) {
         Outfall__V1__Outfall *o = (Outfall__V1__Outfall *)*out;

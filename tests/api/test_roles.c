@@ -379,7 +379,7 @@ static void transition(ctx *c, outcome *o) {
 }
 
 static void progress(ctx *c, outcome *o) {
-    send(c, "GET", "/v1/progress", NULL, NULL, 0, o, NULL);
+    send(c, "GET", "/v1/progress?division=" DIV_A, NULL, NULL, 0, o, NULL);
 }
 
 /* One protection zone, far from every record of the tests. */
@@ -395,6 +395,12 @@ static void zones_import(ctx *c, outcome *o) {
     const char *h[] = {"Content-Type: application/geo+json", NULL};
     send(c, "POST", "/v1/zones", h, text, strlen(text), o, NULL);
 }
+/* Division A's annual report. */
+static void annual_report(ctx *c, outcome *o) {
+    send(c, "GET", "/v1/reports/annual?year=2024&division=" DIV_A "&format=csv", NULL, NULL, 0, o,
+         NULL);
+}
+
 static void zones_list(ctx *c, outcome *o) {
     send(c, "GET", "/v1/zones?geometry=1", NULL, NULL, 0, o, NULL);
 }
@@ -402,7 +408,7 @@ static void zones_at(ctx *c, outcome *o) {
     send(c, "GET", "/v1/zones/at?lat=33.005&lon=111.002", NULL, NULL, 0, o, NULL);
 }
 
-/* A streamed export: tagged with whether record A is in it. */
+/* A streamed export of division A: tagged with whether record A is in it. */
 static void export(ctx *c, outcome *o, const char *path) {
     th_xresult out;
     send(c, "GET", path, NULL, NULL, 0, o, &out);
@@ -410,10 +416,10 @@ static void export(ctx *c, outcome *o, const char *path) {
     th_response_free(&out.r);
 }
 static void export_geojson(ctx *c, outcome *o) {
-    export(c, o, "/v1/exports/outfalls.geojson");
+    export(c, o, "/v1/exports/outfalls.geojson?division=" DIV_A);
 }
 static void export_csv(ctx *c, outcome *o) {
-    export(c, o, "/v1/exports/outfalls.csv");
+    export(c, o, "/v1/exports/outfalls.csv?division=" DIV_A);
 }
 
 static void photos_missing(ctx *c, outcome *o) {
@@ -602,7 +608,9 @@ static const row matrix[] = {
   {"POST", "/v1/programme/transitions", fresh_approved, transition,
      {ROLE,        OK(200),    ROLE,       OK(200),   {403, "outside_division"}, GATE, ROLE}},
   {"GET", "/v1/progress", NULL, progress,
-     {OK(200),     OK(200),    OK(200),    OK(200),   OK(200),     GATE,               OK(200)}},
+     {OK(200),     OK(200),    OK(200),    OK(200),   {403, "outside_division"}, GATE,  OK(200)}},
+  {"GET", "/v1/reports/annual", NULL, annual_report,
+     {OK(200),     OK(200),    OK(200),    OK(200),   {403, "outside_division"}, GATE,  OK(200)}},
   {"POST", "/v1/zones", NULL, zones_import,
      {ROLE,        ROLE,       ROLE,       OK(200),   ROLE,        GATE,               ROLE}},
   {"GET", "/v1/zones", NULL, zones_list,
@@ -610,9 +618,9 @@ static const row matrix[] = {
   {"GET", "/v1/zones/at", NULL, zones_at,
      {OK(200),     OK(200),    OK(200),    OK(200),   OK(200),     GATE,               OK(200)}},
   {"GET", "/v1/exports/outfalls.geojson", NULL, export_geojson,
-     {SEES,        SEES,       SEES,       SEES,      BLIND,       GATE,               SEES}},
+     {SEES,        SEES,       SEES,       SEES,      {403, "outside_division"}, GATE,  SEES}},
   {"GET", "/v1/exports/outfalls.csv", NULL, export_csv,
-     {SEES,        SEES,       SEES,       SEES,      BLIND,       GATE,               SEES}},
+     {SEES,        SEES,       SEES,       SEES,      {403, "outside_division"}, GATE,  SEES}},
   {"GET", "/healthz", NULL, healthz,
      {OK(200),     OK(200),    OK(200),    OK(200),   OK(200),     PUBLIC(200),        OK(200)}},
   {"GET", "/", NULL, web_index,
