@@ -55,6 +55,13 @@ int devices_revoke(store *s, const principal *actor, const char *device_id, sync
 int devices_lookup(store *s, const char *device_id, int64_t *user_id, uint8_t public_key[32],
                    sync_error *err);
 
+/* The hash of one audit entry: BLAKE2b-256 over the previous entry's hash (zeros for the first)
+ * and each field of the entry followed by a NUL byte, so no field can bleed into the next. NULL
+ * strings hash as empty ones. The chain's one definition: the writer and `audit verify` use it. */
+void audit_hash(const uint8_t prev[32], int64_t at_ms, int64_t user_id, const char *username,
+                const char *action, const char *target, const char *outcome, const char *detail,
+                uint8_t out[32]);
+
 /* Appends to the audit trail (hash-chained). actor may be NULL for unauthenticated requests.
  * outcome is "ok" or the refusal's error code. Failures are logged to stderr, never fatal. */
 void audit_record(store *s, const principal *actor, const char *action, const char *target,

@@ -7,6 +7,22 @@
 #include "common/util.h"
 #include "sync/accounts.h"
 
+void audit_hash(const uint8_t prev[32], int64_t at_ms, int64_t user_id, const char *username,
+                const char *action, const char *target, const char *outcome, const char *detail,
+                uint8_t out[32]) {
+    char numbers[48];
+    snprintf(numbers, sizeof numbers, "%lld|%lld", (long long)at_ms, (long long)user_id);
+    const char *fields[] = {numbers, username, action, target, outcome, detail};
+    crypto_generichash_state h;
+    crypto_generichash_init(&h, NULL, 0, 32);
+    crypto_generichash_update(&h, prev, 32);
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+        const char *f = fields[i] ? fields[i] : "";
+        crypto_generichash_update(&h, (const uint8_t *)f, strlen(f) + 1);
+    }
+    crypto_generichash_final(&h, out, 32);
+}
+
 void audit_record(store *s, const principal *actor, const char *action, const char *target,
                   const char *outcome, const char *detail) {
     sqlite3 *db = store_db(s);
@@ -24,15 +40,8 @@ void audit_record(store *s, const principal *actor, const char *action, const ch
     sqlite3_reset(st);
 
     int64_t now = util_now_ms();
-    char line[1024];
-    snprintf(line, sizeof line, "%lld|%lld|%s|%s|%s|%s|%s", (long long)now,
-             (long long)(actor ? actor->user_id : 0), actor ? actor->username : "", action,
-             target ? target : "", outcome, detail ? detail : "");
-    crypto_generichash_state h;
-    crypto_generichash_init(&h, NULL, 0, sizeof hash);
-    crypto_generichash_update(&h, prev, sizeof prev);
-    crypto_generichash_update(&h, (const uint8_t *)line, strlen(line));
-    crypto_generichash_final(&h, hash, sizeof hash);
+    audit_hash(prev, now, actor ? actor->user_id : 0, actor ? actor->username : "", action, target,
+               outcome, detail, hash);
 
     st = store_stmt(s, "INSERT INTO audit (at_ms, user_id, username, action, target, outcome, "
                        "detail, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");

@@ -13,10 +13,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "sync/accounts.h"
 #include "common/util.h"
 #include "sync/history.h"
 
-enum { COPY_CHUNK = 64 * 1024, BUSY_TRIES = 200, AUDIT_LINE = 1024 };
+enum { COPY_CHUNK = 64 * 1024, BUSY_TRIES = 200 };
 
 /* ---- files ---- */
 
@@ -359,18 +360,8 @@ static int walk_audit(sqlite3 *db, backup_chain *out, sync_error *err) {
     int has_prev = 0;
     while ((orc = sqlite3_step(st)) == SQLITE_ROW) {
         int64_t id = sqlite3_column_int64(st, 0);
-        /* The line sync/audit.c hashes, cut where its buffer cuts it. */
-        char line[AUDIT_LINE];
-        snprintf(line, sizeof line, "%lld|%lld|%s|%s|%s|%s|%s",
-                 (long long)sqlite3_column_int64(st, 1), (long long)sqlite3_column_int64(st, 2),
-                 col_text(st, 3) ? col_text(st, 3) : "", col_text(st, 4) ? col_text(st, 4) : "",
-                 col_text(st, 5) ? col_text(st, 5) : "", col_text(st, 6) ? col_text(st, 6) : "",
-                 col_text(st, 7) ? col_text(st, 7) : "");
-        crypto_generichash_state h;
-        crypto_generichash_init(&h, NULL, 0, sizeof want);
-        crypto_generichash_update(&h, prev, sizeof prev);
-        crypto_generichash_update(&h, (const uint8_t *)line, strlen(line));
-        crypto_generichash_final(&h, want, sizeof want);
+        audit_hash(prev, sqlite3_column_int64(st, 1), sqlite3_column_int64(st, 2), col_text(st, 3),
+                   col_text(st, 4), col_text(st, 5), col_text(st, 6), col_text(st, 7), want);
         if (!link_holds(out, id, "audit entry", has_prev, prev, st, 8, 9, want)) break;
         memcpy(prev, want, sizeof prev);
         has_prev = 1;
