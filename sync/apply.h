@@ -43,7 +43,7 @@ void apply_flag(json_t *doc, const char *flag, int on);
 /* A photo has just been stored: recomputes the photo flags of every observation that names it
  * (photos_pending clears when the last one lands), as a new version in the feed. Call inside the
  * write transaction that records the photo. Returns 0 or a negative code. */
-int apply_photo_arrived(store *s, const sync_config *cfg, const char *hash, sync_error *err);
+int entity_photo_arrived(store *s, const sync_config *cfg, const char *hash, sync_error *err);
 
 /* Frees the missing-photo list. */
 void apply_ctx_free(apply_ctx *c);

@@ -569,7 +569,7 @@ static int store_photo(store *s, const photos_env *env, photos_upload *u, const 
         }
         renamed = 1;
         if ((rc = insert_photo(s, u, f, p, err)) < 0) goto rollback;
-        if ((rc = apply_photo_arrived(s, env->cfg, u->hash, err)) < 0) goto rollback;
+        if ((rc = entity_photo_arrived(s, env->cfg, u->hash, err)) < 0) goto rollback;
     }
     /* A tus upload of it, this one or one a PUT overtook, is over. */
     if ((rc = run_hash(s, "DELETE FROM uploads WHERE hash = ?1", u->hash, 0, 0, err)) < 0)

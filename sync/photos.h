@@ -94,7 +94,7 @@ int photos_upload_rewind(photos_upload *u, sync_error *err);
 
 /* Ends the request's writing. The bytes received are kept (synced to disk); when the upload is
  * whole (a PUT always is) they are verified and stored as the photo, recorded as uploaded by p,
- * with apply_photo_arrived in the same transaction. *stored is set to 1 when the photo is stored
+ * with entity_photo_arrived in the same transaction. *stored is set to 1 when the photo is stored
  * (by this call or before it). A failed check discards the upload whole. Frees u and releases
  * its lock in every case. Codes: digest_mismatch (400), unsupported_media_type (400; the server
  * answers 415), truncated_image (400), disk_full (507), busy (503), internal. */

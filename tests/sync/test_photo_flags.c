@@ -1,4 +1,4 @@
-/* Reviewer flags from photos' EXIF facts (tests sync/apply.c: photo_flags, apply_photo_arrived). */
+/* Reviewer flags from photos' EXIF facts (tests sync/entity.c: photo_flags, entity_photo_arrived). */
 #include "fixture.h"
 
 #include "sync/apply.h"
@@ -28,7 +28,7 @@ static void photo_lands(fixture *f, const char *hash, int geotag, double lat, do
     if (taken_ms) sqlite3_bind_int64(st, 4, taken_ms);
     assert_int_equal(sqlite3_step(st), SQLITE_DONE);
     sqlite3_finalize(st);
-    assert_int_equal(apply_photo_arrived(f->s, &f->cfg, hash, &err), 0);
+    assert_int_equal(entity_photo_arrived(f->s, &f->cfg, hash, &err), 0);
     assert_int_equal(store_commit(f->s, &err), 0);
 }
 

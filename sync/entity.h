@@ -1,0 +1,49 @@
+/* Internal to the engine's write path (apply.c and entity.c): records as loaded, the two kinds of
+ * record and the helpers both sides share. Other modules use sync/apply.h. */
+#ifndef SYNC_ENTITY_H
+#define SYNC_ENTITY_H
+
+#include <jansson.h>
+
+#include "common/util.h"
+#include "sync/apply.h"
+
+/* A record as loaded from its table. */
+typedef struct entity_row {
+    int64_t rowid;
+    int64_t version;
+    char id[UUID_STR_LEN + 1];
+    char division[8];
+    char merged_into[UUID_STR_LEN + 1];
+    char duplicate_of[UUID_STR_LEN + 1]; /* a new outfall's nearest neighbour, if any */
+    double duplicate_distance_m;
+    json_t *doc;
+} entity_row;
+
+typedef struct entity_kind {
+    const char *name;
+    const ProtobufCMessageDescriptor *desc;
+    const char *const *read_only; /* fields only the server sets */
+    const char *const *required;  /* fields a create must carry */
+    int (*load)(apply_ctx *c, const char *id, entity_row *out);
+    /* Checks doc (after the change) and sets derived state; 1 = rejected (r filled), 0, or < 0. */
+    int (*check)(apply_ctx *c, entity_row *old, entity_row *doc, Outfall__V1__ChangeResult *r,
+                 sync_error *err);
+    int (*save)(apply_ctx *c, entity_row *rw, int created, sync_error *err);
+} entity_kind;
+
+/* The kinds, outfall first, then observation. */
+extern const entity_kind entity_kinds[2];
+
+/* Marks r REJECTED with a stable reason and a message for people, dropping any partial outcome.
+ * Returns 1, so a check can `return apply_reject(...)`. (apply.c) */
+int apply_reject(Outfall__V1__ChangeResult *r, const char *reason, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* A string field of a document, borrowed; "" when absent. */
+const char *entity_str(json_t *doc, const char *key);
+
+/* The flags of a document as compact JSON text (malloc'd), to tell whether they changed. */
+char *entity_flags_text(json_t *doc);
+
+#endif
