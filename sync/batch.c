@@ -11,26 +11,16 @@
 #include "sync/accounts.h"
 #include "sync/apply.h"
 #include "sync/feed.h"
+#include "sync/replay.h"
 
 #define MAX_CHANGES 5000
-
-/* BLAKE2b-256 of msg's packed bytes: the identity of a batch's or a change's content. */
-static int content_hash(const ProtobufCMessage *msg, uint8_t hash[32]) {
-    size_t n = protobuf_c_message_get_packed_size(msg);
-    uint8_t *buf = malloc(n ? n : 1);
-    if (!buf) return -1;
-    protobuf_c_message_pack(msg, buf);
-    crypto_generichash(hash, 32, buf, n, NULL, 0);
-    free(buf);
-    return 0;
-}
 
 /* A batch's identity leaves out what only shapes the pull (since, pull_limit): a phone that
  * retries after pulling elsewhere still replays the same batch. */
 static int batch_hash(const Outfall__V1__SyncRequest *req, uint8_t hash[32]) {
     Outfall__V1__SyncRequest copy = *req;
     copy.has_since = copy.has_pull_limit = 0;
-    return content_hash(&copy.base, hash);
+    return replay_hash(&copy.base, hash);
 }
 
 static Outfall__V1__ChangeResult *new_result(const Outfall__V1__Change *ch) {
@@ -40,7 +30,8 @@ static Outfall__V1__ChangeResult *new_result(const Outfall__V1__Change *ch) {
     r->change_id = strdup(ch->change_id ? ch->change_id : "");
     r->entity_id = strdup(ch->entity_id ? ch->entity_id : "");
     /* Ids are compared as text: keep them in one case. */
-    for (char *c = r->entity_id; c && *c; c++) *c = (char)tolower((unsigned char)*c);
+    for (char *c = r->entity_id; c && *c; c++)
+        *c = (char)tolower((unsigned char)*c);
     return r;
 }
 
@@ -127,29 +118,22 @@ static int answer_change(apply_ctx *c, const Outfall__V1__Change *ch, const char
         return 0;
     }
     uint8_t hash[32];
-    if (content_hash(&ch->base, hash))
+    if (replay_hash(&ch->base, hash))
         return sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
-    sqlite3_stmt *st =
-        store_stmt(c->s, "SELECT content_hash, result FROM changes WHERE change_id = ?");
-    if (!st) return store_fail(c->s, SQLITE_ERROR, err);
-    sqlite3_bind_text(st, 1, ch->change_id, -1, SQLITE_STATIC);
-    if (sqlite3_step(st) != SQLITE_ROW) {
-        sqlite3_reset(st);
-        return apply_one(c, ch, hash, batch_id, r, err);
-    }
-    int same = sqlite3_column_bytes(st, 0) == 32 && memcmp(sqlite3_column_blob(st, 0), hash, 32) == 0;
-    if (!same) {
-        sqlite3_reset(st);
+    Outfall__V1__ChangeResult *first = NULL;
+    int rc = replay_find(c->s, "SELECT content_hash, result FROM changes WHERE change_id = ?",
+                         ch->change_id, hash, &outfall__v1__change_result__descriptor,
+                         (ProtobufCMessage **)&first, "change_id_reused", err);
+    if (rc == 0) return apply_one(c, ch, hash, batch_id, r, err);
+    if (rc == SYNC_ECONFLICT) {
+        /* A change refused for reuse is an answer for that change, not a failed batch. */
         r->has_status = 1;
         r->status = OUTFALL__V1__CHANGE_STATUS__CHANGE_STATUS_REJECTED;
         r->reason = strdup("change_id_reused");
         r->message = strdup("this change_id was used before for different content");
         return 0;
     }
-    Outfall__V1__ChangeResult *first = outfall__v1__change_result__unpack(
-        NULL, (size_t)sqlite3_column_bytes(st, 1), sqlite3_column_blob(st, 1));
-    sqlite3_reset(st);
-    if (!first) return sync_fail(err, SYNC_EINTERNAL, "storage_error", "a stored result is unreadable");
+    if (rc < 0) return rc;
     protobuf_c_message_free_unpacked(&r->base, NULL);
     first->has_status = 1;
     first->status = OUTFALL__V1__CHANGE_STATUS__CHANGE_STATUS_ALREADY_APPLIED;
@@ -287,8 +271,8 @@ static int release_held(store *s, const sync_config *cfg, const char *device_id,
         if (resp) protobuf_c_message_free_unpacked(&resp->base, NULL);
         if (rc || (rc = store_commit(s, &err))) {
             store_rollback(s);
-            fprintf(stderr, "batch: held batch %s#%lld failed: %s\n", device_id,
-                    (long long)want, err.message);
+            fprintf(stderr, "batch: held batch %s#%lld failed: %s\n", device_id, (long long)want,
+                    err.message);
             return rc;
         }
         applied++;
@@ -357,8 +341,8 @@ static int attach_feed(store *s, const sync_config *cfg, const principal *p,
                        const Outfall__V1__SyncRequest *req, Outfall__V1__SyncResponse *resp,
                        sync_error *err) {
     Outfall__V1__ChangesResponse *page = NULL;
-    int rc = feed_pull(s, cfg, p, req->since, req->has_pull_limit ? req->pull_limit : 0, &page,
-                       err);
+    int rc =
+        feed_pull(s, cfg, p, req->since, req->has_pull_limit ? req->pull_limit : 0, &page, err);
     if (rc) return rc;
     for (size_t i = 0; i < resp->n_feed; i++)
         protobuf_c_message_free_unpacked(&resp->feed[i]->base, NULL);
@@ -480,7 +464,8 @@ static void gc_run_group(store *s, gc_job **jobs, int n) {
             rc = store_fail(s, src, &err);
             break;
         }
-        if ((j->rc = batch_decide(s, j)) != 0) sqlite3_exec(db, "ROLLBACK TO batch", NULL, NULL, NULL);
+        if ((j->rc = batch_decide(s, j)) != 0)
+            sqlite3_exec(db, "ROLLBACK TO batch", NULL, NULL, NULL);
         sqlite3_exec(db, "RELEASE batch", NULL, NULL, NULL);
         /* A failure SQLite answers by rolling back the whole transaction takes the group. */
         if (sqlite3_get_autocommit(db))

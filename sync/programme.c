@@ -1,3 +1,4 @@
+#include "sync/replay.h"
 #include "sync/programme.h"
 
 #include <sodium.h>
@@ -647,31 +648,19 @@ static int check_request(const principal *p, const Outfall__V1__LifecycleTransit
     return 0;
 }
 
-/* The first answer to a transition, kept as given. 1 found, 0 not, < 0 on failure. */
+/* The first answer to a transition, kept as given, marked ALREADY_APPLIED. 1 found, 0 not,
+ * < 0 on failure (transition_id_reused for other content). */
 static int earlier_answer(store *s, const Outfall__V1__LifecycleTransition *t,
                           const uint8_t hash[32], Outfall__V1__TransitionResult **out,
                           sync_error *err) {
-    sqlite3_stmt *st =
-        store_stmt(s, "SELECT content_hash, result FROM transitions WHERE transition_id = ?");
-    if (!st) return store_fail(s, SQLITE_ERROR, err);
-    sqlite3_bind_text(st, 1, t->transition_id, -1, SQLITE_STATIC);
-    if (sqlite3_step(st) != SQLITE_ROW) {
-        sqlite3_reset(st);
-        return 0;
+    int rc = replay_find(s, "SELECT content_hash, result FROM transitions WHERE transition_id = ?",
+                         t->transition_id, hash, &outfall__v1__transition_result__descriptor,
+                         (ProtobufCMessage **)out, "transition_id_reused", err);
+    if (rc == 1) {
+        (*out)->has_status = 1;
+        (*out)->status = OUTFALL__V1__CHANGE_STATUS__CHANGE_STATUS_ALREADY_APPLIED;
     }
-    int same =
-        sqlite3_column_bytes(st, 0) == 32 && memcmp(sqlite3_column_blob(st, 0), hash, 32) == 0;
-    if (same)
-        *out = outfall__v1__transition_result__unpack(NULL, (size_t)sqlite3_column_bytes(st, 1),
-                                                      sqlite3_column_blob(st, 1));
-    sqlite3_reset(st);
-    if (!same)
-        return sync_fail(err, SYNC_ECONFLICT, "transition_id_reused",
-                         "transition %s was made before with different content", t->transition_id);
-    if (!*out) return sync_fail(err, SYNC_EINTERNAL, "storage_error", "stored answer unreadable");
-    (*out)->has_status = 1;
-    (*out)->status = OUTFALL__V1__CHANGE_STATUS__CHANGE_STATUS_ALREADY_APPLIED;
-    return 1;
+    return rc;
 }
 
 static int record_transition(tctx *tc, const uint8_t hash[32],
@@ -768,12 +757,8 @@ int programme_transition(store *s, const sync_config *cfg, const principal *p,
         return rc;
     }
     uint8_t hash[32];
-    size_t n = protobuf_c_message_get_packed_size(&t->base);
-    uint8_t *packed = malloc(n ? n : 1);
-    if (!packed) return sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
-    protobuf_c_message_pack(&t->base, packed);
-    crypto_generichash(hash, sizeof hash, packed, n, NULL, 0);
-    free(packed);
+    if (replay_hash(&t->base, hash))
+        return sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
 
     tctx tc = {.s = s, .p = p, .t = t};
     tc.ac = (apply_ctx){s, cfg, p, NULL, util_now_ms(), NULL, 0, 0};

@@ -1,6 +1,5 @@
 #include "sync/review.h"
 
-#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +11,7 @@
 #include "sync/feed.h"
 #include "sync/history.h"
 #include "sync/record.h"
+#include "sync/replay.h"
 
 /* The record a decision is about, as loaded at its start. */
 typedef struct decide_ctx {
@@ -411,30 +411,18 @@ static const struct {
     {OUTFALL__V1__DECISION_KIND__DECISION_KIND_KEEP_APART, "review.keep_apart", decide_keep_apart},
 };
 
-/* The first answer to a decision, kept as it was given. 1 found, 0 not, < 0 on failure. */
+/* The first answer to a decision, kept as it was given, marked ALREADY_APPLIED. 1 found, 0 not,
+ * < 0 on failure (decision_id_reused for other content). */
 static int earlier_answer(store *s, const Outfall__V1__Decision *d, const uint8_t hash[32],
                           Outfall__V1__DecisionResult **out, sync_error *err) {
-    sqlite3_stmt *st =
-        store_stmt(s, "SELECT content_hash, result FROM decisions WHERE decision_id = ?");
-    if (!st) return store_fail(s, SQLITE_ERROR, err);
-    sqlite3_bind_text(st, 1, d->decision_id, -1, SQLITE_STATIC);
-    if (sqlite3_step(st) != SQLITE_ROW) {
-        sqlite3_reset(st);
-        return 0;
+    int rc = replay_find(s, "SELECT content_hash, result FROM decisions WHERE decision_id = ?",
+                         d->decision_id, hash, &outfall__v1__decision_result__descriptor,
+                         (ProtobufCMessage **)out, "decision_id_reused", err);
+    if (rc == 1) {
+        (*out)->has_status = 1;
+        (*out)->status = OUTFALL__V1__CHANGE_STATUS__CHANGE_STATUS_ALREADY_APPLIED;
     }
-    int same =
-        sqlite3_column_bytes(st, 0) == 32 && memcmp(sqlite3_column_blob(st, 0), hash, 32) == 0;
-    if (same)
-        *out = outfall__v1__decision_result__unpack(NULL, (size_t)sqlite3_column_bytes(st, 1),
-                                                    sqlite3_column_blob(st, 1));
-    sqlite3_reset(st);
-    if (!same)
-        return sync_fail(err, SYNC_ECONFLICT, "decision_id_reused",
-                         "decision %s was made before with different content", d->decision_id);
-    if (!*out) return sync_fail(err, SYNC_EINTERNAL, "storage_error", "stored answer unreadable");
-    (*out)->has_status = 1;
-    (*out)->status = OUTFALL__V1__CHANGE_STATUS__CHANGE_STATUS_ALREADY_APPLIED;
-    return 1;
+    return rc;
 }
 
 static int record_decision(decide_ctx *dc, const uint8_t hash[32], Outfall__V1__DecisionResult *res,
@@ -494,12 +482,8 @@ int review_decide(store *s, const sync_config *cfg, const principal *p,
         return rc;
     }
     uint8_t hash[32];
-    size_t n = protobuf_c_message_get_packed_size(&d->base);
-    uint8_t *packed = malloc(n ? n : 1);
-    if (!packed) return sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
-    protobuf_c_message_pack(&d->base, packed);
-    crypto_generichash(hash, sizeof hash, packed, n, NULL, 0);
-    free(packed);
+    if (replay_hash(&d->base, hash))
+        return sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
 
     decide_ctx dc = {.s = s, .p = p, .d = d};
     dc.ac = (apply_ctx){s, cfg, p, NULL, util_now_ms(), NULL, 0, 0};
