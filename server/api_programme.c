@@ -43,7 +43,12 @@ static int wants(http_req *r, const char *alt, const char *format) {
     char text[16];
     int rc = http_query(r, "format", text, sizeof text);
     if (rc < 0) return rc;
-    if (text[0]) return strcasecmp(text, format) == 0;
+    if (text[0]) {
+        if (strcasecmp(text, format) == 0) return 1;
+        if (strcasecmp(text, "json") == 0 || strcasecmp(text, "protobuf") == 0) return 0;
+        return http_error(r, 400, "invalid_argument", "format must be %s, json or protobuf",
+                          format);
+    }
     return r->resp_alt && strcmp(r->resp_alt, alt) == 0;
 }
 

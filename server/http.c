@@ -154,6 +154,10 @@ int http_req_start(http_req *r, struct mg_connection *conn, const server_config 
     snprintf(r->action, sizeof r->action, "%s %.80s", r->method, r->path);
     const char *ctype = mg_get_header(conn, "Content-Type");
     if (ctype) r->has_ctype = media_lookup(ctype, strcspn(ctype, ";"), &r->req_enc);
+    /* A NUL byte would cut a decoded parameter short and let "2025-01-01%00junk" pass as a date. */
+    const char *query = r->ri->query_string;
+    if (query && strstr(query, "%00"))
+        return http_error(r, 400, "invalid_argument", "the query string holds a NUL byte (%%00)");
     if (negotiate(mg_get_header(conn, "Accept"), r, &r->resp_enc, &r->resp_alt) < 0) {
         r->resp_enc = HTTP_JSON;
         return http_error(r, 406, "not_acceptable",

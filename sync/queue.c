@@ -1,5 +1,6 @@
 #include "sync/queue.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -121,8 +122,15 @@ int queue_list(store *s, const principal *p, const queue_query *q, Outfall__V1__
                sync_error *err) {
     *out = NULL;
     int limit = q->limit <= 0 ? 50 : q->limit > 500 ? 500 : q->limit;
-    long offset = q->page_token ? strtol(q->page_token, NULL, 10) : 0;
-    if (offset < 0) offset = 0;
+    long offset = 0;
+    if (q->page_token) {
+        char *end = NULL;
+        errno = 0;
+        offset = strtol(q->page_token, &end, 10);
+        if (end == q->page_token || *end || errno || offset < 0)
+            return sync_fail(err, SYNC_EINVALID, "invalid_argument",
+                             "page_token must be the next_page_token of an earlier page");
+    }
     char *scope = scope_of(p);
     Outfall__V1__ReviewQueue *res = malloc(sizeof *res);
     int rc = 0;

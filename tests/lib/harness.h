@@ -343,4 +343,12 @@ int th_write_file(const char *path, const void *data, size_t len);
 int th_ctl(const th_server *s, const char *const *env, const char *const *args, char *out,
            char *errout, size_t cap);
 
+/* ---- the photo store on disk (store_sum.c) ---- */
+
+/* BLAKE2b-256 of data_dir's photos/ tree (and uploads/ when with_uploads): every folder's and
+ * file's path below data_dir in byte order of names, with each file's bytes, so an added, removed,
+ * renamed or changed file (or folder) changes it. A missing tree hashes as absent. hex is "!..."
+ * (unique, never equal) when the walk failed. */
+th_sum th_store_checksum(const char *data_dir, int with_uploads);
+
 #endif
