@@ -89,6 +89,10 @@ double bench_proc_cpu_s(pid_t pid);
 pid_t bench_profile_start(pid_t pid, const char *out);
 void bench_profile_stop(pid_t perf);
 
+/* The kernel's count of connections dropped because a listen queue was full (TcpExt
+ * ListenOverflows, all sockets of the machine); -1 when unreadable. */
+long bench_listen_overflows(void);
+
 /* Seconds from a monotonic clock. */
 double bench_now(void);
 

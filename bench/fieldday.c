@@ -31,6 +31,7 @@ typedef struct run_result {
     double cpu_enroll, cpu_photos, cpu_sync, cpu_pull; /* server CPU s per phase */
     double client_cpu_s; /* this program's CPU over the field day (the phones) */
     double rss_phase[4];  /* server peak RSS MB in enroll, photos, sync, pull */
+    long overflows;       /* connections the kernel dropped for a full listen queue */
     int64_t changes, batches, replays, errors, statuses[8], feed_entries;
     double changes_per_s, batches_per_s, p50, p95, p99, lat_max;
     int64_t photos, photo_bytes;
@@ -478,6 +479,7 @@ static int run_once(const bench_opts *opts, const bench_world *w, bench_phone *p
     res->hwm_reset = bench_proc_reset_hwm(srv.pid) == 0;
     double loads[1] = {0};
     if (getloadavg(loads, 1) == 1) res->load1 = loads[0];
+    long overflows0 = bench_listen_overflows();
     double cpu0 = bench_proc_cpu_s(srv.pid), client0 = self_cpu_s(), c;
     res->enroll_s = timed_phase(opts, &ph, srv.pid, "enroll", play_enroll, &res->rss_phase[0]);
     res->cpu_enroll = (c = bench_proc_cpu_s(srv.pid)) - cpu0;
@@ -491,6 +493,8 @@ static int run_once(const bench_opts *opts, const bench_world *w, bench_phone *p
     res->cpu_pull = bench_proc_cpu_s(srv.pid) - c;
     res->cpu_s = bench_proc_cpu_s(srv.pid) - cpu0;
     res->client_cpu_s = self_cpu_s() - client0;
+    long overflows1 = bench_listen_overflows();
+    res->overflows = overflows0 >= 0 && overflows1 >= 0 ? overflows1 - overflows0 : -1;
     res->rss_mb = 0;
     for (int i = 0; i < 4; i++)
         if (res->rss_phase[i] > res->rss_mb) res->rss_mb = res->rss_phase[i];
@@ -658,10 +662,11 @@ static void print_table(const bench_opts *opts, const run_result *res, int n) {
                r->rss_all_mb);
         printf("         server CPU s: enroll %.2f, photos %.2f, sync %.2f (%.0f µs a change), "
                "pull %.2f; the phones (this program) %.1f s; server peak RSS MB: enroll %.0f, "
-               "photos %.0f, sync %.0f, pull %.0f\n",
+               "photos %.0f, sync %.0f, pull %.0f; connects dropped by a full listen queue: %ld\n",
                r->cpu_enroll, r->cpu_photos, r->cpu_sync,
                r->changes ? r->cpu_sync * 1e6 / (double)r->changes : 0, r->cpu_pull,
-               r->client_cpu_s, r->rss_phase[0], r->rss_phase[1], r->rss_phase[2], r->rss_phase[3]);
+               r->client_cpu_s, r->rss_phase[0], r->rss_phase[1], r->rss_phase[2], r->rss_phase[3],
+               r->overflows);
         printf("         results: APPLIED %lld, MERGED %lld, CONFLICT %lld, DUPLICATE_SUSPECT %lld, "
                "REJECTED %lld, ALREADY_APPLIED %lld, HELD %lld; p99 %.0f ms, max %.0f ms\n",
                (long long)r->statuses[1], (long long)r->statuses[2], (long long)r->statuses[3],

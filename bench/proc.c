@@ -231,6 +231,25 @@ void bench_profile_stop(pid_t perf) {
     waitpid(perf, &status, 0);
 }
 
+long bench_listen_overflows(void) {
+    FILE *f = fopen("/proc/net/netstat", "r");
+    if (!f) return -1;
+    char names[4096], values[4096];
+    long v = -1;
+    while (v < 0 && fgets(names, sizeof names, f) && fgets(values, sizeof values, f)) {
+        if (strncmp(names, "TcpExt:", 7) != 0) continue;
+        char *sn = NULL, *sv = NULL;
+        char *n = strtok_r(names, " \n", &sn), *x = strtok_r(values, " \n", &sv);
+        while (n && x) {
+            if (strcmp(n, "ListenOverflows") == 0) v = strtol(x, NULL, 10);
+            n = strtok_r(NULL, " \n", &sn);
+            x = strtok_r(NULL, " \n", &sv);
+        }
+    }
+    fclose(f);
+    return v;
+}
+
 /* The value in KiB of a "Name:   N kB" line of /proc/PID/status; -1 when absent. */
 static long status_kb(pid_t pid, const char *name) {
     char path[64], line[256];

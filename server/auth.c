@@ -1,6 +1,7 @@
 #include "server/auth.h"
 
 #include <sodium.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -87,4 +88,16 @@ int auth_verify_signature(http_req *r, const uint8_t pk[32]) {
         return http_error(r, 401, "signature_invalid",
                           "the signature does not match the body and the device's key");
     return 0;
+}
+
+void auth_client_addr(const http_req *r, char *out, size_t cap) {
+    const char *peer = r->ri->remote_addr;
+    const char *named =
+        r->cfg->real_ip_header[0] ? mg_get_header(r->conn, r->cfg->real_ip_header) : NULL;
+    int loopback = strncmp(peer, "127.", 4) == 0 || strcmp(peer, "::1") == 0;
+    size_t n = named ? strspn(named, "0123456789abcdefABCDEF.:") : 0;
+    if (loopback && n > 0 && n < cap && named[n] == '\0')
+        snprintf(out, cap, "%s", named);
+    else
+        snprintf(out, cap, "%s", peer);
 }

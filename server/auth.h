@@ -32,4 +32,10 @@ int auth_verify_signature(http_req *r, const uint8_t pk[32]);
  * path), by r->who when authenticated (else anonymous). Never fails the request. */
 void auth_audit_refusal(http_req *r, const char *target);
 
+/* The client's address for throttling (logins, public reports) and the audit, into out[cap]: the
+ * peer's, or when --real-ip-header names a header and the peer is on loopback (the reverse proxy),
+ * that header's address. Behind the proxy every peer is 127.0.0.1: without this one client's
+ * failures would lock every client out. */
+void auth_client_addr(const http_req *r, char *out, size_t cap);
+
 #endif

@@ -31,7 +31,7 @@ static const option_def options[] = {
     {"data", "DIR", OPT_TEXT, FIELD(data_dir), 0, 0, 0,
      "data folder: outfall.db and photos/ (created when missing)"},
     {"threads", "N", OPT_INT, FIELD(threads), 1, 1024, 0,
-     "worker threads; each open (keep-alive) connection holds one"},
+     "worker threads, each with its own database connection; an open connection holds one"},
     {"keep-alive-ms", "MS", OPT_INT, FIELD(keep_alive_ms), 0, 600000, 0,
      "an idle keep-alive connection gives its worker thread back after this long"},
     {"config", "FILE", OPT_TEXT, FIELD(config_file), 0, 0, 1,
@@ -77,8 +77,10 @@ static void config_defaults(server_config *c) {
     util_strlcpy(c->listen, "127.0.0.1:8080", sizeof c->listen);
     util_strlcpy(c->data_dir, "./data", sizeof c->data_dir);
     util_strlcpy(c->web_dir, "web", sizeof c->web_dir);
-    c->threads = 16;
-    c->keep_alive_ms = 1000;
+    /* bench/README.md: at 500 phones, 32 threads went as fast as 64 in half the memory; a
+     * keep-alive connection left idle holds its thread, so the wait for more is short. */
+    c->threads = 32;
+    c->keep_alive_ms = 50;
     c->max_body = 16 * 1024 * 1024;
     c->held_wait_s = c->sync.held_wait_ms / 1000;
     c->max_photo_bytes = 25 * 1024 * 1024;

@@ -46,6 +46,13 @@ static const route routes[] = {
     {"GET",    "/v1/exports/outfalls.geojson", api_exports_geojson, AUTH_ANY_USER},
     {"GET",    "/v1/exports/outfalls.csv", api_exports_csv,    AUTH_ANY_USER},
     {"GET",    "/v1/reports/annual",    api_reports_annual,    AUTH_ANY_USER},
+    {"POST",   "/v1/reports/annual/filed", api_filings_mark,   REVIEWERS},
+    {"GET",    "/v1/reports/filings",   api_filings_list,      AUTH_ANY_USER},
+    /* applications to set up an outfall (设置审核); /decisions before the {id} row; the
+     * decision is public (三.一.3), the applicant's contact is not */
+    {"POST",   "/v1/applications",      api_applications_file, REVIEWERS},
+    {"POST",   "/v1/applications/decisions", api_applications_decide, REVIEWERS},
+    {"GET",    "/v1/applications/{id}", api_applications_read, AUTH_PUBLIC},
     /* photos: tus uploads and reads at /v1/photos/{hash}; /missing before the {hash} rows */
     {"POST",   "/v1/photos/missing",    api_photos_missing,    STAFF},
     {"OPTIONS","/v1/photos",            api_photos_options,    AUTH_PUBLIC},
@@ -57,6 +64,17 @@ static const route routes[] = {
     {"HEAD",   "/v1/photos/{hash}",     api_photos_head,       AUTH_ANY_USER},
     {"GET",    "/v1/photos/{hash}",     api_photos_read,       AUTH_ANY_USER},
     {"GET",    "/v1/photos/{hash}/info", api_photos_info,      AUTH_ANY_USER},
+    /* the public (sync/public.h): approved outfalls' disclosed facts; no token */
+    {"GET",    "/public/outfalls",      api_public_outfalls,   AUTH_PUBLIC},
+    {"GET",    "/public/outfalls/{code}", api_public_outfall,  AUTH_PUBLIC},
+    {"POST",   "/public/reports",       api_public_report_submit, AUTH_PUBLIC},
+    {"GET",    "/public/reports/{number}", api_public_report_read, AUTH_PUBLIC},
+    /* public reports (举报) in the supervisors' queue of their divisions, and their answer */
+    {"GET",    "/v1/reports",           api_reports_list,      REVIEWERS},
+    {"POST",   "/v1/reports/{number}/answer", api_reports_answer, REVIEWERS},
+    /* random inspections (双随机、一公开): drawn by a supervisor, published for anyone to re-check */
+    {"POST",   "/v1/inspections/draws", api_inspections_draw,  REVIEWERS},
+    {"GET",    "/public/inspections/{id}", api_public_inspection, AUTH_PUBLIC},
     {"GET",    "/healthz",              api_health_read,       AUTH_PUBLIC},
     /* the supervisors' console (web/); config.json before the {file} row that would match it */
     {"GET",    "/",                     api_web_index,         AUTH_PUBLIC},

@@ -383,6 +383,14 @@ typedef struct gc_job {
 
 enum { GC_MAX_BATCHES = 64, GC_MAX_CHANGES = 5000 };
 
+/* The page cache of the connection writing a group, in KiB, and of every connection otherwise
+ * (SQLite's default). A group of a few hundred changes dirties more pages than the default holds,
+ * and SQLite then spills them to the WAL in the middle of the transaction only to write them again
+ * at its commit (a tenth of the writer's time at 200 phones). Readers keep the small cache: at
+ * the feed's 1000-record pages, 32 of them at once would otherwise each grow one this large. */
+#define GC_WRITER_CACHE "PRAGMA cache_size = -16384"
+#define GC_READER_CACHE "PRAGMA cache_size = -2000"
+
 static struct {
     pthread_mutex_t mu;
     pthread_cond_t cv;
@@ -456,6 +464,7 @@ static int batch_decide(store *s, gc_job *j) {
 static void gc_run_group(store *s, gc_job **jobs, int n) {
     sqlite3 *db = store_db(s);
     sync_error err = {0};
+    sqlite3_exec(db, GC_WRITER_CACHE, NULL, NULL, NULL);
     int rc = store_begin(s, &err);
     for (int i = 0; i < n && !rc; i++) {
         gc_job *j = jobs[i];
@@ -476,6 +485,7 @@ static void gc_run_group(store *s, gc_job **jobs, int n) {
         store_rollback(s);
     else
         rc = store_commit(s, &err);
+    sqlite3_exec(db, GC_READER_CACHE, NULL, NULL, NULL);
     for (int i = 0; rc && i < n; i++) {
         if (jobs[i]->resp) protobuf_c_message_free_unpacked(&jobs[i]->resp->base, NULL);
         jobs[i]->resp = NULL;

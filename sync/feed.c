@@ -48,7 +48,7 @@ static int resolve_view(const principal *p, int view) {
  * text, so a small cache keeps the packed message of recently decoded texts, keyed by the whole
  * text: a hit unpacks instead of parsing, and a changed record is another text, never a stale
  * hit. Bounded: one entry per slot, the newest wins. */
-enum { DECODED_SLOTS = 2048 };
+enum { DECODED_SLOTS = 8192 }; /* about 10 MB when full */
 
 typedef struct decoded {
     const ProtobufCMessageDescriptor *desc;

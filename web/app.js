@@ -4,6 +4,7 @@ import * as api from './api.js';
 import { t, lang, setLang, translateStatic, enumLabel, errorText } from './i18n.js';
 import { createQueue } from './queue.js';
 import { createDetail } from './review.js';
+import { createProgress, createReminder } from './progress.js';
 
 const $ = (id) => document.getElementById(id);
 const config = { tileUrl: '' };
@@ -22,11 +23,32 @@ function notice(text, kind) {
 
 const queue = createQueue($('queue-pane'), (item) => { notice(''); detail.open(item); });
 const detail = createDetail($('detail'), { queue, notice, config });
+const progress = createProgress($('progress-view'));
+const reminder = createReminder($('filing-reminder'));
+let view = 'review'; // or 'progress'
+
+// Shows the review (queue and detail) or the progress view; the header button switches.
+function showView(which) {
+  view = which;
+  $('review-view').hidden = which !== 'review';
+  $('progress-view').hidden = which !== 'progress';
+  $('nav-progress').dataset.i18n = which === 'review' ? 'nav.progress' : 'nav.review';
+  $('nav-progress').textContent = t($('nav-progress').dataset.i18n);
+  if (which === 'progress') {
+    progress.build();
+    progress.reload();
+  }
+}
+
+$('nav-progress').addEventListener('click', () => showView(view === 'review' ? 'progress' : 'review'));
 
 function showLogin(message) {
   $('review-view').hidden = true;
   $('login-view').hidden = false;
   $('logout').hidden = true;
+  $('progress-view').hidden = true;
+  $('nav-progress').hidden = true;
+  reminder.clear();
   $('who').textContent = '';
   $('login-error').textContent = message || '';
   $('username').focus();
@@ -37,6 +59,11 @@ function showReview() {
   $('login-view').hidden = true;
   $('review-view').hidden = false;
   $('logout').hidden = false;
+  $('progress-view').hidden = true;
+  $('nav-progress').hidden = false;
+  view = 'review';
+  $('nav-progress').dataset.i18n = 'nav.progress';
+  reminder.check();
   $('who').textContent = t('auth.who', { user: s.username, role: enumLabel('role', s.role || 'ROLE_UNSPECIFIED') });
   $('who').dataset.role = s.role || '';
   queue.build();
@@ -52,6 +79,8 @@ function relabel() {
     $('who').textContent = t('auth.who', { user: s.username, role: enumLabel('role', s.role || 'ROLE_UNSPECIFIED') });
     queue.build();
     detail.render();
+    if (view === 'progress') progress.render();
+    reminder.render();
   }
 }
 

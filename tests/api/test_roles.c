@@ -22,6 +22,7 @@
 
 #include <cmocka.h>
 
+#include "common/credit_code.h"
 #include "common/pbjson.h"
 #include "common/util.h"
 #include "tests/lib/harness.h"
@@ -422,6 +423,77 @@ static void export_csv(ctx *c, outcome *o) {
     export(c, o, "/v1/exports/outfalls.csv?division=" DIV_A);
 }
 
+/* An application of division A (设置审核) with every required field; id is its id. */
+static void application_of(Outfall__V1__OutfallApplication *a, Outfall__V1__ResponsibleParty *u,
+                           char id[37], char credit[19]) {
+    th_uuid(id);
+    memcpy(credit, "91410882MA44XQ7J6", 17);
+    credit[17] = credit_code_check_char(credit);
+    credit[18] = '\0';
+    outfall__v1__responsible_party__init(u);
+    u->name = "矩阵公司";
+    u->credit_code = credit;
+    u->phone = "0391-5550000";
+    outfall__v1__outfall_application__init(a);
+    a->id = id;
+    a->has_kind = a->has_eia_level = a->has_lat = a->has_lon = a->has_outfall_type = 1;
+    a->kind = OUTFALL__V1__APPLICATION_KIND__APPLICATION_KIND_SET_UP;
+    a->project_name = "矩阵项目";
+    a->applicant = u;
+    a->eia_level = OUTFALL__V1__EIA_LEVEL__EIA_LEVEL_COUNTY;
+    a->lat = 35.09;
+    a->lon = 112.95;
+    a->division_code = DIV_A;
+    a->river_code = "qinhe";
+    a->outfall_type = OUTFALL__V1__OUTFALL_TYPE__OUTFALL_TYPE_MUNICIPAL_WWTP;
+}
+static void application_file(ctx *c, outcome *o) {
+    Outfall__V1__OutfallApplication a;
+    Outfall__V1__ResponsibleParty u;
+    char id[37], credit[19];
+    application_of(&a, &u, id, credit);
+    send_msg(c, "POST", "/v1/applications", &a.base, o, NULL);
+}
+/* A fresh application of division A, filed by supervisor A. */
+static void fresh_application(ctx *c) {
+    Outfall__V1__OutfallApplication a;
+    Outfall__V1__ResponsibleParty u;
+    char credit[19];
+    application_of(&a, &u, c->id, credit);
+    assert_int_equal(th_call(&srv, "POST", "/v1/applications", sup_a.token, TH_PB, &a.base, NULL,
+                             NULL, NULL),
+                     200);
+}
+static void application_decide(ctx *c, outcome *o) {
+    char id[37];
+    th_uuid(id);
+    Outfall__V1__ApplicationDecision d = OUTFALL__V1__APPLICATION_DECISION__INIT;
+    d.decision_id = id;
+    d.application_id = c->id;
+    d.has_to_status = 1;
+    d.to_status = OUTFALL__V1__APPLICATION_STATUS__APPLICATION_STATUS_UNDER_REVIEW;
+    send_msg(c, "POST", "/v1/applications/decisions", &d.base, o, NULL);
+}
+/* The public read: always of the world's server, where the application lives (the expired
+ * token's server has none); a token, good or bad, is not looked at. */
+static void application_read(ctx *c, outcome *o) {
+    ctx at = *c;
+    at.w.srv = &srv;
+    get_path(&at, o, "/v1/applications/%s", c->id);
+}
+
+/* Division A's annual report for 2025 marked filed (a repeat answers the first mark). */
+static void report_filed(ctx *c, outcome *o) {
+    Outfall__V1__ReportFiling f = OUTFALL__V1__REPORT_FILING__INIT;
+    f.division_code = DIV_A;
+    f.has_year = 1;
+    f.year = 2025;
+    send_msg(c, "POST", "/v1/reports/annual/filed", &f.base, o, NULL);
+}
+static void report_filings(ctx *c, outcome *o) {
+    send(c, "GET", "/v1/reports/filings?year=2025", NULL, NULL, 0, o, NULL);
+}
+
 static void photos_missing(ctx *c, outcome *o) {
     char other[65];
     th_hash_hex("not stored", 10, other);
@@ -506,6 +578,125 @@ static void photo_info(ctx *c, outcome *o) {
 static void healthz(ctx *c, outcome *o) {
     send(c, "GET", "/healthz", NULL, NULL, 0, o, NULL);
 }
+/* The public's reads: the GeoJSON, and the page of record A (approved in setup), found by its
+ * code in the world's GeoJSON. Neither looks at the token. */
+static void public_outfalls(ctx *c, outcome *o) {
+    send(c, "GET", "/public/outfalls", NULL, NULL, 0, o, NULL);
+}
+static void public_outfall(ctx *c, outcome *o) {
+    char path[160] = "/public/outfalls/none";
+    th_xfer x = {.method = "GET", .path = "/public/outfalls"};
+    th_xresult res;
+    if (th_xfer_run(&srv, &x, &res) == 200) {
+        json_t *fc = json_loads((const char *)res.r.body, 0, NULL);
+        json_t *props = json_object_get(json_array_get(json_object_get(fc, "features"), 0),
+                                        "properties");
+        const char *code = json_string_value(json_object_get(props, "code"));
+        if (code) snprintf(path, sizeof path, "/public/outfalls/%s", code);
+        json_decref(fc);
+    }
+    th_response_free(&res.r);
+    ctx on_srv = *c; /* the expired token's server has no approved record: ask the world's */
+    on_srv.w.srv = &srv;
+    send(&on_srv, "GET", path, NULL, NULL, 0, o, NULL);
+}
+/* Public reports. Every cell reports from 127.0.0.1 and one address may file only a few an hour
+ * (sync/public.h), so each preparation first ages the earlier reports of both servers by an
+ * hour, as if it had passed, then files a fresh report of division A on the world's server. */
+static void reports_age(const th_server *s) {
+    char path[400];
+    sqlite3 *db = NULL;
+    snprintf(path, sizeof path, "%s/outfall.db", s->data);
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    sqlite3_busy_timeout(db, 10000);
+    assert_int_equal(sqlite3_exec(db,
+                                  "UPDATE public_reports SET received_at_ms = received_at_ms - "
+                                  "3600000",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+}
+static const char report_body[] =
+    "{\"kind\":\"REPORT_KIND_ILLEGAL_DISCHARGE\",\"lat\":35.08,\"lon\":112.95,"
+    "\"divisionCode\":\"" DIV_A "\",\"description\":\"matrix report\"}";
+static void fresh_report(ctx *c) {
+    reports_age(&srv);
+    reports_age(&ttl_srv);
+    const char *h[] = {"Content-Type: application/json", NULL};
+    th_xfer x = {.method = "POST", .path = "/public/reports", .headers = h, .body = report_body,
+                 .len = sizeof report_body - 1};
+    th_xresult res;
+    assert_int_equal(th_xfer_run(&srv, &x, &res), 201);
+    json_t *j = json_loads((const char *)res.r.body, 0, NULL);
+    const char *n = json_string_value(json_object_get(j, "number"));
+    assert_non_null(n);
+    util_strlcpy(c->id, n, sizeof c->id);
+    json_decref(j);
+    th_response_free(&res.r);
+    reports_age(&srv);
+}
+static void report_submit(ctx *c, outcome *o) {
+    const char *h[] = {"Content-Type: application/json", NULL};
+    send(c, "POST", "/public/reports", h, report_body, sizeof report_body - 1, o, NULL);
+}
+static void report_read(ctx *c, outcome *o) {
+    char path[96];
+    snprintf(path, sizeof path, "/public/reports/%s", c->id);
+    ctx on_srv = *c; /* the report is on the world's server */
+    on_srv.w.srv = &srv;
+    send(&on_srv, "GET", path, NULL, NULL, 0, o, NULL);
+}
+/* Tagged +A when the queue holds the fresh report of division A. */
+static void reports_list(ctx *c, outcome *o) {
+    th_xresult out;
+    send(c, "GET", "/v1/reports", NULL, NULL, 0, o, &out);
+    if (o->status == 200) tag_seen(o, strstr((const char *)out.r.body, c->id) != NULL);
+    th_response_free(&out.r);
+}
+static void report_answer(ctx *c, outcome *o) {
+    char path[96], body[160], aid[37];
+    th_uuid(aid);
+    snprintf(path, sizeof path, "/v1/reports/%s/answer", c->id);
+    snprintf(body, sizeof body, "{\"answerId\":\"%s\",\"answer\":\"checked\"}", aid);
+    const char *h[] = {"Content-Type: application/json", NULL};
+    send(c, "POST", path, h, body, strlen(body), o, NULL);
+}
+
+/* Random inspection draws among division A's approved outfalls (record A at least), two
+ * inspectors of division B so one is always eligible whatever the previous round did. */
+static void draw_body(char *out, size_t cap, const char *id) {
+    snprintf(out, cap,
+             "{\"drawId\":\"%s\",\"divisionCodes\":[\"" DIV_A "\"],\"sample\":1,"
+             "\"inspectors\":[{\"name\":\"x\",\"divisionCode\":\"" DIV_B "\"},"
+             "{\"name\":\"y\",\"divisionCode\":\"" DIV_B "\"}]}",
+             id);
+}
+static void inspection_draw(ctx *c, outcome *o) {
+    char id[37], body[400];
+    th_uuid(id);
+    draw_body(body, sizeof body, id);
+    const char *h[] = {"Content-Type: application/json", NULL};
+    send(c, "POST", "/v1/inspections/draws", h, body, strlen(body), o, NULL);
+}
+/* A draw made by the supervisor of A on the world's server. */
+static void fresh_draw(ctx *c) {
+    char body[400];
+    th_uuid(c->id);
+    draw_body(body, sizeof body, c->id);
+    th_request rq = {.method = "POST", .path = "/v1/inspections/draws", .content_type = TH_JSON,
+                     .accept = TH_JSON, .token = sup_a.token, .body = body, .len = strlen(body)};
+    th_response r;
+    assert_int_equal(th_http(&srv, &rq, &r), 200);
+    th_response_free(&r);
+}
+static void inspection_read(ctx *c, outcome *o) {
+    char path[96];
+    snprintf(path, sizeof path, "/public/inspections/%s", c->id);
+    ctx on_srv = *c; /* the draw is on the world's server */
+    on_srv.w.srv = &srv;
+    send(&on_srv, "GET", path, NULL, NULL, 0, o, NULL);
+}
+
 static void web_index(ctx *c, outcome *o) {
     send(c, "GET", "/", NULL, NULL, 0, o, NULL);
 }
@@ -611,6 +802,16 @@ static const row matrix[] = {
      {OK(200),     OK(200),    OK(200),    OK(200),   {403, "outside_division"}, GATE,  OK(200)}},
   {"GET", "/v1/reports/annual", NULL, annual_report,
      {OK(200),     OK(200),    OK(200),    OK(200),   {403, "outside_division"}, GATE,  OK(200)}},
+  {"POST", "/v1/applications", NULL, application_file,
+     {ROLE,        OK(200),    ROLE,       OK(200),   {403, "outside_division"}, GATE, ROLE}},
+  {"POST", "/v1/applications/decisions", fresh_application, application_decide,
+     {ROLE,        OK(200),    ROLE,       OK(200),   {403, "outside_division"}, GATE, ROLE}},
+  {"GET", "/v1/applications/{id}", fresh_application, application_read,
+     {OK(200),     OK(200),    OK(200),    OK(200),   OK(200),     PUBLIC(200),        OK(200)}},
+  {"POST", "/v1/reports/annual/filed", NULL, report_filed,
+     {ROLE,        OK(200),    ROLE,       OK(200),   {403, "outside_division"}, GATE, ROLE}},
+  {"GET", "/v1/reports/filings", NULL, report_filings,
+     {OK(200),     OK(200),    OK(200),    OK(200),   OK(200),     GATE,               OK(200)}},
   {"POST", "/v1/zones", NULL, zones_import,
      {ROLE,        ROLE,       ROLE,       OK(200),   ROLE,        GATE,               ROLE}},
   {"GET", "/v1/zones", NULL, zones_list,
@@ -621,6 +822,22 @@ static const row matrix[] = {
      {SEES,        SEES,       SEES,       SEES,      {403, "outside_division"}, GATE,  SEES}},
   {"GET", "/v1/exports/outfalls.csv", NULL, export_csv,
      {SEES,        SEES,       SEES,       SEES,      {403, "outside_division"}, GATE,  SEES}},
+  {"GET", "/public/outfalls", NULL, public_outfalls,
+     {OK(200),     OK(200),    OK(200),    OK(200),   OK(200),     PUBLIC(200),        OK(200)}},
+  {"GET", "/public/outfalls/{code}", NULL, public_outfall,
+     {OK(200),     OK(200),    OK(200),    OK(200),   OK(200),     PUBLIC(200),        OK(200)}},
+  {"POST", "/public/reports", fresh_report, report_submit,
+     {OK(201),     OK(201),    OK(201),    OK(201),   OK(201),     PUBLIC(201),        OK(201)}},
+  {"GET", "/public/reports/{number}", fresh_report, report_read,
+     {OK(200),     OK(200),    OK(200),    OK(200),   OK(200),     PUBLIC(200),        OK(200)}},
+  {"GET", "/v1/reports", fresh_report, reports_list,
+     {ROLE,        SEES,       ROLE,       SEES,      BLIND,       GATE,               ROLE}},
+  {"POST", "/v1/reports/{number}/answer", fresh_report, report_answer,
+     {ROLE,        OK(200),    ROLE,       OK(200),   {403, "outside_division"}, GATE, ROLE}},
+  {"POST", "/v1/inspections/draws", NULL, inspection_draw,
+     {ROLE,        OK(200),    ROLE,       OK(200),   {403, "outside_division"}, GATE, ROLE}},
+  {"GET", "/public/inspections/{id}", fresh_draw, inspection_read,
+     {OK(200),     OK(200),    OK(200),    OK(200),   OK(200),     PUBLIC(200),        OK(200)}},
   {"GET", "/healthz", NULL, healthz,
      {OK(200),     OK(200),    OK(200),    OK(200),   OK(200),     PUBLIC(200),        OK(200)}},
   {"GET", "/", NULL, web_index,

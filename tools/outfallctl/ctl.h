@@ -48,6 +48,8 @@ int cmd_photos(const ctl *c, int argc, char **argv);
 int cmd_backup(const ctl *c, int argc, char **argv);
 int cmd_restore(const ctl *c, int argc, char **argv);
 int cmd_audit(const ctl *c, int argc, char **argv);
+/* Recomputes a published inspection draw (cmd_inspect.c). */
+int cmd_inspections(const ctl *c, int argc, char **argv);
 
 /* ---- main.c ---- */
 

@@ -62,6 +62,11 @@ static const char usage_text[] =
     "      (opened read-only, directly; the server may run) and report the first broken link\n"
     "      of each. Prints each chain's head hash: note it elsewhere to detect a cut tail.\n"
     "      Exit 1 when a chain is broken.\n"
+    "  inspections verify ID | inspections verify --file FILE.json\n"
+    "      Fetch the published draw ID (GET /public/inspections/ID; no token needed) or read one\n"
+    "      saved as protobuf JSON, recompute it from its seed, candidates, inspectors and the\n"
+    "      previous round (the procedure of sync/inspect.h), and say whether it matches.\n"
+    "      Exit 1 on a mismatch.\n"
     "\n"
     "Exit status: 0 done; 1 the server refused (its error code and message are printed), could\n"
     "not be reached, or a local file could not be used; 2 bad usage.\n";
@@ -83,6 +88,7 @@ static const struct {
     {"login", cmd_login},   {"users", cmd_users},     {"device", cmd_device},
     {"push", cmd_push},     {"pull", cmd_pull},       {"photos", cmd_photos},
     {"backup", cmd_backup}, {"restore", cmd_restore}, {"audit", cmd_audit},
+    {"inspections", cmd_inspections},
 };
 
 int main(int argc, char **argv) {

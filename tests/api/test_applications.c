@@ -1,0 +1,407 @@
+/* Applications to set up an outfall (sync/applications.c) through the real server over HTTP:
+ * the deciding authority for every case of 三.一.2, the 三.一.1 refusal, each decision retry-safe
+ * and audited, refusals that write nothing, and the public read without a token. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "common/credit_code.h"
+#include "common/util.h"
+#include "tests/lib/harness.h"
+
+#define DIV "410882" /* 沁阳市 */
+#define LAT 35.0891
+#define LON 112.9501
+#define PHONE "0391-5551234"
+#define CONTACT "王工程师"
+
+#define KIND(x) OUTFALL__V1__APPLICATION_KIND__APPLICATION_KIND_##x
+#define EIA(x) OUTFALL__V1__EIA_LEVEL__EIA_LEVEL_##x
+#define AUTH(x) OUTFALL__V1__APPROVAL_AUTHORITY__APPROVAL_AUTHORITY_##x
+#define STATUS(x) OUTFALL__V1__APPLICATION_STATUS__APPLICATION_STATUS_##x
+#define TYPE(x) OUTFALL__V1__OUTFALL_TYPE__OUTFALL_TYPE_##x
+
+static th_server srv;
+static th_user county_sup, other_sup, surveyor;
+static char credit[19];
+
+/* A filing with every required field: a county-approved industrial outfall on the 沁河. */
+typedef struct filing {
+    char id[37];
+    Outfall__V1__ResponsibleParty party;
+    Outfall__V1__OutfallApplication a;
+} filing;
+
+static void filing_init(filing *f) {
+    th_uuid(f->id);
+    outfall__v1__responsible_party__init(&f->party);
+    f->party.name = "沁阳市某化工有限公司";
+    f->party.credit_code = credit;
+    f->party.contact = CONTACT;
+    f->party.phone = PHONE;
+    outfall__v1__outfall_application__init(&f->a);
+    f->a.id = f->id;
+    f->a.has_kind = 1;
+    f->a.kind = KIND(SET_UP);
+    f->a.project_name = "年产一万吨精细化工项目";
+    f->a.applicant = &f->party;
+    f->a.has_eia_level = 1;
+    f->a.eia_level = EIA(COUNTY);
+    f->a.has_lat = f->a.has_lon = 1;
+    f->a.lat = LAT;
+    f->a.lon = LON;
+    f->a.division_code = DIV;
+    f->a.river_code = "qinhe";
+    f->a.has_outfall_type = 1;
+    f->a.outfall_type = TYPE(INDUSTRIAL_ENTERPRISE);
+}
+
+/* Files f as token in enc; returns the status, with *out on 200 and e on an error. */
+static long file(const char *token, const char *enc, filing *f,
+                 Outfall__V1__ApplicationResult **out, th_error *e) {
+    return th_call(&srv, "POST", "/v1/applications", token, enc, &f->a.base,
+                   &outfall__v1__application_result__descriptor, (ProtobufCMessage **)out, e);
+}
+
+/* Files f and checks the authority it names. */
+static void expect_authority(filing *f, int authority, const char *name, const char *basis) {
+    Outfall__V1__ApplicationResult *res = NULL;
+    th_error e = {{0}};
+    long st = file(county_sup.token, TH_JSON, f, &res, &e);
+    if (st != 200) print_error("file: %ld %s %s\n", st, e.code, e.message);
+    assert_int_equal(st, 200);
+    assert_non_null(res->application);
+    assert_int_equal(res->status, TH_STATUS(APPLIED));
+    assert_int_equal(res->application->status, STATUS(RECEIVED));
+    assert_int_equal(res->application->authority, authority);
+    assert_string_equal(TH_S(res->application->authority_name), name);
+    assert_non_null(strstr(TH_S(res->application->authority_basis), basis));
+    outfall__v1__application_result__free_unpacked(res, NULL);
+}
+
+static void each_case_of_3_1_2_names_its_authority(void **state) {
+    (void)state;
+    filing f;
+    /* Nationally approved project on a Yellow River tributary: the Yellow River basin bureau. */
+    filing_init(&f);
+    f.a.eia_level = EIA(NATIONAL);
+    expect_authority(&f, AUTH(BASIN_BUREAU), "生态环境部黄河流域生态环境监督管理局",
+                     "国家审批建设项目");
+    /* ... and on the 卫河 (Hai River basin): the Hai River basin bureau. */
+    filing_init(&f);
+    f.a.eia_level = EIA(NATIONAL);
+    f.a.river_code = "weihe";
+    expect_authority(&f, AUTH(BASIN_BUREAU), "生态环境部海河流域北海海域生态环境监督管理局",
+                     "国家审批建设项目");
+    /* A county project in a provincial-boundary buffer zone: the basin bureau all the same. */
+    filing_init(&f);
+    f.a.has_provincial_boundary_buffer = 1;
+    f.a.provincial_boundary_buffer = 1;
+    expect_authority(&f, AUTH(BASIN_BUREAU), "生态环境部黄河流域生态环境监督管理局", "省界缓冲区");
+    /* A city project with an inter-provincial dispute: the basin bureau. */
+    filing_init(&f);
+    f.a.eia_level = EIA(CITY);
+    f.a.has_inter_provincial_dispute = 1;
+    f.a.inter_provincial_dispute = 1;
+    f.a.river_code = "gongchanzhuyiqu";
+    expect_authority(&f, AUTH(BASIN_BUREAU), "生态环境部海河流域北海海域生态环境监督管理局",
+                     "省际争议");
+    /* Province-approved: the provincial department. */
+    filing_init(&f);
+    f.a.eia_level = EIA(PROVINCIAL);
+    expect_authority(&f, AUTH(PROVINCIAL_DEPARTMENT), "河南省生态环境厅", "省级");
+    /* A county project with an inter-city dispute: the provincial department. */
+    filing_init(&f);
+    f.a.has_inter_city_dispute = 1;
+    f.a.inter_city_dispute = 1;
+    expect_authority(&f, AUTH(PROVINCIAL_DEPARTMENT), "河南省生态环境厅", "市际争议");
+    /* City-approved: the city bureau. */
+    filing_init(&f);
+    f.a.eia_level = EIA(CITY);
+    expect_authority(&f, AUTH(CITY_BUREAU), "焦作市生态环境局", "市级");
+    /* County-approved: the county's ecology department. */
+    filing_init(&f);
+    expect_authority(&f, AUTH(COUNTY_BUREAU), "沁阳市生态环境部门", "县（市）区");
+
+    /* No level and no special case: nobody is named, nothing is written. */
+    filing_init(&f);
+    f.a.has_eia_level = 0;
+    th_sum before = th_db_checksum(srv.data, TH_ALL);
+    th_error e = {{0}};
+    assert_int_equal(file(county_sup.token, TH_PB, &f, NULL, &e), 400);
+    assert_string_equal(e.code, "eia_level_required");
+    assert_string_equal(before.hex, th_db_checksum(srv.data, TH_ALL).hex);
+
+    /* Works touching flood control also seek the basin's water commission's opinion (三.一.3). */
+    filing_init(&f);
+    f.a.has_affects_flood_control = 1;
+    f.a.affects_flood_control = 1;
+    Outfall__V1__ApplicationResult *res = NULL;
+    assert_int_equal(file(county_sup.token, TH_PB, &f, &res, NULL), 200);
+    assert_non_null(strstr(TH_S(res->application->consult), "黄河水利委员会"));
+    outfall__v1__application_result__free_unpacked(res, NULL);
+}
+
+static void missed_target_refuses_industrial_outfalls_but_not_town_plants(void **state) {
+    (void)state;
+    static const int industrial[] = {TYPE(INDUSTRIAL_ENTERPRISE), TYPE(MINE), TYPE(TAILINGS_STORM),
+                                     TYPE(PARK_WWTP)};
+    static const int kinds[] = {KIND(SET_UP), KIND(CHANGE), KIND(ENLARGE)};
+    for (size_t i = 0; i < sizeof industrial / sizeof industrial[0]; i++)
+        for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
+            filing f;
+            filing_init(&f);
+            f.a.outfall_type = industrial[i];
+            f.a.kind = kinds[k];
+            f.a.has_section_misses_target = 1;
+            f.a.section_misses_target = 1;
+            th_sum before = th_db_checksum(srv.data, TH_ALL);
+            th_error e = {{0}};
+            assert_int_equal(file(county_sup.token, TH_JSON, &f, NULL, &e), 400);
+            assert_string_equal(e.code, "section_misses_target");
+            assert_non_null(strstr(e.message, "三.一.1"));
+            assert_string_equal(before.hex, th_db_checksum(srv.data, TH_ALL).hex);
+            assert_true(th_db_count(&srv,
+                                    "SELECT count(*) FROM audit WHERE target = ? AND "
+                                    "outcome = 'section_misses_target'",
+                                    f.id) == 1);
+        }
+    /* The town wastewater treatment plant's outfall is the exception. */
+    filing f;
+    filing_init(&f);
+    f.a.outfall_type = TYPE(MUNICIPAL_WWTP);
+    f.a.has_section_misses_target = 1;
+    f.a.section_misses_target = 1;
+    assert_int_equal(file(county_sup.token, TH_PB, &f, NULL, NULL), 200);
+    /* And an industrial outfall on a section that meets its target is received. */
+    filing_init(&f);
+    assert_int_equal(file(county_sup.token, TH_PB, &f, NULL, NULL), 200);
+}
+
+/* Sends a decision; returns the status, *out on 200 (may be NULL), e on an error. */
+static long decide(const char *token, const char *decision_id, const char *app, int to,
+                   const char *comment, Outfall__V1__ApplicationResult **out, th_error *e) {
+    Outfall__V1__ApplicationDecision d = OUTFALL__V1__APPLICATION_DECISION__INIT;
+    d.decision_id = (char *)decision_id;
+    d.application_id = (char *)app;
+    d.has_to_status = 1;
+    d.to_status = to;
+    d.comment = (char *)comment;
+    return th_call(&srv, "POST", "/v1/applications/decisions", token, TH_JSON, &d.base,
+                   &outfall__v1__application_result__descriptor, (ProtobufCMessage **)out, e);
+}
+
+static void decisions_move_one_step_each_retry_safe_and_audited(void **state) {
+    (void)state;
+    filing f;
+    filing_init(&f);
+    Outfall__V1__ApplicationResult *res = NULL;
+    th_error e = {{0}};
+    assert_int_equal(file(county_sup.token, TH_PB, &f, &res, NULL), 200);
+    assert_int_equal(res->application->version, 1);
+    outfall__v1__application_result__free_unpacked(res, NULL);
+    /* The same filing again: its first answer; the same id with other content: refused. */
+    assert_int_equal(file(county_sup.token, TH_PB, &f, &res, NULL), 200);
+    assert_int_equal(res->status, TH_STATUS(ALREADY_APPLIED));
+    assert_int_equal(res->application->status, STATUS(RECEIVED));
+    outfall__v1__application_result__free_unpacked(res, NULL);
+    f.a.project_name = "另一个项目";
+    assert_int_equal(file(county_sup.token, TH_PB, &f, NULL, &e), 409);
+    assert_string_equal(e.code, "application_id_reused");
+
+    char d1[37], d2[37], d3[37], d4[37];
+    th_uuid(d1), th_uuid(d2), th_uuid(d3), th_uuid(d4);
+    /* Not approved straight from RECEIVED; nothing written. */
+    th_sum before = th_db_checksum(srv.data, TH_ALL);
+    assert_int_equal(decide(county_sup.token, d1, f.id, STATUS(APPROVED), NULL, NULL, &e), 409);
+    assert_string_equal(e.code, "status_not_allowed");
+    assert_string_equal(before.hex, th_db_checksum(srv.data, TH_ALL).hex);
+    /* Another division's supervisor may not decide it. */
+    assert_int_equal(decide(other_sup.token, d1, f.id, STATUS(UNDER_REVIEW), NULL, NULL, &e), 403);
+    assert_string_equal(e.code, "outside_division");
+    /* Received → under review, and its retry. */
+    assert_int_equal(decide(county_sup.token, d1, f.id, STATUS(UNDER_REVIEW), NULL, &res, NULL),
+                     200);
+    assert_int_equal(res->status, TH_STATUS(APPLIED));
+    assert_int_equal(res->application->status, STATUS(UNDER_REVIEW));
+    assert_int_equal(res->application->version, 2);
+    outfall__v1__application_result__free_unpacked(res, NULL);
+    before = th_db_checksum(srv.data, TH_ALL);
+    assert_int_equal(decide(county_sup.token, d1, f.id, STATUS(UNDER_REVIEW), NULL, &res, NULL),
+                     200);
+    assert_int_equal(res->status, TH_STATUS(ALREADY_APPLIED));
+    outfall__v1__application_result__free_unpacked(res, NULL);
+    assert_string_equal(before.hex, th_db_checksum(srv.data, TH_ALL).hex);
+    /* The same decision id for something else: refused. */
+    assert_int_equal(decide(county_sup.token, d1, f.id, STATUS(APPROVED), NULL, NULL, &e), 409);
+    assert_string_equal(e.code, "decision_id_reused");
+    /* A refusal says why. */
+    assert_int_equal(decide(county_sup.token, d2, f.id, STATUS(REFUSED), NULL, NULL, &e), 400);
+    assert_string_equal(e.code, "comment_required");
+    assert_int_equal(
+        decide(county_sup.token, d3, f.id, STATUS(REFUSED), "排放口设置论证不充分", &res, NULL),
+        200);
+    assert_int_equal(res->application->status, STATUS(REFUSED));
+    assert_string_equal(TH_S(res->application->decision_comment), "排放口设置论证不充分");
+    assert_true(res->application->decided_at_ms > 0);
+    outfall__v1__application_result__free_unpacked(res, NULL);
+    /* Decided is final. */
+    assert_int_equal(decide(county_sup.token, d4, f.id, STATUS(APPROVED), NULL, NULL, &e), 409);
+    assert_string_equal(e.code, "status_not_allowed");
+    /* The trail: filing, review, refusal as ok, and the refusals made along the way. */
+    assert_int_equal(th_db_count(&srv,
+                                 "SELECT count(*) FROM audit WHERE target = ? AND outcome = 'ok' "
+                                 "AND action IN ('applications.file', 'applications.review', "
+                                 "'applications.refuse')",
+                                 f.id),
+                     3);
+    assert_true(th_db_count(&srv, "SELECT count(*) FROM audit WHERE target = ? AND outcome <> 'ok'",
+                            f.id) >= 5);
+
+    /* An approval, the other way to end. */
+    filing g;
+    filing_init(&g);
+    char d5[37], d6[37];
+    th_uuid(d5), th_uuid(d6);
+    assert_int_equal(file(county_sup.token, TH_PB, &g, NULL, NULL), 200);
+    assert_int_equal(decide(county_sup.token, d5, g.id, STATUS(UNDER_REVIEW), NULL, NULL, NULL),
+                     200);
+    assert_int_equal(decide(county_sup.token, d6, g.id, STATUS(APPROVED), "同意设置", &res, NULL),
+                     200);
+    assert_int_equal(res->application->status, STATUS(APPROVED));
+    outfall__v1__application_result__free_unpacked(res, NULL);
+}
+
+static void the_decision_is_public_the_contact_is_not(void **state) {
+    (void)state;
+    filing f;
+    filing_init(&f);
+    char d1[37], d2[37];
+    th_uuid(d1), th_uuid(d2);
+    assert_int_equal(file(county_sup.token, TH_PB, &f, NULL, NULL), 200);
+    assert_int_equal(decide(county_sup.token, d1, f.id, STATUS(UNDER_REVIEW), NULL, NULL, NULL),
+                     200);
+    assert_int_equal(decide(county_sup.token, d2, f.id, STATUS(APPROVED), "同意设置", NULL, NULL),
+                     200);
+    char path[96];
+    snprintf(path, sizeof path, "/v1/applications/%s", f.id);
+    th_request rq = {.method = "GET", .path = path, .accept = TH_JSON};
+    th_response out;
+    assert_int_equal(th_http(&srv, &rq, &out), 200);
+    const char *body = (const char *)out.body;
+    assert_non_null(strstr(body, "APPLICATION_STATUS_APPROVED"));
+    assert_non_null(strstr(body, "同意设置"));
+    assert_non_null(strstr(body, "沁阳市生态环境部门"));
+    assert_non_null(strstr(body, "沁阳市某化工有限公司"));
+    assert_null(strstr(body, PHONE));
+    assert_null(strstr(body, CONTACT));
+    th_response_free(&out);
+    /* In protobuf too. */
+    Outfall__V1__OutfallApplication *a = NULL;
+    assert_int_equal(th_call(&srv, "GET", path, NULL, TH_PB, NULL,
+                             &outfall__v1__outfall_application__descriptor, (ProtobufCMessage **)&a,
+                             NULL),
+                     200);
+    assert_int_equal(a->status, STATUS(APPROVED));
+    assert_null(a->applicant->phone);
+    assert_null(a->applicant->contact);
+    outfall__v1__outfall_application__free_unpacked(a, NULL);
+    /* Unknown and malformed ids. */
+    char other[37], bad[] = "not-a-uuid";
+    th_uuid(other);
+    th_error e = {{0}};
+    snprintf(path, sizeof path, "/v1/applications/%s", other);
+    assert_int_equal(th_call(&srv, "GET", path, NULL, TH_PB, NULL, NULL, NULL, &e), 404);
+    snprintf(path, sizeof path, "/v1/applications/%s", bad);
+    assert_int_equal(th_call(&srv, "GET", path, NULL, TH_PB, NULL, NULL, NULL, &e), 404);
+}
+
+static void bad_filings_and_wrong_callers_write_nothing(void **state) {
+    (void)state;
+    static char *bad_docs[] = {"NOTAHASH"};
+    th_sum before = th_db_checksum(srv.data, TH_ALL);
+    filing f;
+    th_error e;
+    struct {
+        const char *code;
+        long status;
+    } want[] = {{"invalid_credit_code", 400}, {"credit_code_required", 400},
+                {"invalid_position", 400},    {"unknown_river", 400},
+                {"invalid_application", 400}, {"outside_division", 403},
+                {"forbidden_role", 403}};
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        filing_init(&f);
+        char wrong[19];
+        memcpy(wrong, credit, sizeof wrong);
+        wrong[17] = wrong[17] == '0' ? '1' : '0';
+        const char *token = county_sup.token;
+        switch (i) {
+        case 0:
+            f.party.credit_code = wrong;
+            break;
+        case 1:
+            f.party.credit_code = NULL;
+            break;
+        case 2:
+            f.a.lat = 30.0;
+            break;
+        case 3:
+            f.a.river_code = "changjiang";
+            break;
+        case 4:
+            f.a.document_hashes = bad_docs, f.a.n_document_hashes = 1;
+            break;
+        case 5:
+            token = other_sup.token;
+            break;
+        default:
+            token = surveyor.token;
+            break;
+        }
+        memset(&e, 0, sizeof e);
+        long st = file(token, TH_JSON, &f, NULL, &e);
+        if (st != want[i].status || strcmp(e.code, want[i].code) != 0)
+            print_error("case %zu: %ld %s %s\n", i, st, e.code, e.message);
+        assert_int_equal(st, want[i].status);
+        assert_string_equal(e.code, want[i].code);
+    }
+    assert_string_equal(before.hex, th_db_checksum(srv.data, TH_ALL).hex);
+}
+
+static int group_setup(void **state) {
+    (void)state;
+    const char *div[] = {DIV, NULL}, *other[] = {"410802", NULL};
+    const char *first17 = "91410882MA44XQ7J6";
+    memcpy(credit, first17, 17);
+    credit[17] = credit_code_check_char(first17);
+    credit[18] = '\0';
+    if (th_server_start(&srv, NULL) != 0) return -1;
+    if (th_user_new(&srv, "sup-qy", TH_ROLE(SUPERVISOR), div, &county_sup) ||
+        th_user_new(&srv, "sup-jf", TH_ROLE(SUPERVISOR), other, &other_sup) ||
+        th_user_new(&srv, "surveyor", TH_ROLE(SURVEYOR), div, &surveyor))
+        return -1;
+    return 0;
+}
+
+static int group_teardown(void **state) {
+    (void)state;
+    return th_server_stop(&srv);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(each_case_of_3_1_2_names_its_authority),
+        cmocka_unit_test(missed_target_refuses_industrial_outfalls_but_not_town_plants),
+        cmocka_unit_test(decisions_move_one_step_each_retry_safe_and_audited),
+        cmocka_unit_test(the_decision_is_public_the_contact_is_not),
+        cmocka_unit_test(bad_filings_and_wrong_callers_write_nothing),
+    };
+    return cmocka_run_group_tests_name("applications over HTTP", tests, group_setup,
+                                       group_teardown);
+}
