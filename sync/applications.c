@@ -1,7 +1,7 @@
+#include "sync/replay.h"
 #include "sync/applications.h"
 
 #include <math.h>
-#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,15 +70,7 @@ int applications_authority(const Outfall__V1__OutfallApplication *a, const char 
 /* --- helpers ---------------------------------------------------------------------------------- */
 
 static void hash_message(const ProtobufCMessage *m, uint8_t out[32]) {
-    size_t n = protobuf_c_message_get_packed_size(m);
-    uint8_t *packed = malloc(n ? n : 1);
-    if (!packed) {
-        memset(out, 0, 32);
-        return;
-    }
-    protobuf_c_message_pack(m, packed);
-    crypto_generichash(out, 32, packed, n, NULL, 0);
-    free(packed);
+    if (replay_hash(m, out)) memset(out, 0, 32); /* out of memory: matches nothing stored */
 }
 
 /* A malloc'd packed copy of m into *bytes and *len; NULL when out of memory. */
@@ -139,28 +131,14 @@ static Outfall__V1__ApplicationResult *result_new(const char *id, int status,
  * 0 none, < 0 reused with other content or unreadable. */
 static int earlier_answer(store *s, const char *sql, const char *id, const uint8_t hash[32],
                           const char *what, Outfall__V1__ApplicationResult **out, sync_error *err) {
-    sqlite3_stmt *st = store_stmt(s, sql);
-    if (!st) return store_fail(s, SQLITE_ERROR, err);
-    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-    if (sqlite3_step(st) != SQLITE_ROW) {
-        sqlite3_reset(st);
-        return 0;
+    int rc = replay_find(
+        s, sql, id, hash, &outfall__v1__application_result__descriptor, (ProtobufCMessage **)out,
+        strcmp(what, "application") == 0 ? "application_id_reused" : "decision_id_reused", err);
+    if (rc == 1) {
+        (*out)->has_status = 1;
+        (*out)->status = OUTFALL__V1__CHANGE_STATUS__CHANGE_STATUS_ALREADY_APPLIED;
     }
-    int same =
-        sqlite3_column_bytes(st, 0) == 32 && memcmp(sqlite3_column_blob(st, 0), hash, 32) == 0;
-    if (same)
-        *out = outfall__v1__application_result__unpack(NULL, (size_t)sqlite3_column_bytes(st, 1),
-                                                       sqlite3_column_blob(st, 1));
-    sqlite3_reset(st);
-    if (!same)
-        return sync_fail(err, SYNC_ECONFLICT,
-                         strcmp(what, "application") == 0 ? "application_id_reused"
-                                                          : "decision_id_reused",
-                         "%s %s was sent before with different content", what, id);
-    if (!*out) return sync_fail(err, SYNC_EINTERNAL, "storage_error", "stored answer unreadable");
-    (*out)->has_status = 1;
-    (*out)->status = OUTFALL__V1__CHANGE_STATUS__CHANGE_STATUS_ALREADY_APPLIED;
-    return 1;
+    return rc;
 }
 
 static int is_reviewer(const principal *p) {
