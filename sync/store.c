@@ -1,11 +1,9 @@
 #include "sync/store.h"
 
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <stdint.h>
 #include <string.h>
-#include <time.h>
 
 #include "sync/migrations.h"
 
@@ -16,24 +14,8 @@
 /* Statements are cached by the address of their SQL literal: a small open-addressed table. */
 #define STMT_CACHE 128
 
-/* How long a writer waits for the write lock before it answers "busy". */
-#define BUSY_TIMEOUT_MS 10000
-/* The longest a waiting writer sleeps before it tries again by itself: for a writer of another
- * process, or one that ended its transaction without store_commit or store_rollback. */
-#define BUSY_POLL_NS 2000000L
-
-/* Writers of this process wait for each other here, not in SQLite's own busy handler, which
- * sleeps in growing steps (up to 100 ms) whether or not the lock came free meanwhile: a waiting
- * writer sleeps until a transaction of this process ends, then tries again at once. */
-static struct {
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    uint64_t ended; /* write transactions ended (committed or rolled back) so far */
-} writers = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0};
-
 struct store {
     sqlite3 *db;
-    struct timespec busy_since; /* when the current wait for the write lock began */
     struct {
         const char *sql;
         sqlite3_stmt *stmt;
@@ -83,41 +65,6 @@ static int migrate(sqlite3 *db, sync_error *err) {
     return 0;
 }
 
-static int64_t elapsed_ms(const struct timespec *since) {
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (int64_t)(now.tv_sec - since->tv_sec) * 1000 + (now.tv_nsec - since->tv_nsec) / 1000000;
-}
-
-/* SQLite's busy handler: 1 to try again, 0 to give up (SQLITE_BUSY) after BUSY_TIMEOUT_MS. */
-static int busy_wait(void *arg, int count) {
-    store *s = arg;
-    if (count == 0) clock_gettime(CLOCK_MONOTONIC, &s->busy_since);
-    if (elapsed_ms(&s->busy_since) >= BUSY_TIMEOUT_MS) return 0;
-    struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_nsec += BUSY_POLL_NS;
-    if (until.tv_nsec >= 1000000000L) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000L;
-    }
-    pthread_mutex_lock(&writers.mu);
-    uint64_t seen = writers.ended;
-    while (writers.ended == seen &&
-           pthread_cond_timedwait(&writers.cv, &writers.mu, &until) == 0) {
-    }
-    pthread_mutex_unlock(&writers.mu);
-    return 1;
-}
-
-/* Wakes the writers waiting in busy_wait: a transaction of this process ended. */
-static void writer_ended(void) {
-    pthread_mutex_lock(&writers.mu);
-    writers.ended++;
-    pthread_cond_broadcast(&writers.cv);
-    pthread_mutex_unlock(&writers.mu);
-}
-
 int store_open(const char *path, store **out, sync_error *err) {
     *out = NULL;
     store *s = calloc(1, sizeof *s);
@@ -129,7 +76,7 @@ int store_open(const char *path, store **out, sync_error *err) {
                   s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
         goto fail;
     }
-    sqlite3_busy_handler(s->db, busy_wait, s);
+    sqlite3_busy_timeout(s->db, 10000);
     if (exec(s->db,
              "PRAGMA journal_mode = WAL;"
              "PRAGMA synchronous = FULL;"
@@ -211,10 +158,7 @@ int store_begin(store *s, sync_error *err) {
 
 int store_commit(store *s, sync_error *err) {
     int rc = sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
-    if (rc == SQLITE_OK) {
-        writer_ended();
-        return 0;
-    }
+    if (rc == SQLITE_OK) return 0;
     store_fail(s, rc, err);
     store_rollback(s);
     return err ? err->rc : SYNC_EINTERNAL;
@@ -226,7 +170,5 @@ int store_checkpoint(store *s, sync_error *err) {
 }
 
 void store_rollback(store *s) {
-    if (sqlite3_get_autocommit(s->db)) return;
-    sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-    writer_ended();
+    if (!sqlite3_get_autocommit(s->db)) sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 }
