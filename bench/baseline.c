@@ -108,10 +108,12 @@ static int copy_rows(replay *rp, batch_ops *b, const char *table, const char *sr
                     snprintf(set + ls, sizeof set - ls, "%s%s = excluded.%s", ls ? ", " : "", c, c);
             }
             if (conflict)
-                snprintf(sql, sizeof sql, "INSERT INTO %s (%s) VALUES (%s) ON CONFLICT (%s) DO UPDATE SET %s",
-                         table, cols, vals, conflict, set);
+                snprintf(sql, sizeof sql,
+                         "INSERT INTO %s (%s) VALUES (%s) ON CONFLICT (%s) DO UPDATE SET %s", table,
+                         cols, vals, conflict, set);
             else
-                snprintf(sql, sizeof sql, "INSERT %s INTO %s (%s) VALUES (%s)", mode, table, cols, vals);
+                snprintf(sql, sizeof sql, "INSERT %s INTO %s (%s) VALUES (%s)", mode, table, cols,
+                         vals);
             if ((stmt = stmt_for(rp, sql)) < 0) break;
         }
         op *o = add_op(b, stmt, n);
@@ -151,8 +153,9 @@ static int change_ops(replay *rp, batch_ops *b, const char *batch_id, const char
     sqlite3_stmt *q = NULL;
     char kind[16] = "", entity[64] = "";
     int mine = 0;
-    if (sqlite3_prepare_v2(rp->src, "SELECT kind, entity_id, batch_id FROM changes WHERE change_id = ?",
-                           -1, &q, NULL) == SQLITE_OK) {
+    if (sqlite3_prepare_v2(rp->src,
+                           "SELECT kind, entity_id, batch_id FROM changes WHERE change_id = ?", -1,
+                           &q, NULL) == SQLITE_OK) {
         sqlite3_bind_text(q, 1, change_id, -1, SQLITE_STATIC);
         if (sqlite3_step(q) == SQLITE_ROW) {
             util_strlcpy(kind, (const char *)sqlite3_column_text(q, 0), sizeof kind);
@@ -162,7 +165,8 @@ static int change_ops(replay *rp, batch_ops *b, const char *batch_id, const char
     }
     sqlite3_finalize(q);
     if (!mine) return 0; /* an ALREADY_APPLIED change of an earlier batch: nothing written */
-    if (copy_rows(rp, b, "changes", "SELECT * FROM changes WHERE change_id = ?", change_id, "", NULL) < 0)
+    if (copy_rows(rp, b, "changes", "SELECT * FROM changes WHERE change_id = ?", change_id, "",
+                  NULL) < 0)
         return -1;
     int hist = copy_rows(rp, b, "field_history", "SELECT * FROM field_history WHERE change_id = ?",
                          change_id, "", NULL);
@@ -173,15 +177,17 @@ static int change_ops(replay *rp, batch_ops *b, const char *batch_id, const char
     if (hist == 0) return 1; /* rejected, or nothing changed: no new version */
     int created = 0;
     q = NULL;
-    if (sqlite3_prepare_v2(rp->src, "SELECT min(version) = 1 FROM field_history WHERE change_id = ?",
-                           -1, &q, NULL) == SQLITE_OK) {
+    if (sqlite3_prepare_v2(rp->src,
+                           "SELECT min(version) = 1 FROM field_history WHERE change_id = ?", -1, &q,
+                           NULL) == SQLITE_OK) {
         sqlite3_bind_text(q, 1, change_id, -1, SQLITE_STATIC);
         created = sqlite3_step(q) == SQLITE_ROW && sqlite3_column_int(q, 0);
     }
     sqlite3_finalize(q);
     int rc = 0;
     if (strcmp(kind, "outfall") == 0) {
-        rc |= copy_rows(rp, b, "outfalls", "SELECT * FROM outfalls WHERE id = ?", entity, "", "id") < 0;
+        rc |= copy_rows(rp, b, "outfalls", "SELECT * FROM outfalls WHERE id = ?", entity, "",
+                        "id") < 0;
         if (created) {
             rc |= copy_rows(rp, b, "outfall_pos",
                             "SELECT p.* FROM outfall_pos p JOIN outfalls o ON o.rowid = p.id "
@@ -191,25 +197,27 @@ static int change_ops(replay *rp, batch_ops *b, const char *batch_id, const char
                             entity, "", NULL) < 0;
         }
     } else {
-        rc |= copy_rows(rp, b, "observations", "SELECT * FROM observations WHERE id = ?", entity, "",
-                        "id") < 0;
+        rc |= copy_rows(rp, b, "observations", "SELECT * FROM observations WHERE id = ?", entity,
+                        "", "id") < 0;
         rc |= keyed_op(rp, b, "DELETE FROM observation_photos WHERE observation_id = ?1", entity);
         rc |= copy_rows(rp, b, "observation_photos",
                         "SELECT * FROM observation_photos WHERE observation_id = ?", entity,
                         "OR IGNORE", NULL) < 0;
     }
     rc |= keyed_op(rp, b, "DELETE FROM feed WHERE entity_id = ?1", entity);
-    rc |= copy_rows(rp, b, "feed", "SELECT kind, entity_id, division_code FROM feed WHERE entity_id = ?",
-                    entity, "", NULL) < 0;
+    rc |= copy_rows(rp, b, "feed",
+                    "SELECT kind, entity_id, division_code FROM feed WHERE entity_id = ?", entity,
+                    "", NULL) < 0;
     return rc ? -1 : 1;
 }
 
 /* Reads every applied field-day batch of the server's file into ops, in the order applied. */
 static int load_batches(replay *rp, const char *seed_device) {
     sqlite3_stmt *q = NULL;
-    if (sqlite3_prepare_v2(rp->src, "SELECT batch_id, device_id, device_seq, response FROM batches "
-                                    "WHERE state = 'applied' AND device_id <> ? "
-                                    "ORDER BY applied_at_ms, device_id, device_seq",
+    if (sqlite3_prepare_v2(rp->src,
+                           "SELECT batch_id, device_id, device_seq, response FROM batches "
+                           "WHERE state = 'applied' AND device_id <> ? "
+                           "ORDER BY applied_at_ms, device_id, device_seq",
                            -1, &q, NULL) != SQLITE_OK)
         return -1;
     sqlite3_bind_text(q, 1, seed_device, -1, SQLITE_STATIC);
@@ -247,8 +255,7 @@ static int load_batches(replay *rp, const char *seed_device) {
             sqlite3_stmt *tmp = NULL;
             int stmt = stmt_for(rp, "UPDATE devices SET last_seq = ?1 WHERE device_id = ?2");
             op *o = stmt < 0 ? NULL : add_op(b, stmt, 2);
-            if (!o ||
-                sqlite3_prepare_v2(rp->src, "SELECT ?, ?", -1, &tmp, NULL) != SQLITE_OK) {
+            if (!o || sqlite3_prepare_v2(rp->src, "SELECT ?, ?", -1, &tmp, NULL) != SQLITE_OK) {
                 rc = -1;
             } else {
                 sqlite3_bind_int64(tmp, 1, sqlite3_column_int64(q, 2));
@@ -277,7 +284,8 @@ static int copy_setup(replay *rp, const char *src_db, const char *seed_device) {
         "CREATE TEMP TABLE seeded AS SELECT c.entity_id AS id, c.change_id FROM src.changes c "
         "  JOIN src.batches b ON b.batch_id = c.batch_id WHERE b.device_id = %Q;"
         "INSERT INTO batches SELECT * FROM src.batches WHERE device_id = %Q;"
-        "INSERT INTO changes SELECT * FROM src.changes WHERE change_id IN (SELECT change_id FROM seeded);"
+        "INSERT INTO changes SELECT * FROM src.changes WHERE change_id IN (SELECT change_id FROM "
+        "seeded);"
         "INSERT INTO field_history SELECT * FROM src.field_history "
         "  WHERE change_id IN (SELECT change_id FROM seeded);"
         "INSERT INTO outfalls SELECT * FROM src.outfalls WHERE id IN (SELECT id FROM seeded);"

@@ -25,30 +25,30 @@
 /* ---- options (fieldday.c) ---- */
 
 typedef struct bench_opts {
-    int phones;          /* phones in the field day */
-    int observations;    /* observations per phone */
-    int creates;         /* new outfalls per phone */
-    int edits;           /* edits of existing outfalls per phone */
-    int photos;          /* photos per phone */
-    int batch;           /* changes per batch */
-    int concurrency;     /* phones playing at once */
-    int runs;            /* each figure is the median of this many runs */
-    int pull_records;    /* records in the division a new phone pulls */
-    int hot;             /* shared outfalls per field division, edited by many phones */
-    int dup_pct;         /* share of new outfalls placed next to an existing one */
-    int replay_pct;      /* share of batches sent twice (a phone that lost the answer) */
-    int arrival_s;       /* phones start their batches spread over this many seconds (0: at once) */
-    int server_threads;  /* --threads for outfalld; 0 = its default */
+    int phones;         /* phones in the field day */
+    int observations;   /* observations per phone */
+    int creates;        /* new outfalls per phone */
+    int edits;          /* edits of existing outfalls per phone */
+    int photos;         /* photos per phone */
+    int batch;          /* changes per batch */
+    int concurrency;    /* phones playing at once */
+    int runs;           /* each figure is the median of this many runs */
+    int pull_records;   /* records in the division a new phone pulls */
+    int hot;            /* shared outfalls per field division, edited by many phones */
+    int dup_pct;        /* share of new outfalls placed next to an existing one */
+    int replay_pct;     /* share of batches sent twice (a phone that lost the answer) */
+    int arrival_s;      /* phones start their batches spread over this many seconds (0: at once) */
+    int server_threads; /* --threads for outfalld; 0 = its default */
     const char *server_args[16]; /* more outfalld flags, as given */
     int n_server_args;
-    uint64_t seed;       /* everything random comes from this */
-    int keep;            /* keep the data folders */
-    const char *profile; /* a phase to record with perf (enroll, photos, sync, pull, newpull) */
+    uint64_t seed;           /* everything random comes from this */
+    int keep;                /* keep the data folders */
+    const char *profile;     /* a phase to record with perf (enroll, photos, sync, pull, newpull) */
     const char *profile_out; /* the perf.data file */
     int verbose;
-    const char *outfalld;  /* the server binary */
-    const char *fixtures;  /* folder of *.jpg photo fixtures */
-    const char *tmpdir;    /* where the data folders go */
+    const char *outfalld; /* the server binary */
+    const char *fixtures; /* folder of *.jpg photo fixtures */
+    const char *tmpdir;   /* where the data folders go */
 } bench_opts;
 
 /* ---- the server process (proc.c) ---- */
@@ -173,7 +173,7 @@ typedef struct bench_batch {
 
 /* Per-phone results of a run. */
 typedef struct bench_tally {
-    int64_t statuses[8]; /* results by ChangeStatus */
+    int64_t statuses[8];  /* results by ChangeStatus */
     int64_t changes_sent; /* changes in first sends (replays excluded) */
     int64_t batches_sent; /* every POST /v1/sync, replays included */
     int64_t replays;

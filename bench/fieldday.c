@@ -30,8 +30,8 @@ typedef struct run_result {
     double load1; /* the machine's 1-minute load average as the field day began */
     double cpu_enroll, cpu_photos, cpu_sync, cpu_pull; /* server CPU s per phase */
     double client_cpu_s; /* this program's CPU over the field day (the phones) */
-    double rss_phase[4];  /* server peak RSS MB in enroll, photos, sync, pull */
-    long overflows;       /* connections the kernel dropped for a full listen queue */
+    double rss_phase[4]; /* server peak RSS MB in enroll, photos, sync, pull */
+    long overflows;      /* connections the kernel dropped for a full listen queue */
     int64_t changes, batches, replays, errors, statuses[8], feed_entries;
     double changes_per_s, batches_per_s, p50, p95, p99, lat_max;
     int64_t photos, photo_bytes;
@@ -216,7 +216,8 @@ static int seed(const bench_opts *opts, bench_conn *admin, const bench_world *w)
         if (bad) {
             char code[48] = "";
             bench_error_code(admin, code, sizeof code);
-            fprintf(stderr, "bench: seed batch %d: %ld %s (or a change not APPLIED)\n", b, st, code);
+            fprintf(stderr, "bench: seed batch %d: %ld %s (or a change not APPLIED)\n", b, st,
+                    code);
             return -1;
         }
     }
@@ -391,8 +392,7 @@ static int run_once(const bench_opts *opts, const bench_world *w, bench_phone *p
     }
     if (bench_server_start(opts, &srv) < 0) return -1;
     double t_setup = bench_now();
-    if (bench_conn_open(&admin, srv.url) < 0 || bench_conn_open(&newphone, srv.url) < 0)
-        goto done;
+    if (bench_conn_open(&admin, srv.url) < 0 || bench_conn_open(&newphone, srv.url) < 0) goto done;
 
     /* Set-up, untimed. */
     Outfall__V1__LoginRequest lr = OUTFALL__V1__LOGIN_REQUEST__INIT;
@@ -606,7 +606,9 @@ static const char *group(double v, char *buf, size_t cap) {
     return buf;
 }
 
-static const char *yes_no(int ok) { return ok ? "**met**" : "**not met**"; }
+static const char *yes_no(int ok) {
+    return ok ? "**met**" : "**not met**";
+}
 
 static void print_table(const bench_opts *opts, const run_result *res, int n) {
     char a[32], b[32], c[32];
@@ -618,10 +620,11 @@ static void print_table(const bench_opts *opts, const run_result *res, int n) {
     printf("\n| figure | field day (median of %d) | baseline, same run | ratio | target | |\n", n);
     printf("|---|---:|---:|---:|---|---|\n");
     if (opts->arrival_s > 0)
-        printf("| changes applied/s (arrivals over %d s: the offered load, not capacity) | %s | raw "
-               "SQLite inserts: %s/s | | | |\n",
-               opts->arrival_s, group(MED(changes_per_s), a, sizeof a),
-               group(MED(base_sql_per_s), b, sizeof b));
+        printf(
+            "| changes applied/s (arrivals over %d s: the offered load, not capacity) | %s | raw "
+            "SQLite inserts: %s/s | | | |\n",
+            opts->arrival_s, group(MED(changes_per_s), a, sizeof a),
+            group(MED(base_sql_per_s), b, sizeof b));
     else
         printf("| changes applied/s | %s | raw SQLite inserts: %s/s | %.2f | ≥ 0.5 × baseline | "
                "%s |\n",
@@ -630,12 +633,13 @@ static void print_table(const bench_opts *opts, const run_result *res, int n) {
     printf("| batches/s (of %d changes) | %.0f | | | | |\n", opts->batch, MED(batches_per_s));
     char when[64] = "";
     if (opts->arrival_s > 0) snprintf(when, sizeof when, ", arriving over %d s", opts->arrival_s);
-    printf("| batch latency p50 / p95 / p99 (%d phones%s) | %.0f / %.0f / %.0f ms | | | p99 < 1 s%s "
-           "| %s |\n",
-           opts->concurrency, when, MED(p50), MED(p95), p99,
-           opts->phones >= 500 ? "" : " (at 500 phones)",
-           opts->phones >= 500 && opts->concurrency >= 500 ? yes_no(p99 < 1000 && errors == 0)
-                                                            : "(run with --phones 500)");
+    printf(
+        "| batch latency p50 / p95 / p99 (%d phones%s) | %.0f / %.0f / %.0f ms | | | p99 < 1 s%s "
+        "| %s |\n",
+        opts->concurrency, when, MED(p50), MED(p95), p99,
+        opts->phones >= 500 ? "" : " (at 500 phones)",
+        opts->phones >= 500 && opts->concurrency >= 500 ? yes_no(p99 < 1000 && errors == 0)
+                                                        : "(run with --phones 500)");
     printf("| photo upload MB/s | %.0f | write + fsync + BLAKE2b: %.0f MB/s | %.2f | ≥ 0.8 × "
            "baseline | %s |\n",
            MED(photo_mb_s), MED(base_photo_mb_s), ratio_photo, yes_no(ratio_photo >= 0.8));
@@ -656,10 +660,9 @@ static void print_table(const bench_opts *opts, const run_result *res, int n) {
                "photos %.2f s | peak RSS incl. set-up %.0f MB\n",
                i + 1, r->load1, r->setup_s, r->enroll_s, r->photo_s, (long long)r->photos,
                (double)r->photo_bytes / 1e6, r->sync_s, (long long)r->changes,
-               (long long)r->batches, (long long)r->replays, r->pull_s,
-               (long long)r->feed_entries, r->newpull_s, r->base_sql_s,
-               (long long)r->base_changes, (long long)r->base_batches, r->base_photo_s,
-               r->rss_all_mb);
+               (long long)r->batches, (long long)r->replays, r->pull_s, (long long)r->feed_entries,
+               r->newpull_s, r->base_sql_s, (long long)r->base_changes, (long long)r->base_batches,
+               r->base_photo_s, r->rss_all_mb);
         printf("         server CPU s: enroll %.2f, photos %.2f, sync %.2f (%.0f µs a change), "
                "pull %.2f; the phones (this program) %.1f s; server peak RSS MB: enroll %.0f, "
                "photos %.0f, sync %.0f, pull %.0f; connects dropped by a full listen queue: %ld\n",
@@ -667,11 +670,12 @@ static void print_table(const bench_opts *opts, const run_result *res, int n) {
                r->changes ? r->cpu_sync * 1e6 / (double)r->changes : 0, r->cpu_pull,
                r->client_cpu_s, r->rss_phase[0], r->rss_phase[1], r->rss_phase[2], r->rss_phase[3],
                r->overflows);
-        printf("         results: APPLIED %lld, MERGED %lld, CONFLICT %lld, DUPLICATE_SUSPECT %lld, "
-               "REJECTED %lld, ALREADY_APPLIED %lld, HELD %lld; p99 %.0f ms, max %.0f ms\n",
-               (long long)r->statuses[1], (long long)r->statuses[2], (long long)r->statuses[3],
-               (long long)r->statuses[4], (long long)r->statuses[5], (long long)r->statuses[6],
-               (long long)r->statuses[7], r->p99, r->lat_max);
+        printf(
+            "         results: APPLIED %lld, MERGED %lld, CONFLICT %lld, DUPLICATE_SUSPECT %lld, "
+            "REJECTED %lld, ALREADY_APPLIED %lld, HELD %lld; p99 %.0f ms, max %.0f ms\n",
+            (long long)r->statuses[1], (long long)r->statuses[2], (long long)r->statuses[3],
+            (long long)r->statuses[4], (long long)r->statuses[5], (long long)r->statuses[6],
+            (long long)r->statuses[7], r->p99, r->lat_max);
     }
 }
 
@@ -724,28 +728,51 @@ static int parse_int(const char *name, const char *text, int min, int max, int *
 
 static int parse_flags(int argc, char **argv, bench_opts *o) {
     static const struct option longs[] = {
-        {"phones", required_argument, NULL, 'n'},       {"observations", required_argument, NULL, 'o'},
-        {"creates", required_argument, NULL, 'c'},      {"edits", required_argument, NULL, 'e'},
-        {"photos", required_argument, NULL, 'p'},       {"batch", required_argument, NULL, 'b'},
-        {"concurrency", required_argument, NULL, 'C'},  {"runs", required_argument, NULL, 'r'},
-        {"seed", required_argument, NULL, 's'},         {"pull-records", required_argument, NULL, 'P'},
-        {"hot", required_argument, NULL, 'H'},          {"dup-pct", required_argument, NULL, 'd'},
-        {"replay-pct", required_argument, NULL, 'R'},   {"server-threads", required_argument, NULL, 'T'},
-        {"outfalld", required_argument, NULL, 'O'},     {"fixtures", required_argument, NULL, 'F'},
-        {"tmpdir", required_argument, NULL, 't'},       {"quick", no_argument, NULL, 'q'},
-        {"keep", no_argument, NULL, 'k'},               {"verbose", no_argument, NULL, 'v'},
-        {"server-arg", required_argument, NULL, 'A'},   {"profile", required_argument, NULL, 'x'},
-        {"profile-out", required_argument, NULL, 'X'},  {"arrival-s", required_argument, NULL, 'a'},
+        {"phones", required_argument, NULL, 'n'},
+        {"observations", required_argument, NULL, 'o'},
+        {"creates", required_argument, NULL, 'c'},
+        {"edits", required_argument, NULL, 'e'},
+        {"photos", required_argument, NULL, 'p'},
+        {"batch", required_argument, NULL, 'b'},
+        {"concurrency", required_argument, NULL, 'C'},
+        {"runs", required_argument, NULL, 'r'},
+        {"seed", required_argument, NULL, 's'},
+        {"pull-records", required_argument, NULL, 'P'},
+        {"hot", required_argument, NULL, 'H'},
+        {"dup-pct", required_argument, NULL, 'd'},
+        {"replay-pct", required_argument, NULL, 'R'},
+        {"server-threads", required_argument, NULL, 'T'},
+        {"outfalld", required_argument, NULL, 'O'},
+        {"fixtures", required_argument, NULL, 'F'},
+        {"tmpdir", required_argument, NULL, 't'},
+        {"quick", no_argument, NULL, 'q'},
+        {"keep", no_argument, NULL, 'k'},
+        {"verbose", no_argument, NULL, 'v'},
+        {"server-arg", required_argument, NULL, 'A'},
+        {"profile", required_argument, NULL, 'x'},
+        {"profile-out", required_argument, NULL, 'X'},
+        {"arrival-s", required_argument, NULL, 'a'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *tmp = getenv("TMPDIR");
-    *o = (bench_opts){.phones = 200, .observations = 20, .creates = 5, .edits = 5, .photos = 4,
-                      .batch = 10, .concurrency = 0, .runs = 3, .pull_records = 10000, .hot = 50,
-                      .dup_pct = 10, .replay_pct = 5, .seed = 1,
+    *o = (bench_opts){.phones = 200,
+                      .observations = 20,
+                      .creates = 5,
+                      .edits = 5,
+                      .photos = 4,
+                      .batch = 10,
+                      .concurrency = 0,
+                      .runs = 3,
+                      .pull_records = 10000,
+                      .hot = 50,
+                      .dup_pct = 10,
+                      .replay_pct = 5,
+                      .seed = 1,
                       .outfalld = "build/release/outfalld",
                       .fixtures = "../shared/fixtures/photos",
-                      .tmpdir = tmp && *tmp ? tmp : "/tmp", .profile_out = "fieldday.perf.data"};
+                      .tmpdir = tmp && *tmp ? tmp : "/tmp",
+                      .profile_out = "fieldday.perf.data"};
     /* --quick first, so flags after it still win. */
     for (int i = 1; i < argc; i++)
         if (strcmp(argv[i], "--quick") == 0) {
@@ -759,34 +786,83 @@ static int parse_flags(int argc, char **argv, bench_opts *o) {
             if (longs[i].val == opt) name = longs[i].name;
         int v;
         switch (opt) {
-        case 'n': rc = parse_int(name, optarg, 1, 100000, &o->phones); break;
-        case 'o': rc = parse_int(name, optarg, 0, 10000, &o->observations); break;
-        case 'c': rc = parse_int(name, optarg, 0, 10000, &o->creates); break;
-        case 'e': rc = parse_int(name, optarg, 0, 10000, &o->edits); break;
-        case 'p': rc = parse_int(name, optarg, 0, 1000, &o->photos); break;
-        case 'b': rc = parse_int(name, optarg, 1, 5000, &o->batch); break;
-        case 'C': rc = parse_int(name, optarg, 1, 100000, &o->concurrency); break;
-        case 'r': rc = parse_int(name, optarg, 1, MAX_RUNS, &o->runs); break;
-        case 's': rc = parse_int(name, optarg, 0, 2000000000, &v), o->seed = (uint64_t)v; break;
-        case 'P': rc = parse_int(name, optarg, 0, 1000000, &o->pull_records); break;
-        case 'H': rc = parse_int(name, optarg, 0, 100, &o->hot); break;
-        case 'd': rc = parse_int(name, optarg, 0, 100, &o->dup_pct); break;
-        case 'R': rc = parse_int(name, optarg, 0, 100, &o->replay_pct); break;
-        case 'T': rc = parse_int(name, optarg, 1, 1024, &o->server_threads); break;
+        case 'n':
+            rc = parse_int(name, optarg, 1, 100000, &o->phones);
+            break;
+        case 'o':
+            rc = parse_int(name, optarg, 0, 10000, &o->observations);
+            break;
+        case 'c':
+            rc = parse_int(name, optarg, 0, 10000, &o->creates);
+            break;
+        case 'e':
+            rc = parse_int(name, optarg, 0, 10000, &o->edits);
+            break;
+        case 'p':
+            rc = parse_int(name, optarg, 0, 1000, &o->photos);
+            break;
+        case 'b':
+            rc = parse_int(name, optarg, 1, 5000, &o->batch);
+            break;
+        case 'C':
+            rc = parse_int(name, optarg, 1, 100000, &o->concurrency);
+            break;
+        case 'r':
+            rc = parse_int(name, optarg, 1, MAX_RUNS, &o->runs);
+            break;
+        case 's':
+            rc = parse_int(name, optarg, 0, 2000000000, &v), o->seed = (uint64_t)v;
+            break;
+        case 'P':
+            rc = parse_int(name, optarg, 0, 1000000, &o->pull_records);
+            break;
+        case 'H':
+            rc = parse_int(name, optarg, 0, 100, &o->hot);
+            break;
+        case 'd':
+            rc = parse_int(name, optarg, 0, 100, &o->dup_pct);
+            break;
+        case 'R':
+            rc = parse_int(name, optarg, 0, 100, &o->replay_pct);
+            break;
+        case 'T':
+            rc = parse_int(name, optarg, 1, 1024, &o->server_threads);
+            break;
         case 'A':
             if (o->n_server_args < 16) o->server_args[o->n_server_args++] = optarg;
             break;
-        case 'a': rc = parse_int(name, optarg, 0, 3600, &o->arrival_s); break;
-        case 'x': o->profile = optarg; break;
-        case 'X': o->profile_out = optarg; break;
-        case 'O': o->outfalld = optarg; break;
-        case 'F': o->fixtures = optarg; break;
-        case 't': o->tmpdir = optarg; break;
-        case 'q': break;
-        case 'k': o->keep = 1; break;
-        case 'v': o->verbose = 1; break;
-        case 'h': usage(stdout); exit(0);
-        default: rc = -1; break;
+        case 'a':
+            rc = parse_int(name, optarg, 0, 3600, &o->arrival_s);
+            break;
+        case 'x':
+            o->profile = optarg;
+            break;
+        case 'X':
+            o->profile_out = optarg;
+            break;
+        case 'O':
+            o->outfalld = optarg;
+            break;
+        case 'F':
+            o->fixtures = optarg;
+            break;
+        case 't':
+            o->tmpdir = optarg;
+            break;
+        case 'q':
+            break;
+        case 'k':
+            o->keep = 1;
+            break;
+        case 'v':
+            o->verbose = 1;
+            break;
+        case 'h':
+            usage(stdout);
+            exit(0);
+        default:
+            rc = -1;
+            break;
         }
     }
     if (rc == 0 && optind < argc) {

@@ -101,8 +101,7 @@ long bench_call(bench_conn *c, const char *method, const char *path, const Proto
     if (st >= 200 && st < 300 && out_desc && out) {
         *out = protobuf_c_message_unpack(out_desc, NULL, c->len, c->body ? c->body : (uint8_t *)"");
         if (!*out) {
-            fprintf(stderr, "bench: %s %s: the answer is not a %s\n", method, path,
-                    out_desc->name);
+            fprintf(stderr, "bench: %s %s: the answer is not a %s\n", method, path, out_desc->name);
             return 0;
         }
     }

@@ -202,8 +202,8 @@ pid_t bench_profile_start(pid_t pid, const char *out) {
             dup2(nullfd, 1);
         }
         prctl(PR_SET_PDEATHSIG, SIGKILL);
-        execlp("perf", "perf", "record", "-F", "999", "--call-graph", "dwarf,16384", "-p", target, "-o",
-               out, (char *)NULL);
+        execlp("perf", "perf", "record", "-F", "999", "--call-graph", "dwarf,16384", "-p", target,
+               "-o", out, (char *)NULL);
         _exit(127);
     }
     if (perf < 0) {
@@ -267,8 +267,12 @@ static long status_kb(pid_t pid, const char *name) {
     return v;
 }
 
-long bench_proc_hwm_kb(pid_t pid) { return status_kb(pid, "VmHWM"); }
-long bench_proc_rss_kb(pid_t pid) { return status_kb(pid, "VmRSS"); }
+long bench_proc_hwm_kb(pid_t pid) {
+    return status_kb(pid, "VmHWM");
+}
+long bench_proc_rss_kb(pid_t pid) {
+    return status_kb(pid, "VmRSS");
+}
 
 int bench_proc_reset_hwm(pid_t pid) {
     char path[64];

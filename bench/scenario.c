@@ -34,9 +34,13 @@ uint64_t bench_rand(bench_rng *r) {
     return z ^ (z >> 31);
 }
 
-double bench_uniform(bench_rng *r) { return (double)(bench_rand(r) >> 11) / 9007199254740992.0; }
+double bench_uniform(bench_rng *r) {
+    return (double)(bench_rand(r) >> 11) / 9007199254740992.0;
+}
 
-static int rand_below(bench_rng *r, int n) { return n > 0 ? (int)(bench_rand(r) % (uint64_t)n) : 0; }
+static int rand_below(bench_rng *r, int n) {
+    return n > 0 ? (int)(bench_rand(r) % (uint64_t)n) : 0;
+}
 
 void bench_uuid(bench_rng *r, char out[37]) {
     uint8_t b[16];
@@ -272,8 +276,12 @@ static Outfall__V1__Change *outfall_edit(bench_arena **a, bench_rng *r, const ch
     int fields = bench_uniform(r) < 0.7 ? 1 : 2;
     for (int i = 0; i < fields; i++) {
         switch (rand_below(r, 8)) {
-        case 0: o->landmark = fmt(a, "手机 %d 更正: 桥下 %d 米", phone, rand_below(r, 500)); break;
-        case 1: o->name = fmt(a, "排口 %d 更名 %d", phone, rand_below(r, 1000)); break;
+        case 0:
+            o->landmark = fmt(a, "手机 %d 更正: 桥下 %d 米", phone, rand_below(r, 500));
+            break;
+        case 1:
+            o->name = fmt(a, "排口 %d 更名 %d", phone, rand_below(r, 1000));
+            break;
         case 2:
             o->has_entry_method = 1;
             o->entry_method = (Outfall__V1__EntryMethod)(1 + rand_below(r, 6));
@@ -408,15 +416,17 @@ static int build_seed(const bench_opts *opts, bench_world *w, bench_rng *r) {
         }
     for (int i = 0; i < opts->pull_records; i++, k++) {
         pos p = {35.46 + (i / 100) * 0.001, 112.62 + (i % 100) * 0.001, "qinhe"};
-        changes[k] = outfall_create(&w->arena, r, NULL, pull_division, p,
-                                    day_start_ms - 86400000LL, 1);
+        changes[k] =
+            outfall_create(&w->arena, r, NULL, pull_division, p, day_start_ms - 86400000LL, 1);
     }
     w->seed = cut_batches(&w->arena, r, seeder, changes, n, SEED_BATCH, &w->n_seed);
     return 0;
 }
 
 /* Which of v visits get one of k events: spread evenly. */
-static int chosen(int j, int k, int v) { return (int)((int64_t)(j + 1) * k / v) > (int)((int64_t)j * k / v); }
+static int chosen(int j, int k, int v) {
+    return (int)((int64_t)(j + 1) * k / v) > (int)((int64_t)j * k / v);
+}
 
 static int build_phone(const bench_opts *opts, const bench_world *w, const bench_fixture *fx,
                        int n_fx, bench_phone *ph) {
@@ -459,12 +469,12 @@ static int build_phone(const bench_opts *opts, const bench_world *w, const bench
     if (opts->creates > v) v = opts->creates;
     if (opts->edits > v) v = opts->edits;
     int cap = opts->creates + opts->observations + opts->edits;
-    Outfall__V1__Change **changes = bench_alloc(&ph->arena, (size_t)(cap ? cap : 1) * sizeof *changes);
+    Outfall__V1__Change **changes =
+        bench_alloc(&ph->arena, (size_t)(cap ? cap : 1) * sizeof *changes);
     int n = 0, obs_seen = 0;
-    static const int kinds[] = {OUTFALL__V1__PHOTO_KIND__PHOTO_KIND_NEAR,
-                                OUTFALL__V1__PHOTO_KIND__PHOTO_KIND_NEAR,
-                                OUTFALL__V1__PHOTO_KIND__PHOTO_KIND_FAR,
-                                OUTFALL__V1__PHOTO_KIND__PHOTO_KIND_SIGNBOARD};
+    static const int kinds[] = {
+        OUTFALL__V1__PHOTO_KIND__PHOTO_KIND_NEAR, OUTFALL__V1__PHOTO_KIND__PHOTO_KIND_NEAR,
+        OUTFALL__V1__PHOTO_KIND__PHOTO_KIND_FAR, OUTFALL__V1__PHOTO_KIND__PHOTO_KIND_SIGNBOARD};
     for (int j = 0; j < v; j++) {
         int64_t at = day_start_ms + (int64_t)j * 20 * 60000 + rand_below(&r, 600000);
         const char *target = NULL;
@@ -494,7 +504,8 @@ static int build_phone(const bench_opts *opts, const bench_world *w, const bench
         if (chosen(j, opts->observations, v)) {
             Outfall__V1__Change *c = observation_create(&ph->arena, &r, target, p, at + 60000);
             for (int k = obs_seen; k < opts->photos; k += opts->observations)
-                add_photo_ref(&ph->arena, c->observation, ph->photos[k].hash, kinds[(k / opts->observations) % 4]);
+                add_photo_ref(&ph->arena, c->observation, ph->photos[k].hash,
+                              kinds[(k / opts->observations) % 4]);
             obs_seen++;
             changes[n++] = c;
         }

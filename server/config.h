@@ -20,9 +20,9 @@ typedef struct server_config {
     char web_dir[PATH_MAX];     /* the console's static files (server/api_web.c) */
     char tile_url[512];         /* map tile URL template with {z} {x} {y}; "" = no map */
     int threads;
-    int keep_alive_ms; /* how long an idle keep-alive connection may hold its worker thread */
-    int64_t max_body;               /* request body limit in bytes */
-    int64_t held_wait_s;            /* copied into sync.held_wait_ms */
+    int keep_alive_ms;   /* how long an idle keep-alive connection may hold its worker thread */
+    int64_t max_body;    /* request body limit in bytes */
+    int64_t held_wait_s; /* copied into sync.held_wait_ms */
     char db_path[PATH_MAX + 16];    /* data_dir/outfall.db, derived */
     char photos_dir[PATH_MAX + 16]; /* data_dir/photos, derived */
     /* photos: uploads in progress, limits, expiry (sync/photos.h) */
