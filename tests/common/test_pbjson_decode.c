@@ -65,7 +65,8 @@ static void long_unknown_key_clipped_in_error(void **state) {
     ProtobufCMessage *m = NULL;
     size_t len = 0;
     len += (size_t)sprintf(text, "{\"");
-    for (int i = 0; i < 300; i++) len += (size_t)sprintf(text + len, "河"); /* 3 bytes each */
+    for (int i = 0; i < 300; i++)
+        len += (size_t)sprintf(text + len, "河"); /* 3 bytes each */
     len += (size_t)sprintf(text + len, "\":1}");
     assert_int_equal(pbjson_decode(OUTFALL_DESC, text, len, &m, err, sizeof err), -1);
     assert_non_null(strstr(err, "unknown field '河河"));
@@ -391,7 +392,8 @@ static void thirty_two_levels_accepted(void **state) {
     char *text = nested_probe_json(32);
     ProtobufCMessage *m = decode_ok(&probe_descriptor, text);
     int levels = 0;
-    for (Probe *p = (Probe *)m; p; p = p->child) levels++;
+    for (Probe *p = (Probe *)m; p; p = p->child)
+        levels++;
     assert_int_equal(levels, 32);
     protobuf_c_message_free_unpacked(m, NULL);
     free(text);

@@ -143,9 +143,21 @@ static void doubles_use_shortest_exact_text(void **state) {
 
 static void doubles_roundtrip_exactly(void **state) {
     (void)state;
-    const double values[] = {0.1,       1.0 / 3,  -0.0,      5e-324,    DBL_MIN, DBL_MAX, -DBL_MAX,
-                             1e21,      1e-7,     123456789.0, 0.30000000000000004,
-                             9007199254740993.0, 2.5e-308, 112.98765432109876, -1.0};
+    const double values[] = {0.1,
+                             1.0 / 3,
+                             -0.0,
+                             5e-324,
+                             DBL_MIN,
+                             DBL_MAX,
+                             -DBL_MAX,
+                             1e21,
+                             1e-7,
+                             123456789.0,
+                             0.30000000000000004,
+                             9007199254740993.0,
+                             2.5e-308,
+                             112.98765432109876,
+                             -1.0};
     for (size_t i = 0; i < sizeof values / sizeof values[0]; i++) {
         Outfall__V1__Observation ob = OUTFALL__V1__OBSERVATION__INIT;
         ob.has_cod_mg_l = 1;
@@ -203,9 +215,8 @@ static void bytes_as_base64(void **state) {
     dev.has_public_key = 0;
     assert_encodes(&dev.base, 0, "{}");
 
-    Outfall__V1__Device *back =
-        (Outfall__V1__Device *)decode_ok(&outfall__v1__device__descriptor,
-                                         "{\"publicKey\":\"AAH7/w==\"}");
+    Outfall__V1__Device *back = (Outfall__V1__Device *)decode_ok(&outfall__v1__device__descriptor,
+                                                                 "{\"publicKey\":\"AAH7/w==\"}");
     assert_true(back->has_public_key);
     assert_int_equal(back->public_key.len, 4);
     assert_memory_equal(back->public_key.data, key, 4);
@@ -438,7 +449,8 @@ static void roundtrip_sync_response_is_identical(void **state) {
 static void roundtrip_device_and_user_are_identical(void **state) {
     (void)state;
     uint8_t key[32];
-    for (size_t i = 0; i < sizeof key; i++) key[i] = (uint8_t)(i * 37 + 200);
+    for (size_t i = 0; i < sizeof key; i++)
+        key[i] = (uint8_t)(i * 37 + 200);
     Outfall__V1__Device dev = OUTFALL__V1__DEVICE__INIT;
     dev.device_id = "d";
     dev.has_public_key = 1;

@@ -28,8 +28,10 @@ void probe_init(ProtobufCMessage *m) {
 }
 
 #define PROBE_FIELD(name, id, label, type, q, member, desc, def)                                   \
-    {name, id, PROTOBUF_C_LABEL_##label, PROTOBUF_C_TYPE_##type, q, offsetof(Probe, member), desc, \
-     def, 0, 0, NULL, NULL}
+    {                                                                                              \
+        name, id, PROTOBUF_C_LABEL_##label, PROTOBUF_C_TYPE_##type, q, offsetof(Probe, member),    \
+            desc, def, 0, 0, NULL, NULL                                                            \
+    }
 
 static const ProtobufCFieldDescriptor probe_fields[] = {
     PROBE_FIELD("child", 1, OPTIONAL, MESSAGE, 0, child, &probe_descriptor, NULL),
@@ -45,22 +47,21 @@ static const ProtobufCFieldDescriptor probe_fields[] = {
 };
 static const unsigned probe_by_name[] = {5, 0, 1, 6, 4, 7, 8, 3, 2};
 static const ProtobufCIntRange probe_ranges[] = {{1, 0}, {0, 9}};
-const ProtobufCMessageDescriptor probe_descriptor = {
-    PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
-    "test.Probe",
-    "Probe",
-    "Probe",
-    "test",
-    sizeof(Probe),
-    9,
-    probe_fields,
-    probe_by_name,
-    1,
-    probe_ranges,
-    probe_init,
-    NULL,
-    NULL,
-    NULL};
+const ProtobufCMessageDescriptor probe_descriptor = {PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+                                                     "test.Probe",
+                                                     "Probe",
+                                                     "Probe",
+                                                     "test",
+                                                     sizeof(Probe),
+                                                     9,
+                                                     probe_fields,
+                                                     probe_by_name,
+                                                     1,
+                                                     probe_ranges,
+                                                     probe_init,
+                                                     NULL,
+                                                     NULL,
+                                                     NULL};
 
 void req_init(ProtobufCMessage *m) {
     memset(m, 0, sizeof(Req));
@@ -68,16 +69,28 @@ void req_init(ProtobufCMessage *m) {
 }
 
 static const ProtobufCFieldDescriptor req_fields[] = {
-    {"id", 1, PROTOBUF_C_LABEL_REQUIRED, PROTOBUF_C_TYPE_INT32, 0, offsetof(Req, id), NULL, NULL,
-     0, 0, NULL, NULL},
+    {"id", 1, PROTOBUF_C_LABEL_REQUIRED, PROTOBUF_C_TYPE_INT32, 0, offsetof(Req, id), NULL, NULL, 0,
+     0, NULL, NULL},
     {"name", 2, PROTOBUF_C_LABEL_REQUIRED, PROTOBUF_C_TYPE_STRING, 0, offsetof(Req, name), NULL,
      NULL, 0, 0, NULL, NULL},
 };
 static const unsigned req_by_name[] = {0, 1};
 static const ProtobufCIntRange req_ranges[] = {{1, 0}, {0, 2}};
-const ProtobufCMessageDescriptor req_descriptor = {
-    PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC, "test.Req", "Req", "Req", "test", sizeof(Req), 2,
-    req_fields, req_by_name, 1, req_ranges, req_init, NULL, NULL, NULL};
+const ProtobufCMessageDescriptor req_descriptor = {PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+                                                   "test.Req",
+                                                   "Req",
+                                                   "Req",
+                                                   "test",
+                                                   sizeof(Req),
+                                                   2,
+                                                   req_fields,
+                                                   req_by_name,
+                                                   1,
+                                                   req_ranges,
+                                                   req_init,
+                                                   NULL,
+                                                   NULL,
+                                                   NULL};
 
 /* ----------------------------------------------------------------------------------- helpers */
 
@@ -97,8 +110,7 @@ ProtobufCMessage *decode_ok(const ProtobufCMessageDescriptor *desc, const char *
     return msg;
 }
 
-void assert_refused(const ProtobufCMessageDescriptor *desc, const char *text,
-                           const char *want) {
+void assert_refused(const ProtobufCMessageDescriptor *desc, const char *text, const char *want) {
     static ProtobufCMessage sentinel;
     char err[256] = "";
     ProtobufCMessage *msg = &sentinel;
@@ -164,4 +176,3 @@ char *nested_probe_json(int levels) {
     text[len] = '\0';
     return text;
 }
-
