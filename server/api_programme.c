@@ -1,6 +1,6 @@
 /* The programme: POST /v1/programme/transitions, GET /v1/progress (protobuf, JSON or CSV),
  * POST and GET /v1/zones, GET /v1/zones/at, and the streamed exports GET
- * /v1/exports/outfalls.geojson and /v1/exports/outfalls.csv. */
+ * /v1/exports/outfalls.geojson, /v1/exports/outfalls.csv and /v1/exports/photos.tar. */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -12,6 +12,7 @@
 #include "common/util.h"
 #include "server/api.h"
 #include "server/auth.h"
+#include "sync/archive.h"
 #include "sync/export.h"
 #include "sync/programme.h"
 #include "sync/progress.h"
@@ -210,7 +211,11 @@ static int stream_write(void *ctx, const char *data, size_t len) {
     return st->chunked && mg_write(st->r->conn, "\r\n", 2) != 2;
 }
 
-/* ?division=&river=&from=&to=&updated_since= → the approved inventory, streamed. */
+/* The photo archive (sync/archive.h), beside export.h's EXPORT_GEOJSON and EXPORT_CSV. */
+enum { PHOTOS_TAR = 3 };
+
+/* ?division=&river=&from=&to=&updated_since= → the approved inventory, or the photo archive of
+ * the same selection, streamed. */
 static int export_as(http_req *r, int format) {
     char division[16], river[64], from[16], to[16], since[16];
     int rc;
@@ -226,15 +231,23 @@ static int export_as(http_req *r, int format) {
     stream st = {r, 0};
     if (format == EXPORT_GEOJSON)
         stream_start(&st, "application/geo+json", "outfalls.geojson");
-    else
+    else if (format == EXPORT_CSV)
         stream_start(&st, "text/csv; charset=utf-8", "outfalls.csv");
+    else
+        stream_start(&st, "application/x-tar", "photos.tar");
     long long count = 0;
     sync_error err = {0};
-    rc = export_outfalls(r->store, &r->who, &q, format, stream_write, &st, &count, &err);
+    if (format == PHOTOS_TAR) {
+        photos_env env = {r->cfg->photos_dir, r->cfg->uploads_dir, r->cfg->max_photo_bytes,
+                          &r->cfg->sync};
+        rc = archive_photos(r->store, &env, &r->who, &q, stream_write, &st, &count, &err);
+    } else {
+        rc = export_outfalls(r->store, &r->who, &q, format, stream_write, &st, &count, &err);
+    }
     if (rc == 0 && st.chunked) mg_write(r->conn, "0\r\n\r\n", 5);
     if (rc)
-        fprintf(stderr, "export cut short after %lld outfalls: %s %s\n", count, err.code,
-                err.message);
+        fprintf(stderr, "export cut short after %lld %s: %s %s\n", count,
+                format == PHOTOS_TAR ? "photos" : "outfalls", err.code, err.message);
     return 0; /* answered, whole or cut short: nothing more can be said */
 }
 
@@ -244,4 +257,8 @@ int api_exports_geojson(http_req *r) {
 
 int api_exports_csv(http_req *r) {
     return export_as(r, EXPORT_CSV);
+}
+
+int api_exports_photos(http_req *r) {
+    return export_as(r, PHOTOS_TAR);
 }

@@ -141,6 +141,35 @@ static int earlier_answer(store *s, const char *sql, const char *id, const uint8
     return rc;
 }
 
+/* Records decision decision_id (hash: its request's) moving application app_id to status `to`,
+ * with res, the answer a retry of it gets. Call inside the write transaction. */
+static int record_decision(store *s, const char *decision_id, const uint8_t hash[32],
+                           const char *app_id, int to, int64_t user_id, const char *comment,
+                           int64_t at_ms, const Outfall__V1__ApplicationResult *res,
+                           sync_error *err) {
+    size_t n;
+    uint8_t *packed = pack(&res->base, &n);
+    if (!packed) return sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
+    sqlite3_stmt *st = store_stmt(s, "INSERT INTO application_decisions (decision_id, "
+                                     "content_hash, application_id, to_status, user_id, comment, "
+                                     "at_ms, result) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+    int rc = st ? SQLITE_OK : SQLITE_ERROR;
+    if (st) {
+        sqlite3_bind_text(st, 1, decision_id, -1, SQLITE_STATIC);
+        sqlite3_bind_blob(st, 2, hash, 32, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, app_id, -1, SQLITE_STATIC);
+        sqlite3_bind_int(st, 4, to);
+        sqlite3_bind_int64(st, 5, user_id);
+        sqlite3_bind_text(st, 6, comment, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 7, at_ms);
+        sqlite3_bind_blob(st, 8, packed, (int)n, SQLITE_STATIC);
+        rc = sqlite3_step(st);
+        sqlite3_reset(st);
+    }
+    free(packed);
+    return rc == SQLITE_DONE ? 0 : store_fail(s, rc, err);
+}
+
 static int is_reviewer(const principal *p) {
     return p->role == OUTFALL__V1__ROLE__ROLE_SUPERVISOR ||
            p->role == OUTFALL__V1__ROLE__ROLE_ADMIN;
@@ -313,31 +342,11 @@ int applications_file(store *s, const principal *p, const Outfall__V1__OutfallAp
     }
     app = NULL;
     /* The first answer, kept as a pseudo-decision so a retry answers it as it was. */
-    free(packed);
-    if (!(packed = pack(&res->base, &n))) {
-        rc = sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
-        goto fail;
-    }
     char fid[64];
     snprintf(fid, sizeof fid, "filing:%s", a->id);
-    st = store_stmt(s, "INSERT INTO application_decisions (decision_id, content_hash, "
-                       "application_id, to_status, user_id, comment, at_ms, result) "
-                       "VALUES (?, ?, ?, ?, ?, NULL, ?, ?)");
-    if (!st) {
-        rc = store_fail(s, SQLITE_ERROR, err);
+    if ((rc = record_decision(s, fid, hash, a->id, APP_STATUS(RECEIVED), p->user_id, NULL, now, res,
+                              err)))
         goto fail;
-    }
-    sqlite3_bind_text(st, 1, fid, -1, SQLITE_STATIC);
-    sqlite3_bind_blob(st, 2, hash, 32, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, a->id, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 4, APP_STATUS(RECEIVED));
-    sqlite3_bind_int64(st, 5, p->user_id);
-    sqlite3_bind_int64(st, 6, now);
-    sqlite3_bind_blob(st, 7, packed, (int)n, SQLITE_STATIC);
-    if ((rc = sqlite3_step(st)) != SQLITE_DONE) {
-        rc = store_fail(s, rc, err);
-        goto fail;
-    }
     audit_record(s, p, "applications.file", a->id, "ok", name);
     if ((rc = store_commit(s, err))) goto fail;
     free(packed);
@@ -464,30 +473,9 @@ int applications_decide(store *s, const principal *p, const Outfall__V1__Applica
         goto fail;
     }
     app = NULL;
-    free(packed);
-    if (!(packed = pack(&res->base, &n))) {
-        rc = sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
+    if ((rc = record_decision(s, d->decision_id, hash, d->application_id, to, p->user_id,
+                              d->comment, now, res, err)))
         goto fail;
-    }
-    st = store_stmt(s, "INSERT INTO application_decisions (decision_id, content_hash, "
-                       "application_id, to_status, user_id, comment, at_ms, result) "
-                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
-    if (!st) {
-        rc = store_fail(s, SQLITE_ERROR, err);
-        goto fail;
-    }
-    sqlite3_bind_text(st, 1, d->decision_id, -1, SQLITE_STATIC);
-    sqlite3_bind_blob(st, 2, hash, 32, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, d->application_id, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 4, to);
-    sqlite3_bind_int64(st, 5, p->user_id);
-    sqlite3_bind_text(st, 6, d->comment, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 7, now);
-    sqlite3_bind_blob(st, 8, packed, (int)n, SQLITE_STATIC);
-    if ((rc = sqlite3_step(st)) != SQLITE_DONE) {
-        rc = store_fail(s, rc, err);
-        goto fail;
-    }
     audit_record(s, p,
                  to == APP_STATUS(APPROVED)  ? "applications.approve"
                  : to == APP_STATUS(REFUSED) ? "applications.refuse"
@@ -518,5 +506,95 @@ int applications_read(store *s, const char *id, int public_view,
         set_str(&(*out)->applicant->contact, NULL);
         set_str(&(*out)->applicant->phone, NULL);
     }
+    return 0;
+}
+
+/* --- the list --------------------------------------------------------------------------------- */
+
+/* Reads a page token "<received_at_ms>.<id>" into *ms and id; 0, or -1 when it is not one. */
+static int page_token_parse(const char *token, int64_t *ms, char id[UUID_STR_LEN + 1]) {
+    char *end = NULL;
+    long long v = strtoll(token, &end, 10);
+    if (end == token || *end != '.' || v < 0 || !util_uuid_valid(end + 1)) return -1;
+    *ms = v;
+    util_strlcpy(id, end + 1, UUID_STR_LEN + 1);
+    return 0;
+}
+
+int applications_list(store *s, const principal *p, const application_query *q,
+                      Outfall__V1__ApplicationList **out, sync_error *err) {
+    *out = NULL;
+    int limit = q->limit <= 0 ? 50 : q->limit > 500 ? 500 : q->limit;
+    int64_t after_ms = 0;
+    char after_id[UUID_STR_LEN + 1] = "";
+    if (q->status < 0 || q->status > APP_STATUS(REFUSED))
+        return sync_fail(err, SYNC_EINVALID, "invalid_argument",
+                         "status must be RECEIVED, UNDER_REVIEW, APPROVED or REFUSED");
+    if (q->page_token && page_token_parse(q->page_token, &after_ms, after_id))
+        return sync_fail(err, SYNC_EINVALID, "invalid_argument",
+                         "page_token is not one this list handed out");
+    if (q->division_code) {
+        sqlite3_stmt *st = store_stmt(s, "SELECT 1 FROM divisions WHERE code = ?");
+        if (!st) return store_fail(s, SQLITE_ERROR, err);
+        sqlite3_bind_text(st, 1, q->division_code, -1, SQLITE_STATIC);
+        int known = sqlite3_step(st) == SQLITE_ROW;
+        sqlite3_reset(st);
+        if (!known)
+            return sync_fail(err, SYNC_EINVALID, "unknown_division", "no division %.16s",
+                             q->division_code);
+        if (!principal_covers(p, q->division_code))
+            return sync_fail(err, SYNC_EFORBIDDEN, "outside_division",
+                             "division %s is outside your divisions", q->division_code);
+    }
+    Outfall__V1__ApplicationList *list = malloc(sizeof *list);
+    if (list) {
+        outfall__v1__application_list__init(list);
+        list->applications = calloc((size_t)limit, sizeof *list->applications);
+    }
+    if (!list || !list->applications) {
+        free(list);
+        return sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
+    }
+    sqlite3_stmt *st =
+        store_stmt(s, "SELECT division_code, received_at_ms, id, record FROM applications "
+                      "WHERE (?1 = 0 OR status = ?1) AND (?2 IS NULL OR division_code = ?2) "
+                      "AND (?3 = '' OR received_at_ms < ?4 OR (received_at_ms = ?4 AND id < ?3)) "
+                      "ORDER BY received_at_ms DESC, id DESC");
+    int rc = st ? SQLITE_OK : SQLITE_ERROR;
+    if (st) {
+        sqlite3_bind_int(st, 1, q->status);
+        sqlite3_bind_text(st, 2, q->division_code, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, after_id, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 4, after_ms);
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+            if (!principal_covers(p, (const char *)sqlite3_column_text(st, 0))) continue;
+            if ((int)list->n_applications == limit) { /* one more: there is a next page */
+                const Outfall__V1__OutfallApplication *last =
+                    list->applications[list->n_applications - 1];
+                char token[80];
+                snprintf(token, sizeof token, "%lld.%s", (long long)last->received_at_ms, last->id);
+                list->next_page_token = strdup(token);
+                rc = SQLITE_DONE;
+                break;
+            }
+            Outfall__V1__OutfallApplication *a = outfall__v1__outfall_application__unpack(
+                NULL, (size_t)sqlite3_column_bytes(st, 3), sqlite3_column_blob(st, 3));
+            if (!a) {
+                rc = SQLITE_CORRUPT;
+                break;
+            }
+            if (q->public_view && a->applicant) {
+                set_str(&a->applicant->contact, NULL);
+                set_str(&a->applicant->phone, NULL);
+            }
+            list->applications[list->n_applications++] = a;
+        }
+        sqlite3_reset(st);
+    }
+    if (rc != SQLITE_DONE) {
+        protobuf_c_message_free_unpacked(&list->base, NULL);
+        return store_fail(s, rc, err);
+    }
+    *out = list;
     return 0;
 }

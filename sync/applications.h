@@ -57,4 +57,19 @@ int applications_decide(store *s, const principal *p, const Outfall__V1__Applica
 int applications_read(store *s, const char *id, int public_view,
                       Outfall__V1__OutfallApplication **out, sync_error *err);
 
+/* A page of the applications in the divisions p covers, newest first (by received time). */
+typedef struct application_query {
+    int status;                /* ApplicationStatus; 0 = any */
+    const char *division_code; /* NULL = every division p covers */
+    int limit;                 /* 0 = 50; at most 500 */
+    const char *page_token;    /* the previous page's next_page_token; NULL for the first */
+    int public_view;           /* 1: without the applicant's contact and phone */
+} application_query;
+
+/* Lists q's page into *out (freed with free_unpacked); next_page_token is set when more follow.
+ * Codes: invalid_argument (a status out of range, a page token not handed out), unknown_division
+ * (400); outside_division (403). */
+int applications_list(store *s, const principal *p, const application_query *q,
+                      Outfall__V1__ApplicationList **out, sync_error *err);
+
 #endif

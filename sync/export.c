@@ -77,43 +77,37 @@ typedef struct names {
     char (*name)[128];
 } names;
 
-/* The output: a chunk filled and handed to the writer when full. */
-typedef struct out {
-    char *buf;
-    size_t len;
-    export_write_fn write;
-    void *ctx;
-    int stopped;
-} out;
+typedef export_out out;
 
-static void flush(out *o) {
+void export_flush(out *o) {
     if (o->len && !o->stopped && o->write(o->ctx, o->buf, o->len)) o->stopped = 1;
     o->len = 0;
 }
 
-static void put(out *o, const char *data, size_t n) {
+void export_put(out *o, const void *data, size_t n) {
+    const char *from = data;
     while (n && !o->stopped) {
         size_t room = EXPORT_CHUNK - o->len, take = n < room ? n : room;
-        memcpy(o->buf + o->len, data, take);
+        memcpy(o->buf + o->len, from, take);
         o->len += take;
-        data += take;
+        from += take;
         n -= take;
-        if (o->len == EXPORT_CHUNK) flush(o);
+        if (o->len == EXPORT_CHUNK) export_flush(o);
     }
 }
 
 static void puts_(out *o, const char *s) {
-    put(o, s, strlen(s));
+    export_put(o, s, strlen(s));
 }
 
 /* A JSON string literal: quotes, backslashes and control characters escaped; UTF-8 kept. */
 static void put_json_string(out *o, const char *s) {
-    put(o, "\"", 1);
+    export_put(o, "\"", 1);
     const char *run = s;
     for (; *s; s++) {
         unsigned char c = (unsigned char)*s;
         if (c != '"' && c != '\\' && c >= 0x20) continue;
-        put(o, run, (size_t)(s - run));
+        export_put(o, run, (size_t)(s - run));
         char esc[8];
         if (c == '"' || c == '\\')
             snprintf(esc, sizeof esc, "\\%c", c);
@@ -122,8 +116,8 @@ static void put_json_string(out *o, const char *s) {
         puts_(o, esc);
         run = s + 1;
     }
-    put(o, run, (size_t)(s - run));
-    put(o, "\"", 1);
+    export_put(o, run, (size_t)(s - run));
+    export_put(o, "\"", 1);
 }
 
 /* A CSV field (RFC 4180): quoted when it holds a comma, a quote or a line break. */
@@ -132,16 +126,16 @@ static void put_csv_field(out *o, const char *s) {
         puts_(o, s);
         return;
     }
-    put(o, "\"", 1);
+    export_put(o, "\"", 1);
     for (const char *run = s;; s++) {
         if (*s == '"' || !*s) {
-            put(o, run, (size_t)(s - run));
+            export_put(o, run, (size_t)(s - run));
             if (!*s) break;
-            put(o, "\"\"", 2);
+            export_put(o, "\"\"", 2);
             run = s + 1;
         }
     }
-    put(o, "\"", 1);
+    export_put(o, "\"", 1);
 }
 
 static const char *name_of(const names *n, const char *code) {
@@ -265,10 +259,10 @@ static void write_csv_row(out *o, const record *rec, const names *divisions, con
     for (size_t i = 0; i < N_COLUMNS; i++) {
         int number;
         const char *v = value_of(&columns[i], rec, divisions, rivers, buf, sizeof buf, &number);
-        if (i) put(o, ",", 1);
+        if (i) export_put(o, ",", 1);
         if (v) put_csv_field(o, v);
     }
-    put(o, "\r\n", 2);
+    export_put(o, "\r\n", 2);
 }
 
 /* The caller's divisions as a JSON array, or NULL when they see all (malloc'd). */
@@ -311,97 +305,129 @@ int export_check(store *s, const principal *p, const export_query *q, sync_error
     return 0;
 }
 
-static const char export_sql[] =
-    "SELECT id, version, approved_version, doc, updated_at_ms, found_on FROM ("
-    "  SELECT rowid AS r, id, version, approved_version, doc, updated_at_ms, division_code, "
-    "    river_code, coalesce(json_extract(doc, '$.programme.found_on'), "
-    "    date(created_at_ms / 1000, 'unixepoch', '+8 hours')) AS found_on FROM outfalls "
-    "  WHERE approved_version > 0 AND merged_into IS NULL AND review_state <> 3) "
-    "WHERE (?1 IS NULL OR division_code = ?1) AND (?2 IS NULL OR river_code = ?2) "
-    "AND (?3 IS NULL OR division_code IN (SELECT value FROM json_each(?3))) "
-    "AND (?4 IS NULL OR found_on >= ?4) AND (?5 IS NULL OR found_on <= ?5) "
-    "AND (?6 IS NULL OR date(updated_at_ms / 1000, 'unixepoch', '+8 hours') >= ?6) "
-    "ORDER BY r";
+/* The approved inventory with the columns the walk reads. Rows whose latest version is the
+ * approved one are filtered here on their columns; the others (edits since approval, which may
+ * have moved the outfall) pass to the walk, which filters them on their approved version. */
+static const char walk_sql[] =
+    "SELECT id, version, approved_version, doc, updated_at_ms, "
+    "date(created_at_ms / 1000, 'unixepoch', '+8 hours') FROM outfalls "
+    "WHERE approved_version > 0 AND merged_into IS NULL AND review_state <> 3 "
+    "AND (version <> approved_version OR ((?1 IS NULL OR division_code = ?1) "
+    "  AND (?2 IS NULL OR river_code = ?2) "
+    "  AND (?3 IS NULL OR division_code IN (SELECT value FROM json_each(?3))))) "
+    "AND (?4 IS NULL OR date(updated_at_ms / 1000, 'unixepoch', '+8 hours') >= ?4) "
+    "ORDER BY rowid";
+
+/* 1 when row (its approved version) passes q's filters and p's scope. */
+static int walk_keeps(const principal *p, const export_query *q, const export_row *row) {
+    if (!row->division_code || !principal_covers(p, row->division_code)) return 0;
+    if (q->division_code && strcmp(q->division_code, row->division_code) != 0) return 0;
+    if (q->river_code && (!row->river_code || strcmp(q->river_code, row->river_code) != 0))
+        return 0;
+    if (q->from && strcmp(row->found_on, q->from) < 0) return 0;
+    return !q->to || strcmp(row->found_on, q->to) <= 0;
+}
+
+int export_walk(store *s, const principal *p, const export_query *q, export_row_fn fn, void *ctx,
+                sync_error *err) {
+    char *scope = scope_of(p);
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(store_db(s), walk_sql, -1, &st, NULL);
+    if (rc != SQLITE_OK) {
+        free(scope);
+        return store_fail(s, rc, err);
+    }
+    sqlite3_bind_text(st, 1, q->division_code, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, q->river_code, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, scope, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, q->updated_since, -1, SQLITE_STATIC);
+    int stop = 0;
+    while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        export_row row = {
+            .id = (const char *)sqlite3_column_text(st, 0),
+            .version = sqlite3_column_int64(st, 2),
+            .updated_ms = sqlite3_column_int64(st, 4),
+        };
+        /* The approved version is the stored document unless edits wait for review since; then
+         * it is rebuilt from the field history, as the feed's approved view does. */
+        row.doc = sqlite3_column_int64(st, 1) == row.version
+                      ? json_loads((const char *)sqlite3_column_text(st, 3), 0, NULL)
+                      : history_doc_at(s, "outfall", row.id, row.version);
+        if (!row.doc) {
+            stop =
+                sync_fail(err, SYNC_EINTERNAL, "storage_error", "outfall %s is unreadable", row.id);
+            break;
+        }
+        row.division_code = json_string_value(json_object_get(row.doc, "division_code"));
+        row.river_code = json_string_value(json_object_get(row.doc, "river_code"));
+        row.found_on = json_string_value(record_get(row.doc, "programme.found_on"));
+        if (!row.found_on) row.found_on = (const char *)sqlite3_column_text(st, 5);
+        if (walk_keeps(p, q, &row)) stop = fn(ctx, &row);
+        json_decref(row.doc);
+    }
+    if (!stop && rc != SQLITE_DONE) stop = store_fail(s, rc, err);
+    sqlite3_finalize(st);
+    free(scope);
+    return stop;
+}
+
+/* The state of one export while the walk hands it rows. */
+typedef struct writer {
+    out o;
+    int format;
+    names divisions, rivers;
+    long long n;
+} writer;
+
+static int write_row(void *ctx, const export_row *row) {
+    writer *w = ctx;
+    record rec = {row->id, row->doc, row->found_on, row->version, row->updated_ms};
+    if (w->format == EXPORT_GEOJSON)
+        write_geojson_row(&w->o, &rec, &w->divisions, &w->rivers, w->n);
+    else
+        write_csv_row(&w->o, &rec, &w->divisions, &w->rivers);
+    w->n++;
+    return w->o.stopped;
+}
 
 int export_outfalls(store *s, const principal *p, const export_query *q, int format,
                     export_write_fn write, void *ctx, long long *count, sync_error *err) {
     if (count) *count = 0;
     int rc = export_check(s, p, q, err);
     if (rc) return rc;
-    names divisions = {0}, rivers = {0};
-    out o = {.buf = malloc(EXPORT_CHUNK), .write = write, .ctx = ctx};
-    char *scope = scope_of(p);
-    sqlite3_stmt *st = NULL;
-    long long n = 0;
-    if (!o.buf) {
+    writer w = {.o = {.buf = malloc(EXPORT_CHUNK), .write = write, .ctx = ctx}, .format = format};
+    if (!w.o.buf) {
         rc = sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
         goto done;
     }
-    if ((rc = load_names(s, "SELECT code, name FROM divisions", &divisions, err)) ||
-        (rc = load_names(s, "SELECT code, name FROM rivers", &rivers, err)))
+    if ((rc = load_names(s, "SELECT code, name FROM divisions", &w.divisions, err)) ||
+        (rc = load_names(s, "SELECT code, name FROM rivers", &w.rivers, err)))
         goto done;
-    if ((rc = sqlite3_prepare_v2(store_db(s), export_sql, -1, &st, NULL)) != SQLITE_OK) {
-        rc = store_fail(s, rc, err);
-        goto done;
-    }
-    sqlite3_bind_text(st, 1, q->division_code, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, q->river_code, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, scope, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, q->from, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 5, q->to, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 6, q->updated_since, -1, SQLITE_STATIC);
-
     if (format == EXPORT_GEOJSON) {
-        puts_(&o, "{\"type\":\"FeatureCollection\",\"name\":\"outfalls\",\"features\":[");
+        puts_(&w.o, "{\"type\":\"FeatureCollection\",\"name\":\"outfalls\",\"features\":[");
     } else {
-        puts_(&o, "\xEF\xBB\xBF");
+        puts_(&w.o, "\xEF\xBB\xBF");
         for (size_t i = 0; i < N_COLUMNS; i++) {
-            if (i) put(&o, ",", 1);
-            puts_(&o, columns[i].name);
+            if (i) export_put(&w.o, ",", 1);
+            puts_(&w.o, columns[i].name);
         }
-        put(&o, "\r\n", 2);
+        export_put(&w.o, "\r\n", 2);
     }
-    while (!o.stopped && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        record rec = {
-            .id = (const char *)sqlite3_column_text(st, 0),
-            .version = sqlite3_column_int64(st, 2),
-            .updated_ms = sqlite3_column_int64(st, 4),
-            .found_on = (const char *)sqlite3_column_text(st, 5),
-        };
-        /* The approved version is the stored document unless edits wait for review since. */
-        rec.doc = sqlite3_column_int64(st, 1) == rec.version
-                      ? json_loads((const char *)sqlite3_column_text(st, 3), 0, NULL)
-                      : history_doc_at(s, "outfall", rec.id, rec.version);
-        if (!rec.doc) {
-            rc =
-                sync_fail(err, SYNC_EINTERNAL, "storage_error", "outfall %s is unreadable", rec.id);
-            break;
-        }
-        if (format == EXPORT_GEOJSON)
-            write_geojson_row(&o, &rec, &divisions, &rivers, n);
-        else
-            write_csv_row(&o, &rec, &divisions, &rivers);
-        json_decref(rec.doc);
-        n++;
-    }
-    if (rc == SQLITE_ROW && o.stopped) rc = SQLITE_DONE;
-    if (rc == SQLITE_DONE) {
-        rc = 0;
-        if (format == EXPORT_GEOJSON) puts_(&o, "\n]}\n");
-        flush(&o);
-    } else if (rc > 0) {
-        rc = store_fail(s, rc, err);
-    }
-    if (!rc && o.stopped)
+    rc = export_walk(s, p, q, write_row, &w, err);
+    if (rc > 0 || w.o.stopped)
         rc = sync_fail(err, SYNC_EINTERNAL, "export_aborted", "the reader stopped the export");
+    if (!rc) {
+        if (format == EXPORT_GEOJSON) puts_(&w.o, "\n]}\n");
+        export_flush(&w.o);
+        if (w.o.stopped)
+            rc = sync_fail(err, SYNC_EINTERNAL, "export_aborted", "the reader stopped the export");
+    }
 done:
-    sqlite3_finalize(st);
-    free(scope);
-    free(o.buf);
-    free(divisions.code);
-    free(divisions.name);
-    free(rivers.code);
-    free(rivers.name);
-    if (count) *count = n;
+    free(w.o.buf);
+    free(w.divisions.code);
+    free(w.divisions.name);
+    free(w.rivers.code);
+    free(w.rivers.name);
+    if (count) *count = w.n;
     return rc;
 }

@@ -5,27 +5,22 @@
  * audit row, and a retry-safe transition_id. The state lives in the record as Outfall.programme.
  *
  * Allowed moves (anything else is transition_not_allowed, 409, naming from and to):
- *   FOUND      → FOUND       dates the find (found_on); an approved outfall without a stage is
- * FOUND FOUND      → TRACED      the responsible party is known (or tracing failed: county
- * government) TRACED     → TRACED      corrects the party TRACED     → PLANNED     sets the plan,
- * checked against the rules PLANNED    → PLANNED     revises the plan PLANNED    → REMEDIATED
- * evidence: an observation with a stored remediation_done photo (none needed when the measure is
- * NONE) REMEDIATED → PLANNED     verification failed (comment required); may carry a revised plan
- *   REMEDIATED → CLOSED      销号, for BAN and MERGE plans
- *   REMEDIATED → RETAINED    onto the retained list, for REGULARIZE and NONE plans
+ *   FOUND      -> FOUND       dates the find (found_on); an approved outfall without a stage is
+ *                             FOUND
+ *   FOUND      -> TRACED      the responsible party is known (or tracing failed: the county
+ *                             government)
+ *   TRACED     -> TRACED      corrects the party
+ *   TRACED     -> PLANNED     sets the plan, checked against the rules
+ *   PLANNED    -> PLANNED     revises the plan
+ *   PLANNED    -> REMEDIATED  evidence: an observation with a stored remediation_done photo (none
+ *                             needed when the measure is NONE)
+ *   REMEDIATED -> PLANNED     verification failed (comment required); may carry a revised plan
+ *   REMEDIATED -> CLOSED      销号, for BAN and MERGE plans
+ *   REMEDIATED -> RETAINED    onto the retained list, for REGULARIZE and NONE plans
  *
- * Plan rules (DOMAIN.md), refused with the rule's code and its clause in the message:
- *   rule1_protection_zone      (二.二.2) inside an imported protection zone only BAN is allowed;
- *   rule2_storm_outfall        (二.二.1) a town storm-water outfall is never merged or blocked
- *                              (no MERGE, BAN or blocks_outfall; nor merged into); rule 2 wins
- *                              over rule 1 for such an outfall inside a zone;
- *   rule5_safety_note_required (二.二.1) works on an outfall that affects flood control or levees
- *                              (the plan says so, it blocks the outfall, or it enters through a
- *                              sluice or pump station) need a safety note.
- * Rules 3 and 4 (二.二.2) flag rather than refuse, on PLANNED and RETAINED:
- *   rule3_enterprise_outfall_count  an enterprise outside parks keeps more outfalls than its
- *                                   permit allows (one unless permit_outfalls_allowed says more);
- *   rule4_in_park_direct_discharge  an in-park enterprise's outfall kept discharging to the river.
+ * Plan rules (DOMAIN.md rules 1-5) are sync/rules.h's: rules 1, 2 and 5 refuse a plan (on
+ * PLANNED) with the rule's code and clause; rules 3 and 4 flag the outfall (on PLANNED and
+ * RETAINED).
  */
 #ifndef SYNC_PROGRAMME_H
 #define SYNC_PROGRAMME_H

@@ -9,7 +9,9 @@
 #include <jansson.h>
 
 #include "common/util.h"
+#include "sync/export.h"
 #include "sync/programme.h"
+#include "sync/record.h"
 
 /* The plan's targets (一.二), per metric in deadline order. */
 static const struct target {
@@ -121,16 +123,17 @@ static bucket *find(buckets *bs, const char *code) {
     return NULL;
 }
 
-/* Loads the rows of a (code, name) query into bs; sql binds ?1 to filter (may be NULL) and ?2 to
- * the caller's scope (NULL: all). */
-static int load_buckets(store *s, const char *sql, const char *filter, const char *scope,
+/* Loads the rows of a (code, name) query into bs, keeping those p covers (p NULL: all); sql
+ * binds ?1 to filter (may be NULL). */
+static int load_buckets(store *s, const char *sql, const char *filter, const principal *p,
                         buckets *bs, sync_error *err) {
     sqlite3_stmt *st = NULL;
     int rc = sqlite3_prepare_v2(store_db(s), sql, -1, &st, NULL);
     if (rc != SQLITE_OK) return store_fail(s, rc, err);
     sqlite3_bind_text(st, 1, filter, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, scope, -1, SQLITE_STATIC);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *code = (const char *)sqlite3_column_text(st, 0);
+        if (p && !principal_covers(p, code)) continue;
         bucket *grown = realloc(bs->b, (bs->n + 1) * sizeof *bs->b);
         if (!grown) {
             rc = SQLITE_NOMEM;
@@ -139,67 +142,82 @@ static int load_buckets(store *s, const char *sql, const char *filter, const cha
         bs->b = grown;
         bucket *b = &bs->b[bs->n++];
         memset(b, 0, sizeof *b);
-        util_strlcpy(b->code, (const char *)sqlite3_column_text(st, 0), sizeof b->code);
+        util_strlcpy(b->code, code, sizeof b->code);
         util_strlcpy(b->name, (const char *)sqlite3_column_text(st, 1), sizeof b->name);
     }
     sqlite3_finalize(st);
     return rc == SQLITE_DONE ? 0 : store_fail(s, rc, err);
 }
 
-static int before_or_on(const unsigned char *date, const char *as_of) {
-    return date && strcmp((const char *)date, as_of) <= 0;
+/* The stage dates of an outfall's approved version (borrowed from its document). */
+typedef struct stage_dates {
+    const char *found, *traced, *planned, *remediated, *closed, *retained, *deadline, *end;
+} stage_dates;
+
+static const char *doc_date(json_t *doc, const char *path) {
+    return json_string_value(record_get(doc, path));
 }
 
-/* Adds one outfall (a row of OUTFALL_DATES) to b as of as_of. */
-static void count(bucket *b, sqlite3_stmt *st, const char *as_of) {
-    if (!b || !before_or_on(sqlite3_column_text(st, 2), as_of)) return;
+static void dates_of(const export_row *row, stage_dates *d) {
+    d->found = row->found_on;
+    d->traced = doc_date(row->doc, "programme.traced_on");
+    d->planned = doc_date(row->doc, "programme.planned_on");
+    d->remediated = doc_date(row->doc, "programme.remediated_on");
+    d->closed = doc_date(row->doc, "programme.closed_on");
+    d->retained = doc_date(row->doc, "programme.retained_on");
+    d->deadline = doc_date(row->doc, "programme.plan.deadline");
+    d->end = doc_date(row->doc, "programme.plan.transition_end");
+}
+
+static int before_or_on(const char *date, const char *as_of) {
+    return date && strcmp(date, as_of) <= 0;
+}
+
+/* The day a plan falls due: its deadline or its transition period's end, whichever is later. */
+static const char *due_of(const stage_dates *d) {
+    if (d->deadline && d->end) return strcmp(d->deadline, d->end) > 0 ? d->deadline : d->end;
+    return d->deadline ? d->deadline : d->end;
+}
+
+/* Adds one outfall to b (may be NULL) as of as_of. */
+static void count(bucket *b, const stage_dates *d, const char *as_of) {
+    if (!b || !before_or_on(d->found, as_of)) return;
     b->found++;
-    b->traced += before_or_on(sqlite3_column_text(st, 3), as_of);
-    int planned = before_or_on(sqlite3_column_text(st, 4), as_of);
-    int remediated = before_or_on(sqlite3_column_text(st, 5), as_of);
+    b->traced += before_or_on(d->traced, as_of);
+    int planned = before_or_on(d->planned, as_of);
+    int remediated = before_or_on(d->remediated, as_of);
     b->planned += planned;
     b->remediated += remediated;
-    b->closed += before_or_on(sqlite3_column_text(st, 6), as_of);
-    b->retained += before_or_on(sqlite3_column_text(st, 7), as_of);
-    const char *deadline = (const char *)sqlite3_column_text(st, 8);
-    const char *end = (const char *)sqlite3_column_text(st, 9);
-    const char *due = deadline && end ? (strcmp(deadline, end) > 0 ? deadline : end)
-                      : deadline      ? deadline
-                                      : end;
+    b->closed += before_or_on(d->closed, as_of);
+    b->retained += before_or_on(d->retained, as_of);
+    const char *due = due_of(d);
     if (planned && !remediated && due && strcmp(due, as_of) < 0) b->overdue++;
 }
 
-/* Every outfall of the approved inventory with its stage dates; ?1 division, ?2 river, ?3 scope. */
-static const char outfall_dates[] =
-    "SELECT division_code, river_code, "
-    "coalesce(json_extract(doc, '$.programme.found_on'), "
-    "  date(created_at_ms / 1000, 'unixepoch', '+8 hours')), "
-    "json_extract(doc, '$.programme.traced_on'), json_extract(doc, '$.programme.planned_on'), "
-    "json_extract(doc, '$.programme.remediated_on'), json_extract(doc, '$.programme.closed_on'), "
-    "json_extract(doc, '$.programme.retained_on'), json_extract(doc, '$.programme.plan.deadline'), "
-    "json_extract(doc, '$.programme.plan.transition_end') "
-    "FROM outfalls WHERE approved_version > 0 AND merged_into IS NULL AND review_state <> 3 "
-    "AND (?1 IS NULL OR division_code = ?1) AND (?2 IS NULL OR river_code = ?2) "
-    "AND (?3 IS NULL OR division_code IN (SELECT value FROM json_each(?3)))";
+/* What progress_report's walk fills. */
+typedef struct tally {
+    const char *as_of;
+    bucket *city;
+    buckets *divisions, *rivers;
+} tally;
 
-/* The caller's divisions as a JSON array, or NULL when they see all (malloc'd). */
-static char *scope_of(const principal *p) {
-    if (principal_all_divisions(p)) return NULL;
-    json_t *a = json_array();
-    for (int i = 0; i < p->n_divisions; i++)
-        json_array_append_new(a, json_string(p->divisions[i]));
-    char *text = json_dumps(a, JSON_COMPACT);
-    json_decref(a);
-    return text;
+static int tally_row(void *ctx, const export_row *row) {
+    tally *t = ctx;
+    stage_dates d;
+    dates_of(row, &d);
+    count(t->city, &d, t->as_of);
+    count(find(t->divisions, row->division_code), &d, t->as_of);
+    if (row->river_code) count(find(t->rivers, row->river_code), &d, t->as_of);
+    return 0;
 }
 
-static int exists(store *s, const char *sql, const char *code) {
-    sqlite3_stmt *st = store_stmt(s, sql);
-    if (!st) return 0;
+static void name_of(store *s, const char *code, char *out, size_t cap) {
+    sqlite3_stmt *st = store_stmt(s, "SELECT name FROM divisions WHERE code = ?");
+    if (!st) return;
     sqlite3_bind_text(st, 1, code, -1, SQLITE_STATIC);
-    int found = sqlite3_step(st) == SQLITE_ROW;
+    if (sqlite3_step(st) == SQLITE_ROW)
+        util_strlcpy(out, (const char *)sqlite3_column_text(st, 0), cap);
     sqlite3_reset(st);
-    return found;
 }
 
 static int append_row(Outfall__V1__ProgressReport *rep, Outfall__V1__ProgressRow *row) {
@@ -216,26 +234,17 @@ int progress_report(store *s, const principal *p, const progress_query *q, int64
     if (q->as_of && programme_date_days(q->as_of, NULL))
         return sync_fail(err, SYNC_EINVALID, "invalid_argument", "as_of must be a date YYYY-MM-DD");
     util_strlcpy(as_of, q->as_of ? q->as_of : today, sizeof as_of);
-    if (q->division_code) {
-        if (!exists(s, "SELECT 1 FROM divisions WHERE code = ?", q->division_code))
-            return sync_fail(err, SYNC_EINVALID, "unknown_division", "no division %.16s",
-                             q->division_code);
-        if (!principal_covers(p, q->division_code))
-            return sync_fail(err, SYNC_EFORBIDDEN, "outside_division",
-                             "division %s is outside your divisions", q->division_code);
-    }
-    if (q->river_code && !exists(s, "SELECT 1 FROM rivers WHERE code = ?", q->river_code))
-        return sync_fail(err, SYNC_EINVALID, "unknown_river", "no river %.40s", q->river_code);
+    export_query eq = {.division_code = q->division_code, .river_code = q->river_code};
+    int rc = export_check(s, p, &eq, err);
+    if (rc) return rc;
 
-    char *scope = scope_of(p);
     buckets divisions = {0}, rivers = {0};
     bucket city = {.code = SYNC_CITY_DIVISION};
     Outfall__V1__ProgressReport *rep = NULL;
-    int rc = load_buckets(s,
-                          "SELECT code, name FROM divisions WHERE level = 'county' AND "
-                          "(?1 IS NULL OR code = ?1) AND (?2 IS NULL OR code IN "
-                          "(SELECT value FROM json_each(?2))) ORDER BY code",
-                          q->division_code, scope, &divisions, err);
+    rc = load_buckets(s,
+                      "SELECT code, name FROM divisions WHERE level = 'county' AND "
+                      "(?1 IS NULL OR code = ?1) ORDER BY code",
+                      q->division_code, p, &divisions, err);
     if (!rc)
         rc = load_buckets(s,
                           "SELECT code, name FROM rivers WHERE (?1 IS NULL OR code = ?1) "
@@ -243,34 +252,9 @@ int progress_report(store *s, const principal *p, const progress_query *q, int64
                           q->river_code, NULL, &rivers, err);
     if (rc) goto done;
     /* The whole-city row names the city, or the one division asked for, or the caller's own. */
-    sqlite3_stmt *st = store_stmt(s, "SELECT name FROM divisions WHERE code = ?");
-    if (st) {
-        sqlite3_bind_text(st, 1, SYNC_CITY_DIVISION, -1, SQLITE_STATIC);
-        if (sqlite3_step(st) == SQLITE_ROW)
-            util_strlcpy(city.name, (const char *)sqlite3_column_text(st, 0), sizeof city.name);
-        sqlite3_reset(st);
-    }
-
-    st = NULL;
-    rc = sqlite3_prepare_v2(store_db(s), outfall_dates, -1, &st, NULL);
-    if (rc != SQLITE_OK) {
-        rc = store_fail(s, rc, err);
-        goto done;
-    }
-    sqlite3_bind_text(st, 1, q->division_code, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, q->river_code, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, scope, -1, SQLITE_STATIC);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        count(&city, st, as_of);
-        count(find(&divisions, (const char *)sqlite3_column_text(st, 0)), st, as_of);
-        count(find(&rivers, (const char *)sqlite3_column_text(st, 1)), st, as_of);
-    }
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE) {
-        rc = store_fail(s, rc, err);
-        goto done;
-    }
-    rc = 0;
+    name_of(s, SYNC_CITY_DIVISION, city.name, sizeof city.name);
+    tally t = {as_of, &city, &divisions, &rivers};
+    if ((rc = export_walk(s, p, &eq, tally_row, &t, err))) goto done;
 
     rep = malloc(sizeof *rep);
     if (rep) {
@@ -291,7 +275,6 @@ int progress_report(store *s, const principal *p, const progress_query *q, int64
         if (append_row(rep, row_of("river", &rivers.b[i], as_of))) rc = -1;
     if (rc) rc = sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
 done:
-    free(scope);
     free(divisions.b);
     free(rivers.b);
     if (rc && rep) {
@@ -423,40 +406,6 @@ static void add_html(text *t, const char *v) {
     }
 }
 
-/* Every outfall of the approved inventory of ?1 (a division, or the city) with its dates. */
-static const char annual_sql[] =
-    "SELECT coalesce(o.code, o.id), coalesce(json_extract(o.doc, '$.name'), ''), r.name, "
-    "json_extract(o.doc, '$.programme.plan.measure'), "
-    "coalesce(json_extract(o.doc, '$.programme.found_on'), "
-    "  date(o.created_at_ms / 1000, 'unixepoch', '+8 hours')), "
-    "json_extract(o.doc, '$.programme.traced_on'), json_extract(o.doc, '$.programme.planned_on'), "
-    "json_extract(o.doc, '$.programme.remediated_on'), "
-    "json_extract(o.doc, '$.programme.closed_on'), json_extract(o.doc, '$.programme.retained_on'), "
-    "json_extract(o.doc, '$.programme.plan.deadline'), "
-    "json_extract(o.doc, '$.programme.plan.transition_end'), "
-    "json_extract(o.doc, '$.responsible_party.name'), "
-    "json_extract(o.doc, '$.responsible_party.credit_code') "
-    "FROM outfalls o JOIN rivers r ON r.code = o.river_code "
-    "WHERE o.approved_version > 0 AND o.merged_into IS NULL AND o.review_state <> 3 "
-    "AND (?1 = '" SYNC_CITY_DIVISION "' OR o.division_code = ?1) ORDER BY 1";
-
-enum {
-    A_CODE,
-    A_NAME,
-    A_RIVER,
-    A_MEASURE,
-    A_FOUND,
-    A_TRACED,
-    A_PLANNED,
-    A_REMEDIATED,
-    A_CLOSED,
-    A_RETAINED,
-    A_DEADLINE,
-    A_END,
-    A_PARTY,
-    A_CREDIT
-};
-
 /* The report's figures, in the order shown, with their labels. */
 enum {
     F_FOUND,
@@ -469,59 +418,192 @@ enum {
     F_NONE,
     F_CLOSED,
     F_RETAINED,
+    F_INSPECTED,
+    F_INSPECTION_RESULTS,
+    F_INSPECTION_APPROVED,
+    F_REPORTS_RECEIVED,
+    F_REPORTS_ANSWERED,
+    F_REPORTS_ILLEGAL,
+    F_REPORTS_BORROWED,
     F_N
 };
 static const struct {
     const char *key, *label;
 } figures[F_N] = {
-    {"found_in_year", "年内排查发现"},       {"traced_in_year", "年内完成溯源"},
-    {"planned_in_year", "年内制定整治方案"}, {"remediated_in_year", "年内完成整治"},
-    {"remediated_ban", "其中：取缔"},        {"remediated_merge", "其中：合并"},
-    {"remediated_regularize", "其中：规范"}, {"remediated_none", "其中：无需整治"},
-    {"closed_in_year", "年内销号"},          {"retained_in_year", "年内列入保留清单"},
+    {"found_in_year", "年内排查发现"},
+    {"traced_in_year", "年内完成溯源"},
+    {"planned_in_year", "年内制定整治方案"},
+    {"remediated_in_year", "年内完成整治"},
+    {"remediated_ban", "其中：取缔"},
+    {"remediated_merge", "其中：合并"},
+    {"remediated_regularize", "其中：规范"},
+    {"remediated_none", "其中：无需整治"},
+    {"closed_in_year", "年内销号"},
+    {"retained_in_year", "年内列入保留清单"},
+    {"inspections_drawn", "年内随机抽查排污口"},
+    {"inspection_results", "其中：已提交检查结果"},
+    {"inspection_results_approved", "其中：检查结果已审核公开"},
+    {"public_reports_received", "年内收到公众举报"},
+    {"public_reports_answered", "年内答复公众举报"},
+    {"public_reports_illegal_discharge", "其中：偷排、超标排放、违规设置排污口"},
+    {"public_reports_borrowed_use", "其中：私设暗管借道排污"},
 };
-
-static const char *col(sqlite3_stmt *st, int i) {
-    return (const char *)sqlite3_column_text(st, i);
-}
 
 static const char *measure_short(const char *m) {
     static const char prefix[] = "REMEDIATION_MEASURE_";
     return m && strncmp(m, prefix, sizeof prefix - 1) == 0 ? m + sizeof prefix - 1 : m ? m : "";
 }
 
+/* One line of the closed or retained list: code, name, river, measure, date, party, credit
+ * code (malloc'd copies). */
+enum { LIST_CELLS = 7 };
+typedef struct listed {
+    char *cell[LIST_CELLS];
+} listed;
+
+typedef struct list {
+    listed *l;
+    size_t n;
+    int oom;
+} list;
+
+static void list_add(list *l, const char *const cells[LIST_CELLS]) {
+    listed *grown = l->oom ? NULL : realloc(l->l, (l->n + 1) * sizeof *l->l);
+    if (!grown) {
+        l->oom = 1;
+        return;
+    }
+    l->l = grown;
+    for (int i = 0; i < LIST_CELLS; i++)
+        if (!(l->l[l->n].cell[i] = strdup(cells[i] ? cells[i] : ""))) l->oom = 1;
+    l->n++;
+}
+
+static void list_free(list *l) {
+    for (size_t i = 0; i < l->n; i++)
+        for (int c = 0; c < LIST_CELLS; c++)
+            free(l->l[i].cell[c]);
+    free(l->l);
+}
+
+static int by_code(const void *a, const void *b) {
+    return strcmp(((const listed *)a)->cell[0], ((const listed *)b)->cell[0]);
+}
+
+/* What the annual report's walk fills. */
+typedef struct year_tally {
+    const char *from, *to;
+    int64_t fig[F_N];
+    bucket end;
+    const buckets *rivers;
+    list closed, retained;
+} year_tally;
+
+static int in_year(const year_tally *y, const char *date) {
+    return date && strcmp(date, y->from) >= 0 && strcmp(date, y->to) <= 0;
+}
+
+static int year_row(void *ctx, const export_row *row) {
+    year_tally *y = ctx;
+    stage_dates d;
+    dates_of(row, &d);
+    const char *m = measure_short(doc_date(row->doc, "programme.plan.measure"));
+    y->fig[F_FOUND] += in_year(y, d.found);
+    y->fig[F_TRACED] += in_year(y, d.traced);
+    y->fig[F_PLANNED] += in_year(y, d.planned);
+    y->fig[F_CLOSED] += in_year(y, d.closed);
+    y->fig[F_RETAINED] += in_year(y, d.retained);
+    if (in_year(y, d.remediated)) {
+        y->fig[F_REMEDIATED]++;
+        y->fig[F_BAN] += strcmp(m, "BAN") == 0;
+        y->fig[F_MERGE] += strcmp(m, "MERGE") == 0;
+        y->fig[F_REGULARIZE] += strcmp(m, "REGULARIZE") == 0;
+        y->fig[F_NONE] += strcmp(m, "NONE") == 0;
+    }
+    count(&y->end, &d, y->to);
+    const char *code = doc_date(row->doc, "code"), *name = doc_date(row->doc, "name");
+    bucket *river = row->river_code ? find((buckets *)y->rivers, row->river_code) : NULL;
+    const char *cells[LIST_CELLS] = {code ? code : row->id,
+                                     name,
+                                     river ? river->name : row->river_code,
+                                     m,
+                                     NULL,
+                                     doc_date(row->doc, "responsible_party.name"),
+                                     doc_date(row->doc, "responsible_party.credit_code")};
+    if (in_year(y, d.closed)) {
+        cells[4] = d.closed;
+        list_add(&y->closed, cells);
+    }
+    if (before_or_on(d.retained, y->to)) {
+        cells[4] = d.retained;
+        list_add(&y->retained, cells);
+    }
+    return 0;
+}
+
+/* The year's inspections and public reports of division (or the whole city) into y->fig.
+ * Inspections: the picks of the draws made during the year whose outfall lies in the division,
+ * and the results sent (and approved) for them. Public reports: received during the year (in
+ * all and by kind) and answered during the year. */
+static int year_oversight(store *s, const char *division, year_tally *y, sync_error *err) {
+    static const char *const sql[] = {
+        "SELECT count(*), 0, 0, 0 FROM inspection_draws d, json_each(d.doc, '$.picks') k, "
+        "json_each(d.doc, '$.candidates') c WHERE date(d.drawn_at_ms / 1000, 'unixepoch', "
+        "'+8 hours') BETWEEN ?2 AND ?3 AND json_extract(c.value, '$.code') = "
+        "json_extract(k.value, '$.code') AND (?1 = '" SYNC_CITY_DIVISION "' OR "
+        "coalesce(json_extract(c.value, '$.divisionCode'), json_extract(c.value, "
+        "'$.division_code')) = ?1)",
+        "SELECT count(*), coalesce(sum(r.approved_version > 0), 0), 0, 0 FROM inspection_results r "
+        "JOIN inspection_draws d ON d.id = r.draw_id WHERE date(d.drawn_at_ms / 1000, "
+        "'unixepoch', '+8 hours') BETWEEN ?2 AND ?3 AND (?1 = '" SYNC_CITY_DIVISION "' OR "
+        "r.division_code = ?1)",
+        "SELECT coalesce(sum(received BETWEEN ?2 AND ?3), 0), coalesce(sum(answered BETWEEN ?2 AND "
+        "?3), 0), coalesce(sum(received BETWEEN ?2 AND ?3 AND kind = 1), 0), "
+        "coalesce(sum(received BETWEEN ?2 AND ?3 AND kind = 2), 0) FROM (SELECT kind, "
+        "date(received_at_ms / 1000, 'unixepoch', '+8 hours') AS received, "
+        "date(answered_at_ms / 1000, 'unixepoch', '+8 hours') AS answered FROM public_reports "
+        "WHERE ?1 = '" SYNC_CITY_DIVISION "' OR division_code = ?1)",
+    };
+    static const int into[][4] = {
+        {F_INSPECTED, -1, -1, -1},
+        {F_INSPECTION_RESULTS, F_INSPECTION_APPROVED, -1, -1},
+        {F_REPORTS_RECEIVED, F_REPORTS_ANSWERED, F_REPORTS_ILLEGAL, F_REPORTS_BORROWED},
+    };
+    for (size_t q = 0; q < sizeof sql / sizeof sql[0]; q++) {
+        sqlite3_stmt *st = store_stmt(s, sql[q]);
+        if (!st) return store_fail(s, SQLITE_ERROR, err);
+        sqlite3_bind_text(st, 1, division, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, y->from, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, y->to, -1, SQLITE_STATIC);
+        int rc = sqlite3_step(st);
+        for (int i = 0; rc == SQLITE_ROW && i < 4; i++)
+            if (into[q][i] >= 0) y->fig[into[q][i]] = sqlite3_column_int64(st, i);
+        sqlite3_reset(st);
+        if (rc != SQLITE_ROW) return store_fail(s, rc, err);
+    }
+    return 0;
+}
+
 /* Writes the outfalls of one list (closed during the year, or retained at its end). */
-static void annual_list(text *t, sqlite3_stmt *st, int format, const char *section, int date_col,
-                        const char *from, const char *to) {
-    sqlite3_reset(st);
-    int n = 0;
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        const char *date = col(st, date_col);
-        if (!date || strcmp(date, to) > 0 || (from && strcmp(date, from) < 0)) continue;
-        const char *cells[] = {col(st, A_CODE),
-                               col(st, A_NAME),
-                               col(st, A_RIVER),
-                               measure_short(col(st, A_MEASURE)),
-                               date,
-                               col(st, A_PARTY),
-                               col(st, A_CREDIT)};
+static void annual_list(text *t, const list *l, int format, const char *section) {
+    for (size_t n = 0; n < l->n; n++) {
+        char *const *cells = l->l[n].cell;
         if (format == PROGRESS_ANNUAL_CSV) {
             add_field(t, section, 0);
-            for (size_t i = 0; i < 7; i++)
+            for (size_t i = 0; i < LIST_CELLS; i++)
                 add_field(t, cells[i], 0);
             add(t, "\r\n");
         } else {
             add(t, "<tr>");
-            for (size_t i = 0; i < 7; i++) {
+            for (size_t i = 0; i < LIST_CELLS; i++) {
                 add(t, "<td>");
                 add_html(t, cells[i]);
                 add(t, "</td>");
             }
             add(t, "</tr>\n");
         }
-        n++;
     }
-    if (format == PROGRESS_ANNUAL_HTML && n == 0) add(t, "<tr><td colspan=\"7\">无</td></tr>\n");
+    if (format == PROGRESS_ANNUAL_HTML && l->n == 0) add(t, "<tr><td colspan=\"7\">无</td></tr>\n");
 }
 
 int progress_annual(store *s, const principal *p, int year, const char *division, int format,
@@ -529,66 +611,35 @@ int progress_annual(store *s, const principal *p, int year, const char *division
     *out = NULL;
     if (year < 2023 || year > 2999)
         return sync_fail(err, SYNC_EINVALID, "invalid_argument", "year must be 2023 or later");
-    if (!division || !exists(s, "SELECT 1 FROM divisions WHERE code = ?", division))
-        return sync_fail(err, SYNC_EINVALID, "unknown_division", "no division %.16s",
-                         division ? division : "(none)");
-    if (!principal_covers(p, division))
-        return sync_fail(err, SYNC_EFORBIDDEN, "outside_division",
-                         "division %s is outside your divisions", division);
+    int city_wide = division && strcmp(division, SYNC_CITY_DIVISION) == 0;
+    export_query q = {.division_code = city_wide ? NULL : division};
+    if (!division) return sync_fail(err, SYNC_EINVALID, "unknown_division", "no division (none)");
+    int rc = export_check(s, p, &(export_query){.division_code = division}, err);
+    if (rc) return rc;
     char from[11], to[11], name[128] = "";
     snprintf(from, sizeof from, "%04d-01-01", year);
     snprintf(to, sizeof to, "%04d-12-31", year);
-    sqlite3_stmt *st = store_stmt(s, "SELECT name FROM divisions WHERE code = ?");
-    if (st) {
-        sqlite3_bind_text(st, 1, division, -1, SQLITE_STATIC);
-        if (sqlite3_step(st) == SQLITE_ROW) util_strlcpy(name, col(st, 0), sizeof name);
-        sqlite3_reset(st);
-    }
-    st = NULL;
-    int rc = sqlite3_prepare_v2(store_db(s), annual_sql, -1, &st, NULL);
-    if (rc != SQLITE_OK) return store_fail(s, rc, err);
-    sqlite3_bind_text(st, 1, division, -1, SQLITE_STATIC);
-
-    int64_t fig[F_N] = {0};
-    bucket end = {.code = ""};
-    util_strlcpy(end.code, division, sizeof end.code);
-    util_strlcpy(end.name, name, sizeof end.name);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-#define IN_YEAR(i) (col(st, i) && strcmp(col(st, i), from) >= 0 && strcmp(col(st, i), to) <= 0)
-#define BY_END(i) (col(st, i) && strcmp(col(st, i), to) <= 0)
-        fig[F_FOUND] += IN_YEAR(A_FOUND);
-        fig[F_TRACED] += IN_YEAR(A_TRACED);
-        fig[F_PLANNED] += IN_YEAR(A_PLANNED);
-        fig[F_CLOSED] += IN_YEAR(A_CLOSED);
-        fig[F_RETAINED] += IN_YEAR(A_RETAINED);
-        if (IN_YEAR(A_REMEDIATED)) {
-            const char *m = measure_short(col(st, A_MEASURE));
-            fig[F_REMEDIATED]++;
-            fig[F_BAN] += strcmp(m, "BAN") == 0;
-            fig[F_MERGE] += strcmp(m, "MERGE") == 0;
-            fig[F_REGULARIZE] += strcmp(m, "REGULARIZE") == 0;
-            fig[F_NONE] += strcmp(m, "NONE") == 0;
-        }
-        if (!BY_END(A_FOUND)) continue;
-        end.found++;
-        end.traced += BY_END(A_TRACED);
-        end.planned += BY_END(A_PLANNED);
-        end.remediated += BY_END(A_REMEDIATED);
-        end.closed += BY_END(A_CLOSED);
-        end.retained += BY_END(A_RETAINED);
-        const char *deadline = col(st, A_DEADLINE), *tend = col(st, A_END);
-        const char *due = deadline && tend ? (strcmp(deadline, tend) > 0 ? deadline : tend)
-                          : deadline       ? deadline
-                                           : tend;
-        if (BY_END(A_PLANNED) && !BY_END(A_REMEDIATED) && due && strcmp(due, to) < 0) end.overdue++;
-#undef IN_YEAR
-#undef BY_END
-    }
-    if (rc != SQLITE_DONE) {
-        rc = store_fail(s, rc, err);
-        sqlite3_finalize(st);
+    name_of(s, division, name, sizeof name);
+    buckets rivers = {0};
+    year_tally y = {.from = from, .to = to, .rivers = &rivers};
+    util_strlcpy(y.end.code, division, sizeof y.end.code);
+    util_strlcpy(y.end.name, name, sizeof y.end.name);
+    rc =
+        load_buckets(s, "SELECT code, name FROM rivers WHERE ?1 IS NULL", NULL, NULL, &rivers, err);
+    if (!rc) rc = export_walk(s, p, &q, year_row, &y, err);
+    if (!rc) rc = year_oversight(s, division, &y, err);
+    free(rivers.b);
+    if (!rc && (y.closed.oom || y.retained.oom))
+        rc = sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
+    if (rc) {
+        list_free(&y.closed);
+        list_free(&y.retained);
         return rc;
     }
+    if (y.closed.n) qsort(y.closed.l, y.closed.n, sizeof *y.closed.l, by_code);
+    if (y.retained.n) qsort(y.retained.l, y.retained.n, sizeof *y.retained.l, by_code);
+    int64_t *fig = y.fig;
+    bucket end = y.end;
     Outfall__V1__ProgressRow *standing = row_of(division, &end, to);
     text t = {0};
     static const char *const list_head[] = {
@@ -608,8 +659,8 @@ int progress_annual(store *s, const principal *p, int year, const char *division
             add(&t, "summary,,%s_pct,,,%s,,,%.1f\r\nsummary,,%s_status,,,%s,,,%s\r\n", c->metric,
                 to, c->actual_pct, c->metric, c->deadline, status_name(c->status));
         }
-        annual_list(&t, st, format, "closed", A_CLOSED, from, to);
-        annual_list(&t, st, format, "retained", A_RETAINED, NULL, to);
+        annual_list(&t, &y.closed, format, "closed");
+        annual_list(&t, &y.retained, format, "retained");
     } else {
         add(&t, "<!DOCTYPE html>\n<html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><title>");
         add_html(&t, name);
@@ -625,7 +676,7 @@ int progress_annual(store *s, const principal *p, int year, const char *division
             "依据《焦作市加强入河排污口监督管理工作方案》一.二、二、四.一。</p>\n"
             "<h2>一、年度工作量</h2>\n<table>\n",
             year, from, to);
-        for (int i = 0; i < F_N; i++)
+        for (int i = 0; i < F_INSPECTED; i++)
             add(&t, "<tr><th>%s</th><td>%lld</td></tr>\n", figures[i].label, (long long)fig[i]);
         add(&t,
             "</table>\n<h2>二、截至年底进展</h2>\n<table>\n<tr><th>已排查</th><td>%lld</td></tr>\n"
@@ -649,14 +700,16 @@ int progress_annual(store *s, const principal *p, int year, const char *division
             for (size_t i = 0; i < 7; i++)
                 add(&t, "<th>%s</th>", list_head[i]);
             add(&t, "</tr>\n");
-            annual_list(&t, st, format, l ? "retained" : "closed", l ? A_RETAINED : A_CLOSED,
-                        l ? NULL : from, to);
+            annual_list(&t, l ? &y.retained : &y.closed, format, l ? "retained" : "closed");
             add(&t, "</table>\n");
         }
-        add(&t, "<h2>五、监督检查与公众举报</h2>\n<p>本系统尚未记录监督检查和公众举报，请另行填报。"
-                "</p>\n</body></html>\n");
+        add(&t, "<h2>五、监督检查与公众举报</h2>\n<table>\n");
+        for (int i = F_INSPECTED; i < F_N; i++)
+            add(&t, "<tr><th>%s</th><td>%lld</td></tr>\n", figures[i].label, (long long)fig[i]);
+        add(&t, "</table>\n</body></html>\n");
     }
-    sqlite3_finalize(st);
+    list_free(&y.closed);
+    list_free(&y.retained);
     if (standing) protobuf_c_message_free_unpacked(&standing->base, NULL);
     if (t.oom) {
         free(t.s);

@@ -2,11 +2,13 @@
  * city, as of a date.
  *
  * What counts: every outfall in the approved inventory (approved at least once, not merged into
- * another, not rejected). As of date D an outfall is found when its found date (programme.found_on,
- * else the day its record was created) is on or before D; traced, planned, remediated, closed and
- * retained when the date of that stage is on or before D. A plan is overdue on D when it was made
- * by D, its deadline (or its transition period's end, if later) is before D, and the outfall was
- * not remediated by D. Percentages are of the outfalls found by D, to one decimal.
+ * another, not rejected), in its approved version: its division, river and stage dates are what a
+ * supervisor approved, not edits waiting for review (the selection is export_walk's). As of date D
+ * an outfall is found when its found date (programme.found_on, else the day its record was created)
+ * is on or before D; traced, planned, remediated, closed and retained when the date of that stage
+ * is on or before D. A plan is overdue on D when it was made by D, its deadline (or its transition
+ * period's end, if later) is before D, and the outfall was not remediated by D. Percentages are of
+ * the outfalls found by D, to one decimal.
  *
  * Targets (PROGRESS_TARGETS): traced 80 % by 2023-12-31; remediated 30 % by 2023-12-31, 70 % by
  * 2024-12-31, and "basically all" by 2025-12-31, counted as 95 %. Each figure is checked against
@@ -46,8 +48,10 @@ char *progress_csv(const Outfall__V1__ProgressReport *r, size_t *len);
  * county, or 410800 for the whole city), as PROGRESS_ANNUAL_CSV or PROGRESS_ANNUAL_HTML (a
  * printable page). It holds the year's figures (found, traced, planned, remediated by measure,
  * closed, retained during the year), the standing at 31 December against the targets, the
- * outfalls closed during the year and the list of retained outfalls at its end. Inspections and
- * public reports are not recorded by this system yet; the report says so.
+ * outfalls closed during the year and the list of retained outfalls at its end, all from the
+ * approved versions; the year's random inspections (the picks of the draws made during the year
+ * whose outfall lies in the division, the results sent for them and those approved) and public
+ * reports (received during the year, in all and by kind; answered during the year).
  * CSV columns: section (summary, closed, retained), code, name, river, measure, date, party,
  * credit_code, value; a summary line names its figure in `name` and gives it in `value`.
  * Returns 0 with *out (malloc'd) and *len, or a negative code: invalid_argument,

@@ -1,6 +1,7 @@
 /* Applications to set up an outfall (sync/applications.c) through the real server over HTTP:
  * the deciding authority for every case of 三.一.2, the 三.一.1 refusal, each decision retry-safe
- * and audited, refusals that write nothing, and the public read without a token. */
+ * and audited, refusals that write nothing, the public read without a token, and the list
+ * (filters, pages, each county's own, the public view for non-reviewers). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -374,6 +375,128 @@ static void bad_filings_and_wrong_callers_write_nothing(void **state) {
     assert_string_equal(before.hex, th_db_checksum(srv.data, TH_ALL).hex);
 }
 
+/* GET /v1/applications?query as token in enc: the status; *out on 200. */
+static long list(const char *token, const char *enc, const char *query,
+                 Outfall__V1__ApplicationList **out, th_error *e) {
+    char path[256];
+    snprintf(path, sizeof path, "/v1/applications%s", query);
+    return th_call(&srv, "GET", path, token, enc, NULL, &outfall__v1__application_list__descriptor,
+                   (ProtobufCMessage **)out, e);
+}
+
+static int listed(const Outfall__V1__ApplicationList *l, const char *id) {
+    for (size_t i = 0; i < l->n_applications; i++)
+        if (strcmp(l->applications[i]->id, id) == 0) return 1;
+    return 0;
+}
+
+static void the_list_filters_pages_and_keeps_each_county_to_its_own(void **state) {
+    (void)state;
+    enum { N = 5 };
+    filing f[N];
+    for (int i = 0; i < N; i++) { /* 410802 (解放区): nothing else is filed there */
+        filing_init(&f[i]);
+        f[i].a.division_code = "410802";
+        assert_int_equal(file(other_sup.token, TH_PB, &f[i], NULL, NULL), 200);
+    }
+    char d[3][37];
+    for (int i = 0; i < 3; i++)
+        th_uuid(d[i]);
+    assert_int_equal(decide(other_sup.token, d[0], f[0].id, STATUS(UNDER_REVIEW), NULL, NULL, NULL),
+                     200);
+    assert_int_equal(decide(other_sup.token, d[1], f[0].id, STATUS(APPROVED), "同意", NULL, NULL),
+                     200);
+    assert_int_equal(decide(other_sup.token, d[2], f[1].id, STATUS(UNDER_REVIEW), NULL, NULL, NULL),
+                     200);
+
+    /* All five, newest first, whole for the supervisor, in JSON and protobuf alike. */
+    const char *encs[] = {TH_JSON, TH_PB};
+    for (int e = 0; e < 2; e++) {
+        Outfall__V1__ApplicationList *l = NULL;
+        assert_int_equal(list(other_sup.token, encs[e], "?division=410802", &l, NULL), 200);
+        assert_int_equal(l->n_applications, N);
+        assert_null(l->next_page_token);
+        for (size_t i = 0; i + 1 < l->n_applications; i++)
+            assert_true(l->applications[i]->received_at_ms >=
+                        l->applications[i + 1]->received_at_ms);
+        assert_string_equal(l->applications[0]->id, f[N - 1].id);
+        assert_string_equal(TH_S(l->applications[0]->applicant->phone), PHONE);
+        assert_string_equal(TH_S(l->applications[0]->authority_name), "解放区生态环境部门");
+        outfall__v1__application_list__free_unpacked(l, NULL);
+    }
+    /* Pages of two: 2, 2, 1, together every one once. */
+    char token[128] = "", query[200];
+    int seen[N] = {0}, pages = 0;
+    do {
+        Outfall__V1__ApplicationList *l = NULL;
+        snprintf(query, sizeof query, "?division=410802&limit=2%s%s",
+                 token[0] ? "&page_token=" : "", token);
+        assert_int_equal(list(other_sup.token, TH_JSON, query, &l, NULL), 200);
+        assert_int_equal(l->n_applications, pages < 2 ? 2 : 1);
+        for (int i = 0; i < N; i++)
+            seen[i] += listed(l, f[i].id);
+        util_strlcpy(token, l->next_page_token ? l->next_page_token : "", sizeof token);
+        outfall__v1__application_list__free_unpacked(l, NULL);
+        pages++;
+    } while (token[0] && pages < 10);
+    assert_int_equal(pages, 3);
+    for (int i = 0; i < N; i++)
+        assert_int_equal(seen[i], 1);
+    /* By status. */
+    static const struct {
+        const char *query;
+        size_t n;
+    } by_status[] = {{"?status=APPROVED", 1},
+                     {"?status=UNDER_REVIEW", 1},
+                     {"?status=received", 3},
+                     {"?status=4", 0},
+                     {"", N}};
+    for (size_t i = 0; i < sizeof by_status / sizeof by_status[0]; i++) {
+        Outfall__V1__ApplicationList *l = NULL;
+        assert_int_equal(list(other_sup.token, TH_PB, by_status[i].query, &l, NULL), 200);
+        assert_int_equal(l->n_applications, by_status[i].n);
+        outfall__v1__application_list__free_unpacked(l, NULL);
+    }
+    /* Each county sees its own; a surveyor sees the public view. */
+    Outfall__V1__ApplicationList *l = NULL;
+    assert_int_equal(list(county_sup.token, TH_PB, "", &l, NULL), 200);
+    assert_false(listed(l, f[0].id));
+    assert_true(l->n_applications > 0); /* the other tests' filings in 沁阳市 */
+    outfall__v1__application_list__free_unpacked(l, NULL);
+    assert_int_equal(list(surveyor.token, TH_PB, "?division=" DIV, &l, NULL), 200);
+    assert_true(l->n_applications > 0);
+    for (size_t i = 0; i < l->n_applications; i++) {
+        assert_string_equal(l->applications[i]->division_code, DIV);
+        assert_null(l->applications[i]->applicant->phone);
+        assert_null(l->applications[i]->applicant->contact);
+    }
+    outfall__v1__application_list__free_unpacked(l, NULL);
+
+    /* Refusals: a clear code, nothing written. */
+    th_sum before = th_db_checksum(srv.data, TH_STATE);
+    static const struct {
+        const char *query;
+        long status;
+        const char *code;
+    } bad[] = {{"?division=410802", 403, "outside_division"},
+               {"?division=999999", 400, "unknown_division"},
+               {"?status=LOST", 400, "invalid_argument"},
+               {"?status=0", 400, "invalid_argument"},
+               {"?page_token=abc", 400, "invalid_argument"},
+               {"?limit=-1", 400, "invalid_argument"}};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        th_error e = {{0}};
+        long st = list(county_sup.token, TH_JSON, bad[i].query, NULL, &e);
+        if (st != bad[i].status) print_error("%s: %ld %s\n", bad[i].query, st, e.code);
+        assert_int_equal(st, bad[i].status);
+        assert_string_equal(e.code, bad[i].code);
+        assert_true(e.message[0] != '\0');
+    }
+    th_error e = {{0}};
+    assert_int_equal(list(NULL, TH_JSON, "", NULL, &e), 401);
+    assert_string_equal(before.hex, th_db_checksum(srv.data, TH_STATE).hex);
+}
+
 static int group_setup(void **state) {
     (void)state;
     const char *div[] = {DIV, NULL}, *other[] = {"410802", NULL};
@@ -401,6 +524,7 @@ int main(void) {
         cmocka_unit_test(decisions_move_one_step_each_retry_safe_and_audited),
         cmocka_unit_test(the_decision_is_public_the_contact_is_not),
         cmocka_unit_test(bad_filings_and_wrong_callers_write_nothing),
+        cmocka_unit_test(the_list_filters_pages_and_keeps_each_county_to_its_own),
     };
     return cmocka_run_group_tests_name("applications over HTTP", tests, group_setup,
                                        group_teardown);
