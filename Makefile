@@ -8,7 +8,8 @@ CC ?= cc
 
 # Debian 12 packages the build, the server and the tests need.
 DEB_PKGS := gcc make pkg-config libcivetweb-dev libsqlite3-dev libsodium-dev libprotobuf-c-dev \
-            protobuf-c-compiler libjansson-dev libcmocka-dev libcurl4-openssl-dev sqlite3 libexif-dev
+            protobuf-c-compiler libjansson-dev libcmocka-dev libcurl4-openssl-dev sqlite3 libexif-dev \
+            libqrencode-dev
 
 # What the browser tests (tests/browser) need as well, each as "what it provides:package": Debian's
 # Chromium, a CJK font for it, Node.js 20+ and npm. A package is installed only when what it
@@ -18,10 +19,12 @@ BROWSER_TOOLS := /usr/bin/chromium:chromium /usr/share/fonts/truetype/wqy/wqy-mi
                  node:nodejs npm:npm
 
 # What `make test` needs besides: clang and its libFuzzer runtime for the fuzz targets (fuzz/), and
-# nginx and openssl for the TLS test (tests/tls). Installed like DEB_PKGS, by test-deps.
-TEST_DEB_PKGS := clang-14 libclang-rt-14-dev nginx openssl
+# nginx and openssl for the TLS test (tests/tls); gdal-bin (about 140 MB) so the GeoJSON export is
+# read back by GDAL's ogrinfo (tests/api/test_programme.c); zbar-tools so a sign board's QR code
+# is decoded back by zbarimg (tests/api/test_signboard.c). Installed like DEB_PKGS, by test-deps.
+TEST_DEB_PKGS := clang-14 libclang-rt-14-dev nginx openssl gdal-bin zbar-tools
 
-PKG_LIBS := sqlite3 libsodium libprotobuf-c jansson libcurl libexif
+PKG_LIBS := sqlite3 libsodium libprotobuf-c jansson libcurl libexif libqrencode
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKG_LIBS) 2>/dev/null)
 PKG_LDLIBS = $(shell pkg-config --libs $(PKG_LIBS) 2>/dev/null)
 LDLIBS = -lcivetweb $(PKG_LDLIBS) -lpthread -lm

@@ -15,7 +15,9 @@
 #include "common/util.h"
 #include "server/api.h"
 #include "server/auth.h"
+#include "sync/feed.h"
 #include "sync/photos.h"
+#include "sync/report_photos.h"
 
 #define TUS_VERSION "1.0.0"
 #define TUS_CTYPE "application/offset+octet-stream"
@@ -61,6 +63,16 @@ static int audit_upload(http_req *r, int rc) {
         if (strcmp(r->err.code, audited_codes[i]) == 0)
             auth_audit_refusal(r, r->params[0][0] ? r->params[0] : NULL);
     return rc;
+}
+
+/* A reporter (a public report's upload token) writes only the photos its report listed: 403
+ * photo_not_in_report, audited, for any other. Users pass; so does a hash that is not one (the
+ * engine answers 400 for it). */
+static int reporter_scope(http_req *r, const char *hash) {
+    if (!auth_reporter(r) || !util_hash_hex_valid(hash)) return 0;
+    if (report_token_allows(r->store, &r->who, hash, &r->err) == 0) return 0;
+    auth_audit_refusal(r, hash);
+    return r->err.rc;
 }
 
 /* Appends a header line (without its "\r\n") to the answer. */
@@ -172,6 +184,7 @@ int api_photos_create(http_req *r) {
                         "supported");
     if (rc == 0) rc = header_int(r, "Upload-Length", &length);
     if (rc == 0) rc = creation_hash(r, hash);
+    if (rc == 0) rc = reporter_scope(r, hash);
     if (rc == 0 &&
         photos_upload_create(r->store, &env, &r->who, hash, length, &stored, &r->err) < 0)
         rc = engine_failed(r);
@@ -186,7 +199,8 @@ static int tus_head(http_req *r) {
     photos_env env = env_of(r);
     int64_t offset = 0, length = 0;
     int rc = tus_start(r, 1);
-    if (rc == 0) rc = auth_require_role(r, STAFF_ROLES);
+    if (rc == 0) rc = auth_require_role(r, STAFF_ROLES | AUTH_REPORTER);
+    if (rc == 0) rc = reporter_scope(r, r->params[0]);
     if (rc == 0 && photos_upload_state(r->store, &env, r->params[0], &offset, &length, &r->err) < 0)
         rc = engine_failed(r);
     if (rc < 0) return rc;
@@ -275,6 +289,10 @@ int api_photos_patch(http_req *r) {
                         "PATCH a chunk as Content-Type: " TUS_CTYPE);
     if (rc == 0) rc = header_int(r, "Upload-Offset", &offset);
     if (rc == 0) rc = checksum_start(r, &ck);
+    if (rc == 0) rc = reporter_scope(r, r->params[0]);
+    /* The upload's lock is taken here, before "100 Continue" goes out (at the first read in
+     * stream_body) and before a byte is read: a client that waited for 100 knows that a HEAD
+     * it sends after losing the link waits for this request and tells what it kept. */
     if (rc == 0 &&
         photos_upload_open(r->store, &env, r->params[0], offset, &u, &length, &r->err) < 0)
         rc = engine_failed(r);
@@ -315,8 +333,9 @@ int api_photos_put(http_req *r) {
     photos_upload *u = NULL;
     int64_t size = 0;
     int cut = 0, stored = 0;
-    int rc =
-        photos_put_open(r->store, &env, r->params[0], r->ri->content_length, &u, &size, &r->err);
+    int rc = reporter_scope(r, r->params[0]);
+    if (rc < 0) return rc;
+    rc = photos_put_open(r->store, &env, r->params[0], r->ri->content_length, &u, &size, &r->err);
     if (rc < 0) return audit_upload(r, engine_failed(r));
     add_header(r, "Location: /v1/photos/%s", r->params[0]);
     if (!u) { /* the server has it: answered at once, nothing read or stored */
@@ -374,7 +393,10 @@ static int serve_photo(http_req *r) {
     char etag[HASH_HEX_LEN + 3];
     int64_t first = 0, last = 0;
     int fd = -1;
-    if (photos_read_info(r->store, &r->who, r->params[0], &info, &r->err) < 0)
+    if (auth_reporter(r)) /* a report's upload token writes, never reads */
+        return http_error(r, 403, "forbidden_role", "a report's upload token may not read photos");
+    if (photos_read_info(r->store, &r->who, r->params[0], &info, &r->err) < 0 ||
+        feed_photo_visible(r->store, &r->who, r->params[0], &r->err) < 0)
         return engine_failed(r);
     snprintf(etag, sizeof etag, "\"%s\"", info.hash);
     const char *inm = mg_get_header(r->conn, "If-None-Match");
@@ -424,7 +446,8 @@ int api_photos_read(http_req *r) {
 
 int api_photos_info(http_req *r) {
     photos_info info;
-    if (photos_read_info(r->store, &r->who, r->params[0], &info, &r->err) < 0)
+    if (photos_read_info(r->store, &r->who, r->params[0], &info, &r->err) < 0 ||
+        feed_photo_visible(r->store, &r->who, r->params[0], &r->err) < 0)
         return engine_failed(r);
     const exif_facts *f = &info.facts;
     Outfall__V1__PhotoInfo m = OUTFALL__V1__PHOTO_INFO__INIT;

@@ -9,6 +9,7 @@
 
 #include "server/api.h"
 #include "server/auth.h"
+#include "sync/findings.h"
 #include "sync/inspect.h"
 #include "sync/public.h"
 
@@ -60,6 +61,14 @@ static void html_row(FILE *f, const char *label, const char *value) {
     fputs("</td></tr>\n", f);
 }
 
+/* The last approved inspection of facts as "date result" into out[cap] ("" when none). */
+static const char *public_inspection_text(json_t *facts, char *out, size_t cap) {
+    const char *day = json_string_value(json_object_get(facts, "last_inspection_date"));
+    const char *result = json_string_value(json_object_get(facts, "last_inspection_result"));
+    snprintf(out, cap, "%s%s%s", day ? day : "", day && result ? " " : "", result ? result : "");
+    return out;
+}
+
 /* The page for facts (public_read_outfall's object), malloc'd into *out[*len]; -1 on no memory. */
 static int html_page(json_t *facts, char **out, size_t *len) {
     FILE *f = open_memstream(out, len);
@@ -75,6 +84,7 @@ static int html_page(json_t *facts, char **out, size_t *len) {
           f);
     html_escape(f, code);
     fputs("</title>\n</head>\n<body>\n<h1>入河排污口信息公开</h1>\n<table>\n", f);
+    char inspection[96];
     static const struct {
         const char *label, *key;
     } rows[] = {
@@ -90,6 +100,7 @@ static int html_page(json_t *facts, char **out, size_t *len) {
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
         html_row(f, rows[i].label, json_string_value(json_object_get(facts, rows[i].key)));
     html_row(f, "位置", pos);
+    html_row(f, "最近一次检查", public_inspection_text(facts, inspection, sizeof inspection));
     html_row(f, "监督举报电话", json_string_value(json_object_get(facts, "hotline")));
     fputs(
         "</table>\n<p>如发现偷排、超标排放或私设暗管借道排污，请拨打监督举报电话或向监管部门举报。"
@@ -159,7 +170,8 @@ int api_public_report_submit(http_req *r) {
     if (rc == 0) {
         char addr[64];
         auth_client_addr(r, addr, sizeof addr);
-        rc = public_report_submit(r->store, in, addr, &out, &r->err);
+        rc = public_report_submit(r->store, in, addr, r->cfg->report_upload_ttl_s * 1000, &out,
+                                  &r->err);
     }
     if (rc == 0) rc = http_send_message(r, 201, &out->base);
     if (in) protobuf_c_message_free_unpacked(&in->base, NULL);
@@ -221,11 +233,13 @@ int api_inspections_draw(http_req *r) {
     return rc;
 }
 
-/* GET /public/inspections/{id}: a draw's published facts and result, for anyone to recompute. */
+/* GET /public/inspections/{id}: a draw's published facts and result, for anyone to recompute, with
+ * each pick's approved inspection result and date once a supervisor approved it. */
 int api_public_inspection(http_req *r) {
     Outfall__V1__InspectionDraw *out = NULL;
     snprintf(r->headers, sizeof r->headers, "X-Content-Type-Options: nosniff\r\n");
     int rc = inspect_read(r->store, r->params[0], &out, &r->err);
+    if (rc == 0) rc = findings_fill_draw(r->store, out, &r->err); /* approved results only */
     if (rc == 0) rc = http_send_message(r, 200, &out->base);
     if (out) protobuf_c_message_free_unpacked(&out->base, NULL);
     return rc;

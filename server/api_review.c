@@ -20,7 +20,8 @@ int api_review_queue(http_req *r) {
     if (kind[0] && http_enum_parse(&outfall__v1__review_item_kind__descriptor,
                                    "REVIEW_ITEM_KIND_", kind, &q.kind) < 0)
         return http_error(r, 400, "invalid_argument",
-                          "kind must be PENDING, CONFLICT, DUPLICATE, FLAGGED or RESUBMITTED");
+                          "kind must be PENDING, CONFLICT, DUPLICATE, FLAGGED, RESUBMITTED or "
+                          "INSPECTION");
     q.division_code = division[0] ? division : NULL;
     q.river_code = river[0] ? river : NULL;
     q.page_token = token[0] ? token : NULL;

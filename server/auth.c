@@ -7,12 +7,13 @@
 
 #include "common/util.h"
 #include "sync/accounts.h"
+#include "sync/report_photos.h"
 
 enum { SIGNATURE_LEN = crypto_sign_BYTES };
 
 /* Role names for messages, indexed by Outfall__V1__Role. */
-static const char *const role_names[] = {"unspecified", "surveyor", "supervisor", "integrator",
-                                         "admin"};
+static const char *const role_names[] = {"report upload token", "surveyor", "supervisor",
+                                         "integrator", "admin"};
 
 void auth_audit_refusal(http_req *r, const char *target) {
     if (!r->store) return;
@@ -45,6 +46,12 @@ int auth_authenticate(http_req *r) {
     }
     memcpy(r->token, tok, len);
     r->token[len] = '\0';
+    if (report_token_like(r->token)) { /* an anonymous reporter: no account, no audit identity */
+        if (report_token_authenticate(r->store, r->token, &r->who, &r->err) == 0) return 0;
+        r->token[0] = '\0';
+        if (r->err.rc != SYNC_EUNAUTH) return r->err.rc;
+        goto refused;
+    }
     if (accounts_authenticate(r->store, r->token, &r->who, &r->err) < 0) {
         r->token[0] = '\0';
         if (r->err.rc != SYNC_EUNAUTH) return r->err.rc; /* busy or broken: not a refusal */
@@ -58,8 +65,13 @@ refused:
     return r->err.rc;
 }
 
+int auth_reporter(const http_req *r) {
+    return !r->authenticated && report_principal(&r->who);
+}
+
 int auth_require_role(http_req *r, unsigned allowed) {
     int role = r->who.role;
+    if (role == OUTFALL__V1__ROLE__ROLE_UNSPECIFIED && !auth_reporter(r)) role = -1;
     if (role >= 0 && role < 32 && (allowed & (1u << role))) return 0;
     const char *name = role >= 0 && role < (int)(sizeof role_names / sizeof role_names[0])
                            ? role_names[role]

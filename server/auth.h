@@ -14,14 +14,22 @@
 #define AUTH_INTEGRATOR (1u << OUTFALL__V1__ROLE__ROLE_INTEGRATOR)
 #define AUTH_ADMIN (1u << OUTFALL__V1__ROLE__ROLE_ADMIN)
 #define AUTH_ANY_USER (AUTH_SURVEYOR | AUTH_SUPERVISOR | AUTH_INTEGRATOR | AUTH_ADMIN)
+/* A public report's upload token (sync/report_photos.h): no account and no role; only the photo
+ * upload routes name it, and their handlers keep it to its report's photos. */
+#define AUTH_REPORTER (1u << OUTFALL__V1__ROLE__ROLE_UNSPECIFIED)
 
-/* Resolves the `Authorization: Bearer <token>` header into r->who and r->token. Codes (401):
- * token_missing, or accounts_authenticate's (token_invalid, token_expired, token_revoked). A
- * refusal is audited. */
+/* Resolves the `Authorization: Bearer <token>` header into r->who and r->token: a user's token,
+ * or a report's upload token (r->who is then the reporter: role UNSPECIFIED, user 0, username
+ * "report:<number>"; see auth_reporter). Codes (401): token_missing, or
+ * accounts_authenticate's / report_token_authenticate's (token_invalid, token_expired,
+ * token_revoked). A refusal is audited. */
 int auth_authenticate(http_req *r);
 
 /* Checks that r->who's role is in allowed (AUTH_* bits). Code: forbidden_role (403), audited. */
 int auth_require_role(http_req *r, unsigned allowed);
+
+/* 1 when r's caller is a reporter with a report's upload token, not a user. */
+int auth_reporter(const http_req *r);
 
 /* Checks the X-Device-Signature header: base64 of a one-shot Ed25519 signature over the exact
  * body bytes received, made with the key whose public half is pk. Reads the body if needed.

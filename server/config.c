@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "common/util.h"
+#include "sync/accounts.h"
 
 /* How a flag's text becomes a value in server_config. */
 enum opt_kind { OPT_TEXT, OPT_INT, OPT_INT64, OPT_DOUBLE, OPT_HELP };
@@ -64,8 +65,15 @@ static const option_def options[] = {
      "how long a lock-out after failed logins lasts"},
     {"password-hashes", "N", OPT_INT, FIELD(sync.max_password_hashes), 1, 64, 0,
      "argon2id hashes run at once (64 MiB each); more logins wait their turn"},
+    {"login-throttle-slots", "N", OPT_INT, FIELD(login_throttle_slots), 16, 1048576, 0,
+     "failed-login counters kept in memory (about 120 bytes each); a lock-out is never evicted"},
     {"real-ip-header", "NAME", OPT_TEXT, FIELD(real_ip_header), 0, 0, 0,
      "behind a reverse proxy on loopback: the header naming the client's address (X-Real-IP)"},
+    {"report-upload-ttl", "SECONDS", OPT_INT64, FIELD(report_upload_ttl_s), 1, 604800, 0,
+     "a public report's upload token (for the photos it lists) is valid this long"},
+    {"public-url", "URL", OPT_TEXT, FIELD(public_url), 0, 0, 0,
+     "https URL the public pages are reached at (https://host[/path]); sign boards' QR codes "
+     "lead to URL/public/outfalls/{code}; none: no sign boards"},
     {"help", NULL, OPT_HELP, 0, 0, 0, 0, 1, "print this text and exit"},
 };
 enum { N_OPTIONS = sizeof options / sizeof options[0] };
@@ -85,6 +93,8 @@ static void config_defaults(server_config *c) {
     c->held_wait_s = c->sync.held_wait_ms / 1000;
     c->max_photo_bytes = 25 * 1024 * 1024;
     c->upload_expiry_s = 7 * 24 * 3600;
+    c->report_upload_ttl_s = 3600;
+    c->login_throttle_slots = ACCOUNTS_THROTTLE_SLOTS;
     c->photo_time_span_s = c->sync.photo_time_span_ms / 1000;
 }
 
@@ -165,6 +175,29 @@ static int tile_url_check(const char *url, char *err, size_t errlen) {
     if (!scheme || hostlen == 0 || memchr(host + 3, '{', hostlen) || !strstr(url, "{z}") ||
         !strstr(url, "{x}") || !strstr(url, "{y}") || strpbrk(url, " \t\r\n\"';,\\<>")) {
         snprintf(err, errlen, "--tile-url: \"%s\" is not an http(s) URL with {z}, {x} and {y}",
+                 url);
+        return -1;
+    }
+    return 0;
+}
+
+/* 0 when url (a trailing '/' dropped in place) is https://host[:port][/path] with host and path
+ * made only of URL characters that need no escaping in a QR code, an SVG or a header: letters,
+ * digits and - . _ ~ / : (no query, fragment, user, blank or quote). Else -1 with err filled. */
+static int public_url_check(char *url, char *err, size_t errlen) {
+    size_t n = strlen(url);
+    while (n > 8 && url[n - 1] == '/')
+        url[--n] = '\0';
+    const char *host = url + 8;
+    size_t hostlen = strcspn(host, ":/");
+    int ok = strncmp(url, "https://", 8) == 0 && hostlen > 0 && host[0] != '.' && host[0] != '-';
+    for (const char *p = host; ok && *p; p++)
+        ok = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+             strchr("-._~/:", *p) != NULL;
+    if (!ok) {
+        snprintf(err, errlen,
+                 "--public-url: \"%s\" is not an https URL like https://host or "
+                 "https://host/path (letters, digits and - . _ ~ / : only; no query or fragment)",
                  url);
         return -1;
     }
@@ -266,6 +299,7 @@ int config_load(server_config *c, int argc, char **argv, char *err, size_t errle
     for (int i = 0; i < N_OPTIONS; i++)
         if (cli[i] && option_set(c, &options[i], cli[i], err, errlen) < 0) return -1;
     if (c->tile_url[0] && tile_url_check(c->tile_url, err, errlen) < 0) return -1;
+    if (c->public_url[0] && public_url_check(c->public_url, err, errlen) < 0) return -1;
     c->sync.held_wait_ms = c->held_wait_s * 1000;
     snprintf(c->db_path, sizeof c->db_path, "%s/outfall.db", c->data_dir);
     snprintf(c->photos_dir, sizeof c->photos_dir, "%s/photos", c->data_dir);

@@ -19,6 +19,8 @@ typedef struct server_config {
     char real_ip_header[64];    /* the proxy's client-address header; "" = trust no header */
     char web_dir[PATH_MAX];     /* the console's static files (server/api_web.c) */
     char tile_url[512];         /* map tile URL template with {z} {x} {y}; "" = no map */
+    char public_url[256]; /* https://host[/path] the public pages live at (sign boards' QR codes);
+                             "" = not set, no sign boards; stored without a trailing slash */
     int threads;
     int keep_alive_ms;   /* how long an idle keep-alive connection may hold its worker thread */
     int64_t max_body;    /* request body limit in bytes */
@@ -30,6 +32,8 @@ typedef struct server_config {
     int64_t max_photo_bytes;         /* the largest photo accepted */
     int64_t upload_expiry_s;         /* a partial upload untouched this long is deleted */
     int64_t photo_time_span_s;       /* copied into sync.photo_time_span_ms */
+    int64_t report_upload_ttl_s;     /* a public report's photo upload token lives this long */
+    int login_throttle_slots;        /* failed-login counters kept (sync/accounts.c) */
     sync_config sync;
 } server_config;
 

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -23,7 +24,8 @@ static const struct {
 };
 
 /* Media types a few handlers answer in besides the two above (exports, progress as CSV). */
-static const char *const alt_media_types[] = {"text/csv", "application/geo+json"};
+static const char *const alt_media_types[] = {"text/csv", "application/geo+json", "image/svg+xml",
+                                              "image/png"};
 
 /* What each engine result code answers over HTTP. */
 static const struct {
@@ -53,6 +55,21 @@ static int rc_for_status(int status) {
     for (size_t i = 0; i < sizeof status_map / sizeof status_map[0]; i++)
         if (status_map[i].status == status) return status_map[i].rc;
     return status >= 500 ? SYNC_EINTERNAL : SYNC_EINVALID;
+}
+
+/* Connections a worker thread holds now, from CivetWeb handing one over to its close. */
+static atomic_int open_connections;
+
+int http_conn_open(const struct mg_connection *conn, void **conn_data) {
+    (void)conn;
+    (void)conn_data;
+    atomic_fetch_add(&open_connections, 1);
+    return 0;
+}
+
+void http_conn_close(const struct mg_connection *conn) {
+    (void)conn;
+    atomic_fetch_sub(&open_connections, 1);
 }
 
 void *http_thread_init(const struct mg_context *ctx, int thread_type) {
@@ -165,7 +182,12 @@ int http_req_start(http_req *r, struct mg_connection *conn, const server_config 
     }
     worker_slot *slot = mg_get_thread_pointer(conn);
     if (!slot) return http_error(r, 500, "internal", "no worker slot for this thread");
-    if (!slot->s && store_open(cfg->db_path, &slot->s, &r->err) < 0) return r->err.rc;
+    if (!slot->s) {
+        if (store_open(cfg->db_path, &slot->s, &r->err) < 0) return r->err.rc;
+        /* The server's background thread checkpoints every second (server/main.c): none inside
+         * a request's commit, where it held up every batch of a group commit. */
+        store_defer_checkpoints(slot->s);
+    }
     r->store = slot->s;
     return 0;
 }
@@ -318,6 +340,11 @@ void http_send_head(http_req *r, int status, const char *ctype, uint64_t len) {
     gmtime_r(&now, &tm);
     strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", &tm);
     if (body_pending(r) || status == 401 || !client_keeps_alive(r)) r->must_close = 1;
+    /* Every worker holds a connection, so others may wait in CivetWeb's queue: this one closes
+     * after its answer and the client's next request queues behind them. Otherwise a client
+     * that answers at once keeps its thread request after request while the rest wait (at 500
+     * phones the first 32 finished their day before most had a first answer). */
+    if (r->cfg && atomic_load(&open_connections) >= r->cfg->threads) r->must_close = 1;
     const char *reason = status == 460 ? "Checksum Mismatch" /* tus; unknown to CivetWeb */
                                        : mg_get_response_code_text(r->conn, status);
     int n = snprintf(head, sizeof head,

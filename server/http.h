@@ -54,6 +54,11 @@ typedef struct http_req {
 void *http_thread_init(const struct mg_context *ctx, int thread_type);
 void http_thread_exit(const struct mg_context *ctx, int thread_type, void *slot);
 
+/* CivetWeb's init_connection and connection_close callbacks: they count the connections the
+ * worker threads hold, so that an answer can close its connection when all are taken. */
+int http_conn_open(const struct mg_connection *conn, void **conn_data);
+void http_conn_close(const struct mg_connection *conn);
+
 /* Fills r for the request on conn: the thread's store (opened now if needed), the request's
  * content type and the response encoding from Accept. Returns 0, or a negative code with r->err
  * filled (not_acceptable 406, or the store's failure); r is usable for an answer either way. */

@@ -279,6 +279,8 @@ static struct mg_context *serve_start(const server_config *cfg) {
     memset(&cb, 0, sizeof cb);
     cb.init_thread = http_thread_init;
     cb.exit_thread = http_thread_exit;
+    cb.init_connection = http_conn_open;
+    cb.connection_close = http_conn_close;
     cb.log_message = log_civetweb;
     cb.http_error = civetweb_error;
     struct mg_init_data init = {
@@ -349,6 +351,7 @@ int main(int argc, char **argv) {
         fprintf(stderr, "outfalld: libsodium failed to initialise\n");
         return 1;
     }
+    accounts_throttle_slots(cfg.login_throttle_slots);
     accounts_init(&cfg.sync);
     store *main_store = prepare_data(&cfg);
     if (!main_store) return 1;
@@ -383,6 +386,7 @@ int main(int argc, char **argv) {
     }
     mg_stop(ctx);
     if (releasing) releaser_stop(&rl);
+    batch_close_writers();
     store_close(main_store);
     mg_exit_library();
     return exit_code;

@@ -34,6 +34,7 @@ static const route routes[] = {
     {"GET",    "/v1/outfalls",          api_outfalls_list,     AUTH_ANY_USER},
     {"GET",    "/v1/outfalls/{id}",     api_outfalls_read,     AUTH_ANY_USER},
     {"GET",    "/v1/outfalls/{id}/history", api_outfalls_history, STAFF},
+    {"GET",    "/v1/outfalls/{id}/signboard", api_outfalls_signboard, STAFF},
     {"GET",    "/v1/observations/{id}", api_observations_read, AUTH_ANY_USER},
     {"GET",    "/v1/review/queue",      api_review_queue,      REVIEWERS},
     {"POST",   "/v1/review/decisions",  api_review_decide,     REVIEWERS},
@@ -45,23 +46,26 @@ static const route routes[] = {
     {"GET",    "/v1/zones/at",          api_zones_at,          AUTH_ANY_USER},
     {"GET",    "/v1/exports/outfalls.geojson", api_exports_geojson, AUTH_ANY_USER},
     {"GET",    "/v1/exports/outfalls.csv", api_exports_csv,    AUTH_ANY_USER},
+    {"GET",    "/v1/exports/photos.tar", api_exports_photos,   AUTH_ANY_USER},
     {"GET",    "/v1/reports/annual",    api_reports_annual,    AUTH_ANY_USER},
     {"POST",   "/v1/reports/annual/filed", api_filings_mark,   REVIEWERS},
     {"GET",    "/v1/reports/filings",   api_filings_list,      AUTH_ANY_USER},
     /* applications to set up an outfall (设置审核); /decisions before the {id} row; the
      * decision is public (三.一.3), the applicant's contact is not */
     {"POST",   "/v1/applications",      api_applications_file, REVIEWERS},
+    {"GET",    "/v1/applications",      api_applications_list, AUTH_ANY_USER},
     {"POST",   "/v1/applications/decisions", api_applications_decide, REVIEWERS},
     {"GET",    "/v1/applications/{id}", api_applications_read, AUTH_PUBLIC},
-    /* photos: tus uploads and reads at /v1/photos/{hash}; /missing before the {hash} rows */
+    /* photos: tus uploads and reads at /v1/photos/{hash}; /missing before the {hash} rows; a
+     * public report's upload token (AUTH_REPORTER) writes its report's photos, reads nothing */
     {"POST",   "/v1/photos/missing",    api_photos_missing,    STAFF},
     {"OPTIONS","/v1/photos",            api_photos_options,    AUTH_PUBLIC},
-    {"POST",   "/v1/photos",            api_photos_create,     STAFF},
+    {"POST",   "/v1/photos",            api_photos_create,     STAFF | AUTH_REPORTER},
     {"OPTIONS","/v1/photos/{hash}",     api_photos_options,    AUTH_PUBLIC},
-    {"POST",   "/v1/photos/{hash}",     api_photos_create,     STAFF},
-    {"PATCH",  "/v1/photos/{hash}",     api_photos_patch,      STAFF},
-    {"PUT",    "/v1/photos/{hash}",     api_photos_put,        STAFF},
-    {"HEAD",   "/v1/photos/{hash}",     api_photos_head,       AUTH_ANY_USER},
+    {"POST",   "/v1/photos/{hash}",     api_photos_create,     STAFF | AUTH_REPORTER},
+    {"PATCH",  "/v1/photos/{hash}",     api_photos_patch,      STAFF | AUTH_REPORTER},
+    {"PUT",    "/v1/photos/{hash}",     api_photos_put,        STAFF | AUTH_REPORTER},
+    {"HEAD",   "/v1/photos/{hash}",     api_photos_head,       AUTH_ANY_USER | AUTH_REPORTER},
     {"GET",    "/v1/photos/{hash}",     api_photos_read,       AUTH_ANY_USER},
     {"GET",    "/v1/photos/{hash}/info", api_photos_info,      AUTH_ANY_USER},
     /* the public (sync/public.h): approved outfalls' disclosed facts; no token */

@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <semaphore.h>
 #include <sodium.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,14 +19,27 @@ static sem_t hash_slots;
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 static int hash_slot_count = 2;
 
-/* Failed-login counters, per account and per client address, kept in memory. */
-#define THROTTLE_SLOTS 1024
-static struct throttle {
-    char key[96];
+/* Failed-login counters, per account ("u:name") and per client address ("a:addr"), kept in
+ * memory in a table of fixed size. A key gets a slot only when it fails; a lookup never takes
+ * one. A new key takes a free slot, else the least recently seen entry that is not locked out:
+ * an entry locked out is never evicted, so an attacker cycling through many addresses or
+ * usernames cannot flush the lock-out of the account or address under attack. When every slot
+ * holds a lock-out still running, nothing can be evicted and a new key could fail without
+ * count: the table then refuses every key it does not hold (429 locked_out, audited as
+ * throttle_full) until the first lock-out ends. That denies logins to new clients during such
+ * an attack rather than letting guesses through. Filling it takes slots / 2 lock-outs at once
+ * (each failure counts for an account and an address), max_failures failures each, within
+ * one lock time, every failure an argon2id check (--password-hashes at once) or a lookup of an
+ * unknown user: the default 8192 slots outlast what a few hundred failures a second sustain
+ * for the default 300 s lock. */
+struct throttle {
+    char key[96]; /* "" for a free slot */
     int failures;
-    int64_t last_ms;
+    int64_t last_ms; /* the last failure */
     int64_t locked_until_ms;
-} throttle[THROTTLE_SLOTS];
+};
+static struct throttle *throttle;
+static int throttle_slots = ACCOUNTS_THROTTLE_SLOTS;
 static pthread_mutex_t throttle_lock = PTHREAD_MUTEX_INITIALIZER;
 static int max_failures = 5;
 static int64_t lock_ms = 300000;
@@ -57,46 +71,80 @@ static int verify_password(const char *stored, const char *password) {
     return rc;
 }
 
-/* The slot for key, claiming the stalest one when key has none. Call with throttle_lock held. */
-static struct throttle *throttle_slot(const char *key) {
-    struct throttle *oldest = &throttle[0];
-    for (int i = 0; i < THROTTLE_SLOTS; i++) {
-        if (strcmp(throttle[i].key, key) == 0) return &throttle[i];
-        if (throttle[i].last_ms < oldest->last_ms) oldest = &throttle[i];
-    }
-    memset(oldest, 0, sizeof *oldest);
-    util_strlcpy(oldest->key, key, sizeof oldest->key);
-    return oldest;
+void accounts_throttle_slots(int n) {
+    pthread_mutex_lock(&throttle_lock);
+    if (!throttle && n >= 2) throttle_slots = n;
+    pthread_mutex_unlock(&throttle_lock);
 }
 
-/* Milliseconds the key is still locked out for, 0 when it is not. */
-static int64_t throttle_locked(const char *key, int64_t now) {
+/* Looks key up. Returns its slot or NULL; *spare (may be NULL) gets the slot a new key would
+ * take (a free one, else the least recently seen one not locked out at now), NULL when every
+ * slot holds a running lock-out, and *first_free the earliest end of those lock-outs. Call
+ * with throttle_lock held; makes the table on first use (NULL slot and spare when it cannot). */
+static struct throttle *throttle_find(const char *key, int64_t now, struct throttle **spare,
+                                      int64_t *first_free) {
+    struct throttle *found = NULL, *best = NULL;
+    int64_t soonest = INT64_MAX;
+    if (!throttle) throttle = calloc((size_t)throttle_slots, sizeof *throttle);
+    for (int i = 0; throttle && i < throttle_slots && !found; i++) {
+        struct throttle *t = &throttle[i];
+        if (t->key[0] && strcmp(t->key, key) == 0)
+            found = t;
+        else if (t->key[0] && t->locked_until_ms > now)
+            soonest = t->locked_until_ms < soonest ? t->locked_until_ms : soonest;
+        else if (!best || (best->key[0] && (!t->key[0] || t->last_ms < best->last_ms)))
+            best = t;
+    }
+    if (spare) *spare = best;
+    if (first_free) *first_free = soonest;
+    return found;
+}
+
+/* Milliseconds the key is still locked out for, 0 when it is not; when the table is full of
+ * running lock-outs and does not hold key, until the first of them ends (*full is set). */
+static int64_t throttle_locked(const char *key, int64_t now, int *full) {
+    struct throttle *spare = NULL;
+    int64_t first_free = 0, left = 0;
     pthread_mutex_lock(&throttle_lock);
-    struct throttle *t = throttle_slot(key);
-    int64_t left = t->locked_until_ms > now ? t->locked_until_ms - now : 0;
+    struct throttle *t = throttle_find(key, now, &spare, &first_free);
+    if (t)
+        left = t->locked_until_ms > now ? t->locked_until_ms - now : 0;
+    else if (!spare)
+        left = first_free > now && first_free != INT64_MAX ? first_free - now : lock_ms;
+    *full = !t && !spare;
     pthread_mutex_unlock(&throttle_lock);
     return left;
 }
 
-/* Counts a failure; returns 1 when it locked the key out just now. */
+/* Counts a failure; returns 1 when it locked the key out just now (or could not count it: the
+ * table is full of running lock-outs). */
 static int throttle_fail(const char *key, int64_t now) {
+    struct throttle *spare = NULL;
+    int locked = 1;
     pthread_mutex_lock(&throttle_lock);
-    struct throttle *t = throttle_slot(key);
-    t->last_ms = now;
-    int locked = ++t->failures >= max_failures;
-    if (locked) {
-        t->failures = 0;
-        t->locked_until_ms = now + lock_ms;
+    struct throttle *t = throttle_find(key, now, &spare, NULL);
+    if (!t && spare) {
+        t = spare;
+        memset(t, 0, sizeof *t);
+        util_strlcpy(t->key, key, sizeof t->key);
+    }
+    if (t) {
+        t->last_ms = now;
+        locked = ++t->failures >= max_failures;
+        if (locked) {
+            t->failures = 0;
+            t->locked_until_ms = now + lock_ms;
+        }
     }
     pthread_mutex_unlock(&throttle_lock);
     return locked;
 }
 
+/* A success: key's slot, if it has one, is free again. */
 static void throttle_clear(const char *key) {
     pthread_mutex_lock(&throttle_lock);
-    struct throttle *t = throttle_slot(key);
-    t->failures = 0;
-    t->locked_until_ms = 0;
+    struct throttle *t = throttle_find(key, 0, NULL, NULL);
+    if (t) memset(t, 0, sizeof *t);
     pthread_mutex_unlock(&throttle_lock);
 }
 
@@ -340,10 +388,12 @@ int accounts_login(store *s, const sync_config *cfg, const char *username, const
     char user_key[96], addr_key[96];
     snprintf(user_key, sizeof user_key, "u:%s", username ? username : "");
     snprintf(addr_key, sizeof addr_key, "a:%s", client_addr ? client_addr : "");
-    int64_t wait = throttle_locked(user_key, now);
-    if (!wait) wait = throttle_locked(addr_key, now);
+    int full = 0;
+    int64_t wait = throttle_locked(user_key, now, &full);
+    if (!wait) wait = throttle_locked(addr_key, now, &full);
     if (wait) {
-        audit_record(s, NULL, "login", username, "locked_out", client_addr);
+        audit_record(s, NULL, "login", username, full ? "throttle_full" : "locked_out",
+                     client_addr);
         return sync_fail(err, SYNC_ELOCKED, "locked_out",
                          "too many failed logins; try again in %lld s", (long long)(wait + 999) / 1000);
     }

@@ -10,6 +10,11 @@
  * Call once before serving. */
 void accounts_init(const sync_config *cfg);
 
+/* Slots of the in-memory table of failed-login counters (accounts.c says how it is kept); n >= 2.
+ * Call before the first login; later calls change nothing. */
+enum { ACCOUNTS_THROTTLE_SLOTS = 8192 };
+void accounts_throttle_slots(int n);
+
 /* On a database with no admin account, creates user "admin" (city-wide). The password is
  * `password` when not NULL, else a random one written to generated[33]. *created is set to 1 when
  * the account was made now. Returns 0 or a negative code. */

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "common/util.h"
 #include "sync/accounts.h"
@@ -67,13 +68,12 @@ static Outfall__V1__SyncResponse *held_response(const Outfall__V1__SyncRequest *
 /* Runs one change under a savepoint, so a rejected change leaves nothing behind. */
 static int apply_one(apply_ctx *c, const Outfall__V1__Change *ch, const uint8_t hash[32],
                      const char *batch_id, Outfall__V1__ChangeResult *r, sync_error *err) {
-    sqlite3 *db = store_db(c->s);
-    int rc = sqlite3_exec(db, "SAVEPOINT change", NULL, NULL, NULL);
+    int rc = store_exec(c->s, "SAVEPOINT change");
     if (rc != SQLITE_OK) return store_fail(c->s, rc, err);
     if ((rc = apply_change(c, ch, r, err))) return rc;
     if (r->status == OUTFALL__V1__CHANGE_STATUS__CHANGE_STATUS_REJECTED)
-        sqlite3_exec(db, "ROLLBACK TO change", NULL, NULL, NULL);
-    sqlite3_exec(db, "RELEASE change", NULL, NULL, NULL);
+        store_rollback_to(c->s, "change");
+    store_exec(c->s, "RELEASE change");
     /* A write refused for lack of rights is audited, with the batch. */
     if (r->reason && strcmp(r->reason, "outside_division") == 0)
         audit_record(c->s, c->p, "sync.change", r->entity_id, r->reason, r->message);
@@ -383,14 +383,13 @@ typedef struct gc_job {
 
 enum { GC_MAX_BATCHES = 64, GC_MAX_CHANGES = 5000 };
 
-/* The page cache of the connection writing a group, and of every connection otherwise (SQLite's
- * default, 2000 KiB). A group of a few hundred changes dirties more pages than the default holds,
+/* The page cache of the handle that writes groups (SQLite's default, 2000 KiB, stays on every
+ * other connection). A group of a few hundred changes dirties more pages than the default holds,
  * and SQLite then spills them to the WAL in the middle of the transaction, to write them again at
  * its commit: 6.6 % of the server's time in the field day's sync phase went to that
  * (sqlite3PcacheFetchStress), none with this. Readers keep the small cache: 32 feed pages of 1000
  * records at once would otherwise each grow one this large. */
 #define GC_WRITER_CACHE "PRAGMA cache_size = -16384"
-#define GC_READER_CACHE "PRAGMA cache_size = -2000"
 
 static struct {
     pthread_mutex_t mu;
@@ -465,18 +464,16 @@ static int batch_decide(store *s, gc_job *j) {
 static void gc_run_group(store *s, gc_job **jobs, int n) {
     sqlite3 *db = store_db(s);
     sync_error err = {0};
-    sqlite3_exec(db, GC_WRITER_CACHE, NULL, NULL, NULL);
     int rc = store_begin(s, &err);
     for (int i = 0; i < n && !rc; i++) {
         gc_job *j = jobs[i];
-        int src = sqlite3_exec(db, "SAVEPOINT batch", NULL, NULL, NULL);
+        int src = store_exec(s, "SAVEPOINT batch");
         if (src != SQLITE_OK) {
             rc = store_fail(s, src, &err);
             break;
         }
-        if ((j->rc = batch_decide(s, j)) != 0)
-            sqlite3_exec(db, "ROLLBACK TO batch", NULL, NULL, NULL);
-        sqlite3_exec(db, "RELEASE batch", NULL, NULL, NULL);
+        if ((j->rc = batch_decide(s, j)) != 0) store_rollback_to(s, "batch");
+        store_exec(s, "RELEASE batch");
         /* A failure SQLite answers by rolling back the whole transaction takes the group. */
         if (sqlite3_get_autocommit(db))
             rc = sync_fail(&err, SYNC_EINTERNAL, "storage_error",
@@ -486,7 +483,6 @@ static void gc_run_group(store *s, gc_job **jobs, int n) {
         store_rollback(s);
     else
         rc = store_commit(s, &err);
-    sqlite3_exec(db, GC_READER_CACHE, NULL, NULL, NULL);
     for (int i = 0; rc && i < n; i++) {
         if (jobs[i]->resp) protobuf_c_message_free_unpacked(&jobs[i]->resp->base, NULL);
         jobs[i]->resp = NULL;
@@ -494,6 +490,70 @@ static void gc_run_group(store *s, gc_job **jobs, int n) {
         jobs[i]->rc = rc;
         jobs[i]->err = err;
     }
+}
+
+/* ---- the writing connection ----
+ * A group is written through one handle per database file, kept across groups, and not through
+ * the connection of whichever worker thread became the writer: SQLite drops a connection's page
+ * cache when another connection has written since its last transaction, so each group used to
+ * start cold, reading every index page on its path back from the kernel (pread). Only the
+ * thread that holds gc.writing uses these handles. A handle whose file was replaced (another
+ * inode at the path: a test's folder made again) is closed and opened anew. When one cannot be
+ * opened, the group goes through the submitting thread's own handle, as before. */
+enum { GC_WRITERS = 4 };
+
+typedef struct gc_writer {
+    char *file;
+    dev_t dev;
+    ino_t ino;
+    store *s;
+} gc_writer;
+
+static gc_writer gc_writers[GC_WRITERS]; /* guarded by gc.writing */
+static unsigned gc_writers_next;         /* the slot a new file takes when all are used */
+
+static void gc_writer_close(gc_writer *w) {
+    store_close(w->s);
+    free(w->file);
+    memset(w, 0, sizeof *w);
+}
+
+/* The writing handle for s's file (borrowed), or s itself when none can be had. */
+static store *gc_writer_for(store *s, const char *file) {
+    struct stat st;
+    if (!file[0] || stat(file, &st) < 0) return s;
+    gc_writer *w = NULL;
+    for (int i = 0; i < GC_WRITERS && !w; i++)
+        if (gc_writers[i].file && strcmp(gc_writers[i].file, file) == 0) w = &gc_writers[i];
+    if (w && (w->dev != st.st_dev || w->ino != st.st_ino)) gc_writer_close(w);
+    if (w && w->s) return w->s;
+    if (!w) {
+        for (int i = 0; i < GC_WRITERS && !w; i++)
+            if (!gc_writers[i].file) w = &gc_writers[i];
+        if (!w) {
+            w = &gc_writers[gc_writers_next++ % GC_WRITERS];
+            gc_writer_close(w);
+        }
+    }
+    sync_error err = {0};
+    if (!(w->file = strdup(file)) || store_open(file, &w->s, &err) < 0) {
+        gc_writer_close(w);
+        return s;
+    }
+    w->dev = st.st_dev;
+    w->ino = st.st_ino;
+    if (store_checkpoints_deferred(s)) store_defer_checkpoints(w->s);
+    sqlite3_exec(store_db(w->s), GC_WRITER_CACHE, NULL, NULL, NULL);
+    return w->s;
+}
+
+void batch_close_writers(void) {
+    pthread_mutex_lock(&gc.mu);
+    while (gc.writing)
+        pthread_cond_wait(&gc.cv, &gc.mu);
+    for (int i = 0; i < GC_WRITERS; i++)
+        gc_writer_close(&gc_writers[i]);
+    pthread_mutex_unlock(&gc.mu);
 }
 
 /* Queues j and returns once it is decided and committed, by this thread or another. */
@@ -530,7 +590,7 @@ static void gc_submit(store *s, gc_job *j) {
         }
         gc.writing = 1;
         pthread_mutex_unlock(&gc.mu);
-        gc_run_group(s, group, n);
+        gc_run_group(gc_writer_for(s, j->file), group, n);
         pthread_mutex_lock(&gc.mu);
         for (int i = 0; i < n; i++)
             group[i]->done = 1;

@@ -18,4 +18,9 @@ int batch_sync(store *s, const sync_config *cfg, const principal *p,
  * gap in front of them. Returns the number applied, or a negative code. */
 int batch_release_expired(store *s, const sync_config *cfg, int64_t now_ms);
 
+/* Closes the handles that write group commits (one per database file, kept open between
+ * batches), after waiting for a group in progress. For a clean stop; batch_sync opens them
+ * again when called after. */
+void batch_close_writers(void);
+
 #endif

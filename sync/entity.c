@@ -8,10 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/credit_code.h"
 #include "common/pbjson.h"
 #include "common/util.h"
 #include "sync/dedupe.h"
 #include "sync/feed.h"
+#include "sync/findings.h"
 #include "sync/history.h"
 #include "sync/record.h"
 
@@ -115,6 +117,15 @@ static int outfall_check(apply_ctx *c, entity_row *old, entity_row *rw,
     double lon = json_number_value(json_object_get(doc, "lon"));
     apply_flag(doc, "outside_city_bounds",
                lat < city_box[0] || lat > city_box[1] || lon < city_box[2] || lon > city_box[3]);
+    /* A responsible party's credit code that fails GB 32100-2015 (its check character above all)
+     * is flagged for the reviewer, not refused: the surveyor cannot fix it offline, and nothing
+     * is lost. Checked on every change, so a corrected code (from a phone or a supervisor's
+     * conflict resolution) clears the flag; an absent or empty code is not flagged. Approval
+     * refuses an invalid code (sync/review.c). */
+    const char *credit = json_string_value(
+        json_object_get(json_object_get(doc, "responsible_party"), "credit_code"));
+    apply_flag(doc, "credit_code_invalid",
+               credit && *credit && credit_code_validate(credit, NULL, 0) != CREDIT_CODE_OK);
     /* A returned record the field changes again goes back to the supervisors. */
     if (old && c->device_id &&
         strcmp(entity_str(old->doc, "review_state"), "REVIEW_STATE_RETURNED") == 0)
@@ -225,7 +236,8 @@ static int outfall_save(apply_ctx *c, entity_row *rw, int created, sync_error *e
 
 /* --- observations ------------------------------------------------------------------------- */
 
-static const char *const observation_read_only[] = {"version", "flags", NULL};
+static const char *const observation_read_only[] = {"version", "flags", "inspection_state",
+                                                    "inspection_approved_version", NULL};
 static const char *const observation_required[] = {"outfall_id", NULL};
 
 static int observation_load(apply_ctx *c, const char *id, entity_row *out) {
@@ -352,6 +364,15 @@ static int observation_check(apply_ctx *c, entity_row *old, entity_row *rw,
     if (!old && strcmp(live, entity_str(doc, "outfall_id")) != 0)
         json_object_set_new(doc, "outfall_id", json_string(live));
     util_strlcpy(rw->division, division, sizeof rw->division);
+    /* An inspection result (sync/findings.h): its draw, its pick, its inspector. */
+    sync_error why = {0};
+    int f = findings_check(c->s, c->p, c->device_id != NULL, old ? old->doc : NULL, doc, live,
+                           rw->id, &why);
+    if (f > 0) return apply_reject(r, why.code, "%s", why.message);
+    if (f < 0) {
+        *err = why;
+        return f;
+    }
 
     size_t i;
     json_t *photo;
@@ -384,6 +405,10 @@ static int observation_save(apply_ctx *c, entity_row *rw, int created, sync_erro
     if (!st) return store_fail(c->s, SQLITE_ERROR, err);
     bind_text(st, ":outfall", entity_str(rw->doc, "outfall_id"));
     int rc = save_common(c, st, rw, created, err);
+    if (!rc)
+        rc = findings_save(c->s, c->device_id != NULL, rw->doc, rw->id,
+                           entity_str(rw->doc, "outfall_id"), rw->division, c->p->user_id,
+                           c->now_ms, err);
     if (rc) return rc;
 
     /* The photos it names, kept beside it; those the server lacks are listed for the phone. */

@@ -59,15 +59,32 @@ typedef struct decoded {
     size_t packed_len;
 } decoded;
 
-static struct {
-    pthread_mutex_t mu;
-    decoded slot[DECODED_SLOTS];
-} decoded_cache = {PTHREAD_MUTEX_INITIALIZER};
+/* Slots are guarded by 16 locks (slot number modulo 16): with one lock, the 32 workers building
+ * feed pages at once queued on it (futex waits under decoded_get in the field day's profile). */
+enum { DECODED_LOCKS = 16 };
+#define DECODED_LOCK PTHREAD_MUTEX_INITIALIZER
+#define DECODED_LOCKS4 DECODED_LOCK, DECODED_LOCK, DECODED_LOCK, DECODED_LOCK
 
-/* FNV-1a of text[0..n). */
+static struct {
+    pthread_mutex_t mu[DECODED_LOCKS];
+    decoded slot[DECODED_SLOTS];
+} decoded_cache = {{DECODED_LOCKS4, DECODED_LOCKS4, DECODED_LOCKS4, DECODED_LOCKS4}};
+
+static pthread_mutex_t *decoded_lock(uint64_t h) {
+    return &decoded_cache.mu[(h % DECODED_SLOTS) % DECODED_LOCKS];
+}
+
+/* FNV-1a of text[0..n), taken 8 bytes at a time (a record's JSON is a kilobyte or two, hashed
+ * for every record of every feed page). */
 static uint64_t text_hash(const char *text, size_t n) {
-    uint64_t h = 14695981039346656037ULL;
-    for (size_t i = 0; i < n; i++)
+    uint64_t h = 14695981039346656037ULL, w;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        memcpy(&w, text + i, 8);
+        h = (h ^ w) * 1099511628211ULL;
+        h ^= h >> 29;
+    }
+    for (; i < n; i++)
         h = (h ^ (uint8_t)text[i]) * 1099511628211ULL;
     return h;
 }
@@ -77,10 +94,10 @@ static ProtobufCMessage *decoded_get(const ProtobufCMessageDescriptor *desc, con
                                      size_t n, uint64_t h) {
     ProtobufCMessage *m = NULL;
     decoded *d = &decoded_cache.slot[h % DECODED_SLOTS];
-    pthread_mutex_lock(&decoded_cache.mu);
+    pthread_mutex_lock(decoded_lock(h));
     if (d->desc == desc && d->hash == h && d->text_len == n && memcmp(d->text, text, n) == 0)
         m = protobuf_c_message_unpack(desc, NULL, d->packed_len, d->packed);
-    pthread_mutex_unlock(&decoded_cache.mu);
+    pthread_mutex_unlock(decoded_lock(h));
     return m;
 }
 
@@ -98,11 +115,11 @@ static void decoded_put(const ProtobufCMessageDescriptor *desc, const char *text
     protobuf_c_message_pack(m, packed);
     memcpy(copy, text, n);
     decoded *d = &decoded_cache.slot[h % DECODED_SLOTS];
-    pthread_mutex_lock(&decoded_cache.mu);
+    pthread_mutex_lock(decoded_lock(h));
     char *old_text = d->text;
     uint8_t *old_packed = d->packed;
     *d = (decoded){desc, h, copy, n, packed, packed_len};
-    pthread_mutex_unlock(&decoded_cache.mu);
+    pthread_mutex_unlock(decoded_lock(h));
     free(old_text);
     free(old_packed);
 }
@@ -172,6 +189,10 @@ static const char outfall_sql[] =
     "SELECT division_code, doc, version, approved_version FROM outfalls WHERE id = ?";
 static const char observation_sql[] =
     "SELECT division_code, doc, version, 0 FROM observations WHERE id = ?";
+/* What integrators read: only observations of outfalls a supervisor approved at least once. */
+static const char observation_approved_sql[] =
+    "SELECT b.division_code, b.doc, b.version, 0 FROM observations b JOIN outfalls o "
+    "ON o.id = b.outfall_id WHERE b.id = ? AND o.approved_version > 0";
 
 int feed_read_outfall_view(store *s, const principal *p, const char *id, int view,
                            Outfall__V1__Outfall **out, sync_error *err) {
@@ -193,8 +214,10 @@ int feed_read_outfall(store *s, const principal *p, const char *id, Outfall__V1_
 
 int feed_read_observation(store *s, const principal *p, const char *id,
                           Outfall__V1__Observation **out, sync_error *err) {
-    int rc = load_record(s, p, observation_sql, &outfall__v1__observation__descriptor, id,
-                         FEED_VIEW_LATEST, (ProtobufCMessage **)out, err);
+    int approved_only = resolve_view(p, FEED_VIEW_DEFAULT) == FEED_VIEW_APPROVED;
+    int rc = load_record(s, p, approved_only ? observation_approved_sql : observation_sql,
+                         &outfall__v1__observation__descriptor, id, FEED_VIEW_LATEST,
+                         (ProtobufCMessage **)out, err);
     if (rc == 0) return sync_fail(err, SYNC_ENOTFOUND, "not_found", "no observation %s", id);
     return rc < 0 ? rc : 0;
 }
@@ -215,8 +238,10 @@ static int entry_for(store *s, int64_t seq, const char *kind, const char *id, in
                          (ProtobufCMessage **)&e->outfall, err);
         e->entry_case = OUTFALL__V1__FEED_ENTRY__ENTRY_OUTFALL;
     } else if (strcmp(kind, "observation") == 0) {
-        rc = load_record(s, NULL, observation_sql, &outfall__v1__observation__descriptor, id,
-                         FEED_VIEW_LATEST, (ProtobufCMessage **)&e->observation, err);
+        rc = load_record(s, NULL,
+                         view == FEED_VIEW_APPROVED ? observation_approved_sql : observation_sql,
+                         &outfall__v1__observation__descriptor, id, FEED_VIEW_LATEST,
+                         (ProtobufCMessage **)&e->observation, err);
         e->entry_case = OUTFALL__V1__FEED_ENTRY__ENTRY_OBSERVATION;
     } else {
         Outfall__V1__Redirect *r = e->redirect = malloc(sizeof *r);
@@ -262,17 +287,26 @@ int feed_pull(store *s, const sync_config *cfg, const principal *p, int64_t sinc
     }
     outfall__v1__changes_response__init(resp);
     /* One read transaction: the rows and the records they name are from the same moment. */
-    began = sqlite3_get_autocommit(store_db(s)) &&
-            sqlite3_exec(store_db(s), "BEGIN", NULL, NULL, NULL) == SQLITE_OK;
+    began = sqlite3_get_autocommit(store_db(s)) && store_exec(s, "BEGIN") == SQLITE_OK;
+    /* One division (every surveyor): an equality the index feed(division_code, seq) serves in
+     * seq order. The list form walks the feed by seq from `since` and tests every row's
+     * division: about ten rows read for each one kept with ten divisions at work. */
+    int one = divisions && p->n_divisions == 1;
     sqlite3_stmt *st =
-        store_stmt(s, "SELECT seq, kind, entity_id FROM feed WHERE seq > ? AND (?2 IS NULL OR "
-                      "division_code IN (SELECT value FROM json_each(?2))) ORDER BY seq LIMIT ?3");
+        one ? store_stmt(s, "SELECT seq, kind, entity_id FROM feed WHERE division_code = ?2 AND "
+                            "seq > ?1 ORDER BY seq LIMIT ?3")
+            : store_stmt(s, "SELECT seq, kind, entity_id FROM feed WHERE seq > ? AND (?2 IS NULL "
+                            "OR division_code IN (SELECT value FROM json_each(?2))) ORDER BY seq "
+                            "LIMIT ?3");
     if (!st) {
         rc = store_fail(s, SQLITE_ERROR, err);
         goto done;
     }
     sqlite3_bind_int64(st, 1, since);
-    sqlite3_bind_text(st, 2, divisions, -1, SQLITE_STATIC);
+    if (one)
+        sqlite3_bind_text(st, 2, p->divisions[0], -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_text(st, 2, divisions, -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 3, limit + 1);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW && n <= limit) {
         rows[n].seq = sqlite3_column_int64(st, 0);
@@ -304,7 +338,7 @@ int feed_pull(store *s, const sync_config *cfg, const principal *p, int64_t sinc
     resp->has_next_cursor = 1;
     resp->next_cursor = n ? rows[n - 1].seq : since;
 done:
-    if (began) sqlite3_exec(store_db(s), "COMMIT", NULL, NULL, NULL);
+    if (began) store_exec(s, "COMMIT");
     free(rows);
     free(divisions);
     if (rc && resp) {
@@ -380,4 +414,19 @@ done:
     }
     *out = list;
     return rc;
+}
+
+int feed_photo_visible(store *s, const principal *p, const char *hash, sync_error *err) {
+    if (resolve_view(p, FEED_VIEW_DEFAULT) != FEED_VIEW_APPROVED) return 0;
+    sqlite3_stmt *st = store_stmt(
+        s, "SELECT 1 FROM observation_photos op JOIN observations b ON b.id = op.observation_id "
+           "JOIN outfalls o ON o.id = b.outfall_id WHERE op.hash = ? AND o.approved_version > 0 "
+           "LIMIT 1");
+    if (!st) return store_fail(s, SQLITE_ERROR, err);
+    sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc == SQLITE_ROW) return 0;
+    if (rc != SQLITE_DONE) return store_fail(s, rc, err);
+    return sync_fail(err, SYNC_ENOTFOUND, "not_found", "no photo %.64s", hash);
 }

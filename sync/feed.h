@@ -19,11 +19,17 @@ int feed_read_outfall_view(store *s, const principal *p, const char *id, int vie
                            Outfall__V1__Outfall **out, sync_error *err);
 
 /* One outfall (in the default view) or observation by id, if p may see it; else not_found.
- * Freed with free_unpacked. */
+ * Integrators see only observations of outfalls approved at least once, as in the feed. Freed
+ * with free_unpacked. */
 int feed_read_outfall(store *s, const principal *p, const char *id, Outfall__V1__Outfall **out,
                       sync_error *err);
 int feed_read_observation(store *s, const principal *p, const char *id,
                           Outfall__V1__Observation **out, sync_error *err);
+
+/* Whether p may read photo hash beyond its division scope (sync/photos.c checks that): an
+ * integrator reads only photos named by an observation of an outfall approved at least once.
+ * Returns 0 when visible, not_found (as for an absent photo) when not, or another negative code. */
+int feed_photo_visible(store *s, const principal *p, const char *hash, sync_error *err);
 
 /* A filtered, paged list of outfalls. Filters that are NULL or 0 do not apply. page_token is the
  * next_page_token of the previous page (NULL for the first). */

@@ -10,6 +10,7 @@
 #include "common/util.h"
 #include "sync/accounts.h"
 #include "sync/history.h"
+#include "sync/replay.h"
 
 static int cmp_candidate(const void *a, const void *b) {
     return strcmp(((const inspect_candidate *)a)->code, ((const inspect_candidate *)b)->code);
@@ -357,8 +358,19 @@ int inspect_create(store *s, const principal *p, const Outfall__V1__InspectionDr
     } else {
         randombytes_buf(in.seed, sizeof in.seed);
     }
+    uint8_t hash[32];
+    if (replay_hash(&req->base, hash))
+        return sync_fail(err, SYNC_EINTERNAL, "internal", "out of memory");
     if ((rc = store_begin(s, err))) return rc;
-    if ((rc = inspect_load(s, req->draw_id, out, err)) != 0) { /* a retry, or a failure */
+    /* A retry answers the first answer's bytes; the same draw_id with another request is
+     * refused. A draw stored before requests were hashed answers its stored document. */
+    rc = replay_find(s,
+                     "SELECT content_hash, result FROM inspection_draws WHERE id = ? AND "
+                     "content_hash IS NOT NULL",
+                     req->draw_id, hash, &outfall__v1__inspection_draw__descriptor,
+                     (ProtobufCMessage **)out, "draw_id_reused", err);
+    if (rc == 0) rc = inspect_load(s, req->draw_id, out, err);
+    if (rc != 0) {
         store_rollback(s);
         return rc < 0 ? rc : 0;
     }
@@ -431,9 +443,24 @@ int inspect_create(store *s, const principal *p, const Outfall__V1__InspectionDr
         rc = sync_fail(err, SYNC_EINTERNAL, "internal", "out of memory");
         goto done;
     }
-    sqlite3_stmt *st = store_stmt(
-        s, "INSERT INTO inspection_draws (id, drawn_at_ms, user_id, doc) VALUES (?, ?, ?, ?)");
+    /* The answer, kept packed beside the document so a retry answers the same bytes. */
+    char why[200];
+    if (pbjson_decode(&outfall__v1__inspection_draw__descriptor, text, strlen(text),
+                      (ProtobufCMessage **)out, why, sizeof why) != 0) {
+        rc = sync_fail(err, SYNC_EINTERNAL, "internal", "the draw does not encode: %s", why);
+        goto done;
+    }
+    size_t n_packed = protobuf_c_message_get_packed_size(&(*out)->base);
+    uint8_t *packed = malloc(n_packed ? n_packed : 1);
+    if (!packed) {
+        rc = sync_fail(err, SYNC_EINTERNAL, "internal", "out of memory");
+        goto done;
+    }
+    protobuf_c_message_pack(&(*out)->base, packed);
+    sqlite3_stmt *st = store_stmt(s, "INSERT INTO inspection_draws (id, drawn_at_ms, user_id, "
+                                     "doc, content_hash, result) VALUES (?, ?, ?, ?, ?, ?)");
     if (!st) {
+        free(packed);
         rc = store_fail(s, SQLITE_ERROR, err);
         goto done;
     }
@@ -441,6 +468,8 @@ int inspect_create(store *s, const principal *p, const Outfall__V1__InspectionDr
     sqlite3_bind_int64(st, 2, now);
     sqlite3_bind_int64(st, 3, p->user_id);
     sqlite3_bind_text(st, 4, text, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 5, hash, 32, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 6, packed, (int)n_packed, free);
     int step = sqlite3_step(st);
     sqlite3_reset(st);
     if (step != SQLITE_DONE) {
@@ -448,9 +477,12 @@ int inspect_create(store *s, const principal *p, const Outfall__V1__InspectionDr
         goto done;
     }
     audit_record(s, p, "inspection.draw", req->draw_id, "ok", seed_hex);
-    if ((rc = store_commit(s, err))) goto done;
-    rc = inspect_read(s, req->draw_id, out, err);
+    rc = store_commit(s, err);
 done:
+    if (rc < 0 && *out) {
+        protobuf_c_message_free_unpacked(&(*out)->base, NULL);
+        *out = NULL;
+    }
     if (rc < 0) store_rollback(s);
     if (rc == SYNC_EFORBIDDEN)
         audit_record(s, p, "inspection.draw", req->draw_id, err->code, err->message);

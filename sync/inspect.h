@@ -83,8 +83,10 @@ void inspect_result_free(inspect_result *r);
  * are the approved outfalls (not merged) of req's divisions (default: all p covers), river and
  * types; with req->weighted, industrial (types 1-8) and municipal plant (9) outfalls weigh 3,
  * others 1. The previous round is the last stored draw. The seed is req's (64 hex) or 32 fresh
- * random bytes. A retried draw_id answers the stored draw. Codes: invalid_draw, invalid_seed,
- * no_candidates (400); outside_division (403); no_eligible_inspector (409). *out is freed with
+ * random bytes. Retry-safe through sync/replay.c: the same draw_id with the same request answers
+ * the first answer (the same bytes) and writes nothing; with another request it is refused
+ * (draw_id_reused, 409). Codes: invalid_draw, invalid_seed, no_candidates (400);
+ * outside_division (403); no_eligible_inspector, draw_id_reused (409). *out is freed with
  * free_unpacked. */
 int inspect_create(store *s, const principal *p, const Outfall__V1__InspectionDrawRequest *req,
                    Outfall__V1__InspectionDraw **out, sync_error *err);

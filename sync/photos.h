@@ -42,7 +42,8 @@ int photos_missing(store *s, char *const *hashes, size_t n, const char ***out, s
                    sync_error *err);
 
 /* The row of stored photo hash into *out when p may read it: p sees every division, uploaded
- * it, or covers a division of an observation naming it. Codes: invalid_argument (not a hash),
+ * it, or covers a division of an observation naming it (or, as a supervisor, of a public report
+ * naming it: sync/report_photos.h). Codes: invalid_argument (not a hash),
  * not_found (absent, or not visible to p: the two look the same). */
 int photos_read_info(store *s, const principal *p, const char *hash, photos_info *out,
                      sync_error *err);

@@ -5,11 +5,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "common/pbjson.h"
 #include "common/util.h"
 #include "sync/accounts.h"
+#include "sync/findings.h"
 #include "sync/history.h"
+#include "sync/report_photos.h"
 
 /* OutfallType → its HJ 1312-2023 name, indexed by value. */
 static const char *const type_names[] = {
@@ -83,6 +86,23 @@ static int public_name_of(store *s, int division, const char *code, char *out, s
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : store_fail(s, rc, err);
 }
 
+/* Adds to facts the last approved inspection of outfall id (sync/findings.h), when it has one:
+ * last_inspection_date (YYYY-MM-DD, China Standard Time) and last_inspection_result (合格,
+ * 发现问题 or 违法排污). Returns 0 or a negative code. */
+static int public_last_inspection(store *s, const char *id, json_t *facts, sync_error *err) {
+    int64_t at_ms;
+    int result;
+    int rc = findings_last_approved(s, id, &at_ms, &result, err);
+    if (rc <= 0) return rc;
+    time_t t = (time_t)(at_ms / 1000) + 8 * 3600;
+    struct tm tm;
+    char day[16] = "";
+    if (gmtime_r(&t, &tm)) strftime(day, sizeof day, "%Y-%m-%d", &tm);
+    json_object_set_new(facts, "last_inspection_date", json_string(day));
+    json_object_set_new(facts, "last_inspection_result", json_string(findings_result_name(result)));
+    return 0;
+}
+
 /* The public facts of outfall id at its approved version, with code, as a new object into *out
  * (lat and lon included). Returns 0 or a negative code. */
 static int public_facts(store *s, const char *id, int64_t approved, const char *code, json_t **out,
@@ -115,6 +135,7 @@ static int public_facts(store *s, const char *id, int64_t approved, const char *
                      PUBLIC_HOTLINE, "status", public_stage_name(stage), "lat",
                      public_round(o->lat), "lon", public_round(o->lon));
     if (!*out) rc = sync_fail(err, SYNC_EINTERNAL, "internal", "out of memory");
+    if (rc == 0) rc = public_last_inspection(s, id, *out, err);
 done:
     protobuf_c_message_free_unpacked(&o->base, NULL);
     return rc;
@@ -172,6 +193,42 @@ int public_read_outfall(store *s, const char *code, json_t **out, sync_error *er
     int64_t approved = sqlite3_column_int64(st, 1);
     sqlite3_reset(st);
     return public_facts(s, id, approved, code, out, err);
+}
+
+/* ---- sign boards ---- */
+
+int public_signboard_code(store *s, const char *id, char *code, size_t cap, sync_error *err) {
+    code[0] = '\0';
+    if (!id || !util_uuid_valid(id))
+        return sync_fail(err, SYNC_EINVALID, "invalid_argument", "an outfall's id is a UUID");
+    sqlite3_stmt *st =
+        store_stmt(s, "SELECT approved_version, code, merged_into FROM outfalls WHERE id = ?");
+    if (!st) return store_fail(s, SQLITE_ERROR, err);
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    int step = sqlite3_step(st), rc = 0;
+    if (step == SQLITE_ROW) {
+        const char *c = (const char *)sqlite3_column_text(st, 1);
+        const char *merged = (const char *)sqlite3_column_text(st, 2);
+        if (merged)
+            rc = sync_fail(err, SYNC_ECONFLICT, "merged",
+                           "outfall %s was merged into %.40s: the survivor's sign board stands", id,
+                           merged);
+        else if (sqlite3_column_int64(st, 0) <= 0 || !c || !c[0])
+            rc = sync_fail(err, SYNC_ECONFLICT, "not_approved",
+                           "outfall %s has no approved version and code yet: a sign board shows "
+                           "only approved outfalls",
+                           id);
+        else if (strlen(c) >= cap)
+            rc = sync_fail(err, SYNC_EINTERNAL, "internal", "outfall %s has an overlong code", id);
+        else
+            memcpy(code, c, strlen(c) + 1);
+    } else if (step == SQLITE_DONE) {
+        rc = sync_fail(err, SYNC_ENOTFOUND, "not_found", "no outfall %s", id);
+    } else {
+        rc = store_fail(s, step, err);
+    }
+    sqlite3_reset(st);
+    return rc;
 }
 
 /* ---- public reports ---- */
@@ -265,6 +322,11 @@ static Outfall__V1__PublicReport *report_from_row(sqlite3_stmt *st, int full) {
     return m;
 }
 
+/* Adds the photos of report m (the full view only: the public never sees them). */
+static int report_fill_photos(store *s, Outfall__V1__PublicReport *m, sync_error *err) {
+    return report_photos_list(s, m->number, &m->photos, &m->n_photos, err);
+}
+
 /* Report number into *out, in full or the public view. Returns 0, or not_found. */
 static int report_load(store *s, const char *number, int full, Outfall__V1__PublicReport **out,
                        sync_error *err) {
@@ -285,7 +347,8 @@ static int report_load(store *s, const char *number, int full, Outfall__V1__Publ
     if (rc == SQLITE_DONE)
         return sync_fail(err, SYNC_ENOTFOUND, "not_found", "no report has that number");
     if (rc != SQLITE_ROW) return store_fail(s, rc, err);
-    return *out ? 0 : sync_fail(err, SYNC_EINTERNAL, "internal", "out of memory");
+    if (!*out) return sync_fail(err, SYNC_EINTERNAL, "internal", "out of memory");
+    return full ? report_fill_photos(s, *out, err) : 0;
 }
 
 int public_report_read(store *s, const char *number, Outfall__V1__PublicReport **out,
@@ -312,6 +375,7 @@ static int report_check(store *s, const Outfall__V1__PublicReport *in, sync_erro
         rc = report_text_check("contact", in->contact, PUBLIC_REPORT_MAX_CONTACT, err);
     if (rc == 0 && in->outfall_code)
         rc = report_text_check("outfall_code", in->outfall_code, 64, err);
+    if (rc == 0) rc = report_photos_check(in->photos, in->n_photos, err);
     if (rc < 0) return rc;
     sqlite3_stmt *st = store_stmt(s, "SELECT 1 FROM divisions WHERE code = ?");
     if (!st) return store_fail(s, SQLITE_ERROR, err);
@@ -325,7 +389,8 @@ static int report_check(store *s, const Outfall__V1__PublicReport *in, sync_erro
 }
 
 int public_report_submit(store *s, const Outfall__V1__PublicReport *in, const char *client_addr,
-                         Outfall__V1__PublicReport **out, sync_error *err) {
+                         int64_t upload_ttl_ms, Outfall__V1__PublicReport **out, sync_error *err) {
+    char token[REPORT_TOKEN_LEN + 1];
     *out = NULL;
     int rc = report_check(s, in, err);
     if (rc < 0) return rc;
@@ -379,9 +444,19 @@ int public_report_submit(store *s, const Outfall__V1__PublicReport *in, const ch
         rc = store_fail(s, step, err);
         goto fail;
     }
+    rc = report_photos_attach(s, number, in->photos, in->n_photos, now, upload_ttl_ms, token, err);
+    if (rc < 0) goto fail;
     audit_record(s, NULL, "report.submit", number, "ok", in->division_code);
     if ((rc = store_commit(s, err))) goto fail;
-    return report_load(s, number, 0, out, err);
+    rc = report_load(s, number, 0, out, err);
+    if (rc == 0 && token[0]) {
+        (*out)->upload_token = strdup(token);
+        (*out)->has_upload_token_expires_at_ms = 1;
+        (*out)->upload_token_expires_at_ms = now + upload_ttl_ms;
+        if (!(*out)->upload_token) rc = sync_fail(err, SYNC_EINTERNAL, "internal", "out of memory");
+    }
+    sodium_memzero(token, sizeof token);
+    return rc;
 fail:
     store_rollback(s);
     return rc;
@@ -418,7 +493,7 @@ int public_report_list(store *s, const principal *p, int status,
         if (!(l->reports[l->n_reports] = report_from_row(st, 1)))
             rc = sync_fail(err, SYNC_EINTERNAL, "internal", "out of memory");
         else
-            l->n_reports++;
+            rc = report_fill_photos(s, l->reports[l->n_reports++], err);
     }
     if (rc == 0 && step != SQLITE_DONE) rc = store_fail(s, step, err);
     if (st) sqlite3_reset(st);

@@ -3,7 +3,8 @@
  *
  * What is public, and only this: the outfall's code, name, type (in Chinese), receiving river,
  * division, the responsible party's name (no credit code, contact, phone or address), the
- * supervising bureau, the reporting hotline (PUBLIC_HOTLINE), its lifecycle stage, and its
+ * supervising bureau, the reporting hotline (PUBLIC_HOTLINE), its lifecycle stage, its last
+ * approved inspection's date and result (sync/findings.h; absent when none), and its
  * WGS-84 position rounded to 4 decimals (about 11 m: enough to find the sign board, not the
  * surveyor's own fix). Everything comes from the version a supervisor last approved: later edits
  * waiting for review, unapproved and merged-away records, surveyors, devices, observations,
@@ -37,11 +38,17 @@ int public_read_outfall(store *s, const char *code, json_t **out, sync_error *er
 const char *public_type_name(int type);
 const char *public_stage_name(int stage);
 
+/* The code of outfall id for its sign board, whose QR code leads to the public page of that
+ * code, into code[cap]. Only an approved outfall with a code, not merged away, has one (exactly
+ * those public_read_outfall shows). Codes: invalid_argument (not a UUID), not_found (404),
+ * not_approved, merged (409). */
+int public_signboard_code(store *s, const char *id, char *code, size_t cap, sync_error *err);
+
 /* ---- public reports (举报) ----
  * Anyone files one without an account: kind, a position inside the city, the county, a
- * description and optionally a contact and the code on a sign board. Text only: photos go
- * through the photo upload, which needs an account, so a report carries none (the inspector who
- * follows it up photographs the site). A report lands in the supervisors' queue of its county
+ * description and optionally a contact, the code on a sign board and the digests of up to 5
+ * photos, which the reporter then uploads with the report's upload token (sync/report_photos.h;
+ * supervisors see them, the public view never does). A report lands in the supervisors' queue of its county
  * (GET /v1/reports), is answered once (optionally linked to an outfall) and the public follows it
  * by its tracking number. */
 
@@ -53,14 +60,15 @@ enum {
     PUBLIC_REPORT_NUMBER_LEN = 16,
 };
 
-/* Files report in (kind, lat, lon, division_code, description; contact and outfall_code
+/* Files report in (kind, lat, lon, division_code, description; contact, outfall_code and photos
  * optional; anything else is ignored) from client_addr, in one transaction with an anonymous
- * audit row. *out gets the public view (public_report_read's) with the new tracking number.
- * Codes: invalid_kind, invalid_position, unknown_division, description_required, invalid_text
- * (400); text_too_long (413); rate_limited (429) past PUBLIC_REPORTS_PER_HOUR from one address.
- * *out is freed with free_unpacked. */
+ * audit row. *out gets the public view (public_report_read's) with the new tracking number, and
+ * when photos were listed the upload token for them, valid for upload_ttl_ms. Codes:
+ * invalid_kind, invalid_position, unknown_division, description_required, invalid_text,
+ * too_many_photos, invalid_photo (400); text_too_long (413); rate_limited (429) past
+ * PUBLIC_REPORTS_PER_HOUR from one address. *out is freed with free_unpacked. */
 int public_report_submit(store *s, const Outfall__V1__PublicReport *in, const char *client_addr,
-                         Outfall__V1__PublicReport **out, sync_error *err);
+                         int64_t upload_ttl_ms, Outfall__V1__PublicReport **out, sync_error *err);
 
 /* The public view of report number: number, kind, status, received_at_ms, and once answered the
  * answer, answered_at_ms and the linked outfall's code when that outfall is approved. Never the

@@ -25,7 +25,9 @@
     "  FROM conflicts c WHERE c.state = 'open' "                                                  \
     "UNION ALL SELECT 3, outfall_id, id, created_at_ms FROM duplicates WHERE state = 'open' "     \
     "UNION ALL SELECT 4, outfall_id, id, updated_at_ms FROM observations "                        \
-    "  WHERE json_array_length(doc, '$.flags') > 0 "
+    "  WHERE json_array_length(doc, '$.flags') > 0 "                                              \
+    "UNION ALL SELECT 6, outfall_id, observation_id, updated_at_ms FROM inspection_results "      \
+    "  WHERE pending = 1 "
 
 /* The filter every query over the queue shares: ?1 kind, ?2 division, ?3 river, ?4 scope. */
 #define QUEUE_FILTER                                                                              \
@@ -112,6 +114,7 @@ static int fill_item(store *s, Outfall__V1__ReviewItem *it, int64_t ref_id, cons
     case OUTFALL__V1__REVIEW_ITEM_KIND__REVIEW_ITEM_KIND_DUPLICATE:
         return (it->duplicate = duplicate_info(s, ref_id)) ? 0 : -1;
     case OUTFALL__V1__REVIEW_ITEM_KIND__REVIEW_ITEM_KIND_FLAGGED:
+    case OUTFALL__V1__REVIEW_ITEM_KIND__REVIEW_ITEM_KIND_INSPECTION:
         return feed_read_observation(s, NULL, ref_text, &it->observation, NULL) ? -1 : 0;
     default:
         return 0;

@@ -14,7 +14,8 @@ typedef struct queue_query {
 
 /* The open items in p's divisions, oldest first, with counts per kind over the whole filtered
  * queue. Items: records pending approval (new, or changed since approval), open conflicts, open
- * duplicate pairs, observations with reviewer flags, returned records resubmitted. *out is freed
+ * duplicate pairs, observations with reviewer flags, returned records resubmitted, inspection
+ * results waiting for approval (sync/findings.h). *out is freed
  * with free_unpacked. */
 int queue_list(store *s, const principal *p, const queue_query *q, Outfall__V1__ReviewQueue **out,
                sync_error *err);

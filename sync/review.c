@@ -4,11 +4,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/credit_code.h"
 #include "common/pbjson.h"
 #include "common/util.h"
 #include "sync/accounts.h"
 #include "sync/apply.h"
 #include "sync/feed.h"
+#include "sync/findings.h"
 #include "sync/history.h"
 #include "sync/record.h"
 #include "sync/replay.h"
@@ -130,6 +132,17 @@ static int decide_approve(decide_ctx *dc, sync_error *err) {
               dc->id, NULL) > 0)
         return sync_fail(err, SYNC_ECONFLICT, "open_duplicate",
                          "decide the record's duplicate suspect before approving it");
+    /* An invalid credit code (flagged credit_code_invalid, sync/entity.c) never enters the
+     * master inventory: return the record to the surveyor to correct it. Checked on the value,
+     * so records flagged before the rule existed are caught too. */
+    const char *credit = json_string_value(
+        json_object_get(json_object_get(dc->doc, "responsible_party"), "credit_code"));
+    char why[160];
+    if (credit && *credit && credit_code_validate(credit, why, sizeof why) != CREDIT_CODE_OK)
+        return sync_fail(err, SYNC_ECONFLICT, "credit_code_invalid",
+                         "the responsible party's credit code is invalid (%s): return the record "
+                         "to the surveyor to correct it before approving",
+                         why);
     char code[128];
     const char *existing = json_string_value(json_object_get(dc->doc, "code"));
     int rc = existing ? (util_strlcpy(code, existing, sizeof code), 0)
@@ -398,6 +411,59 @@ static int decide_merge(decide_ctx *dc, sync_error *err) {
     return settle_suspect(dc, survivor, err);
 }
 
+/* An inspection result (sync/findings.h): approval pins the observation's version, a return
+ * sends it back to its inspector (with a comment). Either takes it off the queue. */
+static int decide_inspection(decide_ctx *dc, int approve, sync_error *err) {
+    const char *obs = dc->d->observation_id;
+    findings_row fr;
+    int rc = findings_load(dc->s, obs, &fr, err);
+    if (rc <= 0)
+        return rc < 0 ? rc
+                      : sync_fail(err, SYNC_ENOTFOUND, "not_found", "no inspection result %s", obs);
+    if (strcmp(fr.outfall_id, dc->id) != 0)
+        return sync_fail(err, SYNC_EINVALID, "invalid_decision",
+                         "inspection result %s is not about outfall %s", obs, dc->id);
+    if (dc->d->base_version != fr.version)
+        return sync_fail(err, SYNC_ECONFLICT, "stale_version",
+                         "the result is at version %lld, not %lld: reload it and decide again",
+                         (long long)fr.version, (long long)dc->d->base_version);
+    json_t *fields;
+    if (approve) {
+        if (fr.decision_state == OUTFALL__V1__REVIEW_STATE__REVIEW_STATE_APPROVED &&
+            fr.approved_version == fr.version)
+            return sync_fail(err, SYNC_ECONFLICT, "not_open", "version %lld is approved already",
+                             (long long)fr.version);
+        fields = json_pack("{s:s, s:I}", "inspection_state", "REVIEW_STATE_APPROVED",
+                           "inspection_approved_version", (json_int_t)(fr.version + 1));
+    } else {
+        if (!dc->d->comment || !*dc->d->comment)
+            return sync_fail(err, SYNC_EINVALID, "comment_required",
+                             "say why, for the inspector: a comment is required");
+        if (!fr.pending)
+            return sync_fail(err, SYNC_ECONFLICT, "not_open",
+                             "the result is not waiting for review");
+        fields = json_pack("{s:s}", "inspection_state", "REVIEW_STATE_RETURNED");
+    }
+    rc = fields ? set_fields(dc, "observation", obs, fields, err)
+                : sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
+    json_decref(fields);
+    return rc ? rc : findings_settle(dc->s, obs, err);
+}
+
+static int decide_approve_inspection(decide_ctx *dc, sync_error *err) {
+    return decide_inspection(dc, 1, err);
+}
+
+static int decide_return_inspection(decide_ctx *dc, sync_error *err) {
+    return decide_inspection(dc, 0, err);
+}
+
+/* 1 when a decision of kind is about an inspection result. */
+static int is_inspection(int kind) {
+    return kind == OUTFALL__V1__DECISION_KIND__DECISION_KIND_APPROVE_INSPECTION ||
+           kind == OUTFALL__V1__DECISION_KIND__DECISION_KIND_RETURN_INSPECTION;
+}
+
 static const struct {
     int kind;
     const char *action; /* for the audit trail */
@@ -409,6 +475,10 @@ static const struct {
     {OUTFALL__V1__DECISION_KIND__DECISION_KIND_RESOLVE_CONFLICT, "review.resolve", decide_resolve},
     {OUTFALL__V1__DECISION_KIND__DECISION_KIND_MERGE_DUPLICATE, "review.merge", decide_merge},
     {OUTFALL__V1__DECISION_KIND__DECISION_KIND_KEEP_APART, "review.keep_apart", decide_keep_apart},
+    {OUTFALL__V1__DECISION_KIND__DECISION_KIND_APPROVE_INSPECTION, "review.approve_inspection",
+     decide_approve_inspection},
+    {OUTFALL__V1__DECISION_KIND__DECISION_KIND_RETURN_INSPECTION, "review.return_inspection",
+     decide_return_inspection},
 };
 
 /* The first answer to a decision, kept as it was given, marked ALREADY_APPLIED. 1 found, 0 not,
@@ -458,6 +528,9 @@ static int check_decision(const principal *p, const Outfall__V1__Decision *d, in
         return sync_fail(err, SYNC_EINVALID, "invalid_decision", "decision_id must be a UUID");
     if (!util_uuid_valid(d->outfall_id))
         return sync_fail(err, SYNC_EINVALID, "invalid_decision", "outfall_id must be a UUID");
+    if (is_inspection(d->kind) && !util_uuid_valid(d->observation_id))
+        return sync_fail(err, SYNC_EINVALID, "invalid_decision",
+                         "observation_id must name the inspection result (a UUID)");
     if (!d->has_base_version)
         return sync_fail(err, SYNC_EINVALID, "invalid_decision",
                          "base_version must name the version the decision was made on");
@@ -510,7 +583,8 @@ int review_decide(store *s, const sync_config *cfg, const principal *p,
         rc = sync_fail(err, SYNC_ECONFLICT, "merged", "outfall %s was merged into another", dc.id);
         goto fail;
     }
-    if (d->base_version != dc.version) {
+    /* An inspection decision names the observation's version; its decider checks it. */
+    if (!is_inspection(d->kind) && d->base_version != dc.version) {
         rc = sync_fail(err, SYNC_ECONFLICT, "stale_version",
                        "the record is at version %lld, not %lld: reload it and decide again",
                        (long long)dc.version, (long long)d->base_version);
@@ -530,6 +604,8 @@ int review_decide(store *s, const sync_config *cfg, const principal *p,
     res->status = OUTFALL__V1__CHANGE_STATUS__CHANGE_STATUS_APPLIED;
     if ((rc =
              feed_read_outfall_view(s, NULL, dc.answer_id, FEED_VIEW_LATEST, &res->outfall, err)) ||
+        (is_inspection(d->kind) &&
+         (rc = feed_read_observation(s, NULL, d->observation_id, &res->observation, err))) ||
         (rc = record_decision(&dc, hash, res, err)))
         goto fail;
     audit_record(s, p, deciders[which].action, d->outfall_id, "ok", d->comment);

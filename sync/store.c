@@ -1,5 +1,6 @@
 #include "sync/store.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <stdint.h>
@@ -11,11 +12,17 @@
  * second of writes, so in the server the background thread's store_checkpoint does it first. */
 #define STORE_AUTOCHECKPOINT_PAGES "10000"
 
-/* Statements are cached by the address of their SQL literal: a small open-addressed table. */
-#define STMT_CACHE 128
+/* Statements are cached by the address of their SQL literal: an open-addressed table. The code
+ * holds about 140 store_stmt call sites; a worker that serves every route would fill a table of
+ * 128 and get NULL ("statement cache full") from then on. */
+#define STMT_CACHE 512
 
 struct store {
     sqlite3 *db;
+    int deferred;   /* store_defer_checkpoints: no checkpoint inside a commit */
+    int head_known; /* chain_seq/chain_hash hold the history chain's head in this transaction */
+    int64_t chain_seq;
+    uint8_t chain_hash[32];
     struct {
         const char *sql;
         sqlite3_stmt *stmt;
@@ -31,6 +38,17 @@ static int exec(sqlite3 *db, const char *sql, sync_error *err) {
         return SYNC_EINTERNAL;
     }
     return 0;
+}
+
+/* Transaction ends forget what was remembered of the transaction (SQLite's commit and rollback
+ * hooks; the commit hook returns 0 to let the commit go on). */
+static int forget_on_commit(void *arg) {
+    ((store *)arg)->head_known = 0;
+    return 0;
+}
+
+static void forget_on_rollback(void *arg) {
+    ((store *)arg)->head_known = 0;
 }
 
 static int user_version(sqlite3 *db) {
@@ -65,7 +83,18 @@ static int migrate(sqlite3 *db, sync_error *err) {
     return 0;
 }
 
+/* SQLite counts every allocation in global statistics under one mutex (SQLITE_DEFAULT_MEMSTATUS
+ * in Debian's build): with 32 worker threads reading feed pages that mutex was the server's most
+ * contended lock (futex wake-ups under sqlite3Malloc in the field day's profile). Nothing here
+ * reads those statistics. It must be set before SQLite initialises, so once, before the first
+ * open; a call after that fails harmlessly and leaves the counting on. */
+static void store_configure(void) {
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 int store_open(const char *path, store **out, sync_error *err) {
+    static pthread_once_t configured = PTHREAD_ONCE_INIT;
+    pthread_once(&configured, store_configure);
     *out = NULL;
     store *s = calloc(1, sizeof *s);
     if (!s) return sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
@@ -77,6 +106,8 @@ int store_open(const char *path, store **out, sync_error *err) {
         goto fail;
     }
     sqlite3_busy_timeout(s->db, 10000);
+    sqlite3_commit_hook(s->db, forget_on_commit, s);
+    sqlite3_rollback_hook(s->db, forget_on_rollback, s);
     if (exec(s->db,
              "PRAGMA journal_mode = WAL;"
              "PRAGMA synchronous = FULL;"
@@ -150,23 +181,66 @@ void store_idle(store *s) {
         if (s->cache[i].stmt) sqlite3_reset(s->cache[i].stmt);
 }
 
+int store_exec(store *s, const char *sql) {
+    sqlite3_stmt *st = store_stmt(s, sql);
+    if (!st) return SQLITE_ERROR;
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE || rc == SQLITE_ROW ? SQLITE_OK : rc;
+}
+
 int store_begin(store *s, sync_error *err) {
     if (sqlite3_get_autocommit(s->db)) store_idle(s);
-    int rc = sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+    s->head_known = 0;
+    int rc = store_exec(s, "BEGIN IMMEDIATE");
     return rc == SQLITE_OK ? 0 : store_fail(s, rc, err);
 }
 
 int store_commit(store *s, sync_error *err) {
-    int rc = sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
+    int rc = store_exec(s, "COMMIT");
     if (rc == SQLITE_OK) return 0;
     store_fail(s, rc, err);
     store_rollback(s);
     return err ? err->rc : SYNC_EINTERNAL;
 }
 
+int store_rollback_to(store *s, const char *savepoint) {
+    char sql[96];
+    s->head_known = 0;
+    snprintf(sql, sizeof sql, "ROLLBACK TO \"%s\"", savepoint);
+    int rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL);
+    return rc == SQLITE_OK ? 0 : store_fail(s, rc, NULL);
+}
+
+int store_chain_head(store *s, int64_t *seq, uint8_t hash[32]) {
+    if (!s->head_known || sqlite3_get_autocommit(s->db)) return 0;
+    *seq = s->chain_seq;
+    memcpy(hash, s->chain_hash, 32);
+    return 1;
+}
+
+void store_set_chain_head(store *s, int64_t seq, const uint8_t hash[32]) {
+    if (sqlite3_get_autocommit(s->db)) {
+        s->head_known = 0;
+        return;
+    }
+    s->chain_seq = seq;
+    memcpy(s->chain_hash, hash, 32);
+    s->head_known = 1;
+}
+
 int store_checkpoint(store *s, sync_error *err) {
     int rc = sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
     return rc == SQLITE_OK || rc == SQLITE_BUSY ? 0 : store_fail(s, rc, err);
+}
+
+void store_defer_checkpoints(store *s) {
+    sqlite3_wal_autocheckpoint(s->db, 0);
+    s->deferred = 1;
+}
+
+int store_checkpoints_deferred(store *s) {
+    return s->deferred;
 }
 
 void store_rollback(store *s) {

@@ -4,6 +4,7 @@
 #define SYNC_STORE_H
 
 #include <sqlite3.h>
+#include <stdint.h>
 
 #include "sync/sync.h"
 
@@ -32,15 +33,41 @@ sqlite3_stmt *store_stmt(store *s, const char *sql);
  * each write transaction; never while a caller is still stepping a statement. */
 void store_idle(store *s);
 
+/* Runs one statement without output (BEGIN, SAVEPOINT x, RELEASE x) through the statement cache,
+ * so its text is parsed once per handle rather than per call; sql is a string literal as for
+ * store_stmt. Returns SQLite's code (SQLITE_OK when it ran). */
+int store_exec(store *s, const char *sql);
+
 /* Write transactions: BEGIN IMMEDIATE / COMMIT / ROLLBACK. Return 0 or a negative code. */
 int store_begin(store *s, sync_error *err);
 int store_commit(store *s, sync_error *err);
 void store_rollback(store *s);
 
+/* Rolls the open transaction back to the named savepoint (still open after). Use it rather than
+ * "ROLLBACK TO" by hand: it also forgets what the handle remembers of the transaction (the
+ * history chain's head). Returns 0 or a negative code. */
+int store_rollback_to(store *s, const char *savepoint);
+
+/* The field-history chain's head (its last seq and that row's hash) as this handle's open
+ * write transaction last wrote it: 1 with *seq and hash filled, 0 when not known, and the caller
+ * reads it from the table. Forgotten when the transaction ends (commit or rollback, through
+ * SQLite's hooks) and at store_rollback_to, so it is never a head another writer moved. */
+int store_chain_head(store *s, int64_t *seq, uint8_t hash[32]);
+
+/* Remembers the chain's head just written, inside an explicit transaction only (in autocommit
+ * the write has already committed and the next transaction must read it again). */
+void store_set_chain_head(store *s, int64_t seq, const uint8_t hash[32]);
+
 /* A passive checkpoint: copies what the WAL holds into the database file as far as open reads
  * allow, without waiting for them, so the WAL stays short. For a background thread: commits
  * checkpoint by themselves only past a large threshold. Returns 0 or a negative code. */
 int store_checkpoint(store *s, sync_error *err);
+
+/* Takes checkpoints out of this handle's commits (SQLite's auto-checkpoint runs inside the
+ * commit that crosses its threshold): for a process whose background thread calls
+ * store_checkpoint instead. store_checkpoints_deferred says whether a handle was set so. */
+void store_defer_checkpoints(store *s);
+int store_checkpoints_deferred(store *s);
 
 /* Maps a SQLite result to an engine error (busy, full, internal), fills err, returns the code. */
 int store_fail(store *s, int sqlite_rc, sync_error *err);

@@ -1,10 +1,12 @@
-// The console's entry point: language, sign-in and sign-out, and wiring the queue to the
-// detail pane. No inline script anywhere: index.html loads this module and nothing else.
+// The console's entry point: language, sign-in and sign-out, the header's views (review,
+// progress, applications, public reports), and wiring the queue to the detail pane. No inline script anywhere: index.html loads this module and nothing else.
 import * as api from './api.js';
 import { t, lang, setLang, translateStatic, enumLabel, errorText } from './i18n.js';
 import { createQueue } from './queue.js';
 import { createDetail } from './review.js';
 import { createProgress, createReminder } from './progress.js';
+import { createApplications } from './applications.js';
+import { createReports } from './reports.js';
 
 const $ = (id) => document.getElementById(id);
 const config = { tileUrl: '' };
@@ -25,29 +27,35 @@ const queue = createQueue($('queue-pane'), (item) => { notice(''); detail.open(i
 const detail = createDetail($('detail'), { queue, notice, config });
 const progress = createProgress($('progress-view'));
 const reminder = createReminder($('filing-reminder'));
-let view = 'review'; // or 'progress'
+const applications = createApplications($('applications-view'), { notice });
+const reports = createReports($('reports-view'), { notice });
 
-// Shows the review (queue and detail) or the progress view; the header button switches.
+// The console's views, each with its header button #nav-NAME and section #NAME-view. The review
+// builds itself on sign-in; the others build and load when opened.
+const VIEWS = { review: null, progress, applications, reports };
+let view = 'review';
+
+// Shows one view; its header button is marked current.
 function showView(which) {
   view = which;
-  $('review-view').hidden = which !== 'review';
-  $('progress-view').hidden = which !== 'progress';
-  $('nav-progress').dataset.i18n = which === 'review' ? 'nav.progress' : 'nav.review';
-  $('nav-progress').textContent = t($('nav-progress').dataset.i18n);
-  if (which === 'progress') {
-    progress.build();
-    progress.reload();
+  for (const name of Object.keys(VIEWS)) {
+    $(name + '-view').hidden = name !== which;
+    if (name === which) $('nav-' + name).setAttribute('aria-current', 'page');
+    else $('nav-' + name).removeAttribute('aria-current');
+  }
+  if (VIEWS[which]) {
+    VIEWS[which].build();
+    VIEWS[which].reload();
   }
 }
 
-$('nav-progress').addEventListener('click', () => showView(view === 'review' ? 'progress' : 'review'));
+for (const name of Object.keys(VIEWS)) $('nav-' + name).addEventListener('click', () => showView(name));
 
 function showLogin(message) {
-  $('review-view').hidden = true;
   $('login-view').hidden = false;
   $('logout').hidden = true;
-  $('progress-view').hidden = true;
-  $('nav-progress').hidden = true;
+  for (const name of Object.keys(VIEWS)) $(name + '-view').hidden = true;
+  $('nav').hidden = true;
   reminder.clear();
   $('who').textContent = '';
   $('login-error').textContent = message || '';
@@ -57,12 +65,9 @@ function showLogin(message) {
 function showReview() {
   const s = api.session();
   $('login-view').hidden = true;
-  $('review-view').hidden = false;
   $('logout').hidden = false;
-  $('progress-view').hidden = true;
-  $('nav-progress').hidden = false;
-  view = 'review';
-  $('nav-progress').dataset.i18n = 'nav.progress';
+  $('nav').hidden = false;
+  showView('review');
   reminder.check();
   $('who').textContent = t('auth.who', { user: s.username, role: enumLabel('role', s.role || 'ROLE_UNSPECIFIED') });
   $('who').dataset.role = s.role || '';
@@ -79,7 +84,7 @@ function relabel() {
     $('who').textContent = t('auth.who', { user: s.username, role: enumLabel('role', s.role || 'ROLE_UNSPECIFIED') });
     queue.build();
     detail.render();
-    if (view === 'progress') progress.render();
+    if (VIEWS[view]) VIEWS[view].render();
     reminder.render();
   }
 }

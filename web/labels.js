@@ -38,13 +38,21 @@ export const ENUMS = {
   item_kind: [
     'REVIEW_ITEM_KIND_UNSPECIFIED', 'REVIEW_ITEM_KIND_PENDING', 'REVIEW_ITEM_KIND_CONFLICT',
     'REVIEW_ITEM_KIND_DUPLICATE', 'REVIEW_ITEM_KIND_FLAGGED', 'REVIEW_ITEM_KIND_RESUBMITTED',
+    'REVIEW_ITEM_KIND_INSPECTION',
   ],
+  inspection_result: [
+    'INSPECTION_RESULT_UNSPECIFIED', 'INSPECTION_RESULT_COMPLIANT', 'INSPECTION_RESULT_ISSUES_FOUND',
+    'INSPECTION_RESULT_ILLEGAL_DISCHARGE',
+  ],
+  report_kind: ['REPORT_KIND_UNSPECIFIED', 'REPORT_KIND_ILLEGAL_DISCHARGE', 'REPORT_KIND_BORROWED_USE'],
+  report_status: ['REPORT_STATUS_UNSPECIFIED', 'REPORT_STATUS_RECEIVED', 'REPORT_STATUS_ANSWERED'],
 };
 
 // Fields whose values are enums, by their snake_case name (the contract's field paths).
 export const ENUM_FIELDS = {
   type: 'type', entry_method: 'entry_method', discharge_regime: 'discharge_regime',
   review_state: 'review_state', survey_level: 'survey_level',
+  inspection_result: 'inspection_result', inspection_state: 'review_state',
 };
 export const NUMBER_FIELDS = new Set([
   'lat', 'lon', 'accuracy_m', 'cod_mg_l', 'nh3n_mg_l', 'tp_mg_l', 'tn_mg_l', 'ph', 'flow_m3_s',
@@ -63,6 +71,13 @@ export const RIVERS = [
 ];
 
 const zh = {
+  APPLICATION_STATUS_RECEIVED: '已受理', APPLICATION_STATUS_UNDER_REVIEW: '审查中',
+  APPLICATION_STATUS_APPROVED: '已批准', APPLICATION_STATUS_REFUSED: '不予批准', APPLICATION_KIND_SET_UP: '新设',
+  APPLICATION_KIND_CHANGE: '改设', APPLICATION_KIND_ENLARGE: '扩大', EIA_LEVEL_UNSPECIFIED: '（未填）',
+  EIA_LEVEL_NATIONAL: '国家', EIA_LEVEL_PROVINCIAL: '省级', EIA_LEVEL_CITY: '市级', EIA_LEVEL_COUNTY: '县级',
+  REPORT_KIND_UNSPECIFIED: '未填写', REPORT_KIND_ILLEGAL_DISCHARGE: '偷排、超标排放或违规设置排污口',
+  REPORT_KIND_BORROWED_USE: '借道排污', REPORT_STATUS_UNSPECIFIED: '未知', REPORT_STATUS_RECEIVED: '待答复',
+  REPORT_STATUS_ANSWERED: '已答复',
   OUTFALL_TYPE_UNSPECIFIED: '未填写', OUTFALL_TYPE_INDUSTRIAL_ENTERPRISE: '工业企业排污口',
   OUTFALL_TYPE_MINE: '矿山排污口', OUTFALL_TYPE_TAILINGS: '尾矿库排污口',
   OUTFALL_TYPE_INDUSTRIAL_ENTERPRISE_STORM: '工业企业雨洪排口', OUTFALL_TYPE_MINE_STORM: '矿山雨洪排口',
@@ -92,6 +107,7 @@ const zh = {
   REVIEW_ITEM_KIND_UNSPECIFIED: '全部', REVIEW_ITEM_KIND_PENDING: '待审核',
   REVIEW_ITEM_KIND_CONFLICT: '字段冲突', REVIEW_ITEM_KIND_DUPLICATE: '疑似重复',
   REVIEW_ITEM_KIND_FLAGGED: '有标记', REVIEW_ITEM_KIND_RESUBMITTED: '退回后重新提交',
+  REVIEW_ITEM_KIND_INSPECTION: '抽查结果',
   // fields
   'f.id': '记录编号', 'f.name': '名称', 'f.code': '排口编码', 'f.type': '排口类型',
   'f.river_code': '受纳河流', 'f.division_code': '行政区', 'f.lat': '纬度', 'f.lon': '经度',
@@ -110,6 +126,11 @@ const zh = {
   'flag.duplicate_suspect': '疑似重复', 'flag.photos_pending': '照片未上传',
   'flag.photo_no_geotag': '照片无定位信息', 'flag.photo_far_from_site': '照片拍摄点远离排口',
   'flag.photo_time_mismatch': '照片拍摄时间不符', 'flag.outside_city_bounds': '位置超出市域范围',
+  // inspection results and credit codes
+  INSPECTION_RESULT_UNSPECIFIED: '未填写', INSPECTION_RESULT_COMPLIANT: '合格',
+  INSPECTION_RESULT_ISSUES_FOUND: '发现问题', INSPECTION_RESULT_ILLEGAL_DISCHARGE: '违法排污',
+  'f.inspection_draw_id': '抽查批次', 'f.inspection_result': '抽查结论', 'f.inspection_state': '结果审核状态',
+  'flag.credit_code_invalid': '统一社会信用代码校验不通过',
   // divisions and rivers
   'div.410800': '焦作市', 'div.410802': '解放区', 'div.410803': '中站区', 'div.410804': '马村区',
   'div.410811': '山阳区', 'div.410821': '修武县', 'div.410822': '博爱县', 'div.410823': '武陟县',
@@ -120,6 +141,14 @@ const zh = {
 };
 
 const en = {
+  APPLICATION_STATUS_RECEIVED: 'Received', APPLICATION_STATUS_UNDER_REVIEW: 'Under review',
+  APPLICATION_STATUS_APPROVED: 'Approved', APPLICATION_STATUS_REFUSED: 'Refused',
+  APPLICATION_KIND_SET_UP: 'Set up', APPLICATION_KIND_CHANGE: 'Change', APPLICATION_KIND_ENLARGE: 'Enlarge',
+  EIA_LEVEL_UNSPECIFIED: '(none)', EIA_LEVEL_NATIONAL: 'National', EIA_LEVEL_PROVINCIAL: 'Provincial',
+  EIA_LEVEL_CITY: 'City', EIA_LEVEL_COUNTY: 'County', REPORT_KIND_UNSPECIFIED: 'Not given',
+  REPORT_KIND_ILLEGAL_DISCHARGE: 'Illegal discharge or outfall',
+  REPORT_KIND_BORROWED_USE: 'Borrowed use of an outfall', REPORT_STATUS_UNSPECIFIED: 'Unknown',
+  REPORT_STATUS_RECEIVED: 'Awaiting answer', REPORT_STATUS_ANSWERED: 'Answered',
   OUTFALL_TYPE_UNSPECIFIED: 'Not given', OUTFALL_TYPE_INDUSTRIAL_ENTERPRISE: 'Industrial enterprise outfall',
   OUTFALL_TYPE_MINE: 'Mine outfall', OUTFALL_TYPE_TAILINGS: 'Tailings pond outfall',
   OUTFALL_TYPE_INDUSTRIAL_ENTERPRISE_STORM: 'Industrial enterprise storm outfall',
@@ -155,6 +184,7 @@ const en = {
   REVIEW_ITEM_KIND_UNSPECIFIED: 'All', REVIEW_ITEM_KIND_PENDING: 'Pending',
   REVIEW_ITEM_KIND_CONFLICT: 'Conflict', REVIEW_ITEM_KIND_DUPLICATE: 'Duplicate suspect',
   REVIEW_ITEM_KIND_FLAGGED: 'Flagged', REVIEW_ITEM_KIND_RESUBMITTED: 'Resubmitted',
+  REVIEW_ITEM_KIND_INSPECTION: 'Inspection result',
   'f.id': 'Record id', 'f.name': 'Name', 'f.code': 'Outfall code', 'f.type': 'Type',
   'f.river_code': 'Receiving river', 'f.division_code': 'Division', 'f.lat': 'Latitude',
   'f.lon': 'Longitude', 'f.accuracy_m': 'Accuracy', 'f.entry_method': 'Entry method',
@@ -173,6 +203,10 @@ const en = {
   'flag.duplicate_suspect': 'Possible duplicate', 'flag.photos_pending': 'Photos not uploaded',
   'flag.photo_no_geotag': 'Photo without position', 'flag.photo_far_from_site': 'Photo taken far from the site',
   'flag.photo_time_mismatch': 'Photo time does not match', 'flag.outside_city_bounds': 'Outside the city',
+  INSPECTION_RESULT_UNSPECIFIED: 'Not given', INSPECTION_RESULT_COMPLIANT: 'Compliant',
+  INSPECTION_RESULT_ISSUES_FOUND: 'Issues found', INSPECTION_RESULT_ILLEGAL_DISCHARGE: 'Illegal discharge',
+  'f.inspection_draw_id': 'Inspection draw', 'f.inspection_result': 'Inspection finding', 'f.inspection_state': 'Result review state',
+  'flag.credit_code_invalid': 'Credit code fails its check',
   'div.410800': 'Jiaozuo (city-wide)', 'div.410802': 'Jiefang District', 'div.410803': 'Zhongzhan District',
   'div.410804': 'Macun District', 'div.410811': 'Shanyang District', 'div.410821': 'Xiuwu County',
   'div.410822': "Bo'ai County", 'div.410823': 'Wuzhi County', 'div.410825': 'Wen County',

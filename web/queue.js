@@ -82,6 +82,10 @@ export function createQueue(pane, onOpen) {
     if (item.duplicate) {
       lines.push(el('span', { class: 'meta' }, t('queue.distance', { m: Number(item.duplicate.distanceM || 0).toFixed(1) })));
     }
+    if (item.kind === 'REVIEW_ITEM_KIND_INSPECTION' && item.observation) {
+      lines.push(el('span', { class: 'meta result' },
+        enumLabel('inspection_result', item.observation.inspectionResult || 'INSPECTION_RESULT_UNSPECIFIED')));
+    }
     if (item.atMs) lines.push(el('span', { class: 'meta time' }, formatTime(item.atMs)));
     return el('li', { dataset: { kind: item.kind, outfallId: item.outfallId || '' } },
       el('button', {

@@ -14,8 +14,10 @@ const FIELDS = [
 const PARTY = ['name', 'credit_code', 'contact', 'phone', 'permit_number', 'address'];
 const OBS_FIELDS = [
   'flowing', 'discharge_regime', 'colour', 'odour', 'turbidity', 'oil_film', 'cod_mg_l', 'nh3n_mg_l',
-  'tp_mg_l', 'tn_mg_l', 'ph', 'flow_m3_s', 'survey_level', 'notes',
+  'tp_mg_l', 'tn_mg_l', 'ph', 'flow_m3_s', 'survey_level', 'notes', 'inspection_result', 'inspection_state',
 ];
+// What an inspection result (an observation naming its draw) shows to the reviewer, in order.
+const INSPECTION_FIELDS = ['inspection_draw_id', 'inspection_result', 'observed_at_ms', 'notes', 'inspection_state', 'version'];
 
 const camel = (s) => s.replace(/_([a-z0-9])/g, (m, c) => c.toUpperCase());
 
@@ -118,6 +120,18 @@ export function observationView(ob) {
     el('h4', null, t('detail.observation', { time: formatTime(ob.observedAtMs) })),
     position(ob, null), rows.length ? kvTable(rows) : null,
     ob.flags && ob.flags.length ? flagList(ob.flags) : null, photoStrip(ob.photos));
+}
+
+// An inspection result (双随机、一公开): its draw, finding, notes, time, review state, version and
+// photos, each row marked with its field (data-field) for tests and styles.
+export function inspectionView(ob) {
+  const rows = INSPECTION_FIELDS.map((f) => [fieldLabel(f), f === 'inspection_draw_id'
+    ? el('code', null, ob.inspectionDrawId || t('value.empty'))
+    : f === 'inspection_state' && !ob.inspectionState ? t('inspection.undecided') : formatValue(f, ob[camel(f)]), f]);
+  return el('section', { class: 'inspection', dataset: { observationId: ob.id || '', version: String(ob.version || '') } },
+    el('h3', null, t('inspection.title')), kvTable(rows, 'inspection-facts'),
+    ob.flags && ob.flags.length ? flagList(ob.flags) : null,
+    el('h4', null, t('detail.photos')), photoStrip(ob.photos));
 }
 
 // The field history, newest first: field, value, version, who, device, when, which change.

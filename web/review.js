@@ -1,18 +1,21 @@
 // The detail pane: loads the record behind a queue item and lets the supervisor decide —
 // approve / reject / return with a comment, resolve field conflicts one choice per field, merge a
-// duplicate pair or keep it apart. Each decision carries a fresh decisionId and the version shown;
-// a stale version reloads the record.
+// duplicate pair or keep it apart, approve or return an inspection result. Each decision carries
+// the version shown and the open item's decisionId: made when the item opens, kept through
+// failures and retries (the server stores no refused decision and answers a repeat of an applied
+// one with its first answer), renewed after a success. A stale version reloads the record.
 import * as api from './api.js';
 import { el, fill, grid } from './dom.js';
 import { t, fieldLabel, formatJsonValue, formatTime, enumLabel, snake, errorText } from './i18n.js';
 import { ENUMS, ENUM_FIELDS, NUMBER_FIELDS, BOOL_FIELDS } from './labels.js';
 import {
-  recordView, fieldsTable, flagList, position, photoStrip, allPhotos, observationView, historyTable,
+  recordView, fieldsTable, flagList, position, photoStrip, allPhotos, observationView, historyTable, inspectionView,
 } from './record.js';
 
 const K = {
   approve: 'DECISION_KIND_APPROVE', reject: 'DECISION_KIND_REJECT', return: 'DECISION_KIND_RETURN',
   resolve: 'DECISION_KIND_RESOLVE_CONFLICT', merge: 'DECISION_KIND_MERGE_DUPLICATE', apart: 'DECISION_KIND_KEEP_APART',
+  approveInspection: 'DECISION_KIND_APPROVE_INSPECTION', returnInspection: 'DECISION_KIND_RETURN_INSPECTION',
 };
 
 const parse = (text) => { try { return JSON.parse(text); } catch (_) { return undefined; } };
@@ -49,7 +52,10 @@ function valueInput(c) {
 }
 
 export function createDetail(pane, { queue, notice, config }) {
-  const state = { item: null, outfall: null, history: null, neighbour: null, nhistory: null, conflicts: [], seq: 0 };
+  const state = {
+    item: null, outfall: null, history: null, neighbour: null, nhistory: null, conflicts: [], observation: null, seq: 0,
+    decisionId: '',
+  };
 
   function placeholder() {
     state.item = null;
@@ -61,12 +67,14 @@ export function createDetail(pane, { queue, notice, config }) {
     pane.classList.toggle('busy', busy);
   }
 
-  // Sends decision with a fresh decisionId; on success updates the queue, on a stale version
-  // reloads the record.
-  async function submit(decision, doneKey) {
+  // Sends decision under the open item's decisionId; on success renews the id and updates the
+  // queue, on a stale version reloads the record. codes names a group of error texts
+  // ("code.<codes>.<code>") tried before the common ones.
+  async function submit(decision, doneKey, codes) {
     setBusy(true);
     try {
-      const res = await api.decide({ decisionId: api.uuid(), ...decision });
+      const res = await api.decide({ decisionId: state.decisionId, ...decision });
+      state.decisionId = api.uuid();
       notice(t(doneKey, { code: (res.outfall && res.outfall.code) || '' }), 'ok');
       placeholder();
       queue.clearSelection();
@@ -77,7 +85,8 @@ export function createDetail(pane, { queue, notice, config }) {
         queue.reload();
         await load();
       } else {
-        notice(t('err.generic', { msg: errorText(e) }), 'error');
+        const key = codes ? `code.${codes}.${e.code}` : '';
+        notice(t('err.generic', { msg: key && t(key) !== key ? t(key) : errorText(e) }), 'error');
         setBusy(false);
       }
     }
@@ -100,6 +109,25 @@ export function createDetail(pane, { queue, notice, config }) {
     return el('section', { class: 'decide' }, el('h3', null, t('decide.title')),
       el('label', { for: 'decision-comment' }, t('decide.comment')), comment,
       el('div', { class: 'actions' }, btn('approve', 'done.approve'), btn('return', 'done.return'), btn('reject', 'done.reject')));
+  }
+
+  // The inspection result ob of outfall o and its decision: approve it (it goes public) or return
+  // it to its inspector with a comment. The outfall itself is not decided here.
+  function inspectionPanel(o, ob) {
+    const comment = commentBox('inspection-comment');
+    const btn = (key, kind) => el('button', {
+      type: 'button', class: 'act act-' + key, id: 'inspection-' + key,
+      onclick: () => {
+        const text = comment.value.trim();
+        if (key === 'return' && !text) { notice(t('inspection.need_comment'), 'error'); comment.focus(); return; }
+        submit({ kind, outfallId: o.id, observationId: ob.id, baseVersion: String(ob.version || 0), comment: text },
+          'inspection.done.' + key, 'inspection');
+      },
+    }, t('inspection.' + key));
+    return el('div', { class: 'inspection-review' }, inspectionView(ob),
+      el('section', { class: 'decide' }, el('h3', null, t('inspection.decide')),
+        el('label', { for: 'inspection-comment' }, t('decide.comment')), comment,
+        el('div', { class: 'actions' }, btn('approve', K.approveInspection), btn('return', K.returnInspection))));
   }
 
   function conflictPanel(o) {
@@ -193,6 +221,11 @@ export function createDetail(pane, { queue, notice, config }) {
       parts.push(duplicatePanel(o));
       const h = state.history;
       if (h && !(h instanceof Error)) parts.push(el('section', null, el('h3', null, t('detail.history')), historyTable(h)));
+    } else if (kind === 'REVIEW_ITEM_KIND_INSPECTION') {
+      const ob = state.observation;
+      if (ob && !(ob instanceof Error)) parts.push(inspectionPanel(o, ob));
+      else parts.push(el('p', { class: 'error' }, t('inspection.failed', { msg: ob ? errorText(ob) : '—' })));
+      parts.push(recordView(o, state.history, config));
     } else {
       if (kind === 'REVIEW_ITEM_KIND_FLAGGED' && item.observation) parts.push(el('section', { class: 'flagged' }, observationView(item.observation)));
       parts.push(decisionForm(o), recordView(o, state.history, config));
@@ -208,7 +241,8 @@ export function createDetail(pane, { queue, notice, config }) {
     fill(pane, el('p', { class: 'status' }, t('detail.loading')));
     const soft = (p) => p.catch((e) => e);
     const [o, h] = await Promise.all([soft(api.outfall(item.outfallId)), soft(api.history(item.outfallId))]);
-    let n = null, nh = null, conflicts = [];
+    let n = null, nh = null, conflicts = [], ob = null;
+    if (item.kind === 'REVIEW_ITEM_KIND_INSPECTION' && item.observation) ob = await soft(api.observation(item.observation.id));
     if (item.kind === 'REVIEW_ITEM_KIND_DUPLICATE' && item.duplicate) {
       const other = item.duplicate.neighbourId === item.outfallId ? item.duplicate.outfallId : item.duplicate.neighbourId;
       [n, nh] = await Promise.all([soft(api.outfall(other)), soft(api.history(other))]);
@@ -219,12 +253,12 @@ export function createDetail(pane, { queue, notice, config }) {
       if (!conflicts.length && item.conflict) conflicts = [item.conflict];
     }
     if (seq !== state.seq) return;
-    Object.assign(state, { outfall: o, history: h, neighbour: n, nhistory: nh, conflicts });
+    Object.assign(state, { outfall: o, history: h, neighbour: n, nhistory: nh, conflicts, observation: ob });
     render();
   }
 
   return {
-    open(item) { state.item = item; load(); },
+    open(item) { state.item = item; state.decisionId = api.uuid(); load(); },
     render,
     placeholder,
   };

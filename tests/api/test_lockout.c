@@ -29,6 +29,7 @@
 #define BURST 30
 
 static th_server srv;
+static th_server *talk_to = &srv; /* the server login_from, audited and new_user talk to */
 
 static size_t discard(char *data, size_t size, size_t n, void *user) {
     (void)data;
@@ -49,7 +50,7 @@ static size_t discard(char *data, size_t size, size_t n, void *user) {
 static long login_from(const char *from, const char *real_ip, const char *name,
                        const char *password, char code[64]) {
     char url[160], body[256], hdr[96];
-    snprintf(url, sizeof url, "%s/v1/auth/login", srv.url);
+    snprintf(url, sizeof url, "%s/v1/auth/login", talk_to->url);
     snprintf(body, sizeof body, "{\"username\":\"%s\",\"password\":\"%s\"}", name, password);
     th_response r = {0};
     CURL *c = curl_easy_init();
@@ -95,7 +96,7 @@ static long audited(const char *target, const char *outcome, const char *detail)
     sqlite3 *db = NULL;
     sqlite3_stmt *st = NULL;
     long n = -1;
-    snprintf(path, sizeof path, "%s/outfall.db", srv.data);
+    snprintf(path, sizeof path, "%s/outfall.db", talk_to->data);
     if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
         sqlite3_prepare_v2(db,
                            "SELECT count(*) FROM audit WHERE action = 'login' AND target = ?1 "
@@ -113,7 +114,7 @@ static long audited(const char *target, const char *outcome, const char *detail)
 
 static void new_user(const char *prefix, th_user *u) {
     const char *divs[] = {DIV, NULL};
-    assert_int_equal(th_user_new(&srv, prefix, TH_ROLE(SURVEYOR), divs, u), 0);
+    assert_int_equal(th_user_new(talk_to, prefix, TH_ROLE(SURVEYOR), divs, u), 0);
 }
 
 static void sleep_ms(int64_t ms) {
@@ -284,6 +285,80 @@ static int setup(void **state) {
     return th_server_start(&srv, args) == 0 && th_admin_token(&srv) ? 0 : -1;
 }
 
+/* ---- the table of failed-login counters (sync/accounts.c): a lock-out is never evicted ---- */
+
+/* Starts a server with a small throttle table of slots, failures per lock-out, a long lock, the
+ * client named by X-Real-IP, and points the helpers at it. */
+static void small_table(th_server *s, const char *slots, const char *failures) {
+    const char *args[] = {"--login-throttle-slots",
+                          slots,
+                          "--login-failures",
+                          failures,
+                          "--login-lock",
+                          "600",
+                          "--real-ip-header",
+                          "X-Real-IP",
+                          NULL};
+    assert_int_equal(th_server_start(s, args), 0);
+    assert_non_null(th_admin_token(s));
+    talk_to = s;
+}
+
+static void small_table_done(th_server *s) {
+    talk_to = &srv;
+    assert_int_equal(th_server_stop(s), 0);
+}
+
+/* An attacker who cycles through many client addresses and usernames, each failing once (never
+ * locked), fills a 64-slot table many times over: the account and the address under attack stay
+ * locked out all the same. (The table used to evict its stalest entry, lock-outs included.) */
+static void a_flood_of_fresh_addresses_does_not_flush_a_lock_out(void **state) {
+    (void)state;
+    th_server s;
+    small_table(&s, "64", "3");
+    th_user u;
+    new_user("besieged", &u);
+    char code[64], ip[32], name[64];
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(login_from(NULL, "198.51.100.1", u.name, "guess", code), 401);
+    assert_int_equal(login_from(NULL, "198.51.100.1", u.name, u.password, code), 429);
+    for (int i = 0; i < 300; i++) { /* 600 new keys through 64 slots */
+        snprintf(ip, sizeof ip, "10.%d.%d.%d", 60 + i / 65536, (i / 256) % 256, i % 256);
+        snprintf(name, sizeof name, "passer-by-%d", i);
+        assert_int_equal(login_from(NULL, ip, name, "guess", code), 401);
+        assert_string_equal(code, "bad_credentials");
+    }
+    assert_int_equal(login_from(NULL, "198.51.100.1", u.name, u.password, code), 429);
+    assert_string_equal(code, "locked_out");
+    assert_int_equal(login_from(NULL, "198.51.100.2", u.name, u.password, code), 429);
+    /* the flood's own entries were evicted among themselves: the table keeps working */
+    th_user other;
+    new_user("bystander", &other);
+    assert_int_equal(login_from(NULL, "198.51.100.3", other.name, other.password, code), 200);
+    small_table_done(&s);
+}
+
+/* When every slot holds a running lock-out, a client the table does not know is refused (429
+ * locked_out, audited as throttle_full) rather than let through uncounted; the lock-outs stay. */
+static void a_table_full_of_lock_outs_refuses_new_clients(void **state) {
+    (void)state;
+    th_server s;
+    small_table(&s, "16", "1");
+    th_user u;
+    new_user("latecomer", &u);
+    char code[64], ip[32], name[64];
+    for (int i = 0; i < 8; i++) { /* each failure locks a name and an address: 16 lock-outs */
+        snprintf(ip, sizeof ip, "192.0.2.%d", 10 + i);
+        snprintf(name, sizeof name, "guesser-%d", i);
+        assert_int_equal(login_from(NULL, ip, name, "guess", code), 401);
+    }
+    assert_int_equal(login_from(NULL, "192.0.2.200", u.name, u.password, code), 429);
+    assert_string_equal(code, "locked_out");
+    assert_int_equal(audited(u.name, "throttle_full", "192.0.2.200"), 1);
+    assert_int_equal(login_from(NULL, "192.0.2.10", "guesser-0", "guess", code), 429);
+    small_table_done(&s);
+}
+
 static int teardown(void **state) {
     (void)state;
     int rc = th_server_stop(&srv);
@@ -298,6 +373,8 @@ int main(void) {
         cmocka_unit_test(a_success_clears_the_count),
         cmocka_unit_test(behind_the_proxy_the_real_ip_header_names_the_client),
         cmocka_unit_test(a_burst_of_logins_stays_within_the_hash_bound),
+        cmocka_unit_test(a_flood_of_fresh_addresses_does_not_flush_a_lock_out),
+        cmocka_unit_test(a_table_full_of_lock_outs_refuses_new_clients),
     };
     return cmocka_run_group_tests_name("login lock-out", tests, setup, teardown);
 }

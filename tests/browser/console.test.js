@@ -4,26 +4,23 @@
 // then checked through the API. Screenshots of failed tests land in the server's temp folder.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, readFile, readdir } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
 import { startServer, ADMIN_PASSWORD, ROOT } from './lib/server.js';
+import { launch, signIn, uiTests } from './lib/browser.js';
 import { Api, create, edit, observe } from './lib/api.js';
 import { request } from './lib/http.js';
 import { png, blake2b256 } from './lib/png.js';
 
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const DIV = '410882';
 const CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' blob: data:; " +
   "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 const XSS_NAME = '<script>alert(1)</script>';
 const XSS_LANDMARK = '<img src=x onerror="window.__pwned=1">';
 
-let srv, api, admin, sup, li, wang, phoneLi, phoneWang, context, page, profile;
+let srv, api, admin, sup, li, wang, phoneLi, phoneWang, browser, page;
 let failures = 0;
-const pageErrors = [];
+let pageErrors = [];
 const dialogs = [];
 const ids = {};
 
@@ -31,7 +28,6 @@ const ids = {};
 const spot = (i, near = 0) => ({ lat: 35.08 + i * 0.01 + near * 0.00004, lon: 112.93 + i * 0.01 });
 
 before(async () => {
-  assert.ok(existsSync(CHROMIUM), `Chromium is missing at ${CHROMIUM}: install Debian's chromium package`);
   srv = await startServer();
   api = new Api(srv.url);
   admin = await api.login('admin', ADMIN_PASSWORD);
@@ -84,61 +80,26 @@ before(async () => {
   const r6 = await api.sync(wang.token, phoneWang, [obsB]);
   assert.equal(r6.results[0].status, 'CHANGE_STATUS_APPLIED', JSON.stringify(r6.results));
 
-  profile = await mkdtemp(join(tmpdir(), 'outfall-chromium-'));
-  context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    locale: 'zh-CN',
-    viewport: { width: 1400, height: 1000 },
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync',
-      '--disable-dev-shm-usage'],
-  });
-  page = context.pages()[0] || await context.newPage();
-  page.setDefaultTimeout(10000);
-  page.on('pageerror', (e) => pageErrors.push(String(e)));
+  browser = await launch();
+  ({ page, pageErrors } = browser);
   page.on('dialog', (d) => { dialogs.push(d.message()); d.dismiss().catch(() => {}); });
 });
 
 after(async () => {
-  if (context) await context.close().catch(() => {});
-  if (profile) await rm(profile, { recursive: true, force: true });
+  if (browser) await browser.close();
   if (srv) {
     if (failures) console.log(`# kept ${srv.root} (server.log, screenshots of failed tests)`);
     await srv.stop(failures > 0);
   }
 });
 
-// A test in the browser: a screenshot on failure, and no uncaught script error.
-function ui(name, fn) {
-  test(name, { timeout: 30000 }, async () => {
-    const before = pageErrors.length;
-    try {
-      await fn();
-      assert.deepEqual(pageErrors.slice(before), [], 'script errors in the page');
-      const raw = (await page.evaluate(() => document.body.innerText))
-        .match(/\b(?:app|lang|auth|queue|detail|col|value|conflict|dup|decide|done|err|photo|code|sep|f|flag)\.[a-z][\w.]*/g);
-      assert.equal(raw, null, 'untranslated message keys on the page');
-    } catch (e) {
-      failures++;
-      const shot = join(srv.root, name.replace(/[^\w-]+/g, '_') + '.png');
-      await page.screenshot({ path: shot, fullPage: true }).catch(() => {});
-      console.log(`# screenshot: ${shot}`);
-      throw e;
-    }
-  });
-}
+// A test in the browser: a screenshot on failure, no script error, no untranslated key.
+const ui = uiTests(test, () => ({ page, pageErrors, root: srv.root }),
+  /\b(?:app|lang|auth|queue|detail|col|value|conflict|dup|decide|done|err|photo|code|sep|f|flag)\.[a-z][\w.]*/g, { timeout: 30000, failed: () => failures++ });
 
-// Opens the console signed in as the supervisor (signing in when needed).
+// Opens the console signed in as the supervisor (signing in when needed), the queue loaded.
 async function signedIn() {
-  if (!page.url().startsWith(srv.url)) await page.goto(srv.url + '/');
-  await page.waitForSelector('body[data-ready="true"]');
-  if (await page.locator('#login-view').isVisible()) {
-    await page.fill('#username', sup.username);
-    await page.fill('#password', sup.password);
-    await page.click('#login-submit');
-  }
-  await page.waitForSelector('#review-view:not([hidden])');
+  await signIn(page, srv.url, sup);
   await page.waitForSelector('#queue-pane[data-state="ready"]');
 }
 

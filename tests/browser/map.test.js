@@ -4,18 +4,15 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
 import { startServer, ADMIN_PASSWORD, ROOT } from './lib/server.js';
+import { launch } from './lib/browser.js';
 import { Api, create } from './lib/api.js';
 import { request } from './lib/http.js';
 
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 // Nothing listens on the discard port: the tiles fail to load, quickly and on this machine.
 const TILES = 'http://127.0.0.1:9/tiles/{z}/{x}/{y}.png';
-let srv, api, sup, id, context, page, profile, failed = false;
+let srv, api, sup, id, browser, page, failed = false;
 
 before(async () => {
   srv = await startServer(['--tile-url', TILES]);
@@ -27,19 +24,12 @@ before(async () => {
   const c = create({ riverCode: 'qinhe', divisionCode: '410882', lat: 35.1, lon: 112.95, name: '地图排口' });
   id = c.entityId;
   await api.sync(li.token, phone, [c]);
-  profile = await mkdtemp(join(tmpdir(), 'outfall-chromium-'));
-  context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM, headless: true, viewport: { width: 1400, height: 1000 },
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
-  });
-  page = context.pages()[0] || await context.newPage();
-  page.setDefaultTimeout(10000);
+  browser = await launch();
+  ({ page } = browser);
 });
 
 after(async () => {
-  if (context) await context.close().catch(() => {});
-  if (profile) await rm(profile, { recursive: true, force: true });
+  if (browser) await browser.close();
   if (srv) await srv.stop(failed);
 });
 

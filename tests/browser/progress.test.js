@@ -4,32 +4,16 @@
 // with no script error under the console's strict CSP.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { chromium } from 'playwright-core';
 import { startServer, ADMIN_PASSWORD } from './lib/server.js';
-import { Api, create } from './lib/api.js';
+import { launch, openView } from './lib/browser.js';
+import { Api, create, creditCode } from './lib/api.js';
 
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const DIV = '410882';
 
-let srv, api, sup, context, page, profile;
-const pageErrors = [];
-const consoleErrors = [];
-
-// A valid unified social credit code from its first 17 characters (GB 32100-2015).
-function creditCode(first17) {
-  const alphabet = '0123456789ABCDEFGHJKLMNPQRTUWXY';
-  let sum = 0;
-  for (let i = 0; i < 17; i++) sum += alphabet.indexOf(first17[i]) * (3 ** i % 31);
-  return first17 + alphabet[(31 - (sum % 31)) % 31];
-}
+let srv, api, sup, browser, page;
 
 before(async () => {
-  assert.ok(existsSync(CHROMIUM), `Chromium is missing at ${CHROMIUM}`);
   srv = await startServer();
   api = new Api(srv.url);
   const admin = await api.login('admin', ADMIN_PASSWORD);
@@ -53,36 +37,16 @@ before(async () => {
     toStage: 'LIFECYCLE_STAGE_TRACED', partyBasis: 'PARTY_BASIS_TRACED',
     responsibleParty: { name: '沁阳某厂', creditCode: creditCode('91410882MA44XQ7J6') } } });
 
-  profile = await mkdtemp(join(tmpdir(), 'outfall-chromium-'));
-  context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM, headless: true, locale: 'zh-CN', viewport: { width: 1400, height: 1000 },
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
-  });
-  page = context.pages()[0] || await context.newPage();
-  page.setDefaultTimeout(10000);
-  page.on('pageerror', (e) => pageErrors.push(String(e)));
-  page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text()); });
+  browser = await launch();
+  ({ page } = browser);
 });
 
 after(async () => {
-  if (context) await context.close().catch(() => {});
-  if (profile) await rm(profile, { recursive: true, force: true });
+  if (browser) await browser.close();
   if (srv) await srv.stop(false);
 });
 
-async function openProgress() {
-  await page.goto(srv.url + '/');
-  await page.waitForSelector('body[data-ready="true"]');
-  if (await page.locator('#login-view').isVisible()) {
-    await page.fill('#username', sup.username);
-    await page.fill('#password', sup.password);
-    await page.click('#login-submit');
-  }
-  await page.waitForSelector('#review-view:not([hidden])');
-  await page.click('#nav-progress');
-  await page.waitForSelector('#progress-view[data-loaded="true"]');
-}
+const openProgress = () => openView(page, srv.url, sup, 'progress');
 
 const cells = (sel) => page.locator(sel).evaluateAll((tds) => tds.map((td) => td.textContent));
 
@@ -116,10 +80,11 @@ test('progress shows a table per scope and a chart, in Chinese then English', { 
   assert.equal(header[1], 'Found');
   assert.equal((await cells(`${div} > *`))[0], 'Qinyang City');
   assert.match(await page.locator(`${div} [data-status="behind"]`).first().textContent(), /^Behind/);
-  assert.equal(await page.locator('#nav-progress').textContent(), 'Review');
+  assert.equal(await page.locator('#nav-review').textContent(), 'Review');
+  assert.equal(await page.locator('#nav-progress').getAttribute('aria-current'), 'page');
   const raw = (await page.evaluate(() => document.body.innerText)).match(/\b(?:progress|nav)\.[a-z][\w.]*/g);
   assert.equal(raw, null, 'untranslated message keys on the page');
-  await page.click('#nav-progress');
+  await page.click('#nav-review');
   await page.waitForSelector('#review-view:not([hidden])');
   assert.equal(await page.locator('#progress-view').isHidden(), true);
   await page.click('#lang');
@@ -133,8 +98,8 @@ test('progress shows a table per scope and a chart, in Chinese then English', { 
   assert.match(await page.locator('#progress-status').textContent(), /2023-06-30/);
   assert.equal((await cells(`${div} > *`))[1], '0');
 
-  assert.deepEqual(pageErrors, [], 'script errors in the page');
-  assert.deepEqual(consoleErrors.filter((m) => /Content Security Policy/i.test(m)), [], 'CSP violations');
+  assert.deepEqual(browser.pageErrors, [], 'script errors in the page');
+  assert.deepEqual(browser.consoleErrors.filter((m) => /Content Security Policy/i.test(m)), [], 'CSP violations');
 });
 
 test('from 1 to 10 January the console reminds a county to mark last year\'s report filed', { timeout: 60000 }, async () => {
@@ -166,5 +131,5 @@ test('from 1 to 10 January the console reminds a county to mark last year\'s rep
   await page.goto(srv.url + '/');
   await page.waitForSelector('#filing-reminder[data-checked="true"]', { state: 'attached' });
   assert.equal(await box.isHidden(), true);
-  assert.deepEqual(pageErrors, [], 'script errors in the page');
+  assert.deepEqual(browser.pageErrors, [], 'script errors in the page');
 });

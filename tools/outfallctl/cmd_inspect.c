@@ -1,9 +1,11 @@
 /* outfallctl inspections verify (ID | --file FILE.json): recomputes a published inspection draw
- * from its public facts (sync/inspect.h documents the procedure) and says whether it matches. */
+ * from its public facts (sync/inspect.h documents the procedure) and says whether it matches,
+ * then lists the picks with their approved inspection results (sync/findings.h). */
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "common/pbjson.h"
 #include "sync/inspect.h"
@@ -37,6 +39,28 @@ static int copy(char *out, size_t cap, const char *text) {
     if (!text || strlen(text) >= cap) return -1;
     memcpy(out, text, strlen(text) + 1);
     return 0;
+}
+
+/* Prints each pick, with its approved inspection result and day (China Standard Time) once a
+ * supervisor approved one (the server's copy carries them; they take no part in the draw). */
+static void print_picks(const Outfall__V1__InspectionDraw *d) {
+    for (size_t i = 0; i < d->n_picks; i++) {
+        const Outfall__V1__InspectionPick *pk = d->picks[i];
+        printf("  pick %zu: %s -> %s", i + 1, pk->code ? pk->code : "?",
+               pk->inspector ? pk->inspector : "?");
+        const ProtobufCEnumValue *v =
+            pk->has_result ? protobuf_c_enum_descriptor_get_value(
+                                 &outfall__v1__inspection_result__descriptor, pk->result)
+                           : NULL;
+        if (v) {
+            time_t t = (time_t)(pk->inspected_at_ms / 1000) + 8 * 3600;
+            struct tm tm;
+            char day[16] = "?";
+            if (gmtime_r(&t, &tm)) strftime(day, sizeof day, "%Y-%m-%d", &tm);
+            printf(": %s, inspected %s", v->name + strlen("INSPECTION_RESULT_"), day);
+        }
+        putchar('\n');
+    }
 }
 
 /* Recomputes d and prints the verdict. Returns CTL_OK on a match, else CTL_FAIL. */
@@ -89,6 +113,7 @@ static int verify(const Outfall__V1__InspectionDraw *d) {
     }
     printf("draw %s: match (%zu candidates, candidates hash %s, %zu picks)\n", d->id ? d->id : "?",
            d->n_candidates, d->candidates_hash, d->n_picks);
+    print_picks(d);
     rc = CTL_OK;
 done:
     free(cands);

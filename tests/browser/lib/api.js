@@ -95,3 +95,11 @@ export function observe(id, p, photos, fields = {}) {
     observation: { outfallId: id, observedAtMs: String(Date.now()), ...p, accuracyM: 5, photos, ...fields },
   };
 }
+
+// A valid unified social credit code from its first 17 characters (GB 32100-2015).
+export function creditCode(first17) {
+  const alphabet = '0123456789ABCDEFGHJKLMNPQRTUWXY';
+  let sum = 0;
+  for (let i = 0; i < 17; i++) sum += alphabet.indexOf(first17[i]) * (3 ** i % 31);
+  return first17 + alphabet[(31 - (sum % 31)) % 31];
+}
