@@ -98,21 +98,13 @@ static const char *doc_str(json_t *doc, const char *path) {
     return json_string_value(record_get(doc, path));
 }
 
-/* An enum field of the record (stored by name) as its number; 0 when absent. */
-static int doc_enum(json_t *doc, const char *path, const ProtobufCEnumDescriptor *d) {
-    const char *name = doc_str(doc, path);
-    const ProtobufCEnumValue *v =
-        name ? protobuf_c_enum_descriptor_get_value_by_name(d, name) : NULL;
-    return v ? v->value : 0;
-}
-
 static int stage_of(json_t *doc) {
-    int stage = doc_enum(doc, "programme.stage", &outfall__v1__lifecycle_stage__descriptor);
+    int stage = record_enum(doc, "programme.stage", &outfall__v1__lifecycle_stage__descriptor);
     return stage ? stage : FOUND;
 }
 
 static int measure_of(json_t *doc) {
-    return doc_enum(doc, "programme.plan.measure", &outfall__v1__remediation_measure__descriptor);
+    return record_enum(doc, "programme.plan.measure", &outfall__v1__remediation_measure__descriptor);
 }
 
 static const char *enum_name(const ProtobufCEnumDescriptor *d, int value) {

@@ -41,6 +41,13 @@ json_t *record_get(json_t *doc, const char *path) {
     return doc ? json_object_get(doc, path) : NULL;
 }
 
+int record_enum(json_t *doc, const char *path, const ProtobufCEnumDescriptor *d) {
+    const char *name = json_string_value(record_get(doc, path));
+    const ProtobufCEnumValue *v =
+        name ? protobuf_c_enum_descriptor_get_value_by_name(d, name) : NULL;
+    return v ? v->value : 0;
+}
+
 int record_set(json_t *doc, const char *path, json_t *value) {
     const char *dot = strchr(path, '.');
     if (!dot) {

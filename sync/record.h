@@ -5,6 +5,7 @@
 #define SYNC_RECORD_H
 
 #include <jansson.h>
+#include <protobuf-c/protobuf-c.h>
 
 /* Calls fn for every leaf of obj with its dotted path. Stops and returns fn's first non-zero. */
 typedef int (*record_leaf_fn)(const char *path, json_t *value, void *ctx);
@@ -12,6 +13,9 @@ int record_each_leaf(json_t *obj, record_leaf_fn fn, void *ctx);
 
 /* The value at path, borrowed, or NULL when absent. */
 json_t *record_get(json_t *doc, const char *path);
+
+/* The enum field at path (stored by name) as its number of d; 0 when absent or unknown. */
+int record_enum(json_t *doc, const char *path, const ProtobufCEnumDescriptor *d);
 
 /* Sets path to value (a new reference is taken), creating parent objects; NULL or JSON null
  * removes the leaf and any parent left empty. Returns 0, or -1 on allocation failure. */

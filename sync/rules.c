@@ -19,14 +19,6 @@ enum {
     NONE = OUTFALL__V1__REMEDIATION_MEASURE__REMEDIATION_MEASURE_NONE,
 };
 
-/* An enum field of the record (stored by name) as its number; 0 when absent. */
-static int doc_enum(json_t *doc, const char *path, const ProtobufCEnumDescriptor *d) {
-    const char *name = json_string_value(record_get(doc, path));
-    const ProtobufCEnumValue *v =
-        name ? protobuf_c_enum_descriptor_get_value_by_name(d, name) : NULL;
-    return v ? v->value : 0;
-}
-
 /* The OutfallType numbers of enterprise sewage outfalls (工矿企业排污口), for rules 3 and 4. */
 static int enterprise_type(int type) {
     return type == OUTFALL__V1__OUTFALL_TYPE__OUTFALL_TYPE_INDUSTRIAL_ENTERPRISE ||
@@ -38,7 +30,7 @@ int rules_enterprise_flags(store *s, const char *id, json_t *doc, int measure, j
                            json_t **flags_out, int *changed, sync_error *err) {
     *flags_out = NULL;
     *changed = 0;
-    int type = doc_enum(doc, "type", &outfall__v1__outfall_type__descriptor);
+    int type = record_enum(doc, "type", &outfall__v1__outfall_type__descriptor);
     int keeps = measure == REGULARIZE || measure == NONE;
     int in_park = json_is_true(json_object_get(party, "in_industrial_park"));
     const char *code = json_string_value(json_object_get(party, "credit_code"));
@@ -95,8 +87,8 @@ static int merge_target(store *s, const char *id, int *stage, int *type) {
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
         json_t *doc = json_loads((const char *)sqlite3_column_text(st, 0), 0, NULL);
-        *stage = doc_enum(doc, "programme.stage", &outfall__v1__lifecycle_stage__descriptor);
-        *type = doc_enum(doc, "type", &outfall__v1__outfall_type__descriptor);
+        *stage = record_enum(doc, "programme.stage", &outfall__v1__lifecycle_stage__descriptor);
+        *type = record_enum(doc, "type", &outfall__v1__outfall_type__descriptor);
         json_decref(doc);
     }
     sqlite3_reset(st);
@@ -138,7 +130,7 @@ int rules_check_plan(store *s, const char *id, json_t *doc, const char *date,
                          "merge_into_sewer, one of them");
     if (measure != MERGE && (into_outfall || into_sewer))
         return sync_fail(err, SYNC_EINVALID, "plan_invalid", "only a MERGE plan has a target");
-    int type = doc_enum(doc, "type", &outfall__v1__outfall_type__descriptor);
+    int type = record_enum(doc, "type", &outfall__v1__outfall_type__descriptor);
     const int storm = OUTFALL__V1__OUTFALL_TYPE__OUTFALL_TYPE_URBAN_STORM;
     if (into_outfall) {
         int target_stage = 0, target_type = 0;
@@ -191,7 +183,7 @@ int rules_check_plan(store *s, const char *id, json_t *doc, const char *date,
     if (rc) return rc;
 
     /* Rule 5 (二.二.1): works that may affect flood control or levees carry a safety note. */
-    int entry = doc_enum(doc, "entry_method", &outfall__v1__entry_method__descriptor);
+    int entry = record_enum(doc, "entry_method", &outfall__v1__entry_method__descriptor);
     int flood = (plan->has_affects_flood_control && plan->affects_flood_control) || blocks ||
                 entry == OUTFALL__V1__ENTRY_METHOD__ENTRY_METHOD_SLUICE ||
                 entry == OUTFALL__V1__ENTRY_METHOD__ENTRY_METHOD_PUMP_STATION;
