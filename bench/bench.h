@@ -22,7 +22,7 @@
 #define BENCH_ADMIN_PASSWORD "bench-admin-password-0815"
 #define BENCH_PB "application/x-protobuf"
 
-/* ---- options (fieldday.c) ---- */
+/* ---- options (flags.c) ---- */
 
 typedef struct bench_opts {
     int phones;         /* phones in the field day */
@@ -236,5 +236,45 @@ int bench_baseline_sqlite(const char *src_db, const char *dst_db, const char *se
  * fsynced, into dir. *bytes and *seconds (hashing + writing + fsync) are filled. */
 int bench_baseline_photos(const char *dir, const bench_fixture *fx, bench_phone *phones, int n,
                           int64_t *bytes, double *seconds);
+
+/* ---- one run's figures (fieldday.c measures them, report.c prints them) ---- */
+
+enum { BENCH_MAX_RUNS = 15 };
+
+typedef struct run_result {
+    double setup_s, enroll_s, photo_s, sync_s, pull_s;
+    double load1; /* the machine's 1-minute load average as the field day began */
+    double cpu_enroll, cpu_photos, cpu_sync, cpu_pull; /* server CPU s per phase */
+    double client_cpu_s;    /* this program's CPU over the field day (the phones) */
+    double client_cpu_sync; /* the same in the sync phase alone */
+    double rss_phase[4];    /* server peak RSS MB in enroll, photos, sync, pull */
+    long overflows;         /* connections the kernel dropped for a full listen queue */
+    int64_t changes, batches, replays, errors, statuses[8], feed_entries;
+    double changes_per_s, batches_per_s, p50, p95, p99, lat_max;
+    int64_t photos, photo_bytes;
+    double photo_mb_s;
+    double newpull_s;
+    int64_t newpull_records;
+    double rss_mb, rss_all_mb, cpu_s;
+    int hwm_reset;
+    int64_t base_changes, base_batches, base_photo_bytes;
+    double base_sql_s, base_sql_per_s, base_photo_s, base_photo_mb_s;
+    double ratio_sql, ratio_photo;
+} run_result;
+
+/* qsort's comparison of two doubles. */
+int bench_cmp_double(const void *a, const void *b);
+
+/* Reads fieldday's flags into o (defaults for the rest); prints usage and returns -1 on a bad
+ * one (flags.c). */
+int bench_parse_flags(int argc, char **argv, bench_opts *o);
+
+/* The report's opening lines: command, machine, scenario (report.c). */
+void bench_print_header(const bench_opts *o, int argc, char **argv, const bench_fixture *fx,
+                        int n_fx);
+
+/* The table of medians over res[0..n), the baselines, the targets and a line per run
+ * (report.c). */
+void bench_print_table(const bench_opts *opts, const run_result *res, int n);
 
 #endif

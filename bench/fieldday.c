@@ -7,7 +7,6 @@
  * ask which photos are missing and PUT them; send the signed batches (some twice); pull the feed.
  * Then a new phone pulls its division's records on the quiet server. The server stops, and the two
  * baselines run on the same disk. Each figure is the median over --runs runs. */
-#include <getopt.h>
 #include <pthread.h>
 #include <sodium.h>
 #include <stdatomic.h>
@@ -16,34 +15,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "bench/bench.h"
 #include "common/util.h"
 
-enum { MAX_RUNS = 15, MAX_PAGES = 100000, SETUP_THREADS = 4 };
-
-typedef struct run_result {
-    double setup_s, enroll_s, photo_s, sync_s, pull_s;
-    double load1; /* the machine's 1-minute load average as the field day began */
-    double cpu_enroll, cpu_photos, cpu_sync, cpu_pull; /* server CPU s per phase */
-    double client_cpu_s; /* this program's CPU over the field day (the phones) */
-    double rss_phase[4]; /* server peak RSS MB in enroll, photos, sync, pull */
-    long overflows;      /* connections the kernel dropped for a full listen queue */
-    int64_t changes, batches, replays, errors, statuses[8], feed_entries;
-    double changes_per_s, batches_per_s, p50, p95, p99, lat_max;
-    int64_t photos, photo_bytes;
-    double photo_mb_s;
-    double newpull_s;
-    int64_t newpull_records;
-    double rss_mb, rss_all_mb, cpu_s;
-    int hwm_reset;
-    int64_t base_changes, base_batches, base_photo_bytes;
-    double base_sql_s, base_sql_per_s, base_photo_s, base_photo_mb_s;
-    double ratio_sql, ratio_photo;
-} run_result;
+enum { MAX_PAGES = 100000, SETUP_THREADS = 4 };
 
 /* ---- a pool of threads playing phones ---- */
 
@@ -361,7 +339,7 @@ static double timed_phase(const bench_opts *opts, phase *ph, pid_t server, const
     return dt;
 }
 
-static int cmp_double(const void *a, const void *b) {
+int bench_cmp_double(const void *a, const void *b) {
     double x = *(const double *)a, y = *(const double *)b;
     return x < y ? -1 : x > y;
 }
@@ -486,8 +464,10 @@ static int run_once(const bench_opts *opts, const bench_world *w, bench_phone *p
     res->photo_s = timed_phase(opts, &ph, srv.pid, "photos", play_photos, &res->rss_phase[1]);
     res->cpu_photos = bench_proc_cpu_s(srv.pid) - c;
     c = bench_proc_cpu_s(srv.pid);
+    double client_sync0 = self_cpu_s();
     res->sync_s = timed_phase(opts, &ph, srv.pid, "sync", play_sync, &res->rss_phase[2]);
     res->cpu_sync = bench_proc_cpu_s(srv.pid) - c;
+    res->client_cpu_sync = self_cpu_s() - client_sync0;
     c = bench_proc_cpu_s(srv.pid);
     res->pull_s = timed_phase(opts, &ph, srv.pid, "pull", play_pull, &res->rss_phase[3]);
     res->cpu_pull = bench_proc_cpu_s(srv.pid) - c;
@@ -539,7 +519,7 @@ static int run_once(const bench_opts *opts, const bench_world *w, bench_phone *p
         for (size_t j = 0; j < phones[i].t.n_lat; j++)
             lat[k++] = phones[i].t.lat_ms[j];
     if (lat) {
-        qsort(lat, k, sizeof *lat, cmp_double);
+        qsort(lat, k, sizeof *lat, bench_cmp_double);
         res->p50 = percentile(lat, k, 0.50);
         res->p95 = percentile(lat, k, 0.95);
         res->p99 = percentile(lat, k, 0.99);
@@ -581,347 +561,9 @@ done:
     return rc;
 }
 
-/* ---- the table ---- */
-
-static double median_of(const run_result *r, int n, size_t offset) {
-    double v[MAX_RUNS];
-    for (int i = 0; i < n; i++)
-        v[i] = *(const double *)(const void *)((const char *)&r[i] + offset);
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
-#define MED(field) median_of(res, n, offsetof(run_result, field))
-
-/* A number with thin grouping: 12 345. */
-static const char *group(double v, char *buf, size_t cap) {
-    char raw[32];
-    snprintf(raw, sizeof raw, "%.0f", v);
-    size_t len = strlen(raw), o = 0;
-    for (size_t i = 0; i < len && o + 2 < cap; i++) {
-        if (i && (len - i) % 3 == 0 && raw[i - 1] != '-') buf[o++] = ' ';
-        buf[o++] = raw[i];
-    }
-    buf[o] = '\0';
-    return buf;
-}
-
-static const char *yes_no(int ok) {
-    return ok ? "**met**" : "**not met**";
-}
-
-static void print_table(const bench_opts *opts, const run_result *res, int n) {
-    char a[32], b[32], c[32];
-    double ratio_sql = MED(ratio_sql), ratio_photo = MED(ratio_photo);
-    double p99 = MED(p99), rss = MED(rss_mb), pull = MED(newpull_s);
-    int64_t errors = 0;
-    for (int i = 0; i < n; i++)
-        errors += res[i].errors;
-    printf("\n| figure | field day (median of %d) | baseline, same run | ratio | target | |\n", n);
-    printf("|---|---:|---:|---:|---|---|\n");
-    if (opts->arrival_s > 0)
-        printf(
-            "| changes applied/s (arrivals over %d s: the offered load, not capacity) | %s | raw "
-            "SQLite inserts: %s/s | | | |\n",
-            opts->arrival_s, group(MED(changes_per_s), a, sizeof a),
-            group(MED(base_sql_per_s), b, sizeof b));
-    else
-        printf("| changes applied/s | %s | raw SQLite inserts: %s/s | %.2f | ≥ 0.5 × baseline | "
-               "%s |\n",
-               group(MED(changes_per_s), a, sizeof a), group(MED(base_sql_per_s), b, sizeof b),
-               ratio_sql, yes_no(ratio_sql >= 0.5));
-    printf("| batches/s (of %d changes) | %.0f | | | | |\n", opts->batch, MED(batches_per_s));
-    char when[64] = "";
-    if (opts->arrival_s > 0) snprintf(when, sizeof when, ", arriving over %d s", opts->arrival_s);
-    printf(
-        "| batch latency p50 / p95 / p99 (%d phones%s) | %.0f / %.0f / %.0f ms | | | p99 < 1 s%s "
-        "| %s |\n",
-        opts->concurrency, when, MED(p50), MED(p95), p99,
-        opts->phones >= 500 ? "" : " (at 500 phones)",
-        opts->phones >= 500 && opts->concurrency >= 500 ? yes_no(p99 < 1000 && errors == 0)
-                                                        : "(run with --phones 500)");
-    printf("| photo upload MB/s | %.0f | write + fsync + BLAKE2b: %.0f MB/s | %.2f | ≥ 0.8 × "
-           "baseline | %s |\n",
-           MED(photo_mb_s), MED(base_photo_mb_s), ratio_photo, yes_no(ratio_photo >= 0.8));
-    printf("| new phone pulls its division (%s records) | %.2f s | | | < 2 s | %s |\n",
-           group((double)res[0].newpull_records, c, sizeof c), pull,
-           opts->pull_records >= 10000 ? yes_no(pull < 2.0) : "(fewer than 10 000)");
-    printf("| server peak RSS, field day%s | %.0f MB | | | < 200 MB | %s |\n",
-           res[0].hwm_reset ? "" : " (incl. set-up)", rss, yes_no(rss < 200));
-    printf("| server CPU time, field day (user + sys) | %.1f s | | | | |\n", MED(cpu_s));
-    printf("\nevery batch answered: %s (%lld failed exchanges over %d run(s))\n",
-           errors == 0 ? "yes" : "NO", (long long)errors, n);
-    printf("\nper run (field day phases, s; changes; results):\n");
-    for (int i = 0; i < n; i++) {
-        const run_result *r = &res[i];
-        printf("  run %d: load %.1f, set-up %.1f | enroll %.2f, photos %.2f (%lld files, %.0f MB), "
-               "sync %.2f (%lld changes, %lld batches, %lld replays), pull %.2f (%lld entries) | "
-               "new phone %.2f s | baseline SQLite %.2f s (%lld changes, %lld batches), "
-               "photos %.2f s | peak RSS incl. set-up %.0f MB\n",
-               i + 1, r->load1, r->setup_s, r->enroll_s, r->photo_s, (long long)r->photos,
-               (double)r->photo_bytes / 1e6, r->sync_s, (long long)r->changes,
-               (long long)r->batches, (long long)r->replays, r->pull_s, (long long)r->feed_entries,
-               r->newpull_s, r->base_sql_s, (long long)r->base_changes, (long long)r->base_batches,
-               r->base_photo_s, r->rss_all_mb);
-        printf("         server CPU s: enroll %.2f, photos %.2f, sync %.2f (%.0f µs a change), "
-               "pull %.2f; the phones (this program) %.1f s; server peak RSS MB: enroll %.0f, "
-               "photos %.0f, sync %.0f, pull %.0f; connects dropped by a full listen queue: %ld\n",
-               r->cpu_enroll, r->cpu_photos, r->cpu_sync,
-               r->changes ? r->cpu_sync * 1e6 / (double)r->changes : 0, r->cpu_pull,
-               r->client_cpu_s, r->rss_phase[0], r->rss_phase[1], r->rss_phase[2], r->rss_phase[3],
-               r->overflows);
-        printf(
-            "         results: APPLIED %lld, MERGED %lld, CONFLICT %lld, DUPLICATE_SUSPECT %lld, "
-            "REJECTED %lld, ALREADY_APPLIED %lld, HELD %lld; p99 %.0f ms, max %.0f ms\n",
-            (long long)r->statuses[1], (long long)r->statuses[2], (long long)r->statuses[3],
-            (long long)r->statuses[4], (long long)r->statuses[5], (long long)r->statuses[6],
-            (long long)r->statuses[7], r->p99, r->lat_max);
-    }
-}
-
-/* ---- flags ---- */
-
-static void usage(FILE *out) {
-    fprintf(out,
-            "usage: fieldday [flags]\n\n"
-            "Plays a field day against a fresh optimised outfalld and prints one table.\n"
-            "  --phones N          phones (default 200)\n"
-            "  --observations N    observations per phone (default 20)\n"
-            "  --creates N         new outfalls per phone (default 5)\n"
-            "  --edits N           edits of existing outfalls per phone (default 5)\n"
-            "  --photos N          photos per phone (default 4)\n"
-            "  --batch N           changes per batch (default 10)\n"
-            "  --concurrency N     phones at once (default: all of them)\n"
-            "  --arrival-s S       phones come back in range spread over S seconds of the sync\n"
-            "                      phase instead of all at the same instant (default 0)\n"
-            "  --runs N            runs; each figure is the median (default 3)\n"
-            "  --seed N            random seed (default 1)\n"
-            "  --pull-records N    records of the division a new phone pulls (default 10000)\n"
-            "  --hot N             shared outfalls per field division (default 50)\n"
-            "  --dup-pct N         %% of new outfalls placed next to an existing one (default 10)\n"
-            "  --replay-pct N      %% of batches sent twice (default 5)\n"
-            "  --server-threads N  outfalld --threads (default: the server's default)\n"
-            "  --server-arg ARG    one more outfalld flag (repeat: --server-arg --keep-alive-ms\n"
-            "                      --server-arg 200)\n"
-            "  --outfalld PATH     server binary (default build/release/outfalld)\n"
-            "  --fixtures DIR      photo fixtures (default ../shared/fixtures/photos)\n"
-            "  --tmpdir DIR        where data folders go (default $TMPDIR or /tmp)\n"
-            "  --profile PHASE     record the server with perf during one phase: enroll, photos,\n"
-            "                      sync, pull or newpull (last run's recording is kept)\n"
-            "  --profile-out FILE  where perf writes (default fieldday.perf.data)\n"
-            "  --quick             a smoke run: 20 phones, small numbers, 1 run\n"
-            "  --keep              keep the data folders\n"
-            "  --verbose           say what happens\n");
-}
-
-static int parse_int(const char *name, const char *text, int min, int max, int *out) {
-    char *end = NULL;
-    long v = strtol(text, &end, 10);
-    if (!*text || *end || v < min || v > max) {
-        fprintf(stderr, "fieldday: --%s: \"%s\" is not a number from %d to %d\n", name, text, min,
-                max);
-        return -1;
-    }
-    *out = (int)v;
-    return 0;
-}
-
-static int parse_flags(int argc, char **argv, bench_opts *o) {
-    static const struct option longs[] = {
-        {"phones", required_argument, NULL, 'n'},
-        {"observations", required_argument, NULL, 'o'},
-        {"creates", required_argument, NULL, 'c'},
-        {"edits", required_argument, NULL, 'e'},
-        {"photos", required_argument, NULL, 'p'},
-        {"batch", required_argument, NULL, 'b'},
-        {"concurrency", required_argument, NULL, 'C'},
-        {"runs", required_argument, NULL, 'r'},
-        {"seed", required_argument, NULL, 's'},
-        {"pull-records", required_argument, NULL, 'P'},
-        {"hot", required_argument, NULL, 'H'},
-        {"dup-pct", required_argument, NULL, 'd'},
-        {"replay-pct", required_argument, NULL, 'R'},
-        {"server-threads", required_argument, NULL, 'T'},
-        {"outfalld", required_argument, NULL, 'O'},
-        {"fixtures", required_argument, NULL, 'F'},
-        {"tmpdir", required_argument, NULL, 't'},
-        {"quick", no_argument, NULL, 'q'},
-        {"keep", no_argument, NULL, 'k'},
-        {"verbose", no_argument, NULL, 'v'},
-        {"server-arg", required_argument, NULL, 'A'},
-        {"profile", required_argument, NULL, 'x'},
-        {"profile-out", required_argument, NULL, 'X'},
-        {"arrival-s", required_argument, NULL, 'a'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    const char *tmp = getenv("TMPDIR");
-    *o = (bench_opts){.phones = 200,
-                      .observations = 20,
-                      .creates = 5,
-                      .edits = 5,
-                      .photos = 4,
-                      .batch = 10,
-                      .concurrency = 0,
-                      .runs = 3,
-                      .pull_records = 10000,
-                      .hot = 50,
-                      .dup_pct = 10,
-                      .replay_pct = 5,
-                      .seed = 1,
-                      .outfalld = "build/release/outfalld",
-                      .fixtures = "../shared/fixtures/photos",
-                      .tmpdir = tmp && *tmp ? tmp : "/tmp",
-                      .profile_out = "fieldday.perf.data"};
-    /* --quick first, so flags after it still win. */
-    for (int i = 1; i < argc; i++)
-        if (strcmp(argv[i], "--quick") == 0) {
-            o->phones = 20, o->observations = 6, o->creates = 2, o->edits = 2, o->photos = 2;
-            o->runs = 1, o->pull_records = 1000, o->hot = 10;
-        }
-    int opt, rc = 0;
-    while (rc == 0 && (opt = getopt_long(argc, argv, "h", longs, NULL)) != -1) {
-        const char *name = "";
-        for (int i = 0; longs[i].name; i++)
-            if (longs[i].val == opt) name = longs[i].name;
-        int v;
-        switch (opt) {
-        case 'n':
-            rc = parse_int(name, optarg, 1, 100000, &o->phones);
-            break;
-        case 'o':
-            rc = parse_int(name, optarg, 0, 10000, &o->observations);
-            break;
-        case 'c':
-            rc = parse_int(name, optarg, 0, 10000, &o->creates);
-            break;
-        case 'e':
-            rc = parse_int(name, optarg, 0, 10000, &o->edits);
-            break;
-        case 'p':
-            rc = parse_int(name, optarg, 0, 1000, &o->photos);
-            break;
-        case 'b':
-            rc = parse_int(name, optarg, 1, 5000, &o->batch);
-            break;
-        case 'C':
-            rc = parse_int(name, optarg, 1, 100000, &o->concurrency);
-            break;
-        case 'r':
-            rc = parse_int(name, optarg, 1, MAX_RUNS, &o->runs);
-            break;
-        case 's':
-            rc = parse_int(name, optarg, 0, 2000000000, &v), o->seed = (uint64_t)v;
-            break;
-        case 'P':
-            rc = parse_int(name, optarg, 0, 1000000, &o->pull_records);
-            break;
-        case 'H':
-            rc = parse_int(name, optarg, 0, 100, &o->hot);
-            break;
-        case 'd':
-            rc = parse_int(name, optarg, 0, 100, &o->dup_pct);
-            break;
-        case 'R':
-            rc = parse_int(name, optarg, 0, 100, &o->replay_pct);
-            break;
-        case 'T':
-            rc = parse_int(name, optarg, 1, 1024, &o->server_threads);
-            break;
-        case 'A':
-            if (o->n_server_args < 16) o->server_args[o->n_server_args++] = optarg;
-            break;
-        case 'a':
-            rc = parse_int(name, optarg, 0, 3600, &o->arrival_s);
-            break;
-        case 'x':
-            o->profile = optarg;
-            break;
-        case 'X':
-            o->profile_out = optarg;
-            break;
-        case 'O':
-            o->outfalld = optarg;
-            break;
-        case 'F':
-            o->fixtures = optarg;
-            break;
-        case 't':
-            o->tmpdir = optarg;
-            break;
-        case 'q':
-            break;
-        case 'k':
-            o->keep = 1;
-            break;
-        case 'v':
-            o->verbose = 1;
-            break;
-        case 'h':
-            usage(stdout);
-            exit(0);
-        default:
-            rc = -1;
-            break;
-        }
-    }
-    if (rc == 0 && optind < argc) {
-        fprintf(stderr, "fieldday: unexpected argument \"%s\"\n", argv[optind]);
-        rc = -1;
-    }
-    if (rc) usage(stderr);
-    if (o->concurrency == 0) o->concurrency = o->phones;
-    return rc;
-}
-
-static void print_header(const bench_opts *o, int argc, char **argv, const bench_fixture *fx,
-                         int n_fx) {
-    struct utsname u;
-    char cpu[128] = "?", line[256];
-    FILE *f = fopen("/proc/cpuinfo", "r");
-    while (f && fgets(line, sizeof line, f))
-        if (strncmp(line, "model name", 10) == 0) {
-            const char *colon = strchr(line, ':');
-            util_strlcpy(cpu, colon ? colon + 2 : line, sizeof cpu);
-            cpu[strcspn(cpu, "\n")] = '\0';
-            break;
-        }
-    if (f) fclose(f);
-    uname(&u);
-    time_t now = time(NULL);
-    char when[64];
-    strftime(when, sizeof when, "%Y-%m-%d %H:%M %Z", localtime(&now));
-    printf("# outfall field-day benchmark\n\n");
-    printf("command: ");
-    const char *shown = getenv("BENCH_COMMAND");
-    if (shown && *shown)
-        printf("%s", shown);
-    else
-        for (int i = 0; i < argc; i++)
-            printf("%s%s", i ? " " : "", argv[i]);
-    printf("\nmachine: %ld CPUs (%s), %s %s, %s\n", sysconf(_SC_NPROCESSORS_ONLN), cpu, u.sysname,
-           u.release, when);
-    double mb = 0;
-    for (int i = 0; i < n_fx; i++)
-        mb += (double)fx[i].len / 1e6;
-    printf("scenario: %d phones at once (concurrency %d), each: %d observations, %d new outfalls, "
-           "%d edits, in batches of %d (%d%% sent twice), %d photos (from %d fixtures, mean "
-           "%.2f MB);\n          %d shared outfalls in each of 10 field divisions (%d%% of new "
-           "outfalls land next to one); a new phone's division holds %d records; seed %llu; "
-           "%d run(s), medians\n",
-           o->phones, o->concurrency, o->observations, o->creates, o->edits, o->batch,
-           o->replay_pct, o->photos, n_fx, n_fx ? mb / n_fx : 0, o->hot, o->dup_pct,
-           o->pull_records, (unsigned long long)o->seed, o->runs);
-    if (o->arrival_s > 0)
-        printf("          in the sync phase the phones come back in range spread evenly at random "
-               "over %d s\n",
-               o->arrival_s);
-    fflush(stdout);
-}
-
 int main(int argc, char **argv) {
     bench_opts opts;
-    if (parse_flags(argc, argv, &opts) < 0) return 2;
+    if (bench_parse_flags(argc, argv, &opts) < 0) return 2;
     if (sodium_init() < 0 || curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
         fprintf(stderr, "fieldday: libsodium or libcurl failed to start\n");
         return 1;
@@ -934,7 +576,7 @@ int main(int argc, char **argv) {
     bench_fixture *fx = NULL;
     int n_fx = 0;
     if (bench_fixtures_load(opts.fixtures, &fx, &n_fx) < 0) return 1;
-    print_header(&opts, argc, argv, fx, n_fx);
+    bench_print_header(&opts, argc, argv, fx, n_fx);
 
     bench_world w;
     bench_phone *phones = NULL;
@@ -942,7 +584,7 @@ int main(int argc, char **argv) {
     if (bench_world_build(&opts, &w, fx, n_fx, &phones) < 0) return 1;
     if (opts.verbose) fprintf(stderr, "scenario built in %.1f s\n", bench_now() - t0);
 
-    run_result res[MAX_RUNS];
+    run_result res[BENCH_MAX_RUNS];
     int n = 0, rc = 0;
     for (int run = 1; run <= opts.runs; run++) {
         double t = bench_now();
@@ -954,7 +596,7 @@ int main(int argc, char **argv) {
         n++;
         fprintf(stderr, "run %d/%d done in %.0f s\n", run, opts.runs, bench_now() - t);
     }
-    if (n > 0) print_table(&opts, res, n);
+    if (n > 0) bench_print_table(&opts, res, n);
     printf("\ntotal time %.0f s\n", bench_now() - t0);
     bench_world_free(&w, phones, opts.phones);
     bench_fixtures_free(fx, n_fx);
