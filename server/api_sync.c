@@ -1,4 +1,6 @@
 /* POST /v1/sync: one signed batch from a phone. */
+#include <stdlib.h>
+
 #include "server/api.h"
 #include "server/auth.h"
 #include "sync/accounts.h"
@@ -30,6 +32,16 @@ int api_sync_batch(http_req *r) {
     rc = auth_verify_signature(r, pk);
     if (rc < 0) goto done;
     checked = 1;
+    if (r->resp_enc == HTTP_PROTOBUF) {
+        /* The feed page spliced from the decoded-record cache: the same bytes, less work. */
+        uint8_t *buf = NULL;
+        size_t len = 0;
+        rc = batch_sync_packed(r->store, &r->cfg->sync, &r->who, in, &buf, &len, &r->err);
+        if (rc < 0) goto done;
+        rc = http_send_packed(r, 200, buf, len);
+        free(buf);
+        goto done;
+    }
     rc = batch_sync(r->store, &r->cfg->sync, &r->who, in, &out, &r->err);
     if (rc < 0) goto done;
     rc = http_send_message(r, 200, &out->base);

@@ -387,6 +387,11 @@ int http_send_message(http_req *r, int status, const ProtobufCMessage *msg) {
     return 0;
 }
 
+int http_send_packed(http_req *r, int status, const uint8_t *buf, size_t len) {
+    send_raw(r, status, "application/x-protobuf", buf, len);
+    return 0;
+}
+
 void http_send_empty(http_req *r, int status) {
     send_raw(r, status, NULL, NULL, 0);
 }

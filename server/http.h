@@ -88,6 +88,10 @@ int http_decode(http_req *r, const ProtobufCMessageDescriptor *desc, ProtobufCMe
  * filled when encoding failed (nothing was sent then). */
 int http_send_message(http_req *r, int status, const ProtobufCMessage *msg);
 
+/* Sends len bytes of a message already packed as protobuf, for a request whose negotiated
+ * encoding is protobuf (r->resp_enc == HTTP_PROTOBUF). Returns 0. */
+int http_send_packed(http_req *r, int status, const uint8_t *buf, size_t len);
+
 /* Sends status and the head of an answer whose len-byte body of ctype (NULL: none) the caller
  * then writes with mg_write, except for a HEAD request. Adds r->headers and r->cache_control. */
 void http_send_head(http_req *r, int status, const char *ctype, uint64_t len);

@@ -600,9 +600,10 @@ static void gc_submit(store *s, gc_job *j) {
     pthread_mutex_unlock(&gc.mu);
 }
 
-int batch_sync(store *s, const sync_config *cfg, const principal *p,
-               const Outfall__V1__SyncRequest *req, Outfall__V1__SyncResponse **out,
-               sync_error *err) {
+/* The batch applied (or answered again), its answer in *out without the feed page. */
+static int sync_results(store *s, const sync_config *cfg, const principal *p,
+                        const Outfall__V1__SyncRequest *req, Outfall__V1__SyncResponse **out,
+                        sync_error *err) {
     *out = NULL;
     uint8_t hash[32];
     int rc = check_request(req, err);
@@ -620,12 +621,52 @@ int batch_sync(store *s, const sync_config *cfg, const principal *p,
     if (!resp) return sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
     /* This batch filled the gap in front of a held one. */
     if (job.release) release_held(s, cfg, req->device_id, 0);
+    *out = resp;
+    return 0;
+}
+
+int batch_sync(store *s, const sync_config *cfg, const principal *p,
+               const Outfall__V1__SyncRequest *req, Outfall__V1__SyncResponse **out,
+               sync_error *err) {
+    Outfall__V1__SyncResponse *resp = NULL;
+    int rc = sync_results(s, cfg, p, req, &resp, err);
+    if (rc) return rc;
     if ((rc = attach_feed(s, cfg, p, req, resp, err))) {
         protobuf_c_message_free_unpacked(&resp->base, NULL);
         return rc;
     }
     *out = resp;
     return 0;
+}
+
+int batch_sync_packed(store *s, const sync_config *cfg, const principal *p,
+                      const Outfall__V1__SyncRequest *req, uint8_t **out, size_t *out_len,
+                      sync_error *err) {
+    *out = NULL;
+    *out_len = 0;
+    Outfall__V1__SyncResponse *resp = NULL;
+    int rc = sync_results(s, cfg, p, req, &resp, err);
+    if (rc) return rc;
+    uint8_t *feed = NULL;
+    size_t feed_len = 0;
+    int64_t cursor = 0;
+    int more = 0;
+    rc = feed_pull_packed(s, cfg, p, req->since, req->has_pull_limit ? req->pull_limit : 0,
+                          4 /* SyncResponse.feed */, &feed, &feed_len, &cursor, &more, err);
+    if (rc == 0) {
+        for (size_t i = 0; i < resp->n_feed; i++)
+            protobuf_c_message_free_unpacked(&resp->feed[i]->base, NULL);
+        resp->n_feed = 0;
+        resp->has_next_cursor = 1;
+        resp->next_cursor = cursor;
+        resp->has_more = 1;
+        resp->more = more;
+        if (feed_pack_spliced(&resp->base, 4, feed, feed_len, out, out_len))
+            rc = sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
+    }
+    free(feed);
+    protobuf_c_message_free_unpacked(&resp->base, NULL);
+    return rc;
 }
 
 int batch_release_expired(store *s, const sync_config *cfg, int64_t now_ms) {

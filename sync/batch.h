@@ -14,6 +14,13 @@ int batch_sync(store *s, const sync_config *cfg, const principal *p,
                const Outfall__V1__SyncRequest *req, Outfall__V1__SyncResponse **out,
                sync_error *err);
 
+/* batch_sync with its answer packed as protobuf: *out (malloc'd, *out_len bytes) is exactly
+ * protobuf_c_message_pack of batch_sync's answer, the feed page spliced from the decoded-record
+ * cache (feed_pull_packed) instead of decoded into messages and packed again. */
+int batch_sync_packed(store *s, const sync_config *cfg, const principal *p,
+                      const Outfall__V1__SyncRequest *req, uint8_t **out, size_t *out_len,
+                      sync_error *err);
+
 /* Applies held batches that have waited longer than cfg->held_wait_ms as of now_ms, skipping the
  * gap in front of them. Returns the number applied, or a negative code. */
 int batch_release_expired(store *s, const sync_config *cfg, int64_t now_ms);

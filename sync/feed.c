@@ -265,29 +265,28 @@ static int entry_for(store *s, int64_t seq, const char *kind, const char *id, in
     return rc;
 }
 
-int feed_pull(store *s, const sync_config *cfg, const principal *p, int64_t since, int limit,
-              Outfall__V1__ChangesResponse **out, sync_error *err) {
-    *out = NULL;
-    if (since < 0) return sync_fail(err, SYNC_EINVALID, "invalid_argument", "since must be >= 0");
-    if (limit <= 0) limit = cfg->pull_limit_default;
-    if (limit > cfg->pull_limit_max) limit = cfg->pull_limit_max;
-    int view = resolve_view(p, FEED_VIEW_DEFAULT);
+/* One row of a feed page. */
+typedef struct feed_row {
+    int64_t seq;
+    char kind[16];
+    char id[UUID_STR_LEN + 1];
+} feed_row;
 
-    Outfall__V1__ChangesResponse *resp = malloc(sizeof *resp);
+/* Reads the rows of p's page after since into *rows (malloc'd, *n of them, at most *limit,
+ * clamped as feed_pull says) and whether more follow. Call inside the page's read transaction. */
+static int page_rows(store *s, const sync_config *cfg, const principal *p, int64_t since,
+                     int *limit, feed_row **rows, int *n, int *more, sync_error *err) {
+    *rows = NULL;
+    *n = *more = 0;
+    if (*limit <= 0) *limit = cfg->pull_limit_default;
+    if (*limit > cfg->pull_limit_max) *limit = cfg->pull_limit_max;
     char *divisions = division_filter(p);
-    struct {
-        int64_t seq;
-        char kind[16];
-        char id[UUID_STR_LEN + 1];
-    } *rows = calloc((size_t)limit + 1, sizeof *rows);
-    int n = 0, rc = 0, began = 0;
-    if (!resp || !rows) {
+    feed_row *r = *rows = calloc((size_t)*limit + 1, sizeof *r);
+    int rc = 0;
+    if (!r) {
         rc = sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
         goto done;
     }
-    outfall__v1__changes_response__init(resp);
-    /* One read transaction: the rows and the records they name are from the same moment. */
-    began = sqlite3_get_autocommit(store_db(s)) && store_exec(s, "BEGIN") == SQLITE_OK;
     /* One division (every surveyor): an equality the index feed(division_code, seq) serves in
      * seq order. The list form walks the feed by seq from `since` and tests every row's
      * division: about ten rows read for each one kept with ten divisions at work. */
@@ -307,12 +306,13 @@ int feed_pull(store *s, const sync_config *cfg, const principal *p, int64_t sinc
         sqlite3_bind_text(st, 2, p->divisions[0], -1, SQLITE_STATIC);
     else
         sqlite3_bind_text(st, 2, divisions, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 3, limit + 1);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW && n <= limit) {
-        rows[n].seq = sqlite3_column_int64(st, 0);
-        util_strlcpy(rows[n].kind, (const char *)sqlite3_column_text(st, 1), sizeof rows[n].kind);
-        util_strlcpy(rows[n].id, (const char *)sqlite3_column_text(st, 2), sizeof rows[n].id);
-        n++;
+    sqlite3_bind_int(st, 3, *limit + 1);
+    int k = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW && k <= *limit) {
+        r[k].seq = sqlite3_column_int64(st, 0);
+        util_strlcpy(r[k].kind, (const char *)sqlite3_column_text(st, 1), sizeof r[k].kind);
+        util_strlcpy(r[k].id, (const char *)sqlite3_column_text(st, 2), sizeof r[k].id);
+        k++;
     }
     sqlite3_reset(st);
     if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
@@ -320,9 +320,33 @@ int feed_pull(store *s, const sync_config *cfg, const principal *p, int64_t sinc
         goto done;
     }
     rc = 0;
+    *more = k > *limit;
+    *n = k > *limit ? *limit : k;
+done:
+    free(divisions);
+    if (rc) {
+        free(*rows);
+        *rows = NULL;
+    }
+    return rc;
+}
+
+int feed_pull(store *s, const sync_config *cfg, const principal *p, int64_t since, int limit,
+              Outfall__V1__ChangesResponse **out, sync_error *err) {
+    *out = NULL;
+    if (since < 0) return sync_fail(err, SYNC_EINVALID, "invalid_argument", "since must be >= 0");
+    int view = resolve_view(p, FEED_VIEW_DEFAULT);
+
+    Outfall__V1__ChangesResponse *resp = malloc(sizeof *resp);
+    feed_row *rows = NULL;
+    int n = 0, more = 0, rc = 0, began = 0;
+    if (!resp) return sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
+    outfall__v1__changes_response__init(resp);
+    /* One read transaction: the rows and the records they name are from the same moment. */
+    began = sqlite3_get_autocommit(store_db(s)) && store_exec(s, "BEGIN") == SQLITE_OK;
+    if ((rc = page_rows(s, cfg, p, since, &limit, &rows, &n, &more, err))) goto done;
     resp->has_more = 1;
-    resp->more = n > limit;
-    if (n > limit) n = limit;
+    resp->more = more;
     resp->feed = calloc((size_t)n + 1, sizeof *resp->feed);
     if (!resp->feed) {
         rc = sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
@@ -340,12 +364,268 @@ int feed_pull(store *s, const sync_config *cfg, const principal *p, int64_t sinc
 done:
     if (began) store_exec(s, "COMMIT");
     free(rows);
-    free(divisions);
     if (rc && resp) {
         protobuf_c_message_free_unpacked(&resp->base, NULL);
         resp = NULL;
     }
     *out = resp;
+    return rc;
+}
+
+/* ---- the feed page packed (protobuf answers) ----
+ * A protobuf answer's feed page need not be unpacked from the decoded-record cache into messages
+ * only to be packed again for every phone: the cache's packed record is copied straight into the
+ * answer. protobuf-c packs a message's fields in field-number order, a submessage as tag, length
+ * and its bytes, a repeated one as one such field per element, so the bytes below are the ones
+ * protobuf_c_message_pack gives for feed_pull's page (tests/sync/test_feed_packed.c checks). */
+
+/* A growing byte buffer; oom is set once an append failed. */
+typedef struct pbuf {
+    uint8_t *b;
+    size_t n, cap;
+    int oom;
+} pbuf;
+
+static uint8_t *pbuf_room(pbuf *g, size_t more) {
+    if (g->oom) return NULL;
+    if (g->n + more > g->cap) {
+        size_t cap = g->cap ? g->cap * 2 : 4096;
+        while (cap < g->n + more)
+            cap *= 2;
+        uint8_t *b = realloc(g->b, cap);
+        if (!b) {
+            g->oom = 1;
+            return NULL;
+        }
+        g->b = b;
+        g->cap = cap;
+    }
+    return g->b + g->n;
+}
+
+static void pbuf_put(pbuf *g, const void *p, size_t n) {
+    uint8_t *d = pbuf_room(g, n);
+    if (!d) return;
+    if (n) memcpy(d, p, n);
+    g->n += n;
+}
+
+/* Writes v as a varint into out (10 bytes at most); returns its length. */
+static size_t varint(uint8_t *out, uint64_t v) {
+    size_t i = 0;
+    while (v >= 0x80) {
+        out[i++] = (uint8_t)(v | 0x80);
+        v >>= 7;
+    }
+    out[i++] = (uint8_t)v;
+    return i;
+}
+
+static void pbuf_varint(pbuf *g, uint64_t v) {
+    uint8_t tmp[10];
+    pbuf_put(g, tmp, varint(tmp, v));
+}
+
+/* Reads a varint at *pos of b[0..n); -1 when it runs off the end. */
+static int read_varint(const uint8_t *b, size_t n, size_t *pos, uint64_t *v) {
+    *v = 0;
+    for (int shift = 0; shift < 64 && *pos < n; shift += 7) {
+        uint8_t c = b[(*pos)++];
+        *v |= (uint64_t)(c & 0x7f) << shift;
+        if (!(c & 0x80)) return 0;
+    }
+    return -1;
+}
+
+/* In packed message b[0..n) (fields in number order), the offset of the first field numbered lo
+ * or more, and how many bytes the fields numbered lo..hi take from there. -1 when malformed. */
+static int field_span(const uint8_t *b, size_t n, uint32_t lo, uint32_t hi, size_t *at,
+                      size_t *len) {
+    size_t pos = 0, start = n, end = n;
+    while (pos < n) {
+        size_t here = pos;
+        uint64_t tag, v;
+        if (read_varint(b, n, &pos, &tag)) return -1;
+        switch (tag & 7) {
+        case 0:
+            if (read_varint(b, n, &pos, &v)) return -1;
+            break;
+        case 1:
+            pos += 8;
+            break;
+        case 2:
+            if (read_varint(b, n, &pos, &v) || v > n - pos) return -1;
+            pos += (size_t)v;
+            break;
+        case 5:
+            pos += 4;
+            break;
+        default:
+            return -1;
+        }
+        if (pos > n) return -1;
+        uint64_t field = tag >> 3;
+        if (field >= lo && start == n) start = here;
+        if (field > hi) {
+            end = here;
+            break;
+        }
+    }
+    *at = start;
+    *len = end - start;
+    return 0;
+}
+
+int feed_pack_spliced(const ProtobufCMessage *msg, uint32_t field, const uint8_t *bytes, size_t n,
+                      uint8_t **out, size_t *out_len) {
+    *out = NULL;
+    *out_len = 0;
+    size_t plen = protobuf_c_message_get_packed_size(msg), at, len;
+    uint8_t *packed = malloc(plen ? plen : 1), *res = NULL;
+    if (!packed) return -1;
+    protobuf_c_message_pack(msg, packed);
+    if (field_span(packed, plen, field, field, &at, &len) == 0 &&
+        (res = malloc(plen - len + n ? plen - len + n : 1))) {
+        memcpy(res, packed, at);
+        if (n) memcpy(res + at, bytes, n);
+        memcpy(res + at + n, packed + at + len, plen - at - len);
+        *out = res;
+        *out_len = plen - len + n;
+    }
+    free(packed);
+    return res ? 0 : -1;
+}
+
+/* Appends to g the cached packed record (of desc) that JSON text[0..n) decodes to, decoding and
+ * caching it on a miss. -1 when the text does not decode. */
+static int packed_record(const ProtobufCMessageDescriptor *desc, const char *text, size_t n,
+                         pbuf *g) {
+    uint64_t h = text_hash(text, n);
+    decoded *d = &decoded_cache.slot[h % DECODED_SLOTS];
+    int hit = 0;
+    pthread_mutex_lock(decoded_lock(h));
+    if (d->desc == desc && d->hash == h && d->text_len == n && memcmp(d->text, text, n) == 0) {
+        pbuf_put(g, d->packed, d->packed_len);
+        hit = 1;
+    }
+    pthread_mutex_unlock(decoded_lock(h));
+    if (hit) return 0;
+    ProtobufCMessage *m = NULL;
+    char why[200];
+    json_t *doc = json_loadb(text, n, 0, NULL);
+    int rc = doc ? pbjson_from_json(desc, doc, &m, why, sizeof why) : -1;
+    json_decref(doc);
+    if (rc) return -1;
+    decoded_put(desc, text, n, h, m);
+    uint8_t *room = pbuf_room(g, protobuf_c_message_get_packed_size(m));
+    if (room) g->n += protobuf_c_message_pack(m, room);
+    protobuf_c_message_free_unpacked(m, NULL);
+    return 0;
+}
+
+/* Appends entry e to g as field `field` (tag, length, its packed bytes) and frees it. */
+static void put_entry_message(pbuf *g, uint32_t field, Outfall__V1__FeedEntry *e) {
+    size_t len = protobuf_c_message_get_packed_size(&e->base);
+    pbuf_varint(g, ((uint64_t)field << 3) | 2);
+    pbuf_varint(g, len);
+    uint8_t *room = pbuf_room(g, len);
+    if (room) g->n += protobuf_c_message_pack(&e->base, room);
+    protobuf_c_message_free_unpacked(&e->base, NULL);
+}
+
+/* Appends feed row r of the latest view to g as field `field` (tag, length, FeedEntry bytes),
+ * as entry_for's entry packs. Returns 1, 0 when the record is gone, or a negative code. */
+static int packed_entry(store *s, const feed_row *r, uint32_t field, pbuf *g, pbuf *rec,
+                        sync_error *err) {
+    int is_outfall = strcmp(r->kind, "outfall") == 0;
+    if (!is_outfall && strcmp(r->kind, "observation") != 0) {
+        /* A redirect: rare, built and packed as a message. */
+        Outfall__V1__FeedEntry *e = NULL;
+        int rc = entry_for(s, r->seq, r->kind, r->id, FEED_VIEW_LATEST, &e, err);
+        if (rc == 1) put_entry_message(g, field, e);
+        return rc;
+    }
+    const ProtobufCMessageDescriptor *desc =
+        is_outfall ? &outfall__v1__outfall__descriptor : &outfall__v1__observation__descriptor;
+    sqlite3_stmt *st = store_stmt(s, is_outfall ? outfall_sql : observation_sql);
+    if (!st) return store_fail(s, SQLITE_ERROR, err);
+    sqlite3_bind_text(st, 1, r->id, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW) {
+        sqlite3_reset(st);
+        return rc == SQLITE_DONE ? 0 : store_fail(s, rc, err);
+    }
+    int64_t version = sqlite3_column_int64(st, 2), approved = sqlite3_column_int64(st, 3);
+    const char *text = (const char *)sqlite3_column_text(st, 1);
+    size_t n = (size_t)sqlite3_column_bytes(st, 1);
+    rec->n = 0;
+    rc = text ? packed_record(desc, text, n, rec) : -1;
+    sqlite3_reset(st);
+    if (rec->oom) return sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
+    if (rc)
+        return sync_fail(err, SYNC_EINTERNAL, "storage_error", "record %s is unreadable", r->id);
+    /* Outfalls: approved_version (20) and latest_version (21) set, in their place. */
+    uint8_t vers[24];
+    size_t vn = 0, at = rec->n, len = 0;
+    if (is_outfall) {
+        vn += varint(vers + vn, 20 << 3);
+        vn += varint(vers + vn, (uint64_t)approved);
+        vn += varint(vers + vn, 21 << 3);
+        vn += varint(vers + vn, (uint64_t)version);
+        if (field_span(rec->b, rec->n, 20, 21, &at, &len))
+            return sync_fail(err, SYNC_EINTERNAL, "storage_error", "record %s is unreadable",
+                             r->id);
+    }
+    size_t rlen = rec->n - len + vn;
+    uint8_t head[32];
+    size_t hn = varint(head, 1 << 3); /* seq */
+    hn += varint(head + hn, (uint64_t)r->seq);
+    hn += varint(head + hn, ((uint64_t)(is_outfall ? 2 : 3) << 3) | 2);
+    hn += varint(head + hn, rlen);
+    pbuf_varint(g, ((uint64_t)field << 3) | 2);
+    pbuf_varint(g, hn + rlen);
+    pbuf_put(g, head, hn);
+    pbuf_put(g, rec->b, at);
+    pbuf_put(g, vers, vn);
+    pbuf_put(g, rec->b + at + len, rec->n - at - len);
+    return 1;
+}
+
+int feed_pull_packed(store *s, const sync_config *cfg, const principal *p, int64_t since, int limit,
+                     uint32_t field, uint8_t **out, size_t *out_len, int64_t *next_cursor,
+                     int *more, sync_error *err) {
+    *out = NULL;
+    *out_len = 0;
+    if (since < 0) return sync_fail(err, SYNC_EINVALID, "invalid_argument", "since must be >= 0");
+    int view = resolve_view(p, FEED_VIEW_DEFAULT);
+    pbuf g = {0}, rec = {0};
+    feed_row *rows = NULL;
+    int n = 0, rc = 0;
+    int began = sqlite3_get_autocommit(store_db(s)) && store_exec(s, "BEGIN") == SQLITE_OK;
+    if ((rc = page_rows(s, cfg, p, since, &limit, &rows, &n, more, err))) goto done;
+    for (int i = 0; i < n; i++) {
+        if (view == FEED_VIEW_LATEST) {
+            rc = packed_entry(s, &rows[i], field, &g, &rec, err);
+        } else {
+            /* The approved view (integrators): rebuilt from history, packed as a message. */
+            Outfall__V1__FeedEntry *e = NULL;
+            rc = entry_for(s, rows[i].seq, rows[i].kind, rows[i].id, view, &e, err);
+            if (e) put_entry_message(&g, field, e);
+        }
+        if (rc < 0) goto done;
+    }
+    rc = g.oom ? sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory") : 0;
+    *next_cursor = n ? rows[n - 1].seq : since;
+done:
+    if (began) store_exec(s, "COMMIT");
+    free(rows);
+    free(rec.b);
+    if (rc) {
+        free(g.b);
+    } else {
+        *out = g.b;
+        *out_len = g.n;
+    }
     return rc;
 }
 

@@ -10,6 +10,21 @@
 int feed_pull(store *s, const sync_config *cfg, const principal *p, int64_t since, int limit,
               Outfall__V1__ChangesResponse **out, sync_error *err);
 
+/* The same page for a protobuf answer, packed: *out (malloc'd, *out_len bytes; NULL for none)
+ * holds each entry as field `field` of the enclosing message (tag, length, FeedEntry bytes), the
+ * bytes protobuf_c_message_pack gives for feed_pull's entries; *next_cursor and *more as there.
+ * Records come straight from the decoded-record cache's packed bytes, not unpacked and packed
+ * again. */
+int feed_pull_packed(store *s, const sync_config *cfg, const principal *p, int64_t since, int limit,
+                     uint32_t field, uint8_t **out, size_t *out_len, int64_t *next_cursor,
+                     int *more, sync_error *err);
+
+/* Packs msg, whose repeated field `field` is empty, with bytes[0..n) (whole encodings of that
+ * field, as feed_pull_packed gives) in that field's place: *out malloc'd, *out_len bytes.
+ * Returns 0, or -1 when memory is short. */
+int feed_pack_spliced(const ProtobufCMessage *msg, uint32_t field, const uint8_t *bytes, size_t n,
+                      uint8_t **out, size_t *out_len);
+
 /* Which version of an outfall a read shows: the latest, or the last one a supervisor approved
  * (rebuilt from the field history). Integrators always read the approved one; for everyone else
  * DEFAULT means the latest. */

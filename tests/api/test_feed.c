@@ -5,10 +5,12 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
 
+#include "common/pbjson.h"
 #include "common/util.h"
 #include "tests/lib/harness.h"
 
@@ -192,6 +194,40 @@ static void list_pages_with_page_token(void **state) {
             assert_string_not_equal(ids[i], ids[j]);
 }
 
+/* A protobuf feed page is spliced from packed records (sync/feed.c feed_pull_packed); it must
+ * be the bytes the messages pack to: the JSON answer of the same page, decoded and packed. */
+static void protobuf_page_is_the_json_page_packed(void **state) {
+    (void)state;
+    const char *tokens[] = {feeder.token, lister.token}; /* one division; two */
+    const char *paths[] = {"/v1/changes?since=0", "/v1/changes?since=0&limit=3"};
+    for (int t = 0; t < 2; t++) {
+        for (int i = 0; i < 2; i++) {
+            th_response pb, js;
+            th_request rq = {
+                .method = "GET", .path = paths[i], .accept = TH_PB, .token = tokens[t]};
+            assert_int_equal(th_http(&srv, &rq, &pb), 200);
+            rq.accept = TH_JSON;
+            assert_int_equal(th_http(&srv, &rq, &js), 200);
+            ProtobufCMessage *m = NULL;
+            char why[200];
+            assert_int_equal(pbjson_decode(&outfall__v1__changes_response__descriptor,
+                                           (const char *)js.body, js.len, &m, why, sizeof why),
+                             0);
+            assert_true(((Outfall__V1__ChangesResponse *)m)->n_feed > 0);
+            size_t n = protobuf_c_message_get_packed_size(m);
+            uint8_t *b = malloc(n ? n : 1);
+            assert_non_null(b);
+            protobuf_c_message_pack(m, b);
+            assert_int_equal(pb.len, n);
+            assert_memory_equal(pb.body, b, n);
+            free(b);
+            protobuf_c_message_free_unpacked(m, NULL);
+            th_response_free(&pb);
+            th_response_free(&js);
+        }
+    }
+}
+
 static int group_setup(void **state) {
     (void)state;
     if (th_server_start(&srv, NULL) != 0) return -1;
@@ -246,6 +282,7 @@ int main(void) {
         cmocka_unit_test(bad_feed_parameters_are_invalid_argument),
         cmocka_unit_test(list_filters_by_river_division_and_review_state),
         cmocka_unit_test(list_pages_with_page_token),
+        cmocka_unit_test(protobuf_page_is_the_json_page_packed),
     };
     return cmocka_run_group_tests_name("feed and lists", tests, group_setup, group_teardown);
 }
