@@ -137,7 +137,8 @@ BENCH_SRC := $(sort $(wildcard bench/*.c))
 bench: deps build build/release/bench/fieldday
 	@bench/run.sh $(ARGS)
 
-build/release/bench/fieldday: $(call objs,build/release,$(BENCH_SRC)) $(call CORE,build/release)
+build/release/bench/fieldday: $(call objs,build/release,$(BENCH_SRC) tests/lib/child.c) \
+                              $(call CORE,build/release)
 	$(CC) -o $@ $^ $(LDLIBS)
 
 fmt:

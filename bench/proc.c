@@ -15,8 +15,7 @@
 
 #include "bench/bench.h"
 #include "common/util.h"
-
-extern char **environ;
+#include "tests/lib/child.h"
 
 enum { READY_WAIT_MS = 30000, STOP_WAIT_MS = 30000 };
 
@@ -61,30 +60,11 @@ void bench_server_log_tail(const bench_server *s) {
     fprintf(stderr, "---- tail of %s ----\n%s\n---- end ----\n", path, buf);
 }
 
-/* The environment with OUTFALL_ADMIN_PASSWORD set (malloc'd array of borrowed strings). */
-static char **child_env(void) {
-    static char admin[] = "OUTFALL_ADMIN_PASSWORD=" BENCH_ADMIN_PASSWORD;
-    size_t n = 0;
-    while (environ[n])
-        n++;
-    char **env = calloc(n + 2, sizeof *env);
-    if (!env) return NULL;
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++)
-        if (strncmp(environ[i], "OUTFALL_ADMIN_PASSWORD=", 23) != 0) env[k++] = environ[i];
-    env[k++] = admin;
-    return env;
-}
-
+/* Reads HOST:PORT from the ready file once it exists: 1 when read, 0 not yet. */
 static int read_ready(bench_server *s, const char *ready) {
-    FILE *f = fopen(ready, "r");
-    if (!f) return 0;
-    char line[96] = "";
-    int ok = fgets(line, sizeof line, f) != NULL;
-    fclose(f);
-    line[strcspn(line, "\r\n")] = '\0';
-    if (!ok || !strchr(line, ':')) return 0;
-    snprintf(s->url, sizeof s->url, "http://%s", line);
+    char addr[64]; /* 127.0.0.1:PORT */
+    if (!child_read_ready(ready, addr, sizeof addr)) return 0;
+    snprintf(s->url, sizeof s->url, "http://%s", addr);
     return 1;
 }
 
@@ -122,26 +102,7 @@ int bench_server_start(const bench_opts *opts, bench_server *s) {
         argv[argc++] = (char *)opts->server_args[i];
     argv[argc] = NULL;
 
-    char **env = child_env();
-    int logfd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    int nullfd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-    pid_t parent = getpid(), pid = -1;
-    if (env && logfd >= 0 && nullfd >= 0) pid = fork();
-    if (pid == 0) {
-        /* The server dies with the benchmark, even when the benchmark crashes. */
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        setpgid(0, 0);
-        if (getppid() != parent) _exit(127);
-        dup2(nullfd, 0);
-        dup2(logfd, 1);
-        dup2(logfd, 2);
-        execve(argv[0], argv, env);
-        _exit(127);
-    }
-    if (pid > 0) setpgid(pid, pid);
-    if (logfd >= 0) close(logfd);
-    if (nullfd >= 0) close(nullfd);
-    free(env);
+    pid_t pid = child_spawn(argv[0], argv, log, 0, BENCH_ADMIN_PASSWORD);
     if (pid < 0) {
         fprintf(stderr, "bench: cannot start %s: %s\n", opts->outfalld, strerror(errno));
         bench_server_clean(s, 0);

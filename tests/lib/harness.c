@@ -3,21 +3,18 @@
 #include "tests/lib/harness.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <ftw.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "common/util.h"
-
-extern char **environ;
+#include "tests/lib/child.h"
 
 enum { TH_MAX_ARGS = 48, TH_MAX_LIVE = 16 };
 static const int th_ready_wait_ms = 20000;
@@ -101,61 +98,11 @@ static void th_describe_status(int status) {
         fprintf(stderr, "th: server killed by signal %d\n", WTERMSIG(status));
 }
 
-/* A copy of the environment with OUTFALL_ADMIN_PASSWORD set to the harness's value; malloc'd
- * array of borrowed strings (the last one is static). */
-static char **th_child_env(void) {
-    static char admin[] = "OUTFALL_ADMIN_PASSWORD=" TH_ADMIN_PASSWORD;
-    size_t n = 0;
-    while (environ[n])
-        n++;
-    char **env = calloc(n + 2, sizeof *env);
-    if (!env) return NULL;
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++)
-        if (strncmp(environ[i], "OUTFALL_ADMIN_PASSWORD=", 23) != 0) env[k++] = environ[i];
-    env[k++] = admin;
-    env[k] = NULL;
-    return env;
-}
-
 /* Reads HOST:PORT from the ready file once it exists. Returns 1 when read, 0 not yet. */
 static int th_read_ready(th_server *s, const char *ready) {
-    FILE *f = fopen(ready, "r");
-    if (!f) return 0;
-    char line[64] = "";
-    int ok = fgets(line, sizeof line, f) != NULL;
-    fclose(f);
-    line[strcspn(line, "\r\n")] = '\0';
-    if (!ok || !strchr(line, ':')) return 0;
-    util_strlcpy(s->addr, line, sizeof s->addr);
+    if (!child_read_ready(ready, s->addr, sizeof s->addr)) return 0;
     snprintf(s->url, sizeof s->url, "http://%s", s->addr);
     return 1;
-}
-
-static pid_t th_spawn(const char *bin, char **argv, const char *log) {
-    char **env = th_child_env();
-    int logfd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    int nullfd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-    pid_t parent = getpid(), pid = -1;
-    if (env && logfd >= 0 && nullfd >= 0) pid = fork();
-    if (pid == 0) {
-        /* The child dies with the test process, even when that one crashes, and leads its own
-         * process group so a stop reaches anything it started. */
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        setpgid(0, 0);
-        if (getppid() != parent) _exit(127);
-        dup2(nullfd, 0);
-        dup2(logfd, 1);
-        dup2(logfd, 2);
-        execve(bin, argv, env);
-        _exit(127);
-    }
-    if (pid > 0) setpgid(pid, pid); /* also here: whichever runs first */
-    if (pid < 0) fprintf(stderr, "th: cannot start %s: %s\n", bin, strerror(errno));
-    if (logfd >= 0) close(logfd);
-    if (nullfd >= 0) close(nullfd);
-    free(env);
-    return pid;
 }
 
 int th_server_start(th_server *s, const char *const *extra_args) {
@@ -194,7 +141,8 @@ int th_server_start(th_server *s, const char *const *extra_args) {
         argv[argc++] = (char *)extra_args[i];
     argv[argc] = NULL;
 
-    s->pid = th_spawn(bin, argv, log);
+    s->pid = child_spawn(bin, argv, log, 0, TH_ADMIN_PASSWORD);
+    if (s->pid < 0) fprintf(stderr, "th: cannot start %s: %s\n", bin, strerror(errno));
     if (s->pid < 0) {
         s->pid = 0;
         th_rmtree(s->root);

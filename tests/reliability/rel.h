@@ -17,7 +17,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -25,13 +24,12 @@
 
 #include "common/util.h"
 #include "sync/backup.h"
+#include "tests/lib/child.h"
 #include "tests/lib/harness.h"
 
 #define REL_UNUSED __attribute__((unused))
 #define REL_DIV "410802"
 #define REL_RIVER "qinhe"
-
-extern char **environ;
 
 /* ---- time ---- */
 
@@ -206,57 +204,22 @@ static REL_UNUSED int rel_server_start(rel_server *s) {
         argv[argc++] = (char *)s->extra[i];
     argv[argc] = NULL;
 
-    static char admin[] = "OUTFALL_ADMIN_PASSWORD=" TH_ADMIN_PASSWORD;
-    size_t n = 0;
-    while (environ[n])
-        n++;
-    char **env = calloc(n + 2, sizeof *env);
-    int logfd = open(s->log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-    int nullfd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-    pid_t parent = getpid(), pid = -1;
-    if (env && logfd >= 0 && nullfd >= 0) {
-        size_t k = 0;
-        for (size_t i = 0; i < n; i++)
-            if (strncmp(environ[i], "OUTFALL_ADMIN_PASSWORD=", 23) != 0) env[k++] = environ[i];
-        env[k++] = admin;
-        env[k] = NULL;
-        pid = fork();
-    }
-    if (pid == 0) {
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        setpgid(0, 0);
-        if (getppid() != parent) _exit(127);
-        dup2(nullfd, 0);
-        dup2(logfd, 1);
-        dup2(logfd, 2);
-        execve(bin, argv, env);
-        _exit(127);
-    }
-    if (pid > 0) setpgid(pid, pid);
-    if (logfd >= 0) close(logfd);
-    if (nullfd >= 0) close(nullfd);
-    free(env);
+    pid_t pid = child_spawn(bin, argv, s->log, 1, TH_ADMIN_PASSWORD);
     if (pid < 0) {
         fprintf(stderr, "rel: cannot start %s: %s\n", bin, strerror(errno));
         return -1;
     }
     rel_live_set(0, pid);
     for (int waited = 0; waited < 20000; waited += 5) {
-        FILE *f = fopen(s->ready, "r");
-        char line[64] = "";
-        if (f) {
-            int got = fgets(line, sizeof line, f) != NULL;
-            fclose(f);
-            line[strcspn(line, "\r\n")] = '\0';
-            if (got && strchr(line, ':')) {
-                pthread_mutex_lock(&s->mu);
-                s->pid = pid;
-                util_strlcpy(s->th.addr, line, sizeof s->th.addr);
-                snprintf(s->th.url, sizeof s->th.url, "http://%s", line);
-                s->starts++;
-                pthread_mutex_unlock(&s->mu);
-                return 0;
-            }
+        char line[64];
+        if (child_read_ready(s->ready, line, sizeof line)) {
+            pthread_mutex_lock(&s->mu);
+            s->pid = pid;
+            util_strlcpy(s->th.addr, line, sizeof s->th.addr);
+            snprintf(s->th.url, sizeof s->th.url, "http://%s", line);
+            s->starts++;
+            pthread_mutex_unlock(&s->mu);
+            return 0;
         }
         int status;
         if (waitpid(pid, &status, WNOHANG) == pid) {
