@@ -68,48 +68,25 @@ build: build/release/outfalld build/release/outfallctl
 
 build-test: build/asan/outfalld build/asan/outfallctl $(patsubst %.c,build/asan/%,$(TEST_SRC))
 
-# Installs missing Debian packages when run as root; otherwise names them and stops.
+# Installs missing Debian packages when run as root; otherwise names them and stops
+# (tools/install_missing.sh). missing_debs lists those of $(1) dpkg does not have installed.
+missing_debs = $$(for p in $(1); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done)
+
 deps:
-	@missing=$$(for p in $(DEB_PKGS); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
-	if [ -n "$$missing" ]; then \
-	  if [ "$$(id -u)" = 0 ]; then \
-	    echo "installing Debian packages:" $$missing; \
-	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing) >/dev/null || exit 1; \
-	  else \
-	    echo "missing Debian packages: $$missing" >&2; \
-	    echo "install them with: sudo apt-get install $$missing" >&2; exit 1; \
-	  fi; \
-	fi
+	@tools/install_missing.sh "" $(call missing_debs,$(DEB_PKGS))
 
 # What the browser tests need (BROWSER_TOOLS, installed as root like deps), then their npm
 # packages as pinned by tests/browser/package-lock.json (npm ci, again only when the lock changed).
 browser-deps:
-	@missing=$$(for t in $(BROWSER_TOOLS); do c=$${t%%:*}; [ -e "$$c" ] || command -v "$$c" >/dev/null 2>&1 || echo $${t#*:}; done); \
-	if [ -n "$$missing" ]; then \
-	  if [ "$$(id -u)" = 0 ]; then \
-	    echo "installing Debian packages for the browser tests:" $$missing; \
-	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing) >/dev/null || exit 1; \
-	  else \
-	    echo "missing for the browser tests: $$missing" >&2; \
-	    echo "install them with: sudo apt-get install $$missing" >&2; exit 1; \
-	  fi; \
-	fi
+	@tools/install_missing.sh "for the browser tests" \
+	  $$(for t in $(BROWSER_TOOLS); do c=$${t%%:*}; [ -e "$$c" ] || command -v "$$c" >/dev/null 2>&1 || echo $${t#*:}; done)
 	@cd tests/browser && if ! cmp -s package-lock.json node_modules/.package-lock.stamp; then \
 	  PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error && \
 	  cp package-lock.json node_modules/.package-lock.stamp; fi
 
 # TEST_DEB_PKGS, as deps does for DEB_PKGS.
 test-deps:
-	@missing=$$(for p in $(TEST_DEB_PKGS); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
-	if [ -n "$$missing" ]; then \
-	  if [ "$$(id -u)" = 0 ]; then \
-	    echo "installing Debian packages for the tests:" $$missing; \
-	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing) >/dev/null || exit 1; \
-	  else \
-	    echo "missing Debian packages for the tests: $$missing" >&2; \
-	    echo "install them with: sudo apt-get install $$missing" >&2; exit 1; \
-	  fi; \
-	fi
+	@tools/install_missing.sh "for the tests" $(call missing_debs,$(TEST_DEB_PKGS))
 
 run: all
 	./build/release/outfalld --data ./data $(ARGS)
