@@ -258,7 +258,7 @@ int fc_serve(const fc_request *rq, int reset) {
     if (reset != FC_KEEP) fz_reset(e, reset == FC_RESET_ALL);
 
     struct mg_connection *conn = calloc(1, sizeof *conn);
-    char auth[128], *sig = NULL, hash_hex[65], path_buf[4096], *path = NULL;
+    char hash_hex[65], path_buf[4096], *path = NULL;
     static char expanded[FC_MAX_HEADERS][512];
     if (!conn) abort();
     conn->ri.request_method = rq->method;
@@ -308,17 +308,19 @@ int fc_serve(const fc_request *rq, int reset) {
         if (strcasecmp(rq->names[i], "Authorization") == 0)
             for (int k = 0; k < FZ_N_ROLES; k++)
                 if (strcmp(v, role_hooks[k]) == 0) {
-                    snprintf(auth, sizeof auth, "Bearer %s", e->token[k]);
-                    v = auth;
+                    snprintf(expanded[i], sizeof expanded[i], "Bearer %s", e->token[k]);
+                    v = expanded[i];
                 }
         if (strcasecmp(rq->names[i], "X-Device-Signature") == 0 &&
             (strcmp(v, "@sign") == 0 || strcmp(v, "@other") == 0)) {
             uint8_t s[crypto_sign_BYTES];
             crypto_sign_detached(s, NULL, rq->body, rq->len,
                                  strcmp(v, "@sign") == 0 ? e->device_sk : e->other_sk);
-            free(sig);
-            sig = util_base64_encode(s, sizeof s);
-            v = sig ? sig : "";
+            /* Each header's value in its own slot: a request may carry the header twice. */
+            char *b64 = util_base64_encode(s, sizeof s);
+            util_strlcpy(expanded[i], b64 ? b64 : "", sizeof expanded[i]);
+            free(b64);
+            v = expanded[i];
         }
         if (strcasecmp(rq->names[i], "Content-Length") == 0) {
             char *cend = NULL;
@@ -339,6 +341,5 @@ int fc_serve(const fc_request *rq, int reset) {
     check_answer(rq, conn->out, conn->out_len - 1, status);
     free(conn->out);
     free(conn);
-    free(sig);
     return status;
 }
