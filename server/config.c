@@ -35,6 +35,9 @@ static const option_def options[] = {
      "worker threads, each with its own database connection; an open connection holds one"},
     {"keep-alive-ms", "MS", OPT_INT, FIELD(keep_alive_ms), 0, 600000, 0,
      "an idle keep-alive connection gives its worker thread back after this long"},
+    {"writer-core", "0|1", OPT_INT, FIELD(writer_core), 0, 1, 0,
+     "1: while batches are being written, request workers keep off one CPU, which the thread "
+     "writing them takes (with 2 CPUs or more); 0: threads may run anywhere"},
     {"config", "FILE", OPT_TEXT, FIELD(config_file), 0, 0, 1,
      "read `key = value` lines (keys are these flag names); flags win over the file"},
     {"max-body", "BYTES", OPT_INT64, FIELD(max_body), 1, 1099511627776.0, 0,
@@ -89,6 +92,7 @@ static void config_defaults(server_config *c) {
      * keep-alive connection left idle holds its thread, so the wait for more is short. */
     c->threads = 32;
     c->keep_alive_ms = 50;
+    c->writer_core = 1;
     c->max_body = 16 * 1024 * 1024;
     c->held_wait_s = c->sync.held_wait_ms / 1000;
     c->max_photo_bytes = 25 * 1024 * 1024;

@@ -23,6 +23,7 @@ typedef struct server_config {
                              "" = not set, no sign boards; stored without a trailing slash */
     int threads;
     int keep_alive_ms;   /* how long an idle keep-alive connection may hold its worker thread */
+    int writer_core;     /* 1: the writing thread gets a CPU of its own while writing (cores.h) */
     int64_t max_body;    /* request body limit in bytes */
     int64_t held_wait_s; /* copied into sync.held_wait_ms */
     char db_path[PATH_MAX + 16];    /* data_dir/outfall.db, derived */

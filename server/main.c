@@ -16,6 +16,7 @@
 #include <civetweb.h>
 #include <jansson.h>
 
+#include "common/cores.h"
 #include "common/util.h"
 #include "server/config.h"
 #include "server/http.h"
@@ -353,6 +354,9 @@ int main(int argc, char **argv) {
     }
     accounts_throttle_slots(cfg.login_throttle_slots);
     accounts_init(&cfg.sync);
+    char cores_note[160];
+    cores_init(cfg.writer_core, cores_note, sizeof cores_note);
+    fprintf(stderr, "outfalld: %s\n", cores_note);
     store *main_store = prepare_data(&cfg);
     if (!main_store) return 1;
 

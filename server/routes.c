@@ -4,6 +4,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/cores.h"
 #include "server/api.h"
 #include "server/auth.h"
 #include "server/http.h"
@@ -144,6 +145,7 @@ int routes_handle(struct mg_connection *conn, void *cbdata) {
     const server_config *cfg = cbdata;
     http_req r;
     double start = monotonic_ms();
+    cores_worker_place();
     int rc = http_req_start(&r, conn, cfg);
     if (rc == 0) rc = route_serve(&r);
     if (rc < 0 && r.status == 0) http_send_error(&r);

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "common/cores.h"
 #include "common/util.h"
 #include "sync/accounts.h"
 #include "sync/apply.h"
@@ -590,7 +591,9 @@ static void gc_submit(store *s, gc_job *j) {
         }
         gc.writing = 1;
         pthread_mutex_unlock(&gc.mu);
+        cores_writer_begin(); /* a CPU of its own while it writes (common/cores.h) */
         gc_run_group(gc_writer_for(s, j->file), group, n);
+        cores_writer_end();
         pthread_mutex_lock(&gc.mu);
         for (int i = 0; i < n; i++)
             group[i]->done = 1;
