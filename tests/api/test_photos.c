@@ -21,41 +21,16 @@
 
 #include "common/util.h"
 #include "tests/lib/harness.h"
+#include "tests/api/photos_calls.h"
 
 #define SITE_LAT 35.08621 /* where qinhe-outfall-a-1.jpg was taken */
 #define SITE_LON 112.95124
 #define SITE_TIME_MS 1773454925000LL /* and when: 2026-03-14 10:22:05 +08:00 */
 #define DAY_MS 86400000LL
-#define TUS "Tus-Resumable: 1.0.0"
-#define OCTETS "Content-Type: application/offset+octet-stream"
-#define HDRS(...) ((const char *const[]){__VA_ARGS__, NULL})
 
-static th_server srv;
 static th_user s882, s803, s802, integ; /* surveyors of 410882, 410803, 410802; an integrator */
 static th_device d882;
 static char site[37]; /* an outfall of 410882 at the site */
-
-static const char *at(const char *hash, const char *suffix) {
-    return th_photo_path(hash, suffix);
-}
-
-static long xfer(const char *method, const char *path, const char *token,
-                 const char *const *headers, const void *body, size_t len, th_xresult *out) {
-    th_xfer x = {.method = method,
-                 .path = path,
-                 .token = token,
-                 .headers = headers,
-                 .body = body,
-                 .len = len};
-    return th_xfer_run(&srv, &x, out);
-}
-
-/* The answer's Error code (for a non-2xx). */
-static const char *code_of(th_xresult *out) {
-    static th_error e;
-    th_error_decode(&out->r, &e);
-    return e.code;
-}
 
 /* Uploads fixture name with PUT (201, or 200 when stored already); its hash into hash. */
 static void put_fixture(const char *name, char hash[65]) {

@@ -19,35 +19,9 @@
 
 #include "common/util.h"
 #include "tests/lib/harness.h"
+#include "tests/api/photos_calls.h"
 
-#define TUS "Tus-Resumable: 1.0.0"
-#define OCTETS "Content-Type: application/offset+octet-stream"
-#define HDRS(...) ((const char *const[]){__VA_ARGS__, NULL})
-
-static th_server srv;
 static th_user s882; /* a surveyor of 410882 */
-
-static const char *at(const char *hash, const char *suffix) {
-    return th_photo_path(hash, suffix);
-}
-
-static long xfer(const char *method, const char *path, const char *token,
-                 const char *const *headers, const void *body, size_t len, th_xresult *out) {
-    th_xfer x = {.method = method,
-                 .path = path,
-                 .token = token,
-                 .headers = headers,
-                 .body = body,
-                 .len = len};
-    return th_xfer_run(&srv, &x, out);
-}
-
-/* The answer's Error code (for a non-2xx). */
-static const char *code_of(th_xresult *out) {
-    static th_error e;
-    th_error_decode(&out->r, &e);
-    return e.code;
-}
 
 /* A connection to the server, or -1. */
 static int raw_open(void) {
