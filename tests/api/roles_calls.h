@@ -317,18 +317,8 @@ static void queue(ctx *c, outcome *o) {
 
 /* Approves outfall id at version as supervisor A; returns the version after, or -1. */
 static int64_t approve(const char *id, int64_t version) {
-    char did[37];
-    th_uuid(did);
-    Outfall__V1__Decision d = OUTFALL__V1__DECISION__INIT;
-    d.decision_id = did;
-    d.has_kind = 1;
-    d.kind = OUTFALL__V1__DECISION_KIND__DECISION_KIND_APPROVE;
-    d.outfall_id = (char *)id;
-    d.has_base_version = 1;
-    d.base_version = version;
     Outfall__V1__DecisionResult *res = NULL;
-    long st = th_call(&srv, "POST", "/v1/review/decisions", sup_a.token, TH_PB, &d.base,
-                      &outfall__v1__decision_result__descriptor, (ProtobufCMessage **)&res, NULL);
+    long st = th_approve(&srv, sup_a.token, id, version, &res);
     int64_t v = st == 200 && res && res->outfall ? res->outfall->version : -1;
     if (res) outfall__v1__decision_result__free_unpacked(res, NULL);
     return v;

@@ -32,19 +32,7 @@ static th_device dev;
 /* ---- helpers -------------------------------------------------------------------------------- */
 
 static void approve(const char *id, int64_t base) {
-    char did[37];
-    th_uuid(did);
-    Outfall__V1__Decision dc = OUTFALL__V1__DECISION__INIT;
-    dc.decision_id = did;
-    dc.has_kind = dc.has_base_version = 1;
-    dc.kind = OUTFALL__V1__DECISION_KIND__DECISION_KIND_APPROVE;
-    dc.outfall_id = (char *)id;
-    dc.base_version = base;
-    th_error e;
-    long st = th_call(&srv, "POST", "/v1/review/decisions", city_sup.token, TH_PB, &dc.base, NULL,
-                      NULL, &e);
-    if (st != 200) print_message("approve: %ld %s %s\n", st, e.code, e.message);
-    assert_int_equal(st, 200);
+    assert_int_equal(th_approve(&srv, city_sup.token, id, base, NULL), 200);
 }
 
 /* Creates an outfall from the surveyor's phone (who covers both counties) and approves it. */

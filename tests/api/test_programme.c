@@ -46,19 +46,7 @@ static void create_approved(const char *division, const char *river, double lat,
     outfall__v1__sync_response__free_unpacked(resp, NULL);
     th_batch_free(b);
 
-    char did[37];
-    th_uuid(did);
-    Outfall__V1__Decision dc = OUTFALL__V1__DECISION__INIT;
-    dc.decision_id = did;
-    dc.has_kind = dc.has_base_version = 1;
-    dc.kind = OUTFALL__V1__DECISION_KIND__DECISION_KIND_APPROVE;
-    dc.outfall_id = id;
-    dc.base_version = 1;
-    th_error e;
-    long st = th_call(&srv, "POST", "/v1/review/decisions", city_sup.token, TH_PB, &dc.base, NULL,
-                      NULL, &e);
-    if (st != 200) print_message("approve: %ld %s %s\n", st, e.code, e.message);
-    assert_int_equal(st, 200);
+    assert_int_equal(th_approve(&srv, city_sup.token, id, 1, NULL), 200);
 }
 
 /* A transition being built: the message and the strings it points at. */

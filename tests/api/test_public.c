@@ -90,21 +90,8 @@ static void observe(const rec *r, const char *notes) {
 
 /* Approves r at base as the supervisor; r->code gets its code. */
 static void approve(rec *r, int64_t base) {
-    char did[37];
-    th_uuid(did);
-    Outfall__V1__Decision d = OUTFALL__V1__DECISION__INIT;
-    d.decision_id = did;
-    d.has_kind = 1;
-    d.kind = OUTFALL__V1__DECISION_KIND__DECISION_KIND_APPROVE;
-    d.outfall_id = r->id;
-    d.has_base_version = 1;
-    d.base_version = base;
     Outfall__V1__DecisionResult *res = NULL;
-    th_error e;
-    long st = th_call(&srv, "POST", "/v1/review/decisions", sup.token, TH_PB, &d.base,
-                      &outfall__v1__decision_result__descriptor, (ProtobufCMessage **)&res, &e);
-    if (st != 200) print_message("approve: %ld %s %s\n", st, e.code, e.message);
-    assert_int_equal(st, 200);
+    assert_int_equal(th_approve(&srv, sup.token, r->id, base, &res), 200);
     util_strlcpy(r->code, TH_S(res->outfall->code), sizeof r->code);
     assert_true(r->code[0] != '\0');
     outfall__v1__decision_result__free_unpacked(res, NULL);

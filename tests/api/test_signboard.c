@@ -48,20 +48,8 @@ static void create(char id[37]) {
 
 /* Approves id at version 1 as the supervisor; its code into code. */
 static void approve(const char *id) {
-    char did[37];
-    th_uuid(did);
-    Outfall__V1__Decision d = OUTFALL__V1__DECISION__INIT;
-    d.decision_id = did;
-    d.has_kind = 1;
-    d.kind = OUTFALL__V1__DECISION_KIND__DECISION_KIND_APPROVE;
-    d.outfall_id = (char *)id;
-    d.has_base_version = 1;
-    d.base_version = 1;
     Outfall__V1__DecisionResult *res = NULL;
-    assert_int_equal(th_call(&srv, "POST", "/v1/review/decisions", sup.token, TH_PB, &d.base,
-                             &outfall__v1__decision_result__descriptor, (ProtobufCMessage **)&res,
-                             NULL),
-                     200);
+    assert_int_equal(th_approve(&srv, sup.token, id, 1, &res), 200);
     util_strlcpy(code, TH_S(res->outfall->code), sizeof code);
     outfall__v1__decision_result__free_unpacked(res, NULL);
     assert_true(code[0] != '\0');

@@ -183,6 +183,29 @@ long th_call(const th_server *s, const char *method, const char *path, const cha
     return st;
 }
 
+long th_approve(const th_server *s, const char *token, const char *id, int64_t base_version,
+                Outfall__V1__DecisionResult **out) {
+    char did[37];
+    th_uuid(did);
+    Outfall__V1__Decision d = OUTFALL__V1__DECISION__INIT;
+    d.decision_id = did;
+    d.has_kind = d.has_base_version = 1;
+    d.kind = OUTFALL__V1__DECISION_KIND__DECISION_KIND_APPROVE;
+    d.outfall_id = (char *)id;
+    d.base_version = base_version;
+    Outfall__V1__DecisionResult *res = NULL;
+    th_error e = {0};
+    long st = th_call(s, "POST", "/v1/review/decisions", token, TH_PB, &d.base,
+                      &outfall__v1__decision_result__descriptor, (ProtobufCMessage **)&res, &e);
+    if (st != 200) fprintf(stderr, "approve %s at %lld: %ld %s %s\n", id,
+                           (long long)base_version, st, e.code, e.message);
+    if (out)
+        *out = res;
+    else if (res)
+        outfall__v1__decision_result__free_unpacked(res, NULL);
+    return st;
+}
+
 long th_login(const th_server *s, const char *username, const char *password, char token[128],
               Outfall__V1__LoginResponse **out, th_error *err) {
     Outfall__V1__LoginRequest rq = OUTFALL__V1__LOGIN_REQUEST__INIT;

@@ -94,6 +94,12 @@ long th_call(const th_server *s, const char *method, const char *path, const cha
              const char *enc, const ProtobufCMessage *req,
              const ProtobufCMessageDescriptor *out_desc, ProtobufCMessage **out, th_error *err);
 
+/* Approves outfall id at base_version through POST /v1/review/decisions (protobuf) as the holder
+ * of token, with a fresh decision id. Returns the status; on another than 200 the Error is
+ * printed. On 200, *out (when not NULL) gets the DecisionResult (free_unpacked). */
+long th_approve(const th_server *s, const char *token, const char *id, int64_t base_version,
+                Outfall__V1__DecisionResult **out);
+
 /* POST /v1/auth/login; on 200 copies the token into token[128] and, when out is not NULL, hands
  * back the whole LoginResponse. */
 long th_login(const th_server *s, const char *username, const char *password, char token[128],
