@@ -163,7 +163,8 @@ pid_t bench_profile_start(pid_t pid, const char *out) {
             dup2(nullfd, 1);
         }
         prctl(PR_SET_PDEATHSIG, SIGKILL);
-        execlp("perf", "perf", "record", "-F", "999", "--call-graph", "dwarf,16384", "-p", target,
+        execlp("perf", "perf", "record", "-F", "999", "--sample-cpu", "--call-graph", "dwarf,16384",
+               "-p", target,
                "-o", out, (char *)NULL);
         _exit(127);
     }
