@@ -79,7 +79,6 @@ void cores_writer_begin(void) {
 void cores_writer_end(void) {
     if (!cores.active) return;
     atomic_store(&cores.busy_until_ms, monotonic_ms() + CORES_BUSY_MS);
-    place(PLACED_WORKER);
 }
 
 void cores_worker_place(void) {

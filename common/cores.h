@@ -5,9 +5,9 @@
  * With 2 CPUs shared by it and 31 request workers, it spent a fifth of its time waiting for a
  * CPU (runnable but preempted: 0.6-0.8 s of a 3 s sync phase, measured with schedstat in the
  * field-day benchmark). While batches are being written, the request workers therefore keep off
- * one CPU, which the writing thread takes; when no batch has been written for a while, workers
- * may use every CPU again (photo uploads and feed pulls need them all). Nothing else changes:
- * the kernel still schedules; this only narrows where each thread may run.
+ * one CPU, which the writing thread takes and keeps; when no batch has been written for a while,
+ * workers may use every CPU again (photo uploads and feed pulls need them all). Nothing else
+ * changes: the kernel still schedules; this only narrows where each thread may run.
  *
  * Inactive (every call a no-op) until cores_init enables it, and with fewer than 2 CPUs. */
 #ifndef COMMON_CORES_H
@@ -30,7 +30,9 @@ int cores_writer_cpu(void);
 /* The calling thread is about to write a group of batches: it moves to the writer's CPU. */
 void cores_writer_begin(void);
 
-/* The calling thread has committed its group and goes back among the workers. */
+/* The calling thread has committed its group. It stays on the writer's CPU (the writing thread
+ * sleeps there until the next group); a request thread that wrote a group, when the writing
+ * thread could not be started, goes back among the workers at its next request. */
 void cores_writer_end(void);
 
 /* A request worker, at the start of each request: off the writer's CPU while batches are being

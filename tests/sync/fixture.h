@@ -3,6 +3,7 @@
 #ifndef TESTS_SYNC_FIXTURE_H
 #define TESTS_SYNC_FIXTURE_H
 
+#include <dirent.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -138,6 +139,29 @@ static inline Outfall__V1__SyncResponse *fx_sync(fixture *f, int phone, const ch
     if (!resp) fprintf(stderr, "batch_sync: %s %s\n", err.code, err.message);
     assert_non_null(resp);
     return resp;
+}
+
+/* How many threads of this process are named name (/proc/self/task/<tid>/comm); the last one's
+ * thread id in *tid when tid is not NULL. */
+static inline int fx_threads_named(const char *name, pid_t *tid) {
+    int n = 0;
+    DIR *d = opendir("/proc/self/task");
+    assert_non_null(d);
+    for (struct dirent *e; (e = readdir(d));) {
+        if (e->d_name[0] == '.') continue;
+        char path[300], comm[64] = "";
+        snprintf(path, sizeof path, "/proc/self/task/%s/comm", e->d_name);
+        FILE *fp = fopen(path, "r");
+        if (!fp) continue; /* the thread has ended meanwhile */
+        if (fgets(comm, sizeof comm, fp)) comm[strcspn(comm, "\n")] = 0;
+        fclose(fp);
+        if (strcmp(comm, name) == 0) {
+            n++;
+            if (tid) *tid = (pid_t)atoi(e->d_name);
+        }
+    }
+    closedir(d);
+    return n;
 }
 
 /* Counts rows of a query's single result. */

@@ -1,0 +1,159 @@
+/* The group commit's writing thread (sync/batch.c): batches sent at once from many threads, each
+ * with its own handle as the server's request threads have, are all applied, each once, by one
+ * thread that stays; batch_close_writers stops it and the next batch starts it again. */
+#include "fixture.h"
+
+#include <pthread.h>
+
+#define WRITER_NAME "outfalld-writer"
+
+enum { SENDERS = 6, BATCHES = 12, CHANGES = 3 };
+
+typedef struct sender {
+    fixture *f;
+    int idx;
+    char device[32];
+    int applied;   /* changes answered APPLIED */
+    int answered;  /* batches answered */
+    char why[400]; /* the first failure */
+} sender;
+
+static void *send_batches(void *arg) {
+    sender *x = arg;
+    store *s = NULL;
+    sync_error err = {0};
+    if (store_open(x->f->path, &s, &err)) {
+        snprintf(x->why, sizeof x->why, "store_open: %s", err.message);
+        return NULL;
+    }
+    for (int b = 0; b < BATCHES; b++) {
+        char *changes = strdup("["), *json = NULL, bid[UUID_STR_LEN + 1];
+        for (int c = 0; c < CHANGES && changes; c++) {
+            char id[UUID_STR_LEN + 1], cid[UUID_STR_LEN + 1], *more = NULL;
+            util_uuid_new(id);
+            util_uuid_new(cid);
+            if (asprintf(&more,
+                         "%s%s{\"changeId\":\"%s\",\"entityId\":\"%s\",\"baseVersion\":\"0\","
+                         "\"outfall\":{\"name\":\"沁河排口 %d-%d-%d\",\"type\":"
+                         "\"OUTFALL_TYPE_UNDETERMINED\",\"riverCode\":\"qinhe\","
+                         "\"divisionCode\":\"410882\",\"lat\":%.5f,\"lon\":112.95124}}",
+                         changes, c ? "," : "", cid, id, x->idx, b, c,
+                         35.0 + 0.01 * (x->idx * BATCHES * CHANGES + b * CHANGES + c)) < 0)
+                more = NULL;
+            free(changes);
+            changes = more;
+        }
+        util_uuid_new(bid);
+        if (!changes ||
+            asprintf(&json,
+                     "{\"batchId\":\"%s\",\"deviceId\":\"%s\",\"deviceSeq\":\"%d\","
+                     "\"changes\":%s]}",
+                     bid, x->device, b + 1, changes) < 0)
+            json = NULL;
+        free(changes);
+        ProtobufCMessage *req = NULL;
+        char why[200];
+        if (!json || pbjson_decode(&outfall__v1__sync_request__descriptor, json, strlen(json),
+                                   &req, why, sizeof why)) {
+            snprintf(x->why, sizeof x->why, "bad test batch");
+            free(json);
+            break;
+        }
+        free(json);
+        Outfall__V1__SyncResponse *resp = NULL;
+        int rc = batch_sync(s, &x->f->cfg, &x->f->surveyor, (Outfall__V1__SyncRequest *)req,
+                            &resp, &err);
+        protobuf_c_message_free_unpacked(req, NULL);
+        if (rc || !resp) {
+            snprintf(x->why, sizeof x->why, "batch %d: %s %s", b, err.code, err.message);
+            break;
+        }
+        x->answered++;
+        for (size_t i = 0; i < resp->n_results; i++)
+            x->applied +=
+                resp->results[i]->status == OUTFALL__V1__CHANGE_STATUS__CHANGE_STATUS_APPLIED;
+        protobuf_c_message_free_unpacked(&resp->base, NULL);
+    }
+    store_close(s);
+    return NULL;
+}
+
+static void batches_at_once_are_applied_once_by_one_writing_thread(void **state) {
+    fixture *f = *state;
+    sender senders[SENDERS];
+    pthread_t t[SENDERS];
+    for (int i = 0; i < SENDERS; i++) {
+        senders[i] = (sender){.f = f, .idx = i};
+        snprintf(senders[i].device, sizeof senders[i].device, "phone-gc-%d", i);
+        fx_device(f, &f->surveyor, senders[i].device);
+    }
+    for (int i = 0; i < SENDERS; i++)
+        assert_int_equal(pthread_create(&t[i], NULL, send_batches, &senders[i]), 0);
+    for (int i = 0; i < SENDERS; i++)
+        assert_int_equal(pthread_join(t[i], NULL), 0);
+    for (int i = 0; i < SENDERS; i++) {
+        if (senders[i].why[0]) fail_msg("sender %d: %s", i, senders[i].why);
+        assert_int_equal(senders[i].answered, BATCHES);
+        assert_int_equal(senders[i].applied, BATCHES * CHANGES);
+    }
+    assert_int_equal(fx_count(f, "SELECT count(*) FROM outfalls"), SENDERS * BATCHES * CHANGES);
+    assert_int_equal(fx_count(f, "SELECT count(*) FROM batches WHERE state = 'applied'"),
+                     SENDERS * BATCHES);
+    assert_int_equal(fx_count(f, "SELECT count(*) FROM changes"), SENDERS * BATCHES * CHANGES);
+    /* Each device's batches in its order, none twice. */
+    assert_int_equal(fx_count(f, "SELECT count(*) FROM (SELECT device_id FROM batches "
+                                 "WHERE device_id LIKE 'phone-gc-%' GROUP BY device_id "
+                                 "HAVING max(device_seq) = count(*) AND "
+                                 "count(DISTINCT device_seq) = count(*))"),
+                     SENDERS);
+    /* One thread wrote them, and it stays for the next batches. */
+    assert_int_equal(fx_threads_named(WRITER_NAME, NULL), 1);
+}
+
+/* A new outfall, lat degrees north (apart from another: not a duplicate suspect). */
+static const char *one_create(char *buf, size_t cap, double lat) {
+    char id[UUID_STR_LEN + 1], cid[UUID_STR_LEN + 1];
+    util_uuid_new(id);
+    util_uuid_new(cid);
+    snprintf(buf, cap,
+             "[{\"changeId\":\"%s\",\"entityId\":\"%s\",\"baseVersion\":\"0\","
+             "\"outfall\":{\"name\":\"沁河排口\",\"type\":\"OUTFALL_TYPE_UNDETERMINED\","
+             "\"riverCode\":\"qinhe\",\"divisionCode\":\"410882\",\"lat\":%.5f,"
+             "\"lon\":112.95124}}]",
+             cid, id, lat);
+    return buf;
+}
+
+static void closing_stops_the_writing_thread_and_a_batch_starts_it_again(void **state) {
+    fixture *f = *state;
+    char batch[600];
+    Outfall__V1__SyncResponse *r = fx_sync(f, 0, one_create(batch, sizeof batch, 35.08621));
+    assert_int_equal(r->results[0]->status, OUTFALL__V1__CHANGE_STATUS__CHANGE_STATUS_APPLIED);
+    protobuf_c_message_free_unpacked(&r->base, NULL);
+    assert_int_equal(fx_threads_named(WRITER_NAME, NULL), 1);
+
+    batch_close_writers();
+    assert_int_equal(fx_threads_named(WRITER_NAME, NULL), 0);
+
+    r = fx_sync(f, 1, one_create(batch, sizeof batch, 35.18621));
+    assert_int_equal(r->results[0]->status, OUTFALL__V1__CHANGE_STATUS__CHANGE_STATUS_APPLIED);
+    protobuf_c_message_free_unpacked(&r->base, NULL);
+    assert_int_equal(fx_threads_named(WRITER_NAME, NULL), 1);
+    assert_int_equal(fx_count(f, "SELECT count(*) FROM outfalls"), 2);
+}
+
+/* Each test's folder is removed with its file: close the writing handles on it first. */
+static int gc_teardown(void **state) {
+    batch_close_writers();
+    return fx_teardown(state);
+}
+
+#define T(name) cmocka_unit_test_setup_teardown(name, fx_setup, gc_teardown)
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        T(batches_at_once_are_applied_once_by_one_writing_thread),
+        T(closing_stops_the_writing_thread_and_a_batch_starts_it_again),
+    };
+    return cmocka_run_group_tests_name("sync/group_commit", tests, NULL, NULL);
+}
