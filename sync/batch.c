@@ -508,7 +508,7 @@ static void gc_run_group(store *s, gc_job **jobs, int n) {
 
 /* ---- the writing connection ----
  * A group is written through one handle per database file, kept across groups, and not through
- * the connection of whichever worker thread became the writer: SQLite drops a connection's page
+ * the connection of the thread that sent its first batch: SQLite drops a connection's page
  * cache when another connection has written since its last transaction, so each group used to
  * start cold, reading every index page on its path back from the kernel (pread). Only the
  * thread that holds gc.writing uses these handles. A handle whose file was replaced (another
