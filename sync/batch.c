@@ -561,7 +561,6 @@ static store *gc_writer_for(store *s, const char *file) {
     return w->s;
 }
 
-
 /* With gc.mu held and gc.head not empty: applies the oldest queued batch and the other queued
  * batches of its file as one group, and wakes the threads waiting for them. The mutex is let go
  * while the group is written. */
