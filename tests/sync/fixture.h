@@ -141,6 +141,21 @@ static inline Outfall__V1__SyncResponse *fx_sync(fixture *f, int phone, const ch
     return resp;
 }
 
+/* A batch of one change creating an outfall on the Qin river in 410882, lat degrees north (keep
+ * creates apart, or they are duplicate suspects), as JSON in buf. Returns buf. */
+static inline const char *fx_one_create(char *buf, size_t cap, double lat) {
+    char id[UUID_STR_LEN + 1], cid[UUID_STR_LEN + 1];
+    util_uuid_new(id);
+    util_uuid_new(cid);
+    snprintf(buf, cap,
+             "[{\"changeId\":\"%s\",\"entityId\":\"%s\",\"baseVersion\":\"0\","
+             "\"outfall\":{\"name\":\"沁河排口\",\"type\":\"OUTFALL_TYPE_UNDETERMINED\","
+             "\"riverCode\":\"qinhe\",\"divisionCode\":\"410882\",\"lat\":%.5f,"
+             "\"lon\":112.95124}}]",
+             cid, id, lat);
+    return buf;
+}
+
 /* How many threads of this process are named name (/proc/self/task/<tid>/comm); the last one's
  * thread id in *tid when tid is not NULL. */
 static inline int fx_threads_named(const char *name, pid_t *tid) {

@@ -118,17 +118,8 @@ static void a_batch_is_written_by_the_writing_thread_on_its_cpu(void **state) {
     if (CPU_COUNT(&all) < 2) skip();
     char note[160];
     assert_int_equal(cores_init(1, note, sizeof note), 1);
-    char id[UUID_STR_LEN + 1], cid[UUID_STR_LEN + 1], *batch = NULL;
-    util_uuid_new(id);
-    util_uuid_new(cid);
-    assert_true(asprintf(&batch,
-                         "[{\"changeId\":\"%s\",\"entityId\":\"%s\",\"baseVersion\":\"0\","
-                         "\"outfall\":{\"name\":\"沁河排口\",\"type\":\"OUTFALL_TYPE_UNDETERMINED\","
-                         "\"riverCode\":\"qinhe\",\"divisionCode\":\"410882\",\"lat\":35.08621,"
-                         "\"lon\":112.95124}}]",
-                         cid, id) > 0);
-    Outfall__V1__SyncResponse *r = fx_sync(f, 0, batch);
-    free(batch);
+    char batch[600];
+    Outfall__V1__SyncResponse *r = fx_sync(f, 0, fx_one_create(batch, sizeof batch, 35.08621));
     assert_int_equal(r->n_results, 1);
     assert_int_equal(r->results[0]->status, OUTFALL__V1__CHANGE_STATUS__CHANGE_STATUS_APPLIED);
     protobuf_c_message_free_unpacked(&r->base, NULL);

@@ -110,24 +110,10 @@ static void batches_at_once_are_applied_once_by_one_writing_thread(void **state)
     assert_int_equal(fx_threads_named(WRITER_NAME, NULL), 1);
 }
 
-/* A new outfall, lat degrees north (apart from another: not a duplicate suspect). */
-static const char *one_create(char *buf, size_t cap, double lat) {
-    char id[UUID_STR_LEN + 1], cid[UUID_STR_LEN + 1];
-    util_uuid_new(id);
-    util_uuid_new(cid);
-    snprintf(buf, cap,
-             "[{\"changeId\":\"%s\",\"entityId\":\"%s\",\"baseVersion\":\"0\","
-             "\"outfall\":{\"name\":\"沁河排口\",\"type\":\"OUTFALL_TYPE_UNDETERMINED\","
-             "\"riverCode\":\"qinhe\",\"divisionCode\":\"410882\",\"lat\":%.5f,"
-             "\"lon\":112.95124}}]",
-             cid, id, lat);
-    return buf;
-}
-
 static void closing_stops_the_writing_thread_and_a_batch_starts_it_again(void **state) {
     fixture *f = *state;
     char batch[600];
-    Outfall__V1__SyncResponse *r = fx_sync(f, 0, one_create(batch, sizeof batch, 35.08621));
+    Outfall__V1__SyncResponse *r = fx_sync(f, 0, fx_one_create(batch, sizeof batch, 35.08621));
     assert_int_equal(r->results[0]->status, OUTFALL__V1__CHANGE_STATUS__CHANGE_STATUS_APPLIED);
     protobuf_c_message_free_unpacked(&r->base, NULL);
     assert_int_equal(fx_threads_named(WRITER_NAME, NULL), 1);
@@ -135,7 +121,7 @@ static void closing_stops_the_writing_thread_and_a_batch_starts_it_again(void **
     batch_close_writers();
     assert_int_equal(fx_threads_named(WRITER_NAME, NULL), 0);
 
-    r = fx_sync(f, 1, one_create(batch, sizeof batch, 35.18621));
+    r = fx_sync(f, 1, fx_one_create(batch, sizeof batch, 35.18621));
     assert_int_equal(r->results[0]->status, OUTFALL__V1__CHANGE_STATUS__CHANGE_STATUS_APPLIED);
     protobuf_c_message_free_unpacked(&r->base, NULL);
     assert_int_equal(fx_threads_named(WRITER_NAME, NULL), 1);
