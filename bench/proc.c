@@ -164,8 +164,7 @@ pid_t bench_profile_start(pid_t pid, const char *out) {
         }
         prctl(PR_SET_PDEATHSIG, SIGKILL);
         execlp("perf", "perf", "record", "-F", "999", "--sample-cpu", "--call-graph", "dwarf,16384",
-               "-p", target,
-               "-o", out, (char *)NULL);
+               "-p", target, "-o", out, (char *)NULL);
         _exit(127);
     }
     if (perf < 0) {
