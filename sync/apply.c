@@ -215,8 +215,9 @@ static int create(apply_ctx *c, const entity_kind *k, const char *id, json_t *fi
 static int64_t merge_version(apply_ctx *c, const char *merged, const char *survivor) {
     sqlite3_stmt *st = store_stmt(
         c->s, "SELECT s.version FROM field_history m JOIN field_history s ON s.kind = m.kind "
-              "AND s.change_id = m.change_id AND s.entity_id = ?2 WHERE m.kind = 'outfall' "
-              "AND m.entity_id = ?1 AND m.field = 'merged_into' ORDER BY m.version DESC, "
+              "AND s.change_id = m.change_id AND s.entity_rowid = (SELECT rowid FROM outfalls "
+              "WHERE id = ?2) WHERE m.kind = 'outfall' AND m.entity_rowid = (SELECT rowid FROM "
+              "outfalls WHERE id = ?1) AND m.field = 'merged_into' ORDER BY m.version DESC, "
               "s.version DESC LIMIT 1");
     if (!st) return 0;
     sqlite3_bind_text(st, 1, merged, -1, SQLITE_STATIC);

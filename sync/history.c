@@ -40,8 +40,33 @@ void history_hash(const uint8_t prev[32], const history_row *row, uint8_t out[32
     crypto_generichash_final(&h, out, 32);
 }
 
-int history_write(store *s, const char *kind, const char *id, int64_t version, const char *field,
-                  const json_t *value, const history_author *a, sync_error *err) {
+/* The rowid of record kind/id in its own table, which field history keys its rows by (migration
+ * 0013): as SQL on the parameters ?1 (kind) and ?2 (id), then as a lookup. */
+#define RECORD_ROWID                                                                              \
+    "CASE ?1 WHEN 'outfall' THEN (SELECT rowid FROM outfalls WHERE id = ?2) "                     \
+    "ELSE (SELECT rowid FROM observations WHERE id = ?2) END"
+
+static int record_rowid(store *s, const char *kind, const char *id, int64_t *rowid,
+                        sync_error *err) {
+    sqlite3_stmt *st = store_stmt(s, "SELECT " RECORD_ROWID);
+    if (!st) return store_fail(s, SQLITE_ERROR, err);
+    sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    *rowid = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    int absent = rc == SQLITE_ROW && sqlite3_column_type(st, 0) == SQLITE_NULL;
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW) return store_fail(s, rc, err);
+    if (absent)
+        return sync_fail(err, SYNC_EINTERNAL, "internal_error",
+                         "field history for %s %s, which is not stored", kind, id);
+    return 0;
+}
+
+/* history_write for the record at rowid in its table (record_rowid). */
+static int write_row(store *s, const char *kind, const char *id, int64_t rowid, int64_t version,
+                     const char *field, const json_t *value, const history_author *a,
+                     sync_error *err) {
     /* The chain's head: the write transaction this runs in keeps it from moving meanwhile, so
      * the head this transaction wrote last is still the head (the handle forgets it when the
      * transaction ends or rolls back to a savepoint). Reading it back for every field was two
@@ -68,8 +93,8 @@ int history_write(store *s, const char *kind, const char *id, int64_t version, c
                        a->change_id, a->user_id, a->device_id, a->at_ms, head + 1};
     history_hash(prev, &row, hash);
     st = store_stmt(s, "INSERT INTO field_history (kind, entity_id, version, field, value, "
-                       "change_id, user_id, device_id, at_ms, seq, prev_hash, hash) "
-                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+                       "change_id, user_id, device_id, at_ms, seq, prev_hash, hash, "
+                       "entity_rowid) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     if (!st) {
         free(text);
         return store_fail(s, SQLITE_ERROR, err);
@@ -86,36 +111,45 @@ int history_write(store *s, const char *kind, const char *id, int64_t version, c
     sqlite3_bind_int64(st, 10, head + 1);
     if (head > 0) sqlite3_bind_blob(st, 11, prev, 32, SQLITE_TRANSIENT);
     sqlite3_bind_blob(st, 12, hash, 32, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 13, rowid);
     rc = sqlite3_step(st);
     if (rc != SQLITE_DONE) return store_fail(s, rc, err);
     store_set_chain_head(s, head + 1, hash);
     return 0;
 }
 
+int history_write(store *s, const char *kind, const char *id, int64_t version, const char *field,
+                  const json_t *value, const history_author *a, sync_error *err) {
+    int64_t rowid;
+    int rc = record_rowid(s, kind, id, &rowid, err);
+    return rc ? rc : write_row(s, kind, id, rowid, version, field, value, a, err);
+}
+
 struct write_all {
     store *s;
     const char *kind, *id;
-    int64_t version;
+    int64_t rowid, version;
     const history_author *a;
     sync_error *err;
 };
 
 static int write_leaf(const char *path, json_t *value, void *ctx) {
     struct write_all *w = ctx;
-    return history_write(w->s, w->kind, w->id, w->version, path, value, w->a, w->err);
+    return write_row(w->s, w->kind, w->id, w->rowid, w->version, path, value, w->a, w->err);
 }
 
 int history_write_all(store *s, const char *kind, const char *id, int64_t version, json_t *fields,
                       const history_author *a, sync_error *err) {
-    struct write_all w = {s, kind, id, version, a, err};
-    return record_each_leaf(fields, write_leaf, &w);
+    struct write_all w = {s, kind, id, 0, version, a, err};
+    int rc = record_rowid(s, kind, id, &w.rowid, err);
+    return rc ? rc : record_each_leaf(fields, write_leaf, &w);
 }
 
 json_t *history_value_at(store *s, const char *kind, const char *id, const char *field,
                          int64_t at) {
-    sqlite3_stmt *st = store_stmt(s, "SELECT value FROM field_history WHERE kind = ? AND "
-                                     "entity_id = ? AND field = ? AND version <= ? "
-                                     "ORDER BY version DESC LIMIT 1");
+    sqlite3_stmt *st = store_stmt(s, "SELECT value FROM field_history WHERE kind = ?1 AND "
+                                     "entity_rowid = " RECORD_ROWID " AND field = ?3 AND "
+                                     "version <= ?4 ORDER BY version DESC LIMIT 1");
     if (!st) return NULL;
     sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
@@ -130,9 +164,10 @@ json_t *history_value_at(store *s, const char *kind, const char *id, const char 
 
 int history_changed_by_other(store *s, const char *kind, const char *id, const char *field,
                              int64_t after, const char *device_id) {
-    sqlite3_stmt *st = store_stmt(s, "SELECT 1 FROM field_history WHERE kind = ? AND "
-                                     "entity_id = ? AND field = ? AND version > ? AND "
-                                     "(device_id IS NULL OR device_id IS NOT ?) LIMIT 1");
+    sqlite3_stmt *st = store_stmt(s, "SELECT 1 FROM field_history WHERE kind = ?1 AND "
+                                     "entity_rowid = " RECORD_ROWID " AND field = ?3 AND "
+                                     "version > ?4 AND (device_id IS NULL OR device_id IS NOT ?5) "
+                                     "LIMIT 1");
     if (!st) return SYNC_EINTERNAL;
     sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
@@ -146,10 +181,11 @@ int history_changed_by_other(store *s, const char *kind, const char *id, const c
 }
 
 json_t *history_doc_at(store *s, const char *kind, const char *id, int64_t version) {
-    /* The primary key (kind, entity_id, field, version) walks each field's versions in order:
-     * the last row of each field at or before `version` wins. */
-    sqlite3_stmt *st = store_stmt(s, "SELECT field, value FROM field_history WHERE kind = ? AND "
-                                     "entity_id = ? AND version <= ? ORDER BY field, version");
+    /* The key (kind, entity_rowid, field, version) walks each field's versions in order: the
+     * last row of each field at or before `version` wins. */
+    sqlite3_stmt *st = store_stmt(s, "SELECT field, value FROM field_history WHERE kind = ?1 AND "
+                                     "entity_rowid = " RECORD_ROWID " AND version <= ?3 "
+                                     "ORDER BY field, version");
     json_t *doc = json_object();
     if (!st || !doc) {
         json_decref(doc);

@@ -16,7 +16,7 @@
     "SELECT 1 AS kind, id AS outfall_id, NULL AS ref, updated_at_ms AS at_ms FROM outfalls "      \
     "  WHERE merged_into IS NULL AND ((review_state = 1 AND returned = 0) OR "                    \
     "  (review_state = 2 AND EXISTS (SELECT 1 FROM field_history h WHERE h.kind = 'outfall' "     \
-    "  AND h.entity_id = outfalls.id AND h.version > approved_version "                           \
+    "  AND h.entity_rowid = outfalls.rowid AND h.version > approved_version "                     \
     "  AND h.device_id IS NOT NULL))) "                                                           \
     "UNION ALL SELECT 5, id, NULL, updated_at_ms FROM outfalls "                                  \
     "  WHERE merged_into IS NULL AND review_state = 1 AND returned = 1 "                          \
@@ -233,7 +233,8 @@ static int add_changes(store *s, const char *id, Outfall__V1__OutfallHistory *h,
     sqlite3_stmt *st = store_stmt(
         s, "SELECT h.field, h.value, h.version, u.username, h.device_id, h.at_ms, h.change_id "
            "FROM field_history h LEFT JOIN users u ON u.id = h.user_id "
-           "WHERE h.kind = 'outfall' AND h.entity_id = ? ORDER BY h.version, h.field");
+           "WHERE h.kind = 'outfall' AND h.entity_rowid = (SELECT rowid FROM outfalls "
+           "WHERE id = ?) ORDER BY h.version, h.field");
     if (!st) return -1;
     sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
     int rc;

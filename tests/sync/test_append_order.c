@@ -1,5 +1,7 @@
 /* Migration 0012 (migrations/0012_append_order.sql): field history, changes and batches of a
- * database at schema 11 become rowid tables with every row, column and chain link as it was. */
+ * database at schema 11 become rowid tables with every row, column and chain link as it was.
+ * Migration 0013 (migrations/0013_history_by_record.sql): field history is keyed by each record's
+ * rowid, so a new record's rows go at the end of the key, and reads find them as before. */
 #include "fixture.h"
 
 #include "sync/backup.h"
@@ -42,10 +44,11 @@ static char *contents(sqlite3 *db) {
     return text;
 }
 
-/* Appends a chained history row after (*seq, prev). */
-static void chained_row(sqlite3 *db, const char *entity, const char *field, const char *value,
-                        int64_t *seq, uint8_t prev[32]) {
-    history_row row = {"outfall", entity, 2, field, value, "c-2", 1, "phone-1", 1700000000000, *seq + 1};
+/* Appends a chained history row of kind/entity at version after (*seq, prev). */
+static void chained_row_of(sqlite3 *db, const char *kind, const char *entity, int64_t version,
+                           const char *field, const char *value, int64_t *seq, uint8_t prev[32]) {
+    history_row row = {kind, entity, version, field, value, "c-2", 1, "phone-1", 1700000000000,
+                       *seq + 1};
     uint8_t hash[32];
     history_hash(prev, &row, hash);
     sqlite3_stmt *st = NULL;
@@ -74,6 +77,12 @@ static void chained_row(sqlite3 *db, const char *entity, const char *field, cons
     (*seq)++;
 }
 
+/* The same for outfall entity at version 2. */
+static void chained_row(sqlite3 *db, const char *entity, const char *field, const char *value,
+                        int64_t *seq, uint8_t prev[32]) {
+    chained_row_of(db, "outfall", entity, 2, field, value, seq, prev);
+}
+
 static void schema_11_database_keeps_every_row_and_link(void **state) {
     (void)state;
     char dir[] = "/tmp/outfall-append-XXXXXX", path[64];
@@ -98,6 +107,17 @@ static void schema_11_database_keeps_every_row_and_link(void **state) {
                         "('outfall', 'e-1', 1, 'landmark', NULL, 'c-1', 1, NULL, 5)");
     }
     exec_ok(db, "PRAGMA user_version = 11");
+    /* The records the rows are about (migration 0013 keys field history by their rowids). */
+    for (int i = 0; i < 3; i++) {
+        char sql[320];
+        snprintf(sql, sizeof sql,
+                 "INSERT INTO outfalls (id, version, river_code, division_code, review_state, "
+                 "lat, lon, created_by, created_at_ms, updated_at_ms, doc) SELECT 'e-%d', 2, "
+                 "(SELECT code FROM rivers LIMIT 1), (SELECT code FROM divisions LIMIT 1), 1, "
+                 "35, 113, 1, 1, 1, '{}'",
+                 i);
+        exec_ok(db, sql);
+    }
     int64_t seq = 0;
     uint8_t prev[32] = {0};
     const char *fields[] = {"name", "landmark", "lat", "lon", "responsible_party.phone"};
@@ -132,7 +152,7 @@ static void schema_11_database_keeps_every_row_and_link(void **state) {
     assert_int_equal(count(db, "SELECT count(*) FROM changes WHERE rowid > 0"), 2);
     assert_int_equal(count(db, "SELECT count(*) FROM batches WHERE rowid > 0"), 3);
     assert_int_equal(count(db, "SELECT count(*) FROM pragma_index_list('field_history') WHERE "
-                               "\"unique\" AND origin = 'pk'"),
+                               "\"unique\" AND name = 'field_history_record'"),
                      1);
 
     /* The chain verifies as before, and the keys, indexes and triggers hold. */
@@ -145,8 +165,8 @@ static void schema_11_database_keeps_every_row_and_link(void **state) {
                          SQLITE_OK);
     assert_int_not_equal(sqlite3_exec(db, "DELETE FROM field_history", NULL, NULL, NULL), SQLITE_OK);
     assert_int_not_equal(sqlite3_exec(db, "INSERT INTO field_history (kind, entity_id, version, "
-                                          "field, change_id, user_id, at_ms) VALUES ('outfall', "
-                                          "'e-2', 2, 'name', 'c-9', 1, 1)",
+                                          "field, change_id, user_id, at_ms, entity_rowid) "
+                                          "VALUES ('outfall', 'e-2', 2, 'name', 'c-9', 1, 1, 3)",
                                       NULL, NULL, NULL),
                          SQLITE_OK);
     assert_int_not_equal(sqlite3_exec(db, "INSERT INTO changes VALUES ('c-1', x'01', 'b-9', "
@@ -174,9 +194,170 @@ static void schema_11_database_keeps_every_row_and_link(void **state) {
     assert_int_equal(system(cmd), 0);
 }
 
+/* Every field-history row with its rowid and every column, in rowid order. */
+static char *history_rows(sqlite3 *db) {
+    static const char sql[] =
+        "SELECT group_concat(x, '|') FROM (SELECT rowid || quote(kind) || quote(entity_id) || "
+        "quote(version) || quote(field) || quote(value) || quote(change_id) || quote(user_id) || "
+        "quote(device_id) || quote(at_ms) || quote(seq) || quote(prev_hash) || quote(hash) AS x "
+        "FROM field_history ORDER BY rowid)";
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    char *text = strdup((const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    return text;
+}
+
+static void assert_json_string(json_t *v, const char *want) {
+    assert_non_null(v);
+    assert_string_equal(json_string_value(v), want);
+    json_decref(v);
+}
+
+static void schema_12_history_is_keyed_by_each_records_rowid(void **state) {
+    (void)state;
+    char dir[] = "/tmp/outfall-history-key-XXXXXX", path[80];
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/outfall.db", dir);
+
+    /* Schema 12 with two outfalls (o-b stored first), an observation, a chain of history rows
+     * about them in mixed order, and a row whose record is not stored. */
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    exec_ok(db, "PRAGMA foreign_keys = ON");
+    for (int i = 0; i < migration_count && migrations[i].version <= 12; i++)
+        exec_ok(db, migrations[i].sql);
+    exec_ok(db, "PRAGMA user_version = 12;"
+                "INSERT INTO users (id, username, password_hash, role, created_at_ms) "
+                "VALUES (1, 'surveyor', 'x', 1, 1);"
+                "INSERT INTO outfalls (id, version, river_code, division_code, review_state, lat, "
+                "lon, created_by, created_at_ms, updated_at_ms, doc) SELECT id, 2, "
+                "(SELECT code FROM rivers LIMIT 1), (SELECT code FROM divisions LIMIT 1), 1, 35, "
+                "113, 1, 1, 1, '{}' FROM (SELECT 'o-b' AS id UNION ALL SELECT 'o-a') ORDER BY "
+                "id DESC;"
+                "INSERT INTO observations (id, outfall_id, version, division_code, created_by, "
+                "created_at_ms, updated_at_ms, doc) SELECT 'ob-1', 'o-a', 1, code, 1, 1, 1, '{}' "
+                "FROM divisions LIMIT 1");
+    int64_t seq = 0;
+    uint8_t prev[32] = {0};
+    chained_row_of(db, "outfall", "o-a", 1, "name", "\"first\"", &seq, prev);
+    chained_row_of(db, "observation", "ob-1", 1, "name", "\"seen\"", &seq, prev);
+    chained_row_of(db, "outfall", "o-a", 1, "landmark", "\"bridge\"", &seq, prev);
+    chained_row_of(db, "outfall", "o-b", 1, "name", "\"other\"", &seq, prev);
+    chained_row_of(db, "outfall", "o-a", 2, "name", "\"second\"", &seq, prev);
+    chained_row_of(db, "outfall", "gone", 1, "name", "\"lost\"", &seq, prev);
+    char *before = history_rows(db);
+    sqlite3_close(db);
+
+    store *s = NULL;
+    sync_error err = {0};
+    assert_int_equal(store_open(path, &s, &err), 0);
+    db = store_db(s);
+    assert_true(store_schema_version(s) >= 13);
+
+    /* Every row, rowid and column as it was; each names its record's rowid in its own table. */
+    char *after = history_rows(db);
+    assert_string_equal(after, before);
+    free(before);
+    free(after);
+    assert_int_equal(count(db, "SELECT count(*) FROM field_history h WHERE entity_rowid IS "
+                               "CASE kind WHEN 'outfall' THEN (SELECT rowid FROM outfalls WHERE "
+                               "id = h.entity_id) ELSE (SELECT rowid FROM observations WHERE "
+                               "id = h.entity_id) END"),
+                     6);
+    assert_int_equal(count(db, "SELECT entity_rowid FROM field_history WHERE entity_id = 'o-a'"),
+                     2);
+    assert_int_equal(count(db, "SELECT count(*) FROM field_history WHERE entity_rowid IS NULL"),
+                     1);
+
+    /* The reads find the rows by their record. */
+    assert_json_string(history_value_at(s, "outfall", "o-a", "name", 1), "first");
+    assert_json_string(history_value_at(s, "outfall", "o-a", "name", 2), "second");
+    assert_json_string(history_value_at(s, "observation", "ob-1", "name", 5), "seen");
+    assert_null(history_value_at(s, "outfall", "o-a", "kind", 2));
+    assert_int_equal(history_changed_by_other(s, "outfall", "o-a", "name", 1, "phone-2"), 1);
+    assert_int_equal(history_changed_by_other(s, "outfall", "o-a", "name", 1, "phone-1"), 0);
+    assert_int_equal(history_changed_by_other(s, "outfall", "o-a", "landmark", 1, "phone-2"), 0);
+    json_t *doc = history_doc_at(s, "outfall", "o-a", 1);
+    assert_non_null(doc);
+    assert_string_equal(json_string_value(json_object_get(doc, "name")), "first");
+    assert_string_equal(json_string_value(json_object_get(doc, "landmark")), "bridge");
+    assert_int_equal(json_object_size(doc), 2);
+    json_decref(doc);
+
+    /* The chain verifies; the key is unique; the triggers hold. */
+    backup_chain chain = {0};
+    assert_int_equal(backup_verify_history(db, &chain, &err), 0);
+    assert_int_equal(chain.broken, 0);
+    assert_int_equal(chain.rows, 6);
+    assert_int_equal(count(db, "SELECT count(*) FROM pragma_index_info('field_history_record')"),
+                     4);
+    assert_int_not_equal(sqlite3_exec(db, "INSERT INTO field_history (kind, entity_id, version, "
+                                          "field, change_id, user_id, at_ms, entity_rowid) "
+                                          "VALUES ('outfall', 'o-a', 2, 'name', 'c-9', 1, 1, 2)",
+                                      NULL, NULL, NULL),
+                         SQLITE_OK);
+    assert_int_not_equal(sqlite3_exec(db, "UPDATE field_history SET entity_rowid = 1", NULL, NULL,
+                                      NULL),
+                         SQLITE_OK);
+    assert_int_equal(count(db, "SELECT count(*) FROM field_history"), 6);
+    store_close(s);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
+static void a_new_records_history_goes_at_the_end_of_its_key(void **state) {
+    fixture *f = *state;
+    char batch[512];
+    for (int i = 0; i < 4; i++) {
+        Outfall__V1__SyncResponse *r = fx_sync(f, i % 2, fx_one_create(batch, sizeof batch,
+                                                                       35.0 + 0.01 * i));
+        assert_int_equal(r->results[0]->status, OUTFALL__V1__CHANGE_STATUS__CHANGE_STATUS_APPLIED);
+        protobuf_c_message_free_unpacked(&r->base, NULL);
+    }
+    /* Every row names its record's rowid; no row written later sorts before an earlier one. */
+    assert_true(fx_count(f, "SELECT count(*) FROM field_history") >= 4 * 5);
+    assert_int_equal(fx_count(f, "SELECT count(*) FROM field_history h LEFT JOIN outfalls o ON "
+                                 "o.rowid = h.entity_rowid WHERE o.id IS NOT h.entity_id"),
+                     0);
+    assert_int_equal(fx_count(f, "SELECT count(*) FROM field_history a JOIN field_history b ON "
+                                 "b.rowid > a.rowid AND b.kind = a.kind WHERE b.entity_rowid < "
+                                 "a.entity_rowid"),
+                     0);
+}
+
+static void history_of_a_record_not_stored_is_refused(void **state) {
+    fixture *f = *state;
+    int64_t before = fx_count(f, "SELECT count(*) FROM field_history");
+    sync_error err = {0};
+    assert_int_equal(store_begin(f->s, &err), 0);
+    history_author a = {"c-1", 1, "phone-a", 1};
+    json_t *v = json_string("x");
+    assert_int_not_equal(history_write(f->s, "outfall", "no-such-record", 1, "name", v, &a, &err),
+                         0);
+    assert_string_equal(err.code, "internal_error");
+    assert_non_null(strstr(err.message, "no-such-record"));
+    json_t *fields = json_pack("{s:s}", "name", "x");
+    memset(&err, 0, sizeof err);
+    assert_int_not_equal(
+        history_write_all(f->s, "observation", "no-such-record", 1, fields, &a, &err), 0);
+    assert_string_equal(err.code, "internal_error");
+    json_decref(fields);
+    json_decref(v);
+    store_rollback(f->s);
+    assert_int_equal(fx_count(f, "SELECT count(*) FROM field_history"), before);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(schema_11_database_keeps_every_row_and_link),
+        cmocka_unit_test(schema_12_history_is_keyed_by_each_records_rowid),
+        cmocka_unit_test_setup_teardown(a_new_records_history_goes_at_the_end_of_its_key, fx_setup,
+                                        fx_teardown),
+        cmocka_unit_test_setup_teardown(history_of_a_record_not_stored_is_refused, fx_setup,
+                                        fx_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
