@@ -550,7 +550,7 @@ static store *gc_writer_for(store *s, const char *file) {
         }
     }
     sync_error err = {0};
-    if (!(w->file = strdup(file)) || store_open(file, &w->s, &err) < 0) {
+    if (!(w->file = strdup(file)) || store_open_writer(file, &w->s, &err) < 0) {
         gc_writer_close(w);
         return s;
     }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "sync/migrations.h"
+#include "sync/walvfs.h"
 
 /* Pages in the WAL past which a commit checkpoints by itself: about 40 MB, far more than a
  * second of writes, so in the server the background thread's store_checkpoint does it first. */
@@ -92,14 +93,15 @@ static void store_configure(void) {
     sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 }
 
-int store_open(const char *path, store **out, sync_error *err) {
+/* store_open on the VFS named vfs (NULL: the default). */
+static int open_on(const char *path, const char *vfs, store **out, sync_error *err) {
     static pthread_once_t configured = PTHREAD_ONCE_INIT;
     pthread_once(&configured, store_configure);
     *out = NULL;
     store *s = calloc(1, sizeof *s);
     if (!s) return sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
     int rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-                             SQLITE_OPEN_NOMUTEX, NULL);
+                             SQLITE_OPEN_NOMUTEX, vfs);
     if (rc != SQLITE_OK) {
         sync_fail(err, SYNC_EINTERNAL, "storage_error", "cannot open %s: %s", path,
                   s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
@@ -124,6 +126,18 @@ int store_open(const char *path, store **out, sync_error *err) {
 fail:
     store_close(s);
     return err ? err->rc : SYNC_EINTERNAL;
+}
+
+int store_open(const char *path, store **out, sync_error *err) {
+    return open_on(path, NULL, out, err);
+}
+
+int store_open_writer(const char *path, store **out, sync_error *err) {
+    int rc = walvfs_register();
+    if (rc != SQLITE_OK)
+        return sync_fail(err, SYNC_EINTERNAL, "storage_error", "cannot register %s: %s",
+                         WALVFS_NAME, sqlite3_errstr(rc));
+    return open_on(path, WALVFS_NAME, out, err);
 }
 
 void store_close(store *s) {
