@@ -1,9 +1,10 @@
 /* The two baselines that bound the server, measured in the same run on the same disk:
  * (1) the rows the server wrote for the field day (records, field history, change log, feed,
  *     batches, photo references, conflicts, duplicates) inserted straight into a fresh SQLite
- *     file opened with the server's own store_open (schema, WAL, synchronous=FULL, foreign
- *     keys), one transaction per batch as the server commits them, with prepared statements and
- *     every value already in memory: the least any server must do to keep those rows;
+ *     file opened as the server opens its writing handle, store_open_writer (schema, WAL with
+ *     its writes gathered, synchronous=FULL, foreign keys), one transaction per batch as the
+ *     server commits them, with prepared statements and every value already in memory: the
+ *     least any server must do to keep those rows;
  * (2) the same photo bytes hashed with BLAKE2b-256 and written one file each, sequentially,
  *     with an fsync per file. */
 #include <errno.h>
@@ -336,7 +337,7 @@ int bench_baseline_sqlite(const char *src_db, const char *dst_db, const char *se
     if (exec(rp.src, "CREATE INDEX IF NOT EXISTS bench_history_change ON field_history(change_id);"
                      "CREATE INDEX IF NOT EXISTS bench_conflicts_change ON conflicts(change_id);"))
         goto done;
-    if (store_open(dst_db, &dst, &err) < 0) {
+    if (store_open_writer(dst_db, &dst, &err) < 0) {
         fprintf(stderr, "bench: baseline: %s\n", err.message);
         goto done;
     }
