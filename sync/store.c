@@ -93,10 +93,14 @@ static void store_configure(void) {
     sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 }
 
-/* store_open on the VFS named vfs (NULL: the default). */
-static int open_on(const char *path, const char *vfs, store **out, sync_error *err) {
+static void configure_once(void) {
     static pthread_once_t configured = PTHREAD_ONCE_INIT;
     pthread_once(&configured, store_configure);
+}
+
+/* store_open on the VFS named vfs (NULL: the default). */
+static int open_on(const char *path, const char *vfs, store **out, sync_error *err) {
+    configure_once();
     *out = NULL;
     store *s = calloc(1, sizeof *s);
     if (!s) return sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
@@ -133,6 +137,7 @@ int store_open(const char *path, store **out, sync_error *err) {
 }
 
 int store_open_writer(const char *path, store **out, sync_error *err) {
+    configure_once(); /* before the registration initialises SQLite */
     int rc = walvfs_register();
     if (rc != SQLITE_OK)
         return sync_fail(err, SYNC_EINTERNAL, "storage_error", "cannot register %s: %s",

@@ -15,9 +15,9 @@ typedef struct store store;
  * transaction. Returns 0 and a handle in *out, or a negative code with err filled. */
 int store_open(const char *path, store **out, sync_error *err);
 
-/* store_open for the handle that writes sync batches in groups: its WAL writes go out in one
- * write per commit (sync/walvfs.h). Other handles on the same file read what it commits as
- * usual. Keep its `synchronous` at FULL, as store_open leaves it. */
+/* store_open for the handle that writes sync batches in groups: a commit's WAL writes go out
+ * gathered into a few large writes (sync/walvfs.h). Other handles on the same file read what it
+ * commits as usual. Keep its `synchronous` at FULL, as store_open leaves it. */
 int store_open_writer(const char *path, store **out, sync_error *err);
 
 /* Closes the handle and finalizes its statements. NULL is fine. */
