@@ -22,12 +22,26 @@ static int64_t count(sqlite3 *db, const char *sql) {
     return v;
 }
 
+/* The text of sql's single result, malloc'd. */
+static char *text_of(sqlite3 *db, const char *sql) {
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    char *text = strdup((const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    return text;
+}
+
+/* Every column a field-history row had before migration 0013, as one text. */
+#define HISTORY_COLUMNS                                                                           \
+    "quote(kind) || quote(entity_id) || quote(version) || quote(field) || quote(value) || "      \
+    "quote(change_id) || quote(user_id) || quote(device_id) || quote(at_ms) || quote(seq) || "    \
+    "quote(prev_hash) || quote(hash)"
+
 /* One text holding every row of the three tables, every column, in key order. */
 static char *contents(sqlite3 *db) {
     static const char sql[] =
-        "SELECT (SELECT group_concat(x, '|') FROM (SELECT quote(kind) || quote(entity_id) || "
-        "quote(version) || quote(field) || quote(value) || quote(change_id) || quote(user_id) || "
-        "quote(device_id) || quote(at_ms) || quote(seq) || quote(prev_hash) || quote(hash) AS x "
+        "SELECT (SELECT group_concat(x, '|') FROM (SELECT " HISTORY_COLUMNS " AS x "
         "FROM field_history ORDER BY kind, entity_id, field, version)) || '#' || "
         "(SELECT group_concat(x, '|') FROM (SELECT quote(change_id) || quote(content_hash) || "
         "quote(batch_id) || quote(kind) || quote(entity_id) || quote(status) || quote(version) || "
@@ -36,12 +50,31 @@ static char *contents(sqlite3 *db) {
         "quote(device_seq) || quote(user_id) || quote(content_hash) || quote(state) || "
         "quote(received_at_ms) || quote(applied_at_ms) || quote(request) || quote(response) AS x "
         "FROM batches ORDER BY batch_id))";
-    sqlite3_stmt *st = NULL;
-    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    char *text = strdup((const char *)sqlite3_column_text(st, 0));
-    sqlite3_finalize(st);
-    return text;
+    return text_of(db, sql);
+}
+
+/* A new folder from template dir with path its database file, migrated up to schema version
+ * (user_version set); after_4, when not NULL, runs once schema 4 is in place. */
+static sqlite3 *database_at(int version, char *dir, char *path, size_t cap, const char *after_4) {
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, cap, "%s/outfall.db", dir);
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    exec_ok(db, "PRAGMA foreign_keys = ON");
+    for (int i = 0; i < migration_count && migrations[i].version <= version; i++) {
+        exec_ok(db, migrations[i].sql);
+        if (migrations[i].version == 4 && after_4) exec_ok(db, after_4);
+    }
+    char sql[64];
+    snprintf(sql, sizeof sql, "PRAGMA user_version = %d", version);
+    exec_ok(db, sql);
+    return db;
+}
+
+static void remove_folder(const char *dir) {
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    assert_int_equal(system(cmd), 0);
 }
 
 /* Appends a chained history row of kind/entity at version after (*seq, prev). */
@@ -86,27 +119,18 @@ static void chained_row(sqlite3 *db, const char *entity, const char *field, cons
 static void schema_11_database_keeps_every_row_and_link(void **state) {
     (void)state;
     char dir[] = "/tmp/outfall-append-XXXXXX", path[64];
-    assert_non_null(mkdtemp(dir));
-    snprintf(path, sizeof path, "%s/outfall.db", dir);
 
     /* A database as schema 11 left it, with rows in all three tables: two field-history rows from
      * before the chain (0001's rows without seq) and a chain of five after them. */
-    sqlite3 *db = NULL;
-    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-    exec_ok(db, "PRAGMA foreign_keys = ON");
-    for (int i = 0; i < migration_count && migrations[i].version <= 11; i++) {
-        exec_ok(db, migrations[i].sql);
-        if (migrations[i].version == 4)
-            exec_ok(db, "INSERT INTO users (id, username, password_hash, role, created_at_ms) "
-                        "VALUES (1, 'surveyor', 'x', 1, 1);"
-                        "INSERT INTO devices (device_id, user_id, public_key, enrolled_at_ms) "
-                        "VALUES ('phone-1', 1, zeroblob(32), 1);"
-                        "INSERT INTO field_history (kind, entity_id, version, field, value, "
-                        "change_id, user_id, device_id, at_ms) VALUES "
-                        "('outfall', 'e-1', 1, 'name', '\"old\"', 'c-1', 1, 'phone-1', 5),"
-                        "('outfall', 'e-1', 1, 'landmark', NULL, 'c-1', 1, NULL, 5)");
-    }
-    exec_ok(db, "PRAGMA user_version = 11");
+    sqlite3 *db = database_at(11, dir, path, sizeof path,
+                              "INSERT INTO users (id, username, password_hash, role, "
+                              "created_at_ms) VALUES (1, 'surveyor', 'x', 1, 1);"
+                              "INSERT INTO devices (device_id, user_id, public_key, "
+                              "enrolled_at_ms) VALUES ('phone-1', 1, zeroblob(32), 1);"
+                              "INSERT INTO field_history (kind, entity_id, version, field, value, "
+                              "change_id, user_id, device_id, at_ms) VALUES "
+                              "('outfall', 'e-1', 1, 'name', '\"old\"', 'c-1', 1, 'phone-1', 5),"
+                              "('outfall', 'e-1', 1, 'landmark', NULL, 'c-1', 1, NULL, 5)");
     /* The records the rows are about (migration 0013 keys field history by their rowids). */
     for (int i = 0; i < 3; i++) {
         char sql[320];
@@ -189,24 +213,15 @@ static void schema_11_database_keeps_every_row_and_link(void **state) {
     assert_int_equal(count(db, "SELECT count(*) FROM changes"), 2);
     assert_int_equal(count(db, "SELECT count(*) FROM batches"), 3);
     store_close(s);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    assert_int_equal(system(cmd), 0);
+    remove_folder(dir);
 }
 
 /* Every field-history row with its rowid and every column, in rowid order. */
 static char *history_rows(sqlite3 *db) {
     static const char sql[] =
-        "SELECT group_concat(x, '|') FROM (SELECT rowid || quote(kind) || quote(entity_id) || "
-        "quote(version) || quote(field) || quote(value) || quote(change_id) || quote(user_id) || "
-        "quote(device_id) || quote(at_ms) || quote(seq) || quote(prev_hash) || quote(hash) AS x "
+        "SELECT group_concat(x, '|') FROM (SELECT rowid || " HISTORY_COLUMNS " AS x "
         "FROM field_history ORDER BY rowid)";
-    sqlite3_stmt *st = NULL;
-    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    char *text = strdup((const char *)sqlite3_column_text(st, 0));
-    sqlite3_finalize(st);
-    return text;
+    return text_of(db, sql);
 }
 
 static void assert_json_string(json_t *v, const char *want) {
@@ -218,18 +233,11 @@ static void assert_json_string(json_t *v, const char *want) {
 static void schema_12_history_is_keyed_by_each_records_rowid(void **state) {
     (void)state;
     char dir[] = "/tmp/outfall-history-key-XXXXXX", path[80];
-    assert_non_null(mkdtemp(dir));
-    snprintf(path, sizeof path, "%s/outfall.db", dir);
 
     /* Schema 12 with two outfalls (o-b stored first), an observation, a chain of history rows
      * about them in mixed order, and a row whose record is not stored. */
-    sqlite3 *db = NULL;
-    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-    exec_ok(db, "PRAGMA foreign_keys = ON");
-    for (int i = 0; i < migration_count && migrations[i].version <= 12; i++)
-        exec_ok(db, migrations[i].sql);
-    exec_ok(db, "PRAGMA user_version = 12;"
-                "INSERT INTO users (id, username, password_hash, role, created_at_ms) "
+    sqlite3 *db = database_at(12, dir, path, sizeof path, NULL);
+    exec_ok(db, "INSERT INTO users (id, username, password_hash, role, created_at_ms) "
                 "VALUES (1, 'surveyor', 'x', 1, 1);"
                 "INSERT INTO outfalls (id, version, river_code, division_code, review_state, lat, "
                 "lon, created_by, created_at_ms, updated_at_ms, doc) SELECT id, 2, "
@@ -303,9 +311,7 @@ static void schema_12_history_is_keyed_by_each_records_rowid(void **state) {
                          SQLITE_OK);
     assert_int_equal(count(db, "SELECT count(*) FROM field_history"), 6);
     store_close(s);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    assert_int_equal(system(cmd), 0);
+    remove_folder(dir);
 }
 
 static void a_new_records_history_goes_at_the_end_of_its_key(void **state) {
