@@ -106,6 +106,7 @@ typedef struct bench_conn {
     char token[160]; /* "" for none */
     uint8_t *body;   /* the last answer's body, len bytes (reused) */
     size_t len, cap;
+    int64_t resent;  /* exchanges sent again on a new connection: see bench_http */
 } bench_conn;
 
 int bench_conn_open(bench_conn *c, const char *url);
@@ -249,6 +250,7 @@ typedef struct run_result {
     double client_cpu_sync; /* the same in the sync phase alone */
     double rss_phase[4];    /* server peak RSS MB in enroll, photos, sync, pull */
     long overflows;         /* connections the kernel dropped for a full listen queue */
+    int64_t resent;         /* exchanges sent again after the server closed an idle connection */
     int64_t changes, batches, replays, errors, statuses[8], feed_entries;
     double changes_per_s, batches_per_s, p50, p95, p99, lat_max;
     int64_t photos, photo_bytes;

@@ -458,6 +458,8 @@ static int run_once(const bench_opts *opts, const bench_world *w, bench_phone *p
     double loads[1] = {0};
     if (getloadavg(loads, 1) == 1) res->load1 = loads[0];
     long overflows0 = bench_listen_overflows();
+    for (int i = 0; i < opts->phones; i++)
+        phones[i].conn.resent = 0;
     double cpu0 = bench_proc_cpu_s(srv.pid), client0 = self_cpu_s(), c;
     res->enroll_s = timed_phase(opts, &ph, srv.pid, "enroll", play_enroll, &res->rss_phase[0]);
     res->cpu_enroll = (c = bench_proc_cpu_s(srv.pid)) - cpu0;
@@ -503,6 +505,7 @@ static int run_once(const bench_opts *opts, const bench_world *w, bench_phone *p
         res->batches += t->batches_sent;
         res->replays += t->replays;
         res->errors += t->errors;
+        res->resent += phones[i].conn.resent;
         res->photos += t->photos_uploaded;
         res->photo_bytes += t->photo_bytes;
         res->feed_entries += t->feed_entries;

@@ -97,11 +97,12 @@ void bench_print_table(const bench_opts *opts, const run_result *res, int n) {
         printf("         server CPU s: enroll %.2f, photos %.2f, sync %.2f (%.0f µs a change), "
                "pull %.2f; the phones (this program) %.1f s, %.1f s of it in sync; server peak RSS "
                "MB: enroll %.0f, photos %.0f, sync %.0f, pull %.0f; connects dropped by a full "
-               "listen queue: %ld\n",
+               "listen queue: %ld; exchanges sent again after the server closed an idle "
+               "connection: %lld\n",
                r->cpu_enroll, r->cpu_photos, r->cpu_sync,
                r->changes ? r->cpu_sync * 1e6 / (double)r->changes : 0, r->cpu_pull,
                r->client_cpu_s, r->client_cpu_sync, r->rss_phase[0], r->rss_phase[1],
-               r->rss_phase[2], r->rss_phase[3], r->overflows);
+               r->rss_phase[2], r->rss_phase[3], r->overflows, (long long)r->resent);
         printf(
             "         results: APPLIED %lld, MERGED %lld, CONFLICT %lld, DUPLICATE_SUSPECT %lld, "
             "REJECTED %lld, ALREADY_APPLIED %lld, HELD %lld; p99 %.0f ms, max %.0f ms\n",
