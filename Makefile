@@ -161,6 +161,9 @@ $(eval $(call tree,build/asan,$(ASAN_CFLAGS),$(ASAN_LDFLAGS)))
 build/asan/tests/%: build/asan/tests/%.o $(call objs,build/asan,$(TESTLIB_SRC)) $(call CORE,build/asan)
 	$(CC) $(ASAN_LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 
+# test_group_commit refuses to start threads in one test (its __wrap_pthread_create).
+build/asan/tests/sync/test_group_commit: LDLIBS += -Wl,--wrap=pthread_create
+
 # --- fuzzing (fuzz/README.md): libFuzzer targets fuzz/fuzz_NAME.c, built with clang, ASan and
 # UBSan into build/fuzz/fuzz_NAME. `make fuzz` runs each for FUZZ_SECONDS; `make test` replays the
 # corpora and regressions and runs each briefly (tests/fuzz/test_fuzz.c).

@@ -1,9 +1,12 @@
 /* The group commit's writing thread (sync/batch.c): batches sent at once from many threads, each
  * with its own handle as the server's request threads have, are all applied, each once, by one
- * thread that stays; batch_close_writers stops it and the next batch starts it again. */
+ * thread that stays; batch_close_writers stops it and the next batch starts it again; when it
+ * cannot start, the sending threads write the groups themselves. */
 #include "fixture.h"
 
+#include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 
 #define WRITER_NAME "outfalld-writer"
 
@@ -78,8 +81,24 @@ static void *send_batches(void *arg) {
     return NULL;
 }
 
-static void batches_at_once_are_applied_once_by_one_writing_thread(void **state) {
-    fixture *f = *state;
+/* This program is linked with -Wl,--wrap=pthread_create (Makefile): while refuse_threads is set,
+ * no thread but a sender starts, as when the system is out of threads. */
+int __real_pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *),
+                          void *arg);
+int __wrap_pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *),
+                          void *arg);
+
+static atomic_int refuse_threads;
+
+int __wrap_pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *),
+                          void *arg) {
+    if (atomic_load(&refuse_threads) && fn != send_batches) return EAGAIN;
+    return __real_pthread_create(t, attr, fn, arg);
+}
+
+/* SENDERS threads, each with its own handle and phone, send BATCHES batches at once; every
+ * change is applied once and each phone's batches in its order. */
+static void send_at_once(fixture *f) {
     sender senders[SENDERS];
     pthread_t t[SENDERS];
     for (int i = 0; i < SENDERS; i++) {
@@ -106,7 +125,29 @@ static void batches_at_once_are_applied_once_by_one_writing_thread(void **state)
                                  "HAVING max(device_seq) = count(*) AND "
                                  "count(DISTINCT device_seq) = count(*))"),
                      SENDERS);
+}
+
+static void batches_at_once_are_applied_once_by_one_writing_thread(void **state) {
+    fixture *f = *state;
+    send_at_once(f);
     /* One thread wrote them, and it stays for the next batches. */
+    assert_int_equal(fx_threads_named(WRITER_NAME, NULL), 1);
+}
+
+static void without_a_writing_thread_the_senders_write_the_groups(void **state) {
+    fixture *f = *state;
+    batch_close_writers();
+    atomic_store(&refuse_threads, 1);
+    send_at_once(f);
+    atomic_store(&refuse_threads, 0);
+    assert_int_equal(fx_threads_named(WRITER_NAME, NULL), 0);
+
+    /* Once threads can start again (batch_close_writers forgets the failure), one writes. */
+    batch_close_writers();
+    char batch[600];
+    Outfall__V1__SyncResponse *r = fx_sync(f, 0, fx_one_create(batch, sizeof batch, 38.5));
+    assert_int_equal(r->results[0]->status, OUTFALL__V1__CHANGE_STATUS__CHANGE_STATUS_APPLIED);
+    protobuf_c_message_free_unpacked(&r->base, NULL);
     assert_int_equal(fx_threads_named(WRITER_NAME, NULL), 1);
 }
 
@@ -140,6 +181,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         T(batches_at_once_are_applied_once_by_one_writing_thread),
         T(closing_stops_the_writing_thread_and_a_batch_starts_it_again),
+        T(without_a_writing_thread_the_senders_write_the_groups),
     };
     return cmocka_run_group_tests_name("sync/group_commit", tests, NULL, NULL);
 }
