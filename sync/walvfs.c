@@ -29,8 +29,9 @@ static const sqlite3_io_methods *real_io(gather_file *f) { return f->real->pMeth
  * come back short and be taken for a full disk. 31 pages. */
 #define REAL_WRITE_MAX 0x1f000
 
-/* Writes the gathered bytes out. On failure they are dropped: the commit they belong to fails
- * (its sync reports the error), and SQLite never publishes frames of a failed commit. */
+/* Writes the gathered bytes out. On failure they are dropped and the call that flushed (a sync,
+ * read or write of the WAL) reports the error: the commit they belong to fails, and SQLite never
+ * publishes the frames of a failed commit. */
 static int flush(gather_file *f) {
     int rc = SQLITE_OK;
     for (size_t done = 0; done < f->len && rc == SQLITE_OK; done += REAL_WRITE_MAX) {

@@ -1,5 +1,5 @@
 /* A SQLite VFS over the default one that gathers a transaction's WAL writes into one buffer and
- * hands them to the kernel in one write when SQLite syncs the WAL.
+ * hands them to the kernel in a few large writes when SQLite syncs the WAL.
  *
  * SQLite writes each WAL frame with two calls (its 24-byte header, then the page), so a group
  * commit of 800 pages made 1 600 `pwrite`s, each finding and dirtying page-cache pages on its
