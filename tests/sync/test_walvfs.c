@@ -169,6 +169,17 @@ static void a_transaction_larger_than_the_cache_spills_and_reads_back(void **sta
     assert_int_equal(rows_read(f->reader), 2000);
     assert_int_equal(rows_read(f->writer), 2000);
     assert_int_equal(one(f->reader, "SELECT min(length(b)) FROM t"), 907);
+
+    /* A whole transaction that spilled, rolled back: its frames, written or still gathered, are
+     * not the WAL's; the next commit's frames take their place. */
+    exec_ok(f->writer, "BEGIN IMMEDIATE");
+    add_rows(f->writer, 1500, 1200);
+    exec_ok(f->writer, "DELETE FROM t WHERE id <= 1000");
+    exec_ok(f->writer, "ROLLBACK");
+    assert_int_equal(rows_read(f->writer), 2000);
+    add_rows(f->writer, 30, 300);
+    assert_int_equal(rows_read(f->reader), 2030);
+    assert_int_equal(one(f->reader, "SELECT min(length(b)) FROM t"), 300);
     assert_int_equal(one(f->reader, "SELECT count(*) FROM pragma_integrity_check "
                                     "WHERE integrity_check <> 'ok'"),
                      0);
