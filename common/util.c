@@ -13,6 +13,12 @@ int64_t util_now_ms(void) {
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+int64_t util_monotonic_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 int util_uuid_valid(const char *s) {
     if (!s || strlen(s) != UUID_STR_LEN) return 0;
     for (int i = 0; i < UUID_STR_LEN; i++) {
@@ -78,7 +84,8 @@ long util_base64_decode(const char *text, size_t len, uint8_t *out, size_t cap) 
     if (len % 4 != 0) {
         if (len + 4 > sizeof padded) return -1;
         memcpy(padded, text, len);
-        while (len % 4) padded[len++] = '=';
+        while (len % 4)
+            padded[len++] = '=';
         text = padded;
     }
     if (sodium_base642bin(out, cap, text, len, NULL, &n, &end, sodium_base64_VARIANT_ORIGINAL) != 0)

@@ -5,11 +5,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define UUID_STR_LEN 36  /* without the terminating NUL */
-#define HASH_HEX_LEN 64  /* BLAKE2b-256 as lowercase hex, without NUL */
+#define UUID_STR_LEN 36 /* without the terminating NUL */
+#define HASH_HEX_LEN 64 /* BLAKE2b-256 as lowercase hex, without NUL */
 
 /* Milliseconds since the Unix epoch, from the real-time clock. */
 int64_t util_now_ms(void);
+
+/* Milliseconds from a clock that never jumps (CLOCK_MONOTONIC), for deadlines and durations. */
+int64_t util_monotonic_ms(void);
 
 /* 1 when s is a UUID in its canonical 8-4-4-4-12 hex form (either case), else 0. */
 int util_uuid_valid(const char *s);

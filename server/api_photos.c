@@ -257,23 +257,28 @@ static int checksum_ok(checksum *ck) {
     return ck->bits == 0 || sodium_memcmp(got, ck->want, (size_t)ck->bits / 8) == 0;
 }
 
-/* Streams the request body into u in chunks (checksummed into ck when given). *cut is set when
- * the body ended before its Content-Length (the client went away). Returns 0 or the engine's
- * refusal (with r->err filled). */
+/* Streams the request body into u in chunks (checksummed into ck when given), holding no
+ * database handle meanwhile (r's is given back first and taken again after). *cut is set when
+ * the body ended before its Content-Length (the client went away). Returns 0, or the engine's
+ * refusal, body_too_slow or busy (with r->err filled). */
 static int stream_body(http_req *r, photos_upload *u, checksum *ck, int *cut) {
     int64_t declared = r->ri->content_length, received = 0;
     uint8_t *buf = malloc(CHUNK);
     long n = 0;
     int rc = 0;
     if (!buf) return http_error(r, 500, "internal", "out of memory for the body");
+    http_store_release(r); /* no database handle held while the client sends */
     while (rc == 0 && (n = http_read_some(r, buf, CHUNK)) > 0) {
         if (ck) checksum_update(ck, buf, (size_t)n);
         rc = photos_upload_write(u, buf, (size_t)n, &r->err);
         received += n;
     }
     free(buf);
+    int slow = n < 0 && r->err.code[0]; /* http_read_some refused: body_too_slow */
     *cut = n < 0 || (declared >= 0 && received < declared);
-    return rc < 0 ? engine_failed(r) : 0;
+    if (http_store_acquire(r) < 0) return r->err.rc; /* busy */
+    if (rc < 0) return engine_failed(r);
+    return slow ? r->err.rc : 0;
 }
 
 int api_photos_patch(http_req *r) {
@@ -423,6 +428,7 @@ static int serve_photo(http_req *r) {
     if (ranged)
         add_header(r, "Content-Range: bytes %lld-%lld/%lld", (long long)first, (long long)last,
                    (long long)info.size);
+    http_store_release(r); /* no database handle held while the client reads */
     http_send_head(r, ranged ? 206 : 200, info.facts.media_type, (uint64_t)(last - first + 1));
     uint8_t *buf = strcmp(r->method, "GET") == 0 ? malloc(CHUNK) : NULL;
     for (int64_t at = first; buf && at <= last;) {

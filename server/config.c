@@ -31,10 +31,27 @@ static const option_def options[] = {
      "address to listen on; port 0 picks a free one; TLS is left to a reverse proxy"},
     {"data", "DIR", OPT_TEXT, FIELD(data_dir), 0, 0, 0,
      "data folder: outfall.db and photos/ (created when missing)"},
-    {"threads", "N", OPT_INT, FIELD(threads), 1, 1024, 0,
-     "worker threads, each with its own database connection; an open connection holds one"},
-    {"keep-alive-ms", "MS", OPT_INT, FIELD(keep_alive_ms), 0, 600000, 0,
-     "an idle keep-alive connection gives its worker thread back after this long"},
+    {"threads", "N", OPT_INT, FIELD(threads), 8, 4096, 0,
+     "worker threads; an open connection holds one (idle or slow ones too), so keep it well "
+     "above the connections expected at once"},
+    {"db-handles", "N", OPT_INT, FIELD(db_handles), 1, 1024, 0,
+     "database connections the worker threads share: requests served at once"},
+    {"keep-alive-ms", "MS", OPT_INT, FIELD(keep_alive_ms), 1000, 600000, 0,
+     "an idle keep-alive connection is closed after this long (answers say so: Keep-Alive: "
+     "timeout=)"},
+    {"request-timeout", "SECONDS", OPT_INT, FIELD(request_timeout_s), 1, 3600, 0,
+     "a request's line and headers must arrive within this; also the longest a read or write "
+     "waits"},
+    {"body-timeout", "SECONDS", OPT_INT64, FIELD(body_timeout_s), 1, 86400, 0,
+     "a body must arrive within this after its head, plus a second per --body-min-rate bytes"},
+    {"body-min-rate", "BYTES", OPT_INT64, FIELD(body_min_rate), 0, 1073741824, 0,
+     "the slowest a body may come on average, in bytes a second (0: only --body-timeout)"},
+    {"max-conns-per-addr", "N", OPT_INT, FIELD(max_conns_per_addr), 0, 65536, 0,
+     "connections one client address may hold (behind --real-ip-header: requests in flight); "
+     "more are answered 503 too_many_connections; 0: no cap"},
+    {"cors-origin", "ORIGINS", OPT_TEXT, FIELD(cors_origins), 0, 0, 0,
+     "origins (https://host[:port], comma-separated) whose web pages may call the API with a "
+     "token; none by default (the console is same-origin)"},
     {"writer-core", "0|1", OPT_INT, FIELD(writer_core), 0, 1, 0,
      "1: while batches are being written, request workers keep off one CPU, which the thread "
      "writing them takes (with 2 CPUs or more); 0: threads may run anywhere"},
@@ -88,10 +105,16 @@ static void config_defaults(server_config *c) {
     util_strlcpy(c->listen, "127.0.0.1:8080", sizeof c->listen);
     util_strlcpy(c->data_dir, "./data", sizeof c->data_dir);
     util_strlcpy(c->web_dir, "web", sizeof c->web_dir);
-    /* bench/README.md: at 500 phones, 32 threads went as fast as 64 in half the memory; a
-     * keep-alive connection left idle holds its thread, so the wait for more is short. */
-    c->threads = 32;
-    c->keep_alive_ms = 50;
+    /* An open connection holds a worker (CivetWeb 1.15), idle or slow; workers are cheap (a
+     * 100 KiB stack, a 16 KiB buffer) and the database handles apart from them bound the work
+     * done at once (README, "Connections"). */
+    c->threads = 512;
+    c->db_handles = 32;
+    c->keep_alive_ms = 5000;
+    c->request_timeout_s = 10;
+    c->body_timeout_s = 20;
+    c->body_min_rate = 500;
+    c->max_conns_per_addr = 64;
     c->writer_core = 1;
     c->max_body = 16 * 1024 * 1024;
     c->held_wait_s = c->sync.held_wait_ms / 1000;
@@ -188,6 +211,29 @@ static int tile_url_check(const char *url, char *err, size_t errlen) {
 /* 0 when url (a trailing '/' dropped in place) is https://host[:port][/path] with host and path
  * made only of URL characters that need no escaping in a QR code, an SVG or a header: letters,
  * digits and - . _ ~ / : (no query, fragment, user, blank or quote). Else -1 with err filled. */
+/* Checks --cors-origin: comma-separated origins, each http(s)://host[:port] with nothing after
+ * (an origin is compared whole with a request's Origin); "*" is refused, since every endpoint
+ * that takes a token would then answer any page. Returns 0, or -1 with err filled. */
+static int cors_origins_check(const char *list, char *err, size_t errlen) {
+    for (const char *p = list; *p;) {
+        size_t len = strcspn(p, ",");
+        const char *host = strncmp(p, "https://", 8) == 0  ? p + 8
+                           : strncmp(p, "http://", 7) == 0 ? p + 7
+                                                           : NULL;
+        size_t host_len = host ? len - (size_t)(host - p) : 0;
+        if (!host || host_len == 0 || strcspn(host, "/?#*@ ") < host_len) {
+            snprintf(err, errlen,
+                     "--cors-origin: \"%.*s\" is not an origin (https://host[:port], "
+                     "comma-separated, no path, no *)",
+                     (int)(len > 200 ? 200 : len), p);
+            return -1;
+        }
+        p += len;
+        if (*p == ',') p++;
+    }
+    return 0;
+}
+
 static int public_url_check(char *url, char *err, size_t errlen) {
     size_t n = strlen(url);
     while (n > 8 && url[n - 1] == '/')
@@ -304,6 +350,7 @@ int config_load(server_config *c, int argc, char **argv, char *err, size_t errle
         if (cli[i] && option_set(c, &options[i], cli[i], err, errlen) < 0) return -1;
     if (c->tile_url[0] && tile_url_check(c->tile_url, err, errlen) < 0) return -1;
     if (c->public_url[0] && public_url_check(c->public_url, err, errlen) < 0) return -1;
+    if (c->cors_origins[0] && cors_origins_check(c->cors_origins, err, errlen) < 0) return -1;
     c->sync.held_wait_ms = c->held_wait_s * 1000;
     snprintf(c->db_path, sizeof c->db_path, "%s/outfall.db", c->data_dir);
     snprintf(c->photos_dir, sizeof c->photos_dir, "%s/photos", c->data_dir);

@@ -19,10 +19,18 @@ typedef struct server_config {
     char real_ip_header[64];    /* the proxy's client-address header; "" = trust no header */
     char web_dir[PATH_MAX];     /* the console's static files (server/api_web.c) */
     char tile_url[512];         /* map tile URL template with {z} {x} {y}; "" = no map */
-    char public_url[256]; /* https://host[/path] the public pages live at (sign boards' QR codes);
-                             "" = not set, no sign boards; stored without a trailing slash */
-    int threads;
-    int keep_alive_ms;   /* how long an idle keep-alive connection may hold its worker thread */
+    char public_url[256];   /* https://host[/path] the public pages live at (sign boards' QR codes);
+                               "" = not set, no sign boards; stored without a trailing slash */
+    int threads;            /* CivetWeb worker threads: one for each open connection */
+    int db_handles;         /* database handles the workers share (server/dbpool.h) */
+    int keep_alive_ms;      /* how long an idle keep-alive connection may hold its worker thread */
+    int request_timeout_s;  /* a request's head must be in within this; the longest wait of a
+                               read or write */
+    int64_t body_timeout_s; /* a body's deadline after its head, ... */
+    int64_t body_min_rate;  /* ... plus a second for every this many bytes received */
+    int max_conns_per_addr; /* connections (behind a proxy: requests) per client address; 0 =
+                               no cap */
+    char cors_origins[512]; /* origins (comma-separated) whose pages may call the API; "" none */
     int writer_core;     /* 1: the writing thread gets a CPU of its own while writing (cores.h) */
     int64_t max_body;    /* request body limit in bytes */
     int64_t held_wait_s; /* copied into sync.held_wait_ms */

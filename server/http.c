@@ -11,6 +11,8 @@
 
 #include "common/pbjson.h"
 #include "common/util.h"
+#include "server/admit.h"
+#include "server/dbpool.h"
 
 /* The media types we speak, request and response alike. */
 static const struct {
@@ -37,12 +39,11 @@ static const struct {
     {SYNC_EBUSY, 503},     {SYNC_EINTERNAL, 500},
 };
 
-/* A worker thread's own storage handle, opened on its first request. */
-typedef struct worker_slot {
-    store *s;
-} worker_slot;
-
 enum { CHUNK_START = 64 * 1024 };
+
+int http_reserve(const server_config *cfg) {
+    return cfg->threads / 8;
+}
 
 int http_status_for(int rc) {
     for (size_t i = 0; i < sizeof status_map / sizeof status_map[0]; i++)
@@ -62,27 +63,15 @@ static atomic_int open_connections;
 
 int http_conn_open(const struct mg_connection *conn, void **conn_data) {
     (void)conn;
-    (void)conn_data;
+    *conn_data = NULL;
     atomic_fetch_add(&open_connections, 1);
     return 0;
 }
 
 void http_conn_close(const struct mg_connection *conn) {
-    (void)conn;
+    const struct mg_request_info *ri = mg_get_request_info(conn);
     atomic_fetch_sub(&open_connections, 1);
-}
-
-void *http_thread_init(const struct mg_context *ctx, int thread_type) {
-    (void)ctx;
-    return thread_type == 1 ? calloc(1, sizeof(worker_slot)) : NULL;
-}
-
-void http_thread_exit(const struct mg_context *ctx, int thread_type, void *slot) {
-    (void)ctx;
-    (void)thread_type;
-    if (!slot) return;
-    store_close(((worker_slot *)slot)->s);
-    free(slot);
+    if (ri) admit_conn_close(ri->remote_addr); /* counted by accept() (server/admit.c) */
 }
 
 int http_error(http_req *r, int status, const char *code, const char *fmt, ...) {
@@ -166,6 +155,7 @@ int http_req_start(http_req *r, struct mg_connection *conn, const server_config 
     r->conn = conn;
     r->ri = mg_get_request_info(conn);
     r->cfg = cfg;
+    r->started_ms = util_monotonic_ms();
     r->method = r->ri->request_method ? r->ri->request_method : "";
     r->path = r->ri->local_uri ? r->ri->local_uri : "/";
     snprintf(r->action, sizeof r->action, "%s %.80s", r->method, r->path);
@@ -180,20 +170,23 @@ int http_req_start(http_req *r, struct mg_connection *conn, const server_config 
         return http_error(r, 406, "not_acceptable",
                           "Accept names neither application/x-protobuf nor application/json");
     }
-    worker_slot *slot = mg_get_thread_pointer(conn);
-    if (!slot) return http_error(r, 500, "internal", "no worker slot for this thread");
-    if (!slot->s) {
-        if (store_open(cfg->db_path, &slot->s, &r->err) < 0) return r->err.rc;
-        /* The server's background thread checkpoints every second (server/main.c): none inside
-         * a request's commit, where it held up every batch of a group commit. */
-        store_defer_checkpoints(slot->s);
-    }
-    r->store = slot->s;
     return 0;
 }
 
+int http_store_acquire(http_req *r) {
+    if (r->store) return 0;
+    r->store = dbpool_acquire(util_monotonic_ms() + HTTP_STORE_WAIT_MS, &r->err);
+    if (!r->store) r->err_status = http_status_for(r->err.rc);
+    return r->store ? 0 : r->err.rc;
+}
+
+void http_store_release(http_req *r) {
+    dbpool_release(r->store);
+    r->store = NULL;
+}
+
 void http_req_finish(http_req *r) {
-    if (r->store) store_idle(r->store); /* no read left open between requests */
+    http_store_release(r);
     free(r->body);
     r->body = NULL;
 }
@@ -214,12 +207,34 @@ static void send_continue(http_req *r) {
     r->continued = 1;
 }
 
+/* 1 when the body is coming in slower than the server allows: past --body-timeout since the
+ * request's head, plus a second for every --body-min-rate bytes received. A client sending a
+ * byte now and then would otherwise keep its worker as long as it likes. */
+static int body_late(const http_req *r, int64_t received) {
+    int64_t allowed = r->cfg->body_timeout_s * 1000;
+    if (r->cfg->body_min_rate > 0) allowed += received * 1000 / r->cfg->body_min_rate;
+    return util_monotonic_ms() - r->started_ms > allowed;
+}
+
+/* Fills r->err for a body that came too slowly (408, the connection closes). */
+static int body_too_slow(http_req *r) {
+    r->must_close = 1;
+    return http_error(r, 408, "body_too_slow",
+                      "the body came slower than %lld bytes a second after %lld s; send it again",
+                      (long long)r->cfg->body_min_rate, (long long)r->cfg->body_timeout_s);
+}
+
 long http_read_some(http_req *r, void *buf, size_t cap) {
     if (r->body_read) return 0;
+    if (body_late(r, r->body_received)) {
+        body_too_slow(r);
+        return -1;
+    }
     send_continue(r);
     /* 0 also when the peer went away early: the caller compares what came with what was due. */
     int n = mg_read(r->conn, buf, cap > INT_MAX ? INT_MAX : cap);
     if (n == 0) r->body_read = 1;
+    if (n > 0) r->body_received += n;
     return n;
 }
 
@@ -238,9 +253,13 @@ int http_read_body(http_req *r) {
         r->body_read = 1;
         return 0;
     }
+    /* The database handle goes back to the pool while the client sends: a slow sender holds
+     * its worker thread, not a connection to the database others wait for. */
+    int held = r->store != NULL;
+    http_store_release(r);
     send_continue(r);
     size_t cap = declared > 0 ? (size_t)declared : CHUNK_START, len = 0;
-    int oom = 0;
+    int oom = 0, late = 0;
     uint8_t *buf = malloc(cap);
     if (!buf) return http_error(r, 500, "internal", "out of memory for the body");
     for (;;) {
@@ -255,6 +274,7 @@ int http_read_body(http_req *r) {
             buf = bigger;
             cap = grown;
         }
+        if ((late = body_late(r, (int64_t)len))) break;
         int n = mg_read(r->conn, buf + len, cap - len);
         if (n <= 0) break;
         len += (size_t)n;
@@ -270,13 +290,14 @@ int http_read_body(http_req *r) {
         r->must_close = 1;
         return http_error(r, 500, "internal", "out of memory for the body");
     }
+    if (late) return body_too_slow(r);
     if (declared > 0 && len < (size_t)declared) {
         r->must_close = 1;
         return http_error(r, 400, "body_incomplete", "the body ended after %zu of %lld bytes", len,
                           declared);
     }
     r->body_read = 1;
-    return 0;
+    return held ? http_store_acquire(r) : 0;
 }
 
 int http_decode(http_req *r, const ProtobufCMessageDescriptor *desc, ProtobufCMessage **out) {
@@ -340,11 +361,12 @@ void http_send_head(http_req *r, int status, const char *ctype, uint64_t len) {
     gmtime_r(&now, &tm);
     strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", &tm);
     if (body_pending(r) || status == 401 || !client_keeps_alive(r)) r->must_close = 1;
-    /* Every worker holds a connection, so others may wait in CivetWeb's queue: this one closes
-     * after its answer and the client's next request queues behind them. Otherwise a client
-     * that answers at once keeps its thread request after request while the rest wait (at 500
-     * phones the first 32 finished their day before most had a first answer). */
-    if (r->cfg && atomic_load(&open_connections) >= r->cfg->threads) r->must_close = 1;
+    /* Capacity held back: when all but a reserve of the workers hold a connection, this one
+     * closes after its answer, so idle kept-alive connections cannot take the last workers from
+     * clients yet to come (a health check, a login), and a client that answers at once cannot
+     * keep its worker request after request while others wait in CivetWeb's queue. */
+    if (r->cfg && atomic_load(&open_connections) >= r->cfg->threads - http_reserve(r->cfg))
+        r->must_close = 1;
     const char *reason = status == 460 ? "Checksum Mismatch" /* tus; unknown to CivetWeb */
                                        : mg_get_response_code_text(r->conn, status);
     int n = snprintf(head, sizeof head,
@@ -359,6 +381,16 @@ void http_send_head(http_req *r, int status, const char *ctype, uint64_t len) {
         n += snprintf(head + n, sizeof head - (size_t)n, "WWW-Authenticate: Bearer\r\n");
     if (status == 405 && r->allow[0])
         n += snprintf(head + n, sizeof head - (size_t)n, "Allow: %s\r\n", r->allow);
+    /* Clients that read the hint (Node's fetch, undici) close an idle connection before the
+     * server does, so none sends a request on a connection the server is closing. */
+    if (!r->must_close && r->cfg)
+        n += snprintf(head + n, sizeof head - (size_t)n, "Keep-Alive: timeout=%d\r\n",
+                      r->cfg->keep_alive_ms / 1000 > 0 ? r->cfg->keep_alive_ms / 1000 : 1);
+    if (r->cors_origin[0])
+        n += snprintf(head + n, sizeof head - (size_t)n,
+                      "Access-Control-Allow-Origin: %s\r\nVary: Origin\r\n"
+                      "Access-Control-Expose-Headers: %s\r\n",
+                      r->cors_origin, HTTP_CORS_EXPOSED);
     n += snprintf(head + n, sizeof head - (size_t)n, "%s\r\n", r->headers);
     mg_write(r->conn, head, (size_t)n);
     r->status = status;

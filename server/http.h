@@ -15,13 +15,22 @@ typedef enum http_encoding { HTTP_JSON = 0, HTTP_PROTOBUF = 1 } http_encoding;
 
 enum { HTTP_MAX_PARAMS = 2, HTTP_PARAM_LEN = 128 };
 
+/* How long a request waits in line for a database handle (server/dbpool.h) before 503 busy. */
+enum { HTTP_STORE_WAIT_MS = 10000 };
+
+/* The answer's headers a page of another origin allowed by --cors-origin may read. */
+#define HTTP_CORS_EXPOSED                                                                          \
+    "ETag, Location, Retry-After, Content-Range, Upload-Offset, Upload-Length, Upload-Metadata, "  \
+    "Tus-Resumable, Tus-Version, Tus-Extension, Tus-Max-Size, Tus-Checksum-Algorithm"
+
 /* Everything a handler needs about the request it serves. Lives on the worker's stack for one
  * request; nothing in it outlives the request. */
 typedef struct http_req {
     struct mg_connection *conn;
     const struct mg_request_info *ri;
     const server_config *cfg;
-    store *store;       /* this worker thread's handle, borrowed */
+    store *store;       /* a handle from the pool while held (http_store_acquire), else NULL */
+    int64_t started_ms; /* when the request's head was in (util_monotonic_ms) */
     const char *method; /* borrowed from ri */
     const char *path;   /* decoded path without the query, borrowed from ri */
     char action[96];    /* "DELETE /v1/devices/{id}": the route, as the audit trail records it */
@@ -34,48 +43,60 @@ typedef struct http_req {
     principal who; /* valid when authenticated */
     uint8_t *body; /* owned; freed by http_req_finish */
     size_t body_len;
-    int body_read;  /* the body was read whole */
-    int must_close; /* answer with Connection: close (unread or oversize body) */
-    int status;     /* the status sent (0 until an answer went out), for the access log */
-    sync_error err; /* what a failing handler reports */
-    int err_status; /* the status for err when it is not the one its code maps to */
-    char allow[64]; /* the Allow header of a 405 */
+    int body_read;         /* the body was read whole */
+    int64_t body_received; /* bytes of it http_read_some handed out so far */
+    int must_close;        /* answer with Connection: close (unread or oversize body) */
+    int status;            /* the status sent (0 until an answer went out), for the access log */
+    sync_error err;        /* what a failing handler reports */
+    int err_status;        /* the status for err when it is not the one its code maps to */
+    char allow[64];        /* the Allow header of a 405 */
     /* More to answer than the usual (photos: tus headers, ETag, Range, caching). */
     char headers[512];         /* extra header lines for the answer, each ending "\r\n" */
     const char *cache_control; /* the answer's Cache-Control; NULL: no-store */
     int continued;             /* "100 Continue" went out */
+    char cors_origin[128];     /* an Origin allowed by --cors-origin, echoed in the answer */
     /* "text/csv" or "application/geo+json" when Accept prefers one of them (NULL otherwise):
      * a handler that can answer in it does; the others answer in resp_enc. */
     const char *resp_alt;
 } http_req;
 
-/* Thread callbacks for CivetWeb: each worker gets a slot for its own store, opened on first use
- * by http_req_start and closed when the worker exits. */
-void *http_thread_init(const struct mg_context *ctx, int thread_type);
-void http_thread_exit(const struct mg_context *ctx, int thread_type, void *slot);
-
 /* CivetWeb's init_connection and connection_close callbacks: they count the connections the
- * worker threads hold, so that an answer can close its connection when all are taken. */
+ * worker threads hold, so that an answer can close its connection when nearly all are taken;
+ * the close also uncounts the connection from its client address (server/admit.h). */
 int http_conn_open(const struct mg_connection *conn, void **conn_data);
 void http_conn_close(const struct mg_connection *conn);
 
-/* Fills r for the request on conn: the thread's store (opened now if needed), the request's
- * content type and the response encoding from Accept. Returns 0, or a negative code with r->err
- * filled (not_acceptable 406, or the store's failure); r is usable for an answer either way. */
+/* Fills r for the request on conn: the request's content type and the response encoding from
+ * Accept. Returns 0, or a negative code with r->err filled (not_acceptable 406); r is usable for
+ * an answer either way. */
 int http_req_start(http_req *r, struct mg_connection *conn, const server_config *cfg);
 
-/* Releases what r owns. */
+/* Takes a database handle from the pool into r->store (nothing when r holds one), waiting up to
+ * HTTP_STORE_WAIT_MS. Returns 0, or a negative code with r->err filled (busy, 503). */
+int http_store_acquire(http_req *r);
+
+/* Gives r->store back to the pool (none held: nothing) and sets it to NULL: for a handler about
+ * to wait on its client (streaming a file, a body it reads itself). */
+void http_store_release(http_req *r);
+
+/* Workers held back for new clients: when all but these hold a connection, answers close
+ * their connection rather than keep it idle. */
+int http_reserve(const server_config *cfg);
+
+/* Releases what r owns, its database handle included. */
 void http_req_finish(http_req *r);
 
 /* Reads the whole body into r->body, at most cfg->max_body bytes: a declared length over the
  * limit fails before anything is read; a chunked body fails as soon as it crosses it. Answers
- * "100 Continue" first when the client waits for it. Idempotent. Returns 0 or a negative code
- * with r->err filled (body_too_large, body_incomplete). */
+ * "100 Continue" first when the client waits for it. The database handle r holds goes back to
+ * the pool while the body comes and is taken again after. Idempotent. Returns 0 or a negative
+ * code with r->err filled (body_too_large, body_incomplete, body_too_slow 408, busy 503). */
 int http_read_body(http_req *r);
 
 /* Reads up to cap bytes of the body as it streams in, for bodies too big to hold (photos); the
  * first call answers "100 Continue" when the client waits for it. Returns the count, 0 once the
- * body is over (r->body_read is then set), or -1 when the connection failed before that. */
+ * body is over (r->body_read is then set), or -1 when the connection failed before that or the
+ * body came too slowly (r->err is then body_too_slow, 408). */
 long http_read_some(http_req *r, void *buf, size_t cap);
 
 /* Reads the body and decodes it as a message of type desc per the request's Content-Type.

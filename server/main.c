@@ -18,7 +18,9 @@
 
 #include "common/cores.h"
 #include "common/util.h"
+#include "server/admit.h"
 #include "server/config.h"
+#include "server/dbpool.h"
 #include "server/http.h"
 #include "server/routes.h"
 #include "sync/accounts.h"
@@ -192,8 +194,8 @@ static int civetweb_error(struct mg_connection *conn, int status, const char *er
         int status;
         const char *code;
     } codes[] = {
-        {400, "bad_request"},       {405, "method_not_allowed"}, {413, "body_too_large"},
-        {414, "uri_too_long"},      {431, "headers_too_large"},  {500, "internal"},
+        {400, "bad_request"},  {405, "method_not_allowed"}, {413, "body_too_large"},
+        {414, "uri_too_long"}, {431, "headers_too_large"},  {500, "internal"},
         {503, "unavailable"},
     };
     const char *code = "http_error";
@@ -261,15 +263,19 @@ static int bootstrap_admin(store *s) {
 /* Starts CivetWeb on cfg->listen with the route table. Returns the context, or NULL after
  * printing why. */
 static struct mg_context *serve_start(const server_config *cfg) {
-    char threads[16], keep_alive[16], errtext[256] = "";
+    char threads[16], keep_alive[16], request_timeout[16], errtext[256] = "";
     unsigned errcode = 0;
     snprintf(threads, sizeof threads, "%d", cfg->threads);
     snprintf(keep_alive, sizeof keep_alive, "%d", cfg->keep_alive_ms);
+    snprintf(request_timeout, sizeof request_timeout, "%d", cfg->request_timeout_s * 1000);
     /* clang-format off */
     const char *options[] = {
         "listening_ports",       cfg->listen,
         "num_threads",           threads,
-        "request_timeout_ms",    "30000",
+        /* A request's head must be in within this since the connection was taken (CivetWeb
+         * checks the whole head against it, not each read); every read and write waits at most
+         * this long. A body's deadline is the server's own (--body-timeout). */
+        "request_timeout_ms",    request_timeout,
         "enable_keep_alive",     "yes",
         "keep_alive_timeout_ms", keep_alive,
         "listen_backlog",        LISTEN_BACKLOG,
@@ -277,13 +283,16 @@ static struct mg_context *serve_start(const server_config *cfg) {
         /* Paths stay as sent: decoding "%00" would cut a path short and alias another file. No
          * route needs an escaped character in its path; query values are decoded one by one. */
         "decode_url",            "no",
+        /* No CORS by CivetWeb: it would approve every preflight with "*". The route table
+         * answers preflights for --cors-origin's origins only (server/routes.c). */
+        "access_control_allow_origin",  "",
+        "access_control_allow_methods", "",
+        "access_control_allow_headers", "",
         NULL,
     };
     /* clang-format on */
     struct mg_callbacks cb;
     memset(&cb, 0, sizeof cb);
-    cb.init_thread = http_thread_init;
-    cb.exit_thread = http_thread_exit;
     cb.init_connection = http_conn_open;
     cb.connection_close = http_conn_close;
     cb.log_message = log_civetweb;
@@ -363,6 +372,12 @@ int main(int argc, char **argv) {
     fprintf(stderr, "outfalld: %s\n", cores_note);
     store *main_store = prepare_data(&cfg);
     if (!main_store) return 1;
+    if (dbpool_init(cfg.db_path, cfg.db_handles) < 0 ||
+        admit_init(cfg.max_conns_per_addr, cfg.real_ip_header[0] != '\0', cfg.threads + 1) < 0) {
+        fprintf(stderr, "outfalld: out of memory\n");
+        store_close(main_store);
+        return 1;
+    }
 
     /* Signals are taken by sigwait below; every thread started from here on blocks them. */
     sigset_t stop_signals;
@@ -380,6 +395,7 @@ int main(int argc, char **argv) {
             fprintf(stderr, "outfalld: outfalld takes no TLS certificate; terminate TLS in a "
                             "reverse proxy (nginx) in front of a loopback port\n");
         store_close(main_store);
+        dbpool_close();
         return tls ? EXIT_USAGE : 1;
     }
     releasing = releaser_start(&rl, &cfg) == 0;
@@ -395,6 +411,7 @@ int main(int argc, char **argv) {
     mg_stop(ctx);
     if (releasing) releaser_stop(&rl);
     batch_close_writers();
+    dbpool_close();
     store_close(main_store);
     mg_exit_library();
     return exit_code;

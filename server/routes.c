@@ -5,6 +5,8 @@
 #include <time.h>
 
 #include "common/cores.h"
+#include "common/util.h"
+#include "server/admit.h"
 #include "server/api.h"
 #include "server/auth.h"
 #include "server/http.h"
@@ -107,13 +109,56 @@ static int path_match(const char *pattern, const char *path, http_req *r) {
     return *pattern == '\0' && *path == '\0';
 }
 
-/* Finds r's route, applies its gate and runs it. Returns the handler's result, or a negative
- * code with r->err filled (not_found, method_not_allowed, or the gate's refusal). */
+/* The request headers a page of an allowed origin may send (CORS preflight). */
+#define CORS_ALLOWED_HEADERS                                                                       \
+    "Authorization, Content-Type, Accept, X-Device-Signature, If-None-Match, If-Range, Range, "    \
+    "Tus-Resumable, Upload-Length, Upload-Offset, Upload-Metadata, Upload-Checksum, "              \
+    "Upload-Defer-Length, X-HTTP-Method-Override"
+
+/* 1 when origin is one of --cors-origin's, compared whole. */
+static int cors_allowed(const server_config *cfg, const char *origin) {
+    size_t n = strlen(origin);
+    for (const char *p = cfg->cors_origins; *p;) {
+        size_t len = strcspn(p, ",");
+        if (len == n && strncmp(p, origin, n) == 0) return 1;
+        p += len;
+        if (*p == ',') p++;
+    }
+    return 0;
+}
+
+/* Answers a CORS preflight (OPTIONS with Origin and Access-Control-Request-Method) for a path
+ * with a route taking method: 204 with the allowances for an origin of --cors-origin; 403
+ * cors_origin_not_allowed for any other (the browser then sends nothing). */
+static int cors_preflight(http_req *r, const char *method, int method_routed) {
+    if (!r->cors_origin[0])
+        return http_error(r, 403, "cors_origin_not_allowed",
+                          "pages of this origin may not call this server (see --cors-origin)");
+    if (!method_routed)
+        return http_error(r, 405, "method_not_allowed", "%s does not take %.16s", r->path, method);
+    snprintf(r->headers, sizeof r->headers,
+             "Access-Control-Allow-Methods: %.16s\r\nAccess-Control-Allow-Headers: "
+             "%s\r\nAccess-Control-Max-Age: 600\r\n",
+             method, CORS_ALLOWED_HEADERS);
+    http_send_empty(r, 204);
+    return 0;
+}
+
+/* Finds r's route, applies its gate and runs it with a database handle. Returns the handler's
+ * result, or a negative code with r->err filled (not_found, method_not_allowed, busy, the
+ * gate's refusal, a CORS refusal). */
 static int route_serve(http_req *r) {
     const route *found = NULL;
+    const char *origin = mg_get_header(r->conn, "Origin");
+    const char *preflight = mg_get_header(r->conn, "Access-Control-Request-Method");
+    int method_routed = 0;
+    if (origin && cors_allowed(r->cfg, origin))
+        util_strlcpy(r->cors_origin, origin, sizeof r->cors_origin);
+    if (strcmp(r->method, "OPTIONS") != 0 || !origin) preflight = NULL;
     for (size_t i = 0; i < sizeof routes / sizeof routes[0] && !found; i++) {
         if (!path_match(routes[i].pattern, r->path, r)) continue;
-        if (strcmp(routes[i].method, r->method) == 0) {
+        if (preflight && strcmp(routes[i].method, preflight) == 0) method_routed = 1;
+        if (strcmp(routes[i].method, r->method) == 0 && !preflight) {
             found = &routes[i];
         } else {
             size_t used = strlen(r->allow);
@@ -121,13 +166,16 @@ static int route_serve(http_req *r) {
                      routes[i].method);
         }
     }
+    if (preflight && r->allow[0]) return cors_preflight(r, preflight, method_routed);
     if (!found && r->allow[0])
         return http_error(r, 405, "method_not_allowed", "%s does not take %s (allowed: %s)",
                           r->path, r->method, r->allow);
     if (!found) return http_error(r, 404, "not_found", "no endpoint at %s", r->path);
     snprintf(r->action, sizeof r->action, "%s %s", found->method, found->pattern);
+    int rc = http_store_acquire(r);
+    if (rc < 0) return rc;
     if (found->who != AUTH_PUBLIC) {
-        int rc = auth_authenticate(r);
+        rc = auth_authenticate(r);
         if (rc == 0) rc = auth_require_role(r, found->who);
         if (rc < 0) return rc;
     }
@@ -144,9 +192,19 @@ static double monotonic_ms(void) {
 int routes_handle(struct mg_connection *conn, void *cbdata) {
     const server_config *cfg = cbdata;
     http_req r;
+    char client[64] = "";
     double start = monotonic_ms();
     cores_worker_place();
     int rc = http_req_start(&r, conn, cfg);
+    /* Behind the proxy every connection comes from it: its clients are capped by the address it
+     * names, request by request (server/admit.h). */
+    if (cfg->real_ip_header[0]) auth_client_addr(&r, client, sizeof client);
+    if (client[0] && !admit_request_begin(client) && rc == 0) {
+        r.must_close = 1;
+        snprintf(r.headers, sizeof r.headers, "Retry-After: 5\r\n");
+        rc = http_error(&r, 503, "too_many_connections",
+                        "too many requests at once from this address; try again");
+    }
     if (rc == 0) rc = route_serve(&r);
     if (rc < 0 && r.status == 0) http_send_error(&r);
     if (r.status == 0) http_send_empty(&r, 500);
@@ -157,5 +215,6 @@ int routes_handle(struct mg_connection *conn, void *cbdata) {
         fprintf(stderr, "%s %s %s %d %.1fms\n", r.ri->remote_addr, r.method, r.path, r.status,
                 monotonic_ms() - start);
     http_req_finish(&r);
+    if (client[0]) admit_request_end(client);
     return r.status;
 }

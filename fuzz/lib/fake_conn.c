@@ -13,6 +13,7 @@
 
 #include "common/util.h"
 #include "fuzz/lib/fuzz_env.h"
+#include "server/dbpool.h"
 #include "server/http.h"
 #include "server/routes.h"
 
@@ -24,8 +25,6 @@ struct mg_connection {
     uint8_t *out; /* everything written, interim answers included */
     size_t out_len, out_cap;
 };
-
-static void *worker_slot; /* http_thread_init's, kept for the process like a worker thread's */
 
 const struct mg_request_info *mg_get_request_info(const struct mg_connection *conn) {
     return &conn->ri;
@@ -75,11 +74,6 @@ int mg_printf(struct mg_connection *conn, const char *fmt, ...) {
 const char *mg_get_response_code_text(const struct mg_connection *conn, int code) {
     (void)conn;
     return code < 200 ? "Informational" : code < 300 ? "OK" : code < 400 ? "Redirect" : "Error";
-}
-
-void *mg_get_thread_pointer(const struct mg_connection *conn) {
-    (void)conn;
-    return worker_slot;
 }
 
 /* ---- the input format ---- */
@@ -254,7 +248,9 @@ static const char *const role_hooks[FZ_N_ROLES] = {"@admin", "@surveyor", "@supe
 
 int fc_serve(const fc_request *rq, int reset) {
     fz_env *e = fz_env_get();
-    if (!worker_slot) worker_slot = http_thread_init(NULL, 1);
+    static int pooled;
+    if (!pooled && dbpool_init(e->cfg.db_path, 1) < 0) abort(); /* one handle, as one worker */
+    pooled = 1;
     if (reset != FC_KEEP) fz_reset(e, reset == FC_RESET_ALL);
 
     struct mg_connection *conn = calloc(1, sizeof *conn);

@@ -1,6 +1,6 @@
 /* A request served by the real route table without a socket (prefix fc_): the CivetWeb calls the
  * server makes on a connection (mg_get_request_info, mg_get_header, mg_read, mg_write,
- * mg_get_response_code_text, mg_get_thread_pointer) are defined in fake_conn.c over a request in
+ * mg_get_response_code_text) are defined in fake_conn.c over a request in
  * memory, so routes_handle() runs every handler, auth, codec and engine call as it does behind
  * CivetWeb. Pure library helpers (mg_get_var, mg_url_decode) are CivetWeb's own. The Makefile
  * refuses to link a fuzz target when the server calls a connection function not faked here.
