@@ -107,9 +107,14 @@ typedef struct bench_conn {
     uint8_t *body;   /* the last answer's body, len bytes (reused) */
     size_t len, cap;
     int64_t resent;  /* exchanges sent again on a new connection: see bench_http */
+    char source[32]; /* the loopback address it connects from ("" = the system's choice) */
 } bench_conn;
 
 int bench_conn_open(bench_conn *c, const char *url);
+
+/* Makes c connect from a loopback address of its own for phone index, as real phones come from
+ * addresses of their own (the server caps connections per address: --max-conns-per-addr). */
+void bench_conn_source(bench_conn *c, int index);
 void bench_conn_close(bench_conn *c);
 
 /* One exchange: method path with body[len] (NULL: none) of content type ctype, and an

@@ -398,6 +398,7 @@ static int run_once(const bench_opts *opts, const bench_world *w, bench_phone *p
     ph.fx = fx;
     for (int i = 0; i < opts->phones; i++) {
         if (bench_conn_open(&phones[i].conn, srv.url) < 0) goto done;
+        bench_conn_source(&phones[i].conn, i);
         util_strlcpy(phones[i].conn.token, admin.token, sizeof phones[i].conn.token);
     }
     run_phase(&ph, SETUP_THREADS, play_create_user);

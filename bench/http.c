@@ -36,6 +36,10 @@ int bench_conn_open(bench_conn *c, const char *url) {
     return 0;
 }
 
+void bench_conn_source(bench_conn *c, int index) {
+    snprintf(c->source, sizeof c->source, "host!127.1.%d.%d", (index / 250) % 250, 1 + index % 250);
+}
+
 void bench_conn_close(bench_conn *c) {
     if (c->curl) curl_easy_cleanup(c->curl);
     free(c->body);
@@ -65,6 +69,7 @@ long bench_http(bench_conn *c, const char *method, const char *path, const char 
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(h, CURLOPT_TCP_NODELAY, 1L);
     curl_easy_setopt(h, CURLOPT_TIMEOUT, 300L);
+    if (c->source[0]) curl_easy_setopt(h, CURLOPT_INTERFACE, c->source);
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, hd);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, c);
