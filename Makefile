@@ -21,10 +21,11 @@ BROWSER_TOOLS := /usr/bin/chromium:chromium /usr/share/fonts/truetype/wqy/wqy-mi
 # What `make test` needs besides: clang and its libFuzzer runtime for the fuzz targets (fuzz/), and
 # nginx and openssl for the TLS test (tests/tls); gdal-bin (about 140 MB) so the GeoJSON export is
 # read back by GDAL's ogrinfo (tests/api/test_programme.c); zbar-tools so a sign board's QR code
-# is decoded back by zbarimg (tests/api/test_signboard.c); python3-requests, one of the stock HTTP
-# clients tests/api/test_connections.c runs against the server. Installed like DEB_PKGS, by
-# test-deps.
-TEST_DEB_PKGS := clang-14 libclang-rt-14-dev nginx openssl gdal-bin zbar-tools python3-requests
+# is decoded back by zbarimg (tests/api/test_signboard.c); python3-requests, and OkHttp with a
+# JDK to run it, stock HTTP clients tests/api/test_connections.c runs against the server (with
+# Node's fetch and libcurl). Installed like DEB_PKGS, by test-deps.
+TEST_DEB_PKGS := clang-14 libclang-rt-14-dev nginx openssl gdal-bin zbar-tools python3-requests \
+                 libokhttp-java default-jdk-headless
 
 PKG_LIBS := sqlite3 libsodium libprotobuf-c jansson libcurl libexif libqrencode
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKG_LIBS) 2>/dev/null)

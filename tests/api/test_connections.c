@@ -165,16 +165,19 @@ typedef struct stock_client {
     const char *program; /* tests/api/stock_clients/...: env URL, TOKEN, SPACINGS (ms) */
     const char *runner;  /* the interpreter; it must be there: test-deps installs it */
     int max_gap_ms;      /* the longest gap it is sent at (see below) */
+    const char *option, *value; /* one option for the runner, or NULL */
 } stock_client;
 
 /* Python's http.client reuses a connection without looking whether the server closed it (as
  * every server does once it idled past its keep-alive, here 5 s), so it is sent at gaps under
- * that; the others check before reuse (urllib3, libcurl) or close early on the Keep-Alive hint
- * (Node's undici) and are sent at gaps past it too. */
+ * that; the others check before reuse (urllib3, libcurl, OkHttp) or close early on the
+ * Keep-Alive hint (Node's undici) and are sent at gaps past it too. */
 static const stock_client stock_clients[] = {
     {"node fetch", "node_fetch.js", "node", 7000},
     {"python requests", "python_requests.py", "/usr/bin/python3", 7000},
     {"python http.client", "python_http_client.py", "/usr/bin/python3", 4500},
+    {"okhttp (android)", "OkHttpPosts.java", "java", 7000, "-cp",
+     "/usr/share/java/okhttp.jar:/usr/share/java/okio.jar"},
 };
 enum { N_STOCK = sizeof stock_clients / sizeof stock_clients[0] };
 
@@ -259,7 +262,10 @@ static pid_t run_client(const stock_client *c, const th_server *s, const char *t
     int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
     dup2(fd, 1);
     dup2(fd, 2);
-    execlp(c->runner, c->runner, path, (char *)NULL);
+    if (c->option)
+        execlp(c->runner, c->runner, c->option, c->value, path, (char *)NULL);
+    else
+        execlp(c->runner, c->runner, path, (char *)NULL);
     _exit(127);
 }
 
