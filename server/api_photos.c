@@ -38,13 +38,19 @@ static const struct {
 
 /* Refusals of an upload's bytes, audited like the other refused requests. */
 static const char *const audited_codes[] = {
-    "digest_mismatch", "unsupported_media_type", "truncated_image",
-    "photo_too_large", "checksum_mismatch",      "beyond_upload_length",
+    "digest_mismatch",       "unsupported_media_type",  "truncated_image",
+    "photo_too_large",       "checksum_mismatch",       "beyond_upload_length",
+    "upload_quota_exceeded", "upload_reports_exceeded",
 };
 
 static photos_env env_of(const http_req *r) {
-    photos_env e = {r->cfg->photos_dir, r->cfg->uploads_dir, r->cfg->max_photo_bytes,
-                    &r->cfg->sync};
+    photos_env e = {r->cfg->photos_dir,
+                    r->cfg->uploads_dir,
+                    r->cfg->max_photo_bytes,
+                    &r->cfg->sync,
+                    r->cfg->report_upload_expiry_s * 1000,
+                    r->cfg->report_upload_quota,
+                    r->cfg->report_upload_max_reports};
     return e;
 }
 
@@ -185,8 +191,10 @@ int api_photos_create(http_req *r) {
     if (rc == 0) rc = header_int(r, "Upload-Length", &length);
     if (rc == 0) rc = creation_hash(r, hash);
     if (rc == 0) rc = reporter_scope(r, hash);
+    char addr[64];
+    auth_client_addr(r, addr, sizeof addr); /* whose quota a reporter's upload counts against */
     if (rc == 0 &&
-        photos_upload_create(r->store, &env, &r->who, hash, length, &stored, &r->err) < 0)
+        photos_upload_create(r->store, &env, &r->who, addr, hash, length, &stored, &r->err) < 0)
         rc = engine_failed(r);
     if (rc < 0) return audit_upload(r, rc);
     add_header(r, "Location: /v1/photos/%s", hash);

@@ -13,17 +13,16 @@
 #include "sync/inspect.h"
 #include "sync/public.h"
 
-/* The headers of every public answer: no script, no frames, no sniffing, no referrer. */
-static const char public_headers[] =
-    "Content-Security-Policy: default-src 'none'; img-src 'self'; style-src 'self'; "
-    "base-uri 'none'; form-action 'none'; frame-ancestors 'none'\r\n"
-    "X-Content-Type-Options: nosniff\r\nReferrer-Policy: no-referrer\r\n"
-    "X-Frame-Options: DENY\r\n";
+/* The Content-Security-Policy of every public answer: no script, nothing from elsewhere, no
+ * frames. http_send_head adds it with nosniff, no referrer and DENY framing. */
+static const char public_csp[] = "default-src 'none'; img-src 'self'; style-src 'self'; "
+                                 "base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
-/* Sends status with body[len] of ctype and the public headers. */
+/* Sends status with body[len] of ctype, the public security headers and extra header lines. */
 static void public_send(http_req *r, int status, const char *ctype, const char *extra,
                         const void *body, size_t len) {
-    snprintf(r->headers, sizeof r->headers, "%s%s", public_headers, extra ? extra : "");
+    snprintf(r->headers, sizeof r->headers, "%s", extra ? extra : "");
+    r->csp = public_csp;
     r->cache_control = "no-cache";
     http_send_head(r, status, ctype, len);
     if (len > 0 && strcmp(r->method, "HEAD") != 0) mg_write(r->conn, body, len);

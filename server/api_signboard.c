@@ -101,9 +101,9 @@ int api_outfalls_signboard(http_req *r) {
     qr_free(q);
     if (!body) return http_error(r, 500, "internal", "out of memory drawing the QR code");
     /* The code is letters, digits and '-' (sync/review.c makes it); the name is safe as is. */
+    r->csp = HTTP_CSP_PAGE; /* an SVG is a document; the PNG gets nosniff and the rest too */
     snprintf(r->headers, sizeof r->headers,
-             "X-Content-Type-Options: nosniff\r\nContent-Disposition: inline; "
-             "filename=\"signboard-%.100s.%s\"\r\n",
+             "Content-Disposition: inline; filename=\"signboard-%.100s.%s\"\r\n",
              strspn(code, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-") ==
                      strlen(code)
                  ? code

@@ -1,7 +1,7 @@
 /* GET / and GET /web/{file}: the supervisors' console, static files from the --web folder, and
  * GET /web/config.json, the console's settings. Every answer here, errors included, carries the
  * console's security headers (a Content-Security-Policy without inline script, nosniff, no
- * referrer), so they are written here rather than through http_send_message. */
+ * referrer, no framing), so they are sent here rather than through http_send_message. */
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -9,9 +9,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "server/api.h"
@@ -40,34 +38,22 @@ static void web_tile_origin(const server_config *cfg, char *out, size_t cap) {
     snprintf(out, cap, " %.*s", (int)len, cfg->tile_url);
 }
 
-/* Sends status with body[len] of ctype and the console's security headers. The connection
- * closes when the request came with a body (never read here) or the client asked for it. */
+/* Sends status with body[len] of ctype and the console's security headers (its
+ * Content-Security-Policy through http_send_head, which writes them for every document). The
+ * connection closes when the request came with a body (never read here). */
 static void web_send(http_req *r, int status, const char *ctype, const void *body, size_t len) {
-    char head[2048], date[64], tiles[600];
-    time_t now = time(NULL);
-    struct tm tm;
-    gmtime_r(&now, &tm);
-    strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", &tm);
-    const char *conn = mg_get_header(r->conn, "Connection");
-    const char *te = mg_get_header(r->conn, "Transfer-Encoding");
-    int keep = conn ? strcasestr(conn, "keep-alive") != NULL
-                    : (r->ri->http_version && strcmp(r->ri->http_version, "1.1") == 0);
-    if (r->ri->content_length > 0 || te) keep = 0;
+    char csp[800], tiles[600];
     web_tile_origin(r->cfg, tiles, sizeof tiles);
-    int n = snprintf(head, sizeof head,
-                     "HTTP/1.1 %d %s\r\nDate: %s\r\nCache-Control: no-cache\r\nConnection: %s\r\n"
-                     "Content-Type: %s\r\nContent-Length: %zu\r\n"
-                     "Content-Security-Policy: default-src 'self'; script-src 'self'; "
-                     "style-src 'self'; img-src 'self' blob: data:%s; connect-src 'self'; "
-                     "frame-ancestors 'none'; base-uri 'none'; form-action 'self'\r\n"
-                     "X-Content-Type-Options: nosniff\r\nReferrer-Policy: no-referrer\r\n"
-                     "X-Frame-Options: DENY\r\n\r\n",
-                     status, mg_get_response_code_text(r->conn, status), date,
-                     keep ? "keep-alive" : "close", ctype, len, tiles);
-    if (n < 0 || (size_t)n >= sizeof head) n = 0; /* cannot happen: every part is bounded */
-    mg_write(r->conn, head, (size_t)n);
-    if (len > 0) mg_write(r->conn, body, len);
-    r->status = status;
+    snprintf(csp, sizeof csp,
+             "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' blob: "
+             "data:%s; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; "
+             "form-action 'self'",
+             tiles);
+    r->csp = csp;
+    r->cache_control = "no-cache";
+    http_send_head(r, status, ctype, len);
+    if (len > 0 && strcmp(r->method, "HEAD") != 0) mg_write(r->conn, body, len);
+    r->csp = NULL; /* csp ends here */
 }
 
 /* Answers an Error {code, message} as JSON with the security headers. Returns 0 (answered). */

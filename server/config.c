@@ -91,6 +91,15 @@ static const option_def options[] = {
      "behind a reverse proxy on loopback: the header naming the client's address (X-Real-IP)"},
     {"report-upload-ttl", "SECONDS", OPT_INT64, FIELD(report_upload_ttl_s), 1, 604800, 0,
      "a public report's upload token (for the photos it lists) is valid this long"},
+    {"report-upload-expiry", "SECONDS", OPT_INT64, FIELD(report_upload_expiry_s), 1, 86400, 0,
+     "a partial photo upload made with a report's token, untouched this long, is deleted (also "
+     "once the token expires); staff uploads keep --upload-expiry"},
+    {"report-upload-quota", "BYTES", OPT_INT64, FIELD(report_upload_quota), 1, 1099511627776.0, 0,
+     "bytes (their Upload-Length) that unfinished uploads made with report tokens from one "
+     "client address may hold at once; more is 429 upload_quota_exceeded"},
+    {"report-upload-max-reports", "N", OPT_INT, FIELD(report_upload_max_reports), 1, 1000, 0,
+     "reports whose tokens may hold unfinished uploads from one client address at once; more "
+     "is 429 upload_reports_exceeded"},
     {"public-url", "URL", OPT_TEXT, FIELD(public_url), 0, 0, 0,
      "https URL the public pages are reached at (https://host[/path]); sign boards' QR codes "
      "lead to URL/public/outfalls/{code}; none: no sign boards"},
@@ -121,6 +130,9 @@ static void config_defaults(server_config *c) {
     c->max_photo_bytes = 25 * 1024 * 1024;
     c->upload_expiry_s = 7 * 24 * 3600;
     c->report_upload_ttl_s = 3600;
+    c->report_upload_expiry_s = 3600;
+    c->report_upload_quota = 64 * 1024 * 1024;
+    c->report_upload_max_reports = 3;
     c->login_throttle_slots = ACCOUNTS_THROTTLE_SLOTS;
     c->photo_time_span_s = c->sync.photo_time_span_ms / 1000;
 }

@@ -43,6 +43,12 @@ typedef struct server_config {
     int64_t photo_time_span_s;       /* copied into sync.photo_time_span_ms */
     int64_t report_upload_ttl_s;     /* a public report's photo upload token lives this long */
     int login_throttle_slots;        /* failed-login counters kept (sync/accounts.c) */
+
+    /* uploads made with a report's token (sync/photos.h): expiry and one address's quota */
+    int64_t report_upload_expiry_s; /* a partial one untouched this long is deleted */
+    int64_t report_upload_quota;    /* bytes (Upload-Length) one address's unfinished ones hold */
+    int report_upload_max_reports;  /* reports one address may hold unfinished ones for */
+
     sync_config sync;
 } server_config;
 

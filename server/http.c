@@ -350,12 +350,38 @@ static int client_keeps_alive(const http_req *r) {
     return r->ri->http_version && strcmp(r->ri->http_version, "1.1") == 0;
 }
 
+/* Media types a browser renders as a document, which may run script or be framed. */
+static const char *const document_types[] = {"text/html", "application/xhtml+xml", "image/svg+xml",
+                                             "text/xml", "application/xml"};
+
+/* 1 when ctype (parameters ignored) is one of document_types. */
+static int is_document(const char *ctype) {
+    size_t len = ctype ? strcspn(ctype, "; ") : 0;
+    for (size_t i = 0; len && i < sizeof document_types / sizeof document_types[0]; i++)
+        if (strlen(document_types[i]) == len && strncasecmp(document_types[i], ctype, len) == 0)
+            return 1;
+    return 0;
+}
+
+/* The security headers of r's answer of ctype into out[cap] (see http_send_head): "" unless it
+ * is a document or r->csp is set. Returns out. */
+static const char *security_headers(const http_req *r, const char *ctype, char *out, size_t cap) {
+    const char *csp = r->csp ? r->csp : HTTP_CSP_PAGE;
+    out[0] = '\0';
+    if (r->csp || is_document(ctype))
+        snprintf(out, cap,
+                 "Content-Security-Policy: %s%s\r\nX-Content-Type-Options: nosniff\r\n"
+                 "X-Frame-Options: DENY\r\nReferrer-Policy: no-referrer\r\n",
+                 csp, strstr(csp, "frame-ancestors") ? "" : "; frame-ancestors 'none'");
+    return out;
+}
+
 /* Sends status and the headers of a len-byte body (a NULL ctype: no body). The head is written
  * raw rather than through mg_response_header_*, because an interim "100 Continue" written
  * before it would make CivetWeb refuse those. The connection closes after an unread body and
  * after a 401, as CivetWeb closes it then. */
 void http_send_head(http_req *r, int status, const char *ctype, uint64_t len) {
-    char head[1536], date[64];
+    char head[4096], date[64], security[1280];
     time_t now = time(NULL);
     struct tm tm;
     gmtime_r(&now, &tm);
@@ -391,7 +417,8 @@ void http_send_head(http_req *r, int status, const char *ctype, uint64_t len) {
                       "Access-Control-Allow-Origin: %s\r\nVary: Origin\r\n"
                       "Access-Control-Expose-Headers: %s\r\n",
                       r->cors_origin, HTTP_CORS_EXPOSED);
-    n += snprintf(head + n, sizeof head - (size_t)n, "%s\r\n", r->headers);
+    n += snprintf(head + n, sizeof head - (size_t)n, "%s%s\r\n",
+                  security_headers(r, ctype, security, sizeof security), r->headers);
     mg_write(r->conn, head, (size_t)n);
     r->status = status;
 }

@@ -58,7 +58,18 @@ typedef struct http_req {
     /* "text/csv" or "application/geo+json" when Accept prefers one of them (NULL otherwise):
      * a handler that can answer in it does; the others answer in resp_enc. */
     const char *resp_alt;
+    /* The Content-Security-Policy of the answer (borrowed, static or outliving the answer):
+     * when set, the answer carries the document security headers whatever its type (see
+     * http_send_head); NULL: HTTP_CSP_PAGE for a document, nothing for the rest. */
+    const char *csp;
 } http_req;
+
+/* The Content-Security-Policy of a page the server writes itself (the annual report, a sign
+ * board's SVG): nothing loaded from anywhere, no script, no form, its own inline <style>, no
+ * <base>, never framed. */
+#define HTTP_CSP_PAGE                                                                              \
+    "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; base-uri 'none'; "       \
+    "form-action 'none'; frame-ancestors 'none'"
 
 /* CivetWeb's init_connection and connection_close callbacks: they count the connections the
  * worker threads hold, so that an answer can close its connection when nearly all are taken;
@@ -114,7 +125,12 @@ int http_send_message(http_req *r, int status, const ProtobufCMessage *msg);
 int http_send_packed(http_req *r, int status, const uint8_t *buf, size_t len);
 
 /* Sends status and the head of an answer whose len-byte body of ctype (NULL: none) the caller
- * then writes with mg_write, except for a HEAD request. Adds r->headers and r->cache_control. */
+ * then writes with mg_write, except for a HEAD request. Adds r->headers and r->cache_control.
+ * Every answer a browser may render as a document (text/html, XHTML, XML, SVG), and every answer
+ * whose handler set r->csp, carries the security headers, written here and nowhere else:
+ * Content-Security-Policy (r->csp, else HTTP_CSP_PAGE; frame-ancestors 'none' added to a policy
+ * that lacks it), X-Content-Type-Options: nosniff, X-Frame-Options: DENY and Referrer-Policy:
+ * no-referrer. */
 void http_send_head(http_req *r, int status, const char *ctype, uint64_t len);
 
 /* Sends a status without a body (204). */

@@ -117,10 +117,15 @@ static int write_atomically(const char *path, const char *text) {
     return 0;
 }
 
-/* Deletes the partial photo uploads untouched past --upload-expiry, and once a minute the
- * uploads folder's stray files as old. Failures are logged, never fatal. */
+/* Deletes the partial photo uploads untouched past --upload-expiry (those made with a report's
+ * token: past --report-upload-expiry, or once the token expired), and once a minute the uploads
+ * folder's stray files older than --upload-expiry. Failures are logged, never fatal. */
 static void expire_uploads(store *s, const server_config *cfg, unsigned tick) {
-    photos_env env = {cfg->photos_dir, cfg->uploads_dir, cfg->max_photo_bytes, &cfg->sync};
+    photos_env env = {.photos_dir = cfg->photos_dir,
+                      .uploads_dir = cfg->uploads_dir,
+                      .max_bytes = cfg->max_photo_bytes,
+                      .cfg = &cfg->sync,
+                      .report_expiry_ms = cfg->report_upload_expiry_s * 1000};
     sync_error err = {0};
     int n =
         photos_expire(s, &env, util_now_ms(), cfg->upload_expiry_s * 1000, tick % 60 == 0, &err);

@@ -9,6 +9,7 @@
 #include <jansson.h>
 
 #include "common/util.h"
+#include "sync/csv.h"
 #include "sync/history.h"
 #include "sync/programme.h"
 #include "sync/record.h"
@@ -120,22 +121,9 @@ static void put_json_string(out *o, const char *s) {
     export_put(o, "\"", 1);
 }
 
-/* A CSV field (RFC 4180): quoted when it holds a comma, a quote or a line break. */
-static void put_csv_field(out *o, const char *s) {
-    if (!strpbrk(s, ",\"\r\n")) {
-        puts_(o, s);
-        return;
-    }
-    export_put(o, "\"", 1);
-    for (const char *run = s;; s++) {
-        if (*s == '"' || !*s) {
-            export_put(o, run, (size_t)(s - run));
-            if (!*s) break;
-            export_put(o, "\"\"", 2);
-            run = s + 1;
-        }
-    }
-    export_put(o, "\"", 1);
+/* Hands len bytes to the export's output (csv_text's writer). */
+static void put_bytes(void *ctx, const char *data, size_t len) {
+    export_put(ctx, data, len);
 }
 
 static const char *name_of(const names *n, const char *code) {
@@ -260,7 +248,10 @@ static void write_csv_row(out *o, const record *rec, const names *divisions, con
         int number;
         const char *v = value_of(&columns[i], rec, divisions, rivers, buf, sizeof buf, &number);
         if (i) export_put(o, ",", 1);
-        if (v) put_csv_field(o, v);
+        if (v && number)
+            puts_(o, v); /* formatted here: digits, '-', '.', 'e'; a number, never a formula */
+        else if (v)
+            csv_text(put_bytes, o, v);
     }
     export_put(o, "\r\n", 2);
 }

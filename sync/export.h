@@ -12,7 +12,9 @@
  * GeoJSON (RFC 7946): a FeatureCollection of Point features, [lon, lat] WGS-84, the feature's id
  * the outfall's id, the columns below (but lon and lat) as properties, null when absent.
  * CSV (RFC 4180): UTF-8 with a byte-order mark, CRLF lines, one header line, the columns below;
- * lon and lat are WGS-84 decimal degrees. Enums are written by their protobuf names. */
+ * lon and lat are WGS-84 decimal degrees. Enums are written by their protobuf names. Text cells go
+ * through csv_text (sync/csv.h): one a spreadsheet would run as a formula gets a leading
+ * apostrophe; numbers are written bare. */
 #ifndef SYNC_EXPORT_H
 #define SYNC_EXPORT_H
 

@@ -292,12 +292,66 @@ static int too_large(const photos_env *env, int64_t length, sync_error *err) {
                      (long long)env->max_bytes);
 }
 
-int photos_upload_create(store *s, const photos_env *env, const principal *p, const char *hash,
-                         int64_t length, int *stored, sync_error *err) {
+/* A public upload (report_number set) is stale once untouched since before ?8, or once its
+ * report's token has expired by ?9 (a report without a token counts as expired). */
+#define PUBLIC_UPLOAD_STALE                                                                        \
+    "(updated_at_ms < ?8 OR coalesce((SELECT t.expires_at_ms FROM public_report_tokens t "         \
+    "WHERE t.number = uploads.report_number), 0) <= ?9)"
+
+/* The age after which a partial public upload goes: its own, else the staff's. */
+static int64_t public_max_age(const photos_env *env, int64_t max_age_ms) {
+    return env->report_expiry_ms > 0 ? env->report_expiry_ms : max_age_ms;
+}
+
+/* Inside the caller's write transaction: refuses a public upload of length bytes of hash for
+ * report number from addr when the public uploads addr holds unfinished and not stale (hash's
+ * own left out) would pass env's quota of bytes or of reports. Codes: upload_reports_exceeded,
+ * upload_quota_exceeded (429). */
+static int public_quota_check(store *s, const photos_env *env, const char *number, const char *addr,
+                              const char *hash, int64_t length, int64_t now_ms, sync_error *err) {
+    sqlite3_stmt *st = store_stmt(
+        s, "SELECT coalesce(sum(length), 0), count(DISTINCT report_number), "
+           "coalesce(max(report_number = ?3), 0) FROM uploads WHERE client_addr = ?1 AND "
+           "report_number IS NOT NULL AND hash <> ?2 AND NOT " PUBLIC_UPLOAD_STALE);
+    if (!st) return store_fail(s, SQLITE_ERROR, err);
+    sqlite3_bind_text(st, 1, addr, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, hash, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, number, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 8,
+                       env->report_expiry_ms > 0 ? now_ms - env->report_expiry_ms : INT64_MIN);
+    sqlite3_bind_int64(st, 9, now_ms);
+    int step = sqlite3_step(st);
+    int64_t held = sqlite3_column_int64(st, 0);
+    int reports = sqlite3_column_int(st, 1), listed = sqlite3_column_int(st, 2);
+    sqlite3_reset(st);
+    if (step != SQLITE_ROW) return store_fail(s, step, err);
+    long long minutes = (long long)((env->report_expiry_ms + 59999) / 60000);
+    if (env->report_max_reports > 0 && !listed && reports >= env->report_max_reports)
+        return sync_fail(err, SYNC_ELOCKED, "upload_reports_exceeded",
+                         "unfinished uploads of %d reports come from your address already, the "
+                         "most it may hold: finish them, or wait until they expire (%lld minutes "
+                         "untouched, or when their report's upload token does)",
+                         reports, minutes);
+    if (env->report_quota_bytes > 0 && length > env->report_quota_bytes - held)
+        return sync_fail(err, SYNC_ELOCKED, "upload_quota_exceeded",
+                         "unfinished uploads from your address hold %lld bytes; %lld more would "
+                         "pass its limit of %lld: finish them, or wait until they expire (%lld "
+                         "minutes untouched, or when their report's upload token does)",
+                         (long long)held, (long long)length, (long long)env->report_quota_bytes,
+                         minutes);
+    return 0;
+}
+
+int photos_upload_create(store *s, const photos_env *env, const principal *p,
+                         const char *client_addr, const char *hash, int64_t length, int *stored,
+                         sync_error *err) {
     char path[PATH_MAX];
-    int found = 0, rc;
-    int64_t have = 0;
+    int found = 0, made = 0, fd = -1, rc;
+    int64_t have = 0, now = util_now_ms();
     struct stat st;
+    /* a reporter's creation makes the upload the public's, of its report and address */
+    const char *number =
+        p && report_principal(p) ? p->username + strlen(REPORT_PRINCIPAL_PREFIX) : NULL;
     *stored = 0;
     if (hash_check(hash, err) < 0) return err->rc;
     if (length <= 0)
@@ -314,33 +368,46 @@ int photos_upload_create(store *s, const photos_env *env, const principal *p, co
                        (long long)have, (long long)received);
         goto done;
     }
+    /* The quota is checked and the upload recorded in one transaction: two creations from one
+     * address at once cannot both fit under it. */
+    if ((rc = store_begin(s, err)) < 0) goto done;
+    if (number && (rc = public_quota_check(s, env, number, client_addr ? client_addr : "", hash,
+                                           length, now, err)) < 0)
+        goto rollback;
     if (make_dir(env->uploads_dir) < 0) {
         rc = io_fail(err, "the uploads folder");
-        goto done;
+        goto rollback;
     }
-    int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | (found ? 0 : O_TRUNC), 0640);
+    fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | (found ? 0 : O_TRUNC), 0640);
+    made = fd >= 0 && !found;
     if (fd < 0 || close(fd) < 0) {
         rc = io_fail(err, "a new upload");
-        goto done;
+        goto rollback;
     }
-    if ((rc = store_begin(s, err)) < 0) goto done;
     sqlite3_stmt *ins = store_stmt(
-        s, "INSERT INTO uploads (hash, length, created_by, created_at_ms, updated_at_ms) "
-           "VALUES (?1, ?2, ?3, ?4, ?4) ON CONFLICT (hash) DO UPDATE SET length = ?2, "
-           "updated_at_ms = ?4");
+        s, "INSERT INTO uploads (hash, length, created_by, created_at_ms, updated_at_ms, "
+           "report_number, client_addr) VALUES (?1, ?2, ?3, ?4, ?4, ?5, ?6) ON CONFLICT (hash) "
+           "DO UPDATE SET length = ?2, updated_at_ms = ?4, report_number = ?5, client_addr = ?6");
     rc = ins ? 0 : store_fail(s, SQLITE_ERROR, err);
     if (ins) {
         sqlite3_bind_text(ins, 1, hash, -1, SQLITE_STATIC);
         sqlite3_bind_int64(ins, 2, length);
         if (p && p->user_id) sqlite3_bind_int64(ins, 3, p->user_id);
-        sqlite3_bind_int64(ins, 4, util_now_ms());
+        sqlite3_bind_int64(ins, 4, now);
+        if (number) {
+            sqlite3_bind_text(ins, 5, number, -1, SQLITE_STATIC);
+            sqlite3_bind_text(ins, 6, client_addr ? client_addr : "", -1, SQLITE_STATIC);
+        }
         int step = sqlite3_step(ins);
         sqlite3_reset(ins);
         if (step != SQLITE_DONE) rc = store_fail(s, step, err);
     }
     if (rc == 0) rc = store_commit(s, err);
-    if (rc < 0) store_rollback(s);
-    if (rc < 0 && !found) unlink(path);
+rollback:
+    if (rc < 0) {
+        store_rollback(s);
+        if (made) unlink(path);
+    }
 done:
     hash_unlock(hash);
     return rc;
@@ -645,14 +712,27 @@ static void sweep_files(store *s, const photos_env *env, int64_t cutoff_ms) {
     closedir(d);
 }
 
+/* The uploads photos_expire deletes: the staff's untouched since before ?1, the public's stale
+ * (PUBLIC_UPLOAD_STALE, ?8 and ?9). */
+#define UPLOAD_STALE                                                                               \
+    "((report_number IS NULL AND updated_at_ms < ?1) OR "                                          \
+    "(report_number IS NOT NULL AND " PUBLIC_UPLOAD_STALE "))"
+
+/* Binds photos_expire's cut-offs to st. */
+static void bind_stale(sqlite3_stmt *st, const photos_env *env, int64_t now_ms,
+                       int64_t max_age_ms) {
+    sqlite3_bind_int64(st, 1, now_ms - max_age_ms);
+    sqlite3_bind_int64(st, 8, now_ms - public_max_age(env, max_age_ms));
+    sqlite3_bind_int64(st, 9, now_ms);
+}
+
 int photos_expire(store *s, const photos_env *env, int64_t now_ms, int64_t max_age_ms, int sweep,
                   sync_error *err) {
     char hashes[EXPIRE_BATCH][HASH_HEX_LEN + 1];
     int n = 0, gone = 0, rc = SQLITE_DONE;
-    int64_t cutoff = now_ms - max_age_ms;
-    sqlite3_stmt *st = store_stmt(s, "SELECT hash FROM uploads WHERE updated_at_ms < ? LIMIT 100");
+    sqlite3_stmt *st = store_stmt(s, "SELECT hash FROM uploads WHERE " UPLOAD_STALE " LIMIT 100");
     if (!st) return store_fail(s, SQLITE_ERROR, err);
-    sqlite3_bind_int64(st, 1, cutoff);
+    bind_stale(st, env, now_ms, max_age_ms);
     while (n < EXPIRE_BATCH && (rc = sqlite3_step(st)) == SQLITE_ROW)
         util_strlcpy(hashes[n++], (const char *)sqlite3_column_text(st, 0), sizeof hashes[0]);
     sqlite3_reset(st);
@@ -660,9 +740,22 @@ int photos_expire(store *s, const photos_env *env, int64_t now_ms, int64_t max_a
     for (int i = 0; i < n; i++) {
         char path[PATH_MAX];
         if (hash_lock(hashes[i], 0) < 0) continue; /* being written: not stale */
-        rc = run_hash(s, "DELETE FROM uploads WHERE hash = ?1 AND updated_at_ms < ?2", hashes[i],
-                      cutoff, 1, err);
-        if (rc == 0 && sqlite3_changes(store_db(s)) > 0) {
+        rc = store_begin(s, err);
+        sqlite3_stmt *del =
+            rc == 0 ? store_stmt(s, "DELETE FROM uploads WHERE hash = ?2 AND " UPLOAD_STALE) : NULL;
+        if (rc == 0 && !del) rc = store_fail(s, SQLITE_ERROR, err);
+        int changed = 0;
+        if (rc == 0) {
+            bind_stale(del, env, now_ms, max_age_ms);
+            sqlite3_bind_text(del, 2, hashes[i], -1, SQLITE_STATIC);
+            int step = sqlite3_step(del);
+            sqlite3_reset(del);
+            changed = step == SQLITE_DONE && sqlite3_changes(store_db(s)) > 0;
+            if (step != SQLITE_DONE) rc = store_fail(s, step, err);
+        }
+        if (rc == 0) rc = store_commit(s, err);
+        if (rc < 0) store_rollback(s);
+        if (rc == 0 && changed) {
             part_path(env, hashes[i], path, sizeof path);
             unlink(path);
             gone++;
@@ -670,6 +763,6 @@ int photos_expire(store *s, const photos_env *env, int64_t now_ms, int64_t max_a
         hash_unlock(hashes[i]);
         if (rc < 0) return rc;
     }
-    if (sweep) sweep_files(s, env, cutoff);
+    if (sweep) sweep_files(s, env, now_ms - max_age_ms);
     return gone;
 }

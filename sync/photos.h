@@ -5,7 +5,14 @@
  * under uploads/: resumable ones (tus) as <hash>.part with a row in `uploads`, whole-file ones
  * (PUT) in a private temporary file. Every byte is checked before a photo is kept: its BLAKE2b-256
  * against the hash it was sent to, its type by magic bytes, a JPEG's end marker. Finished photos
- * are never deleted. Knows nothing of HTTP. */
+ * are never deleted. Knows nothing of HTTP.
+ *
+ * Uploads made with a public report's upload token (sync/report_photos.h) are the public's: each
+ * belongs to the report and the client address that created it. They expire within hours
+ * (report_expiry_ms untouched, or as soon as the report's token expires), and while unfinished
+ * their Upload-Length counts against the quota of that address: report_quota_bytes in all, for
+ * at most report_max_reports reports. Staff uploads have no quota and expire after the caller's
+ * max_age_ms (--upload-expiry). An upload belongs to whoever created it last. */
 #ifndef SYNC_PHOTOS_H
 #define SYNC_PHOTOS_H
 
@@ -21,6 +28,11 @@ typedef struct photos_env {
     const char *uploads_dir; /* DATA/uploads */
     int64_t max_bytes;       /* the largest photo accepted */
     const sync_config *cfg;  /* the reviewer flags' settings */
+    /* The public's uploads (made with a report's token); 0: no expiry of their own (the
+     * staff's), no quota. */
+    int64_t report_expiry_ms;   /* a partial one untouched this long goes */
+    int64_t report_quota_bytes; /* Upload-Length one address's unfinished ones may hold in all */
+    int report_max_reports;     /* reports one address may hold unfinished ones for */
 } photos_env;
 
 /* A stored photo's row. */
@@ -58,12 +70,19 @@ int photos_open(const photos_env *env, const char *hash, int *fd, sync_error *er
  * photos_upload_finish or photos_upload_abort (which free it). Holds the hash's upload lock. */
 typedef struct photos_upload photos_upload;
 
-/* tus creation: registers an upload of length bytes of hash by p, with an empty part file.
- * Creating it again with the same length is a no-op. *stored is set to 1 (and nothing made) when
- * the server has the photo already. Codes: invalid_argument, photo_too_large (413),
- * upload_length_conflict (409: an upload of another length has bytes already), upload_locked. */
-int photos_upload_create(store *s, const photos_env *env, const principal *p, const char *hash,
-                         int64_t length, int *stored, sync_error *err);
+/* tus creation: registers an upload of length bytes of hash by p from client_addr, with an
+ * empty part file. Creating it again with the same length is a no-op but for its owner: a
+ * reporter's creation (report_principal(p)) makes it the public's, of p's report and client_addr,
+ * a staff member's makes it the staff's. A reporter's creation is refused, nothing made or
+ * changed, when it would take client_addr's unfinished public uploads (this one's earlier length
+ * left out) past env->report_quota_bytes or past env->report_max_reports reports (when those are
+ * set). *stored is set to 1 (and nothing made) when the server has the photo already. Codes:
+ * invalid_argument, photo_too_large (413), upload_length_conflict (409: an upload of another
+ * length has bytes already), upload_locked, upload_quota_exceeded, upload_reports_exceeded
+ * (429). */
+int photos_upload_create(store *s, const photos_env *env, const principal *p,
+                         const char *client_addr, const char *hash, int64_t length, int *stored,
+                         sync_error *err);
 
 /* tus HEAD: the offset (bytes received) and length of hash's upload; a stored photo answers
  * offset = length = its size. Waits for a request writing into it to finish. Codes:
@@ -106,9 +125,12 @@ int photos_upload_finish(store *s, const photos_env *env, photos_upload *u, cons
  * the bytes it has. Frees u and releases its lock. NULL is fine. */
 void photos_upload_abort(photos_upload *u);
 
-/* Deletes the uploads untouched since before now_ms - max_age_ms, with their part files, skipping
- * any being written; with sweep_files, also files under uploads/ that no row explains and are
- * as old. Finished photos are never touched. Returns how many uploads went, or a negative code. */
+/* Deletes the stale uploads with their part files, skipping any being written: the staff's
+ * untouched since before now_ms - max_age_ms, the public's untouched since before now_ms -
+ * env->report_expiry_ms (max_age_ms when that is 0) or whose report's token has expired by now_ms.
+ * With sweep_files, also files under uploads/ that no row explains and are older than
+ * max_age_ms. Finished photos are never touched. Returns how many uploads went, or a negative
+ * code. */
 int photos_expire(store *s, const photos_env *env, int64_t now_ms, int64_t max_age_ms,
                   int sweep_files, sync_error *err);
 

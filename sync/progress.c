@@ -9,6 +9,7 @@
 #include <jansson.h>
 
 #include "common/util.h"
+#include "sync/csv.h"
 #include "sync/export.h"
 #include "sync/programme.h"
 #include "sync/record.h"
@@ -321,21 +322,15 @@ static void add(text *t, const char *fmt, ...) {
     }
 }
 
-/* One CSV field: quoted when it holds a comma, a quote or a line break (quotes doubled). */
+/* Appends len bytes of data (csv_text's writer). */
+static void add_bytes(void *ctx, const char *data, size_t len) {
+    add(ctx, "%.*s", (int)len, data);
+}
+
+/* One CSV cell of text (sync/csv.h: quoted as needed, a formula neutralised), then a comma or,
+ * for the last of its line, CRLF. */
 static void add_field(text *t, const char *v, int last) {
-    v = v ? v : "";
-    if (strpbrk(v, ",\"\r\n")) {
-        add(t, "\"");
-        for (const char *c = v; *c; c++) {
-            if (*c == '"')
-                add(t, "\"\"");
-            else
-                add(t, "%c", *c);
-        }
-        add(t, "\"");
-    } else {
-        add(t, "%s", v);
-    }
+    csv_text(add_bytes, t, v);
     add(t, last ? "\r\n" : ",");
 }
 

@@ -8,7 +8,9 @@
  * with the same digest check, size limit and magic-byte sniff; nothing else: no other digest, no
  * read, no other endpoint. No account is made. Abuse is bounded by the reports' per-address rate
  * limit: an address files at most PUBLIC_REPORTS_PER_HOUR reports, each naming at most
- * REPORT_PHOTOS_MAX photos of at most --max-photo-bytes.
+ * REPORT_PHOTOS_MAX photos of at most --max-photo-bytes; and by the upload store (sync/photos.h):
+ * an unfinished upload made with a token expires within hours, at the latest with the token, and
+ * counts against its address's quota.
  *
  * Who sees them: supervisors and admins of the report's division (GET /v1/reports lists the
  * digests; GET /v1/photos/{hash} reads a stored one); never the public view of the report. */

@@ -3,8 +3,11 @@
  * through the same photo upload (PUT and tus) with the same checks (digest, size, magic bytes);
  * supervisors of the report's division see them, the public view of the report never does. The
  * token cannot upload another digest (403 photo_not_in_report), cannot read a photo or call any
- * other endpoint, expires (401 token_expired); no token is 401. Every refusal leaves the
- * database, the photo store and the uploads folder as they were. */
+ * other endpoint, expires (401 token_expired); no token is 401. A reporter's unfinished upload
+ * goes when its token expires or after --report-upload-expiry untouched (a surveyor's stays), and
+ * one address holds at most --report-upload-quota bytes of them, for --report-upload-max-reports
+ * reports (429). Every refusal leaves the database, the photo store and the uploads folder as they
+ * were. */
 #include <jansson.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <sodium.h>
@@ -37,8 +41,8 @@ typedef struct filed {
     char token[80];
 } filed;
 
-/* Files a report in DIV from ip listing hashes[0..n) (as JSON); 201 expected. */
-static void file_report(const char *ip, char hashes[][65], int n, filed *out) {
+/* Files a report in DIV on server on from ip listing hashes[0..n) (as JSON); 201 expected. */
+static void file_report_on(th_server *on, const char *ip, char hashes[][65], int n, filed *out) {
     char body[1024], real_ip[64];
     int len = snprintf(body, sizeof body,
                        "{\"kind\":\"REPORT_KIND_ILLEGAL_DISCHARGE\",\"lat\":35.1712,"
@@ -54,7 +58,7 @@ static void file_report(const char *ip, char hashes[][65], int n, filed *out) {
                  .body = body,
                  .len = strlen(body)};
     th_xresult r;
-    long st = th_xfer_run(&srv, &x, &r);
+    long st = th_xfer_run(on, &x, &r);
     if (st != 201) print_message("report: %ld %s\n", st, (const char *)r.r.body);
     assert_int_equal(st, 201);
     json_t *j = json_loads((const char *)r.r.body, 0, NULL);
@@ -76,6 +80,11 @@ static void file_report(const char *ip, char hashes[][65], int n, filed *out) {
     assert_null(json_object_get(j, "photos")); /* the answer is the public view */
     json_decref(j);
     th_response_free(&r.r);
+}
+
+/* Files a report on the group's server. */
+static void file_report(const char *ip, char hashes[][65], int n, filed *out) {
+    file_report_on(&srv, ip, hashes, n, out);
 }
 
 /* Everything a refusal must leave as it was. */
@@ -339,6 +348,216 @@ static void the_rate_limit_bounds_the_uploads_too(void **state) {
         tokens);
 }
 
+/* ---- unfinished uploads: expiry and the address's quota ---- */
+
+#define MIB (1024LL * 1024)
+
+/* A made-up photo address. */
+static void random_hash(char out[65]) {
+    uint8_t raw[32];
+    randombytes_buf(raw, sizeof raw);
+    sodium_bin2hex(out, 65, raw, sizeof raw);
+}
+
+/* tus creation of hash with Upload-Length length on server on, as token from ip (NULL: the
+ * peer's address). The Error's code goes into code[64] ("" on success). Returns the status. */
+static long tus_create(th_server *on, const char *token, const char *ip, const char *hash,
+                       long long length, char code[64]) {
+    char len_h[64], ip_h[64];
+    snprintf(len_h, sizeof len_h, "Upload-Length: %lld", length);
+    snprintf(ip_h, sizeof ip_h, "X-Real-IP: %s", ip ? ip : "127.0.0.1");
+    th_xfer x = {.method = "POST",
+                 .path = th_photo_path(hash, ""),
+                 .token = token,
+                 .headers = HDRS(TUS, len_h, ip_h)};
+    th_xresult r;
+    long st = th_xfer_run(on, &x, &r);
+    th_error e = {.code = ""};
+    if (st != 201) th_error_decode(&r.r, &e);
+    if (st != 201 && !e.message[0]) print_message("creation refused without a message\n");
+    util_strlcpy(code, e.code, 64);
+    th_response_free(&r.r);
+    return st;
+}
+
+/* tus creation with the expected answer: 201, or status with code, nothing stored or changed
+ * then (but the audit row of the refusal). */
+static void create_expect(th_server *on, const char *token, const char *ip, const char *hash,
+                          long long length, long status, const char *code) {
+    th_sum db = th_db_checksum(on->data, TH_ALL);
+    int uploads = th_count_files(on, "uploads");
+    char got[64];
+    long st = tus_create(on, token, ip, hash, length, got);
+    if (st != status)
+        print_message("creation of %lld bytes from %s: %ld %s\n", length, ip, st, got);
+    assert_int_equal(st, status);
+    if (status == 201) return;
+    assert_string_equal(got, code);
+    assert_string_equal(th_db_checksum(on->data, TH_ALL).hex, db.hex);
+    assert_int_equal(th_count_files(on, "uploads"), uploads);
+}
+
+/* PATCHes data[len] at offset 0 of hash's upload on server on as token; 204 expected. */
+static void tus_patch(th_server *on, const char *token, const char *hash, const void *data,
+                      size_t len) {
+    th_xfer x = {.method = "PATCH",
+                 .path = th_photo_path(hash, ""),
+                 .token = token,
+                 .headers = HDRS(TUS, "Upload-Offset: 0", OCTETS),
+                 .body = data,
+                 .len = len};
+    th_xresult r;
+    assert_int_equal(th_xfer_run(on, &x, &r), 204);
+    th_response_free(&r.r);
+}
+
+static int upload_rows(th_server *on, const char *hash) {
+    return th_db_count(on, "SELECT count(*) FROM uploads WHERE hash = ?", hash);
+}
+
+/* Waits up to 20 s for hash's upload row to go (the server expires uploads every second).
+ * Returns 1 when it went. */
+static int upload_gone(th_server *on, const char *hash) {
+    for (int i = 0; i < 100 && upload_rows(on, hash) != 0; i++)
+        usleep(200 * 1000);
+    return upload_rows(on, hash) == 0;
+}
+
+/* Moves the upload token of report number into the past, as the clock would. */
+static void expire_token(th_server *on, const char *number) {
+    char db[400];
+    sqlite3 *conn = NULL;
+    sqlite3_stmt *st = NULL;
+    snprintf(db, sizeof db, "%s/outfall.db", on->data);
+    assert_int_equal(sqlite3_open(db, &conn), SQLITE_OK);
+    sqlite3_busy_timeout(conn, 5000);
+    assert_int_equal(sqlite3_prepare_v2(conn,
+                                        "UPDATE public_report_tokens SET expires_at_ms = 1 WHERE "
+                                        "number = ?",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    sqlite3_bind_text(st, 1, number, -1, SQLITE_STATIC);
+    assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+    sqlite3_finalize(st);
+    assert_int_equal(sqlite3_changes(conn), 1);
+    sqlite3_close(conn);
+}
+
+/* A reporter's partial upload goes as soon as its token expires, not after --upload-expiry's
+ * week; a surveyor's partial upload beside it stays. */
+static void a_reporters_partial_upload_goes_when_its_token_expires(void **state) {
+    (void)state;
+    th_file mine, staff;
+    char h[1][65], staff_hash[65], code[64];
+    assert_int_equal(th_photo_variant("qinhe-outfall-a-2.jpg", &mine, h[0]), 0);
+    assert_int_equal(th_photo_variant("no-gps.jpg", &staff, staff_hash), 0);
+    filed rep;
+    file_report("10.7.0.6", h, 1, &rep);
+    assert_int_equal(tus_create(&srv, rep.token, "10.7.0.6", h[0], (long long)mine.len, code), 201);
+    tus_patch(&srv, rep.token, h[0], mine.data, mine.len / 2);
+    assert_int_equal(tus_create(&srv, surveyor.token, NULL, staff_hash, (long long)staff.len, code),
+                     201);
+    tus_patch(&srv, surveyor.token, staff_hash, staff.data, staff.len / 2);
+    assert_int_equal(th_uploads_of(&srv, h[0]), 1);
+    expire_token(&srv, rep.number);
+    assert_true(upload_gone(&srv, h[0]));
+    assert_int_equal(th_uploads_of(&srv, h[0]), 0); /* its part file went with it */
+    assert_int_equal(upload_rows(&srv, staff_hash), 1);
+    assert_int_equal(th_uploads_of(&srv, staff_hash), 1);
+    th_file_free(&mine);
+    th_file_free(&staff);
+}
+
+/* With --report-upload-expiry 3, a reporter's partial upload left untouched goes within seconds
+ * (a tus HEAD then finds none), while a surveyor's keeps --upload-expiry. */
+static void a_reporters_partial_upload_expires_untouched_and_a_staff_one_stays(void **state) {
+    (void)state;
+    th_server short_srv;
+    th_user sv;
+    const char *args[] = {"--real-ip-header", "X-Real-IP", "--report-upload-expiry", "3", NULL};
+    const char *div[] = {DIV, NULL};
+    assert_int_equal(th_server_start(&short_srv, args), 0);
+    assert_int_equal(th_user_new(&short_srv, "rp-short", TH_ROLE(SURVEYOR), div, &sv), 0);
+    th_file mine, staff;
+    char h[1][65], staff_hash[65], code[64];
+    assert_int_equal(th_photo_variant("qinhe-outfall-a-1.jpg", &mine, h[0]), 0);
+    assert_int_equal(th_photo_variant("no-exif.jpg", &staff, staff_hash), 0);
+    filed rep;
+    file_report_on(&short_srv, "10.8.0.1", h, 1, &rep);
+    assert_int_equal(tus_create(&short_srv, rep.token, "10.8.0.1", h[0], (long long)mine.len, code),
+                     201);
+    tus_patch(&short_srv, rep.token, h[0], mine.data, mine.len / 2);
+    assert_int_equal(tus_create(&short_srv, sv.token, NULL, staff_hash, (long long)staff.len, code),
+                     201);
+    tus_patch(&short_srv, sv.token, staff_hash, staff.data, staff.len / 2);
+    assert_true(upload_gone(&short_srv, h[0]));
+    assert_int_equal(th_uploads_of(&short_srv, h[0]), 0);
+    th_xfer x = {.method = "HEAD",
+                 .path = th_photo_path(h[0], ""),
+                 .token = rep.token,
+                 .headers = HDRS(TUS)};
+    th_xresult r;
+    assert_int_equal(th_xfer_run(&short_srv, &x, &r), 404);
+    th_response_free(&r.r);
+    assert_int_equal(upload_rows(&short_srv, staff_hash), 1);
+    assert_int_equal(th_uploads_of(&short_srv, staff_hash), 1);
+    th_file_free(&mine);
+    th_file_free(&staff);
+    assert_int_equal(th_server_stop(&short_srv), 0);
+}
+
+/* With the default limits (64 MiB of unfinished public uploads per address, for at most 3
+ * reports; photos up to 25 MiB): a fourth report's upload is 429 upload_reports_exceeded, bytes
+ * past 64 MiB are 429 upload_quota_exceeded, each refusal storing nothing; another address and
+ * the staff are not held back; an expired token's uploads go and free the address's quota. */
+static void an_address_holds_at_most_its_quota_of_unfinished_report_uploads(void **state) {
+    (void)state;
+    th_server q;
+    th_user sv;
+    const char *args[] = {"--real-ip-header", "X-Real-IP", NULL};
+    const char *div[] = {DIV, NULL};
+    assert_int_equal(th_server_start(&q, args), 0);
+    assert_int_equal(th_user_new(&q, "rp-quota", TH_ROLE(SURVEYOR), div, &sv), 0);
+    const char *a = "10.9.0.1", *b = "10.9.0.2";
+    char h[5][65], g[4][65], k[2][65];
+    for (int i = 0; i < 5; i++)
+        random_hash(h[i]);
+    for (int i = 0; i < 4; i++)
+        random_hash(g[i]);
+    for (int i = 0; i < 2; i++)
+        random_hash(k[i]);
+    filed r1, r2, r3, r4, r5;
+    file_report_on(&q, a, h, 5, &r1);
+    file_report_on(&q, a, &g[0], 1, &r2);
+    file_report_on(&q, a, &g[1], 1, &r3);
+    file_report_on(&q, a, &g[2], 2, &r4); /* g[2] and g[3] */
+    file_report_on(&q, b, k, 1, &r5);
+    /* three reports' uploads from a; the fourth report's is refused */
+    create_expect(&q, r2.token, a, g[0], 1000, 201, NULL);
+    create_expect(&q, r3.token, a, g[1], 1000, 201, NULL);
+    create_expect(&q, r1.token, a, h[0], 25 * MIB, 201, NULL);
+    create_expect(&q, r4.token, a, g[2], 1000, 429, "upload_reports_exceeded");
+    /* bytes: up to 64 MiB in all, to the byte */
+    create_expect(&q, r1.token, a, h[1], 25 * MIB, 201, NULL);
+    create_expect(&q, r1.token, a, h[2], 14 * MIB, 429, "upload_quota_exceeded");
+    create_expect(&q, r1.token, a, h[2], 14 * MIB - 2000, 201, NULL);
+    create_expect(&q, r1.token, a, h[3], 1, 429, "upload_quota_exceeded");
+    create_expect(&q, r1.token, a, h[0], 25 * MIB, 201, NULL); /* again: its own bytes count once */
+    /* the quota is the address's: b and the staff (from a's address, too) go on */
+    create_expect(&q, r5.token, b, k[0], 25 * MIB, 201, NULL);
+    create_expect(&q, sv.token, a, k[1], 25 * MIB, 201, NULL);
+    assert_int_equal(th_db_count(&q, "SELECT count(*) FROM uploads WHERE client_addr = ?", a), 5);
+    /* r1's token expires: its uploads go, and a may start r4's */
+    expire_token(&q, r1.number);
+    assert_true(upload_gone(&q, h[0]));
+    assert_true(upload_gone(&q, h[1]));
+    assert_true(upload_gone(&q, h[2]));
+    create_expect(&q, r4.token, a, g[2], 25 * MIB, 201, NULL);
+    create_expect(&q, r4.token, a, g[3], 25 * MIB, 201, NULL);
+    assert_int_equal(upload_rows(&q, k[1]), 1); /* the staff's is not touched */
+    assert_int_equal(th_server_stop(&q), 0);
+}
+
 static int group_setup(void **state) {
     (void)state;
     const char *div[] = {DIV, NULL}, *other[] = {OTHER_DIV, NULL};
@@ -363,6 +582,9 @@ int main(void) {
         cmocka_unit_test(an_expired_token_uploads_nothing),
         cmocka_unit_test(the_photo_list_is_checked_and_a_bad_one_files_nothing),
         cmocka_unit_test(the_rate_limit_bounds_the_uploads_too),
+        cmocka_unit_test(a_reporters_partial_upload_goes_when_its_token_expires),
+        cmocka_unit_test(a_reporters_partial_upload_expires_untouched_and_a_staff_one_stays),
+        cmocka_unit_test(an_address_holds_at_most_its_quota_of_unfinished_report_uploads),
     };
     return cmocka_run_group_tests_name("api/report_photos", tests, group_setup, group_teardown);
 }

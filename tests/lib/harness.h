@@ -292,7 +292,9 @@ typedef struct th_xfer {
     const char *method;
     const char *path;
     const char *token;          /* NULL: no Authorization */
-    const char *const *headers; /* "Name: value", NULL-terminated; may be NULL */
+    const char *const *headers; /* "Name: value", NULL-terminated; may be NULL. Accept is
+                                   application/json unless one here names another ("Accept:"
+                                   alone: none) */
     const void *body;           /* NULL: no body */
     size_t len;
     int chunked;      /* send the body with Transfer-Encoding: chunked */

@@ -167,10 +167,10 @@ static size_t xfer_header(char *data, size_t size, size_t n, void *user) {
     return add;
 }
 
-/* 1 when headers name a Content-Type. */
-static int th_names_ctype(const char *const *headers) {
+/* 1 when headers name the header name (given with its colon, "Accept:"). */
+static int th_names(const char *const *headers, const char *name) {
     for (int i = 0; headers && headers[i]; i++)
-        if (strncasecmp(headers[i], "Content-Type:", 13) == 0) return 1;
+        if (strncasecmp(headers[i], name, strlen(name)) == 0) return 1;
     return 0;
 }
 
@@ -181,14 +181,15 @@ long th_xfer_run(const th_server *s, const th_xfer *x, th_xresult *out) {
     if (!c) return 0;
     xfer_state st = {x, 0, out};
     struct curl_slist *h = curl_slist_append(NULL, "Expect:");
-    h = curl_slist_append(h, "Accept: application/json");
+    if (!th_names(x->headers, "Accept:")) /* "Accept:" alone in x->headers sends none */
+        h = curl_slist_append(h, "Accept: application/json");
     if (x->token) {
         snprintf(line, sizeof line, "Authorization: Bearer %s", x->token);
         h = curl_slist_append(h, line);
     }
     for (int i = 0; x->headers && x->headers[i]; i++)
         h = curl_slist_append(h, x->headers[i]);
-    if (x->body && !x->chunked && !th_names_ctype(x->headers))
+    if (x->body && !x->chunked && !th_names(x->headers, "Content-Type:"))
         h = curl_slist_append(h, "Content-Type: application/octet-stream");
     snprintf(url, sizeof url, "%s%s", s->url, x->path);
     curl_easy_setopt(c, CURLOPT_URL, url);
