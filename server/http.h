@@ -34,12 +34,14 @@ typedef struct http_req {
     principal who; /* valid when authenticated */
     uint8_t *body; /* owned; freed by http_req_finish */
     size_t body_len;
-    int body_read;  /* the body was read whole */
-    int must_close; /* answer with Connection: close (unread or oversize body) */
-    int status;     /* the status sent (0 until an answer went out), for the access log */
-    sync_error err; /* what a failing handler reports */
-    int err_status; /* the status for err when it is not the one its code maps to */
-    char allow[64]; /* the Allow header of a 405 */
+    int64_t body_limit; /* the route's body limit in bytes (server/routes.c); 0: takes none */
+    int64_t held;       /* bytes of the body-memory budget (--body-memory) r holds */
+    int body_read;      /* the body was read whole */
+    int must_close;     /* answer with Connection: close (unread or oversize body) */
+    int status;         /* the status sent (0 until an answer went out), for the access log */
+    sync_error err;     /* what a failing handler reports */
+    int err_status;     /* the status for err when it is not the one its code maps to */
+    char allow[64];     /* the Allow header of a 405 */
     /* More to answer than the usual (photos: tus headers, ETag, Range, caching). */
     char headers[512];         /* extra header lines for the answer, each ending "\r\n" */
     const char *cache_control; /* the answer's Cache-Control; NULL: no-store */
@@ -67,21 +69,34 @@ int http_req_start(http_req *r, struct mg_connection *conn, const server_config 
 /* Releases what r owns. */
 void http_req_finish(http_req *r);
 
-/* Reads the whole body into r->body, at most cfg->max_body bytes: a declared length over the
- * limit fails before anything is read; a chunked body fails as soon as it crosses it. Answers
+/* Reads the whole body into r->body, at most r->body_limit bytes: a declared length over the
+ * limit fails before anything is read; a chunked body fails as soon as its count crosses it (and
+ * the connection closes). The buffer grows as bytes arrive, each step taken first from the
+ * process-wide budget for body memory (--body-memory), waiting a moment for room. Answers
  * "100 Continue" first when the client waits for it. Idempotent. Returns 0 or a negative code
- * with r->err filled (body_too_large, body_incomplete). */
+ * with r->err filled (413 body_too_large, 400 body_incomplete, 503 body_memory_busy). */
 int http_read_body(http_req *r);
+
+/* Reads the body as http_read_body, then checks it as JSON text before any parser sees it:
+ * nesting (400 json_too_deep), values (400 too_many_values) and the memory its decoding would
+ * take (400 decoded_too_large), which is then taken from the budget like the body's bytes
+ * (503 body_memory_busy). For handlers that parse JSON themselves (the GeoJSON zone import). */
+int http_read_json(http_req *r);
 
 /* Reads up to cap bytes of the body as it streams in, for bodies too big to hold (photos); the
  * first call answers "100 Continue" when the client waits for it. Returns the count, 0 once the
  * body is over (r->body_read is then set), or -1 when the connection failed before that. */
 long http_read_some(http_req *r, void *buf, size_t cap);
 
-/* Reads the body and decodes it as a message of type desc per the request's Content-Type.
- * On success *out is a message the caller frees with protobuf_c_message_free_unpacked(*out,
- * NULL). Codes: unsupported_media_type (415), malformed_protobuf, malformed_json (400), and
- * those of http_read_body. *out is NULL on failure. */
+/* Reads the body and decodes it as a message of type desc per the request's Content-Type, after
+ * bounding what decoding costs without allocating (pbjson_json_scan, pbjson_wire_scan): nesting,
+ * values, unknown protobuf fields and the estimated memory, which is taken from the body-memory
+ * budget before decoding. A protobuf message must then hold only valid UTF-8 and named enum
+ * values (pbjson_check_message). On success *out is a message the caller frees with
+ * protobuf_c_message_free_unpacked(*out, NULL). Codes: unsupported_media_type (415);
+ * malformed_protobuf, malformed_json, json_too_deep, protobuf_too_deep, too_many_values,
+ * too_many_unknown_fields, decoded_too_large (400); those of http_read_body. *out is NULL on
+ * failure. */
 int http_decode(http_req *r, const ProtobufCMessageDescriptor *desc, ProtobufCMessage **out);
 
 /* Sends msg with status in the negotiated encoding. Returns 0, or a negative code with r->err
