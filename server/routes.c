@@ -22,15 +22,17 @@ typedef struct route {
 
 /* Body limits, by what an endpoint takes. Photo uploads stream under --max-photo-bytes
  * (server/api_photos.c) and read no whole body. */
-#define BODY_NONE 0            /* reads no body: any body is 413 if read */
-#define BODY_SMALL (4 * 1024)     /* a login, a user, a device, a logout */
-#define BODY_FORM (16 * 1024)     /* a public report (its text limits with room for JSON), a filing */
-#define BODY_DECISION (64 * 1024) /* review decisions, transitions, applications, draws: comments */
+#define BODY_NONE 0           /* reads no body: any body is 413 if read */
+#define BODY_SMALL (4 * 1024) /* a login, a user, a device, a logout */
+#define BODY_FORM (16 * 1024) /* a public report (its text limits with room for JSON), a filing */
+#define BODY_DECISION (64 * 1024) /* review decisions, transitions, applications, draws: comments  \
+                                   */
 #define BODY_HASHES (1024 * 1024) /* the photo hashes of a day's batches (~70 bytes each) */
-#define BODY_ZONES (4096 * 1024) /* a city's protection zones as GeoJSON (~180 000 points); parsed,
-                                    about 13x that, within --body-memory */
-#define BODY_CONFIG (-1)       /* the sync batch: --max-body */
-#define BODY_STREAM BODY_NONE  /* photo uploads (streamed) */
+#define BODY_ZONES                                                                                 \
+    (4096 * 1024)             /* a city's protection zones as GeoJSON; parsed, dense               \
+                                 coordinates take ~17x that, within --body-memory */
+#define BODY_CONFIG (-1)      /* the sync batch: --max-body */
+#define BODY_STREAM BODY_NONE /* photo uploads (streamed) */
 
 /* Every endpoint of the server. The engine behind each handler applies its own division and
  * ownership checks; this table is the first gate. */
