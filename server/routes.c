@@ -20,19 +20,24 @@ typedef struct route {
 #define STAFF (AUTH_SURVEYOR | AUTH_SUPERVISOR | AUTH_ADMIN)
 #define REVIEWERS (AUTH_SUPERVISOR | AUTH_ADMIN)
 
-/* Body limits, by what an endpoint takes. Photo uploads stream under --max-photo-bytes
- * (server/api_photos.c) and read no whole body. */
-#define BODY_NONE 0           /* reads no body: any body is 413 if read */
-#define BODY_SMALL (4 * 1024) /* a login, a user, a device, a logout */
-#define BODY_FORM (16 * 1024) /* a public report (its text limits with room for JSON), a filing */
-#define BODY_DECISION (64 * 1024) /* review decisions, transitions, applications, draws: comments  \
-                                   */
-#define BODY_HASHES (1024 * 1024) /* the photo hashes of a day's batches (~70 bytes each) */
-#define BODY_ZONES                                                                                 \
-    (4096 * 1024)             /* a city's protection zones as GeoJSON; parsed, dense               \
-                                 coordinates take ~17x that, within --body-memory */
-#define BODY_CONFIG (-1)      /* the sync batch: --max-body */
-#define BODY_STREAM BODY_NONE /* photo uploads (streamed) */
+/* Body limits, by what an endpoint takes (bytes http_read_body reads at most):
+ * - NONE: reads no body, so any body is 413 if one is read;
+ * - SMALL: a login, a user, a device, a logout;
+ * - FORM: a public report (its text limits with room for JSON), a report's answer, a filing;
+ * - DECISION: review decisions, transitions, applications, draws (comments of 4000 bytes);
+ * - HASHES: the photo hashes of a day's batches (~70 bytes each);
+ * - ZONES: a city's protection zones as GeoJSON (parsed, dense coordinates take ~17x that,
+ *   which must fit --body-memory);
+ * - CONFIG: the sync batch, --max-body;
+ * - STREAM: photo uploads, streamed under --max-photo-bytes (server/api_photos.c). */
+#define BODY_NONE 0
+#define BODY_SMALL (4 * 1024)
+#define BODY_FORM (16 * 1024)
+#define BODY_DECISION (64 * 1024)
+#define BODY_HASHES (1024 * 1024)
+#define BODY_ZONES (4096 * 1024)
+#define BODY_CONFIG (-1)
+#define BODY_STREAM BODY_NONE
 
 /* Every endpoint of the server. The engine behind each handler applies its own division and
  * ownership checks; this table is the first gate. */
