@@ -541,6 +541,12 @@ int pbjson_decode(const ProtobufCMessageDescriptor *desc, const char *text, size
         pbjson_fail(&d, "no JSON text given");
         goto out;
     }
+    const pbjson_bounds nesting = {PBJSON_MAX_NESTING, SIZE_MAX, SIZE_MAX, SIZE_MAX};
+    pbjson_tally tally;
+    if (pbjson_json_scan(text, len, 0, &nesting, &tally) == PBJSON_TOO_DEEP) {
+        pbjson_fail(&d, "JSON nested deeper than %d levels", PBJSON_MAX_NESTING);
+        goto out;
+    }
     json = json_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
     if (!json) {
         pbjson_fail(&d, "invalid JSON at line %d, column %d: %s", jerr.line, jerr.column,

@@ -16,7 +16,7 @@
 #include "common/pbjson.h"
 
 /* At most this many levels of messages, the top one included, in either direction. */
-#define PBJSON_MAX_DEPTH 32
+#define PBJSON_MAX_DEPTH PBJSON_MAX_NESTING
 /* Room for a field path in an error message, and for one JSON key quoted in it. */
 #define PBJSON_PATH_MAX 256
 #define PBJSON_KEY_SHOWN 64

@@ -21,7 +21,7 @@ static void check_text(const char *s, size_t cap, const char *what) {
             fz_fail("%s holds byte 0x%02x", what, (unsigned char)s[i]);
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+static int one_input(const uint8_t *data, size_t size) {
     const char *type = exif_sniff(data, size);
     exif_facts f;
     int rc = exif_read(data, size, &f);
@@ -44,4 +44,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     check_text(f.make, sizeof f.make, "make");
     check_text(f.model, sizeof f.model, "model");
     return 0;
+}
+
+/* Each input runs on a thread with a CivetWeb worker's stack (fz_on_worker_stack). */
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+    return fz_on_worker_stack(one_input, data, size);
 }

@@ -21,7 +21,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
     return 0;
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+static int one_input(const uint8_t *data, size_t size) {
     char *buf = malloc(size + 1);
     if (!buf) return 0;
     memcpy(buf, data, size);
@@ -31,4 +31,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         fc_serve(&rq, strstr(rq.target, "photo") ? FC_RESET_ALL : FC_RESET_DB);
     free(buf);
     return 0;
+}
+
+/* Each input runs on a thread with a CivetWeb worker's stack (fz_on_worker_stack). */
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+    return fz_on_worker_stack(one_input, data, size);
 }

@@ -100,7 +100,7 @@ static void check_round_trip(const ProtobufCMessageDescriptor *d, const Protobuf
     protobuf_c_message_free_unpacked(again, NULL);
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+static int one_input(const uint8_t *data, size_t size) {
     const uint8_t *nl = memchr(data, '\n', size);
     size_t name_len = nl ? (size_t)(nl - data) : 0;
     const ProtobufCMessageDescriptor *d = pick(data, name_len);
@@ -133,4 +133,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         protobuf_c_message_free_unpacked(m, NULL);
     }
     return 0;
+}
+
+/* Each input runs on a thread with a CivetWeb worker's stack (fz_on_worker_stack). */
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+    return fz_on_worker_stack(one_input, data, size);
 }

@@ -34,7 +34,7 @@ static void encode_both(const ProtobufCMessage *msg, const char *what) {
     free(buf);
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+static int one_input(const uint8_t *data, size_t size) {
     fz_env *e = fz_env_get();
     Outfall__V1__SyncRequest *req = outfall__v1__sync_request__unpack(NULL, size, data);
     if (!req) return 0;
@@ -85,4 +85,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     req->device_id = given;
     outfall__v1__sync_request__free_unpacked(req, NULL);
     return 0;
+}
+
+/* Each input runs on a thread with a CivetWeb worker's stack (fz_on_worker_stack). */
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+    return fz_on_worker_stack(one_input, data, size);
 }

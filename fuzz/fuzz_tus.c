@@ -47,7 +47,7 @@ static void body_hook(fc_request *rq, const uint8_t *photo, size_t photo_len) {
     rq->len = len;
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+static int one_input(const uint8_t *data, size_t size) {
     char *buf = malloc(size + 1);
     if (!buf) return 0;
     memcpy(buf, data, size);
@@ -83,4 +83,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     }
     free(buf);
     return 0;
+}
+
+/* Each input runs on a thread with a CivetWeb worker's stack (fz_on_worker_stack). */
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+    return fz_on_worker_stack(one_input, data, size);
 }

@@ -125,7 +125,7 @@ int api_zones_import(http_req *r) {
                     (n == 16 && strncasecmp(ctype, "application/json", n) == 0)))
         return http_error(r, 415, "unsupported_media_type",
                           "send the zones as application/geo+json (a FeatureCollection)");
-    int rc = http_read_body(r);
+    int rc = http_read_json(r);
     if (rc < 0) return rc;
     Outfall__V1__ZoneList *out = NULL;
     rc = zones_import(r->store, &r->who, (const char *)r->body, r->body_len, &out, &r->err);

@@ -32,7 +32,8 @@ typedef struct server_config {
                                no cap */
     char cors_origins[512]; /* origins (comma-separated) whose pages may call the API; "" none */
     int writer_core;     /* 1: the writing thread gets a CPU of its own while writing (cores.h) */
-    int64_t max_body;    /* request body limit in bytes */
+    int64_t max_body;    /* the sync batch's body limit in bytes (server/routes.c has the rest) */
+    int64_t body_memory; /* request bodies being read and decoded hold at most this, together */
     int64_t held_wait_s; /* copied into sync.held_wait_ms */
     char db_path[PATH_MAX + 16];    /* data_dir/outfall.db, derived */
     char photos_dir[PATH_MAX + 16]; /* data_dir/photos, derived */

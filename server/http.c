@@ -2,6 +2,8 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <malloc.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -13,6 +15,7 @@
 #include "common/util.h"
 #include "server/admit.h"
 #include "server/dbpool.h"
+#include "server/workerstack.h"
 
 /* The media types we speak, request and response alike. */
 static const struct {
@@ -45,6 +48,47 @@ int http_reserve(const server_config *cfg) {
     return cfg->threads / 8;
 }
 
+/* What a body may hold besides its bytes and its memory (pbjson_bounds): fields or values (5000
+ * changes of a full batch take about 500 000), and protobuf fields the contract does not name (a
+ * newer client's few). */
+#define BODY_MAX_VALUES 1000000
+#define BODY_MAX_UNKNOWN 1000
+#define HTTP_TEXT_(x) #x
+#define HTTP_TEXT(x) HTTP_TEXT_(x)
+
+/* How long a request waits for room in the body-memory budget before 503 body_memory_busy. */
+enum { BODY_MEMORY_WAIT_MS = 3000 };
+
+/* After a request that held this much body memory, free heap pages go back to the system
+ * (malloc_trim): a decoded batch leaves its small blocks spread over a thread's heap. */
+enum { BODY_TRIM_AFTER = 4 * 1024 * 1024 };
+
+/* The process-wide budget for request-body memory (--body-memory): the bytes of bodies being read
+ * and the estimated memory of their decoding, held from the moment they are taken until the
+ * request ends, so that bodies sent at once cannot all be in memory at once. */
+static struct {
+    pthread_mutex_t mu;
+    pthread_cond_t freed;
+    int64_t held;
+} body_memory = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0};
+
+/* How each bound a body crossed is answered (pbjson_json_scan, pbjson_wire_scan). */
+static const struct {
+    int rc;
+    const char *json_code, *protobuf_code;
+    const char *what; /* completes "the body ..." */
+} bound_errors[] = {
+    {PBJSON_TOO_DEEP, "json_too_deep", "protobuf_too_deep",
+     "nests deeper than " HTTP_TEXT(PBJSON_MAX_NESTING) " levels"},
+    {PBJSON_TOO_MANY_VALUES, "too_many_values", "too_many_values",
+     "holds more than " HTTP_TEXT(BODY_MAX_VALUES) " values"},
+    {PBJSON_TOO_MANY_UNKNOWN, "too_many_unknown_fields", "too_many_unknown_fields",
+     "holds more than " HTTP_TEXT(BODY_MAX_UNKNOWN) " fields the contract does not name"},
+    {PBJSON_TOO_COSTLY, "decoded_too_large", "decoded_too_large",
+     "would take more memory to decode than the server may give it (--body-memory)"},
+    {PBJSON_NOT_WIRE, "malformed_json", "malformed_protobuf", "is not protobuf wire format"},
+};
+
 int http_status_for(int rc) {
     for (size_t i = 0; i < sizeof status_map / sizeof status_map[0]; i++)
         if (status_map[i].rc == rc) return status_map[i].status;
@@ -72,6 +116,12 @@ void http_conn_close(const struct mg_connection *conn) {
     const struct mg_request_info *ri = mg_get_request_info(conn);
     atomic_fetch_sub(&open_connections, 1);
     if (ri) admit_conn_close(ri->remote_addr); /* counted by accept() (server/admit.c) */
+}
+
+void *http_thread_init(const struct mg_context *ctx, int thread_type) {
+    (void)ctx;
+    if (thread_type == 1) workerstack_paint(); /* for the deepest use, in the log */
+    return NULL;
 }
 
 int http_error(http_req *r, int status, const char *code, const char *fmt, ...) {
@@ -185,10 +235,24 @@ void http_store_release(http_req *r) {
     r->store = NULL;
 }
 
+/* Gives back what r holds of the body-memory budget. */
+static void body_memory_give_back(http_req *r) {
+    if (r->held == 0) return;
+    pthread_mutex_lock(&body_memory.mu);
+    body_memory.held -= r->held;
+    pthread_cond_broadcast(&body_memory.freed);
+    pthread_mutex_unlock(&body_memory.mu);
+    r->held = 0;
+}
+
 void http_req_finish(http_req *r) {
+    int64_t held = r->held;
     http_store_release(r);
     free(r->body);
     r->body = NULL;
+    body_memory_give_back(r);
+    if (held >= BODY_TRIM_AFTER) malloc_trim(0);
+    workerstack_note(r->action);
 }
 
 /* 1 when the request may carry a body that has not been read whole. */
@@ -238,16 +302,51 @@ long http_read_some(http_req *r, void *buf, size_t cap) {
     return n;
 }
 
+/* Takes n more bytes of the body-memory budget for r, waiting up to BODY_MEMORY_WAIT_MS for
+ * others to give theirs back. Returns 0, or a negative code with r->err filled: 413
+ * body_too_large when r's share could never fit the budget, 503 body_memory_busy when no room
+ * came in time. */
+static int body_memory_take(http_req *r, int64_t n) {
+    int64_t budget = r->cfg->body_memory;
+    if (r->held + n > budget) {
+        r->must_close = 1;
+        return http_error(r, 413, "body_too_large",
+                          "the body needs more memory than the server gives all bodies at once "
+                          "(--body-memory %lld bytes)",
+                          (long long)budget);
+    }
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += BODY_MEMORY_WAIT_MS / 1000;
+    until.tv_nsec += (long)(BODY_MEMORY_WAIT_MS % 1000) * 1000000L;
+    if (until.tv_nsec >= 1000000000L) until.tv_sec++, until.tv_nsec -= 1000000000L;
+    int timed_out = 0;
+    pthread_mutex_lock(&body_memory.mu);
+    while (body_memory.held + n > budget && !timed_out)
+        timed_out = pthread_cond_timedwait(&body_memory.freed, &body_memory.mu, &until) != 0;
+    int taken = body_memory.held + n <= budget;
+    if (taken) body_memory.held += n;
+    pthread_mutex_unlock(&body_memory.mu);
+    if (!taken) {
+        r->must_close = 1;
+        return http_error(r, 503, "body_memory_busy",
+                          "the server is holding as many request bodies as it may; try again");
+    }
+    r->held += n;
+    return 0;
+}
+
 int http_read_body(http_req *r) {
     if (r->body_read) return 0;
-    int64_t limit = r->cfg->max_body;
+    int64_t limit = r->body_limit;
     long long declared = r->ri->content_length;
     const char *te = mg_get_header(r->conn, "Transfer-Encoding");
     int chunked = te && strcasestr(te, "chunked");
     if (declared > limit) {
         r->must_close = 1;
-        return http_error(r, 413, "body_too_large", "the body is %lld bytes; the limit is %lld",
-                          declared, (long long)limit);
+        return http_error(r, 413, "body_too_large",
+                          "the body is %lld bytes; the limit here is %lld", declared,
+                          (long long)limit);
     }
     if (declared <= 0 && !chunked) {
         r->body_read = 1;
@@ -258,39 +357,40 @@ int http_read_body(http_req *r) {
     int held = r->store != NULL;
     http_store_release(r);
     send_continue(r);
-    size_t cap = declared > 0 ? (size_t)declared : CHUNK_START, len = 0;
-    int oom = 0, late = 0;
-    uint8_t *buf = malloc(cap);
-    if (!buf) return http_error(r, 500, "internal", "out of memory for the body");
+    /* The most to read: what was declared, or one byte past the limit to see a chunked body
+     * cross it. The buffer doubles as bytes arrive, so a slow or short body holds little. */
+    size_t most = declared > 0 ? (size_t)declared : (size_t)limit + 1, cap = 0, len = 0;
+    int rc = 0;
     for (;;) {
         if (len == cap) {
-            if (declared > 0 || cap > (size_t)limit) break;
-            size_t grown = cap * 2 > (size_t)limit + 1 ? (size_t)limit + 1 : cap * 2;
-            uint8_t *bigger = realloc(buf, grown);
+            if (cap >= most) break;
+            size_t grown = cap ? cap * 2 : CHUNK_START;
+            if (grown > most) grown = most;
+            if ((rc = body_memory_take(r, (int64_t)(grown - cap))) < 0) break;
+            uint8_t *bigger = realloc(r->body, grown);
             if (!bigger) {
-                oom = 1;
+                r->must_close = 1;
+                rc = http_error(r, 500, "internal", "out of memory for the body");
                 break;
             }
-            buf = bigger;
+            r->body = bigger;
             cap = grown;
         }
-        if ((late = body_late(r, (int64_t)len))) break;
-        int n = mg_read(r->conn, buf + len, cap - len);
+        if (body_late(r, (int64_t)len)) {
+            rc = body_too_slow(r);
+            break;
+        }
+        int n = mg_read(r->conn, r->body + len, cap - len);
         if (n <= 0) break;
         len += (size_t)n;
     }
-    r->body = buf;
     r->body_len = len;
+    if (rc < 0) return rc;
     if (len > (size_t)limit) {
         r->must_close = 1;
-        return http_error(r, 413, "body_too_large", "the body is over the limit of %lld bytes",
+        return http_error(r, 413, "body_too_large", "the body is over the limit here of %lld bytes",
                           (long long)limit);
     }
-    if (oom) {
-        r->must_close = 1;
-        return http_error(r, 500, "internal", "out of memory for the body");
-    }
-    if (late) return body_too_slow(r);
     if (declared > 0 && len < (size_t)declared) {
         r->must_close = 1;
         return http_error(r, 400, "body_incomplete", "the body ended after %zu of %lld bytes", len,
@@ -300,9 +400,41 @@ int http_read_body(http_req *r) {
     return held ? http_store_acquire(r) : 0;
 }
 
+/* The bounds for decoding r's body: the fixed ones, and the memory left of the budget once its
+ * bytes are held. */
+static pbjson_bounds decode_bounds(const http_req *r) {
+    int64_t room = r->cfg->body_memory - r->held;
+    pbjson_bounds b = {PBJSON_MAX_NESTING, BODY_MAX_VALUES, BODY_MAX_UNKNOWN,
+                       room > 0 ? (size_t)room : 0};
+    return b;
+}
+
+/* Answers a scan's result rc for r's body in encoding enc, and takes the memory its decoding
+ * will need (t->bytes) when it is within bounds. Returns 0 or a negative code with r->err. */
+static int bounded(http_req *r, http_encoding enc, int rc, const pbjson_tally *t) {
+    if (rc == PBJSON_WITHIN) return body_memory_take(r, (int64_t)t->bytes);
+    for (size_t i = 0; i < sizeof bound_errors / sizeof bound_errors[0]; i++)
+        if (bound_errors[i].rc == rc)
+            return http_error(r, 400,
+                              enc == HTTP_JSON ? bound_errors[i].json_code
+                                               : bound_errors[i].protobuf_code,
+                              "the body %s", bound_errors[i].what);
+    return http_error(r, 500, "internal", "unknown result %d of the body's scan", rc);
+}
+
+int http_read_json(http_req *r) {
+    pbjson_tally t;
+    int rc = http_read_body(r);
+    if (rc < 0) return rc;
+    pbjson_bounds b = decode_bounds(r);
+    return bounded(r, HTTP_JSON, pbjson_json_scan((const char *)r->body, r->body_len, 0, &b, &t),
+                   &t);
+}
+
 int http_decode(http_req *r, const ProtobufCMessageDescriptor *desc, ProtobufCMessage **out) {
     static const uint8_t empty[1];
     char why[256];
+    pbjson_tally t;
     *out = NULL;
     if (!r->has_ctype) {
         const char *ctype = mg_get_header(r->conn, "Content-Type");
@@ -312,30 +444,29 @@ int http_decode(http_req *r, const ProtobufCMessageDescriptor *desc, ProtobufCMe
     }
     int rc = http_read_body(r);
     if (rc < 0) return rc;
+    const uint8_t *body = r->body ? r->body : empty;
+    pbjson_bounds b = decode_bounds(r);
     if (r->req_enc == HTTP_PROTOBUF) {
-        *out = protobuf_c_message_unpack(desc, NULL, r->body_len, r->body ? r->body : empty);
+        rc = bounded(r, HTTP_PROTOBUF, pbjson_wire_scan(desc, body, r->body_len, &b, &t), &t);
+        if (rc < 0) return rc;
+        *out = protobuf_c_message_unpack(desc, NULL, r->body_len, body);
         if (!*out)
             return http_error(r, 400, "malformed_protobuf", "the body is not a valid %s",
                               desc->name);
         /* protobuf-c checks neither that strings are UTF-8 nor that enum values are ones the
-         * contract names; the JSON mapping checks both, and every record must stay readable as
-         * JSON (an unknown enum value stored made its record and the whole feed unreadable), so
-         * a body the JSON mapping would not take back is refused here. */
-        json_t *probe = pbjson_to_json(*out, 0);
-        ProtobufCMessage *copy = NULL;
-        if (!probe || pbjson_from_json(desc, probe, &copy, why, sizeof why) < 0) {
-            if (!probe) util_strlcpy(why, "the body's strings must be valid UTF-8", sizeof why);
-            json_decref(probe);
+         * contract names; every record must stay readable as JSON (an unknown enum value stored
+         * made its record and the whole feed unreadable). */
+        if (pbjson_check_message(*out, why, sizeof why) < 0) {
             protobuf_c_message_free_unpacked(*out, NULL);
             *out = NULL;
             return http_error(r, 400, "malformed_protobuf", "%s", why);
         }
-        json_decref(probe);
-        protobuf_c_message_free_unpacked(copy, NULL);
         return 0;
     }
-    if (pbjson_decode(desc, r->body ? (const char *)r->body : "", r->body_len, out, why,
-                      sizeof why) < 0) {
+    rc = bounded(r, HTTP_JSON,
+                 pbjson_json_scan((const char *)body, r->body_len, PBJSON_SCAN_MAPPED, &b, &t), &t);
+    if (rc < 0) return rc;
+    if (pbjson_decode(desc, (const char *)body, r->body_len, out, why, sizeof why) < 0) {
         *out = NULL;
         return http_error(r, 400, "malformed_json", "%s", why);
     }

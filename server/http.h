@@ -43,6 +43,8 @@ typedef struct http_req {
     principal who; /* valid when authenticated */
     uint8_t *body; /* owned; freed by http_req_finish */
     size_t body_len;
+    int64_t body_limit;    /* the route's body limit in bytes (server/routes.c); 0: takes none */
+    int64_t held;          /* bytes of the body-memory budget (--body-memory) r holds */
     int body_read;         /* the body was read whole */
     int64_t body_received; /* bytes of it http_read_some handed out so far */
     int must_close;        /* answer with Connection: close (unread or oversize body) */
@@ -71,6 +73,10 @@ typedef struct http_req {
     "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; base-uri 'none'; "       \
     "form-action 'none'; frame-ancestors 'none'"
 
+/* CivetWeb's init_thread callback: a worker paints its stack, so that the deepest use any
+ * request reaches can be measured (server/workerstack.h). Returns NULL. */
+void *http_thread_init(const struct mg_context *ctx, int thread_type);
+
 /* CivetWeb's init_connection and connection_close callbacks: they count the connections the
  * worker threads hold, so that an answer can close its connection when nearly all are taken;
  * the close also uncounts the connection from its client address (server/admit.h). */
@@ -97,12 +103,21 @@ int http_reserve(const server_config *cfg);
 /* Releases what r owns, its database handle included. */
 void http_req_finish(http_req *r);
 
-/* Reads the whole body into r->body, at most cfg->max_body bytes: a declared length over the
- * limit fails before anything is read; a chunked body fails as soon as it crosses it. Answers
- * "100 Continue" first when the client waits for it. The database handle r holds goes back to
- * the pool while the body comes and is taken again after. Idempotent. Returns 0 or a negative
- * code with r->err filled (body_too_large, body_incomplete, body_too_slow 408, busy 503). */
+/* Reads the whole body into r->body, at most r->body_limit bytes: a declared length over the
+ * limit fails before anything is read; a chunked body fails as soon as its count crosses it (and
+ * the connection closes). The buffer grows as bytes arrive, each step taken first from the
+ * process-wide budget for body memory (--body-memory), waiting a moment for room. The database
+ * handle r holds goes back to the pool while the body comes and is taken again after. Answers
+ * "100 Continue" first when the client waits for it. Idempotent. Returns 0 or a negative code
+ * with r->err filled (413 body_too_large, 400 body_incomplete, 408 body_too_slow, 503
+ * body_memory_busy or busy). */
 int http_read_body(http_req *r);
+
+/* Reads the body as http_read_body, then checks it as JSON text before any parser sees it:
+ * nesting (400 json_too_deep), values (400 too_many_values) and the memory its decoding would
+ * take (400 decoded_too_large), which is then taken from the budget like the body's bytes
+ * (503 body_memory_busy). For handlers that parse JSON themselves (the GeoJSON zone import). */
+int http_read_json(http_req *r);
 
 /* Reads up to cap bytes of the body as it streams in, for bodies too big to hold (photos); the
  * first call answers "100 Continue" when the client waits for it. Returns the count, 0 once the
@@ -110,10 +125,15 @@ int http_read_body(http_req *r);
  * body came too slowly (r->err is then body_too_slow, 408). */
 long http_read_some(http_req *r, void *buf, size_t cap);
 
-/* Reads the body and decodes it as a message of type desc per the request's Content-Type.
- * On success *out is a message the caller frees with protobuf_c_message_free_unpacked(*out,
- * NULL). Codes: unsupported_media_type (415), malformed_protobuf, malformed_json (400), and
- * those of http_read_body. *out is NULL on failure. */
+/* Reads the body and decodes it as a message of type desc per the request's Content-Type, after
+ * bounding what decoding costs without allocating (pbjson_json_scan, pbjson_wire_scan): nesting,
+ * values, unknown protobuf fields and the estimated memory, which is taken from the body-memory
+ * budget before decoding. A protobuf message must then hold only valid UTF-8 and named enum
+ * values (pbjson_check_message). On success *out is a message the caller frees with
+ * protobuf_c_message_free_unpacked(*out, NULL). Codes: unsupported_media_type (415);
+ * malformed_protobuf, malformed_json, json_too_deep, protobuf_too_deep, too_many_values,
+ * too_many_unknown_fields, decoded_too_large (400); those of http_read_body. *out is NULL on
+ * failure. */
 int http_decode(http_req *r, const ProtobufCMessageDescriptor *desc, ProtobufCMessage **out);
 
 /* Sends msg with status in the negotiated encoding. Returns 0, or a negative code with r->err

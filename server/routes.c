@@ -15,78 +15,98 @@ typedef struct route {
     const char *method;
     const char *pattern; /* "{name}" matches one non-empty path segment, kept in r->params */
     int (*handler)(http_req *r);
-    unsigned who; /* AUTH_PUBLIC, or the roles allowed (AUTH_* bits) */
+    unsigned who;     /* AUTH_PUBLIC, or the roles allowed (AUTH_* bits) */
+    int64_t max_body; /* bytes http_read_body takes (0: none); BODY_CONFIG: --max-body */
 } route;
 
 #define STAFF (AUTH_SURVEYOR | AUTH_SUPERVISOR | AUTH_ADMIN)
 #define REVIEWERS (AUTH_SUPERVISOR | AUTH_ADMIN)
 
+/* Body limits, by what an endpoint takes (bytes http_read_body reads at most):
+ * - NONE: reads no body, so any body is 413 if one is read;
+ * - SMALL: a login, a user, a device, a logout;
+ * - FORM: a public report (its text limits with room for JSON), a report's answer, a filing;
+ * - DECISION: review decisions, transitions, applications, draws (comments of 4000 bytes);
+ * - HASHES: the photo hashes of a day's batches (~70 bytes each);
+ * - ZONES: a city's protection zones as GeoJSON (parsed, dense coordinates take ~17x that,
+ *   which must fit --body-memory);
+ * - CONFIG: the sync batch, --max-body;
+ * - STREAM: photo uploads, streamed under --max-photo-bytes (server/api_photos.c). */
+#define BODY_NONE 0
+#define BODY_SMALL (4 * 1024)
+#define BODY_FORM (16 * 1024)
+#define BODY_DECISION (64 * 1024)
+#define BODY_HASHES (1024 * 1024)
+#define BODY_ZONES (4096 * 1024)
+#define BODY_CONFIG (-1)
+#define BODY_STREAM BODY_NONE
+
 /* Every endpoint of the server. The engine behind each handler applies its own division and
  * ownership checks; this table is the first gate. */
 /* clang-format off */
 static const route routes[] = {
-    /* method   path                     handler                who may call */
-    {"POST",   "/v1/auth/login",        api_auth_login,        AUTH_PUBLIC},
-    {"POST",   "/v1/auth/logout",       api_auth_logout,       AUTH_ANY_USER},
-    {"POST",   "/v1/devices",           api_devices_enroll,    STAFF},
-    {"DELETE", "/v1/devices/{id}",      api_devices_revoke,    AUTH_ADMIN},
-    {"POST",   "/v1/users",             api_users_create,      AUTH_ADMIN},
-    {"GET",    "/v1/users",             api_users_list,        AUTH_ADMIN},
-    {"POST",   "/v1/sync",              api_sync_batch,        STAFF},
-    {"GET",    "/v1/changes",           api_changes_pull,      AUTH_ANY_USER},
-    {"GET",    "/v1/outfalls",          api_outfalls_list,     AUTH_ANY_USER},
-    {"GET",    "/v1/outfalls/{id}",     api_outfalls_read,     AUTH_ANY_USER},
-    {"GET",    "/v1/outfalls/{id}/history", api_outfalls_history, STAFF},
-    {"GET",    "/v1/outfalls/{id}/signboard", api_outfalls_signboard, STAFF},
-    {"GET",    "/v1/observations/{id}", api_observations_read, AUTH_ANY_USER},
-    {"GET",    "/v1/review/queue",      api_review_queue,      REVIEWERS},
-    {"POST",   "/v1/review/decisions",  api_review_decide,     REVIEWERS},
+    /* method   path                     handler                who may call  body limit */
+    {"POST",   "/v1/auth/login",        api_auth_login,        AUTH_PUBLIC, BODY_SMALL},
+    {"POST",   "/v1/auth/logout",       api_auth_logout,       AUTH_ANY_USER, BODY_SMALL},
+    {"POST",   "/v1/devices",           api_devices_enroll,    STAFF, BODY_SMALL},
+    {"DELETE", "/v1/devices/{id}",      api_devices_revoke,    AUTH_ADMIN, BODY_NONE},
+    {"POST",   "/v1/users",             api_users_create,      AUTH_ADMIN, BODY_SMALL},
+    {"GET",    "/v1/users",             api_users_list,        AUTH_ADMIN, BODY_NONE},
+    {"POST",   "/v1/sync",              api_sync_batch,        STAFF, BODY_CONFIG},
+    {"GET",    "/v1/changes",           api_changes_pull,      AUTH_ANY_USER, BODY_NONE},
+    {"GET",    "/v1/outfalls",          api_outfalls_list,     AUTH_ANY_USER, BODY_NONE},
+    {"GET",    "/v1/outfalls/{id}",     api_outfalls_read,     AUTH_ANY_USER, BODY_NONE},
+    {"GET",    "/v1/outfalls/{id}/history", api_outfalls_history, STAFF, BODY_NONE},
+    {"GET",    "/v1/outfalls/{id}/signboard", api_outfalls_signboard, STAFF, BODY_NONE},
+    {"GET",    "/v1/observations/{id}", api_observations_read, AUTH_ANY_USER, BODY_NONE},
+    {"GET",    "/v1/review/queue",      api_review_queue,      REVIEWERS, BODY_NONE},
+    {"POST",   "/v1/review/decisions",  api_review_decide,     REVIEWERS, BODY_DECISION},
     /* the programme: lifecycle, progress, protection zones, streamed exports, annual reports */
-    {"POST",   "/v1/programme/transitions", api_programme_transition, REVIEWERS},
-    {"GET",    "/v1/progress",          api_progress_read,     AUTH_ANY_USER},
-    {"POST",   "/v1/zones",             api_zones_import,      AUTH_ADMIN},
-    {"GET",    "/v1/zones",             api_zones_list,        AUTH_ANY_USER},
-    {"GET",    "/v1/zones/at",          api_zones_at,          AUTH_ANY_USER},
-    {"GET",    "/v1/exports/outfalls.geojson", api_exports_geojson, AUTH_ANY_USER},
-    {"GET",    "/v1/exports/outfalls.csv", api_exports_csv,    AUTH_ANY_USER},
-    {"GET",    "/v1/exports/photos.tar", api_exports_photos,   AUTH_ANY_USER},
-    {"GET",    "/v1/reports/annual",    api_reports_annual,    AUTH_ANY_USER},
-    {"POST",   "/v1/reports/annual/filed", api_filings_mark,   REVIEWERS},
-    {"GET",    "/v1/reports/filings",   api_filings_list,      AUTH_ANY_USER},
+    {"POST",   "/v1/programme/transitions", api_programme_transition, REVIEWERS, BODY_DECISION},
+    {"GET",    "/v1/progress",          api_progress_read,     AUTH_ANY_USER, BODY_NONE},
+    {"POST",   "/v1/zones",             api_zones_import,      AUTH_ADMIN, BODY_ZONES},
+    {"GET",    "/v1/zones",             api_zones_list,        AUTH_ANY_USER, BODY_NONE},
+    {"GET",    "/v1/zones/at",          api_zones_at,          AUTH_ANY_USER, BODY_NONE},
+    {"GET",    "/v1/exports/outfalls.geojson", api_exports_geojson, AUTH_ANY_USER, BODY_NONE},
+    {"GET",    "/v1/exports/outfalls.csv", api_exports_csv,    AUTH_ANY_USER, BODY_NONE},
+    {"GET",    "/v1/exports/photos.tar", api_exports_photos,   AUTH_ANY_USER, BODY_NONE},
+    {"GET",    "/v1/reports/annual",    api_reports_annual,    AUTH_ANY_USER, BODY_NONE},
+    {"POST",   "/v1/reports/annual/filed", api_filings_mark,   REVIEWERS, BODY_FORM},
+    {"GET",    "/v1/reports/filings",   api_filings_list,      AUTH_ANY_USER, BODY_NONE},
     /* applications to set up an outfall (设置审核); /decisions before the {id} row; the
      * decision is public (三.一.3), the applicant's contact is not */
-    {"POST",   "/v1/applications",      api_applications_file, REVIEWERS},
-    {"GET",    "/v1/applications",      api_applications_list, AUTH_ANY_USER},
-    {"POST",   "/v1/applications/decisions", api_applications_decide, REVIEWERS},
-    {"GET",    "/v1/applications/{id}", api_applications_read, AUTH_PUBLIC},
+    {"POST",   "/v1/applications",      api_applications_file, REVIEWERS, BODY_DECISION},
+    {"GET",    "/v1/applications",      api_applications_list, AUTH_ANY_USER, BODY_NONE},
+    {"POST",   "/v1/applications/decisions", api_applications_decide, REVIEWERS, BODY_DECISION},
+    {"GET",    "/v1/applications/{id}", api_applications_read, AUTH_PUBLIC, BODY_NONE},
     /* photos: tus uploads and reads at /v1/photos/{hash}; /missing before the {hash} rows; a
      * public report's upload token (AUTH_REPORTER) writes its report's photos, reads nothing */
-    {"POST",   "/v1/photos/missing",    api_photos_missing,    STAFF},
-    {"OPTIONS","/v1/photos",            api_photos_options,    AUTH_PUBLIC},
-    {"POST",   "/v1/photos",            api_photos_create,     STAFF | AUTH_REPORTER},
-    {"OPTIONS","/v1/photos/{hash}",     api_photos_options,    AUTH_PUBLIC},
-    {"POST",   "/v1/photos/{hash}",     api_photos_create,     STAFF | AUTH_REPORTER},
-    {"PATCH",  "/v1/photos/{hash}",     api_photos_patch,      STAFF | AUTH_REPORTER},
-    {"PUT",    "/v1/photos/{hash}",     api_photos_put,        STAFF | AUTH_REPORTER},
-    {"HEAD",   "/v1/photos/{hash}",     api_photos_head,       AUTH_ANY_USER | AUTH_REPORTER},
-    {"GET",    "/v1/photos/{hash}",     api_photos_read,       AUTH_ANY_USER},
-    {"GET",    "/v1/photos/{hash}/info", api_photos_info,      AUTH_ANY_USER},
+    {"POST",   "/v1/photos/missing",    api_photos_missing,    STAFF, BODY_HASHES},
+    {"OPTIONS","/v1/photos",            api_photos_options,    AUTH_PUBLIC, BODY_NONE},
+    {"POST",   "/v1/photos",            api_photos_create,     STAFF | AUTH_REPORTER, BODY_STREAM},
+    {"OPTIONS","/v1/photos/{hash}",     api_photos_options,    AUTH_PUBLIC, BODY_NONE},
+    {"POST",   "/v1/photos/{hash}",     api_photos_create,     STAFF | AUTH_REPORTER, BODY_STREAM},
+    {"PATCH",  "/v1/photos/{hash}",     api_photos_patch,      STAFF | AUTH_REPORTER, BODY_STREAM},
+    {"PUT",    "/v1/photos/{hash}",     api_photos_put,        STAFF | AUTH_REPORTER, BODY_STREAM},
+    {"HEAD",   "/v1/photos/{hash}",     api_photos_head,       AUTH_ANY_USER | AUTH_REPORTER, BODY_NONE},
+    {"GET",    "/v1/photos/{hash}",     api_photos_read,       AUTH_ANY_USER, BODY_NONE},
+    {"GET",    "/v1/photos/{hash}/info", api_photos_info,      AUTH_ANY_USER, BODY_NONE},
     /* the public (sync/public.h): approved outfalls' disclosed facts; no token */
-    {"GET",    "/public/outfalls",      api_public_outfalls,   AUTH_PUBLIC},
-    {"GET",    "/public/outfalls/{code}", api_public_outfall,  AUTH_PUBLIC},
-    {"POST",   "/public/reports",       api_public_report_submit, AUTH_PUBLIC},
-    {"GET",    "/public/reports/{number}", api_public_report_read, AUTH_PUBLIC},
+    {"GET",    "/public/outfalls",      api_public_outfalls,   AUTH_PUBLIC, BODY_NONE},
+    {"GET",    "/public/outfalls/{code}", api_public_outfall,  AUTH_PUBLIC, BODY_NONE},
+    {"POST",   "/public/reports",       api_public_report_submit, AUTH_PUBLIC, BODY_FORM},
+    {"GET",    "/public/reports/{number}", api_public_report_read, AUTH_PUBLIC, BODY_NONE},
     /* public reports (举报) in the supervisors' queue of their divisions, and their answer */
-    {"GET",    "/v1/reports",           api_reports_list,      REVIEWERS},
-    {"POST",   "/v1/reports/{number}/answer", api_reports_answer, REVIEWERS},
+    {"GET",    "/v1/reports",           api_reports_list,      REVIEWERS, BODY_NONE},
+    {"POST",   "/v1/reports/{number}/answer", api_reports_answer, REVIEWERS, BODY_FORM},
     /* random inspections (双随机、一公开): drawn by a supervisor, published for anyone to re-check */
-    {"POST",   "/v1/inspections/draws", api_inspections_draw,  REVIEWERS},
-    {"GET",    "/public/inspections/{id}", api_public_inspection, AUTH_PUBLIC},
-    {"GET",    "/healthz",              api_health_read,       AUTH_PUBLIC},
+    {"POST",   "/v1/inspections/draws", api_inspections_draw,  REVIEWERS, BODY_DECISION},
+    {"GET",    "/public/inspections/{id}", api_public_inspection, AUTH_PUBLIC, BODY_NONE},
+    {"GET",    "/healthz",              api_health_read,       AUTH_PUBLIC, BODY_NONE},
     /* the supervisors' console (web/); config.json before the {file} row that would match it */
-    {"GET",    "/",                     api_web_index,         AUTH_PUBLIC},
-    {"GET",    "/web/config.json",      api_web_config,        AUTH_PUBLIC},
-    {"GET",    "/web/{file}",           api_web_file,          AUTH_PUBLIC},
+    {"GET",    "/",                     api_web_index,         AUTH_PUBLIC, BODY_NONE},
+    {"GET",    "/web/config.json",      api_web_config,        AUTH_PUBLIC, BODY_NONE},
+    {"GET",    "/web/{file}",           api_web_file,          AUTH_PUBLIC, BODY_NONE},
 };
 /* clang-format on */
 
@@ -172,6 +192,7 @@ static int route_serve(http_req *r) {
                           r->path, r->method, r->allow);
     if (!found) return http_error(r, 404, "not_found", "no endpoint at %s", r->path);
     snprintf(r->action, sizeof r->action, "%s %s", found->method, found->pattern);
+    r->body_limit = found->max_body == BODY_CONFIG ? r->cfg->max_body : found->max_body;
     int rc = http_store_acquire(r);
     if (rc < 0) return rc;
     if (found->who != AUTH_PUBLIC) {

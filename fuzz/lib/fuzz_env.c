@@ -5,6 +5,7 @@
 #include <ftw.h>
 #include <sanitizer/common_interface_defs.h>
 #include <limits.h>
+#include <pthread.h>
 #include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -15,6 +16,7 @@
 
 #include "common/pbjson.h"
 #include "common/util.h"
+#include "server/workerstack.h"
 #include "sync/accounts.h"
 #include "sync/batch.h"
 
@@ -35,6 +37,32 @@ void fz_fail(const char *fmt, ...) {
     va_end(ap);
     remove_world();
     abort();
+}
+
+/* One input for fz_on_worker_stack's thread. */
+typedef struct fz_input {
+    int (*one)(const uint8_t *, size_t);
+    const uint8_t *data;
+    size_t size;
+    int rc;
+} fz_input;
+
+static void *fz_input_run(void *arg) {
+    fz_input *in = arg;
+    in->rc = in->one(in->data, in->size);
+    return NULL;
+}
+
+int fz_on_worker_stack(int (*one)(const uint8_t *, size_t), const uint8_t *data, size_t size) {
+    fz_input in = {one, data, size, 0};
+    pthread_attr_t attr;
+    pthread_t thread;
+    if (pthread_attr_init(&attr) != 0 || pthread_attr_setstacksize(&attr, WORKERSTACK_BYTES) != 0 ||
+        pthread_create(&thread, &attr, fz_input_run, &in) != 0)
+        fz_fail("cannot start a thread with a %d-byte stack", WORKERSTACK_BYTES);
+    pthread_attr_destroy(&attr);
+    pthread_join(thread, NULL);
+    return in.rc;
 }
 
 static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) {

@@ -44,6 +44,12 @@ fz_env *fz_env_get(void);
  * transaction an input left open would do that: a bug worth a crash). */
 void fz_reset(fz_env *e, int with_files);
 
+/* Runs one(data, size) on a new thread whose stack is a server worker's (WORKERSTACK_BYTES,
+ * server/workerstack.h) and returns what it returns, so that an input overflowing a worker's
+ * stack crashes here as it would crash the server (on the main thread's 8 MB stack it never
+ * would). Every target's LLVMFuzzerTestOneInput goes through it. */
+int fz_on_worker_stack(int (*one)(const uint8_t *, size_t), const uint8_t *data, size_t size);
+
 /* Aborts with a message: the oracle of every target. */
 void fz_fail(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
 

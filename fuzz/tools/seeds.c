@@ -67,7 +67,7 @@ static const struct {
                                             "\"OUTFALL_TYPE_MUNICIPAL_WWTP\",\"riverCode\":"
                                             "\"qinhe\",\"divisionCode\":"
                                             "\"" FZ_DIVISION "\",\"lat\":35.2,\"lon\":113.1,"
-                                                             "\"accuracyM\":4.5,\"entryMethod\":"
+                                            "\"accuracyM\":4.5,\"entryMethod\":"
                                             "\"ENTRY_METHOD_PIPE\",\"dischargeRegime\":\"DISCHARGE_"
                                             "REGIME_CONTINUOUS\","
                                             "\"landmark\":\"闸口\",\"surveyLevel\":\"SURVEY_LEVEL_"
@@ -114,7 +114,7 @@ static const struct {
                                             "\"codMgL\":120.5,\"ph\":7.2,\"oilFilm\":false,"
                                             "\"photos\":[{\"hash\":"
                                             "\"" FZ_PHOTO "\",\"kind\":\"PHOTO_KIND_NEAR\"},{"
-                                                          "\"hash\":\"ab" FZ_PHOTO "\"}]}}]}"},
+                                            "\"hash\":\"ab" FZ_PHOTO "\"}]}}]}"},
     {"held", "{\"batchId\":\"" UUID("10006") "\",\"deviceId\":\"" FZ_DEVICE "\",\"deviceSeq\":"
                                              "\"5\",\"changes\":[{\"changeId\":\"" UUID(
                                                  "20006") "\",\"entityId\":\"" FZ_OUTFALL_2
@@ -142,20 +142,20 @@ static const struct {
                                             "{\"changeId\":\"00000000-0000-4000-8000-"
                                             "0000000000c1\",\"entityId\":"
                                             "\"" FZ_OUTFALL "\",\"baseVersion\":\"9\",\"outfall\":{"
-                                                            "\"name\":\"x\"}},"
-                                            "{\"changeId\":\"" UUID("20084") "\",\"entityId\":"
-                                                                             "\"" UUID(
-                                                                                 "30084") "\","
-                                                                                          "\"baseVe"
-                                                                                          "rsion\":"
-                                                                                          "\"3\","
-                                                                                          "\"observ"
-                                                                                          "ation\":"
-                                                                                          "{\"outfa"
-                                                                                          "llId\":"
-                                                                                          "\"" UUID(
-                                                                                              "3009"
-                                                                                              "9") "\"}}]}"},
+                                            "\"name\":\"x\"}},"
+                                            "{\"changeId\":\"" UUID(
+                                                "20084") "\",\"entityId\":"
+                                                         "\"" UUID("30084") "\","
+                                                                            "\"baseVe"
+                                                                            "rsion\":"
+                                                                            "\"3\","
+                                                                            "\"observ"
+                                                                            "ation\":"
+                                                                            "{\"outfa"
+                                                                            "llId\":"
+                                                                            "\"" UUID(
+                                                                                "3009"
+                                                                                "9") "\"}}]}"},
 };
 
 static void sync_seeds(void) {
@@ -448,6 +448,91 @@ static void http_seeds(void) {
     free(b);
 }
 
+/* n copies of unit into a new malloc'd string after head and before tail. */
+static char *repeat(const char *head, const char *unit, size_t n, const char *tail) {
+    size_t h = strlen(head), u = strlen(unit), t = strlen(tail);
+    char *text = malloc(h + u * n + t + 1);
+    if (!text) exit(1);
+    memcpy(text, head, h);
+    for (size_t i = 0; i < n; i++)
+        memcpy(text + h + i * u, unit, u);
+    memcpy(text + h + u * n, tail, t + 1);
+    return text;
+}
+
+/* Hostile bodies (issue 15): nesting past the cap (1000 levels overflowed a worker's 100 KiB
+ * stack inside jansson in the server; 2000 do on a bare 100 KiB thread), chunked bodies past their
+ * endpoint's limit, protobuf of empty repeated and unknown fields. */
+static void hostile_seeds(void) {
+    static const struct {
+        const char *target, *name, *head, *open, *close;
+        size_t levels;
+    } nested[] = {
+        {"http", "login-nested-1000", "POST /v1/auth/login\nContent-Type: application/json\n\n",
+         "[", "]", 1000},
+        {"http", "report-nested-objects-chunked",
+         "POST /public/reports\nContent-Type: application/json\nTransfer-Encoding: chunked\n\n",
+         "{\"a\":", "}", 600},
+        {"http", "sync-nested-33",
+         "POST /v1/sync\nAuthorization: @surveyor\nContent-Type: application/json\n"
+         "X-Device-Signature: @sign\n\n",
+         "[", "]", 33},
+        {"http", "zones-nested-40",
+         "POST /v1/zones\nAuthorization: @admin\nContent-Type: application/geo+json\n\n"
+         "{\"type\":\"Feature\",\"id\":\"z\",\"properties\":{\"kind\":\"drinking_water\"},"
+         "\"geometry\":{\"type\":\"Polygon\",\"coordinates\":",
+         "[", "]", 40},
+        {"http", "report-nested-2000", "POST /public/reports\nContent-Type: application/json\n\n",
+         "[", "]", 2000},
+        {"pbjson", "nested-2000", "outfall.v1.SyncRequest\n", "[", "]", 2000},
+        {"pbjson", "nested-objects-40", "outfall.v1.Outfall\n", "{\"programme\":", "}", 40},
+    };
+    for (size_t i = 0; i < sizeof nested / sizeof nested[0]; i++) {
+        char *opened = repeat(nested[i].head, nested[i].open, nested[i].levels, "");
+        char *text = repeat(opened, nested[i].close, nested[i].levels, "");
+        put_text(nested[i].target, nested[i].name, text);
+        free(opened);
+        free(text);
+    }
+    static const struct {
+        const char *name, *head;
+        size_t values;
+    } wide[] = {
+        {"login-chunked-over-limit",
+         "POST /v1/auth/login\nContent-Type: application/json\nTransfer-Encoding: chunked\n\n",
+         2100},
+        {"report-chunked-over-limit",
+         "POST /public/reports\nContent-Type: application/json\nTransfer-Encoding: chunked\n\n",
+         8300},
+    };
+    for (size_t i = 0; i < sizeof wide / sizeof wide[0]; i++) {
+        char *head = repeat(wide[i].head, "[", 1, "");
+        char *text = repeat(head, "0,", wide[i].values, "0]");
+        put_text("http", wide[i].name, text);
+        free(head);
+        free(text);
+    }
+    static const struct {
+        const char *name, *unit;
+        size_t n;
+    } wire[] = {
+        {"sync-empty-changes", "\x2a", 2000},          /* field 5 (changes), empty, each */
+        {"sync-unknown-fields", "\xc0\x3e\x01", 1100}, /* field 1000, varint 1, each */
+    };
+    const char head[] = "POST /v1/sync\nAuthorization: @surveyor\nContent-Type: application/"
+                        "x-protobuf\nX-Device-Signature: @sign\n\n";
+    for (size_t i = 0; i < sizeof wire / sizeof wire[0]; i++) {
+        size_t u = strlen(wire[i].unit) + (i == 0), len = sizeof head - 1 + u * wire[i].n;
+        uint8_t *body = malloc(len);
+        if (!body) exit(1);
+        memcpy(body, head, sizeof head - 1);
+        for (size_t k = 0; k < wire[i].n; k++)
+            memcpy(body + sizeof head - 1 + k * u, i == 0 ? "\x2a\x00" : wire[i].unit, u);
+        put("http", wire[i].name, body, len);
+        free(body);
+    }
+}
+
 /* Upload sequences: the photo, then requests separated by "\n----\n" (fuzz_tus.c). */
 static void tus_seeds(void) {
     static const struct {
@@ -517,6 +602,7 @@ int main(int argc, char **argv) {
     pbjson_seeds();
     exif_seeds(argv[2]);
     http_seeds();
+    hostile_seeds();
     tus_seeds();
     return 0;
 }

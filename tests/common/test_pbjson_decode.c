@@ -402,7 +402,7 @@ static void thirty_two_levels_accepted(void **state) {
 static void deep_nesting_refused(void **state) {
     (void)state;
     char *text = nested_probe_json(33);
-    assert_refused(&probe_descriptor, text, "messages nested deeper than 32 levels");
+    assert_refused(&probe_descriptor, text, "nested deeper than 32 levels");
     free(text);
     text = nested_probe_json(2000);
     assert_refused(&probe_descriptor, text, "nested deeper than 32");
