@@ -103,6 +103,17 @@ static const attack catalogue[] = {
      AS_NOBODY, PB, {NULL}, pb_bad_utf8_login, 0, SEND_PLAIN, 0, 400, "malformed_protobuf"},
     {"login_protobuf_cut_off_is_400_malformed_protobuf", "POST", "/v1/auth/login", AS_NOBODY, PB,
      {NULL}, pb_cut_login, 0, SEND_PLAIN, 0, 400, "malformed_protobuf"},
+
+    /* ---- CORS: CivetWeb approved every preflight with "*"; now only --cors-origin's (none
+     * here). Slow clients, the per-address cap and kept-alive connections take more than one
+     * request: tests/api/test_connections.c ---- */
+    {"cors_preflight_of_a_login_from_another_origin_is_403", "OPTIONS", "/v1/auth/login",
+     AS_NOBODY, NULL, {"Origin: https://evil.example", "Access-Control-Request-Method: POST", NULL},
+     NULL, 0, SEND_PLAIN, 0, 403, "cors_origin_not_allowed"},
+    {"cors_preflight_of_a_sync_with_a_token_from_another_origin_is_403", "OPTIONS", "/v1/sync",
+     AS_NOBODY, NULL, {"Origin: null", "Access-Control-Request-Method: POST",
+     "Access-Control-Request-Headers: authorization, x-device-signature"},
+     NULL, 0, SEND_PLAIN, 0, 403, "cors_origin_not_allowed"},
 };
 /* clang-format on */
 
