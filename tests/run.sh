@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Runs every test binary of a build tree and prints one closing line CI can read.
-# Usage: tests/run.sh BUILD_DIR   (e.g. build/asan)
+# Usage: tests/run.sh BUILD_DIR [TEST ...]   (e.g. build/asan; TEST: tests/sync/test_store ...)
+# Given tests, runs only those (no browser tests): `make check` does.
 set -u
 tree=${1:-build/asan}
+shift || true
+only=("$@")
 root=$(cd "$(dirname "$0")/.." && pwd)
 export OUTFALLD="$root/$tree/outfalld"
 export OUTFALLCTL="$root/$tree/outfallctl"
@@ -11,7 +14,12 @@ export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 
 passed=0 failed=0 broken=()
-for t in $(find "$tree/tests" -type f -name 'test_*' -perm -u+x | sort); do
+if [ ${#only[@]} -gt 0 ]; then
+  tests=$(for t in "${only[@]}"; do echo "$tree/$t"; done)
+else
+  tests=$(find "$tree/tests" -type f -name 'test_*' -perm -u+x | sort)
+fi
+for t in $tests; do
   name=${t#"$tree/tests/"}
   echo "=== $name"
   log=$(mktemp)
@@ -30,18 +38,20 @@ for t in $(find "$tree/tests" -type f -name 'test_*' -perm -u+x | sort); do
 done
 
 # The console in headless Chromium (tests/browser): node's test runner, TAP "# pass N" / "# fail N".
-echo "=== browser"
-log=$(mktemp)
-"$root/tests/browser/run.sh" 2>&1 | tee "$log"
-status=${PIPESTATUS[0]}
-p=$(grep -aE '^# pass [0-9]+$' "$log" | awk '{s+=$3} END {print s+0}')
-f=$(grep -aE '^# fail [0-9]+$' "$log" | awk '{s+=$3} END {print s+0}')
-if [ "$status" -ne 0 ] && [ "$f" -eq 0 ]; then
-  f=1  # the runner failed before it could count
+if [ ${#only[@]} -eq 0 ]; then
+  echo "=== browser"
+  log=$(mktemp)
+  "$root/tests/browser/run.sh" 2>&1 | tee "$log"
+  status=${PIPESTATUS[0]}
+  p=$(grep -aE '^# pass [0-9]+$' "$log" | awk '{s+=$3} END {print s+0}')
+  f=$(grep -aE '^# fail [0-9]+$' "$log" | awk '{s+=$3} END {print s+0}')
+  if [ "$status" -ne 0 ] && [ "$f" -eq 0 ]; then
+    f=1  # the runner failed before it could count
+  fi
+  passed=$((passed + p)) failed=$((failed + f))
+  [ "$f" -gt 0 ] && broken+=("browser")
+  rm -f "$log"
 fi
-passed=$((passed + p)) failed=$((failed + f))
-[ "$f" -gt 0 ] && broken+=("browser")
-rm -f "$log"
 
 echo
 [ ${#broken[@]} -gt 0 ] && echo "failing: ${broken[*]}"
