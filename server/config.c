@@ -72,7 +72,8 @@ static const option_def options[] = {
      "failed logins from one address, any names, before it is slowed: only names it has not "
      "failed with may still try from there (0: 10 x --login-failures)"},
     {"login-lock", "SECONDS", OPT_INT, FIELD(sync.login_lock_s), 1, 86400 * 30, 0,
-     "the first lock-out's length; each next lock-out of the same count lasts twice as long"},
+     "the first lock-out's length; after it each further failure locks the same count again, "
+     "twice as long"},
     {"login-lock-max", "SECONDS", OPT_INT, FIELD(sync.login_lock_max_s), 1, 86400 * 30, 0,
      "the longest lock-out (at least --login-lock); a count with no failure for this long "
      "starts again"},

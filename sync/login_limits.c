@@ -113,11 +113,13 @@ static int count_clean(const login_limits_count *c) {
     return c->failures == 0 && c->locks == 0;
 }
 
-/* Counts one failure at now against a limit of max; returns 1 when it locked c just now. */
+/* Counts one failure at now against a limit of max; returns 1 when it locked c just now. The
+ * first lock takes max failures; after it, until the count is forgotten, every failure locks
+ * again for twice as long: growing delays, one guess per lock. */
 static int count_fail(login_limits_count *c, int64_t now, int64_t max) {
     count_forget(c, now);
     c->failed_at_ms = now;
-    if (++c->failures < max) return 0;
+    if (++c->failures < max && c->locks == 0) return 0;
     int64_t until = now + lock_length(c->locks);
     c->failures = 0;
     if (until > c->locked_until_ms) c->locked_until_ms = until;

@@ -8,11 +8,12 @@
  *            last 30 days lock it for all such addresses (the known ones keep only their pair);
  *   address  --login-address-failures over all names slow that address down: while locked, only
  *            names it has no failure with may still try from there.
- * Each lock of the same count lasts twice the one before (from --login-lock up to
- * --login-lock-max); a count with neither failure nor lock for --login-lock-max starts again; a
- * success clears its pair. An account's pair and account counts live in the database (never
- * evicted, kept across restarts); names that are not accounts get the same counts in a bounded
- * table in memory, so both answer alike; addresses are counted in memory. */
+ * After a count's first lock, each further failure locks it again, for twice as long as the lock
+ * before (from --login-lock up to --login-lock-max): one guess per lock. A count with neither
+ * failure nor lock for --login-lock-max starts again; a success clears its pair. An account's pair
+ * and account counts live in the database (never evicted, kept across restarts); names that are not
+ * accounts get the same counts in a bounded table in memory, so both answer alike; addresses are
+ * counted in memory. */
 #ifndef SYNC_LOGIN_LIMITS_H
 #define SYNC_LOGIN_LIMITS_H
 

@@ -586,8 +586,9 @@ static void a_table_full_of_lock_outs_never_refuses_a_real_account(void **state)
     assert_int_equal(audited(u.name, "throttle_full", NULL), 0);
 }
 
-/* Each lock of the same pair lasts twice the one before, up to --login-lock-max; a success
- * starts it over. Retry-After tells each lock's length. */
+/* The first lock takes --login-failures failures; after it every failure locks again for twice
+ * as long, up to --login-lock-max: one guess per lock. A success starts it over. Retry-After
+ * tells each lock's length. */
 static void lock_outs_grow_for_a_pair_that_keeps_failing(void **state) {
     (void)state;
     const char *flags[] = {
@@ -598,7 +599,7 @@ static void lock_outs_grow_for_a_pair_that_keeps_failing(void **state) {
     const char *from = "198.51.100.9";
     const long expected[] = {1, 2, 4, 4};
     for (size_t round = 0; round < sizeof expected / sizeof *expected; round++) {
-        for (int i = 0; i < 2; i++)
+        for (int i = 0; i < (round == 0 ? 2 : 1); i++)
             assert_int_equal(login_from(NULL, from, u.name, "still wrong", NULL), 401);
         int64_t locked_at = util_now_ms();
         attempt a = try_login(NULL, from, u.name, u.password);
