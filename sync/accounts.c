@@ -52,7 +52,10 @@ static void make_dummy_hash(void) {
     char password[2 * sizeof raw + 1];
     randombytes_buf(raw, sizeof raw);
     util_hex(raw, sizeof raw, password);
-    if (hash_password(password, dummy_hash) != 0) abort(); /* 64 MiB at start-up, or nothing */
+    if (hash_password(password, dummy_hash) != 0) { /* out of memory for 64 MiB at start-up */
+        fprintf(stderr, "accounts: cannot make the dummy password hash\n");
+        abort();
+    }
     sodium_memzero(password, sizeof password);
 }
 
