@@ -7,7 +7,8 @@
 #include "server/auth.h"
 #include "sync/accounts.h"
 
-/* LoginRequest → LoginResponse (a bearer token, its expiry, role and divisions). */
+/* LoginRequest → LoginResponse (a bearer token, its expiry, role and divisions); a refusal for
+ * too many failed logins (429 locked_out) carries Retry-After. */
 int api_auth_login(http_req *r) {
     Outfall__V1__LoginRequest *in = NULL;
     Outfall__V1__LoginResponse *out = NULL;
@@ -19,7 +20,14 @@ int api_auth_login(http_req *r) {
     }
     char addr[64];
     auth_client_addr(r, addr, sizeof addr);
-    rc = accounts_login(r->store, &r->cfg->sync, in->username, in->password, addr, &out, &r->err);
+    int64_t retry_after_s = 0;
+    rc = accounts_login_retry_after(r->store, &r->cfg->sync, in->username, in->password, addr,
+                                    &retry_after_s, &out, &r->err);
+    if (rc < 0 && retry_after_s > 0) {
+        size_t used = strlen(r->headers);
+        snprintf(r->headers + used, sizeof r->headers - used, "Retry-After: %lld\r\n",
+                 (long long)retry_after_s);
+    }
     if (rc < 0) goto done;
     rc = http_send_message(r, 200, &out->base);
 done:

@@ -84,13 +84,25 @@ static const option_def options[] = {
     {"photo-time-span", "SECONDS", OPT_INT64, FIELD(photo_time_span_s), 0, 315360000, 0,
      "flag a photo taken further than this from its observation's time"},
     {"login-failures", "N", OPT_INT, FIELD(sync.login_max_failures), 1, 1000000, 0,
-     "failed logins of one account, or from one client address, before it is locked out"},
+     "failed logins of one account from one client address (an IPv6 /64) before that pair is "
+     "locked out; a success clears it"},
+    {"login-account-failures", "N", OPT_INT, FIELD(sync.login_acct_failures), 0, 1000000, 0,
+     "failed logins of one account from all addresses it has not logged in from in 30 days "
+     "before it is locked out for them (0: 4 x --login-failures)"},
+    {"login-address-failures", "N", OPT_INT, FIELD(sync.login_addr_failures), 0, 1000000, 0,
+     "failed logins from one address, any names, before it is slowed: only names it has not "
+     "failed with may still try from there (0: 10 x --login-failures)"},
     {"login-lock", "SECONDS", OPT_INT, FIELD(sync.login_lock_s), 1, 86400 * 30, 0,
-     "how long a lock-out after failed logins lasts"},
+     "the first lock-out's length; after it each further failure locks the same count again, "
+     "twice as long"},
+    {"login-lock-max", "SECONDS", OPT_INT, FIELD(sync.login_lock_max_s), 1, 86400 * 30, 0,
+     "the longest lock-out (at least --login-lock); a count with no failure for this long "
+     "starts again"},
     {"password-hashes", "N", OPT_INT, FIELD(sync.max_password_hashes), 1, 64, 0,
      "argon2id hashes run at once (64 MiB each); more logins wait their turn"},
     {"login-throttle-slots", "N", OPT_INT, FIELD(login_throttle_slots), 16, 1048576, 0,
-     "failed-login counters kept in memory (about 120 bytes each); a lock-out is never evicted"},
+     "failed-login counts kept in memory (about 48 bytes each) for names that are no account "
+     "and for addresses; an account's counts are kept in the database"},
     {"real-ip-header", "NAME", OPT_TEXT, FIELD(real_ip_header), 0, 0, 0,
      "behind a reverse proxy on loopback: the header naming the client's address (X-Real-IP)"},
     {"report-upload-ttl", "SECONDS", OPT_INT64, FIELD(report_upload_ttl_s), 1, 604800, 0,

@@ -43,7 +43,7 @@ typedef struct server_config {
     int64_t upload_expiry_s;         /* a partial upload untouched this long is deleted */
     int64_t photo_time_span_s;       /* copied into sync.photo_time_span_ms */
     int64_t report_upload_ttl_s;     /* a public report's photo upload token lives this long */
-    int login_throttle_slots;        /* failed-login counters kept (sync/accounts.c) */
+    int login_throttle_slots;        /* in-memory failed-login counts (sync/login_limits.c) */
 
     /* uploads made with a report's token (sync/photos.h): expiry and one address's quota */
     int64_t report_upload_expiry_s; /* a partial one untouched this long is deleted */

@@ -1,4 +1,4 @@
-/* Users, passwords, bearer tokens and login throttling. */
+/* Users, passwords, bearer tokens; logins within the limits of sync/login_limits.h. */
 #include "sync/accounts.h"
 
 #include <ctype.h>
@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "common/util.h"
+#include "sync/login_limits.h"
 
 #define TOKEN_BYTES 32
 
@@ -19,39 +20,14 @@ static sem_t hash_slots;
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 static int hash_slot_count = 2;
 
-/* Failed-login counters, per account ("u:name") and per client address ("a:addr"), kept in
- * memory in a table of fixed size. A key gets a slot only when it fails; a lookup never takes
- * one. A new key takes a free slot, else the least recently seen entry that is not locked out:
- * an entry locked out is never evicted, so an attacker cycling through many addresses or
- * usernames cannot flush the lock-out of the account or address under attack. When every slot
- * holds a lock-out still running, nothing can be evicted and a new key could fail without
- * count: the table then refuses every key it does not hold (429 locked_out, audited as
- * throttle_full) until the first lock-out ends. That denies logins to new clients during such
- * an attack rather than letting guesses through. Filling it takes slots / 2 lock-outs at once
- * (each failure counts for an account and an address), max_failures failures each, within
- * one lock time, every failure an argon2id check (--password-hashes at once) or a lookup of an
- * unknown user: the default 8192 slots outlast what a few hundred failures a second sustain
- * for the default 300 s lock. */
-struct throttle {
-    char key[96]; /* "" for a free slot */
-    int failures;
-    int64_t last_ms; /* the last failure */
-    int64_t locked_until_ms;
-};
-static struct throttle *throttle;
-static int throttle_slots = ACCOUNTS_THROTTLE_SLOTS;
-static pthread_mutex_t throttle_lock = PTHREAD_MUTEX_INITIALIZER;
-static int max_failures = 5;
-static int64_t lock_ms = 300000;
+/* A hash of a random password, made once with the parameters of every stored hash: a login of a
+ * name that is no account is checked against it, so it costs what a wrong password costs and
+ * its answer's timing does not tell which names exist. */
+static char dummy_hash[crypto_pwhash_STRBYTES];
+static pthread_once_t dummy_once = PTHREAD_ONCE_INIT;
 
-static void init_slots(void) { sem_init(&hash_slots, 0, (unsigned)hash_slot_count); }
-
-void accounts_init(const sync_config *cfg) {
-    if (cfg->max_password_hashes > 0) hash_slot_count = cfg->max_password_hashes;
-    max_failures = cfg->login_max_failures;
-    lock_ms = (int64_t)cfg->login_lock_s * 1000;
-    if (sodium_init() < 0) abort();
-    pthread_once(&init_once, init_slots);
+static void init_slots(void) {
+    sem_init(&hash_slots, 0, (unsigned)hash_slot_count);
 }
 
 static int hash_password(const char *password, char out[crypto_pwhash_STRBYTES]) {
@@ -71,81 +47,28 @@ static int verify_password(const char *stored, const char *password) {
     return rc;
 }
 
+static void make_dummy_hash(void) {
+    uint8_t raw[16];
+    char password[2 * sizeof raw + 1];
+    randombytes_buf(raw, sizeof raw);
+    util_hex(raw, sizeof raw, password);
+    if (hash_password(password, dummy_hash) != 0) { /* out of memory for 64 MiB at start-up */
+        fprintf(stderr, "accounts: cannot make the dummy password hash\n");
+        abort();
+    }
+    sodium_memzero(password, sizeof password);
+}
+
+void accounts_init(const sync_config *cfg) {
+    if (cfg->max_password_hashes > 0) hash_slot_count = cfg->max_password_hashes;
+    if (sodium_init() < 0) abort();
+    pthread_once(&init_once, init_slots);
+    login_limits_init(cfg);
+    pthread_once(&dummy_once, make_dummy_hash);
+}
+
 void accounts_throttle_slots(int n) {
-    pthread_mutex_lock(&throttle_lock);
-    if (!throttle && n >= 2) throttle_slots = n;
-    pthread_mutex_unlock(&throttle_lock);
-}
-
-/* Looks key up. Returns its slot or NULL; *spare (may be NULL) gets the slot a new key would
- * take (a free one, else the least recently seen one not locked out at now), NULL when every
- * slot holds a running lock-out, and *first_free the earliest end of those lock-outs. Call
- * with throttle_lock held; makes the table on first use (NULL slot and spare when it cannot). */
-static struct throttle *throttle_find(const char *key, int64_t now, struct throttle **spare,
-                                      int64_t *first_free) {
-    struct throttle *found = NULL, *best = NULL;
-    int64_t soonest = INT64_MAX;
-    if (!throttle) throttle = calloc((size_t)throttle_slots, sizeof *throttle);
-    for (int i = 0; throttle && i < throttle_slots && !found; i++) {
-        struct throttle *t = &throttle[i];
-        if (t->key[0] && strcmp(t->key, key) == 0)
-            found = t;
-        else if (t->key[0] && t->locked_until_ms > now)
-            soonest = t->locked_until_ms < soonest ? t->locked_until_ms : soonest;
-        else if (!best || (best->key[0] && (!t->key[0] || t->last_ms < best->last_ms)))
-            best = t;
-    }
-    if (spare) *spare = best;
-    if (first_free) *first_free = soonest;
-    return found;
-}
-
-/* Milliseconds the key is still locked out for, 0 when it is not; when the table is full of
- * running lock-outs and does not hold key, until the first of them ends (*full is set). */
-static int64_t throttle_locked(const char *key, int64_t now, int *full) {
-    struct throttle *spare = NULL;
-    int64_t first_free = 0, left = 0;
-    pthread_mutex_lock(&throttle_lock);
-    struct throttle *t = throttle_find(key, now, &spare, &first_free);
-    if (t)
-        left = t->locked_until_ms > now ? t->locked_until_ms - now : 0;
-    else if (!spare)
-        left = first_free > now && first_free != INT64_MAX ? first_free - now : lock_ms;
-    *full = !t && !spare;
-    pthread_mutex_unlock(&throttle_lock);
-    return left;
-}
-
-/* Counts a failure; returns 1 when it locked the key out just now (or could not count it: the
- * table is full of running lock-outs). */
-static int throttle_fail(const char *key, int64_t now) {
-    struct throttle *spare = NULL;
-    int locked = 1;
-    pthread_mutex_lock(&throttle_lock);
-    struct throttle *t = throttle_find(key, now, &spare, NULL);
-    if (!t && spare) {
-        t = spare;
-        memset(t, 0, sizeof *t);
-        util_strlcpy(t->key, key, sizeof t->key);
-    }
-    if (t) {
-        t->last_ms = now;
-        locked = ++t->failures >= max_failures;
-        if (locked) {
-            t->failures = 0;
-            t->locked_until_ms = now + lock_ms;
-        }
-    }
-    pthread_mutex_unlock(&throttle_lock);
-    return locked;
-}
-
-/* A success: key's slot, if it has one, is free again. */
-static void throttle_clear(const char *key) {
-    pthread_mutex_lock(&throttle_lock);
-    struct throttle *t = throttle_find(key, 0, NULL, NULL);
-    if (t) memset(t, 0, sizeof *t);
-    pthread_mutex_unlock(&throttle_lock);
+    login_limits_slots(n);
 }
 
 static int valid_username(const char *u) {
@@ -177,8 +100,7 @@ static int insert_user(store *s, const char *username, const char *pwhash, int r
     sqlite3_bind_int64(st, 4, util_now_ms());
     int rc = sqlite3_step(st);
     if (rc == SQLITE_CONSTRAINT)
-        return sync_fail(err, SYNC_ECONFLICT, "username_taken", "user %s already exists",
-                         username);
+        return sync_fail(err, SYNC_ECONFLICT, "username_taken", "user %s already exists", username);
     if (rc != SQLITE_DONE) return store_fail(s, rc, err);
     int64_t id = sqlite3_last_insert_rowid(store_db(s));
     for (size_t i = 0; i < n_div; i++) {
@@ -381,77 +303,70 @@ static int load_principal(store *s, int64_t user_id, principal *p) {
     return 0;
 }
 
-int accounts_login(store *s, const sync_config *cfg, const char *username, const char *password,
-                   const char *client_addr, Outfall__V1__LoginResponse **out, sync_error *err) {
-    *out = NULL;
-    int64_t now = util_now_ms();
-    char user_key[96], addr_key[96];
-    snprintf(user_key, sizeof user_key, "u:%s", username ? username : "");
-    snprintf(addr_key, sizeof addr_key, "a:%s", client_addr ? client_addr : "");
-    int full = 0;
-    int64_t wait = throttle_locked(user_key, now, &full);
-    if (!wait) wait = throttle_locked(addr_key, now, &full);
-    if (wait) {
-        audit_record(s, NULL, "login", username, full ? "throttle_full" : "locked_out",
-                     client_addr);
-        return sync_fail(err, SYNC_ELOCKED, "locked_out",
-                         "too many failed logins; try again in %lld s", (long long)(wait + 999) / 1000);
-    }
-    char stored[crypto_pwhash_STRBYTES] = "";
-    int64_t user_id = 0;
-    sqlite3_stmt *st = store_stmt(s, "SELECT id, password_hash FROM users "
-                                     "WHERE username = ? AND disabled = 0");
-    if (!st) return store_fail(s, SQLITE_ERROR, err);
-    sqlite3_bind_text(st, 1, username ? username : "", -1, SQLITE_STATIC);
-    if (sqlite3_step(st) == SQLITE_ROW) {
-        user_id = sqlite3_column_int64(st, 0);
-        util_strlcpy(stored, (const char *)sqlite3_column_text(st, 1), sizeof stored);
-    }
-    sqlite3_reset(st);
-    if (!user_id || !password || verify_password(stored, password) != 0) {
-        int locked = throttle_fail(user_key, now) | throttle_fail(addr_key, now);
-        audit_record(s, NULL, "login", username, locked ? "locked_out" : "bad_credentials",
-                     client_addr);
-        return sync_fail(err, SYNC_EUNAUTH, "bad_credentials", "wrong username or password");
-    }
-    throttle_clear(user_key);
-    throttle_clear(addr_key);
-
-    uint8_t raw[TOKEN_BYTES], hash[32];
-    randombytes_buf(raw, sizeof raw);
-    crypto_generichash(hash, sizeof hash, raw, sizeof raw, NULL, 0);
-    int64_t expires = now + (int64_t)cfg->token_ttl_s * 1000;
-    principal p;
+/* Counts a failed password for a in one transaction with its audit row (outcome locked_out when
+ * a count locked just now). Returns bad_credentials (401), or the storage's code when the
+ * failure could not be recorded (nothing written then). */
+static int login_failed(store *s, login_limits_attempt *a, const char *username,
+                        const char *client_addr, sync_error *err) {
+    int locked = 0;
     int rc = store_begin(s, err);
     if (rc) return rc;
-    st = store_stmt(s, "INSERT INTO tokens (hash, user_id, created_at_ms, expires_at_ms) "
-                       "VALUES (?, ?, ?, ?)");
-    if (!st) {
+    if ((rc = login_limits_fail(s, a, &locked, err))) {
         store_rollback(s);
-        return store_fail(s, SQLITE_ERROR, err);
+        return rc;
+    }
+    audit_record(s, NULL, "login", username, locked ? "locked_out" : "bad_credentials",
+                 client_addr);
+    if ((rc = store_commit(s, err))) return rc;
+    return sync_fail(err, SYNC_EUNAUTH, "bad_credentials", "wrong username or password");
+}
+
+/* A right password for a->user_id: stores a new token's hash, clears the login's pair count and
+ * sweeps expired tokens in one transaction, then fills *out. Returns 0 or a negative code. */
+static int login_issue_token(store *s, const sync_config *cfg, login_limits_attempt *a,
+                             const char *client_addr, Outfall__V1__LoginResponse **out,
+                             sync_error *err) {
+    uint8_t raw[TOKEN_BYTES], hash[32];
+    char hex[2 * TOKEN_BYTES + 1];
+    randombytes_buf(raw, sizeof raw);
+    crypto_generichash(hash, sizeof hash, raw, sizeof raw, NULL, 0);
+    util_hex(raw, sizeof raw, hex);
+    sodium_memzero(raw, sizeof raw);
+    int64_t now = a->now_ms, expires = now + (int64_t)cfg->token_ttl_s * 1000;
+    principal p;
+    Outfall__V1__LoginResponse *r = NULL;
+    int rc = store_begin(s, err);
+    if (rc) goto done;
+    sqlite3_stmt *st = store_stmt(s, "INSERT INTO tokens (hash, user_id, created_at_ms, "
+                                     "expires_at_ms) VALUES (?, ?, ?, ?)");
+    if (!st) {
+        rc = store_fail(s, SQLITE_ERROR, err);
+        goto rollback;
     }
     sqlite3_bind_blob(st, 1, hash, sizeof hash, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, user_id);
+    sqlite3_bind_int64(st, 2, a->user_id);
     sqlite3_bind_int64(st, 3, now);
     sqlite3_bind_int64(st, 4, expires);
     if ((rc = sqlite3_step(st)) != SQLITE_DONE) {
-        store_rollback(s);
-        return store_fail(s, rc, err);
+        rc = store_fail(s, rc, err);
+        goto rollback;
     }
+    if ((rc = login_limits_succeed(s, a, err))) goto rollback;
     /* Expired tokens are of no use to anyone: sweep them while here. */
     st = store_stmt(s, "DELETE FROM tokens WHERE expires_at_ms < ?");
     if (st) {
         sqlite3_bind_int64(st, 1, now - 86400000);
         sqlite3_step(st);
     }
-    if ((rc = store_commit(s, err))) return rc;
-    if (load_principal(s, user_id, &p) != 0)
-        return sync_fail(err, SYNC_EINTERNAL, "storage_error", "user vanished during login");
-
-    Outfall__V1__LoginResponse *r = malloc(sizeof *r);
-    char hex[2 * TOKEN_BYTES + 1];
-    util_hex(raw, sizeof raw, hex);
-    if (!r) return sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
+    if ((rc = store_commit(s, err))) goto done;
+    if (load_principal(s, a->user_id, &p) != 0) {
+        rc = sync_fail(err, SYNC_EINTERNAL, "storage_error", "user vanished during login");
+        goto done;
+    }
+    if (!(r = malloc(sizeof *r))) {
+        rc = sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
+        goto done;
+    }
     outfall__v1__login_response__init(r);
     r->token = strdup(hex);
     r->has_expires_at_ms = 1;
@@ -462,10 +377,63 @@ int accounts_login(store *s, const sync_config *cfg, const char *username, const
     r->divisions = calloc((size_t)p.n_divisions + 1, sizeof *r->divisions);
     for (int i = 0; r->divisions && i < p.n_divisions; i++)
         r->divisions[r->n_divisions++] = strdup(p.divisions[i]);
-    sodium_memzero(raw, sizeof raw);
     audit_record(s, &p, "login", p.username, "ok", client_addr);
     *out = r;
-    return 0;
+    goto done;
+rollback:
+    store_rollback(s);
+done:
+    sodium_memzero(hex, sizeof hex);
+    return rc;
+}
+
+int accounts_login_retry_after(store *s, const sync_config *cfg, const char *username,
+                               const char *password, const char *client_addr,
+                               int64_t *retry_after_s, Outfall__V1__LoginResponse **out,
+                               sync_error *err) {
+    *out = NULL;
+    if (retry_after_s) *retry_after_s = 0;
+    const char *name = username ? username : "";
+    char stored[crypto_pwhash_STRBYTES] = "";
+    int64_t user_id = 0, wait_ms = 0;
+    sqlite3_stmt *st = store_stmt(s, "SELECT id, password_hash FROM users "
+                                     "WHERE username = ? AND disabled = 0");
+    if (!st) return store_fail(s, SQLITE_ERROR, err);
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        user_id = sqlite3_column_int64(st, 0);
+        util_strlcpy(stored, (const char *)sqlite3_column_text(st, 1), sizeof stored);
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return store_fail(s, rc, err);
+
+    login_limits_attempt a;
+    if ((rc = login_limits_begin(s, &a, user_id, name, client_addr, &wait_ms, err))) goto done;
+    if (wait_ms > 0) {
+        int64_t seconds = (wait_ms + 999) / 1000;
+        if (retry_after_s) *retry_after_s = seconds;
+        audit_record(s, NULL, "login", name, "locked_out", client_addr);
+        rc = sync_fail(err, SYNC_ELOCKED, "locked_out",
+                       "too many failed logins; try again in %lld s", (long long)seconds);
+        goto done;
+    }
+    /* A name that is no account is checked against the dummy hash: the same argon2id work. */
+    pthread_once(&dummy_once, make_dummy_hash);
+    int right = verify_password(user_id ? stored : dummy_hash, password ? password : "") == 0;
+    if (!user_id || !password || !right)
+        rc = login_failed(s, &a, name, client_addr, err);
+    else
+        rc = login_issue_token(s, cfg, &a, client_addr, out, err);
+done:
+    login_limits_end(&a);
+    sodium_memzero(stored, sizeof stored);
+    return rc;
+}
+
+int accounts_login(store *s, const sync_config *cfg, const char *username, const char *password,
+                   const char *client_addr, Outfall__V1__LoginResponse **out, sync_error *err) {
+    return accounts_login_retry_after(s, cfg, username, password, client_addr, NULL, out, err);
 }
 
 /* Decodes a token's hex text into its hash. Returns 0, or -1 when it is not a token's shape. */

@@ -6,12 +6,14 @@
 
 #include "sync/store.h"
 
-/* Sets the bound on concurrent argon2id hashes (each takes 64 MiB) and the login limits.
- * Call once before serving. */
+/* Sets the bound on concurrent argon2id hashes (each takes 64 MiB) and the login limits
+ * (sync/login_limits.h), and makes the dummy hash unknown names are checked against (one
+ * argon2id hash). Call once before serving. */
 void accounts_init(const sync_config *cfg);
 
-/* Slots of the in-memory table of failed-login counters (accounts.c says how it is kept); n >= 2.
- * Call before the first login; later calls change nothing. */
+/* Slots of the in-memory table of failed-login counts for names that are no account and for
+ * client addresses (sync/login_limits.h); n >= 16. Call before the first login; later calls
+ * change nothing. */
 enum { ACCOUNTS_THROTTLE_SLOTS = 8192 };
 void accounts_throttle_slots(int n);
 
@@ -22,7 +24,8 @@ int accounts_bootstrap_admin(store *s, const char *password, char generated[33],
                              sync_error *err);
 
 /* Creates a user from u (username, password, role, divisions). Only admins may; the refusal is
- * audited. Codes: invalid_username, weak_password, invalid_role, unknown_division, username_taken. */
+ * audited. Codes: invalid_username, weak_password, invalid_role, unknown_division, username_taken.
+ */
 int accounts_create_user(store *s, const principal *actor, const Outfall__V1__User *u,
                          sync_error *err);
 
@@ -30,10 +33,20 @@ int accounts_create_user(store *s, const principal *actor, const Outfall__V1__Us
 int accounts_list_users(store *s, const principal *actor, Outfall__V1__UserList **out,
                         sync_error *err);
 
-/* Checks a password and issues a token. client_addr is used for per-address throttling.
- * Codes: bad_credentials (401), locked_out (429). *out is freed with free_unpacked. */
+/* Checks a password and issues a token, within the login limits of sync/login_limits.h
+ * (client_addr: the client's address as the server sees it). A name that is no enabled account
+ * costs the same argon2id check as a wrong password and is counted alike. Every outcome is
+ * audited. Codes: bad_credentials (401), locked_out (429, before any check of the password).
+ * *out is freed with free_unpacked. */
 int accounts_login(store *s, const sync_config *cfg, const char *username, const char *password,
                    const char *client_addr, Outfall__V1__LoginResponse **out, sync_error *err);
+
+/* accounts_login that also sets *retry_after_s (when not NULL) on locked_out to the seconds until
+ * the lock ends, for a Retry-After header; 0 on every other outcome. */
+int accounts_login_retry_after(store *s, const sync_config *cfg, const char *username,
+                               const char *password, const char *client_addr,
+                               int64_t *retry_after_s, Outfall__V1__LoginResponse **out,
+                               sync_error *err);
 
 /* Resolves a bearer token to its principal. Codes (401): token_invalid, token_expired,
  * token_revoked. */

@@ -42,6 +42,7 @@ void sync_config_defaults(sync_config *c) {
     c->max_password_hashes = 2;
     c->login_max_failures = 5;
     c->login_lock_s = 300;
+    c->login_lock_max_s = 86400;
     c->photo_far_m = 100.0;
     c->photo_time_span_ms = 2LL * 3600 * 1000;
 }

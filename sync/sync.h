@@ -61,9 +61,12 @@ typedef struct sync_config {
     int pull_limit_default;    /* feed entries per pull when the caller names none */
     int pull_limit_max;        /* and the most a caller may ask for */
     int max_password_hashes;   /* argon2id hashes allowed to run at once (64 MiB each) */
-    int login_max_failures;    /* failed logins per account before a lock-out */
-    int login_lock_s;          /* how long the lock-out lasts */
-    double photo_far_m;        /* a photo geotagged farther than this from its observation is flagged */
+    int login_max_failures;    /* failed logins of one account from one address: a lock-out */
+    int login_acct_failures;   /* of one account from unknown addresses (0: 4 x the above) */
+    int login_addr_failures;   /* from one address, any names (0: 10 x login_max_failures) */
+    int login_lock_s;          /* the first lock-out's length; each next one doubles */
+    int login_lock_max_s;      /* the longest lock-out; a count quiet this long starts again */
+    double photo_far_m; /* a photo geotagged farther than this from its observation is flagged */
     int64_t photo_time_span_ms; /* and one taken further than this from the observation's time */
 } sync_config;
 

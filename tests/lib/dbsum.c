@@ -15,9 +15,12 @@ static const struct {
     const char *column;
     int level;
 } th_skip[] = {
-    {"audit", NULL, TH_ALL},  /* every refusal is audited, by design */
-    {"tokens", NULL, TH_ALL}, /* logins and logouts */
-    {"batches", NULL, TH_STATE}, {"changes", NULL, TH_STATE}, {"devices", "last_seq", TH_STATE},
+    {"audit", NULL, TH_ALL},          /* every refusal is audited, by design */
+    {"tokens", NULL, TH_ALL},         /* logins and logouts */
+    {"login_pairs", NULL, TH_ALL},    /* failed logins are counted, by design */
+    {"login_accounts", NULL, TH_ALL}, /* (sync/login_limits.c) */
+    {"batches", NULL, TH_STATE},       {"changes", NULL, TH_STATE},
+    {"devices", "last_seq", TH_STATE},
 };
 
 static int th_skipped(const char *table, const char *column, int level) {
