@@ -348,10 +348,38 @@ static int settle_suspect(decide_ctx *dc, const char *id, sync_error *err) {
     return rc;
 }
 
+/* A pair is decided only by a supervisor covering both its records: across two divisions, the
+ * city. Loads each of a and b in turn (the context holds b after). Returns 0 or a code:
+ * not_found, outside_division (403). */
+static int pair_covered(decide_ctx *dc, const char *a, const char *b, sync_error *err) {
+    char divisions[2][sizeof dc->division];
+    for (int i = 0; i < 2; i++) {
+        const char *id = i ? b : a;
+        int rc = load_outfall(dc, id);
+        if (rc <= 0)
+            return rc < 0 ? store_fail(dc->s, SQLITE_ERROR, err)
+                          : sync_fail(err, SYNC_ENOTFOUND, "not_found", "no outfall %s", id);
+        util_strlcpy(divisions[i], dc->division, sizeof divisions[i]);
+    }
+    int split = strcmp(divisions[0], divisions[1]) != 0;
+    for (int i = 0; i < 2; i++) {
+        if (principal_covers(dc->p, divisions[i])) continue;
+        if (split)
+            return sync_fail(err, SYNC_EFORBIDDEN, "outside_division",
+                             "the pair spans divisions %s and %s: a supervisor covering both (the "
+                             "city) decides it",
+                             divisions[0], divisions[1]);
+        return sync_fail(err, SYNC_EFORBIDDEN, "outside_division",
+                         "outfall %s is outside your divisions", i ? b : a);
+    }
+    return 0;
+}
+
 static int decide_keep_apart(decide_ctx *dc, sync_error *err) {
     char a[UUID_STR_LEN + 1], b[UUID_STR_LEN + 1];
     int rc = load_pair(dc, a, b, err);
-    if (rc || (rc = close_pairs(dc, "kept_apart", "", err))) return rc;
+    if (rc || (rc = pair_covered(dc, a, b, err)) || (rc = close_pairs(dc, "kept_apart", "", err)))
+        return rc;
     return settle_suspect(dc, a, err);
 }
 
@@ -366,6 +394,7 @@ static int decide_merge(decide_ctx *dc, sync_error *err) {
                          "survivor_id must be one of the pair (%s or %s)", a, b);
     util_strlcpy(survivor, want, sizeof survivor);
     util_strlcpy(other, strcmp(want, a) == 0 ? b : a, sizeof other);
+    if ((rc = pair_covered(dc, survivor, other, err))) return rc;
     for (int i = 0; i < 2; i++) {
         const char *id = i ? other : survivor;
         if ((rc = load_outfall(dc, id)) <= 0)
@@ -373,9 +402,6 @@ static int decide_merge(decide_ctx *dc, sync_error *err) {
                           : sync_fail(err, SYNC_ENOTFOUND, "not_found", "no outfall %s", id);
         if (dc->merged)
             return sync_fail(err, SYNC_ECONFLICT, "merged", "outfall %s was merged already", id);
-        if (!principal_covers(dc->p, dc->division))
-            return sync_fail(err, SYNC_EFORBIDDEN, "outside_division",
-                             "outfall %s is outside your divisions", id);
     }
     rc = 0;
     /* The other's observations (and with them their photos) move to the survivor. */
