@@ -210,15 +210,17 @@ static int decide_resolve(decide_ctx *dc, sync_error *err) {
     if (d->n_resolutions == 0)
         return sync_fail(err, SYNC_EINVALID, "invalid_decision",
                          "a conflict decision carries one resolution per conflict");
-    /* Group the chosen values per record: "kind id" -> {field: value}. */
-    json_t *groups = json_object();
-    int rc = groups ? 0 : SYNC_EINTERNAL;
+    /* Group the chosen values per record: "kind id" -> {field: value}. A phone's list of photos
+     * taken for an observation keeps that phone's user as the author of its references ("kind
+     * id" -> user id in authors): a reference counts only when its author uploaded the photo. */
+    json_t *groups = json_object(), *authors = json_object();
+    int rc = groups && authors ? 0 : SYNC_EINTERNAL;
     for (size_t i = 0; i < d->n_resolutions && !rc; i++) {
         const Outfall__V1__FieldResolution *fr = d->resolutions[i];
         sqlite3_stmt *st =
             store_stmt(dc->s, "SELECT kind, entity_id, field, client_value, state, "
                               "(SELECT outfall_id FROM observations WHERE id = "
-                              "entity_id), server_value FROM conflicts WHERE id = ?");
+                              "entity_id), server_value, user_id FROM conflicts WHERE id = ?");
         if (!st) {
             rc = store_fail(dc->s, SQLITE_ERROR, err);
             break;
@@ -245,6 +247,10 @@ static int decide_resolve(decide_ctx *dc, sync_error *err) {
         util_strlcpy(server,
                      sqlite3_column_text(st, 6) ? (const char *)sqlite3_column_text(st, 6) : "null",
                      sizeof server);
+        int64_t phone_user = sqlite3_column_int64(st, 7);
+        int phone_photos =
+            strcmp(kind, "observation") == 0 && strcmp(field, "photos") == 0 &&
+            fr->choice == OUTFALL__V1__RESOLUTION_CHOICE__RESOLUTION_CHOICE_TAKE_CLIENT;
         sqlite3_reset(st);
         if (!mine) {
             rc = sync_fail(err, SYNC_EINVALID, "invalid_decision",
@@ -265,6 +271,7 @@ static int decide_resolve(decide_ctx *dc, sync_error *err) {
         }
         json_t *group = json_object_get(groups, key);
         if (!group) json_object_set_new(groups, key, group = json_object());
+        if (phone_photos) json_object_set_new(authors, key, json_integer(phone_user));
         /* Flat keys are leaf paths ("responsible_party.phone"); JSON null clears the field. */
         if (v) json_object_set(group, field, v);
         json_decref(v);
@@ -284,9 +291,12 @@ static int decide_resolve(decide_ctx *dc, sync_error *err) {
         if (rc) break;
         char kind[16], id[UUID_STR_LEN + 1];
         if (sscanf(key, "%15s %36s", kind, id) != 2) continue;
+        dc->ac.photo_author = json_integer_value(json_object_get(authors, key));
         rc = set_fields(dc, kind, id, fields, err);
+        dc->ac.photo_author = 0;
     }
     json_decref(groups);
+    json_decref(authors);
     return rc;
 }
 
