@@ -156,7 +156,8 @@ int api_photos_missing(http_req *r) {
     const char **missing = NULL;
     size_t n = 0;
     int rc = http_decode(r, &outfall__v1__photo_hashes__descriptor, (ProtobufCMessage **)&in);
-    if (rc == 0) rc = photos_missing(r->store, in->hashes, in->n_hashes, &missing, &n, &r->err);
+    if (rc == 0)
+        rc = photos_missing(r->store, &r->who, in->hashes, in->n_hashes, &missing, &n, &r->err);
     if (rc == 0) {
         Outfall__V1__PhotoHashes out = OUTFALL__V1__PHOTO_HASHES__INIT;
         out.n_hashes = n;
@@ -209,7 +210,8 @@ static int tus_head(http_req *r) {
     int rc = tus_start(r, 1);
     if (rc == 0) rc = auth_require_role(r, STAFF_ROLES | AUTH_REPORTER);
     if (rc == 0) rc = reporter_scope(r, r->params[0]);
-    if (rc == 0 && photos_upload_state(r->store, &env, r->params[0], &offset, &length, &r->err) < 0)
+    if (rc == 0 &&
+        photos_upload_state(r->store, &env, &r->who, r->params[0], &offset, &length, &r->err) < 0)
         rc = engine_failed(r);
     if (rc < 0) return rc;
     add_header(r, "Upload-Offset: %lld", (long long)offset);
@@ -307,7 +309,7 @@ int api_photos_patch(http_req *r) {
      * stream_body) and before a byte is read: a client that waited for 100 knows that a HEAD
      * it sends after losing the link waits for this request and tells what it kept. */
     if (rc == 0 &&
-        photos_upload_open(r->store, &env, r->params[0], offset, &u, &length, &r->err) < 0)
+        photos_upload_open(r->store, &env, &r->who, r->params[0], offset, &u, &length, &r->err) < 0)
         rc = engine_failed(r);
     if (rc == 0 && u && r->ri->content_length > length - offset) {
         photos_upload_abort(u);
@@ -334,7 +336,7 @@ int api_photos_patch(http_req *r) {
         if (photos_upload_finish(r->store, &env, u, &r->who, &stored, &r->err) < 0)
             return audit_upload(r, engine_failed(r));
     } else {
-        offset = length; /* stored already */
+        offset = length; /* the caller holds it already */
     }
     add_header(r, "Upload-Offset: %lld", (long long)offset);
     http_send_empty(r, 204);
@@ -348,10 +350,11 @@ int api_photos_put(http_req *r) {
     int cut = 0, stored = 0;
     int rc = reporter_scope(r, r->params[0]);
     if (rc < 0) return rc;
-    rc = photos_put_open(r->store, &env, r->params[0], r->ri->content_length, &u, &size, &r->err);
+    rc = photos_put_open(r->store, &env, &r->who, r->params[0], r->ri->content_length, &u, &size,
+                         &r->err);
     if (rc < 0) return audit_upload(r, engine_failed(r));
     add_header(r, "Location: /v1/photos/%s", r->params[0]);
-    if (!u) { /* the server has it: answered at once, nothing read or stored */
+    if (!u) { /* the caller holds it: answered at once, nothing read or stored */
         http_send_empty(r, 200);
         return 0;
     }
@@ -364,7 +367,8 @@ int api_photos_put(http_req *r) {
     }
     if (photos_upload_finish(r->store, &env, u, &r->who, &stored, &r->err) < 0)
         return audit_upload(r, engine_failed(r));
-    http_send_empty(r, 201);
+    /* 200 when the server had it: the bytes proved the caller has it too, and one copy stays. */
+    http_send_empty(r, stored == PHOTOS_HAD_IT ? 200 : 201);
     return 0;
 }
 

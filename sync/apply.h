@@ -17,9 +17,14 @@ typedef struct apply_ctx {
     const principal *p;
     const char *device_id;
     int64_t now_ms;
-    /* Photo hashes the batch names that the server lacks (malloc'd strings, no repeats). */
+    /* Photo hashes the batch names that the sender does not hold (not stored, or never
+     * uploaded by them: sync/photos.h), for the phone to upload (malloc'd strings, no repeats). */
     char **missing;
     size_t n_missing, cap_missing;
+    /* The user a photo reference the change adds counts as named by (a reference counts only
+     * when its author uploaded the photo); 0: p. A supervisor taking a phone's value of an
+     * observation's photos sets it to that phone's user. */
+    int64_t photo_author;
 } apply_ctx;
 
 /* Applies ch and writes its outcome into r (status, version, reason, conflicts, duplicate_of;

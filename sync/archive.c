@@ -16,10 +16,12 @@ static const char manifest_name[] = "MANIFEST.tsv";
 static const char manifest_head[] = "path\tblake2b_256\tbytes\toutfall_id\toutfall_code\t"
                                     "observation_id\tkind\ttaken_at\tgps_lat\tgps_lon\n";
 
-/* Every stored photo the observations of outfall ?1 name, in a stable order. */
+/* Every stored photo the observations of outfall ?1 name, in a stable order: only references that
+ * count (their author uploaded the photo: sync/photos.h), never a hash merely named. */
 static const char photos_sql[] =
     "SELECT o.id, op.hash, op.kind, p.size, p.media_type, p.gps_lat, p.gps_lon, p.taken_at_ms, "
-    "p.stored_at_ms FROM observations o JOIN observation_photos op ON op.observation_id = o.id "
+    "p.stored_at_ms FROM observations o JOIN observation_photos_proven op "
+    "ON op.observation_id = o.id "
     "JOIN photos p ON p.hash = op.hash WHERE o.outfall_id = ?1 "
     "ORDER BY o.created_at_ms, o.id, op.hash";
 

@@ -142,13 +142,24 @@ static int answer_change(apply_ctx *c, const Outfall__V1__Change *ch, const char
     return 0;
 }
 
-static int64_t device_last_seq(store *s, const char *device_id) {
-    sqlite3_stmt *st = store_stmt(s, "SELECT last_seq FROM devices WHERE device_id = ?");
+/* The last applied device_seq of device_id, or -1 when it is not enrolled (or on a storage
+ * error); *revoked (may be NULL) is set when an admin revoked it. */
+static int64_t device_last_seq(store *s, const char *device_id, int *revoked) {
+    sqlite3_stmt *st = store_stmt(s, "SELECT last_seq, revoked FROM devices WHERE device_id = ?");
+    if (revoked) *revoked = 0;
     if (!st) return -1;
     sqlite3_bind_text(st, 1, device_id, -1, SQLITE_STATIC);
-    int64_t seq = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+    int64_t seq = -1;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        seq = sqlite3_column_int64(st, 0);
+        if (revoked) *revoked = sqlite3_column_int(st, 1) != 0;
+    }
     sqlite3_reset(st);
     return seq;
+}
+
+static int revoked_fail(sync_error *err, const char *device_id) {
+    return sync_fail(err, SYNC_EUNAUTH, "device_revoked", "device %s was revoked", device_id);
 }
 
 /* Applies req's changes in order inside the caller's transaction, records the batch as applied
@@ -222,16 +233,81 @@ done:
     return rc;
 }
 
+/* Inside the caller's write transaction: refuses every held batch of revoked device_id. Each
+ * keeps its row, as 'refused' and without its request, so that the phone asking again learns
+ * why (batch_refused); nothing of it is applied; each gets an audit row naming the batch and the
+ * device. Returns how many were refused, or a negative code. */
+static int refuse_held(store *s, const char *device_id, sync_error *err) {
+    enum { AT_ONCE = 64 };
+    struct {
+        char batch_id[UUID_STR_LEN + 1];
+        int64_t seq, user_id;
+    } held[AT_ONCE];
+    int n = 0, refused = 0, rc = 0;
+    do {
+        sqlite3_stmt *st = store_stmt(s, "SELECT batch_id, device_seq, user_id FROM batches "
+                                         "WHERE device_id = ? AND state = 'held' "
+                                         "ORDER BY device_seq LIMIT 64");
+        if (!st) return store_fail(s, SQLITE_ERROR, err);
+        sqlite3_bind_text(st, 1, device_id, -1, SQLITE_STATIC);
+        for (n = 0; n < AT_ONCE && (rc = sqlite3_step(st)) == SQLITE_ROW; n++) {
+            util_strlcpy(held[n].batch_id, (const char *)sqlite3_column_text(st, 0),
+                         sizeof held[n].batch_id);
+            held[n].seq = sqlite3_column_int64(st, 1);
+            held[n].user_id = sqlite3_column_int64(st, 2);
+        }
+        sqlite3_reset(st);
+        if (rc != SQLITE_ROW && rc != SQLITE_DONE) return store_fail(s, rc, err);
+        for (int i = 0; i < n; i++) {
+            st = store_stmt(s, "UPDATE batches SET state = 'refused', request = NULL "
+                               "WHERE batch_id = ?");
+            if (!st) return store_fail(s, SQLITE_ERROR, err);
+            sqlite3_bind_text(st, 1, held[i].batch_id, -1, SQLITE_STATIC);
+            if ((rc = sqlite3_step(st)) != SQLITE_DONE) return store_fail(s, rc, err);
+            principal owner;
+            sync_error ignored;
+            int known = accounts_principal(s, held[i].user_id, &owner, &ignored) == 0;
+            char detail[160];
+            snprintf(detail, sizeof detail,
+                     "device %s was revoked while batch device_seq %lld was held: refused, "
+                     "nothing of it applied",
+                     device_id, (long long)held[i].seq);
+            audit_record(s, known ? &owner : NULL, "batch.refused", held[i].batch_id,
+                         "device_revoked", detail);
+            refused++;
+        }
+    } while (n == AT_ONCE);
+    return refused;
+}
+
 /* Applies, each in its own transaction, the held batches of device_id that follow its last
  * applied sequence without a gap. With skip_gap_before > 0, the batch at that sequence applies
- * even if earlier ones never arrived (its wait ran out). Returns how many applied, or < 0. */
+ * even if earlier ones never arrived (its wait ran out). A revoked device's held batches are
+ * refused instead (refuse_held), however they come to be released. Returns how many applied,
+ * or < 0. */
 static int release_held(store *s, const sync_config *cfg, const char *device_id,
                         int64_t skip_gap_before) {
     int applied = 0;
     for (;;) {
         sync_error err = {0};
         if (store_begin(s, &err)) return err.rc;
-        int64_t last = device_last_seq(s, device_id);
+        int revoked = 0;
+        int64_t last = device_last_seq(s, device_id, &revoked);
+        if (revoked) {
+            int refused = refuse_held(s, device_id, &err);
+            int rc = refused < 0 ? refused : store_commit(s, &err);
+            if (rc < 0) {
+                store_rollback(s);
+                fprintf(stderr,
+                        "batch: refusing the held batches of revoked device %s failed: %s\n",
+                        device_id, err.message);
+                return rc;
+            }
+            if (refused > 0)
+                fprintf(stderr, "batch: refused %d held batch(es) of revoked device %s\n", refused,
+                        device_id);
+            return applied;
+        }
         int64_t want = last + 1;
         if (skip_gap_before > want) want = skip_gap_before;
         skip_gap_before = 0;
@@ -291,6 +367,26 @@ static int stored_response(store *s, const char *batch_id, Outfall__V1__SyncResp
                                                   sqlite3_column_blob(st, 0));
     sqlite3_reset(st);
     return *out ? 0 : sync_fail(err, SYNC_EINTERNAL, "storage_error", "batch answer unreadable");
+}
+
+/* The answer to a batch that was refused when released (refuse_held). */
+static int batch_refused_fail(sync_error *err, const char *batch_id, const char *device_id) {
+    return sync_fail(err, SYNC_EFORBIDDEN, "batch_refused_device_revoked",
+                     "batch %s was not applied: device %s was revoked while the batch was held; "
+                     "nothing of it was written",
+                     batch_id, device_id);
+}
+
+int batch_refused(store *s, const char *batch_id, const char *device_id, sync_error *err) {
+    sqlite3_stmt *st = store_stmt(s, "SELECT 1 FROM batches WHERE batch_id = ? AND device_id = ? "
+                                     "AND state = 'refused'");
+    if (!st) return store_fail(s, SQLITE_ERROR, err);
+    sqlite3_bind_text(st, 1, batch_id ? batch_id : "", -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, device_id ? device_id : "", -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc == SQLITE_ROW) return batch_refused_fail(err, batch_id, device_id);
+    return rc == SQLITE_DONE ? 0 : store_fail(s, rc, err);
 }
 
 /* Stores req as held behind a gap in its device's sequence. */
@@ -402,13 +498,13 @@ enum { GC_MAX_BATCHES = 64, GC_MAX_CHANGES = 5000 };
 
 static struct {
     pthread_mutex_t mu;
-    pthread_cond_t done;  /* a group was committed (the threads waiting for their batch) */
-    pthread_cond_t work;  /* a batch was queued, or the writer is asked to stop */
-    gc_job *head;         /* waiting, oldest first */
-    int writing;          /* a group is being applied */
-    int thread;           /* the writing thread runs */
-    int thread_failed;    /* it could not be started: request threads write */
-    int stop;             /* the writing thread is asked to stop */
+    pthread_cond_t done; /* a group was committed (the threads waiting for their batch) */
+    pthread_cond_t work; /* a batch was queued, or the writer is asked to stop */
+    gc_job *head;        /* waiting, oldest first */
+    int writing;         /* a group is being applied */
+    int thread;          /* the writing thread runs */
+    int thread_failed;   /* it could not be started: request threads write */
+    int stop;            /* the writing thread is asked to stop */
     pthread_t tid;
 } gc = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, PTHREAD_COND_INITIALIZER};
 
@@ -421,6 +517,8 @@ static int batch_decide(store *s, gc_job *j) {
     sync_error *err = &j->err;
     Outfall__V1__SyncResponse *resp = NULL;
     int rc;
+    int revoked = 0;
+    int64_t last = device_last_seq(s, req->device_id, &revoked);
     sqlite3_stmt *st =
         store_stmt(s, "SELECT content_hash, state, device_id FROM batches WHERE batch_id = ?");
     if (!st) return store_fail(s, SQLITE_ERROR, err);
@@ -428,11 +526,15 @@ static int batch_decide(store *s, gc_job *j) {
     if (sqlite3_step(st) == SQLITE_ROW) {
         int same = sqlite3_column_bytes(st, 0) == 32 &&
                    memcmp(sqlite3_column_blob(st, 0), j->hash, 32) == 0;
-        int held = strcmp((const char *)sqlite3_column_text(st, 1), "held") == 0;
+        const char *state = (const char *)sqlite3_column_text(st, 1);
+        int held = strcmp(state, "held") == 0, refused = strcmp(state, "refused") == 0;
         sqlite3_reset(st);
         if (!same)
             return sync_fail(err, SYNC_ECONFLICT, "batch_id_reused",
                              "batch %s was sent before with different content", req->batch_id);
+        if (refused) return batch_refused_fail(err, req->batch_id, req->device_id);
+        /* Held, and never to apply: the device was revoked meanwhile. */
+        if (held && revoked) return revoked_fail(err, req->device_id);
         /* A replay: answer as the first time, write nothing. */
         rc = held ? ((resp = held_response(req)) ? 0 : SYNC_EINTERNAL)
                   : stored_response(s, req->batch_id, &resp, err);
@@ -444,10 +546,12 @@ static int batch_decide(store *s, gc_job *j) {
         return 0;
     }
     sqlite3_reset(st);
-    int64_t last = device_last_seq(s, req->device_id);
     if (last < 0)
         return sync_fail(err, SYNC_EUNAUTH, "unknown_device", "device %s is not enrolled",
                          req->device_id);
+    /* Checked again here, inside the write: a batch that passed the HTTP checks just before an
+     * admin revoked its device applies nothing, nor releases what is held behind it. */
+    if (revoked) return revoked_fail(err, req->device_id);
     if (req->device_seq <= last)
         return sync_fail(err, SYNC_ECONFLICT, "device_seq_reused",
                          "device_seq %lld was already applied (the device is at %lld)",
@@ -571,8 +675,8 @@ static void gc_write_next(void) {
     size_t changes = 0;
     for (gc_job **q = &gc.head; *q && n < GC_MAX_BATCHES;) {
         gc_job *c = *q;
-        if (c == first || (strcmp(c->file, first->file) == 0 &&
-                           changes + c->req->n_changes <= GC_MAX_CHANGES)) {
+        if (c == first ||
+            (strcmp(c->file, first->file) == 0 && changes + c->req->n_changes <= GC_MAX_CHANGES)) {
             group[n++] = c;
             changes += c->req->n_changes;
             *q = c->next;
@@ -665,8 +769,7 @@ static int sync_results(store *s, const sync_config *cfg, const principal *p,
     if (batch_hash(req, hash))
         return sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
     const char *file = sqlite3_db_filename(store_db(s), "main");
-    gc_job job = {
-        .s = s, .file = file ? file : "", .cfg = cfg, .p = p, .req = req, .hash = hash};
+    gc_job job = {.s = s, .file = file ? file : "", .cfg = cfg, .p = p, .req = req, .hash = hash};
     gc_submit(&job);
     if (job.rc) {
         if (err) *err = job.err;

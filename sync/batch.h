@@ -9,7 +9,9 @@
  * protobuf_c_message_free_unpacked) carrying a result per change, the photos the server lacks,
  * and a page of the feed after req->since. A replayed batch_id answers its first results again and
  * writes nothing. On an internal failure the whole batch rolls back and a negative code returns.
- * Codes: invalid_batch (400), batch_id_reused / device_seq_reused (409). */
+ * Codes: invalid_batch (400), unknown_device / device_revoked (401; the device is checked again
+ * inside the write), batch_refused_device_revoked (403: this batch was held, then refused),
+ * batch_id_reused / device_seq_reused (409). */
 int batch_sync(store *s, const sync_config *cfg, const principal *p,
                const Outfall__V1__SyncRequest *req, Outfall__V1__SyncResponse **out,
                sync_error *err);
@@ -22,8 +24,16 @@ int batch_sync_packed(store *s, const sync_config *cfg, const principal *p,
                       sync_error *err);
 
 /* Applies held batches that have waited longer than cfg->held_wait_ms as of now_ms, skipping the
- * gap in front of them. Returns the number applied, or a negative code. */
+ * gap in front of them. The held batches of a revoked device are never applied: released by a
+ * filled gap or by their wait, they are refused (kept as 'refused', without their request) and
+ * audited (batch.refused, naming the batch and the device). Returns the number applied, or a
+ * negative code. */
 int batch_release_expired(store *s, const sync_config *cfg, int64_t now_ms);
+
+/* Whether batch_id of device_id was refused because its device was revoked while it was held:
+ * SYNC_EFORBIDDEN with err's code batch_refused_device_revoked (403) when it was, 0 when not, or
+ * another negative code. Reads only: for answering a revoked phone that asks again. */
+int batch_refused(store *s, const char *batch_id, const char *device_id, sync_error *err);
 
 /* Closes the handles that write group commits (one per database file, kept open between
  * batches), after waiting for a group in progress. For a clean stop; batch_sync opens them

@@ -286,12 +286,41 @@ static int remember_missing(apply_ctx *c, const char *hash) {
     return (c->missing[c->n_missing] = strdup(hash)) ? (c->n_missing++, 0) : -1;
 }
 
-/* Sets the reviewer's photo flags on an observation document from the EXIF facts of the photos
- * it names: photos_pending (some not uploaded yet), photo_no_geotag, photo_far_from_site (farther
- * than the configured distance, or the phone's accuracy if larger, from the observation's
- * position, else its outfall's) and photo_time_mismatch. Flags never change the field facts.
- * Returns 0, or negative on a storage error. */
-static int photo_flags(apply_ctx *c, json_t *doc, const char *outfall_id) {
+/* The user a new photo reference of this change counts as named by: the change's own author,
+ * or for a supervisor taking a phone's value (apply_ctx.photo_author) the phone's user. */
+static int64_t photo_author(const apply_ctx *c) {
+    return c->photo_author ? c->photo_author : c->p->user_id;
+}
+
+/* Whether the reference of observation obs_id to photo hash counts, with the photo's EXIF facts
+ * in st's row: the photo is stored and the reference's author (the user who first named it in
+ * this observation; for a reference this change adds, photo_author) holds it: uploaded its bytes
+ * (sync/photos.h). A reference that does not count is treated as a photo not uploaded yet.
+ * Returns st stepped once (a row when it counts; sqlite3_data_count 0 when not), or NULL on a
+ * storage error. The caller resets st. */
+static sqlite3_stmt *proven_photo(apply_ctx *c, const char *obs_id, const char *hash) {
+    sqlite3_stmt *st = store_stmt(
+        c->s, "SELECT p.gps_lat, p.gps_lon, p.taken_at_ms FROM photos p WHERE p.hash = ?1 "
+              "AND EXISTS (SELECT 1 FROM photo_holders h WHERE h.hash = ?1 AND h.user_id = "
+              "COALESCE((SELECT author_id FROM observation_photos WHERE observation_id = ?2 "
+              "AND hash = ?1), ?3))");
+    if (!st) return NULL;
+    sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, obs_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, photo_author(c));
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW || rc == SQLITE_DONE) return st;
+    sqlite3_reset(st);
+    return NULL;
+}
+
+/* Sets the reviewer's photo flags on observation obs_id's document from the EXIF facts of the
+ * photos it names: photos_pending (some not uploaded yet, or named by someone who never uploaded
+ * them: proven_photo), photo_no_geotag, photo_far_from_site (farther than the configured
+ * distance, or the phone's accuracy if larger, from the observation's position, else its
+ * outfall's) and photo_time_mismatch. Flags never change the field facts. Returns 0, or negative
+ * on a storage error. */
+static int photo_flags(apply_ctx *c, json_t *doc, const char *obs_id, const char *outfall_id) {
     json_t *jlat = json_object_get(doc, "lat"), *jlon = json_object_get(doc, "lon");
     double lat = json_number_value(jlat), lon = json_number_value(jlon);
     int has_pos = json_is_number(jlat) && json_is_number(jlon);
@@ -316,12 +345,9 @@ static int photo_flags(apply_ctx *c, json_t *doc, const char *outfall_id) {
     size_t i;
     json_t *photo;
     json_array_foreach(json_object_get(doc, "photos"), i, photo) {
-        sqlite3_stmt *st = store_stmt(c->s, "SELECT gps_lat, gps_lon, taken_at_ms FROM photos "
-                                            "WHERE hash = ?");
+        sqlite3_stmt *st = proven_photo(c, obs_id, entity_str(photo, "hash"));
         if (!st) return SYNC_EINTERNAL;
-        sqlite3_bind_text(st, 1, entity_str(photo, "hash"), -1, SQLITE_STATIC);
-        int rc = sqlite3_step(st);
-        if (rc == SQLITE_ROW) {
+        if (sqlite3_data_count(st) > 0) {
             if (sqlite3_column_type(st, 0) == SQLITE_NULL ||
                 sqlite3_column_type(st, 1) == SQLITE_NULL)
                 no_geotag = 1;
@@ -331,11 +357,10 @@ static int photo_flags(apply_ctx *c, json_t *doc, const char *outfall_id) {
             if (at && sqlite3_column_type(st, 2) != SQLITE_NULL &&
                 llabs(sqlite3_column_int64(st, 2) - at) > c->cfg->photo_time_span_ms)
                 mismatch = 1;
-        } else if (rc == SQLITE_DONE) {
+        } else {
             pending = 1;
         }
         sqlite3_reset(st);
-        if (rc != SQLITE_ROW && rc != SQLITE_DONE) return SYNC_EINTERNAL;
     }
     apply_flag(doc, "photos_pending", pending);
     apply_flag(doc, "photo_no_geotag", no_geotag);
@@ -382,7 +407,7 @@ static int observation_check(apply_ctx *c, entity_row *old, entity_row *rw,
                                 "photos[%zu].hash must be 64 lowercase hex digits (BLAKE2b-256)",
                                 i);
     }
-    return photo_flags(c, doc, live) < 0 ? store_fail(c->s, SQLITE_ERROR, err) : 0;
+    return photo_flags(c, doc, rw->id, live) < 0 ? store_fail(c->s, SQLITE_ERROR, err) : 0;
 }
 
 /* The PhotoKind number of a photo reference in a document (enums are stored by name). */
@@ -391,6 +416,64 @@ static int photo_kind(json_t *photo) {
     const ProtobufCEnumValue *v =
         protobuf_c_enum_descriptor_get_value_by_name(&outfall__v1__photo_kind__descriptor, name);
     return v ? v->value : 0;
+}
+
+/* Keeps observation rw's photo references beside it: those it no longer names go, each it names
+ * is kept with its kind and division, a reference it had keeps its author and a new one counts as
+ * named by photo_author. The photos the sender named but does not hold (not stored, or never
+ * uploaded by them) are listed for the phone, which then uploads them. Returns 0 or a negative
+ * code. */
+static int save_photo_refs(apply_ctx *c, entity_row *rw, sync_error *err) {
+    json_t *photos = json_object_get(rw->doc, "photos");
+    char *listed = photos ? json_dumps(photos, JSON_COMPACT | JSON_ENCODE_ANY) : strdup("[]");
+    sqlite3_stmt *st =
+        listed ? store_stmt(c->s, "DELETE FROM observation_photos WHERE observation_id = ?1 AND "
+                                  "hash NOT IN (SELECT json_extract(value, '$.hash') FROM "
+                                  "json_each(?2) WHERE type = 'object' AND "
+                                  "json_extract(value, '$.hash') IS NOT NULL)")
+               : NULL;
+    int rc = st ? 0 : SQLITE_ERROR;
+    if (st) {
+        sqlite3_bind_text(st, 1, rw->id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, listed, -1, SQLITE_STATIC);
+        rc = sqlite3_step(st);
+        sqlite3_reset(st);
+        rc = rc == SQLITE_DONE ? 0 : rc;
+    }
+    free(listed);
+    if (rc) return store_fail(c->s, rc, err);
+    size_t i;
+    json_t *photo;
+    json_array_foreach(photos, i, photo) {
+        const char *hash = entity_str(photo, "hash");
+        int again = 0; /* the first of repeated references sets the kind, as before */
+        for (size_t j = 0; j < i && !again; j++)
+            again = strcmp(entity_str(json_array_get(photos, j), "hash"), hash) == 0;
+        if (again) continue;
+        st = store_stmt(c->s, "INSERT INTO observation_photos (observation_id, hash, kind, "
+                              "division_code, author_id) VALUES (?1, ?2, ?3, ?4, ?5) "
+                              "ON CONFLICT (observation_id, hash) DO UPDATE SET kind = ?3, "
+                              "division_code = ?4 RETURNING author_id, EXISTS (SELECT 1 FROM "
+                              "photos WHERE hash = ?2) AND EXISTS (SELECT 1 FROM photo_holders "
+                              "WHERE hash = ?2 AND user_id = ?6)");
+        if (!st) return store_fail(c->s, SQLITE_ERROR, err);
+        sqlite3_bind_text(st, 1, rw->id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, hash, -1, SQLITE_STATIC);
+        sqlite3_bind_int(st, 3, photo_kind(photo));
+        sqlite3_bind_text(st, 4, rw->division, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 5, photo_author(c));
+        sqlite3_bind_int64(st, 6, c->p->user_id);
+        rc = sqlite3_step(st);
+        int64_t author = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+        int held = rc == SQLITE_ROW && sqlite3_column_int(st, 1);
+        if (rc == SQLITE_ROW) rc = sqlite3_step(st);
+        sqlite3_reset(st);
+        if (rc != SQLITE_DONE) return store_fail(c->s, rc, err);
+        /* Only the sender can upload for their own reference. */
+        if (!held && author == c->p->user_id && c->p->user_id && remember_missing(c, hash))
+            return sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
+    }
+    return 0;
 }
 
 static int observation_save(apply_ctx *c, entity_row *rw, int created, sync_error *err) {
@@ -411,26 +494,7 @@ static int observation_save(apply_ctx *c, entity_row *rw, int created, sync_erro
                            c->now_ms, err);
     if (rc) return rc;
 
-    /* The photos it names, kept beside it; those the server lacks are listed for the phone. */
-    st = store_stmt(c->s, "DELETE FROM observation_photos WHERE observation_id = ?");
-    if (!st) return store_fail(c->s, SQLITE_ERROR, err);
-    sqlite3_bind_text(st, 1, rw->id, -1, SQLITE_STATIC);
-    if ((rc = sqlite3_step(st)) != SQLITE_DONE) return store_fail(c->s, rc, err);
-    size_t i;
-    json_t *photo;
-    json_array_foreach(json_object_get(rw->doc, "photos"), i, photo) {
-        const char *hash = entity_str(photo, "hash");
-        st = store_stmt(c->s, "INSERT OR IGNORE INTO observation_photos (observation_id, hash, "
-                              "kind, division_code) VALUES (?, ?, ?, ?)");
-        if (!st) return store_fail(c->s, SQLITE_ERROR, err);
-        sqlite3_bind_text(st, 1, rw->id, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, hash, -1, SQLITE_STATIC);
-        sqlite3_bind_int(st, 3, photo_kind(photo));
-        sqlite3_bind_text(st, 4, rw->division, -1, SQLITE_STATIC);
-        if ((rc = sqlite3_step(st)) != SQLITE_DONE) return store_fail(c->s, rc, err);
-        if (!exists(c, "SELECT 1 FROM photos WHERE hash = ?", hash) && remember_missing(c, hash))
-            return sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
-    }
+    if ((rc = save_photo_refs(c, rw, err))) return rc;
     return feed_touch(c->s, "observation", rw->id, rw->division, err);
 }
 
@@ -481,7 +545,7 @@ int entity_photo_arrived(store *s, const sync_config *cfg, const char *hash, syn
             continue;
         }
         char *before = entity_flags_text(rw.doc);
-        if ((rc = photo_flags(&c, rw.doc, entity_str(rw.doc, "outfall_id"))) < 0) {
+        if ((rc = photo_flags(&c, rw.doc, rw.id, entity_str(rw.doc, "outfall_id"))) < 0) {
             rc = store_fail(s, SQLITE_ERROR, err);
         } else {
             char *after = entity_flags_text(rw.doc);

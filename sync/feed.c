@@ -29,7 +29,8 @@ int feed_touch(store *s, const char *kind, const char *id, const char *division_
 static char *division_filter(const principal *p) {
     if (principal_all_divisions(p)) return NULL;
     json_t *a = json_array();
-    for (int i = 0; i < p->n_divisions; i++) json_array_append_new(a, json_string(p->divisions[i]));
+    for (int i = 0; i < p->n_divisions; i++)
+        json_array_append_new(a, json_string(p->divisions[i]));
     char *text = json_dumps(a, JSON_COMPACT);
     json_decref(a);
     return text;
@@ -200,10 +201,9 @@ int feed_read_outfall_view(store *s, const principal *p, const char *id, int vie
     int rc = load_record(s, p, outfall_sql, &outfall__v1__outfall__descriptor, id, view,
                          (ProtobufCMessage **)out, err);
     if (rc == 0)
-        return sync_fail(err, SYNC_ENOTFOUND, "not_found",
-                         view == FEED_VIEW_APPROVED ? "no approved version of outfall %s"
-                                                    : "no outfall %s",
-                         id);
+        return sync_fail(
+            err, SYNC_ENOTFOUND, "not_found",
+            view == FEED_VIEW_APPROVED ? "no approved version of outfall %s" : "no outfall %s", id);
     return rc < 0 ? rc : 0;
 }
 
@@ -645,11 +645,11 @@ int feed_list_outfalls(store *s, const principal *p, const outfall_query *q,
         goto done;
     }
     outfall__v1__outfall_list__init(list);
-    sqlite3_stmt *st = store_stmt(
-        s, "SELECT id FROM outfalls WHERE id > ?1 AND (?2 IS NULL OR river_code = ?2) "
-           "AND (?3 IS NULL OR division_code = ?3) AND (?4 = 0 OR review_state = ?4) "
-           "AND (?5 IS NULL OR division_code IN (SELECT value FROM json_each(?5))) "
-           "AND (?7 = 0 OR approved_version > 0) ORDER BY id LIMIT ?6");
+    sqlite3_stmt *st =
+        store_stmt(s, "SELECT id FROM outfalls WHERE id > ?1 AND (?2 IS NULL OR river_code = ?2) "
+                      "AND (?3 IS NULL OR division_code = ?3) AND (?4 = 0 OR review_state = ?4) "
+                      "AND (?5 IS NULL OR division_code IN (SELECT value FROM json_each(?5))) "
+                      "AND (?7 = 0 OR approved_version > 0) ORDER BY id LIMIT ?6");
     if (!st) {
         rc = store_fail(s, SQLITE_ERROR, err);
         goto done;
@@ -678,8 +678,8 @@ int feed_list_outfalls(store *s, const principal *p, const outfall_query *q,
     }
     for (int i = 0; i < n; i++) {
         ProtobufCMessage *m = NULL;
-        rc = load_record(s, NULL, outfall_sql, &outfall__v1__outfall__descriptor, ids[i], view,
-                         &m, err);
+        rc = load_record(s, NULL, outfall_sql, &outfall__v1__outfall__descriptor, ids[i], view, &m,
+                         err);
         if (rc < 0) goto done;
         if (m) list->outfalls[list->n_outfalls++] = (Outfall__V1__Outfall *)m;
     }
@@ -699,7 +699,8 @@ done:
 int feed_photo_visible(store *s, const principal *p, const char *hash, sync_error *err) {
     if (resolve_view(p, FEED_VIEW_DEFAULT) != FEED_VIEW_APPROVED) return 0;
     sqlite3_stmt *st = store_stmt(
-        s, "SELECT 1 FROM observation_photos op JOIN observations b ON b.id = op.observation_id "
+        s, "SELECT 1 FROM observation_photos_proven op JOIN observations b ON "
+           "b.id = op.observation_id "
            "JOIN outfalls o ON o.id = b.outfall_id WHERE op.hash = ? AND o.approved_version > 0 "
            "LIMIT 1");
     if (!st) return store_fail(s, SQLITE_ERROR, err);

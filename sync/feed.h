@@ -42,7 +42,8 @@ int feed_read_observation(store *s, const principal *p, const char *id,
                           Outfall__V1__Observation **out, sync_error *err);
 
 /* Whether p may read photo hash beyond its division scope (sync/photos.c checks that): an
- * integrator reads only photos named by an observation of an outfall approved at least once.
+ * integrator reads only photos named by an observation of an outfall approved at least once,
+ * through a reference that counts (its author uploaded the photo: sync/photos.h).
  * Returns 0 when visible, not_found (as for an absent photo) when not, or another negative code. */
 int feed_photo_visible(store *s, const principal *p, const char *hash, sync_error *err);
 

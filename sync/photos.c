@@ -1,7 +1,9 @@
-/* The content-addressed photo store and its uploads (see photos.h). One request at a time writes
- * into an upload: a small table of busy hashes, shared by the server's threads, serialises them;
- * which of two finished copies of a photo is kept is decided by the write transaction that
- * records it (the second finds the row and drops its copy). */
+/* The content-addressed photo store, its holders and its uploads (see photos.h). Each holder
+ * (a user, or a public report's upload token) has uploads of their own. One request at a time
+ * writes into an upload: a small table of busy uploads (hash and holder), shared by the server's
+ * threads, serialises them; which of two finished copies of a photo is kept is decided by the
+ * write transaction that records it (the second finds the row, drops its copy and records its
+ * holder). */
 #include "sync/photos.h"
 
 #include <dirent.h>
@@ -25,9 +27,14 @@
 
 enum { LOCK_WAIT_MS = 10000, EXPIRE_BATCH = 100 };
 
+/* A holder's key: "u<user id>" or "r<report number>" (holder_key). */
+enum { HOLDER_LEN = 24, BUSY_KEY_LEN = HASH_HEX_LEN + 1 + HOLDER_LEN };
+
 struct photos_upload {
     char hash[HASH_HEX_LEN + 1];
-    char path[PATH_MAX]; /* the file written: uploads/<hash>.part or a PUT's temporary file */
+    char holder[HOLDER_LEN]; /* whose upload: a tus upload is its holder's own */
+    char key[BUSY_KEY_LEN];  /* its lock: "<hash>.<holder>" */
+    char path[PATH_MAX];     /* the file written: uploads/<hash>.part or a PUT's temporary file */
     int fd;
     int tus;       /* 1: a resumable upload with a row in `uploads`; 0: a PUT */
     int64_t start; /* the offset when this request opened it */
@@ -37,42 +44,42 @@ struct photos_upload {
     int locked;
 };
 
-/* ---- the busy hashes: one writer per upload ---- */
+/* ---- the busy uploads: one writer per upload ---- */
 
-enum { MAX_BUSY = 1024 };                     /* at most one per worker thread */
-static char busy[MAX_BUSY][HASH_HEX_LEN + 1]; /* "" marks a free slot */
+enum { MAX_BUSY = 1024 };                 /* at most one per worker thread */
+static char busy[MAX_BUSY][BUSY_KEY_LEN]; /* "<hash>.<holder>"; "" marks a free slot */
 static pthread_mutex_t busy_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t busy_cv = PTHREAD_COND_INITIALIZER;
 
-static int busy_slot(const char *hash) {
+static int busy_slot(const char *key) {
     for (int i = 0; i < MAX_BUSY; i++)
-        if (strcmp(busy[i], hash) == 0) return i;
+        if (strcmp(busy[i], key) == 0) return i;
     return -1;
 }
 
-/* Takes hash's lock, waiting up to wait_ms for its holder. Returns 0, or -1 when it stayed busy
- * (or every slot is taken). */
-static int hash_lock(const char *hash, int wait_ms) {
+/* Takes the lock of upload key ("<hash>.<holder>"), waiting up to wait_ms for the request that
+ * has it. Returns 0, or -1 when it stayed busy (or every slot is taken). */
+static int upload_lock(const char *key, int wait_ms) {
     struct timespec until;
     int rc = 0, slot;
     clock_gettime(CLOCK_REALTIME, &until);
     until.tv_sec += wait_ms / 1000 + (until.tv_nsec + (wait_ms % 1000) * 1000000L) / 1000000000L;
     until.tv_nsec = (until.tv_nsec + (wait_ms % 1000) * 1000000L) % 1000000000L;
     pthread_mutex_lock(&busy_mu);
-    while (rc == 0 && busy_slot(hash) >= 0)
+    while (rc == 0 && busy_slot(key) >= 0)
         if (wait_ms <= 0 || pthread_cond_timedwait(&busy_cv, &busy_mu, &until) == ETIMEDOUT)
-            rc = busy_slot(hash) >= 0 ? -1 : 0;
+            rc = busy_slot(key) >= 0 ? -1 : 0;
     if (rc == 0 && (slot = busy_slot("")) >= 0)
-        util_strlcpy(busy[slot], hash, sizeof busy[slot]);
+        util_strlcpy(busy[slot], key, sizeof busy[slot]);
     else
         rc = -1;
     pthread_mutex_unlock(&busy_mu);
     return rc;
 }
 
-static void hash_unlock(const char *hash) {
+static void upload_unlock(const char *key) {
     pthread_mutex_lock(&busy_mu);
-    int slot = busy_slot(hash);
+    int slot = busy_slot(key);
     if (slot >= 0) busy[slot][0] = '\0';
     pthread_cond_broadcast(&busy_cv);
     pthread_mutex_unlock(&busy_mu);
@@ -81,6 +88,74 @@ static void hash_unlock(const char *hash) {
 static int locked_fail(sync_error *err) {
     return sync_fail(err, SYNC_ECONFLICT, "upload_locked",
                      "another request is writing this upload; try again shortly");
+}
+
+/* The upload lock's key of hash's upload by holder into key[BUSY_KEY_LEN]. */
+static void upload_key(const char *hash, const char *holder, char *key) {
+    snprintf(key, BUSY_KEY_LEN, "%.64s.%s", hash, holder);
+}
+
+/* ---- holders ---- */
+
+/* p's holder key into key[HOLDER_LEN]: "u<user id>" for a user, "r<number>" for a public
+ * report's upload token (sync/report_photos.h). Returns 0, or forbidden_role for anyone else
+ * (no user: they upload nothing). */
+static int holder_key(const principal *p, char *key, sync_error *err) {
+    key[0] = '\0';
+    if (p && report_principal(p))
+        snprintf(key, HOLDER_LEN, "r%.20s", p->username + strlen(REPORT_PRINCIPAL_PREFIX));
+    else if (p && p->user_id > 0)
+        snprintf(key, HOLDER_LEN, "u%lld", (long long)p->user_id);
+    else
+        return sync_fail(err, SYNC_EFORBIDDEN, "forbidden_role", "only users upload photos");
+    return 0;
+}
+
+/* *held = 1 when photo hash is stored and p holds it: p uploaded its bytes (a user), or p's report
+ * uploaded it with its token. *size (may be NULL) gets its size then. */
+static int held_size(store *s, const principal *p, const char *hash, int *held, int64_t *size,
+                     sync_error *err) {
+    *held = 0;
+    if (p && report_principal(p)) {
+        int rc = report_photos_held(s, p, hash, err);
+        if (rc <= 0) return rc;
+    }
+    sqlite3_stmt *st = store_stmt(
+        s, "SELECT size FROM photos WHERE hash = ?1 AND (?2 = 0 OR EXISTS (SELECT 1 FROM "
+           "photo_holders WHERE hash = ?1 AND user_id = ?3))");
+    if (!st) return store_fail(s, SQLITE_ERROR, err);
+    sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 2, !(p && report_principal(p)));
+    sqlite3_bind_int64(st, 3, p ? p->user_id : 0);
+    int rc = sqlite3_step(st);
+    *held = rc == SQLITE_ROW;
+    if (*held && size) *size = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : store_fail(s, rc, err);
+}
+
+/* Inside the caller's write transaction: records that p proved possession of stored photo hash
+ * (its upload checked out). *added is set when p did not hold it before. */
+static int record_holder(store *s, const principal *p, const char *hash, int *added,
+                         sync_error *err) {
+    *added = 0;
+    if (p && report_principal(p)) {
+        int rc = report_photos_uploaded(s, p, hash, util_now_ms(), err);
+        if (rc > 0) *added = 1;
+        return rc < 0 ? rc : 0;
+    }
+    if (!p || p->user_id <= 0) return 0;
+    sqlite3_stmt *st = store_stmt(s, "INSERT OR IGNORE INTO photo_holders (hash, user_id, at_ms) "
+                                     "VALUES (?, ?, ?)");
+    if (!st) return store_fail(s, SQLITE_ERROR, err);
+    sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, p->user_id);
+    sqlite3_bind_int64(st, 3, util_now_ms());
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) return store_fail(s, rc, err);
+    *added = sqlite3_changes(store_db(s)) > 0;
+    return 0;
 }
 
 /* ---- paths and files ---- */
@@ -96,8 +171,10 @@ static void path_fmt(char *buf, size_t cap, const char *fmt, ...) {
     if (n < 0 || (size_t)n >= cap) buf[0] = '\0';
 }
 
-static void part_path(const photos_env *env, const char *hash, char *buf, size_t cap) {
-    path_fmt(buf, cap, "%s/%s.part", env->uploads_dir, hash);
+/* The bytes received so far of hash's upload by holder. */
+static void part_path(const photos_env *env, const char *hash, const char *holder, char *buf,
+                      size_t cap) {
+    path_fmt(buf, cap, "%s/%s.%s.part", env->uploads_dir, hash, holder);
 }
 
 static void photo_dir(const photos_env *env, const char *hash, char *buf, size_t cap) {
@@ -155,20 +232,31 @@ static int photo_size(store *s, const char *hash, int *found, int64_t *size, syn
     return query_hash(s, "SELECT size FROM photos WHERE hash = ?", hash, found, size, err);
 }
 
-static int upload_length(store *s, const char *hash, int *found, int64_t *len, sync_error *err) {
-    return query_hash(s, "SELECT length FROM uploads WHERE hash = ?", hash, found, len, err);
+/* The length of hash's upload by holder: *found, *len. */
+static int upload_length(store *s, const char *hash, const char *holder, int *found, int64_t *len,
+                         sync_error *err) {
+    sqlite3_stmt *st = store_stmt(s, "SELECT length FROM uploads WHERE hash = ? AND holder = ?");
+    if (!st) return store_fail(s, SQLITE_ERROR, err);
+    sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, holder, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    *found = rc == SQLITE_ROW;
+    if (*found && len) *len = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : store_fail(s, rc, err);
 }
 
-/* Runs sql with ?1 = hash and ?2 = v (when it has a ?2): in a write transaction of its own
- * when own, else inside the caller's. */
-static int run_hash(store *s, const char *sql, const char *hash, int64_t v, int own,
-                    sync_error *err) {
+/* Runs sql with ?1 = hash, ?2 = holder and ?3 = v (when it has a ?3): in a write transaction of
+ * its own when own, else inside the caller's. */
+static int run_hash(store *s, const char *sql, const char *hash, const char *holder, int64_t v,
+                    int own, sync_error *err) {
     int rc = own ? store_begin(s, err) : 0;
     sqlite3_stmt *st = rc == 0 ? store_stmt(s, sql) : NULL;
     if (rc == 0 && !st) rc = store_fail(s, SQLITE_ERROR, err);
     if (rc == 0) {
         sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);
-        if (sqlite3_bind_parameter_count(st) > 1) sqlite3_bind_int64(st, 2, v);
+        sqlite3_bind_text(st, 2, holder, -1, SQLITE_STATIC);
+        if (sqlite3_bind_parameter_count(st) > 2) sqlite3_bind_int64(st, 3, v);
         int step = sqlite3_step(st);
         sqlite3_reset(st);
         if (step != SQLITE_DONE) rc = store_fail(s, step, err);
@@ -179,8 +267,8 @@ static int run_hash(store *s, const char *sql, const char *hash, int64_t v, int 
 
 /* ---- asking and reading ---- */
 
-int photos_missing(store *s, char *const *hashes, size_t n, const char ***out, size_t *n_out,
-                   sync_error *err) {
+int photos_missing(store *s, const principal *p, char *const *hashes, size_t n, const char ***out,
+                   size_t *n_out, sync_error *err) {
     *out = NULL;
     *n_out = 0;
     if (n > PHOTOS_MAX_ASK)
@@ -194,30 +282,34 @@ int photos_missing(store *s, char *const *hashes, size_t n, const char ***out, s
     if (!list) return sync_fail(err, SYNC_EINTERNAL, "internal", "out of memory");
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
-        int found = 0, seen = 0;
+        int held = 0, seen = 0;
         for (size_t j = 0; j < k && !seen; j++)
             seen = strcmp(list[j], hashes[i]) == 0;
-        int rc = seen ? 0 : photo_size(s, hashes[i], &found, NULL, err);
+        int rc = seen ? 0 : held_size(s, p, hashes[i], &held, NULL, err);
         if (rc < 0) {
             free(list);
             return rc;
         }
-        if (!seen && !found) list[k++] = hashes[i];
+        if (!seen && !held) list[k++] = hashes[i];
     }
     *out = list;
     *n_out = k;
     return 0;
 }
 
-/* 1 when p may read hash (uploaded by uploaded_by), 0 when not, or a negative code. */
-static int may_read(store *s, const principal *p, const char *hash, int64_t uploaded_by,
-                    sync_error *err) {
-    if (principal_all_divisions(p) || (uploaded_by && uploaded_by == p->user_id)) return 1;
-    sqlite3_stmt *st =
-        store_stmt(s, "SELECT DISTINCT division_code FROM observation_photos WHERE hash = ?");
+/* 1 when p may read stored photo hash, 0 when not, or a negative code: p holds it, or may read a
+ * record whose reference to it counts (its author uploaded it): an observation of a division p
+ * covers (any, for those who see every division), or, for supervisors and admins, a public report
+ * of such a division that uploaded it with its token. */
+static int may_read(store *s, const principal *p, const char *hash, sync_error *err) {
+    int held = 0, rc = held_size(s, p, hash, &held, NULL, err);
+    if (rc < 0 || held) return rc < 0 ? rc : 1;
+    sqlite3_stmt *st = store_stmt(s, "SELECT DISTINCT division_code FROM "
+                                     "observation_photos_proven WHERE hash = ?");
     if (!st) return store_fail(s, SQLITE_ERROR, err);
     sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);
-    int rc = SQLITE_DONE, ok = 0;
+    int ok = 0;
+    rc = SQLITE_DONE;
     while (!ok && (rc = sqlite3_step(st)) == SQLITE_ROW)
         ok = principal_covers(p, (const char *)sqlite3_column_text(st, 0));
     sqlite3_reset(st);
@@ -263,7 +355,7 @@ int photos_read_info(store *s, const principal *p, const char *hash, photos_info
     }
     sqlite3_reset(st);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) return store_fail(s, rc, err);
-    int visible = rc == SQLITE_ROW ? may_read(s, p, hash, out->uploaded_by, err) : 0;
+    int visible = rc == SQLITE_ROW ? may_read(s, p, hash, err) : 0;
     if (visible < 0) return visible;
     if (!visible) {
         memset(out, 0, sizeof *out);
@@ -303,20 +395,23 @@ static int64_t public_max_age(const photos_env *env, int64_t max_age_ms) {
     return env->report_expiry_ms > 0 ? env->report_expiry_ms : max_age_ms;
 }
 
-/* Inside the caller's write transaction: refuses a public upload of length bytes of hash for
- * report number from addr when the public uploads addr holds unfinished and not stale (hash's
- * own left out) would pass env's quota of bytes or of reports. Codes: upload_reports_exceeded,
- * upload_quota_exceeded (429). */
+/* Inside the caller's write transaction: refuses a public upload of length bytes of hash by
+ * holder (report number's) from addr when the public uploads addr holds unfinished and not stale
+ * (this one's own left out) would pass env's quota of bytes or of reports. Codes:
+ * upload_reports_exceeded, upload_quota_exceeded (429). */
 static int public_quota_check(store *s, const photos_env *env, const char *number, const char *addr,
-                              const char *hash, int64_t length, int64_t now_ms, sync_error *err) {
+                              const char *hash, const char *holder, int64_t length, int64_t now_ms,
+                              sync_error *err) {
     sqlite3_stmt *st = store_stmt(
         s, "SELECT coalesce(sum(length), 0), count(DISTINCT report_number), "
            "coalesce(max(report_number = ?3), 0) FROM uploads WHERE client_addr = ?1 AND "
-           "report_number IS NOT NULL AND hash <> ?2 AND NOT " PUBLIC_UPLOAD_STALE);
+           "report_number IS NOT NULL AND NOT (hash = ?2 AND holder = ?4) "
+           "AND NOT " PUBLIC_UPLOAD_STALE);
     if (!st) return store_fail(s, SQLITE_ERROR, err);
     sqlite3_bind_text(st, 1, addr, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, hash, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, number, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, holder, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 8,
                        env->report_expiry_ms > 0 ? now_ms - env->report_expiry_ms : INT64_MIN);
     sqlite3_bind_int64(st, 9, now_ms);
@@ -345,7 +440,7 @@ static int public_quota_check(store *s, const photos_env *env, const char *numbe
 int photos_upload_create(store *s, const photos_env *env, const principal *p,
                          const char *client_addr, const char *hash, int64_t length, int *stored,
                          sync_error *err) {
-    char path[PATH_MAX];
+    char path[PATH_MAX], holder[HOLDER_LEN], key[BUSY_KEY_LEN];
     int found = 0, made = 0, fd = -1, rc;
     int64_t have = 0, now = util_now_ms();
     struct stat st;
@@ -357,14 +452,16 @@ int photos_upload_create(store *s, const photos_env *env, const principal *p,
     if (length <= 0)
         return sync_fail(err, SYNC_EINVALID, "invalid_argument", "Upload-Length must be positive");
     if (length > env->max_bytes) return too_large(env, length, err);
-    if (hash_lock(hash, LOCK_WAIT_MS) < 0) return locked_fail(err);
-    part_path(env, hash, path, sizeof path);
-    if ((rc = photo_size(s, hash, stored, NULL, err)) < 0 || *stored) goto done;
-    if ((rc = upload_length(s, hash, &found, &have, err)) < 0) goto done;
+    if ((rc = holder_key(p, holder, err)) < 0) return rc;
+    upload_key(hash, holder, key);
+    if (upload_lock(key, LOCK_WAIT_MS) < 0) return locked_fail(err);
+    part_path(env, hash, holder, path, sizeof path);
+    if ((rc = held_size(s, p, hash, stored, NULL, err)) < 0 || *stored) goto done;
+    if ((rc = upload_length(s, hash, holder, &found, &have, err)) < 0) goto done;
     int64_t received = stat(path, &st) == 0 ? st.st_size : 0;
     if (found && have != length && received > 0) {
         rc = sync_fail(err, SYNC_ECONFLICT, "upload_length_conflict",
-                       "an upload of this photo with Upload-Length %lld has %lld bytes already",
+                       "your upload of this photo with Upload-Length %lld has %lld bytes already",
                        (long long)have, (long long)received);
         goto done;
     }
@@ -372,7 +469,7 @@ int photos_upload_create(store *s, const photos_env *env, const principal *p,
      * address at once cannot both fit under it. */
     if ((rc = store_begin(s, err)) < 0) goto done;
     if (number && (rc = public_quota_check(s, env, number, client_addr ? client_addr : "", hash,
-                                           length, now, err)) < 0)
+                                           holder, length, now, err)) < 0)
         goto rollback;
     if (make_dir(env->uploads_dir) < 0) {
         rc = io_fail(err, "the uploads folder");
@@ -385,18 +482,20 @@ int photos_upload_create(store *s, const photos_env *env, const principal *p,
         goto rollback;
     }
     sqlite3_stmt *ins = store_stmt(
-        s, "INSERT INTO uploads (hash, length, created_by, created_at_ms, updated_at_ms, "
-           "report_number, client_addr) VALUES (?1, ?2, ?3, ?4, ?4, ?5, ?6) ON CONFLICT (hash) "
-           "DO UPDATE SET length = ?2, updated_at_ms = ?4, report_number = ?5, client_addr = ?6");
+        s, "INSERT INTO uploads (hash, holder, length, created_by, created_at_ms, updated_at_ms, "
+           "report_number, client_addr) VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6, ?7) "
+           "ON CONFLICT (hash, holder) DO UPDATE SET length = ?3, updated_at_ms = ?5, "
+           "report_number = ?6, client_addr = ?7");
     rc = ins ? 0 : store_fail(s, SQLITE_ERROR, err);
     if (ins) {
         sqlite3_bind_text(ins, 1, hash, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(ins, 2, length);
-        if (p && p->user_id) sqlite3_bind_int64(ins, 3, p->user_id);
-        sqlite3_bind_int64(ins, 4, now);
+        sqlite3_bind_text(ins, 2, holder, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(ins, 3, length);
+        if (p && p->user_id) sqlite3_bind_int64(ins, 4, p->user_id);
+        sqlite3_bind_int64(ins, 5, now);
         if (number) {
-            sqlite3_bind_text(ins, 5, number, -1, SQLITE_STATIC);
-            sqlite3_bind_text(ins, 6, client_addr ? client_addr : "", -1, SQLITE_STATIC);
+            sqlite3_bind_text(ins, 6, number, -1, SQLITE_STATIC);
+            sqlite3_bind_text(ins, 7, client_addr ? client_addr : "", -1, SQLITE_STATIC);
         }
         int step = sqlite3_step(ins);
         sqlite3_reset(ins);
@@ -409,26 +508,31 @@ rollback:
         if (made) unlink(path);
     }
 done:
-    hash_unlock(hash);
+    upload_unlock(key);
     return rc;
 }
 
-/* Takes hash's tus upload for this request: its lock, its length, its part file (created when
- * missing) open at its end in *out. When the photo is stored already, *stored is set, *length is
- * its size and nothing is held. Codes: invalid_argument, upload_locked, not_found. */
-static int tus_take(store *s, const photos_env *env, const char *hash, photos_upload **out,
-                    int64_t *length, int *stored, sync_error *err) {
+/* Takes p's tus upload of hash for this request: its lock, its length, its part file (created
+ * when missing) open at its end in *out. When p holds the stored photo, *held is set, *length is
+ * its size and nothing is taken. Another's upload of the same photo is not p's: p has none until
+ * it creates one. Codes: invalid_argument, forbidden_role, upload_locked, not_found. */
+static int tus_take(store *s, const photos_env *env, const principal *p, const char *hash,
+                    photos_upload **out, int64_t *length, int *held, sync_error *err) {
+    char holder[HOLDER_LEN], key[BUSY_KEY_LEN];
     int found = 0, rc;
     struct stat st;
     *out = NULL;
+    *held = 0;
     if (hash_check(hash, err) < 0) return err->rc;
-    if (hash_lock(hash, LOCK_WAIT_MS) < 0) return locked_fail(err);
-    if ((rc = photo_size(s, hash, stored, length, err)) < 0 ||
-        (!*stored && (rc = upload_length(s, hash, &found, length, err)) < 0))
+    if ((rc = holder_key(p, holder, err)) < 0) return rc;
+    upload_key(hash, holder, key);
+    if (upload_lock(key, LOCK_WAIT_MS) < 0) return locked_fail(err);
+    if ((rc = held_size(s, p, hash, held, length, err)) < 0 ||
+        (!*held && (rc = upload_length(s, hash, holder, &found, length, err)) < 0))
         goto release;
-    if (*stored) { /* a part left by an upload a PUT overtook goes */
+    if (*held) { /* a part left by an upload a PUT overtook goes */
         char path[PATH_MAX];
-        part_path(env, hash, path, sizeof path);
+        part_path(env, hash, holder, path, sizeof path);
         unlink(path);
         goto release;
     }
@@ -436,11 +540,14 @@ static int tus_take(store *s, const photos_env *env, const char *hash, photos_up
     if (!u) {
         rc = found ? sync_fail(err, SYNC_EINTERNAL, "internal", "out of memory")
                    : sync_fail(err, SYNC_ENOTFOUND, "not_found",
-                               "no upload of photo %s: create it first (POST /v1/photos)", hash);
+                               "no upload of photo %s of yours: create it first (POST /v1/photos)",
+                               hash);
         goto release;
     }
     util_strlcpy(u->hash, hash, sizeof u->hash);
-    part_path(env, hash, u->path, sizeof u->path);
+    util_strlcpy(u->holder, holder, sizeof u->holder);
+    util_strlcpy(u->key, key, sizeof u->key);
+    part_path(env, hash, holder, u->path, sizeof u->path);
     u->tus = u->locked = 1;
     u->length = *length;
     u->max_bytes = env->max_bytes;
@@ -455,22 +562,22 @@ static int tus_take(store *s, const photos_env *env, const char *hash, photos_up
     *out = u;
     return 0;
 release:
-    hash_unlock(hash);
+    upload_unlock(key);
     return rc;
 }
 
-int photos_upload_state(store *s, const photos_env *env, const char *hash, int64_t *offset,
-                        int64_t *length, sync_error *err) {
+int photos_upload_state(store *s, const photos_env *env, const principal *p, const char *hash,
+                        int64_t *offset, int64_t *length, sync_error *err) {
     photos_upload *u = NULL;
-    int stored = 0, rc = tus_take(s, env, hash, &u, length, &stored, err);
-    *offset = stored ? *length : u ? u->offset : 0;
+    int held = 0, stored = 0, rc = tus_take(s, env, p, hash, &u, length, &held, err);
+    *offset = held ? *length : u ? u->offset : 0;
     if (rc < 0 || !u) return rc;
     if (u->offset < u->length) {
         photos_upload_abort(u);
         return 0;
     }
-    /* Whole but not stored (a crash, a failed commit): store it now. */
-    rc = photos_upload_finish(s, env, u, NULL, &stored, err);
+    /* Whole but not stored (a crash, a failed commit): store it now, as p's. */
+    rc = photos_upload_finish(s, env, u, p, &stored, err);
     if (rc < 0 && err->rc == SYNC_EINVALID) { /* its bytes were bad: it is gone */
         char why[sizeof err->code];
         util_strlcpy(why, err->code, sizeof why);
@@ -480,9 +587,9 @@ int photos_upload_state(store *s, const photos_env *env, const char *hash, int64
     return rc;
 }
 
-int photos_upload_open(store *s, const photos_env *env, const char *hash, int64_t offset,
-                       photos_upload **out, int64_t *length, sync_error *err) {
-    int stored = 0, rc = tus_take(s, env, hash, out, length, &stored, err);
+int photos_upload_open(store *s, const photos_env *env, const principal *p, const char *hash,
+                       int64_t offset, photos_upload **out, int64_t *length, sync_error *err) {
+    int held = 0, rc = tus_take(s, env, p, hash, out, length, &held, err);
     if (rc < 0 || !*out || (*out)->offset == offset) return rc;
     rc = sync_fail(err, SYNC_ECONFLICT, "offset_mismatch",
                    "Upload-Offset is %lld but the upload has %lld bytes", (long long)offset,
@@ -492,17 +599,20 @@ int photos_upload_open(store *s, const photos_env *env, const char *hash, int64_
     return rc;
 }
 
-int photos_put_open(store *s, const photos_env *env, const char *hash, int64_t length,
-                    photos_upload **out, int64_t *size, sync_error *err) {
-    int found = 0, rc;
+int photos_put_open(store *s, const photos_env *env, const principal *p, const char *hash,
+                    int64_t length, photos_upload **out, int64_t *size, sync_error *err) {
+    char holder[HOLDER_LEN];
+    int held = 0, rc;
     *out = NULL;
     if (hash_check(hash, err) < 0) return err->rc;
-    if ((rc = photo_size(s, hash, &found, size, err)) < 0 || found) return rc;
+    if ((rc = holder_key(p, holder, err)) < 0) return rc;
+    if ((rc = held_size(s, p, hash, &held, size, err)) < 0 || held) return rc;
     if (length > env->max_bytes) return too_large(env, length, err);
     if (make_dir(env->uploads_dir) < 0) return io_fail(err, "the uploads folder");
     photos_upload *u = calloc(1, sizeof *u);
     if (!u) return sync_fail(err, SYNC_EINTERNAL, "internal", "out of memory");
     util_strlcpy(u->hash, hash, sizeof u->hash);
+    util_strlcpy(u->holder, holder, sizeof u->holder);
     path_fmt(u->path, sizeof u->path, "%s/%s.put-XXXXXX", env->uploads_dir, hash);
     u->fd = mkostemp(u->path, O_CLOEXEC);
     if (u->fd < 0) {
@@ -614,14 +724,15 @@ static int insert_photo(store *s, const photos_upload *u, const exif_facts *f, c
 }
 
 /* Makes verified upload u the photo: in one transaction its file is renamed from uploads/
- * straight to its hash in photos/ab/cd/ (the folder synced), its row is written, its upload row
- * goes and the observations naming it get their flags. A crash leaves the file either in
- * uploads/ (resumed or swept there) or whole at its hash, never under another name in photos/.
- * A photo stored meanwhile wins: u's copy is dropped. On failure u's file is back where it was. */
+ * straight to its hash in photos/ab/cd/ (the folder synced), its row is written, p is recorded as
+ * a holder, p's upload row goes and the observations naming it get their flags. A crash leaves
+ * the file either in uploads/ (resumed or swept there) or whole at its hash, never under another
+ * name in photos/. A photo stored before wins: u's copy is dropped and p only recorded as a
+ * holder (*had set). On failure u's file is back where it was. */
 static int store_photo(store *s, const photos_env *env, photos_upload *u, const exif_facts *f,
-                       const principal *p, sync_error *err) {
+                       const principal *p, int *had, sync_error *err) {
     char ab[PATH_MAX], dir[PATH_MAX], final[PATH_MAX + 80];
-    int found = 0, renamed = 0, rc;
+    int found = 0, renamed = 0, added = 0, rc;
     path_fmt(ab, sizeof ab, "%s/%.2s", env->photos_dir, u->hash);
     photo_dir(env, u->hash, dir, sizeof dir);
     path_fmt(final, sizeof final, "%s/%s", dir, u->hash);
@@ -637,13 +748,18 @@ static int store_photo(store *s, const photos_env *env, photos_upload *u, const 
         }
         renamed = 1;
         if ((rc = insert_photo(s, u, f, p, err)) < 0) goto rollback;
-        if ((rc = entity_photo_arrived(s, env->cfg, u->hash, err)) < 0) goto rollback;
     }
-    /* A tus upload of it, this one or one a PUT overtook, is over. */
-    if ((rc = run_hash(s, "DELETE FROM uploads WHERE hash = ?1", u->hash, 0, 0, err)) < 0)
+    if ((rc = record_holder(s, p, u->hash, &added, err)) < 0) goto rollback;
+    /* The references of p's observations to it count now: their flags follow. */
+    if ((!found || added) && (rc = entity_photo_arrived(s, env->cfg, u->hash, err)) < 0)
+        goto rollback;
+    /* p's tus upload of it, this one or one a PUT overtook, is over. */
+    if ((rc = run_hash(s, "DELETE FROM uploads WHERE hash = ?1 AND holder = ?2", u->hash, u->holder,
+                       0, 0, err)) < 0)
         goto rollback;
     if ((rc = store_commit(s, err)) < 0) goto fail;
     if (found) unlink(u->path);
+    *had = found;
     return 0;
 rollback:
     store_rollback(s);
@@ -654,28 +770,30 @@ fail:
 
 int photos_upload_finish(store *s, const photos_env *env, photos_upload *u, const principal *p,
                          int *stored, sync_error *err) {
-    int rc = 0;
-    *stored = 0;
+    int rc = 0, had = 0;
+    *stored = PHOTOS_NOT_STORED;
     if (u->tus && fdatasync(u->fd) < 0) rc = io_fail(err, "an upload");
     int whole = !u->tus || u->offset >= u->length;
     if (rc == 0 && u->tus && !whole) {
-        rc = run_hash(s, "UPDATE uploads SET updated_at_ms = ?2 WHERE hash = ?1", u->hash,
-                      util_now_ms(), 1, err);
+        rc = run_hash(s, "UPDATE uploads SET updated_at_ms = ?3 WHERE hash = ?1 AND holder = ?2",
+                      u->hash, u->holder, util_now_ms(), 1, err);
     } else if (rc == 0) {
         exif_facts f;
         rc = verify(u, &f, err);
         if (rc == 0) {
-            rc = store_photo(s, env, u, &f, p, err);
-            *stored = rc == 0;
+            rc = store_photo(s, env, u, &f, p, &had, err);
+            if (rc == 0) *stored = had ? PHOTOS_HAD_IT : PHOTOS_STORED_NOW;
         } else if (err->rc == SYNC_EINVALID) { /* bad bytes: the upload goes whole */
             sync_error ignored;
             unlink(u->path);
-            if (u->tus) run_hash(s, "DELETE FROM uploads WHERE hash = ?1", u->hash, 0, 1, &ignored);
+            if (u->tus)
+                run_hash(s, "DELETE FROM uploads WHERE hash = ?1 AND holder = ?2", u->hash,
+                         u->holder, 0, 1, &ignored);
         }
     }
     if (!u->tus) unlink(u->path); /* a PUT's copy is stored or of no use */
     close(u->fd);
-    if (u->locked) hash_unlock(u->hash);
+    if (u->locked) upload_unlock(u->key);
     free(u);
     return rc;
 }
@@ -684,30 +802,44 @@ void photos_upload_abort(photos_upload *u) {
     if (!u) return;
     if (!u->tus) unlink(u->path);
     close(u->fd);
-    if (u->locked) hash_unlock(u->hash);
+    if (u->locked) upload_unlock(u->key);
     free(u);
 }
 
-/* Deletes files under uploads/ older than cutoff_ms that no upload row explains. */
+/* Deletes files under uploads/ older than cutoff_ms that no upload row explains: a PUT's
+ * temporary file, a part file whose upload row went, a part file from before uploads had holders
+ * (<hash>.part). */
 static void sweep_files(store *s, const photos_env *env, int64_t cutoff_ms) {
     DIR *d = opendir(env->uploads_dir);
     struct dirent *e;
     if (!d) return;
     while ((e = readdir(d)) != NULL) {
-        char hash[HASH_HEX_LEN + 1], path[PATH_MAX + 300];
+        char hash[HASH_HEX_LEN + 1], holder[HOLDER_LEN] = "", key[BUSY_KEY_LEN];
+        char path[PATH_MAX + 300];
         struct stat st;
         sync_error ignored;
         int found = 1;
-        if (strlen(e->d_name) < HASH_HEX_LEN + 5) continue;
+        size_t len = strlen(e->d_name);
+        if (len < HASH_HEX_LEN + 5) continue;
         util_strlcpy(hash, e->d_name, sizeof hash);
         const char *rest = e->d_name + HASH_HEX_LEN;
-        int part = strcmp(rest, ".part") == 0, put = strncmp(rest, ".put-", 5) == 0;
-        if (!util_hash_hex_valid(hash) || (!part && !put)) continue;
+        int legacy = strcmp(rest, ".part") == 0, put = strncmp(rest, ".put-", 5) == 0;
+        /* .<holder>.part */
+        size_t holder_len = len - HASH_HEX_LEN - 6;
+        int part = !legacy && !put && rest[0] == '.' && len > HASH_HEX_LEN + 6 &&
+                   strcmp(e->d_name + len - 5, ".part") == 0 && holder_len < sizeof holder;
+        if (!util_hash_hex_valid(hash) || (!part && !put && !legacy)) continue;
+        if (part) {
+            memcpy(holder, rest + 1, holder_len);
+            holder[holder_len] = '\0';
+        }
         path_fmt(path, sizeof path, "%s/%s", env->uploads_dir, e->d_name);
         if (stat(path, &st) < 0 || (int64_t)st.st_mtime * 1000 >= cutoff_ms) continue;
-        if (part && hash_lock(hash, 0) < 0) continue;
-        if (!part || (upload_length(s, hash, &found, NULL, &ignored) == 0 && !found)) unlink(path);
-        if (part) hash_unlock(hash);
+        upload_key(hash, holder, key);
+        if (part && upload_lock(key, 0) < 0) continue;
+        if (!part || (upload_length(s, hash, holder, &found, NULL, &ignored) == 0 && !found))
+            unlink(path);
+        if (part) upload_unlock(key);
     }
     closedir(d);
 }
@@ -728,26 +860,37 @@ static void bind_stale(sqlite3_stmt *st, const photos_env *env, int64_t now_ms,
 
 int photos_expire(store *s, const photos_env *env, int64_t now_ms, int64_t max_age_ms, int sweep,
                   sync_error *err) {
-    char hashes[EXPIRE_BATCH][HASH_HEX_LEN + 1];
+    struct {
+        char hash[HASH_HEX_LEN + 1];
+        char holder[HOLDER_LEN];
+    } stale[EXPIRE_BATCH];
     int n = 0, gone = 0, rc = SQLITE_DONE;
-    sqlite3_stmt *st = store_stmt(s, "SELECT hash FROM uploads WHERE " UPLOAD_STALE " LIMIT 100");
+    sqlite3_stmt *st =
+        store_stmt(s, "SELECT hash, holder FROM uploads WHERE " UPLOAD_STALE " LIMIT 100");
     if (!st) return store_fail(s, SQLITE_ERROR, err);
     bind_stale(st, env, now_ms, max_age_ms);
-    while (n < EXPIRE_BATCH && (rc = sqlite3_step(st)) == SQLITE_ROW)
-        util_strlcpy(hashes[n++], (const char *)sqlite3_column_text(st, 0), sizeof hashes[0]);
+    while (n < EXPIRE_BATCH && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        util_strlcpy(stale[n].hash, (const char *)sqlite3_column_text(st, 0), sizeof stale[n].hash);
+        util_strlcpy(stale[n].holder, (const char *)sqlite3_column_text(st, 1),
+                     sizeof stale[n].holder);
+        n++;
+    }
     sqlite3_reset(st);
     if (n < EXPIRE_BATCH && rc != SQLITE_DONE) return store_fail(s, rc, err);
     for (int i = 0; i < n; i++) {
-        char path[PATH_MAX];
-        if (hash_lock(hashes[i], 0) < 0) continue; /* being written: not stale */
+        char path[PATH_MAX], key[BUSY_KEY_LEN];
+        upload_key(stale[i].hash, stale[i].holder, key);
+        if (upload_lock(key, 0) < 0) continue; /* being written: not stale */
         rc = store_begin(s, err);
-        sqlite3_stmt *del =
-            rc == 0 ? store_stmt(s, "DELETE FROM uploads WHERE hash = ?2 AND " UPLOAD_STALE) : NULL;
+        sqlite3_stmt *del = rc == 0 ? store_stmt(s, "DELETE FROM uploads WHERE hash = ?2 AND "
+                                                    "holder = ?3 AND " UPLOAD_STALE)
+                                    : NULL;
         if (rc == 0 && !del) rc = store_fail(s, SQLITE_ERROR, err);
         int changed = 0;
         if (rc == 0) {
             bind_stale(del, env, now_ms, max_age_ms);
-            sqlite3_bind_text(del, 2, hashes[i], -1, SQLITE_STATIC);
+            sqlite3_bind_text(del, 2, stale[i].hash, -1, SQLITE_STATIC);
+            sqlite3_bind_text(del, 3, stale[i].holder, -1, SQLITE_STATIC);
             int step = sqlite3_step(del);
             sqlite3_reset(del);
             changed = step == SQLITE_DONE && sqlite3_changes(store_db(s)) > 0;
@@ -756,11 +899,11 @@ int photos_expire(store *s, const photos_env *env, int64_t now_ms, int64_t max_a
         if (rc == 0) rc = store_commit(s, err);
         if (rc < 0) store_rollback(s);
         if (rc == 0 && changed) {
-            part_path(env, hashes[i], path, sizeof path);
+            part_path(env, stale[i].hash, stale[i].holder, path, sizeof path);
             unlink(path);
             gone++;
         }
-        hash_unlock(hashes[i]);
+        upload_unlock(key);
         if (rc < 0) return rc;
     }
     if (sweep) sweep_files(s, env, now_ms - max_age_ms);

@@ -1,18 +1,26 @@
 /* The content-addressed photo store. A finished photo lives at photos/ab/cd/<hash> and has a row
  * in `photos` with its EXIF facts; it is written to a temporary name in its folder, fsynced,
  * renamed and recorded (with the observations' photo flags refreshed) in one transaction, so a
- * crash leaves either no row or a row with a whole, verified file. Uploads in progress live apart
- * under uploads/: resumable ones (tus) as <hash>.part with a row in `uploads`, whole-file ones
- * (PUT) in a private temporary file. Every byte is checked before a photo is kept: its BLAKE2b-256
- * against the hash it was sent to, its type by magic bytes, a JPEG's end marker. Finished photos
- * are never deleted. Knows nothing of HTTP.
+ * crash leaves either no row or a row with a whole, verified file. Every byte is checked before a
+ * photo is kept: its BLAKE2b-256 against the hash it was sent to, its type by magic bytes, a
+ * JPEG's end marker. Finished photos are never deleted. Knows nothing of HTTP.
+ *
+ * Holders. Naming a photo's hash does not make it yours: whoever uploads bytes that check out
+ * proves they have the photo and is recorded as a holder of it (a user in `photo_holders`; a
+ * public report in its `public_report_photos` row), the first one storing it, each later one
+ * only recorded (one copy is kept). A reference to a photo (an observation's, a report's) counts
+ * only when its author holds it: reads (photos_read_info), the reviewer's flags (photos_pending
+ * until then), the photo archive and the integrators' view follow counted references only. Each
+ * holder has uploads of their own: resumable ones (tus) as uploads/<hash>.<holder>.part with a
+ * row in `uploads`, whole-file ones (PUT) in a private temporary file; another's upload of the
+ * same photo is invisible to them and proves nothing for them.
  *
  * Uploads made with a public report's upload token (sync/report_photos.h) are the public's: each
  * belongs to the report and the client address that created it. They expire within hours
  * (report_expiry_ms untouched, or as soon as the report's token expires), and while unfinished
  * their Upload-Length counts against the quota of that address: report_quota_bytes in all, for
  * at most report_max_reports reports. Staff uploads have no quota and expire after the caller's
- * max_age_ms (--upload-expiry). An upload belongs to whoever created it last. */
+ * max_age_ms (--upload-expiry). */
 #ifndef SYNC_PHOTOS_H
 #define SYNC_PHOTOS_H
 
@@ -46,17 +54,18 @@ typedef struct photos_info {
 
 enum { PHOTOS_MAX_ASK = 1000 }; /* hashes in one photos_missing call */
 
-/* The hashes of hashes[0..n) the server does not store, in the order given, without repeats:
- * *out is a malloc'd array of pointers borrowed from hashes (the caller frees the array only).
- * Codes: invalid_argument (a hash that is not 64 lowercase hex digits, or more than
- * PHOTOS_MAX_ASK). */
-int photos_missing(store *s, char *const *hashes, size_t n, const char ***out, size_t *n_out,
-                   sync_error *err);
+/* The hashes of hashes[0..n) p does not hold (the server lacks them, or p never uploaded them),
+ * in the order given, without repeats: *out is a malloc'd array of pointers borrowed from hashes
+ * (the caller frees the array only). Codes: invalid_argument (a hash that is not 64 lowercase hex
+ * digits, or more than PHOTOS_MAX_ASK). */
+int photos_missing(store *s, const principal *p, char *const *hashes, size_t n, const char ***out,
+                   size_t *n_out, sync_error *err);
 
-/* The row of stored photo hash into *out when p may read it: p sees every division, uploaded
- * it, or covers a division of an observation naming it (or, as a supervisor, of a public report
- * naming it: sync/report_photos.h). Codes: invalid_argument (not a hash),
- * not_found (absent, or not visible to p: the two look the same). */
+/* The row of stored photo hash into *out when p may read it: p holds it, or may read a record
+ * whose reference to it counts: an observation of a division p covers (every division, for those
+ * who see them all; sync/feed.h narrows integrators further), or, as a supervisor or admin, a
+ * public report of such a division that uploaded it (sync/report_photos.h). Codes:
+ * invalid_argument (not a hash), not_found (absent, or not visible to p: the two look the same). */
 int photos_read_info(store *s, const principal *p, const char *hash, photos_info *out,
                      sync_error *err);
 
@@ -70,37 +79,39 @@ int photos_open(const photos_env *env, const char *hash, int *fd, sync_error *er
  * photos_upload_finish or photos_upload_abort (which free it). Holds the hash's upload lock. */
 typedef struct photos_upload photos_upload;
 
-/* tus creation: registers an upload of length bytes of hash by p from client_addr, with an
- * empty part file. Creating it again with the same length is a no-op but for its owner: a
- * reporter's creation (report_principal(p)) makes it the public's, of p's report and client_addr,
- * a staff member's makes it the staff's. A reporter's creation is refused, nothing made or
- * changed, when it would take client_addr's unfinished public uploads (this one's earlier length
- * left out) past env->report_quota_bytes or past env->report_max_reports reports (when those are
- * set). *stored is set to 1 (and nothing made) when the server has the photo already. Codes:
- * invalid_argument, photo_too_large (413), upload_length_conflict (409: an upload of another
- * length has bytes already), upload_locked, upload_quota_exceeded, upload_reports_exceeded
- * (429). */
+/* tus creation: registers p's upload of length bytes of hash from client_addr, with an empty
+ * part file. Creating it again with the same length is a no-op. *stored is set to 1 (and nothing
+ * made) when p holds the photo already; a photo stored by others is uploaded again (its bytes are
+ * the proof) and kept once. A reporter's upload (report_principal(p)) is the public's, of p's
+ * report and client_addr, and is refused, nothing made or changed, when it would take
+ * client_addr's unfinished public uploads (this one's earlier length left out) past
+ * env->report_quota_bytes or past env->report_max_reports reports (when those are set). Codes:
+ * invalid_argument, forbidden_role (p is no user or report), photo_too_large (413),
+ * upload_length_conflict (409: p's upload of another length has bytes already), upload_locked,
+ * upload_quota_exceeded, upload_reports_exceeded (429). */
 int photos_upload_create(store *s, const photos_env *env, const principal *p,
                          const char *client_addr, const char *hash, int64_t length, int *stored,
                          sync_error *err);
 
-/* tus HEAD: the offset (bytes received) and length of hash's upload; a stored photo answers
- * offset = length = its size. Waits for a request writing into it to finish. Codes:
- * invalid_argument, not_found (no such upload), upload_locked (423: still written to). */
-int photos_upload_state(store *s, const photos_env *env, const char *hash, int64_t *offset,
-                        int64_t *length, sync_error *err);
+/* tus HEAD: the offset (bytes received) and length of p's upload of hash; a photo p holds
+ * answers offset = length = its size. Waits for a request writing into it to finish. Codes:
+ * invalid_argument, not_found (p has no such upload, and does not hold the photo: whether others
+ * have it is not told), upload_locked (423: still written to). */
+int photos_upload_state(store *s, const photos_env *env, const principal *p, const char *hash,
+                        int64_t *offset, int64_t *length, sync_error *err);
 
-/* tus PATCH: opens hash's upload to append at offset. When the photo is stored already, *out is
- * NULL and *length its size (nothing to write). Codes: invalid_argument, not_found,
- * offset_mismatch (409: offset is not the upload's), upload_locked (423). */
-int photos_upload_open(store *s, const photos_env *env, const char *hash, int64_t offset,
-                       photos_upload **out, int64_t *length, sync_error *err);
+/* tus PATCH: opens p's upload of hash to append at offset. When p holds the photo, *out is NULL
+ * and *length its size (nothing to write). Codes: invalid_argument, not_found, offset_mismatch
+ * (409: offset is not the upload's), upload_locked (423). */
+int photos_upload_open(store *s, const photos_env *env, const principal *p, const char *hash,
+                       int64_t offset, photos_upload **out, int64_t *length, sync_error *err);
 
-/* PUT: opens a private upload of the whole file of hash into a temporary file. length is the
- * declared size (-1 when unknown). When the photo is stored already, *out is NULL and *size its
- * size. Codes: invalid_argument, photo_too_large (413), disk_full, internal. */
-int photos_put_open(store *s, const photos_env *env, const char *hash, int64_t length,
-                    photos_upload **out, int64_t *size, sync_error *err);
+/* PUT: opens a private upload by p of the whole file of hash into a temporary file. length is
+ * the declared size (-1 when unknown). When p holds the photo already, *out is NULL and *size its
+ * size (nothing to read). Codes: invalid_argument, forbidden_role, photo_too_large (413),
+ * disk_full, internal. */
+int photos_put_open(store *s, const photos_env *env, const principal *p, const char *hash,
+                    int64_t length, photos_upload **out, int64_t *size, sync_error *err);
 
 /* Appends buf[n] at the upload's offset. Codes: beyond_upload_length (400, nothing written),
  * photo_too_large (413), disk_full (507), internal. */
@@ -112,12 +123,19 @@ int64_t photos_upload_offset(const photos_upload *u);
 /* Drops what this request appended, as for a chunk whose checksum failed. */
 int photos_upload_rewind(photos_upload *u, sync_error *err);
 
+/* What photos_upload_finish did with a whole upload. */
+enum {
+    PHOTOS_NOT_STORED = 0, /* not whole yet, or refused */
+    PHOTOS_STORED_NOW = 1, /* its bytes are the photo now */
+    PHOTOS_HAD_IT = 2,     /* the photo was stored before: p is recorded as a holder, no copy */
+};
+
 /* Ends the request's writing. The bytes received are kept (synced to disk); when the upload is
- * whole (a PUT always is) they are verified and stored as the photo, recorded as uploaded by p,
- * with entity_photo_arrived in the same transaction. *stored is set to 1 when the photo is stored
- * (by this call or before it). A failed check discards the upload whole. Frees u and releases
- * its lock in every case. Codes: digest_mismatch (400), unsupported_media_type (400; the server
- * answers 415), truncated_image (400), disk_full (507), busy (503), internal. */
+ * whole (a PUT always is) they are verified and stored as the photo, or dropped when it is stored
+ * already, and p is recorded as a holder, with entity_photo_arrived in the same transaction.
+ * *stored is set to one of PHOTOS_*. A failed check discards the upload whole. Frees u and
+ * releases its lock in every case. Codes: digest_mismatch (400), unsupported_media_type (400; the
+ * server answers 415), truncated_image (400), disk_full (507), busy (503), internal. */
 int photos_upload_finish(store *s, const photos_env *env, photos_upload *u, const principal *p,
                          int *stored, sync_error *err);
 

@@ -104,7 +104,8 @@ static int stage_of(json_t *doc) {
 }
 
 static int measure_of(json_t *doc) {
-    return record_enum(doc, "programme.plan.measure", &outfall__v1__remediation_measure__descriptor);
+    return record_enum(doc, "programme.plan.measure",
+                       &outfall__v1__remediation_measure__descriptor);
 }
 
 static const char *enum_name(const ProtobufCEnumDescriptor *d, int value) {
@@ -323,12 +324,13 @@ static int to_planned(tctx *tc, sync_error *err) {
     return enterprise_flags(tc, measure, record_get(tc->doc, "responsible_party"), err);
 }
 
-/* The observations of the outfall naming a stored photo of kind remediation_done, oldest first,
- * as a JSON array of ids (new reference), or NULL on a storage error. */
+/* The observations of the outfall naming a stored photo of kind remediation_done whose author
+ * uploaded it (a reference that counts: sync/photos.h), oldest first, as a JSON array of ids (new
+ * reference), or NULL on a storage error. */
 static json_t *evidence_of(tctx *tc) {
     sqlite3_stmt *st = store_stmt(
         tc->s,
-        "SELECT o.id FROM observations o JOIN observation_photos op ON "
+        "SELECT o.id FROM observations o JOIN observation_photos_proven op ON "
         "op.observation_id = o.id JOIN photos ph ON ph.hash = op.hash "
         "WHERE o.outfall_id = ? AND op.kind = ? GROUP BY o.id ORDER BY min(o.created_at_ms), o.id");
     if (!st) return NULL;

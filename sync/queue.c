@@ -11,29 +11,42 @@
 #include "sync/history.h"
 #include "sync/record.h"
 
-/* Every open item as (kind, outfall, reference, time). Kinds follow outfall.v1.ReviewItemKind. */
-#define QUEUE_ITEMS                                                                               \
-    "SELECT 1 AS kind, id AS outfall_id, NULL AS ref, updated_at_ms AS at_ms FROM outfalls "      \
-    "  WHERE merged_into IS NULL AND ((review_state = 1 AND returned = 0) OR "                    \
-    "  (review_state = 2 AND EXISTS (SELECT 1 FROM field_history h WHERE h.kind = 'outfall' "     \
-    "  AND h.entity_rowid = outfalls.rowid AND h.version > approved_version "                     \
-    "  AND h.device_id IS NOT NULL))) "                                                           \
-    "UNION ALL SELECT 5, id, NULL, updated_at_ms FROM outfalls "                                  \
-    "  WHERE merged_into IS NULL AND review_state = 1 AND returned = 1 "                          \
-    "UNION ALL SELECT 2, CASE c.kind WHEN 'outfall' THEN c.entity_id ELSE "                       \
-    "  (SELECT outfall_id FROM observations WHERE id = c.entity_id) END, c.id, c.created_at_ms "  \
-    "  FROM conflicts c WHERE c.state = 'open' "                                                  \
-    "UNION ALL SELECT 3, outfall_id, id, created_at_ms FROM duplicates WHERE state = 'open' "     \
-    "UNION ALL SELECT 4, outfall_id, id, updated_at_ms FROM observations "                        \
-    "  WHERE json_array_length(doc, '$.flags') > 0 "                                              \
-    "UNION ALL SELECT 6, outfall_id, observation_id, updated_at_ms FROM inspection_results "      \
-    "  WHERE pending = 1 "
+/* Every open item as (kind, outfall, reference, time, pair_division). Kinds follow
+ * outfall.v1.ReviewItemKind. A duplicate pair is an item of its suspect (the newer record); a
+ * pair across two divisions is also an item of the neighbour, with pair_division naming the
+ * suspect's division, so that the neighbour's county hears of it (its record's approval waits on
+ * it) while a caller who sees the suspect's item does not get the pair twice (QUEUE_FILTER). */
+#define QUEUE_ITEMS                                                                                \
+    "SELECT 1 AS kind, id AS outfall_id, NULL AS ref, updated_at_ms AS at_ms, "                    \
+    "  NULL AS pair_division FROM outfalls "                                                       \
+    "  WHERE merged_into IS NULL AND ((review_state = 1 AND returned = 0) OR "                     \
+    "  (review_state = 2 AND EXISTS (SELECT 1 FROM field_history h WHERE h.kind = 'outfall' "      \
+    "  AND h.entity_rowid = outfalls.rowid AND h.version > approved_version "                      \
+    "  AND h.device_id IS NOT NULL))) "                                                            \
+    "UNION ALL SELECT 5, id, NULL, updated_at_ms, NULL FROM outfalls "                             \
+    "  WHERE merged_into IS NULL AND review_state = 1 AND returned = 1 "                           \
+    "UNION ALL SELECT 2, CASE c.kind WHEN 'outfall' THEN c.entity_id ELSE "                        \
+    "  (SELECT outfall_id FROM observations WHERE id = c.entity_id) END, c.id, c.created_at_ms, "  \
+    "  NULL FROM conflicts c WHERE c.state = 'open' "                                              \
+    "UNION ALL SELECT 3, outfall_id, id, created_at_ms, NULL FROM duplicates "                     \
+    "  WHERE state = 'open' "                                                                      \
+    "UNION ALL SELECT 3, d.neighbour_id, d.id, d.created_at_ms, a.division_code "                  \
+    "  FROM duplicates d JOIN outfalls a ON a.id = d.outfall_id "                                  \
+    "  JOIN outfalls b ON b.id = d.neighbour_id "                                                  \
+    "  WHERE d.state = 'open' AND a.division_code <> b.division_code "                             \
+    "UNION ALL SELECT 4, outfall_id, id, updated_at_ms, NULL FROM observations "                   \
+    "  WHERE json_array_length(doc, '$.flags') > 0 "                                               \
+    "UNION ALL SELECT 6, outfall_id, observation_id, updated_at_ms, NULL "                         \
+    "  FROM inspection_results WHERE pending = 1 "
 
-/* The filter every query over the queue shares: ?1 kind, ?2 division, ?3 river, ?4 scope. */
-#define QUEUE_FILTER                                                                              \
-    " q JOIN outfalls o ON o.id = q.outfall_id WHERE (?1 = 0 OR q.kind = ?1) "                   \
-    "AND (?2 IS NULL OR o.division_code = ?2) AND (?3 IS NULL OR o.river_code = ?3) "            \
-    "AND (?4 IS NULL OR o.division_code IN (SELECT value FROM json_each(?4)))"
+/* The filter every query over the queue shares: ?1 kind, ?2 division, ?3 river, ?4 scope. A
+ * neighbour's row of a pair across divisions shows only where the suspect's row does not. */
+#define QUEUE_FILTER                                                                               \
+    " q JOIN outfalls o ON o.id = q.outfall_id WHERE (?1 = 0 OR q.kind = ?1) "                     \
+    "AND (?2 IS NULL OR o.division_code = ?2) AND (?3 IS NULL OR o.river_code = ?3) "              \
+    "AND (?4 IS NULL OR o.division_code IN (SELECT value FROM json_each(?4))) "                    \
+    "AND (q.pair_division IS NULL OR NOT ((?2 IS NULL OR q.pair_division = ?2) AND "               \
+    "  (?4 IS NULL OR q.pair_division IN (SELECT value FROM json_each(?4)))))"
 
 static void bind_filter(sqlite3_stmt *st, const queue_query *q, const char *scope) {
     sqlite3_bind_int(st, 1, q->kind);
@@ -46,7 +59,8 @@ static void bind_filter(sqlite3_stmt *st, const queue_query *q, const char *scop
 static char *scope_of(const principal *p) {
     if (principal_all_divisions(p)) return NULL;
     json_t *a = json_array();
-    for (int i = 0; i < p->n_divisions; i++) json_array_append_new(a, json_string(p->divisions[i]));
+    for (int i = 0; i < p->n_divisions; i++)
+        json_array_append_new(a, json_string(p->divisions[i]));
     char *text = json_dumps(a, JSON_COMPACT);
     json_decref(a);
     return text;
@@ -84,35 +98,47 @@ static Outfall__V1__ConflictInfo *conflict_info(store *s, int64_t id) {
     return c;
 }
 
-static Outfall__V1__DuplicateInfo *duplicate_info(store *s, int64_t id) {
-    sqlite3_stmt *st = store_stmt(s, "SELECT outfall_id, neighbour_id, distance_m FROM duplicates "
-                                     "WHERE id = ?");
+/* Duplicate pair `id` as p sees it: both records' ids and divisions, whether the city decides
+ * (they lie in different divisions), and the neighbour's latest version only when p may read
+ * it: a county supervisor never gets the other county's unapproved record. NULL when the pair
+ * is gone or memory is short. */
+static Outfall__V1__DuplicateInfo *duplicate_info(store *s, const principal *p, int64_t id) {
+    sqlite3_stmt *st = store_stmt(
+        s, "SELECT d.outfall_id, d.neighbour_id, d.distance_m, a.division_code, b.division_code "
+           "FROM duplicates d JOIN outfalls a ON a.id = d.outfall_id "
+           "JOIN outfalls b ON b.id = d.neighbour_id WHERE d.id = ?");
     if (!st) return NULL;
     sqlite3_bind_int64(st, 1, id);
     Outfall__V1__DuplicateInfo *d = NULL;
     if (sqlite3_step(st) == SQLITE_ROW && (d = malloc(sizeof *d))) {
         outfall__v1__duplicate_info__init(d);
-        d->has_id = d->has_distance_m = 1;
+        d->has_id = d->has_distance_m = d->has_city_decides = 1;
         d->id = id;
         d->outfall_id = text_or_null(st, 0);
         d->neighbour_id = text_or_null(st, 1);
         d->distance_m = sqlite3_column_double(st, 2);
+        d->outfall_division_code = text_or_null(st, 3);
+        d->neighbour_division_code = text_or_null(st, 4);
+        d->city_decides = d->outfall_division_code && d->neighbour_division_code &&
+                          strcmp(d->outfall_division_code, d->neighbour_division_code) != 0;
     }
     sqlite3_reset(st);
-    if (d && d->neighbour_id)
+    if (d && d->neighbour_id && d->neighbour_division_code &&
+        principal_covers(p, d->neighbour_division_code))
         feed_read_outfall_view(s, NULL, d->neighbour_id, FEED_VIEW_LATEST, &d->neighbour, NULL);
     return d;
 }
 
-/* Fills item's details from its kind and reference. Returns 0 or -1. */
-static int fill_item(store *s, Outfall__V1__ReviewItem *it, int64_t ref_id, const char *ref_text) {
+/* Fills item's details, as p sees them, from its kind and reference. Returns 0 or -1. */
+static int fill_item(store *s, const principal *p, Outfall__V1__ReviewItem *it, int64_t ref_id,
+                     const char *ref_text) {
     if (feed_read_outfall_view(s, NULL, it->outfall_id, FEED_VIEW_LATEST, &it->outfall, NULL))
         return -1;
     switch (it->kind) {
     case OUTFALL__V1__REVIEW_ITEM_KIND__REVIEW_ITEM_KIND_CONFLICT:
         return (it->conflict = conflict_info(s, ref_id)) ? 0 : -1;
     case OUTFALL__V1__REVIEW_ITEM_KIND__REVIEW_ITEM_KIND_DUPLICATE:
-        return (it->duplicate = duplicate_info(s, ref_id)) ? 0 : -1;
+        return (it->duplicate = duplicate_info(s, p, ref_id)) ? 0 : -1;
     case OUTFALL__V1__REVIEW_ITEM_KIND__REVIEW_ITEM_KIND_FLAGGED:
     case OUTFALL__V1__REVIEW_ITEM_KIND__REVIEW_ITEM_KIND_INSPECTION:
         return feed_read_observation(s, NULL, ref_text, &it->observation, NULL) ? -1 : 0;
@@ -173,7 +199,8 @@ int queue_list(store *s, const principal *p, const queue_query *q, Outfall__V1__
         res->counts[res->n_counts++] = kc;
     }
     sqlite3_reset(st);
-    st = store_stmt(s, "SELECT q.kind, q.outfall_id, q.ref, q.at_ms FROM (" QUEUE_ITEMS ")" QUEUE_FILTER
+    st = store_stmt(s, "SELECT q.kind, q.outfall_id, q.ref, q.at_ms FROM (" QUEUE_ITEMS
+                       ")" QUEUE_FILTER
                        " ORDER BY q.at_ms, q.kind, q.outfall_id, q.ref LIMIT ?5 OFFSET ?6");
     if (!st) {
         rc = store_fail(s, SQLITE_ERROR, err);
@@ -184,7 +211,8 @@ int queue_list(store *s, const principal *p, const queue_query *q, Outfall__V1__
     sqlite3_bind_int64(st, 6, offset);
     while (n <= limit && (rc = sqlite3_step(st)) == SQLITE_ROW) {
         rows[n].kind = sqlite3_column_int(st, 0);
-        util_strlcpy(rows[n].outfall, (const char *)sqlite3_column_text(st, 1), sizeof rows[n].outfall);
+        util_strlcpy(rows[n].outfall, (const char *)sqlite3_column_text(st, 1),
+                     sizeof rows[n].outfall);
         rows[n].ref_id = sqlite3_column_int64(st, 2);
         if (sqlite3_column_type(st, 2) == SQLITE_TEXT)
             util_strlcpy(rows[n].ref, (const char *)sqlite3_column_text(st, 2), sizeof rows[n].ref);
@@ -209,7 +237,7 @@ int queue_list(store *s, const principal *p, const queue_query *q, Outfall__V1__
         it->at_ms = rows[i].at_ms;
         it->outfall_id = strdup(rows[i].outfall);
         res->items[res->n_items++] = it;
-        if (fill_item(s, it, rows[i].ref_id, rows[i].ref)) {
+        if (fill_item(s, p, it, rows[i].ref_id, rows[i].ref)) {
             rc = sync_fail(err, SYNC_EINTERNAL, "storage_error", "queue item %s unreadable",
                            rows[i].outfall);
             break;
@@ -292,9 +320,10 @@ static int diff_leaf(const char *path, json_t *value, void *ctx) {
 
 /* Fields that are bookkeeping, not facts: never part of "what changed since approval". */
 static void drop_bookkeeping(json_t *doc) {
-    static const char *const keys[] = {"id", "version", "approved_version", "review_state",
-                                       "code", "latest_version", NULL};
-    for (const char *const *k = keys; *k; k++) json_object_del(doc, *k);
+    static const char *const keys[] = {
+        "id", "version", "approved_version", "review_state", "code", "latest_version", NULL};
+    for (const char *const *k = keys; *k; k++)
+        json_object_del(doc, *k);
 }
 
 int queue_history(store *s, const principal *p, const char *outfall_id,
@@ -320,7 +349,8 @@ int queue_history(store *s, const principal *p, const char *outfall_id,
     size_t cap_ids = 0, cap_changes = 0;
     char **ids = NULL;
     size_t n_ids = 0;
-    if (!st) rc = store_fail(s, SQLITE_ERROR, err);
+    if (!st)
+        rc = store_fail(s, SQLITE_ERROR, err);
     else {
         sqlite3_bind_text(st, 1, outfall_id, -1, SQLITE_STATIC);
         while (sqlite3_step(st) == SQLITE_ROW) {
@@ -349,7 +379,7 @@ int queue_history(store *s, const principal *p, const char *outfall_id,
                             "json_extract(doc, '$.observed_at_ms'), created_at_ms");
     if (st) {
         sqlite3_bind_text(st, 1, outfall_id, -1, SQLITE_STATIC);
-        char (*obs)[UUID_STR_LEN + 1] = NULL;
+        char(*obs)[UUID_STR_LEN + 1] = NULL;
         size_t n = 0, cap = 0;
         while (sqlite3_step(st) == SQLITE_ROW) {
             if (n == cap) {
@@ -380,7 +410,8 @@ int queue_history(store *s, const principal *p, const char *outfall_id,
         json_decref(approved);
         json_decref(latest);
     }
-    for (size_t i = 0; i < n_ids; i++) free(ids[i]);
+    for (size_t i = 0; i < n_ids; i++)
+        free(ids[i]);
     free(ids);
     protobuf_c_message_free_unpacked(&o->base, NULL);
     if (rc) {

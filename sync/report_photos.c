@@ -168,7 +168,8 @@ int report_photos_visible(store *s, const principal *p, const char *hash, sync_e
     if (p->role != OUTFALL__V1__ROLE__ROLE_SUPERVISOR && p->role != OUTFALL__V1__ROLE__ROLE_ADMIN)
         return 0;
     sqlite3_stmt *st = store_stmt(s, "SELECT DISTINCT r.division_code FROM public_report_photos "
-                                     "rp JOIN public_reports r USING (number) WHERE rp.hash = ?");
+                                     "rp JOIN public_reports r USING (number) WHERE rp.hash = ? "
+                                     "AND rp.uploaded_at_ms IS NOT NULL");
     if (!st) return store_fail(s, SQLITE_ERROR, err);
     sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);
     int step, seen = 0;
@@ -177,4 +178,36 @@ int report_photos_visible(store *s, const principal *p, const char *hash, sync_e
     sqlite3_reset(st);
     if (!seen && step != SQLITE_DONE) return store_fail(s, step, err);
     return seen;
+}
+
+/* Runs sql with ?1 = reporter p's report number, ?2 = hash and ?3 = now_ms (when it has a ?3):
+ * the number of rows it yields (a SELECT) or changes (an UPDATE), or a negative code. */
+static int report_hash_query(store *s, const char *sql, const principal *p, const char *hash,
+                             int64_t now_ms, sync_error *err) {
+    if (!report_principal(p)) return 0;
+    sqlite3_stmt *st = store_stmt(s, sql);
+    if (!st) return store_fail(s, SQLITE_ERROR, err);
+    sqlite3_bind_text(st, 1, p->username + strlen(REPORT_PRINCIPAL_PREFIX), -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, hash ? hash : "", -1, SQLITE_STATIC);
+    if (sqlite3_bind_parameter_count(st) > 2) sqlite3_bind_int64(st, 3, now_ms);
+    int step = sqlite3_step(st), n = step == SQLITE_ROW;
+    sqlite3_reset(st);
+    if (step == SQLITE_DONE && sqlite3_bind_parameter_count(st) > 2)
+        n = sqlite3_changes(store_db(s));
+    return step == SQLITE_ROW || step == SQLITE_DONE ? n : store_fail(s, step, err);
+}
+
+int report_photos_held(store *s, const principal *p, const char *hash, sync_error *err) {
+    return report_hash_query(s,
+                             "SELECT 1 FROM public_report_photos WHERE number = ?1 AND hash = ?2 "
+                             "AND uploaded_at_ms IS NOT NULL",
+                             p, hash, 0, err);
+}
+
+int report_photos_uploaded(store *s, const principal *p, const char *hash, int64_t now_ms,
+                           sync_error *err) {
+    return report_hash_query(s,
+                             "UPDATE public_report_photos SET uploaded_at_ms = ?3 WHERE "
+                             "number = ?1 AND hash = ?2 AND uploaded_at_ms IS NULL",
+                             p, hash, now_ms, err);
 }

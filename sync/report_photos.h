@@ -13,7 +13,8 @@
  * counts against its address's quota.
  *
  * Who sees them: supervisors and admins of the report's division (GET /v1/reports lists the
- * digests; GET /v1/photos/{hash} reads a stored one); never the public view of the report. */
+ * digests; GET /v1/photos/{hash} reads a stored one, once the report's token uploaded it: naming
+ * a digest proves nothing); never the public view of the report. */
 #ifndef SYNC_REPORT_PHOTOS_H
 #define SYNC_REPORT_PHOTOS_H
 
@@ -61,8 +62,19 @@ int report_principal(const principal *p);
  * photo_not_in_report (403). */
 int report_token_allows(store *s, const principal *p, const char *hash, sync_error *err);
 
-/* 1 when a report of a division p covers names photo hash and p is a supervisor or admin, 0 when
- * not, or a negative code. */
+/* 1 when a report of a division p covers names photo hash, that report's token uploaded it (a
+ * report's reference to a photo counts only then: sync/photos.h), and p is a supervisor or
+ * admin; 0 when not, or a negative code. */
 int report_photos_visible(store *s, const principal *p, const char *hash, sync_error *err);
+
+/* 1 when reporter p's report names photo hash and its token uploaded it (the report holds it),
+ * 0 when not (or p is no reporter), or a negative code. */
+int report_photos_held(store *s, const principal *p, const char *hash, sync_error *err);
+
+/* Inside the caller's write transaction: records that reporter p's token uploaded photo hash,
+ * which its report names. Returns 1 when newly recorded, 0 when it was already (or p is no
+ * reporter, or its report does not name hash), or a negative code. */
+int report_photos_uploaded(store *s, const principal *p, const char *hash, int64_t now_ms,
+                           sync_error *err);
 
 #endif

@@ -210,15 +210,17 @@ static int decide_resolve(decide_ctx *dc, sync_error *err) {
     if (d->n_resolutions == 0)
         return sync_fail(err, SYNC_EINVALID, "invalid_decision",
                          "a conflict decision carries one resolution per conflict");
-    /* Group the chosen values per record: "kind id" -> {field: value}. */
-    json_t *groups = json_object();
-    int rc = groups ? 0 : SYNC_EINTERNAL;
+    /* Group the chosen values per record: "kind id" -> {field: value}. A phone's list of photos
+     * taken for an observation keeps that phone's user as the author of its references ("kind
+     * id" -> user id in authors): a reference counts only when its author uploaded the photo. */
+    json_t *groups = json_object(), *authors = json_object();
+    int rc = groups && authors ? 0 : SYNC_EINTERNAL;
     for (size_t i = 0; i < d->n_resolutions && !rc; i++) {
         const Outfall__V1__FieldResolution *fr = d->resolutions[i];
         sqlite3_stmt *st =
             store_stmt(dc->s, "SELECT kind, entity_id, field, client_value, state, "
                               "(SELECT outfall_id FROM observations WHERE id = "
-                              "entity_id), server_value FROM conflicts WHERE id = ?");
+                              "entity_id), server_value, user_id FROM conflicts WHERE id = ?");
         if (!st) {
             rc = store_fail(dc->s, SQLITE_ERROR, err);
             break;
@@ -245,6 +247,10 @@ static int decide_resolve(decide_ctx *dc, sync_error *err) {
         util_strlcpy(server,
                      sqlite3_column_text(st, 6) ? (const char *)sqlite3_column_text(st, 6) : "null",
                      sizeof server);
+        int64_t phone_user = sqlite3_column_int64(st, 7);
+        int phone_photos =
+            strcmp(kind, "observation") == 0 && strcmp(field, "photos") == 0 &&
+            fr->choice == OUTFALL__V1__RESOLUTION_CHOICE__RESOLUTION_CHOICE_TAKE_CLIENT;
         sqlite3_reset(st);
         if (!mine) {
             rc = sync_fail(err, SYNC_EINVALID, "invalid_decision",
@@ -265,6 +271,7 @@ static int decide_resolve(decide_ctx *dc, sync_error *err) {
         }
         json_t *group = json_object_get(groups, key);
         if (!group) json_object_set_new(groups, key, group = json_object());
+        if (phone_photos) json_object_set_new(authors, key, json_integer(phone_user));
         /* Flat keys are leaf paths ("responsible_party.phone"); JSON null clears the field. */
         if (v) json_object_set(group, field, v);
         json_decref(v);
@@ -284,9 +291,12 @@ static int decide_resolve(decide_ctx *dc, sync_error *err) {
         if (rc) break;
         char kind[16], id[UUID_STR_LEN + 1];
         if (sscanf(key, "%15s %36s", kind, id) != 2) continue;
+        dc->ac.photo_author = json_integer_value(json_object_get(authors, key));
         rc = set_fields(dc, kind, id, fields, err);
+        dc->ac.photo_author = 0;
     }
     json_decref(groups);
+    json_decref(authors);
     return rc;
 }
 
@@ -348,10 +358,38 @@ static int settle_suspect(decide_ctx *dc, const char *id, sync_error *err) {
     return rc;
 }
 
+/* A pair is decided only by a supervisor covering both its records: across two divisions, the
+ * city. Loads each of a and b in turn (the context holds b after). Returns 0 or a code:
+ * not_found, outside_division (403). */
+static int pair_covered(decide_ctx *dc, const char *a, const char *b, sync_error *err) {
+    char divisions[2][sizeof dc->division];
+    for (int i = 0; i < 2; i++) {
+        const char *id = i ? b : a;
+        int rc = load_outfall(dc, id);
+        if (rc <= 0)
+            return rc < 0 ? store_fail(dc->s, SQLITE_ERROR, err)
+                          : sync_fail(err, SYNC_ENOTFOUND, "not_found", "no outfall %s", id);
+        util_strlcpy(divisions[i], dc->division, sizeof divisions[i]);
+    }
+    int split = strcmp(divisions[0], divisions[1]) != 0;
+    for (int i = 0; i < 2; i++) {
+        if (principal_covers(dc->p, divisions[i])) continue;
+        if (split)
+            return sync_fail(err, SYNC_EFORBIDDEN, "outside_division",
+                             "the pair spans divisions %s and %s: a supervisor covering both (the "
+                             "city) decides it",
+                             divisions[0], divisions[1]);
+        return sync_fail(err, SYNC_EFORBIDDEN, "outside_division",
+                         "outfall %s is outside your divisions", i ? b : a);
+    }
+    return 0;
+}
+
 static int decide_keep_apart(decide_ctx *dc, sync_error *err) {
     char a[UUID_STR_LEN + 1], b[UUID_STR_LEN + 1];
     int rc = load_pair(dc, a, b, err);
-    if (rc || (rc = close_pairs(dc, "kept_apart", "", err))) return rc;
+    if (rc || (rc = pair_covered(dc, a, b, err)) || (rc = close_pairs(dc, "kept_apart", "", err)))
+        return rc;
     return settle_suspect(dc, a, err);
 }
 
@@ -366,6 +404,7 @@ static int decide_merge(decide_ctx *dc, sync_error *err) {
                          "survivor_id must be one of the pair (%s or %s)", a, b);
     util_strlcpy(survivor, want, sizeof survivor);
     util_strlcpy(other, strcmp(want, a) == 0 ? b : a, sizeof other);
+    if ((rc = pair_covered(dc, survivor, other, err))) return rc;
     for (int i = 0; i < 2; i++) {
         const char *id = i ? other : survivor;
         if ((rc = load_outfall(dc, id)) <= 0)
@@ -373,9 +412,6 @@ static int decide_merge(decide_ctx *dc, sync_error *err) {
                           : sync_fail(err, SYNC_ENOTFOUND, "not_found", "no outfall %s", id);
         if (dc->merged)
             return sync_fail(err, SYNC_ECONFLICT, "merged", "outfall %s was merged already", id);
-        if (!principal_covers(dc->p, dc->division))
-            return sync_fail(err, SYNC_EFORBIDDEN, "outside_division",
-                             "outfall %s is outside your divisions", id);
     }
     rc = 0;
     /* The other's observations (and with them their photos) move to the survivor. */

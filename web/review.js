@@ -6,7 +6,7 @@
 // one with its first answer), renewed after a success. A stale version reloads the record.
 import * as api from './api.js';
 import { el, fill, grid } from './dom.js';
-import { t, fieldLabel, formatJsonValue, formatTime, enumLabel, snake, errorText } from './i18n.js';
+import { t, fieldLabel, formatJsonValue, formatTime, enumLabel, snake, errorText, divisionLabel } from './i18n.js';
 import { ENUMS, ENUM_FIELDS, NUMBER_FIELDS, BOOL_FIELDS } from './labels.js';
 import {
   recordView, fieldsTable, flagList, position, photoStrip, allPhotos, observationView, historyTable, inspectionView,
@@ -53,7 +53,7 @@ function valueInput(c) {
 
 export function createDetail(pane, { queue, notice, config }) {
   const state = {
-    item: null, outfall: null, history: null, neighbour: null, nhistory: null, conflicts: [], observation: null, seq: 0,
+    item: null, outfall: null, history: null, neighbour: null, nhistory: null, neighbourHidden: false, conflicts: [], observation: null, seq: 0,
     decisionId: '',
   };
 
@@ -179,8 +179,19 @@ export function createDetail(pane, { queue, notice, config }) {
       photoStrip(allPhotos(h ? h.observations : [])));
   }
 
+  // A pair across two counties that this supervisor does not both cover: the other county's
+  // record is not theirs to read, and the city decides. Only their own record shows, no buttons.
+  function cityDecidesPanel(o, d) {
+    const theirs = d.neighbourId === o.id ? d.outfallDivisionCode : d.neighbourDivisionCode;
+    return el('section', { class: 'duplicate city-decides' }, el('h3', null, t('dup.title')),
+      el('p', { class: 'distance' }, t('dup.distance', { m: Number(d.distanceM || 0).toFixed(1) })),
+      el('p', { class: 'notice city-decides-note', id: 'city-decides' }, t('dup.city', { division: divisionLabel(theirs || '') })),
+      el('div', { class: 'dup-pair' }, dupColumn(o, state.history, 'dup.mine')));
+  }
+
   function duplicatePanel(o) {
     const d = state.item.duplicate || {};
+    if (d.cityDecides && state.neighbourHidden) return cityDecidesPanel(o, d);
     const n = state.neighbour || d.neighbour || { id: d.neighbourId };
     const comment = commentBox('duplicate-comment');
     const name = (r) => r.name || r.code || String(r.id || '').slice(0, 8);
@@ -241,11 +252,12 @@ export function createDetail(pane, { queue, notice, config }) {
     fill(pane, el('p', { class: 'status' }, t('detail.loading')));
     const soft = (p) => p.catch((e) => e);
     const [o, h] = await Promise.all([soft(api.outfall(item.outfallId)), soft(api.history(item.outfallId))]);
-    let n = null, nh = null, conflicts = [], ob = null;
+    let n = null, nh = null, conflicts = [], ob = null, neighbourHidden = false;
     if (item.kind === 'REVIEW_ITEM_KIND_INSPECTION' && item.observation) ob = await soft(api.observation(item.observation.id));
     if (item.kind === 'REVIEW_ITEM_KIND_DUPLICATE' && item.duplicate) {
       const other = item.duplicate.neighbourId === item.outfallId ? item.duplicate.outfallId : item.duplicate.neighbourId;
       [n, nh] = await Promise.all([soft(api.outfall(other)), soft(api.history(other))]);
+      neighbourHidden = n instanceof Error && n.status === 404;
       if (n instanceof Error) n = item.duplicate.neighbour || { id: other };
     }
     if (item.kind === 'REVIEW_ITEM_KIND_CONFLICT' && !(o instanceof Error)) {
@@ -253,7 +265,7 @@ export function createDetail(pane, { queue, notice, config }) {
       if (!conflicts.length && item.conflict) conflicts = [item.conflict];
     }
     if (seq !== state.seq) return;
-    Object.assign(state, { outfall: o, history: h, neighbour: n, nhistory: nh, conflicts, observation: ob });
+    Object.assign(state, { outfall: o, history: h, neighbour: n, nhistory: nh, neighbourHidden, conflicts, observation: ob });
     render();
   }
 

@@ -1,9 +1,11 @@
 /* Held batches: a batch whose device_seq is ahead of a gap is stored and answered HELD, applied
- * when the gap fills (in seq order), or after --held-wait seconds. */
+ * when the gap fills (in seq order), or after --held-wait seconds; a revoked phone's held batch
+ * is refused instead, audited, and nothing of it is written. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -161,6 +163,78 @@ static void held_batch_is_released_after_held_wait(void **state) {
     th_batch_free(b3);
 }
 
+/* Waits up to 15 s for the held batch `batch_id` to be decided one way or the other: its outfall
+ * `id` visible to the admin, or an audit row refusing it. */
+static void wait_for_release(const char *batch_id, const char *id) {
+    int64_t deadline = util_now_ms() + 15000;
+    while (util_now_ms() < deadline && status_of(id) == 404 &&
+           th_db_count(&srv,
+                       "SELECT count(*) FROM audit WHERE action = 'batch.refused' "
+                       "AND target = ?",
+                       batch_id) < 1) {
+        struct timespec ts = {0, 200 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+}
+
+static void revoked_phones_held_batch_is_refused_when_its_wait_runs_out(void **state) {
+    (void)state;
+    th_device d;
+    th_error e;
+    assert_int_equal(th_device_new(&srv, user.token, &d), 0);
+    char x[37];
+    th_batch *b2 = create_batch(&d, 2, x);
+    Outfall__V1__SyncResponse *resp = th_sync_ok(&srv, user.token, b2, TH_PB);
+    expect_all(resp, b2, "HELD"); /* sent while the phone was still enrolled */
+    outfall__v1__sync_response__free_unpacked(resp, NULL);
+    long st = th_device_revoke(&srv, th_admin_token(&srv), d.id, &e);
+    assert_true(st == 200 || st == 204);
+    th_sum before = th_db_checksum(srv.data, TH_STATE);
+
+    /* --held-wait 1: the wait runs out, and the batch must not land. */
+    const char *batch_id = th_batch_req(b2)->batch_id;
+    wait_for_release(batch_id, x);
+    assert_int_equal(status_of(x), 404);
+    th_sum after = th_db_checksum(srv.data, TH_STATE);
+    assert_string_equal(before.hex, after.hex); /* no record, field history or feed entry */
+    assert_int_equal(th_db_count(&srv,
+                                 "SELECT count(*) FROM audit WHERE action = 'batch.refused' AND "
+                                 "target = ? AND outcome = 'device_revoked'",
+                                 batch_id),
+                     1);
+    char detail[64];
+    snprintf(detail, sizeof detail, "%%device %s%%", d.id);
+    assert_int_equal(th_db_count(&srv,
+                                 "SELECT count(*) FROM audit WHERE action = 'batch.refused' AND "
+                                 "detail LIKE ?",
+                                 detail),
+                     1);
+    assert_int_equal(
+        th_db_count(&srv, "SELECT count(*) FROM batches WHERE batch_id = ? AND state = 'refused'",
+                    batch_id),
+        1);
+
+    /* The phone asks again with the same batch: told it was refused, and why. */
+    th_sync_result r;
+    assert_int_equal(th_sync(&srv, user.token, b2, TH_PB, &r), 403);
+    assert_string_equal(r.err.code, "batch_refused_device_revoked");
+    th_sync_result_free(&r);
+    assert_int_equal(th_sync(&srv, user.token, b2, TH_JSON, &r), 403);
+    assert_string_equal(r.err.code, "batch_refused_device_revoked");
+    th_sync_result_free(&r);
+    /* A new batch of the revoked phone: refused as before. */
+    char y[37];
+    th_batch *b3 = create_batch(&d, 3, y);
+    assert_int_equal(th_sync(&srv, user.token, b3, TH_PB, &r), 401);
+    assert_string_equal(r.err.code, "device_revoked");
+    th_sync_result_free(&r);
+    after = th_db_checksum(srv.data, TH_STATE);
+    assert_string_equal(before.hex, after.hex);
+    assert_int_equal(status_of(y), 404);
+    th_batch_free(b2);
+    th_batch_free(b3);
+}
+
 static int setup_with(const char *const *args) {
     const char *divs[] = {DIV, NULL};
     if (th_server_start(&srv, args) != 0) return -1;
@@ -190,6 +264,7 @@ int main(void) {
     };
     const struct CMUnitTest wait[] = {
         cmocka_unit_test(held_batch_is_released_after_held_wait),
+        cmocka_unit_test(revoked_phones_held_batch_is_refused_when_its_wait_runs_out),
     };
     int failed = cmocka_run_group_tests_name("held batches", gap, setup_default, teardown);
     failed += cmocka_run_group_tests_name("held wait", wait, setup_short_wait, teardown);

@@ -388,13 +388,17 @@ static void only_the_referencing_division_and_the_uploader_read_a_photo(void **s
     (void)state;
     th_file f;
     char hash[65], id[37];
+    int missing = 0;
     assert_int_equal(th_photo_variant("qinhe-outfall-a-1.jpg", &f, hash), 0);
     assert_int_equal(th_photo_put(&srv, s803.token, hash, f.data, f.len, NULL), 201);
-    reads(&s803, hash, 200); /* the uploader */
-    reads(&s882, hash, 404); /* nothing of 410882 names it yet */
+    reads(&s803, hash, 200);  /* the uploader */
+    reads(&s882, hash, 404);  /* nothing of 410882 names it yet */
     reads(&integ, hash, 404); /* integrators: only photos of outfalls approved at least once */
-    observe(hash, SITE_TIME_MS, id, NULL); /* an observation of 410882 names it */
-    reads(&s882, hash, 200);
+    observe(hash, SITE_TIME_MS, id, &missing); /* an observation of 410882 names it... */
+    assert_true(missing);                      /* ...but its author never uploaded it */
+    reads(&s882, hash, 404);                   /* naming a hash does not make it yours */
+    assert_int_equal(th_photo_put(&srv, s882.token, hash, f.data, f.len, NULL), 200);
+    reads(&s882, hash, 200); /* with the bytes uploaded, the reference counts */
     reads(&s802, hash, 404); /* 410802: not theirs, and not told it exists */
     reads(&s803, hash, 200);
     th_file_free(&f);

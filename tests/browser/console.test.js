@@ -383,3 +383,28 @@ ui('signing out revokes the token; a revoked one sends the supervisor back to si
   assert.equal(await page.textContent('#login-error'), '登录已过期，请重新登录。');
   assert.equal(await page.evaluate(() => sessionStorage.getItem('outfall.session')), null);
 });
+
+ui('a duplicate pair across counties shows the county supervisor that the city decides, not the other record', async () => {
+  // County B (博爱县) surveys an outfall on the Qin; li of county A records one 4 m away.
+  const DIV_B = '410822';
+  const zhao = await api.createUser(admin, 'zhao.survey', 'surveyor-pass-3', 'ROLE_SURVEYOR', [DIV_B]);
+  const phoneZhao = await api.enroll(zhao.token, 'phone-zhao');
+  const secret = { creditCode: '91410822MA9B000001', contact: '乙县联系人赵', phone: '13912340009', address: '博爱县乙厂路九号' };
+  const b = create({ riverCode: 'qinhe', divisionCode: DIV_B, ...spot(7), name: '博爱沁河排口', responsibleParty: { name: '乙厂', ...secret } });
+  assert.equal((await api.sync(zhao.token, phoneZhao, [b])).results[0].status, 'CHANGE_STATUS_APPLIED');
+  const a = create({ riverCode: 'qinhe', divisionCode: DIV, ...spot(7, 1), name: '沁阳跨县疑似排口', landmark: '县界桥下' });
+  const r = await api.sync(li.token, phoneLi, [a]);
+  assert.equal(r.results[0].status, 'CHANGE_STATUS_DUPLICATE_SUSPECT', JSON.stringify(r.results));
+
+  await signedIn();
+  await openItem('DUPLICATE', a.entityId);
+  const note = await page.textContent('#city-decides');
+  assert.match(note, /博爱县/);
+  assert.match(note, /市级审核人员决定/);
+  assert.equal(await page.locator('.dup-col').count(), 1, 'only the county\'s own record');
+  assert.equal(await page.getAttribute('.dup-col', 'data-outfall-id'), a.entityId);
+  assert.equal(await page.locator('.act-merge, #keep-apart, #duplicate-comment').count(), 0, 'no merge or keep-apart buttons');
+  const shown = await page.textContent('#detail');
+  for (const v of Object.values(secret)) assert.ok(!shown.includes(v), `the other county's ${v} is not shown`);
+  assert.ok(!shown.includes('博爱沁河排口'), 'nor its name');
+});

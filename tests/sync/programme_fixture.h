@@ -210,16 +210,18 @@ static inline const char *plan(const char *measure, const char *deadline, const 
     return plan_buf;
 }
 
-/* Gives outfall id an observation naming a stored photo of kind remediation_done. */
+/* Gives outfall id an observation naming a stored photo of kind remediation_done, uploaded (so
+ * held) by the surveyors who sync here. */
 static inline void evidence(fixture *f, const char *id, const char *division) {
     char hash[65], seed[64], cid[UUID_STR_LEN + 1], oid[UUID_STR_LEN + 1], *c = NULL;
     snprintf(seed, sizeof seed, "evidence %s", id);
     util_blake2b_hex(seed, strlen(seed), hash);
-    char sql[256];
+    char sql[320];
     snprintf(sql, sizeof sql,
              "INSERT INTO photos (hash, size, media_type, stored_at_ms) VALUES ('%s', 1, "
-             "'image/jpeg', 0)",
-             hash);
+             "'image/jpeg', 0); INSERT INTO photo_holders (hash, user_id, at_ms) SELECT '%s', id, "
+             "0 FROM users",
+             hash, hash);
     assert_int_equal(sqlite3_exec(store_db(f->s), sql, NULL, NULL, NULL), SQLITE_OK);
     util_uuid_new(cid);
     util_uuid_new(oid);

@@ -44,8 +44,9 @@ static void mkdir_p(const char *path) {
     assert_true(mkdir(buf, 0755) == 0 || errno == EEXIST);
 }
 
-/* Stores n photos of PHOTO_BYTES bytes, one observation each, one outfall each (approved; the
- * first `warm` on the 丹河, the rest on the 沁河) straight into the tables and photos_dir. */
+/* Stores n photos of PHOTO_BYTES bytes (held by user 1, who named them), one observation each,
+ * one outfall each (approved; the first `warm` on the 丹河, the rest on the 沁河) straight into
+ * the tables and photos_dir. */
 static void build(fixture *f, const char *photos_dir, int n, int warm) {
     sqlite3 *db = store_db(f->s);
     assert_int_equal(sqlite3_exec(db, "BEGIN", NULL, NULL, NULL), SQLITE_OK);
@@ -61,11 +62,12 @@ static void build(fixture *f, const char *photos_dir, int n, int warm) {
         "INSERT INTO photos (hash, size, media_type, gps_lat, gps_lon, taken_at_ms, "
         "stored_at_ms) VALUES (?5, 8192, 'image/jpeg', 35.1, 113.0, 1700000000000, "
         "1700000000000)",
-        "INSERT INTO observation_photos (observation_id, hash, kind, division_code) VALUES "
-        "(?4, ?5, 1, '410882')",
+        "INSERT INTO observation_photos (observation_id, hash, kind, division_code, author_id) "
+        "VALUES (?4, ?5, 1, '410882', 1)",
+        "INSERT INTO photo_holders (hash, user_id, at_ms) VALUES (?5, 1, 1700000000000)",
     };
-    sqlite3_stmt *st[4];
-    for (int k = 0; k < 4; k++)
+    sqlite3_stmt *st[5];
+    for (int k = 0; k < 5; k++)
         assert_int_equal(sqlite3_prepare_v2(db, sql[k], -1, &st[k], NULL), SQLITE_OK);
     uint8_t *bytes = malloc(PHOTO_BYTES);
     for (int i = 0; i < n; i++) {
@@ -85,8 +87,8 @@ static void build(fixture *f, const char *photos_dir, int n, int warm) {
         assert_non_null(fp);
         assert_int_equal(fwrite(bytes, 1, PHOTO_BYTES, fp), PHOTO_BYTES);
         fclose(fp);
-        for (int k = 0; k < 4; k++) {
-            sqlite3_bind_text(st[k], 1, id, -1, SQLITE_TRANSIENT);
+        for (int k = 0; k < 5; k++) {
+            if (k < 4) sqlite3_bind_text(st[k], 1, id, -1, SQLITE_TRANSIENT);
             if (k == 0) sqlite3_bind_text(st[k], 2, river, -1, SQLITE_STATIC);
             if (k == 0) sqlite3_bind_text(st[k], 3, code, -1, SQLITE_TRANSIENT);
             if (k == 1 || k == 3) sqlite3_bind_text(st[k], 4, oid, -1, SQLITE_TRANSIENT);
@@ -98,7 +100,7 @@ static void build(fixture *f, const char *photos_dir, int n, int warm) {
         }
     }
     free(bytes);
-    for (int k = 0; k < 4; k++)
+    for (int k = 0; k < 5; k++)
         sqlite3_finalize(st[k]);
     assert_int_equal(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
 }

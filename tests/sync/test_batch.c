@@ -34,8 +34,9 @@ static char *edit_json(const char *change_id, const char *entity, int64_t base,
         util_uuid_new(cid);
         change_id = cid;
     }
-    if (asprintf(&out, "{\"changeId\":\"%s\",\"entityId\":\"%s\",\"baseVersion\":\"%lld\","
-                       "\"outfall\":%s}",
+    if (asprintf(&out,
+                 "{\"changeId\":\"%s\",\"entityId\":\"%s\",\"baseVersion\":\"%lld\","
+                 "\"outfall\":%s}",
                  change_id, entity, (long long)base, fields) < 0)
         return NULL;
     return out;
@@ -52,10 +53,13 @@ static Outfall__V1__SyncResponse *send1(fixture *f, int phone, char *change) {
     return r;
 }
 
-static int status_of(Outfall__V1__SyncResponse *r) { return r->results[0]->status; }
+static int status_of(Outfall__V1__SyncResponse *r) {
+    return r->results[0]->status;
+}
 
 static void create_outfall(fixture *f, const char *id) {
-    Outfall__V1__SyncResponse *r = send1(f, 0, create_json(id, QINHE_LAT, QINHE_LON, "qinhe", "410882"));
+    Outfall__V1__SyncResponse *r =
+        send1(f, 0, create_json(id, QINHE_LAT, QINHE_LON, "qinhe", "410882"));
     assert_int_equal(status_of(r), OUTFALL__V1__CHANGE_STATUS__CHANGE_STATUS_APPLIED);
     protobuf_c_message_free_unpacked(&r->base, NULL);
 }
@@ -70,7 +74,8 @@ static Outfall__V1__Outfall *read_outfall(fixture *f, const char *id) {
 static void create_is_applied_at_version_1_pending(void **state) {
     fixture *f = *state;
     const char *id = uuid(0);
-    Outfall__V1__SyncResponse *r = send1(f, 0, create_json(id, QINHE_LAT, QINHE_LON, "qinhe", "410882"));
+    Outfall__V1__SyncResponse *r =
+        send1(f, 0, create_json(id, QINHE_LAT, QINHE_LON, "qinhe", "410882"));
     assert_int_equal(status_of(r), OUTFALL__V1__CHANGE_STATUS__CHANGE_STATUS_APPLIED);
     assert_int_equal(r->results[0]->version, 1);
     assert_true(r->n_feed >= 1);
@@ -116,7 +121,8 @@ static void create_near_existing_on_other_river_or_far_is_not_suspect(void **sta
 static void fast_forward_edit_is_applied(void **state) {
     fixture *f = *state;
     create_outfall(f, uuid(0));
-    Outfall__V1__SyncResponse *r = send1(f, 0, edit_json(NULL, ids[0], 1, "{\"landmark\":\"新桥\"}"));
+    Outfall__V1__SyncResponse *r =
+        send1(f, 0, edit_json(NULL, ids[0], 1, "{\"landmark\":\"新桥\"}"));
     assert_int_equal(status_of(r), OUTFALL__V1__CHANGE_STATUS__CHANGE_STATUS_APPLIED);
     assert_int_equal(r->results[0]->version, 2);
     protobuf_c_message_free_unpacked(&r->base, NULL);
@@ -129,7 +135,8 @@ static void stale_edit_of_untouched_fields_merges(void **state) {
     fixture *f = *state;
     create_outfall(f, uuid(0));
     /* Phone B moves it to version 2 by changing the landmark... */
-    Outfall__V1__SyncResponse *r = send1(f, 1, edit_json(NULL, ids[0], 1, "{\"landmark\":\"新桥\"}"));
+    Outfall__V1__SyncResponse *r =
+        send1(f, 1, edit_json(NULL, ids[0], 1, "{\"landmark\":\"新桥\"}"));
     protobuf_c_message_free_unpacked(&r->base, NULL);
     /* ...phone A, still at version 1, changes the name. */
     r = send1(f, 0, edit_json(NULL, ids[0], 1, "{\"name\":\"一号口\"}"));
@@ -148,8 +155,9 @@ static void stale_edit_of_changed_field_conflicts_and_merges_the_rest(void **sta
     Outfall__V1__SyncResponse *r =
         send1(f, 1, edit_json(NULL, ids[0], 1, "{\"responsibleParty\":{\"phone\":\"111\"}}"));
     protobuf_c_message_free_unpacked(&r->base, NULL);
-    r = send1(f, 0, edit_json(NULL, ids[0], 1,
-                              "{\"responsibleParty\":{\"phone\":\"222\"},\"name\":\"二号口\"}"));
+    r = send1(f, 0,
+              edit_json(NULL, ids[0], 1,
+                        "{\"responsibleParty\":{\"phone\":\"222\"},\"name\":\"二号口\"}"));
     assert_int_equal(status_of(r), OUTFALL__V1__CHANGE_STATUS__CHANGE_STATUS_CONFLICT);
     Outfall__V1__ChangeResult *cr = r->results[0];
     assert_int_equal(cr->version, 3);
@@ -294,8 +302,53 @@ static void held_batch_applies_after_its_wait(void **state) {
     assert_int_equal(batch_release_expired(f->s, &f->cfg, util_now_ms() + f->cfg.held_wait_ms), 1);
     assert_int_equal(fx_count(f, "SELECT count(*) FROM outfalls"), 1);
     assert_int_equal(fx_count(f, "SELECT last_seq FROM devices WHERE device_id = 'phone-a'"), 3);
-    assert_int_equal(fx_count(f, "SELECT count(*) FROM audit WHERE action = 'batch.gap_skipped'"), 1);
+    assert_int_equal(fx_count(f, "SELECT count(*) FROM audit WHERE action = 'batch.gap_skipped'"),
+                     1);
     free(c), free(b);
+}
+
+/* A revoked phone's held batches never land: not when a batch that passed the HTTP checks before
+ * the revocation fills the gap (it is refused itself, inside the write), not when their wait runs
+ * out. Each is refused, audited, and answers so when the phone asks again. */
+static void revoked_devices_held_batches_are_refused_never_applied(void **state) {
+    fixture *f = *state;
+    char *b[3] = {NULL, NULL, NULL}, bid[3][UUID_STR_LEN + 1];
+    for (int i = 0; i < 3; i++) {
+        char *c = create_json(uuid(i), QINHE_LAT + 0.01 * i, QINHE_LON, "qinhe", "410882");
+        assert_true(asprintf(&b[i], "[%s]", c) > 0);
+        free(c);
+        util_uuid_new(bid[i]);
+    }
+    sync_error err = {0};
+    for (int seq = 2; seq <= 3; seq++) {
+        Outfall__V1__SyncResponse *r = fx_sync_seq(f, 0, seq, bid[seq - 1], b[seq - 1], &err);
+        assert_non_null(r);
+        assert_int_equal(status_of(r), OUTFALL__V1__CHANGE_STATUS__CHANGE_STATUS_HELD);
+        protobuf_c_message_free_unpacked(&r->base, NULL);
+    }
+    assert_int_equal(devices_revoke(f->s, &f->admin, "phone-a", &err), 0);
+    /* Sequence 1, checked before the revocation, reaches the writer after it. */
+    assert_null(fx_sync_seq(f, 0, 1, bid[0], b[0], &err));
+    assert_string_equal(err.code, "device_revoked");
+    assert_int_equal(fx_count(f, "SELECT count(*) FROM outfalls"), 0);
+    assert_int_equal(batch_release_expired(f->s, &f->cfg, util_now_ms() + f->cfg.held_wait_ms), 0);
+    assert_int_equal(fx_count(f, "SELECT count(*) FROM outfalls"), 0);
+    assert_int_equal(fx_count(f, "SELECT count(*) FROM field_history"), 0);
+    assert_int_equal(fx_count(f, "SELECT count(*) FROM changes"), 0);
+    assert_int_equal(fx_count(f, "SELECT last_seq FROM devices WHERE device_id = 'phone-a'"), 0);
+    assert_int_equal(fx_count(f, "SELECT count(*) FROM batches WHERE state = 'refused' "
+                                 "AND request IS NULL"),
+                     2);
+    assert_int_equal(fx_count(f, "SELECT count(*) FROM audit WHERE action = 'batch.refused' "
+                                 "AND outcome = 'device_revoked'"),
+                     2);
+    /* Nothing is left to release, and asking again tells why. */
+    assert_int_equal(batch_release_expired(f->s, &f->cfg, util_now_ms() + f->cfg.held_wait_ms), 0);
+    assert_null(fx_sync_seq(f, 0, 2, bid[1], b[1], &err));
+    assert_string_equal(err.code, "batch_refused_device_revoked");
+    assert_int_equal(err.rc, SYNC_EFORBIDDEN);
+    for (int i = 0; i < 3; i++)
+        free(b[i]);
 }
 
 static void seq_already_applied_with_new_batch_is_refused(void **state) {
@@ -327,11 +380,12 @@ static void internal_failure_rolls_back_the_whole_batch(void **state) {
     fixture *f = *state;
     /* A trigger that fails the second change's history write stands in for a disk error. It is
      * in the file, not TEMP: group commits write through their own connection (sync/batch.c). */
-    assert_int_equal(sqlite3_exec(store_db(f->s),
-                                  "CREATE TRIGGER boom BEFORE INSERT ON field_history "
-                                  "WHEN NEW.value = '\"boom\"' BEGIN SELECT RAISE(FAIL, 'boom'); END",
-                                  NULL, NULL, NULL),
-                     SQLITE_OK);
+    assert_int_equal(
+        sqlite3_exec(store_db(f->s),
+                     "CREATE TRIGGER boom BEFORE INSERT ON field_history "
+                     "WHEN NEW.value = '\"boom\"' BEGIN SELECT RAISE(FAIL, 'boom'); END",
+                     NULL, NULL, NULL),
+        SQLITE_OK);
     char *good = create_json(uuid(0), QINHE_LAT, QINHE_LON, "qinhe", "410882");
     char *boom = edit_json(NULL, ids[0], 1, "{\"name\":\"boom\"}"), *b = NULL;
     assert_true(asprintf(&b, "[%s,%s]", good, boom) > 0);
@@ -357,7 +411,8 @@ static void invalid_changes_are_rejected_with_reasons(void **state) {
         {create_json(uuid(1), QINHE_LAT, QINHE_LON, "qinhe", "410802"), "outside_division"},
         {edit_json(NULL, uuid(2), 1, "{\"name\":\"x\"}"), "not_found"},
         {edit_json(NULL, ids[0], 7, "{\"name\":\"x\"}"), "base_version_ahead"},
-        {edit_json(NULL, ids[0], 1, "{\"reviewState\":\"REVIEW_STATE_APPROVED\"}"), "read_only_field"},
+        {edit_json(NULL, ids[0], 1, "{\"reviewState\":\"REVIEW_STATE_APPROVED\"}"),
+         "read_only_field"},
         {edit_json(NULL, ids[0], 1, "{\"lat\":\"NaN\"}"), "invalid_coordinates"},
         {edit_json(NULL, ids[0], 1, "{\"lon\":\"Infinity\"}"), "invalid_coordinates"},
         {edit_json(NULL, ids[0], 0, "{\"name\":\"x\"}"), "already_exists"},
@@ -386,11 +441,12 @@ static void observation_naming_missing_photos_is_pending(void **state) {
     const char *hash = "247c25790e29dd5bc0a660f775e154eb667dc4a0556419662134187b48624359";
     char cid[UUID_STR_LEN + 1], *change = NULL;
     util_uuid_new(cid);
-    assert_true(asprintf(&change,
-                         "{\"changeId\":\"%s\",\"entityId\":\"%s\",\"baseVersion\":\"0\","
-                         "\"observation\":{\"outfallId\":\"%s\",\"observedAtMs\":\"1773454925000\","
-                         "\"flowing\":true,\"photos\":[{\"hash\":\"%s\",\"kind\":\"PHOTO_KIND_NEAR\"}]}}",
-                         cid, uuid(1), ids[0], hash) > 0);
+    assert_true(
+        asprintf(&change,
+                 "{\"changeId\":\"%s\",\"entityId\":\"%s\",\"baseVersion\":\"0\","
+                 "\"observation\":{\"outfallId\":\"%s\",\"observedAtMs\":\"1773454925000\","
+                 "\"flowing\":true,\"photos\":[{\"hash\":\"%s\",\"kind\":\"PHOTO_KIND_NEAR\"}]}}",
+                 cid, uuid(1), ids[0], hash) > 0);
     Outfall__V1__SyncResponse *r = send1(f, 0, change);
     assert_int_equal(status_of(r), OUTFALL__V1__CHANGE_STATUS__CHANGE_STATUS_APPLIED);
     assert_int_equal(r->n_missing_photos, 1);
@@ -449,6 +505,7 @@ int main(void) {
         T(replayed_batch_answers_the_same_and_writes_nothing),
         T(batch_ahead_of_gap_is_held_then_applied_when_gap_fills),
         T(held_batch_applies_after_its_wait),
+        T(revoked_devices_held_batches_are_refused_never_applied),
         T(seq_already_applied_with_new_batch_is_refused),
         T(rejected_change_does_not_stop_the_rest),
         T(internal_failure_rolls_back_the_whole_batch),

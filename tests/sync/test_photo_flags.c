@@ -1,4 +1,5 @@
-/* Reviewer flags from photos' EXIF facts (tests sync/entity.c: photo_flags, entity_photo_arrived). */
+/* Reviewer flags from photos' EXIF facts (tests sync/entity.c: photo_flags, entity_photo_arrived).
+ */
 #include "fixture.h"
 
 #include "sync/apply.h"
@@ -10,7 +11,8 @@
 
 static const char *outfall_id = "0b7c3f0e-6a4e-4e8a-9a55-2f5d7c1d9e01";
 
-/* Stores a photo row as the upload path would, then tells the engine it arrived. */
+/* Stores a photo row as the upload path would, with the surveyor (phone 0's owner, the author
+ * of the observations here) as its holder, then tells the engine it arrived. */
 static void photo_lands(fixture *f, const char *hash, int geotag, double lat, double lon,
                         int64_t taken_ms) {
     sync_error err = {0};
@@ -26,6 +28,13 @@ static void photo_lands(fixture *f, const char *hash, int geotag, double lat, do
         sqlite3_bind_double(st, 3, lon);
     }
     if (taken_ms) sqlite3_bind_int64(st, 4, taken_ms);
+    assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+    sqlite3_finalize(st);
+    sqlite3_prepare_v2(store_db(f->s),
+                       "INSERT INTO photo_holders (hash, user_id, at_ms) VALUES (?, ?, 0)", -1, &st,
+                       NULL);
+    sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, f->surveyor.user_id);
     assert_int_equal(sqlite3_step(st), SQLITE_DONE);
     sqlite3_finalize(st);
     assert_int_equal(entity_photo_arrived(f->s, &f->cfg, hash, &err), 0);
@@ -45,8 +54,8 @@ static void observe(fixture *f, const char *obs_id, const char *hash) {
                          "\"observation\":{\"outfallId\":\"%s\",\"observedAtMs\":\"%lld\","
                          "\"lat\":%f,\"lon\":%f,\"accuracyM\":5,"
                          "\"photos\":[{\"hash\":\"%s\",\"kind\":\"PHOTO_KIND_NEAR\"}]}}]",
-                         c1, outfall_id, SITE_LAT, SITE_LON, c2, obs_id, outfall_id,
-                         SITE_TIME_MS, SITE_LAT, SITE_LON, hash) > 0);
+                         c1, outfall_id, SITE_LAT, SITE_LON, c2, obs_id, outfall_id, SITE_TIME_MS,
+                         SITE_LAT, SITE_LON, hash) > 0);
     Outfall__V1__SyncResponse *r = fx_sync(f, 0, changes);
     free(changes);
     assert_int_equal(r->results[1]->status, OUTFALL__V1__CHANGE_STATUS__CHANGE_STATUS_APPLIED);

@@ -35,8 +35,9 @@ static int create(fixture *f, int phone, const char *id, double lat) {
 static void edit(fixture *f, int phone, const char *id, int64_t base, const char *fields) {
     char cid[UUID_STR_LEN + 1], *c = NULL;
     util_uuid_new(cid);
-    assert_true(asprintf(&c, "[{\"changeId\":\"%s\",\"entityId\":\"%s\",\"baseVersion\":\"%lld\","
-                             "\"outfall\":%s}]",
+    assert_true(asprintf(&c,
+                         "[{\"changeId\":\"%s\",\"entityId\":\"%s\",\"baseVersion\":\"%lld\","
+                         "\"outfall\":%s}]",
                          cid, id, (long long)base, fields) > 0);
     Outfall__V1__SyncResponse *r = fx_sync(f, phone, c);
     free(c);
@@ -48,22 +49,25 @@ static int decide(fixture *f, const principal *p, const char *json,
                   Outfall__V1__DecisionResult **out, sync_error *err) {
     ProtobufCMessage *d = NULL;
     char why[200];
-    assert_int_equal(pbjson_decode(&outfall__v1__decision__descriptor, json, strlen(json), &d, why,
-                                   sizeof why),
-                     0);
+    assert_int_equal(
+        pbjson_decode(&outfall__v1__decision__descriptor, json, strlen(json), &d, why, sizeof why),
+        0);
     Outfall__V1__DecisionResult *res = NULL;
     int rc = review_decide(f->s, &f->cfg, p, (Outfall__V1__Decision *)d, &res, err);
     protobuf_c_message_free_unpacked(d, NULL);
-    if (out) *out = res;
-    else if (res) protobuf_c_message_free_unpacked(&res->base, NULL);
+    if (out)
+        *out = res;
+    else if (res)
+        protobuf_c_message_free_unpacked(&res->base, NULL);
     return rc;
 }
 
 static char *decision(const char *kind, const char *id, int64_t base, const char *extra) {
     char did[UUID_STR_LEN + 1], *out = NULL;
     util_uuid_new(did);
-    assert_true(asprintf(&out, "{\"decisionId\":\"%s\",\"kind\":\"DECISION_KIND_%s\","
-                               "\"outfallId\":\"%s\",\"baseVersion\":\"%lld\"%s}",
+    assert_true(asprintf(&out,
+                         "{\"decisionId\":\"%s\",\"kind\":\"DECISION_KIND_%s\","
+                         "\"outfallId\":\"%s\",\"baseVersion\":\"%lld\"%s}",
                          did, kind, id, (long long)base, extra ? extra : "") > 0);
     return out;
 }
@@ -185,9 +189,10 @@ static void conflict_resolved_by_taking_the_phones_value(void **state) {
     assert_string_equal(err.code, "open_conflicts");
     free(d);
     char extra[160];
-    snprintf(extra, sizeof extra,
-             ",\"resolutions\":[{\"conflictId\":\"%lld\",\"choice\":\"RESOLUTION_CHOICE_TAKE_CLIENT\"}]",
-             (long long)conflict);
+    snprintf(
+        extra, sizeof extra,
+        ",\"resolutions\":[{\"conflictId\":\"%lld\",\"choice\":\"RESOLUTION_CHOICE_TAKE_CLIENT\"}]",
+        (long long)conflict);
     d = decision("RESOLVE_CONFLICT", a_id, 2, extra);
     Outfall__V1__DecisionResult *res = NULL;
     assert_int_equal(decide(f, &sup, d, &res, &err), 0);
@@ -200,10 +205,11 @@ static void conflict_resolved_by_taking_the_phones_value(void **state) {
     edit(f, 1, a_id, 2, "{\"name\":\"丙\"}");
     edit(f, 0, a_id, 2, "{\"name\":\"丁\"}");
     conflict = fx_count(f, "SELECT id FROM conflicts WHERE state = 'open'");
-    snprintf(extra, sizeof extra,
-             ",\"resolutions\":[{\"conflictId\":\"%lld\",\"choice\":\"RESOLUTION_CHOICE_ENTER_VALUE\","
-             "\"value\":\"42\"}]",
-             (long long)conflict);
+    snprintf(
+        extra, sizeof extra,
+        ",\"resolutions\":[{\"conflictId\":\"%lld\",\"choice\":\"RESOLUTION_CHOICE_ENTER_VALUE\","
+        "\"value\":\"42\"}]",
+        (long long)conflict);
     int64_t v = fx_count(f, "SELECT version FROM outfalls");
     d = decision("RESOLVE_CONFLICT", a_id, v, extra);
     assert_int_equal(decide(f, &sup, d, NULL, &err), SYNC_EINVALID);
@@ -224,8 +230,9 @@ static void merge_moves_observations_and_redirects_later_edits(void **state) {
     char cid[UUID_STR_LEN + 1], oid[UUID_STR_LEN + 1], *c = NULL;
     util_uuid_new(cid);
     util_uuid_new(oid);
-    assert_true(asprintf(&c, "[{\"changeId\":\"%s\",\"entityId\":\"%s\",\"baseVersion\":\"0\","
-                             "\"observation\":{\"outfallId\":\"%s\",\"flowing\":true}}]",
+    assert_true(asprintf(&c,
+                         "[{\"changeId\":\"%s\",\"entityId\":\"%s\",\"baseVersion\":\"0\","
+                         "\"observation\":{\"outfallId\":\"%s\",\"flowing\":true}}]",
                          cid, oid, b_id) > 0);
     Outfall__V1__SyncResponse *r = fx_sync(f, 1, c);
     protobuf_c_message_free_unpacked(&r->base, NULL);
@@ -282,6 +289,81 @@ static void keep_apart_clears_the_suspect_flag(void **state) {
     assert_int_equal(fx_count(f, "SELECT count(*) FROM duplicates WHERE state = 'kept_apart'"), 1);
 }
 
+/* Sends one observation change (create at base 0, else an edit of its photos) from phone. */
+static int observation_change(fixture *f, int phone, const char *id, int64_t base,
+                              const char *photos) {
+    char cid[UUID_STR_LEN + 1], *c = NULL;
+    util_uuid_new(cid);
+    assert_true(asprintf(&c,
+                         "[{\"changeId\":\"%s\",\"entityId\":\"%s\",\"baseVersion\":\"%lld\","
+                         "\"observation\":{%s%s%s\"photos\":%s}}]",
+                         cid, id, (long long)base, base ? "" : "\"outfallId\":\"", base ? "" : a_id,
+                         base ? "" : "\",", photos) > 0);
+    Outfall__V1__SyncResponse *r = fx_sync(f, phone, c);
+    free(c);
+    int status = r->results[0]->status;
+    protobuf_c_message_free_unpacked(&r->base, NULL);
+    return status;
+}
+
+#define PH(h) "{\"hash\":\"" h "\",\"kind\":\"PHOTO_KIND_NEAR\"}"
+#define H1 "a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1"
+#define H2 "b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2"
+#define H3 "c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3"
+
+/* A reference to a photo counts only when its author uploaded it (sync/photos.h). Two phones
+ * change an observation's photo list from the same version, each naming a photo it uploaded; the
+ * supervisor takes the second phone's list: its new reference is that phone's user's, so it
+ * counts (no photos_pending), not the supervisor's, who never had the photo. */
+static void taking_a_phones_photos_keeps_that_phones_user_as_their_author(void **state) {
+    fixture *f = *state;
+    principal sup = supervisor(f);
+    char obs[UUID_STR_LEN + 1], sql[512];
+    util_uuid_new(a_id);
+    util_uuid_new(obs);
+    create(f, 0, a_id, LAT);
+    const struct {
+        const char *hash;
+        int64_t holder;
+    } uploads[] = {
+        {H1, f->surveyor.user_id}, {H2, f->surveyor2.user_id}, {H3, f->surveyor.user_id}};
+    for (size_t i = 0; i < 3; i++) {
+        snprintf(sql, sizeof sql,
+                 "INSERT INTO photos (hash, size, media_type, stored_at_ms) VALUES ('%s', 1, "
+                 "'image/jpeg', 0); INSERT INTO photo_holders (hash, user_id, at_ms) VALUES "
+                 "('%s', %lld, 0)",
+                 uploads[i].hash, uploads[i].hash, (long long)uploads[i].holder);
+        assert_int_equal(sqlite3_exec(store_db(f->s), sql, NULL, NULL, NULL), SQLITE_OK);
+    }
+    assert_int_equal(observation_change(f, 0, obs, 0, "[" PH(H1) "]"),
+                     OUTFALL__V1__CHANGE_STATUS__CHANGE_STATUS_APPLIED);
+    assert_int_equal(observation_change(f, 1, obs, 1, "[" PH(H1) "," PH(H2) "]"),
+                     OUTFALL__V1__CHANGE_STATUS__CHANGE_STATUS_APPLIED);
+    assert_int_equal(observation_change(f, 0, obs, 1, "[" PH(H1) "," PH(H3) "]"),
+                     OUTFALL__V1__CHANGE_STATUS__CHANGE_STATUS_CONFLICT);
+    int64_t conflict = fx_count(f, "SELECT id FROM conflicts WHERE field = 'photos'");
+    char extra[160];
+    snprintf(extra, sizeof extra,
+             ",\"resolutions\":[{\"conflictId\":\"%lld\",\"choice\":"
+             "\"RESOLUTION_CHOICE_TAKE_CLIENT\"}]",
+             (long long)conflict);
+    char *d = decision("RESOLVE_CONFLICT", a_id, 1, extra);
+    sync_error err = {0};
+    assert_int_equal(decide(f, &sup, d, NULL, &err), 0);
+    free(d);
+    snprintf(sql, sizeof sql,
+             "SELECT count(*) FROM observation_photos_proven WHERE observation_id = '%s' AND "
+             "hash = '" H3 "' AND author_id = %lld",
+             obs, (long long)f->surveyor.user_id);
+    assert_int_equal(fx_count(f, sql), 1);
+    Outfall__V1__Observation *o = NULL;
+    assert_int_equal(feed_read_observation(f->s, &sup, obs, &o, &err), 0);
+    assert_int_equal(o->n_photos, 2);
+    for (size_t i = 0; i < o->n_flags; i++) /* both references count: nothing pending */
+        assert_string_not_equal(o->flags[i], "photos_pending");
+    protobuf_c_message_free_unpacked(&o->base, NULL);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, fx_setup, fx_teardown)
 
 int main(void) {
@@ -293,6 +375,7 @@ int main(void) {
         T(conflict_resolved_by_taking_the_phones_value),
         T(merge_moves_observations_and_redirects_later_edits),
         T(keep_apart_clears_the_suspect_flag),
+        T(taking_a_phones_photos_keeps_that_phones_user_as_their_author),
     };
     return cmocka_run_group_tests_name("sync/review", tests, NULL, NULL);
 }
