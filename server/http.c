@@ -354,7 +354,7 @@ int http_read_body(http_req *r) {
     }
     /* The database handle goes back to the pool while the client sends: a slow sender holds
      * its worker thread, not a connection to the database others wait for. */
-    int held = r->store != NULL;
+    int had_store = r->store != NULL;
     http_store_release(r);
     send_continue(r);
     /* The most to read: what was declared, or one byte past the limit to see a chunked body
@@ -397,7 +397,7 @@ int http_read_body(http_req *r) {
                           declared);
     }
     r->body_read = 1;
-    return held ? http_store_acquire(r) : 0;
+    return had_store ? http_store_acquire(r) : 0;
 }
 
 /* The bounds for decoding r's body: the fixed ones, and the memory left of the budget once its
