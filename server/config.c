@@ -55,6 +55,9 @@ static const option_def options[] = {
     {"writer-core", "0|1", OPT_INT, FIELD(writer_core), 0, 1, 0,
      "1: while batches are being written, request workers keep off one CPU, which the thread "
      "writing them takes (with 2 CPUs or more); 0: threads may run anywhere"},
+    {"stack-report", "0|1", OPT_INT, FIELD(stack_report), 0, 1, 0,
+     "1: worker threads paint their stacks and the log names the deepest use any request "
+     "reached (for measuring: it makes every worker's 100 KiB resident)"},
     {"config", "FILE", OPT_TEXT, FIELD(config_file), 0, 0, 1,
      "read `key = value` lines (keys are these flag names); flags win over the file"},
     {"max-body", "BYTES", OPT_INT64, FIELD(max_body), 1, 1099511627776.0, 0,

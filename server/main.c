@@ -23,6 +23,7 @@
 #include "server/dbpool.h"
 #include "server/http.h"
 #include "server/routes.h"
+#include "server/workerstack.h"
 #include "sync/accounts.h"
 #include "sync/batch.h"
 #include "sync/photos.h"
@@ -378,6 +379,7 @@ int main(int argc, char **argv) {
     }
     accounts_throttle_slots(cfg.login_throttle_slots);
     accounts_init(&cfg.sync);
+    workerstack_enable(cfg.stack_report);
     char cores_note[160];
     cores_init(cfg.writer_core, cores_note, sizeof cores_note);
     fprintf(stderr, "outfalld: %s\n", cores_note);

@@ -15,6 +15,12 @@ static _Thread_local uintptr_t painted_lo, stack_top;
 static _Thread_local size_t stack_size;
 /* The deepest use logged so far, over every worker. */
 static atomic_size_t deepest;
+/* workerstack_enable's switch. */
+static atomic_int painting;
+
+void workerstack_enable(int on) {
+    atomic_store(&painting, on != 0);
+}
 
 /* Written word by word without AddressSanitizer's checks: the memory below the live frames is the
  * thread's own, but no frame owns it now. */
@@ -28,7 +34,7 @@ void workerstack_paint(void) {
     pthread_attr_t attr;
     void *addr = NULL;
     size_t size = 0;
-    if (pthread_getattr_np(pthread_self(), &attr) != 0) return;
+    if (!atomic_load(&painting) || pthread_getattr_np(pthread_self(), &attr) != 0) return;
     int rc = pthread_attr_getstack(&attr, &addr, &size);
     pthread_attr_destroy(&attr);
     if (rc != 0 || !addr || size == 0) return;

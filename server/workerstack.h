@@ -14,7 +14,12 @@
 /* CivetWeb 1.15's worker stack as Debian builds it (USE_STACK_SIZE=102400). */
 #define WORKERSTACK_BYTES (100 * 1024)
 
-/* Fills the calling thread's unused stack (below the caller's frame) with a pattern, so that
+/* Turns the painting on (on != 0) for threads started from now on. Off by default: painting
+ * makes a thread's whole stack resident (512 workers: 50 MB), so it is for measuring
+ * (--stack-report 1), not for serving. */
+void workerstack_enable(int on);
+
+/* When enabled (workerstack_enable), fills the calling thread's unused stack (below the caller's frame) with a pattern, so that
  * workerstack_used can tell how deep the thread's stack was ever used. Call it first thing on a
  * new thread. Does nothing when the thread's stack cannot be found. */
 void workerstack_paint(void);

@@ -721,7 +721,9 @@ static int group_setup(void **state) {
     snprintf(asan, sizeof asan, "%s%squarantine_size_mb=4", old ? old : "", old && *old ? ":" : "");
     setenv("ASAN_OPTIONS", asan, 1);
     const char *divs[] = {DIV, NULL};
-    if (th_server_start(&srv, NULL) != 0) return -1;
+    /* --stack-report 1: the workers paint their stacks, so the log names the deepest use */
+    const char *const args[] = {"--stack-report", "1", NULL};
+    if (th_server_start(&srv, args) != 0) return -1;
     if (!th_admin_token(&srv)) return -1;
     return th_user_new(&srv, "attacked", TH_ROLE(SURVEYOR), divs, &surveyor);
 }
