@@ -109,7 +109,7 @@ check: deps build/asan/outfalld $(addprefix build/asan/,$(CHECK_TESTS))
 # The long forms of the reliability tests (tests/reliability): 100 kill -9s under load, and a
 # 10-minute soak at 50 signed batches per second. `make test` runs the short forms.
 RELIABILITY_ENV = OUTFALLD=$(CURDIR)/build/asan/outfalld OUTFALLCTL=$(CURDIR)/build/asan/outfallctl \
-  OUTFALL_FIXTURES=$${OUTFALL_FIXTURES:-$(CURDIR)/../shared/fixtures} \
+  OUTFALL_FIXTURES=$${OUTFALL_FIXTURES:-$(CURDIR)/tests/fixtures} \
   ASAN_OPTIONS=$${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0} \
   UBSAN_OPTIONS=$${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
@@ -216,7 +216,7 @@ build/fuzz/seeds: build/fuzz/fuzz/tools/seeds.o $(call CORE,build/fuzz)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -o $@ $^ $(LDLIBS)
 
 fuzz-seeds: build/fuzz/seeds
-	build/fuzz/seeds fuzz/corpus ../shared/fixtures/photos
+	build/fuzz/seeds fuzz/corpus tests/fixtures/photos
 
 # Refuses to link when the server calls a CivetWeb connection function the fake lacks.
 build/fuzz/fuzz_%: build/fuzz/fuzz/fuzz_%.o $(FUZZ_LIB)

@@ -31,7 +31,7 @@ static void usage(FILE *out) {
             "  --server-arg ARG    one more outfalld flag (repeat: --server-arg --keep-alive-ms\n"
             "                      --server-arg 200)\n"
             "  --outfalld PATH     server binary (default build/release/outfalld)\n"
-            "  --fixtures DIR      photo fixtures (default ../shared/fixtures/photos)\n"
+            "  --fixtures DIR      photo fixtures (default tests/fixtures/photos)\n"
             "  --tmpdir DIR        where data folders go (default $TMPDIR or /tmp)\n"
             "  --profile PHASE     record the server with perf during one phase: enroll, photos,\n"
             "                      sync, pull or newpull (last run's recording is kept)\n"
@@ -97,7 +97,7 @@ int bench_parse_flags(int argc, char **argv, bench_opts *o) {
                       .replay_pct = 5,
                       .seed = 1,
                       .outfalld = "build/release/outfalld",
-                      .fixtures = "../shared/fixtures/photos",
+                      .fixtures = "tests/fixtures/photos",
                       .tmpdir = tmp && *tmp ? tmp : "/tmp",
                       .profile_out = "fieldday.perf.data"};
     /* --quick first, so flags after it still win. */

@@ -15,4 +15,4 @@ for f in "$bin" "$server"; do
 done
 # The command line the table names: what the reader would type again.
 export BENCH_COMMAND="make bench${*:+ ARGS='$*'}"
-exec "$bin" --outfalld "$server" --fixtures "${OUTFALL_FIXTURES:-$root/../shared/fixtures}/photos" "$@"
+exec "$bin" --outfalld "$server" --fixtures "${OUTFALL_FIXTURES:-$root/tests/fixtures}/photos" "$@"

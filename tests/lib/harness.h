@@ -253,7 +253,7 @@ typedef struct th_file {
     size_t len;
 } th_file;
 
-/* Reads $OUTFALL_FIXTURES/photos/name (default ../shared/fixtures) into f. Returns 0 or -1. */
+/* Reads $OUTFALL_FIXTURES/photos/name (default tests/fixtures, from the repository root) into f. Returns 0 or -1. */
 int th_fixture(const char *name, th_file *f);
 void th_file_free(th_file *f);
 

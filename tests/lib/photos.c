@@ -24,7 +24,7 @@ extern char **environ;
 int th_fixture(const char *name, th_file *f) {
     char path[1024];
     const char *root = getenv("OUTFALL_FIXTURES");
-    snprintf(path, sizeof path, "%s/photos/%s", root && *root ? root : "../shared/fixtures", name);
+    snprintf(path, sizeof path, "%s/photos/%s", root && *root ? root : "tests/fixtures", name);
     memset(f, 0, sizeof *f);
     FILE *in = fopen(path, "rb");
     if (!in) {
@@ -67,7 +67,7 @@ int th_manifest(th_manifest_row *rows, int cap) {
     char path[1024], line[512];
     const char *root = getenv("OUTFALL_FIXTURES");
     snprintf(path, sizeof path, "%s/photos/MANIFEST.tsv",
-             root && *root ? root : "../shared/fixtures");
+             root && *root ? root : "tests/fixtures");
     FILE *in = fopen(path, "r");
     if (!in) return -1;
     int n = 0;

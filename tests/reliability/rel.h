@@ -435,7 +435,7 @@ static REL_UNUSED int rel_read_file(const char *path, uint8_t **buf, size_t *len
 static REL_UNUSED int rel_fixture(const char *name, uint8_t **buf, size_t *len) {
     const char *dir = getenv("OUTFALL_FIXTURES");
     char path[1024];
-    snprintf(path, sizeof path, "%s/photos/%s", dir && *dir ? dir : "../shared/fixtures", name);
+    snprintf(path, sizeof path, "%s/photos/%s", dir && *dir ? dir : "tests/fixtures", name);
     if (rel_read_file(path, buf, len) == 0) return 0;
     fprintf(stderr, "rel: cannot read the fixture %s: %s\n", path, strerror(errno));
     return -1;
