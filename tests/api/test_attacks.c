@@ -438,6 +438,8 @@ static const char *const flood_rows[] = {
     "public_report_declaring_16_mib_is_413_unread",
 };
 enum { FLOOD_SENDERS = 8, FLOOD_ROUNDS = 3 };
+/* What may stay resident after the flood: two 16 MiB bodies' worth. */
+static const long FLOOD_AFTER_BYTES = 2L * 16 * 1024 * 1024;
 
 typedef struct flood_sender {
     pthread_t thread;
@@ -516,11 +518,14 @@ static void hostile_16_mib_bodies_8_at_a_time_raise_peak_rss_under_100_mb(void *
         pthread_join(senders[i].thread, NULL);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     long peak = rss_kib(srv.pid, "VmHWM");
-    /* Memory goes back: after the last answer the server settles within a few seconds. */
+    /* Memory goes back: after the last answer the server settles within a few seconds to less
+     * than two bodies' worth above where it started (the defect this guards against kept 0.35 to
+     * 1.9 GB per body; what stays is allocator and sanitizer bookkeeping, 6 to 16 MB measured,
+     * so the bound is not a coin toss). */
     long after = 0;
     for (int i = 0; i < 50; i++) {
         after = rss_kib(srv.pid, "VmRSS");
-        if (after - before < 16 * 1024) break;
+        if ((after - before) * 1024 < FLOOD_AFTER_BYTES) break;
         struct timespec ts = {0, 100 * 1000000L};
         nanosleep(&ts, NULL);
     }
@@ -552,7 +557,7 @@ static void hostile_16_mib_bodies_8_at_a_time_raise_peak_rss_under_100_mb(void *
     assert_string_equal(db_before.hex, db_after.hex);
     assert_int_equal(refused + busy, FLOOD_SENDERS * FLOOD_ROUNDS);
     assert_true((peak - before) * 1024 < 100 * 1000 * 1000);
-    assert_true((after - before) * 1024 < 16 * 1000 * 1000);
+    assert_true((after - before) * 1024 < FLOOD_AFTER_BYTES);
 }
 
 /* ---- the budget's wait ---- */
