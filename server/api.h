@@ -57,5 +57,8 @@ int api_public_inspection(http_req *r);
 int api_web_index(http_req *r);
 int api_web_config(http_req *r);
 int api_web_file(http_req *r);
+int api_field_index(http_req *r);
+int api_field_file(http_req *r);
+int api_field_vendor(http_req *r);
 
 #endif

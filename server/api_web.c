@@ -1,5 +1,6 @@
-/* GET / and GET /web/{file}: the supervisors' console, static files from the --web folder, and
- * GET /web/config.json, the console's settings. Every answer here, errors included, carries the
+/* GET / and GET /web/{file}: the supervisors' console, static files from the --web folder;
+ * GET /field/ and GET /field/{file}: the surveyors' field app, from its field/ subfolder; and
+ * GET /web/config.json, the settings of both. Every answer here, errors included, carries the
  * console's security headers (a Content-Security-Policy without inline script, nosniff, no
  * referrer, no framing), so they are sent here rather than through http_send_message. */
 #include <errno.h>
@@ -27,6 +28,7 @@ static const struct {
     {"svg", "image/svg+xml"},
     {"png", "image/png"},
     {"json", "application/json"},
+    {"webmanifest", "application/manifest+json"},
 };
 
 /* The origin (scheme://host[:port]) of the configured tile URL into out[cap]; "" when none. */
@@ -78,8 +80,8 @@ static int web_fail(http_req *r, int status, const char *code, const char *fmt, 
 }
 
 /* The content type for name, or NULL when name is not a file the console may serve: one path
- * segment of letters, digits, '.', '_' and '-', starting with a letter or digit (so no hidden
- * file, no "..", no absolute path), with a known extension. */
+ * segment of letters, digits, '.', '_' and '-', starting with a letter, digit or '_' (so no
+ * hidden file, no "..", no absolute path), with a known extension. */
 static const char *web_type_for(const char *name) {
     size_t len = strlen(name);
     if (len == 0 || len > WEB_MAX_NAME || strstr(name, "..")) return NULL;
@@ -87,7 +89,7 @@ static const char *web_type_for(const char *name) {
         char ch = name[i];
         int alnum =
             (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9');
-        if (!alnum && (i == 0 || (ch != '.' && ch != '_' && ch != '-'))) return NULL;
+        if (!alnum && ch != '_' && (i == 0 || (ch != '.' && ch != '-'))) return NULL;
     }
     const char *dot = strrchr(name, '.');
     if (!dot) return NULL;
@@ -96,17 +98,18 @@ static const char *web_type_for(const char *name) {
     return NULL;
 }
 
-/* Reads the regular file name of the --web folder whole into *out[*len] (caller frees). Does not
- * follow a symbolic link. Returns 0, or -1 with errno set (ENOENT when absent or not a regular
- * file, EFBIG when over WEB_MAX_FILE). */
-static int web_read(const server_config *cfg, const char *name, char **out, size_t *len) {
-    char path[PATH_MAX + WEB_MAX_NAME + 2];
+/* Reads the regular file dir/name of the --web folder (dir "" for the folder itself) whole into
+ * *out[*len] (caller frees). Does not follow a symbolic link. Returns 0, or -1 with errno set
+ * (ENOENT when absent or not a regular file, EFBIG when over WEB_MAX_FILE). */
+static int web_read(const server_config *cfg, const char *dir, const char *name, char **out,
+                    size_t *len) {
+    char path[PATH_MAX + WEB_MAX_NAME + 16];
     char *buf = NULL;
     struct stat st;
     int rc = -1, saved = 0;
     *out = NULL;
     *len = 0;
-    snprintf(path, sizeof path, "%s/%s", cfg->web_dir, name);
+    snprintf(path, sizeof path, "%s/%s%s", cfg->web_dir, dir, name);
     int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0) {
         if (errno == ELOOP) errno = ENOENT;
@@ -145,17 +148,19 @@ done:
     return rc;
 }
 
-/* Serves name from the --web folder, or a 404 when it is not a console file. */
-static int web_serve(http_req *r, const char *name) {
+/* Serves dir/name from the --web folder (dir "" or "field/"), or a 404 when it is not a file of
+ * the console or the field app. */
+static int web_serve(http_req *r, const char *dir, const char *name) {
     const char *type = web_type_for(name);
     char *body = NULL;
     size_t len = 0;
     if (!type) return web_fail(r, 404, "not_found", "no console file named %.100s", name);
-    if (web_read(r->cfg, name, &body, &len) < 0) {
+    if (web_read(r->cfg, dir, name, &body, &len) < 0) {
         int err = errno;
         if (err == ENOENT || err == ENOTDIR)
             return web_fail(r, 404, "not_found", "no console file named %.100s", name);
-        fprintf(stderr, "web: cannot read %s/%s: %s\n", r->cfg->web_dir, name, strerror(err));
+        fprintf(stderr, "web: cannot read %s/%s%s: %s\n", r->cfg->web_dir, dir, name,
+                strerror(err));
         return web_fail(r, 500, "internal", "the console file %.100s cannot be read", name);
     }
     web_send(r, 200, type, body, len);
@@ -165,12 +170,34 @@ static int web_serve(http_req *r, const char *name) {
 
 /* GET /: the console's page. */
 int api_web_index(http_req *r) {
-    return web_serve(r, "index.html");
+    return web_serve(r, "", "index.html");
 }
 
 /* GET /web/{file}: one of the console's files. */
 int api_web_file(http_req *r) {
-    return web_serve(r, r->params[0]);
+    return web_serve(r, "", r->params[0]);
+}
+
+/* GET /field/: the field app's page. GET /field: a permanent redirect to /field/, so the page's
+ * relative addresses (and its service worker's scope) are the folder's. */
+int api_field_index(http_req *r) {
+    if (strcmp(r->path, "/field") == 0) {
+        snprintf(r->headers + strlen(r->headers), sizeof r->headers - strlen(r->headers),
+                 "Location: /field/\r\n");
+        web_send(r, 308, "text/plain; charset=utf-8", "/field/\n", 8);
+        return 0;
+    }
+    return web_serve(r, "field/", "index.html");
+}
+
+/* GET /field/{file}: one of the field app's files. */
+int api_field_file(http_req *r) {
+    return web_serve(r, "field/", r->params[0]);
+}
+
+/* GET /field/vendor/{file}: one of the pinned libraries the field app ships with. */
+int api_field_vendor(http_req *r) {
+    return web_serve(r, "field/vendor/", r->params[0]);
 }
 
 /* GET /web/config.json: {"tileUrl": the --tile-url template or absent, "version"}. */

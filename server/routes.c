@@ -107,6 +107,11 @@ static const route routes[] = {
     {"GET",    "/",                     api_web_index,         AUTH_PUBLIC, BODY_NONE},
     {"GET",    "/web/config.json",      api_web_config,        AUTH_PUBLIC, BODY_NONE},
     {"GET",    "/web/{file}",           api_web_file,          AUTH_PUBLIC, BODY_NONE},
+    /* the surveyors' field app (web/field/), an offline web app with its service worker */
+    {"GET",    "/field",                api_field_index,       AUTH_PUBLIC, BODY_NONE},
+    {"GET",    "/field/",               api_field_index,       AUTH_PUBLIC, BODY_NONE},
+    {"GET",    "/field/{file}",         api_field_file,        AUTH_PUBLIC, BODY_NONE},
+    {"GET",    "/field/vendor/{file}",  api_field_vendor,      AUTH_PUBLIC, BODY_NONE},
 };
 /* clang-format on */
 
