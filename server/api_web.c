@@ -200,9 +200,13 @@ int api_field_vendor(http_req *r) {
     return web_serve(r, "field/vendor/", r->params[0]);
 }
 
-/* GET /web/config.json: {"tileUrl": the --tile-url template or absent, "version"}. */
+/* GET /web/config.json: {"tileUrl": the --tile-url template or absent, "version",
+ * "duplicateRadiusM" (--duplicate-radius: the field app warns of outfalls this near on the same
+ * river), "maxPhotoBytes" (--max-photo-bytes: larger photos are refused on the phone)}. */
 int api_web_config(http_req *r) {
-    json_t *c = json_pack("{s:s}", "version", OUTFALLD_VERSION);
+    json_t *c = json_pack("{s:s, s:f, s:I}", "version", OUTFALLD_VERSION, "duplicateRadiusM",
+                          r->cfg->sync.duplicate_radius_m, "maxPhotoBytes",
+                          (json_int_t)r->cfg->max_photo_bytes);
     if (c && r->cfg->tile_url[0]) json_object_set_new(c, "tileUrl", json_string(r->cfg->tile_url));
     char *text = c ? json_dumps(c, JSON_COMPACT) : NULL;
     json_decref(c);

@@ -58,7 +58,7 @@ export const NUMBER_FIELDS = new Set([
   'lat', 'lon', 'accuracy_m', 'cod_mg_l', 'nh3n_mg_l', 'tp_mg_l', 'tn_mg_l', 'ph', 'flow_m3_s',
   'version', 'approved_version', 'latest_version', 'observed_at_ms',
 ]);
-export const BOOL_FIELDS = new Set(['flowing', 'oil_film']);
+export const BOOL_FIELDS = new Set(['flowing', 'oil_film', 'position_by_hand']);
 
 // Divisions of the city (GB/T 2260) and its main rivers, as the server's seed data holds them.
 export const DIVISIONS = [
@@ -110,7 +110,7 @@ const zh = {
   REVIEW_ITEM_KIND_INSPECTION: '抽查结果',
   // fields
   'f.id': '记录编号', 'f.name': '名称', 'f.code': '排口编码', 'f.type': '排口类型',
-  'f.river_code': '受纳河流', 'f.division_code': '行政区', 'f.lat': '纬度', 'f.lon': '经度',
+  'f.river_code': '受纳河流', 'f.division_code': '行政区', 'f.lat': '纬度', 'f.lon': '经度', 'f.position_by_hand': '手动标点',
   'f.accuracy_m': '定位精度', 'f.entry_method': '入河方式', 'f.discharge_regime': '排放规律',
   'f.landmark': '位置描述', 'f.responsible_party': '责任主体', 'f.responsible_party.name': '责任主体名称',
   'f.responsible_party.credit_code': '统一社会信用代码', 'f.responsible_party.contact': '联系人',
@@ -186,7 +186,7 @@ const en = {
   REVIEW_ITEM_KIND_FLAGGED: 'Flagged', REVIEW_ITEM_KIND_RESUBMITTED: 'Resubmitted',
   REVIEW_ITEM_KIND_INSPECTION: 'Inspection result',
   'f.id': 'Record id', 'f.name': 'Name', 'f.code': 'Outfall code', 'f.type': 'Type',
-  'f.river_code': 'Receiving river', 'f.division_code': 'Division', 'f.lat': 'Latitude',
+  'f.river_code': 'Receiving river', 'f.division_code': 'Division', 'f.lat': 'Latitude', 'f.position_by_hand': 'Placed by hand',
   'f.lon': 'Longitude', 'f.accuracy_m': 'Accuracy', 'f.entry_method': 'Entry method',
   'f.discharge_regime': 'Discharge regime', 'f.landmark': 'Landmark',
   'f.responsible_party': 'Responsible party', 'f.responsible_party.name': 'Responsible party',
