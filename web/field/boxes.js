@@ -89,6 +89,8 @@ export async function showOutbox() {
   window.addEventListener('hashchange', () => document.removeEventListener('syncstate', listener), { once: true });
   button.addEventListener('click', () => {
     if (!app.session.token) { showLogin(t('login.expired')); return; }
+    button.disabled = true;
+    status.textContent = t('sync.phase.start');
     sync();
   });
   const st = await storage();

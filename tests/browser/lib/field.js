@@ -77,9 +77,12 @@ export async function syncNow(page) {
   // A sync the app started by itself (the network came back) ends first.
   await page.waitForSelector('#sync-now:not([disabled])', { timeout: 60000 });
   await page.click('#sync-now');
-  await page.waitForFunction(() => !document.querySelector('#sync-now')?.disabled &&
-    document.querySelector('#view[data-loaded="true"]') && /上次同步|同步未完成/.test(document.querySelector('#sync-status')?.textContent || ''));
-  return page.textContent('#sync-status');
+  const status = await page.waitForFunction(() => {
+    const text = document.querySelector('#sync-status')?.textContent || '';
+    return !document.querySelector('#sync-now')?.disabled && document.querySelector('#view[data-loaded="true"]') &&
+      /上次同步|同步未完成/.test(text) && text;
+  }, null, { timeout: 60000 });
+  return status.jsonValue();
 }
 
 // The app's IndexedDB store name of user, read in the page: all its values.
