@@ -69,9 +69,9 @@ const char *entity_str(json_t *doc, const char *key) {
 
 /* --- outfalls ----------------------------------------------------------------------------- */
 
-static const char *const outfall_read_only[] = {"version",        "code",      "review_state",
-                                                "merged_into",    "flags",     "approved_version",
-                                                "latest_version", "programme", NULL};
+static const char *const outfall_read_only[] = {
+    "version",          "code",           "review_state", "merged_into",    "flags",
+    "approved_version", "latest_version", "programme",    "review_comment", NULL};
 static const char *const outfall_required[] = {"river_code", "division_code", "lat", "lon", NULL};
 
 static int load_doc(apply_ctx *c, const char *sql, const char *id, entity_row *out) {
@@ -236,8 +236,9 @@ static int outfall_save(apply_ctx *c, entity_row *rw, int created, sync_error *e
 
 /* --- observations ------------------------------------------------------------------------- */
 
-static const char *const observation_read_only[] = {"version", "flags", "inspection_state",
-                                                    "inspection_approved_version", NULL};
+static const char *const observation_read_only[] = {
+    "version", "flags", "inspection_state", "inspection_approved_version", "inspection_comment",
+    NULL};
 static const char *const observation_required[] = {"outfall_id", NULL};
 
 static int observation_load(apply_ctx *c, const char *id, entity_row *out) {

@@ -178,7 +178,9 @@ int findings_load(store *s, const char *observation_id, findings_row *out, sync_
     memset(out, 0, sizeof *out);
     sqlite3_stmt *st =
         store_stmt(s, "SELECT r.outfall_id, r.division_code, r.pending, r.decision_state, "
-                      "r.approved_version, o.version FROM inspection_results r "
+                      "r.approved_version, o.version, "
+                      "json_extract(o.doc, '$.inspection_comment') IS NOT NULL "
+                      "FROM inspection_results r "
                       "JOIN observations o ON o.id = r.observation_id WHERE r.observation_id = ?");
     if (!st) return store_fail(s, SQLITE_ERROR, err);
     sqlite3_bind_text(st, 1, observation_id, -1, SQLITE_STATIC);
@@ -192,6 +194,7 @@ int findings_load(store *s, const char *observation_id, findings_row *out, sync_
         out->decision_state = sqlite3_column_int(st, 3);
         out->approved_version = sqlite3_column_int64(st, 4);
         out->version = sqlite3_column_int64(st, 5);
+        out->has_comment = sqlite3_column_int(st, 6);
     }
     sqlite3_reset(st);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) return store_fail(s, rc, err);

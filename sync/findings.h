@@ -53,6 +53,7 @@ typedef struct findings_row {
     int decision_state; /* Outfall__V1__ReviewState of the last decision, 0 = none */
     int64_t approved_version;
     int64_t version; /* the observation's current version */
+    int has_comment; /* the observation carries an inspection_comment (a return's) */
 } findings_row;
 
 /* Loads the result row of observation id into *out: 1 found, 0 not, negative on failure. */
