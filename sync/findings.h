@@ -72,6 +72,15 @@ int findings_last_approved(store *s, const char *outfall_id, int64_t *at_ms, int
  * there is one. Returns 0 or a negative code. */
 int findings_fill_draw(store *s, Outfall__V1__InspectionDraw *d, sync_error *err);
 
+enum { FINDINGS_MAX_TASKS = 500 };
+
+/* The inspection tasks of p: every pick of a stored draw whose inspector is p's username, newest
+ * draw first (then in draw order), at most FINDINGS_MAX_TASKS, each with the outfall's facts from
+ * its latest version and where its result stands (OPEN, SUBMITTED, RETURNED with the comment,
+ * APPROVED). *out is freed with free_unpacked. Returns 0 or a negative code. */
+int findings_tasks(store *s, const principal *p, Outfall__V1__InspectionTaskList **out,
+                   sync_error *err);
+
 /* The Chinese name of an InspectionResult (合格, 发现问题, 违法排污; "" for another). Static. */
 const char *findings_result_name(int result);
 
