@@ -53,6 +53,7 @@ int api_public_report_read(http_req *r);
 int api_reports_list(http_req *r);
 int api_reports_answer(http_req *r);
 int api_inspections_draw(http_req *r);
+int api_inspections_tasks(http_req *r);
 int api_public_inspection(http_req *r);
 int api_web_index(http_req *r);
 int api_web_config(http_req *r);

@@ -223,6 +223,15 @@ int api_inspections_draw(http_req *r) {
     return rc;
 }
 
+/* GET /v1/inspections/tasks: the caller's picks of the stored draws → InspectionTaskList. */
+int api_inspections_tasks(http_req *r) {
+    Outfall__V1__InspectionTaskList *out = NULL;
+    int rc = findings_tasks(r->store, &r->who, &out, &r->err);
+    if (rc == 0) rc = http_send_message(r, 200, &out->base);
+    if (out) protobuf_c_message_free_unpacked(&out->base, NULL);
+    return rc;
+}
+
 /* GET /public/inspections/{id}: a draw's published facts and result, for anyone to recompute, with
  * each pick's approved inspection result and date once a supervisor approved it. */
 int api_public_inspection(http_req *r) {

@@ -101,6 +101,7 @@ static const route routes[] = {
     {"POST",   "/v1/reports/{number}/answer", api_reports_answer, REVIEWERS, BODY_FORM},
     /* random inspections (双随机、一公开): drawn by a supervisor, published for anyone to re-check */
     {"POST",   "/v1/inspections/draws", api_inspections_draw,  REVIEWERS, BODY_DECISION},
+    {"GET",    "/v1/inspections/tasks", api_inspections_tasks, STAFF, BODY_NONE},
     {"GET",    "/public/inspections/{id}", api_public_inspection, AUTH_PUBLIC, BODY_NONE},
     {"GET",    "/healthz",              api_health_read,       AUTH_PUBLIC, BODY_NONE},
     /* the supervisors' console (web/); config.json before the {file} row that would match it */

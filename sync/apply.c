@@ -203,6 +203,8 @@ static int create(apply_ctx *c, const entity_kind *k, const char *id, json_t *fi
         json_t *server_set =
             json_pack("{s:O*, s:O*}", "review_state", json_object_get(rw.doc, "review_state"),
                       "flags", json_object_get(rw.doc, "flags"));
+        json_t *programme = json_object_get(rw.doc, "programme"); /* the found date */
+        if (server_set && programme) json_object_set(server_set, "programme", programme);
         if (!rc) rc = history_write_all(c->s, k->name, id, 1, fields, a, err);
         if (!rc && server_set) rc = history_write_all(c->s, k->name, id, 1, server_set, a, err);
         json_decref(server_set);
@@ -353,6 +355,7 @@ int apply_change(apply_ctx *c, const Outfall__V1__Change *ch, Outfall__V1__Chang
     struct leaf_scan sc = {k, r};
     if (record_each_leaf(fields, scan_leaf, &sc)) goto done;
 
+    c->client_time_ms = ch->has_client_time_ms ? ch->client_time_ms : 0;
     history_author a = {ch->change_id, c->p->user_id, c->device_id, c->now_ms};
     rc = ch->base_version == 0 ? create(c, k, ch->entity_id, fields, &a, r, err)
                                : edit(c, k, ch->entity_id, ch->base_version, fields, &a, r, err);

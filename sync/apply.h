@@ -25,6 +25,10 @@ typedef struct apply_ctx {
      * when its author uploaded the photo); 0: p. A supervisor taking a phone's value of an
      * observation's photos sets it to that phone's user. */
     int64_t photo_author;
+    /* A new outfall's found date (sync/entity.c): when the batch was received and when its
+     * device was enrolled (sync/batch.c; 0: unknown), and the change's time on the phone
+     * (apply_change sets it; 0: not sent). */
+    int64_t received_ms, enrolled_ms, client_time_ms;
 } apply_ctx;
 
 /* Applies ch and writes its outcome into r (status, version, reason, conflicts, duplicate_of;

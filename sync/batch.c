@@ -158,6 +158,16 @@ static int64_t device_last_seq(store *s, const char *device_id, int *revoked) {
     return seq;
 }
 
+/* When device_id was enrolled (Unix ms), or 0 when unknown. */
+static int64_t device_enrolled_ms(store *s, const char *device_id) {
+    sqlite3_stmt *st = store_stmt(s, "SELECT enrolled_at_ms FROM devices WHERE device_id = ?");
+    if (!st) return 0;
+    sqlite3_bind_text(st, 1, device_id, -1, SQLITE_STATIC);
+    int64_t at = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_reset(st);
+    return at;
+}
+
 static int revoked_fail(sync_error *err, const char *device_id) {
     return sync_fail(err, SYNC_EUNAUTH, "device_revoked", "device %s was revoked", device_id);
 }
@@ -169,6 +179,8 @@ static int apply_batch(store *s, const sync_config *cfg, const principal *p,
                        int64_t received_ms, Outfall__V1__SyncResponse **out, sync_error *err) {
     *out = NULL;
     apply_ctx c = {s, cfg, p, req->device_id, util_now_ms(), NULL, 0, 0};
+    c.received_ms = received_ms;
+    c.enrolled_ms = device_enrolled_ms(s, req->device_id);
     Outfall__V1__SyncResponse *resp = new_response(req->batch_id, req->n_changes);
     uint8_t *packed = NULL;
     int rc = 0;

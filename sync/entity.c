@@ -15,6 +15,7 @@
 #include "sync/feed.h"
 #include "sync/findings.h"
 #include "sync/history.h"
+#include "sync/programme.h"
 #include "sync/record.h"
 
 #define MAX_REDIRECTS 16
@@ -69,9 +70,31 @@ const char *entity_str(json_t *doc, const char *key) {
 
 /* --- outfalls ----------------------------------------------------------------------------- */
 
-static const char *const outfall_read_only[] = {"version",        "code",      "review_state",
-                                                "merged_into",    "flags",     "approved_version",
-                                                "latest_version", "programme", NULL};
+/* How far a phone's clock may be off: its field time may be this much later than the server's
+ * receipt, or earlier than its device's enrolment, and still count. */
+#define FIELD_TIME_SKEW_MS (10 * 60 * 1000)
+
+/* Dates a new outfall from a phone: programme.found_on is the field date, the day (China Standard
+ * Time) of the change's client_time_ms, when that lies between the device's enrolment and the
+ * batch's receipt (FIELD_TIME_SKEW_MS of clock skew each way): a phone records nothing before its
+ * key exists, nor in the future. Otherwise the record is found on the day received, flagged
+ * field_time_out_of_range (not when the phone sent no time at all). Returns 0 or -1 (memory). */
+static int date_the_find(apply_ctx *c, json_t *doc) {
+    int64_t received = c->received_ms ? c->received_ms : c->now_ms, at = c->client_time_ms;
+    int in_range = at > 0 && at <= received + FIELD_TIME_SKEW_MS &&
+                   (c->enrolled_ms <= 0 || at >= c->enrolled_ms - FIELD_TIME_SKEW_MS);
+    apply_flag(doc, "field_time_out_of_range", at != 0 && !in_range);
+    char day[11];
+    programme_date_of_ms(in_range ? at : received, day);
+    json_t *v = json_string(day);
+    int rc = v ? record_set(doc, "programme.found_on", v) : -1;
+    json_decref(v);
+    return rc;
+}
+
+static const char *const outfall_read_only[] = {
+    "version",          "code",           "review_state", "merged_into",    "flags",
+    "approved_version", "latest_version", "programme",    "review_comment", NULL};
 static const char *const outfall_required[] = {"river_code", "division_code", "lat", "lon", NULL};
 
 static int load_doc(apply_ctx *c, const char *sql, const char *id, entity_row *out) {
@@ -131,6 +154,8 @@ static int outfall_check(apply_ctx *c, entity_row *old, entity_row *rw,
         strcmp(entity_str(old->doc, "review_state"), "REVIEW_STATE_RETURNED") == 0)
         json_object_set_new(doc, "review_state", json_string("REVIEW_STATE_PENDING"));
     if (old) return 0;
+    if (c->device_id && date_the_find(c, doc))
+        return sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
 
     /* A new outfall near a live one of the same river is a duplicate suspect. */
     int found = dedupe_nearest(c->s, river, lat, lon, c->cfg->duplicate_radius_m, rw->id,
@@ -236,8 +261,9 @@ static int outfall_save(apply_ctx *c, entity_row *rw, int created, sync_error *e
 
 /* --- observations ------------------------------------------------------------------------- */
 
-static const char *const observation_read_only[] = {"version", "flags", "inspection_state",
-                                                    "inspection_approved_version", NULL};
+static const char *const observation_read_only[] = {
+    "version", "flags", "inspection_state", "inspection_approved_version", "inspection_comment",
+    NULL};
 static const char *const observation_required[] = {"outfall_id", NULL};
 
 static int observation_load(apply_ctx *c, const char *id, entity_row *out) {

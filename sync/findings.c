@@ -178,7 +178,9 @@ int findings_load(store *s, const char *observation_id, findings_row *out, sync_
     memset(out, 0, sizeof *out);
     sqlite3_stmt *st =
         store_stmt(s, "SELECT r.outfall_id, r.division_code, r.pending, r.decision_state, "
-                      "r.approved_version, o.version FROM inspection_results r "
+                      "r.approved_version, o.version, "
+                      "json_extract(o.doc, '$.inspection_comment') IS NOT NULL "
+                      "FROM inspection_results r "
                       "JOIN observations o ON o.id = r.observation_id WHERE r.observation_id = ?");
     if (!st) return store_fail(s, SQLITE_ERROR, err);
     sqlite3_bind_text(st, 1, observation_id, -1, SQLITE_STATIC);
@@ -192,6 +194,7 @@ int findings_load(store *s, const char *observation_id, findings_row *out, sync_
         out->decision_state = sqlite3_column_int(st, 3);
         out->approved_version = sqlite3_column_int64(st, 4);
         out->version = sqlite3_column_int64(st, 5);
+        out->has_comment = sqlite3_column_int(st, 6);
     }
     sqlite3_reset(st);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) return store_fail(s, rc, err);
@@ -292,5 +295,115 @@ int findings_fill_draw(store *s, Outfall__V1__InspectionDraw *d, sync_error *err
         pk->result = (Outfall__V1__InspectionResult)value;
         pk->inspected_at_ms = at;
     }
+    return 0;
+}
+
+/* --- the inspectors' tasks ------------------------------------------------------------------- */
+
+/* A text column as a malloc'd copy, NULL when SQL NULL. */
+static char *column_dup(sqlite3_stmt *st, int i) {
+    const unsigned char *v = sqlite3_column_text(st, i);
+    return v ? strdup((const char *)v) : NULL;
+}
+
+/* Fills task t's outfall facts from the live record that carries t->code (a merged one only when
+ * no live one does). Returns 0 or a negative code. */
+static int task_outfall(store *s, Outfall__V1__InspectionTask *t, sync_error *err) {
+    sqlite3_stmt *st =
+        store_stmt(s, "SELECT id, json_extract(doc, '$.name'), river_code, division_code, lat, lon "
+                      "FROM outfalls WHERE code = ? ORDER BY merged_into IS NOT NULL LIMIT 1");
+    if (!st) return store_fail(s, SQLITE_ERROR, err);
+    sqlite3_bind_text(st, 1, t->code, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        t->outfall_id = column_dup(st, 0);
+        t->name = column_dup(st, 1);
+        t->river_code = column_dup(st, 2);
+        t->division_code = column_dup(st, 3);
+        t->has_lat = t->has_lon = 1;
+        t->lat = sqlite3_column_double(st, 4);
+        t->lon = sqlite3_column_double(st, 5);
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : store_fail(s, rc, err);
+}
+
+/* Fills task t's state, result and comment from the result row of its pick, if any. */
+static int task_state(store *s, Outfall__V1__InspectionTask *t, sync_error *err) {
+    sqlite3_stmt *st =
+        store_stmt(s, "SELECT r.observation_id, r.pending, r.decision_state, "
+                      "json_extract(o.doc, '$.inspection_comment') "
+                      "FROM inspection_results r JOIN observations o "
+                      "ON o.id = r.observation_id WHERE r.draw_id = ? AND r.code = ?");
+    if (!st) return store_fail(s, SQLITE_ERROR, err);
+    sqlite3_bind_text(st, 1, t->draw_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, t->code, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    t->has_state = 1;
+    t->state = OUTFALL__V1__INSPECTION_TASK_STATE__INSPECTION_TASK_STATE_OPEN;
+    if (rc == SQLITE_ROW) {
+        int pending = sqlite3_column_int(st, 1), decided = sqlite3_column_int(st, 2);
+        t->observation_id = column_dup(st, 0);
+        t->state = pending ? OUTFALL__V1__INSPECTION_TASK_STATE__INSPECTION_TASK_STATE_SUBMITTED
+                   : decided == OUTFALL__V1__REVIEW_STATE__REVIEW_STATE_RETURNED
+                       ? OUTFALL__V1__INSPECTION_TASK_STATE__INSPECTION_TASK_STATE_RETURNED
+                   : decided == OUTFALL__V1__REVIEW_STATE__REVIEW_STATE_APPROVED
+                       ? OUTFALL__V1__INSPECTION_TASK_STATE__INSPECTION_TASK_STATE_APPROVED
+                       : OUTFALL__V1__INSPECTION_TASK_STATE__INSPECTION_TASK_STATE_SUBMITTED;
+        if (t->state == OUTFALL__V1__INSPECTION_TASK_STATE__INSPECTION_TASK_STATE_RETURNED)
+            t->comment = column_dup(st, 3);
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : store_fail(s, rc, err);
+}
+
+int findings_tasks(store *s, const principal *p, Outfall__V1__InspectionTaskList **out,
+                   sync_error *err) {
+    *out = NULL;
+    Outfall__V1__InspectionTaskList *list = malloc(sizeof *list);
+    if (!list) return sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
+    outfall__v1__inspection_task_list__init(list);
+    list->tasks = calloc(FINDINGS_MAX_TASKS, sizeof *list->tasks);
+    int rc = list->tasks ? 0 : sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
+    /* The picks are read from the stored draws' documents; the facts of each after the scan,
+     * since they use statements of their own. */
+    sqlite3_stmt *st =
+        rc ? NULL
+           : store_stmt(s, "SELECT d.id, d.drawn_at_ms, json_extract(pk.value, '$.code') "
+                           "FROM inspection_draws d, json_each(d.doc, '$.picks') pk "
+                           "WHERE json_extract(pk.value, '$.inspector') = ? "
+                           "ORDER BY d.drawn_at_ms DESC, d.rowid DESC, pk.key LIMIT ?");
+    if (!rc && !st) rc = store_fail(s, SQLITE_ERROR, err);
+    if (!rc) {
+        sqlite3_bind_text(st, 1, p->username, -1, SQLITE_STATIC);
+        sqlite3_bind_int(st, 2, FINDINGS_MAX_TASKS);
+        int step;
+        while ((step = sqlite3_step(st)) == SQLITE_ROW && list->n_tasks < FINDINGS_MAX_TASKS) {
+            Outfall__V1__InspectionTask *t = malloc(sizeof *t);
+            if (!t) {
+                rc = sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
+                break;
+            }
+            outfall__v1__inspection_task__init(t);
+            list->tasks[list->n_tasks++] = t;
+            t->draw_id = column_dup(st, 0);
+            t->has_drawn_at_ms = 1;
+            t->drawn_at_ms = sqlite3_column_int64(st, 1);
+            t->code = column_dup(st, 2);
+            if (!t->draw_id || !t->code) {
+                rc = sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
+                break;
+            }
+        }
+        if (!rc && step != SQLITE_ROW && step != SQLITE_DONE) rc = store_fail(s, step, err);
+        sqlite3_reset(st);
+    }
+    for (size_t i = 0; !rc && i < list->n_tasks; i++)
+        if (!(rc = task_outfall(s, list->tasks[i], err))) rc = task_state(s, list->tasks[i], err);
+    if (rc) {
+        protobuf_c_message_free_unpacked(&list->base, NULL);
+        return rc;
+    }
+    *out = list;
     return 0;
 }

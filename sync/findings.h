@@ -53,6 +53,7 @@ typedef struct findings_row {
     int decision_state; /* Outfall__V1__ReviewState of the last decision, 0 = none */
     int64_t approved_version;
     int64_t version; /* the observation's current version */
+    int has_comment; /* the observation carries an inspection_comment (a return's) */
 } findings_row;
 
 /* Loads the result row of observation id into *out: 1 found, 0 not, negative on failure. */
@@ -70,6 +71,15 @@ int findings_last_approved(store *s, const char *outfall_id, int64_t *at_ms, int
 /* Adds to each pick of draw d its approved result and date (result, inspected_at_ms), when
  * there is one. Returns 0 or a negative code. */
 int findings_fill_draw(store *s, Outfall__V1__InspectionDraw *d, sync_error *err);
+
+enum { FINDINGS_MAX_TASKS = 500 };
+
+/* The inspection tasks of p: every pick of a stored draw whose inspector is p's username, newest
+ * draw first (then in draw order), at most FINDINGS_MAX_TASKS, each with the outfall's facts from
+ * its latest version and where its result stands (OPEN, SUBMITTED, RETURNED with the comment,
+ * APPROVED). *out is freed with free_unpacked. Returns 0 or a negative code. */
+int findings_tasks(store *s, const principal *p, Outfall__V1__InspectionTaskList **out,
+                   sync_error *err);
 
 /* The Chinese name of an InspectionResult (合格, 发现问题, 违法排污; "" for another). Static. */
 const char *findings_result_name(int result);

@@ -150,6 +150,9 @@ static int decide_approve(decide_ctx *dc, sync_error *err) {
     if (rc) return rc;
     json_t *fields = json_pack("{s:s, s:I, s:s}", "review_state", "REVIEW_STATE_APPROVED",
                                "approved_version", (json_int_t)(dc->version + 1), "code", code);
+    /* The comment that returned the record is answered: approval clears it. */
+    if (fields && json_object_get(dc->doc, "review_comment"))
+        json_object_set_new(fields, "review_comment", json_null());
     rc = fields ? set_fields(dc, "outfall", dc->id, fields, err) : SYNC_EINTERNAL;
     json_decref(fields);
     return rc;
@@ -159,7 +162,9 @@ static int decide_state(decide_ctx *dc, const char *state, sync_error *err) {
     if (!dc->d->comment || !*dc->d->comment)
         return sync_fail(err, SYNC_EINVALID, "comment_required",
                          "say why, for the surveyors: a comment is required");
-    json_t *fields = json_pack("{s:s}", "review_state", state);
+    /* The comment goes into the record, so the surveyor's phone gets it with the feed. */
+    json_t *fields =
+        json_pack("{s:s, s:s}", "review_state", state, "review_comment", dc->d->comment);
     int rc = fields ? set_fields(dc, "outfall", dc->id, fields, err) : SYNC_EINTERNAL;
     json_decref(fields);
     return rc;
@@ -471,6 +476,8 @@ static int decide_inspection(decide_ctx *dc, int approve, sync_error *err) {
                              (long long)fr.version);
         fields = json_pack("{s:s, s:I}", "inspection_state", "REVIEW_STATE_APPROVED",
                            "inspection_approved_version", (json_int_t)(fr.version + 1));
+        if (fields && fr.has_comment)
+            json_object_set_new(fields, "inspection_comment", json_null());
     } else {
         if (!dc->d->comment || !*dc->d->comment)
             return sync_fail(err, SYNC_EINVALID, "comment_required",
@@ -478,7 +485,8 @@ static int decide_inspection(decide_ctx *dc, int approve, sync_error *err) {
         if (!fr.pending)
             return sync_fail(err, SYNC_ECONFLICT, "not_open",
                              "the result is not waiting for review");
-        fields = json_pack("{s:s}", "inspection_state", "REVIEW_STATE_RETURNED");
+        fields = json_pack("{s:s, s:s}", "inspection_state", "REVIEW_STATE_RETURNED",
+                           "inspection_comment", dc->d->comment);
     }
     rc = fields ? set_fields(dc, "observation", obs, fields, err)
                 : sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");

@@ -393,6 +393,9 @@ static void annual_report(ctx *c, outcome *o) {
          NULL);
 }
 
+static void inspection_tasks(ctx *c, outcome *o) {
+    send(c, "GET", "/v1/inspections/tasks", NULL, NULL, 0, o, NULL);
+}
 static void zones_list(ctx *c, outcome *o) {
     send(c, "GET", "/v1/zones?geometry=1", NULL, NULL, 0, o, NULL);
 }

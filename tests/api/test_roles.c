@@ -164,6 +164,8 @@ static const row matrix[] = {
      {ROLE,        OK(200),    ROLE,       OK(200),   {403, "outside_division"}, GATE, ROLE}},
   {"POST", "/v1/inspections/draws", NULL, inspection_draw,
      {ROLE,        OK(200),    ROLE,       OK(200),   {403, "outside_division"}, GATE, ROLE}},
+  {"GET", "/v1/inspections/tasks", NULL, inspection_tasks, /* the caller's own picks only */
+     {OK(200),     OK(200),    ROLE,       OK(200),   OK(200),     GATE,               OK(200)}},
   {"GET", "/public/inspections/{id}", fresh_draw, inspection_read,
      {OK(200),     OK(200),    OK(200),    OK(200),   OK(200),     PUBLIC(200),        OK(200)}},
   {"GET", "/healthz", NULL, healthz,
