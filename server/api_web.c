@@ -184,8 +184,7 @@ int api_field_index(http_req *r) {
     if (strcmp(r->path, "/field") == 0) {
         snprintf(r->headers + strlen(r->headers), sizeof r->headers - strlen(r->headers),
                  "Location: /field/\r\n");
-        web_send(r, 308, "text/plain; charset=utf-8", "/field/\n", 8);
-        return 0;
+        return web_fail(r, 308, "moved_permanently", "the field app is at /field/");
     }
     return web_serve(r, "field/", "index.html");
 }

@@ -723,5 +723,17 @@ static void web_config(ctx *c, outcome *o) {
 static void web_file(ctx *c, outcome *o) {
     send(c, "GET", "/web/app.js", NULL, NULL, 0, o, NULL);
 }
+static void field_redirect(ctx *c, outcome *o) {
+    send(c, "GET", "/field", NULL, NULL, 0, o, NULL);
+}
+static void field_index(ctx *c, outcome *o) {
+    send(c, "GET", "/field/", NULL, NULL, 0, o, NULL);
+}
+static void field_file(ctx *c, outcome *o) {
+    send(c, "GET", "/field/app.js", NULL, NULL, 0, o, NULL);
+}
+static void field_vendor(ctx *c, outcome *o) {
+    send(c, "GET", "/field/vendor/blake2.js", NULL, NULL, 0, o, NULL);
+}
 
 #endif

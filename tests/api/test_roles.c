@@ -61,6 +61,8 @@ typedef struct row {
     { 401, "token_revoked" }
 #define GATE MISSING, EXPIRES, REVOKES /* the three bad-token columns of a gated endpoint */
 #define PUBLIC(s) OK(s), OK(s), OK(s)  /* ... and of a public one */
+#define MOVED                                                                                      \
+    { 308, "moved_permanently" } /* a permanent redirect, whoever asks */
 #define NOBODY(s)                                                                                  \
     { s, "(no body)" } /* a HEAD's refusal: no Error to read */
 
@@ -175,6 +177,14 @@ static const row matrix[] = {
   {"GET", "/web/config.json", NULL, web_config,
      {OK(200),     OK(200),    OK(200),    OK(200),   OK(200),     PUBLIC(200),        OK(200)}},
   {"GET", "/web/{file}", NULL, web_file,
+     {OK(200),     OK(200),    OK(200),    OK(200),   OK(200),     PUBLIC(200),        OK(200)}},
+  {"GET", "/field", NULL, field_redirect, /* to /field/, so the app's addresses are its folder's */
+     {MOVED,       MOVED,      MOVED,      MOVED,     MOVED,       MOVED, MOVED, MOVED, MOVED}},
+  {"GET", "/field/", NULL, field_index,
+     {OK(200),     OK(200),    OK(200),    OK(200),   OK(200),     PUBLIC(200),        OK(200)}},
+  {"GET", "/field/{file}", NULL, field_file,
+     {OK(200),     OK(200),    OK(200),    OK(200),   OK(200),     PUBLIC(200),        OK(200)}},
+  {"GET", "/field/vendor/{file}", NULL, field_vendor,
      {OK(200),     OK(200),    OK(200),    OK(200),   OK(200),     PUBLIC(200),        OK(200)}},
 };
 /* clang-format on */
