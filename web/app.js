@@ -55,6 +55,7 @@ function showLogin(message) {
   $('login-view').hidden = false;
   $('logout').hidden = true;
   for (const name of Object.keys(VIEWS)) $(name + '-view').hidden = true;
+  $('surveyor-view').hidden = true;
   $('nav').hidden = true;
   reminder.clear();
   $('who').textContent = '';
@@ -66,6 +67,12 @@ function showReview() {
   const s = api.session();
   $('login-view').hidden = true;
   $('logout').hidden = false;
+  // A surveyor has no queue to review: their work is in the field app.
+  if (s.role === 'ROLE_SURVEYOR') {
+    $('surveyor-view').hidden = false;
+    $('who').textContent = t('auth.who', { user: s.username, role: enumLabel('role', s.role) });
+    return;
+  }
   $('nav').hidden = false;
   showView('review');
   reminder.check();

@@ -124,6 +124,7 @@ const zh = {
   'f.flow_m3_s': '流量 (m³/s)', 'f.photos': '照片', 'f.outfall_id': '所属排口',
   // flags
   'flag.duplicate_suspect': '疑似重复', 'flag.photos_pending': '照片未上传',
+  'flag.field_time_out_of_range': '手机时间异常（发现日期按收到日计）',
   'flag.photo_no_geotag': '照片无定位信息', 'flag.photo_far_from_site': '照片拍摄点远离排口',
   'flag.photo_time_mismatch': '照片拍摄时间不符', 'flag.outside_city_bounds': '位置超出市域范围',
   // inspection results and credit codes
@@ -201,6 +202,7 @@ const en = {
   'f.tp_mg_l': 'TP (mg/L)', 'f.tn_mg_l': 'TN (mg/L)', 'f.ph': 'pH', 'f.flow_m3_s': 'Flow (m³/s)',
   'f.photos': 'Photos', 'f.outfall_id': 'Outfall',
   'flag.duplicate_suspect': 'Possible duplicate', 'flag.photos_pending': 'Photos not uploaded',
+  'flag.field_time_out_of_range': "Phone's clock off (found on the day received)",
   'flag.photo_no_geotag': 'Photo without position', 'flag.photo_far_from_site': 'Photo taken far from the site',
   'flag.photo_time_mismatch': 'Photo time does not match', 'flag.outside_city_bounds': 'Outside the city',
   INSPECTION_RESULT_UNSPECIFIED: 'Not given', INSPECTION_RESULT_COMPLIANT: 'Compliant',

@@ -2,6 +2,7 @@
 // server: offline work, photos, sync and its bad paths.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startServer, ROOT, ADMIN_PASSWORD } from './lib/server.js';
@@ -339,4 +340,97 @@ phoneTest('in English the app reads in English', async ({ page }) => {
   assert.doesNotMatch(await page.textContent('#view'), /[\u4e00-\u9fff]/, 'no Chinese left in the English form');
   await page.click('#lang');
   assert.equal(await page.textContent('#tab-new span'), '新建');
+});
+
+// A supervisor's decision on an outfall record.
+function decide(kind, outfallId, baseVersion, comment) {
+  return api.ok('POST', '/v1/review/decisions', { token: supervisor.token, body: {
+    decisionId: randomUUID(), kind, outfallId, baseVersion: String(baseVersion), comment } });
+}
+
+phoneTest('a record the supervisor returned shows in the inbox with the comment; the correction goes back for review', async ({ page }) => {
+  const id = await phoneWithOutfall(page, '待退回的排口');
+  assert.match(await syncNow(page), /上次同步/);
+  await decide('DECISION_KIND_RETURN', id, 1, '请补充责任主体名称和联系电话');
+  assert.match(await syncNow(page), /上次同步/);
+  assert.equal(await page.textContent('#inbox-count'), '1');
+  await tab(page, 'inbox');
+  const item = page.locator(`#inbox-list li[data-kind="returned"][data-id="${id}"]`);
+  assert.match(await item.textContent(), /退回修改[\s\S]*待退回的排口[\s\S]*请补充责任主体名称和联系电话/);
+  await item.locator('a').click();
+  await page.waitForSelector('#edit-form');
+  assert.match(await page.textContent('#edit-form .comment'), /审核意见：\s*请补充责任主体名称和联系电话/);
+  await page.fill('#party-name', '沁阳市某村委会');
+  await page.fill('#party-phone', '0391-5551234');
+  await page.click('#save-edit');
+  await page.waitForSelector('#add-observation');
+  const [edit] = (await localAll(page, surveyor.username, 'outbox')).filter((c) => c.state === 'queued');
+  assert.deepEqual(edit.fields, { responsibleParty: { name: '沁阳市某村委会', phone: '0391-5551234' } }, 'only the changed fields');
+  assert.equal(edit.base_version, 2);
+  assert.match(await syncNow(page), /上次同步/);
+  const o = await api.outfall(supervisor.token, id);
+  assert.equal(o.reviewState, 'REVIEW_STATE_PENDING');
+  assert.equal(o.responsibleParty.name, '沁阳市某村委会');
+  await tab(page, 'inbox');
+  assert.equal(await page.locator(`#inbox-list li[data-id="${id}"]`).count(), 0, 'off the to-do list');
+});
+
+phoneTest('an inspection task assigned to this account is answered from the inbox, and a returned result is corrected in place', async ({ page }) => {
+  // An approved outfall of 沁阳市, drawn for an inspector who covers the city.
+  const inspector = await api.createUser(admin, 'sun.field', 'sun-field-password-1', 'ROLE_SURVEYOR', ['410800']);
+  const dev = await api.enroll(supervisor.token, 'li-review-phone');
+  const c = create({ name: '抽查的沁河排口', riverCode: 'qinhe', divisionCode: '410882', lat: 35.1203, lon: 112.9801, accuracyM: 5 });
+  await api.sync(supervisor.token, dev, [c]);
+  await decide('DECISION_KIND_APPROVE', c.entityId, 1);
+  const drawId = randomUUID();
+  const approved = await api.ok('GET', '/v1/outfalls?limit=1000&review_state=REVIEW_STATE_APPROVED', { token: supervisor.token });
+  await api.ok('POST', '/v1/inspections/draws', { token: supervisor.token, body: {
+    drawId, divisionCodes: ['410882'], sample: approved.outfalls.length, inspectors: [{ name: inspector.username, divisionCode: '410883' }] } });
+
+  await fieldSignIn(page, srv.url, inspector);
+  assert.match(await syncNow(page), /上次同步/);
+  await tab(page, 'inbox');
+  const item = page.locator(`#inbox-list li[data-kind="task"][data-id="${c.entityId}"]`);
+  assert.match(await item.textContent(), /抽查任务[\s\S]*抽查的沁河排口[\s\S]*待检查/);
+  await item.locator('a').click();
+  await page.waitForSelector('#obs-form');
+  assert.match(await page.textContent('#obs-form h2'), /双随机抽查/);
+  await page.waitForSelector('#pos-chosen.ok');
+  await page.click('#save-obs');
+  assert.match(await page.textContent('#form-error'), /请先填写：抽查结论/);
+  await page.selectOption('#inspection-result', 'INSPECTION_RESULT_ISSUES_FOUND');
+  await page.fill('#o-notes', '排口周边有垃圾堆放');
+  await page.click('#save-obs');
+  await page.waitForSelector('#add-observation');
+  assert.match(await syncNow(page), /上次同步/);
+  let tasks = await api.ok('GET', '/v1/inspections/tasks', { token: inspector.token });
+  let task = tasks.tasks.find((x) => x.outfallId === c.entityId);
+  assert.equal(task.state, 'INSPECTION_TASK_STATE_SUBMITTED');
+  const obs = await api.ok('GET', `/v1/observations/${task.observationId}`, { token: supervisor.token });
+  assert.equal(obs.inspectionResult, 'INSPECTION_RESULT_ISSUES_FOUND');
+  assert.equal(obs.inspectionDrawId, drawId);
+
+  // The supervisor sends it back; the inspector corrects the same observation.
+  await api.ok('POST', '/v1/review/decisions', { token: supervisor.token, body: {
+    decisionId: randomUUID(), kind: 'DECISION_KIND_RETURN_INSPECTION', outfallId: c.entityId,
+    observationId: task.observationId, baseVersion: String(obs.version), comment: '请补拍排口近景照片' } });
+  assert.match(await syncNow(page), /上次同步/);
+  await tab(page, 'inbox');
+  assert.match(await item.textContent(), /结果被退回：请补拍排口近景照片/);
+  await item.locator('a').click();
+  await page.waitForSelector('#obs-form');
+  await page.waitForSelector('#pos-chosen.ok');
+  await page.selectOption('#inspection-result', 'INSPECTION_RESULT_ISSUES_FOUND');
+  await page.setInputFiles('#photo-input', join(PHOTOS, 'qinhe-outfall-a-2.jpg'));
+  await page.waitForSelector('#photo-list li');
+  await page.click('#save-obs');
+  await page.waitForSelector('#add-observation');
+  assert.match(await syncNow(page), /上次同步/);
+  tasks = await api.ok('GET', '/v1/inspections/tasks', { token: inspector.token });
+  task = tasks.tasks.find((x) => x.outfallId === c.entityId);
+  assert.equal(task.state, 'INSPECTION_TASK_STATE_SUBMITTED', JSON.stringify(task));
+  const again = await api.ok('GET', `/v1/observations/${task.observationId}`, { token: supervisor.token });
+  assert.equal(again.photos.length, 1);
+  await tab(page, 'inbox');
+  assert.equal(await item.count(), 0);
 });

@@ -468,7 +468,17 @@ export async function showObservation(arg) {
       if (flag === 'remediation' && !draft.photos.some((p) => p.kind === 'PHOTO_KIND_REMEDIATION_DONE')) {
         throw new Error(t('obs.need_remediation_photo'));
       }
-      await enqueue([change('observation', uuid(), 0, obs)], draft.id);
+      if (task && task.observationId) {
+        // A result sent back is corrected in place: an edit of the same observation (a second
+        // result for the pick would be refused), on the version the phone saw.
+        const seen = await app.db.get('observations', task.observationId);
+        const { outfallId, inspectionDrawId, ...fields } = obs;
+        await enqueue([change('observation', task.observationId, Number((seen && seen.version) || 1), fields)], draft.id);
+      } else {
+        await enqueue([change('observation', uuid(), 0, obs)], draft.id);
+      }
+      // Off the to-do list until the next sync tells how the supervisor sees it.
+      if (task) await app.db.put('tasks', { ...task, state: 'INSPECTION_TASK_STATE_SUBMITTED', comment: '' });
       banner(t('form.saved'), 'ok', 4000);
       go('o/' + encodeURIComponent(id));
     } catch (e) {
