@@ -37,7 +37,8 @@ test('with --tile-url the policy lets images come from the tile host only', asyn
   const csp = (await request(srv.url + '/')).headers.get('content-security-policy');
   assert.match(csp, /img-src 'self' blob: data: http:\/\/127\.0\.0\.1:9;/);
   assert.match(csp, /connect-src 'self';/);
-  assert.deepEqual(JSON.parse((await request(srv.url + '/web/config.json')).text), { version: '0.1.0', tileUrl: TILES });
+  assert.deepEqual(JSON.parse((await request(srv.url + '/web/config.json')).text),
+    { version: '0.1.0', tileUrl: TILES, duplicateRadiusM: 30, maxPhotoBytes: 25 * 1024 * 1024 });
 });
 
 test('a record shows its position on a map of tiles around it', { timeout: 30000 }, async () => {
