@@ -551,3 +551,29 @@ test('a new version of the app waits for the user and keeps the changes waiting 
     await own.stop(failed > 0);
   }
 });
+
+phoneTest('signing out keeps the unsent work for its user only; signing in again resumes it', async ({ page }) => {
+  await phoneWithOutfall(page, '退出前未同步的排口');
+  await tab(page, 'me');
+  await page.click('#logout');
+  await page.waitForSelector('#login-view:not([hidden])');
+  // Another surveyor on the same phone sees none of it.
+  const other = await api.createUser(admin, 'qian.field', 'qian-field-password-1', 'ROLE_SURVEYOR', ['410882']);
+  await page.fill('#username', other.username);
+  await page.fill('#password', other.password);
+  await page.click('#login-submit');
+  await page.waitForSelector('#view[data-loaded="true"]');
+  assert.equal(await page.isVisible('#outbox-count'), false);
+  assert.match(await syncNow(page), /上次同步/);
+  assert.equal((await outfallsNamed('退出前未同步的排口')).length, 0);
+  await tab(page, 'me');
+  await page.click('#logout');
+  await page.fill('#username', surveyor.username);
+  await page.fill('#password', surveyor.password);
+  await page.click('#login-submit');
+  await page.waitForSelector('#view[data-loaded="true"]');
+  assert.match(await syncNow(page), /上次同步/);
+  assert.equal((await outfallsNamed('退出前未同步的排口')).length, 1);
+  const device = (await localAll(page, surveyor.username, 'kv')).find((v) => v && v.id && v.nextSeq);
+  assert.equal(device.nextSeq, 2, 'the same key and numbering as before signing out');
+});

@@ -9,6 +9,7 @@ import { startServer, ADMIN_PASSWORD, ROOT } from './lib/server.js';
 import { launch } from './lib/browser.js';
 import { Api, create } from './lib/api.js';
 import { request } from './lib/http.js';
+import { phone, fieldSignIn } from './lib/field.js';
 
 // Nothing listens on the discard port: the tiles fail to load, quickly and on this machine.
 const TILES = 'http://127.0.0.1:9/tiles/{z}/{x}/{y}.png';
@@ -62,6 +63,45 @@ test('a record shows its position on a map of tiles around it', { timeout: 30000
     failed = true;
     await page.screenshot({ path: join(srv.root, 'map.png'), fullPage: true }).catch(() => {});
     throw e;
+  }
+});
+
+test('the field app shows the county on a Leaflet map of the same tiles, and places a pin by hand on it', { timeout: 60000 }, async () => {
+  const p = await phone({ url: srv.url, geolocation: { latitude: 35.1003, longitude: 112.9504, accuracy: 60 } });
+  try {
+    const tiles = [];
+    p.page.on('request', (r) => { if (r.url().startsWith('http://127.0.0.1:9/')) tiles.push(r.url()); });
+    await fieldSignIn(p.page, srv.url, { username: 'map.survey', password: 'surveyor-pass-1' });
+    await p.page.waitForFunction(() => /上次同步|同步/.test(document.body.textContent));
+    await p.page.waitForFunction(() => document.querySelector('#list-where')?.textContent.includes('按距离排序'));
+    await p.page.click('#map-toggle');
+    await p.page.waitForSelector('#map.leaflet-container');
+    // The outfall and the phone: two circles drawn by Leaflet, the tiles asked from the tile host.
+    await p.page.waitForFunction(() => document.querySelectorAll('#map path.leaflet-interactive').length === 2);
+    assert.ok(tiles.length > 0 && tiles.every((u) => /^http:\/\/127\.0\.0\.1:9\/tiles\/\d+\/\d+\/\d+\.png$/.test(u)), tiles.join(' '));
+    await p.page.click('#map path.leaflet-interactive >> nth=0');
+    await p.page.waitForSelector('#add-observation');
+    assert.match(await p.page.textContent('#view'), /地图排口/);
+    // A fix of ±60 m is not good enough: the pin goes by hand, on the map.
+    await p.page.click('#tab-new');
+    await p.page.waitForFunction(() => /正在等待优于 15 米/.test(document.querySelector('#pos-status')?.textContent || ''));
+    assert.match(await p.page.textContent('#pos-chosen'), /尚未确定位置/);
+    await p.page.click('#pos-hand');
+    await p.page.waitForSelector('#hand-map.leaflet-container');
+    const box = await p.page.locator('#hand-map').boundingBox();
+    await p.page.mouse.click(box.x + box.width / 2 + 40, box.y + box.height / 2);
+    const lat = Number(await p.page.inputValue('#hand-lat'));
+    const lon = Number(await p.page.inputValue('#hand-lon'));
+    assert.ok(Math.abs(lat - 35.1003) < 0.001 && lon > 112.9504 && lon < 112.952, `${lat} ${lon}`);
+    await p.page.click('#pos-hand-ok');
+    assert.match(await p.page.textContent('#pos-chosen'), /手动标点/);
+    assert.deepEqual(p.pageErrors, []);
+  } catch (e) {
+    failed = true;
+    await p.page.screenshot({ path: join(srv.root, 'field-map.png'), fullPage: true }).catch(() => {});
+    throw e;
+  } finally {
+    await p.close();
   }
 });
 

@@ -208,12 +208,14 @@ export function sync() {
       await sendBatches(app.db, key, (p) => setSync('batches', t('sync.changes', p)));
       await uploadPhotos(app.db, null); // any the batches named that the server still lacks
       setSync('pull');
-      await pullFeed(app.db, (n) => setSync('pull', t('sync.pulled', { n })));
+      const pulled = await pullFeed(app.db, (n) => setSync('pull', t('sync.pulled', { n })));
       await pullTasks(app.db).catch((e) => { if (!(e instanceof ApiError && e.status === 404)) throw e; });
       await prunePhotos(app.db);
       app.syncState.lastMs = Date.now();
       await app.db.setKv('lastSyncMs', app.syncState.lastMs);
       await loadOutfalls();
+      // What came down shows at once on the list (other views keep what the user is doing).
+      if (pulled > 0 && /^#?(list)?$/.test(location.hash)) await route();
     } catch (e) {
       app.syncState.error = e;
       // An expired sign-in never takes the user out of a form: the banner says so, and the sync
