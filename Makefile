@@ -59,7 +59,7 @@ GEN_OBJ = $(1)/gen/outfall/v1/outfall.pb-c.o $(1)/gen/migrations.o
 
 CORE = $(call objs,$(1),$(COMMON_SRC) $(SYNC_SRC)) $(call GEN_OBJ,$(1))
 
-.PHONY: all run test check deps test-deps fuzz fuzz-seeds browser-deps build build-test clean fmt bench \
+.PHONY: all run test check deps test-deps fuzz fuzz-seeds browser-deps build build-test clean fmt bench field-figures vendor-check \
         crash-long soak-long
 # Keep test objects between builds (they would count as intermediate files).
 .SECONDARY:
@@ -129,6 +129,16 @@ bench: deps build build/release/bench/fieldday
 build/release/bench/fieldday: $(call objs,build/release,$(BENCH_SRC) tests/lib/child.c) \
                               $(call CORE,build/release)
 	$(CC) -o $@ $^ $(LDLIBS)
+
+# The field app's figures (docs/field-app.md): first-load bytes, pulling N outfalls into a phone in
+# headless Chromium, hashing a 12 MP photo. ARGS: N (default 10000).
+field-figures: deps browser-deps build
+	@OUTFALLD=$(CURDIR)/build/release/outfalld node tests/browser/field_figures.mjs $(ARGS)
+
+# The field app's pinned libraries (web/field/vendor/VENDOR.md): fetched again from the npm
+# registry, checked against their pinned integrity, and compared byte for byte with the copies.
+vendor-check:
+	@tools/vendor_check.sh
 
 fmt:
 	clang-format -i $$(git ls-files '*.c' '*.h')

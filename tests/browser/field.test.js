@@ -2,7 +2,7 @@
 // server: offline work, photos, sync and its bad paths.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
+import { randomUUID, createHash } from 'node:crypto';
 import { readFile, readdir, writeFile, cp } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startServer, ROOT, ADMIN_PASSWORD } from './lib/server.js';
@@ -120,6 +120,15 @@ phoneTest('the app files are all cached by the service worker, and the manifest 
   const files = (await readdir(join(ROOT, 'web/field'))).filter((f) => /\.(js|css|html|png|svg|webmanifest)$/.test(f) && f !== 'sw.js');
   const vendor = (await readdir(join(ROOT, 'web/field/vendor'))).filter((f) => /\.(js|css)$/.test(f)).map((f) => 'vendor/' + f);
   for (const f of files.concat(vendor)) assert.ok(listed.has(f), `${f} is not cached by sw.js`);
+  // The vendored libraries are the pinned ones, unchanged (VENDOR.md; make vendor-check asks npm).
+  const pinned = (await readFile(join(ROOT, 'web/field/vendor/VENDOR.md'), 'utf8')).matchAll(/^\| `([^`]+)` \|[^|]+\| ([0-9a-f]{64}) \|$/gm);
+  let checked = 0;
+  for (const [, file, sha] of pinned) {
+    const bytes = await readFile(join(ROOT, 'web/field/vendor', file));
+    assert.equal(createHash('sha256').update(bytes).digest('hex'), sha, `vendor/${file} is not the pinned copy`);
+    checked++;
+  }
+  assert.equal(checked, vendor.length, 'every vendored file is pinned in VENDOR.md');
   const res = await api.call('GET', '/field/manifest.webmanifest');
   assert.equal(res.status, 200);
   assert.match(res.headers.get('content-type'), /application\/manifest\+json/);
