@@ -586,3 +586,38 @@ phoneTest('signing out keeps the unsent work for its user only; signing in again
   const device = (await localAll(page, surveyor.username, 'kv')).find((v) => v && v.id && v.nextSeq);
   assert.equal(device.nextSeq, 2, 'the same key and numbering as before signing out');
 });
+
+phoneTest('a change the server rejects stays on the phone with its reason in Chinese and opens again for correction', async ({ page }) => {
+  // Issue 18's dead end, as it stands: a county inspector drawn to another county sees the task,
+  // and the server refuses the result (outside_division). The phone keeps it and says why.
+  const inspector = await api.createUser(admin, 'zheng.field', 'zheng-field-password-1', 'ROLE_SURVEYOR', ['410883']);
+  const dev = await api.enroll(supervisor.token, 'li-review-phone-2');
+  const c = create({ name: '跨县抽查的排口', riverCode: 'danhe', divisionCode: '410882', lat: 35.1602, lon: 112.9001, accuracyM: 5 });
+  await api.sync(supervisor.token, dev, [c]);
+  await decide('DECISION_KIND_APPROVE', c.entityId, 1);
+  const approved = await api.ok('GET', '/v1/outfalls?limit=1000&review_state=REVIEW_STATE_APPROVED', { token: supervisor.token });
+  await api.ok('POST', '/v1/inspections/draws', { token: supervisor.token, body: {
+    drawId: randomUUID(), divisionCodes: ['410882'], sample: approved.outfalls.length, inspectors: [{ name: inspector.username, divisionCode: '410883' }] } });
+  await fieldSignIn(page, srv.url, inspector);
+  assert.match(await syncNow(page), /上次同步/);
+  await tab(page, 'inbox');
+  await page.locator(`#inbox-list li[data-kind="task"][data-id="${c.entityId}"] a`).click();
+  await page.waitForSelector('#obs-form');
+  await page.waitForSelector('#pos-chosen.ok');
+  await page.selectOption('#inspection-result', 'INSPECTION_RESULT_COMPLIANT');
+  await page.fill('#o-notes', '现场无排放');
+  await page.click('#save-obs');
+  await page.waitForSelector('#add-observation');
+  assert.match(await syncNow(page), /上次同步/);
+  const row = page.locator('#outbox-list li[data-state="rejected"]');
+  assert.match(await row.textContent(), /抽查结果：跨县抽查的排口[\s\S]*被拒绝：不在您负责的行政区内（记录仍保存在手机上，可修改后重新提交）/);
+  const kept = (await localAll(page, inspector.username, 'outbox')).find((x) => x.state === 'rejected');
+  assert.equal(kept.result.reason, 'outside_division');
+  await tab(page, 'inbox');
+  assert.equal(await page.locator('#inbox-list li[data-kind="rejected"]').count(), 1);
+  await tab(page, 'outbox');
+  await page.click('#outbox-list li[data-state="rejected"] button.fix');
+  await page.waitForSelector('#obs-form');
+  assert.equal(await page.inputValue('#o-notes'), '现场无排放', 'the rejected change comes back to be corrected');
+  assert.equal(await page.inputValue('#inspection-result'), 'INSPECTION_RESULT_COMPLIANT', 'as the task\'s result');
+});

@@ -18,15 +18,23 @@ export async function localRecords() {
   return out;
 }
 
+// Names of the outfalls the phone knows, by id: its copy of the feed and its inspection tasks
+// (a task's outfall may lie in another county, outside the feed).
+async function outfallNames() {
+  const names = new Map();
+  for (const task of await app.db.all('tasks')) names.set(task.outfallId, task.name || task.code);
+  for (const o of app.outfalls) if (o.name || o.code) names.set(o.id, o.name || o.code);
+  return names;
+}
+
 // What a change is about, for people: "新建排口 …", "观测 …", "修改 …".
-function describe(c) {
+function describe(c, names) {
   const f = c.fields || {};
   if (c.kind === 'outfall') {
-    const what = f.name || riverLabel(f.riverCode) || c.entity_id.slice(0, 8);
+    const what = f.name || names.get(c.entity_id) || riverLabel(f.riverCode) || c.entity_id.slice(0, 8);
     return t(Number(c.base_version) === 0 ? 'outbox.create' : 'outbox.edit', { what });
   }
-  const o = app.outfalls.find((x) => x.id === f.outfallId);
-  return t(f.inspectionDrawId ? 'outbox.inspection' : 'outbox.observe', { what: (o && (o.name || o.code)) || String(f.outfallId || '').slice(0, 8), n: (f.photos || []).length });
+  return t(f.inspectionDrawId ? 'outbox.inspection' : 'outbox.observe', { what: names.get(f.outfallId) || String(f.outfallId || '').slice(0, 8), n: (f.photos || []).length });
 }
 
 // The result of a change in words, with the server's reason for a rejection.
@@ -66,6 +74,7 @@ export async function showOutbox() {
   const status = el('p', { id: 'sync-status', class: 'status', role: 'status' });
   const button = el('button', { type: 'button', id: 'sync-now', class: 'primary big' }, t('sync.now'));
   const last = await app.db.kv('lastSyncMs');
+  const names = await outfallNames();
 
   function showState() {
     const s = app.syncState;
@@ -101,7 +110,7 @@ export async function showOutbox() {
     button, bar, status,
     st ? el('p', { class: 'muted small', id: 'storage' }, t('storage.used', st)) : null,
     el('ul', { id: 'outbox-list', class: 'items' }, changes.slice(0, 300).map((c) => el('li', { class: 'change ' + c.state, dataset: { state: c.state, changeId: c.change_id } },
-      el('b', null, describe(c)), el('span', { class: 'muted small block' }, formatTime(c.client_time_ms)),
+      el('b', null, describe(c, names)), el('span', { class: 'muted small block' }, formatTime(c.client_time_ms)),
       el('span', { class: 'result' }, resultText(c)),
       c.state === 'conflict' ? el('ul', null, conflictRows(c.result)) : null,
       c.state === 'rejected' ? el('button', { type: 'button', class: 'small fix', onclick: () => correctRejected(c) }, t('result.fix')) : null,
@@ -123,10 +132,11 @@ async function inboxItems() {
       items.push({ kind: 'remediation', id: o.id, title: o.name || o.code, text: t('inbox.remediation', { deadline: (o.programme.plan && o.programme.plan.deadline) || '—' }), href: '#obs/' + encodeURIComponent(o.id) + '?remediation' });
     }
   }
+  const names = await outfallNames();
   for (const c of await app.db.all('outbox')) {
-    if (c.state === 'conflict') items.push({ kind: 'conflict', id: c.entity_id, title: describe(c), text: t('result.conflict', { n: (c.result.conflicts || []).length }), href: '#o/' + encodeURIComponent(c.entity_id) });
-    if (c.state === 'duplicate') items.push({ kind: 'duplicate', id: c.entity_id, title: describe(c), text: t('result.duplicate'), href: '#o/' + encodeURIComponent(c.entity_id) });
-    if (c.state === 'rejected') items.push({ kind: 'rejected', id: c.entity_id, title: describe(c), text: resultText(c), href: '#outbox' });
+    if (c.state === 'conflict') items.push({ kind: 'conflict', id: c.entity_id, title: describe(c, names), text: t('result.conflict', { n: (c.result.conflicts || []).length }), href: '#o/' + encodeURIComponent(c.entity_id) });
+    if (c.state === 'duplicate') items.push({ kind: 'duplicate', id: c.entity_id, title: describe(c, names), text: t('result.duplicate'), href: '#o/' + encodeURIComponent(c.entity_id) });
+    if (c.state === 'rejected') items.push({ kind: 'rejected', id: c.entity_id, title: describe(c, names), text: resultText(c), href: '#outbox' });
   }
   for (const task of await app.db.all('tasks')) {
     const state = String(task.state || '');

@@ -543,11 +543,13 @@ export async function correctRejected(c) {
   } else if (c.kind === 'outfall') {
     go('edit/' + encodeURIComponent(c.entity_id));
   } else {
+    // An observation (or an inspection task's result: it opens with its task again).
     const f = c.fields;
-    const draft = { id: 'obs:' + f.outfallId, photos: (f.photos || []).map((p) => ({ hash: p.hash, kind: p.kind })),
+    const task = f.inspectionDrawId ? `${f.inspectionDrawId}/${f.outfallId}` : '';
+    const draft = { id: 'obs:' + f.outfallId + (task ? ':task' : ''), photos: (f.photos || []).map((p) => ({ hash: p.hash, kind: p.kind })),
       position: f.lat !== undefined ? { lat: f.lat, lon: f.lon, accuracyM: f.accuracyM, byHand: !!f.positionByHand } : null,
-      values: { 'o-notes': f.notes || '', 'o-colour': f.colour || '', 'o-odour': f.odour || '' } };
+      values: { 'o-notes': f.notes || '', 'o-colour': f.colour || '', 'o-odour': f.odour || '', 'inspection-result': f.inspectionResult || '' } };
     await app.db.put('drafts', draft);
-    go('obs/' + encodeURIComponent(f.outfallId));
+    go('obs/' + encodeURIComponent(f.outfallId) + (task ? '?task=' + encodeURIComponent(task) : ''));
   }
 }
