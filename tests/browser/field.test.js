@@ -381,7 +381,7 @@ phoneTest('a record the supervisor returned shows in the inbox with the comment;
   assert.equal(o.reviewState, 'REVIEW_STATE_PENDING');
   assert.equal(o.responsibleParty.name, '沁阳市某村委会');
   await tab(page, 'inbox');
-  assert.equal(await page.locator(`#inbox-list li[data-id="${id}"]`).count(), 0, 'off the to-do list');
+  assert.equal(await page.locator(`#inbox-list li[data-kind="returned"][data-id="${id}"]`).count(), 0, 'off the to-do list');
 });
 
 phoneTest('an inspection task assigned to this account is answered from the inbox, and a returned result is corrected in place', async ({ page }) => {
@@ -620,4 +620,55 @@ phoneTest('a change the server rejects stays on the phone with its reason in Chi
   await page.waitForSelector('#obs-form');
   assert.equal(await page.inputValue('#o-notes'), '现场无排放', 'the rejected change comes back to be corrected');
   assert.equal(await page.inputValue('#inspection-result'), 'INSPECTION_RESULT_COMPLIANT', 'as the task\'s result');
+});
+
+phoneTest('the app is served with the console\'s security headers, and markup in a record shows as text', async ({ page }) => {
+  for (const path of ['/field/', '/field/app.js', '/field/vendor/leaflet.js', '/field/nope.js']) {
+    const r = await api.call('GET', path);
+    assert.match(r.headers.get('content-security-policy'), /^default-src 'self'; script-src 'self'; style-src 'self';/, path);
+    assert.equal(r.headers.get('x-content-type-options'), 'nosniff', path);
+  }
+  for (const path of ['/field/nope.js', '/field/.hidden.js', '/field/..%2fMakefile', '/field/vendor/..%2f..%2fMakefile', '/field/vendor/VENDOR.md']) {
+    assert.equal((await api.call('GET', path)).status, 404, path);
+  }
+  const other = await api.createUser(admin, 'xss.field', 'xss-field-password-1', 'ROLE_SURVEYOR', ['410882']);
+  const dev = await api.enroll(other.token, 'xss-phone-1');
+  const evil = '<img src=x onerror="window.__xss=1">排口';
+  const c = create({ name: evil, landmark: '<b>桥</b>', riverCode: 'weihe', divisionCode: '410882', lat: SITE.latitude + 0.002, lon: SITE.longitude });
+  await api.sync(other.token, dev, [c]);
+  await fieldSignIn(page, srv.url, surveyor);
+  assert.match(await syncNow(page), /上次同步/);
+  await tab(page, 'list');
+  await page.fill('#search', 'onerror');
+  await page.waitForFunction(() => document.querySelectorAll('#outfall-list li').length === 1);
+  assert.equal(await page.textContent('#outfall-list li b'), evil);
+  await page.click('#outfall-list li a');
+  await page.waitForSelector('#add-observation');
+  assert.match(await page.textContent('#view'), /<b>桥<\/b>/);
+  assert.equal(await page.evaluate(() => window.__xss), undefined);
+  assert.equal(await page.locator('#view img[src="x"]').count(), 0);
+});
+
+phoneTest('on a 360 px phone every control is a large touch target, and a surveyor opening the console is sent to the app', async ({ page }) => {
+  await fieldSignIn(page, srv.url, surveyor);
+  for (const name of ['new', 'outbox', 'inbox', 'me', 'list']) {
+    await tab(page, name);
+    const small = await page.$$eval('button, input:not([type=file]), select, .tabs button', (es) => es
+      .filter((e) => e.offsetParent !== null && !e.closest('.leaflet-container'))
+      .map((e) => [e.id || e.textContent.trim().slice(0, 12), Math.round(e.getBoundingClientRect().height)])
+      .filter(([, h]) => h < 40));
+    assert.deepEqual(small, [], `controls under 40 px on ${name}`);
+    const wide = await page.evaluate(() => document.documentElement.scrollWidth);
+    assert.ok(wide <= 360, `${name} scrolls sideways (${wide} px)`);
+  }
+  await page.goto(srv.url + '/');
+  await page.waitForSelector('body[data-ready="true"]');
+  await page.fill('#username', surveyor.username);
+  await page.fill('#password', surveyor.password);
+  await page.click('#login-submit');
+  await page.waitForSelector('#surveyor-view:not([hidden])');
+  assert.doesNotMatch(await page.textContent('body'), /没有审核权限/);
+  assert.equal(await page.getAttribute('#surveyor-link', 'href'), '/field/');
+  const h1 = await page.locator('h1').boundingBox();
+  assert.ok(h1.height < 40, 'the console\'s title stays on one line');
 });

@@ -87,7 +87,8 @@ function drawMap(map, hits, fix) {
     const ll = [Number(o.lat), Number(o.lon)];
     pts.push(ll);
     L.circleMarker(ll, { radius: 8, color: '#0b4f7c', weight: 2, fillOpacity: 0.7 })
-      .on('click', () => go('o/' + encodeURIComponent(o.id))).bindTooltip(name(o)).addTo(layer);
+      .on('click', () => go('o/' + encodeURIComponent(o.id)))
+      .bindTooltip(el('span', null, name(o))).addTo(layer); // a node: Leaflet would take a string as HTML
   }
   if (fix) {
     L.circleMarker([fix.lat, fix.lon], { radius: 7, color: '#c62828', weight: 3, fillOpacity: 1 }).addTo(layer);
