@@ -1,6 +1,7 @@
 // The console's two languages: Chinese by default, English on request. The choice lives in
 // localStorage; every text the console writes itself comes from t().
-import { LABELS, ENUMS, ENUM_FIELDS, NUMBER_FIELDS, BOOL_FIELDS } from './labels.js';
+import { LABELS } from './labels.js';
+import { makeWords } from './words.js';
 
 const LANG_KEY = 'outfall.lang';
 
@@ -195,38 +196,11 @@ const UI = {
 // Both dictionaries, for a test that they hold the same keys.
 export const MESSAGES = { ui: UI, labels: LABELS };
 
-let current = null;
-
-// The language in use: 'zh' (the default) or 'en'.
-export function lang() {
-  if (!current) {
-    let saved = null;
-    try { saved = localStorage.getItem(LANG_KEY); } catch (_) { /* storage disabled */ }
-    current = saved === 'en' ? 'en' : 'zh';
-  }
-  return current;
-}
-
-export function setLang(l) {
-  current = l === 'en' ? 'en' : 'zh';
-  try { localStorage.setItem(LANG_KEY, current); } catch (_) { /* storage disabled */ }
-  document.documentElement.lang = current === 'zh' ? 'zh-CN' : 'en';
-}
-
-// The text for key in the current language with {name} placeholders filled from vars.
-export function t(key, vars) {
-  const l = lang();
-  let s = UI[l][key] ?? LABELS[l][key] ?? UI.zh[key] ?? LABELS.zh[key] ?? key;
-  if (vars) s = s.replace(/\{(\w+)\}/g, (m, k) => (k in vars ? String(vars[k]) : m));
-  return s;
-}
-
-// Fills every element under root marked data-i18n (its text) or data-i18n-title (its title).
-export function translateStatic(root) {
-  for (const e of root.querySelectorAll('[data-i18n]')) e.textContent = t(e.dataset.i18n);
-  for (const e of root.querySelectorAll('[data-i18n-title]')) e.title = t(e.dataset.i18nTitle);
-  document.title = t('app.title');
-}
+const words = makeWords(UI, LANG_KEY);
+export const {
+  lang, setLang, t, translateStatic, snake, fieldLabel, enumLabel, flagLabel, divisionLabel, riverLabel,
+  formatTime, formatValue, formatJsonValue,
+} = words;
 
 // What went wrong with an API call, for people: our own words for the codes we know, else the
 // server's message.
@@ -234,79 +208,4 @@ export function errorText(e) {
   const key = 'code.' + (e && e.code);
   const s = t(key);
   return s !== key ? s : String((e && e.message) || e);
-}
-
-// "responsibleParty.phone" or "responsible_party.phone" → "responsible_party.phone".
-export function snake(path) {
-  return String(path).replace(/[A-Z]/g, (c) => '_' + c.toLowerCase());
-}
-
-export function fieldLabel(path) {
-  const key = 'f.' + snake(path);
-  const s = t(key);
-  return s === key ? String(path) : s;
-}
-
-// The label of an enum value given by name or number, for the enum of field (snake_case).
-export function enumLabel(field, value) {
-  const list = ENUMS[field];
-  let name = value;
-  if (list && (typeof value === 'number' || /^\d+$/.test(String(value)))) name = list[Number(value)] ?? value;
-  const s = t(String(name));
-  return s;
-}
-
-export function flagLabel(flag) {
-  const key = 'flag.' + flag;
-  const s = t(key);
-  return s === key ? String(flag) : s;
-}
-
-export function divisionLabel(code) {
-  if (!code) return t('value.empty');
-  const key = 'div.' + code;
-  const s = t(key);
-  return s === key ? String(code) : s;
-}
-
-export function riverLabel(code) {
-  if (!code) return t('value.empty');
-  const key = 'river.' + code;
-  const s = t(key);
-  return s === key ? String(code) : s;
-}
-
-// A Unix time in milliseconds (number or int64 string) as local date and time.
-export function formatTime(ms) {
-  if (ms === undefined || ms === null || ms === '') return t('value.empty');
-  const d = new Date(Number(ms));
-  if (Number.isNaN(d.getTime())) return String(ms);
-  return d.toLocaleString(lang() === 'zh' ? 'zh-CN' : 'en-GB', { hour12: false });
-}
-
-// A decoded value of field (snake_case path) as text for people.
-export function formatValue(field, v) {
-  const f = snake(field);
-  if (v === undefined || v === null || v === '') return t('value.empty');
-  if (ENUM_FIELDS[f]) return enumLabel(ENUM_FIELDS[f], v);
-  if (f === 'river_code') return riverLabel(v);
-  if (f === 'division_code') return divisionLabel(v);
-  if (f === 'observed_at_ms') return formatTime(v);
-  if (f === 'lat' || f === 'lon') return Number(v).toFixed(6);
-  if (BOOL_FIELDS.has(f) || typeof v === 'boolean') return v ? t('value.yes') : t('value.no');
-  if (Array.isArray(v)) return v.map((x) => (f === 'flags' ? flagLabel(x) : formatValue('', x))).join(t('sep.items'));
-  if (typeof v === 'object') {
-    return Object.entries(v).map(([k, x]) => fieldLabel(f ? f + '.' + snake(k) : k) + t('sep.kv') + formatValue(k, x))
-      .join(t('sep.list'));
-  }
-  if (NUMBER_FIELDS.has(f)) return String(v);
-  return String(v);
-}
-
-// A value sent as JSON text ("null" when absent) as text for people.
-export function formatJsonValue(field, text) {
-  if (text === undefined || text === null) return t('value.empty');
-  let v;
-  try { v = JSON.parse(text); } catch (_) { return String(text); }
-  return formatValue(field, v);
 }

@@ -31,7 +31,7 @@ async function outfallNames() {
 function describe(c, names) {
   const f = c.fields || {};
   if (c.kind === 'outfall') {
-    const what = f.name || names.get(c.entity_id) || riverLabel(f.riverCode) || c.entity_id.slice(0, 8);
+    const what = f.name || names.get(c.entity_id) || (f.riverCode && riverLabel(f.riverCode)) || c.entity_id.slice(0, 8);
     return t(Number(c.base_version) === 0 ? 'outbox.create' : 'outbox.edit', { what });
   }
   return t(f.inspectionDrawId ? 'outbox.inspection' : 'outbox.observe', { what: names.get(f.outfallId) || String(f.outfallId || '').slice(0, 8), n: (f.photos || []).length });

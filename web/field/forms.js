@@ -286,6 +286,26 @@ function change(kind, entityId, baseVersion, fields) {
   return { change_id: uuid(), entity_id: entityId, kind, base_version: baseVersion, fields, client_time_ms: Date.now() };
 }
 
+// Saves form with save() on submit: its message in the form's error line when it throws (a
+// check that failed, or the disk full), else "saved" and the outfall's page (save resolves with
+// the outfall's id).
+function onSave(form, save) {
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const err = document.getElementById('form-error');
+    err.hidden = true;
+    try {
+      const id = await save();
+      if (!id) return; /* the surveyor went another way (the duplicate question) */
+      banner(t('form.saved'), 'ok', 4000);
+      go('o/' + encodeURIComponent(id));
+    } catch (e) {
+      err.textContent = e.code ? problem(e) : e.message;
+      err.hidden = false;
+    }
+  });
+}
+
 // ---- new outfall ----
 
 function outfallFields(o = {}) {
@@ -388,39 +408,30 @@ export async function showNewOutfall() {
   fill(view, form);
   bindDraft(form, draft);
   bindCreditCheck();
-  form.addEventListener('submit', async (ev) => {
-    ev.preventDefault();
-    const err = document.getElementById('form-error');
-    err.hidden = true;
-    try {
-      const fields = outfallJson(null);
-      const missing = [];
-      if (!draft.position) missing.push(t('pos.title'));
-      if (!fields.riverCode) missing.push(t('f.river_code'));
-      if (!fields.divisionCode) missing.push(t('f.division_code'));
-      if (missing.length) throw new Error(t('form.missing', { fields: missing.join('、') }));
-      if (fields.responsibleParty && fields.responsibleParty.creditCode && !creditCodeValid(fields.responsibleParty.creditCode)) {
-        throw new Error(t('party.code_bad'));
-      }
-      fields.lat = draft.position.lat;
-      fields.lon = draft.position.lon;
-      if (draft.position.byHand) fields.positionByHand = true;
-      else fields.accuracyM = draft.position.accuracyM;
-      fields.surveyLevel = 'SURVEY_LEVEL_WALK';
-      const near = nearby(app.outfalls, fields.riverCode, fields.lat, fields.lon, app.config.duplicateRadiusM);
-      if (near.length) {
-        const goOn = await confirmNotDuplicate(near, draft);
-        if (!goOn) return;
-      }
-      const id = uuid();
-      const obs = observationJson('o-', draft, id);
-      await enqueue([change('outfall', id, 0, fields), change('observation', uuid(), 0, obs)], draft.id);
-      banner(t('form.saved'), 'ok', 4000);
-      go('o/' + encodeURIComponent(id));
-    } catch (e) {
-      err.textContent = e.code ? problem(e) : e.message;
-      err.hidden = false;
+  onSave(form, async () => {
+    const fields = outfallJson(null);
+    const missing = [];
+    if (!draft.position) missing.push(t('pos.title'));
+    if (!fields.riverCode) missing.push(t('f.river_code'));
+    if (!fields.divisionCode) missing.push(t('f.division_code'));
+    if (missing.length) throw new Error(t('form.missing', { fields: missing.join(t('sep.items')) }));
+    if (fields.responsibleParty && fields.responsibleParty.creditCode && !creditCodeValid(fields.responsibleParty.creditCode)) {
+      throw new Error(t('party.code_bad'));
     }
+    fields.lat = draft.position.lat;
+    fields.lon = draft.position.lon;
+    if (draft.position.byHand) fields.positionByHand = true;
+    else fields.accuracyM = draft.position.accuracyM;
+    fields.surveyLevel = 'SURVEY_LEVEL_WALK';
+    const near = nearby(app.outfalls, fields.riverCode, fields.lat, fields.lon, app.config.duplicateRadiusM);
+    if (near.length) {
+      const goOn = await confirmNotDuplicate(near, draft);
+      if (!goOn) return;
+    }
+    const id = uuid();
+    const obs = observationJson('o-', draft, id);
+    await enqueue([change('outfall', id, 0, fields), change('observation', uuid(), 0, obs)], draft.id);
+    return id;
   });
 }
 
@@ -454,37 +465,28 @@ export async function showObservation(arg) {
       el('button', { type: 'button', id: 'discard', onclick: () => discard(draft) }, t('form.discard'))));
   fill(view, form);
   bindDraft(form, draft);
-  form.addEventListener('submit', async (ev) => {
-    ev.preventDefault();
-    const err = document.getElementById('form-error');
-    err.hidden = true;
-    try {
-      const obs = observationJson('o-', draft, id);
-      if (task) {
-        if (!val('inspection-result')) throw new Error(t('form.missing', { fields: t('task.result') }));
-        obs.inspectionDrawId = task.drawId;
-        obs.inspectionResult = val('inspection-result');
-      }
-      if (flag === 'remediation' && !draft.photos.some((p) => p.kind === 'PHOTO_KIND_REMEDIATION_DONE')) {
-        throw new Error(t('obs.need_remediation_photo'));
-      }
-      if (task && task.observationId) {
-        // A result sent back is corrected in place: an edit of the same observation (a second
-        // result for the pick would be refused), on the version the phone saw.
-        const seen = await app.db.get('observations', task.observationId);
-        const { outfallId, inspectionDrawId, ...fields } = obs;
-        await enqueue([change('observation', task.observationId, Number((seen && seen.version) || 1), fields)], draft.id);
-      } else {
-        await enqueue([change('observation', uuid(), 0, obs)], draft.id);
-      }
-      // Off the to-do list until the next sync tells how the supervisor sees it.
-      if (task) await app.db.put('tasks', { ...task, state: 'INSPECTION_TASK_STATE_SUBMITTED', comment: '' });
-      banner(t('form.saved'), 'ok', 4000);
-      go('o/' + encodeURIComponent(id));
-    } catch (e) {
-      err.textContent = e.code ? problem(e) : e.message;
-      err.hidden = false;
+  onSave(form, async () => {
+    const obs = observationJson('o-', draft, id);
+    if (task) {
+      if (!val('inspection-result')) throw new Error(t('form.missing', { fields: t('task.result') }));
+      obs.inspectionDrawId = task.drawId;
+      obs.inspectionResult = val('inspection-result');
     }
+    if (flag === 'remediation' && !draft.photos.some((p) => p.kind === 'PHOTO_KIND_REMEDIATION_DONE')) {
+      throw new Error(t('obs.need_remediation_photo'));
+    }
+    if (task && task.observationId) {
+      // A result sent back is corrected in place: an edit of the same observation (a second
+      // result for the pick would be refused), on the version the phone saw.
+      const seen = await app.db.get('observations', task.observationId);
+      const { outfallId, inspectionDrawId, ...fields } = obs;
+      await enqueue([change('observation', task.observationId, Number((seen && seen.version) || 1), fields)], draft.id);
+    } else {
+      await enqueue([change('observation', uuid(), 0, obs)], draft.id);
+    }
+    // Off the to-do list until the next sync tells how the supervisor sees it.
+    if (task) await app.db.put('tasks', { ...task, state: 'INSPECTION_TASK_STATE_SUBMITTED', comment: '' });
+    return id;
   });
 }
 
@@ -509,22 +511,13 @@ export async function showEdit(id) {
   fill(view, form);
   bindDraft(form, draft);
   bindCreditCheck();
-  form.addEventListener('submit', async (ev) => {
-    ev.preventDefault();
-    const err = document.getElementById('form-error');
-    err.hidden = true;
-    try {
-      const fields = outfallJson(o);
-      if (Object.keys(fields).length === 0) throw new Error(t('edit.nothing'));
-      const cc = fields.responsibleParty && fields.responsibleParty.creditCode;
-      if (cc && !creditCodeValid(cc)) throw new Error(t('party.code_bad'));
-      await enqueue([change('outfall', id, Number(o.version || 0), fields)], draft.id);
-      banner(t('form.saved'), 'ok', 4000);
-      go('o/' + encodeURIComponent(id));
-    } catch (e) {
-      err.textContent = e.code ? problem(e) : e.message;
-      err.hidden = false;
-    }
+  onSave(form, async () => {
+    const fields = outfallJson(o);
+    if (Object.keys(fields).length === 0) throw new Error(t('edit.nothing'));
+    const cc = fields.responsibleParty && fields.responsibleParty.creditCode;
+    if (cc && !creditCodeValid(cc)) throw new Error(t('party.code_bad'));
+    await enqueue([change('outfall', id, Number(o.version || 0), fields)], draft.id);
+    return id;
   });
 }
 

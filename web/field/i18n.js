@@ -1,7 +1,7 @@
 // The field app's words, Chinese first, English on the switch. Enum, field, river and division
-// names are the console's (web/labels.js), so a record reads the same on the phone and in the
-// console.
-import { ENUMS, LABELS } from '../web/labels.js';
+// names and their formats are the console's (web/labels.js, web/words.js), so a record reads the
+// same on the phone and in the console.
+import { makeWords } from '../web/words.js';
 
 const LANG_KEY = 'field.lang';
 
@@ -166,35 +166,11 @@ const UI = { zh, en };
 // Both dictionaries, for a test that they hold the same keys.
 export const MESSAGES = UI;
 
-let current = null;
-
-export function lang() {
-  if (!current) {
-    let saved = null;
-    try { saved = localStorage.getItem(LANG_KEY); } catch (_) { /* storage disabled */ }
-    current = saved === 'en' ? 'en' : 'zh';
-  }
-  return current;
-}
-
-export function setLang(l) {
-  current = l === 'en' ? 'en' : 'zh';
-  try { localStorage.setItem(LANG_KEY, current); } catch (_) { /* storage disabled */ }
-  document.documentElement.lang = current === 'zh' ? 'zh-CN' : 'en';
-}
-
-// The text for key in the current language with {name} placeholders filled from vars.
-export function t(key, vars) {
-  const l = lang();
-  let s = UI[l][key] ?? LABELS[l][key] ?? UI.zh[key] ?? LABELS.zh[key] ?? key;
-  if (vars) s = s.replace(/\{(\w+)\}/g, (m, k) => (k in vars ? String(vars[k]) : m));
-  return s;
-}
-
-export function translateStatic(root) {
-  for (const e of root.querySelectorAll('[data-i18n]')) e.textContent = t(e.dataset.i18n);
-  document.title = t('app.title');
-}
+const words = makeWords(UI, LANG_KEY);
+export const {
+  lang, setLang, t, translateStatic, fieldLabel, enumLabel, flagLabel, divisionLabel, riverLabel, formatTime,
+  formatJsonValue,
+} = words;
 
 // An ApiError for people: our words for the codes we know; a server fault in general words; else
 // the server's own message after ours.
@@ -206,54 +182,7 @@ export function errorText(e) {
   return t('err.refused', { msg: `${e.message || ''} (${e.code})` });
 }
 
-export function enumLabel(field, value) {
-  const list = ENUMS[field];
-  let name = value;
-  if (list && (typeof value === 'number' || /^\d+$/.test(String(value)))) name = list[Number(value)] ?? value;
-  return t(String(name));
-}
-
-export function fieldLabel(path) {
-  const key = 'f.' + String(path).replace(/[A-Z]/g, (c) => '_' + c.toLowerCase());
-  const s = t(key);
-  return s === key ? String(path) : s;
-}
-
-export function flagLabel(flag) {
-  const key = 'flag.' + flag;
-  const s = t(key);
-  return s === key ? String(flag) : s;
-}
-
-export function divisionLabel(code) {
-  if (!code) return t('value.empty');
-  const s = t('div.' + code);
-  return s === 'div.' + code ? String(code) : s;
-}
-
-export function riverLabel(code) {
-  if (!code) return '';
-  const s = t('river.' + code);
-  return s === 'river.' + code ? String(code) : s;
-}
-
+// A programme stage's name; an outfall without one is at the first (排查).
 export function stageLabel(stage) {
   return stage ? t('stage.' + stage) : t('stage.none');
-}
-
-export function formatTime(ms) {
-  if (ms === undefined || ms === null || ms === '') return t('value.empty');
-  const d = new Date(Number(ms));
-  if (Number.isNaN(d.getTime())) return String(ms);
-  return d.toLocaleString(lang() === 'zh' ? 'zh-CN' : 'en-GB', { hour12: false });
-}
-
-// A value sent as JSON text ("null" when absent) as text for people.
-export function formatJsonValue(field, text) {
-  if (text === undefined || text === null || text === 'null') return t('value.empty');
-  let v;
-  try { v = JSON.parse(text); } catch (_) { return String(text); }
-  if (typeof v === 'boolean') return v ? t('value.yes') : t('value.no');
-  if (typeof v === 'object') return JSON.stringify(v);
-  return String(v);
 }

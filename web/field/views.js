@@ -19,7 +19,7 @@ function name(o) {
 // What a search matches: code, name, river (code or name), landmark.
 function matches(o, q) {
   if (!q) return true;
-  const hay = [o.code, o.name, o.riverCode, riverLabel(o.riverCode), o.landmark, o.nationalCode].join(' ').toLowerCase();
+  const hay = [o.code, o.name, o.riverCode, o.riverCode && riverLabel(o.riverCode), o.landmark, o.nationalCode].join(' ').toLowerCase();
   return q.toLowerCase().split(/\s+/).every((w) => hay.includes(w));
 }
 
@@ -59,7 +59,7 @@ export async function showList() {
     }
     fill(items, hits.slice(0, LIST_MAX).map((o) => el('li', null, el('a', { href: '#o/' + encodeURIComponent(o.id), class: 'item', dataset: { id: o.id } },
       el('b', null, name(o)), ' ', stateChip(o),
-      el('span', { class: 'muted small block' }, [riverLabel(o.riverCode), o.code, fix && o._d !== Infinity ? t('list.metres', { m: Math.round(o._d) }) : '']
+      el('span', { class: 'muted small block' }, [o.riverCode && riverLabel(o.riverCode), o.code, fix && o._d !== Infinity ? t('list.metres', { m: Math.round(o._d) }) : '']
         .filter(Boolean).join(' · '))))));
     if (hits.length > LIST_MAX) items.append(el('li', { class: 'muted small' }, t('list.more', { n: hits.length - LIST_MAX })));
     if (map) drawMap(map, hits, fix);
