@@ -226,9 +226,10 @@ export function sync() {
         banner(t('login.expired'));
       }
     } finally {
+      // The badges first: what the sync ended with shows once "last synced" does.
+      await refreshBadges().catch(() => {});
       app.syncing = null;
       setSync('');
-      await refreshBadges();
     }
   })();
   return app.syncing;
