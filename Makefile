@@ -25,7 +25,7 @@ BROWSER_TOOLS := /usr/bin/chromium:chromium /usr/share/fonts/truetype/wqy/wqy-mi
 # JDK to run it, stock HTTP clients tests/api/test_connections.c runs against the server (with
 # Node's fetch and libcurl). Installed like DEB_PKGS, by test-deps.
 TEST_DEB_PKGS := clang-14 libclang-rt-14-dev nginx openssl gdal-bin zbar-tools python3-requests \
-                 libokhttp-java default-jdk-headless
+                 libokhttp-java default-jdk-headless clang-format
 
 PKG_LIBS := sqlite3 libsodium libprotobuf-c jansson libcurl libexif libqrencode
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKG_LIBS) 2>/dev/null)
@@ -59,7 +59,7 @@ GEN_OBJ = $(1)/gen/outfall/v1/outfall.pb-c.o $(1)/gen/migrations.o
 
 CORE = $(call objs,$(1),$(COMMON_SRC) $(SYNC_SRC)) $(call GEN_OBJ,$(1))
 
-.PHONY: all run test check deps test-deps fuzz fuzz-seeds browser-deps build build-test clean fmt bench field-figures vendor-check \
+.PHONY: all run test check deps test-deps fuzz fuzz-seeds browser-deps build build-test clean fmt format-check bench field-figures vendor-check \
         crash-long soak-long
 # Keep test objects between builds (they would count as intermediate files).
 .SECONDARY:
@@ -94,7 +94,7 @@ test-deps:
 run: all
 	./build/release/outfalld --data ./data $(ARGS)
 
-test: deps browser-deps test-deps build-test
+test: deps browser-deps test-deps format-check build-test
 	@tests/run.sh build/asan
 
 # A quick subset for while you work (under half a minute once built): the codecs' and the engine's
@@ -142,6 +142,11 @@ vendor-check:
 
 fmt:
 	clang-format -i $$(git ls-files '*.c' '*.h')
+
+# Every C file as clang-format (the repository's .clang-format) writes it; `make fmt` fixes them.
+format-check: test-deps
+	@clang-format --dry-run -Werror $$(git ls-files '*.c' '*.h') 2>&1 | grep -o '^[^:]*\.[ch]' | sort -u | \
+	  { bad=$$(cat); [ -z "$$bad" ] || { echo "format-check: not as clang-format writes them (make fmt):" $$bad >&2; exit 1; }; }
 
 clean:
 	rm -rf build

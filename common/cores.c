@@ -58,7 +58,9 @@ int cores_init(int enabled, char *note, size_t cap) {
     return 1;
 }
 
-int cores_writer_cpu(void) { return cores.active ? cores.writer_cpu : -1; }
+int cores_writer_cpu(void) {
+    return cores.active ? cores.writer_cpu : -1;
+}
 
 /* Moves the calling thread to set `to` (one of PLACED_*). A refusal (the CPUs allowed to the
  * process changed under it) leaves the thread where it was; it is tried again next time. */

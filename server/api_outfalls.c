@@ -12,7 +12,7 @@ static int view_param(http_req *r, int *view) {
     char text[16];
     int rc = http_query(r, "view", text, sizeof text);
     if (rc < 0) return rc;
-    *view = !text[0]                           ? FEED_VIEW_DEFAULT
+    *view = !text[0]                            ? FEED_VIEW_DEFAULT
             : strcasecmp(text, "latest") == 0   ? FEED_VIEW_LATEST
             : strcasecmp(text, "approved") == 0 ? FEED_VIEW_APPROVED
                                                 : -1;

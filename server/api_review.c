@@ -17,8 +17,8 @@ int api_review_queue(http_req *r) {
         (rc = http_query(r, "page_token", token, sizeof token)) < 0 ||
         (rc = http_query_int64(r, "limit", 0, 500, &limit)) < 0)
         return rc;
-    if (kind[0] && http_enum_parse(&outfall__v1__review_item_kind__descriptor,
-                                   "REVIEW_ITEM_KIND_", kind, &q.kind) < 0)
+    if (kind[0] && http_enum_parse(&outfall__v1__review_item_kind__descriptor, "REVIEW_ITEM_KIND_",
+                                   kind, &q.kind) < 0)
         return http_error(r, 400, "invalid_argument",
                           "kind must be PENDING, CONFLICT, DUPLICATE, FLAGGED, RESUBMITTED or "
                           "INSPECTION");

@@ -19,9 +19,10 @@
  * (--stack-report 1), not for serving. */
 void workerstack_enable(int on);
 
-/* When enabled (workerstack_enable), fills the calling thread's unused stack (below the caller's frame) with a pattern, so that
- * workerstack_used can tell how deep the thread's stack was ever used. Call it first thing on a
- * new thread. Does nothing when the thread's stack cannot be found. */
+/* When enabled (workerstack_enable), fills the calling thread's unused stack (below the caller's
+ * frame) with a pattern, so that workerstack_used can tell how deep the thread's stack was ever
+ * used. Call it first thing on a new thread. Does nothing when the thread's stack cannot be found.
+ */
 void workerstack_paint(void);
 
 /* The most bytes of the calling thread's stack used since workerstack_paint, counted from the

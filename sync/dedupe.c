@@ -25,8 +25,8 @@ int dedupe_nearest(store *s, const char *river_code, double lat, double lon, dou
     int found = 0, rc;
     double best = radius_m;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        double d = util_distance_m(lat, lon, sqlite3_column_double(st, 1),
-                                   sqlite3_column_double(st, 2));
+        double d =
+            util_distance_m(lat, lon, sqlite3_column_double(st, 1), sqlite3_column_double(st, 2));
         if (d <= best) {
             best = d;
             found = 1;

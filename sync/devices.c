@@ -84,8 +84,8 @@ int devices_enroll(store *s, const principal *actor, const Outfall__V1__Device *
             goto refused;
         }
         if (out)
-            *out = device_message(id, stored_name, d->public_key.data, actor->username, 0,
-                                  last_seq);
+            *out =
+                device_message(id, stored_name, d->public_key.data, actor->username, 0, last_seq);
         return 0;
     }
     st = store_stmt(s, "INSERT INTO devices (device_id, user_id, name, public_key, "

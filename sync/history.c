@@ -42,8 +42,8 @@ void history_hash(const uint8_t prev[32], const history_row *row, uint8_t out[32
 
 /* The rowid of record kind/id in its own table, which field history keys its rows by (migration
  * 0013): as SQL on the parameters ?1 (kind) and ?2 (id), then as a lookup. */
-#define RECORD_ROWID                                                                              \
-    "CASE ?1 WHEN 'outfall' THEN (SELECT rowid FROM outfalls WHERE id = ?2) "                     \
+#define RECORD_ROWID                                                                               \
+    "CASE ?1 WHEN 'outfall' THEN (SELECT rowid FROM outfalls WHERE id = ?2) "                      \
     "ELSE (SELECT rowid FROM observations WHERE id = ?2) END"
 
 static int record_rowid(store *s, const char *kind, const char *id, int64_t *rowid,

@@ -43,8 +43,7 @@ int history_write_all(store *s, const char *kind, const char *id, int64_t versio
 
 /* The value field had at version `at` (the last one set at or before it), as a new JSON
  * reference the caller json_decref()s, or NULL when it was absent. */
-json_t *history_value_at(store *s, const char *kind, const char *id, const char *field,
-                         int64_t at);
+json_t *history_value_at(store *s, const char *kind, const char *id, const char *field, int64_t at);
 
 /* 1 when some version after `after` changed field by anyone but device_id (decisions made off a
  * phone count as someone else), 0 when not, negative on a storage error. */

@@ -48,9 +48,9 @@ int public_signboard_code(store *s, const char *id, char *code, size_t cap, sync
  * Anyone files one without an account: kind, a position inside the city, the county, a
  * description and optionally a contact, the code on a sign board and the digests of up to 5
  * photos, which the reporter then uploads with the report's upload token (sync/report_photos.h;
- * supervisors see them, the public view never does). A report lands in the supervisors' queue of its county
- * (GET /v1/reports), is answered once (optionally linked to an outfall) and the public follows it
- * by its tracking number. */
+ * supervisors see them, the public view never does). A report lands in the supervisors' queue of
+ * its county (GET /v1/reports), is answered once (optionally linked to an outfall) and the public
+ * follows it by its tracking number. */
 
 /* Reports one client address may file per hour, and the text limits in bytes. */
 enum {

@@ -104,8 +104,8 @@ static int open_on(const char *path, const char *vfs, store **out, sync_error *e
     *out = NULL;
     store *s = calloc(1, sizeof *s);
     if (!s) return sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
-    int rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-                             SQLITE_OPEN_NOMUTEX, vfs);
+    int rc = sqlite3_open_v2(path, &s->db,
+                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, vfs);
     if (rc != SQLITE_OK) {
         sync_fail(err, SYNC_EINTERNAL, "storage_error", "cannot open %s: %s", path,
                   s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
@@ -147,14 +147,19 @@ int store_open_writer(const char *path, store **out, sync_error *err) {
 
 void store_close(store *s) {
     if (!s) return;
-    for (int i = 0; i < STMT_CACHE; i++) sqlite3_finalize(s->cache[i].stmt);
+    for (int i = 0; i < STMT_CACHE; i++)
+        sqlite3_finalize(s->cache[i].stmt);
     sqlite3_close(s->db);
     free(s);
 }
 
-int store_schema_version(store *s) { return user_version(s->db); }
+int store_schema_version(store *s) {
+    return user_version(s->db);
+}
 
-sqlite3 *store_db(store *s) { return s->db; }
+sqlite3 *store_db(store *s) {
+    return s->db;
+}
 
 sqlite3_stmt *store_stmt(store *s, const char *sql) {
     size_t h = ((size_t)(uintptr_t)sql >> 3) % STMT_CACHE;

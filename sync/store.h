@@ -10,8 +10,8 @@
 
 typedef struct store store;
 
-/* Opens (creating if needed) the database at path, sets WAL, busy_timeout, foreign keys, and applies
- * every migration newer than the file's user_version, each with its version bump in one
+/* Opens (creating if needed) the database at path, sets WAL, busy_timeout, foreign keys, and
+ * applies every migration newer than the file's user_version, each with its version bump in one
  * transaction. Returns 0 and a handle in *out, or a negative code with err filled. */
 int store_open(const char *path, store **out, sync_error *err);
 

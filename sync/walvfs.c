@@ -9,8 +9,8 @@
 typedef struct gather_file {
     sqlite3_file base;
     sqlite3_file *real;
-    int gather;              /* a WAL: writes are gathered */
-    unsigned char *buf;      /* the gathered bytes, for the file from offset at */
+    int gather;         /* a WAL: writes are gathered */
+    unsigned char *buf; /* the gathered bytes, for the file from offset at */
     size_t len, cap;
     sqlite3_int64 at;
 } gather_file;
@@ -20,9 +20,13 @@ typedef struct gather_file {
 
 static sqlite3_vfs gather_vfs;
 
-static sqlite3_vfs *real_vfs(void) { return gather_vfs.pAppData; }
+static sqlite3_vfs *real_vfs(void) {
+    return gather_vfs.pAppData;
+}
 
-static const sqlite3_io_methods *real_io(gather_file *f) { return f->real->pMethods; }
+static const sqlite3_io_methods *real_io(gather_file *f) {
+    return f->real->pMethods;
+}
 
 /* The most bytes handed to the default VFS's xWrite at once: it masks each write's size to its
  * low 17 bits (SQLite itself never writes more than a frame), so a write of 128 KiB or more would
@@ -139,8 +143,7 @@ static int gather_device_characteristics(sqlite3_file *file) {
     return real_io(f)->xDeviceCharacteristics(f->real);
 }
 
-static int gather_shm_map(sqlite3_file *file, int page, int size, int extend,
-                          void volatile **out) {
+static int gather_shm_map(sqlite3_file *file, int page, int size, int extend, void volatile **out) {
     gather_file *f = (gather_file *)file;
     return real_io(f)->xShmMap(f->real, page, size, extend, out);
 }

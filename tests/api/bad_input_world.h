@@ -619,8 +619,12 @@ static void reused_draw(attempt *a) {
     char id[37], body[512];
     th_uuid(id);
     post_draw(id, 1, body, sizeof body);
-    th_request rq = {.method = "POST", .path = "/v1/inspections/draws", .content_type = TH_JSON,
-                     .accept = TH_JSON, .token = supervisor.token, .body = body,
+    th_request rq = {.method = "POST",
+                     .path = "/v1/inspections/draws",
+                     .content_type = TH_JSON,
+                     .accept = TH_JSON,
+                     .token = supervisor.token,
+                     .body = body,
                      .len = strlen(body)};
     th_response r;
     long st = th_http(&srv, &rq, &r);

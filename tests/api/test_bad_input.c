@@ -307,8 +307,9 @@ static void teardown_web(void) {
 static int group_setup(void **state) {
     (void)state;
     const char *divs[] = {DIV, NULL}, *other_divs[] = {OTHER_DIV, NULL};
-    const char *args[] = {"--max-body", MAX_BODY, "--max-photo-bytes", MAX_PHOTO, "--web",
-                          web_dir,      "--public-url", "https://outfalls.example.cn", NULL};
+    const char *args[] = {
+        "--max-body", MAX_BODY,       "--max-photo-bytes",           MAX_PHOTO, "--web",
+        web_dir,      "--public-url", "https://outfalls.example.cn", NULL};
     const char *ttl_args[] = {"--token-ttl", SHORT_TTL, NULL};
     if (setup_web() != 0) {
         fprintf(stderr, "cannot make the console folder %s\n", web_dir);

@@ -162,9 +162,9 @@ static void idle_connections_live_seconds_and_say_so(void **state) {
 /* A client of someone else's sending POSTs on one kept-alive connection, with the gaps given. */
 typedef struct stock_client {
     const char *name;
-    const char *program; /* tests/api/stock_clients/...: env URL, TOKEN, SPACINGS (ms) */
-    const char *runner;  /* the interpreter; it must be there: test-deps installs it */
-    int max_gap_ms;      /* the longest gap it is sent at (see below) */
+    const char *program;        /* tests/api/stock_clients/...: env URL, TOKEN, SPACINGS (ms) */
+    const char *runner;         /* the interpreter; it must be there: test-deps installs it */
+    int max_gap_ms;             /* the longest gap it is sent at (see below) */
     const char *option, *value; /* one option for the runner, or NULL */
 } stock_client;
 

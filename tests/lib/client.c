@@ -197,8 +197,9 @@ long th_approve(const th_server *s, const char *token, const char *id, int64_t b
     th_error e = {0};
     long st = th_call(s, "POST", "/v1/review/decisions", token, TH_PB, &d.base,
                       &outfall__v1__decision_result__descriptor, (ProtobufCMessage **)&res, &e);
-    if (st != 200) fprintf(stderr, "approve %s at %lld: %ld %s %s\n", id,
-                           (long long)base_version, st, e.code, e.message);
+    if (st != 200)
+        fprintf(stderr, "approve %s at %lld: %ld %s %s\n", id, (long long)base_version, st, e.code,
+                e.message);
     if (out)
         *out = res;
     else if (res)

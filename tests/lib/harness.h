@@ -253,7 +253,8 @@ typedef struct th_file {
     size_t len;
 } th_file;
 
-/* Reads $OUTFALL_FIXTURES/photos/name (default tests/fixtures, from the repository root) into f. Returns 0 or -1. */
+/* Reads $OUTFALL_FIXTURES/photos/name (default tests/fixtures, from the repository root) into f.
+ * Returns 0 or -1. */
 int th_fixture(const char *name, th_file *f);
 void th_file_free(th_file *f);
 
@@ -280,8 +281,8 @@ int64_t th_plus8_ms(const char *datetime);
 
 /* The change feed's entry for observation id as token sees it: returns its seq (0 when absent)
  * with its version and flags (joined with commas into flags[256]). */
-int64_t th_feed_observation(const th_server *s, const char *token, const char *id,
-                            int64_t *version, char flags[256]);
+int64_t th_feed_observation(const th_server *s, const char *token, const char *id, int64_t *version,
+                            char flags[256]);
 
 /* Reads the manifest into rows[cap]. Returns the count, or -1. */
 int th_manifest(th_manifest_row *rows, int cap);

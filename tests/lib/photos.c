@@ -66,8 +66,7 @@ void th_hash_hex(const void *data, size_t len, char out[65]) {
 int th_manifest(th_manifest_row *rows, int cap) {
     char path[1024], line[512];
     const char *root = getenv("OUTFALL_FIXTURES");
-    snprintf(path, sizeof path, "%s/photos/MANIFEST.tsv",
-             root && *root ? root : "tests/fixtures");
+    snprintf(path, sizeof path, "%s/photos/MANIFEST.tsv", root && *root ? root : "tests/fixtures");
     FILE *in = fopen(path, "r");
     if (!in) return -1;
     int n = 0;

@@ -33,7 +33,8 @@ typedef struct fixture {
     int64_t seq[2];      /* last device_seq used per phone */
 } fixture;
 
-static inline void fx_user(fixture *f, principal *p, const char *name, int role, const char *division) {
+static inline void fx_user(fixture *f, principal *p, const char *name, int role,
+                           const char *division) {
     char json[256];
     snprintf(json, sizeof json,
              "{\"username\":\"%s\",\"password\":\"password-123\",\"role\":%d,"
@@ -41,9 +42,8 @@ static inline void fx_user(fixture *f, principal *p, const char *name, int role,
              name, role, division);
     ProtobufCMessage *u = NULL;
     char why[200];
-    assert_int_equal(pbjson_decode(&outfall__v1__user__descriptor, json, strlen(json), &u, why,
-                                   sizeof why),
-                     0);
+    assert_int_equal(
+        pbjson_decode(&outfall__v1__user__descriptor, json, strlen(json), &u, why, sizeof why), 0);
     sync_error err = {0};
     assert_int_equal(accounts_create_user(f->s, &f->admin, (Outfall__V1__User *)u, &err), 0);
     protobuf_c_message_free_unpacked(u, NULL);
@@ -107,16 +107,17 @@ static inline int fx_teardown(void **state) {
  * or phone 1 ("phone-b", surveyor2) with the next device_seq. Returns the response (free with
  * protobuf_c_message_free_unpacked) or NULL with err filled. */
 static inline Outfall__V1__SyncResponse *fx_sync_seq(fixture *f, int phone, int64_t seq,
-                                              const char *batch_id, const char *changes,
-                                              sync_error *err) {
+                                                     const char *batch_id, const char *changes,
+                                                     sync_error *err) {
     char *json = NULL;
     char id[UUID_STR_LEN + 1];
     if (!batch_id) {
         util_uuid_new(id);
         batch_id = id;
     }
-    if (asprintf(&json, "{\"batchId\":\"%s\",\"deviceId\":\"%s\",\"deviceSeq\":\"%lld\","
-                        "\"changes\":%s}",
+    if (asprintf(&json,
+                 "{\"batchId\":\"%s\",\"deviceId\":\"%s\",\"deviceSeq\":\"%lld\","
+                 "\"changes\":%s}",
                  batch_id, phone ? "phone-b" : "phone-a", (long long)seq, changes) < 0)
         return NULL;
     ProtobufCMessage *req = NULL;
@@ -127,8 +128,8 @@ static inline Outfall__V1__SyncResponse *fx_sync_seq(fixture *f, int phone, int6
     assert_int_equal(rc, 0);
     free(json);
     Outfall__V1__SyncResponse *resp = NULL;
-    batch_sync(f->s, &f->cfg, phone ? &f->surveyor2 : &f->surveyor,
-               (Outfall__V1__SyncRequest *)req, &resp, err);
+    batch_sync(f->s, &f->cfg, phone ? &f->surveyor2 : &f->surveyor, (Outfall__V1__SyncRequest *)req,
+               &resp, err);
     protobuf_c_message_free_unpacked(req, NULL);
     return resp;
 }

@@ -33,9 +33,9 @@ static char *text_of(sqlite3 *db, const char *sql) {
 }
 
 /* Every column a field-history row had before migration 0013, as one text. */
-#define HISTORY_COLUMNS                                                                           \
-    "quote(kind) || quote(entity_id) || quote(version) || quote(field) || quote(value) || "      \
-    "quote(change_id) || quote(user_id) || quote(device_id) || quote(at_ms) || quote(seq) || "    \
+#define HISTORY_COLUMNS                                                                            \
+    "quote(kind) || quote(entity_id) || quote(version) || quote(field) || quote(value) || "        \
+    "quote(change_id) || quote(user_id) || quote(device_id) || quote(at_ms) || quote(seq) || "     \
     "quote(prev_hash) || quote(hash)"
 
 /* One text holding every row of the three tables, every column, in key order. */
@@ -80,8 +80,8 @@ static void remove_folder(const char *dir) {
 /* Appends a chained history row of kind/entity at version after (*seq, prev). */
 static void chained_row_of(sqlite3 *db, const char *kind, const char *entity, int64_t version,
                            const char *field, const char *value, int64_t *seq, uint8_t prev[32]) {
-    history_row row = {kind, entity, version, field, value, "c-2", 1, "phone-1", 1700000000000,
-                       *seq + 1};
+    history_row row = {kind,  entity, version,   field,         value,
+                       "c-2", 1,      "phone-1", 1700000000000, *seq + 1};
     uint8_t hash[32];
     history_hash(prev, &row, hash);
     sqlite3_stmt *st = NULL;
@@ -169,8 +169,9 @@ static void schema_11_database_keeps_every_row_and_link(void **state) {
 
     /* Rowid tables now, rows in arrival order: the unchained first, then the chain by seq. */
     assert_int_equal(count(db, "SELECT count(*) FROM field_history WHERE rowid > 0"), 7);
-    assert_int_equal(count(db, "SELECT count(*) FROM field_history a JOIN field_history b ON "
-                               "b.rowid = a.rowid + 1 WHERE a.seq IS NOT NULL AND b.seq <> a.seq + 1"),
+    assert_int_equal(count(db,
+                           "SELECT count(*) FROM field_history a JOIN field_history b ON "
+                           "b.rowid = a.rowid + 1 WHERE a.seq IS NOT NULL AND b.seq <> a.seq + 1"),
                      0);
     assert_int_equal(count(db, "SELECT max(rowid) FROM field_history WHERE seq IS NULL"), 2);
     assert_int_equal(count(db, "SELECT count(*) FROM changes WHERE rowid > 0"), 2);
@@ -187,26 +188,32 @@ static void schema_11_database_keeps_every_row_and_link(void **state) {
     assert_int_equal(chain.unchained, 2);
     assert_int_not_equal(sqlite3_exec(db, "UPDATE field_history SET value = 'x'", NULL, NULL, NULL),
                          SQLITE_OK);
-    assert_int_not_equal(sqlite3_exec(db, "DELETE FROM field_history", NULL, NULL, NULL), SQLITE_OK);
-    assert_int_not_equal(sqlite3_exec(db, "INSERT INTO field_history (kind, entity_id, version, "
-                                          "field, change_id, user_id, at_ms, entity_rowid) "
-                                          "VALUES ('outfall', 'e-2', 2, 'name', 'c-9', 1, 1, 3)",
+    assert_int_not_equal(sqlite3_exec(db, "DELETE FROM field_history", NULL, NULL, NULL),
+                         SQLITE_OK);
+    assert_int_not_equal(sqlite3_exec(db,
+                                      "INSERT INTO field_history (kind, entity_id, version, "
+                                      "field, change_id, user_id, at_ms, entity_rowid) "
+                                      "VALUES ('outfall', 'e-2', 2, 'name', 'c-9', 1, 1, 3)",
                                       NULL, NULL, NULL),
                          SQLITE_OK);
-    assert_int_not_equal(sqlite3_exec(db, "INSERT INTO changes VALUES ('c-1', x'01', 'b-9', "
-                                          "'outfall', 'e-1', 1, 1, x'0a')",
+    assert_int_not_equal(sqlite3_exec(db,
+                                      "INSERT INTO changes VALUES ('c-1', x'01', 'b-9', "
+                                      "'outfall', 'e-1', 1, 1, x'0a')",
                                       NULL, NULL, NULL),
                          SQLITE_OK);
-    assert_int_not_equal(sqlite3_exec(db, "INSERT INTO changes VALUES (NULL, x'01', 'b-9', "
-                                          "'outfall', 'e-1', 1, 1, x'0a')",
+    assert_int_not_equal(sqlite3_exec(db,
+                                      "INSERT INTO changes VALUES (NULL, x'01', 'b-9', "
+                                      "'outfall', 'e-1', 1, 1, x'0a')",
                                       NULL, NULL, NULL),
                          SQLITE_OK);
-    assert_int_not_equal(sqlite3_exec(db, "INSERT INTO batches VALUES ('b-9', 'phone-1', 2, 1, "
-                                          "x'22', 'applied', 20, 21, NULL, NULL)",
+    assert_int_not_equal(sqlite3_exec(db,
+                                      "INSERT INTO batches VALUES ('b-9', 'phone-1', 2, 1, "
+                                      "x'22', 'applied', 20, 21, NULL, NULL)",
                                       NULL, NULL, NULL),
                          SQLITE_OK);
-    assert_int_not_equal(sqlite3_exec(db, "INSERT INTO batches VALUES ('b-9', 'phone-9', 9, 1, "
-                                          "x'22', 'applied', 20, 21, NULL, NULL)",
+    assert_int_not_equal(sqlite3_exec(db,
+                                      "INSERT INTO batches VALUES ('b-9', 'phone-9', 9, 1, "
+                                      "x'22', 'applied', 20, 21, NULL, NULL)",
                                       NULL, NULL, NULL),
                          SQLITE_OK);
     assert_int_equal(count(db, "SELECT count(*) FROM field_history"), 7);
@@ -276,8 +283,7 @@ static void schema_12_history_is_keyed_by_each_records_rowid(void **state) {
                      6);
     assert_int_equal(count(db, "SELECT entity_rowid FROM field_history WHERE entity_id = 'o-a'"),
                      2);
-    assert_int_equal(count(db, "SELECT count(*) FROM field_history WHERE entity_rowid IS NULL"),
-                     1);
+    assert_int_equal(count(db, "SELECT count(*) FROM field_history WHERE entity_rowid IS NULL"), 1);
 
     /* The reads find the rows by their record. */
     assert_json_string(history_value_at(s, "outfall", "o-a", "name", 1), "first");
@@ -301,14 +307,14 @@ static void schema_12_history_is_keyed_by_each_records_rowid(void **state) {
     assert_int_equal(chain.rows, 6);
     assert_int_equal(count(db, "SELECT count(*) FROM pragma_index_info('field_history_record')"),
                      4);
-    assert_int_not_equal(sqlite3_exec(db, "INSERT INTO field_history (kind, entity_id, version, "
-                                          "field, change_id, user_id, at_ms, entity_rowid) "
-                                          "VALUES ('outfall', 'o-a', 2, 'name', 'c-9', 1, 1, 2)",
+    assert_int_not_equal(sqlite3_exec(db,
+                                      "INSERT INTO field_history (kind, entity_id, version, "
+                                      "field, change_id, user_id, at_ms, entity_rowid) "
+                                      "VALUES ('outfall', 'o-a', 2, 'name', 'c-9', 1, 1, 2)",
                                       NULL, NULL, NULL),
                          SQLITE_OK);
-    assert_int_not_equal(sqlite3_exec(db, "UPDATE field_history SET entity_rowid = 1", NULL, NULL,
-                                      NULL),
-                         SQLITE_OK);
+    assert_int_not_equal(
+        sqlite3_exec(db, "UPDATE field_history SET entity_rowid = 1", NULL, NULL, NULL), SQLITE_OK);
     assert_int_equal(count(db, "SELECT count(*) FROM field_history"), 6);
     store_close(s);
     remove_folder(dir);
@@ -318,8 +324,8 @@ static void a_new_records_history_goes_at_the_end_of_its_key(void **state) {
     fixture *f = *state;
     char batch[512];
     for (int i = 0; i < 4; i++) {
-        Outfall__V1__SyncResponse *r = fx_sync(f, i % 2, fx_one_create(batch, sizeof batch,
-                                                                       35.0 + 0.01 * i));
+        Outfall__V1__SyncResponse *r =
+            fx_sync(f, i % 2, fx_one_create(batch, sizeof batch, 35.0 + 0.01 * i));
         assert_int_equal(r->results[0]->status, OUTFALL__V1__CHANGE_STATUS__CHANGE_STATUS_APPLIED);
         protobuf_c_message_free_unpacked(&r->base, NULL);
     }

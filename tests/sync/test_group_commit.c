@@ -47,25 +47,24 @@ static void *send_batches(void *arg) {
             changes = more;
         }
         util_uuid_new(bid);
-        if (!changes ||
-            asprintf(&json,
-                     "{\"batchId\":\"%s\",\"deviceId\":\"%s\",\"deviceSeq\":\"%d\","
-                     "\"changes\":%s]}",
-                     bid, x->device, b + 1, changes) < 0)
+        if (!changes || asprintf(&json,
+                                 "{\"batchId\":\"%s\",\"deviceId\":\"%s\",\"deviceSeq\":\"%d\","
+                                 "\"changes\":%s]}",
+                                 bid, x->device, b + 1, changes) < 0)
             json = NULL;
         free(changes);
         ProtobufCMessage *req = NULL;
         char why[200];
-        if (!json || pbjson_decode(&outfall__v1__sync_request__descriptor, json, strlen(json),
-                                   &req, why, sizeof why)) {
+        if (!json || pbjson_decode(&outfall__v1__sync_request__descriptor, json, strlen(json), &req,
+                                   why, sizeof why)) {
             snprintf(x->why, sizeof x->why, "bad test batch");
             free(json);
             break;
         }
         free(json);
         Outfall__V1__SyncResponse *resp = NULL;
-        int rc = batch_sync(s, &x->f->cfg, &x->f->surveyor, (Outfall__V1__SyncRequest *)req,
-                            &resp, &err);
+        int rc = batch_sync(s, &x->f->cfg, &x->f->surveyor, (Outfall__V1__SyncRequest *)req, &resp,
+                            &err);
         protobuf_c_message_free_unpacked(req, NULL);
         if (rc || !resp) {
             snprintf(x->why, sizeof x->why, "batch %d: %s %s", b, err.code, err.message);
@@ -83,10 +82,8 @@ static void *send_batches(void *arg) {
 
 /* This program is linked with -Wl,--wrap=pthread_create (Makefile): while refuse_threads is set,
  * no thread but a sender starts, as when the system is out of threads. */
-int __real_pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *),
-                          void *arg);
-int __wrap_pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *),
-                          void *arg);
+int __real_pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *), void *arg);
+int __wrap_pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *), void *arg);
 
 static atomic_int refuse_threads;
 

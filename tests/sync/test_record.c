@@ -16,9 +16,10 @@ static int collect(const char *path, json_t *value, void *ctx) {
 
 static void leaves_walk_into_nested_messages_but_not_arrays(void **state) {
     (void)state;
-    json_t *doc = json_loads("{\"name\":\"a\",\"responsible_party\":{\"name\":\"b\",\"phone\":\"1\"},"
-                             "\"flags\":[\"x\"]}",
-                             0, NULL);
+    json_t *doc =
+        json_loads("{\"name\":\"a\",\"responsible_party\":{\"name\":\"b\",\"phone\":\"1\"},"
+                   "\"flags\":[\"x\"]}",
+                   0, NULL);
     json_t *leaves = json_object();
     assert_int_equal(record_each_leaf(doc, collect, leaves), 0);
     assert_int_equal(json_object_size(leaves), 4);

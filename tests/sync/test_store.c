@@ -38,9 +38,9 @@ static void connection_runs_wal_with_foreign_keys(void **state) {
 static void audit_rows_cannot_be_changed_or_deleted(void **state) {
     fixture *f = *state;
     assert_true(fx_count(f, "SELECT count(*) FROM audit") > 0);
-    assert_int_not_equal(sqlite3_exec(store_db(f->s), "UPDATE audit SET outcome = 'x'", NULL,
-                                      NULL, NULL),
-                         SQLITE_OK);
+    assert_int_not_equal(
+        sqlite3_exec(store_db(f->s), "UPDATE audit SET outcome = 'x'", NULL, NULL, NULL),
+        SQLITE_OK);
     assert_int_not_equal(sqlite3_exec(store_db(f->s), "DELETE FROM audit", NULL, NULL, NULL),
                          SQLITE_OK);
     /* Each row's prev_hash is the hash of the row before it. */

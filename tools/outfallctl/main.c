@@ -85,10 +85,11 @@ static const struct {
     const char *name;
     int (*run)(const ctl *c, int argc, char **argv);
 } commands[] = {
-    {"login", cmd_login},   {"users", cmd_users},     {"device", cmd_device},
-    {"push", cmd_push},     {"pull", cmd_pull},       {"photos", cmd_photos},
-    {"backup", cmd_backup}, {"restore", cmd_restore}, {"audit", cmd_audit},
-    {"inspections", cmd_inspections},
+    {"login", cmd_login},   {"users", cmd_users},
+    {"device", cmd_device}, {"push", cmd_push},
+    {"pull", cmd_pull},     {"photos", cmd_photos},
+    {"backup", cmd_backup}, {"restore", cmd_restore},
+    {"audit", cmd_audit},   {"inspections", cmd_inspections},
 };
 
 int main(int argc, char **argv) {
