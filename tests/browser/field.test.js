@@ -220,3 +220,14 @@ test('a new version of the app waits for the user and keeps the changes waiting 
     await own.stop(kept);
   }
 });
+
+phoneTest('a phone an administrator revoked says so and keeps its work; signing in again is not offered as the cure', async ({ page }) => {
+  await phoneWithOutfall(page, '设备停用后的排口');
+  const device = (await localAll(page, surveyor.username, 'kv')).find((v) => v && v.id && v.nextSeq);
+  await api.ok('DELETE', `/v1/devices/${device.id}`, { token: admin });
+  assert.match(await syncNow(page), /同步未完成：这部手机已被管理员停用/);
+  assert.match(await page.textContent('#banner'), /已被管理员停用/);
+  assert.doesNotMatch(await page.textContent('#banner'), /登录已过期/);
+  assert.equal((await localAll(page, surveyor.username, 'outbox')).filter((c) => c.state !== 'done').length, 2);
+  assert.equal((await outfallsNamed('设备停用后的排口')).length, 0);
+});

@@ -220,10 +220,12 @@ export function sync() {
       app.syncState.error = e;
       // An expired sign-in never takes the user out of a form: the banner says so, and the sync
       // button opens the sign-in. Nothing is lost either way.
-      if (e instanceof ApiError && e.status === 401) {
+      if (e instanceof ApiError && e.status === 401 && e.code !== 'device_revoked') {
         app.session = { ...app.session, token: '' };
         await app.db.setKv('session', app.session);
         banner(t('login.expired'));
+      } else if (e instanceof ApiError && /device_revoked/.test(e.code)) {
+        banner(problem(e)); // signing in again would not help: an administrator must act
       }
     } finally {
       // The badges first: what the sync ended with shows once "last synced" does.

@@ -18,18 +18,27 @@ const STATE_OF = {
   CHANGE_STATUS_REJECTED: 'rejected', CHANGE_STATUS_HELD: 'held',
 };
 
-// Puts a page of feed entries into the local copy and moves the cursor, in one transaction.
+// Puts record into store unless the phone already has a newer version of it (a batch sent again
+// after a lost answer brings the feed page of its old cursor).
+async function putNewer(store, record) {
+  const had = await req(store.get(record.id));
+  if (!had || Number(had.version || 0) <= Number(record.version || 0)) store.put(record);
+}
+
+// Puts a page of feed entries into the local copy and moves the cursor forward, in one
+// transaction.
 async function applyFeed(db, entries, nextCursor) {
-  await db.write(['outfalls', 'observations', 'kv'], (s) => {
+  await db.write(['outfalls', 'observations', 'kv'], async (s) => {
     for (const e of entries || []) {
-      if (e.outfall) s.outfalls.put(e.outfall);
-      else if (e.observation) s.observations.put(e.observation);
+      if (e.outfall) await putNewer(s.outfalls, e.outfall);
+      else if (e.observation) await putNewer(s.observations, e.observation);
       else if (e.redirect && e.redirect.fromId) {
         s.outfalls.delete(e.redirect.fromId);
         s.kv.put(e.redirect.toId, 'redirect:' + e.redirect.fromId);
       }
     }
-    if (nextCursor !== undefined && nextCursor !== null) s.kv.put(String(nextCursor), 'cursor');
+    const cursor = Number((await req(s.kv.get('cursor'))) || 0);
+    if (nextCursor !== undefined && nextCursor !== null && Number(nextCursor) > cursor) s.kv.put(String(nextCursor), 'cursor');
   });
 }
 
