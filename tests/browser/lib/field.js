@@ -14,7 +14,7 @@ export const PHOTOS = join(ROOT, 'tests/fixtures/photos');
 // Where qinhe-outfall-a-1.jpg says it was taken (its EXIF geotag), on the 沁河 in 沁阳市.
 export const SITE = { latitude: 35.08621, longitude: 112.95124, accuracy: 5 };
 
-// The 64 hex of the BLAKE2b-256 of a file (coreutils' b2sum, as README's photos section says).
+// The 64 hex of the BLAKE2b-256 of a file (coreutils' b2sum, as docs/sync.md's photos section says).
 export function b2sum(path) {
   return execFileSync('b2sum', ['-l', '256', path]).toString().split(' ')[0];
 }
