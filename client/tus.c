@@ -14,14 +14,16 @@
 
 enum { CLIENT_TUS_LINES = 8 };
 
-/* One exchange on the photo's address (hash NULL: the collection, /v1/photos) with the tus and
- * Accept headers, extra lines (NULL-terminated, may be NULL) and body. */
+/* One exchange on the photo's address (hash NULL: the collection, /v1/photos) with the Accept
+ * header, Tus-Resumable unless send is streamed (the whole-file PUT is not tus), extra lines
+ * (NULL-terminated, may be NULL) and body. */
 static long client_tus_call(const client_tus *t, const char *method, const char *hash,
                             const char *const *extra, const void *body, size_t len,
                             client_http_send send, client_http_response *out) {
     char url[2048], accept[160];
-    const char *lines[CLIENT_TUS_LINES + 4] = {"Tus-Resumable: 1.0.0", accept, "Expect:"};
-    size_t n = 3;
+    const char *lines[CLIENT_TUS_LINES + 4] = {accept, "Expect:"};
+    size_t n = 2;
+    if (send == CLIENT_HTTP_FIELDS) lines[n++] = "Tus-Resumable: 1.0.0";
     snprintf(url, sizeof url, "%s/v1/photos%s%s", t->server, hash ? "/" : "", hash ? hash : "");
     snprintf(accept, sizeof accept, "Accept: %s", t->accept ? t->accept : CLIENT_HTTP_PB);
     for (size_t i = 0; extra && extra[i] && i < CLIENT_TUS_LINES; i++)
