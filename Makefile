@@ -48,6 +48,7 @@ ASAN_LDFLAGS := -fsanitize=address,undefined
 COMMON_SRC := $(sort $(wildcard common/*.c))
 SYNC_SRC := $(sort $(wildcard sync/*.c))
 SERVER_SRC := $(sort $(wildcard server/*.c))
+CLIENT_SRC := $(sort $(wildcard client/*.c))
 CTL_SRC := $(sort $(wildcard tools/outfallctl/*.c))
 TESTLIB_SRC := $(sort $(wildcard tests/lib/*.c))
 TEST_SRC := $(sort $(wildcard tests/common/test_*.c tests/sync/test_*.c tests/api/test_*.c \
@@ -58,6 +59,8 @@ objs = $(patsubst %.c,$(1)/%.o,$(2))
 GEN_OBJ = $(1)/gen/outfall/v1/outfall.pb-c.o $(1)/gen/migrations.o
 
 CORE = $(call objs,$(1),$(COMMON_SRC) $(SYNC_SRC)) $(call GEN_OBJ,$(1))
+# The client library (client/): what outfallctl, the tests and the benchmark link beside CORE.
+CLIENT = $(call objs,$(1),$(CLIENT_SRC))
 
 .PHONY: all run test check deps test-deps fuzz fuzz-seeds browser-deps build build-test clean fmt format-check bench field-figures vendor-check \
         crash-long soak-long
@@ -127,7 +130,7 @@ bench: deps build build/release/bench/fieldday
 	@bench/run.sh $(ARGS)
 
 build/release/bench/fieldday: $(call objs,build/release,$(BENCH_SRC) tests/lib/child.c) \
-                              $(call CORE,build/release)
+                              $(call CLIENT,build/release) $(call CORE,build/release)
 	$(CC) -o $@ $^ $(LDLIBS)
 
 # The field app's figures (docs/field-app.md): first-load bytes, pulling N outfalls into a phone in
@@ -177,7 +180,7 @@ $(1)/gen/%.o: $(GEN)/%.c $(GEN_DEP)
 $(1)/outfalld: $$(call objs,$(1),$(SERVER_SRC)) $$(call CORE,$(1))
 	$$(CC) $(3) -o $$@ $$^ $$(LDLIBS)
 
-$(1)/outfallctl: $$(call objs,$(1),$(CTL_SRC)) $$(call CORE,$(1))
+$(1)/outfallctl: $$(call objs,$(1),$(CTL_SRC)) $$(call CLIENT,$(1)) $$(call CORE,$(1))
 	$$(CC) $(3) -o $$@ $$^ $$(LDLIBS)
 endef
 
@@ -185,7 +188,8 @@ $(eval $(call tree,build/release,$(REL_CFLAGS),))
 $(eval $(call tree,build/asan,$(ASAN_CFLAGS),$(ASAN_LDFLAGS)))
 
 # Each test file is its own binary: engine tests link the core, API tests link the harness too.
-build/asan/tests/%: build/asan/tests/%.o $(call objs,build/asan,$(TESTLIB_SRC)) $(call CORE,build/asan)
+build/asan/tests/%: build/asan/tests/%.o $(call objs,build/asan,$(TESTLIB_SRC)) $(call CLIENT,build/asan) \
+                    $(call CORE,build/asan)
 	$(CC) $(ASAN_LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 
 # test_group_commit refuses to start threads in one test (its __wrap_pthread_create).

@@ -17,6 +17,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "client/http.h"
 #include "outfall/v1/outfall.pb-c.h"
 
 #define BENCH_ADMIN_PASSWORD "bench-admin-password-0815"
@@ -102,11 +103,10 @@ double bench_now(void);
  * a reusable answer buffer. */
 typedef struct bench_conn {
     CURL *curl;
-    const char *url; /* borrowed: http://HOST:PORT */
-    char token[160]; /* "" for none */
-    uint8_t *body;   /* the last answer's body, len bytes (reused) */
-    size_t len, cap;
-    int64_t resent;  /* exchanges sent again on a new connection: see bench_http */
+    const char *url;             /* borrowed: http://HOST:PORT */
+    char token[160];             /* "" for none */
+    client_http_response answer; /* the last answer; its body buffer is reused */
+    int64_t resent;              /* exchanges sent again on a new connection: see bench_http */
     char source[32]; /* the loopback address it connects from ("" = the system's choice) */
 } bench_conn;
 
@@ -118,8 +118,9 @@ void bench_conn_source(bench_conn *c, int index);
 void bench_conn_close(bench_conn *c);
 
 /* One exchange: method path with body[len] (NULL: none) of content type ctype, and an
- * X-Device-Signature header when signature is not NULL. The answer lands in c->body/c->len.
- * Returns the status, 0 when the exchange failed. */
+ * X-Device-Signature header when signature is not NULL, over client/http. The answer lands in
+ * c->answer. A kept-alive connection lost before any answer is sent again once (counted in
+ * c->resent). Returns the status, 0 when the exchange failed. */
 long bench_http(bench_conn *c, const char *method, const char *path, const char *ctype,
                 const void *body, size_t len, const char *signature);
 

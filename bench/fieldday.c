@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "bench/bench.h"
+#include "client/sign.h"
 #include "common/util.h"
 
 enum { MAX_PAGES = 100000, SETUP_THREADS = 4 };
@@ -144,13 +145,6 @@ static int64_t pull_all(bench_conn *c, int64_t *cursor) {
     return entries;
 }
 
-/* Signs body with sk: base64 of the one-shot Ed25519 signature (malloc'd). */
-static char *sign_b64(const uint8_t sk[64], const uint8_t *body, size_t len) {
-    uint8_t sig[crypto_sign_BYTES];
-    crypto_sign_detached(sig, NULL, body, len, sk);
-    return util_base64_encode(sig, sizeof sig);
-}
-
 static long enroll(bench_conn *c, const char *device_id, const uint8_t pk[32]) {
     Outfall__V1__Device d = OUTFALL__V1__DEVICE__INIT;
     d.device_id = (char *)device_id;
@@ -177,16 +171,17 @@ static int seed(const bench_opts *opts, bench_conn *admin, const bench_world *w)
         q->since = 0;
         q->has_pull_limit = 1;
         q->pull_limit = 1;
-        size_t len = protobuf_c_message_get_packed_size(&q->base);
-        uint8_t *body = malloc(len ? len : 1);
-        if (!body) return -1;
-        protobuf_c_message_pack(&q->base, body);
-        char *sig = sign_b64(sk, body, len);
+        uint8_t *body = NULL;
+        size_t len = 0;
+        char *sig = NULL;
+        if (client_sign_batch(q, 0, sk, &body, &len, &sig) != 0) return -1;
         st = bench_http(admin, "POST", "/v1/sync", BENCH_PB, body, len, sig);
         free(sig);
         free(body);
         Outfall__V1__SyncResponse *r =
-            st == 200 ? outfall__v1__sync_response__unpack(NULL, admin->len, admin->body) : NULL;
+            st == 200 ? outfall__v1__sync_response__unpack(NULL, admin->answer.body.len,
+                                                           admin->answer.body.data)
+                      : NULL;
         int bad = !r;
         for (size_t i = 0; r && i < r->n_results; i++)
             bad |= r->results[i]->status != OUTFALL__V1__CHANGE_STATUS__CHANGE_STATUS_APPLIED;
@@ -265,7 +260,9 @@ static void send_batch(bench_phone *p, const uint8_t *body, size_t len, const ch
     p->t.batches_sent++;
     if (replay) p->t.replays++;
     Outfall__V1__SyncResponse *r =
-        st == 200 ? outfall__v1__sync_response__unpack(NULL, p->conn.len, p->conn.body) : NULL;
+        st == 200 ? outfall__v1__sync_response__unpack(NULL, p->conn.answer.body.len,
+                                                       p->conn.answer.body.data)
+                  : NULL;
     if (!r) {
         tally_error(p, "sync", st);
         return;
@@ -288,11 +285,10 @@ static void play_sync(phase *ph, bench_phone *p) {
     for (int b = 0; b < p->n_batches; b++) {
         Outfall__V1__SyncRequest *q = &p->batches[b].req;
         q->since = p->cursor;
-        size_t len = protobuf_c_message_get_packed_size(&q->base);
-        uint8_t *body = malloc(len ? len : 1);
-        if (!body) return;
-        protobuf_c_message_pack(&q->base, body);
-        char *sig = sign_b64(p->sk, body, len);
+        uint8_t *body = NULL;
+        size_t len = 0;
+        char *sig = NULL;
+        if (client_sign_batch(q, 0, p->sk, &body, &len, &sig) != 0) return;
         send_batch(p, body, len, sig, q->n_changes, 0);
         /* The phone lost the answer and sends the very same request again. */
         if (p->batches[b].replay) send_batch(p, body, len, sig, q->n_changes, 1);

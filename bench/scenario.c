@@ -3,13 +3,14 @@
  * its user, device key, unique photos and signed-to-be batches of creates, observations and
  * edits. The same options give the same bytes, run after run. */
 #include <dirent.h>
-#include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "bench/bench.h"
+#include "client/hash.h"
+#include "client/sign.h"
 #include "common/util.h"
 
 /* The county divisions phones work in; the pull division (沁阳市) holds the records a new phone
@@ -392,7 +393,7 @@ void bench_seed_device(const bench_opts *opts, char id[48], uint8_t pk[32], uint
         uint64_t v = bench_rand(&r);
         memcpy(seed + 8 * i, &v, 8);
     }
-    crypto_sign_seed_keypair(pk, sk, seed);
+    client_sign_seed_keypair(pk, sk, seed);
     char u[37];
     bench_uuid(&r, u);
     snprintf(id, 48, "seeder-%.36s", u);
@@ -440,7 +441,7 @@ static int build_phone(const bench_opts *opts, const bench_world *w, const bench
         uint64_t v = bench_rand(&r);
         memcpy(seed + 8 * i, &v, 8);
     }
-    crypto_sign_seed_keypair(ph->pk, ph->sk, seed);
+    client_sign_seed_keypair(ph->pk, ph->sk, seed);
     char u[37];
     bench_uuid(&r, u);
     snprintf(ph->device_id, sizeof ph->device_id, "phone-%.36s", u);
@@ -458,7 +459,7 @@ static int build_phone(const bench_opts *opts, const bench_world *w, const bench
         uint8_t *buf = malloc(p->len);
         if (!buf) return -1;
         bench_photo_bytes(fx, p, buf);
-        util_blake2b_hex(buf, p->len, p->hash);
+        client_hash_buffer(buf, p->len, p->hash);
         free(buf);
     }
 

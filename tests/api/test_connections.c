@@ -29,6 +29,7 @@
 
 #include <cmocka.h>
 
+#include "client/http.h"
 #include "common/util.h"
 #include "tests/lib/harness.h"
 
@@ -212,12 +213,6 @@ typedef struct curl_run {
     int ok;
 } curl_run;
 
-static size_t curl_sink(char *data, size_t size, size_t n, void *user) {
-    (void)data;
-    (void)user;
-    return size * n;
-}
-
 static void *curl_client(void *arg) {
     curl_run *run = arg;
     char url[160], auth[200];
@@ -229,7 +224,9 @@ static void *curl_client(void *arg) {
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
     curl_easy_setopt(c, CURLOPT_POSTFIELDS, "{\"hashes\":[]}");
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, curl_sink);
+    client_http_body answer = {0}; /* each answer's body, dropped */
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, client_http_body_write);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &answer);
     curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
     for (char *p = run->gaps; *p;) {
         char *end = NULL;
@@ -238,9 +235,11 @@ static void *curl_client(void *arg) {
         p = end + strspn(end, " ");
         usleep((useconds_t)ms * 1000);
         long status = 0;
+        answer.len = 0;
         if (curl_easy_perform(c) == CURLE_OK) curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
         run->ok += status == 200;
     }
+    client_http_body_free(&answer);
     curl_slist_free_all(h);
     curl_easy_cleanup(c);
     return NULL;

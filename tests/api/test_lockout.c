@@ -9,7 +9,6 @@
  * Client addresses: every 127.x.y.z is loopback on Linux, so some tests log in from
  * 127.0.0.11, 127.0.0.12 ... (curl binds the source address) to be distinct clients; the others
  * name the client in X-Real-IP, which the server takes from a loopback peer. */
-#include <curl/curl.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -27,6 +26,7 @@
 
 #include <cmocka.h>
 
+#include "client/http.h"
 #include "common/util.h"
 #include "tests/lib/child.h"
 #include "tests/lib/harness.h"
@@ -50,70 +50,35 @@ typedef struct attempt {
     double ms;        /* how long the answer took */
 } attempt;
 
-static size_t keep_body(char *data, size_t size, size_t n, void *user) {
-    th_response *r = user;
-    size_t add = size * n;
-    uint8_t *grown = realloc(r->body, r->len + add + 1);
-    if (!grown) return 0;
-    memcpy(grown + r->len, data, add);
-    r->body = grown;
-    r->len += add;
-    r->body[r->len] = '\0';
-    return add;
-}
-
-static size_t keep_retry_after(char *line, size_t size, size_t n, void *user) {
-    const char name[] = "Retry-After:";
-    if (size * n > sizeof name && strncasecmp(line, name, sizeof name - 1) == 0)
-        *(long *)user = strtol(line + sizeof name - 1, NULL, 10);
-    return size * n;
-}
-
 /* POST /v1/auth/login as name/password from the source address from (NULL: the default), with
  * "X-Real-IP: real_ip" when real_ip is not NULL. */
 static attempt try_login(const char *from, const char *real_ip, const char *name,
                          const char *password) {
-    char url[160], body[256], hdr[96];
+    char url[160], body[256], hdr[96], value[32], message[256];
+    const char *headers[] = {"Content-Type: application/json", "Accept: application/json",
+                             real_ip ? hdr : NULL, NULL};
     snprintf(url, sizeof url, "%s/v1/auth/login", talk_to->url);
     snprintf(body, sizeof body, "{\"username\":\"%s\",\"password\":\"%s\"}", name, password);
+    if (real_ip) snprintf(hdr, sizeof hdr, "X-Real-IP: %s", real_ip);
     attempt a = {.retry_after = -1};
-    th_response r = {0};
-    CURL *c = curl_easy_init();
-    struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
-    h = curl_slist_append(h, "Accept: application/json");
-    if (real_ip) {
-        snprintf(hdr, sizeof hdr, "X-Real-IP: %s", real_ip);
-        h = curl_slist_append(h, hdr);
-    }
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT, 120L);
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-    curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, keep_body);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &r);
-    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, keep_retry_after);
-    curl_easy_setopt(c, CURLOPT_HEADERDATA, &a.retry_after);
-    if (from) curl_easy_setopt(c, CURLOPT_INTERFACE, from);
+    client_http_request rq = {.method = "POST",
+                              .url = url,
+                              .headers = headers,
+                              .body = body,
+                              .len = strlen(body),
+                              .timeout_s = 120,
+                              .interface = from};
+    client_http_response r = {0};
     int64_t start = util_now_ms();
-    CURLcode rc = curl_easy_perform(c);
+    a.status = client_http_exchange(NULL, &rq, &r);
     a.ms = (double)(util_now_ms() - start);
-    if (rc == CURLE_OK) {
-        char *ct = NULL;
-        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r.status);
-        curl_easy_getinfo(c, CURLINFO_CONTENT_TYPE, &ct);
-        if (ct) util_strlcpy(r.content_type, ct, sizeof r.content_type);
-    } else {
-        fprintf(stderr, "login from %s: %s\n", from ? from : "default", curl_easy_strerror(rc));
-    }
-    th_error e = {0};
-    if (r.status != 200 && r.body) th_error_decode(&r, &e);
-    util_strlcpy(a.code, r.status == 200 ? "" : e.code, sizeof a.code);
-    a.status = r.status;
-    th_response_free(&r);
-    curl_slist_free_all(h);
-    curl_easy_cleanup(c);
+    if (a.status == 0) fprintf(stderr, "login from %s: %s\n", from ? from : "default", r.error);
+    if (client_http_header(r.headers, "Retry-After", value, sizeof value))
+        a.retry_after = strtol(value, NULL, 10);
+    if (a.status != 200)
+        client_http_error(r.content_type, r.body.data, r.body.len, a.code, sizeof a.code, message,
+                          sizeof message);
+    client_http_response_free(&r);
     return a;
 }
 

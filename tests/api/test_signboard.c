@@ -17,8 +17,8 @@
 #include <unistd.h>
 
 #include <cmocka.h>
-#include <curl/curl.h>
 
+#include "client/http.h"
 #include "common/util.h"
 #include "tests/lib/harness.h"
 
@@ -55,49 +55,21 @@ static void approve(const char *id) {
     assert_true(code[0] != '\0');
 }
 
-static size_t collect(char *data, size_t size, size_t n, void *user) {
-    th_response *r = user;
-    uint8_t *grown = realloc(r->body, r->len + size * n + 1);
-    if (!grown) return 0;
-    memcpy(grown + r->len, data, size * n);
-    r->body = grown;
-    r->len += size * n;
-    r->body[r->len] = '\0';
-    return size * n;
-}
-
 /* GET path as token on s with exactly one Accept header, accept's (none when NULL: the harness's
  * client always names JSON), into out's status, content type and body. */
 static long get(th_server *s, const char *path, const char *token, const char *accept,
                 th_xresult *out) {
-    char url[512], auth[300], line[160];
-    struct curl_slist *h = curl_slist_append(NULL, "Accept:");
+    char url[512], line[160];
+    const char *headers[] = {"Accept:", accept ? line : NULL, NULL};
     memset(out, 0, sizeof *out);
-    if (accept) {
-        snprintf(line, sizeof line, "Accept: %s", accept);
-        h = curl_slist_append(h, line);
-    }
-    if (token) {
-        snprintf(auth, sizeof auth, "Authorization: Bearer %s", token);
-        h = curl_slist_append(h, auth);
-    }
+    if (accept) snprintf(line, sizeof line, "Accept: %s", accept);
     snprintf(url, sizeof url, "%s%s", s->url, path);
-    CURL *c = curl_easy_init();
-    assert_non_null(c);
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &out->r);
-    if (curl_easy_perform(c) == CURLE_OK) {
-        char *ct = NULL;
-        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &out->r.status);
-        curl_easy_getinfo(c, CURLINFO_CONTENT_TYPE, &ct);
-        if (ct) util_strlcpy(out->r.content_type, ct, sizeof out->r.content_type);
-    }
-    if (!out->r.body) out->r.body = calloc(1, 1);
-    curl_easy_cleanup(c);
-    curl_slist_free_all(h);
+    client_http_request rq = {.method = "GET", .url = url, .token = token, .headers = headers};
+    client_http_response r = {0};
+    out->r.status = client_http_exchange(NULL, &rq, &r);
+    out->r.body = r.body.data;
+    out->r.len = r.body.len;
+    util_strlcpy(out->r.content_type, r.content_type, sizeof out->r.content_type);
     return out->r.status;
 }
 

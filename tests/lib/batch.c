@@ -1,10 +1,10 @@
 /* Sync batches: build a SyncRequest change by change, encode it (protobuf or JSON), sign it with
- * the device's Ed25519 key (one-shot, over the exact body bytes) and send it. */
-#include <sodium.h>
+ * the device's Ed25519 key (client/sign: one-shot, over the exact body bytes) and send it. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "client/sign.h"
 #include "common/pbjson.h"
 #include "common/util.h"
 #include "tests/lib/harness.h"
@@ -175,28 +175,16 @@ const char *th_batch_change_id(th_batch *b, size_t i) {
 int th_batch_encode(th_batch *b, const char *enc, const uint8_t **bytes, size_t *len) {
     free(b->encoded);
     b->encoded = NULL;
-    if (strcmp(enc, TH_JSON) == 0) {
-        char *text = pbjson_encode(&b->req.base, 0);
-        if (!text) {
-            fprintf(stderr, "th: pbjson_encode of the SyncRequest failed\n");
-            return -1;
-        }
-        b->encoded = (uint8_t *)text;
-        *len = strlen(text);
-    } else {
-        *len = protobuf_c_message_get_packed_size(&b->req.base);
-        b->encoded = malloc(*len + 1);
-        if (!b->encoded) return -1;
-        protobuf_c_message_pack(&b->req.base, b->encoded);
+    if (client_sign_encode(&b->req, strcmp(enc, TH_JSON) == 0, &b->encoded, len) != 0) {
+        fprintf(stderr, "th: cannot encode the SyncRequest as %s\n", enc);
+        return -1;
     }
     *bytes = b->encoded;
     return 0;
 }
 
 char *th_sign_b64(const uint8_t sk[64], const void *body, size_t len) {
-    uint8_t sig[crypto_sign_BYTES];
-    crypto_sign_detached(sig, NULL, body, len, sk);
-    return util_base64_encode(sig, sizeof sig);
+    return client_sign_b64(sk, body, len);
 }
 
 long th_sync_raw(const th_server *s, const char *token, const char *content_type,

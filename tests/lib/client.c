@@ -1,6 +1,5 @@
-/* A small HTTP client over libcurl, and the calls every API test needs: login, users, devices,
- * reads. Talks only to the harness's server on 127.0.0.1, never through a proxy. */
-#include <curl/curl.h>
+/* HTTP with the server (over client/http), and the calls every API test needs: login, users,
+ * devices, reads. Talks only to the harness's server on 127.0.0.1, never through a proxy. */
 #include <jansson.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -8,31 +7,20 @@
 #include <string.h>
 #include <strings.h>
 
+#include "client/http.h"
+#include "client/sign.h"
 #include "common/pbjson.h"
 #include "common/util.h"
 #include "tests/lib/harness.h"
 
-enum { TH_MAX_HEADERS = 16 };
+enum { TH_MAX_HEADERS = 64 };
 
 static void th_curl_init(void) {
     static int done;
     if (done) return;
     done = 1;
-    curl_global_init(CURL_GLOBAL_DEFAULT);
-    atexit(curl_global_cleanup);
+    if (client_http_global_init() != 0) fprintf(stderr, "th: curl_global_init failed\n");
     if (sodium_init() < 0) fprintf(stderr, "th: sodium_init failed\n");
-}
-
-static size_t th_write_cb(char *data, size_t size, size_t n, void *user) {
-    th_response *r = user;
-    size_t add = size * n;
-    uint8_t *grown = realloc(r->body, r->len + add + 1);
-    if (!grown) return 0;
-    memcpy(grown + r->len, data, add);
-    r->body = grown;
-    r->len += add;
-    r->body[r->len] = '\0';
-    return add;
 }
 
 static int th_has_header(const char *const *headers, const char *name) {
@@ -45,56 +33,39 @@ static int th_has_header(const char *const *headers, const char *name) {
 long th_http(const th_server *s, const th_request *rq, th_response *out) {
     memset(out, 0, sizeof *out);
     th_curl_init();
-    CURL *c = curl_easy_init();
-    if (!c) return 0;
-    char url[2048], line[512];
+    char url[2048], type[512], accept[512];
+    const char *lines[TH_MAX_HEADERS + 4];
+    size_t n = 0;
     snprintf(url, sizeof url, "%s%s", s->url, rq->path);
-    struct curl_slist *h = NULL;
     /* Headers curl would add by itself are sent only when the test names them. */
     if (!th_has_header(rq->headers, "Content-Type")) {
-        snprintf(line, sizeof line, "Content-Type:%s%s", rq->content_type ? " " : "",
+        snprintf(type, sizeof type, "Content-Type:%s%s", rq->content_type ? " " : "",
                  rq->content_type ? rq->content_type : "");
-        h = curl_slist_append(h, line);
+        lines[n++] = type;
     }
     if (!th_has_header(rq->headers, "Accept")) {
-        snprintf(line, sizeof line, "Accept:%s%s", rq->accept ? " " : "",
+        snprintf(accept, sizeof accept, "Accept:%s%s", rq->accept ? " " : "",
                  rq->accept ? rq->accept : "");
-        h = curl_slist_append(h, line);
+        lines[n++] = accept;
     }
-    if (!th_has_header(rq->headers, "Expect")) h = curl_slist_append(h, "Expect:");
-    if (rq->token) {
-        snprintf(line, sizeof line, "Authorization: Bearer %s", rq->token);
-        h = curl_slist_append(h, line);
-    }
-    for (int i = 0; rq->headers && rq->headers[i]; i++)
-        h = curl_slist_append(h, rq->headers[i]);
-
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, th_write_cb);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, out);
-    if (rq->body || strcmp(rq->method, "POST") == 0) {
-        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(rq->body ? rq->len : 0));
-        curl_easy_setopt(c, CURLOPT_POSTFIELDS, rq->body ? (const char *)rq->body : "");
-    }
-    if (strcmp(rq->method, "GET") != 0 && strcmp(rq->method, "POST") != 0)
-        curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, rq->method);
-    CURLcode rc = curl_easy_perform(c);
-    if (rc == CURLE_OK) {
-        char *ct = NULL;
-        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &out->status);
-        curl_easy_getinfo(c, CURLINFO_CONTENT_TYPE, &ct);
-        if (ct) util_strlcpy(out->content_type, ct, sizeof out->content_type);
-    } else {
-        fprintf(stderr, "th: %s %s: %s\n", rq->method, rq->path, curl_easy_strerror(rc));
-        out->status = 0;
-    }
-    if (!out->body) out->body = calloc(1, 1);
-    curl_slist_free_all(h);
-    curl_easy_cleanup(c);
+    if (!th_has_header(rq->headers, "Expect")) lines[n++] = "Expect:";
+    for (int i = 0; rq->headers && rq->headers[i] && n < TH_MAX_HEADERS + 3; i++)
+        lines[n++] = rq->headers[i];
+    lines[n] = NULL;
+    client_http_request req = {.method = rq->method,
+                               .url = url,
+                               .token = rq->token,
+                               .headers = lines,
+                               .body = rq->body,
+                               .len = rq->len,
+                               .timeout_s = 60};
+    client_http_response r = {0};
+    client_http_exchange(NULL, &req, &r);
+    if (r.status == 0) fprintf(stderr, "th: %s %s: %s\n", rq->method, rq->path, r.error);
+    out->status = r.status;
+    out->body = r.body.data;
+    out->len = r.body.len;
+    util_strlcpy(out->content_type, r.content_type, sizeof out->content_type);
     return out->status;
 }
 
@@ -105,27 +76,14 @@ void th_response_free(th_response *r) {
 }
 
 int th_is_json(const char *ct) {
-    size_t n = strlen(TH_JSON);
-    return ct && strncasecmp(ct, TH_JSON, n) == 0 &&
-           (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ');
+    return client_http_is_json(ct);
 }
 
 int th_error_decode(const th_response *r, th_error *e) {
     memset(e, 0, sizeof *e);
-    if (th_is_json(r->content_type)) {
-        json_t *j = json_loadb((const char *)r->body, r->len, 0, NULL);
-        const char *code = json_string_value(json_object_get(j, "code"));
-        const char *msg = json_string_value(json_object_get(j, "message"));
-        if (code) util_strlcpy(e->code, code, sizeof e->code);
-        if (msg) util_strlcpy(e->message, msg, sizeof e->message);
-        json_decref(j);
-    } else {
-        Outfall__V1__Error *pe = outfall__v1__error__unpack(NULL, r->len, r->body);
-        if (pe && pe->code) util_strlcpy(e->code, pe->code, sizeof e->code);
-        if (pe && pe->message) util_strlcpy(e->message, pe->message, sizeof e->message);
-        if (pe) outfall__v1__error__free_unpacked(pe, NULL);
-    }
-    if (e->code[0]) return 0;
+    if (client_http_error(r->content_type, r->body, r->len, e->code, sizeof e->code, e->message,
+                          sizeof e->message) == 0)
+        return 0;
     util_strlcpy(e->code, "<undecodable>", sizeof e->code);
     return -1;
 }
@@ -268,7 +226,7 @@ long th_device_enroll(const th_server *s, const char *token, th_device *d, th_er
     th_curl_init();
     memset(d, 0, sizeof *d);
     th_uuid(d->id);
-    crypto_sign_keypair(d->pk, d->sk);
+    client_sign_keypair(d->pk, d->sk);
     d->next_seq = 1;
     Outfall__V1__Device dev = OUTFALL__V1__DEVICE__INIT;
     dev.device_id = d->id;

@@ -1,7 +1,6 @@
 /* What the photo tests need: fixtures and their manifest, fresh photos made from them, an HTTP
  * exchange that shows the answer's headers (tus speaks in headers) and can cut an upload off, tus
  * and PUT uploads, counting files in the data folder, and running outfallctl. */
-#include <curl/curl.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <glob.h>
@@ -16,6 +15,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "client/hash.h"
+#include "client/http.h"
+#include "client/tus.h"
 #include "common/util.h"
 #include "tests/lib/harness.h"
 
@@ -60,7 +62,7 @@ int th_photo_variant(const char *name, th_file *f, char hash[65]) {
 }
 
 void th_hash_hex(const void *data, size_t len, char out[65]) {
-    util_blake2b_hex(data, len, out);
+    client_hash_buffer(data, len, out);
 }
 
 int th_manifest(th_manifest_row *rows, int cap) {
@@ -121,50 +123,7 @@ int64_t th_feed_observation(const th_server *s, const char *token, const char *i
     return seq;
 }
 
-/* ---- HTTP with headers ---- */
-
-typedef struct xfer_state {
-    const th_xfer *x;
-    size_t sent;
-    th_xresult *out;
-} xfer_state;
-
-static size_t xfer_read(char *buf, size_t size, size_t n, void *user) {
-    xfer_state *st = user;
-    size_t left = st->x->len - st->sent, want = size * n;
-    if (st->x->cut_after && st->sent >= st->x->cut_after) return CURL_READFUNC_ABORT;
-    if (st->x->cut_after && st->x->cut_after - st->sent < want) want = st->x->cut_after - st->sent;
-    if (want > left) want = left;
-    memcpy(buf, (const uint8_t *)st->x->body + st->sent, want);
-    st->sent += want;
-    return want;
-}
-
-static size_t xfer_write(char *data, size_t size, size_t n, void *user) {
-    th_response *r = &((xfer_state *)user)->out->r;
-    size_t add = size * n;
-    uint8_t *grown = realloc(r->body, r->len + add + 1);
-    if (!grown) return 0;
-    memcpy(grown + r->len, data, add);
-    r->body = grown;
-    r->len += add;
-    r->body[r->len] = '\0';
-    return add;
-}
-
-static size_t xfer_header(char *data, size_t size, size_t n, void *user) {
-    th_xresult *out = ((xfer_state *)user)->out;
-    size_t add = size * n, used = strlen(out->headers);
-    if (add >= 9 && strncmp(data, "HTTP/", 5) == 0) { /* a new answer (after a 100) */
-        out->headers[0] = '\0';
-        used = 0;
-    }
-    if (used + add < sizeof out->headers) {
-        memcpy(out->headers + used, data, add);
-        out->headers[used + add] = '\0';
-    }
-    return add;
-}
+/* ---- HTTP with headers (client/http, client/tus) ---- */
 
 /* 1 when headers name the header name (given with its colon, "Accept:"). */
 static int th_names(const char *const *headers, const char *name) {
@@ -173,120 +132,84 @@ static int th_names(const char *const *headers, const char *name) {
     return 0;
 }
 
-long th_xfer_run(const th_server *s, const th_xfer *x, th_xresult *out) {
-    char url[2048], line[512];
+/* Moves r's answer into out (the body changes hands). */
+static long th_xresult_take(client_http_response *r, th_xresult *out) {
     memset(out, 0, sizeof *out);
-    CURL *c = curl_easy_init();
-    if (!c) return 0;
-    xfer_state st = {x, 0, out};
-    struct curl_slist *h = curl_slist_append(NULL, "Expect:");
-    if (!th_names(x->headers, "Accept:")) /* "Accept:" alone in x->headers sends none */
-        h = curl_slist_append(h, "Accept: application/json");
-    if (x->token) {
-        snprintf(line, sizeof line, "Authorization: Bearer %s", x->token);
-        h = curl_slist_append(h, line);
-    }
-    for (int i = 0; x->headers && x->headers[i]; i++)
-        h = curl_slist_append(h, x->headers[i]);
-    if (x->body && !x->chunked && !th_names(x->headers, "Content-Type:"))
-        h = curl_slist_append(h, "Content-Type: application/octet-stream");
-    snprintf(url, sizeof url, "%s%s", s->url, x->path);
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, xfer_write);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &st);
-    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, xfer_header);
-    curl_easy_setopt(c, CURLOPT_HEADERDATA, &st);
-    if (strcmp(x->method, "HEAD") == 0) {
-        curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
-    } else if (x->body) {
-        curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
-        curl_easy_setopt(c, CURLOPT_READFUNCTION, xfer_read);
-        curl_easy_setopt(c, CURLOPT_READDATA, &st);
-        curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE,
-                         x->chunked ? (curl_off_t)-1 : (curl_off_t)x->len);
-    } else if (strcmp(x->method, "POST") == 0) {
-        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, 0L);
-        curl_easy_setopt(c, CURLOPT_POSTFIELDS, "");
-    }
-    if (strcmp(x->method, "HEAD") != 0) curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, x->method);
-    CURLcode rc = curl_easy_perform(c);
-    if (rc == CURLE_OK) {
-        char *ct = NULL;
-        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &out->r.status);
-        curl_easy_getinfo(c, CURLINFO_CONTENT_TYPE, &ct);
-        if (ct) util_strlcpy(out->r.content_type, ct, sizeof out->r.content_type);
-    } else if (!x->cut_after) {
-        fprintf(stderr, "th: %s %s: %s\n", x->method, x->path, curl_easy_strerror(rc));
-    }
-    if (!out->r.body) out->r.body = calloc(1, 1);
-    curl_slist_free_all(h);
-    curl_easy_cleanup(c);
+    out->r.status = r->status;
+    out->r.body = r->body.data;
+    out->r.len = r->body.len;
+    util_strlcpy(out->r.content_type, r->content_type, sizeof out->r.content_type);
+    util_strlcpy(out->headers, r->headers, sizeof out->headers);
+    memset(&r->body, 0, sizeof r->body);
     return out->r.status;
 }
 
+long th_xfer_run(const th_server *s, const th_xfer *x, th_xresult *out) {
+    char url[2048];
+    const char *lines[72];
+    size_t n = 0;
+    lines[n++] = "Expect:";
+    if (!th_names(x->headers, "Accept:")) /* "Accept:" alone in x->headers sends none */
+        lines[n++] = "Accept: application/json";
+    for (int i = 0; x->headers && x->headers[i] && n < 68; i++)
+        lines[n++] = x->headers[i];
+    if (x->body && !x->chunked && !th_names(x->headers, "Content-Type:"))
+        lines[n++] = "Content-Type: application/octet-stream";
+    lines[n] = NULL;
+    snprintf(url, sizeof url, "%s%s", s->url, x->path);
+    client_http_request rq = {.method = x->method,
+                              .url = url,
+                              .token = x->token,
+                              .headers = lines,
+                              .body = x->body,
+                              .len = x->len,
+                              .send = x->chunked ? CLIENT_HTTP_CHUNKED : CLIENT_HTTP_STREAM,
+                              .cut_after = x->cut_after,
+                              .timeout_s = 60};
+    client_http_response r = {0};
+    client_http_exchange(NULL, &rq, &r);
+    if (r.status == 0 && !x->cut_after)
+        fprintf(stderr, "th: %s %s: %s\n", x->method, x->path, r.error);
+    return th_xresult_take(&r, out);
+}
+
 int th_xheader(const th_xresult *out, const char *name, char *buf, size_t cap) {
-    size_t n = strlen(name);
-    for (const char *p = out->headers; *p; p += strcspn(p, "\n"), p += *p == '\n') {
-        if (strncasecmp(p, name, n) != 0 || p[n] != ':') continue;
-        const char *v = p + n + 1 + strspn(p + n + 1, " ");
-        size_t len = strcspn(v, "\r\n");
-        snprintf(buf, cap, "%.*s", (int)len, v);
-        return 1;
+    return client_http_header(out->headers, name, buf, cap);
+}
+
+/* The harness's tus settings for s: JSON answers, a fresh connection per exchange. */
+static client_tus th_tus(const th_server *s, const char *token) {
+    client_tus t = {.server = s->url, .token = token, .accept = TH_JSON, .timeout_s = 60};
+    return t;
+}
+
+/* Hands r's Error (of a non-2xx) to err when asked, and frees r. Returns st. */
+static long th_tus_done(long st, client_http_response *r, th_error *err) {
+    if (err && (st < 200 || st > 299)) {
+        th_response tr = {.status = r->status, .body = r->body.data, .len = r->body.len};
+        util_strlcpy(tr.content_type, r->content_type, sizeof tr.content_type);
+        th_error_decode(&tr, err);
     }
-    buf[0] = '\0';
-    return 0;
+    client_http_response_free(r);
+    return st;
 }
 
 long th_photo_put(const th_server *s, const char *token, const char *hash, const void *data,
                   size_t len, th_error *err) {
-    char path[128];
-    snprintf(path, sizeof path, "/v1/photos/%s", hash);
-    th_xfer x = {.method = "PUT", .path = path, .token = token, .body = data, .len = len};
-    th_xresult out;
-    long st = th_xfer_run(s, &x, &out);
-    if (err && (st < 200 || st > 299)) th_error_decode(&out.r, err);
-    th_response_free(&out.r);
-    return st;
+    client_tus t = th_tus(s, token);
+    client_http_response r = {0};
+    long st = client_tus_put(&t, hash, data, len, &r);
+    if (st == 0) fprintf(stderr, "th: PUT %s: %s\n", th_photo_path(hash, ""), r.error);
+    return th_tus_done(st, &r, err);
 }
 
 long th_tus_upload(const th_server *s, const char *token, const char *hash, const void *data,
                    size_t len, size_t chunk, th_error *err) {
-    char path[128], meta[200], length[64], offset[64], sum[128];
-    char *b64 = util_base64_encode((const uint8_t *)hash, strlen(hash));
-    snprintf(meta, sizeof meta, "Upload-Metadata: hash %s", b64 ? b64 : "");
-    free(b64);
-    snprintf(length, sizeof length, "Upload-Length: %zu", len);
-    const char *create[] = {"Tus-Resumable: 1.0.0", length, meta, NULL};
-    th_xfer x = {.method = "POST", .path = "/v1/photos", .token = token, .headers = create};
-    th_xresult out;
-    long st = th_xfer_run(s, &x, &out);
-    snprintf(path, sizeof path, "/v1/photos/%s", hash);
-    for (size_t at = 0; st >= 200 && st < 300 && at < len; at += chunk) {
-        size_t n = len - at < chunk ? len - at : chunk;
-        uint8_t digest[crypto_hash_sha256_BYTES];
-        crypto_hash_sha256(digest, (const uint8_t *)data + at, n);
-        char *d64 = util_base64_encode(digest, sizeof digest);
-        snprintf(sum, sizeof sum, "Upload-Checksum: sha256 %s", d64 ? d64 : "");
-        free(d64);
-        snprintf(offset, sizeof offset, "Upload-Offset: %zu", at);
-        const char *patch[] = {"Tus-Resumable: 1.0.0", offset, sum,
-                               "Content-Type: application/offset+octet-stream", NULL};
-        th_response_free(&out.r);
-        th_xfer p = {.method = "PATCH",
-                     .path = path,
-                     .token = token,
-                     .headers = patch,
-                     .body = (const uint8_t *)data + at,
-                     .len = n};
-        st = th_xfer_run(s, &p, &out);
-    }
-    if (err && (st < 200 || st > 299)) th_error_decode(&out.r, err);
-    th_response_free(&out.r);
-    return st;
+    client_tus t = th_tus(s, token);
+    client_http_response r = {0};
+    long st = client_tus_upload(&t, hash, data, len, chunk, &r);
+    if (st == 0) fprintf(stderr, "th: tus upload of %s: %s\n", hash, r.error);
+    return th_tus_done(st, &r, err);
 }
 
 static int th_files_seen;

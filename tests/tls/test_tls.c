@@ -31,6 +31,7 @@
 
 #include <cmocka.h>
 
+#include "client/http.h"
 #include "common/pbjson.h"
 #include "common/util.h"
 #include "tests/lib/harness.h"
@@ -300,18 +301,6 @@ typedef struct tls_response {
     long http_version;
 } tls_response;
 
-static size_t on_body(char *data, size_t size, size_t n, void *user) {
-    tls_response *r = user;
-    size_t add = size * n;
-    uint8_t *grown = realloc(r->body, r->len + add + 1);
-    if (!grown) return 0;
-    memcpy(grown + r->len, data, add);
-    r->body = grown;
-    r->len += add;
-    r->body[r->len] = '\0';
-    return add;
-}
-
 static size_t on_header(char *data, size_t size, size_t n, void *user) {
     tls_response *r = user;
     size_t used = strlen(r->headers), add = size * n;
@@ -375,8 +364,9 @@ static long tls(const tls_request *q, tls_response *r) {
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
+    client_http_body got = {0};
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, client_http_body_write);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &got);
     curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(c, CURLOPT_HEADERDATA, r);
     curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
@@ -398,6 +388,8 @@ static long tls(const tls_request *q, tls_response *r) {
     if (strcmp(q->method, "GET") != 0 && strcmp(q->method, "POST") != 0)
         curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, q->method);
     r->curl = curl_easy_perform(c);
+    r->body = got.data;
+    r->len = got.len;
     if (r->curl == CURLE_OK) {
         curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
         curl_easy_getinfo(c, CURLINFO_HTTP_VERSION, &r->http_version);

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "client/sign.h"
 #include "common/pbjson.h"
 #include "common/util.h"
 #include "outfall/v1/outfall.pb-c.h"
@@ -69,7 +70,7 @@ static int read_key_file(const char *path, uint8_t sk[64], char *device_id, size
 
 static int device_enroll(const ctl *c, const char *id, const char *name, const char *key_path) {
     uint8_t pk[32], sk[64];
-    crypto_sign_keypair(pk, sk);
+    client_sign_keypair(pk, sk);
     int rc = write_key_file(key_path, id, pk, sk);
     sodium_memzero(sk, sizeof sk);
     if (rc != CTL_OK) return rc;
@@ -200,12 +201,8 @@ static int push(const ctl *c, const char *path, const char *key_path, const char
         goto out;
     }
     if (fill_ids(req)) goto oom;
-    size_t len = protobuf_c_message_get_packed_size(&req->base);
-    if (!(body = malloc(len + 1))) goto oom;
-    protobuf_c_message_pack(&req->base, body);
-    uint8_t sig[crypto_sign_BYTES];
-    crypto_sign_detached(sig, NULL, body, len, sk); /* one-shot Ed25519 over the exact bytes */
-    if (!(sig64 = util_base64_encode(sig, sizeof sig))) goto oom;
+    size_t len = 0;
+    if (client_sign_batch(req, 0, sk, &body, &len, &sig64) != 0) goto oom;
     Outfall__V1__SyncResponse *resp = NULL;
     rc = ctl_call_raw(c, "POST", "/v1/sync", body, len, sig64,
                       &outfall__v1__sync_response__descriptor, (ProtobufCMessage **)&resp);

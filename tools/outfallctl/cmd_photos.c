@@ -2,14 +2,11 @@
  * its address on the server), the server is asked which it lacks, and only those are sent with
  * tus 1.0 in chunks, each with a sha256 Upload-Checksum. An upload the server has part of goes on
  * from the server's offset (HEAD); a chunk refused for its offset or checksum, or lost on the
- * way, is tried again a few times. Progress goes to stderr: a bar on a terminal, else a line per
- * file; a summary goes to stdout. */
-#include <curl/curl.h>
+ * way, is tried again a few times (client/tus does the uploading). Progress goes to stderr: a bar
+ * on a terminal, else a line per file; a summary goes to stdout. */
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
-#include <sodium.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +15,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "client/hash.h"
+#include "client/tus.h"
 #include "common/util.h"
 #include "outfall/v1/outfall.pb-c.h"
 #include "tools/outfallctl/ctl.h"
@@ -33,13 +32,6 @@ typedef struct photo_file {
     char hash[HASH_HEX_LEN + 1];
     int missing; /* the server lacks it */
 } photo_file;
-
-/* One tus exchange's outcome. */
-typedef struct tus_answer {
-    long status;     /* 0 when the exchange failed */
-    int64_t offset;  /* Upload-Offset, -1 when absent */
-    char error[320]; /* "code: message" of an Error, or curl's complaint */
-} tus_answer;
 
 typedef struct uploader {
     const ctl *c;
@@ -65,21 +57,8 @@ static int by_name(const void *a, const void *b) {
 
 /* The BLAKE2b-256 of f's file into f->hash and its size into f->size. */
 static int hash_file(photo_file *f, uint8_t *buf, size_t cap) {
-    crypto_generichash_state st;
-    uint8_t digest[32];
-    int fd = open(f->path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return ctl_fail("%s: %s", f->path, strerror(errno));
-    crypto_generichash_init(&st, NULL, 0, sizeof digest);
-    ssize_t n;
-    f->size = 0;
-    while ((n = read(fd, buf, cap)) > 0) {
-        crypto_generichash_update(&st, buf, (size_t)n);
-        f->size += n;
-    }
-    close(fd);
-    if (n < 0) return ctl_fail("%s: %s", f->path, strerror(errno));
-    crypto_generichash_final(&st, digest, sizeof digest);
-    util_hex(digest, sizeof digest, f->hash);
+    if (client_hash_file(f->path, buf, cap, f->hash, &f->size) != 0)
+        return ctl_fail("%s: %s", f->path, strerror(errno));
     return CTL_OK;
 }
 
@@ -139,85 +118,6 @@ static int ask_missing(const ctl *c, photo_file *files, size_t n) {
     return CTL_OK;
 }
 
-/* ---- tus over libcurl ---- */
-
-typedef struct sink {
-    uint8_t *data;
-    size_t len;
-    tus_answer *a;
-} sink;
-
-static size_t on_body(char *data, size_t size, size_t n, void *user) {
-    sink *s = user;
-    size_t add = size * n;
-    uint8_t *grown = realloc(s->data, s->len + add + 1);
-    if (!grown) return 0;
-    memcpy(grown + s->len, data, add);
-    s->data = grown;
-    s->len += add;
-    return add;
-}
-
-static size_t on_header(char *data, size_t size, size_t n, void *user) {
-    sink *s = user;
-    size_t len = size * n;
-    if (len > 14 && strncasecmp(data, "Upload-Offset:", 14) == 0)
-        s->a->offset = strtoll(data + 14, NULL, 10);
-    return len;
-}
-
-/* One tus request: method on the photo's address (create: POST /v1/photos/{hash}) with the
- * extra headers and body[len] (NULL: none). */
-static void tus_call(uploader *u, const char *method, const char *hash, const char *const *headers,
-                     const void *body, size_t len, tus_answer *a) {
-    char url[2048], line[1024];
-    sink s = {NULL, 0, a};
-    memset(a, 0, sizeof *a);
-    a->offset = -1;
-    curl_easy_reset(u->curl);
-    snprintf(url, sizeof url, "%s/v1/photos/%s", u->c->server, hash);
-    struct curl_slist *h = curl_slist_append(NULL, "Tus-Resumable: 1.0.0");
-    h = curl_slist_append(h, "Accept: application/x-protobuf");
-    h = curl_slist_append(h, "Expect:");
-    if (u->c->token) {
-        snprintf(line, sizeof line, "Authorization: Bearer %s", u->c->token);
-        h = curl_slist_append(h, line);
-    }
-    for (int i = 0; headers && headers[i]; i++)
-        h = curl_slist_append(h, headers[i]);
-    curl_easy_setopt(u->curl, CURLOPT_URL, url);
-    curl_easy_setopt(u->curl, CURLOPT_HTTPHEADER, h);
-    curl_easy_setopt(u->curl, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(u->curl, CURLOPT_TIMEOUT, 300L);
-    curl_easy_setopt(u->curl, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(u->curl, CURLOPT_WRITEDATA, &s);
-    curl_easy_setopt(u->curl, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(u->curl, CURLOPT_HEADERDATA, &s);
-    if (strcmp(method, "HEAD") == 0) {
-        curl_easy_setopt(u->curl, CURLOPT_NOBODY, 1L);
-    } else {
-        curl_easy_setopt(u->curl, CURLOPT_CUSTOMREQUEST, method);
-        curl_easy_setopt(u->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
-        curl_easy_setopt(u->curl, CURLOPT_POSTFIELDS, body ? (const char *)body : "");
-    }
-    CURLcode cr = curl_easy_perform(u->curl);
-    if (cr != CURLE_OK) {
-        snprintf(a->error, sizeof a->error, "%.8s %.150s: %.150s", method, url,
-                 curl_easy_strerror(cr));
-    } else {
-        curl_easy_getinfo(u->curl, CURLINFO_RESPONSE_CODE, &a->status);
-        Outfall__V1__Error *e =
-            a->status >= 300 && s.len ? outfall__v1__error__unpack(NULL, s.len, s.data) : NULL;
-        if (e && e->code)
-            snprintf(a->error, sizeof a->error, "%s: %s", e->code, e->message ? e->message : "");
-        else if (a->status >= 300)
-            snprintf(a->error, sizeof a->error, "the server answered HTTP %ld", a->status);
-        if (e) outfall__v1__error__free_unpacked(e, NULL);
-    }
-    free(s.data);
-    curl_slist_free_all(h);
-}
-
 /* Ends the progress bar's line, so what follows starts on its own. */
 static void bar_end(uploader *u) {
     if (u->bar_open) fputc('\n', stderr);
@@ -234,68 +134,38 @@ static void progress(uploader *u, const photo_file *f, int64_t offset) {
             (double)f->size / 1048576.0);
 }
 
-/* How much of f the server has: HEAD, or a new upload (offset 0) when there is none. */
-static int server_offset(uploader *u, const photo_file *f, int64_t *offset) {
-    tus_answer a;
-    tus_call(u, "HEAD", f->hash, NULL, NULL, 0, &a);
-    if (a.status == 200 && a.offset >= 0 && a.offset <= f->size) {
-        *offset = a.offset;
-        return CTL_OK;
-    }
-    if (a.status != 404)
-        return bar_end(u), ctl_fail("%s: %s", f->name, a.error[0] ? a.error : "bad HEAD");
-    char length[64];
-    snprintf(length, sizeof length, "Upload-Length: %lld", (long long)f->size);
-    const char *headers[] = {length, NULL};
-    tus_call(u, "POST", f->hash, headers, NULL, 0, &a);
-    if (a.status != 201) return bar_end(u), ctl_fail("%s: %s", f->name, a.error);
-    *offset = 0;
-    return CTL_OK;
+/* What the progress callback needs. */
+typedef struct upload_state {
+    uploader *u;
+    const photo_file *f;
+} upload_state;
+
+static void on_progress(void *user, int64_t offset) {
+    upload_state *st = user;
+    progress(st->u, st->f, offset);
 }
 
-/* Sends the rest of f from the server's offset in chunks. *resumed_at gets where it went on. */
+/* Sends f with tus from where the server stands. *resumed_at gets where it went on. */
 static int upload_one(uploader *u, const photo_file *f, int64_t *resumed_at) {
-    int64_t offset = 0;
-    int tries = 0, rc = server_offset(u, f, &offset);
-    int fd = rc == CTL_OK ? open(f->path, O_RDONLY | O_CLOEXEC) : -1;
-    if (rc == CTL_OK && fd < 0) rc = ctl_fail("%s: %s", f->path, strerror(errno));
-    *resumed_at = offset;
-    while (rc == CTL_OK && offset < f->size) {
-        progress(u, f, offset);
-        size_t want = f->size - offset < (int64_t)u->chunk ? (size_t)(f->size - offset) : u->chunk;
-        ssize_t n = pread(fd, u->buf, want, offset);
-        if (n != (ssize_t)want) {
-            bar_end(u);
-            rc = ctl_fail("%s: cannot read at %lld", f->path, (long long)offset);
-            break;
-        }
-        uint8_t digest[crypto_hash_sha256_BYTES];
-        crypto_hash_sha256(digest, u->buf, want);
-        char *b64 = util_base64_encode(digest, sizeof digest);
-        char sum[96], at[64];
-        snprintf(sum, sizeof sum, "Upload-Checksum: sha256 %s", b64 ? b64 : "");
-        snprintf(at, sizeof at, "Upload-Offset: %lld", (long long)offset);
-        free(b64);
-        const char *headers[] = {at, sum, "Content-Type: application/offset+octet-stream", NULL};
-        tus_answer a;
-        tus_call(u, "PATCH", f->hash, headers, u->buf, want, &a);
-        if (a.status == 204 && a.offset > offset && a.offset <= f->size) {
-            offset = a.offset;
-            tries = 0;
-        } else if (++tries > RETRIES) {
-            bar_end(u);
-            rc = ctl_fail("%s: %s", f->name, a.error[0] ? a.error : "no progress");
-        } else if (a.status == 0 || a.status == 409 || a.status == 423) {
-            rc = server_offset(u, f, &offset); /* lost, or moved on: ask where it stands */
-        } else if (a.status != 460) {          /* 460: send the chunk again */
-            bar_end(u);
-            rc = ctl_fail("%s: %s", f->name, a.error);
-        }
-    }
-    if (rc == CTL_OK) progress(u, f, f->size);
+    char why[512];
+    upload_state st = {u, f};
+    client_tus t = {.curl = u->curl,
+                    .server = u->c->server,
+                    .token = u->c->token,
+                    .accept = CLIENT_HTTP_PB,
+                    .timeout_s = 300,
+                    .use_proxy = 1};
+    client_tus_file tf = {.path = f->path,
+                          .hash = f->hash,
+                          .size = f->size,
+                          .piece = u->chunk,
+                          .buf = u->buf,
+                          .retries = RETRIES,
+                          .progress = on_progress,
+                          .user = &st};
+    int rc = client_tus_upload_file(&t, &tf, resumed_at, why, sizeof why);
     bar_end(u);
-    if (fd >= 0) close(fd);
-    return rc;
+    return rc == 0 ? CTL_OK : ctl_fail("%s: %s", f->name, why);
 }
 
 static int upload_dir(const ctl *c, const char *dir, size_t chunk) {

@@ -1,35 +1,15 @@
-/* outfallctl's HTTP: protobuf requests over libcurl, the server's Error printed on failure, and
+/* outfallctl's HTTP: protobuf requests over client/http, the server's Error printed on failure, and
  * messages printed as JSON. */
-#include <curl/curl.h>
 #include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
+#include "client/http.h"
 #include "common/pbjson.h"
 #include "outfall/v1/outfall.pb-c.h"
 #include "tools/outfallctl/ctl.h"
-
-#define CTL_PB "application/x-protobuf"
-
-typedef struct ctl_buf {
-    uint8_t *data;
-    size_t len;
-} ctl_buf;
-
-static size_t ctl_write(char *data, size_t size, size_t n, void *user) {
-    ctl_buf *b = user;
-    size_t add = size * n;
-    uint8_t *grown = realloc(b->data, b->len + add + 1);
-    if (!grown) return 0;
-    memcpy(grown + b->len, data, add);
-    b->data = grown;
-    b->len += add;
-    b->data[b->len] = '\0';
-    return add;
-}
 
 int ctl_fail(const char *fmt, ...) {
     va_list ap;
@@ -42,84 +22,44 @@ int ctl_fail(const char *fmt, ...) {
 }
 
 /* Prints the server's Error from a non-2xx answer, in whichever encoding it came. */
-static int ctl_print_error(long status, const char *content_type, const ctl_buf *b) {
-    const char *code = NULL, *message = NULL;
-    Outfall__V1__Error *pe = NULL;
-    json_t *j = NULL;
-    if (content_type && strncasecmp(content_type, "application/json", 16) == 0) {
-        j = json_loadb((const char *)b->data, b->len, 0, NULL);
-        code = json_string_value(json_object_get(j, "code"));
-        message = json_string_value(json_object_get(j, "message"));
-    } else if (b->len) {
-        pe = outfall__v1__error__unpack(NULL, b->len, b->data);
-        if (pe) {
-            code = pe->code;
-            message = pe->message;
-        }
-    }
-    if (code)
-        ctl_fail("%s: %s (HTTP %ld)", code, message ? message : "", status);
-    else
-        ctl_fail("the server answered HTTP %ld without an error message", status);
-    if (pe) outfall__v1__error__free_unpacked(pe, NULL);
-    json_decref(j);
-    return CTL_FAIL;
+static int ctl_print_error(const client_http_response *r) {
+    char code[64], message[256];
+    if (client_http_error(r->content_type, r->body.data, r->body.len, code, sizeof code, message,
+                          sizeof message) == 0)
+        return ctl_fail("%s: %s (HTTP %ld)", code, message, r->status);
+    return ctl_fail("the server answered HTTP %ld without an error message", r->status);
 }
 
 int ctl_call_raw(const ctl *c, const char *method, const char *path, const void *body, size_t len,
                  const char *signature, const ProtobufCMessageDescriptor *out_desc,
                  ProtobufCMessage **out) {
+    char url[2048];
+    const char *headers[] = {
+        "Accept: " CLIENT_HTTP_PB,
+        body ? "Content-Type: " CLIENT_HTTP_PB : "Content-Type:", "Expect:", NULL};
     if (out) *out = NULL;
-    CURL *curl = curl_easy_init();
-    if (!curl) return ctl_fail("cannot start libcurl");
-    char url[2048], line[1024];
     snprintf(url, sizeof url, "%s%s", c->server, path);
-    struct curl_slist *h = curl_slist_append(NULL, "Accept: " CTL_PB);
-    h = curl_slist_append(h, body ? "Content-Type: " CTL_PB : "Content-Type:");
-    h = curl_slist_append(h, "Expect:");
-    if (c->token) {
-        snprintf(line, sizeof line, "Authorization: Bearer %s", c->token);
-        h = curl_slist_append(h, line);
-    }
-    if (signature) {
-        snprintf(line, sizeof line, "X-Device-Signature: %s", signature);
-        h = curl_slist_append(h, line);
-    }
-    ctl_buf resp = {0};
-    curl_easy_setopt(curl, CURLOPT_URL, url);
-    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, h);
-    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(curl, CURLOPT_TIMEOUT, 120L);
-    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, ctl_write);
-    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &resp);
-    if (strcmp(method, "POST") == 0) {
-        curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(body ? len : 0));
-        curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body ? (const char *)body : "");
-    } else if (strcmp(method, "GET") != 0) {
-        curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
-    }
+    client_http_request rq = {.method = method,
+                              .url = url,
+                              .token = c->token,
+                              .signature = signature,
+                              .headers = headers,
+                              .body = body,
+                              .len = len,
+                              .timeout_s = 120,
+                              .use_proxy = 1};
+    client_http_response r = {0};
     int rc = CTL_OK;
-    long status = 0;
-    char *ct = NULL;
-    CURLcode cr = curl_easy_perform(curl);
-    if (cr != CURLE_OK) {
-        rc = ctl_fail("%s %s: %s", method, url, curl_easy_strerror(cr));
-        goto out;
-    }
-    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
-    curl_easy_getinfo(curl, CURLINFO_CONTENT_TYPE, &ct);
-    if (status < 200 || status > 299) {
-        rc = ctl_print_error(status, ct, &resp);
-        goto out;
-    }
-    if (out_desc && out) {
-        *out = protobuf_c_message_unpack(out_desc, NULL, resp.len, resp.data);
+    long status = client_http_exchange(NULL, &rq, &r);
+    if (status == 0)
+        rc = ctl_fail("%s %s: %s", method, url, r.error);
+    else if (status < 200 || status > 299)
+        rc = ctl_print_error(&r);
+    else if (out_desc && out) {
+        *out = protobuf_c_message_unpack(out_desc, NULL, r.body.len, r.body.data);
         if (!*out) rc = ctl_fail("the server's answer is not a %s", out_desc->name);
     }
-out:
-    free(resp.data);
-    curl_slist_free_all(h);
-    curl_easy_cleanup(curl);
+    client_http_response_free(&r);
     return rc;
 }
 
