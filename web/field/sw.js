@@ -3,13 +3,13 @@
 // file changes: bump VERSION with any change to the app). The API (/v1/...) and the settings
 // (/web/config.json) always go to the network: data lives in IndexedDB, never in this cache, so
 // an update never touches unsent work.
-const VERSION = 'field-2026-12-06.3';
+const VERSION = 'field-2026-12-06.4';
 const FILES = [
   './', 'index.html', 'app.js', 'boxes.js', 'db.js', 'forms.js', 'i18n.js', 'keys.js', 'net.js',
   'position.js', 'style.css', 'sync.js', 'views.js', 'manifest.webmanifest', 'icon.svg', 'icon-192.png',
   'icon-512.png', 'vendor/_blake.js', 'vendor/_md.js', 'vendor/_u64.js', 'vendor/blake2.js',
   'vendor/ed25519.js', 'vendor/leaflet.css', 'vendor/leaflet.js', 'vendor/utils.js',
-  '../web/labels.js', '../web/dom.js', '../web/words.js',
+  '../web/labels.js', '../web/dom.js', '../web/words.js', '../web/errors.js',
 ];
 
 self.addEventListener('install', (ev) => {
