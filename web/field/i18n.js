@@ -22,6 +22,9 @@ const zh = {
   'code.batch_refused_device_revoked': '这部手机已被管理员停用，等待中的一批记录未被接收。请联系管理员。',
   'code.body_too_large': '一次提交的内容过大，已自动拆分重试。',
   'code.body_memory_busy': '服务器繁忙，稍后会自动重试。',
+  // Codes the server does not send (web/errors.js has the server's), kept as the app had them.
+  'code.unauthorized': '登录已失效，请重新登录后同步。', 'code.too_many_requests': '请求过于频繁，稍后自动重试。',
+  'code.login_locked': '登录失败次数过多，账号暂时锁定，请稍后再试。', 'code.server_busy': '服务器繁忙，稍后会自动重试。',
   'sync.photo': '照片 {done}/{total}（当前 {pct}%）', 'sync.changes': '已发送 {sent}/{total} 条', 'sync.pulled': '已下载 {n} 条',
   'sync.now': '立即同步', 'sync.phase.start': '正在同步', 'sync.phase.photos': '正在上传照片', 'sync.phase.batches': '正在发送记录',
   'sync.phase.pull': '正在下载本辖区排口', 'sync.failed': '同步未完成：{msg}', 'sync.last': '上次同步：{at}', 'sync.never': '尚未同步',
@@ -97,6 +100,8 @@ const en = {
   'code.batch_refused_device_revoked': 'An administrator revoked this phone; a waiting batch was not taken. Ask an administrator.',
   'code.body_too_large': 'The batch was too large; it is split and sent again.',
   'code.body_memory_busy': 'The server is busy; the app tries again shortly.',
+  'code.unauthorized': 'Your sign-in is no longer valid: sign in again to sync.', 'code.too_many_requests': 'Too many requests: the app tries again shortly.',
+  'code.login_locked': 'Too many failed sign-ins: the account is locked for a while.', 'code.server_busy': 'The server is busy; the app tries again shortly.',
   'sync.photo': 'Photo {done}/{total} ({pct}% of this one)', 'sync.changes': '{sent}/{total} changes sent', 'sync.pulled': '{n} records downloaded',
   'sync.now': 'Sync now', 'sync.phase.start': 'Syncing', 'sync.phase.photos': 'Uploading photos', 'sync.phase.batches': 'Sending records',
   'sync.phase.pull': 'Downloading outfalls', 'sync.failed': 'Sync did not finish: {msg}', 'sync.last': 'Last sync: {at}', 'sync.never': 'Not synced yet',
