@@ -4,7 +4,8 @@
 // (No browser needed: it reads files.)
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync, existsSync } from 'node:fs';
+import { readFileSync, readdirSync, existsSync, mkdtempSync, cpSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from './lib/server.js';
 import { emittedCodes } from './lib/emitted.js';
@@ -71,19 +72,39 @@ test("docs/errors.md's table is the one tools/errors_doc.mjs writes from the cat
   assert.equal(current, expectedDoc(current), 'run node tools/errors_doc.mjs and commit docs/errors.md');
 });
 
-// (The field app's errorText reads the catalogue the same way; its module imports resolve only
-// as the server serves them, so the field's browser tests cover it.)
-test("the console words a server code from the catalogue, Chinese by default, and keeps its own words", async () => {
+// The web apps as the server serves them (/web/..., /field/...), so that the field app's imports
+// ("../web/words.js") resolve in node too; the modules read localStorage and document lazily.
+function servedApps() {
+  const dir = mkdtempSync(join(tmpdir(), 'errors-'));
+  cpSync(join(ROOT, 'web'), join(dir, 'web'), { recursive: true });
+  cpSync(join(ROOT, 'web/field'), join(dir, 'field'), { recursive: true });
   const store = new Map();
   globalThis.localStorage = { getItem: (k) => store.get(k) ?? null, setItem: (k, v) => store.set(k, v) };
   globalThis.document = { documentElement: {} };
-  const { errorText, setLang } = await import('../../web/i18n.js');
-  assert.equal(errorText({ status: 409, code: 'merged', message: 'm' }), ERRORS.merged.zh);
-  assert.equal(errorText({ status: 429, code: 'rate_limited', message: 'm' }), ERRORS.rate_limited.zh);
-  setLang('en');
-  assert.equal(errorText({ status: 409, code: 'merged', message: 'm' }), ERRORS.merged.en);
-  setLang('zh');
-  // A code that is not the server's shows the message it came with.
-  assert.equal(errorText({ status: 0, code: 'network', message: 'offline' }), 'offline');
-  assert.equal(errorText({ status: 400, code: 'no_such_code', message: 'odd' }), 'odd');
+  return dir;
+}
+
+test('both apps word a server code from the catalogue, Chinese by default', async () => {
+  const dir = servedApps();
+  try {
+    const apps = [await import(join(dir, 'web/i18n.js')), await import(join(dir, 'field/i18n.js'))];
+    for (const { errorText, setLang } of apps) {
+      assert.equal(errorText({ status: 409, code: 'merged', message: 'm' }), ERRORS.merged.zh);
+      assert.equal(errorText({ status: 429, code: 'rate_limited', message: 'm' }), ERRORS.rate_limited.zh);
+      setLang('en');
+      assert.equal(errorText({ status: 409, code: 'merged', message: 'm' }), ERRORS.merged.en);
+      setLang('zh');
+    }
+    const [consoleApp, fieldApp] = apps;
+    // The console's own words stay its own; a code that is not the server's shows its message.
+    assert.equal(consoleApp.errorText({ status: 409, code: 'inspection.not_open' }), consoleApp.t('code.inspection.not_open'));
+    assert.equal(consoleApp.errorText({ status: 0, code: 'network', message: 'offline' }), 'offline');
+    assert.equal(consoleApp.errorText({ status: 400, code: 'no_such_code', message: 'odd' }), 'odd');
+    // The phone keeps its words for what it does itself and for a server fault.
+    assert.equal(fieldApp.errorText({ status: 413, code: 'body_too_large' }), fieldApp.t('code.body_too_large'));
+    assert.equal(fieldApp.errorText({ status: 500, code: 'internal' }), fieldApp.t('err.server', { status: 500 }));
+    assert.match(fieldApp.errorText({ status: 400, code: 'no_such_code', message: 'odd' }), /odd \(no_such_code\)/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
