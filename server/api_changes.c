@@ -27,7 +27,7 @@ int api_changes_pull(http_req *r) {
         page.more = more;
         rc = feed_pack_spliced(&page.base, 1, feed, feed_len, &buf, &len);
         free(feed);
-        if (rc) return http_error(r, 500, "internal", "out of memory encoding the answer");
+        if (rc) return http_error(r, 500, "out_of_memory", "out of memory encoding the answer");
         rc = http_send_packed(r, 200, buf, len);
         free(buf);
         return rc;

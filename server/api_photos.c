@@ -276,7 +276,7 @@ static int stream_body(http_req *r, photos_upload *u, checksum *ck, int *cut) {
     uint8_t *buf = malloc(CHUNK);
     long n = 0;
     int rc = 0;
-    if (!buf) return http_error(r, 500, "internal", "out of memory for the body");
+    if (!buf) return http_error(r, 500, "out_of_memory", "out of memory for the body");
     http_store_release(r); /* no database handle held while the client sends */
     while (rc == 0 && (n = http_read_some(r, buf, CHUNK)) > 0) {
         if (ck) checksum_update(ck, buf, (size_t)n);

@@ -72,7 +72,7 @@ int api_progress_read(http_req *r) {
         size_t len = 0;
         char *text = progress_csv(out, &len);
         if (!text)
-            rc = http_error(r, 500, "internal", "out of memory writing the CSV");
+            rc = http_error(r, 500, "out_of_memory", "out of memory writing the CSV");
         else {
             http_send_head(r, 200, "text/csv; charset=utf-8", len);
             if (strcmp(r->method, "HEAD") != 0) mg_write(r->conn, text, len);

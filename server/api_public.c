@@ -115,7 +115,7 @@ int api_public_outfalls(http_req *r) {
     if (rc < 0) return rc;
     char *text = json_dumps(fc, JSON_COMPACT);
     json_decref(fc);
-    if (!text) return http_error(r, 500, "internal", "out of memory");
+    if (!text) return http_error(r, 500, "out_of_memory", "out of memory");
     public_send(r, 200, "application/geo+json", "Access-Control-Allow-Origin: *\r\n", text,
                 strlen(text));
     free(text);
@@ -141,7 +141,7 @@ int api_public_outfall(http_req *r) {
     json_decref(facts);
     if (rc < 0) {
         free(page);
-        return http_error(r, 500, "internal", "out of memory");
+        return http_error(r, 500, "out_of_memory", "out of memory");
     }
     public_send(r, 200, "text/html; charset=utf-8", NULL, page, len);
     free(page);

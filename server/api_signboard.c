@@ -99,7 +99,7 @@ int api_outfalls_signboard(http_req *r) {
     size_t len = 0;
     void *body = kind == ANSWER_PNG ? (void *)qr_png(q, &len) : (void *)qr_svg(q, &len);
     qr_free(q);
-    if (!body) return http_error(r, 500, "internal", "out of memory drawing the QR code");
+    if (!body) return http_error(r, 500, "out_of_memory", "out of memory drawing the QR code");
     /* The code is letters, digits and '-' (sync/review.c makes it); the name is safe as is. */
     r->csp = HTTP_CSP_PAGE; /* an SVG is a document; the PNG gets nosniff and the rest too */
     snprintf(r->headers, sizeof r->headers,

@@ -209,7 +209,7 @@ int api_web_config(http_req *r) {
     if (c && r->cfg->tile_url[0]) json_object_set_new(c, "tileUrl", json_string(r->cfg->tile_url));
     char *text = c ? json_dumps(c, JSON_COMPACT) : NULL;
     json_decref(c);
-    if (!text) return web_fail(r, 500, "internal", "out of memory");
+    if (!text) return web_fail(r, 500, "out_of_memory", "out of memory");
     web_send(r, 200, "application/json", text, strlen(text));
     free(text);
     return 0;

@@ -370,7 +370,7 @@ int http_read_body(http_req *r) {
             uint8_t *bigger = realloc(r->body, grown);
             if (!bigger) {
                 r->must_close = 1;
-                rc = http_error(r, 500, "internal", "out of memory for the body");
+                rc = http_error(r, 500, "out_of_memory", "out of memory for the body");
                 break;
             }
             r->body = bigger;
@@ -564,7 +564,7 @@ int http_send_message(http_req *r, int status, const ProtobufCMessage *msg) {
     if (r->resp_enc == HTTP_PROTOBUF) {
         size_t len = protobuf_c_message_get_packed_size(msg);
         uint8_t *buf = malloc(len ? len : 1);
-        if (!buf) return http_error(r, 500, "internal", "out of memory encoding the answer");
+        if (!buf) return http_error(r, 500, "out_of_memory", "out of memory encoding the answer");
         protobuf_c_message_pack(msg, buf);
         send_raw(r, status, "application/x-protobuf", buf, len);
         free(buf);

@@ -251,7 +251,7 @@ int findings_last_approved(store *s, const char *outfall_id, int64_t *at_ms, int
     if (rc != SQLITE_DONE) {
         free(ids);
         free(versions);
-        return rc == SQLITE_ROW ? sync_fail(err, SYNC_EINTERNAL, "internal", "out of memory")
+        return rc == SQLITE_ROW ? sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory")
                                 : store_fail(s, rc, err);
     }
     for (size_t i = 0; i < n; i++) {

@@ -74,7 +74,7 @@ int inspect_draw(const inspect_input *in, inspect_result *out, sync_error *err) 
     divs = calloc(in->sample, sizeof *divs);
     out->picks = calloc(in->sample, sizeof *out->picks);
     if (!cand || !insp || !load || !eligible || !divs || !out->picks) {
-        rc = sync_fail(err, SYNC_EINTERNAL, "internal", "out of memory");
+        rc = sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
         goto done;
     }
     memcpy(cand, in->candidates, in->n_candidates * sizeof *cand);
@@ -280,7 +280,7 @@ static int candidates_of(store *s, const principal *p,
             cap = cap ? cap * 2 : 64;
             void *grown = realloc(*out, cap * sizeof **out);
             if (!grown) {
-                rc = sync_fail(err, SYNC_EINTERNAL, "internal", "out of memory");
+                rc = sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
                 break;
             }
             *out = grown;
@@ -360,7 +360,7 @@ int inspect_create(store *s, const principal *p, const Outfall__V1__InspectionDr
     }
     uint8_t hash[32];
     if (replay_hash(&req->base, hash))
-        return sync_fail(err, SYNC_EINTERNAL, "internal", "out of memory");
+        return sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
     if ((rc = store_begin(s, err))) return rc;
     /* A retry answers the first answer's bytes; the same draw_id with another request is
      * refused. A draw stored before requests were hashed answers its stored document. */
@@ -381,7 +381,7 @@ int inspect_create(store *s, const principal *p, const Outfall__V1__InspectionDr
     }
     insps = calloc(req->n_inspectors ? req->n_inspectors : 1, sizeof *insps);
     if (!insps) {
-        rc = sync_fail(err, SYNC_EINTERNAL, "internal", "out of memory");
+        rc = sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
         goto done;
     }
     for (size_t i = 0; i < req->n_inspectors; i++) {
@@ -399,7 +399,7 @@ int inspect_create(store *s, const principal *p, const Outfall__V1__InspectionDr
     size_t n_prev = last ? last->n_picks : 0;
     prev = calloc(n_prev ? n_prev : 1, sizeof *prev);
     if (!prev) {
-        rc = sync_fail(err, SYNC_EINTERNAL, "internal", "out of memory");
+        rc = sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
         goto done;
     }
     for (size_t i = 0; i < n_prev; i++) {
@@ -440,7 +440,7 @@ int inspect_create(store *s, const principal *p, const Outfall__V1__InspectionDr
     if (doc && last && last->id) json_object_set_new(doc, "previousDrawId", json_string(last->id));
     text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
     if (!text) {
-        rc = sync_fail(err, SYNC_EINTERNAL, "internal", "out of memory");
+        rc = sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
         goto done;
     }
     /* The answer, kept packed beside the document so a retry answers the same bytes. */
@@ -453,7 +453,7 @@ int inspect_create(store *s, const principal *p, const Outfall__V1__InspectionDr
     size_t n_packed = protobuf_c_message_get_packed_size(&(*out)->base);
     uint8_t *packed = malloc(n_packed ? n_packed : 1);
     if (!packed) {
-        rc = sync_fail(err, SYNC_EINTERNAL, "internal", "out of memory");
+        rc = sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
         goto done;
     }
     protobuf_c_message_pack(&(*out)->base, packed);

@@ -279,7 +279,7 @@ int photos_missing(store *s, const principal *p, char *const *hashes, size_t n, 
             return sync_fail(err, SYNC_EINVALID, "invalid_argument",
                              "hashes[%zu] is not 64 lowercase hex digits (BLAKE2b-256)", i);
     const char **list = calloc(n ? n : 1, sizeof *list);
-    if (!list) return sync_fail(err, SYNC_EINTERNAL, "internal", "out of memory");
+    if (!list) return sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
         int held = 0, seen = 0;
@@ -538,7 +538,7 @@ static int tus_take(store *s, const photos_env *env, const principal *p, const c
     }
     photos_upload *u = found ? calloc(1, sizeof *u) : NULL;
     if (!u) {
-        rc = found ? sync_fail(err, SYNC_EINTERNAL, "internal", "out of memory")
+        rc = found ? sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory")
                    : sync_fail(err, SYNC_ENOTFOUND, "not_found",
                                "no upload of photo %s of yours: create it first (POST /v1/photos)",
                                hash);
@@ -610,7 +610,7 @@ int photos_put_open(store *s, const photos_env *env, const principal *p, const c
     if (length > env->max_bytes) return too_large(env, length, err);
     if (make_dir(env->uploads_dir) < 0) return io_fail(err, "the uploads folder");
     photos_upload *u = calloc(1, sizeof *u);
-    if (!u) return sync_fail(err, SYNC_EINTERNAL, "internal", "out of memory");
+    if (!u) return sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
     util_strlcpy(u->hash, hash, sizeof u->hash);
     util_strlcpy(u->holder, holder, sizeof u->holder);
     path_fmt(u->path, sizeof u->path, "%s/%s.put-XXXXXX", env->uploads_dir, hash);

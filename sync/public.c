@@ -134,7 +134,7 @@ static int public_facts(store *s, const char *id, int64_t approved, const char *
                      division, "responsible_party", party, "supervising_bureau", bureau, "hotline",
                      PUBLIC_HOTLINE, "status", public_stage_name(stage), "lat",
                      public_round(o->lat), "lon", public_round(o->lon));
-    if (!*out) rc = sync_fail(err, SYNC_EINTERNAL, "internal", "out of memory");
+    if (!*out) rc = sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
     if (rc == 0) rc = public_last_inspection(s, id, *out, err);
 done:
     protobuf_c_message_free_unpacked(&o->base, NULL);
@@ -144,7 +144,7 @@ done:
 int public_list_outfalls(store *s, json_t **out, sync_error *err) {
     *out = NULL;
     json_t *features = json_array();
-    if (!features) return sync_fail(err, SYNC_EINTERNAL, "internal", "out of memory");
+    if (!features) return sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
     sqlite3_stmt *st = store_stmt(s, "SELECT id, approved_version, code FROM outfalls WHERE "
                                      "approved_version > 0 AND merged_into IS NULL AND code IS "
                                      "NOT NULL ORDER BY code");
@@ -162,13 +162,13 @@ int public_list_outfalls(store *s, json_t **out, sync_error *err) {
         json_t *f = json_pack("{s:s, s:{s:s, s:[o, o]}, s:o}", "type", "Feature", "geometry",
                               "type", "Point", "coordinates", lon, lat, "properties", facts);
         if (!f || json_array_append_new(features, f) != 0)
-            rc = sync_fail(err, SYNC_EINTERNAL, "internal", "out of memory");
+            rc = sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
     }
     if (rc == 0 && step != SQLITE_DONE) rc = store_fail(s, step, err);
     if (st) sqlite3_reset(st);
     if (rc == 0) {
         *out = json_pack("{s:s, s:o}", "type", "FeatureCollection", "features", features);
-        if (!*out) return sync_fail(err, SYNC_EINTERNAL, "internal", "out of memory");
+        if (!*out) return sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
         return 0;
     }
     json_decref(features);
@@ -347,7 +347,7 @@ static int report_load(store *s, const char *number, int full, Outfall__V1__Publ
     if (rc == SQLITE_DONE)
         return sync_fail(err, SYNC_ENOTFOUND, "not_found", "no report has that number");
     if (rc != SQLITE_ROW) return store_fail(s, rc, err);
-    if (!*out) return sync_fail(err, SYNC_EINTERNAL, "internal", "out of memory");
+    if (!*out) return sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
     return full ? report_fill_photos(s, *out, err) : 0;
 }
 
@@ -453,7 +453,8 @@ int public_report_submit(store *s, const Outfall__V1__PublicReport *in, const ch
         (*out)->upload_token = strdup(token);
         (*out)->has_upload_token_expires_at_ms = 1;
         (*out)->upload_token_expires_at_ms = now + upload_ttl_ms;
-        if (!(*out)->upload_token) rc = sync_fail(err, SYNC_EINTERNAL, "internal", "out of memory");
+        if (!(*out)->upload_token)
+            rc = sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
     }
     sodium_memzero(token, sizeof token);
     return rc;
@@ -471,7 +472,7 @@ int public_report_list(store *s, const principal *p, int status,
         "LEFT JOIN outfalls o ON o.id = r.outfall_id WHERE (?1 = 0 OR r.status = ?1) "
         "ORDER BY r.received_at_ms DESC, r.number LIMIT 1000";
     *out = malloc(sizeof **out);
-    if (!*out) return sync_fail(err, SYNC_EINTERNAL, "internal", "out of memory");
+    if (!*out) return sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
     outfall__v1__public_report_list__init(*out);
     Outfall__V1__PublicReportList *l = *out;
     sqlite3_stmt *st = store_stmt(s, sql);
@@ -484,14 +485,14 @@ int public_report_list(store *s, const principal *p, int status,
             size_t ncap = cap ? cap * 2 : 16;
             void *grown = realloc(l->reports, ncap * sizeof *l->reports);
             if (!grown) {
-                rc = sync_fail(err, SYNC_EINTERNAL, "internal", "out of memory");
+                rc = sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
                 break;
             }
             l->reports = grown;
             cap = ncap;
         }
         if (!(l->reports[l->n_reports] = report_from_row(st, 1)))
-            rc = sync_fail(err, SYNC_EINTERNAL, "internal", "out of memory");
+            rc = sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
         else
             rc = report_fill_photos(s, l->reports[l->n_reports++], err);
     }

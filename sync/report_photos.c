@@ -96,7 +96,7 @@ int report_photos_list(store *s, const char *number, char ***out, size_t *n, syn
         char *h = grown ? strdup((const char *)sqlite3_column_text(st, 0)) : NULL;
         if (grown) list = grown;
         if (!h)
-            rc = sync_fail(err, SYNC_EINTERNAL, "internal", "out of memory");
+            rc = sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
         else
             list[k++] = h;
     }

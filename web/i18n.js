@@ -1,5 +1,6 @@
 // The console's two languages: Chinese by default, English on request. The choice lives in
 // localStorage; every text the console writes itself comes from t().
+import { ERRORS } from './errors.js';
 import { LABELS } from './labels.js';
 import { makeWords } from './words.js';
 
@@ -14,7 +15,6 @@ const UI = {
     'reports.outfall_code': '举报人填写的排口编码', 'reports.answered': '答复时间', 'reports.answer': '答复',
     'reports.link': '关联排口（记录编号）', 'reports.link_hint': '可选：排口记录编号', 'reports.send': '提交答复',
     'reports.answer_this': '答复', 'reports.done': '举报 {number} 已答复。',
-    'code.answer_required': '请填写答复。', 'code.already_answered': '这条举报已经答复过了。',
     'apps.title': '排污口设置审核', 'apps.status': '状态', 'apps.all': '全部', 'apps.new': '登记新申请', 'apps.more': '加载更多',
     'apps.empty': '没有符合条件的申请。', 'apps.failed': '申请加载失败：{msg}', 'apps.loading': '正在加载…',
     'apps.received': '受理时间', 'apps.project': '项目名称', 'apps.applicant': '申请单位', 'apps.kind': '申请类型',
@@ -77,12 +77,6 @@ const UI = {
     'err.stale': '这条记录已被修改（版本已变化），已重新载入最新内容，请重新确认后再提交。',
     'err.generic': '操作失败：{msg}', 'err.network': '无法连接服务器。',
     'photo.close': '关闭', 'photo.title': '照片',
-    'code.open_conflicts': '请先处理这条记录的字段冲突，再批准。',
-    'code.open_duplicate': '请先处理这条记录的疑似重复，再批准。',
-    'code.comment_required': '请填写意见。', 'code.not_open': '这一项已经处理过了。',
-    'code.merged': '这条记录已被合并到另一条记录。', 'code.outside_division': '这条记录不在您负责的行政区内。',
-    'code.forbidden_role': '您的账户没有审核权限。', 'code.bad_credentials': '用户名或密码错误。',
-    'code.locked_out': '尝试次数过多，请稍后再试。', 'code.not_found': '记录不存在或无权查看。',
     // inspection results (双随机、一公开) and credit codes
     'inspection.title': '抽查结果', 'inspection.decide': '审核抽查结果', 'inspection.approve': '批准结果（公开）',
     'inspection.return': '退回检查人员', 'inspection.need_comment': '退回时请填写意见，告诉检查人员需要补正什么。',
@@ -91,8 +85,6 @@ const UI = {
     'code.inspection.not_open': '这条抽查结果已经处理过了（已批准，或不在待审核状态）。',
     'code.inspection.not_found': '抽查结果不存在。', 'code.inspection.comment_required': '退回抽查结果时必须填写意见。',
     'code.inspection.invalid_decision': '这条抽查结果不属于所显示的排口，请刷新待办后重试。',
-    'code.decision_id_reused': '这项决定已以不同内容提交过（可能在网络中断时已生效），请刷新后查看。',
-    'code.credit_code_invalid': '责任主体的统一社会信用代码校验位不正确（GB 32100-2015），请先更正或清除该代码，再批准。',
   },
   en: {
     'nav.applications': 'Applications', 'nav.reports': 'Public reports',
@@ -102,7 +94,6 @@ const UI = {
     'reports.outfall_code': 'Outfall code given by the reporter', 'reports.answered': 'Answered', 'reports.answer': 'Answer',
     'reports.link': 'Linked outfall (record id)', 'reports.link_hint': 'optional: the outfall record id', 'reports.send': 'Send the answer',
     'reports.answer_this': 'Answer', 'reports.done': 'Report {number} answered.',
-    'code.answer_required': 'Please write an answer.', 'code.already_answered': 'This report was answered already.',
     'apps.title': 'Outfall set-up applications', 'apps.status': 'Status', 'apps.all': 'All',
     'apps.new': 'Record a new application', 'apps.more': 'Load more',
     'apps.empty': 'No application matches.', 'apps.failed': 'Could not load the applications: {msg}',
@@ -174,12 +165,6 @@ const UI = {
     'err.stale': 'Someone changed this record meanwhile (its version moved on). It has been reloaded: please check it and decide again.',
     'err.generic': 'That failed: {msg}', 'err.network': 'The server cannot be reached.',
     'photo.close': 'Close', 'photo.title': 'Photo',
-    'code.open_conflicts': "Resolve the record's open conflicts before approving it.",
-    'code.open_duplicate': "Decide the record's duplicate suspect before approving it.",
-    'code.comment_required': 'A comment is required.', 'code.not_open': 'This was decided already.',
-    'code.merged': 'This record was merged into another one.', 'code.outside_division': 'This record is outside your divisions.',
-    'code.forbidden_role': 'Your account may not review.', 'code.bad_credentials': 'Wrong username or password.',
-    'code.locked_out': 'Too many attempts: try again later.', 'code.not_found': 'No such record, or not yours to see.',
     // inspection results (双随机、一公开) and credit codes
     'inspection.title': 'Inspection result', 'inspection.decide': 'Decide on the result', 'inspection.approve': 'Approve the result (publish)',
     'inspection.return': 'Return to the inspector', 'inspection.need_comment': 'Please give a comment when returning: tell the inspector what to correct.',
@@ -188,8 +173,6 @@ const UI = {
     'code.inspection.not_open': 'This result was decided already (approved, or not waiting for review).',
     'code.inspection.not_found': 'No such inspection result.', 'code.inspection.comment_required': 'Returning a result needs a comment.',
     'code.inspection.invalid_decision': 'This result does not belong to the outfall shown: refresh the queue and try again.',
-    'code.decision_id_reused': 'This decision was already sent with other content (it may have applied while the connection dropped): refresh and check.',
-    'code.credit_code_invalid': "The responsible party's unified social credit code fails its check character (GB 32100-2015): correct or clear it before approving.",
   },
 };
 
@@ -202,10 +185,13 @@ export const {
   formatTime, formatValue, formatJsonValue,
 } = words;
 
-// What went wrong with an API call, for people: our own words for the codes we know, else the
-// server's message.
+// What went wrong with an API call, for people: the console's own words for a code when it has
+// them ("code.<code>"), else the catalogue's (web/errors.js), else the server's message.
 export function errorText(e) {
-  const key = 'code.' + (e && e.code);
+  const code = e && e.code;
+  const key = 'code.' + code;
   const s = t(key);
-  return s !== key ? s : String((e && e.message) || e);
+  if (s !== key) return s;
+  if (Object.hasOwn(ERRORS, String(code))) return ERRORS[code][lang()];
+  return String((e && e.message) || e);
 }

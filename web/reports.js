@@ -93,7 +93,7 @@ export function createReports(root, { notice }) {
     const f = open.get(number);
     if (!f || f.busy) return;
     if (!f.text.trim()) {
-      f.error = t('code.answer_required');
+      f.error = errorText({ code: 'answer_required' });
       render();
       return;
     }

@@ -224,9 +224,12 @@ ui('in English the result, its labels and the refusal texts read in English', as
   assert.deepEqual(gaps, []);
   const texts = await page.evaluate(async () => {
     const { MESSAGES } = await import('/web/i18n.js');
+    const { ERRORS } = await import('/web/errors.js'); // the server's codes: the catalogue
     const keys = ['code.inspection.not_open', 'code.inspection.not_found', 'code.inspection.comment_required',
       'code.inspection.invalid_decision', 'code.decision_id_reused', 'code.credit_code_invalid', 'flag.credit_code_invalid'];
-    return keys.map((k) => [MESSAGES.ui.zh[k] ?? MESSAGES.labels.zh[k], MESSAGES.ui.en[k] ?? MESSAGES.labels.en[k]]);
+    const known = (k) => ERRORS[k.replace(/^code\./, '')] || {};
+    return keys.map((k) => [MESSAGES.ui.zh[k] ?? MESSAGES.labels.zh[k] ?? known(k).zh,
+      MESSAGES.ui.en[k] ?? MESSAGES.labels.en[k] ?? known(k).en]);
   });
   for (const [zh, en] of texts) {
     assert.match(zh, /[\u4e00-\u9fff]/);

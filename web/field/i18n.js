@@ -1,6 +1,7 @@
 // The field app's words, Chinese first, English on the switch. Enum, field, river and division
 // names and their formats are the console's (web/labels.js, web/words.js), so a record reads the
 // same on the phone and in the console.
+import { ERRORS } from '../web/errors.js';
 import { makeWords } from '../web/words.js';
 
 const LANG_KEY = 'field.lang';
@@ -17,13 +18,13 @@ const zh = {
   'err.server': '服务器暂时出错（{status}），稍后会自动重试，记录不会丢失。', 'err.refused': '服务器拒绝了请求：{msg}',
   'code.network': '连不上服务器（没有信号或服务器未开）。记录都保存在手机上，有网络后会自动同步。',
   'code.timeout': '服务器长时间没有响应，稍后会自动重试。', 'code.token_expired': '登录已过期，请重新登录后同步。',
-  'code.unauthorized': '登录已失效，请重新登录后同步。', 'code.device_taken': '这部手机的设备编号已被他人登记，请联系管理员。',
   'code.device_revoked': '这部手机已被管理员停用，无法同步。请联系管理员。未同步的记录仍保存在手机上。',
   'code.batch_refused_device_revoked': '这部手机已被管理员停用，等待中的一批记录未被接收。请联系管理员。',
-  'code.body_too_large': '一次提交的内容过大，已自动拆分重试。', 'code.photo_too_large': '照片超过服务器允许的大小。',
-  'code.unsupported_media_type': '文件不是 JPEG、PNG 或 HEIC 照片。', 'code.truncated_image': '照片文件不完整（可能拍摄时中断），请重新拍摄。',
-  'code.too_many_requests': '请求过于频繁，稍后自动重试。', 'code.login_locked': '登录失败次数过多，账号暂时锁定，请稍后再试。',
-  'code.server_busy': '服务器繁忙，稍后会自动重试。', 'code.body_memory_busy': '服务器繁忙，稍后会自动重试。',
+  'code.body_too_large': '一次提交的内容过大，已自动拆分重试。',
+  'code.body_memory_busy': '服务器繁忙，稍后会自动重试。',
+  // Codes the server does not send (web/errors.js has the server's), kept as the app had them.
+  'code.unauthorized': '登录已失效，请重新登录后同步。', 'code.too_many_requests': '请求过于频繁，稍后自动重试。',
+  'code.login_locked': '登录失败次数过多，账号暂时锁定，请稍后再试。', 'code.server_busy': '服务器繁忙，稍后会自动重试。',
   'sync.photo': '照片 {done}/{total}（当前 {pct}%）', 'sync.changes': '已发送 {sent}/{total} 条', 'sync.pulled': '已下载 {n} 条',
   'sync.now': '立即同步', 'sync.phase.start': '正在同步', 'sync.phase.photos': '正在上传照片', 'sync.phase.batches': '正在发送记录',
   'sync.phase.pull': '正在下载本辖区排口', 'sync.failed': '同步未完成：{msg}', 'sync.last': '上次同步：{at}', 'sync.never': '尚未同步',
@@ -95,13 +96,12 @@ const en = {
   'err.server': 'The server had a problem ({status}); the app tries again by itself and nothing is lost.', 'err.refused': 'The server refused: {msg}',
   'code.network': 'The server cannot be reached (no signal, or it is down). Everything is kept on the phone and syncs when the network is back.',
   'code.timeout': 'The server did not answer in time; the app tries again later.', 'code.token_expired': 'Your sign-in has expired: sign in again to sync.',
-  'code.unauthorized': 'Your sign-in is no longer valid: sign in again to sync.', 'code.device_taken': "This phone's device id is enrolled by someone else: ask an administrator.",
   'code.device_revoked': 'An administrator revoked this phone: it cannot sync. Ask an administrator. Unsent records stay on the phone.',
   'code.batch_refused_device_revoked': 'An administrator revoked this phone; a waiting batch was not taken. Ask an administrator.',
-  'code.body_too_large': 'The batch was too large; it is split and sent again.', 'code.photo_too_large': 'The photo is larger than the server takes.',
-  'code.unsupported_media_type': 'The file is not a JPEG, PNG or HEIC photo.', 'code.truncated_image': 'The photo file is incomplete: take it again.',
-  'code.too_many_requests': 'Too many requests: the app tries again shortly.', 'code.login_locked': 'Too many failed sign-ins: the account is locked for a while.',
-  'code.server_busy': 'The server is busy; the app tries again shortly.', 'code.body_memory_busy': 'The server is busy; the app tries again shortly.',
+  'code.body_too_large': 'The batch was too large; it is split and sent again.',
+  'code.body_memory_busy': 'The server is busy; the app tries again shortly.',
+  'code.unauthorized': 'Your sign-in is no longer valid: sign in again to sync.', 'code.too_many_requests': 'Too many requests: the app tries again shortly.',
+  'code.login_locked': 'Too many failed sign-ins: the account is locked for a while.', 'code.server_busy': 'The server is busy; the app tries again shortly.',
   'sync.photo': 'Photo {done}/{total} ({pct}% of this one)', 'sync.changes': '{sent}/{total} changes sent', 'sync.pulled': '{n} records downloaded',
   'sync.now': 'Sync now', 'sync.phase.start': 'Syncing', 'sync.phase.photos': 'Uploading photos', 'sync.phase.batches': 'Sending records',
   'sync.phase.pull': 'Downloading outfalls', 'sync.failed': 'Sync did not finish: {msg}', 'sync.last': 'Last sync: {at}', 'sync.never': 'Not synced yet',
@@ -172,13 +172,16 @@ export const {
   formatJsonValue,
 } = words;
 
-// An ApiError for people: our words for the codes we know; a server fault in general words; else
-// the server's own message after ours.
+// An ApiError for people: the app's own words for a code when it has them ("code.<code>": no
+// network, a revoked phone, what the phone retries); a server fault in general words (the phone
+// keeps its records and tries again); the catalogue's words (web/errors.js); else the server's
+// own message after ours.
 export function errorText(e) {
   const key = 'code.' + e.code;
   const s = t(key);
   if (s !== key) return s;
   if (e.status >= 500) return t('err.server', { status: e.status });
+  if (Object.hasOwn(ERRORS, String(e.code))) return ERRORS[e.code][lang()];
   return t('err.refused', { msg: `${e.message || ''} (${e.code})` });
 }
 

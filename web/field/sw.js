@@ -9,7 +9,7 @@ const FILES = [
   'position.js', 'style.css', 'sync.js', 'views.js', 'manifest.webmanifest', 'icon.svg', 'icon-192.png',
   'icon-512.png', 'vendor/_blake.js', 'vendor/_md.js', 'vendor/_u64.js', 'vendor/blake2.js',
   'vendor/ed25519.js', 'vendor/leaflet.css', 'vendor/leaflet.js', 'vendor/utils.js',
-  '../web/labels.js', '../web/dom.js', '../web/words.js',
+  '../web/labels.js', '../web/dom.js', '../web/words.js', '../web/errors.js',
 ];
 
 self.addEventListener('install', (ev) => {
