@@ -47,6 +47,7 @@ ASAN_LDFLAGS := -fsanitize=address,undefined
 
 COMMON_SRC := $(sort $(wildcard common/*.c))
 SYNC_SRC := $(sort $(wildcard sync/*.c))
+PROGRAMME_SRC := $(sort $(wildcard programme/*.c))
 SERVER_SRC := $(sort $(wildcard server/*.c))
 CTL_SRC := $(sort $(wildcard tools/outfallctl/*.c))
 TESTLIB_SRC := $(sort $(wildcard tests/lib/*.c))
@@ -57,7 +58,7 @@ TEST_SRC := $(sort $(wildcard tests/common/test_*.c tests/sync/test_*.c tests/ap
 objs = $(patsubst %.c,$(1)/%.o,$(2))
 GEN_OBJ = $(1)/gen/outfall/v1/outfall.pb-c.o $(1)/gen/migrations.o
 
-CORE = $(call objs,$(1),$(COMMON_SRC) $(SYNC_SRC)) $(call GEN_OBJ,$(1))
+CORE = $(call objs,$(1),$(COMMON_SRC) $(SYNC_SRC) $(PROGRAMME_SRC)) $(call GEN_OBJ,$(1))
 
 .PHONY: all run test check deps test-deps fuzz fuzz-seeds browser-deps build build-test clean fmt format-check bench field-figures vendor-check \
         crash-long soak-long

@@ -13,9 +13,9 @@
 #include "common/util.h"
 #include "sync/dedupe.h"
 #include "sync/feed.h"
-#include "sync/findings.h"
+#include "programme/findings.h"
 #include "sync/history.h"
-#include "sync/programme.h"
+#include "programme/programme.h"
 #include "sync/record.h"
 
 #define MAX_REDIRECTS 16
@@ -415,7 +415,7 @@ static int observation_check(apply_ctx *c, entity_row *old, entity_row *rw,
     if (!old && strcmp(live, entity_str(doc, "outfall_id")) != 0)
         json_object_set_new(doc, "outfall_id", json_string(live));
     util_strlcpy(rw->division, division, sizeof rw->division);
-    /* An inspection result (sync/findings.h): its draw, its pick, its inspector. */
+    /* An inspection result (programme/findings.h): its draw, its pick, its inspector. */
     sync_error why = {0};
     int f = findings_check(c->s, c->p, c->device_id != NULL, old ? old->doc : NULL, doc, live,
                            rw->id, &why);

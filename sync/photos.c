@@ -23,7 +23,7 @@
 
 #include "common/util.h"
 #include "sync/apply.h"
-#include "sync/report_photos.h"
+#include "programme/report_photos.h"
 
 enum { LOCK_WAIT_MS = 10000, EXPIRE_BATCH = 100 };
 
@@ -98,7 +98,7 @@ static void upload_key(const char *hash, const char *holder, char *key) {
 /* ---- holders ---- */
 
 /* p's holder key into key[HOLDER_LEN]: "u<user id>" for a user, "r<number>" for a public
- * report's upload token (sync/report_photos.h). Returns 0, or forbidden_role for anyone else
+ * report's upload token (programme/report_photos.h). Returns 0, or forbidden_role for anyone else
  * (no user: they upload nothing). */
 static int holder_key(const principal *p, char *key, sync_error *err) {
     key[0] = '\0';

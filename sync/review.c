@@ -10,7 +10,7 @@
 #include "sync/accounts.h"
 #include "sync/apply.h"
 #include "sync/feed.h"
-#include "sync/findings.h"
+#include "programme/findings.h"
 #include "sync/history.h"
 #include "sync/record.h"
 #include "sync/replay.h"
@@ -452,7 +452,7 @@ static int decide_merge(decide_ctx *dc, sync_error *err) {
     return settle_suspect(dc, survivor, err);
 }
 
-/* An inspection result (sync/findings.h): approval pins the observation's version, a return
+/* An inspection result (programme/findings.h): approval pins the observation's version, a return
  * sends it back to its inspector (with a comment). Either takes it off the queue. */
 static int decide_inspection(decide_ctx *dc, int approve, sync_error *err) {
     const char *obs = dc->d->observation_id;

@@ -10,12 +10,12 @@
 #include <math.h>
 
 #include "common/credit_code.h"
-#include "sync/export.h"
-#include "sync/programme.h"
-#include "sync/progress.h"
+#include "programme/export.h"
+#include "programme/programme.h"
+#include "programme/progress.h"
 #include "sync/queue.h"
 #include "sync/review.h"
-#include "sync/zones.h"
+#include "programme/zones.h"
 
 #define LAT 35.08621
 #define LON 112.95124

@@ -4,13 +4,13 @@
  * What is public, and only this: the outfall's code, name, type (in Chinese), receiving river,
  * division, the responsible party's name (no credit code, contact, phone or address), the
  * supervising bureau, the reporting hotline (PUBLIC_HOTLINE), its lifecycle stage, its last
- * approved inspection's date and result (sync/findings.h; absent when none), and its
+ * approved inspection's date and result (programme/findings.h; absent when none), and its
  * WGS-84 position rounded to 4 decimals (about 11 m: enough to find the sign board, not the
  * surveyor's own fix). Everything comes from the version a supervisor last approved: later edits
  * waiting for review, unapproved and merged-away records, surveyors, devices, observations,
  * photos, flags and accuracy never show. */
-#ifndef SYNC_PUBLIC_H
-#define SYNC_PUBLIC_H
+#ifndef PROGRAMME_PUBLIC_H
+#define PROGRAMME_PUBLIC_H
 
 #include <jansson.h>
 
@@ -47,10 +47,10 @@ int public_signboard_code(store *s, const char *id, char *code, size_t cap, sync
 /* ---- public reports (举报) ----
  * Anyone files one without an account: kind, a position inside the city, the county, a
  * description and optionally a contact, the code on a sign board and the digests of up to 5
- * photos, which the reporter then uploads with the report's upload token (sync/report_photos.h;
- * supervisors see them, the public view never does). A report lands in the supervisors' queue of
- * its county (GET /v1/reports), is answered once (optionally linked to an outfall) and the public
- * follows it by its tracking number. */
+ * photos, which the reporter then uploads with the report's upload token
+ * (programme/report_photos.h; supervisors see them, the public view never does). A report lands in
+ * the supervisors' queue of its county (GET /v1/reports), is answered once (optionally linked to an
+ * outfall) and the public follows it by its tracking number. */
 
 /* Reports one client address may file per hour, and the text limits in bytes. */
 enum {

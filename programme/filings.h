@@ -2,8 +2,8 @@
  * with the city by 10 January; a supervisor of the county (or an admin) marks it filed here, once
  * per county and year, audited. The console reminds the counties not yet marked from 1 to 10
  * January. */
-#ifndef SYNC_FILINGS_H
-#define SYNC_FILINGS_H
+#ifndef PROGRAMME_FILINGS_H
+#define PROGRAMME_FILINGS_H
 
 #include "sync/store.h"
 

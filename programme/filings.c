@@ -1,4 +1,4 @@
-#include "sync/filings.h"
+#include "programme/filings.h"
 
 #include <stdio.h>
 #include <stdlib.h>

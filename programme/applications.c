@@ -1,5 +1,5 @@
 #include "sync/replay.h"
-#include "sync/applications.h"
+#include "programme/applications.h"
 
 #include <math.h>
 #include <stdio.h>

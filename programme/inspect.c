@@ -1,4 +1,4 @@
-#include "sync/inspect.h"
+#include "programme/inspect.h"
 
 #include <jansson.h>
 #include <sodium.h>

@@ -1,5 +1,5 @@
 #include "sync/replay.h"
-#include "sync/programme.h"
+#include "programme/programme.h"
 
 #include <sodium.h>
 #include <stdio.h>
@@ -16,8 +16,8 @@
 #include "sync/feed.h"
 #include "sync/history.h"
 #include "sync/record.h"
-#include "sync/rules.h"
-#include "sync/zones.h"
+#include "programme/rules.h"
+#include "programme/zones.h"
 
 #define MAX_NOTE_BYTES RULES_MAX_NOTE_BYTES
 
@@ -275,7 +275,7 @@ static int to_traced(tctx *tc, sync_error *err) {
     return rc;
 }
 
-/* Rules 3 and 4 (sync/rules.h) for a plan with measure and the party as it will be: sets
+/* Rules 3 and 4 (programme/rules.h) for a plan with measure and the party as it will be: sets
  * "flags" in the fields when they change. */
 static int enterprise_flags(tctx *tc, int measure, json_t *party, sync_error *err) {
     json_t *flags = NULL;

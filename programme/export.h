@@ -7,16 +7,16 @@
  * approved version (what a supervisor approved, not edits waiting for review since): division,
  * river, found date (from, to; inclusive); and to the record's last change (updated_since: its
  * day, inclusive). Dates in China Standard Time. export_walk is that selection, shared with the
- * progress figures (sync/progress.c) and the photo archive (sync/archive.c).
+ * progress figures (programme/progress.c) and the photo archive (programme/archive.c).
  *
  * GeoJSON (RFC 7946): a FeatureCollection of Point features, [lon, lat] WGS-84, the feature's id
  * the outfall's id, the columns below (but lon and lat) as properties, null when absent.
  * CSV (RFC 4180): UTF-8 with a byte-order mark, CRLF lines, one header line, the columns below;
  * lon and lat are WGS-84 decimal degrees. Enums are written by their protobuf names. Text cells go
- * through csv_text (sync/csv.h): one a spreadsheet would run as a formula gets a leading
+ * through csv_text (programme/csv.h): one a spreadsheet would run as a formula gets a leading
  * apostrophe; numbers are written bare. */
-#ifndef SYNC_EXPORT_H
-#define SYNC_EXPORT_H
+#ifndef PROGRAMME_EXPORT_H
+#define PROGRAMME_EXPORT_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -17,10 +17,10 @@
  *                 order.
  * The selection is read three times (manifest size, manifest, photos) inside one read
  * transaction, so the manifest and the photos agree. Readable by GNU tar, bsdtar and libarchive. */
-#ifndef SYNC_ARCHIVE_H
-#define SYNC_ARCHIVE_H
+#ifndef PROGRAMME_ARCHIVE_H
+#define PROGRAMME_ARCHIVE_H
 
-#include "sync/export.h"
+#include "programme/export.h"
 #include "sync/photos.h"
 
 /* Writes the archive of q's photos for p through write, in chunks of at most EXPORT_CHUNK bytes.

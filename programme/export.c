@@ -1,4 +1,4 @@
-#include "sync/export.h"
+#include "programme/export.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -9,9 +9,9 @@
 #include <jansson.h>
 
 #include "common/util.h"
-#include "sync/csv.h"
+#include "programme/csv.h"
 #include "sync/history.h"
-#include "sync/programme.h"
+#include "programme/programme.h"
 #include "sync/record.h"
 
 /* Where a column's value comes from. */

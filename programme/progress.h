@@ -16,8 +16,8 @@
  * expected value runs in a straight line from the previous target (0 % at the programme's start,
  * 2023-01-01) to that target on its deadline, so on a deadline it is the target itself. A figure
  * at or above its expected value is ON_TRACK, else BEHIND; with nothing found, ON_TRACK. */
-#ifndef SYNC_PROGRESS_H
-#define SYNC_PROGRESS_H
+#ifndef PROGRAMME_PROGRESS_H
+#define PROGRAMME_PROGRESS_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -41,7 +41,7 @@ int progress_report(store *s, const principal *p, const progress_query *q, int64
 
 /* The report as CSV (RFC 4180, CRLF lines, UTF-8 with a byte-order mark so spreadsheet programs
  * read the Chinese names): one line per row, the targets flattened into columns; text cells
- * through csv_text (sync/csv.h: a formula neutralised), figures bare. Returns a
+ * through csv_text (programme/csv.h: a formula neutralised), figures bare. Returns a
  * malloc'd text and its length in *len, or NULL when out of memory. */
 char *progress_csv(const Outfall__V1__ProgressReport *r, size_t *len);
 
@@ -55,8 +55,8 @@ char *progress_csv(const Outfall__V1__ProgressReport *r, size_t *len);
  * reports (received during the year, in all and by kind; answered during the year).
  * CSV columns: section (summary, closed, retained), code, name, river, measure, date, party,
  * credit_code, value; a summary line names its figure in `name` and gives it in `value`. Text
- * cells go through csv_text (sync/csv.h), so a name such as "=HYPERLINK(…)" is written "'=HYP…".
- * Returns 0 with *out (malloc'd) and *len, or a negative code: invalid_argument,
+ * cells go through csv_text (programme/csv.h), so a name such as "=HYPERLINK(…)" is written
+ * "'=HYP…". Returns 0 with *out (malloc'd) and *len, or a negative code: invalid_argument,
  * unknown_division (400), outside_division (403). */
 enum { PROGRESS_ANNUAL_CSV = 1, PROGRESS_ANNUAL_HTML = 2 };
 int progress_annual(store *s, const principal *p, int year, const char *division, int format,

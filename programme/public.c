@@ -1,4 +1,4 @@
-#include "sync/public.h"
+#include "programme/public.h"
 
 #include <math.h>
 #include <sodium.h>
@@ -10,9 +10,9 @@
 #include "common/pbjson.h"
 #include "common/util.h"
 #include "sync/accounts.h"
-#include "sync/findings.h"
+#include "programme/findings.h"
 #include "sync/history.h"
-#include "sync/report_photos.h"
+#include "programme/report_photos.h"
 
 /* OutfallType → its HJ 1312-2023 name, indexed by value. */
 static const char *const type_names[] = {
@@ -86,7 +86,7 @@ static int public_name_of(store *s, int division, const char *code, char *out, s
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : store_fail(s, rc, err);
 }
 
-/* Adds to facts the last approved inspection of outfall id (sync/findings.h), when it has one:
+/* Adds to facts the last approved inspection of outfall id (programme/findings.h), when it has one:
  * last_inspection_date (YYYY-MM-DD, China Standard Time) and last_inspection_result (合格,
  * 发现问题 or 违法排污). Returns 0 or a negative code. */
 static int public_last_inspection(store *s, const char *id, json_t *facts, sync_error *err) {

@@ -1,5 +1,5 @@
 /* Photos of public reports and their upload tokens (see report_photos.h). */
-#include "sync/report_photos.h"
+#include "programme/report_photos.h"
 
 #include <sodium.h>
 #include <stdio.h>

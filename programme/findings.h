@@ -1,5 +1,5 @@
 /* Inspection results (双随机、一公开, 三.二): what an inspector found at an outfall a random draw
- * (sync/inspect.h) picked for them, and when it counts.
+ * (programme/inspect.h) picked for them, and when it counts.
  *
  * A result is an ordinary observation that carries `inspection_draw_id` and `inspection_result`
  * (with notes and photos as usual), sent by the phone through POST /v1/sync. The rules, checked
@@ -23,8 +23,8 @@
  *
  * The engine keeps one row per result beside the observation (table inspection_results): the
  * pick, the outfall, the last decision and whether it waits for review. */
-#ifndef SYNC_FINDINGS_H
-#define SYNC_FINDINGS_H
+#ifndef PROGRAMME_FINDINGS_H
+#define PROGRAMME_FINDINGS_H
 
 #include <jansson.h>
 

@@ -15,8 +15,8 @@
  * Who sees them: supervisors and admins of the report's division (GET /v1/reports lists the
  * digests; GET /v1/photos/{hash} reads a stored one, once the report's token uploaded it: naming
  * a digest proves nothing); never the public view of the report. */
-#ifndef SYNC_REPORT_PHOTOS_H
-#define SYNC_REPORT_PHOTOS_H
+#ifndef PROGRAMME_REPORT_PHOTOS_H
+#define PROGRAMME_REPORT_PHOTOS_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -18,12 +18,12 @@
  *   REMEDIATED -> CLOSED      销号, for BAN and MERGE plans
  *   REMEDIATED -> RETAINED    onto the retained list, for REGULARIZE and NONE plans
  *
- * Plan rules (DOMAIN.md rules 1-5) are sync/rules.h's: rules 1, 2 and 5 refuse a plan (on
+ * Plan rules (DOMAIN.md rules 1-5) are programme/rules.h's: rules 1, 2 and 5 refuse a plan (on
  * PLANNED) with the rule's code and clause; rules 3 and 4 flag the outfall (on PLANNED and
  * RETAINED).
  */
-#ifndef SYNC_PROGRAMME_H
-#define SYNC_PROGRAMME_H
+#ifndef PROGRAMME_PROGRAMME_H
+#define PROGRAMME_PROGRAMME_H
 
 #include <stdint.h>
 

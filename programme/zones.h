@@ -1,8 +1,8 @@
 /* Protection zones (饮用水水源保护区, 自然保护地, other special areas, 二.二.2): imported by admins
  * as GeoJSON, asked which of them hold a point. The geometry and its exact test are in sync/geo.c.
  */
-#ifndef SYNC_ZONES_H
-#define SYNC_ZONES_H
+#ifndef PROGRAMME_ZONES_H
+#define PROGRAMME_ZONES_H
 
 #include <stddef.h>
 

@@ -1,4 +1,4 @@
-#include "sync/zones.h"
+#include "programme/zones.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -20,8 +20,8 @@
  *
  * Statuses: RECEIVED → UNDER_REVIEW → APPROVED | REFUSED; anything else is
  * status_not_allowed (409). */
-#ifndef SYNC_APPLICATIONS_H
-#define SYNC_APPLICATIONS_H
+#ifndef PROGRAMME_APPLICATIONS_H
+#define PROGRAMME_APPLICATIONS_H
 
 #include <stddef.h>
 #include <stdint.h>

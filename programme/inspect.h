@@ -21,8 +21,8 @@
  *    of them, those with the fewest assignments so far in this draw (in canonical order); the
  *    one at index (number sample+j mod their count) goes. None eligible: no_eligible_inspector.
  */
-#ifndef SYNC_INSPECT_H
-#define SYNC_INSPECT_H
+#ifndef PROGRAMME_INSPECT_H
+#define PROGRAMME_INSPECT_H
 
 #include <stddef.h>
 #include <stdint.h>

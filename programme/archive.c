@@ -1,4 +1,4 @@
-#include "sync/archive.h"
+#include "programme/archive.h"
 
 #include <errno.h>
 #include <stdio.h>

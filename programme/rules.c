@@ -1,4 +1,4 @@
-#include "sync/rules.h"
+#include "programme/rules.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -7,9 +7,9 @@
 #include "common/pbjson.h"
 #include "common/util.h"
 #include "sync/apply.h"
-#include "sync/programme.h"
+#include "programme/programme.h"
 #include "sync/record.h"
-#include "sync/zones.h"
+#include "programme/zones.h"
 
 enum {
     CLOSED = OUTFALL__V1__LIFECYCLE_STAGE__LIFECYCLE_STAGE_CLOSED,

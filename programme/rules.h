@@ -1,5 +1,5 @@
 /* The remediation plan's rules (DOMAIN.md rules 1-5, 二.二), checked for a plan of one outfall by
- * the programme's transitions (sync/programme.c). Refusals carry the rule's code and, in the
+ * the programme's transitions (programme/programme.c). Refusals carry the rule's code and, in the
  * message, the clause it comes from:
  *   rule1_protection_zone      (二.二.2) inside an imported protection zone only BAN is allowed;
  *   rule2_storm_outfall        (二.二.1) a town storm-water outfall is never merged or blocked
@@ -13,8 +13,8 @@
  *                                   permit allows (one unless permit_outfalls_allowed says more);
  *   rule4_in_park_direct_discharge  an in-park enterprise's outfall kept discharging to the river.
  * Only reads the store. */
-#ifndef SYNC_RULES_H
-#define SYNC_RULES_H
+#ifndef PROGRAMME_RULES_H
+#define PROGRAMME_RULES_H
 
 #include <jansson.h>
 

@@ -1,4 +1,4 @@
-#include "sync/progress.h"
+#include "programme/progress.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -9,9 +9,9 @@
 #include <jansson.h>
 
 #include "common/util.h"
-#include "sync/csv.h"
-#include "sync/export.h"
-#include "sync/programme.h"
+#include "programme/csv.h"
+#include "programme/export.h"
+#include "programme/programme.h"
 #include "sync/record.h"
 
 /* The plan's targets (一.二), per metric in deadline order. */
@@ -327,7 +327,7 @@ static void add_bytes(void *ctx, const char *data, size_t len) {
     add(ctx, "%.*s", (int)len, data);
 }
 
-/* One CSV cell of text (sync/csv.h: quoted as needed, a formula neutralised), then a comma or,
+/* One CSV cell of text (programme/csv.h: quoted as needed, a formula neutralised), then a comma or,
  * for the last of its line, CRLF. */
 static void add_field(text *t, const char *v, int last) {
     csv_text(add_bytes, t, v);

@@ -1,4 +1,4 @@
-#include "sync/findings.h"
+#include "programme/findings.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -7,7 +7,7 @@
 
 #include "common/util.h"
 #include "sync/history.h"
-#include "sync/inspect.h"
+#include "programme/inspect.h"
 
 /* InspectionResult → its Chinese name, indexed by value. */
 static const char *const result_names[] = {"", "合格", "发现问题", "违法排污"};
