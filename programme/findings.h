@@ -28,6 +28,7 @@
 
 #include <jansson.h>
 
+#include "sync/hooks.h"
 #include "sync/store.h"
 
 /* Checks observation observation_id's document doc (old_doc before the change, NULL for a new
@@ -45,16 +46,8 @@ int findings_save(store *s, int from_phone, json_t *doc, const char *observation
                   const char *outfall_id, const char *division_code, int64_t user_id,
                   int64_t now_ms, sync_error *err);
 
-/* The result row of observation id. */
-typedef struct findings_row {
-    char outfall_id[40];
-    char division_code[8];
-    int pending;        /* waits for a supervisor */
-    int decision_state; /* Outfall__V1__ReviewState of the last decision, 0 = none */
-    int64_t approved_version;
-    int64_t version; /* the observation's current version */
-    int has_comment; /* the observation carries an inspection_comment (a return's) */
-} findings_row;
+/* The result row of observation id (the engine's review reads it through sync/hooks.h). */
+typedef hooks_inspection_row findings_row;
 
 /* Loads the result row of observation id into *out: 1 found, 0 not, negative on failure. */
 int findings_load(store *s, const char *observation_id, findings_row *out, sync_error *err);

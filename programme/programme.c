@@ -79,13 +79,6 @@ int programme_date_days(const char *text, int64_t *days) {
     return 0;
 }
 
-void programme_date_of_ms(int64_t ms, char out[11]) {
-    time_t t = (time_t)((ms >= 0 ? ms : ms - 999) / 1000) + 8 * 3600;
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(out, 11, "%Y-%m-%d", &tm);
-}
-
 const char *programme_stage_name(int stage) {
     const ProtobufCEnumValue *v =
         protobuf_c_enum_descriptor_get_value(&outfall__v1__lifecycle_stage__descriptor, stage);
@@ -158,7 +151,7 @@ static void found_on(tctx *tc, char out[11]) {
     if (d)
         util_strlcpy(out, d, 11);
     else
-        programme_date_of_ms(tc->created_ms, out);
+        util_date_of_ms(tc->created_ms, out);
 }
 
 /* Refuses an effective date before the date of the stage it follows (named what). */
@@ -562,7 +555,7 @@ static int transition_body(tctx *tc, int *which, sync_error *err) {
                          "the record is at version %lld, not %lld: reload it and decide again",
                          (long long)tc->version, (long long)t->base_version);
     char today[11];
-    programme_date_of_ms(tc->a.at_ms, today);
+    util_date_of_ms(tc->a.at_ms, today);
     util_strlcpy(tc->date, t->effective_date ? t->effective_date : today, sizeof tc->date);
     if (strcmp(tc->date, today) > 0)
         return sync_fail(err, SYNC_EINVALID, "invalid_date",

@@ -51,9 +51,6 @@ int programme_check_party(json_t *party, int need_code, sync_error *err);
  * returns 0, or -1 when text is not a real date from 1900 to 2999. */
 int programme_date_days(const char *text, int64_t *days);
 
-/* The calendar date in China Standard Time (UTC+8) of a Unix time in ms, into out[11]. */
-void programme_date_of_ms(int64_t ms, char out[11]);
-
 /* The short name of a stage ("FOUND"), or "UNSPECIFIED". Static. */
 const char *programme_stage_name(int stage);
 

@@ -231,7 +231,7 @@ int progress_report(store *s, const principal *p, const progress_query *q, int64
                     Outfall__V1__ProgressReport **out, sync_error *err) {
     *out = NULL;
     char today[11], as_of[11];
-    programme_date_of_ms(now_ms, today);
+    util_date_of_ms(now_ms, today);
     if (q->as_of && programme_date_days(q->as_of, NULL))
         return sync_fail(err, SYNC_EINVALID, "invalid_argument", "as_of must be a date YYYY-MM-DD");
     util_strlcpy(as_of, q->as_of ? q->as_of : today, sizeof as_of);

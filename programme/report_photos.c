@@ -143,8 +143,7 @@ int report_token_authenticate(store *s, const char *token, principal *p, sync_er
 }
 
 int report_principal(const principal *p) {
-    return p->user_id == 0 && p->role == OUTFALL__V1__ROLE__ROLE_UNSPECIFIED &&
-           strncmp(p->username, REPORT_PRINCIPAL_PREFIX, strlen(REPORT_PRINCIPAL_PREFIX)) == 0;
+    return principal_report_number(p) != NULL;
 }
 
 int report_token_allows(store *s, const principal *p, const char *hash, sync_error *err) {

@@ -31,7 +31,7 @@ enum {
 #define REPORT_TOKEN_PREFIX "rpt-"
 
 /* The username a reporter's principal carries: "report:" and the tracking number. */
-#define REPORT_PRINCIPAL_PREFIX "report:"
+#define REPORT_PRINCIPAL_PREFIX PRINCIPAL_REPORT_PREFIX /* sync/sync.h */
 
 /* Checks the photo digests a reporter listed: at most REPORT_PHOTOS_MAX, each 64 lowercase hex,
  * no repeats. Codes (400): too_many_photos, invalid_photo. */

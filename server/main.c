@@ -24,6 +24,7 @@
 #include "server/http.h"
 #include "server/routes.h"
 #include "server/workerstack.h"
+#include "programme/hooks.h"
 #include "sync/accounts.h"
 #include "sync/batch.h"
 #include "sync/photos.h"
@@ -380,6 +381,7 @@ int main(int argc, char **argv) {
     }
     accounts_throttle_slots(cfg.login_throttle_slots);
     accounts_init(&cfg.sync);
+    programme_hooks_install(); /* the features the engine calls (sync/hooks.h) */
     workerstack_enable(cfg.stack_report);
     char cores_note[160];
     cores_init(cfg.writer_core, cores_note, sizeof cores_note);

@@ -82,8 +82,8 @@ typedef struct photos_upload photos_upload;
 /* tus creation: registers p's upload of length bytes of hash from client_addr, with an empty
  * part file. Creating it again with the same length is a no-op. *stored is set to 1 (and nothing
  * made) when p holds the photo already; a photo stored by others is uploaded again (its bytes are
- * the proof) and kept once. A reporter's upload (report_principal(p)) is the public's, of p's
- * report and client_addr, and is refused, nothing made or changed, when it would take
+ * the proof) and kept once. A reporter's upload (principal_report_number(p)) is the public's, of
+ * p's report and client_addr, and is refused, nothing made or changed, when it would take
  * client_addr's unfinished public uploads (this one's earlier length left out) past
  * env->report_quota_bytes or past env->report_max_reports reports (when those are set). Codes:
  * invalid_argument, forbidden_role (p is no user or report), photo_too_large (413),
