@@ -47,6 +47,7 @@ ASAN_LDFLAGS := -fsanitize=address,undefined
 
 COMMON_SRC := $(sort $(wildcard common/*.c))
 SYNC_SRC := $(sort $(wildcard sync/*.c))
+PROGRAMME_SRC := $(sort $(wildcard programme/*.c))
 SERVER_SRC := $(sort $(wildcard server/*.c))
 CLIENT_SRC := $(sort $(wildcard client/*.c))
 CTL_SRC := $(sort $(wildcard tools/outfallctl/*.c))
@@ -58,11 +59,11 @@ TEST_SRC := $(sort $(wildcard tests/common/test_*.c tests/sync/test_*.c tests/ap
 objs = $(patsubst %.c,$(1)/%.o,$(2))
 GEN_OBJ = $(1)/gen/outfall/v1/outfall.pb-c.o $(1)/gen/migrations.o
 
-CORE = $(call objs,$(1),$(COMMON_SRC) $(SYNC_SRC)) $(call GEN_OBJ,$(1))
+CORE = $(call objs,$(1),$(COMMON_SRC) $(SYNC_SRC) $(PROGRAMME_SRC)) $(call GEN_OBJ,$(1))
 # The client library (client/): what outfallctl, the tests and the benchmark link beside CORE.
 CLIENT = $(call objs,$(1),$(CLIENT_SRC))
 
-.PHONY: all run test check deps test-deps fuzz fuzz-seeds browser-deps build build-test clean fmt format-check bench field-figures vendor-check \
+.PHONY: all run test check deps test-deps fuzz fuzz-seeds browser-deps build build-test clean fmt format-check bench field-figures vendor-check layout-check \
         crash-long soak-long
 # Keep test objects between builds (they would count as intermediate files).
 .SECONDARY:
@@ -97,7 +98,7 @@ test-deps:
 run: all
 	./build/release/outfalld --data ./data $(ARGS)
 
-test: deps browser-deps test-deps format-check build-test
+test: deps browser-deps test-deps format-check layout-check build-test
 	@tests/run.sh build/asan
 
 # A quick subset for while you work (under half a minute once built): the codecs' and the engine's
@@ -106,7 +107,7 @@ CHECK_TESTS := tests/common/test_credit_code tests/common/test_pbjson_decode \
                tests/common/test_pbjson_encode tests/common/test_pbjson_bounds \
                tests/sync/test_record tests/sync/test_exif tests/sync/test_inspect \
                tests/sync/test_csv tests/sync/test_geo tests/sync/test_store
-check: deps build/asan/outfalld $(addprefix build/asan/,$(CHECK_TESTS))
+check: deps layout-check build/asan/outfalld $(addprefix build/asan/,$(CHECK_TESTS))
 	@tests/run.sh build/asan $(CHECK_TESTS)
 
 # The long forms of the reliability tests (tests/reliability): 100 kill -9s under load, and a
@@ -150,6 +151,12 @@ fmt:
 format-check: test-deps
 	@clang-format --dry-run -Werror $$(git ls-files '*.c' '*.h') 2>&1 | grep -o '^[^:]*\.[ch]' | sort -u | \
 	  { bad=$$(cat); [ -z "$$bad" ] || { echo "format-check: not as clang-format writes them (make fmt):" $$bad >&2; exit 1; }; }
+
+# The engine (sync/) never includes the programme (programme/): where it calls a feature, it goes
+# through its hooks (sync/hooks.h), which programme/hooks.c registers.
+layout-check:
+	@bad=$$(grep -lE '^[[:space:]]*#[[:space:]]*include[[:space:]]*"programme/' sync/*.c sync/*.h); \
+	  [ -z "$$bad" ] || { echo "layout-check: the engine includes the programme (use sync/hooks.h):" $$bad >&2; exit 1; }
 
 clean:
 	rm -rf build

@@ -1,6 +1,6 @@
 /* A core for the writing thread.
  *
- * Batches are applied and committed by one thread at a time (group commit, sync/batch.c), and
+ * Batches are applied and committed by one thread at a time (group commit, sync/writer.c), and
  * every batch waits for it, so that thread is the server's bottleneck when phones sync at once.
  * With 2 CPUs shared by it and 31 request workers, it spent a fifth of its time waiting for a
  * CPU (runnable but preempted: 0.6-0.8 s of a 3 s sync phase, measured with schedstat in the

@@ -108,3 +108,10 @@ double util_distance_m(double lat1, double lon1, double lat2, double lon2) {
                cos(lat1 * rad) * cos(lat2 * rad) * sin(dlon / 2) * sin(dlon / 2);
     return 2 * r * asin(fmin(1.0, sqrt(a)));
 }
+
+void util_date_of_ms(int64_t ms, char out[11]) {
+    time_t t = (time_t)((ms >= 0 ? ms : ms - 999) / 1000) + 8 * 3600;
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(out, 11, "%Y-%m-%d", &tm);
+}

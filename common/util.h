@@ -39,6 +39,10 @@ long util_base64_decode(const char *text, size_t len, uint8_t *out, size_t cap);
 /* Copies src into dst[cap], truncating; always NUL-terminates (cap > 0). */
 void util_strlcpy(char *dst, const char *src, size_t cap);
 
+/* The calendar date in China Standard Time (UTC+8) of a Unix time in ms, into out[11] as
+ * YYYY-MM-DD. */
+void util_date_of_ms(int64_t ms, char out[11]);
+
 /* Great-circle distance in metres between two WGS-84 points (haversine, mean Earth radius). */
 double util_distance_m(double lat1, double lon1, double lat2, double lon2);
 

@@ -22,7 +22,7 @@ CREATE TABLE public_reports (
 CREATE INDEX public_reports_addr ON public_reports(client_addr, received_at_ms);
 CREATE INDEX public_reports_queue ON public_reports(status, division_code, received_at_ms);
 
--- Random inspection draws (sync/inspect.h): each stored as its published InspectionDraw.
+-- Random inspection draws (programme/inspect.h): each stored as its published InspectionDraw.
 CREATE TABLE inspection_draws (
   id          TEXT PRIMARY KEY,          -- the client-made draw_id
   drawn_at_ms INTEGER NOT NULL,

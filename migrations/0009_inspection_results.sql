@@ -1,4 +1,4 @@
--- Inspection results (双随机、一公开, sync/inspect.h) and retry-safe draws.
+-- Inspection results (双随机、一公开, programme/inspect.h) and retry-safe draws.
 
 -- A draw's request hash (sync/replay.c) and its first answer, packed: a retried draw_id with the
 -- same request answers those bytes; with another request it is refused (draw_id_reused).

@@ -1,4 +1,4 @@
--- Partial photo uploads made with a public report's upload token (sync/report_photos.h) are kept
+-- Partial photo uploads made with a public report's upload token (programme/report_photos.h) are kept
 -- apart from the staff's: they expire within hours (--report-upload-expiry, and always when the
 -- report's token expires), and the Upload-Length of those still unfinished counts against the
 -- quota of the client address that created them (--report-upload-quota bytes, for at most

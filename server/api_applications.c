@@ -5,7 +5,7 @@
 
 #include "server/api.h"
 #include "server/auth.h"
-#include "sync/applications.h"
+#include "programme/applications.h"
 
 /* OutfallApplication → ApplicationResult. */
 int api_applications_file(http_req *r) {

@@ -1,6 +1,6 @@
 /* The annual report's filing (四.一): POST /v1/reports/annual/filed and GET /v1/reports/filings. */
 #include "server/api.h"
-#include "sync/filings.h"
+#include "programme/filings.h"
 
 /* ReportFiling (division_code, year) → ReportFiling as marked. */
 int api_filings_mark(http_req *r) {

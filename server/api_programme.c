@@ -12,11 +12,11 @@
 #include "common/util.h"
 #include "server/api.h"
 #include "server/auth.h"
-#include "sync/archive.h"
-#include "sync/export.h"
-#include "sync/programme.h"
-#include "sync/progress.h"
-#include "sync/zones.h"
+#include "programme/archive.h"
+#include "programme/export.h"
+#include "programme/programme.h"
+#include "programme/progress.h"
+#include "programme/zones.h"
 
 /* Returns rc, auditing it first when it is a refusal for lack of rights (the engine's reads
  * refuse a division outside the caller's without auditing it). */
@@ -211,7 +211,7 @@ static int stream_write(void *ctx, const char *data, size_t len) {
     return st->chunked && mg_write(st->r->conn, "\r\n", 2) != 2;
 }
 
-/* The photo archive (sync/archive.h), beside export.h's EXPORT_GEOJSON and EXPORT_CSV. */
+/* The photo archive (programme/archive.h), beside export.h's EXPORT_GEOJSON and EXPORT_CSV. */
 enum { PHOTOS_TAR = 3 };
 
 /* ?division=&river=&from=&to=&updated_since= → the approved inventory, or the photo archive of

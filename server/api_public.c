@@ -1,4 +1,4 @@
-/* The public's endpoints, no account needed (sync/public.h says what is public):
+/* The public's endpoints, no account needed (programme/public.h says what is public):
  * GET /public/outfalls (GeoJSON of every approved outfall's public facts) and
  * GET /public/outfalls/{code} (the sign board's page: HTML in Chinese, every text escaped, a
  * Content-Security-Policy that allows no script and nothing from elsewhere). */
@@ -9,9 +9,9 @@
 
 #include "server/api.h"
 #include "server/auth.h"
-#include "sync/findings.h"
-#include "sync/inspect.h"
-#include "sync/public.h"
+#include "programme/findings.h"
+#include "programme/inspect.h"
+#include "programme/public.h"
 
 /* The Content-Security-Policy of every public answer: no script, nothing from elsewhere, no
  * frames. http_send_head adds it with nosniff, no referrer and DENY framing. */
@@ -154,8 +154,8 @@ int api_public_outfall(http_req *r) {
 int api_public_report_submit(http_req *r) {
     Outfall__V1__PublicReport *in = NULL, *out = NULL;
     snprintf(r->headers, sizeof r->headers, "X-Content-Type-Options: nosniff\r\n");
-    /* Its body limit (16 KiB: the text limits of sync/public.h with room for JSON) is the route
-     * table's (server/routes.c), counted as the body is read. */
+    /* Its body limit (16 KiB: the text limits of programme/public.h with room for JSON) is the
+     * route table's (server/routes.c), counted as the body is read. */
     int rc = http_decode(r, &outfall__v1__public_report__descriptor, (ProtobufCMessage **)&in);
     if (rc == 0) {
         char addr[64];
@@ -207,7 +207,7 @@ int api_reports_answer(http_req *r) {
     return rc;
 }
 
-/* ---- random inspections (sync/inspect.h) ---- */
+/* ---- random inspections (programme/inspect.h) ---- */
 
 /* POST /v1/inspections/draws: InspectionDrawRequest → the stored draw (a retried draw_id
  * answers the stored one). */

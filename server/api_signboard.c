@@ -8,8 +8,8 @@
 #include <strings.h>
 
 #include "server/api.h"
-#include "sync/public.h"
-#include "sync/qr.h"
+#include "programme/public.h"
+#include "programme/qr.h"
 
 enum answer_kind { ANSWER_SVG, ANSWER_PNG, ANSWER_JSON, ANSWER_PROTOBUF, ANSWER_NEGOTIATED };
 

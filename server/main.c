@@ -24,17 +24,19 @@
 #include "server/http.h"
 #include "server/routes.h"
 #include "server/workerstack.h"
+#include "programme/hooks.h"
 #include "sync/accounts.h"
 #include "sync/batch.h"
 #include "sync/photos.h"
 #include "sync/store.h"
+#include "sync/writer.h"
 
 enum { EXIT_USAGE = 2 };
 
 /* glibc heaps ("arenas") shared by the server's threads. Its default, 8 per core, lets each
  * thread keep its own heap with its own free memory: in the field-day benchmark (200 phones, 64
  * threads) the server's peak resident memory fell from 212 MB to 154 MB with 2, at the same
- * speed. With the one writing thread (sync/batch.c) sharing one of 2 arenas with half of the 32
+ * speed. With the one writing thread (sync/writer.c) sharing one of 2 arenas with half of the 32
  * request threads, it spent 9-12 % of its time waiting for that arena's lock under SQLite's
  * mallocs (500-phone field day, perf); with 8 arenas 1.7 % (4: 4.1 %, 64: none) and its samples
  * in the sync phase fell by about a sixth, for 134 MB of peak resident memory instead of 120
@@ -379,6 +381,7 @@ int main(int argc, char **argv) {
     }
     accounts_throttle_slots(cfg.login_throttle_slots);
     accounts_init(&cfg.sync);
+    programme_hooks_install(); /* the features the engine calls (sync/hooks.h) */
     workerstack_enable(cfg.stack_report);
     char cores_note[160];
     cores_init(cfg.writer_core, cores_note, sizeof cores_note);
@@ -423,7 +426,7 @@ int main(int argc, char **argv) {
     }
     mg_stop(ctx);
     if (releasing) releaser_stop(&rl);
-    batch_close_writers();
+    writer_close();
     dbpool_close();
     store_close(main_store);
     mg_exit_library();

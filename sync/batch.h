@@ -35,9 +35,4 @@ int batch_release_expired(store *s, const sync_config *cfg, int64_t now_ms);
  * another negative code. Reads only: for answering a revoked phone that asks again. */
 int batch_refused(store *s, const char *batch_id, const char *device_id, sync_error *err);
 
-/* Closes the handles that write group commits (one per database file, kept open between
- * batches), after waiting for a group in progress. For a clean stop; batch_sync opens them
- * again when called after. */
-void batch_close_writers(void);
-
 #endif

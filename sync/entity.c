@@ -13,9 +13,8 @@
 #include "common/util.h"
 #include "sync/dedupe.h"
 #include "sync/feed.h"
-#include "sync/findings.h"
+#include "sync/hooks.h"
 #include "sync/history.h"
-#include "sync/programme.h"
 #include "sync/record.h"
 
 #define MAX_REDIRECTS 16
@@ -85,7 +84,7 @@ static int date_the_find(apply_ctx *c, json_t *doc) {
                    (c->enrolled_ms <= 0 || at >= c->enrolled_ms - FIELD_TIME_SKEW_MS);
     apply_flag(doc, "field_time_out_of_range", at != 0 && !in_range);
     char day[11];
-    programme_date_of_ms(in_range ? at : received, day);
+    util_date_of_ms(in_range ? at : received, day);
     json_t *v = json_string(day);
     int rc = v ? record_set(doc, "programme.found_on", v) : -1;
     json_decref(v);
@@ -415,10 +414,10 @@ static int observation_check(apply_ctx *c, entity_row *old, entity_row *rw,
     if (!old && strcmp(live, entity_str(doc, "outfall_id")) != 0)
         json_object_set_new(doc, "outfall_id", json_string(live));
     util_strlcpy(rw->division, division, sizeof rw->division);
-    /* An inspection result (sync/findings.h): its draw, its pick, its inspector. */
+    /* The features' checks (sync/hooks.h): an inspection result's draw, pick and inspector. */
     sync_error why = {0};
-    int f = findings_check(c->s, c->p, c->device_id != NULL, old ? old->doc : NULL, doc, live,
-                           rw->id, &why);
+    int f = hooks_observation_check(c->s, c->p, c->device_id != NULL, old ? old->doc : NULL, doc,
+                                    live, rw->id, &why);
     if (f > 0) return apply_reject(r, why.code, "%s", why.message);
     if (f < 0) {
         *err = why;
@@ -515,9 +514,9 @@ static int observation_save(apply_ctx *c, entity_row *rw, int created, sync_erro
     bind_text(st, ":outfall", entity_str(rw->doc, "outfall_id"));
     int rc = save_common(c, st, rw, created, err);
     if (!rc)
-        rc = findings_save(c->s, c->device_id != NULL, rw->doc, rw->id,
-                           entity_str(rw->doc, "outfall_id"), rw->division, c->p->user_id,
-                           c->now_ms, err);
+        rc = hooks_observation_saved(c->s, c->device_id != NULL, rw->doc, rw->id,
+                                     entity_str(rw->doc, "outfall_id"), rw->division, c->p->user_id,
+                                     c->now_ms, err);
     if (rc) return rc;
 
     if ((rc = save_photo_refs(c, rw, err))) return rc;

@@ -23,7 +23,7 @@
 
 #include "common/util.h"
 #include "sync/apply.h"
-#include "sync/report_photos.h"
+#include "sync/hooks.h"
 
 enum { LOCK_WAIT_MS = 10000, EXPIRE_BATCH = 100 };
 
@@ -98,12 +98,12 @@ static void upload_key(const char *hash, const char *holder, char *key) {
 /* ---- holders ---- */
 
 /* p's holder key into key[HOLDER_LEN]: "u<user id>" for a user, "r<number>" for a public
- * report's upload token (sync/report_photos.h). Returns 0, or forbidden_role for anyone else
+ * report's upload token (programme/report_photos.h). Returns 0, or forbidden_role for anyone else
  * (no user: they upload nothing). */
 static int holder_key(const principal *p, char *key, sync_error *err) {
     key[0] = '\0';
-    if (p && report_principal(p))
-        snprintf(key, HOLDER_LEN, "r%.20s", p->username + strlen(REPORT_PRINCIPAL_PREFIX));
+    if (p && principal_report_number(p))
+        snprintf(key, HOLDER_LEN, "r%.20s", principal_report_number(p));
     else if (p && p->user_id > 0)
         snprintf(key, HOLDER_LEN, "u%lld", (long long)p->user_id);
     else
@@ -116,8 +116,8 @@ static int holder_key(const principal *p, char *key, sync_error *err) {
 static int held_size(store *s, const principal *p, const char *hash, int *held, int64_t *size,
                      sync_error *err) {
     *held = 0;
-    if (p && report_principal(p)) {
-        int rc = report_photos_held(s, p, hash, err);
+    if (p && principal_report_number(p)) {
+        int rc = hooks_report_photo_held(s, p, hash, err);
         if (rc <= 0) return rc;
     }
     sqlite3_stmt *st = store_stmt(
@@ -125,7 +125,7 @@ static int held_size(store *s, const principal *p, const char *hash, int *held, 
            "photo_holders WHERE hash = ?1 AND user_id = ?3))");
     if (!st) return store_fail(s, SQLITE_ERROR, err);
     sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 2, !(p && report_principal(p)));
+    sqlite3_bind_int(st, 2, !(p && principal_report_number(p)));
     sqlite3_bind_int64(st, 3, p ? p->user_id : 0);
     int rc = sqlite3_step(st);
     *held = rc == SQLITE_ROW;
@@ -139,8 +139,8 @@ static int held_size(store *s, const principal *p, const char *hash, int *held, 
 static int record_holder(store *s, const principal *p, const char *hash, int *added,
                          sync_error *err) {
     *added = 0;
-    if (p && report_principal(p)) {
-        int rc = report_photos_uploaded(s, p, hash, util_now_ms(), err);
+    if (p && principal_report_number(p)) {
+        int rc = hooks_report_photo_uploaded(s, p, hash, util_now_ms(), err);
         if (rc > 0) *added = 1;
         return rc < 0 ? rc : 0;
     }
@@ -314,7 +314,8 @@ static int may_read(store *s, const principal *p, const char *hash, sync_error *
         ok = principal_covers(p, (const char *)sqlite3_column_text(st, 0));
     sqlite3_reset(st);
     if (!ok && rc != SQLITE_DONE) return store_fail(s, rc, err);
-    return ok ? ok : report_photos_visible(s, p, hash, err); /* a public report's, to supervisors */
+    return ok ? ok
+              : hooks_report_photo_visible(s, p, hash, err); /* a public report's, to supervisors */
 }
 
 static void column_text(sqlite3_stmt *st, int col, char *out, size_t cap) {
@@ -445,8 +446,7 @@ int photos_upload_create(store *s, const photos_env *env, const principal *p,
     int64_t have = 0, now = util_now_ms();
     struct stat st;
     /* a reporter's creation makes the upload the public's, of its report and address */
-    const char *number =
-        p && report_principal(p) ? p->username + strlen(REPORT_PRINCIPAL_PREFIX) : NULL;
+    const char *number = p ? principal_report_number(p) : NULL;
     *stored = 0;
     if (hash_check(hash, err) < 0) return err->rc;
     if (length <= 0)

@@ -15,8 +15,8 @@
  * row in `uploads`, whole-file ones (PUT) in a private temporary file; another's upload of the
  * same photo is invisible to them and proves nothing for them.
  *
- * Uploads made with a public report's upload token (sync/report_photos.h) are the public's: each
- * belongs to the report and the client address that created it. They expire within hours
+ * Uploads made with a public report's upload token (programme/report_photos.h) are the public's:
+ * each belongs to the report and the client address that created it. They expire within hours
  * (report_expiry_ms untouched, or as soon as the report's token expires), and while unfinished
  * their Upload-Length counts against the quota of that address: report_quota_bytes in all, for
  * at most report_max_reports reports. Staff uploads have no quota and expire after the caller's
@@ -64,7 +64,7 @@ int photos_missing(store *s, const principal *p, char *const *hashes, size_t n, 
 /* The row of stored photo hash into *out when p may read it: p holds it, or may read a record
  * whose reference to it counts: an observation of a division p covers (every division, for those
  * who see them all; sync/feed.h narrows integrators further), or, as a supervisor or admin, a
- * public report of such a division that uploaded it (sync/report_photos.h). Codes:
+ * public report of such a division that uploaded it (programme/report_photos.h). Codes:
  * invalid_argument (not a hash), not_found (absent, or not visible to p: the two look the same). */
 int photos_read_info(store *s, const principal *p, const char *hash, photos_info *out,
                      sync_error *err);
@@ -82,8 +82,8 @@ typedef struct photos_upload photos_upload;
 /* tus creation: registers p's upload of length bytes of hash from client_addr, with an empty
  * part file. Creating it again with the same length is a no-op. *stored is set to 1 (and nothing
  * made) when p holds the photo already; a photo stored by others is uploaded again (its bytes are
- * the proof) and kept once. A reporter's upload (report_principal(p)) is the public's, of p's
- * report and client_addr, and is refused, nothing made or changed, when it would take
+ * the proof) and kept once. A reporter's upload (principal_report_number(p)) is the public's, of
+ * p's report and client_addr, and is refused, nothing made or changed, when it would take
  * client_addr's unfinished public uploads (this one's earlier length left out) past
  * env->report_quota_bytes or past env->report_max_reports reports (when those are set). Codes:
  * invalid_argument, forbidden_role (p is no user or report), photo_too_large (413),

@@ -10,7 +10,7 @@
 #include "sync/accounts.h"
 #include "sync/apply.h"
 #include "sync/feed.h"
-#include "sync/findings.h"
+#include "sync/hooks.h"
 #include "sync/history.h"
 #include "sync/record.h"
 #include "sync/replay.h"
@@ -452,12 +452,12 @@ static int decide_merge(decide_ctx *dc, sync_error *err) {
     return settle_suspect(dc, survivor, err);
 }
 
-/* An inspection result (sync/findings.h): approval pins the observation's version, a return
- * sends it back to its inspector (with a comment). Either takes it off the queue. */
+/* An inspection result (read through sync/hooks.h): approval pins the observation's version, a
+ * return sends it back to its inspector (with a comment). Either takes it off the queue. */
 static int decide_inspection(decide_ctx *dc, int approve, sync_error *err) {
     const char *obs = dc->d->observation_id;
-    findings_row fr;
-    int rc = findings_load(dc->s, obs, &fr, err);
+    hooks_inspection_row fr;
+    int rc = hooks_inspection_load(dc->s, obs, &fr, err);
     if (rc <= 0)
         return rc < 0 ? rc
                       : sync_fail(err, SYNC_ENOTFOUND, "not_found", "no inspection result %s", obs);
@@ -491,7 +491,7 @@ static int decide_inspection(decide_ctx *dc, int approve, sync_error *err) {
     rc = fields ? set_fields(dc, "observation", obs, fields, err)
                 : sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
     json_decref(fields);
-    return rc ? rc : findings_settle(dc->s, obs, err);
+    return rc ? rc : hooks_inspection_settle(dc->s, obs, err);
 }
 
 static int decide_approve_inspection(decide_ctx *dc, sync_error *err) {

@@ -33,6 +33,14 @@ int principal_covers(const principal *p, const char *division_code) {
     return 0;
 }
 
+const char *principal_report_number(const principal *p) {
+    size_t n = strlen(PRINCIPAL_REPORT_PREFIX);
+    if (p->user_id != 0 || p->role != OUTFALL__V1__ROLE__ROLE_UNSPECIFIED ||
+        strncmp(p->username, PRINCIPAL_REPORT_PREFIX, n) != 0)
+        return NULL;
+    return p->username + n;
+}
+
 void sync_config_defaults(sync_config *c) {
     c->duplicate_radius_m = 30.0;
     c->held_wait_ms = 72LL * 3600 * 1000;

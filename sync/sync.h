@@ -54,6 +54,14 @@ int principal_covers(const principal *p, const char *division_code);
 /* 1 when p sees every division. */
 int principal_all_divisions(const principal *p);
 
+/* The username a public reporter's principal carries (programme/report_photos.h, made from a
+ * report's upload token): this prefix and the report's tracking number. */
+#define PRINCIPAL_REPORT_PREFIX "report:"
+
+/* The tracking number of the public report whose upload token p stands for (borrowed from p),
+ * or NULL when p is no reporter: no user, no role, username PRINCIPAL_REPORT_PREFIX + number. */
+const char *principal_report_number(const principal *p);
+
 typedef struct sync_config {
     double duplicate_radius_m; /* a new outfall this close to one on the same river is a suspect */
     int64_t held_wait_ms;      /* a batch held behind a gap applies anyway after this long */

@@ -16,6 +16,7 @@
 
 #include "common/pbjson.h"
 #include "common/util.h"
+#include "programme/hooks.h"
 #include "server/workerstack.h"
 #include "sync/accounts.h"
 #include "sync/batch.h"
@@ -177,6 +178,7 @@ fz_env *fz_env_get(void) {
     /* Logins never lock out here: every input must meet the same throttle state. */
     env.cfg.sync.login_max_failures = INT_MAX;
     accounts_init(&env.cfg.sync);
+    programme_hooks_install(); /* as the server does */
     snprintf(uploads, sizeof uploads, "%s/uploads", data);
     if (mkdir(data, 0700) || mkdir(env.cfg.photos_dir, 0700) || mkdir(uploads, 0700) ||
         mkdir(web, 0700))

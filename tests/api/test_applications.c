@@ -1,4 +1,4 @@
-/* Applications to set up an outfall (sync/applications.c) through the real server over HTTP:
+/* Applications to set up an outfall (programme/applications.c) through the real server over HTTP:
  * the deciding authority for every case of 三.一.2, the 三.一.1 refusal, each decision retry-safe
  * and audited, refusals that write nothing, the public read without a token, and the list
  * (filters, pages, each county's own, the public view for non-reviewers). */

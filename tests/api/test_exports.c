@@ -1,8 +1,8 @@
-/* Exports through the real server (tests sync/export.c, sync/archive.c, sync/progress.c over
- * HTTP): progress and the GeoJSON/CSV exports follow the approved version of an outfall, not a
- * phone's edit waiting for review; the photo archive (GET /v1/exports/photos.tar) unpacked by
- * GNU tar, every photo's digest checked against the archive's manifest and against the fixtures'
- * MANIFEST.tsv, with its filters, scope and refusals. */
+/* Exports through the real server (tests programme/export.c, programme/archive.c,
+ * programme/progress.c over HTTP): progress and the GeoJSON/CSV exports follow the approved version
+ * of an outfall, not a phone's edit waiting for review; the photo archive (GET
+ * /v1/exports/photos.tar) unpacked by GNU tar, every photo's digest checked against the archive's
+ * manifest and against the fixtures' MANIFEST.tsv, with its filters, scope and refusals. */
 #include <dirent.h>
 #include <math.h>
 #include <setjmp.h>

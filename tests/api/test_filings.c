@@ -1,4 +1,4 @@
-/* The annual report's filing mark (sync/filings.c) through the real server: a county's
+/* The annual report's filing mark (programme/filings.c) through the real server: a county's
  * supervisor marks it once (a repeat answers the first mark), the list shows who filed and who
  * is missing, and bad or foreign marks write nothing. */
 #include <setjmp.h>

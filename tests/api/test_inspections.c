@@ -1,8 +1,8 @@
-/* Random inspections end to end through the real server (issue 8; sync/findings.h, sync/inspect.h):
- * draws are retry-safe by draw_id; an inspector's result comes back through POST /v1/sync as an
- * observation naming its draw, refused with a stable reason when it breaks a rule (nothing
- * written); a supervisor approves or returns it through POST /v1/review/decisions; only the
- * approved version ever shows on the public draw page, the outfall's page and the GeoJSON.
+/* Random inspections end to end through the real server (issue 8; programme/findings.h,
+ * programme/inspect.h): draws are retry-safe by draw_id; an inspector's result comes back through
+ * POST /v1/sync as an observation naming its draw, refused with a stable reason when it breaks a
+ * rule (nothing written); a supervisor approves or returns it through POST /v1/review/decisions;
+ * only the approved version ever shows on the public draw page, the outfall's page and the GeoJSON.
  * Last, integrators read nothing that belongs to an outfall never approved. */
 #include <jansson.h>
 #include <setjmp.h>

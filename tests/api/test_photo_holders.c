@@ -1,5 +1,5 @@
 /* Naming a photo's hash does not make it yours (sync/photos.c, sync/entity.c,
- * sync/report_photos.c): a reference to a photo counts only when its author proved possession
+ * programme/report_photos.c): a reference to a photo counts only when its author proved possession
  * of the bytes by uploading them. A surveyor of another county who names a stored photo in an
  * observation, or anyone who names it in an anonymous public report, reads nothing of it: not
  * the bytes (GET, HEAD, Range), not /info, not its existence through a tus HEAD or

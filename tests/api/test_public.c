@@ -1,10 +1,10 @@
 /* The public's endpoints through the real server, without a token: GET /public/outfalls
  * (GeoJSON) and GET /public/outfalls/{code} (the sign board's page). They show approved outfalls
- * only, in their approved version, and only the public facts (sync/public.h): each test checks
+ * only, in their approved version, and only the public facts (programme/public.h): each test checks
  * field by field what shows and that nothing private does. Then public reports (举报): filed
  * without an account, rate-limited per client address, answered by a supervisor of their
  * division, followed by the public through the tracking number. Last, random inspection draws:
- * published, and recomputed here from the published facts with sync/inspect.c. */
+ * published, and recomputed here from the published facts with programme/inspect.c. */
 #include <jansson.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -18,7 +18,7 @@
 #include <sodium.h>
 
 #include "common/util.h"
-#include "sync/inspect.h"
+#include "programme/inspect.h"
 #include "tests/lib/harness.h"
 
 #define DIV "410822"       /* 博爱县 */

@@ -1,5 +1,8 @@
 /* A fresh engine on a real SQLite file in a temporary folder, with a surveyor and their phone.
- * Header-only: each engine test includes it once. */
+ * Header-only: each engine test includes it once. The engine alone: fx_setup installs none of
+ * the programme's hooks (sync/hooks.h); a test that needs the features the engine calls
+ * (inspection results, public reports' photos) calls programme_hooks_install, as
+ * programme_fixture.h does. */
 #ifndef TESTS_SYNC_FIXTURE_H
 #define TESTS_SYNC_FIXTURE_H
 

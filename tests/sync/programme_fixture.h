@@ -10,12 +10,13 @@
 #include <math.h>
 
 #include "common/credit_code.h"
-#include "sync/export.h"
-#include "sync/programme.h"
-#include "sync/progress.h"
+#include "programme/export.h"
+#include "programme/hooks.h"
+#include "programme/programme.h"
+#include "programme/progress.h"
 #include "sync/queue.h"
 #include "sync/review.h"
-#include "sync/zones.h"
+#include "programme/zones.h"
 
 #define LAT 35.08621
 #define LON 112.95124
@@ -39,6 +40,7 @@ static inline void people_setup(fixture *f) {
 
 static inline int setup(void **state) {
     if (fx_setup(state)) return -1;
+    programme_hooks_install(); /* the engine with the programme's features, as the server runs */
     /* These tests commit hundreds of small transactions: skip the fsyncs (test data only). */
     fixture *f = *state;
     if (sqlite3_exec(store_db(f->s), "PRAGMA synchronous = OFF", NULL, NULL, NULL)) return -1;

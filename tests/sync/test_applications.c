@@ -1,10 +1,10 @@
-/* Applications to set up an outfall through the engine (tests sync/applications.c): the
+/* Applications to set up an outfall through the engine (tests programme/applications.c): the
  * authority table of 三.一.2 case by case, with its precedence, the 三.一.1 refusal for every
  * outfall type, and the decision steps with their retries and the public view. */
 #include "fixture.h"
 
 #include "common/credit_code.h"
-#include "sync/applications.h"
+#include "programme/applications.h"
 
 #define KIND(x) OUTFALL__V1__APPLICATION_KIND__APPLICATION_KIND_##x
 #define EIA(x) OUTFALL__V1__EIA_LEVEL__EIA_LEVEL_##x

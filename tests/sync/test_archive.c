@@ -1,11 +1,11 @@
-/* The photo archive through the engine (tests sync/archive.c): an archive of 10 000 photos of
+/* The photo archive through the engine (tests programme/archive.c): an archive of 10 000 photos of
  * 10 000 outfalls streams in constant memory, and GNU tar reads it back whole, manifest first. */
 #include "fixture.h"
 
 #include <errno.h>
 #include <sys/stat.h>
 
-#include "sync/archive.h"
+#include "programme/archive.h"
 
 /* The archive below measures resident memory: keep freed blocks from piling up in
  * AddressSanitizer's quarantine, which would count as growth that is not the archive's. */

@@ -379,7 +379,7 @@ static void rejected_change_does_not_stop_the_rest(void **state) {
 static void internal_failure_rolls_back_the_whole_batch(void **state) {
     fixture *f = *state;
     /* A trigger that fails the second change's history write stands in for a disk error. It is
-     * in the file, not TEMP: group commits write through their own connection (sync/batch.c). */
+     * in the file, not TEMP: group commits write through their own connection (sync/writer.c). */
     assert_int_equal(
         sqlite3_exec(store_db(f->s),
                      "CREATE TRIGGER boom BEFORE INSERT ON field_history "

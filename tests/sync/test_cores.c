@@ -1,4 +1,4 @@
-/* The writing thread's core (common/cores.c) and its use by the group commit (sync/batch.c):
+/* The writing thread's core (common/cores.c) and its use by the group commit (sync/writer.c):
  * which CPUs a thread may run on, read back with sched_getaffinity. */
 #include "fixture.h"
 
@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "common/cores.h"
+#include "sync/writer.h"
 
 static cpu_set_t mask_now(void) {
     cpu_set_t m;
@@ -30,7 +31,7 @@ static int cores_setup(void **state) {
 }
 
 static int cores_teardown(void **state) {
-    batch_close_writers(); /* the writing thread and its handle on this test's file */
+    writer_close(); /* the writing thread and its handle on this test's file */
     sched_setaffinity(0, sizeof all, &all);
     char note[160];
     cores_init(0, note, sizeof note);

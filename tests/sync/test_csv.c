@@ -1,4 +1,5 @@
-/* Tests for sync/csv.c: every text cell a spreadsheet would run as a formula (OWASP's list: '=',
+/* Tests for programme/csv.c: every text cell a spreadsheet would run as a formula (OWASP's list:
+ * '=',
  * '+', '-', '@', tab, carriage return first) comes out with a leading apostrophe, quoted as RFC
  * 4180 asks when it holds a separator; any other text, Chinese included, comes out as it was. */
 #include <setjmp.h>
@@ -10,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "sync/csv.h"
+#include "programme/csv.h"
 
 /* What csv_text wrote, in a buffer of the test's. */
 typedef struct sink {

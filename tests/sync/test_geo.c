@@ -1,10 +1,10 @@
-/* Polygons and protection zones (tests sync/geo.c and sync/zones.c): exact point-in-polygon with
- * holes at the boundary cases below, GeoJSON checks, and the zone import. The boundary counts as
- * inside, the hole's boundary included. */
+/* Polygons and protection zones (tests sync/geo.c and programme/zones.c): exact point-in-polygon
+ * with holes at the boundary cases below, GeoJSON checks, and the zone import. The boundary counts
+ * as inside, the hole's boundary included. */
 #include "fixture.h"
 
 #include "sync/geo.h"
-#include "sync/zones.h"
+#include "programme/zones.h"
 
 /* A square 113.0-113.2 E x 35.0-35.2 N with a square hole 113.05-113.15 x 35.05-35.15. */
 static const char square_with_hole[] =

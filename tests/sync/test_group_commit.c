@@ -1,12 +1,14 @@
-/* The group commit's writing thread (sync/batch.c): batches sent at once from many threads, each
+/* The group commit's writing thread (sync/writer.c): batches sent at once from many threads, each
  * with its own handle as the server's request threads have, are all applied, each once, by one
- * thread that stays; batch_close_writers stops it and the next batch starts it again; when it
+ * thread that stays; writer_close stops it and the next batch starts it again; when it
  * cannot start, the sending threads write the groups themselves. */
 #include "fixture.h"
 
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
+
+#include "sync/writer.h"
 
 #define WRITER_NAME "outfalld-writer"
 
@@ -133,14 +135,14 @@ static void batches_at_once_are_applied_once_by_one_writing_thread(void **state)
 
 static void without_a_writing_thread_the_senders_write_the_groups(void **state) {
     fixture *f = *state;
-    batch_close_writers();
+    writer_close();
     atomic_store(&refuse_threads, 1);
     send_at_once(f);
     atomic_store(&refuse_threads, 0);
     assert_int_equal(fx_threads_named(WRITER_NAME, NULL), 0);
 
-    /* Once threads can start again (batch_close_writers forgets the failure), one writes. */
-    batch_close_writers();
+    /* Once threads can start again (writer_close forgets the failure), one writes. */
+    writer_close();
     char batch[600];
     Outfall__V1__SyncResponse *r = fx_sync(f, 0, fx_one_create(batch, sizeof batch, 38.5));
     assert_int_equal(r->results[0]->status, OUTFALL__V1__CHANGE_STATUS__CHANGE_STATUS_APPLIED);
@@ -156,7 +158,7 @@ static void closing_stops_the_writing_thread_and_a_batch_starts_it_again(void **
     protobuf_c_message_free_unpacked(&r->base, NULL);
     assert_int_equal(fx_threads_named(WRITER_NAME, NULL), 1);
 
-    batch_close_writers();
+    writer_close();
     assert_int_equal(fx_threads_named(WRITER_NAME, NULL), 0);
 
     r = fx_sync(f, 1, fx_one_create(batch, sizeof batch, 35.18621));
@@ -168,7 +170,7 @@ static void closing_stops_the_writing_thread_and_a_batch_starts_it_again(void **
 
 /* Each test's folder is removed with its file: close the writing handles on it first. */
 static int gc_teardown(void **state) {
-    batch_close_writers();
+    writer_close();
     return fx_teardown(state);
 }
 

@@ -1,7 +1,7 @@
-/* Random inspections (tests sync/inspect.c): a draw recomputed from its published facts matches;
- * the order the facts come in does not matter; changing one candidate or the seed changes it; no
- * inspector goes to an outfall of their own division or to the one they inspected last round,
- * across many draws; weights weigh; bad input is refused. */
+/* Random inspections (tests programme/inspect.c): a draw recomputed from its published facts
+ * matches; the order the facts come in does not matter; changing one candidate or the seed changes
+ * it; no inspector goes to an outfall of their own division or to the one they inspected last
+ * round, across many draws; weights weigh; bad input is refused. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,7 +13,7 @@
 #include <cmocka.h>
 #include <sodium.h>
 
-#include "sync/inspect.h"
+#include "programme/inspect.h"
 
 enum { N_CAND = 30, N_INSP = 6 };
 

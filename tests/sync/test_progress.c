@@ -1,6 +1,6 @@
-/* Progress, exports and the annual report through the engine (tests sync/progress.c and
- * sync/export.c): progress against a hand-counted fixture at every deadline, exports parsed back,
- * the annual report, and a memory bound on an export of 100 000 outfalls. */
+/* Progress, exports and the annual report through the engine (tests programme/progress.c and
+ * programme/export.c): progress against a hand-counted fixture at every deadline, exports parsed
+ * back, the annual report, and a memory bound on an export of 100 000 outfalls. */
 #include "programme_fixture.h"
 
 /* The 100 000-outfall export below measures resident memory: keep freed blocks from piling up

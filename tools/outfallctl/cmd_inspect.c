@@ -1,6 +1,6 @@
 /* outfallctl inspections verify (ID | --file FILE.json): recomputes a published inspection draw
- * from its public facts (sync/inspect.h documents the procedure) and says whether it matches,
- * then lists the picks with their approved inspection results (sync/findings.h). */
+ * from its public facts (programme/inspect.h documents the procedure) and says whether it matches,
+ * then lists the picks with their approved inspection results (programme/findings.h). */
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,7 +8,7 @@
 #include <time.h>
 
 #include "common/pbjson.h"
-#include "sync/inspect.h"
+#include "programme/inspect.h"
 #include "tools/outfallctl/ctl.h"
 
 /* Reads FILE whole into a malloc'd NUL-terminated buffer; NULL on failure. */

@@ -1,0 +1,497 @@
+#include "programme/inspect.h"
+
+#include <jansson.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/pbjson.h"
+#include "common/util.h"
+#include "sync/accounts.h"
+#include "sync/history.h"
+#include "sync/replay.h"
+
+static int cmp_candidate(const void *a, const void *b) {
+    return strcmp(((const inspect_candidate *)a)->code, ((const inspect_candidate *)b)->code);
+}
+
+static int cmp_inspector(const void *a, const void *b) {
+    return strcmp(((const inspect_inspector *)a)->name, ((const inspect_inspector *)b)->name);
+}
+
+/* 1 when text is a non-empty, NUL-terminated string of fewer than cap bytes without tab or line
+ * break (they separate the canonical lines' fields). */
+static int field_ok(const char *text, size_t cap) {
+    size_t len = strnlen(text, cap);
+    return len > 0 && len < cap && !strpbrk(text, "\t\n\r");
+}
+
+/* The i-th random number of the draw (step 2 of the procedure in inspect.h). */
+static uint64_t draw_number(const uint8_t seed[32], const inspect_result *r, uint64_t i) {
+    crypto_generichash_state st;
+    uint8_t key[randombytes_SEEDBYTES], le[8], bytes[8];
+    for (int b = 0; b < 8; b++)
+        le[b] = (uint8_t)(i >> (8 * b));
+    crypto_generichash_init(&st, NULL, 0, sizeof key);
+    crypto_generichash_update(&st, seed, 32);
+    crypto_generichash_update(&st, r->candidates_hash, 32);
+    crypto_generichash_update(&st, r->inspectors_hash, 32);
+    crypto_generichash_update(&st, le, sizeof le);
+    crypto_generichash_final(&st, key, sizeof key);
+    randombytes_buf_deterministic(bytes, sizeof bytes, key);
+    uint64_t v = 0;
+    for (int b = 7; b >= 0; b--)
+        v = (v << 8) | bytes[b];
+    return v;
+}
+
+/* 1 when inspector inspected code in the previous round. */
+static int was_previous(const inspect_input *in, const char *inspector, const char *code) {
+    for (size_t i = 0; i < in->n_previous; i++)
+        if (strcmp(in->previous[i].inspector, inspector) == 0 &&
+            strcmp(in->previous[i].code, code) == 0)
+            return 1;
+    return 0;
+}
+
+int inspect_draw(const inspect_input *in, inspect_result *out, sync_error *err) {
+    memset(out, 0, sizeof *out);
+    inspect_candidate *cand = NULL;
+    inspect_inspector *insp = NULL;
+    size_t *load = NULL, *eligible = NULL;
+    char(*divs)[8] = NULL; /* the division of each pick, for step 4 */
+    int rc = 0;
+    if (in->n_candidates == 0 || in->sample == 0 || in->sample > in->n_candidates ||
+        in->n_inspectors == 0)
+        return sync_fail(err, SYNC_EINVALID, "invalid_draw",
+                         "a draw needs candidates, inspectors and a sample of 1 to %zu",
+                         in->n_candidates);
+    cand = malloc(in->n_candidates * sizeof *cand);
+    insp = malloc(in->n_inspectors * sizeof *insp);
+    load = calloc(in->n_inspectors, sizeof *load);
+    eligible = malloc(in->n_inspectors * sizeof *eligible);
+    divs = calloc(in->sample, sizeof *divs);
+    out->picks = calloc(in->sample, sizeof *out->picks);
+    if (!cand || !insp || !load || !eligible || !divs || !out->picks) {
+        rc = sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
+        goto done;
+    }
+    memcpy(cand, in->candidates, in->n_candidates * sizeof *cand);
+    memcpy(insp, in->inspectors, in->n_inspectors * sizeof *insp);
+    qsort(cand, in->n_candidates, sizeof *cand, cmp_candidate);
+    qsort(insp, in->n_inspectors, sizeof *insp, cmp_inspector);
+
+    /* 1. the canonical lists and their hashes */
+    crypto_generichash_state st;
+    char line[2 * INSPECT_NAME_LEN + 32];
+    crypto_generichash_init(&st, NULL, 0, 32);
+    for (size_t i = 0; i < in->n_candidates; i++) {
+        const inspect_candidate *c = &cand[i];
+        if (!field_ok(c->code, sizeof c->code) || !field_ok(c->division, sizeof c->division) ||
+            c->weight < 1 || c->weight > INSPECT_MAX_WEIGHT ||
+            (i > 0 && strcmp(cand[i - 1].code, c->code) == 0)) {
+            rc = sync_fail(err, SYNC_EINVALID, "invalid_draw",
+                           "candidate %zu: a code and division, unrepeated, weight 1 to %d", i,
+                           INSPECT_MAX_WEIGHT);
+            goto done;
+        }
+        int n = snprintf(line, sizeof line, "%s\t%s\t%u\n", c->code, c->division, c->weight);
+        crypto_generichash_update(&st, (const uint8_t *)line, (size_t)n);
+    }
+    crypto_generichash_final(&st, out->candidates_hash, 32);
+    crypto_generichash_init(&st, NULL, 0, 32);
+    for (size_t i = 0; i < in->n_inspectors; i++) {
+        const inspect_inspector *p = &insp[i];
+        if (!field_ok(p->name, sizeof p->name) || !field_ok(p->division, sizeof p->division) ||
+            (i > 0 && strcmp(insp[i - 1].name, p->name) == 0)) {
+            rc = sync_fail(err, SYNC_EINVALID, "invalid_draw",
+                           "inspector %zu: a name and division, unrepeated", i);
+            goto done;
+        }
+        int n = snprintf(line, sizeof line, "%s\t%s\n", p->name, p->division);
+        crypto_generichash_update(&st, (const uint8_t *)line, (size_t)n);
+    }
+    crypto_generichash_final(&st, out->inspectors_hash, 32);
+
+    /* 3. the outfalls, weighted, without replacement */
+    size_t left = in->n_candidates;
+    uint64_t total = 0;
+    for (size_t i = 0; i < left; i++)
+        total += cand[i].weight;
+    for (size_t k = 0; k < in->sample; k++) {
+        uint64_t r = draw_number(in->seed, out, k) % total, run = 0;
+        size_t at = 0;
+        while (at + 1 < left && (run += cand[at].weight) <= r)
+            at++;
+        snprintf(out->picks[k].code, sizeof out->picks[k].code, "%s", cand[at].code);
+        memcpy(divs[k], cand[at].division, sizeof divs[k]);
+        total -= cand[at].weight;
+        memmove(&cand[at], &cand[at + 1], (left - at - 1) * sizeof *cand);
+        left--;
+    }
+
+    /* 4. the inspectors */
+    for (size_t j = 0; j < in->sample; j++) {
+        inspect_pair *pk = &out->picks[j];
+        const char *division = divs[j];
+        size_t n = 0, least = SIZE_MAX;
+        for (size_t i = 0; i < in->n_inspectors; i++) {
+            if (strcmp(insp[i].division, division) == 0 || was_previous(in, insp[i].name, pk->code))
+                continue;
+            if (load[i] < least) {
+                least = load[i];
+                n = 0;
+            }
+            if (load[i] == least) eligible[n++] = i;
+        }
+        if (n == 0) {
+            rc = sync_fail(err, SYNC_ECONFLICT, "no_eligible_inspector",
+                           "no inspector may go to %s: all are of division %s or went last time",
+                           pk->code, division);
+            goto done;
+        }
+        size_t chosen = eligible[draw_number(in->seed, out, in->sample + j) % n];
+        load[chosen]++;
+        snprintf(pk->inspector, sizeof pk->inspector, "%s", insp[chosen].name);
+    }
+    out->n_picks = in->sample;
+done:
+    free(cand);
+    free(insp);
+    free(load);
+    free(eligible);
+    free(divs);
+    if (rc < 0) inspect_result_free(out);
+    return rc;
+}
+
+int inspect_verify(const inspect_input *in, const inspect_result *claimed, sync_error *err) {
+    inspect_result again;
+    int rc = inspect_draw(in, &again, err);
+    if (rc < 0) return rc;
+    if (memcmp(again.candidates_hash, claimed->candidates_hash, 32) != 0)
+        rc = sync_fail(err, SYNC_ECONFLICT, "draw_mismatch",
+                       "the candidate list does not hash to the published hash");
+    else if (memcmp(again.inspectors_hash, claimed->inspectors_hash, 32) != 0)
+        rc = sync_fail(err, SYNC_ECONFLICT, "draw_mismatch",
+                       "the inspector list does not hash to the published hash");
+    else if (again.n_picks != claimed->n_picks)
+        rc = sync_fail(err, SYNC_ECONFLICT, "draw_mismatch", "%zu picks published, %zu drawn",
+                       claimed->n_picks, again.n_picks);
+    for (size_t i = 0; rc == 0 && i < again.n_picks; i++)
+        if (strcmp(again.picks[i].code, claimed->picks[i].code) != 0 ||
+            strcmp(again.picks[i].inspector, claimed->picks[i].inspector) != 0)
+            rc = sync_fail(err, SYNC_ECONFLICT, "draw_mismatch",
+                           "pick %zu: published %s to %s, drawn %s to %s", i + 1,
+                           claimed->picks[i].inspector, claimed->picks[i].code,
+                           again.picks[i].inspector, again.picks[i].code);
+    inspect_result_free(&again);
+    return rc;
+}
+
+void inspect_result_free(inspect_result *r) {
+    free(r->picks);
+    r->picks = NULL;
+    r->n_picks = 0;
+}
+
+/* ---- stored draws ---- */
+
+/* The stored draw id into *out (1), or 0 when there is none. */
+static int inspect_load(store *s, const char *id, Outfall__V1__InspectionDraw **out,
+                        sync_error *err) {
+    *out = NULL;
+    sqlite3_stmt *st = store_stmt(s, "SELECT doc FROM inspection_draws WHERE id = ?");
+    if (!st) return store_fail(s, SQLITE_ERROR, err);
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW) {
+        sqlite3_reset(st);
+        return rc == SQLITE_DONE ? 0 : store_fail(s, rc, err);
+    }
+    char why[200];
+    rc = pbjson_decode(
+        &outfall__v1__inspection_draw__descriptor, (const char *)sqlite3_column_text(st, 0),
+        (size_t)sqlite3_column_bytes(st, 0), (ProtobufCMessage **)out, why, sizeof why);
+    sqlite3_reset(st);
+    if (rc) return sync_fail(err, SYNC_EINTERNAL, "storage_error", "draw %s is unreadable", id);
+    return 1;
+}
+
+int inspect_read(store *s, const char *id, Outfall__V1__InspectionDraw **out, sync_error *err) {
+    int rc = inspect_load(s, id, out, err);
+    if (rc == 0) return sync_fail(err, SYNC_ENOTFOUND, "not_found", "no draw %.64s", id);
+    return rc < 0 ? rc : 0;
+}
+
+/* 1 when type (an OutfallType) is among req's types, or req names none. */
+static int type_wanted(const Outfall__V1__InspectionDrawRequest *req, int type) {
+    if (req->n_types == 0) return 1;
+    for (size_t i = 0; i < req->n_types; i++)
+        if ((int)req->types[i] == type) return 1;
+    return 0;
+}
+
+/* 1 when division is among req's divisions, or req names none. */
+static int division_wanted(const Outfall__V1__InspectionDrawRequest *req, const char *division) {
+    if (req->n_division_codes == 0) return 1;
+    for (size_t i = 0; i < req->n_division_codes; i++)
+        if (strcmp(req->division_codes[i], division) == 0) return 1;
+    return 0;
+}
+
+/* The type of outfall id at its approved version (0 when unknown). */
+static int approved_type(store *s, const char *id, int64_t approved) {
+    json_t *v = history_value_at(s, "outfall", id, "type", approved);
+    int type = 0;
+    if (json_is_integer(v)) type = (int)json_integer_value(v);
+    if (json_is_string(v)) {
+        const ProtobufCEnumValue *e = protobuf_c_enum_descriptor_get_value_by_name(
+            &outfall__v1__outfall_type__descriptor, json_string_value(v));
+        if (e) type = e->value;
+    }
+    json_decref(v);
+    return type;
+}
+
+/* The candidates of req visible to p into *out[*n] (malloc'd). Returns 0 or a negative code. */
+static int candidates_of(store *s, const principal *p,
+                         const Outfall__V1__InspectionDrawRequest *req, inspect_candidate **out,
+                         size_t *n, sync_error *err) {
+    *out = NULL;
+    *n = 0;
+    size_t cap = 0;
+    sqlite3_stmt *st =
+        store_stmt(s, "SELECT id, approved_version, code, division_code FROM outfalls "
+                      "WHERE approved_version > 0 AND merged_into IS NULL AND code "
+                      "IS NOT NULL AND (?1 IS NULL OR river_code = ?1) ORDER BY code");
+    if (!st) return store_fail(s, SQLITE_ERROR, err);
+    if (req->river_code && req->river_code[0])
+        sqlite3_bind_text(st, 1, req->river_code, -1, SQLITE_STATIC);
+    int rc = 0, step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *id = (const char *)sqlite3_column_text(st, 0);
+        const char *division = (const char *)sqlite3_column_text(st, 3);
+        if (!principal_covers(p, division) || !division_wanted(req, division)) continue;
+        int type = approved_type(s, id, sqlite3_column_int64(st, 1));
+        if (!type_wanted(req, type)) continue;
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 64;
+            void *grown = realloc(*out, cap * sizeof **out);
+            if (!grown) {
+                rc = sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
+                break;
+            }
+            *out = grown;
+        }
+        inspect_candidate *c = &(*out)[(*n)++];
+        memset(c, 0, sizeof *c);
+        snprintf(c->code, sizeof c->code, "%s", (const char *)sqlite3_column_text(st, 2));
+        snprintf(c->division, sizeof c->division, "%s", division);
+        c->weight = req->weighted && type >= 1 && type <= 9 ? 3 : 1;
+    }
+    if (rc == 0 && step != SQLITE_DONE) rc = store_fail(s, step, err);
+    sqlite3_reset(st);
+    if (rc < 0) {
+        free(*out);
+        *out = NULL;
+        *n = 0;
+    }
+    return rc;
+}
+
+/* The last stored draw's id and picks into *prev (a message the caller frees; NULL when none). */
+static int previous_draw(store *s, Outfall__V1__InspectionDraw **prev, sync_error *err) {
+    *prev = NULL;
+    sqlite3_stmt *st = store_stmt(
+        s, "SELECT id FROM inspection_draws ORDER BY drawn_at_ms DESC, rowid DESC LIMIT 1");
+    if (!st) return store_fail(s, SQLITE_ERROR, err);
+    int rc = sqlite3_step(st);
+    char id[64] = "";
+    if (rc == SQLITE_ROW) snprintf(id, sizeof id, "%s", (const char *)sqlite3_column_text(st, 0));
+    sqlite3_reset(st);
+    if (rc == SQLITE_DONE) return 0;
+    if (rc != SQLITE_ROW) return store_fail(s, rc, err);
+    rc = inspect_load(s, id, prev, err);
+    return rc < 0 ? rc : 0;
+}
+
+/* Appends {code, inspector} objects of pairs[n] to array a. */
+static void pairs_json(json_t *a, const inspect_pair *pairs, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(
+            a, json_pack("{s:s, s:s}", "code", pairs[i].code, "inspector", pairs[i].inspector));
+}
+
+static int cmp_candidate_code(const void *a, const void *b) {
+    return cmp_candidate(a, b);
+}
+
+int inspect_create(store *s, const principal *p, const Outfall__V1__InspectionDrawRequest *req,
+                   Outfall__V1__InspectionDraw **out, sync_error *err) {
+    *out = NULL;
+    inspect_candidate *cands = NULL;
+    inspect_inspector *insps = NULL;
+    inspect_pair *prev = NULL;
+    Outfall__V1__InspectionDraw *last = NULL;
+    inspect_result res = {0};
+    json_t *doc = NULL;
+    char *text = NULL;
+    size_t n_cands = 0;
+    int rc;
+    if (!req->draw_id || !util_uuid_valid(req->draw_id))
+        return sync_fail(err, SYNC_EINVALID, "invalid_draw", "draw_id must be a UUID");
+    for (size_t i = 0; i < req->n_division_codes; i++)
+        if (!principal_covers(p, req->division_codes[i])) {
+            sync_fail(err, SYNC_EFORBIDDEN, "outside_division",
+                      "division %.16s is outside your divisions", req->division_codes[i]);
+            audit_record(s, p, "inspection.draw", req->draw_id, err->code, err->message);
+            return SYNC_EFORBIDDEN;
+        }
+    inspect_input in = {0};
+    if (req->seed) {
+        size_t len = 0;
+        if (strlen(req->seed) != 64 ||
+            sodium_hex2bin(in.seed, 32, req->seed, 64, NULL, &len, NULL) != 0 || len != 32)
+            return sync_fail(err, SYNC_EINVALID, "invalid_seed", "seed is 64 hex digits");
+    } else {
+        randombytes_buf(in.seed, sizeof in.seed);
+    }
+    uint8_t hash[32];
+    if (replay_hash(&req->base, hash))
+        return sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
+    if ((rc = store_begin(s, err))) return rc;
+    /* A retry answers the first answer's bytes; the same draw_id with another request is
+     * refused. A draw stored before requests were hashed answers its stored document. */
+    rc = replay_find(s,
+                     "SELECT content_hash, result FROM inspection_draws WHERE id = ? AND "
+                     "content_hash IS NOT NULL",
+                     req->draw_id, hash, &outfall__v1__inspection_draw__descriptor,
+                     (ProtobufCMessage **)out, "draw_id_reused", err);
+    if (rc == 0) rc = inspect_load(s, req->draw_id, out, err);
+    if (rc != 0) {
+        store_rollback(s);
+        return rc < 0 ? rc : 0;
+    }
+    if ((rc = candidates_of(s, p, req, &cands, &n_cands, err))) goto done;
+    if (n_cands == 0) {
+        rc = sync_fail(err, SYNC_EINVALID, "no_candidates", "no approved outfall fits the draw");
+        goto done;
+    }
+    insps = calloc(req->n_inspectors ? req->n_inspectors : 1, sizeof *insps);
+    if (!insps) {
+        rc = sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
+        goto done;
+    }
+    for (size_t i = 0; i < req->n_inspectors; i++) {
+        const Outfall__V1__InspectionInspector *x = req->inspectors[i];
+        if (!x->name || !x->division_code || strlen(x->name) >= sizeof insps[i].name ||
+            strlen(x->division_code) >= sizeof insps[i].division) {
+            rc = sync_fail(err, SYNC_EINVALID, "invalid_draw",
+                           "inspector %zu needs a name and a division_code", i);
+            goto done;
+        }
+        snprintf(insps[i].name, sizeof insps[i].name, "%s", x->name);
+        snprintf(insps[i].division, sizeof insps[i].division, "%s", x->division_code);
+    }
+    if ((rc = previous_draw(s, &last, err))) goto done;
+    size_t n_prev = last ? last->n_picks : 0;
+    prev = calloc(n_prev ? n_prev : 1, sizeof *prev);
+    if (!prev) {
+        rc = sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
+        goto done;
+    }
+    for (size_t i = 0; i < n_prev; i++) {
+        snprintf(prev[i].code, sizeof prev[i].code, "%s", last->picks[i]->code);
+        snprintf(prev[i].inspector, sizeof prev[i].inspector, "%s", last->picks[i]->inspector);
+    }
+    in.candidates = cands;
+    in.n_candidates = n_cands;
+    in.inspectors = insps;
+    in.n_inspectors = req->n_inspectors;
+    in.previous = prev;
+    in.n_previous = n_prev;
+    in.sample = req->has_sample && req->sample > 0 ? (size_t)req->sample : 0;
+    if ((rc = inspect_draw(&in, &res, err))) goto done;
+
+    /* the published facts, lists in canonical order */
+    qsort(cands, n_cands, sizeof *cands, cmp_candidate_code);
+    qsort(insps, req->n_inspectors, sizeof *insps, cmp_inspector);
+    char seed_hex[65], ch[65], ih[65];
+    sodium_bin2hex(seed_hex, sizeof seed_hex, in.seed, 32);
+    sodium_bin2hex(ch, sizeof ch, res.candidates_hash, 32);
+    sodium_bin2hex(ih, sizeof ih, res.inspectors_hash, 32);
+    json_t *jc = json_array(), *ji = json_array(), *jprev = json_array(), *jpicks = json_array();
+    for (size_t i = 0; i < n_cands; i++)
+        json_array_append_new(jc,
+                              json_pack("{s:s, s:s, s:i}", "code", cands[i].code, "divisionCode",
+                                        cands[i].division, "weight", (int)cands[i].weight));
+    for (size_t i = 0; i < req->n_inspectors; i++)
+        json_array_append_new(
+            ji, json_pack("{s:s, s:s}", "name", insps[i].name, "divisionCode", insps[i].division));
+    pairs_json(jprev, prev, n_prev);
+    pairs_json(jpicks, res.picks, res.n_picks);
+    int64_t now = util_now_ms();
+    doc = json_pack("{s:s, s:s, s:i, s:o, s:o, s:o, s:s, s:s, s:o, s:I}", "id", req->draw_id,
+                    "seed", seed_hex, "sample", (int)in.sample, "candidates", jc, "inspectors", ji,
+                    "previous", jprev, "candidatesHash", ch, "inspectorsHash", ih, "picks", jpicks,
+                    "drawnAtMs", (json_int_t)now);
+    if (doc && last && last->id) json_object_set_new(doc, "previousDrawId", json_string(last->id));
+    text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
+    if (!text) {
+        rc = sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
+        goto done;
+    }
+    /* The answer, kept packed beside the document so a retry answers the same bytes. */
+    char why[200];
+    if (pbjson_decode(&outfall__v1__inspection_draw__descriptor, text, strlen(text),
+                      (ProtobufCMessage **)out, why, sizeof why) != 0) {
+        rc = sync_fail(err, SYNC_EINTERNAL, "internal", "the draw does not encode: %s", why);
+        goto done;
+    }
+    size_t n_packed = protobuf_c_message_get_packed_size(&(*out)->base);
+    uint8_t *packed = malloc(n_packed ? n_packed : 1);
+    if (!packed) {
+        rc = sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
+        goto done;
+    }
+    protobuf_c_message_pack(&(*out)->base, packed);
+    sqlite3_stmt *st = store_stmt(s, "INSERT INTO inspection_draws (id, drawn_at_ms, user_id, "
+                                     "doc, content_hash, result) VALUES (?, ?, ?, ?, ?, ?)");
+    if (!st) {
+        free(packed);
+        rc = store_fail(s, SQLITE_ERROR, err);
+        goto done;
+    }
+    sqlite3_bind_text(st, 1, req->draw_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, now);
+    sqlite3_bind_int64(st, 3, p->user_id);
+    sqlite3_bind_text(st, 4, text, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 5, hash, 32, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 6, packed, (int)n_packed, free);
+    int step = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (step != SQLITE_DONE) {
+        rc = store_fail(s, step, err);
+        goto done;
+    }
+    audit_record(s, p, "inspection.draw", req->draw_id, "ok", seed_hex);
+    rc = store_commit(s, err);
+done:
+    if (rc < 0 && *out) {
+        protobuf_c_message_free_unpacked(&(*out)->base, NULL);
+        *out = NULL;
+    }
+    if (rc < 0) store_rollback(s);
+    if (rc == SYNC_EFORBIDDEN)
+        audit_record(s, p, "inspection.draw", req->draw_id, err->code, err->message);
+    free(cands);
+    free(insps);
+    free(prev);
+    free(text);
+    json_decref(doc);
+    inspect_result_free(&res);
+    if (last) protobuf_c_message_free_unpacked(&last->base, NULL);
+    return rc;
+}

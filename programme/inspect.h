@@ -1,0 +1,97 @@
+/* Random inspections (双随机、一公开, 三.二): which outfalls an inspection round visits and which
+ * inspector goes where, drawn by a documented, deterministic procedure from a 32-byte seed, so
+ * anyone holding the published facts (seed, candidates, inspectors, the previous round) can
+ * recompute the draw and check it. inspect_draw and inspect_verify are pure (no storage, no
+ * clock); inspect_create and inspect_read store and publish draws.
+ *
+ * The procedure (inspect_draw):
+ * 1. Canonical lists. Candidates sorted by code (byte order), one line each
+ *    "code\tdivision\tweight\n"; inspectors sorted by name, "name\tdivision\n". A repeated code
+ *    or name is refused. candidates_hash and inspectors_hash are the BLAKE2b-256 (libsodium
+ *    crypto_generichash, no key) of each list's lines concatenated.
+ * 2. Random numbers. The i-th number (i = 0, 1, ...) is the first 8 bytes, little-endian, of
+ *    randombytes_buf_deterministic(key_i), key_i = BLAKE2b-256(seed || candidates_hash ||
+ *    inspectors_hash || i as 8 bytes little-endian). Changing the seed or any candidate or
+ *    inspector changes every number.
+ * 3. Outfalls. For k = 0 .. sample-1: with W the sum of the weights still in the list, r =
+ *    number k mod W; walking the remaining candidates in canonical order, the first whose running
+ *    weight sum exceeds r is drawn and leaves the list. (The bias of the modulo is below W / 2^64.)
+ * 4. Inspectors. For the j-th drawn outfall, in draw order: the eligible inspectors are those of
+ *    another division than the outfall's who did not inspect that outfall in the previous round;
+ *    of them, those with the fewest assignments so far in this draw (in canonical order); the
+ *    one at index (number sample+j mod their count) goes. None eligible: no_eligible_inspector.
+ */
+#ifndef PROGRAMME_INSPECT_H
+#define PROGRAMME_INSPECT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sync/store.h"
+
+enum { INSPECT_MAX_WEIGHT = 100, INSPECT_NAME_LEN = 64 };
+
+typedef struct inspect_candidate {
+    char code[INSPECT_NAME_LEN]; /* the outfall's code */
+    char division[8];
+    unsigned weight; /* 1 .. INSPECT_MAX_WEIGHT: e.g. treatment plants and industry more often */
+} inspect_candidate;
+
+typedef struct inspect_inspector {
+    char name[INSPECT_NAME_LEN];
+    char division[8]; /* never sent to an outfall of this division */
+} inspect_inspector;
+
+/* One assignment: inspector goes to outfall code. */
+typedef struct inspect_pair {
+    char inspector[INSPECT_NAME_LEN];
+    char code[INSPECT_NAME_LEN];
+} inspect_pair;
+
+/* The published facts of a draw. The arrays are borrowed and may come in any order. */
+typedef struct inspect_input {
+    uint8_t seed[32];
+    const inspect_candidate *candidates;
+    size_t n_candidates;
+    const inspect_inspector *inspectors;
+    size_t n_inspectors;
+    const inspect_pair *previous; /* the previous round's assignments */
+    size_t n_previous;
+    size_t sample; /* outfalls to draw: 1 .. n_candidates */
+} inspect_input;
+
+typedef struct inspect_result {
+    uint8_t candidates_hash[32];
+    uint8_t inspectors_hash[32];
+    inspect_pair *picks; /* malloc'd, sample of them in draw order; freed by inspect_result_free */
+    size_t n_picks;
+} inspect_result;
+
+/* Runs the procedure above on in into *out (zeroed first). Codes: invalid_draw (400: no
+ * candidates, a sample out of range, a weight out of range, an empty or repeated code or name);
+ * no_eligible_inspector (409). On failure *out holds nothing to free. */
+int inspect_draw(const inspect_input *in, inspect_result *out, sync_error *err);
+
+/* Recomputes the draw from in and compares it with claimed: the hashes and every pick in order.
+ * Returns 0 when they match, SYNC_ECONFLICT with code draw_mismatch (naming the first
+ * difference) when not, or inspect_draw's error. */
+int inspect_verify(const inspect_input *in, const inspect_result *claimed, sync_error *err);
+
+void inspect_result_free(inspect_result *r);
+
+/* Supervisor (or admin) p draws a round (req) and stores it, with an audit row. The candidates
+ * are the approved outfalls (not merged) of req's divisions (default: all p covers), river and
+ * types; with req->weighted, industrial (types 1-8) and municipal plant (9) outfalls weigh 3,
+ * others 1. The previous round is the last stored draw. The seed is req's (64 hex) or 32 fresh
+ * random bytes. Retry-safe through sync/replay.c: the same draw_id with the same request answers
+ * the first answer (the same bytes) and writes nothing; with another request it is refused
+ * (draw_id_reused, 409). Codes: invalid_draw, invalid_seed, no_candidates (400);
+ * outside_division (403); no_eligible_inspector, draw_id_reused (409). *out is freed with
+ * free_unpacked. */
+int inspect_create(store *s, const principal *p, const Outfall__V1__InspectionDrawRequest *req,
+                   Outfall__V1__InspectionDraw **out, sync_error *err);
+
+/* The stored draw id, as published. Codes: not_found (404). */
+int inspect_read(store *s, const char *id, Outfall__V1__InspectionDraw **out, sync_error *err);
+
+#endif

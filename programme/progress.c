@@ -1,0 +1,716 @@
+#include "programme/progress.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "common/util.h"
+#include "programme/csv.h"
+#include "programme/export.h"
+#include "programme/programme.h"
+#include "sync/record.h"
+
+/* The plan's targets (一.二), per metric in deadline order. */
+static const struct target {
+    const char *metric;
+    const char *deadline;
+    double pct;
+} targets[] = {
+    {"traced", "2023-12-31", 80.0},
+    {"remediated", "2023-12-31", 30.0},
+    {"remediated", "2024-12-31", 70.0},
+    {"remediated", "2025-12-31", PROGRESS_BASICALLY_ALL_PCT},
+};
+
+static const char *const metrics[] = {"traced", "remediated"};
+
+/* The counts of one row while the outfalls are walked. */
+typedef struct bucket {
+    char code[64];
+    char name[128];
+    int64_t found, traced, planned, remediated, closed, retained, overdue;
+} bucket;
+
+typedef struct buckets {
+    bucket *b;
+    size_t n;
+} buckets;
+
+static double round1(double x) {
+    return round(x * 10.0) / 10.0;
+}
+
+static double pct(int64_t part, int64_t whole) {
+    return whole > 0 ? round1(100.0 * (double)part / (double)whole) : 0.0;
+}
+
+static int64_t days_of(const char *date) {
+    int64_t d = 0;
+    programme_date_days(date, &d);
+    return d;
+}
+
+/* The check of metric's figure `actual` (a percentage of `found`) on day as_of. */
+static Outfall__V1__TargetCheck *target_check(const char *metric, const char *as_of, double actual,
+                                              int64_t found) {
+    Outfall__V1__TargetCheck *c = malloc(sizeof *c);
+    if (!c) return NULL;
+    outfall__v1__target_check__init(c);
+    const struct target *cur = NULL, *prev = NULL, *last = NULL;
+    for (size_t i = 0; i < sizeof targets / sizeof targets[0]; i++) {
+        if (strcmp(targets[i].metric, metric) != 0) continue;
+        if (!cur && strcmp(targets[i].deadline, as_of) >= 0) cur = &targets[i];
+        if (!cur) prev = &targets[i];
+        last = &targets[i];
+    }
+    double expected;
+    if (!cur) {
+        cur = last;
+        expected = cur->pct;
+    } else {
+        double from_pct = prev ? prev->pct : 0.0;
+        int64_t from = days_of(prev ? prev->deadline : PROGRESS_START), to = days_of(cur->deadline);
+        int64_t now = days_of(as_of);
+        double share = now <= from ? 0.0 : (double)(now - from) / (double)(to - from);
+        expected = round1(from_pct + (cur->pct - from_pct) * share);
+    }
+    c->metric = strdup(metric);
+    c->deadline = strdup(cur->deadline);
+    c->has_target_pct = c->has_expected_pct = c->has_actual_pct = c->has_status = 1;
+    c->target_pct = cur->pct;
+    c->expected_pct = expected;
+    c->actual_pct = actual;
+    c->status = found == 0 || actual >= expected
+                    ? OUTFALL__V1__TARGET_STATUS__TARGET_STATUS_ON_TRACK
+                    : OUTFALL__V1__TARGET_STATUS__TARGET_STATUS_BEHIND;
+    return c;
+}
+
+static Outfall__V1__ProgressRow *row_of(const char *scope, const bucket *b, const char *as_of) {
+    Outfall__V1__ProgressRow *r = malloc(sizeof *r);
+    if (!r) return NULL;
+    outfall__v1__progress_row__init(r);
+    r->scope = strdup(scope);
+    r->code = strdup(b->code);
+    r->name = strdup(b->name);
+    r->has_found = r->has_traced = r->has_traced_pct = r->has_planned = r->has_remediated = 1;
+    r->has_remediated_pct = r->has_closed = r->has_retained = r->has_overdue_plans = 1;
+    r->found = b->found;
+    r->traced = b->traced;
+    r->traced_pct = pct(b->traced, b->found);
+    r->planned = b->planned;
+    r->remediated = b->remediated;
+    r->remediated_pct = pct(b->remediated, b->found);
+    r->closed = b->closed;
+    r->retained = b->retained;
+    r->overdue_plans = b->overdue;
+    r->targets = calloc(2, sizeof *r->targets);
+    if (!r->targets) return r;
+    double actual[2] = {r->traced_pct, r->remediated_pct};
+    for (size_t i = 0; i < 2; i++) {
+        Outfall__V1__TargetCheck *c = target_check(metrics[i], as_of, actual[i], b->found);
+        if (c) r->targets[r->n_targets++] = c;
+    }
+    return r;
+}
+
+static bucket *find(buckets *bs, const char *code) {
+    for (size_t i = 0; i < bs->n; i++)
+        if (strcmp(bs->b[i].code, code) == 0) return &bs->b[i];
+    return NULL;
+}
+
+/* Loads the rows of a (code, name) query into bs, keeping those p covers (p NULL: all); sql
+ * binds ?1 to filter (may be NULL). */
+static int load_buckets(store *s, const char *sql, const char *filter, const principal *p,
+                        buckets *bs, sync_error *err) {
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(store_db(s), sql, -1, &st, NULL);
+    if (rc != SQLITE_OK) return store_fail(s, rc, err);
+    sqlite3_bind_text(st, 1, filter, -1, SQLITE_STATIC);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *code = (const char *)sqlite3_column_text(st, 0);
+        if (p && !principal_covers(p, code)) continue;
+        bucket *grown = realloc(bs->b, (bs->n + 1) * sizeof *bs->b);
+        if (!grown) {
+            rc = SQLITE_NOMEM;
+            break;
+        }
+        bs->b = grown;
+        bucket *b = &bs->b[bs->n++];
+        memset(b, 0, sizeof *b);
+        util_strlcpy(b->code, code, sizeof b->code);
+        util_strlcpy(b->name, (const char *)sqlite3_column_text(st, 1), sizeof b->name);
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : store_fail(s, rc, err);
+}
+
+/* The stage dates of an outfall's approved version (borrowed from its document). */
+typedef struct stage_dates {
+    const char *found, *traced, *planned, *remediated, *closed, *retained, *deadline, *end;
+} stage_dates;
+
+static const char *doc_date(json_t *doc, const char *path) {
+    return json_string_value(record_get(doc, path));
+}
+
+static void dates_of(const export_row *row, stage_dates *d) {
+    d->found = row->found_on;
+    d->traced = doc_date(row->doc, "programme.traced_on");
+    d->planned = doc_date(row->doc, "programme.planned_on");
+    d->remediated = doc_date(row->doc, "programme.remediated_on");
+    d->closed = doc_date(row->doc, "programme.closed_on");
+    d->retained = doc_date(row->doc, "programme.retained_on");
+    d->deadline = doc_date(row->doc, "programme.plan.deadline");
+    d->end = doc_date(row->doc, "programme.plan.transition_end");
+}
+
+static int before_or_on(const char *date, const char *as_of) {
+    return date && strcmp(date, as_of) <= 0;
+}
+
+/* The day a plan falls due: its deadline or its transition period's end, whichever is later. */
+static const char *due_of(const stage_dates *d) {
+    if (d->deadline && d->end) return strcmp(d->deadline, d->end) > 0 ? d->deadline : d->end;
+    return d->deadline ? d->deadline : d->end;
+}
+
+/* Adds one outfall to b (may be NULL) as of as_of. */
+static void count(bucket *b, const stage_dates *d, const char *as_of) {
+    if (!b || !before_or_on(d->found, as_of)) return;
+    b->found++;
+    b->traced += before_or_on(d->traced, as_of);
+    int planned = before_or_on(d->planned, as_of);
+    int remediated = before_or_on(d->remediated, as_of);
+    b->planned += planned;
+    b->remediated += remediated;
+    b->closed += before_or_on(d->closed, as_of);
+    b->retained += before_or_on(d->retained, as_of);
+    const char *due = due_of(d);
+    if (planned && !remediated && due && strcmp(due, as_of) < 0) b->overdue++;
+}
+
+/* What progress_report's walk fills. */
+typedef struct tally {
+    const char *as_of;
+    bucket *city;
+    buckets *divisions, *rivers;
+} tally;
+
+static int tally_row(void *ctx, const export_row *row) {
+    tally *t = ctx;
+    stage_dates d;
+    dates_of(row, &d);
+    count(t->city, &d, t->as_of);
+    count(find(t->divisions, row->division_code), &d, t->as_of);
+    if (row->river_code) count(find(t->rivers, row->river_code), &d, t->as_of);
+    return 0;
+}
+
+static void name_of(store *s, const char *code, char *out, size_t cap) {
+    sqlite3_stmt *st = store_stmt(s, "SELECT name FROM divisions WHERE code = ?");
+    if (!st) return;
+    sqlite3_bind_text(st, 1, code, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        util_strlcpy(out, (const char *)sqlite3_column_text(st, 0), cap);
+    sqlite3_reset(st);
+}
+
+static int append_row(Outfall__V1__ProgressReport *rep, Outfall__V1__ProgressRow *row) {
+    if (!row) return -1;
+    rep->rows[rep->n_rows++] = row;
+    return 0;
+}
+
+int progress_report(store *s, const principal *p, const progress_query *q, int64_t now_ms,
+                    Outfall__V1__ProgressReport **out, sync_error *err) {
+    *out = NULL;
+    char today[11], as_of[11];
+    util_date_of_ms(now_ms, today);
+    if (q->as_of && programme_date_days(q->as_of, NULL))
+        return sync_fail(err, SYNC_EINVALID, "invalid_argument", "as_of must be a date YYYY-MM-DD");
+    util_strlcpy(as_of, q->as_of ? q->as_of : today, sizeof as_of);
+    export_query eq = {.division_code = q->division_code, .river_code = q->river_code};
+    int rc = export_check(s, p, &eq, err);
+    if (rc) return rc;
+
+    buckets divisions = {0}, rivers = {0};
+    bucket city = {.code = SYNC_CITY_DIVISION};
+    Outfall__V1__ProgressReport *rep = NULL;
+    rc = load_buckets(s,
+                      "SELECT code, name FROM divisions WHERE level = 'county' AND "
+                      "(?1 IS NULL OR code = ?1) ORDER BY code",
+                      q->division_code, p, &divisions, err);
+    if (!rc)
+        rc = load_buckets(s,
+                          "SELECT code, name FROM rivers WHERE (?1 IS NULL OR code = ?1) "
+                          "ORDER BY basin_code DESC, rowid",
+                          q->river_code, NULL, &rivers, err);
+    if (rc) goto done;
+    /* The whole-city row names the city, or the one division asked for, or the caller's own. */
+    name_of(s, SYNC_CITY_DIVISION, city.name, sizeof city.name);
+    tally t = {as_of, &city, &divisions, &rivers};
+    if ((rc = export_walk(s, p, &eq, tally_row, &t, err))) goto done;
+
+    rep = malloc(sizeof *rep);
+    if (rep) {
+        outfall__v1__progress_report__init(rep);
+        rep->rows = calloc(1 + divisions.n + rivers.n, sizeof *rep->rows);
+    }
+    if (!rep || !rep->rows) {
+        rc = sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
+        goto done;
+    }
+    rep->as_of = strdup(as_of);
+    rep->has_basically_all_pct = 1;
+    rep->basically_all_pct = PROGRESS_BASICALLY_ALL_PCT;
+    if (append_row(rep, row_of("city", &city, as_of))) rc = -1;
+    for (size_t i = 0; i < divisions.n && !rc; i++)
+        if (append_row(rep, row_of("division", &divisions.b[i], as_of))) rc = -1;
+    for (size_t i = 0; i < rivers.n && !rc; i++)
+        if (append_row(rep, row_of("river", &rivers.b[i], as_of))) rc = -1;
+    if (rc) rc = sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
+done:
+    free(divisions.b);
+    free(rivers.b);
+    if (rc && rep) {
+        protobuf_c_message_free_unpacked(&rep->base, NULL);
+        rep = NULL;
+    }
+    *out = rep;
+    return rc;
+}
+
+/* --- CSV -------------------------------------------------------------------------------------- */
+
+typedef struct text {
+    char *s;
+    size_t len, cap;
+    int oom;
+} text;
+
+static void add(text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void add(text *t, const char *fmt, ...) {
+    if (t->oom) return;
+    for (;;) {
+        va_list ap;
+        va_start(ap, fmt);
+        int n = vsnprintf(t->s ? t->s + t->len : NULL, t->s ? t->cap - t->len : 0, fmt, ap);
+        va_end(ap);
+        if (n < 0) {
+            t->oom = 1;
+            return;
+        }
+        if (t->s && t->len + (size_t)n < t->cap) {
+            t->len += (size_t)n;
+            return;
+        }
+        size_t cap = (t->cap ? t->cap * 2 : 4096) + (size_t)n;
+        char *grown = realloc(t->s, cap);
+        if (!grown) {
+            t->oom = 1;
+            return;
+        }
+        t->s = grown;
+        t->cap = cap;
+    }
+}
+
+/* Appends len bytes of data (csv_text's writer). */
+static void add_bytes(void *ctx, const char *data, size_t len) {
+    add(ctx, "%.*s", (int)len, data);
+}
+
+/* One CSV cell of text (programme/csv.h: quoted as needed, a formula neutralised), then a comma or,
+ * for the last of its line, CRLF. */
+static void add_field(text *t, const char *v, int last) {
+    csv_text(add_bytes, t, v);
+    add(t, last ? "\r\n" : ",");
+}
+
+static const char *status_name(int status) {
+    return status == OUTFALL__V1__TARGET_STATUS__TARGET_STATUS_ON_TRACK ? "ON_TRACK"
+           : status == OUTFALL__V1__TARGET_STATUS__TARGET_STATUS_BEHIND ? "BEHIND"
+                                                                        : "";
+}
+
+char *progress_csv(const Outfall__V1__ProgressReport *r, size_t *len) {
+    text t = {0};
+    add(&t, "\xEF\xBB\xBF");
+    add(&t, "as_of,scope,code,name,found,traced,traced_pct,planned,remediated,remediated_pct,"
+            "closed,retained,overdue_plans,traced_target_pct,traced_deadline,traced_expected_pct,"
+            "traced_status,remediated_target_pct,remediated_deadline,remediated_expected_pct,"
+            "remediated_status\r\n");
+    for (size_t i = 0; i < r->n_rows; i++) {
+        const Outfall__V1__ProgressRow *row = r->rows[i];
+        add_field(&t, r->as_of, 0);
+        add_field(&t, row->scope, 0);
+        add_field(&t, row->code, 0);
+        add_field(&t, row->name, 0);
+        add(&t, "%lld,%lld,%.1f,%lld,%lld,%.1f,%lld,%lld,%lld", (long long)row->found,
+            (long long)row->traced, row->traced_pct, (long long)row->planned,
+            (long long)row->remediated, row->remediated_pct, (long long)row->closed,
+            (long long)row->retained, (long long)row->overdue_plans);
+        for (size_t m = 0; m < 2; m++) {
+            const Outfall__V1__TargetCheck *c = NULL;
+            for (size_t j = 0; j < row->n_targets; j++)
+                if (strcmp(row->targets[j]->metric, metrics[m]) == 0) c = row->targets[j];
+            if (c)
+                add(&t, ",%.1f,%s,%.1f,%s", c->target_pct, c->deadline, c->expected_pct,
+                    status_name(c->status));
+            else
+                add(&t, ",,,,");
+        }
+        add(&t, "\r\n");
+    }
+    if (t.oom) {
+        free(t.s);
+        return NULL;
+    }
+    *len = t.len;
+    return t.s;
+}
+
+/* --- the annual report ------------------------------------------------------------------------ */
+
+/* Text for HTML: & < > " escaped. */
+static void add_html(text *t, const char *v) {
+    for (const char *c = v ? v : ""; *c; c++) {
+        switch (*c) {
+        case '&':
+            add(t, "&amp;");
+            break;
+        case '<':
+            add(t, "&lt;");
+            break;
+        case '>':
+            add(t, "&gt;");
+            break;
+        case '"':
+            add(t, "&quot;");
+            break;
+        default:
+            add(t, "%c", *c);
+        }
+    }
+}
+
+/* The report's figures, in the order shown, with their labels. */
+enum {
+    F_FOUND,
+    F_TRACED,
+    F_PLANNED,
+    F_REMEDIATED,
+    F_BAN,
+    F_MERGE,
+    F_REGULARIZE,
+    F_NONE,
+    F_CLOSED,
+    F_RETAINED,
+    F_INSPECTED,
+    F_INSPECTION_RESULTS,
+    F_INSPECTION_APPROVED,
+    F_REPORTS_RECEIVED,
+    F_REPORTS_ANSWERED,
+    F_REPORTS_ILLEGAL,
+    F_REPORTS_BORROWED,
+    F_N
+};
+static const struct {
+    const char *key, *label;
+} figures[F_N] = {
+    {"found_in_year", "年内排查发现"},
+    {"traced_in_year", "年内完成溯源"},
+    {"planned_in_year", "年内制定整治方案"},
+    {"remediated_in_year", "年内完成整治"},
+    {"remediated_ban", "其中：取缔"},
+    {"remediated_merge", "其中：合并"},
+    {"remediated_regularize", "其中：规范"},
+    {"remediated_none", "其中：无需整治"},
+    {"closed_in_year", "年内销号"},
+    {"retained_in_year", "年内列入保留清单"},
+    {"inspections_drawn", "年内随机抽查排污口"},
+    {"inspection_results", "其中：已提交检查结果"},
+    {"inspection_results_approved", "其中：检查结果已审核公开"},
+    {"public_reports_received", "年内收到公众举报"},
+    {"public_reports_answered", "年内答复公众举报"},
+    {"public_reports_illegal_discharge", "其中：偷排、超标排放、违规设置排污口"},
+    {"public_reports_borrowed_use", "其中：私设暗管借道排污"},
+};
+
+static const char *measure_short(const char *m) {
+    static const char prefix[] = "REMEDIATION_MEASURE_";
+    return m && strncmp(m, prefix, sizeof prefix - 1) == 0 ? m + sizeof prefix - 1 : m ? m : "";
+}
+
+/* One line of the closed or retained list: code, name, river, measure, date, party, credit
+ * code (malloc'd copies). */
+enum { LIST_CELLS = 7 };
+typedef struct listed {
+    char *cell[LIST_CELLS];
+} listed;
+
+typedef struct list {
+    listed *l;
+    size_t n;
+    int oom;
+} list;
+
+static void list_add(list *l, const char *const cells[LIST_CELLS]) {
+    listed *grown = l->oom ? NULL : realloc(l->l, (l->n + 1) * sizeof *l->l);
+    if (!grown) {
+        l->oom = 1;
+        return;
+    }
+    l->l = grown;
+    for (int i = 0; i < LIST_CELLS; i++)
+        if (!(l->l[l->n].cell[i] = strdup(cells[i] ? cells[i] : ""))) l->oom = 1;
+    l->n++;
+}
+
+static void list_free(list *l) {
+    for (size_t i = 0; i < l->n; i++)
+        for (int c = 0; c < LIST_CELLS; c++)
+            free(l->l[i].cell[c]);
+    free(l->l);
+}
+
+static int by_code(const void *a, const void *b) {
+    return strcmp(((const listed *)a)->cell[0], ((const listed *)b)->cell[0]);
+}
+
+/* What the annual report's walk fills. */
+typedef struct year_tally {
+    const char *from, *to;
+    int64_t fig[F_N];
+    bucket end;
+    const buckets *rivers;
+    list closed, retained;
+} year_tally;
+
+static int in_year(const year_tally *y, const char *date) {
+    return date && strcmp(date, y->from) >= 0 && strcmp(date, y->to) <= 0;
+}
+
+static int year_row(void *ctx, const export_row *row) {
+    year_tally *y = ctx;
+    stage_dates d;
+    dates_of(row, &d);
+    const char *m = measure_short(doc_date(row->doc, "programme.plan.measure"));
+    y->fig[F_FOUND] += in_year(y, d.found);
+    y->fig[F_TRACED] += in_year(y, d.traced);
+    y->fig[F_PLANNED] += in_year(y, d.planned);
+    y->fig[F_CLOSED] += in_year(y, d.closed);
+    y->fig[F_RETAINED] += in_year(y, d.retained);
+    if (in_year(y, d.remediated)) {
+        y->fig[F_REMEDIATED]++;
+        y->fig[F_BAN] += strcmp(m, "BAN") == 0;
+        y->fig[F_MERGE] += strcmp(m, "MERGE") == 0;
+        y->fig[F_REGULARIZE] += strcmp(m, "REGULARIZE") == 0;
+        y->fig[F_NONE] += strcmp(m, "NONE") == 0;
+    }
+    count(&y->end, &d, y->to);
+    const char *code = doc_date(row->doc, "code"), *name = doc_date(row->doc, "name");
+    bucket *river = row->river_code ? find((buckets *)y->rivers, row->river_code) : NULL;
+    const char *cells[LIST_CELLS] = {code ? code : row->id,
+                                     name,
+                                     river ? river->name : row->river_code,
+                                     m,
+                                     NULL,
+                                     doc_date(row->doc, "responsible_party.name"),
+                                     doc_date(row->doc, "responsible_party.credit_code")};
+    if (in_year(y, d.closed)) {
+        cells[4] = d.closed;
+        list_add(&y->closed, cells);
+    }
+    if (before_or_on(d.retained, y->to)) {
+        cells[4] = d.retained;
+        list_add(&y->retained, cells);
+    }
+    return 0;
+}
+
+/* The year's inspections and public reports of division (or the whole city) into y->fig.
+ * Inspections: the picks of the draws made during the year whose outfall lies in the division,
+ * and the results sent (and approved) for them. Public reports: received during the year (in
+ * all and by kind) and answered during the year. */
+static int year_oversight(store *s, const char *division, year_tally *y, sync_error *err) {
+    static const char *const sql[] = {
+        "SELECT count(*), 0, 0, 0 FROM inspection_draws d, json_each(d.doc, '$.picks') k, "
+        "json_each(d.doc, '$.candidates') c WHERE date(d.drawn_at_ms / 1000, 'unixepoch', "
+        "'+8 hours') BETWEEN ?2 AND ?3 AND json_extract(c.value, '$.code') = "
+        "json_extract(k.value, '$.code') AND (?1 = '" SYNC_CITY_DIVISION "' OR "
+        "coalesce(json_extract(c.value, '$.divisionCode'), json_extract(c.value, "
+        "'$.division_code')) = ?1)",
+        "SELECT count(*), coalesce(sum(r.approved_version > 0), 0), 0, 0 FROM inspection_results r "
+        "JOIN inspection_draws d ON d.id = r.draw_id WHERE date(d.drawn_at_ms / 1000, "
+        "'unixepoch', '+8 hours') BETWEEN ?2 AND ?3 AND (?1 = '" SYNC_CITY_DIVISION "' OR "
+        "r.division_code = ?1)",
+        "SELECT coalesce(sum(received BETWEEN ?2 AND ?3), 0), coalesce(sum(answered BETWEEN ?2 AND "
+        "?3), 0), coalesce(sum(received BETWEEN ?2 AND ?3 AND kind = 1), 0), "
+        "coalesce(sum(received BETWEEN ?2 AND ?3 AND kind = 2), 0) FROM (SELECT kind, "
+        "date(received_at_ms / 1000, 'unixepoch', '+8 hours') AS received, "
+        "date(answered_at_ms / 1000, 'unixepoch', '+8 hours') AS answered FROM public_reports "
+        "WHERE ?1 = '" SYNC_CITY_DIVISION "' OR division_code = ?1)",
+    };
+    static const int into[][4] = {
+        {F_INSPECTED, -1, -1, -1},
+        {F_INSPECTION_RESULTS, F_INSPECTION_APPROVED, -1, -1},
+        {F_REPORTS_RECEIVED, F_REPORTS_ANSWERED, F_REPORTS_ILLEGAL, F_REPORTS_BORROWED},
+    };
+    for (size_t q = 0; q < sizeof sql / sizeof sql[0]; q++) {
+        sqlite3_stmt *st = store_stmt(s, sql[q]);
+        if (!st) return store_fail(s, SQLITE_ERROR, err);
+        sqlite3_bind_text(st, 1, division, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, y->from, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, y->to, -1, SQLITE_STATIC);
+        int rc = sqlite3_step(st);
+        for (int i = 0; rc == SQLITE_ROW && i < 4; i++)
+            if (into[q][i] >= 0) y->fig[into[q][i]] = sqlite3_column_int64(st, i);
+        sqlite3_reset(st);
+        if (rc != SQLITE_ROW) return store_fail(s, rc, err);
+    }
+    return 0;
+}
+
+/* Writes the outfalls of one list (closed during the year, or retained at its end). */
+static void annual_list(text *t, const list *l, int format, const char *section) {
+    for (size_t n = 0; n < l->n; n++) {
+        char *const *cells = l->l[n].cell;
+        if (format == PROGRESS_ANNUAL_CSV) {
+            add_field(t, section, 0);
+            for (size_t i = 0; i < LIST_CELLS; i++)
+                add_field(t, cells[i], 0);
+            add(t, "\r\n");
+        } else {
+            add(t, "<tr>");
+            for (size_t i = 0; i < LIST_CELLS; i++) {
+                add(t, "<td>");
+                add_html(t, cells[i]);
+                add(t, "</td>");
+            }
+            add(t, "</tr>\n");
+        }
+    }
+    if (format == PROGRESS_ANNUAL_HTML && l->n == 0) add(t, "<tr><td colspan=\"7\">无</td></tr>\n");
+}
+
+int progress_annual(store *s, const principal *p, int year, const char *division, int format,
+                    char **out, size_t *len, sync_error *err) {
+    *out = NULL;
+    if (year < 2023 || year > 2999)
+        return sync_fail(err, SYNC_EINVALID, "invalid_argument", "year must be 2023 or later");
+    int city_wide = division && strcmp(division, SYNC_CITY_DIVISION) == 0;
+    export_query q = {.division_code = city_wide ? NULL : division};
+    if (!division) return sync_fail(err, SYNC_EINVALID, "unknown_division", "no division (none)");
+    int rc = export_check(s, p, &(export_query){.division_code = division}, err);
+    if (rc) return rc;
+    char from[11], to[11], name[128] = "";
+    snprintf(from, sizeof from, "%04d-01-01", year);
+    snprintf(to, sizeof to, "%04d-12-31", year);
+    name_of(s, division, name, sizeof name);
+    buckets rivers = {0};
+    year_tally y = {.from = from, .to = to, .rivers = &rivers};
+    util_strlcpy(y.end.code, division, sizeof y.end.code);
+    util_strlcpy(y.end.name, name, sizeof y.end.name);
+    rc =
+        load_buckets(s, "SELECT code, name FROM rivers WHERE ?1 IS NULL", NULL, NULL, &rivers, err);
+    if (!rc) rc = export_walk(s, p, &q, year_row, &y, err);
+    if (!rc) rc = year_oversight(s, division, &y, err);
+    free(rivers.b);
+    if (!rc && (y.closed.oom || y.retained.oom))
+        rc = sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
+    if (rc) {
+        list_free(&y.closed);
+        list_free(&y.retained);
+        return rc;
+    }
+    if (y.closed.n) qsort(y.closed.l, y.closed.n, sizeof *y.closed.l, by_code);
+    if (y.retained.n) qsort(y.retained.l, y.retained.n, sizeof *y.retained.l, by_code);
+    int64_t *fig = y.fig;
+    bucket end = y.end;
+    Outfall__V1__ProgressRow *standing = row_of(division, &end, to);
+    text t = {0};
+    static const char *const list_head[] = {
+        "编码", "名称", "河流", "措施", "日期", "责任主体", "统一社会信用代码"};
+    if (format == PROGRESS_ANNUAL_CSV) {
+        add(&t, "\xEF\xBB\xBF"
+                "section,code,name,river,measure,date,party,credit_code,value\r\n");
+        for (int i = 0; i < F_N; i++)
+            add(&t, "summary,,%s,,,,,,%lld\r\n", figures[i].key, (long long)fig[i]);
+        add(&t,
+            "summary,,found_by_year_end,,,,,,%lld\r\nsummary,,traced_by_year_end,,,,,,%lld\r\n"
+            "summary,,remediated_by_year_end,,,,,,%lld\r\nsummary,,overdue_plans,,,,,,%lld\r\n",
+            (long long)end.found, (long long)end.traced, (long long)end.remediated,
+            (long long)end.overdue);
+        for (size_t i = 0; standing && i < standing->n_targets; i++) {
+            const Outfall__V1__TargetCheck *c = standing->targets[i];
+            add(&t, "summary,,%s_pct,,,%s,,,%.1f\r\nsummary,,%s_status,,,%s,,,%s\r\n", c->metric,
+                to, c->actual_pct, c->metric, c->deadline, status_name(c->status));
+        }
+        annual_list(&t, &y.closed, format, "closed");
+        annual_list(&t, &y.retained, format, "retained");
+    } else {
+        add(&t, "<!DOCTYPE html>\n<html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><title>");
+        add_html(&t, name);
+        add(&t,
+            " %d 年度入河排污口监督管理工作报告</title>\n<style>body{font-family:sans-serif;"
+            "margin:2em}table{border-collapse:collapse;margin:.5em 0 1.5em}td,th{border:1px "
+            "solid #444;padding:2px 8px;text-align:left}@media print{body{margin:0}"
+            "h2{break-after:avoid}}</style></head><body>\n<h1>",
+            year);
+        add_html(&t, name);
+        add(&t,
+            " %d 年度入河排污口监督管理工作报告</h1>\n<p>统计期间 %s 至 %s（北京时间）；"
+            "依据《焦作市加强入河排污口监督管理工作方案》一.二、二、四.一。</p>\n"
+            "<h2>一、年度工作量</h2>\n<table>\n",
+            year, from, to);
+        for (int i = 0; i < F_INSPECTED; i++)
+            add(&t, "<tr><th>%s</th><td>%lld</td></tr>\n", figures[i].label, (long long)fig[i]);
+        add(&t,
+            "</table>\n<h2>二、截至年底进展</h2>\n<table>\n<tr><th>已排查</th><td>%lld</td></tr>\n"
+            "<tr><th>已溯源</th><td>%lld（%.1f%%）</td></tr>\n<tr><th>已整治</th><td>%lld"
+            "（%.1f%%）</td></tr>\n<tr><th>已销号</th><td>%lld</td></tr>\n<tr><th>保留</th>"
+            "<td>%lld</td></tr>\n<tr><th>逾期未完成整治方案</th><td>%lld</td></tr>\n",
+            (long long)end.found, (long long)end.traced, standing ? standing->traced_pct : 0.0,
+            (long long)end.remediated, standing ? standing->remediated_pct : 0.0,
+            (long long)end.closed, (long long)end.retained, (long long)end.overdue);
+        for (size_t i = 0; standing && i < standing->n_targets; i++) {
+            const Outfall__V1__TargetCheck *c = standing->targets[i];
+            add(&t, "<tr><th>%s目标（%s 前 %.0f%%）</th><td>%s</td></tr>\n",
+                strcmp(c->metric, "traced") == 0 ? "溯源" : "整治", c->deadline, c->target_pct,
+                c->status == OUTFALL__V1__TARGET_STATUS__TARGET_STATUS_ON_TRACK ? "达到进度"
+                                                                                : "滞后");
+        }
+        add(&t, "</table>\n");
+        const char *titles[] = {"三、年内销号排污口", "四、保留排污口清单（截至年底）"};
+        for (int l = 0; l < 2; l++) {
+            add(&t, "<h2>%s</h2>\n<table>\n<tr>", titles[l]);
+            for (size_t i = 0; i < 7; i++)
+                add(&t, "<th>%s</th>", list_head[i]);
+            add(&t, "</tr>\n");
+            annual_list(&t, l ? &y.retained : &y.closed, format, l ? "retained" : "closed");
+            add(&t, "</table>\n");
+        }
+        add(&t, "<h2>五、监督检查与公众举报</h2>\n<table>\n");
+        for (int i = F_INSPECTED; i < F_N; i++)
+            add(&t, "<tr><th>%s</th><td>%lld</td></tr>\n", figures[i].label, (long long)fig[i]);
+        add(&t, "</table>\n</body></html>\n");
+    }
+    list_free(&y.closed);
+    list_free(&y.retained);
+    if (standing) protobuf_c_message_free_unpacked(&standing->base, NULL);
+    if (t.oom) {
+        free(t.s);
+        return sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
+    }
+    *out = t.s;
+    *len = t.len;
+    return 0;
+}

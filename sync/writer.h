@@ -1,0 +1,43 @@
+/* Group commit: one thread writes the queued batches of a database file as one transaction. */
+#ifndef SYNC_WRITER_H
+#define SYNC_WRITER_H
+
+#include <stddef.h>
+
+#include "sync/store.h"
+
+/* What a job writes: called by the writer inside the group's write transaction on ws (the
+ * writing handle of the job's file, or the submitter's own handle when none opens), under a
+ * savepoint of its own. Returns 0, or a negative code with *err set; on failure the writer rolls
+ * back to the savepoint, so the job writes nothing and the rest of the group goes on. */
+typedef int (*writer_write_fn)(store *ws, void *arg, sync_error *err);
+
+/* One batch waiting to be written. The submitter fills s, file, n_changes, write and arg (all
+ * borrowed, kept alive until writer_submit returns); the writer fills rc and err. */
+typedef struct writer_job {
+    store *s;         /* the submitting thread's handle, for when no writing handle opens */
+    const char *file; /* the database file: a group holds the batches of one file */
+    size_t n_changes; /* the job's weight: a group holds at most 5000 changes (and 64 jobs) */
+    writer_write_fn write;
+    void *arg;      /* passed to write */
+    int rc;         /* write's answer, or the group's when its transaction failed */
+    sync_error err; /* with rc */
+    /* The writer's own. */
+    int done;
+    struct writer_job *next;
+} writer_job;
+
+/* Queues j and returns once it is written and committed, by the writing thread (which the first
+ * job starts and which then stays) or, when that thread could not be started, by this thread or
+ * another request thread. j is written with the other queued jobs of its file in one
+ * transaction, each under its own savepoint, committed once. Afterwards j->rc is write's answer
+ * (0 or negative, with j->err), or the group's error when its commit failed: then nothing of any
+ * job in the group was kept. */
+void writer_submit(writer_job *j);
+
+/* Stops the writing thread and closes the handles that write groups (one per database file, kept
+ * open between groups), after waiting for a group in progress. For a clean stop;
+ * writer_submit starts them again when called after. */
+void writer_close(void);
+
+#endif
