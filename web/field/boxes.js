@@ -4,7 +4,7 @@
 // and "me" (account, phone, storage, language, signing out).
 import { el, fill } from '../web/dom.js';
 import { t, enumLabel, riverLabel, formatTime, fieldLabel, formatJsonValue } from './i18n.js';
-import { app, go, sync, logout, problem, showLogin } from './app.js';
+import { app, sync, logout, problem, showLogin } from './app.js';
 import { correctRejected } from './forms.js';
 
 // Outfalls created on the phone whose change the server has not taken yet, as list items.
@@ -191,4 +191,3 @@ export async function showMe() {
     el('p', { class: 'muted small' }, t('me.logout_hint')));
 }
 
-export { go };
