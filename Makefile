@@ -149,8 +149,9 @@ fmt:
 
 # Every C file as clang-format (the repository's .clang-format) writes it; `make fmt` fixes them.
 format-check: test-deps
-	@clang-format --dry-run -Werror $$(git ls-files '*.c' '*.h') 2>&1 | grep -o '^[^:]*\.[ch]' | sort -u | \
-	  { bad=$$(cat); [ -z "$$bad" ] || { echo "format-check: not as clang-format writes them (make fmt):" $$bad >&2; exit 1; }; }
+	@clang-format --dry-run -Werror $$(git ls-files '*.c' '*.h') 2>&1 | \
+	  sed -n 's/^\([^ :]*\.[ch]\):[0-9]*:[0-9]*: .*clang-format-violations.*/\1/p' | sort -u | tr '\n' ' ' | \
+	  { read -r bad; [ -z "$$bad" ] || { echo "format-check: not as clang-format writes them (make fmt): $$bad" >&2; exit 1; }; }
 
 # The engine (sync/) never includes the programme (programme/): where it calls a feature, it goes
 # through its hooks (sync/hooks.h), which programme/hooks.c registers.

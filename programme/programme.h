@@ -18,7 +18,7 @@
  *   REMEDIATED -> CLOSED      销号, for BAN and MERGE plans
  *   REMEDIATED -> RETAINED    onto the retained list, for REGULARIZE and NONE plans
  *
- * Plan rules (DOMAIN.md rules 1-5) are programme/rules.h's: rules 1, 2 and 5 refuse a plan (on
+ * Plan rules (docs/domain.md rules 1-5) are programme/rules.h's: rules 1, 2 and 5 refuse a plan (on
  * PLANNED) with the rule's code and clause; rules 3 and 4 flag the outfall (on PLANNED and
  * RETAINED).
  */

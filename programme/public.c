@@ -236,7 +236,7 @@ int public_signboard_code(store *s, const char *id, char *code, size_t cap, sync
 /* Crockford's base32: no I, L, O or U, so a number read aloud or retyped stays the same. */
 static const char number_alphabet[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 
-/* The city with a margin (DOMAIN.md: roughly 34.8–35.5 °N, 112.6–113.7 °E). */
+/* The city with a margin (docs/domain.md: roughly 34.8–35.5 °N, 112.6–113.7 °E). */
 #define REPORT_MIN_LAT 34.5
 #define REPORT_MAX_LAT 35.8
 #define REPORT_MIN_LON 112.3

@@ -1,4 +1,4 @@
-/* The remediation plan's rules (DOMAIN.md rules 1-5, 二.二), checked for a plan of one outfall by
+/* The remediation plan's rules (docs/domain.md rules 1-5, 二.二), checked for one outfall's plan by
  * the programme's transitions (programme/programme.c). Refusals carry the rule's code and, in the
  * message, the clause it comes from:
  *   rule1_protection_zone      (二.二.2) inside an imported protection zone only BAN is allowed;

@@ -62,7 +62,7 @@ static const option_def options[] = {
      "read `key = value` lines (keys are these flag names); flags win over the file"},
     {"max-body", "BYTES", OPT_INT64, FIELD(max_body), 1, 1099511627776.0, 0,
      "largest sync batch body; a larger one gets 413 before it is read (the other endpoints' "
-     "limits are fixed, see the README)"},
+     "limits are fixed, see docs/reliability.md, Bodies)"},
     {"body-memory", "BYTES", OPT_INT64, FIELD(body_memory), 1048576, 1099511627776.0, 0,
      "memory all request bodies being read and decoded may hold at once; past it a request "
      "waits 3 s for room, then gets 503 body_memory_busy"},
@@ -135,7 +135,7 @@ static void config_defaults(server_config *c) {
     util_strlcpy(c->web_dir, "web", sizeof c->web_dir);
     /* An open connection holds a worker (CivetWeb 1.15), idle or slow; workers are cheap (a
      * 100 KiB stack, a 16 KiB buffer) and the database handles apart from them bound the work
-     * done at once (README, "Connections"). */
+     * done at once (docs/reliability.md, Connections). */
     c->threads = 512;
     c->db_handles = 32;
     c->keep_alive_ms = 5000;
@@ -146,7 +146,7 @@ static void config_defaults(server_config *c) {
     c->writer_core = 1;
     c->max_body = 16 * 1024 * 1024;
     /* Four 16 MiB bodies at once, or one with its decoded batch: hostile bodies sent 8 at a
-     * time then raise peak RSS by less than 100 MB (README, Reliability). */
+     * time then raise peak RSS by less than 100 MB (docs/reliability.md, Bodies). */
     c->body_memory = 64 * 1024 * 1024;
     c->held_wait_s = c->sync.held_wait_ms / 1000;
     c->max_photo_bytes = 25 * 1024 * 1024;

@@ -369,7 +369,7 @@ int main(int argc, char **argv) {
     if (tls && !(mg_init_library(MG_FEATURES_TLS) & MG_FEATURES_TLS)) {
         fprintf(stderr,
                 "outfalld: --listen %s asks for TLS, but CivetWeb could not initialise it "
-                "(see DESIGN.md, \"TLS\"); terminate TLS in a reverse proxy in front of a "
+                "(see docs/operations.md, \"TLS\"); terminate TLS in a reverse proxy in front of a "
                 "loopback port\n",
                 cfg.listen);
         return EXIT_USAGE;

@@ -5,7 +5,7 @@
  * TLS at its top), and outfalld cannot change that without rebuilding the library. Everything a
  * request runs must fit: the fuzz targets run each input on a thread of this size
  * (fuzz/lib/fuzz_env.c), and each worker paints its stack when it starts so the server can log
- * the deepest use it has seen (README, Reliability). */
+ * the deepest use it has seen (docs/reliability.md, Bodies). */
 #ifndef SERVER_WORKERSTACK_H
 #define SERVER_WORKERSTACK_H
 

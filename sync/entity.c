@@ -19,7 +19,8 @@
 
 #define MAX_REDIRECTS 16
 
-/* The city's extent (DOMAIN.md), a little widened: outside it a record is flagged, not refused. */
+/* The city's extent (docs/domain.md), a little widened: outside it a record is flagged, not
+ * refused. */
 static const double city_box[4] = {34.7, 35.6, 112.5, 113.8};
 
 char *entity_flags_text(json_t *doc) {

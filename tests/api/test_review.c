@@ -268,8 +268,8 @@ static void resolving_a_conflict_keep_server_keeps_the_value_and_closes_it(void 
     decide_refused(sup.token, &x, 409, "not_open");
 }
 
-/* DESIGN.md, Review: "Each decision is a change through the same engine and shows in the feed."
- * Keeping the server's value changes no field, but it is still a decision. */
+/* docs/design.md, Review: "Each decision is a change through the same engine and shows in the
+ * feed." Keeping the server's value changes no field, but it is still a decision. */
 static void resolving_a_conflict_keep_server_shows_in_the_feed(void **state) {
     (void)state;
     char id[37];

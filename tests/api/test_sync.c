@@ -1,4 +1,4 @@
-/* Every row of DESIGN.md's sync protocol table, through the real server over HTTP: creates,
+/* Every row of docs/sync.md's protocol table, through the real server over HTTP: creates,
  * duplicate suspects, fast-forward, merge, conflict, same-device edits, replays, photos pending
  * and atomicity. Held batches are in test_held.c, the bad inputs in test_bad_input.c. */
 #include <math.h>

@@ -373,7 +373,7 @@ static void backup_under_load_restores_records_history_and_photos(void **state) 
     assert_non_null(resp);
     outfall__v1__sync_response__free_unpacked(resp, NULL);
     /* A phone that synced after the backup: its next batch waits behind the sequence numbers
-     * the restored server never saw (README, Reliability). */
+     * the restored server never saw (docs/operations.md, Backups). */
     size_t after = phone0_after;
     b = th_batch_new(&phones[0].dev);
     rel_spot(&lat, &lon);
