@@ -1,10 +1,12 @@
-/* The content-addressed photo store, its holders and its uploads (see photos.h). Each holder
+/* The content-addressed photo store, its holders and its uploads (see photos.h); asking which
+ * photos a holder lacks and reading them is photo_reads.c. Each holder
  * (a user, or a public report's upload token) has uploads of their own. One request at a time
  * writes into an upload: a small table of busy uploads (hash and holder), shared by the server's
  * threads, serialises them; which of two finished copies of a photo is kept is decided by the
  * write transaction that records it (the second finds the row, drops its copy and records its
  * holder). */
 #include "sync/photos.h"
+#include "sync/photos_internal.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -111,9 +113,8 @@ static int holder_key(const principal *p, char *key, sync_error *err) {
     return 0;
 }
 
-/* *held = 1 when photo hash is stored and p holds it: p uploaded its bytes (a user), or p's report
- * uploaded it with its token. *size (may be NULL) gets its size then. */
-static int held_size(store *s, const principal *p, const char *hash, int *held, int64_t *size,
+/* photos_internal.h */
+int photos_held_size(store *s, const principal *p, const char *hash, int *held, int64_t *size,
                      sync_error *err) {
     *held = 0;
     if (p && principal_report_number(p)) {
@@ -160,10 +161,8 @@ static int record_holder(store *s, const principal *p, const char *hash, int *ad
 
 /* ---- paths and files ---- */
 
-/* Formats a path into buf[cap]; one that does not fit becomes "", which no open finds. */
-static void path_fmt(char *buf, size_t cap, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void path_fmt(char *buf, size_t cap, const char *fmt, ...) {
+/* photos_internal.h */
+void photos_path_fmt(char *buf, size_t cap, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
     int n = vsnprintf(buf, cap, fmt, ap);
@@ -174,11 +173,11 @@ static void path_fmt(char *buf, size_t cap, const char *fmt, ...) {
 /* The bytes received so far of hash's upload by holder. */
 static void part_path(const photos_env *env, const char *hash, const char *holder, char *buf,
                       size_t cap) {
-    path_fmt(buf, cap, "%s/%s.%s.part", env->uploads_dir, hash, holder);
+    photos_path_fmt(buf, cap, "%s/%s.%s.part", env->uploads_dir, hash, holder);
 }
 
-static void photo_dir(const photos_env *env, const char *hash, char *buf, size_t cap) {
-    path_fmt(buf, cap, "%s/%.2s/%.2s", env->photos_dir, hash, hash + 2);
+void photos_dir_of(const photos_env *env, const char *hash, char *buf, size_t cap) {
+    photos_path_fmt(buf, cap, "%s/%.2s/%.2s", env->photos_dir, hash, hash + 2);
 }
 
 static int fsync_dir(const char *path) {
@@ -209,7 +208,7 @@ static int io_fail(sync_error *err, const char *what) {
     return sync_fail(err, SYNC_EINTERNAL, "internal", "%s: %s", what, strerror(errno));
 }
 
-static int hash_check(const char *hash, sync_error *err) {
+int photos_hash_check(const char *hash, sync_error *err) {
     if (hash && util_hash_hex_valid(hash)) return 0;
     return sync_fail(err, SYNC_EINVALID, "invalid_argument",
                      "a photo's address is 64 lowercase hex digits of its BLAKE2b-256");
@@ -263,118 +262,6 @@ static int run_hash(store *s, const char *sql, const char *hash, const char *hol
     }
     if (own && rc < 0) store_rollback(s);
     return own && rc == 0 ? store_commit(s, err) : rc;
-}
-
-/* ---- asking and reading ---- */
-
-int photos_missing(store *s, const principal *p, char *const *hashes, size_t n, const char ***out,
-                   size_t *n_out, sync_error *err) {
-    *out = NULL;
-    *n_out = 0;
-    if (n > PHOTOS_MAX_ASK)
-        return sync_fail(err, SYNC_EINVALID, "invalid_argument",
-                         "ask about at most %d hashes at once, not %zu", PHOTOS_MAX_ASK, n);
-    for (size_t i = 0; i < n; i++)
-        if (!hashes[i] || !util_hash_hex_valid(hashes[i]))
-            return sync_fail(err, SYNC_EINVALID, "invalid_argument",
-                             "hashes[%zu] is not 64 lowercase hex digits (BLAKE2b-256)", i);
-    const char **list = calloc(n ? n : 1, sizeof *list);
-    if (!list) return sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++) {
-        int held = 0, seen = 0;
-        for (size_t j = 0; j < k && !seen; j++)
-            seen = strcmp(list[j], hashes[i]) == 0;
-        int rc = seen ? 0 : held_size(s, p, hashes[i], &held, NULL, err);
-        if (rc < 0) {
-            free(list);
-            return rc;
-        }
-        if (!seen && !held) list[k++] = hashes[i];
-    }
-    *out = list;
-    *n_out = k;
-    return 0;
-}
-
-/* 1 when p may read stored photo hash, 0 when not, or a negative code: p holds it, or may read a
- * record whose reference to it counts (its author uploaded it): an observation of a division p
- * covers (any, for those who see every division), or, for supervisors and admins, a public report
- * of such a division that uploaded it with its token. */
-static int may_read(store *s, const principal *p, const char *hash, sync_error *err) {
-    int held = 0, rc = held_size(s, p, hash, &held, NULL, err);
-    if (rc < 0 || held) return rc < 0 ? rc : 1;
-    sqlite3_stmt *st = store_stmt(s, "SELECT DISTINCT division_code FROM "
-                                     "observation_photos_proven WHERE hash = ?");
-    if (!st) return store_fail(s, SQLITE_ERROR, err);
-    sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);
-    int ok = 0;
-    rc = SQLITE_DONE;
-    while (!ok && (rc = sqlite3_step(st)) == SQLITE_ROW)
-        ok = principal_covers(p, (const char *)sqlite3_column_text(st, 0));
-    sqlite3_reset(st);
-    if (!ok && rc != SQLITE_DONE) return store_fail(s, rc, err);
-    return ok ? ok
-              : hooks_report_photo_visible(s, p, hash, err); /* a public report's, to supervisors */
-}
-
-static void column_text(sqlite3_stmt *st, int col, char *out, size_t cap) {
-    const unsigned char *t = sqlite3_column_text(st, col);
-    util_strlcpy(out, t ? (const char *)t : "", cap);
-}
-
-int photos_read_info(store *s, const principal *p, const char *hash, photos_info *out,
-                     sync_error *err) {
-    memset(out, 0, sizeof *out);
-    if (hash_check(hash, err) < 0) return err->rc;
-    sqlite3_stmt *st = store_stmt(
-        s, "SELECT size, media_type, width, height, gps_lat, gps_lon, gps_alt, taken_at_ms, "
-           "taken_at_source, make, model, uploaded_by, stored_at_ms FROM photos WHERE hash = ?");
-    if (!st) return store_fail(s, SQLITE_ERROR, err);
-    sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        exif_facts *f = &out->facts;
-        util_strlcpy(out->hash, hash, sizeof out->hash);
-        out->size = sqlite3_column_int64(st, 0);
-        column_text(st, 1, f->media_type, sizeof f->media_type);
-        f->width = sqlite3_column_int(st, 2);
-        f->height = sqlite3_column_int(st, 3);
-        f->has_gps =
-            sqlite3_column_type(st, 4) != SQLITE_NULL && sqlite3_column_type(st, 5) != SQLITE_NULL;
-        f->lat = sqlite3_column_double(st, 4);
-        f->lon = sqlite3_column_double(st, 5);
-        f->has_alt = sqlite3_column_type(st, 6) != SQLITE_NULL;
-        f->alt = sqlite3_column_double(st, 6);
-        f->has_time = sqlite3_column_type(st, 7) != SQLITE_NULL;
-        f->taken_at_ms = sqlite3_column_int64(st, 7);
-        column_text(st, 8, f->time_source, sizeof f->time_source);
-        column_text(st, 9, f->make, sizeof f->make);
-        column_text(st, 10, f->model, sizeof f->model);
-        out->uploaded_by = sqlite3_column_int64(st, 11);
-        out->stored_at_ms = sqlite3_column_int64(st, 12);
-    }
-    sqlite3_reset(st);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return store_fail(s, rc, err);
-    int visible = rc == SQLITE_ROW ? may_read(s, p, hash, err) : 0;
-    if (visible < 0) return visible;
-    if (!visible) {
-        memset(out, 0, sizeof *out);
-        return sync_fail(err, SYNC_ENOTFOUND, "not_found", "no photo %s", hash);
-    }
-    return 0;
-}
-
-int photos_open(const photos_env *env, const char *hash, int *fd, sync_error *err) {
-    char dir[PATH_MAX], path[PATH_MAX + 80];
-    photo_dir(env, hash, dir, sizeof dir);
-    path_fmt(path, sizeof path, "%s/%s", dir, hash);
-    *fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (*fd >= 0) return 0;
-    return sync_fail(err, SYNC_EINTERNAL, "internal",
-                     "photo %s is recorded but its file cannot "
-                     "be opened: %s",
-                     hash, strerror(errno));
 }
 
 /* ---- uploads ---- */
@@ -448,7 +335,7 @@ int photos_upload_create(store *s, const photos_env *env, const principal *p,
     /* a reporter's creation makes the upload the public's, of its report and address */
     const char *number = p ? principal_report_number(p) : NULL;
     *stored = 0;
-    if (hash_check(hash, err) < 0) return err->rc;
+    if (photos_hash_check(hash, err) < 0) return err->rc;
     if (length <= 0)
         return sync_fail(err, SYNC_EINVALID, "invalid_argument", "Upload-Length must be positive");
     if (length > env->max_bytes) return too_large(env, length, err);
@@ -456,7 +343,7 @@ int photos_upload_create(store *s, const photos_env *env, const principal *p,
     upload_key(hash, holder, key);
     if (upload_lock(key, LOCK_WAIT_MS) < 0) return locked_fail(err);
     part_path(env, hash, holder, path, sizeof path);
-    if ((rc = held_size(s, p, hash, stored, NULL, err)) < 0 || *stored) goto done;
+    if ((rc = photos_held_size(s, p, hash, stored, NULL, err)) < 0 || *stored) goto done;
     if ((rc = upload_length(s, hash, holder, &found, &have, err)) < 0) goto done;
     int64_t received = stat(path, &st) == 0 ? st.st_size : 0;
     if (found && have != length && received > 0) {
@@ -523,11 +410,11 @@ static int tus_take(store *s, const photos_env *env, const principal *p, const c
     struct stat st;
     *out = NULL;
     *held = 0;
-    if (hash_check(hash, err) < 0) return err->rc;
+    if (photos_hash_check(hash, err) < 0) return err->rc;
     if ((rc = holder_key(p, holder, err)) < 0) return rc;
     upload_key(hash, holder, key);
     if (upload_lock(key, LOCK_WAIT_MS) < 0) return locked_fail(err);
-    if ((rc = held_size(s, p, hash, held, length, err)) < 0 ||
+    if ((rc = photos_held_size(s, p, hash, held, length, err)) < 0 ||
         (!*held && (rc = upload_length(s, hash, holder, &found, length, err)) < 0))
         goto release;
     if (*held) { /* a part left by an upload a PUT overtook goes */
@@ -604,16 +491,16 @@ int photos_put_open(store *s, const photos_env *env, const principal *p, const c
     char holder[HOLDER_LEN];
     int held = 0, rc;
     *out = NULL;
-    if (hash_check(hash, err) < 0) return err->rc;
+    if (photos_hash_check(hash, err) < 0) return err->rc;
     if ((rc = holder_key(p, holder, err)) < 0) return rc;
-    if ((rc = held_size(s, p, hash, &held, size, err)) < 0 || held) return rc;
+    if ((rc = photos_held_size(s, p, hash, &held, size, err)) < 0 || held) return rc;
     if (length > env->max_bytes) return too_large(env, length, err);
     if (make_dir(env->uploads_dir) < 0) return io_fail(err, "the uploads folder");
     photos_upload *u = calloc(1, sizeof *u);
     if (!u) return sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
     util_strlcpy(u->hash, hash, sizeof u->hash);
     util_strlcpy(u->holder, holder, sizeof u->holder);
-    path_fmt(u->path, sizeof u->path, "%s/%s.put-XXXXXX", env->uploads_dir, hash);
+    photos_path_fmt(u->path, sizeof u->path, "%s/%s.put-XXXXXX", env->uploads_dir, hash);
     u->fd = mkostemp(u->path, O_CLOEXEC);
     if (u->fd < 0) {
         rc = io_fail(err, "a new upload");
@@ -733,9 +620,9 @@ static int store_photo(store *s, const photos_env *env, photos_upload *u, const 
                        const principal *p, int *had, sync_error *err) {
     char ab[PATH_MAX], dir[PATH_MAX], final[PATH_MAX + 80];
     int found = 0, renamed = 0, added = 0, rc;
-    path_fmt(ab, sizeof ab, "%s/%.2s", env->photos_dir, u->hash);
-    photo_dir(env, u->hash, dir, sizeof dir);
-    path_fmt(final, sizeof final, "%s/%s", dir, u->hash);
+    photos_path_fmt(ab, sizeof ab, "%s/%.2s", env->photos_dir, u->hash);
+    photos_dir_of(env, u->hash, dir, sizeof dir);
+    photos_path_fmt(final, sizeof final, "%s/%s", dir, u->hash);
     if (fsync(u->fd) < 0) return io_fail(err, "an upload");
     if (make_dir(env->photos_dir) < 0 || make_dir(ab) < 0 || make_dir(dir) < 0)
         return io_fail(err, "the photo's folder");
@@ -833,7 +720,7 @@ static void sweep_files(store *s, const photos_env *env, int64_t cutoff_ms) {
             memcpy(holder, rest + 1, holder_len);
             holder[holder_len] = '\0';
         }
-        path_fmt(path, sizeof path, "%s/%s", env->uploads_dir, e->d_name);
+        photos_path_fmt(path, sizeof path, "%s/%s", env->uploads_dir, e->d_name);
         if (stat(path, &st) < 0 || (int64_t)st.st_mtime * 1000 >= cutoff_ms) continue;
         upload_key(hash, holder, key);
         if (part && upload_lock(key, 0) < 0) continue;
