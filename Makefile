@@ -52,7 +52,7 @@ SERVER_SRC := $(sort $(wildcard server/*.c))
 CLIENT_SRC := $(sort $(wildcard client/*.c))
 CTL_SRC := $(sort $(wildcard tools/outfallctl/*.c))
 TESTLIB_SRC := $(sort $(wildcard tests/lib/*.c))
-TEST_SRC := $(sort $(wildcard tests/common/test_*.c tests/sync/test_*.c tests/api/test_*.c \
+TEST_SRC := $(sort $(wildcard tests/common/test_*.c tests/sync/test_*.c tests/programme/test_*.c tests/api/test_*.c \
                                tests/fuzz/test_*.c tests/tls/test_*.c \
                                tests/reliability/test_*.c))
 
@@ -105,8 +105,8 @@ test: deps browser-deps test-deps format-check layout-check build-test
 # unit tests that need no server.
 CHECK_TESTS := tests/common/test_credit_code tests/common/test_pbjson_decode \
                tests/common/test_pbjson_encode tests/common/test_pbjson_bounds \
-               tests/sync/test_record tests/sync/test_exif tests/sync/test_inspect \
-               tests/sync/test_csv tests/sync/test_geo tests/sync/test_store
+               tests/sync/test_record tests/sync/test_exif tests/programme/test_draws \
+               tests/programme/test_csv tests/sync/test_geo tests/sync/test_store
 check: deps layout-check build/asan/outfalld $(addprefix build/asan/,$(CHECK_TESTS))
 	@tests/run.sh build/asan $(CHECK_TESTS)
 

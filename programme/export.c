@@ -11,7 +11,7 @@
 #include "common/util.h"
 #include "programme/csv.h"
 #include "sync/history.h"
-#include "programme/programme.h"
+#include "programme/lifecycle.h"
 #include "sync/record.h"
 
 /* Where a column's value comes from. */
@@ -280,7 +280,7 @@ int export_check(store *s, const principal *p, const export_query *q, sync_error
     const char *dates[] = {q->from, q->to, q->updated_since};
     const char *names_[] = {"from", "to", "updated_since"};
     for (int i = 0; i < 3; i++)
-        if (dates[i] && programme_date_days(dates[i], NULL))
+        if (dates[i] && lifecycle_date_days(dates[i], NULL))
             return sync_fail(err, SYNC_EINVALID, "invalid_argument", "%s must be a date YYYY-MM-DD",
                              names_[i]);
     if (q->division_code) {

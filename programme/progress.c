@@ -11,7 +11,7 @@
 #include "common/util.h"
 #include "programme/csv.h"
 #include "programme/export.h"
-#include "programme/programme.h"
+#include "programme/lifecycle.h"
 #include "sync/record.h"
 
 /* The plan's targets (一.二), per metric in deadline order. */
@@ -50,7 +50,7 @@ static double pct(int64_t part, int64_t whole) {
 
 static int64_t days_of(const char *date) {
     int64_t d = 0;
-    programme_date_days(date, &d);
+    lifecycle_date_days(date, &d);
     return d;
 }
 
@@ -232,7 +232,7 @@ int progress_report(store *s, const principal *p, const progress_query *q, int64
     *out = NULL;
     char today[11], as_of[11];
     util_date_of_ms(now_ms, today);
-    if (q->as_of && programme_date_days(q->as_of, NULL))
+    if (q->as_of && lifecycle_date_days(q->as_of, NULL))
         return sync_fail(err, SYNC_EINVALID, "invalid_argument", "as_of must be a date YYYY-MM-DD");
     util_strlcpy(as_of, q->as_of ? q->as_of : today, sizeof as_of);
     export_query eq = {.division_code = q->division_code, .river_code = q->river_code};

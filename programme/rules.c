@@ -7,7 +7,7 @@
 #include "common/pbjson.h"
 #include "common/util.h"
 #include "sync/apply.h"
-#include "programme/programme.h"
+#include "programme/lifecycle.h"
 #include "sync/record.h"
 #include "programme/zones.h"
 
@@ -102,16 +102,16 @@ int rules_check_plan(store *s, const char *id, json_t *doc, const char *date,
         return sync_fail(err, SYNC_EINVALID, "plan_invalid",
                          "the plan needs a measure: BAN, MERGE, REGULARIZE or NONE");
     int64_t day = 0, deadline = 0, end = 0;
-    programme_date_days(date, &day);
+    lifecycle_date_days(date, &day);
     if (measure != NONE && !plan->deadline)
         return sync_fail(err, SYNC_EINVALID, "plan_invalid", "the plan needs a deadline");
-    if (plan->deadline && programme_date_days(plan->deadline, &deadline))
+    if (plan->deadline && lifecycle_date_days(plan->deadline, &deadline))
         return sync_fail(err, SYNC_EINVALID, "plan_invalid", "deadline %.20s is not YYYY-MM-DD",
                          plan->deadline);
     if (plan->deadline && deadline < day)
         return sync_fail(err, SYNC_EINVALID, "plan_invalid",
                          "deadline %s is before the plan's date %s", plan->deadline, date);
-    if (plan->transition_end && programme_date_days(plan->transition_end, &end))
+    if (plan->transition_end && lifecycle_date_days(plan->transition_end, &end))
         return sync_fail(err, SYNC_EINVALID, "plan_invalid",
                          "transition_end %.20s is not YYYY-MM-DD", plan->transition_end);
     if (plan->transition_end && end < day)
@@ -152,7 +152,7 @@ int rules_check_plan(store *s, const char *id, json_t *doc, const char *date,
     }
     if (plan->responsible_party) {
         json_t *party = pbjson_to_json(&plan->responsible_party->base, PBJSON_PROTO_NAMES);
-        int rc = party ? programme_check_party(party, 1, err)
+        int rc = party ? lifecycle_check_party(party, 1, err)
                        : sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
         json_decref(party);
         if (rc) return rc;

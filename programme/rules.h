@@ -1,5 +1,5 @@
 /* The remediation plan's rules (docs/domain.md rules 1-5, 二.二), checked for one outfall's plan by
- * the programme's transitions (programme/programme.c). Refusals carry the rule's code and, in the
+ * the programme's transitions (programme/lifecycle.c). Refusals carry the rule's code and, in the
  * message, the clause it comes from:
  *   rule1_protection_zone      (二.二.2) inside an imported protection zone only BAN is allowed;
  *   rule2_storm_outfall        (二.二.1) a town storm-water outfall is never merged or blocked

@@ -17,7 +17,7 @@
 #include "server/auth.h"
 #include "sync/feed.h"
 #include "sync/photos.h"
-#include "programme/report_photos.h"
+#include "programme/public_report_photos.h"
 
 #define TUS_VERSION "1.0.0"
 #define TUS_CTYPE "application/offset+octet-stream"

@@ -14,7 +14,7 @@
 #include "server/auth.h"
 #include "programme/archive.h"
 #include "programme/export.h"
-#include "programme/programme.h"
+#include "programme/lifecycle.h"
 #include "programme/progress.h"
 #include "programme/zones.h"
 
@@ -31,7 +31,7 @@ int api_programme_transition(http_req *r) {
     Outfall__V1__TransitionResult *out = NULL;
     int rc =
         http_decode(r, &outfall__v1__lifecycle_transition__descriptor, (ProtobufCMessage **)&in);
-    if (rc == 0) rc = programme_transition(r->store, &r->cfg->sync, &r->who, in, &out, &r->err);
+    if (rc == 0) rc = lifecycle_transition(r->store, &r->cfg->sync, &r->who, in, &out, &r->err);
     if (rc == 0) rc = http_send_message(r, 200, &out->base);
     if (in) protobuf_c_message_free_unpacked(&in->base, NULL);
     if (out) protobuf_c_message_free_unpacked(&out->base, NULL);

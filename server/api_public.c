@@ -1,4 +1,4 @@
-/* The public's endpoints, no account needed (programme/public.h says what is public):
+/* The public's endpoints, no account needed (programme/disclosure.h says what is public):
  * GET /public/outfalls (GeoJSON of every approved outfall's public facts) and
  * GET /public/outfalls/{code} (the sign board's page: HTML in Chinese, every text escaped, a
  * Content-Security-Policy that allows no script and nothing from elsewhere). */
@@ -9,9 +9,9 @@
 
 #include "server/api.h"
 #include "server/auth.h"
-#include "programme/findings.h"
-#include "programme/inspect.h"
-#include "programme/public.h"
+#include "programme/inspection_results.h"
+#include "programme/draws.h"
+#include "programme/disclosure.h"
 
 /* The Content-Security-Policy of every public answer: no script, nothing from elsewhere, no
  * frames. http_send_head adds it with nosniff, no referrer and DENY framing. */
@@ -68,7 +68,8 @@ static const char *public_inspection_text(json_t *facts, char *out, size_t cap) 
     return out;
 }
 
-/* The page for facts (public_read_outfall's object), malloc'd into *out[*len]; -1 on no memory. */
+/* The page for facts (disclosure_read_outfall's object), malloc'd into *out[*len]; -1 on no memory.
+ */
 static int html_page(json_t *facts, char **out, size_t *len) {
     FILE *f = open_memstream(out, len);
     if (!f) return -1;
@@ -111,7 +112,7 @@ static int html_page(json_t *facts, char **out, size_t *len) {
 /* GET /public/outfalls: a GeoJSON FeatureCollection, readable from any origin. */
 int api_public_outfalls(http_req *r) {
     json_t *fc = NULL;
-    int rc = public_list_outfalls(r->store, &fc, &r->err);
+    int rc = disclosure_list_outfalls(r->store, &fc, &r->err);
     if (rc < 0) return rc;
     char *text = json_dumps(fc, JSON_COMPACT);
     json_decref(fc);
@@ -127,7 +128,7 @@ int api_public_outfall(http_req *r) {
     json_t *facts = NULL;
     char *page = NULL;
     size_t len = 0;
-    int rc = public_read_outfall(r->store, r->params[0], &facts, &r->err);
+    int rc = disclosure_read_outfall(r->store, r->params[0], &facts, &r->err);
     if (rc == SYNC_ENOTFOUND) {
         static const char missing[] =
             "<!DOCTYPE html>\n<html lang=\"zh-CN\">\n<head>\n<meta charset=\"utf-8\">\n"
@@ -154,14 +155,14 @@ int api_public_outfall(http_req *r) {
 int api_public_report_submit(http_req *r) {
     Outfall__V1__PublicReport *in = NULL, *out = NULL;
     snprintf(r->headers, sizeof r->headers, "X-Content-Type-Options: nosniff\r\n");
-    /* Its body limit (16 KiB: the text limits of programme/public.h with room for JSON) is the
+    /* Its body limit (16 KiB: the text limits of programme/disclosure.h with room for JSON) is the
      * route table's (server/routes.c), counted as the body is read. */
     int rc = http_decode(r, &outfall__v1__public_report__descriptor, (ProtobufCMessage **)&in);
     if (rc == 0) {
         char addr[64];
         auth_client_addr(r, addr, sizeof addr);
-        rc = public_report_submit(r->store, in, addr, r->cfg->report_upload_ttl_s * 1000, &out,
-                                  &r->err);
+        rc = disclosure_report_submit(r->store, in, addr, r->cfg->report_upload_ttl_s * 1000, &out,
+                                      &r->err);
     }
     if (rc == 0) rc = http_send_message(r, 201, &out->base);
     if (in) protobuf_c_message_free_unpacked(&in->base, NULL);
@@ -173,7 +174,7 @@ int api_public_report_submit(http_req *r) {
 int api_public_report_read(http_req *r) {
     Outfall__V1__PublicReport *out = NULL;
     snprintf(r->headers, sizeof r->headers, "X-Content-Type-Options: nosniff\r\n");
-    int rc = public_report_read(r->store, r->params[0], &out, &r->err);
+    int rc = disclosure_report_read(r->store, r->params[0], &out, &r->err);
     if (rc == 0) rc = http_send_message(r, 200, &out->base);
     if (out) protobuf_c_message_free_unpacked(&out->base, NULL);
     return rc;
@@ -189,7 +190,7 @@ int api_reports_list(http_req *r) {
                                    &status) < 0)
         return http_error(r, 400, "invalid_argument", "status is RECEIVED or ANSWERED");
     Outfall__V1__PublicReportList *out = NULL;
-    rc = public_report_list(r->store, &r->who, status, &out, &r->err);
+    rc = disclosure_report_list(r->store, &r->who, status, &out, &r->err);
     if (rc == 0) rc = http_send_message(r, 200, &out->base);
     if (out) protobuf_c_message_free_unpacked(&out->base, NULL);
     return rc;
@@ -200,14 +201,14 @@ int api_reports_answer(http_req *r) {
     Outfall__V1__ReportAnswer *in = NULL;
     Outfall__V1__PublicReport *out = NULL;
     int rc = http_decode(r, &outfall__v1__report_answer__descriptor, (ProtobufCMessage **)&in);
-    if (rc == 0) rc = public_report_answer(r->store, &r->who, r->params[0], in, &out, &r->err);
+    if (rc == 0) rc = disclosure_report_answer(r->store, &r->who, r->params[0], in, &out, &r->err);
     if (rc == 0) rc = http_send_message(r, 200, &out->base);
     if (in) protobuf_c_message_free_unpacked(&in->base, NULL);
     if (out) protobuf_c_message_free_unpacked(&out->base, NULL);
     return rc;
 }
 
-/* ---- random inspections (programme/inspect.h) ---- */
+/* ---- random inspections (programme/draws.h) ---- */
 
 /* POST /v1/inspections/draws: InspectionDrawRequest → the stored draw (a retried draw_id
  * answers the stored one). */
@@ -216,7 +217,7 @@ int api_inspections_draw(http_req *r) {
     Outfall__V1__InspectionDraw *out = NULL;
     int rc =
         http_decode(r, &outfall__v1__inspection_draw_request__descriptor, (ProtobufCMessage **)&in);
-    if (rc == 0) rc = inspect_create(r->store, &r->who, in, &out, &r->err);
+    if (rc == 0) rc = draws_create(r->store, &r->who, in, &out, &r->err);
     if (rc == 0) rc = http_send_message(r, 200, &out->base);
     if (in) protobuf_c_message_free_unpacked(&in->base, NULL);
     if (out) protobuf_c_message_free_unpacked(&out->base, NULL);
@@ -226,7 +227,7 @@ int api_inspections_draw(http_req *r) {
 /* GET /v1/inspections/tasks: the caller's picks of the stored draws → InspectionTaskList. */
 int api_inspections_tasks(http_req *r) {
     Outfall__V1__InspectionTaskList *out = NULL;
-    int rc = findings_tasks(r->store, &r->who, &out, &r->err);
+    int rc = inspection_results_tasks(r->store, &r->who, &out, &r->err);
     if (rc == 0) rc = http_send_message(r, 200, &out->base);
     if (out) protobuf_c_message_free_unpacked(&out->base, NULL);
     return rc;
@@ -237,8 +238,9 @@ int api_inspections_tasks(http_req *r) {
 int api_public_inspection(http_req *r) {
     Outfall__V1__InspectionDraw *out = NULL;
     snprintf(r->headers, sizeof r->headers, "X-Content-Type-Options: nosniff\r\n");
-    int rc = inspect_read(r->store, r->params[0], &out, &r->err);
-    if (rc == 0) rc = findings_fill_draw(r->store, out, &r->err); /* approved results only */
+    int rc = draws_read(r->store, r->params[0], &out, &r->err);
+    if (rc == 0)
+        rc = inspection_results_fill_draw(r->store, out, &r->err); /* approved results only */
     if (rc == 0) rc = http_send_message(r, 200, &out->base);
     if (out) protobuf_c_message_free_unpacked(&out->base, NULL);
     return rc;

@@ -8,7 +8,7 @@
 #include <strings.h>
 
 #include "server/api.h"
-#include "programme/public.h"
+#include "programme/disclosure.h"
 #include "programme/qr.h"
 
 enum answer_kind { ANSWER_SVG, ANSWER_PNG, ANSWER_JSON, ANSWER_PROTOBUF, ANSWER_NEGOTIATED };
@@ -75,7 +75,7 @@ int api_outfalls_signboard(http_req *r) {
         return http_error(r, 503, "public_url_unset",
                           "this server does not know where its public pages are reached: start "
                           "it with --public-url https://host (or public-url in the config file)");
-    if (public_signboard_code(r->store, r->params[0], code, sizeof code, &r->err) < 0)
+    if (disclosure_signboard_code(r->store, r->params[0], code, sizeof code, &r->err) < 0)
         return r->err.rc;
     size_t used = (size_t)snprintf(url, sizeof url, "%s/public/outfalls/", r->cfg->public_url);
     url_append(url, sizeof url, &used, code);

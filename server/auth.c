@@ -7,7 +7,7 @@
 
 #include "common/util.h"
 #include "sync/accounts.h"
-#include "programme/report_photos.h"
+#include "programme/public_report_photos.h"
 
 enum { SIGNATURE_LEN = crypto_sign_BYTES };
 

@@ -14,8 +14,8 @@
 #define AUTH_INTEGRATOR (1u << OUTFALL__V1__ROLE__ROLE_INTEGRATOR)
 #define AUTH_ADMIN (1u << OUTFALL__V1__ROLE__ROLE_ADMIN)
 #define AUTH_ANY_USER (AUTH_SURVEYOR | AUTH_SUPERVISOR | AUTH_INTEGRATOR | AUTH_ADMIN)
-/* A public report's upload token (programme/report_photos.h): no account and no role; only the
- * photo upload routes name it, and their handlers keep it to its report's photos. */
+/* A public report's upload token (programme/public_report_photos.h): no account and no role; only
+ * the photo upload routes name it, and their handlers keep it to its report's photos. */
 #define AUTH_REPORTER (1u << OUTFALL__V1__ROLE__ROLE_UNSPECIFIED)
 
 /* Resolves the `Authorization: Bearer <token>` header into r->who and r->token: a user's token,

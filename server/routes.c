@@ -91,7 +91,7 @@ static const route routes[] = {
     {"HEAD",   "/v1/photos/{hash}",     api_photos_head,       AUTH_ANY_USER | AUTH_REPORTER, BODY_NONE},
     {"GET",    "/v1/photos/{hash}",     api_photos_read,       AUTH_ANY_USER, BODY_NONE},
     {"GET",    "/v1/photos/{hash}/info", api_photos_info,      AUTH_ANY_USER, BODY_NONE},
-    /* the public (programme/public.h): approved outfalls' disclosed facts; no token */
+    /* the public (programme/disclosure.h): approved outfalls' disclosed facts; no token */
     {"GET",    "/public/outfalls",      api_public_outfalls,   AUTH_PUBLIC, BODY_NONE},
     {"GET",    "/public/outfalls/{code}", api_public_outfall,  AUTH_PUBLIC, BODY_NONE},
     {"POST",   "/public/reports",       api_public_report_submit, AUTH_PUBLIC, BODY_FORM},

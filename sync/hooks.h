@@ -1,12 +1,12 @@
 /* Where the engine calls a programme feature: a table of function pointers the programme
  * registers at start (programme/hooks.c, programme_hooks_install), so that no file of the engine
  * includes a programme header. Two features reach into the engine's write path today:
- * - inspection results (programme/findings.h): an observation that carries an inspection draw
- *   is checked and recorded beside the observation, and a supervisor approves or returns it;
- * - photos of public reports (programme/report_photos.h): a report's upload token holds, uploads
- *   and shows the photos its report names.
- * With no hook registered (the engine alone, as some engine tests run it) each call below answers
- * 0: nothing is refused, nothing recorded, no inspection result found, no report holds a photo.
+ * - inspection results (programme/inspection_results.h): an observation that carries an inspection
+ * draw is checked and recorded beside the observation, and a supervisor approves or returns it;
+ * - photos of public reports (programme/public_report_photos.h): a report's upload token holds,
+ * uploads and shows the photos its report names. With no hook registered (the engine alone, as some
+ * engine tests run it) each call below answers 0: nothing is refused, nothing recorded, no
+ * inspection result found, no report holds a photo.
  *
  * The table is set once, before any thread uses the engine, and only read afterwards. */
 #ifndef SYNC_HOOKS_H

@@ -100,8 +100,8 @@ static void upload_key(const char *hash, const char *holder, char *key) {
 /* ---- holders ---- */
 
 /* p's holder key into key[HOLDER_LEN]: "u<user id>" for a user, "r<number>" for a public
- * report's upload token (programme/report_photos.h). Returns 0, or forbidden_role for anyone else
- * (no user: they upload nothing). */
+ * report's upload token (programme/public_report_photos.h). Returns 0, or forbidden_role for anyone
+ * else (no user: they upload nothing). */
 static int holder_key(const principal *p, char *key, sync_error *err) {
     key[0] = '\0';
     if (p && principal_report_number(p))

@@ -15,12 +15,12 @@
  * row in `uploads`, whole-file ones (PUT) in a private temporary file; another's upload of the
  * same photo is invisible to them and proves nothing for them.
  *
- * Uploads made with a public report's upload token (programme/report_photos.h) are the public's:
- * each belongs to the report and the client address that created it. They expire within hours
- * (report_expiry_ms untouched, or as soon as the report's token expires), and while unfinished
- * their Upload-Length counts against the quota of that address: report_quota_bytes in all, for
- * at most report_max_reports reports. Staff uploads have no quota and expire after the caller's
- * max_age_ms (--upload-expiry). */
+ * Uploads made with a public report's upload token (programme/public_report_photos.h) are the
+ * public's: each belongs to the report and the client address that created it. They expire within
+ * hours (report_expiry_ms untouched, or as soon as the report's token expires), and while
+ * unfinished their Upload-Length counts against the quota of that address: report_quota_bytes in
+ * all, for at most report_max_reports reports. Staff uploads have no quota and expire after the
+ * caller's max_age_ms (--upload-expiry). */
 #ifndef SYNC_PHOTOS_H
 #define SYNC_PHOTOS_H
 
@@ -64,7 +64,7 @@ int photos_missing(store *s, const principal *p, char *const *hashes, size_t n, 
 /* The row of stored photo hash into *out when p may read it: p holds it, or may read a record
  * whose reference to it counts: an observation of a division p covers (every division, for those
  * who see them all; sync/feed.h narrows integrators further), or, as a supervisor or admin, a
- * public report of such a division that uploaded it (programme/report_photos.h). Codes:
+ * public report of such a division that uploaded it (programme/public_report_photos.h). Codes:
  * invalid_argument (not a hash), not_found (absent, or not visible to p: the two look the same). */
 int photos_read_info(store *s, const principal *p, const char *hash, photos_info *out,
                      sync_error *err);

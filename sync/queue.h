@@ -15,8 +15,8 @@ typedef struct queue_query {
 /* The open items in p's divisions, oldest first, with counts per kind over the whole filtered
  * queue. Items: records pending approval (new, or changed since approval), open conflicts, open
  * duplicate pairs, observations with reviewer flags, returned records resubmitted, inspection
- * results waiting for approval (programme/findings.h). A duplicate pair across two divisions
- * (city_decides) is an item in each division's queue, and once for whoever sees both; its
+ * results waiting for approval (programme/inspection_results.h). A duplicate pair across two
+ * divisions (city_decides) is an item in each division's queue, and once for whoever sees both; its
  * `neighbour` record comes only to those who may read it, so a county supervisor learns that a
  * suspect exists in the other county, never its fields. *out is freed with free_unpacked. */
 int queue_list(store *s, const principal *p, const queue_query *q, Outfall__V1__ReviewQueue **out,

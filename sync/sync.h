@@ -54,7 +54,7 @@ int principal_covers(const principal *p, const char *division_code);
 /* 1 when p sees every division. */
 int principal_all_divisions(const principal *p);
 
-/* The username a public reporter's principal carries (programme/report_photos.h, made from a
+/* The username a public reporter's principal carries (programme/public_report_photos.h, made from a
  * report's upload token): this prefix and the report's tracking number. */
 #define PRINCIPAL_REPORT_PREFIX "report:"
 

@@ -610,8 +610,8 @@ static void public_outfall(ctx *c, outcome *o) {
     send(&on_srv, "GET", path, NULL, NULL, 0, o, NULL);
 }
 /* Public reports. Every cell reports from 127.0.0.1 and one address may file only a few an hour
- * (programme/public.h), so each preparation first ages the earlier reports of both servers by an
- * hour, as if it had passed, then files a fresh report of division A on the world's server. */
+ * (programme/disclosure.h), so each preparation first ages the earlier reports of both servers by
+ * an hour, as if it had passed, then files a fresh report of division A on the world's server. */
 static void reports_age(const th_server *s) {
     char path[400];
     sqlite3 *db = NULL;

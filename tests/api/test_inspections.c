@@ -1,5 +1,5 @@
-/* Random inspections end to end through the real server (issue 8; programme/findings.h,
- * programme/inspect.h): draws are retry-safe by draw_id; an inspector's result comes back through
+/* Random inspections end to end through the real server (issue 8; programme/inspection_results.h,
+ * programme/draws.h): draws are retry-safe by draw_id; an inspector's result comes back through
  * POST /v1/sync as an observation naming its draw, refused with a stable reason when it breaks a
  * rule (nothing written); a supervisor approves or returns it through POST /v1/review/decisions;
  * only the approved version ever shows on the public draw page, the outfall's page and the GeoJSON.

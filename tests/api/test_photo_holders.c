@@ -1,7 +1,7 @@
 /* Naming a photo's hash does not make it yours (sync/photos.c, sync/entity.c,
- * programme/report_photos.c): a reference to a photo counts only when its author proved possession
- * of the bytes by uploading them. A surveyor of another county who names a stored photo in an
- * observation, or anyone who names it in an anonymous public report, reads nothing of it: not
+ * programme/public_report_photos.c): a reference to a photo counts only when its author proved
+ * possession of the bytes by uploading them. A surveyor of another county who names a stored photo
+ * in an observation, or anyone who names it in an anonymous public report, reads nothing of it: not
  * the bytes (GET, HEAD, Range), not /info, not its existence through a tus HEAD or
  * /v1/photos/missing, not through the photo archive; the observation stays photos_pending and
  * the sync answer lists the photo as missing. Uploading the bytes (PUT or tus) makes the caller

@@ -1,10 +1,10 @@
 /* The public's endpoints through the real server, without a token: GET /public/outfalls
  * (GeoJSON) and GET /public/outfalls/{code} (the sign board's page). They show approved outfalls
- * only, in their approved version, and only the public facts (programme/public.h): each test checks
- * field by field what shows and that nothing private does. Then public reports (举报): filed
+ * only, in their approved version, and only the public facts (programme/disclosure.h): each test
+ * checks field by field what shows and that nothing private does. Then public reports (举报): filed
  * without an account, rate-limited per client address, answered by a supervisor of their
  * division, followed by the public through the tracking number. Last, random inspection draws:
- * published, and recomputed here from the published facts with programme/inspect.c. */
+ * published, and recomputed here from the published facts with programme/draws.c. */
 #include <jansson.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -18,7 +18,7 @@
 #include <sodium.h>
 
 #include "common/util.h"
-#include "programme/inspect.h"
+#include "programme/draws.h"
 #include "tests/lib/harness.h"
 
 #define DIV "410822"       /* 博爱县 */
@@ -500,11 +500,11 @@ static void bad_reports_are_refused_and_write_nothing(void **state) {
 
 /* The published draw as JSON → the engine's input and result, to recompute it here. */
 typedef struct published {
-    inspect_candidate cands[256];
-    inspect_inspector insps[8];
-    inspect_pair prev[64], picks[64];
-    inspect_input in;
-    inspect_result res;
+    draws_candidate cands[256];
+    draws_inspector insps[8];
+    draws_pair prev[64], picks[64];
+    draws_input in;
+    draws_result res;
 } published;
 
 static void published_load(json_t *d, published *p) {
@@ -599,12 +599,12 @@ static void draw_is_published_and_recomputes_from_its_public_facts(void **state)
         assert_int_equal(strncmp(p->picks[i].code, DIV, 6), 0);
     }
     sync_error err = {0};
-    if (inspect_verify(&p->in, &p->res, &err)) fail_msg("verify: %s", err.message);
+    if (draws_verify(&p->in, &p->res, &err)) fail_msg("verify: %s", err.message);
     p->in.seed[0] ^= 1;
-    assert_int_equal(inspect_verify(&p->in, &p->res, &err), SYNC_ECONFLICT);
+    assert_int_equal(draws_verify(&p->in, &p->res, &err), SYNC_ECONFLICT);
     p->in.seed[0] ^= 1;
     p->cands[0].weight = p->cands[0].weight == 1 ? 3 : 1;
-    assert_int_equal(inspect_verify(&p->in, &p->res, &err), SYNC_ECONFLICT);
+    assert_int_equal(draws_verify(&p->in, &p->res, &err), SYNC_ECONFLICT);
     char *before = json_dumps(d, JSON_SORT_KEYS);
 
     /* outfallctl recomputes it from the server's copy, and refuses a tampered file */
@@ -652,7 +652,7 @@ static void draw_is_published_and_recomputes_from_its_public_facts(void **state)
     assert_string_equal(json_string_value(json_object_get(d, "previousDrawId")), id);
     published_load(d, p);
     assert_int_equal(p->in.n_previous, 2);
-    if (inspect_verify(&p->in, &p->res, &err)) fail_msg("verify: %s", err.message);
+    if (draws_verify(&p->in, &p->res, &err)) fail_msg("verify: %s", err.message);
     json_decref(d);
     free(p);
 

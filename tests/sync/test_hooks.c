@@ -1,6 +1,7 @@
 /* The engine's hooks (sync/hooks.c): where the engine calls a programme feature, it calls what was
  * registered, and without a registration it calls nothing. Shown on a phone's inspection result
- * (an observation naming a draw), which the programme's findings check (programme/findings.c). */
+ * (an observation naming a draw), which the programme checks the inspection result
+ * (programme/inspection_results.c). */
 #include "fixture.h"
 
 #include "programme/hooks.h"

@@ -1,6 +1,6 @@
 /* outfallctl inspections verify (ID | --file FILE.json): recomputes a published inspection draw
- * from its public facts (programme/inspect.h documents the procedure) and says whether it matches,
- * then lists the picks with their approved inspection results (programme/findings.h). */
+ * from its public facts (programme/draws.h documents the procedure) and says whether it matches,
+ * then lists the picks with their approved inspection results (programme/inspection_results.h). */
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,7 +8,7 @@
 #include <time.h>
 
 #include "common/pbjson.h"
-#include "programme/inspect.h"
+#include "programme/draws.h"
 #include "tools/outfallctl/ctl.h"
 
 /* Reads FILE whole into a malloc'd NUL-terminated buffer; NULL on failure. */
@@ -65,12 +65,12 @@ static void print_picks(const Outfall__V1__InspectionDraw *d) {
 
 /* Recomputes d and prints the verdict. Returns CTL_OK on a match, else CTL_FAIL. */
 static int verify(const Outfall__V1__InspectionDraw *d) {
-    inspect_input in = {0};
-    inspect_result claimed = {0};
-    inspect_candidate *cands = calloc(d->n_candidates + 1, sizeof *cands);
-    inspect_inspector *insps = calloc(d->n_inspectors + 1, sizeof *insps);
-    inspect_pair *prev = calloc(d->n_previous + 1, sizeof *prev);
-    inspect_pair *picks = calloc(d->n_picks + 1, sizeof *picks);
+    draws_input in = {0};
+    draws_result claimed = {0};
+    draws_candidate *cands = calloc(d->n_candidates + 1, sizeof *cands);
+    draws_inspector *insps = calloc(d->n_inspectors + 1, sizeof *insps);
+    draws_pair *prev = calloc(d->n_previous + 1, sizeof *prev);
+    draws_pair *picks = calloc(d->n_picks + 1, sizeof *picks);
     int rc = CTL_FAIL, bad = !cands || !insps || !prev || !picks;
     size_t len = 0;
     bad = bad || !d->seed || strlen(d->seed) != 64 ||
@@ -107,7 +107,7 @@ static int verify(const Outfall__V1__InspectionDraw *d) {
     claimed.picks = picks;
     claimed.n_picks = d->n_picks;
     sync_error err = {0};
-    if (inspect_verify(&in, &claimed, &err) != 0) {
+    if (draws_verify(&in, &claimed, &err) != 0) {
         printf("draw %s: MISMATCH: %s\n", d->id ? d->id : "?", err.message);
         goto done;
     }

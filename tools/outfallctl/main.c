@@ -65,7 +65,7 @@ static const char usage_text[] =
     "  inspections verify ID | inspections verify --file FILE.json\n"
     "      Fetch the published draw ID (GET /public/inspections/ID; no token needed) or read one\n"
     "      saved as protobuf JSON, recompute it from its seed, candidates, inspectors and the\n"
-    "      previous round (the procedure of programme/inspect.h), and say whether it matches.\n"
+    "      previous round (the procedure of programme/draws.h), and say whether it matches.\n"
     "      Exit 1 on a mismatch.\n"
     "\n"
     "Exit status: 0 done; 1 the server refused (its error code and message are printed), could\n"

@@ -1,4 +1,4 @@
-#include "programme/findings.h"
+#include "programme/inspection_results.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -7,12 +7,12 @@
 
 #include "common/util.h"
 #include "sync/history.h"
-#include "programme/inspect.h"
+#include "programme/draws.h"
 
 /* InspectionResult → its Chinese name, indexed by value. */
 static const char *const result_names[] = {"", "合格", "发现问题", "违法排污"};
 
-const char *findings_result_name(int result) {
+const char *inspection_results_result_name(int result) {
     if (result < 0 || (size_t)result >= sizeof result_names / sizeof result_names[0]) return "";
     return result_names[result];
 }
@@ -68,8 +68,9 @@ static int one_text(store *s, const char *sql, const char *arg, char *out, size_
     return rc == SQLITE_ROW && out[0];
 }
 
-int findings_check(store *s, const principal *p, int from_phone, json_t *old_doc, json_t *doc,
-                   const char *outfall_id, const char *observation_id, sync_error *why) {
+int inspection_results_check(store *s, const principal *p, int from_phone, json_t *old_doc,
+                             json_t *doc, const char *outfall_id, const char *observation_id,
+                             sync_error *why) {
     if (!from_phone) return 0;
     const char *draw_id = doc_str(doc, "inspection_draw_id");
     json_t *result = json_object_get(doc, "inspection_result");
@@ -103,7 +104,7 @@ int findings_check(store *s, const principal *p, int from_phone, json_t *old_doc
     if (rc < 0) return rc;
     Outfall__V1__InspectionDraw *d = NULL;
     sync_error e = {0};
-    int found = inspect_read(s, draw_id, &d, &e);
+    int found = draws_read(s, draw_id, &d, &e);
     if (found == SYNC_ENOTFOUND)
         return refuse(why, "unknown_draw", "no inspection draw %.40s", draw_id);
     if (found < 0) {
@@ -143,9 +144,9 @@ int findings_check(store *s, const principal *p, int from_phone, json_t *old_doc
     return 0;
 }
 
-int findings_save(store *s, int from_phone, json_t *doc, const char *observation_id,
-                  const char *outfall_id, const char *division_code, int64_t user_id,
-                  int64_t now_ms, sync_error *err) {
+int inspection_results_save(store *s, int from_phone, json_t *doc, const char *observation_id,
+                            const char *outfall_id, const char *division_code, int64_t user_id,
+                            int64_t now_ms, sync_error *err) {
     const char *draw_id = doc_str(doc, "inspection_draw_id");
     if (!draw_id[0]) return 0;
     /* A new row takes its pick from the outfall's code (the check found it in the draw). */
@@ -174,7 +175,8 @@ int findings_save(store *s, int from_phone, json_t *doc, const char *observation
     return rc == SQLITE_DONE ? 0 : store_fail(s, rc, err);
 }
 
-int findings_load(store *s, const char *observation_id, findings_row *out, sync_error *err) {
+int inspection_results_load(store *s, const char *observation_id, inspection_results_row *out,
+                            sync_error *err) {
     memset(out, 0, sizeof *out);
     sqlite3_stmt *st =
         store_stmt(s, "SELECT r.outfall_id, r.division_code, r.pending, r.decision_state, "
@@ -201,7 +203,7 @@ int findings_load(store *s, const char *observation_id, findings_row *out, sync_
     return rc == SQLITE_ROW;
 }
 
-int findings_settle(store *s, const char *observation_id, sync_error *err) {
+int inspection_results_settle(store *s, const char *observation_id, sync_error *err) {
     sqlite3_stmt *st =
         store_stmt(s, "UPDATE inspection_results SET pending = 0 WHERE observation_id = ?");
     if (!st) return store_fail(s, SQLITE_ERROR, err);
@@ -222,8 +224,8 @@ static void approved_facts(store *s, const char *id, int64_t approved, int64_t *
     json_decref(v);
 }
 
-int findings_last_approved(store *s, const char *outfall_id, int64_t *at_ms, int *result,
-                           sync_error *err) {
+int inspection_results_last_approved(store *s, const char *outfall_id, int64_t *at_ms, int *result,
+                                     sync_error *err) {
     *at_ms = 0;
     *result = 0;
     /* Collect first: the history reads use statements of their own. */
@@ -268,7 +270,7 @@ int findings_last_approved(store *s, const char *outfall_id, int64_t *at_ms, int
     return *result != 0;
 }
 
-int findings_fill_draw(store *s, Outfall__V1__InspectionDraw *d, sync_error *err) {
+int inspection_results_fill_draw(store *s, Outfall__V1__InspectionDraw *d, sync_error *err) {
     for (size_t i = 0; i < d->n_picks; i++) {
         Outfall__V1__InspectionPick *pk = d->picks[i];
         sqlite3_stmt *st = store_stmt(s, "SELECT observation_id, approved_version FROM "
@@ -357,8 +359,8 @@ static int task_state(store *s, Outfall__V1__InspectionTask *t, sync_error *err)
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : store_fail(s, rc, err);
 }
 
-int findings_tasks(store *s, const principal *p, Outfall__V1__InspectionTaskList **out,
-                   sync_error *err) {
+int inspection_results_tasks(store *s, const principal *p, Outfall__V1__InspectionTaskList **out,
+                             sync_error *err) {
     *out = NULL;
     Outfall__V1__InspectionTaskList *list = malloc(sizeof *list);
     if (!list) return sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");

@@ -1,10 +1,10 @@
 /* Random inspections (双随机、一公开, 三.二): which outfalls an inspection round visits and which
  * inspector goes where, drawn by a documented, deterministic procedure from a 32-byte seed, so
  * anyone holding the published facts (seed, candidates, inspectors, the previous round) can
- * recompute the draw and check it. inspect_draw and inspect_verify are pure (no storage, no
- * clock); inspect_create and inspect_read store and publish draws.
+ * recompute the draw and check it. draws_compute and draws_verify are pure (no storage, no
+ * clock); draws_create and draws_read store and publish draws.
  *
- * The procedure (inspect_draw):
+ * The procedure (draws_compute):
  * 1. Canonical lists. Candidates sorted by code (byte order), one line each
  *    "code\tdivision\tweight\n"; inspectors sorted by name, "name\tdivision\n". A repeated code
  *    or name is refused. candidates_hash and inspectors_hash are the BLAKE2b-256 (libsodium
@@ -21,8 +21,8 @@
  *    of them, those with the fewest assignments so far in this draw (in canonical order); the
  *    one at index (number sample+j mod their count) goes. None eligible: no_eligible_inspector.
  */
-#ifndef PROGRAMME_INSPECT_H
-#define PROGRAMME_INSPECT_H
+#ifndef PROGRAMME_DRAWS_H
+#define PROGRAMME_DRAWS_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -31,53 +31,53 @@
 
 enum { INSPECT_MAX_WEIGHT = 100, INSPECT_NAME_LEN = 64 };
 
-typedef struct inspect_candidate {
+typedef struct draws_candidate {
     char code[INSPECT_NAME_LEN]; /* the outfall's code */
     char division[8];
     unsigned weight; /* 1 .. INSPECT_MAX_WEIGHT: e.g. treatment plants and industry more often */
-} inspect_candidate;
+} draws_candidate;
 
-typedef struct inspect_inspector {
+typedef struct draws_inspector {
     char name[INSPECT_NAME_LEN];
     char division[8]; /* never sent to an outfall of this division */
-} inspect_inspector;
+} draws_inspector;
 
 /* One assignment: inspector goes to outfall code. */
-typedef struct inspect_pair {
+typedef struct draws_pair {
     char inspector[INSPECT_NAME_LEN];
     char code[INSPECT_NAME_LEN];
-} inspect_pair;
+} draws_pair;
 
 /* The published facts of a draw. The arrays are borrowed and may come in any order. */
-typedef struct inspect_input {
+typedef struct draws_input {
     uint8_t seed[32];
-    const inspect_candidate *candidates;
+    const draws_candidate *candidates;
     size_t n_candidates;
-    const inspect_inspector *inspectors;
+    const draws_inspector *inspectors;
     size_t n_inspectors;
-    const inspect_pair *previous; /* the previous round's assignments */
+    const draws_pair *previous; /* the previous round's assignments */
     size_t n_previous;
     size_t sample; /* outfalls to draw: 1 .. n_candidates */
-} inspect_input;
+} draws_input;
 
-typedef struct inspect_result {
+typedef struct draws_result {
     uint8_t candidates_hash[32];
     uint8_t inspectors_hash[32];
-    inspect_pair *picks; /* malloc'd, sample of them in draw order; freed by inspect_result_free */
+    draws_pair *picks; /* malloc'd, sample of them in draw order; freed by draws_result_free */
     size_t n_picks;
-} inspect_result;
+} draws_result;
 
 /* Runs the procedure above on in into *out (zeroed first). Codes: invalid_draw (400: no
  * candidates, a sample out of range, a weight out of range, an empty or repeated code or name);
  * no_eligible_inspector (409). On failure *out holds nothing to free. */
-int inspect_draw(const inspect_input *in, inspect_result *out, sync_error *err);
+int draws_compute(const draws_input *in, draws_result *out, sync_error *err);
 
 /* Recomputes the draw from in and compares it with claimed: the hashes and every pick in order.
  * Returns 0 when they match, SYNC_ECONFLICT with code draw_mismatch (naming the first
- * difference) when not, or inspect_draw's error. */
-int inspect_verify(const inspect_input *in, const inspect_result *claimed, sync_error *err);
+ * difference) when not, or draws_compute's error. */
+int draws_verify(const draws_input *in, const draws_result *claimed, sync_error *err);
 
-void inspect_result_free(inspect_result *r);
+void draws_result_free(draws_result *r);
 
 /* Supervisor (or admin) p draws a round (req) and stores it, with an audit row. The candidates
  * are the approved outfalls (not merged) of req's divisions (default: all p covers), river and
@@ -88,10 +88,10 @@ void inspect_result_free(inspect_result *r);
  * (draw_id_reused, 409). Codes: invalid_draw, invalid_seed, no_candidates (400);
  * outside_division (403); no_eligible_inspector, draw_id_reused (409). *out is freed with
  * free_unpacked. */
-int inspect_create(store *s, const principal *p, const Outfall__V1__InspectionDrawRequest *req,
-                   Outfall__V1__InspectionDraw **out, sync_error *err);
+int draws_create(store *s, const principal *p, const Outfall__V1__InspectionDrawRequest *req,
+                 Outfall__V1__InspectionDraw **out, sync_error *err);
 
 /* The stored draw id, as published. Codes: not_found (404). */
-int inspect_read(store *s, const char *id, Outfall__V1__InspectionDraw **out, sync_error *err);
+int draws_read(store *s, const char *id, Outfall__V1__InspectionDraw **out, sync_error *err);
 
 #endif

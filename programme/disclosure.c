@@ -1,4 +1,4 @@
-#include "programme/public.h"
+#include "programme/disclosure.h"
 
 #include <math.h>
 #include <sodium.h>
@@ -10,9 +10,9 @@
 #include "common/pbjson.h"
 #include "common/util.h"
 #include "sync/accounts.h"
-#include "programme/findings.h"
+#include "programme/inspection_results.h"
 #include "sync/history.h"
-#include "programme/report_photos.h"
+#include "programme/public_report_photos.h"
 
 /* OutfallType → its HJ 1312-2023 name, indexed by value. */
 static const char *const type_names[] = {
@@ -52,12 +52,12 @@ static const char *const stage_names[] = {
     "保留",   /* RETAINED */
 };
 
-const char *public_type_name(int type) {
+const char *disclosure_type_name(int type) {
     if (type < 0 || (size_t)type >= sizeof type_names / sizeof type_names[0]) return "";
     return type_names[type];
 }
 
-const char *public_stage_name(int stage) {
+const char *disclosure_stage_name(int stage) {
     if (stage < 0 || (size_t)stage >= sizeof stage_names / sizeof stage_names[0]) return "";
     return stage_names[stage];
 }
@@ -86,20 +86,21 @@ static int public_name_of(store *s, int division, const char *code, char *out, s
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : store_fail(s, rc, err);
 }
 
-/* Adds to facts the last approved inspection of outfall id (programme/findings.h), when it has one:
- * last_inspection_date (YYYY-MM-DD, China Standard Time) and last_inspection_result (合格,
- * 发现问题 or 违法排污). Returns 0 or a negative code. */
+/* Adds to facts the last approved inspection of outfall id (programme/inspection_results.h), when
+ * it has one: last_inspection_date (YYYY-MM-DD, China Standard Time) and last_inspection_result
+ * (合格, 发现问题 or 违法排污). Returns 0 or a negative code. */
 static int public_last_inspection(store *s, const char *id, json_t *facts, sync_error *err) {
     int64_t at_ms;
     int result;
-    int rc = findings_last_approved(s, id, &at_ms, &result, err);
+    int rc = inspection_results_last_approved(s, id, &at_ms, &result, err);
     if (rc <= 0) return rc;
     time_t t = (time_t)(at_ms / 1000) + 8 * 3600;
     struct tm tm;
     char day[16] = "";
     if (gmtime_r(&t, &tm)) strftime(day, sizeof day, "%Y-%m-%d", &tm);
     json_object_set_new(facts, "last_inspection_date", json_string(day));
-    json_object_set_new(facts, "last_inspection_result", json_string(findings_result_name(result)));
+    json_object_set_new(facts, "last_inspection_result",
+                        json_string(inspection_results_result_name(result)));
     return 0;
 }
 
@@ -130,9 +131,9 @@ static int public_facts(store *s, const char *id, int64_t approved, const char *
         o->responsible_party && o->responsible_party->name ? o->responsible_party->name : "";
     *out = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:f, s:f}", "code", code,
                      "name", o->name ? o->name : "", "type",
-                     public_type_name(o->has_type ? o->type : 0), "river", river, "division",
+                     disclosure_type_name(o->has_type ? o->type : 0), "river", river, "division",
                      division, "responsible_party", party, "supervising_bureau", bureau, "hotline",
-                     PUBLIC_HOTLINE, "status", public_stage_name(stage), "lat",
+                     PUBLIC_HOTLINE, "status", disclosure_stage_name(stage), "lat",
                      public_round(o->lat), "lon", public_round(o->lon));
     if (!*out) rc = sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
     if (rc == 0) rc = public_last_inspection(s, id, *out, err);
@@ -141,7 +142,7 @@ done:
     return rc;
 }
 
-int public_list_outfalls(store *s, json_t **out, sync_error *err) {
+int disclosure_list_outfalls(store *s, json_t **out, sync_error *err) {
     *out = NULL;
     json_t *features = json_array();
     if (!features) return sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
@@ -175,7 +176,7 @@ int public_list_outfalls(store *s, json_t **out, sync_error *err) {
     return rc;
 }
 
-int public_read_outfall(store *s, const char *code, json_t **out, sync_error *err) {
+int disclosure_read_outfall(store *s, const char *code, json_t **out, sync_error *err) {
     *out = NULL;
     sqlite3_stmt *st = store_stmt(s, "SELECT id, approved_version FROM outfalls WHERE code = ? "
                                      "AND approved_version > 0 AND merged_into IS NULL");
@@ -197,7 +198,7 @@ int public_read_outfall(store *s, const char *code, json_t **out, sync_error *er
 
 /* ---- sign boards ---- */
 
-int public_signboard_code(store *s, const char *id, char *code, size_t cap, sync_error *err) {
+int disclosure_signboard_code(store *s, const char *id, char *code, size_t cap, sync_error *err) {
     code[0] = '\0';
     if (!id || !util_uuid_valid(id))
         return sync_fail(err, SYNC_EINVALID, "invalid_argument", "an outfall's id is a UUID");
@@ -324,7 +325,7 @@ static Outfall__V1__PublicReport *report_from_row(sqlite3_stmt *st, int full) {
 
 /* Adds the photos of report m (the full view only: the public never sees them). */
 static int report_fill_photos(store *s, Outfall__V1__PublicReport *m, sync_error *err) {
-    return report_photos_list(s, m->number, &m->photos, &m->n_photos, err);
+    return public_report_photos_list(s, m->number, &m->photos, &m->n_photos, err);
 }
 
 /* Report number into *out, in full or the public view. Returns 0, or not_found. */
@@ -351,8 +352,8 @@ static int report_load(store *s, const char *number, int full, Outfall__V1__Publ
     return full ? report_fill_photos(s, *out, err) : 0;
 }
 
-int public_report_read(store *s, const char *number, Outfall__V1__PublicReport **out,
-                       sync_error *err) {
+int disclosure_report_read(store *s, const char *number, Outfall__V1__PublicReport **out,
+                           sync_error *err) {
     return report_load(s, number, 0, out, err);
 }
 
@@ -375,7 +376,7 @@ static int report_check(store *s, const Outfall__V1__PublicReport *in, sync_erro
         rc = report_text_check("contact", in->contact, PUBLIC_REPORT_MAX_CONTACT, err);
     if (rc == 0 && in->outfall_code)
         rc = report_text_check("outfall_code", in->outfall_code, 64, err);
-    if (rc == 0) rc = report_photos_check(in->photos, in->n_photos, err);
+    if (rc == 0) rc = public_report_photos_check(in->photos, in->n_photos, err);
     if (rc < 0) return rc;
     sqlite3_stmt *st = store_stmt(s, "SELECT 1 FROM divisions WHERE code = ?");
     if (!st) return store_fail(s, SQLITE_ERROR, err);
@@ -388,8 +389,9 @@ static int report_check(store *s, const Outfall__V1__PublicReport *in, sync_erro
     return rc == SQLITE_ROW ? 0 : store_fail(s, rc, err);
 }
 
-int public_report_submit(store *s, const Outfall__V1__PublicReport *in, const char *client_addr,
-                         int64_t upload_ttl_ms, Outfall__V1__PublicReport **out, sync_error *err) {
+int disclosure_report_submit(store *s, const Outfall__V1__PublicReport *in, const char *client_addr,
+                             int64_t upload_ttl_ms, Outfall__V1__PublicReport **out,
+                             sync_error *err) {
     char token[REPORT_TOKEN_LEN + 1];
     *out = NULL;
     int rc = report_check(s, in, err);
@@ -444,7 +446,8 @@ int public_report_submit(store *s, const Outfall__V1__PublicReport *in, const ch
         rc = store_fail(s, step, err);
         goto fail;
     }
-    rc = report_photos_attach(s, number, in->photos, in->n_photos, now, upload_ttl_ms, token, err);
+    rc = public_report_photos_attach(s, number, in->photos, in->n_photos, now, upload_ttl_ms, token,
+                                     err);
     if (rc < 0) goto fail;
     audit_record(s, NULL, "report.submit", number, "ok", in->division_code);
     if ((rc = store_commit(s, err))) goto fail;
@@ -463,8 +466,8 @@ fail:
     return rc;
 }
 
-int public_report_list(store *s, const principal *p, int status,
-                       Outfall__V1__PublicReportList **out, sync_error *err) {
+int disclosure_report_list(store *s, const principal *p, int status,
+                           Outfall__V1__PublicReportList **out, sync_error *err) {
     static const char sql[] =
         "SELECT r.number, r.kind, r.lat, r.lon, r.division_code, r.description, r.contact, "
         "r.outfall_code, r.status, r.received_at_ms, r.answer, r.answered_at_ms, r.outfall_id, "
@@ -505,9 +508,9 @@ int public_report_list(store *s, const principal *p, int status,
     return rc;
 }
 
-int public_report_answer(store *s, const principal *p, const char *number,
-                         const Outfall__V1__ReportAnswer *a, Outfall__V1__PublicReport **out,
-                         sync_error *err) {
+int disclosure_report_answer(store *s, const principal *p, const char *number,
+                             const Outfall__V1__ReportAnswer *a, Outfall__V1__PublicReport **out,
+                             sync_error *err) {
     *out = NULL;
     if (!a->answer_id || !util_uuid_valid(a->answer_id))
         return sync_fail(err, SYNC_EINVALID, "invalid_argument", "answer_id must be a UUID");

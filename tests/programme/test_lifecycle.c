@@ -1,4 +1,4 @@
-/* The programme through the engine (tests programme/programme.c and programme/rules.c): lifecycle
+/* The programme through the engine (tests programme/lifecycle.c and programme/rules.c): lifecycle
  * transitions allowed and refused, the responsible party, and the plan's rules. Progress, the
  * exports and the annual report are in test_progress.c. */
 #include "programme_fixture.h"

@@ -1,6 +1,6 @@
 /* The photo archive through the engine (tests programme/archive.c): an archive of 10 000 photos of
  * 10 000 outfalls streams in constant memory, and GNU tar reads it back whole, manifest first. */
-#include "fixture.h"
+#include "tests/sync/fixture.h"
 
 #include <errno.h>
 #include <sys/stat.h>

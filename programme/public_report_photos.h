@@ -15,8 +15,8 @@
  * Who sees them: supervisors and admins of the report's division (GET /v1/reports lists the
  * digests; GET /v1/photos/{hash} reads a stored one, once the report's token uploaded it: naming
  * a digest proves nothing); never the public view of the report. */
-#ifndef PROGRAMME_REPORT_PHOTOS_H
-#define PROGRAMME_REPORT_PHOTOS_H
+#ifndef PROGRAMME_PUBLIC_REPORT_PHOTOS_H
+#define PROGRAMME_PUBLIC_REPORT_PHOTOS_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -35,17 +35,18 @@ enum {
 
 /* Checks the photo digests a reporter listed: at most REPORT_PHOTOS_MAX, each 64 lowercase hex,
  * no repeats. Codes (400): too_many_photos, invalid_photo. */
-int report_photos_check(char *const *hashes, size_t n, sync_error *err);
+int public_report_photos_check(char *const *hashes, size_t n, sync_error *err);
 
 /* Inside the caller's write transaction: records hashes[0..n) as report number's photos and
  * issues its upload token, valid until now_ms + ttl_ms, into token[REPORT_TOKEN_LEN + 1]. With
  * n = 0 nothing is written and token is "". Returns 0 or a negative code. */
-int report_photos_attach(store *s, const char *number, char *const *hashes, size_t n,
-                         int64_t now_ms, int64_t ttl_ms, char *token, sync_error *err);
+int public_report_photos_attach(store *s, const char *number, char *const *hashes, size_t n,
+                                int64_t now_ms, int64_t ttl_ms, char *token, sync_error *err);
 
 /* Report number's photo digests, in the order listed: *out is a malloc'd array of malloc'd
  * strings (free each, then the array), *n their count (0 and NULL when none). */
-int report_photos_list(store *s, const char *number, char ***out, size_t *n, sync_error *err);
+int public_report_photos_list(store *s, const char *number, char ***out, size_t *n,
+                              sync_error *err);
 
 /* 1 when token has the form of a report upload token (not whether it is valid). */
 int report_token_like(const char *token);
@@ -65,16 +66,16 @@ int report_token_allows(store *s, const principal *p, const char *hash, sync_err
 /* 1 when a report of a division p covers names photo hash, that report's token uploaded it (a
  * report's reference to a photo counts only then: sync/photos.h), and p is a supervisor or
  * admin; 0 when not, or a negative code. */
-int report_photos_visible(store *s, const principal *p, const char *hash, sync_error *err);
+int public_report_photos_visible(store *s, const principal *p, const char *hash, sync_error *err);
 
 /* 1 when reporter p's report names photo hash and its token uploaded it (the report holds it),
  * 0 when not (or p is no reporter), or a negative code. */
-int report_photos_held(store *s, const principal *p, const char *hash, sync_error *err);
+int public_report_photos_held(store *s, const principal *p, const char *hash, sync_error *err);
 
 /* Inside the caller's write transaction: records that reporter p's token uploaded photo hash,
  * which its report names. Returns 1 when newly recorded, 0 when it was already (or p is no
  * reporter, or its report does not name hash), or a negative code. */
-int report_photos_uploaded(store *s, const principal *p, const char *hash, int64_t now_ms,
-                           sync_error *err);
+int public_report_photos_uploaded(store *s, const principal *p, const char *hash, int64_t now_ms,
+                                  sync_error *err);
 
 #endif

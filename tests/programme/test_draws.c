@@ -1,4 +1,4 @@
-/* Random inspections (tests programme/inspect.c): a draw recomputed from its published facts
+/* Random inspections (tests programme/draws.c): a draw recomputed from its published facts
  * matches; the order the facts come in does not matter; changing one candidate or the seed changes
  * it; no inspector goes to an outfall of their own division or to the one they inspected last
  * round, across many draws; weights weigh; bad input is refused. */
@@ -13,14 +13,14 @@
 #include <cmocka.h>
 #include <sodium.h>
 
-#include "programme/inspect.h"
+#include "programme/draws.h"
 
 enum { N_CAND = 30, N_INSP = 6 };
 
 static const char *const divisions[] = {"410802", "410803", "410821", "410822", "410882"};
 
-static inspect_candidate cands[N_CAND];
-static inspect_inspector insps[N_INSP];
+static draws_candidate cands[N_CAND];
+static draws_inspector insps[N_INSP];
 
 /* 30 outfalls over five divisions, treatment plants (every fifth) weighted 5; six inspectors over
  * four of the divisions. */
@@ -38,12 +38,12 @@ static void world(void) {
     }
 }
 
-static inspect_input input(const uint8_t seed[32], size_t sample) {
-    inspect_input in = {.candidates = cands,
-                        .n_candidates = N_CAND,
-                        .inspectors = insps,
-                        .n_inspectors = N_INSP,
-                        .sample = sample};
+static draws_input input(const uint8_t seed[32], size_t sample) {
+    draws_input in = {.candidates = cands,
+                      .n_candidates = N_CAND,
+                      .inspectors = insps,
+                      .n_inspectors = N_INSP,
+                      .sample = sample};
     memcpy(in.seed, seed, 32);
     return in;
 }
@@ -62,9 +62,9 @@ static const char *division_of_code(const char *code) {
     return NULL;
 }
 
-static void draw_ok(const inspect_input *in, inspect_result *out) {
+static void draw_ok(const draws_input *in, draws_result *out) {
     sync_error err = {0};
-    int rc = inspect_draw(in, out, &err);
+    int rc = draws_compute(in, out, &err);
     if (rc) print_message("draw: %s %s\n", err.code, err.message);
     assert_int_equal(rc, 0);
     assert_int_equal(out->n_picks, in->sample);
@@ -75,17 +75,17 @@ static void recomputed_draw_matches_whatever_order_the_facts_come_in(void **stat
     world();
     uint8_t seed[32];
     randombytes_buf(seed, sizeof seed);
-    inspect_input in = input(seed, 8);
-    inspect_result a, b;
+    draws_input in = input(seed, 8);
+    draws_result a, b;
     draw_ok(&in, &a);
     /* the same facts, shuffled */
-    inspect_candidate rev[N_CAND];
-    inspect_inspector irev[N_INSP];
+    draws_candidate rev[N_CAND];
+    draws_inspector irev[N_INSP];
     for (int i = 0; i < N_CAND; i++)
         rev[i] = cands[N_CAND - 1 - i];
     for (int i = 0; i < N_INSP; i++)
         irev[i] = insps[N_INSP - 1 - i];
-    inspect_input shuffled = in;
+    draws_input shuffled = in;
     shuffled.candidates = rev;
     shuffled.inspectors = irev;
     draw_ok(&shuffled, &b);
@@ -96,57 +96,57 @@ static void recomputed_draw_matches_whatever_order_the_facts_come_in(void **stat
         assert_string_equal(a.picks[i].inspector, b.picks[i].inspector);
     }
     sync_error err = {0};
-    assert_int_equal(inspect_verify(&shuffled, &a, &err), 0);
-    inspect_result_free(&a);
-    inspect_result_free(&b);
+    assert_int_equal(draws_verify(&shuffled, &a, &err), 0);
+    draws_result_free(&a);
+    draws_result_free(&b);
 }
 
 static void changing_one_candidate_or_the_seed_changes_the_draw(void **state) {
     (void)state;
     world();
     uint8_t seed[32] = {1, 2, 3};
-    inspect_input in = input(seed, 10);
-    inspect_result published;
+    draws_input in = input(seed, 10);
+    draws_result published;
     draw_ok(&in, &published);
     sync_error err = {0};
 
     cands[7].weight = 2; /* one weight */
-    assert_int_equal(inspect_verify(&in, &published, &err), SYNC_ECONFLICT);
+    assert_int_equal(draws_verify(&in, &published, &err), SYNC_ECONFLICT);
     assert_string_equal(err.code, "draw_mismatch");
     world();
     snprintf(cands[3].code, sizeof cands[3].code, "410803-qinhe-20-9999"); /* one code */
-    assert_int_equal(inspect_verify(&in, &published, &err), SYNC_ECONFLICT);
+    assert_int_equal(draws_verify(&in, &published, &err), SYNC_ECONFLICT);
     world();
     snprintf(insps[2].division, sizeof insps[2].division, "410883"); /* one inspector */
-    assert_int_equal(inspect_verify(&in, &published, &err), SYNC_ECONFLICT);
+    assert_int_equal(draws_verify(&in, &published, &err), SYNC_ECONFLICT);
     world();
     in.seed[31] ^= 1; /* one bit of the seed */
-    assert_int_equal(inspect_verify(&in, &published, &err), SYNC_ECONFLICT);
+    assert_int_equal(draws_verify(&in, &published, &err), SYNC_ECONFLICT);
     in.seed[31] ^= 1;
-    assert_int_equal(inspect_verify(&in, &published, &err), 0);
+    assert_int_equal(draws_verify(&in, &published, &err), 0);
     /* a published result with one pick changed fails too */
     char keep[INSPECT_NAME_LEN];
     memcpy(keep, published.picks[4].inspector, sizeof keep);
     snprintf(published.picks[4].inspector, sizeof published.picks[4].inspector, "someone-else");
-    assert_int_equal(inspect_verify(&in, &published, &err), SYNC_ECONFLICT);
+    assert_int_equal(draws_verify(&in, &published, &err), SYNC_ECONFLICT);
     assert_non_null(strstr(err.message, "pick 5"));
     memcpy(published.picks[4].inspector, keep, sizeof keep);
-    assert_int_equal(inspect_verify(&in, &published, &err), 0);
-    inspect_result_free(&published);
+    assert_int_equal(draws_verify(&in, &published, &err), 0);
+    draws_result_free(&published);
 }
 
 static void no_inspector_goes_to_their_own_division_or_repeats_last_rounds_outfall(void **state) {
     (void)state;
     world();
-    inspect_pair previous[N_CAND];
+    draws_pair previous[N_CAND];
     size_t n_previous = 0;
     for (int round = 0; round < 500; round++) {
         uint8_t seed[32];
         randombytes_buf(seed, sizeof seed);
-        inspect_input in = input(seed, 1 + (size_t)(round % 12));
+        draws_input in = input(seed, 1 + (size_t)(round % 12));
         in.previous = previous;
         in.n_previous = n_previous;
-        inspect_result r;
+        draws_result r;
         draw_ok(&in, &r);
         for (size_t i = 0; i < r.n_picks; i++) {
             assert_string_not_equal(division_of(r.picks[i].inspector),
@@ -159,7 +159,7 @@ static void no_inspector_goes_to_their_own_division_or_repeats_last_rounds_outfa
         }
         memcpy(previous, r.picks, r.n_picks * sizeof *previous);
         n_previous = r.n_picks;
-        inspect_result_free(&r);
+        draws_result_free(&r);
     }
 }
 
@@ -170,11 +170,11 @@ static void heavier_candidates_are_drawn_more_often(void **state) {
     for (int i = 0; i < draws; i++) {
         uint8_t seed[32];
         randombytes_buf(seed, sizeof seed);
-        inspect_input in = input(seed, 1);
-        inspect_result r;
+        draws_input in = input(seed, 1);
+        draws_result r;
         draw_ok(&in, &r);
         plants += strstr(r.picks[0].code, "-09-") != NULL;
-        inspect_result_free(&r);
+        draws_result_free(&r);
     }
     /* 6 plants of weight 5 against 24 outfalls of weight 1: 30/54 of draws, about 1667 */
     assert_in_range(plants, 1400, 1950);
@@ -185,30 +185,30 @@ static void bad_input_and_no_eligible_inspector_are_refused(void **state) {
     world();
     uint8_t seed[32] = {0};
     sync_error err = {0};
-    inspect_result r;
-    inspect_input in = input(seed, N_CAND + 1);
-    assert_int_equal(inspect_draw(&in, &r, &err), SYNC_EINVALID);
+    draws_result r;
+    draws_input in = input(seed, N_CAND + 1);
+    assert_int_equal(draws_compute(&in, &r, &err), SYNC_EINVALID);
     assert_string_equal(err.code, "invalid_draw");
     in = input(seed, 0);
-    assert_int_equal(inspect_draw(&in, &r, &err), SYNC_EINVALID);
+    assert_int_equal(draws_compute(&in, &r, &err), SYNC_EINVALID);
     in = input(seed, 3);
     cands[5].weight = 0;
-    assert_int_equal(inspect_draw(&in, &r, &err), SYNC_EINVALID);
+    assert_int_equal(draws_compute(&in, &r, &err), SYNC_EINVALID);
     world();
     snprintf(cands[5].code, sizeof cands[5].code, "%s", cands[6].code); /* repeated */
-    assert_int_equal(inspect_draw(&in, &r, &err), SYNC_EINVALID);
+    assert_int_equal(draws_compute(&in, &r, &err), SYNC_EINVALID);
     world();
     snprintf(insps[1].name, sizeof insps[1].name, "bad\tname");
-    assert_int_equal(inspect_draw(&in, &r, &err), SYNC_EINVALID);
+    assert_int_equal(draws_compute(&in, &r, &err), SYNC_EINVALID);
     world();
     /* one outfall of 410802 and only inspectors of 410802 */
-    inspect_inspector same[2] = {{"x", "410802"}, {"y", "410802"}};
+    draws_inspector same[2] = {{"x", "410802"}, {"y", "410802"}};
     in = input(seed, 1);
     in.candidates = cands; /* cands[0] is of 410802 */
     in.n_candidates = 1;
     in.inspectors = same;
     in.n_inspectors = 2;
-    assert_int_equal(inspect_draw(&in, &r, &err), SYNC_ECONFLICT);
+    assert_int_equal(draws_compute(&in, &r, &err), SYNC_ECONFLICT);
     assert_string_equal(err.code, "no_eligible_inspector");
 }
 
@@ -219,8 +219,8 @@ static void a_fixed_seed_gives_the_pinned_draw(void **state) {
     uint8_t seed[32];
     for (int i = 0; i < 32; i++)
         seed[i] = (uint8_t)i;
-    inspect_input in = input(seed, 3);
-    inspect_result r;
+    draws_input in = input(seed, 3);
+    draws_result r;
     draw_ok(&in, &r);
     char hex[65];
     sodium_bin2hex(hex, sizeof hex, r.candidates_hash, 32);
@@ -232,7 +232,7 @@ static void a_fixed_seed_gives_the_pinned_draw(void **state) {
         assert_string_equal(r.picks[i].code, want[i][0]);
         assert_string_equal(r.picks[i].inspector, want[i][1]);
     }
-    inspect_result_free(&r);
+    draws_result_free(&r);
 }
 
 int main(void) {

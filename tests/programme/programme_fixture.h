@@ -1,10 +1,10 @@
-/* The programme's engine tests' shared set-up (tests/sync/test_programme.c and test_progress.c):
- * people, sync batches from their phones, approval, lifecycle transitions, parties, plans and
- * evidence. Header-only, like fixture.h: each test includes it once. */
+/* The programme's engine tests' shared set-up (tests/programme/test_lifecycle.c and
+ * test_progress.c): people, sync batches from their phones, approval, lifecycle transitions,
+ * parties, plans and evidence. Header-only, like fixture.h: each test includes it once. */
 #ifndef TESTS_SYNC_PROGRAMME_FIXTURE_H
 #define TESTS_SYNC_PROGRAMME_FIXTURE_H
 
-#include "fixture.h"
+#include "tests/sync/fixture.h"
 
 #include <ctype.h>
 #include <math.h>
@@ -12,7 +12,7 @@
 #include "common/credit_code.h"
 #include "programme/export.h"
 #include "programme/hooks.h"
-#include "programme/programme.h"
+#include "programme/lifecycle.h"
 #include "programme/progress.h"
 #include "sync/queue.h"
 #include "sync/review.h"
@@ -153,7 +153,7 @@ static inline int transition_json(fixture *f, const principal *p, const char *js
     assert_int_equal(drc, 0);
     Outfall__V1__TransitionResult *res = NULL;
     int rc =
-        programme_transition(f->s, &f->cfg, p, (Outfall__V1__LifecycleTransition *)t, &res, err);
+        lifecycle_transition(f->s, &f->cfg, p, (Outfall__V1__LifecycleTransition *)t, &res, err);
     protobuf_c_message_free_unpacked(t, NULL);
     if (out)
         *out = res;

@@ -1,5 +1,5 @@
 /* Inspection results (双随机、一公开, 三.二): what an inspector found at an outfall a random draw
- * (programme/inspect.h) picked for them, and when it counts.
+ * (programme/draws.h) picked for them, and when it counts.
  *
  * A result is an ordinary observation that carries `inspection_draw_id` and `inspection_result`
  * (with notes and photos as usual), sent by the phone through POST /v1/sync. The rules, checked
@@ -23,8 +23,8 @@
  *
  * The engine keeps one row per result beside the observation (table inspection_results): the
  * pick, the outfall, the last decision and whether it waits for review. */
-#ifndef PROGRAMME_FINDINGS_H
-#define PROGRAMME_FINDINGS_H
+#ifndef PROGRAMME_INSPECTION_RESULTS_H
+#define PROGRAMME_INSPECTION_RESULTS_H
 
 #include <jansson.h>
 
@@ -36,34 +36,36 @@
  * (from_phone); the server's own acts (decisions, merges) pass. Returns 0, 1 when the change is
  * refused (why->code the stable reason, why->message for people), or a negative code on a
  * storage failure (why filled). */
-int findings_check(store *s, const principal *p, int from_phone, json_t *old_doc, json_t *doc,
-                   const char *outfall_id, const char *observation_id, sync_error *why);
+int inspection_results_check(store *s, const principal *p, int from_phone, json_t *old_doc,
+                             json_t *doc, const char *outfall_id, const char *observation_id,
+                             sync_error *why);
 
 /* Keeps the result row of an observation that carries a draw id, after the engine saved it:
  * a phone's change (from_phone) or a new result waits for review. Call inside the write
  * transaction. Returns 0 or a negative code. */
-int findings_save(store *s, int from_phone, json_t *doc, const char *observation_id,
-                  const char *outfall_id, const char *division_code, int64_t user_id,
-                  int64_t now_ms, sync_error *err);
+int inspection_results_save(store *s, int from_phone, json_t *doc, const char *observation_id,
+                            const char *outfall_id, const char *division_code, int64_t user_id,
+                            int64_t now_ms, sync_error *err);
 
 /* The result row of observation id (the engine's review reads it through sync/hooks.h). */
-typedef hooks_inspection_row findings_row;
+typedef hooks_inspection_row inspection_results_row;
 
 /* Loads the result row of observation id into *out: 1 found, 0 not, negative on failure. */
-int findings_load(store *s, const char *observation_id, findings_row *out, sync_error *err);
+int inspection_results_load(store *s, const char *observation_id, inspection_results_row *out,
+                            sync_error *err);
 
 /* Marks observation id's result as decided (no longer waiting). Inside the decision's
  * transaction. Returns 0 or a negative code. */
-int findings_settle(store *s, const char *observation_id, sync_error *err);
+int inspection_results_settle(store *s, const char *observation_id, sync_error *err);
 
 /* The latest approved result of outfall id (by its approved version's observed_at_ms): 1 with
  * *at_ms and *result (an InspectionResult), 0 when it has none, or a negative code. */
-int findings_last_approved(store *s, const char *outfall_id, int64_t *at_ms, int *result,
-                           sync_error *err);
+int inspection_results_last_approved(store *s, const char *outfall_id, int64_t *at_ms, int *result,
+                                     sync_error *err);
 
 /* Adds to each pick of draw d its approved result and date (result, inspected_at_ms), when
  * there is one. Returns 0 or a negative code. */
-int findings_fill_draw(store *s, Outfall__V1__InspectionDraw *d, sync_error *err);
+int inspection_results_fill_draw(store *s, Outfall__V1__InspectionDraw *d, sync_error *err);
 
 enum { FINDINGS_MAX_TASKS = 500 };
 
@@ -71,10 +73,10 @@ enum { FINDINGS_MAX_TASKS = 500 };
  * draw first (then in draw order), at most FINDINGS_MAX_TASKS, each with the outfall's facts from
  * its latest version and where its result stands (OPEN, SUBMITTED, RETURNED with the comment,
  * APPROVED). *out is freed with free_unpacked. Returns 0 or a negative code. */
-int findings_tasks(store *s, const principal *p, Outfall__V1__InspectionTaskList **out,
-                   sync_error *err);
+int inspection_results_tasks(store *s, const principal *p, Outfall__V1__InspectionTaskList **out,
+                             sync_error *err);
 
 /* The Chinese name of an InspectionResult (合格, 发现问题, 违法排污; "" for another). Static. */
-const char *findings_result_name(int result);
+const char *inspection_results_result_name(int result);
 
 #endif

@@ -1,4 +1,4 @@
-#include "programme/inspect.h"
+#include "programme/draws.h"
 
 #include <jansson.h>
 #include <sodium.h>
@@ -13,11 +13,11 @@
 #include "sync/replay.h"
 
 static int cmp_candidate(const void *a, const void *b) {
-    return strcmp(((const inspect_candidate *)a)->code, ((const inspect_candidate *)b)->code);
+    return strcmp(((const draws_candidate *)a)->code, ((const draws_candidate *)b)->code);
 }
 
 static int cmp_inspector(const void *a, const void *b) {
-    return strcmp(((const inspect_inspector *)a)->name, ((const inspect_inspector *)b)->name);
+    return strcmp(((const draws_inspector *)a)->name, ((const draws_inspector *)b)->name);
 }
 
 /* 1 when text is a non-empty, NUL-terminated string of fewer than cap bytes without tab or line
@@ -27,8 +27,8 @@ static int field_ok(const char *text, size_t cap) {
     return len > 0 && len < cap && !strpbrk(text, "\t\n\r");
 }
 
-/* The i-th random number of the draw (step 2 of the procedure in inspect.h). */
-static uint64_t draw_number(const uint8_t seed[32], const inspect_result *r, uint64_t i) {
+/* The i-th random number of the draw (step 2 of the procedure in draws.h). */
+static uint64_t draw_number(const uint8_t seed[32], const draws_result *r, uint64_t i) {
     crypto_generichash_state st;
     uint8_t key[randombytes_SEEDBYTES], le[8], bytes[8];
     for (int b = 0; b < 8; b++)
@@ -47,7 +47,7 @@ static uint64_t draw_number(const uint8_t seed[32], const inspect_result *r, uin
 }
 
 /* 1 when inspector inspected code in the previous round. */
-static int was_previous(const inspect_input *in, const char *inspector, const char *code) {
+static int was_previous(const draws_input *in, const char *inspector, const char *code) {
     for (size_t i = 0; i < in->n_previous; i++)
         if (strcmp(in->previous[i].inspector, inspector) == 0 &&
             strcmp(in->previous[i].code, code) == 0)
@@ -55,10 +55,10 @@ static int was_previous(const inspect_input *in, const char *inspector, const ch
     return 0;
 }
 
-int inspect_draw(const inspect_input *in, inspect_result *out, sync_error *err) {
+int draws_compute(const draws_input *in, draws_result *out, sync_error *err) {
     memset(out, 0, sizeof *out);
-    inspect_candidate *cand = NULL;
-    inspect_inspector *insp = NULL;
+    draws_candidate *cand = NULL;
+    draws_inspector *insp = NULL;
     size_t *load = NULL, *eligible = NULL;
     char(*divs)[8] = NULL; /* the division of each pick, for step 4 */
     int rc = 0;
@@ -87,7 +87,7 @@ int inspect_draw(const inspect_input *in, inspect_result *out, sync_error *err) 
     char line[2 * INSPECT_NAME_LEN + 32];
     crypto_generichash_init(&st, NULL, 0, 32);
     for (size_t i = 0; i < in->n_candidates; i++) {
-        const inspect_candidate *c = &cand[i];
+        const draws_candidate *c = &cand[i];
         if (!field_ok(c->code, sizeof c->code) || !field_ok(c->division, sizeof c->division) ||
             c->weight < 1 || c->weight > INSPECT_MAX_WEIGHT ||
             (i > 0 && strcmp(cand[i - 1].code, c->code) == 0)) {
@@ -102,7 +102,7 @@ int inspect_draw(const inspect_input *in, inspect_result *out, sync_error *err) 
     crypto_generichash_final(&st, out->candidates_hash, 32);
     crypto_generichash_init(&st, NULL, 0, 32);
     for (size_t i = 0; i < in->n_inspectors; i++) {
-        const inspect_inspector *p = &insp[i];
+        const draws_inspector *p = &insp[i];
         if (!field_ok(p->name, sizeof p->name) || !field_ok(p->division, sizeof p->division) ||
             (i > 0 && strcmp(insp[i - 1].name, p->name) == 0)) {
             rc = sync_fail(err, SYNC_EINVALID, "invalid_draw",
@@ -133,7 +133,7 @@ int inspect_draw(const inspect_input *in, inspect_result *out, sync_error *err) 
 
     /* 4. the inspectors */
     for (size_t j = 0; j < in->sample; j++) {
-        inspect_pair *pk = &out->picks[j];
+        draws_pair *pk = &out->picks[j];
         const char *division = divs[j];
         size_t n = 0, least = SIZE_MAX;
         for (size_t i = 0; i < in->n_inspectors; i++) {
@@ -162,13 +162,13 @@ done:
     free(load);
     free(eligible);
     free(divs);
-    if (rc < 0) inspect_result_free(out);
+    if (rc < 0) draws_result_free(out);
     return rc;
 }
 
-int inspect_verify(const inspect_input *in, const inspect_result *claimed, sync_error *err) {
-    inspect_result again;
-    int rc = inspect_draw(in, &again, err);
+int draws_verify(const draws_input *in, const draws_result *claimed, sync_error *err) {
+    draws_result again;
+    int rc = draws_compute(in, &again, err);
     if (rc < 0) return rc;
     if (memcmp(again.candidates_hash, claimed->candidates_hash, 32) != 0)
         rc = sync_fail(err, SYNC_ECONFLICT, "draw_mismatch",
@@ -186,11 +186,11 @@ int inspect_verify(const inspect_input *in, const inspect_result *claimed, sync_
                            "pick %zu: published %s to %s, drawn %s to %s", i + 1,
                            claimed->picks[i].inspector, claimed->picks[i].code,
                            again.picks[i].inspector, again.picks[i].code);
-    inspect_result_free(&again);
+    draws_result_free(&again);
     return rc;
 }
 
-void inspect_result_free(inspect_result *r) {
+void draws_result_free(draws_result *r) {
     free(r->picks);
     r->picks = NULL;
     r->n_picks = 0;
@@ -219,7 +219,7 @@ static int inspect_load(store *s, const char *id, Outfall__V1__InspectionDraw **
     return 1;
 }
 
-int inspect_read(store *s, const char *id, Outfall__V1__InspectionDraw **out, sync_error *err) {
+int draws_read(store *s, const char *id, Outfall__V1__InspectionDraw **out, sync_error *err) {
     int rc = inspect_load(s, id, out, err);
     if (rc == 0) return sync_fail(err, SYNC_ENOTFOUND, "not_found", "no draw %.64s", id);
     return rc < 0 ? rc : 0;
@@ -257,7 +257,7 @@ static int approved_type(store *s, const char *id, int64_t approved) {
 
 /* The candidates of req visible to p into *out[*n] (malloc'd). Returns 0 or a negative code. */
 static int candidates_of(store *s, const principal *p,
-                         const Outfall__V1__InspectionDrawRequest *req, inspect_candidate **out,
+                         const Outfall__V1__InspectionDrawRequest *req, draws_candidate **out,
                          size_t *n, sync_error *err) {
     *out = NULL;
     *n = 0;
@@ -285,7 +285,7 @@ static int candidates_of(store *s, const principal *p,
             }
             *out = grown;
         }
-        inspect_candidate *c = &(*out)[(*n)++];
+        draws_candidate *c = &(*out)[(*n)++];
         memset(c, 0, sizeof *c);
         snprintf(c->code, sizeof c->code, "%s", (const char *)sqlite3_column_text(st, 2));
         snprintf(c->division, sizeof c->division, "%s", division);
@@ -318,7 +318,7 @@ static int previous_draw(store *s, Outfall__V1__InspectionDraw **prev, sync_erro
 }
 
 /* Appends {code, inspector} objects of pairs[n] to array a. */
-static void pairs_json(json_t *a, const inspect_pair *pairs, size_t n) {
+static void pairs_json(json_t *a, const draws_pair *pairs, size_t n) {
     for (size_t i = 0; i < n; i++)
         json_array_append_new(
             a, json_pack("{s:s, s:s}", "code", pairs[i].code, "inspector", pairs[i].inspector));
@@ -328,14 +328,14 @@ static int cmp_candidate_code(const void *a, const void *b) {
     return cmp_candidate(a, b);
 }
 
-int inspect_create(store *s, const principal *p, const Outfall__V1__InspectionDrawRequest *req,
-                   Outfall__V1__InspectionDraw **out, sync_error *err) {
+int draws_create(store *s, const principal *p, const Outfall__V1__InspectionDrawRequest *req,
+                 Outfall__V1__InspectionDraw **out, sync_error *err) {
     *out = NULL;
-    inspect_candidate *cands = NULL;
-    inspect_inspector *insps = NULL;
-    inspect_pair *prev = NULL;
+    draws_candidate *cands = NULL;
+    draws_inspector *insps = NULL;
+    draws_pair *prev = NULL;
     Outfall__V1__InspectionDraw *last = NULL;
-    inspect_result res = {0};
+    draws_result res = {0};
     json_t *doc = NULL;
     char *text = NULL;
     size_t n_cands = 0;
@@ -349,7 +349,7 @@ int inspect_create(store *s, const principal *p, const Outfall__V1__InspectionDr
             audit_record(s, p, "inspection.draw", req->draw_id, err->code, err->message);
             return SYNC_EFORBIDDEN;
         }
-    inspect_input in = {0};
+    draws_input in = {0};
     if (req->seed) {
         size_t len = 0;
         if (strlen(req->seed) != 64 ||
@@ -413,7 +413,7 @@ int inspect_create(store *s, const principal *p, const Outfall__V1__InspectionDr
     in.previous = prev;
     in.n_previous = n_prev;
     in.sample = req->has_sample && req->sample > 0 ? (size_t)req->sample : 0;
-    if ((rc = inspect_draw(&in, &res, err))) goto done;
+    if ((rc = draws_compute(&in, &res, err))) goto done;
 
     /* the published facts, lists in canonical order */
     qsort(cands, n_cands, sizeof *cands, cmp_candidate_code);
@@ -491,7 +491,7 @@ done:
     free(prev);
     free(text);
     json_decref(doc);
-    inspect_result_free(&res);
+    draws_result_free(&res);
     if (last) protobuf_c_message_free_unpacked(&last->base, NULL);
     return rc;
 }

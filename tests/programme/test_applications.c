@@ -1,7 +1,7 @@
 /* Applications to set up an outfall through the engine (tests programme/applications.c): the
  * authority table of 三.一.2 case by case, with its precedence, the 三.一.1 refusal for every
  * outfall type, and the decision steps with their retries and the public view. */
-#include "fixture.h"
+#include "tests/sync/fixture.h"
 
 #include "common/credit_code.h"
 #include "programme/applications.h"

@@ -1,5 +1,5 @@
 #include "sync/replay.h"
-#include "programme/programme.h"
+#include "programme/lifecycle.h"
 
 #include <sodium.h>
 #include <stdio.h>
@@ -66,7 +66,7 @@ static int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
     return era * 146097 + (int64_t)doe - 719468;
 }
 
-int programme_date_days(const char *text, int64_t *days) {
+int lifecycle_date_days(const char *text, int64_t *days) {
     static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
     if (!text || strlen(text) != 10 || text[4] != '-' || text[7] != '-') return -1;
     for (int i = 0; i < 10; i++)
@@ -79,7 +79,7 @@ int programme_date_days(const char *text, int64_t *days) {
     return 0;
 }
 
-const char *programme_stage_name(int stage) {
+const char *lifecycle_stage_name(int stage) {
     const ProtobufCEnumValue *v =
         protobuf_c_enum_descriptor_get_value(&outfall__v1__lifecycle_stage__descriptor, stage);
     return v ? v->name + strlen("LIFECYCLE_STAGE_") : "UNSPECIFIED";
@@ -157,7 +157,7 @@ static void found_on(tctx *tc, char out[11]) {
 /* Refuses an effective date before the date of the stage it follows (named what). */
 static int not_before(tctx *tc, const char *earlier, const char *what, sync_error *err) {
     int64_t a = 0, b = 0;
-    if (!earlier || programme_date_days(earlier, &a) || programme_date_days(tc->date, &b)) return 0;
+    if (!earlier || lifecycle_date_days(earlier, &a) || lifecycle_date_days(tc->date, &b)) return 0;
     if (b < a)
         return sync_fail(err, SYNC_EINVALID, "date_out_of_order",
                          "effective_date %s is before the outfall was %s (%s)", tc->date, what,
@@ -184,7 +184,7 @@ static int phone_valid(const char *phone) {
     return digits >= 5;
 }
 
-int programme_check_party(json_t *party, int need_code, sync_error *err) {
+int lifecycle_check_party(json_t *party, int need_code, sync_error *err) {
     const char *name = json_string_value(json_object_get(party, "name"));
     const char *code = json_string_value(json_object_get(party, "credit_code"));
     const char *phone = json_string_value(json_object_get(party, "phone"));
@@ -257,7 +257,7 @@ static int to_traced(tctx *tc, sync_error *err) {
         if ((rc = county_government(tc, name, sizeof name, err)) == 0)
             json_object_set_new(party, "name", json_string(name));
     }
-    if (!rc) rc = programme_check_party(party, !county, err);
+    if (!rc) rc = lifecycle_check_party(party, !county, err);
     if (!rc) {
         replace_subtree(tc, "responsible_party", party);
         put(tc, "programme.stage", json_string("LIFECYCLE_STAGE_TRACED"));
@@ -463,7 +463,7 @@ static int check_request(const principal *p, const Outfall__V1__LifecycleTransit
     if (!t->has_to_stage || (int)t->to_stage < FOUND || (int)t->to_stage > RETAINED)
         return sync_fail(err, SYNC_EINVALID, "invalid_transition",
                          "to_stage must be FOUND, TRACED, PLANNED, REMEDIATED, CLOSED or RETAINED");
-    if (t->effective_date && programme_date_days(t->effective_date, NULL))
+    if (t->effective_date && lifecycle_date_days(t->effective_date, NULL))
         return sync_fail(err, SYNC_EINVALID, "invalid_date",
                          "effective_date %.20s is not a date YYYY-MM-DD", t->effective_date);
     if (t->comment && strlen(t->comment) > MAX_NOTE_BYTES)
@@ -522,11 +522,11 @@ static int not_allowed(tctx *tc, sync_error *err) {
     for (size_t i = 0; i < sizeof moves / sizeof moves[0]; i++)
         if (moves[i].from == tc->from)
             used += (size_t)snprintf(may + used, sizeof may - used, "%s%s", used ? ", " : "",
-                                     programme_stage_name(moves[i].to));
+                                     lifecycle_stage_name(moves[i].to));
     return sync_fail(err, SYNC_ECONFLICT, "transition_not_allowed",
                      "outfall %s cannot go from %s to %s; from %s it may go to %s", tc->id,
-                     programme_stage_name(tc->from), programme_stage_name(tc->t->to_stage),
-                     programme_stage_name(tc->from), used ? may : "nowhere (it is settled)");
+                     lifecycle_stage_name(tc->from), lifecycle_stage_name(tc->t->to_stage),
+                     lifecycle_stage_name(tc->from), used ? may : "nowhere (it is settled)");
 }
 
 /* Everything a transition checks and writes, inside the open transaction. */
@@ -571,7 +571,7 @@ static int transition_body(tctx *tc, int *which, sync_error *err) {
     return apply_set_fields(&tc->ac, "outfall", tc->id, tc->fields, &tc->a, NULL, err);
 }
 
-int programme_transition(store *s, const sync_config *cfg, const principal *p,
+int lifecycle_transition(store *s, const sync_config *cfg, const principal *p,
                          const Outfall__V1__LifecycleTransition *t,
                          Outfall__V1__TransitionResult **out, sync_error *err) {
     *out = NULL;
@@ -611,8 +611,8 @@ int programme_transition(store *s, const sync_config *cfg, const principal *p,
         (rc = record_transition(&tc, hash, res, err)))
         goto fail;
     char detail[MAX_NOTE_BYTES + 64];
-    snprintf(detail, sizeof detail, "%s -> %s on %s%s%s", programme_stage_name(tc.from),
-             programme_stage_name(t->to_stage), tc.date, t->comment ? ": " : "",
+    snprintf(detail, sizeof detail, "%s -> %s on %s%s%s", lifecycle_stage_name(tc.from),
+             lifecycle_stage_name(t->to_stage), tc.date, t->comment ? ": " : "",
              t->comment ? t->comment : "");
     audit_record(s, p, moves[which].action, tc.id, "ok", detail);
     if ((rc = store_commit(s, err))) goto fail;

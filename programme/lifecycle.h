@@ -22,8 +22,8 @@
  * PLANNED) with the rule's code and clause; rules 3 and 4 flag the outfall (on PLANNED and
  * RETAINED).
  */
-#ifndef PROGRAMME_PROGRAMME_H
-#define PROGRAMME_PROGRAMME_H
+#ifndef PROGRAMME_LIFECYCLE_H
+#define PROGRAMME_LIFECYCLE_H
 
 #include <stdint.h>
 
@@ -39,19 +39,19 @@
  * forbidden_role (403); not_found (404); stale_version, transition_id_reused,
  * transition_not_allowed, not_approved, pending_review, merged, evidence_required,
  * measure_keeps_outfall, measure_removes_outfall (409). *out is freed with free_unpacked. */
-int programme_transition(store *s, const sync_config *cfg, const principal *p,
+int lifecycle_transition(store *s, const sync_config *cfg, const principal *p,
                          const Outfall__V1__LifecycleTransition *t,
                          Outfall__V1__TransitionResult **out, sync_error *err);
 
 /* Checks a responsible party given as JSON (proto field names): a name, a valid unified social
  * credit code (required when need_code), a plausible phone, permit_outfalls_allowed >= 1. */
-int programme_check_party(json_t *party, int need_code, sync_error *err);
+int lifecycle_check_party(json_t *party, int need_code, sync_error *err);
 
-/* Calendar dates YYYY-MM-DD. programme_date_days gives the days since 1970-01-01 into *days and
+/* Calendar dates YYYY-MM-DD. lifecycle_date_days gives the days since 1970-01-01 into *days and
  * returns 0, or -1 when text is not a real date from 1900 to 2999. */
-int programme_date_days(const char *text, int64_t *days);
+int lifecycle_date_days(const char *text, int64_t *days);
 
 /* The short name of a stage ("FOUND"), or "UNSPECIFIED". Static. */
-const char *programme_stage_name(int stage);
+const char *lifecycle_stage_name(int stage);
 
 #endif

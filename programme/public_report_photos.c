@@ -1,5 +1,5 @@
-/* Photos of public reports and their upload tokens (see report_photos.h). */
-#include "programme/report_photos.h"
+/* Photos of public reports and their upload tokens (see public_report_photos.h). */
+#include "programme/public_report_photos.h"
 
 #include <sodium.h>
 #include <stdio.h>
@@ -10,7 +10,7 @@
 
 enum { TOKEN_BYTES = 32 };
 
-int report_photos_check(char *const *hashes, size_t n, sync_error *err) {
+int public_report_photos_check(char *const *hashes, size_t n, sync_error *err) {
     if (n > REPORT_PHOTOS_MAX)
         return sync_fail(err, SYNC_EINVALID, "too_many_photos",
                          "a report names at most %d photos, not %zu", REPORT_PHOTOS_MAX, n);
@@ -45,8 +45,8 @@ int report_token_like(const char *token) {
            strspn(token + 4, "0123456789abcdef") == 64;
 }
 
-int report_photos_attach(store *s, const char *number, char *const *hashes, size_t n,
-                         int64_t now_ms, int64_t ttl_ms, char *token, sync_error *err) {
+int public_report_photos_attach(store *s, const char *number, char *const *hashes, size_t n,
+                                int64_t now_ms, int64_t ttl_ms, char *token, sync_error *err) {
     token[0] = '\0';
     if (n == 0) return 0;
     sqlite3_stmt *st =
@@ -81,7 +81,8 @@ int report_photos_attach(store *s, const char *number, char *const *hashes, size
     return 0;
 }
 
-int report_photos_list(store *s, const char *number, char ***out, size_t *n, sync_error *err) {
+int public_report_photos_list(store *s, const char *number, char ***out, size_t *n,
+                              sync_error *err) {
     *out = NULL;
     *n = 0;
     sqlite3_stmt *st =
@@ -163,7 +164,7 @@ int report_token_allows(store *s, const principal *p, const char *hash, sync_err
                      hash ? hash : "");
 }
 
-int report_photos_visible(store *s, const principal *p, const char *hash, sync_error *err) {
+int public_report_photos_visible(store *s, const principal *p, const char *hash, sync_error *err) {
     if (p->role != OUTFALL__V1__ROLE__ROLE_SUPERVISOR && p->role != OUTFALL__V1__ROLE__ROLE_ADMIN)
         return 0;
     sqlite3_stmt *st = store_stmt(s, "SELECT DISTINCT r.division_code FROM public_report_photos "
@@ -196,15 +197,15 @@ static int report_hash_query(store *s, const char *sql, const principal *p, cons
     return step == SQLITE_ROW || step == SQLITE_DONE ? n : store_fail(s, step, err);
 }
 
-int report_photos_held(store *s, const principal *p, const char *hash, sync_error *err) {
+int public_report_photos_held(store *s, const principal *p, const char *hash, sync_error *err) {
     return report_hash_query(s,
                              "SELECT 1 FROM public_report_photos WHERE number = ?1 AND hash = ?2 "
                              "AND uploaded_at_ms IS NOT NULL",
                              p, hash, 0, err);
 }
 
-int report_photos_uploaded(store *s, const principal *p, const char *hash, int64_t now_ms,
-                           sync_error *err) {
+int public_report_photos_uploaded(store *s, const principal *p, const char *hash, int64_t now_ms,
+                                  sync_error *err) {
     return report_hash_query(s,
                              "UPDATE public_report_photos SET uploaded_at_ms = ?3 WHERE "
                              "number = ?1 AND hash = ?2 AND uploaded_at_ms IS NULL",
