@@ -180,59 +180,6 @@ int api_public_report_read(http_req *r) {
     return rc;
 }
 
-/* GET /v1/reports[?status=RECEIVED|ANSWERED]: the supervisors' queue of reports, in full. */
-int api_reports_list(http_req *r) {
-    char text[32];
-    int status = 0;
-    int rc = http_query(r, "status", text, sizeof text);
-    if (rc < 0) return rc;
-    if (text[0] && http_enum_parse(&outfall__v1__report_status__descriptor, "REPORT_STATUS_", text,
-                                   &status) < 0)
-        return http_error(r, 400, "invalid_argument", "status is RECEIVED or ANSWERED");
-    Outfall__V1__PublicReportList *out = NULL;
-    rc = disclosure_report_list(r->store, &r->who, status, &out, &r->err);
-    if (rc == 0) rc = http_send_message(r, 200, &out->base);
-    if (out) protobuf_c_message_free_unpacked(&out->base, NULL);
-    return rc;
-}
-
-/* POST /v1/reports/{number}/answer: ReportAnswer → the report in full. */
-int api_reports_answer(http_req *r) {
-    Outfall__V1__ReportAnswer *in = NULL;
-    Outfall__V1__PublicReport *out = NULL;
-    int rc = http_decode(r, &outfall__v1__report_answer__descriptor, (ProtobufCMessage **)&in);
-    if (rc == 0) rc = disclosure_report_answer(r->store, &r->who, r->params[0], in, &out, &r->err);
-    if (rc == 0) rc = http_send_message(r, 200, &out->base);
-    if (in) protobuf_c_message_free_unpacked(&in->base, NULL);
-    if (out) protobuf_c_message_free_unpacked(&out->base, NULL);
-    return rc;
-}
-
-/* ---- random inspections (programme/draws.h) ---- */
-
-/* POST /v1/inspections/draws: InspectionDrawRequest → the stored draw (a retried draw_id
- * answers the stored one). */
-int api_inspections_draw(http_req *r) {
-    Outfall__V1__InspectionDrawRequest *in = NULL;
-    Outfall__V1__InspectionDraw *out = NULL;
-    int rc =
-        http_decode(r, &outfall__v1__inspection_draw_request__descriptor, (ProtobufCMessage **)&in);
-    if (rc == 0) rc = draws_create(r->store, &r->who, in, &out, &r->err);
-    if (rc == 0) rc = http_send_message(r, 200, &out->base);
-    if (in) protobuf_c_message_free_unpacked(&in->base, NULL);
-    if (out) protobuf_c_message_free_unpacked(&out->base, NULL);
-    return rc;
-}
-
-/* GET /v1/inspections/tasks: the caller's picks of the stored draws → InspectionTaskList. */
-int api_inspections_tasks(http_req *r) {
-    Outfall__V1__InspectionTaskList *out = NULL;
-    int rc = inspection_results_tasks(r->store, &r->who, &out, &r->err);
-    if (rc == 0) rc = http_send_message(r, 200, &out->base);
-    if (out) protobuf_c_message_free_unpacked(&out->base, NULL);
-    return rc;
-}
-
 /* GET /public/inspections/{id}: a draw's published facts and result, for anyone to recompute, with
  * each pick's approved inspection result and date once a supervisor approved it. */
 int api_public_inspection(http_req *r) {

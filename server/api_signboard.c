@@ -66,7 +66,7 @@ static void url_append(char *buf, size_t cap, size_t *used, const char *s) {
     buf[*used] = '\0';
 }
 
-int api_outfalls_signboard(http_req *r) {
+int api_signboard_read(http_req *r) {
     char code[128], url[512];
     enum answer_kind kind = ANSWER_SVG;
     int rc = answer_kind(r, &kind);

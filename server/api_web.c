@@ -180,7 +180,7 @@ int api_web_file(http_req *r) {
 
 /* GET /field/: the field app's page. GET /field: a permanent redirect to /field/, so the page's
  * relative addresses (and its service worker's scope) are the folder's. */
-int api_field_index(http_req *r) {
+int api_web_field_index(http_req *r) {
     if (strcmp(r->path, "/field") == 0) {
         snprintf(r->headers + strlen(r->headers), sizeof r->headers - strlen(r->headers),
                  "Location: /field/\r\n");
@@ -190,12 +190,12 @@ int api_field_index(http_req *r) {
 }
 
 /* GET /field/{file}: one of the field app's files. */
-int api_field_file(http_req *r) {
+int api_web_field_file(http_req *r) {
     return web_serve(r, "field/", r->params[0]);
 }
 
 /* GET /field/vendor/{file}: one of the pinned libraries the field app ships with. */
-int api_field_vendor(http_req *r) {
+int api_web_field_vendor(http_req *r) {
     return web_serve(r, "field/vendor/", r->params[0]);
 }
 

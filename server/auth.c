@@ -21,6 +21,11 @@ void auth_audit_refusal(http_req *r, const char *target) {
                  r->err.code, r->err.message);
 }
 
+int auth_refused(http_req *r, int rc, const char *division) {
+    if (rc == SYNC_EFORBIDDEN) auth_audit_refusal(r, division && division[0] ? division : NULL);
+    return rc;
+}
+
 int auth_authenticate(http_req *r) {
     const char *h = mg_get_header(r->conn, "Authorization");
     const char *tok = NULL;

@@ -40,6 +40,11 @@ int auth_verify_signature(http_req *r, const uint8_t pk[32]);
  * path), by r->who when authenticated (else anonymous). Never fails the request. */
 void auth_audit_refusal(http_req *r, const char *target);
 
+/* Returns rc, auditing it first (auth_audit_refusal on division, or the path when division is
+ * NULL or empty) when it is SYNC_EFORBIDDEN: the engine's reads refuse a division outside the
+ * caller's without auditing it. */
+int auth_refused(http_req *r, int rc, const char *division);
+
 /* The client's address for throttling (logins, public reports) and the audit, into out[cap]: the
  * peer's, or when --real-ip-header names a header and the peer is on loopback (the reverse proxy),
  * that header's address. Behind the proxy every peer is 127.0.0.1: without this one client's

@@ -57,7 +57,7 @@ static const route routes[] = {
     {"GET",    "/v1/outfalls",          api_outfalls_list,     AUTH_ANY_USER, BODY_NONE},
     {"GET",    "/v1/outfalls/{id}",     api_outfalls_read,     AUTH_ANY_USER, BODY_NONE},
     {"GET",    "/v1/outfalls/{id}/history", api_outfalls_history, STAFF, BODY_NONE},
-    {"GET",    "/v1/outfalls/{id}/signboard", api_outfalls_signboard, STAFF, BODY_NONE},
+    {"GET",    "/v1/outfalls/{id}/signboard", api_signboard_read, STAFF, BODY_NONE},
     {"GET",    "/v1/observations/{id}", api_observations_read, AUTH_ANY_USER, BODY_NONE},
     {"GET",    "/v1/review/queue",      api_review_queue,      REVIEWERS, BODY_NONE},
     {"POST",   "/v1/review/decisions",  api_review_decide,     REVIEWERS, BODY_DECISION},
@@ -70,7 +70,7 @@ static const route routes[] = {
     {"GET",    "/v1/exports/outfalls.geojson", api_exports_geojson, AUTH_ANY_USER, BODY_NONE},
     {"GET",    "/v1/exports/outfalls.csv", api_exports_csv,    AUTH_ANY_USER, BODY_NONE},
     {"GET",    "/v1/exports/photos.tar", api_exports_photos,   AUTH_ANY_USER, BODY_NONE},
-    {"GET",    "/v1/reports/annual",    api_reports_annual,    AUTH_ANY_USER, BODY_NONE},
+    {"GET",    "/v1/reports/annual",    api_progress_annual,    AUTH_ANY_USER, BODY_NONE},
     {"POST",   "/v1/reports/annual/filed", api_filings_mark,   REVIEWERS, BODY_FORM},
     {"GET",    "/v1/reports/filings",   api_filings_list,      AUTH_ANY_USER, BODY_NONE},
     /* applications to set up an outfall (设置审核); /decisions before the {id} row; the
@@ -97,8 +97,8 @@ static const route routes[] = {
     {"POST",   "/public/reports",       api_public_report_submit, AUTH_PUBLIC, BODY_FORM},
     {"GET",    "/public/reports/{number}", api_public_report_read, AUTH_PUBLIC, BODY_NONE},
     /* public reports (举报) in the supervisors' queue of their divisions, and their answer */
-    {"GET",    "/v1/reports",           api_reports_list,      REVIEWERS, BODY_NONE},
-    {"POST",   "/v1/reports/{number}/answer", api_reports_answer, REVIEWERS, BODY_FORM},
+    {"GET",    "/v1/reports",           api_public_reports_list,      REVIEWERS, BODY_NONE},
+    {"POST",   "/v1/reports/{number}/answer", api_public_reports_answer, REVIEWERS, BODY_FORM},
     /* random inspections (双随机、一公开): drawn by a supervisor, published for anyone to re-check */
     {"POST",   "/v1/inspections/draws", api_inspections_draw,  REVIEWERS, BODY_DECISION},
     {"GET",    "/v1/inspections/tasks", api_inspections_tasks, STAFF, BODY_NONE},
@@ -109,10 +109,10 @@ static const route routes[] = {
     {"GET",    "/web/config.json",      api_web_config,        AUTH_PUBLIC, BODY_NONE},
     {"GET",    "/web/{file}",           api_web_file,          AUTH_PUBLIC, BODY_NONE},
     /* the surveyors' field app (web/field/), an offline web app with its service worker */
-    {"GET",    "/field",                api_field_index,       AUTH_PUBLIC, BODY_NONE},
-    {"GET",    "/field/",               api_field_index,       AUTH_PUBLIC, BODY_NONE},
-    {"GET",    "/field/{file}",         api_field_file,        AUTH_PUBLIC, BODY_NONE},
-    {"GET",    "/field/vendor/{file}",  api_field_vendor,      AUTH_PUBLIC, BODY_NONE},
+    {"GET",    "/field",                api_web_field_index,       AUTH_PUBLIC, BODY_NONE},
+    {"GET",    "/field/",               api_web_field_index,       AUTH_PUBLIC, BODY_NONE},
+    {"GET",    "/field/{file}",         api_web_field_file,        AUTH_PUBLIC, BODY_NONE},
+    {"GET",    "/field/vendor/{file}",  api_web_field_vendor,      AUTH_PUBLIC, BODY_NONE},
 };
 /* clang-format on */
 
