@@ -48,18 +48,19 @@ ASAN_LDFLAGS := -fsanitize=address,undefined
 COMMON_SRC := $(sort $(wildcard common/*.c))
 SYNC_SRC := $(sort $(wildcard sync/*.c))
 PROGRAMME_SRC := $(sort $(wildcard programme/*.c))
+RENDER_SRC := $(sort $(wildcard render/*.c))
 SERVER_SRC := $(sort $(wildcard server/*.c))
 CLIENT_SRC := $(sort $(wildcard client/*.c))
 CTL_SRC := $(sort $(wildcard tools/outfallctl/*.c))
 TESTLIB_SRC := $(sort $(wildcard tests/lib/*.c))
-TEST_SRC := $(sort $(wildcard tests/common/test_*.c tests/sync/test_*.c tests/programme/test_*.c tests/api/test_*.c \
+TEST_SRC := $(sort $(wildcard tests/common/test_*.c tests/sync/test_*.c tests/programme/test_*.c tests/render/test_*.c tests/api/test_*.c \
                                tests/fuzz/test_*.c tests/tls/test_*.c \
                                tests/reliability/test_*.c))
 
 objs = $(patsubst %.c,$(1)/%.o,$(2))
 GEN_OBJ = $(1)/gen/outfall/v1/outfall.pb-c.o $(1)/gen/migrations.o
 
-CORE = $(call objs,$(1),$(COMMON_SRC) $(SYNC_SRC) $(PROGRAMME_SRC)) $(call GEN_OBJ,$(1))
+CORE = $(call objs,$(1),$(COMMON_SRC) $(SYNC_SRC) $(PROGRAMME_SRC) $(RENDER_SRC)) $(call GEN_OBJ,$(1))
 # The client library (client/): what outfallctl, the tests and the benchmark link beside CORE.
 CLIENT = $(call objs,$(1),$(CLIENT_SRC))
 
@@ -106,7 +107,7 @@ test: deps browser-deps test-deps format-check layout-check build-test
 CHECK_TESTS := tests/common/test_credit_code tests/common/test_pbjson_decode \
                tests/common/test_pbjson_encode tests/common/test_pbjson_bounds \
                tests/sync/test_record tests/sync/test_exif tests/programme/test_draws \
-               tests/programme/test_csv tests/sync/test_geo tests/sync/test_store
+               tests/render/test_csv tests/render/test_tar tests/sync/test_geo tests/sync/test_store
 check: deps layout-check build/asan/outfalld $(addprefix build/asan/,$(CHECK_TESTS))
 	@tests/run.sh build/asan $(CHECK_TESTS)
 
@@ -154,10 +155,13 @@ format-check: test-deps
 	  { read -r bad; [ -z "$$bad" ] || { echo "format-check: not as clang-format writes them (make fmt): $$bad" >&2; exit 1; }; }
 
 # The engine (sync/) never includes the programme (programme/): where it calls a feature, it goes
-# through its hooks (sync/hooks.h), which programme/hooks.c registers.
+# through its hooks (sync/hooks.h), which programme/hooks.c registers. Renderers (render/) take
+# plain data and include none of the engine, the programme or the server.
 layout-check:
 	@bad=$$(grep -lE '^[[:space:]]*#[[:space:]]*include[[:space:]]*"programme/' sync/*.c sync/*.h); \
 	  [ -z "$$bad" ] || { echo "layout-check: the engine includes the programme (use sync/hooks.h):" $$bad >&2; exit 1; }
+	@bad=$$(grep -lE '^[[:space:]]*#[[:space:]]*include[[:space:]]*"(sync|programme|server)/' render/*.c render/*.h); \
+	  [ -z "$$bad" ] || { echo "layout-check: a renderer reaches into the engine, the programme or the server:" $$bad >&2; exit 1; }
 
 clean:
 	rm -rf build
@@ -212,7 +216,7 @@ FUZZ_TARGETS := $(patsubst fuzz/fuzz_%.c,%,$(sort $(wildcard fuzz/fuzz_*.c)))
 FUZZ_BINS := $(patsubst %,build/fuzz/fuzz_%,$(FUZZ_TARGETS))
 FUZZ_CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
                -fno-sanitize-recover=undefined
-FUZZ_LIB = $(call objs,build/fuzz,$(sort $(wildcard fuzz/lib/*.c)) \
+FUZZ_LIB = $(call objs,build/fuzz,$(sort $(wildcard fuzz/lib/*.c)) client/sign.c client/hash.c \
              $(filter-out server/main.c,$(SERVER_SRC))) $(call CORE,build/fuzz)
 # The connection calls fuzz/lib/fake_conn.c stands in for, and CivetWeb's pure helpers.
 FUZZ_MG_OK := mg_get_request_info mg_get_header mg_read mg_write mg_printf \

@@ -1,4 +1,5 @@
 #include "programme/archive.h"
+#include "render/tar.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -10,7 +11,7 @@
 #include "common/util.h"
 #include "sync/record.h"
 
-enum { TAR_BLOCK = 512, MANIFEST_LINE = 1024 };
+enum { MANIFEST_LINE = 1024 };
 
 static const char manifest_name[] = "MANIFEST.tsv";
 static const char manifest_head[] = "path\tblake2b_256\tbytes\toutfall_id\toutfall_code\t"
@@ -102,55 +103,17 @@ static size_t manifest_line(const entry *e, char *buf) {
     return len;
 }
 
-/* v as width - 1 octal digits (zero-padded) and a NUL into field. */
-static void octal(char *field, size_t width, uint64_t v) {
-    field[width - 1] = '\0';
-    for (size_t i = width - 1; i-- > 0; v >>= 3)
-        field[i] = (char)('0' + (v & 7));
-}
-
-/* Writes a ustar header for a regular file path of size bytes; a path over 100 bytes is split at
- * a '/' into prefix (at most 155) and name (at most 100). */
-static void tar_header(export_out *o, const char *path, uint64_t size, int64_t mtime) {
+/* Writes the ustar header of a member path of size bytes (render/tar.h). */
+static void put_header(export_out *o, const char *path, uint64_t size, int64_t mtime) {
     char h[TAR_BLOCK];
-    memset(h, 0, sizeof h);
-    size_t len = strlen(path);
-    const char *name = path;
-    if (len > 100) {
-        const char *cut = NULL;
-        for (const char *c = path; *c; c++)
-            if (*c == '/' && (size_t)(c - path) <= 155 && len - (size_t)(c - path) - 1 <= 100)
-                cut = c;
-        if (cut) {
-            memcpy(h + 345, path, (size_t)(cut - path));
-            name = cut + 1;
-        }
-    }
-    memcpy(h, name, strlen(name) < 100 ? strlen(name) : 100);
-    memcpy(h + 100, "0000644", 7);
-    memcpy(h + 108, "0000000", 7);
-    memcpy(h + 116, "0000000", 7);
-    octal(h + 124, 12, size);
-    octal(h + 136, 12, mtime > 0 ? (uint64_t)mtime : 0);
-    h[156] = '0';
-    memcpy(h + 257, "ustar", 6);
-    memcpy(h + 263, "00", 2);
-    memcpy(h + 265, "outfall", 7);
-    memcpy(h + 297, "outfall", 7);
-    memset(h + 148, ' ', 8);
-    unsigned sum = 0;
-    for (size_t i = 0; i < sizeof h; i++)
-        sum += (unsigned char)h[i];
-    octal(h + 148, 7, sum);
-    h[155] = ' ';
+    tar_header(h, path, size, mtime);
     export_put(o, h, sizeof h);
 }
 
 /* Zeros up to the next block after a member of size bytes. */
-static void tar_pad(export_out *o, uint64_t size) {
+static void put_padding(export_out *o, uint64_t size) {
     static const char zeros[TAR_BLOCK];
-    size_t rest = (size_t)(size % TAR_BLOCK);
-    if (rest) export_put(o, zeros, TAR_BLOCK - rest);
+    export_put(o, zeros, tar_padding(size));
 }
 
 /* Copies the stored photo of e into the archive. */
@@ -158,7 +121,7 @@ static int copy_photo(archive *a, const entry *e) {
     int fd = -1;
     int rc = photos_open(a->env, e->hash, &fd, a->err);
     if (rc) return rc;
-    tar_header(&a->o, e->path, (uint64_t)e->size, e->stored_ms / 1000);
+    put_header(&a->o, e->path, (uint64_t)e->size, e->stored_ms / 1000);
     int64_t left = e->size;
     while (left > 0 && !a->o.stopped) {
         size_t want = left < EXPORT_CHUNK ? (size_t)left : EXPORT_CHUNK;
@@ -174,7 +137,7 @@ static int copy_photo(archive *a, const entry *e) {
         left -= got;
     }
     close(fd);
-    tar_pad(&a->o, (uint64_t)e->size);
+    put_padding(&a->o, (uint64_t)e->size);
     return 0;
 }
 
@@ -245,11 +208,11 @@ int archive_photos(store *s, const photos_env *env, const principal *p, const ex
     a.manifest_len = sizeof manifest_head - 1;
     a.pass = PASS_MEASURE;
     if ((rc = export_walk(s, p, q, archive_row, &a, err))) goto done;
-    tar_header(&a.o, manifest_name, a.manifest_len, util_now_ms() / 1000);
+    put_header(&a.o, manifest_name, a.manifest_len, util_now_ms() / 1000);
     export_put(&a.o, manifest_head, sizeof manifest_head - 1);
     a.pass = PASS_MANIFEST;
     if ((rc = export_walk(s, p, q, archive_row, &a, err))) goto done;
-    tar_pad(&a.o, a.manifest_len);
+    put_padding(&a.o, a.manifest_len);
     a.pass = PASS_PHOTOS;
     if ((rc = export_walk(s, p, q, archive_row, &a, err))) goto done;
     static const char end[2 * TAR_BLOCK];

@@ -9,7 +9,7 @@
 #include <jansson.h>
 
 #include "common/util.h"
-#include "programme/csv.h"
+#include "render/csv.h"
 #include "sync/history.h"
 #include "programme/lifecycle.h"
 #include "sync/record.h"

@@ -9,7 +9,7 @@
 #include <jansson.h>
 
 #include "common/util.h"
-#include "programme/csv.h"
+#include "render/csv.h"
 #include "programme/export.h"
 #include "programme/lifecycle.h"
 #include "sync/record.h"
@@ -327,7 +327,7 @@ static void add_bytes(void *ctx, const char *data, size_t len) {
     add(ctx, "%.*s", (int)len, data);
 }
 
-/* One CSV cell of text (programme/csv.h: quoted as needed, a formula neutralised), then a comma or,
+/* One CSV cell of text (render/csv.h: quoted as needed, a formula neutralised), then a comma or,
  * for the last of its line, CRLF. */
 static void add_field(text *t, const char *v, int last) {
     csv_text(add_bytes, t, v);

@@ -41,7 +41,7 @@ int progress_report(store *s, const principal *p, const progress_query *q, int64
 
 /* The report as CSV (RFC 4180, CRLF lines, UTF-8 with a byte-order mark so spreadsheet programs
  * read the Chinese names): one line per row, the targets flattened into columns; text cells
- * through csv_text (programme/csv.h: a formula neutralised), figures bare. Returns a
+ * through csv_text (render/csv.h: a formula neutralised), figures bare. Returns a
  * malloc'd text and its length in *len, or NULL when out of memory. */
 char *progress_csv(const Outfall__V1__ProgressReport *r, size_t *len);
 
@@ -55,7 +55,7 @@ char *progress_csv(const Outfall__V1__ProgressReport *r, size_t *len);
  * reports (received during the year, in all and by kind; answered during the year).
  * CSV columns: section (summary, closed, retained), code, name, river, measure, date, party,
  * credit_code, value; a summary line names its figure in `name` and gives it in `value`. Text
- * cells go through csv_text (programme/csv.h), so a name such as "=HYPERLINK(…)" is written
+ * cells go through csv_text (render/csv.h), so a name such as "=HYPERLINK(…)" is written
  * "'=HYP…". Returns 0 with *out (malloc'd) and *len, or a negative code: invalid_argument,
  * unknown_division (400), outside_division (403). */
 enum { PROGRESS_ANNUAL_CSV = 1, PROGRESS_ANNUAL_HTML = 2 };

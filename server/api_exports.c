@@ -62,7 +62,8 @@ static int export_as(http_req *r, int format) {
         return rc;
     export_query q = {division[0] ? division : NULL, river[0] ? river : NULL, from[0] ? from : NULL,
                       to[0] ? to : NULL, since[0] ? since : NULL};
-    if ((rc = export_check(r->store, &r->who, &q, &r->err)) < 0) return auth_refused(r, rc, division);
+    if ((rc = export_check(r->store, &r->who, &q, &r->err)) < 0)
+        return auth_refused(r, rc, division);
     stream st = {r, 0};
     if (format == EXPORT_GEOJSON)
         stream_start(&st, "application/geo+json", "outfalls.geojson");
@@ -97,4 +98,3 @@ int api_exports_csv(http_req *r) {
 int api_exports_photos(http_req *r) {
     return export_as(r, PHOTOS_TAR);
 }
-

@@ -9,7 +9,7 @@
 
 #include "server/api.h"
 #include "programme/disclosure.h"
-#include "programme/qr.h"
+#include "render/qr.h"
 
 enum answer_kind { ANSWER_SVG, ANSWER_PNG, ANSWER_JSON, ANSWER_PROTOBUF, ANSWER_NEGOTIATED };
 

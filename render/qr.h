@@ -3,8 +3,8 @@
  * matrix: the SVG as one path of horizontal runs, the PNG as a 1-bit greyscale image whose zlib
  * stream holds stored (uncompressed) deflate blocks, so no image or compression library is
  * needed. Both have the standard quiet zone of 4 modules. Knows nothing of HTTP or the store. */
-#ifndef PROGRAMME_QR_H
-#define PROGRAMME_QR_H
+#ifndef RENDER_QR_H
+#define RENDER_QR_H
 
 #include <stddef.h>
 #include <stdint.h>

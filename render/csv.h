@@ -6,8 +6,8 @@
  * which spreadsheets take as "this is text" and do not show. Numbers the server formats itself
  * (coordinates, counts, negative values) are written as they are, so they stay numbers: only text
  * goes through csv_text. */
-#ifndef PROGRAMME_CSV_H
-#define PROGRAMME_CSV_H
+#ifndef RENDER_CSV_H
+#define RENDER_CSV_H
 
 #include <stddef.h>
 

@@ -1,4 +1,4 @@
-/* Tests for programme/csv.c: every text cell a spreadsheet would run as a formula (OWASP's list:
+/* Tests for render/csv.c: every text cell a spreadsheet would run as a formula (OWASP's list:
  * '=',
  * '+', '-', '@', tab, carriage return first) comes out with a leading apostrophe, quoted as RFC
  * 4180 asks when it holds a separator; any other text, Chinese included, comes out as it was. */
@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "programme/csv.h"
+#include "render/csv.h"
 
 /* What csv_text wrote, in a buffer of the test's. */
 typedef struct sink {
@@ -90,5 +90,5 @@ int main(void) {
         cmocka_unit_test(formulas_get_an_apostrophe_and_other_text_stays),
         cmocka_unit_test(the_formula_test_names_exactly_the_owasp_bytes),
     };
-    return cmocka_run_group_tests_name("sync/csv", tests, NULL, NULL);
+    return cmocka_run_group_tests_name("render/csv", tests, NULL, NULL);
 }

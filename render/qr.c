@@ -1,5 +1,5 @@
 /* QR codes for sign boards (see qr.h). */
-#include "programme/qr.h"
+#include "render/qr.h"
 
 #include <qrencode.h>
 #include <stdio.h>

@@ -1,5 +1,5 @@
 /* CSV cells, neutralised against formula injection (see csv.h). */
-#include "programme/csv.h"
+#include "render/csv.h"
 
 #include <string.h>
 
