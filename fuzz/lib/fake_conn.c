@@ -11,6 +11,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "client/hash.h"
+#include "client/sign.h"
 #include "common/util.h"
 #include "fuzz/lib/fuzz_env.h"
 #include "server/dbpool.h"
@@ -266,12 +268,10 @@ int fc_serve(const fc_request *rq, int reset) {
     conn->body_len = rq->len;
 
     /* The target: "@hash" filled in, split at '?', the path URL-decoded as CivetWeb does. */
-    uint8_t digest[32];
     if (rq->hash_of)
-        crypto_generichash(digest, sizeof digest, rq->hash_of, rq->hash_len, NULL, 0);
+        client_hash_buffer(rq->hash_of, rq->hash_len, hash_hex);
     else
-        crypto_generichash(digest, sizeof digest, rq->body, rq->len, NULL, 0);
-    util_hex(digest, sizeof digest, hash_hex);
+        client_hash_buffer(rq->body, rq->len, hash_hex);
     char target[4096];
     size_t tl = 0;
     for (const char *t = rq->target; *t && tl + 65 < sizeof target;) {
@@ -309,11 +309,9 @@ int fc_serve(const fc_request *rq, int reset) {
                 }
         if (strcasecmp(rq->names[i], "X-Device-Signature") == 0 &&
             (strcmp(v, "@sign") == 0 || strcmp(v, "@other") == 0)) {
-            uint8_t s[crypto_sign_BYTES];
-            crypto_sign_detached(s, NULL, rq->body, rq->len,
-                                 strcmp(v, "@sign") == 0 ? e->device_sk : e->other_sk);
             /* Each header's value in its own slot: a request may carry the header twice. */
-            char *b64 = util_base64_encode(s, sizeof s);
+            char *b64 = client_sign_b64(strcmp(v, "@sign") == 0 ? e->device_sk : e->other_sk,
+                                        rq->body, rq->len);
             util_strlcpy(expanded[i], b64 ? b64 : "", sizeof expanded[i]);
             free(b64);
             v = expanded[i];

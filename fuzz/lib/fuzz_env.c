@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "client/sign.h"
 #include "common/pbjson.h"
 #include "common/util.h"
 #include "programme/hooks.h"
@@ -126,7 +127,7 @@ static void add_user(int role, const char *name, int pb_role, const char *divisi
 static void add_device(int role, const char *id, uint8_t seed_byte, uint8_t sk[64]) {
     uint8_t seed[32], pk[32];
     memset(seed, seed_byte, sizeof seed);
-    crypto_sign_seed_keypair(pk, sk, seed);
+    client_sign_seed_keypair(pk, sk, seed);
     Outfall__V1__Device d = OUTFALL__V1__DEVICE__INIT;
     d.device_id = (char *)id;
     d.has_public_key = 1;
