@@ -23,7 +23,7 @@ enum { COPY_CHUNK = 64 * 1024, BUSY_TRIES = 200 };
 
 static int io_fail(sync_error *err, const char *what, const char *path) {
     if (errno == ENOSPC || errno == EDQUOT)
-        return sync_fail(err, SYNC_EFULL, "disk_full", "no space left to %s %s", what, path);
+        return sync_fail(err, SYNC_EFULL, "storage_full", "no space left to %s %s", what, path);
     return sync_fail(err, SYNC_EINTERNAL, "io_error", "cannot %s %s: %s", what, path,
                      strerror(errno));
 }
@@ -205,7 +205,7 @@ static void sleep_ms(int ms) {
 
 static int db_fail(sync_error *err, sqlite3 *db, int rc, const char *what) {
     if ((rc & 0xff) == SQLITE_FULL)
-        return sync_fail(err, SYNC_EFULL, "disk_full", "%s: the disk is full", what);
+        return sync_fail(err, SYNC_EFULL, "storage_full", "%s: the disk is full", what);
     return sync_fail(err, SYNC_EINTERNAL, "storage_error", "%s: %s", what,
                      db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
 }
@@ -260,7 +260,7 @@ int backup_db(const char *src_path, const char *dst_path, sync_error *err) {
     if (orc != SQLITE_OK && emsg && strstr(emsg, "no such table")) orc = SQLITE_OK;
     if (orc != SQLITE_OK) {
         rc = sync_fail(err, (orc & 0xff) == SQLITE_FULL ? SYNC_EFULL : SYNC_EINTERNAL,
-                       (orc & 0xff) == SQLITE_FULL ? "disk_full" : "storage_error",
+                       (orc & 0xff) == SQLITE_FULL ? "storage_full" : "storage_error",
                        "prepare the copy: %s", emsg ? emsg : sqlite3_errstr(orc));
         sqlite3_free(emsg);
         goto out;

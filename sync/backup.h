@@ -17,14 +17,14 @@
  * writers, and a single step holds one read transaction from the first page to the last. In the
  * copy, uploads in progress are dropped (their part files are not part of a backup; phones start
  * them again) and `PRAGMA integrity_check` must answer ok; the copy is fsynced. dst_path must not
- * exist. On failure dst_path is removed. Codes: storage_error, integrity_failed, disk_full. */
+ * exist. On failure dst_path is removed. Codes: storage_error, integrity_failed, storage_full. */
 int backup_db(const char *src_path, const char *dst_path, sync_error *err);
 
 /* Copies src to dst through a temporary file beside dst (fsynced, then renamed), hashing the
  * bytes on the way. When want_hash is not NULL the BLAKE2b-256 must equal it, and when
  * want_size >= 0 the size must equal it; otherwise nothing is left at dst. The digest read goes
  * to got_hash[65] when not NULL. Parent folders of dst are created. Codes: not_found (no src),
- * digest_mismatch, size_mismatch, disk_full, io_error. */
+ * digest_mismatch, size_mismatch, storage_full, io_error. */
 int backup_copy_file(const char *src, const char *dst, const char *want_hash, int64_t want_size,
                      char got_hash[65], sync_error *err);
 

@@ -58,7 +58,7 @@ static int record_rowid(store *s, const char *kind, const char *id, int64_t *row
     sqlite3_reset(st);
     if (rc != SQLITE_ROW) return store_fail(s, rc, err);
     if (absent)
-        return sync_fail(err, SYNC_EINTERNAL, "internal_error",
+        return sync_fail(err, SYNC_EINTERNAL, "internal",
                          "field history for %s %s, which is not stored", kind, id);
     return 0;
 }

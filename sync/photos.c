@@ -204,7 +204,7 @@ static int make_dir(const char *dir) {
 /* Fails err from errno after a file operation on what. */
 static int io_fail(sync_error *err, const char *what) {
     if (errno == ENOSPC || errno == EDQUOT)
-        return sync_fail(err, SYNC_EFULL, "disk_full", "no space left for %s", what);
+        return sync_fail(err, SYNC_EFULL, "storage_full", "no space left for %s", what);
     return sync_fail(err, SYNC_EINTERNAL, "internal", "%s: %s", what, strerror(errno));
 }
 

@@ -109,12 +109,12 @@ int photos_upload_open(store *s, const photos_env *env, const principal *p, cons
 /* PUT: opens a private upload by p of the whole file of hash into a temporary file. length is
  * the declared size (-1 when unknown). When p holds the photo already, *out is NULL and *size its
  * size (nothing to read). Codes: invalid_argument, forbidden_role, photo_too_large (413),
- * disk_full, internal. */
+ * storage_full, internal. */
 int photos_put_open(store *s, const photos_env *env, const principal *p, const char *hash,
                     int64_t length, photos_upload **out, int64_t *size, sync_error *err);
 
 /* Appends buf[n] at the upload's offset. Codes: beyond_upload_length (400, nothing written),
- * photo_too_large (413), disk_full (507), internal. */
+ * photo_too_large (413), storage_full (507), internal. */
 int photos_upload_write(photos_upload *u, const void *buf, size_t n, sync_error *err);
 
 /* The offset reached so far. */
@@ -135,7 +135,7 @@ enum {
  * already, and p is recorded as a holder, with entity_photo_arrived in the same transaction.
  * *stored is set to one of PHOTOS_*. A failed check discards the upload whole. Frees u and
  * releases its lock in every case. Codes: digest_mismatch (400), unsupported_media_type (400; the
- * server answers 415), truncated_image (400), disk_full (507), busy (503), internal. */
+ * server answers 415), truncated_image (400), storage_full (507), busy (503), internal. */
 int photos_upload_finish(store *s, const photos_env *env, photos_upload *u, const principal *p,
                          int *stored, sync_error *err);
 

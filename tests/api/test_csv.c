@@ -1,4 +1,4 @@
-/* Every CSV the server writes, through the real server (tests programme/csv.c as programme/export.c
+/* Every CSV the server writes, through the real server (tests render/csv.c as programme/export.c
  * and programme/progress.c use it): GET /v1/exports/outfalls.csv, GET /v1/progress?format=csv and
  * GET /v1/reports/annual?format=csv. An outfall carries a formula (OWASP's list: '=', '+', '-',
  * '@', tab, carriage return first) in every text a user can set that a CSV shows: its name,

@@ -1,7 +1,7 @@
 /* Disk full: the data folder on a 4 MiB tmpfs the test mounts (it runs as root, as CI and the
  * development machines do; without the mount it fails, it never skips). Once a filler file has
  * taken every free byte, syncs that cannot be stored answer 507 storage_full and photo uploads
- * 507 disk_full; the server stays up and reads keep working; once the space is freed the same
+ * 507 storage_full; the server stays up and reads keep working; once the space is freed the same
  * requests succeed, and nothing is corrupted: integrity_check, both hash chains, every
  * acknowledged change once, every photo's bytes its hash. The mount is always undone. */
 #include <setjmp.h>
@@ -224,7 +224,7 @@ static void full_disk_answers_507_and_recovers_intact(void **state) {
         rel_say("disk-full: PUT of a %zu-byte photo answered %ld %s\n", photo_len, photo_full,
                 e.code);
         assert_int_equal(photo_full, 507);
-        assert_string_equal(e.code, "disk_full");
+        assert_string_equal(e.code, "storage_full");
     }
 
     /* Batches until one cannot be stored: SQLite may still reuse room in its WAL for a while. */

@@ -349,13 +349,13 @@ static void history_of_a_record_not_stored_is_refused(void **state) {
     json_t *v = json_string("x");
     assert_int_not_equal(history_write(f->s, "outfall", "no-such-record", 1, "name", v, &a, &err),
                          0);
-    assert_string_equal(err.code, "internal_error");
+    assert_string_equal(err.code, "internal");
     assert_non_null(strstr(err.message, "no-such-record"));
     json_t *fields = json_pack("{s:s}", "name", "x");
     memset(&err, 0, sizeof err);
     assert_int_not_equal(
         history_write_all(f->s, "observation", "no-such-record", 1, fields, &a, &err), 0);
-    assert_string_equal(err.code, "internal_error");
+    assert_string_equal(err.code, "internal");
     json_decref(fields);
     json_decref(v);
     store_rollback(f->s);
