@@ -61,5 +61,7 @@ int api_web_file(http_req *r);
 int api_web_field_index(http_req *r);
 int api_web_field_file(http_req *r);
 int api_web_field_vendor(http_req *r);
+int api_web_report_index(http_req *r);
+int api_web_report_file(http_req *r);
 
 #endif

@@ -71,6 +71,45 @@ int api_public_outfall(http_req *r) {
 
 /* ---- public reports (举报) ---- */
 
+/* 1 when the client asks for a page before any data: Accept names text/html ahead of JSON and
+ * protobuf, as a browser following a link does. fetch()'s and stock clients' Accept (absent,
+ * JSON, protobuf or * / *) keep getting the message. */
+static int prefers_html(http_req *r) {
+    const char *accept = mg_get_header(r->conn, "Accept");
+    const char *html = accept ? strcasestr(accept, "text/html") : NULL;
+    if (!html) return 0;
+    static const char *const data[] = {"application/json", "application/x-protobuf",
+                                       "application/protobuf", "application/proto"};
+    for (size_t i = 0; i < sizeof data / sizeof data[0]; i++) {
+        const char *d = strcasestr(accept, data[i]);
+        if (d && d < html) return 0;
+    }
+    return 1;
+}
+
+/* Answers a browser's GET /public/reports/{number}: the reporter's page of rep (rc 0), a page
+ * saying the number is unknown (404), or rc as it is. */
+static int report_page(http_req *r, int rc, const Outfall__V1__PublicReport *rep) {
+    if (rc == SYNC_ENOTFOUND) {
+        static const char missing[] =
+            "<!DOCTYPE html>\n<html lang=\"zh-CN\">\n<head>\n<meta charset=\"utf-8\">\n"
+            "<title>未找到举报</title>\n</head>\n<body>\n<h1>未找到该举报编号</h1>\n"
+            "<p>请核对举报编号（16 位字母和数字）后再查询。</p>\n</body>\n</html>\n";
+        public_send(r, 404, "text/html; charset=utf-8", NULL, missing, sizeof missing - 1);
+        return 0;
+    }
+    if (rc < 0) return rc;
+    char *page = NULL;
+    size_t len = 0;
+    if (public_report_html(rep, &page, &len) < 0) {
+        free(page);
+        return http_error(r, 500, "out_of_memory", "out of memory");
+    }
+    public_send(r, 200, "text/html; charset=utf-8", NULL, page, len);
+    free(page);
+    return 0;
+}
+
 /* POST /public/reports: PublicReport → 201 with its public view and tracking number. */
 int api_public_report_submit(http_req *r) {
     Outfall__V1__PublicReport *in = NULL, *out = NULL;
@@ -95,7 +134,11 @@ int api_public_report_read(http_req *r) {
     Outfall__V1__PublicReport *out = NULL;
     snprintf(r->headers, sizeof r->headers, "X-Content-Type-Options: nosniff\r\n");
     int rc = disclosure_report_read(r->store, r->params[0], &out, &r->err);
-    if (rc == 0) rc = http_send_message(r, 200, &out->base);
+    if (prefers_html(r)) {
+        rc = report_page(r, rc, out);
+    } else if (rc == 0) {
+        rc = http_send_message(r, 200, &out->base);
+    }
     if (out) protobuf_c_message_free_unpacked(&out->base, NULL);
     return rc;
 }

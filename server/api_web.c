@@ -178,15 +178,22 @@ int api_web_file(http_req *r) {
     return web_serve(r, "", r->params[0]);
 }
 
-/* GET /field/: the field app's page. GET /field: a permanent redirect to /field/, so the page's
- * relative addresses (and its service worker's scope) are the folder's. */
-int api_web_field_index(http_req *r) {
-    if (strcmp(r->path, "/field") == 0) {
+/* GET /APP/ (app "field", "report"): the app's page. GET /APP: a permanent redirect to /APP/,
+ * so the page's relative addresses (and a service worker's scope) are the folder's. */
+static int web_app_index(http_req *r, const char *app) {
+    char dir[16];
+    snprintf(dir, sizeof dir, "%s/", app);
+    if (r->path[0] == '/' && strcmp(r->path + 1, app) == 0) {
         snprintf(r->headers + strlen(r->headers), sizeof r->headers - strlen(r->headers),
-                 "Location: /field/\r\n");
-        return web_fail(r, 308, "moved_permanently", "the field app is at /field/");
+                 "Location: /%s/\r\n", app);
+        return web_fail(r, 308, "moved_permanently", "the page is at /%s/", app);
     }
-    return web_serve(r, "field/", "index.html");
+    return web_serve(r, dir, "index.html");
+}
+
+/* GET /field/ (and /field): the field app's page. */
+int api_web_field_index(http_req *r) {
+    return web_app_index(r, "field");
 }
 
 /* GET /field/{file}: one of the field app's files. */
@@ -197,6 +204,16 @@ int api_web_field_file(http_req *r) {
 /* GET /field/vendor/{file}: one of the pinned libraries the field app ships with. */
 int api_web_field_vendor(http_req *r) {
     return web_serve(r, "field/vendor/", r->params[0]);
+}
+
+/* GET /report/ (and /report): the public's report form. */
+int api_web_report_index(http_req *r) {
+    return web_app_index(r, "report");
+}
+
+/* GET /report/{file}: one of the report form's files. */
+int api_web_report_file(http_req *r) {
+    return web_serve(r, "report/", r->params[0]);
 }
 
 /* GET /web/config.json: {"tileUrl": the --tile-url template or absent, "version",

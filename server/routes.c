@@ -113,6 +113,10 @@ static const route routes[] = {
     {"GET",    "/field/",               api_web_field_index,       AUTH_PUBLIC, BODY_NONE},
     {"GET",    "/field/{file}",         api_web_field_file,        AUTH_PUBLIC, BODY_NONE},
     {"GET",    "/field/vendor/{file}",  api_web_field_vendor,      AUTH_PUBLIC, BODY_NONE},
+    /* the public's report form (web/report/): a citizen files a 举报 with photos, no account */
+    {"GET",    "/report",               api_web_report_index,      AUTH_PUBLIC, BODY_NONE},
+    {"GET",    "/report/",              api_web_report_index,      AUTH_PUBLIC, BODY_NONE},
+    {"GET",    "/report/{file}",        api_web_report_file,       AUTH_PUBLIC, BODY_NONE},
 };
 /* clang-format on */
 

@@ -735,5 +735,14 @@ static void field_file(ctx *c, outcome *o) {
 static void field_vendor(ctx *c, outcome *o) {
     send(c, "GET", "/field/vendor/blake2.js", NULL, NULL, 0, o, NULL);
 }
+static void report_redirect(ctx *c, outcome *o) {
+    send(c, "GET", "/report", NULL, NULL, 0, o, NULL);
+}
+static void report_index(ctx *c, outcome *o) {
+    send(c, "GET", "/report/", NULL, NULL, 0, o, NULL);
+}
+static void report_file(ctx *c, outcome *o) {
+    send(c, "GET", "/report/app.js", NULL, NULL, 0, o, NULL);
+}
 
 #endif

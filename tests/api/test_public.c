@@ -148,6 +148,9 @@ static void page_shows_the_approved_version_and_only_public_facts(void **state) 
     assert_null(strstr(h, "unsafe-inline"));
     assert_true(th_xheader(&x, "X-Content-Type-Options", h, sizeof h));
     assert_string_equal(h, "nosniff");
+    char link[200]; /* the report form, the code filled in */
+    snprintf(link, sizeof link, "<a href=\"/report/?code=%s\">", r.code);
+    assert_non_null(strstr(page, link));
     assert_null(strstr(page, "<script"));
     /* the public facts */
     const char *shown[] = {

@@ -186,6 +186,12 @@ static const row matrix[] = {
      {OK(200),     OK(200),    OK(200),    OK(200),   OK(200),     PUBLIC(200),        OK(200)}},
   {"GET", "/field/vendor/{file}", NULL, field_vendor,
      {OK(200),     OK(200),    OK(200),    OK(200),   OK(200),     PUBLIC(200),        OK(200)}},
+  {"GET", "/report", NULL, report_redirect, /* to /report/, as the field app's */
+     {MOVED,       MOVED,      MOVED,      MOVED,     MOVED,       MOVED, MOVED, MOVED, MOVED}},
+  {"GET", "/report/", NULL, report_index,
+     {OK(200),     OK(200),    OK(200),    OK(200),   OK(200),     PUBLIC(200),        OK(200)}},
+  {"GET", "/report/{file}", NULL, report_file,
+     {OK(200),     OK(200),    OK(200),    OK(200),   OK(200),     PUBLIC(200),        OK(200)}},
 };
 /* clang-format on */
 enum { N_ROWS = sizeof matrix / sizeof matrix[0] };

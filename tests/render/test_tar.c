@@ -30,7 +30,10 @@ static void a_short_path_fills_name_size_time_and_a_checksum_readers_accept(void
     assert_int_equal(strtoull(h + 124, NULL, 8), 1234);
     assert_int_equal(strtoull(h + 136, NULL, 8), 1700000000);
     assert_int_equal(h[156], '0');
-    assert_memory_equal(h + 257, "ustar\0" "00", 8);
+    assert_memory_equal(h + 257,
+                        "ustar\0"
+                        "00",
+                        8);
     assert_int_equal(strtoul(h + 148, NULL, 8), checksum_of(h));
     assert_int_equal(h[345], '\0'); /* no prefix */
 }
