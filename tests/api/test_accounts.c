@@ -216,6 +216,39 @@ static void disabled_account_cannot_log_in_and_its_tokens_stop_at_once(void **st
     assert_int_equal(get_changes(token, code), 200);
 }
 
+static int64_t login_ms(const char *name, const char *password, long want) {
+    char token[128];
+    th_error e;
+    int64_t start = util_now_ms();
+    assert_int_equal(th_login(&srv, name, password, token, NULL, &e), want);
+    return util_now_ms() - start;
+}
+
+static int64_t median3(int64_t a, int64_t b, int64_t c) {
+    return a > b ? (b > c ? b : (a > c ? c : a)) : (a > c ? a : (b > c ? c : b));
+}
+
+/* The account_disabled answer comes only after the argon2id check, so it takes what a wrong
+ * password takes (the bound is loose: the machine is shared). */
+static void disabled_answer_takes_the_time_of_a_wrong_password(void **state) {
+    (void)state;
+    const char *divs[] = {DIV_A, NULL};
+    th_user u;
+    assert_int_equal(th_user_new(&srv, "timed", TH_ROLE(SURVEYOR), divs, &u), 0);
+    char code[64];
+    assert_int_equal(set_disabled(u.name, 1, code), 200);
+    int64_t wrong[3], disabled[3];
+    for (int i = 0; i < 3; i++) {
+        wrong[i] = login_ms(u.name, "not the password", 401);
+        disabled[i] = login_ms(u.name, u.password, 403);
+    }
+    int64_t w = median3(wrong[0], wrong[1], wrong[2]);
+    int64_t d = median3(disabled[0], disabled[1], disabled[2]);
+    print_message("median login: wrong password %lld ms, disabled account %lld ms\n", (long long)w,
+                  (long long)d);
+    assert_true(2 * d >= w);
+}
+
 /* POST /v1/users/{name}/password as token with given (NULL: the server makes one); the
  * one-time password into made[64]. */
 static long reset_password(const char *token, const char *name, const char *given, char made[64],
@@ -476,6 +509,7 @@ int main(void) {
         cmocka_unit_test(role_and_division_changes_are_refused_with_their_codes),
         cmocka_unit_test(admin_cannot_disable_or_demote_themselves_nor_the_last_admin),
         cmocka_unit_test(disabled_account_cannot_log_in_and_its_tokens_stop_at_once),
+        cmocka_unit_test(disabled_answer_takes_the_time_of_a_wrong_password),
         cmocka_unit_test(reset_password_must_be_changed_before_anything_else),
         cmocka_unit_test(own_password_change_keeps_this_token_and_revokes_the_others),
         cmocka_unit_test(wrong_current_passwords_count_towards_the_lock_out),
