@@ -86,6 +86,14 @@ int auth_require_role(http_req *r, unsigned allowed) {
     return r->err.rc;
 }
 
+int auth_require_password_current(http_req *r) {
+    if (!r->authenticated || !r->who.must_change_password) return 0;
+    http_error(r, 403, "password_change_required",
+               "your password was reset: change it first (POST /v1/me/password)");
+    auth_audit_refusal(r, NULL);
+    return r->err.rc;
+}
+
 int auth_verify_signature(http_req *r, const uint8_t pk[32]) {
     static const uint8_t empty[1];
     uint8_t sig[SIGNATURE_LEN + 8];

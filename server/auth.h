@@ -28,6 +28,10 @@ int auth_authenticate(http_req *r);
 /* Checks that r->who's role is in allowed (AUTH_* bits). Code: forbidden_role (403), audited. */
 int auth_require_role(http_req *r, unsigned allowed);
 
+/* Refuses a caller whose password an admin reset and who has not changed it yet. Code:
+ * password_change_required (403), audited. */
+int auth_require_password_current(http_req *r);
+
 /* 1 when r's caller is a reporter with a report's upload token, not a user. */
 int auth_reporter(const http_req *r);
 

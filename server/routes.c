@@ -52,6 +52,15 @@ static const route routes[] = {
     {"DELETE", "/v1/devices/{id}",      api_devices_revoke,    AUTH_ADMIN, BODY_NONE},
     {"POST",   "/v1/users",             api_users_create,      AUTH_ADMIN, BODY_SMALL},
     {"GET",    "/v1/users",             api_users_list,        AUTH_ADMIN, BODY_NONE},
+    /* managing accounts (sync/account_manage.h): devices and tokens are the user's own or, for
+     * admins, anyone's; the engine checks which */
+    {"PATCH",  "/v1/users/{username}",  api_users_update,      AUTH_ADMIN, BODY_SMALL},
+    {"POST",   "/v1/users/{username}/password", api_users_reset_password, AUTH_ADMIN, BODY_SMALL},
+    {"GET",    "/v1/users/{username}/devices", api_users_devices, AUTH_ANY_USER, BODY_NONE},
+    {"DELETE", "/v1/users/{username}/devices/{id}", api_users_revoke_device, AUTH_ANY_USER, BODY_NONE},
+    {"GET",    "/v1/users/{username}/tokens", api_users_tokens, AUTH_ANY_USER, BODY_NONE},
+    {"DELETE", "/v1/users/{username}/tokens/{id}", api_users_revoke_token, AUTH_ANY_USER, BODY_NONE},
+    {"POST",   "/v1/me/password",       api_me_password,       AUTH_ANY_USER, BODY_SMALL},
     {"POST",   "/v1/sync",              api_sync_batch,        STAFF, BODY_CONFIG},
     {"GET",    "/v1/changes",           api_changes_pull,      AUTH_ANY_USER, BODY_NONE},
     {"GET",    "/v1/outfalls",          api_outfalls_list,     AUTH_ANY_USER, BODY_NONE},
@@ -208,6 +217,9 @@ static int route_serve(http_req *r) {
     if (found->who != AUTH_PUBLIC) {
         rc = auth_authenticate(r);
         if (rc == 0) rc = auth_require_role(r, found->who);
+        /* after an admin's reset, the token serves only the password change and a logout */
+        if (rc == 0 && found->handler != api_me_password && found->handler != api_auth_logout)
+            rc = auth_require_password_current(r);
         if (rc < 0) return rc;
     }
     return found->handler(r);

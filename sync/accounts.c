@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "common/util.h"
+#include "sync/accounts_internal.h"
 #include "sync/login_limits.h"
 
 #define TOKEN_BYTES 32
@@ -30,7 +31,7 @@ static void init_slots(void) {
     sem_init(&hash_slots, 0, (unsigned)hash_slot_count);
 }
 
-static int hash_password(const char *password, char out[crypto_pwhash_STRBYTES]) {
+int accounts_hash_password(const char *password, char out[crypto_pwhash_STRBYTES]) {
     pthread_once(&init_once, init_slots);
     sem_wait(&hash_slots);
     int rc = crypto_pwhash_str(out, password, strlen(password), crypto_pwhash_OPSLIMIT_INTERACTIVE,
@@ -39,7 +40,7 @@ static int hash_password(const char *password, char out[crypto_pwhash_STRBYTES])
     return rc;
 }
 
-static int verify_password(const char *stored, const char *password) {
+int accounts_verify_password(const char *stored, const char *password) {
     pthread_once(&init_once, init_slots);
     sem_wait(&hash_slots);
     int rc = crypto_pwhash_str_verify(stored, password, strlen(password));
@@ -52,7 +53,8 @@ static void make_dummy_hash(void) {
     char password[2 * sizeof raw + 1];
     randombytes_buf(raw, sizeof raw);
     util_hex(raw, sizeof raw, password);
-    if (hash_password(password, dummy_hash) != 0) { /* out of memory for 64 MiB at start-up */
+    if (accounts_hash_password(password, dummy_hash) !=
+        0) { /* out of memory for 64 MiB at start-up */
         fprintf(stderr, "accounts: cannot make the dummy password hash\n");
         abort();
     }
@@ -86,6 +88,33 @@ static int division_exists(store *s, const char *code) {
     int found = sqlite3_step(st) == SQLITE_ROW;
     sqlite3_reset(st);
     return found;
+}
+
+int accounts_check_password(const char *password, sync_error *err) {
+    if (!password || strlen(password) < 10 || strlen(password) > 256)
+        return sync_fail(err, SYNC_EINVALID, "weak_password",
+                         "a password is 10 to 256 characters long");
+    return 0;
+}
+
+int accounts_check_role_divisions(store *s, int has_role, int role, char *const *divisions,
+                                  size_t n_divisions, sync_error *err) {
+    if (!has_role || role < OUTFALL__V1__ROLE__ROLE_SURVEYOR ||
+        role > OUTFALL__V1__ROLE__ROLE_ADMIN)
+        return sync_fail(err, SYNC_EINVALID, "invalid_role",
+                         "role must be SURVEYOR, SUPERVISOR, INTEGRATOR or ADMIN");
+    if (n_divisions > SYNC_MAX_DIVISIONS)
+        return sync_fail(err, SYNC_EINVALID, "too_many_divisions", "at most %d divisions",
+                         SYNC_MAX_DIVISIONS);
+    if (n_divisions == 0 &&
+        (role == OUTFALL__V1__ROLE__ROLE_SURVEYOR || role == OUTFALL__V1__ROLE__ROLE_SUPERVISOR))
+        return sync_fail(err, SYNC_EINVALID, "unknown_division",
+                         "surveyors and supervisors need at least one division");
+    for (size_t i = 0; i < n_divisions; i++)
+        if (!divisions[i] || !division_exists(s, divisions[i]))
+            return sync_fail(err, SYNC_EINVALID, "unknown_division", "no division %s",
+                             divisions[i] ? divisions[i] : "");
+    return 0;
 }
 
 /* Inserts the user and their divisions inside the caller's transaction. */
@@ -136,7 +165,7 @@ int accounts_bootstrap_admin(store *s, const char *password, char generated[33],
         password = generated;
     }
     char hash[crypto_pwhash_STRBYTES];
-    if (hash_password(password, hash) != 0)
+    if (accounts_hash_password(password, hash) != 0)
         return sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "password hashing failed");
     char *city[] = {SYNC_CITY_DIVISION};
     int rc = store_begin(s, err);
@@ -166,36 +195,12 @@ int accounts_create_user(store *s, const principal *actor, const Outfall__V1__Us
                        "a username is 2-63 characters of letters, digits, '.', '_' or '-'");
         goto refused;
     }
-    if (!u->password || strlen(u->password) < 10 || strlen(u->password) > 256) {
-        rc = sync_fail(err, SYNC_EINVALID, "weak_password",
-                       "a password is 10 to 256 characters long");
+    if ((rc = accounts_check_password(u->password, err)) ||
+        (rc = accounts_check_role_divisions(s, u->has_role, u->role, u->divisions, u->n_divisions,
+                                            err)))
         goto refused;
-    }
-    if (!u->has_role || u->role < OUTFALL__V1__ROLE__ROLE_SURVEYOR ||
-        u->role > OUTFALL__V1__ROLE__ROLE_ADMIN) {
-        rc = sync_fail(err, SYNC_EINVALID, "invalid_role",
-                       "role must be SURVEYOR, SUPERVISOR, INTEGRATOR or ADMIN");
-        goto refused;
-    }
-    if (u->n_divisions > SYNC_MAX_DIVISIONS) {
-        rc = sync_fail(err, SYNC_EINVALID, "too_many_divisions", "at most %d divisions",
-                       SYNC_MAX_DIVISIONS);
-        goto refused;
-    }
-    if (u->n_divisions == 0 && (u->role == OUTFALL__V1__ROLE__ROLE_SURVEYOR ||
-                                u->role == OUTFALL__V1__ROLE__ROLE_SUPERVISOR)) {
-        rc = sync_fail(err, SYNC_EINVALID, "unknown_division",
-                       "surveyors and supervisors need at least one division");
-        goto refused;
-    }
-    for (size_t i = 0; i < u->n_divisions; i++)
-        if (!division_exists(s, u->divisions[i])) {
-            rc = sync_fail(err, SYNC_EINVALID, "unknown_division", "no division %s",
-                           u->divisions[i]);
-            goto refused;
-        }
     char hash[crypto_pwhash_STRBYTES];
-    if (hash_password(u->password, hash) != 0)
+    if (accounts_hash_password(u->password, hash) != 0)
         return sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "password hashing failed");
     if ((rc = store_begin(s, err))) return rc;
     rc = insert_user(s, u->username, hash, u->role, u->divisions, u->n_divisions, err);
@@ -212,8 +217,7 @@ refused:
     return rc;
 }
 
-/* Fills the divisions of user `id` into a string array (malloc'd, for a message). */
-static int load_divisions(store *s, int64_t id, char ***out, size_t *n) {
+int accounts_load_divisions(store *s, int64_t id, char ***out, size_t *n) {
     *out = NULL;
     *n = 0;
     sqlite3_stmt *st = store_stmt(s, "SELECT division_code FROM user_divisions "
@@ -238,7 +242,8 @@ int accounts_list_users(store *s, const principal *actor, Outfall__V1__UserList 
     if (!list) return sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
     outfall__v1__user_list__init(list);
     sqlite3_stmt *st =
-        store_stmt(s, "SELECT id, username, role, disabled FROM users ORDER BY username");
+        store_stmt(s, "SELECT id, username, role, disabled, must_change_password FROM users "
+                      "ORDER BY username");
     if (!st) {
         free(list);
         return store_fail(s, SQLITE_ERROR, err);
@@ -264,11 +269,14 @@ int accounts_list_users(store *s, const principal *actor, Outfall__V1__UserList 
         u->role = sqlite3_column_int(st, 2);
         u->has_disabled = 1;
         u->disabled = sqlite3_column_int(st, 3);
+        u->has_must_change_password = 1;
+        u->must_change_password = sqlite3_column_int(st, 4);
         list->users[list->n_users++] = u;
     }
     sqlite3_reset(st);
     for (size_t i = 0; i < list->n_users; i++)
-        load_divisions(s, ids[i], &list->users[i]->divisions, &list->users[i]->n_divisions);
+        accounts_load_divisions(s, ids[i], &list->users[i]->divisions,
+                                &list->users[i]->n_divisions);
     free(ids);
     if (rc != SQLITE_DONE) {
         protobuf_c_message_free_unpacked(&list->base, NULL);
@@ -281,7 +289,8 @@ int accounts_list_users(store *s, const principal *actor, Outfall__V1__UserList 
 /* Loads user_id's principal (role, username, divisions). */
 static int load_principal(store *s, int64_t user_id, principal *p) {
     memset(p, 0, sizeof *p);
-    sqlite3_stmt *st = store_stmt(s, "SELECT username, role, disabled FROM users WHERE id = ?");
+    sqlite3_stmt *st = store_stmt(
+        s, "SELECT username, role, disabled, must_change_password FROM users WHERE id = ?");
     if (!st) return SYNC_EINTERNAL;
     sqlite3_bind_int64(st, 1, user_id);
     if (sqlite3_step(st) != SQLITE_ROW || sqlite3_column_int(st, 2)) {
@@ -291,6 +300,7 @@ static int load_principal(store *s, int64_t user_id, principal *p) {
     p->user_id = user_id;
     util_strlcpy(p->username, (const char *)sqlite3_column_text(st, 0), sizeof p->username);
     p->role = sqlite3_column_int(st, 1);
+    p->must_change_password = sqlite3_column_int(st, 3);
     sqlite3_reset(st);
     st = store_stmt(s, "SELECT division_code FROM user_divisions WHERE user_id = ? "
                        "ORDER BY division_code");
@@ -374,6 +384,8 @@ static int login_issue_token(store *s, const sync_config *cfg, login_limits_atte
     r->has_role = 1;
     r->role = p.role;
     r->username = strdup(p.username);
+    r->has_must_change_password = 1;
+    r->must_change_password = p.must_change_password;
     r->divisions = calloc((size_t)p.n_divisions + 1, sizeof *r->divisions);
     for (int i = 0; r->divisions && i < p.n_divisions; i++)
         r->divisions[r->n_divisions++] = strdup(p.divisions[i]);
@@ -396,14 +408,16 @@ int accounts_login_retry_after(store *s, const sync_config *cfg, const char *use
     const char *name = username ? username : "";
     char stored[crypto_pwhash_STRBYTES] = "";
     int64_t user_id = 0, wait_ms = 0;
-    sqlite3_stmt *st = store_stmt(s, "SELECT id, password_hash FROM users "
-                                     "WHERE username = ? AND disabled = 0");
+    int disabled = 0;
+    sqlite3_stmt *st =
+        store_stmt(s, "SELECT id, password_hash, disabled FROM users WHERE username = ?");
     if (!st) return store_fail(s, SQLITE_ERROR, err);
     sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
         user_id = sqlite3_column_int64(st, 0);
         util_strlcpy(stored, (const char *)sqlite3_column_text(st, 1), sizeof stored);
+        disabled = sqlite3_column_int(st, 2);
     }
     sqlite3_reset(st);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) return store_fail(s, rc, err);
@@ -420,10 +434,15 @@ int accounts_login_retry_after(store *s, const sync_config *cfg, const char *use
     }
     /* A name that is no account is checked against the dummy hash: the same argon2id work. */
     pthread_once(&dummy_once, make_dummy_hash);
-    int right = verify_password(user_id ? stored : dummy_hash, password ? password : "") == 0;
-    if (!user_id || !password || !right)
+    int right =
+        accounts_verify_password(user_id ? stored : dummy_hash, password ? password : "") == 0;
+    if (!user_id || !password || !right) {
         rc = login_failed(s, &a, name, client_addr, err);
-    else
+    } else if (disabled) { /* told only to who knows the password, after the same work */
+        audit_record(s, NULL, "login", name, "account_disabled", client_addr);
+        rc = sync_fail(err, SYNC_EFORBIDDEN, "account_disabled",
+                       "this account is disabled; ask an administrator");
+    } else
         rc = login_issue_token(s, cfg, &a, client_addr, out, err);
 done:
     login_limits_end(&a);
@@ -436,8 +455,7 @@ int accounts_login(store *s, const sync_config *cfg, const char *username, const
     return accounts_login_retry_after(s, cfg, username, password, client_addr, NULL, out, err);
 }
 
-/* Decodes a token's hex text into its hash. Returns 0, or -1 when it is not a token's shape. */
-static int token_hash(const char *token, uint8_t hash[32]) {
+int accounts_token_hash(const char *token, uint8_t hash[32]) {
     uint8_t raw[TOKEN_BYTES];
     size_t n = 0;
     if (!token || strlen(token) != 2 * TOKEN_BYTES ||
@@ -448,12 +466,28 @@ static int token_hash(const char *token, uint8_t hash[32]) {
     return 0;
 }
 
+void accounts_token_id(const uint8_t hash[32], char out[17]) {
+    util_hex(hash, 8, out);
+}
+
+/* Notes that the token with hash was used at now_ms when its last note is a minute old or more
+ * (a write at most once a minute per token). Best effort: a busy database skips the note. */
+static void note_token_use(store *s, const uint8_t hash[32], int64_t last_used_ms, int64_t now_ms) {
+    if (now_ms - last_used_ms < 60000) return;
+    sqlite3_stmt *st = store_stmt(s, "UPDATE tokens SET last_used_at_ms = ? WHERE hash = ?");
+    if (!st) return;
+    sqlite3_bind_int64(st, 1, now_ms);
+    sqlite3_bind_blob(st, 2, hash, 32, SQLITE_STATIC);
+    sqlite3_step(st);
+    sqlite3_reset(st);
+}
+
 int accounts_authenticate(store *s, const char *token, principal *p, sync_error *err) {
     uint8_t hash[32];
-    if (token_hash(token, hash) != 0)
+    if (accounts_token_hash(token, hash) != 0)
         return sync_fail(err, SYNC_EUNAUTH, "token_invalid", "the bearer token is not valid");
-    sqlite3_stmt *st = store_stmt(s, "SELECT hash, user_id, expires_at_ms, revoked FROM tokens "
-                                     "WHERE hash = ?");
+    sqlite3_stmt *st = store_stmt(s, "SELECT hash, user_id, expires_at_ms, revoked, "
+                                     "last_used_at_ms FROM tokens WHERE hash = ?");
     if (!st) return store_fail(s, SQLITE_ERROR, err);
     sqlite3_bind_blob(st, 1, hash, sizeof hash, SQLITE_STATIC);
     int rc = sqlite3_step(st);
@@ -469,14 +503,16 @@ int accounts_authenticate(store *s, const char *token, principal *p, sync_error 
     int64_t user_id = sqlite3_column_int64(st, 1);
     int64_t expires = sqlite3_column_int64(st, 2);
     int revoked = sqlite3_column_int(st, 3);
+    int64_t last_used = sqlite3_column_int64(st, 4), now = util_now_ms();
     sqlite3_reset(st);
     if (revoked)
         return sync_fail(err, SYNC_EUNAUTH, "token_revoked", "the bearer token was revoked");
-    if (expires <= util_now_ms())
+    if (expires <= now)
         return sync_fail(err, SYNC_EUNAUTH, "token_expired", "the bearer token has expired");
     if ((rc = load_principal(s, user_id, p)) == SYNC_ENOTFOUND)
         return sync_fail(err, SYNC_EUNAUTH, "token_invalid", "the account is disabled");
     if (rc) return store_fail(s, SQLITE_ERROR, err);
+    note_token_use(s, hash, last_used, now);
     return 0;
 }
 
@@ -490,7 +526,7 @@ int accounts_principal(store *s, int64_t user_id, principal *p, sync_error *err)
 
 int accounts_revoke_token(store *s, const char *token, sync_error *err) {
     uint8_t hash[32];
-    if (token_hash(token, hash) != 0)
+    if (accounts_token_hash(token, hash) != 0)
         return sync_fail(err, SYNC_EUNAUTH, "token_invalid", "the bearer token is not valid");
     int rc = store_begin(s, err);
     if (rc) return rc;

@@ -35,8 +35,11 @@ int accounts_list_users(store *s, const principal *actor, Outfall__V1__UserList 
 
 /* Checks a password and issues a token, within the login limits of sync/login_limits.h
  * (client_addr: the client's address as the server sees it). A name that is no enabled account
- * costs the same argon2id check as a wrong password and is counted alike. Every outcome is
- * audited. Codes: bad_credentials (401), locked_out (429, before any check of the password).
+ * costs the same argon2id check as a wrong password and is counted alike; a disabled account
+ * is told so (account_disabled, 403) only after its right password, with the same work. Every
+ * outcome is audited. Codes: bad_credentials (401), locked_out (429, before any check of the
+ * password), account_disabled (403). The response's must_change_password is set after an
+ * admin's reset.
  * *out is freed with free_unpacked. */
 int accounts_login(store *s, const sync_config *cfg, const char *username, const char *password,
                    const char *client_addr, Outfall__V1__LoginResponse **out, sync_error *err);
@@ -48,7 +51,8 @@ int accounts_login_retry_after(store *s, const sync_config *cfg, const char *use
                                int64_t *retry_after_s, Outfall__V1__LoginResponse **out,
                                sync_error *err);
 
-/* Resolves a bearer token to its principal. Codes (401): token_invalid, token_expired,
+/* Resolves a bearer token to its principal (with must_change_password), and notes its use at
+ * most once a minute (tokens.last_used_at_ms). Codes (401): token_invalid, token_expired,
  * token_revoked. */
 int accounts_authenticate(store *s, const char *token, principal *p, sync_error *err);
 
@@ -69,7 +73,8 @@ int devices_enroll(store *s, const principal *actor, const Outfall__V1__Device *
 /* Admin revokes a phone: its signatures are refused from now on. */
 int devices_revoke(store *s, const principal *actor, const char *device_id, sync_error *err);
 
-/* Looks up a device for signature checks. Codes: unknown_device (401), device_revoked (401). */
+/* Looks up a device for signature checks. Codes: unknown_device (401), device_revoked (401),
+ * account_disabled (403: its owner's account is disabled). */
 int devices_lookup(store *s, const char *device_id, int64_t *user_id, uint8_t public_key[32],
                    sync_error *err);
 

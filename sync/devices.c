@@ -145,18 +145,22 @@ done:
 
 int devices_lookup(store *s, const char *device_id, int64_t *user_id, uint8_t public_key[32],
                    sync_error *err) {
-    sqlite3_stmt *st =
-        store_stmt(s, "SELECT user_id, public_key, revoked FROM devices WHERE device_id = ?");
+    sqlite3_stmt *st = store_stmt(s, "SELECT d.user_id, d.public_key, d.revoked, u.disabled "
+                                     "FROM devices d JOIN users u ON u.id = d.user_id "
+                                     "WHERE d.device_id = ?");
     if (!st) return store_fail(s, SQLITE_ERROR, err);
     sqlite3_bind_text(st, 1, device_id ? device_id : "", -1, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_ROW)
         return sync_fail(err, SYNC_EUNAUTH, "unknown_device", "device %s is not enrolled",
                          device_id ? device_id : "");
-    int revoked = sqlite3_column_int(st, 2);
+    int revoked = sqlite3_column_int(st, 2), disabled = sqlite3_column_int(st, 3);
     *user_id = sqlite3_column_int64(st, 0);
     memcpy(public_key, sqlite3_column_blob(st, 1), 32);
     sqlite3_reset(st);
     if (revoked)
         return sync_fail(err, SYNC_EUNAUTH, "device_revoked", "device %s was revoked", device_id);
+    if (disabled)
+        return sync_fail(err, SYNC_EFORBIDDEN, "account_disabled",
+                         "the account of device %s is disabled", device_id);
     return 0;
 }

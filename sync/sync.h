@@ -45,6 +45,7 @@ typedef struct principal {
     int role; /* Outfall__V1__Role */
     int n_divisions;
     char divisions[SYNC_MAX_DIVISIONS][8];
+    int must_change_password; /* 1 after an admin's reset: only POST /v1/me/password is served */
 } principal;
 
 /* 1 when p may see and (given a role that writes) act on records of division_code: admins and

@@ -9,6 +9,7 @@
 // answer); null when the server's library picks it (CivetWeb's own error pages). also: the other
 // statuses the same code is answered with somewhere, when there are any.
 export const ERRORS = {
+  account_disabled: { status: 403, zh: '这个账户已被管理员停用，请联系管理员。', en: 'An administrator disabled this account: ask an administrator.' },
   already_answered: { status: 409, zh: '这条举报已经答复过了。', en: 'This report was answered already.' },
   already_exists: { status: 0, zh: '这条记录已经存在，请在其最新版本上修改。', en: 'This record exists already: edit it from its latest version.' },
   answer_required: { status: 400, zh: '请填写答复。', en: 'Please write an answer.' },
@@ -24,6 +25,7 @@ export const ERRORS = {
   body_too_large: { status: 413, zh: '一次提交的内容超过服务器允许的大小，请分开提交。', en: 'The request is larger than the server takes: send it in smaller parts.' },
   body_too_slow: { status: 408, zh: '内容传送太慢，服务器已中止接收，请在网络较好时重试。', en: 'The body came too slowly and the server stopped waiting: try again on a better connection.' },
   busy: { status: 503, zh: '服务器繁忙，请稍后重试。', en: 'The server is busy: try again shortly.' },
+  cannot_change_self: { status: 409, zh: '管理员不能停用自己的账户，也不能取消自己的管理员角色。', en: 'An admin cannot disable their own account or give up their own admin role.' },
   chain_missing: { status: 400, zh: '这个数据库早于历史校验链，无法校验，请先升级数据库。', en: 'This database predates the history chain and cannot be verified: migrate it first.' },
   change_id_reused: { status: 0, also: [409], zh: '这条修改的编号已用于内容不同的修改。', en: 'This change id was used before for other content.' },
   checksum_mismatch: { status: 460, zh: '上传的分段校验和不符（传输中损坏），请重新上传这一段。', en: "The chunk's checksum does not match (damaged on the way): upload that chunk again." },
@@ -82,6 +84,7 @@ export const ERRORS = {
   invalid_zone: { status: 400, zh: '保护区数据无效（编号、名称或范围）。', en: 'A protection zone is not valid (id, name or shape).' },
   io_error: { status: 500, zh: '服务器读写文件失败，请联系管理员。', en: 'The server could not read or write a file: ask an administrator.' },
   json_too_deep: { status: 400, zh: '提交的内容嵌套层数过多。', en: 'The body nests too deep.' },
+  last_admin: { status: 409, zh: '这是最后一个启用的管理员账户，请先设置另一个管理员。', en: 'This is the last enabled admin account: make another admin first.' },
   locked_out: { status: 429, zh: '尝试次数过多，请稍后再试。', en: 'Too many attempts: try again later.' },
   malformed_json: { status: 400, zh: '提交的内容不是有效的 JSON。', en: 'The body is not valid JSON.' },
   malformed_protobuf: { status: 400, zh: '提交的内容不是有效的 protobuf 数据。', en: 'The body is not valid protobuf.' },
@@ -105,6 +108,8 @@ export const ERRORS = {
   open_duplicate: { status: 409, zh: '请先处理这条记录的疑似重复，再批准。', en: "Decide the record's duplicate suspect before approving it." },
   out_of_memory: { status: 500, zh: '服务器内存不足，请稍后重试。', en: 'The server ran out of memory: try again later.' },
   outside_division: { status: 403, also: [0], zh: '这条记录不在您负责的行政区内。', en: 'This record is outside your divisions.' },
+  password_change_required: { status: 403, zh: '密码已被管理员重置，请先修改密码。', en: 'Your password was reset: change it first.' },
+  password_unchanged: { status: 400, zh: '新密码不能与当前密码相同。', en: 'The new password must differ from the current one.' },
   pending_review: { status: 409, zh: '这个排口有待审核的修改，请先批准或退回。', en: 'The outfall has edits waiting for review: approve or return them first.' },
   photo_not_in_report: { status: 403, zh: '这张照片不属于这条举报。', en: 'The photo is not part of this report.' },
   photo_too_large: { status: 413, zh: '照片超过服务器允许的大小。', en: 'The photo is larger than the server takes.' },
@@ -158,4 +163,5 @@ export const ERRORS = {
   uri_too_long: { status: 414, zh: '请求地址过长。', en: 'The request address is too long.' },
   username_taken: { status: 409, zh: '这个用户名已被使用。', en: 'This username is taken.' },
   weak_password: { status: 400, zh: '密码应为 10 到 256 个字符。', en: 'A password is 10 to 256 characters long.' },
+  wrong_password: { status: 403, zh: '当前密码不正确。', en: 'The current password is wrong.' },
 };

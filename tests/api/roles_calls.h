@@ -228,6 +228,80 @@ static void user_list(ctx *c, outcome *o) {
     send(c, "GET", "/v1/users", NULL, NULL, 0, o, NULL);
 }
 
+/* A fresh surveyor of division A (signed in), whose name goes into c->id and, with
+ * with_device, a phone of theirs into c->hash; with_token, the id of their token into c->hash. */
+static void fresh_account(ctx *c, int with_device, int with_token) {
+    const char *divs[] = {DIV_A, NULL};
+    th_user u;
+    assert_int_equal(th_user_new(&srv, "mx", TH_ROLE(SURVEYOR), divs, &u), 0);
+    util_strlcpy(c->id, u.name, sizeof c->id);
+    if (with_device) {
+        th_device d;
+        assert_int_equal(th_device_new(&srv, u.token, &d), 0);
+        util_strlcpy(c->hash, d.id, sizeof c->hash);
+    }
+    if (with_token) { /* a token's id: the first 16 hex digits of BLAKE2b-256 of its bytes */
+        uint8_t raw[32];
+        size_t n = 0;
+        assert_int_equal(sodium_hex2bin(raw, sizeof raw, u.token, strlen(u.token), NULL, &n, NULL),
+                         0);
+        char hex[65];
+        th_hash_hex(raw, n, hex);
+        hex[16] = '\0';
+        util_strlcpy(c->hash, hex, sizeof c->hash);
+    }
+}
+static void fresh_user(ctx *c) {
+    fresh_account(c, 0, 0);
+}
+static void fresh_user_device(ctx *c) {
+    fresh_account(c, 1, 0);
+}
+static void fresh_user_token(ctx *c) {
+    fresh_account(c, 0, 1);
+}
+/* Calls /v1/users/{c->id}{what}, and /{item} after it when item is not NULL. */
+static void account_path(ctx *c, outcome *o, const char *method, const char *what, const char *item,
+                         const ProtobufCMessage *msg) {
+    char path[200];
+    snprintf(path, sizeof path, "/v1/users/%s%s%s%s", c->id, what, item ? "/" : "",
+             item ? item : "");
+    if (msg)
+        send_msg(c, method, path, msg, o, NULL);
+    else
+        send(c, method, path, NULL, NULL, 0, o, NULL);
+}
+static void user_update(ctx *c, outcome *o) {
+    char *divs[] = {DIV_B};
+    Outfall__V1__User u = OUTFALL__V1__USER__INIT;
+    u.n_divisions = 1;
+    u.divisions = divs;
+    account_path(c, o, "PATCH", "", NULL, &u.base);
+}
+static void user_reset_password(ctx *c, outcome *o) {
+    Outfall__V1__PasswordReset r = OUTFALL__V1__PASSWORD_RESET__INIT;
+    account_path(c, o, "POST", "/password", NULL, &r.base);
+}
+static void user_devices(ctx *c, outcome *o) {
+    account_path(c, o, "GET", "/devices", NULL, NULL);
+}
+static void user_device_revoke(ctx *c, outcome *o) {
+    account_path(c, o, "DELETE", "/devices", c->hash, NULL);
+}
+static void user_tokens(ctx *c, outcome *o) {
+    account_path(c, o, "GET", "/tokens", NULL, NULL);
+}
+static void user_token_revoke(ctx *c, outcome *o) {
+    account_path(c, o, "DELETE", "/tokens", c->hash, NULL);
+}
+/* A new password too short: refused before the current one is checked or counted. */
+static void own_password(ctx *c, outcome *o) {
+    Outfall__V1__PasswordChange p = OUTFALL__V1__PASSWORD_CHANGE__INIT;
+    p.current_password = c->w.user->password;
+    p.new_password = "short";
+    send_msg(c, "POST", "/v1/me/password", &p.base, o, NULL);
+}
+
 /* A new outfall in division A from the caller's phone. Tag: the change's status, or its
  * REJECTED reason. */
 static void sync(ctx *c, outcome *o) {

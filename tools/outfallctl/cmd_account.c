@@ -1,4 +1,5 @@
-/* Accounts: `login USER`, `users add USER --role R --division CODE...`, `users list`. */
+/* Accounts: `login USER`, `users add|list|set-role|set-divisions|disable|enable|reset-password|
+ * devices|tokens|revoke-device|revoke-token`, `password` (one's own). */
 #include <getopt.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -120,6 +121,133 @@ static int users_add(const ctl *c, const char *username, int role, char **divisi
     return rc;
 }
 
+/* PATCH /v1/users/{username} with change; prints the User as stored. */
+static int users_patch(const ctl *c, const char *username, const Outfall__V1__User *change) {
+    char path[160];
+    snprintf(path, sizeof path, "/v1/users/%s", username);
+    Outfall__V1__User *out = NULL;
+    int rc = ctl_call(c, "PATCH", path, &change->base, NULL, &outfall__v1__user__descriptor,
+                      (ProtobufCMessage **)&out);
+    if (rc != CTL_OK) return rc;
+    rc = ctl_print(&out->base);
+    outfall__v1__user__free_unpacked(out, NULL);
+    return rc;
+}
+
+static int users_set_role(const ctl *c, char **args, char **divisions, size_t n) {
+    (void)divisions, (void)n;
+    int r = parse_role(args[1]);
+    if (!r) {
+        fprintf(stderr, "outfallctl: ROLE is surveyor, supervisor, integrator or admin\n");
+        return ctl_usage(1);
+    }
+    Outfall__V1__User u = OUTFALL__V1__USER__INIT;
+    u.has_role = 1;
+    u.role = (Outfall__V1__Role)r;
+    return users_patch(c, args[0], &u);
+}
+
+static int users_set_divisions(const ctl *c, char **args, char **divisions, size_t n) {
+    if (n == 0) {
+        fprintf(stderr, "outfallctl: users set-divisions needs at least one --division\n");
+        return ctl_usage(1);
+    }
+    Outfall__V1__User u = OUTFALL__V1__USER__INIT;
+    u.n_divisions = n;
+    u.divisions = divisions;
+    return users_patch(c, args[0], &u);
+}
+
+static int users_disabled(const ctl *c, const char *username, int disabled) {
+    Outfall__V1__User u = OUTFALL__V1__USER__INIT;
+    u.has_disabled = 1;
+    u.disabled = disabled;
+    return users_patch(c, username, &u);
+}
+static int users_disable(const ctl *c, char **args, char **divisions, size_t n) {
+    (void)divisions, (void)n;
+    return users_disabled(c, args[0], 1);
+}
+static int users_enable(const ctl *c, char **args, char **divisions, size_t n) {
+    (void)divisions, (void)n;
+    return users_disabled(c, args[0], 0);
+}
+
+/* The one-time password is the admin's from env OUTFALL_NEW_PASSWORD, else the server's; the
+ * answer (with it) is printed this once. */
+static int users_reset_password(const ctl *c, char **args, char **divisions, size_t n) {
+    (void)divisions, (void)n;
+    char path[160];
+    snprintf(path, sizeof path, "/v1/users/%s/password", args[0]);
+    const char *given = getenv("OUTFALL_NEW_PASSWORD");
+    Outfall__V1__PasswordReset rq = OUTFALL__V1__PASSWORD_RESET__INIT;
+    rq.password = given && *given ? (char *)given : NULL;
+    Outfall__V1__PasswordReset *out = NULL;
+    int rc = ctl_call(c, "POST", path, &rq.base, NULL, &outfall__v1__password_reset__descriptor,
+                      (ProtobufCMessage **)&out);
+    if (rc != CTL_OK) return rc;
+    rc = ctl_print(&out->base);
+    if (out->password) sodium_memzero(out->password, strlen(out->password));
+    outfall__v1__password_reset__free_unpacked(out, NULL);
+    return rc;
+}
+
+/* GET /v1/users/{username}/{what}, printed as desc. */
+static int users_show(const ctl *c, const char *username, const char *what,
+                      const ProtobufCMessageDescriptor *desc) {
+    char path[160];
+    snprintf(path, sizeof path, "/v1/users/%s/%s", username, what);
+    ProtobufCMessage *out = NULL;
+    int rc = ctl_call(c, "GET", path, NULL, NULL, desc, &out);
+    if (rc != CTL_OK) return rc;
+    rc = ctl_print(out);
+    protobuf_c_message_free_unpacked(out, NULL);
+    return rc;
+}
+static int users_devices(const ctl *c, char **args, char **divisions, size_t n) {
+    (void)divisions, (void)n;
+    return users_show(c, args[0], "devices", &outfall__v1__device_list__descriptor);
+}
+static int users_tokens(const ctl *c, char **args, char **divisions, size_t n) {
+    (void)divisions, (void)n;
+    return users_show(c, args[0], "tokens", &outfall__v1__token_list__descriptor);
+}
+
+/* DELETE /v1/users/{username}/{what}/{id}; prints "revoked ID". */
+static int users_revoke(const ctl *c, const char *username, const char *what, const char *id) {
+    char path[256];
+    snprintf(path, sizeof path, "/v1/users/%s/%s/%s", username, what, id);
+    int rc = ctl_call(c, "DELETE", path, NULL, NULL, NULL, NULL);
+    if (rc == CTL_OK) printf("revoked %s\n", id);
+    return rc;
+}
+static int users_revoke_device(const ctl *c, char **args, char **divisions, size_t n) {
+    (void)divisions, (void)n;
+    return users_revoke(c, args[0], "devices", args[1]);
+}
+static int users_revoke_token(const ctl *c, char **args, char **divisions, size_t n) {
+    (void)divisions, (void)n;
+    return users_revoke(c, args[0], "tokens", args[1]);
+}
+
+/* The `users` verbs that act on one account: name, positional arguments after the verb's USER
+ * (args[0] is USER), handler. */
+static const struct {
+    const char *name;
+    int args; /* USER and what follows it */
+    int (*run)(const ctl *c, char **args, char **divisions, size_t n);
+} user_verbs[] = {
+    {"set-role", 2, users_set_role},
+    {"set-divisions", 1, users_set_divisions},
+    {"disable", 1, users_disable},
+    {"enable", 1, users_enable},
+    {"reset-password", 1, users_reset_password},
+    {"devices", 1, users_devices},
+    {"tokens", 1, users_tokens},
+    {"revoke-device", 2, users_revoke_device},
+    {"revoke-token", 2, users_revoke_token},
+};
+
 int cmd_users(const ctl *c, int argc, char **argv) {
     static const struct option opts[] = {
         {"role", required_argument, NULL, 'r'},
@@ -151,7 +279,8 @@ int cmd_users(const ctl *c, int argc, char **argv) {
         }
     }
     int npos = argc - optind;
-    if (npos == 1 && strcmp(argv[optind], "list") == 0 && !role && n_divisions == 0) {
+    const char *verb = npos > 0 ? argv[optind] : "";
+    if (npos == 1 && strcmp(verb, "list") == 0 && !role && n_divisions == 0) {
         Outfall__V1__UserList *list = NULL;
         int rc = ctl_call(c, "GET", "/v1/users", NULL, NULL, &outfall__v1__user_list__descriptor,
                           (ProtobufCMessage **)&list);
@@ -160,7 +289,7 @@ int cmd_users(const ctl *c, int argc, char **argv) {
         outfall__v1__user_list__free_unpacked(list, NULL);
         return rc;
     }
-    if (npos == 2 && strcmp(argv[optind], "add") == 0) {
+    if (npos == 2 && strcmp(verb, "add") == 0) {
         int r = role ? parse_role(role) : 0;
         if (!r) {
             fprintf(stderr, "outfallctl: users add needs --role surveyor, supervisor, integrator "
@@ -174,6 +303,51 @@ int cmd_users(const ctl *c, int argc, char **argv) {
         }
         return users_add(c, argv[optind + 1], r, divisions, n_divisions);
     }
-    fprintf(stderr, "outfallctl: users takes `add USER --role R --division CODE` or `list`\n");
+    if (!role && (n_divisions == 0 || strcmp(verb, "set-divisions") == 0))
+        for (size_t i = 0; i < sizeof user_verbs / sizeof *user_verbs; i++)
+            if (strcmp(verb, user_verbs[i].name) == 0 && npos == 1 + user_verbs[i].args)
+                return user_verbs[i].run(c, argv + optind + 1, divisions, n_divisions);
+    fprintf(stderr,
+            "outfallctl: users takes add, list, set-role, set-divisions, disable, enable, "
+            "reset-password, devices, tokens, revoke-device or revoke-token (see --help)\n");
     return ctl_usage(1);
+}
+
+/* `password`: changes the token's user's own password. The current one comes from env
+ * OUTFALL_PASSWORD, else a prompt; the new one from env OUTFALL_NEW_PASSWORD, else a prompt
+ * (asked twice). Other sign-ins of the user end; this token stays. */
+int cmd_password(const ctl *c, int argc, char **argv) {
+    int opt = getopt_long(argc, argv, "h", help_only, NULL);
+    if (opt == 'h') {
+        ctl_usage(0);
+        return CTL_OK;
+    }
+    if (opt != -1 || argc - optind != 0) return ctl_usage(1);
+    char current[CTL_PASSWORD_MAX], fresh[CTL_PASSWORD_MAX], again[CTL_PASSWORD_MAX];
+    const char *env_current = getenv("OUTFALL_PASSWORD"), *env_new = getenv("OUTFALL_NEW_PASSWORD");
+    int rc = CTL_OK;
+    if (env_current)
+        snprintf(current, sizeof current, "%s", env_current);
+    else if (read_password("current password: ", current, sizeof current) != 0)
+        return ctl_fail("no password given");
+    if (env_new) {
+        snprintf(fresh, sizeof fresh, "%s", env_new);
+    } else if (read_password("new password: ", fresh, sizeof fresh) != 0 ||
+               read_password("new password again: ", again, sizeof again) != 0) {
+        rc = ctl_fail("no new password given");
+        goto done;
+    } else if (strcmp(fresh, again) != 0) {
+        rc = ctl_fail("the two new passwords differ");
+        goto done;
+    }
+    Outfall__V1__PasswordChange rq = OUTFALL__V1__PASSWORD_CHANGE__INIT;
+    rq.current_password = current;
+    rq.new_password = fresh;
+    rc = ctl_call(c, "POST", "/v1/me/password", &rq.base, NULL, NULL, NULL);
+    if (rc == CTL_OK) printf("password changed\n");
+done:
+    sodium_memzero(current, sizeof current);
+    sodium_memzero(fresh, sizeof fresh);
+    sodium_memzero(again, sizeof again);
+    return rc;
 }

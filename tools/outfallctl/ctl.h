@@ -40,6 +40,7 @@ int ctl_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* ---- the commands (cmd_account.c, cmd_phone.c, cmd_photos.c); argv[0] is their name ---- */
 int cmd_login(const ctl *c, int argc, char **argv);
 int cmd_users(const ctl *c, int argc, char **argv);
+int cmd_password(const ctl *c, int argc, char **argv);
 int cmd_device(const ctl *c, int argc, char **argv);
 int cmd_push(const ctl *c, int argc, char **argv);
 int cmd_pull(const ctl *c, int argc, char **argv);

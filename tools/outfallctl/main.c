@@ -30,6 +30,22 @@ static const char usage_text[] =
     "      OUTFALL_NEW_PASSWORD, else one is generated and printed with the account.\n"
     "  users list\n"
     "      List the accounts (admin).\n"
+    "  users set-role USER ROLE | users set-divisions USER --division CODE [...]\n"
+    "      Change an account's role or divisions (admin). The user's sign-ins end.\n"
+    "  users disable USER | users enable USER\n"
+    "      Disable an account (its sign-ins end, it cannot log in or sync) or enable it again\n"
+    "      (admin; never your own account or the last admin).\n"
+    "  users reset-password USER\n"
+    "      Reset a password (admin) and print the one-time password, shown this once (env\n"
+    "      OUTFALL_NEW_PASSWORD chooses it). The user must change it at the next login.\n"
+    "  users devices USER | users tokens USER\n"
+    "      List a user's phones or signed-in tokens (ids, never the tokens): your own, or\n"
+    "      anyone's as admin.\n"
+    "  users revoke-device USER ID | users revoke-token USER ID\n"
+    "      Revoke one of them.\n"
+    "  password\n"
+    "      Change your own password: the current one from env OUTFALL_PASSWORD, the new one\n"
+    "      from env OUTFALL_NEW_PASSWORD, else prompts. Your other sign-ins end.\n"
     "  device enroll --id ID --name NAME --key FILE\n"
     "      Make an Ed25519 key pair, write it to FILE (mode 0600; an existing FILE is never\n"
     "      overwritten) and enroll its public key for the token's user.\n"
@@ -85,11 +101,17 @@ static const struct {
     const char *name;
     int (*run)(const ctl *c, int argc, char **argv);
 } commands[] = {
-    {"login", cmd_login},   {"users", cmd_users},
-    {"device", cmd_device}, {"push", cmd_push},
-    {"pull", cmd_pull},     {"photos", cmd_photos},
-    {"backup", cmd_backup}, {"restore", cmd_restore},
-    {"audit", cmd_audit},   {"inspections", cmd_inspections},
+    {"login", cmd_login},
+    {"users", cmd_users},
+    {"password", cmd_password},
+    {"device", cmd_device},
+    {"push", cmd_push},
+    {"pull", cmd_pull},
+    {"photos", cmd_photos},
+    {"backup", cmd_backup},
+    {"restore", cmd_restore},
+    {"audit", cmd_audit},
+    {"inspections", cmd_inspections},
 };
 
 int main(int argc, char **argv) {
