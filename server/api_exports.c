@@ -71,6 +71,7 @@ static int export_as(http_req *r, int format) {
         stream_start(&st, "text/csv; charset=utf-8", "outfalls.csv");
     else
         stream_start(&st, "application/x-tar", "photos.tar");
+    if (strcmp(r->method, "HEAD") == 0) return 0; /* the head only */
     long long count = 0;
     sync_error err = {0};
     if (format == PHOTOS_TAR) {

@@ -187,7 +187,8 @@ static int cors_preflight(http_req *r, const char *method, int method_routed) {
  * result, or a negative code with r->err filled (not_found, method_not_allowed, busy, the
  * gate's refusal, a CORS refusal). */
 static int route_serve(http_req *r) {
-    const route *found = NULL;
+    const route *found = NULL, *get = NULL;
+    int head = strcmp(r->method, "HEAD") == 0;
     const char *origin = mg_get_header(r->conn, "Origin");
     const char *preflight = mg_get_header(r->conn, "Access-Control-Request-Method");
     int method_routed = 0;
@@ -199,18 +200,27 @@ static int route_serve(http_req *r) {
         if (preflight && strcmp(routes[i].method, preflight) == 0) method_routed = 1;
         if (strcmp(routes[i].method, r->method) == 0 && !preflight) {
             found = &routes[i];
+        } else if (head && !preflight && !get && strcmp(routes[i].method, "GET") == 0) {
+            get = &routes[i];
         } else {
             size_t used = strlen(r->allow);
             snprintf(r->allow + used, sizeof r->allow - used, "%s%s", used ? ", " : "",
                      routes[i].method);
         }
     }
+    /* HEAD where only GET is routed: the GET's handler answers, and the answer's head goes
+     * without its body (http_send_head and the streamed answers leave it out for HEAD). */
+    if (!found && get) found = get;
+    if (!head && strstr(r->allow, "GET") && !strstr(r->allow, "HEAD")) {
+        size_t used = strlen(r->allow);
+        snprintf(r->allow + used, sizeof r->allow - used, ", HEAD");
+    }
     if (preflight && r->allow[0]) return cors_preflight(r, preflight, method_routed);
     if (!found && r->allow[0])
         return http_error(r, 405, "method_not_allowed", "%s does not take %s (allowed: %s)",
                           r->path, r->method, r->allow);
     if (!found) return http_error(r, 404, "not_found", "no endpoint at %s", r->path);
-    snprintf(r->action, sizeof r->action, "%s %s", found->method, found->pattern);
+    snprintf(r->action, sizeof r->action, "%s %s", r->method, found->pattern);
     r->body_limit = found->max_body == BODY_CONFIG ? r->cfg->max_body : found->max_body;
     int rc = http_store_acquire(r);
     if (rc < 0) return rc;
