@@ -415,6 +415,11 @@ static int serve_photo(http_req *r) {
     if (photos_read_info(r->store, &r->who, r->params[0], &info, &r->err) < 0 ||
         feed_photo_visible(r->store, &r->who, r->params[0], &r->err) < 0)
         return engine_failed(r);
+    /* A client that names image types gets this one only if it takes it (image/png for a JPEG is
+     * 406); one that names none (JSON, * / *) gets the photo as it is (RFC 9110 12.5.1). */
+    const char *accept = mg_get_header(r->conn, "Accept");
+    if (accept && strcasestr(accept, "image/") && !http_accepts(r, info.facts.media_type))
+        return http_not_acceptable(r, info.facts.media_type);
     snprintf(etag, sizeof etag, "\"%s\"", info.hash);
     const char *inm = mg_get_header(r->conn, "If-None-Match");
     const char *if_range = mg_get_header(r->conn, "If-Range");

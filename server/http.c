@@ -24,7 +24,7 @@ static const struct {
 } media_types[] = {
     {"application/x-protobuf", HTTP_PROTOBUF},
     {"application/protobuf", HTTP_PROTOBUF},
-    {"application/octet-stream", HTTP_PROTOBUF},
+    {"application/proto", HTTP_PROTOBUF}, /* the Connect protocol's name for it */
     {"application/json", HTTP_JSON},
 };
 
@@ -215,12 +215,51 @@ int http_req_start(http_req *r, struct mg_connection *conn, const server_config 
     const char *query = r->ri->query_string;
     if (query && strstr(query, "%00"))
         return http_error(r, 400, "invalid_argument", "the query string holds a NUL byte (%%00)");
-    if (negotiate(mg_get_header(conn, "Accept"), r, &r->resp_enc, &r->resp_alt) < 0) {
-        r->resp_enc = HTTP_JSON;
-        return http_error(r, 406, "not_acceptable",
-                          "Accept names neither application/x-protobuf nor application/json");
-    }
+    r->accepts_message =
+        negotiate(mg_get_header(conn, "Accept"), r, &r->resp_enc, &r->resp_alt) == 0;
+    if (!r->accepts_message) r->resp_enc = HTTP_JSON; /* for an error, the one readable form */
     return 0;
+}
+
+int http_accepts(const http_req *r, const char *type) { /* type's parameters ignored */
+    const char *accept = mg_get_header(r->conn, "Accept");
+    if (!accept || accept[strspn(accept, " \t,")] == '\0') return 1;
+    size_t major = strcspn(type, "/"), type_len = strcspn(type, "; ");
+    int ok = 0, refused = 0;
+    for (const char *p = accept; *p;) {
+        size_t len = strcspn(p, ","), range_len = strcspn(p, ";,");
+        const char *t = p;
+        size_t tl = range_len;
+        span_trim(&t, &tl);
+        double q = 1.0;
+        for (const char *qp = p + range_len; qp < p + len && *qp == ';';) {
+            qp++;
+            while (*qp == ' ' || *qp == '\t')
+                qp++;
+            if ((qp[0] == 'q' || qp[0] == 'Q') && qp[1] == '=') q = strtod(qp + 2, NULL);
+            qp += strcspn(qp, ";,");
+        }
+        int exact = tl == type_len && strncasecmp(t, type, tl) == 0;
+        if (type_len == major + 2 && type[major + 1] == '*') /* type is itself a range */
+            exact = tl > major && t[major] == '/' && strncasecmp(t, type, major) == 0;
+        int range =
+            (tl == 3 && strncmp(t, "*/*", 3) == 0) ||
+            (tl == major + 2 && strncasecmp(t, type, major + 1) == 0 && t[major + 1] == '*');
+        if (exact && q <= 0) refused = 1;
+        if ((exact || range) && q > 0) ok = 1;
+        p += len;
+        if (*p == ',') p++;
+    }
+    return ok && !refused;
+}
+
+int http_not_acceptable(http_req *r, const char *type) {
+    r->resp_enc = HTTP_JSON;
+    if (type)
+        return http_error(r, 406, "not_acceptable", "the answer is %s, which Accept does not take",
+                          type);
+    return http_error(r, 406, "not_acceptable",
+                      "Accept names neither application/x-protobuf nor application/json");
 }
 
 int http_store_acquire(http_req *r) {

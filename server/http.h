@@ -60,6 +60,9 @@ typedef struct http_req {
     /* "text/csv" or "application/geo+json" when Accept prefers one of them (NULL otherwise):
      * a handler that can answer in it does; the others answer in resp_enc. */
     const char *resp_alt;
+    /* 1 when Accept takes a protobuf or JSON message (absent, a wildcard, or one of their types):
+     * an endpoint that answers only messages is 406 otherwise (server/routes.c). */
+    int accepts_message;
     /* The Content-Security-Policy of the answer (borrowed, static or outliving the answer):
      * when set, the answer carries the document security headers whatever its type (see
      * http_send_head); NULL: HTTP_CSP_PAGE for a document, nothing for the rest. */
@@ -83,10 +86,20 @@ void *http_thread_init(const struct mg_context *ctx, int thread_type);
 int http_conn_open(const struct mg_connection *conn, void **conn_data);
 void http_conn_close(const struct mg_connection *conn);
 
-/* Fills r for the request on conn: the request's content type and the response encoding from
- * Accept. Returns 0, or a negative code with r->err filled (not_acceptable 406); r is usable for
- * an answer either way. */
+/* Fills r for the request on conn: the request's content type, and the response encoding and
+ * r->accepts_message from Accept. Returns 0, or a negative code with r->err filled (a NUL in the
+ * query); r is usable for an answer either way. */
 int http_req_start(http_req *r, struct mg_connection *conn, const server_config *cfg);
+
+/* 1 when the request's Accept takes media type (e.g. "image/jpeg": exactly, by its major type's
+ * range "image/" plus a star, or by the range of everything, with q above 0; the exact type with
+ * q=0 refuses it), or has no Accept; else 0. The type's parameters are ignored; a type that is
+ * itself a range ("image/" and a star) is taken by any type of its major type. */
+int http_accepts(const http_req *r, const char *type);
+
+/* Refuses r with 406 not_acceptable: the answer would be of type (a message: NULL), which Accept
+ * does not take. Returns the negative code. */
+int http_not_acceptable(http_req *r, const char *type);
 
 /* Takes a database handle from the pool into r->store (nothing when r holds one), waiting up to
  * HTTP_STORE_WAIT_MS. Returns 0, or a negative code with r->err filled (busy, 503). */

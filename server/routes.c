@@ -17,6 +17,10 @@ typedef struct route {
     int (*handler)(http_req *r);
     unsigned who;     /* AUTH_PUBLIC, or the roles allowed (AUTH_* bits) */
     int64_t max_body; /* bytes http_read_body takes (0: none); BODY_CONFIG: --max-body */
+    /* Media types the handler answers in besides protobuf and JSON messages, each a type or a
+     * range ("image/" and a star: a photo in its own type; everything: a web app's files),
+     * separated by commas; NULL: messages only. Accept must take one of them or a message. */
+    const char *produces;
 } route;
 
 #define STAFF (AUTH_SURVEYOR | AUTH_SUPERVISOR | AUTH_ADMIN)
@@ -66,20 +70,20 @@ static const route routes[] = {
     {"GET",    "/v1/outfalls",          api_outfalls_list,     AUTH_ANY_USER, BODY_NONE},
     {"GET",    "/v1/outfalls/{id}",     api_outfalls_read,     AUTH_ANY_USER, BODY_NONE},
     {"GET",    "/v1/outfalls/{id}/history", api_outfalls_history, STAFF, BODY_NONE},
-    {"GET",    "/v1/outfalls/{id}/signboard", api_signboard_read, STAFF, BODY_NONE},
+    {"GET",    "/v1/outfalls/{id}/signboard", api_signboard_read, STAFF, BODY_NONE, "image/svg+xml,image/png"},
     {"GET",    "/v1/observations/{id}", api_observations_read, AUTH_ANY_USER, BODY_NONE},
     {"GET",    "/v1/review/queue",      api_review_queue,      REVIEWERS, BODY_NONE},
     {"POST",   "/v1/review/decisions",  api_review_decide,     REVIEWERS, BODY_DECISION},
     /* the programme: lifecycle, progress, protection zones, streamed exports, annual reports */
     {"POST",   "/v1/programme/transitions", api_programme_transition, REVIEWERS, BODY_DECISION},
-    {"GET",    "/v1/progress",          api_progress_read,     AUTH_ANY_USER, BODY_NONE},
+    {"GET",    "/v1/progress",          api_progress_read,     AUTH_ANY_USER, BODY_NONE, "text/csv"},
     {"POST",   "/v1/zones",             api_zones_import,      AUTH_ADMIN, BODY_ZONES},
     {"GET",    "/v1/zones",             api_zones_list,        AUTH_ANY_USER, BODY_NONE},
     {"GET",    "/v1/zones/at",          api_zones_at,          AUTH_ANY_USER, BODY_NONE},
-    {"GET",    "/v1/exports/outfalls.geojson", api_exports_geojson, AUTH_ANY_USER, BODY_NONE},
-    {"GET",    "/v1/exports/outfalls.csv", api_exports_csv,    AUTH_ANY_USER, BODY_NONE},
-    {"GET",    "/v1/exports/photos.tar", api_exports_photos,   AUTH_ANY_USER, BODY_NONE},
-    {"GET",    "/v1/reports/annual",    api_progress_annual,    AUTH_ANY_USER, BODY_NONE},
+    {"GET",    "/v1/exports/outfalls.geojson", api_exports_geojson, AUTH_ANY_USER, BODY_NONE, "application/geo+json"},
+    {"GET",    "/v1/exports/outfalls.csv", api_exports_csv,    AUTH_ANY_USER, BODY_NONE, "text/csv"},
+    {"GET",    "/v1/exports/photos.tar", api_exports_photos,   AUTH_ANY_USER, BODY_NONE, "application/x-tar"},
+    {"GET",    "/v1/reports/annual",    api_progress_annual,    AUTH_ANY_USER, BODY_NONE, "text/html,text/csv"},
     {"POST",   "/v1/reports/annual/filed", api_filings_mark,   REVIEWERS, BODY_FORM},
     {"GET",    "/v1/reports/filings",   api_filings_list,      AUTH_ANY_USER, BODY_NONE},
     /* applications to set up an outfall (设置审核); /decisions before the {id} row; the
@@ -97,14 +101,14 @@ static const route routes[] = {
     {"POST",   "/v1/photos/{hash}",     api_photos_create,     STAFF | AUTH_REPORTER, BODY_STREAM},
     {"PATCH",  "/v1/photos/{hash}",     api_photos_patch,      STAFF | AUTH_REPORTER, BODY_STREAM},
     {"PUT",    "/v1/photos/{hash}",     api_photos_put,        STAFF | AUTH_REPORTER, BODY_STREAM},
-    {"HEAD",   "/v1/photos/{hash}",     api_photos_head,       AUTH_ANY_USER | AUTH_REPORTER, BODY_NONE},
-    {"GET",    "/v1/photos/{hash}",     api_photos_read,       AUTH_ANY_USER, BODY_NONE},
+    {"HEAD",   "/v1/photos/{hash}",     api_photos_head,       AUTH_ANY_USER | AUTH_REPORTER, BODY_NONE, "image/*"},
+    {"GET",    "/v1/photos/{hash}",     api_photos_read,       AUTH_ANY_USER, BODY_NONE, "image/*"},
     {"GET",    "/v1/photos/{hash}/info", api_photos_info,      AUTH_ANY_USER, BODY_NONE},
     /* the public (programme/disclosure.h): approved outfalls' disclosed facts; no token */
-    {"GET",    "/public/outfalls",      api_public_outfalls,   AUTH_PUBLIC, BODY_NONE},
-    {"GET",    "/public/outfalls/{code}", api_public_outfall,  AUTH_PUBLIC, BODY_NONE},
+    {"GET",    "/public/outfalls",      api_public_outfalls,   AUTH_PUBLIC, BODY_NONE, "application/geo+json"},
+    {"GET",    "/public/outfalls/{code}", api_public_outfall,  AUTH_PUBLIC, BODY_NONE, "text/html"},
     {"POST",   "/public/reports",       api_public_report_submit, AUTH_PUBLIC, BODY_FORM},
-    {"GET",    "/public/reports/{number}", api_public_report_read, AUTH_PUBLIC, BODY_NONE},
+    {"GET",    "/public/reports/{number}", api_public_report_read, AUTH_PUBLIC, BODY_NONE, "text/html"},
     /* public reports (举报) in the supervisors' queue of their divisions, and their answer */
     {"GET",    "/v1/reports",           api_public_reports_list,      REVIEWERS, BODY_NONE},
     {"POST",   "/v1/reports/{number}/answer", api_public_reports_answer, REVIEWERS, BODY_FORM},
@@ -114,20 +118,36 @@ static const route routes[] = {
     {"GET",    "/public/inspections/{id}", api_public_inspection, AUTH_PUBLIC, BODY_NONE},
     {"GET",    "/healthz",              api_health_read,       AUTH_PUBLIC, BODY_NONE},
     /* the supervisors' console (web/); config.json before the {file} row that would match it */
-    {"GET",    "/",                     api_web_index,         AUTH_PUBLIC, BODY_NONE},
+    {"GET",    "/",                     api_web_index,         AUTH_PUBLIC, BODY_NONE, "*/*"},
     {"GET",    "/web/config.json",      api_web_config,        AUTH_PUBLIC, BODY_NONE},
-    {"GET",    "/web/{file}",           api_web_file,          AUTH_PUBLIC, BODY_NONE},
+    {"GET",    "/web/{file}",           api_web_file,          AUTH_PUBLIC, BODY_NONE, "*/*"},
     /* the surveyors' field app (web/field/), an offline web app with its service worker */
-    {"GET",    "/field",                api_web_field_index,       AUTH_PUBLIC, BODY_NONE},
-    {"GET",    "/field/",               api_web_field_index,       AUTH_PUBLIC, BODY_NONE},
-    {"GET",    "/field/{file}",         api_web_field_file,        AUTH_PUBLIC, BODY_NONE},
-    {"GET",    "/field/vendor/{file}",  api_web_field_vendor,      AUTH_PUBLIC, BODY_NONE},
+    {"GET",    "/field",                api_web_field_index,       AUTH_PUBLIC, BODY_NONE, "*/*"},
+    {"GET",    "/field/",               api_web_field_index,       AUTH_PUBLIC, BODY_NONE, "*/*"},
+    {"GET",    "/field/{file}",         api_web_field_file,        AUTH_PUBLIC, BODY_NONE, "*/*"},
+    {"GET",    "/field/vendor/{file}",  api_web_field_vendor,      AUTH_PUBLIC, BODY_NONE, "*/*"},
     /* the public's report form (web/report/): a citizen files a 举报 with photos, no account */
-    {"GET",    "/report",               api_web_report_index,      AUTH_PUBLIC, BODY_NONE},
-    {"GET",    "/report/",              api_web_report_index,      AUTH_PUBLIC, BODY_NONE},
-    {"GET",    "/report/{file}",        api_web_report_file,       AUTH_PUBLIC, BODY_NONE},
+    {"GET",    "/report",               api_web_report_index,      AUTH_PUBLIC, BODY_NONE, "*/*"},
+    {"GET",    "/report/",              api_web_report_index,      AUTH_PUBLIC, BODY_NONE, "*/*"},
+    {"GET",    "/report/{file}",        api_web_report_file,       AUTH_PUBLIC, BODY_NONE, "*/*"},
 };
 /* clang-format on */
+
+/* 1 when r's Accept takes one of the comma-separated media types of list (NULL: none). */
+static int accepts_any(const http_req *r, const char *list) {
+    char type[64];
+    if (list && strcmp(list, "*/*") == 0) return 1; /* a web app's file goes as it is */
+    for (const char *p = list; p && *p;) {
+        size_t n = strcspn(p, ",");
+        if (n < sizeof type) {
+            memcpy(type, p, n);
+            type[n] = '\0';
+            if (http_accepts(r, type)) return 1;
+        }
+        p += n + (p[n] == ',');
+    }
+    return 0;
+}
 
 /* 1 when path fits pattern; the {name} segments are copied into r->params in order. */
 static int path_match(const char *pattern, const char *path, http_req *r) {
@@ -221,6 +241,8 @@ static int route_serve(http_req *r) {
                           r->path, r->method, r->allow);
     if (!found) return http_error(r, 404, "not_found", "no endpoint at %s", r->path);
     snprintf(r->action, sizeof r->action, "%s %s", r->method, found->pattern);
+    if (!r->accepts_message && !accepts_any(r, found->produces))
+        return http_not_acceptable(r, found->produces ? found->produces : NULL);
     r->body_limit = found->max_body == BODY_CONFIG ? r->cfg->max_body : found->max_body;
     int rc = http_store_acquire(r);
     if (rc < 0) return rc;

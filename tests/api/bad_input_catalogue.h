@@ -105,6 +105,10 @@ static const bad_input catalogue[] = {
     {"login_as_form_data_is_415", NULL, 415, "unsupported_media_type", .method = "POST",
      .path = "/v1/auth/login", .as = AS_NOBODY, .body = "username=a&password=b",
      .ctype = "application/x-www-form-urlencoded"},
+    /* bytes of no stated kind are not taken for protobuf (a login's JSON sent so was) */
+    {"login_as_octet_stream_is_415", NULL, 415, "unsupported_media_type", .method = "POST",
+     .path = "/v1/auth/login", .as = AS_NOBODY, .body = "{\"username\":\"x\",\"password\":\"y\"}",
+     .ctype = "application/octet-stream"},
     {"logout_without_token_is_401", NULL, 401, "token_missing", .method = "POST",
      .path = "/v1/auth/logout", .as = AS_NOBODY},
     {"logout_with_basic_auth_is_401", NULL, 401, "token_missing", .method = "POST",

@@ -1,0 +1,167 @@
+/* HTTP as stock clients expect it, through the real server.
+ * HEAD for every GET (RFC 9110 9.3.2): the same status and head as the GET — content type,
+ * Content-Length where the GET sends one, the same access rules — and no body; a 405 lists HEAD
+ * wherever GET is allowed; HEAD where no GET is routed stays 405. Streamed exports answer their
+ * head without walking the inventory.
+ * Accept (RFC 9110 12.5.1): wildcards and ranges match; 406 only for what cannot be produced — a
+ * JPEG photo is served for image/jpeg and its image range, refused for image/png; the photo archive
+ * takes application/x-tar; an endpoint of messages refuses text/html alone, the console's page
+ * takes it. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "tests/lib/harness.h"
+
+static th_server srv;
+static th_user sup, surveyor;
+
+/* method path (with sup's token when auth) into out; returns the status. */
+static long call(const char *method, const char *path, int auth, th_xresult *out) {
+    static const char *const accept_any[] = {"Accept: */*", NULL};
+    th_xfer x = {
+        .method = method, .path = path, .token = auth ? sup.token : NULL, .headers = accept_any};
+    return th_xfer_run(&srv, &x, out);
+}
+
+/* GET path by token with the Accept header accept into out; returns the status. */
+static long get_as(const char *path, const char *token, const char *accept, th_xresult *out) {
+    char h[160];
+    snprintf(h, sizeof h, "Accept: %s", accept);
+    const char *headers[] = {h, NULL};
+    th_xfer x = {.method = "GET", .path = path, .token = token, .headers = headers};
+    return th_xfer_run(&srv, &x, out);
+}
+
+static void head_answers_as_get_does_without_a_body(void **state) {
+    (void)state;
+    static const struct {
+        const char *path;
+        int auth;
+    } gets[] = {
+        {"/healthz", 0},     {"/v1/outfalls", 1},        {"/v1/review/queue", 1},
+        {"/v1/progress", 1}, {"/public/outfalls", 0},    {"/web/app.js", 0},
+        {"/report/", 0},     {"/field/app.js", 0},       {"/web/config.json", 0},
+        {"/v1/zones", 1},    {"/v1/users", 0 /* 401 */}, {"/v1/reports/filings", 1},
+    };
+    for (size_t i = 0; i < sizeof gets / sizeof gets[0]; i++) {
+        th_xresult g, h;
+        long gs = call("GET", gets[i].path, gets[i].auth, &g);
+        long hs = call("HEAD", gets[i].path, gets[i].auth, &h);
+        if (gs != hs) fail_msg("%s: GET %ld, HEAD %ld", gets[i].path, gs, hs);
+        assert_int_equal(h.r.len, 0);
+        assert_string_equal(h.r.content_type, g.r.content_type);
+        char glen[32], hlen[32];
+        if (th_xheader(&g, "Content-Length", glen, sizeof glen)) {
+            assert_true(th_xheader(&h, "Content-Length", hlen, sizeof hlen));
+            assert_string_equal(hlen, glen);
+            assert_int_equal(strtoull(glen, NULL, 10), g.r.len);
+        }
+        th_response_free(&g.r);
+        th_response_free(&h.r);
+    }
+}
+
+static void head_of_a_streamed_export_is_its_head(void **state) {
+    (void)state;
+    th_xresult h;
+    assert_int_equal(call("HEAD", "/v1/exports/outfalls.csv", 1, &h), 200);
+    assert_int_equal(h.r.len, 0);
+    assert_string_equal(h.r.content_type, "text/csv; charset=utf-8");
+    char cd[128];
+    assert_true(th_xheader(&h, "Content-Disposition", cd, sizeof cd));
+    assert_non_null(strstr(cd, "outfalls.csv"));
+    th_response_free(&h.r);
+    /* the same gate as the GET: no token, no export */
+    assert_int_equal(call("HEAD", "/v1/exports/outfalls.csv", 0, &h), 401);
+    th_response_free(&h.r);
+}
+
+static void allow_lists_head_beside_get_and_head_without_get_is_405(void **state) {
+    (void)state;
+    th_xresult x;
+    char allow[128];
+    assert_int_equal(call("DELETE", "/v1/outfalls", 1, &x), 405);
+    assert_true(th_xheader(&x, "Allow", allow, sizeof allow));
+    assert_non_null(strstr(allow, "GET"));
+    assert_non_null(strstr(allow, "HEAD"));
+    th_response_free(&x.r);
+    /* POST only: HEAD is not allowed, and the Allow header does not offer it */
+    assert_int_equal(call("HEAD", "/v1/sync", 1, &x), 405);
+    assert_true(th_xheader(&x, "Allow", allow, sizeof allow));
+    assert_null(strstr(allow, "HEAD"));
+    th_response_free(&x.r);
+}
+
+static void accept_ranges_match_and_406_is_only_for_what_cannot_be_made(void **state) {
+    (void)state;
+    th_file f;
+    char hash[65], path[128];
+    assert_int_equal(th_photo_variant("qinhe-outfall-a-1.jpg", &f, hash), 0);
+    assert_int_equal(th_photo_put(&srv, surveyor.token, hash, f.data, f.len, NULL), 201);
+    th_file_free(&f);
+    snprintf(path, sizeof path, "/v1/photos/%s", hash);
+    static const struct {
+        const char *accept;
+        long status;
+    } photo[] = {
+        {"image/jpeg", 200},
+        {"image/*", 200},
+        {"image/webp, image/*;q=0.8", 200},
+        {"*/*", 200},
+        {"application/json", 200}, /* names no image: the photo as it is */
+        {"image/png", 406},
+        {"image/jpeg;q=0, image/*", 406},
+    };
+    for (size_t i = 0; i < sizeof photo / sizeof photo[0]; i++) {
+        th_xresult x;
+        long st = get_as(path, surveyor.token, photo[i].accept, &x);
+        if (st != photo[i].status) fail_msg("Accept: %s: %ld", photo[i].accept, st);
+        if (st == 200) assert_string_equal(x.r.content_type, "image/jpeg");
+        if (st == 406) {
+            th_error e;
+            assert_int_equal(th_error_decode(&x.r, &e), 0);
+            assert_string_equal(e.code, "not_acceptable");
+        }
+        th_response_free(&x.r);
+    }
+    th_xresult x;
+    assert_int_equal(get_as("/v1/exports/photos.tar", sup.token, "application/x-tar", &x), 200);
+    assert_string_equal(x.r.content_type, "application/x-tar");
+    th_response_free(&x.r);
+    assert_int_equal(get_as("/v1/outfalls", sup.token, "text/html", &x), 406);
+    th_response_free(&x.r);
+    assert_int_equal(get_as("/v1/outfalls", sup.token, "application/*", &x), 200);
+    th_response_free(&x.r);
+    assert_int_equal(get_as("/", NULL, "text/html", &x), 200);
+    th_response_free(&x.r);
+}
+
+static int group_setup(void **state) {
+    (void)state;
+    const char *city[] = {"410800", NULL};
+    if (th_server_start(&srv, NULL) != 0) return -1;
+    return th_user_new(&srv, "head-sup", TH_ROLE(SUPERVISOR), city, &sup) ||
+           th_user_new(&srv, "accept-surveyor", TH_ROLE(SURVEYOR), city, &surveyor);
+}
+
+static int group_teardown(void **state) {
+    (void)state;
+    return th_server_stop(&srv);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(head_answers_as_get_does_without_a_body),
+        cmocka_unit_test(head_of_a_streamed_export_is_its_head),
+        cmocka_unit_test(allow_lists_head_beside_get_and_head_without_get_is_405),
+        cmocka_unit_test(accept_ranges_match_and_406_is_only_for_what_cannot_be_made),
+    };
+    return cmocka_run_group_tests_name("http semantics", tests, group_setup, group_teardown);
+}
