@@ -40,6 +40,7 @@ enum {
 /* One transition in progress: the outfall as loaded at its start and the fields it will set. */
 typedef struct tctx {
     store *s;
+    const sync_config *cfg;
     const principal *p;
     const Outfall__V1__LifecycleTransition *t;
     apply_ctx ac;
@@ -48,10 +49,13 @@ typedef struct tctx {
     char division[8];
     int64_t version, approved, created_ms;
     int review_state, merged;
-    json_t *doc;    /* the record now */
-    int from;       /* its stage */
-    char date[11];  /* the transition's effective date */
-    json_t *fields; /* leaf path -> new value (JSON null clears), for apply_set_fields */
+    json_t *doc;         /* the record now */
+    int from;            /* its stage */
+    char date[11];       /* the transition's effective date */
+    json_t *fields;      /* leaf path -> new value (JSON null clears), for apply_set_fields */
+    char first[11];      /* the day of the outfall's first field observation */
+    int backdated_days;  /* how far the date reaches back before the recording, past the limit */
+    int evidence_stored; /* the evidence hash names a stored photo */
 } tctx;
 
 /* --- dates ------------------------------------------------------------------------------------ */
@@ -224,6 +228,95 @@ static int county_government(tctx *tc, char *out, size_t cap, sync_error *err) {
     }
     sqlite3_reset(st);
     return rc == SQLITE_ROW ? 0 : store_fail(tc->s, rc == SQLITE_DONE ? SQLITE_ERROR : rc, err);
+}
+
+/* --- honest dates ----------------------------------------------------------------------------- */
+
+/* The day (YYYY-MM-DD, China Standard Time) of the outfall's first field observation into
+ * tc->first: the earliest of the day its record was created, the field date its creating phone
+ * gave (the first programme.found_on a device set; a supervisor's FOUND never counts) and the day
+ * the first of its observations was received (an outfall merged into it brings its own). */
+static int first_observation(tctx *tc, sync_error *err) {
+    util_date_of_ms(tc->created_ms, tc->first);
+    sqlite3_stmt *st = store_stmt(tc->s, "SELECT json_extract(value, '$') FROM field_history "
+                                         "WHERE kind = 'outfall' AND entity_id = ? AND "
+                                         "field = 'programme.found_on' AND device_id IS NOT NULL "
+                                         "AND value IS NOT NULL ORDER BY version LIMIT 1");
+    if (!st) return store_fail(tc->s, SQLITE_ERROR, err);
+    sqlite3_bind_text(st, 1, tc->id, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    const char *phone_day = rc == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 0) : NULL;
+    if (phone_day && lifecycle_date_days(phone_day, NULL) == 0 && strcmp(phone_day, tc->first) < 0)
+        util_strlcpy(tc->first, phone_day, sizeof tc->first);
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return store_fail(tc->s, rc, err);
+    st = store_stmt(tc->s, "SELECT min(created_at_ms) FROM observations WHERE outfall_id = ?");
+    if (!st) return store_fail(tc->s, SQLITE_ERROR, err);
+    sqlite3_bind_text(st, 1, tc->id, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
+        char day[11];
+        util_date_of_ms(sqlite3_column_int64(st, 0), day);
+        if (strcmp(day, tc->first) < 0) util_strlcpy(tc->first, day, sizeof tc->first);
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW ? 0 : store_fail(tc->s, rc, err);
+}
+
+/* 1 when text holds something besides white space. */
+static int has_text(const char *text) {
+    for (; text && *text; text++)
+        if (!strchr(" \t\r\n", *text)) return 1;
+    return 0;
+}
+
+/* The rules of a transition's date against today (the recording day): never before the outfall's
+ * first field observation (date_before_first_observation); more than cfg->backdate_days back, a
+ * reason and an evidence hash are required (backdate_needs_reason) and tc->backdated_days says
+ * how far it reaches. */
+static int check_dates(tctx *tc, const char *today, sync_error *err) {
+    int rc = first_observation(tc, err);
+    if (rc) return rc;
+    if (strcmp(tc->date, tc->first) < 0)
+        return sync_fail(err, SYNC_EINVALID, "date_before_first_observation",
+                         "effective_date %s is before the outfall's first field observation (%s): "
+                         "nothing can have happened to it before it was seen",
+                         tc->date, tc->first);
+    int64_t date_days = 0, today_days = 0;
+    lifecycle_date_days(tc->date, &date_days);
+    lifecycle_date_days(today, &today_days);
+    int64_t back = today_days - date_days;
+    if (back <= tc->cfg->backdate_days) return 0;
+    if (!has_text(tc->t->reason) || !tc->t->evidence_hash)
+        return sync_fail(err, SYNC_EINVALID, "backdate_needs_reason",
+                         "effective_date %s is %lld days before today (%s), more than %d: give a "
+                         "reason and the hash of a stored photo or a document as evidence",
+                         tc->date, (long long)back, today, tc->cfg->backdate_days);
+    tc->backdated_days = (int)back;
+    sqlite3_stmt *st = store_stmt(tc->s, "SELECT 1 FROM photos WHERE hash = ?");
+    if (!st) return store_fail(tc->s, SQLITE_ERROR, err);
+    sqlite3_bind_text(st, 1, tc->t->evidence_hash, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    tc->evidence_stored = rc == SQLITE_ROW;
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : store_fail(tc->s, rc, err);
+}
+
+/* Adds date_backdated to the outfall's flags (beside those the move itself set), for the city. */
+static int flag_backdated(tctx *tc, sync_error *err) {
+    json_t *flags = json_object_get(tc->fields, "flags");
+    flags =
+        json_is_array(flags) ? json_deep_copy(flags) : json_deep_copy(record_get(tc->doc, "flags"));
+    if (!flags) flags = json_array();
+    json_t *doc = json_object();
+    if (!flags || !doc || json_object_set_new(doc, "flags", flags)) {
+        json_decref(doc);
+        return sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
+    }
+    apply_flag(doc, "date_backdated", 1);
+    put(tc, "flags", json_incref(json_object_get(doc, "flags")));
+    json_decref(doc);
+    return 0;
 }
 
 /* --- moves ------------------------------------------------------------------------------------ */
@@ -469,6 +562,12 @@ static int check_request(const principal *p, const Outfall__V1__LifecycleTransit
     if (t->comment && strlen(t->comment) > MAX_NOTE_BYTES)
         return sync_fail(err, SYNC_EINVALID, "invalid_transition", "a comment is at most %d bytes",
                          MAX_NOTE_BYTES);
+    if (t->reason && strlen(t->reason) > MAX_NOTE_BYTES)
+        return sync_fail(err, SYNC_EINVALID, "invalid_transition", "a reason is at most %d bytes",
+                         MAX_NOTE_BYTES);
+    if (t->evidence_hash && !util_hash_hex_valid(t->evidence_hash))
+        return sync_fail(err, SYNC_EINVALID, "invalid_transition",
+                         "evidence_hash must be 64 lowercase hex digits (BLAKE2b-256 or SHA-256)");
     return 0;
 }
 
@@ -495,8 +594,9 @@ static int record_transition(tctx *tc, const uint8_t hash[32],
     protobuf_c_message_pack(&res->base, packed);
     sqlite3_stmt *st = store_stmt(tc->s, "INSERT INTO transitions (transition_id, content_hash, "
                                          "outfall_id, from_stage, to_stage, effective_date, "
-                                         "user_id, comment, at_ms, result) "
-                                         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+                                         "user_id, comment, at_ms, result, reason, "
+                                         "evidence_hash, backdated_days) "
+                                         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     if (!st) {
         free(packed);
         return store_fail(tc->s, SQLITE_ERROR, err);
@@ -511,8 +611,36 @@ static int record_transition(tctx *tc, const uint8_t hash[32],
     sqlite3_bind_text(st, 8, tc->t->comment, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 9, tc->a.at_ms);
     sqlite3_bind_blob(st, 10, packed, (int)n, free);
+    if (tc->backdated_days) {
+        sqlite3_bind_text(st, 11, tc->t->reason, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 12, tc->t->evidence_hash, -1, SQLITE_STATIC);
+        sqlite3_bind_int(st, 13, tc->backdated_days);
+    } else {
+        for (int i = 11; i <= 13; i++)
+            sqlite3_bind_null(st, i);
+    }
     int rc = sqlite3_step(st);
     return rc == SQLITE_DONE ? 0 : store_fail(tc->s, rc, err);
+}
+
+/* The audit row's detail of a transition: the move, the date it claims and when it was recorded;
+ * a backdated one says so, with its reason and evidence. */
+static void audit_detail(const tctx *tc, char *out, size_t cap) {
+    char recorded[32];
+    time_t secs = (time_t)(tc->a.at_ms / 1000);
+    struct tm tm;
+    gmtime_r(&secs, &tm);
+    strftime(recorded, sizeof recorded, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    int n = snprintf(out, cap, "%s -> %s on %s, recorded %s", lifecycle_stage_name(tc->from),
+                     lifecycle_stage_name(tc->t->to_stage), tc->date, recorded);
+    if (n > 0 && (size_t)n < cap && tc->backdated_days)
+        n += snprintf(out + n, cap - (size_t)n,
+                      "; BACKDATED %d days (limit %d), flagged date_backdated: reason: %s; "
+                      "evidence %s %s",
+                      tc->backdated_days, tc->cfg->backdate_days, tc->t->reason,
+                      tc->evidence_stored ? "stored photo" : "document", tc->t->evidence_hash);
+    if (n > 0 && (size_t)n < cap && tc->t->comment)
+        snprintf(out + n, cap - (size_t)n, ": %s", tc->t->comment);
 }
 
 /* Refuses a move the table lacks, naming from, to and where `from` may go. */
@@ -560,12 +688,15 @@ static int transition_body(tctx *tc, int *which, sync_error *err) {
     if (strcmp(tc->date, today) > 0)
         return sync_fail(err, SYNC_EINVALID, "invalid_date",
                          "effective_date %s is in the future (today is %s)", tc->date, today);
+    if ((rc = check_dates(tc, today, err))) return rc;
     tc->from = stage_of(tc->doc);
     *which = -1;
     for (size_t i = 0; i < sizeof moves / sizeof moves[0]; i++)
         if (moves[i].from == tc->from && moves[i].to == (int)t->to_stage) *which = (int)i;
     if (*which < 0) return not_allowed(tc, err);
     if ((rc = moves[*which].apply(tc, err))) return rc;
+    if (tc->backdated_days && (rc = flag_backdated(tc, err))) return rc;
+    put(tc, "programme.recorded_at_ms", json_integer(tc->a.at_ms));
     /* A supervisor's act on an approved record: the new version is the approved one. */
     put(tc, "approved_version", json_integer(tc->version + 1));
     return apply_set_fields(&tc->ac, "outfall", tc->id, tc->fields, &tc->a, NULL, err);
@@ -584,7 +715,7 @@ int lifecycle_transition(store *s, const sync_config *cfg, const principal *p,
     if (replay_hash(&t->base, hash))
         return sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
 
-    tctx tc = {.s = s, .p = p, .t = t};
+    tctx tc = {.s = s, .cfg = cfg, .p = p, .t = t};
     tc.ac = (apply_ctx){s, cfg, p, NULL, util_now_ms(), NULL, 0, 0};
     tc.a = (history_author){t->transition_id, p->user_id, NULL, tc.ac.now_ms};
     tc.fields = json_object();
@@ -607,13 +738,15 @@ int lifecycle_transition(store *s, const sync_config *cfg, const principal *p,
     res->transition_id = strdup(t->transition_id);
     res->has_status = 1;
     res->status = OUTFALL__V1__CHANGE_STATUS__CHANGE_STATUS_APPLIED;
+    res->has_recorded_at_ms = 1;
+    res->recorded_at_ms = tc.a.at_ms;
+    res->has_backdated_days = tc.backdated_days != 0;
+    res->backdated_days = tc.backdated_days;
     if ((rc = feed_read_outfall_view(s, NULL, tc.id, FEED_VIEW_LATEST, &res->outfall, err)) ||
         (rc = record_transition(&tc, hash, res, err)))
         goto fail;
-    char detail[MAX_NOTE_BYTES + 64];
-    snprintf(detail, sizeof detail, "%s -> %s on %s%s%s", lifecycle_stage_name(tc.from),
-             lifecycle_stage_name(t->to_stage), tc.date, t->comment ? ": " : "",
-             t->comment ? t->comment : "");
+    char detail[3 * MAX_NOTE_BYTES + 256];
+    audit_detail(&tc, detail, sizeof detail);
     audit_record(s, p, moves[which].action, tc.id, "ok", detail);
     if ((rc = store_commit(s, err))) goto fail;
     *out = res;

@@ -32,9 +32,15 @@
 #include "sync/store.h"
 
 /* Applies transition t by supervisor (or admin) p in one transaction. A retried transition_id
- * answers its first result with status ALREADY_APPLIED. Codes: invalid_transition, invalid_date,
- * date_out_of_order, comment_required, plan_required, plan_invalid, invalid_party,
- * credit_code_required, invalid_credit_code, invalid_phone, evidence_invalid,
+ * answers its first result with status ALREADY_APPLIED. Dates (docs/programme.md, Dates): the
+ * effective date is kept beside the recording time (the server's clock: the transition row's
+ * at_ms, programme.recorded_at_ms, the result's recorded_at_ms, the audit row); it may not lie
+ * before the outfall's first field observation (date_before_first_observation) nor in the future
+ * (invalid_date); one more than cfg->backdate_days before today needs t->reason and
+ * t->evidence_hash (backdate_needs_reason) and flags the outfall date_backdated, the audit row
+ * saying so. Codes: invalid_transition, invalid_date, date_before_first_observation,
+ * backdate_needs_reason, date_out_of_order, comment_required, plan_required, plan_invalid,
+ * invalid_party, credit_code_required, invalid_credit_code, invalid_phone, evidence_invalid,
  * rule1_protection_zone, rule2_storm_outfall, rule5_safety_note_required (400); outside_division,
  * forbidden_role (403); not_found (404); stale_version, transition_id_reused,
  * transition_not_allowed, not_approved, pending_review, merged, evidence_required,

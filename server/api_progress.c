@@ -8,6 +8,7 @@
 #include "common/util.h"
 #include "server/api.h"
 #include "server/auth.h"
+#include "programme/filings.h"
 #include "programme/progress.h"
 
 /* 1 when the answer should be CSV: Accept prefers text/csv, or ?format=csv. Negative on a bad
@@ -57,15 +58,19 @@ int api_progress_read(http_req *r) {
     return rc;
 }
 
-/* ?year=&division=&format=html|csv → the annual county report, a printable HTML page (the
- * default) or CSV (also by Accept: text/csv). */
+/* ?year=&division=&format=html|csv&filing=&current= → the annual county report, a printable HTML
+ * page (the default) or CSV (also by Accept: text/csv): for a filed year the bytes filed (the
+ * latest filing, or ?filing=N), with ?current=1 today's report and the differences since
+ * (programme/filings.h). */
 int api_progress_annual(http_req *r) {
     char division[16], format[16];
-    int64_t year = 0;
+    int64_t year = 0, filing = 0, current = 0;
     int rc;
     if ((rc = http_query(r, "division", division, sizeof division)) < 0 ||
         (rc = http_query(r, "format", format, sizeof format)) < 0 ||
-        (rc = http_query_int64(r, "year", 2023, 2999, &year)) < 0)
+        (rc = http_query_int64(r, "year", 2023, 2999, &year)) < 0 ||
+        (rc = http_query_int64(r, "filing", 1, 1000000, &filing)) < 0 ||
+        (rc = http_query_int64(r, "current", 0, 1, &current)) < 0)
         return rc;
     if (!year) return http_error(r, 400, "invalid_argument", "year is required, e.g. year=2024");
     if (!division[0])
@@ -77,8 +82,10 @@ int api_progress_annual(http_req *r) {
         return http_error(r, 400, "invalid_argument", "format must be html or csv");
     char *text = NULL;
     size_t len = 0;
-    rc = progress_annual(r->store, &r->who, (int)year, division,
-                         csv ? PROGRESS_ANNUAL_CSV : PROGRESS_ANNUAL_HTML, &text, &len, &r->err);
+    int number = 0;
+    filings_report_query q = {(int)year, division, csv ? PROGRESS_ANNUAL_CSV : PROGRESS_ANNUAL_HTML,
+                              (int)filing, (int)current};
+    rc = filings_annual(r->store, &r->who, &q, &text, &len, &number, &r->err);
     if (rc < 0) return auth_refused(r, rc, division);
     http_send_head(r, 200, csv ? "text/csv; charset=utf-8" : "text/html; charset=utf-8", len);
     if (strcmp(r->method, "HEAD") != 0) mg_write(r->conn, text, len);

@@ -84,6 +84,9 @@ static const option_def options[] = {
      "a partial photo upload untouched this long is deleted (finished photos never are)"},
     {"photo-far", "METRES", OPT_DOUBLE, FIELD(sync.photo_far_m), 0, 1000000, 0,
      "flag a photo geotagged farther than this from its observation (or its accuracy, if more)"},
+    {"backdate-days", "DAYS", OPT_INT, FIELD(sync.backdate_days), 0, 36500, 0,
+     "a lifecycle transition dated more than this many days before it is recorded needs a reason "
+     "and evidence, and flags the outfall date_backdated"},
     {"photo-time-span", "SECONDS", OPT_INT64, FIELD(photo_time_span_s), 0, 315360000, 0,
      "flag a photo taken further than this from its observation's time"},
     {"login-failures", "N", OPT_INT, FIELD(sync.login_max_failures), 1, 1000000, 0,

@@ -53,4 +53,5 @@ void sync_config_defaults(sync_config *c) {
     c->login_lock_max_s = 86400;
     c->photo_far_m = 100.0;
     c->photo_time_span_ms = 2LL * 3600 * 1000;
+    c->backdate_days = 30;
 }

@@ -125,6 +125,7 @@ const zh = {
   // flags
   'flag.duplicate_suspect': '疑似重复', 'flag.photos_pending': '照片未上传',
   'flag.field_time_out_of_range': '手机时间异常（发现日期按收到日计）',
+  'flag.date_backdated': '补记日期（早于记录日超过规定天数，附理由和证据）',
   'flag.photo_no_geotag': '照片无定位信息', 'flag.photo_far_from_site': '照片拍摄点远离排口',
   'flag.photo_time_mismatch': '照片拍摄时间不符', 'flag.outside_city_bounds': '位置超出市域范围',
   // inspection results and credit codes
@@ -203,6 +204,7 @@ const en = {
   'f.photos': 'Photos', 'f.outfall_id': 'Outfall',
   'flag.duplicate_suspect': 'Possible duplicate', 'flag.photos_pending': 'Photos not uploaded',
   'flag.field_time_out_of_range': "Phone's clock off (found on the day received)",
+  'flag.date_backdated': 'Backdated (dated further back than allowed, with reason and evidence)',
   'flag.photo_no_geotag': 'Photo without position', 'flag.photo_far_from_site': 'Photo taken far from the site',
   'flag.photo_time_mismatch': 'Photo time does not match', 'flag.outside_city_bounds': 'Outside the city',
   INSPECTION_RESULT_UNSPECIFIED: 'Not given', INSPECTION_RESULT_COMPLIANT: 'Compliant',

@@ -331,8 +331,10 @@ static const bad_input catalogue[] = {
      .body = TRANSITION("{approved}", "{approved_v}", "TRACED",
                         ",\"responsibleParty\":{\"name\":\"某化工有限公司\",\"creditCode\":"
                         "\"91410800MA00000000\"}")},
-    {"traced_before_found_is_400", NULL, 400, "date_out_of_order", .method = "POST",
-     .path = "/v1/programme/transitions", .as = AS_SUPERVISOR,
+    /* The outfall was found (first seen) today: a trace in 2023 predates its first field
+     * observation (issue 18; date_out_of_order: tests/programme/test_lifecycle.c). */
+    {"traced_before_first_observation_is_400", NULL, 400, "date_before_first_observation",
+     .method = "POST", .path = "/v1/programme/transitions", .as = AS_SUPERVISOR,
      .body = TRANSITION(
          "{approved}", "{approved_v}", "TRACED",
          ",\"effectiveDate\":\"2023-06-01\",\"partyBasis\":\"PARTY_BASIS_COUNTY_GOVERNMENT\"")},
@@ -453,6 +455,18 @@ static const bad_input catalogue[] = {
      .path = "/v1/reports/annual?year=2025&division=999999"},
     {"annual_report_of_another_division_is_403", NULL, 403, "outside_division", .method = "GET",
      .path = "/v1/reports/annual?year=2025&division=" OTHER_DIV},
+    {"annual_report_filing_0_is_400", NULL, 400, "invalid_argument", .method = "GET",
+     .path = "/v1/reports/annual?year=2025&division=" DIV "&filing=0"},
+    {"annual_report_current_2_is_400", NULL, 400, "invalid_argument", .method = "GET",
+     .path = "/v1/reports/annual?year=2025&division=" DIV "&current=2"},
+    {"annual_report_filing_never_made_is_404", NULL, 404, "not_found", .method = "GET",
+     .path = "/v1/reports/annual?year=2025&division=" DIV "&filing=7"},
+    {"filing_the_year_2999_is_400", NULL, 400, "filing_year_not_ended", .method = "POST",
+     .path = "/v1/reports/annual/filed", .as = AS_SUPERVISOR,
+     .body = "{\"divisionCode\":\"" DIV "\",\"year\":2999}"},
+    {"filing_correction_without_comment_is_400", NULL, 400, "comment_required", .method = "POST",
+     .path = "/v1/reports/annual/filed", .as = AS_SUPERVISOR,
+     .body = "{\"divisionCode\":\"" DIV "\",\"year\":2025,\"corrects\":1}"},
 
     /* ---- photos: asking, tus creation ---- */
     {"missing_photos_with_bad_hash_is_400", NULL, 400, "invalid_argument", .method = "POST",

@@ -306,6 +306,7 @@ static int build_world(void) {
     if (resp) outfall__v1__sync_response__free_unpacked(resp, NULL);
     th_batch_free(b);
     if (!applied || th_approve(&srv, city_sup.token, outfall_id, 1, NULL) != 200) return -1;
+    th_first_seen_at_start(&srv, outfall_id);
     enum {
         FOUND = OUTFALL__V1__LIFECYCLE_STAGE__LIFECYCLE_STAGE_FOUND,
         TRACED = OUTFALL__V1__LIFECYCLE_STAGE__LIFECYCLE_STAGE_TRACED,
@@ -324,7 +325,10 @@ static int build_world(void) {
 static int group_setup(void **state) {
     (void)state;
     const char *div[] = {DIV, NULL}, *city[] = {"410800", NULL};
-    if (th_server_start(&srv, NULL) != 0) return -1;
+    /* Lifecycles are dated anywhere in the programme here: no backdating limit (the rule has its
+     * own tests, test_dates.c). */
+    const char *const args[] = {"--backdate-days", "36500", NULL};
+    if (th_server_start(&srv, args) != 0) return -1;
     if (th_user_new(&srv, "csv-surveyor", TH_ROLE(SURVEYOR), div, &surveyor) != 0 ||
         th_user_new(&srv, "csv-city", TH_ROLE(SUPERVISOR), city, &city_sup) != 0 ||
         th_device_new(&srv, surveyor.token, &dev) != 0 || add_hostile_river() != 0)

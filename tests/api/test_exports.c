@@ -49,6 +49,7 @@ static void create_approved(const char *division, const char *river, char id[37]
     outfall__v1__sync_response__free_unpacked(resp, NULL);
     th_batch_free(b);
     approve(id, 1);
+    th_first_seen_at_start(&srv, id);
 }
 
 static void get(const char *token, const char *path, long status, th_response *r) {
@@ -427,7 +428,10 @@ static void photo_archive_filters_scopes_and_refuses_like_the_exports(void **sta
 static int group_setup(void **state) {
     (void)state;
     const char *div[] = {DIV, NULL}, *both[] = {DIV, DIV_MZ, NULL}, *city[] = {"410800", NULL};
-    if (th_server_start(&srv, NULL) != 0) return -1;
+    /* Lifecycles are dated anywhere in the programme here: no backdating limit (the rule has its
+     * own tests, test_dates.c). */
+    const char *const args[] = {"--backdate-days", "36500", NULL};
+    if (th_server_start(&srv, args) != 0) return -1;
     if (th_user_new(&srv, "sup-city", TH_ROLE(SUPERVISOR), city, &city_sup) ||
         th_user_new(&srv, "sup-qy", TH_ROLE(SUPERVISOR), div, &county_sup) ||
         th_user_new(&srv, "surveyor", TH_ROLE(SURVEYOR), both, &surveyor) ||

@@ -47,6 +47,7 @@ static void create_approved(const char *division, const char *river, double lat,
     th_batch_free(b);
 
     assert_int_equal(th_approve(&srv, city_sup.token, id, 1, NULL), 200);
+    th_first_seen_at_start(&srv, id);
 }
 
 /* A transition being built: the message and the strings it points at. */
@@ -741,7 +742,10 @@ static int group_setup(void **state) {
     (void)state;
     const char *div[] = {DIV, NULL}, *mz[] = {DIV_MZ, NULL}, *city[] = {"410800", NULL},
                *other[] = {"410802", NULL};
-    if (th_server_start(&srv, NULL) != 0) return -1;
+    /* Lifecycles are dated anywhere in the programme here: no backdating limit (the rule has its
+     * own tests, test_dates.c). */
+    const char *const args[] = {"--backdate-days", "36500", NULL};
+    if (th_server_start(&srv, args) != 0) return -1;
     if (th_user_new(&srv, "sup-city", TH_ROLE(SUPERVISOR), city, &city_sup) ||
         th_user_new(&srv, "sup-qy", TH_ROLE(SUPERVISOR), div, &county_sup) ||
         th_user_new(&srv, "sup-jf", TH_ROLE(SUPERVISOR), other, &other_sup) ||

@@ -333,6 +333,17 @@ int th_uploads_of(const th_server *s, const char *hash);
 /* A count from s's database: sql with one ? bound to text. -1 when it yields no row. */
 int th_db_count(const th_server *s, const char *sql, const char *text);
 
+/* Runs one statement on s's live database (sql with one ? bound to text), as time passing
+ * would (tests that need records older than the test): the rows changed, or -1. */
+int th_db_exec(const th_server *s, const char *sql, const char *text);
+
+/* 2023-01-01 00:00 China Standard Time, the programme's start. */
+#define TH_PROGRAMME_START_MS INT64_C(1672502400000)
+
+/* Makes outfall id first seen at the programme's start (its record created then), so its
+ * lifecycle may be dated from 2023 on (programme.md, Dates). Asserts one row changed. */
+void th_first_seen_at_start(const th_server *s, const char *id);
+
 /* The BLAKE2b-256 of the bytes GET /v1/photos/{hash} answers token into out ("" unless 200). */
 void th_photo_digest(const th_server *s, const char *token, const char *hash, char out[65]);
 

@@ -253,6 +253,32 @@ int th_db_count(const th_server *s, const char *sql, const char *text) {
     return n;
 }
 
+int th_db_exec(const th_server *s, const char *sql, const char *text) {
+    char path[400];
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    int n = -1;
+    snprintf(path, sizeof path, "%s/outfall.db", s->data);
+    if (sqlite3_open(path, &db) == SQLITE_OK && sqlite3_busy_timeout(db, 5000) == SQLITE_OK &&
+        sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK) {
+        sqlite3_bind_text(st, 1, text, -1, SQLITE_STATIC);
+        if (sqlite3_step(st) == SQLITE_DONE) n = sqlite3_changes(db);
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return n;
+}
+
+void th_first_seen_at_start(const th_server *s, const char *id) {
+    char sql[96];
+    snprintf(sql, sizeof sql, "UPDATE outfalls SET created_at_ms = %lld WHERE id = ?",
+             (long long)TH_PROGRAMME_START_MS);
+    if (th_db_exec(s, sql, id) != 1) {
+        fprintf(stderr, "th_first_seen_at_start: outfall %s not moved\n", id);
+        abort();
+    }
+}
+
 void th_photo_digest(const th_server *s, const char *token, const char *hash, char out[65]) {
     th_xfer x = {.method = "GET", .path = th_photo_path(hash, ""), .token = token};
     th_xresult r;

@@ -18,6 +18,9 @@
 #include "sync/review.h"
 #include "programme/zones.h"
 
+/* 2023-01-01 00:00 China Standard Time: when the fixture's outfalls were first seen. */
+#define PROGRAMME_FIRST_SEEN_MS INT64_C(1672502400000)
+
 #define LAT 35.08621
 #define LON 112.95124
 
@@ -44,6 +47,9 @@ static inline int setup(void **state) {
     /* These tests commit hundreds of small transactions: skip the fsyncs (test data only). */
     fixture *f = *state;
     if (sqlite3_exec(store_db(f->s), "PRAGMA synchronous = OFF", NULL, NULL, NULL)) return -1;
+    /* These tests date lifecycles anywhere in the programme: no backdating limit here (the rule
+     * has its own tests, tests/api/test_dates.c). */
+    f->cfg.backdate_days = 36500;
     people_setup(*state);
     return 0;
 }
@@ -112,6 +118,12 @@ static inline void create_in(fixture *f, char id[UUID_STR_LEN + 1], const char *
     sync_in(f, division, c);
     free(c);
     assert_int_equal(version_of(f, id), 1);
+    /* The world of these tests: every outfall was first seen when the programme started
+     * (2023-01-01, China Standard Time), so its lifecycle may be dated from then on. */
+    char sql[160];
+    snprintf(sql, sizeof sql, "UPDATE outfalls SET created_at_ms = %lld WHERE id = '%s'",
+             (long long)PROGRAMME_FIRST_SEEN_MS, id);
+    assert_int_equal(sqlite3_exec(store_db(f->s), sql, NULL, NULL, NULL), SQLITE_OK);
 }
 
 static inline void approve(fixture *f, const char *id) {
