@@ -156,6 +156,12 @@ static void acknowledged_flags_leave_the_queue_until_a_new_flag_is_raised(void *
     outfall__v1__decision_result__free_unpacked(res, NULL);
     assert_int_equal(flagged_count(&sup_city, query), 0);
     assert_false(queued(&sup_city, ITEM(FLAGGED), outfall));
+    /* Audited with its comment. */
+    assert_int_equal(th_db_count(&srv,
+                                 "SELECT count(*) FROM audit WHERE action = "
+                                 "'review.acknowledge_flags' AND outcome = 'ok' AND detail = ?",
+                                 "照片拍于下游取样点，已核实"),
+                     1);
     /* Nothing left to acknowledge. */
     acknowledge_init(&x, outfall, obs, v + 1, "再确认", obs_buf);
     decide_refused(sup_city.token, &x, 409, "not_open");
@@ -180,6 +186,50 @@ static void acknowledged_flags_leave_the_queue_until_a_new_flag_is_raised(void *
     res = decide_ok(&sup_city, &x);
     outfall__v1__decision_result__free_unpacked(res, NULL);
     assert_int_equal(flagged_count(&sup_city, query), 0);
+}
+
+/* Alice edits observation obs at base to name photo hash of kind, seen at at_ms; it is at base+1.
+ */
+static void rephotograph(const char *obs, int64_t base, const char *hash, int64_t at_ms) {
+    th_batch *b = th_batch_new(&dev_a);
+    Outfall__V1__Change *ch = th_batch_change(b, obs, base);
+    Outfall__V1__Observation *o = th_batch_alloc(b, sizeof *o);
+    Outfall__V1__Observation init = OUTFALL__V1__OBSERVATION__INIT;
+    *o = init;
+    o->has_observed_at_ms = 1;
+    o->observed_at_ms = at_ms;
+    th_observation_photo(b, o, hash, PHOTO(NEAR));
+    ch->entity_case = OUTFALL__V1__CHANGE__ENTITY_OBSERVATION;
+    ch->observation = o;
+    Outfall__V1__SyncResponse *resp = sync_as(&alice, b);
+    expect(resp->results[0], "APPLIED", base + 1);
+    outfall__v1__sync_response__free_unpacked(resp, NULL);
+}
+
+static void a_flag_that_cleared_and_is_raised_again_is_new(void **state) {
+    (void)state;
+    char outfall[37], obs[37], obs_buf[37], far[65], at_site[65], flags[256];
+    create(T_OTHER, "复现", outfall);
+    upload(&alice, FAR_PHOTO, far);
+    upload(&alice, "qinhe-outfall-a-1.jpg", at_site);
+    int near[] = {PHOTO(NEAR)};
+    observe(outfall, &far, near, 1, obs);
+    decision x;
+    acknowledge_init(&x, outfall, obs, 1, "已核实", obs_buf);
+    outfall__v1__decision_result__free_unpacked(decide_ok(&sup, &x), NULL);
+    assert_false(queued(&sup, ITEM(FLAGGED), outfall));
+    /* The phone replaces the photo with one taken at the site: no flag, nothing acknowledged. */
+    rephotograph(obs, 2, at_site, 1773454925000LL /* when it was taken, +08:00 */);
+    flags_of(obs, flags);
+    assert_string_equal(flags, "");
+    Outfall__V1__Observation *o = observation(&sup, obs);
+    assert_int_equal(o->n_acknowledged_flags, 0);
+    outfall__v1__observation__free_unpacked(o, NULL);
+    /* Back to the far photo: the flag is raised anew and holds the record again. */
+    rephotograph(obs, 3, far, th_plus8_ms(FAR_TIME));
+    flags_of(obs, flags);
+    assert_string_equal(flags, "photo_far_from_site");
+    assert_true(queued(&sup, ITEM(FLAGGED), outfall));
 }
 
 /* ---- plan rules of approved outfalls ---------------------------------------------------- */
@@ -260,6 +310,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(trace_node_and_remediation_photos_far_from_the_outfall_raise_no_flag),
         cmocka_unit_test(acknowledged_flags_leave_the_queue_until_a_new_flag_is_raised),
+        cmocka_unit_test(a_flag_that_cleared_and_is_raised_again_is_new),
         cmocka_unit_test(rule_flags_of_approved_outfalls_reach_the_queue_and_can_be_acknowledged),
     };
     return cmocka_run_group_tests_name("review flags", tests, group_setup, group_teardown);
