@@ -348,7 +348,8 @@ static int close_pairs(decide_ctx *dc, const char *state, const char *all_of, sy
 /* Clears the duplicate_suspect flag of outfall id once no open pair names it as the suspect, and
  * sets the fields of taken (borrowed, may be NULL: leaf path -> value, a merge's fields from the
  * other record) in the same version; a record approved at its latest version stays approved at
- * the new one (the supervisor chose the values). Always writes a new version, so phones hear of
+ * the new one (the supervisor chose the values), unless a responsible party taken has an invalid
+ * credit code (approval refuses those). Always writes a new version, so phones hear of
  * the decision. */
 static int settle_suspect(decide_ctx *dc, const char *id, json_t *taken, sync_error *err) {
     int rc = load_outfall(dc, id);
@@ -365,7 +366,12 @@ static int settle_suspect(decide_ctx *dc, const char *id, json_t *taken, sync_er
         return sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
     }
     json_object_set_new(fields, "flags", flags ? flags : json_null());
-    if (taken && json_object_size(taken) && dc->approved > 0 && dc->approved == dc->version)
+    /* As approval would: never pin a responsible party whose credit code is invalid. */
+    const char *credit =
+        taken ? json_string_value(json_object_get(taken, "responsible_party.credit_code")) : NULL;
+    int credit_ok = !credit || !*credit || credit_code_validate(credit, NULL, 0) == CREDIT_CODE_OK;
+    if (taken && json_object_size(taken) && credit_ok && dc->approved > 0 &&
+        dc->approved == dc->version)
         json_object_set_new(fields, "approved_version", json_integer(dc->version + 1));
     rc = set_fields(dc, "outfall", id, fields, err);
     json_decref(fields);
