@@ -293,12 +293,16 @@ static int edit(apply_ctx *c, const entity_kind *k, const char *id, int64_t base
     free(flags_after);
     int changed = json_object_size(applied) > 0 || flags_changed;
     if (changed) {
+        int forgot = entity_forget_cleared(rw.doc);
         rw.version = old.version + 1;
         json_object_set_new(rw.doc, "version", json_integer(rw.version));
         if ((rc = k->save(c, &rw, 0, err))) goto done;
         if ((rc = history_write_all(c->s, k->name, rw.id, rw.version, applied, a, err))) goto done;
         if (flags_changed && (rc = history_write(c->s, k->name, rw.id, rw.version, "flags",
                                                  json_object_get(rw.doc, "flags"), a, err)))
+            goto done;
+        if (forgot && (rc = history_write(c->s, k->name, rw.id, rw.version, "acknowledged_flags",
+                                          json_object_get(rw.doc, "acknowledged_flags"), a, err)))
             goto done;
         json_t *state = json_object_get(rw.doc, "review_state");
         if (!record_equal(state, json_object_get(old.doc, "review_state")) &&
@@ -402,6 +406,7 @@ int apply_set_fields(apply_ctx *c, const char *kind_name, const char *id, json_t
         goto done;
     }
     if (rc) goto done;
+    int forgot = entity_forget_cleared(rw.doc);
     rw.version = old.version + 1;
     json_object_set_new(rw.doc, "version", json_integer(rw.version));
     if ((rc = k->save(c, &rw, 0, err))) goto done;
@@ -411,6 +416,9 @@ int apply_set_fields(apply_ctx *c, const char *kind_name, const char *id, json_t
         rc = history_write(c->s, k->name, rw.id, rw.version, "flags",
                            json_object_get(rw.doc, "flags"), a, err);
     free(after);
+    if (!rc && forgot)
+        rc = history_write(c->s, k->name, rw.id, rw.version, "acknowledged_flags",
+                           json_object_get(rw.doc, "acknowledged_flags"), a, err);
     if (!rc && version) *version = rw.version;
 done:
     free(r.reason);

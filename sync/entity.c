@@ -27,6 +27,32 @@ char *entity_flags_text(json_t *doc) {
     return record_text(json_object_get(doc, "flags"));
 }
 
+/* 1 when the JSON array list holds the string flag. */
+static int holds_flag(json_t *list, const char *flag) {
+    size_t i;
+    json_t *v;
+    json_array_foreach(list, i, v) {
+        if (json_is_string(v) && strcmp(json_string_value(v), flag) == 0) return 1;
+    }
+    return 0;
+}
+
+int entity_forget_cleared(json_t *doc) {
+    json_t *acked = json_object_get(doc, "acknowledged_flags");
+    if (!json_is_array(acked)) return 0;
+    json_t *flags = json_object_get(doc, "flags");
+    int changed = 0;
+    for (size_t i = json_array_size(acked); i-- > 0;) {
+        json_t *v = json_array_get(acked, i);
+        if (!json_is_string(v) || !holds_flag(flags, json_string_value(v))) {
+            json_array_remove(acked, i);
+            changed = 1;
+        }
+    }
+    if (json_array_size(acked) == 0) json_object_del(doc, "acknowledged_flags");
+    return changed;
+}
+
 /* --- shared checks ------------------------------------------------------------------------ */
 
 static int exists(apply_ctx *c, const char *sql, const char *key) {
@@ -92,9 +118,17 @@ static int date_the_find(apply_ctx *c, json_t *doc) {
     return rc;
 }
 
-static const char *const outfall_read_only[] = {
-    "version",          "code",           "review_state", "merged_into",    "flags",
-    "approved_version", "latest_version", "programme",    "review_comment", NULL};
+static const char *const outfall_read_only[] = {"version",
+                                                "code",
+                                                "review_state",
+                                                "merged_into",
+                                                "flags",
+                                                "approved_version",
+                                                "latest_version",
+                                                "programme",
+                                                "review_comment",
+                                                "acknowledged_flags",
+                                                NULL};
 static const char *const outfall_required[] = {"river_code", "division_code", "lat", "lon", NULL};
 
 static int load_doc(apply_ctx *c, const char *sql, const char *id, entity_row *out) {
@@ -261,9 +295,13 @@ static int outfall_save(apply_ctx *c, entity_row *rw, int created, sync_error *e
 
 /* --- observations ------------------------------------------------------------------------- */
 
-static const char *const observation_read_only[] = {
-    "version", "flags", "inspection_state", "inspection_approved_version", "inspection_comment",
-    NULL};
+static const char *const observation_read_only[] = {"version",
+                                                    "flags",
+                                                    "inspection_state",
+                                                    "inspection_approved_version",
+                                                    "inspection_comment",
+                                                    "acknowledged_flags",
+                                                    NULL};
 static const char *const observation_required[] = {"outfall_id", NULL};
 
 static int observation_load(apply_ctx *c, const char *id, entity_row *out) {
@@ -340,12 +378,27 @@ static sqlite3_stmt *proven_photo(apply_ctx *c, const char *obs_id, const char *
     return NULL;
 }
 
+/* The photo kinds taken away from the outfall by nature: a trace node lies along the pipe
+ * upstream (溯源节点), remediation evidence where the work was done (整治完成, e.g. the plant the
+ * outfall now joins). Their distance from the site says nothing. */
+static const char *const photo_kinds_away[] = {"PHOTO_KIND_TRACE_NODE",
+                                               "PHOTO_KIND_REMEDIATION_DONE", NULL};
+
+/* 1 when photo reference photo is of a kind taken away from the outfall. */
+static int photo_taken_away(json_t *photo) {
+    const char *kind = entity_str(photo, "kind");
+    for (const char *const *k = photo_kinds_away; *k; k++)
+        if (strcmp(kind, *k) == 0) return 1;
+    return 0;
+}
+
 /* Sets the reviewer's photo flags on observation obs_id's document from the EXIF facts of the
  * photos it names: photos_pending (some not uploaded yet, or named by someone who never uploaded
  * them: proven_photo), photo_no_geotag, photo_far_from_site (farther than the configured
  * distance, or the phone's accuracy if larger, from the observation's position, else its
- * outfall's) and photo_time_mismatch. Flags never change the field facts. Returns 0, or negative
- * on a storage error. */
+ * outfall's; never for trace-node and remediation photos: photo_taken_away) and
+ * photo_time_mismatch. Flags never change the field facts. Returns 0, or negative on a storage
+ * error. */
 static int photo_flags(apply_ctx *c, json_t *doc, const char *obs_id, const char *outfall_id) {
     json_t *jlat = json_object_get(doc, "lat"), *jlon = json_object_get(doc, "lon");
     double lat = json_number_value(jlat), lon = json_number_value(jlon);
@@ -377,8 +430,9 @@ static int photo_flags(apply_ctx *c, json_t *doc, const char *obs_id, const char
             if (sqlite3_column_type(st, 0) == SQLITE_NULL ||
                 sqlite3_column_type(st, 1) == SQLITE_NULL)
                 no_geotag = 1;
-            else if (has_pos && util_distance_m(lat, lon, sqlite3_column_double(st, 0),
-                                                sqlite3_column_double(st, 1)) > far)
+            else if (has_pos && !photo_taken_away(photo) &&
+                     util_distance_m(lat, lon, sqlite3_column_double(st, 0),
+                                     sqlite3_column_double(st, 1)) > far)
                 far_away = 1;
             if (at && sqlite3_column_type(st, 2) != SQLITE_NULL &&
                 llabs(sqlite3_column_int64(st, 2) - at) > c->cfg->photo_time_span_ms)
@@ -576,12 +630,16 @@ int entity_photo_arrived(store *s, const sync_config *cfg, const char *hash, syn
         } else {
             char *after = entity_flags_text(rw.doc);
             if (before && after && strcmp(before, after) != 0) {
+                int forgot = entity_forget_cleared(rw.doc);
                 rw.version++;
                 json_object_set_new(rw.doc, "version", json_integer(rw.version));
                 rc = observation_save(&c, &rw, 0, err);
                 if (!rc)
                     rc = history_write(s, "observation", rw.id, rw.version, "flags",
                                        json_object_get(rw.doc, "flags"), &a, err);
+                if (!rc && forgot)
+                    rc = history_write(s, "observation", rw.id, rw.version, "acknowledged_flags",
+                                       json_object_get(rw.doc, "acknowledged_flags"), &a, err);
             }
             free(after);
         }

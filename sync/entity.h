@@ -46,4 +46,10 @@ const char *entity_str(json_t *doc, const char *key);
 /* The flags of a document as compact JSON text (malloc'd), to tell whether they changed. */
 char *entity_flags_text(json_t *doc);
 
+/* Drops from doc's acknowledged_flags every flag doc no longer carries (a flag that clears is
+ * forgotten, so when it is raised again it holds the record in the FLAGGED queue anew); removes
+ * the list when it empties. Returns 1 when the list changed (the caller writes its history row),
+ * else 0. */
+int entity_forget_cleared(json_t *doc);
+
 #endif

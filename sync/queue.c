@@ -11,6 +11,12 @@
 #include "sync/history.h"
 #include "sync/record.h"
 
+/* A record (its doc in scope) carries a flag matching `which` that no supervisor acknowledged
+ * (DECISION_KIND_ACKNOWLEDGE_FLAGS, sync/review.c). */
+#define QUEUE_UNACKNOWLEDGED(which)                                                                \
+    "EXISTS (SELECT 1 FROM json_each(doc, '$.flags') f WHERE (" which ") AND f.value NOT IN "      \
+    "(SELECT a.value FROM json_each(doc, '$.acknowledged_flags') a))"
+
 /* Every open item as (kind, outfall, reference, time, pair_division). Kinds follow
  * outfall.v1.ReviewItemKind. A duplicate pair is an item of its suspect (the newer record); a
  * pair across two divisions is also an item of the neighbour, with pair_division naming the
@@ -35,9 +41,14 @@
     "  JOIN outfalls b ON b.id = d.neighbour_id "                                                  \
     "  WHERE d.state = 'open' AND a.division_code <> b.division_code "                             \
     "UNION ALL SELECT 4, outfall_id, id, updated_at_ms, NULL FROM observations "                   \
-    "  WHERE json_array_length(doc, '$.flags') > 0 "                                               \
-    "UNION ALL SELECT 6, outfall_id, observation_id, updated_at_ms, NULL "                         \
-    "  FROM inspection_results WHERE pending = 1 "
+    "  WHERE " QUEUE_UNACKNOWLEDGED(                                                               \
+        "1") " "                                                                                   \
+             "UNION ALL SELECT 4, id, NULL, updated_at_ms, NULL FROM outfalls "                    \
+             "  WHERE merged_into IS NULL AND review_state = 2 AND " QUEUE_UNACKNOWLEDGED(         \
+                 "f.value LIKE 'rule%'") " "                                                       \
+                                         "UNION ALL SELECT 6, outfall_id, observation_id, "        \
+                                         "updated_at_ms, NULL "                                    \
+                                         "  FROM inspection_results WHERE pending = 1 "
 
 /* The filter every query over the queue shares: ?1 kind, ?2 division, ?3 river, ?4 scope. A
  * neighbour's row of a pair across divisions shows only where the suspect's row does not. */
@@ -140,6 +151,8 @@ static int fill_item(store *s, const principal *p, Outfall__V1__ReviewItem *it, 
     case OUTFALL__V1__REVIEW_ITEM_KIND__REVIEW_ITEM_KIND_DUPLICATE:
         return (it->duplicate = duplicate_info(s, p, ref_id)) ? 0 : -1;
     case OUTFALL__V1__REVIEW_ITEM_KIND__REVIEW_ITEM_KIND_FLAGGED:
+        if (!ref_text[0]) return 0; /* the outfall's own plan-rule flags: no observation */
+        /* fall through */
     case OUTFALL__V1__REVIEW_ITEM_KIND__REVIEW_ITEM_KIND_INSPECTION:
         return feed_read_observation(s, NULL, ref_text, &it->observation, NULL) ? -1 : 0;
     default:

@@ -14,7 +14,9 @@ typedef struct queue_query {
 
 /* The open items in p's divisions, oldest first, with counts per kind over the whole filtered
  * queue. Items: records pending approval (new, or changed since approval), open conflicts, open
- * duplicate pairs, observations with reviewer flags, returned records resubmitted, inspection
+ * duplicate pairs, observations with reviewer flags not acknowledged, approved outfalls with a
+ * plan-rule flag (rule3_, rule4_) not acknowledged (FLAGGED, no observation), returned records
+ * resubmitted, inspection
  * results waiting for approval (programme/inspection_results.h). A duplicate pair across two
  * divisions (city_decides) is an item in each division's queue, and once for whoever sees both; its
  * `neighbour` record comes only to those who may read it, so a county supervisor learns that a

@@ -345,9 +345,13 @@ static int close_pairs(decide_ctx *dc, const char *state, const char *all_of, sy
     return rc == SQLITE_DONE ? 0 : store_fail(dc->s, rc, err);
 }
 
-/* Clears the duplicate_suspect flag of outfall id once no open pair names it as the suspect;
- * always writes a new version, so phones hear of the decision. */
-static int settle_suspect(decide_ctx *dc, const char *id, sync_error *err) {
+/* Clears the duplicate_suspect flag of outfall id once no open pair names it as the suspect, and
+ * sets the fields of taken (borrowed, may be NULL: leaf path -> value, a merge's fields from the
+ * other record) in the same version; a record approved at its latest version stays approved at
+ * the new one (the supervisor chose the values), unless a responsible party taken has an invalid
+ * credit code (approval refuses those). Always writes a new version, so phones hear of
+ * the decision. */
+static int settle_suspect(decide_ctx *dc, const char *id, json_t *taken, sync_error *err) {
     int rc = load_outfall(dc, id);
     if (rc <= 0) return rc < 0 ? store_fail(dc->s, SQLITE_ERROR, err) : 0;
     int still = count(dc->s,
@@ -356,16 +360,96 @@ static int settle_suspect(decide_ctx *dc, const char *id, sync_error *err) {
                       id, NULL) > 0;
     json_t *flags = still ? json_incref(json_object_get(dc->doc, "flags"))
                           : flags_without(dc->doc, "duplicate_suspect");
-    json_t *fields = json_object();
+    json_t *fields = taken ? json_deep_copy(taken) : json_object();
+    if (!fields) {
+        json_decref(flags);
+        return sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
+    }
     json_object_set_new(fields, "flags", flags ? flags : json_null());
+    /* As approval would: never pin a responsible party whose credit code is invalid. */
+    const char *credit =
+        taken ? json_string_value(json_object_get(taken, "responsible_party.credit_code")) : NULL;
+    int credit_ok = !credit || !*credit || credit_code_validate(credit, NULL, 0) == CREDIT_CODE_OK;
+    if (taken && json_object_size(taken) && credit_ok && dc->approved > 0 &&
+        dc->approved == dc->version)
+        json_object_set_new(fields, "approved_version", json_integer(dc->version + 1));
     rc = set_fields(dc, "outfall", id, fields, err);
     json_decref(fields);
     return rc;
 }
 
+/* The fields a merge may take from the other record (Decision.take_from_other): the name the
+ * decision gives and the record's fields it stands for. */
+static const struct {
+    const char *name;
+    const char *fields[5];
+} merge_takes[] = {
+    {"position", {"lat", "lon", "accuracy_m", "position_by_hand", NULL}},
+    {"type", {"type", NULL}},
+    {"name", {"name", NULL}},
+    {"landmark", {"landmark", NULL}},
+    {"entry_method", {"entry_method", NULL}},
+    {"discharge_regime", {"discharge_regime", NULL}},
+    {"responsible_party", {"responsible_party", NULL}},
+    {"survey_level", {"survey_level", NULL}},
+    {"river_code", {"river_code", NULL}},
+    {"division_code", {"division_code", NULL}},
+};
+
+/* record_each_leaf callbacks filling a leaf path -> value object: a survivor's leaf is cleared
+ * (JSON null) unless already set; the other record's leaf is taken as it is. */
+static int take_cleared(const char *path, json_t *value, void *taken) {
+    (void)value;
+    return json_object_get(taken, path) ? 0 : json_object_set_new(taken, path, json_null());
+}
+static int take_value(const char *path, json_t *value, void *taken) {
+    return json_object_set(taken, path, value);
+}
+
+/* The values the survivor takes from the other record by decision d, as an object of leaf path
+ * -> value (JSON null: absent in the other record, so cleared) into *out (new reference; empty
+ * when the decision takes nothing). Whole fields move: a responsible party the other record
+ * lacks a leaf of loses it. Returns 0, or invalid_decision (400) for a name not in merge_takes,
+ * writing nothing. */
+static int merge_taken(const Outfall__V1__Decision *d, json_t *survivor, json_t *other,
+                       json_t **out, sync_error *err) {
+    *out = NULL;
+    json_t *taken = json_object();
+    if (!taken) return sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
+    for (size_t i = 0; i < d->n_take_from_other; i++) {
+        size_t t = 0, n_takes = sizeof merge_takes / sizeof merge_takes[0];
+        while (t < n_takes && strcmp(merge_takes[t].name, d->take_from_other[i]) != 0)
+            t++;
+        if (t == n_takes) {
+            json_decref(taken);
+            return sync_fail(err, SYNC_EINVALID, "invalid_decision",
+                             "take_from_other: \"%.40s\" is not a field a merge takes (position, "
+                             "type, name, landmark, entry_method, discharge_regime, "
+                             "responsible_party, survey_level, river_code, division_code)",
+                             d->take_from_other[i]);
+        }
+        for (const char *const *f = merge_takes[t].fields; *f; f++) {
+            json_t *mine = json_pack("{s:O*}", *f, json_object_get(survivor, *f));
+            json_t *theirs = json_pack("{s:O*}", *f, json_object_get(other, *f));
+            int rc = mine && theirs ? record_each_leaf(mine, take_cleared, taken) ||
+                                          record_each_leaf(theirs, take_value, taken)
+                                    : -1;
+            json_decref(mine);
+            json_decref(theirs);
+            if (rc) {
+                json_decref(taken);
+                return sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
+            }
+        }
+    }
+    *out = taken;
+    return 0;
+}
+
 /* A pair is decided only by a supervisor covering both its records: across two divisions, the
  * city. Loads each of a and b in turn (the context holds b after). Returns 0 or a code:
- * not_found, outside_division (403). */
+ * not_found, duplicate_cross_county_city_decides (403, the pair spans two divisions),
+ * outside_division (403). */
 static int pair_covered(decide_ctx *dc, const char *a, const char *b, sync_error *err) {
     char divisions[2][sizeof dc->division];
     for (int i = 0; i < 2; i++) {
@@ -380,9 +464,9 @@ static int pair_covered(decide_ctx *dc, const char *a, const char *b, sync_error
     for (int i = 0; i < 2; i++) {
         if (principal_covers(dc->p, divisions[i])) continue;
         if (split)
-            return sync_fail(err, SYNC_EFORBIDDEN, "outside_division",
-                             "the pair spans divisions %s and %s: a supervisor covering both (the "
-                             "city) decides it",
+            return sync_fail(err, SYNC_EFORBIDDEN, "duplicate_cross_county_city_decides",
+                             "the pair spans divisions %s and %s: the city decides it (a "
+                             "supervisor covering both)",
                              divisions[0], divisions[1]);
         return sync_fail(err, SYNC_EFORBIDDEN, "outside_division",
                          "outfall %s is outside your divisions", i ? b : a);
@@ -395,7 +479,7 @@ static int decide_keep_apart(decide_ctx *dc, sync_error *err) {
     int rc = load_pair(dc, a, b, err);
     if (rc || (rc = pair_covered(dc, a, b, err)) || (rc = close_pairs(dc, "kept_apart", "", err)))
         return rc;
-    return settle_suspect(dc, a, err);
+    return settle_suspect(dc, a, NULL, err);
 }
 
 static int decide_merge(decide_ctx *dc, sync_error *err) {
@@ -410,20 +494,33 @@ static int decide_merge(decide_ctx *dc, sync_error *err) {
     util_strlcpy(survivor, want, sizeof survivor);
     util_strlcpy(other, strcmp(want, a) == 0 ? b : a, sizeof other);
     if ((rc = pair_covered(dc, survivor, other, err))) return rc;
+    json_t *survivor_doc = NULL;
     for (int i = 0; i < 2; i++) {
         const char *id = i ? other : survivor;
-        if ((rc = load_outfall(dc, id)) <= 0)
+        if ((rc = load_outfall(dc, id)) <= 0) {
+            json_decref(survivor_doc);
             return rc < 0 ? store_fail(dc->s, SQLITE_ERROR, err)
                           : sync_fail(err, SYNC_ENOTFOUND, "not_found", "no outfall %s", id);
-        if (dc->merged)
+        }
+        if (dc->merged) {
+            json_decref(survivor_doc);
             return sync_fail(err, SYNC_ECONFLICT, "merged", "outfall %s was merged already", id);
+        }
+        if (i == 0) survivor_doc = json_incref(dc->doc);
     }
-    rc = 0;
+    /* The fields the survivor takes from the other, read before the other becomes a redirect. */
+    json_t *taken = NULL;
+    rc = merge_taken(dc->d, survivor_doc, dc->doc, &taken, err);
+    json_decref(survivor_doc);
+    if (rc) return rc;
     /* The other's observations (and with them their photos) move to the survivor. */
     char(*obs)[UUID_STR_LEN + 1] = NULL;
     size_t n = 0, cap = 0;
     sqlite3_stmt *st = store_stmt(dc->s, "SELECT id FROM observations WHERE outfall_id = ?");
-    if (!st) return store_fail(dc->s, SQLITE_ERROR, err);
+    if (!st) {
+        json_decref(taken);
+        return store_fail(dc->s, SQLITE_ERROR, err);
+    }
     sqlite3_bind_text(st, 1, other, -1, SQLITE_STATIC);
     while (sqlite3_step(st) == SQLITE_ROW) {
         if (n == cap) {
@@ -439,17 +536,83 @@ static int decide_merge(decide_ctx *dc, sync_error *err) {
         rc = set_fields(dc, "observation", obs[i], move, err);
     json_decref(move);
     free(obs);
-    if (rc) return rc;
 
     /* The other becomes a redirect; later phone edits addressed to it reach the survivor. */
-    json_t *fields = json_object();
-    json_object_set_new(fields, "merged_into", json_string(survivor));
-    json_object_set_new(fields, "flags", flags_without(dc->doc, "duplicate_suspect"));
-    rc = set_fields(dc, "outfall", other, fields, err);
+    if (!rc) {
+        json_t *fields = json_pack("{s:s, s:o}", "merged_into", survivor, "flags",
+                                   flags_without(dc->doc, "duplicate_suspect"));
+        rc = fields ? set_fields(dc, "outfall", other, fields, err)
+                    : sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
+        json_decref(fields);
+    }
+    if (!rc) rc = close_pairs(dc, "merged", other, err);
+    if (!rc) {
+        util_strlcpy(dc->answer_id, survivor, sizeof dc->answer_id);
+        rc = settle_suspect(dc, survivor, taken, err);
+    }
+    json_decref(taken);
+    return rc;
+}
+
+/* Acknowledges the flags of the record the decision names (the observation observation_id of
+ * the outfall, or the outfall itself): acknowledged_flags becomes the flags it carries now, so
+ * they no longer hold it in the FLAGGED queue (sync/queue.c); a flag raised later does. A
+ * comment says why (comment_required). Codes: not_found (404), invalid_decision (the observation
+ * is not the outfall's), stale_version (the observation moved on), not_open (no flag waits for
+ * acknowledgement). */
+static int decide_acknowledge(decide_ctx *dc, sync_error *err) {
+    if (!dc->d->comment || !*dc->d->comment)
+        return sync_fail(err, SYNC_EINVALID, "comment_required",
+                         "say why the flags are accepted: a comment is required");
+    const char *obs = dc->d->observation_id;
+    json_t *doc = NULL;
+    int rc = 0;
+    if (obs) {
+        sqlite3_stmt *st = store_stmt(dc->s, "SELECT outfall_id, version, doc FROM observations "
+                                             "WHERE id = ?");
+        if (!st) return store_fail(dc->s, SQLITE_ERROR, err);
+        sqlite3_bind_text(st, 1, obs, -1, SQLITE_STATIC);
+        if ((rc = sqlite3_step(st)) != SQLITE_ROW) {
+            sqlite3_reset(st);
+            return rc == SQLITE_DONE
+                       ? sync_fail(err, SYNC_ENOTFOUND, "not_found", "no observation %s", obs)
+                       : store_fail(dc->s, rc, err);
+        }
+        int mine = strcmp((const char *)sqlite3_column_text(st, 0), dc->id) == 0;
+        int64_t version = sqlite3_column_int64(st, 1);
+        doc = json_loads((const char *)sqlite3_column_text(st, 2), 0, NULL);
+        sqlite3_reset(st);
+        rc = !doc    ? sync_fail(err, SYNC_EINTERNAL, "storage_error", "observation unreadable")
+             : !mine ? sync_fail(err, SYNC_EINVALID, "invalid_decision",
+                                 "observation %s is not about outfall %s", obs, dc->id)
+             : version != dc->d->base_version
+                 ? sync_fail(err, SYNC_ECONFLICT, "stale_version",
+                             "the observation is at version %lld, not %lld: reload it and "
+                             "decide again",
+                             (long long)version, (long long)dc->d->base_version)
+                 : 0;
+    } else {
+        doc = json_incref(dc->doc);
+    }
+    json_t *flags = rc ? NULL : json_object_get(doc, "flags");
+    json_t *acked = json_object_get(doc, "acknowledged_flags");
+    size_t i, j, waiting = 0;
+    json_t *f, *a;
+    json_array_foreach(flags, i, f) {
+        int seen = 0;
+        json_array_foreach(acked, j, a) seen |= json_equal(a, f);
+        waiting += !seen;
+    }
+    if (!rc && !waiting)
+        rc = sync_fail(err, SYNC_ECONFLICT, "not_open", "the record has no flag to acknowledge");
+    json_t *fields = rc ? NULL : json_pack("{s:O}", "acknowledged_flags", flags);
+    if (!rc)
+        rc = fields
+                 ? set_fields(dc, obs ? "observation" : "outfall", obs ? obs : dc->id, fields, err)
+                 : sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
     json_decref(fields);
-    if (rc || (rc = close_pairs(dc, "merged", other, err))) return rc;
-    util_strlcpy(dc->answer_id, survivor, sizeof dc->answer_id);
-    return settle_suspect(dc, survivor, err);
+    json_decref(doc);
+    return rc;
 }
 
 /* An inspection result (read through sync/hooks.h): approval pins the observation's version, a
@@ -508,6 +671,14 @@ static int is_inspection(int kind) {
            kind == OUTFALL__V1__DECISION_KIND__DECISION_KIND_RETURN_INSPECTION;
 }
 
+/* 1 when decision d is about one observation: its base_version is the observation's, which its
+ * decider checks. */
+static int names_observation(const Outfall__V1__Decision *d) {
+    return is_inspection(d->kind) ||
+           (d->kind == OUTFALL__V1__DECISION_KIND__DECISION_KIND_ACKNOWLEDGE_FLAGS &&
+            d->observation_id);
+}
+
 static const struct {
     int kind;
     const char *action; /* for the audit trail */
@@ -523,6 +694,8 @@ static const struct {
      decide_approve_inspection},
     {OUTFALL__V1__DECISION_KIND__DECISION_KIND_RETURN_INSPECTION, "review.return_inspection",
      decide_return_inspection},
+    {OUTFALL__V1__DECISION_KIND__DECISION_KIND_ACKNOWLEDGE_FLAGS, "review.acknowledge_flags",
+     decide_acknowledge},
 };
 
 /* The first answer to a decision, kept as it was given, marked ALREADY_APPLIED. 1 found, 0 not,
@@ -575,6 +748,14 @@ static int check_decision(const principal *p, const Outfall__V1__Decision *d, in
     if (is_inspection(d->kind) && !util_uuid_valid(d->observation_id))
         return sync_fail(err, SYNC_EINVALID, "invalid_decision",
                          "observation_id must name the inspection result (a UUID)");
+    if (d->kind == OUTFALL__V1__DECISION_KIND__DECISION_KIND_ACKNOWLEDGE_FLAGS &&
+        d->observation_id && !util_uuid_valid(d->observation_id))
+        return sync_fail(err, SYNC_EINVALID, "invalid_decision", "observation_id must be a UUID");
+    if (d->n_take_from_other &&
+        (d->kind != OUTFALL__V1__DECISION_KIND__DECISION_KIND_MERGE_DUPLICATE ||
+         d->n_take_from_other > 16))
+        return sync_fail(err, SYNC_EINVALID, "invalid_decision",
+                         "take_from_other belongs to a merge and names at most 16 fields");
     if (!d->has_base_version)
         return sync_fail(err, SYNC_EINVALID, "invalid_decision",
                          "base_version must name the version the decision was made on");
@@ -627,8 +808,8 @@ int review_decide(store *s, const sync_config *cfg, const principal *p,
         rc = sync_fail(err, SYNC_ECONFLICT, "merged", "outfall %s was merged into another", dc.id);
         goto fail;
     }
-    /* An inspection decision names the observation's version; its decider checks it. */
-    if (!is_inspection(d->kind) && d->base_version != dc.version) {
+    /* A decision about one observation names its version; its decider checks it. */
+    if (!names_observation(d) && d->base_version != dc.version) {
         rc = sync_fail(err, SYNC_ECONFLICT, "stale_version",
                        "the record is at version %lld, not %lld: reload it and decide again",
                        (long long)dc.version, (long long)d->base_version);
@@ -648,7 +829,7 @@ int review_decide(store *s, const sync_config *cfg, const principal *p,
     res->status = OUTFALL__V1__CHANGE_STATUS__CHANGE_STATUS_APPLIED;
     if ((rc =
              feed_read_outfall_view(s, NULL, dc.answer_id, FEED_VIEW_LATEST, &res->outfall, err)) ||
-        (is_inspection(d->kind) &&
+        (names_observation(d) &&
          (rc = feed_read_observation(s, NULL, d->observation_id, &res->observation, err))) ||
         (rc = record_decision(&dc, hash, res, err)))
         goto fail;

@@ -8,7 +8,9 @@
 /* Applies decision d by supervisor (or admin) p in one transaction: a new version of each record
  * it touches, with history rows naming d->decision_id, feed entries and an audit row. A retried
  * decision_id answers its first result with status ALREADY_APPLIED. Codes: invalid_decision,
- * comment_required, invalid_value (400); outside_division, forbidden_role (403); not_found (404);
+ * comment_required, invalid_value (400); outside_division, forbidden_role,
+ * duplicate_cross_county_city_decides (a pair across two divisions, decided by the city) (403);
+ * not_found (404);
  * stale_version, decision_id_reused, open_conflicts, open_duplicate, not_open, merged (409).
  * *out is freed with free_unpacked. */
 int review_decide(store *s, const sync_config *cfg, const principal *p,

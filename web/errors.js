@@ -46,6 +46,7 @@ export const ERRORS = {
   digest_mismatch: { status: 400, also: [500], zh: '文件内容与其摘要不符（传输中损坏或文件已损坏），什么也没有保存，请重新上传。', en: 'The file does not match its digest (damaged on the way or on disk); nothing was kept: upload it again.' },
   draw_id_reused: { status: 409, zh: '这个抽查编号已用于内容不同的抽查，请刷新后查看。', en: 'This draw id was used before for other content: refresh and check.' },
   draw_mismatch: { status: 409, zh: '候选名单与已公布的摘要不符，请重新生成候选名单。', en: 'The candidate list does not match the published hash: draw up the list again.' },
+  duplicate_cross_county_city_decides: { status: 403, zh: '这对疑似重复的记录分属两个县（市、区），由市级审核人员决定合并或分开保留。', en: 'The two records of this possible duplicate lie in two counties: the city-level supervisors decide whether to merge them or keep them apart.' },
   eia_level_required: { status: 400, zh: '请填写环评审批级别（或特殊情形），以确定审批部门。', en: "Give the EIA's approval level (or a special case): it decides who approves." },
   evidence_invalid: { status: 400, zh: '所附证据不是这个排口已保存的现场记录。', en: 'The evidence is not a stored observation of this outfall.' },
   evidence_required: { status: 409, zh: '还没有证据：排口需要一条带照片的现场记录，才能进入这一阶段。', en: 'No evidence yet: the outfall needs a stored observation with photos before this stage.' },

@@ -7,7 +7,7 @@
 import * as api from './api.js';
 import { el, fill, grid } from './dom.js';
 import { t, fieldLabel, formatJsonValue, formatTime, enumLabel, snake, errorText, divisionLabel } from './i18n.js';
-import { ENUMS, ENUM_FIELDS, NUMBER_FIELDS, BOOL_FIELDS } from './labels.js';
+import { ENUMS, ENUM_FIELDS, NUMBER_FIELDS, BOOL_FIELDS, CITY_DIVISION } from './labels.js';
 import {
   recordView, fieldsTable, flagList, position, photoStrip, allPhotos, observationView, historyTable, inspectionView,
 } from './record.js';
@@ -17,6 +17,17 @@ const K = {
   resolve: 'DECISION_KIND_RESOLVE_CONFLICT', merge: 'DECISION_KIND_MERGE_DUPLICATE', apart: 'DECISION_KIND_KEEP_APART',
   approveInspection: 'DECISION_KIND_APPROVE_INSPECTION', returnInspection: 'DECISION_KIND_RETURN_INSPECTION',
 };
+
+// The fields a merge may take from the record it merges away (Decision.take_from_other).
+const MERGE_TAKES = ['position', 'type', 'name', 'landmark', 'entry_method', 'discharge_regime', 'responsible_party'];
+
+// 1 when the signed-in supervisor covers both divisions of duplicate pair d (city-wide does).
+function coversPair(d) {
+  const s = api.session();
+  const mine = (s && s.divisions) || [];
+  if (!mine.length || mine.includes(CITY_DIVISION)) return true;
+  return [d.outfallDivisionCode, d.neighbourDivisionCode].every((c) => !c || mine.includes(c));
+}
 
 const parse = (text) => { try { return JSON.parse(text); } catch (_) { return undefined; } };
 
@@ -179,31 +190,45 @@ export function createDetail(pane, { queue, notice, config }) {
       photoStrip(allPhotos(h ? h.observations : [])));
   }
 
-  // A pair across two counties that this supervisor does not both cover: the other county's
-  // record is not theirs to read, and the city decides. Only their own record shows, no buttons.
-  function cityDecidesPanel(o, d) {
+  // A pair across two counties that this supervisor does not both cover: the city decides (the
+  // server refuses them with duplicate_cross_county_city_decides), so no buttons. The other
+  // county's record shows only when it is theirs to read (approved records are).
+  function cityDecidesPanel(o, d, n) {
     const theirs = d.neighbourId === o.id ? d.outfallDivisionCode : d.neighbourDivisionCode;
+    const readable = n && !state.neighbourHidden && n.divisionCode;
+    const cols = [dupColumn(o, state.history, 'dup.mine')];
+    if (readable) cols.push(dupColumn(n, state.nhistory, 'dup.neighbour'));
     return el('section', { class: 'duplicate city-decides' }, el('h3', null, t('dup.title')),
       el('p', { class: 'distance' }, t('dup.distance', { m: Number(d.distanceM || 0).toFixed(1) })),
-      el('p', { class: 'notice city-decides-note', id: 'city-decides' }, t('dup.city', { division: divisionLabel(theirs || '') })),
-      el('div', { class: 'dup-pair' }, dupColumn(o, state.history, 'dup.mine')));
+      el('p', { class: 'notice city-decides-note', id: 'city-decides' },
+        t(readable ? 'dup.city_readable' : 'dup.city', { division: divisionLabel(theirs || '') })),
+      el('div', { class: 'dup-pair' }, cols));
+  }
+
+  // Checkboxes of the fields the kept record takes from the one merged away.
+  function mergeTakes() {
+    const boxes = MERGE_TAKES.map((f) => el('label', { class: 'choice' },
+      el('input', { type: 'checkbox', name: 'merge-take', value: f }), f === 'position' ? t('dup.take_position') : fieldLabel(f)));
+    return el('fieldset', { class: 'merge-take', id: 'merge-take' }, el('legend', null, t('dup.take')), boxes);
   }
 
   function duplicatePanel(o) {
     const d = state.item.duplicate || {};
-    if (d.cityDecides && state.neighbourHidden) return cityDecidesPanel(o, d);
     const n = state.neighbour || d.neighbour || { id: d.neighbourId };
+    if (d.cityDecides && (state.neighbourHidden || !coversPair(d))) return cityDecidesPanel(o, d, n);
     const comment = commentBox('duplicate-comment');
+    const takes = mergeTakes();
     const name = (r) => r.name || r.code || String(r.id || '').slice(0, 8);
     const merge = (survivor, id) => el('button', {
       type: 'button', class: 'act act-merge', id, dataset: { survivor: survivor.id || '' },
       onclick: () => submit({ kind: K.merge, outfallId: o.id, baseVersion: String(o.version || 0), duplicateId: String(d.id),
-        survivorId: survivor.id, comment: comment.value.trim() }, 'done.merge'),
+        survivorId: survivor.id, comment: comment.value.trim(),
+        takeFromOther: [...takes.querySelectorAll('input:checked')].map((b) => b.value) }, 'done.merge'),
     }, t('dup.keep', { name: name(survivor) }));
     return el('section', { class: 'duplicate' }, el('h3', null, t('dup.title')),
       el('p', { class: 'distance' }, t('dup.distance', { m: Number(d.distanceM || 0).toFixed(1) })),
       el('div', { class: 'dup-pair' }, dupColumn(o, state.history, 'dup.this'), dupColumn(n, state.nhistory, 'dup.neighbour')),
-      el('label', { for: 'duplicate-comment' }, t('decide.comment')), comment,
+      takes, el('label', { for: 'duplicate-comment' }, t('decide.comment')), comment,
       el('div', { class: 'actions' }, merge(o, 'merge-keep-this'), merge(n, 'merge-keep-neighbour'),
         el('button', {
           type: 'button', class: 'act act-apart', id: 'keep-apart',

@@ -1,7 +1,8 @@
 /* A duplicate-suspect pair across two counties (sync/queue.c, sync/review.c): each county's
  * supervisor sees that a suspect exists in the other county and that the city decides, never
- * the other county's unapproved record; neither merges nor keeps them apart; the city-level
- * supervisor sees both in full and decides. Every read path is tried for the other county's
+ * the other county's unapproved record; neither merges nor keeps them apart (refused with
+ * duplicate_cross_county_city_decides); the city-level supervisor sees both in full and merges,
+ * taking the better fields of the other record. Every read path is tried for the other county's
  * record: the queue, the record, its history, its observation, the feed and the lists. */
 #include "tests/api/review_fixture.h"
 
@@ -14,6 +15,7 @@
 #define B_ADDRESS "博爱县乙厂路一号"
 #define B_NOTE "乙县观察记录备注"
 #define A_PHONE "13712340002"
+#define A_TYPE OUTFALL__V1__OUTFALL_TYPE__OUTFALL_TYPE_MUNICIPAL_WWTP
 
 static th_user carol; /* surveyor of DIV_B */
 static th_user sup_b; /* supervisor of DIV_B */
@@ -53,6 +55,8 @@ static int setup(void **state) {
     b = th_batch_new(&dev_a);
     o = th_outfall_create(b, "qinhe", DIV, lat + DLAT_10M, lon);
     o->name = "甲县排口";
+    o->has_type = 1; /* county A's surveyor told the type; county B's did not */
+    o->type = A_TYPE;
     th_outfall_party(b, o)->phone = A_PHONE;
     util_strlcpy(rec_a, th_batch_entity(b, 0), sizeof rec_a);
     resp = th_sync_ok(&srv, alice.token, b, TH_PB);
@@ -192,7 +196,7 @@ static void county_supervisors_may_not_decide_the_pair(void **state) {
             util_strlcpy(x.survivor, tries[i].survivor, sizeof x.survivor);
             x.d.survivor_id = x.survivor;
         }
-        decide_refused(tries[i].who->token, &x, 403, "outside_division");
+        decide_refused(tries[i].who->token, &x, 403, "duplicate_cross_county_city_decides");
     }
     /* Nor approve their own record while the city has not decided. */
     decision x;
@@ -220,7 +224,9 @@ static void the_city_sees_both_in_full_once_and_merges(void **state) {
     assert_string_equal(TH_S(dup_item(q, rec_b)->outfall_id), rec_b);
     outfall__v1__review_queue__free_unpacked(q, NULL);
 
+    /* The city keeps county B's record, with county A's better position and its type. */
     Outfall__V1__Outfall *a = read_as(&sup_city, rec_a, NULL);
+    double a_lat = a->lat, a_lon = a->lon;
     decision x;
     decision_init(&x, KIND(MERGE_DUPLICATE), rec_a, a->version, "同一个排口，保留乙县记录");
     outfall__v1__outfall__free_unpacked(a, NULL);
@@ -228,9 +234,26 @@ static void the_city_sees_both_in_full_once_and_merges(void **state) {
     x.d.duplicate_id = dup_id;
     util_strlcpy(x.survivor, rec_b, sizeof x.survivor);
     x.d.survivor_id = x.survivor;
+    char *take[] = {"position", "type"};
+    x.d.n_take_from_other = 2;
+    x.d.take_from_other = take;
     Outfall__V1__DecisionResult *res = decide_ok(&sup_city, &x);
     assert_string_equal(TH_S(res->outfall->id), rec_b);
+    assert_true(res->outfall->lat == a_lat && res->outfall->lon == a_lon);
+    assert_int_equal(res->outfall->type, A_TYPE);
+    assert_string_equal(TH_S(res->outfall->division_code), DIV_B); /* not taken: B's still */
+    assert_string_equal(TH_S(res->outfall->name), "乙县排口");
+    int64_t v = res->outfall->version;
     outfall__v1__decision_result__free_unpacked(res, NULL);
+    /* The history names the decision that set them. */
+    Outfall__V1__OutfallHistory *h = history_of(&sup_city, rec_b);
+    const char *fields[] = {"lat", "lon", "type"};
+    for (size_t i = 0; i < 3; i++) {
+        const Outfall__V1__FieldChange *c = change_at(h, fields[i], v);
+        assert_non_null(c);
+        assert_string_equal(TH_S(c->change_id), x.id);
+    }
+    outfall__v1__outfall_history__free_unpacked(h, NULL);
     assert_false(queued(&sup, ITEM(DUPLICATE), rec_a));
     assert_false(queued(&sup_b, ITEM(DUPLICATE), rec_b));
 }

@@ -210,6 +210,68 @@ edit_of_merged_id_from_a_version_beyond_the_survivors_lands_on_the_survivor(void
     outfall__v1__outfall__free_unpacked(got, NULL);
 }
 
+static void merge_keeps_the_fields_chosen_from_the_other_record(void **state) {
+    (void)state;
+    /* a is approved; b, found 10 m away later, has the better position and the right type. */
+    char a[37], b[37];
+    double lat, lon;
+    th_spot(&lat, &lon);
+    create_at(&alice, &dev_a, DIV, "qinhe", T_OTHER, lat, lon, "上游", "APPLIED", a);
+    approve(a, 1, NULL);
+    th_batch *bt = th_batch_new(&dev_b);
+    Outfall__V1__Outfall *o = th_outfall_create(bt, "qinhe", DIV, lat + DLAT_10M, lon);
+    o->landmark = "下游";
+    o->has_type = 1;
+    o->type = TYPE(MUNICIPAL_WWTP);
+    util_strlcpy(b, th_batch_entity(bt, 0), 37);
+    Outfall__V1__SyncResponse *resp = sync_as(&bob, bt);
+    expect(resp->results[0], "DUPLICATE_SUSPECT", 1);
+    outfall__v1__sync_response__free_unpacked(resp, NULL);
+    int64_t dup = open_duplicate(&sup, b);
+    assert_true(dup > 0);
+
+    /* A field a merge does not take, and take_from_other outside a merge, change nothing. */
+    decision x;
+    char *bad[] = {"position", "code"}, *apart[] = {"type"}, *take[] = {"position", "type"};
+    decision_init(&x, KIND(MERGE_DUPLICATE), b, 1, "同一排口");
+    decision_pair(&x, dup, a);
+    x.d.n_take_from_other = 2;
+    x.d.take_from_other = bad;
+    decide_refused(sup.token, &x, 400, "invalid_decision");
+    decision_init(&x, KIND(KEEP_APART), b, 1, "两个排口");
+    decision_pair(&x, dup, NULL);
+    x.d.n_take_from_other = 1;
+    x.d.take_from_other = apart;
+    decide_refused(sup.token, &x, 400, "invalid_decision");
+
+    decision_init(&x, KIND(MERGE_DUPLICATE), b, 1, "同一排口，取新记录的位置和类型");
+    decision_pair(&x, dup, a);
+    x.d.n_take_from_other = 2;
+    x.d.take_from_other = take;
+    Outfall__V1__DecisionResult *res = decide_ok(&sup, &x);
+    const Outfall__V1__Outfall *s = res->outfall;
+    assert_string_equal(TH_S(s->id), a);
+    assert_true(s->lat == lat + DLAT_10M && s->lon == lon);
+    assert_int_equal(s->type, TYPE(MUNICIPAL_WWTP));
+    assert_string_equal(TH_S(s->landmark), "上游"); /* not chosen: the survivor's own */
+    /* It was approved at its latest version: the supervisor's choice stays approved. */
+    assert_int_equal(s->approved_version, s->version);
+    int64_t v = s->version;
+    outfall__v1__decision_result__free_unpacked(res, NULL);
+    Outfall__V1__Outfall *pub = read_as(&integ, a, NULL);
+    assert_int_equal(pub->type, TYPE(MUNICIPAL_WWTP));
+    outfall__v1__outfall__free_unpacked(pub, NULL);
+    Outfall__V1__OutfallHistory *h = history_of(&sup, a);
+    const char *fields[] = {"lat", "type"};
+    for (size_t i = 0; i < 2; i++) {
+        const Outfall__V1__FieldChange *c = change_at(h, fields[i], v);
+        assert_non_null(c);
+        assert_string_equal(TH_S(c->change_id), x.id);
+    }
+    assert_null(change_at(h, "landmark", v));
+    outfall__v1__outfall_history__free_unpacked(h, NULL);
+}
+
 static void keep_apart_clears_the_duplicate_suspect_flag(void **state) {
     (void)state;
     char a[37], b[37];
@@ -514,6 +576,7 @@ int main(void) {
         cmocka_unit_test(merge_moves_observations_and_photos_and_redirects_later_phone_edits),
         cmocka_unit_test(
             edit_of_merged_id_from_a_version_beyond_the_survivors_lands_on_the_survivor),
+        cmocka_unit_test(merge_keeps_the_fields_chosen_from_the_other_record),
         cmocka_unit_test(keep_apart_clears_the_duplicate_suspect_flag),
         cmocka_unit_test(integrator_reads_the_approved_version_while_a_field_edit_waits),
         cmocka_unit_test(history_names_who_which_device_and_which_change_for_each_field),

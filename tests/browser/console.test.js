@@ -224,9 +224,15 @@ ui('merging a duplicate pair in the console leaves one survivor and a redirect',
   assert.match(await page.textContent('.distance'), /相距 \d+(\.\d)? 米/);
   assert.match(await page.textContent('.dup-pair'), /沁河重复排口甲[\s\S]*/);
   await page.fill('#duplicate-comment', '同一排口，保留先登记的记录');
+  // The kept record takes the landmark of the one merged away, and keeps its own name.
+  assert.equal(await page.locator('#merge-take input[type=checkbox]').count(), 7);
+  await page.check('#merge-take input[value="landmark"]');
   await page.click('#merge-keep-neighbour');
   assert.equal(await expectNotice('ok'), '已合并。');
   assert.equal((await api.outfall(sup.token, ids.dupB)).mergedInto, ids.dupA);
+  const kept = await api.outfall(sup.token, ids.dupA);
+  assert.equal(kept.landmark, '泵站旁边');
+  assert.equal(kept.name, '沁河重复排口甲');
   const h = await api.history(sup.token, ids.dupA);
   assert.ok((h.mergedIds || []).includes(ids.dupB), JSON.stringify(h.mergedIds));
   assert.ok((h.observations || []).some((o) => o.id === ids.obsB), 'the observation moved to the survivor');
