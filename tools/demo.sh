@@ -12,6 +12,8 @@
 # Env: OUTFALLD, OUTFALLCTL (default build/release/...), OUTFALL_FIXTURES (default tests/fixtures).
 # Needs bash, curl and jq. Any refused step stops the demo with the server's answer printed.
 set -euo pipefail
+# The demo talks only to its own server: no proxy in between.
+unset http_proxy https_proxy all_proxy HTTP_PROXY HTTPS_PROXY ALL_PROXY
 
 data=${DEMO_DATA:-./demo-data}
 listen=127.0.0.1:8080
