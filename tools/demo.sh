@@ -48,6 +48,7 @@ elif [ -e "$data" ] && [ -n "$(ls -A "$data")" ]; then
   die "$data is not empty and is no demo folder: refusing to touch it (DEMO_DATA=... for another)"
 else
   fresh=1
+  [ -e "$data" ] && made_dir=0 || made_dir=1
   mkdir -p "$meta"
   chmod 700 "$meta"
   echo "outfall demo folder, made by tools/demo.sh $(date -u +%FT%TZ)" >"$meta/DEMO"
@@ -68,12 +69,21 @@ stop_server() {
 }
 trap stop_server EXIT
 trap 'exit 130' INT TERM
+# A server that does not start (its port taken, say) leaves a fresh folder as it found it.
+not_started() {
+  tail -20 "$meta/server.log" >&2
+  stop_server
+  if [ "$fresh" = 1 ]; then
+    if [ "$made_dir" = 1 ]; then rm -rf -- "$data"; else find "$data" -mindepth 1 -delete; fi
+  fi
+  die "the server did not start ($1)"
+}
 for _ in $(seq 1 300); do
   [ -s "$meta/ready" ] && break
-  kill -0 "$server_pid" 2>/dev/null || { tail -20 "$meta/server.log" >&2; die "the server did not start"; }
+  kill -0 "$server_pid" 2>/dev/null || not_started "it exited; its log is above"
   sleep 0.1
 done
-[ -s "$meta/ready" ] || die "the server did not get ready in 30 s (log: $meta/server.log)"
+[ -s "$meta/ready" ] || not_started "not ready in 30 s"
 url=http://$(cat "$meta/ready")
 export OUTFALL_SERVER=$url
 
@@ -292,6 +302,12 @@ seed() {
   decide boai.sun "$dh1" APPROVE
   decide boai.sun "$dh2" RETURN "照片缺少远景和标志牌，请补拍后重新提交"
 
+  # ---- a drinking-water protection zone around 华光造纸厂 (only a ban may be planned inside) ----
+  api POST /v1/zones "${token[admin]}" '{"type":"FeatureCollection","features":[{"type":"Feature",
+    "id":"qinhe-water-1","properties":{"name":"沁河沁阳段饮用水水源一级保护区","kind":"drinking_water"},
+    "geometry":{"type":"Polygon","coordinates":[[[112.980,35.097],[112.990,35.097],[112.990,35.105],
+    [112.980,35.105],[112.980,35.097]]]}}]}' >/dev/null
+
   # ---- the lifecycle: a record at each stage ----
   # 张庄村东排口: found on the day of its photos (FOUND), then traced to the village.
   move qinyang.li "$zz" FOUND 2026-03-14
@@ -354,6 +370,29 @@ seed() {
   api POST /public/reports "" '{"kind":"REPORT_KIND_ILLEGAL_DISCHARGE","lat":35.1660,
     "lon":113.0490,"divisionCode":"410822","description":"许良镇东边沟渠连续几天有白色泡沫流入丹河。"}' |
     jq -r .number >>"$meta/reports"
+
+  # ---- applications (设置审核): one under review, one approved, with their documents ----
+  upload qinyang.li qinhe-outfall-a-1.jpg qinhe-outfall-a-2.jpg
+  local app1 app2
+  app1=$(uuid) app2=$(uuid)
+  api POST /v1/applications "${token[qinyang.li]}" "{\"id\":\"$app1\",\"kind\":\"APPLICATION_KIND_SET_UP\",
+    \"projectName\":\"沁阳市第二污水处理厂新建工程\",\"applicant\":{\"name\":\"沁阳市清源水务有限公司\",
+    \"creditCode\":\"$(credit_code 91410882MA44R7LT0)\",\"contact\":\"赵经理\",\"phone\":\"0391-5612345\"},
+    \"eiaLevel\":\"EIA_LEVEL_CITY\",\"lat\":35.0801,\"lon\":112.9655,\"divisionCode\":\"410882\",
+    \"riverCode\":\"qinhe\",\"outfallType\":\"OUTFALL_TYPE_MUNICIPAL_WWTP\",\"affectsFloodControl\":true,
+    \"documentHashes\":[\"$a1\",\"$a2\"]}" >/dev/null
+  api POST /v1/applications/decisions "${token[qinyang.li]}" "{\"decisionId\":\"$(uuid)\",
+    \"applicationId\":\"$app1\",\"toStatus\":\"APPLICATION_STATUS_UNDER_REVIEW\"}" >/dev/null
+  api POST /v1/applications "${token[qinyang.li]}" "{\"id\":\"$app2\",\"kind\":\"APPLICATION_KIND_CHANGE\",
+    \"projectName\":\"华光纸业排口迁建\",\"applicant\":{\"name\":\"沁阳市华光纸业有限公司\",
+    \"creditCode\":\"$(credit_code 91410882MA45HG0X1)\"},\"eiaLevel\":\"EIA_LEVEL_COUNTY\",
+    \"lat\":35.1102,\"lon\":112.9921,\"divisionCode\":\"410882\",\"riverCode\":\"qinhe\",
+    \"outfallType\":\"OUTFALL_TYPE_INDUSTRIAL_ENTERPRISE\",\"documentHashes\":[\"$a2\"]}" >/dev/null
+  local step
+  for step in UNDER_REVIEW APPROVED; do
+    api POST /v1/applications/decisions "${token[qinyang.li]}" "{\"decisionId\":\"$(uuid)\",
+      \"applicationId\":\"$app2\",\"toStatus\":\"APPLICATION_STATUS_$step\"}" >/dev/null
+  done
 
   date -u +%FT%TZ >"$meta/seeded"
   echo "demo: seeded."

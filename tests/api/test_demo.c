@@ -1,9 +1,9 @@
 /* `make demo` (tools/demo.sh) cannot rot: the script seeds a fresh folder through a real server
  * on a free loopback port (env OUTFALLD, OUTFALLCTL), then a harness server opens that folder and
  * the campaign is read back over HTTP: accounts of every role, the review queue's conflict,
- * duplicate pair and returned record, each lifecycle stage with one plan overdue, the draw and the
- * public reports. A second run serves the folder without writing to it; a folder that is no
- * demo's is refused untouched. */
+ * duplicate pair and returned record, each lifecycle stage with one plan overdue, the draw, the
+ * public reports, the protection zone and the applications. A second run serves the folder without
+ * writing to it; a folder that is no demo's is refused untouched. */
 #include <jansson.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -220,6 +220,25 @@ static void demo_has_a_published_draw_and_two_reports_one_answered(void **state)
     json_decref(pub);
 }
 
+static void demo_has_a_protection_zone_and_two_applications_one_approved(void **state) {
+    (void)state;
+    json_t *zones = get_json("/v1/zones", city_token);
+    assert_int_equal(json_array_size(json_object_get(zones, "zones")), 1);
+    json_decref(zones);
+    json_t *apps = get_json("/v1/applications", city_token);
+    json_t *list = json_object_get(apps, "applications");
+    assert_int_equal(json_array_size(list), 2);
+    size_t i, approved = 0;
+    json_t *a;
+    json_array_foreach(list, i, a) {
+        approved += strcmp(json_string_value(json_object_get(a, "status")),
+                           "APPLICATION_STATUS_APPROVED") == 0;
+        assert_true(json_array_size(json_object_get(a, "documentHashes")) >= 1);
+    }
+    json_decref(apps);
+    assert_int_equal(approved, 1);
+}
+
 /* Last: stops the harness server, then runs the script again on the seeded folder. */
 static void a_second_run_serves_the_demo_without_writing_to_it(void **state) {
     (void)state;
@@ -282,6 +301,7 @@ int main(void) {
         cmocka_unit_test(demo_has_a_returned_record_with_its_comment),
         cmocka_unit_test(demo_progress_counts_every_stage_and_one_overdue_plan),
         cmocka_unit_test(demo_has_a_published_draw_and_two_reports_one_answered),
+        cmocka_unit_test(demo_has_a_protection_zone_and_two_applications_one_approved),
         cmocka_unit_test(a_second_run_serves_the_demo_without_writing_to_it),
         cmocka_unit_test(a_folder_that_is_no_demo_is_refused_untouched),
         cmocka_unit_test(an_unfinished_demo_folder_is_refused),
