@@ -220,8 +220,8 @@ seed() {
   login admin "$admin_password"
   printf 'admin\tadmin\t410800\t%s\n' "$admin_password" >"$meta/accounts.tsv"
 
-  # Accounts for every role: the city, three counties (沁阳市, 孟州市, 博爱县), surveyors, an
-  # integrator, a second admin.
+  # Accounts for every role: the city, three counties (沁阳市, 孟州市, 博爱县), surveyors, two
+  # city-wide inspectors for the random draw, an integrator, a second admin.
   account city.wang supervisor demo-city-pass 410800
   account qinyang.li supervisor demo-qinyang-pass 410882
   account mengzhou.zhao supervisor demo-mengzhou-pass 410883
@@ -229,13 +229,17 @@ seed() {
   account chen.surveyor surveyor demo-chen-pass 410882
   account liu.surveyor surveyor demo-liu-pass 410882
   account zhou.surveyor surveyor demo-zhou-pass 410883 410822
+  account wu.inspector surveyor demo-wu-pass 410800
+  account zheng.inspector surveyor demo-zheng-pass 410800
   account platform.henan integrator demo-platform-pass 410800
   account ops.admin admin demo-ops-pass 410800
 
-  # Two phones in 沁阳市, one in 孟州市 and 博爱县.
+  # Two phones in 沁阳市, one in 孟州市 and 博爱县, one per inspector.
   phone chen.surveyor phone-chen "陈工的手机"
   phone liu.surveyor phone-liu "刘工的手机"
   phone zhou.surveyor phone-zhou "周工的手机"
+  phone wu.inspector phone-wu "吴工的手机"
+  phone zheng.inspector phone-zheng "郑工的手机"
 
   # The field photos (tests/fixtures/photos), each uploaded by the surveyors who name them.
   upload chen.surveyor qinhe-outfall-a-1.jpg qinhe-outfall-a-2.jpg no-gps.jpg
@@ -353,11 +357,31 @@ seed() {
     '在线监测已安装，标志牌已设置' "[{\"hash\":\"$noexif\",\"kind\":\"PHOTO_KIND_REMEDIATION_DONE\"}]")]"
   move mengzhou.zhao "$hh" REMEDIATED "$(day -10)"
 
-  # ---- a random draw (双随机、一公开) by the city ----
-  api POST /v1/inspections/draws "${token[city.wang]}" "{\"drawId\":\"$(uuid)\",\"sample\":3,
-    \"weighted\":true,\"inspectors\":[{\"name\":\"chen.surveyor\",\"divisionCode\":\"410882\"},
-    {\"name\":\"zhou.surveyor\",\"divisionCode\":\"410883\"},
-    {\"name\":\"liu.surveyor\",\"divisionCode\":\"410882\"}]}" | jq -r .id >"$meta/draw"
+  # ---- a random draw (双随机、一公开) by the city, its inspectors' results, one approved ----
+  local draw picks n=0 pick code inspector oid result
+  draw=$(api POST /v1/inspections/draws "${token[city.wang]}" "{\"drawId\":\"$(uuid)\",\"sample\":3,
+    \"weighted\":true,\"inspectors\":[{\"name\":\"wu.inspector\",\"divisionCode\":\"410882\"},
+    {\"name\":\"zheng.inspector\",\"divisionCode\":\"410883\"}]}")
+  jq -r .id <<<"$draw" >"$meta/draw"
+  picks=$(jq -r '.picks[] | "\(.code) \(.inspector)"' <<<"$draw")
+  local all
+  all=$(api GET '/v1/outfalls?limit=100' "${token[city.wang]}")
+  while read -r code inspector; do
+    n=$((n + 1))
+    pick=$(jq -c --arg c "$code" '.outfalls[] | select(.code == $c) | {id, lat, lon}' <<<"$all")
+    oid=$(uuid)
+    result=$([ "$n" = 2 ] && echo ISSUES_FOUND || echo COMPLIANT)
+    push "$inspector" "phone-${inspector%%.*}" "APPLIED" "[$(jq -nc --arg c "$(uuid)" --arg id "$oid" \
+      --argjson p "$pick" --arg d "$(jq -r .id <<<"$draw")" --arg r "INSPECTION_RESULT_$result" \
+      --arg at "$(now_ms)" '{changeId:$c,entityId:$id,baseVersion:"0",clientTimeMs:$at,
+        observation:{outfallId:$p.id,observedAtMs:$at,lat:$p.lat,lon:$p.lon,accuracyM:5,
+        notes:"双随机抽查：现场核查",inspectionDrawId:$d,inspectionResult:$r}}')]"
+    if [ "$n" = 1 ]; then
+      api POST /v1/review/decisions "${token[city.wang]}" "{\"decisionId\":\"$(uuid)\",
+        \"kind\":\"DECISION_KIND_APPROVE_INSPECTION\",\"outfallId\":$(jq '.id' <<<"$pick"),
+        \"observationId\":\"$oid\",\"baseVersion\":\"1\"}" >/dev/null
+    fi
+  done <<<"$picks"
 
   # ---- public reports (举报): one answered, one waiting ----
   local number

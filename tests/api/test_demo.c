@@ -101,7 +101,7 @@ static void demo_has_an_account_of_every_role_with_its_printed_password(void **s
     (void)state;
     json_t *list = get_json("/v1/users", admin_token);
     json_t *users = json_object_get(list, "users");
-    assert_int_equal(json_array_size(users), 10);
+    assert_int_equal(json_array_size(users), 12);
     const char *roles[] = {"ROLE_ADMIN", "ROLE_SUPERVISOR", "ROLE_SURVEYOR", "ROLE_INTEGRATOR"};
     for (size_t r = 0; r < sizeof roles / sizeof *roles; r++) {
         size_t found = 0, i;
@@ -131,13 +131,14 @@ static void demo_has_an_account_of_every_role_with_its_printed_password(void **s
         n++;
     }
     fclose(f);
-    assert_int_equal(n, 10);
+    assert_int_equal(n, 12);
 }
 
-static void demo_queue_holds_a_conflict_a_duplicate_pair_and_pending_records(void **state) {
+static void
+demo_queue_holds_a_conflict_a_duplicate_pair_pending_records_and_inspection_results(void **state) {
     (void)state;
     json_t *q = get_json("/v1/review/queue?limit=100", city_token);
-    long long conflict = 0, duplicate = 0, pending = 0, flagged = 0;
+    long long conflict = 0, duplicate = 0, pending = 0, flagged = 0, inspection = 0;
     size_t i;
     json_t *c;
     json_array_foreach(json_object_get(q, "counts"), i, c) {
@@ -147,12 +148,14 @@ static void demo_queue_holds_a_conflict_a_duplicate_pair_and_pending_records(voi
         if (strcmp(kind, "REVIEW_ITEM_KIND_DUPLICATE") == 0) duplicate = n;
         if (strcmp(kind, "REVIEW_ITEM_KIND_PENDING") == 0) pending = n;
         if (strcmp(kind, "REVIEW_ITEM_KIND_FLAGGED") == 0) flagged = n;
+        if (strcmp(kind, "REVIEW_ITEM_KIND_INSPECTION") == 0) inspection = n;
     }
     json_decref(q);
     assert_int_equal(conflict, 1);
     assert_int_equal(duplicate, 1);
     assert_int_equal(pending, 3);
     assert_true(flagged >= 1);
+    assert_int_equal(inspection, 2);
 }
 
 static void demo_has_a_returned_record_with_its_comment(void **state) {
@@ -187,7 +190,7 @@ static void demo_progress_counts_every_stage_and_one_overdue_plan(void **state) 
     json_decref(p);
 }
 
-static void demo_has_a_published_draw_and_two_reports_one_answered(void **state) {
+static void demo_has_a_draw_with_one_approved_result_and_two_reports_one_answered(void **state) {
     (void)state;
     char path[160], id[64] = "", number[32] = "";
     snprintf(path, sizeof path, "%s/demo/draw", demo);
@@ -198,8 +201,15 @@ static void demo_has_a_published_draw_and_two_reports_one_answered(void **state)
     id[strcspn(id, "\n")] = '\0';
     snprintf(path, sizeof path, "/public/inspections/%s", id);
     json_t *draw = get_json(path, NULL);
-    assert_int_equal(json_array_size(json_object_get(draw, "picks")), 3);
+    json_t *picks = json_object_get(draw, "picks");
+    assert_int_equal(json_array_size(picks), 3);
+    size_t p, with_result = 0;
+    json_t *pick;
+    json_array_foreach(picks, p, pick) {
+        with_result += json_object_get(pick, "result") != NULL;
+    }
     json_decref(draw);
+    assert_int_equal(with_result, 1); /* the approved one; the other two wait in the queue */
 
     json_t *reports = get_json("/v1/reports", city_token);
     json_t *list = json_object_get(reports, "reports");
@@ -297,10 +307,11 @@ static void an_unfinished_demo_folder_is_refused(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(demo_has_an_account_of_every_role_with_its_printed_password),
-        cmocka_unit_test(demo_queue_holds_a_conflict_a_duplicate_pair_and_pending_records),
+        cmocka_unit_test(
+            demo_queue_holds_a_conflict_a_duplicate_pair_pending_records_and_inspection_results),
         cmocka_unit_test(demo_has_a_returned_record_with_its_comment),
         cmocka_unit_test(demo_progress_counts_every_stage_and_one_overdue_plan),
-        cmocka_unit_test(demo_has_a_published_draw_and_two_reports_one_answered),
+        cmocka_unit_test(demo_has_a_draw_with_one_approved_result_and_two_reports_one_answered),
         cmocka_unit_test(demo_has_a_protection_zone_and_two_applications_one_approved),
         cmocka_unit_test(a_second_run_serves_the_demo_without_writing_to_it),
         cmocka_unit_test(a_folder_that_is_no_demo_is_refused_untouched),
