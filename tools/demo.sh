@@ -3,12 +3,13 @@
 # small campaign in 焦作市 (410800) made only through the real API (outfallctl and plain JSON
 # calls), prints where to look and every account, then serves in the foreground (Ctrl-C stops it).
 #
-# Usage: tools/demo.sh [--data DIR] [--listen HOST:PORT] [--no-serve]
+# Usage: tools/demo.sh [--data DIR] [--listen HOST:PORT] [--no-serve] [-- SERVER_FLAG ...]
 #   --data DIR          the demo folder (env DEMO_DATA; default ./demo-data). A new or empty folder
 #                       is seeded; a finished demo folder is served as it is; anything else is
 #                       refused, so a real data folder is never touched.
 #   --listen HOST:PORT  where to serve (default 127.0.0.1:8080; port 0 picks a free one)
 #   --no-serve          seed (when needed), print, stop the server and exit 0 (tests use it)
+#   -- SERVER_FLAG ...  more flags for outfalld, e.g. -- --tile-url URL --public-url URL
 # Env: OUTFALLD, OUTFALLCTL (default build/release/...), OUTFALL_FIXTURES (default tests/fixtures).
 # Needs bash, curl and jq. Any refused step stops the demo with the server's answer printed.
 set -euo pipefail
@@ -18,12 +19,14 @@ unset http_proxy https_proxy all_proxy HTTP_PROXY HTTPS_PROXY ALL_PROXY
 data=${DEMO_DATA:-./demo-data}
 listen=127.0.0.1:8080
 serve=1
+server_flags=()
 while [ $# -gt 0 ]; do
   case $1 in
+    --) shift; server_flags=("$@"); break ;;
     --data) data=${2:?--data needs a folder}; shift 2 ;;
     --listen) listen=${2:?--listen needs HOST:PORT}; shift 2 ;;
     --no-serve) serve=0; shift ;;
-    -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "demo: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -58,7 +61,7 @@ fi
 admin_password=demo-admin-pass
 rm -f "$meta/ready"
 OUTFALL_ADMIN_PASSWORD=$admin_password "$OUTFALLD" --data "$data" --listen "$listen" \
-  --web "$web" --ready-file "$meta/ready" >>"$meta/server.log" 2>&1 &
+  --web "$web" --ready-file "$meta/ready" "${server_flags[@]}" >>"$meta/server.log" 2>&1 &
 server_pid=$!
 stop_server() {
   if [ -n "${server_pid:-}" ] && kill -0 "$server_pid" 2>/dev/null; then
