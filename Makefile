@@ -11,6 +11,9 @@ DEB_PKGS := gcc make pkg-config libcivetweb-dev libsqlite3-dev libsodium-dev lib
             protobuf-c-compiler libjansson-dev libcmocka-dev libcurl4-openssl-dev sqlite3 libexif-dev \
             libqrencode-dev
 
+# What `make demo` (tools/demo.sh) needs besides: curl and jq, to call the API and read its answers.
+DEMO_DEB_PKGS := curl jq
+
 # What the browser tests (tests/browser) need as well, each as "what it provides:package": Debian's
 # Chromium, a CJK font for it, Node.js 20+ and npm. A package is installed only when what it
 # provides is missing: the machines come with NodeSource's nodejs, which bundles npm and conflicts
@@ -23,9 +26,10 @@ BROWSER_TOOLS := /usr/bin/chromium:chromium /usr/share/fonts/truetype/wqy/wqy-mi
 # read back by GDAL's ogrinfo (tests/api/test_programme.c); zbar-tools so a sign board's QR code
 # is decoded back by zbarimg (tests/api/test_signboard.c); python3-requests, and OkHttp with a
 # JDK to run it, stock HTTP clients tests/api/test_connections.c runs against the server (with
-# Node's fetch and libcurl). Installed like DEB_PKGS, by test-deps.
+# Node's fetch and libcurl); DEMO_DEB_PKGS for tests/api/test_demo.c, which runs tools/demo.sh.
+# Installed like DEB_PKGS, by test-deps.
 TEST_DEB_PKGS := clang-14 libclang-rt-14-dev nginx openssl gdal-bin zbar-tools python3-requests \
-                 libokhttp-java default-jdk-headless clang-format
+                 libokhttp-java default-jdk-headless clang-format $(DEMO_DEB_PKGS)
 
 PKG_LIBS := sqlite3 libsodium libprotobuf-c jansson libcurl libexif libqrencode
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKG_LIBS) 2>/dev/null)
@@ -64,7 +68,7 @@ CORE = $(call objs,$(1),$(COMMON_SRC) $(SYNC_SRC) $(PROGRAMME_SRC) $(RENDER_SRC)
 # The client library (client/): what outfallctl, the tests and the benchmark link beside CORE.
 CLIENT = $(call objs,$(1),$(CLIENT_SRC))
 
-.PHONY: all run test check deps test-deps fuzz fuzz-seeds browser-deps build build-test clean fmt format-check bench field-figures vendor-check layout-check \
+.PHONY: all run demo test check deps test-deps fuzz fuzz-seeds browser-deps build build-test clean fmt format-check bench field-figures vendor-check layout-check \
         crash-long soak-long
 # Keep test objects between builds (they would count as intermediate files).
 .SECONDARY:
@@ -98,6 +102,13 @@ test-deps:
 
 run: all
 	./build/release/outfalld --data ./data $(ARGS)
+
+# A first look: the server on a fresh ./demo-data (DEMO_DATA=DIR for another) seeded through the
+# API with a small campaign, its URLs and accounts printed, served until Ctrl-C (tools/demo.sh;
+# ARGS='--listen HOST:PORT'). A finished demo folder is served again as it is.
+demo: all
+	@tools/install_missing.sh "for the demo" $(call missing_debs,$(DEMO_DEB_PKGS))
+	@tools/demo.sh $(ARGS)
 
 test: deps browser-deps test-deps format-check layout-check build-test
 	@tests/run.sh build/asan
