@@ -45,7 +45,7 @@
         "1") " "                                                                                   \
              "UNION ALL SELECT 4, id, NULL, updated_at_ms, NULL FROM outfalls "                    \
              "  WHERE merged_into IS NULL AND review_state = 2 AND " QUEUE_UNACKNOWLEDGED(         \
-                 "f.value LIKE 'rule%'") " "                                                       \
+                 "(f.value LIKE 'rule%' OR f.value = 'date_backdated')") " "                                                       \
                                          "UNION ALL SELECT 6, outfall_id, observation_id, "        \
                                          "updated_at_ms, NULL "                                    \
                                          "  FROM inspection_results WHERE pending = 1 "
