@@ -42,6 +42,22 @@ function hashOf(filters) {
   return '#inventory' + (s ? '?' + s : '');
 }
 
+// Leaflet (the field app's pinned copy), loaded the first time a map is drawn so that the other
+// views run one script only. Resolves with window.L; rejects when it cannot load.
+let leafletLoad = null;
+function leaflet() {
+  if (window.L) return Promise.resolve(window.L);
+  if (!leafletLoad) {
+    leafletLoad = new Promise((resolve, reject) => {
+      const s = el('script', { src: '/field/vendor/leaflet.js' });
+      s.addEventListener('load', () => resolve(window.L));
+      s.addEventListener('error', () => { leafletLoad = null; reject(new Error('leaflet')); });
+      document.head.append(s);
+    });
+  }
+  return leafletLoad;
+}
+
 // The view in root; ctx.config.tileUrl for the map's tiles.
 export function createInventory(root, ctx) {
   let filters = {};
@@ -108,7 +124,10 @@ export function createInventory(root, ctx) {
   // The map of the rows loaded; a point per outfall, labelled with its code (or name) when there
   // are no tiles to read the place from.
   function drawMap(box) {
-    if (!window.L) return;
+    if (!window.L) {
+      leaflet().then(() => { if (box.isConnected) drawMap(box); }, () => {});
+      return;
+    }
     if (map) { map.remove(); map = null; }
     map = window.L.map(box, { attributionControl: false, zoomControl: true });
     if (ctx.config && ctx.config.tileUrl) window.L.tileLayer(ctx.config.tileUrl, { maxZoom: 19 }).addTo(map);
