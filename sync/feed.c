@@ -634,8 +634,8 @@ done:
  * SQLite can walk the index made for it (migrations/0017_inventory_filters.sql) in id order. The
  * expressions must match the indexes' text. Parameters ?8 to ?11 are bound whether used or not. */
 static const char *const list_filter_sql[] = {
-    /* q */ " AND (instr(lower(coalesce(code, '')), lower(?8)) > 0 OR "
-            "instr(lower(coalesce(json_extract(doc, '$.name'), '')), lower(?8)) > 0)",
+    /* q: the code and name kept apart by triggers (outfall_search), read whole */
+    " AND id IN (SELECT id FROM outfall_search WHERE instr(text, lower(?8)) > 0)",
     /* type */ " AND json_extract(doc, '$.type') = ?9",
     /* stage */
     " AND coalesce(json_extract(doc, '$.programme.stage'), 'LIFECYCLE_STAGE_FOUND') = ?10 "
