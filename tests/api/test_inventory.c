@@ -218,6 +218,27 @@ static void filtered_lists_page_by_id_without_gaps_or_repeats(void **state) {
     assert_int_equal(pages, 3);
 }
 
+/* Runs last: it adds a record to DIV. A name changed from the field is found by its new name
+ * only (the search copy follows every write of the record). */
+static void q_follows_a_renamed_outfall(void **state) {
+    (void)state;
+    char renamed[37], got[512];
+    assert_int_equal(create("旧名甲排口", MUNICIPAL, NULL, renamed), 0);
+    list_ids(sup.token, "q=%E6%97%A7%E5%90%8D%E7%94%B2", 100, got, sizeof got); /* 旧名甲 */
+    assert_string_equal(got, renamed);
+    th_batch *b = th_batch_new(&dev);
+    th_outfall_edit(b, renamed, 1)->name = "新名乙排口";
+    Outfall__V1__SyncResponse *resp = th_sync_ok(&srv, surveyor.token, b, TH_PB);
+    th_batch_free(b);
+    assert_non_null(resp);
+    assert_int_equal(resp->results[0]->status, TH_STATUS(APPLIED));
+    outfall__v1__sync_response__free_unpacked(resp, NULL);
+    list_ids(sup.token, "q=%E6%97%A7%E5%90%8D%E7%94%B2", 100, got, sizeof got);
+    assert_string_equal(got, "");
+    list_ids(sup.token, "q=%E6%96%B0%E5%90%8D%E4%B9%99", 100, got, sizeof got); /* 新名乙 */
+    assert_string_equal(got, renamed);
+}
+
 /* ---- bad values ----------------------------------------------------------------------------- */
 
 static void refused(const char *token, const char *query, const char *in_message) {
@@ -306,6 +327,7 @@ int main(void) {
         cmocka_unit_test(overdue_lists_plans_past_their_deadline),
         cmocka_unit_test(filtered_lists_page_by_id_without_gaps_or_repeats),
         cmocka_unit_test(bad_filter_values_are_refused_with_what_is_allowed),
+        cmocka_unit_test(q_follows_a_renamed_outfall),
     };
     return cmocka_run_group_tests_name("the inventory's filters over HTTP", tests, group_setup,
                                        group_teardown);
