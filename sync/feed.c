@@ -1,6 +1,7 @@
 #include "sync/feed.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -629,11 +630,67 @@ done:
     return rc;
 }
 
+/* The inventory's optional filters: each present one adds its clause to the list's query, so
+ * SQLite can walk the index made for it (migrations/0017_inventory_filters.sql) in id order. The
+ * expressions must match the indexes' text. Parameters ?8 to ?11 are bound whether used or not. */
+static const char *const list_filter_sql[] = {
+    /* q: the code and name kept apart by triggers (outfall_search), read whole */
+    " AND id IN (SELECT id FROM outfall_search WHERE instr(text, lower(?8)) > 0)",
+    /* type */ " AND json_extract(doc, '$.type') = ?9",
+    /* stage */
+    " AND coalesce(json_extract(doc, '$.programme.stage'), 'LIFECYCLE_STAGE_FOUND') = ?10 "
+    "AND approved_version > 0",
+    /* flag */
+    " AND json_extract(doc, '$.flags') IS NOT NULL AND EXISTS (SELECT 1 FROM "
+    "json_each(doc, '$.flags') WHERE value = ?11)",
+    /* overdue */
+    " AND json_extract(doc, '$.programme.planned_on') IS NOT NULL AND "
+    "json_extract(doc, '$.programme.remediated_on') IS NULL AND "
+    "max(coalesce(json_extract(doc, '$.programme.plan.deadline'), ''), "
+    "coalesce(json_extract(doc, '$.programme.plan.transition_end'), '')) <> '' AND "
+    "max(coalesce(json_extract(doc, '$.programme.plan.deadline'), ''), "
+    "coalesce(json_extract(doc, '$.programme.plan.transition_end'), '')) < "
+    "date('now', '+8 hours')",
+};
+enum { LIST_FILTERS = sizeof list_filter_sql / sizeof list_filter_sql[0] };
+
+/* One query text per set of filters present (bit i: list_filter_sql[i]), built once: the
+ * statement cache keys on the text's address, so each stays put. */
+static char list_sql[1 << LIST_FILTERS][2048];
+static pthread_once_t list_sql_once = PTHREAD_ONCE_INIT;
+
+static void list_sql_build(void) {
+    for (unsigned set = 0; set < (1u << LIST_FILTERS); set++) {
+        char *at = list_sql[set], *end = list_sql[set] + sizeof list_sql[set];
+        at += snprintf(at, (size_t)(end - at), "%s",
+                       "SELECT id FROM outfalls WHERE id > ?1 AND (?2 IS NULL OR river_code = ?2) "
+                       "AND (?3 IS NULL OR division_code = ?3) AND (?4 = 0 OR review_state = ?4) "
+                       "AND (?5 IS NULL OR division_code IN (SELECT value FROM json_each(?5))) "
+                       "AND (?7 = 0 OR approved_version > 0)");
+        for (unsigned i = 0; i < LIST_FILTERS; i++)
+            if (set & (1u << i)) at += snprintf(at, (size_t)(end - at), "%s", list_filter_sql[i]);
+        snprintf(at, (size_t)(end - at), " ORDER BY id LIMIT ?6");
+    }
+}
+
+/* The query text for q's filters. */
+static const char *list_sql_for(const outfall_query *q) {
+    pthread_once(&list_sql_once, list_sql_build);
+    unsigned set = (q->text ? 1u : 0) | (q->type_name ? 2u : 0) | (q->stage_name ? 4u : 0) |
+                   (q->flag ? 8u : 0) | (q->overdue ? 16u : 0);
+    return list_sql[set];
+}
+
 int feed_list_outfalls(store *s, const principal *p, const outfall_query *q,
                        Outfall__V1__OutfallList **out, sync_error *err) {
     *out = NULL;
     int limit = q->limit <= 0 ? 100 : q->limit > 1000 ? 1000 : q->limit;
     int view = resolve_view(p, q->view);
+    if (view == FEED_VIEW_APPROVED &&
+        (q->text || q->type_name || q->stage_name || q->flag || q->overdue))
+        return sync_fail(err, SYNC_EINVALID, "invalid_argument",
+                         "q, type, stage, flag and overdue filter the latest version: they need "
+                         "view=latest and a role that reads it");
     Outfall__V1__OutfallList *list = malloc(sizeof *list);
     char *divisions = division_filter(p);
     char(*ids)[UUID_STR_LEN + 1] = calloc((size_t)limit + 1, sizeof *ids);
@@ -645,11 +702,7 @@ int feed_list_outfalls(store *s, const principal *p, const outfall_query *q,
         goto done;
     }
     outfall__v1__outfall_list__init(list);
-    sqlite3_stmt *st =
-        store_stmt(s, "SELECT id FROM outfalls WHERE id > ?1 AND (?2 IS NULL OR river_code = ?2) "
-                      "AND (?3 IS NULL OR division_code = ?3) AND (?4 = 0 OR review_state = ?4) "
-                      "AND (?5 IS NULL OR division_code IN (SELECT value FROM json_each(?5))) "
-                      "AND (?7 = 0 OR approved_version > 0) ORDER BY id LIMIT ?6");
+    sqlite3_stmt *st = store_stmt(s, list_sql_for(q));
     if (!st) {
         rc = store_fail(s, SQLITE_ERROR, err);
         goto done;
@@ -661,6 +714,11 @@ int feed_list_outfalls(store *s, const principal *p, const outfall_query *q,
     sqlite3_bind_text(st, 5, divisions, -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 6, limit + 1);
     sqlite3_bind_int(st, 7, view == FEED_VIEW_APPROVED);
+    /* Binding a number the text does not use is harmless (SQLITE_RANGE past the last one). */
+    sqlite3_bind_text(st, 8, q->text, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 9, q->type_name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 10, q->stage_name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 11, q->flag, -1, SQLITE_STATIC);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW && n <= limit)
         util_strlcpy(ids[n++], (const char *)sqlite3_column_text(st, 0), sizeof ids[0]);
     sqlite3_reset(st);

@@ -56,6 +56,15 @@ typedef struct outfall_query {
     int limit;        /* 0 = 100; at most 1000 */
     int view;         /* FEED_VIEW_*: approved lists only outfalls approved at least once */
     const char *page_token;
+    /* The inventory's filters, on the latest version only (in the approved view they are
+     * refused: invalid_argument). Each is checked by the caller before it comes here. */
+    const char *text;       /* q: part of the code or the name (ASCII letters in any case) */
+    const char *type_name;  /* an OutfallType's full name, e.g. "OUTFALL_TYPE_MINE" */
+    const char *stage_name; /* a LifecycleStage's full name; FOUND includes approved outfalls
+                             * without a stage; any stage lists only approved outfalls */
+    const char *flag;       /* one of the record's flags, e.g. "duplicate_suspect" */
+    int overdue;            /* 1: a plan is set, not remediated, and its deadline (or transition
+                             * period's end, if later) is before today (China Standard Time) */
 } outfall_query;
 
 int feed_list_outfalls(store *s, const principal *p, const outfall_query *q,

@@ -7,6 +7,8 @@ import { createDetail } from './review.js';
 import { createProgress, createReminder } from './progress.js';
 import { createApplications } from './applications.js';
 import { createReports } from './reports.js';
+import { createInventory } from './inventory.js';
+import { createOutfallPage } from './outfall.js';
 
 const $ = (id) => document.getElementById(id);
 const config = { tileUrl: '' };
@@ -29,10 +31,13 @@ const progress = createProgress($('progress-view'));
 const reminder = createReminder($('filing-reminder'));
 const applications = createApplications($('applications-view'), { notice });
 const reports = createReports($('reports-view'), { notice });
+const inventory = createInventory($('inventory-view'), { notice, config });
+const outfallPage = createOutfallPage($('outfall-view'), { notice, config });
 
-// The console's views, each with its header button #nav-NAME and section #NAME-view. The review
-// builds itself on sign-in; the others build and load when opened.
-const VIEWS = { review: null, progress, applications, reports };
+// The console's views, each with its section #NAME-view and (but for the outfall's page, opened
+// from the inventory or a link #outfall/<id>) its header button #nav-NAME. The review builds
+// itself on sign-in; the others build and load when opened.
+const VIEWS = { review: null, progress, applications, reports, inventory, outfall: outfallPage };
 let view = 'review';
 
 // Shows one view; its header button is marked current.
@@ -40,8 +45,10 @@ function showView(which) {
   view = which;
   for (const name of Object.keys(VIEWS)) {
     $(name + '-view').hidden = name !== which;
-    if (name === which) $('nav-' + name).setAttribute('aria-current', 'page');
-    else $('nav-' + name).removeAttribute('aria-current');
+    const nav = $('nav-' + name);
+    if (!nav) continue;
+    if (name === which || (name === 'inventory' && which === 'outfall')) nav.setAttribute('aria-current', 'page');
+    else nav.removeAttribute('aria-current');
   }
   if (VIEWS[which]) {
     VIEWS[which].build();
@@ -49,7 +56,41 @@ function showView(which) {
   }
 }
 
-for (const name of Object.keys(VIEWS)) $('nav-' + name).addEventListener('click', () => showView(name));
+for (const name of Object.keys(VIEWS)) {
+  if (!$('nav-' + name)) continue;
+  $('nav-' + name).addEventListener('click', () => {
+    if (name === 'inventory') {
+      // The address holds the inventory's filters: a click starts from those last searched.
+      if (!location.hash.startsWith('#inventory')) history.replaceState(null, '', '#inventory');
+    } else if (location.hash) {
+      history.replaceState(null, '', location.pathname + location.search);
+    }
+    showView(name);
+  });
+}
+
+// The view the address names: #outfall/<id> (the outfall's page) or #inventory[?filters];
+// returns whether it named one.
+function showLinked() {
+  const h = location.hash;
+  if (h.startsWith('#outfall/')) {
+    let id = '';
+    try { id = decodeURIComponent(h.slice('#outfall/'.length)); } catch (_) { id = ''; }
+    showView('outfall');
+    outfallPage.open(id);
+    return true;
+  }
+  if (h.startsWith('#inventory')) {
+    showView('inventory');
+    return true;
+  }
+  return false;
+}
+
+window.addEventListener('hashchange', () => {
+  const s = api.session();
+  if (s && s.role !== 'ROLE_SURVEYOR') showLinked();
+});
 
 function showLogin(message) {
   $('login-view').hidden = false;
@@ -74,7 +115,7 @@ function showReview() {
     return;
   }
   $('nav').hidden = false;
-  showView('review');
+  if (!showLinked()) showView('review');
   reminder.check();
   $('who').textContent = t('auth.who', { user: s.username, role: enumLabel('role', s.role || 'ROLE_UNSPECIFIED') });
   $('who').dataset.role = s.role || '';

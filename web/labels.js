@@ -46,6 +46,18 @@ export const ENUMS = {
   ],
   report_kind: ['REPORT_KIND_UNSPECIFIED', 'REPORT_KIND_ILLEGAL_DISCHARGE', 'REPORT_KIND_BORROWED_USE'],
   report_status: ['REPORT_STATUS_UNSPECIFIED', 'REPORT_STATUS_RECEIVED', 'REPORT_STATUS_ANSWERED'],
+  stage: [
+    'LIFECYCLE_STAGE_UNSPECIFIED', 'LIFECYCLE_STAGE_FOUND', 'LIFECYCLE_STAGE_TRACED', 'LIFECYCLE_STAGE_PLANNED',
+    'LIFECYCLE_STAGE_REMEDIATED', 'LIFECYCLE_STAGE_CLOSED', 'LIFECYCLE_STAGE_RETAINED',
+  ],
+  party_basis: [
+    'PARTY_BASIS_UNSPECIFIED', 'PARTY_BASIS_APPLICANT', 'PARTY_BASIS_TRACED', 'PARTY_BASIS_COUNTY_GOVERNMENT',
+    'PARTY_BASIS_DESIGNATED',
+  ],
+  measure: [
+    'REMEDIATION_MEASURE_UNSPECIFIED', 'REMEDIATION_MEASURE_BAN', 'REMEDIATION_MEASURE_MERGE',
+    'REMEDIATION_MEASURE_REGULARIZE', 'REMEDIATION_MEASURE_NONE',
+  ],
 };
 
 // Fields whose values are enums, by their snake_case name (the contract's field paths).
@@ -53,6 +65,7 @@ export const ENUM_FIELDS = {
   type: 'type', entry_method: 'entry_method', discharge_regime: 'discharge_regime',
   review_state: 'review_state', survey_level: 'survey_level',
   inspection_result: 'inspection_result', inspection_state: 'review_state',
+  stage: 'stage', party_basis: 'party_basis', measure: 'measure',
 };
 export const NUMBER_FIELDS = new Set([
   'lat', 'lon', 'accuracy_m', 'cod_mg_l', 'nh3n_mg_l', 'tp_mg_l', 'tn_mg_l', 'ph', 'flow_m3_s',
@@ -133,6 +146,20 @@ const zh = {
   INSPECTION_RESULT_ISSUES_FOUND: '发现问题', INSPECTION_RESULT_ILLEGAL_DISCHARGE: '违法排污',
   'f.inspection_draw_id': '抽查批次', 'f.inspection_result': '抽查结论', 'f.inspection_state': '结果审核状态',
   'flag.credit_code_invalid': '统一社会信用代码校验不通过',
+  // the programme: stages, how the party was established, plan measures and fields
+  LIFECYCLE_STAGE_UNSPECIFIED: '未入台账', LIFECYCLE_STAGE_FOUND: '排查', LIFECYCLE_STAGE_TRACED: '溯源',
+  LIFECYCLE_STAGE_PLANNED: '一口一策', LIFECYCLE_STAGE_REMEDIATED: '整治', LIFECYCLE_STAGE_CLOSED: '销号',
+  LIFECYCLE_STAGE_RETAINED: '保留',
+  PARTY_BASIS_UNSPECIFIED: '未认定', PARTY_BASIS_APPLICANT: '设置申请单位', PARTY_BASIS_TRACED: '溯源认定',
+  PARTY_BASIS_COUNTY_GOVERNMENT: '溯源未果，由县级人民政府负责', PARTY_BASIS_DESIGNATED: '溯源未果，由县级人民政府指定',
+  REMEDIATION_MEASURE_UNSPECIFIED: '未定', REMEDIATION_MEASURE_BAN: '取缔', REMEDIATION_MEASURE_MERGE: '合并',
+  REMEDIATION_MEASURE_REGULARIZE: '规范', REMEDIATION_MEASURE_NONE: '无需整治',
+  'f.stage': '所处阶段', 'f.party_basis': '责任认定依据', 'f.measure': '整治措施', 'f.deadline': '整治期限',
+  'f.transition_end': '过渡期截止', 'f.merge_into_outfall_id': '合并至排口', 'f.merge_into_sewer': '接入管网或污水厂',
+  'f.safety_note': '防洪安全措施', 'f.affects_flood_control': '涉及防洪排涝', 'f.blocks_outfall': '封堵排口',
+  'f.found_on': '排查日期', 'f.traced_on': '溯源日期', 'f.planned_on': '制定方案日期', 'f.remediated_on': '整治完成日期',
+  'f.closed_on': '销号日期', 'f.retained_on': '列入保留清单日期', 'f.zone_ids': '所在保护区',
+  'f.evidence_observation_ids': '整治证据（观测记录）',
   // divisions and rivers
   'div.410800': '焦作市', 'div.410802': '解放区', 'div.410803': '中站区', 'div.410804': '马村区',
   'div.410811': '山阳区', 'div.410821': '修武县', 'div.410822': '博爱县', 'div.410823': '武陟县',
@@ -211,6 +238,19 @@ const en = {
   INSPECTION_RESULT_ISSUES_FOUND: 'Issues found', INSPECTION_RESULT_ILLEGAL_DISCHARGE: 'Illegal discharge',
   'f.inspection_draw_id': 'Inspection draw', 'f.inspection_result': 'Inspection finding', 'f.inspection_state': 'Result review state',
   'flag.credit_code_invalid': 'Credit code fails its check',
+  LIFECYCLE_STAGE_UNSPECIFIED: 'Not in the inventory', LIFECYCLE_STAGE_FOUND: 'Found', LIFECYCLE_STAGE_TRACED: 'Traced',
+  LIFECYCLE_STAGE_PLANNED: 'Plan set', LIFECYCLE_STAGE_REMEDIATED: 'Remediated', LIFECYCLE_STAGE_CLOSED: 'Closed',
+  LIFECYCLE_STAGE_RETAINED: 'Retained',
+  PARTY_BASIS_UNSPECIFIED: 'Not established', PARTY_BASIS_APPLICANT: 'The applicant', PARTY_BASIS_TRACED: 'Found by tracing',
+  PARTY_BASIS_COUNTY_GOVERNMENT: 'Tracing failed: the county government', PARTY_BASIS_DESIGNATED: 'Tracing failed: designated by the county',
+  REMEDIATION_MEASURE_UNSPECIFIED: 'Not decided', REMEDIATION_MEASURE_BAN: 'Ban', REMEDIATION_MEASURE_MERGE: 'Merge',
+  REMEDIATION_MEASURE_REGULARIZE: 'Regularize', REMEDIATION_MEASURE_NONE: 'No remediation needed',
+  'f.stage': 'Stage', 'f.party_basis': 'Responsibility established by', 'f.measure': 'Measure', 'f.deadline': 'Deadline',
+  'f.transition_end': 'Transition period ends', 'f.merge_into_outfall_id': 'Merges into outfall', 'f.merge_into_sewer': 'Joins sewer or plant',
+  'f.safety_note': 'Flood-control safety note', 'f.affects_flood_control': 'Affects flood control', 'f.blocks_outfall': 'Plugs the outfall',
+  'f.found_on': 'Found on', 'f.traced_on': 'Traced on', 'f.planned_on': 'Plan set on', 'f.remediated_on': 'Remediated on',
+  'f.closed_on': 'Closed on', 'f.retained_on': 'Retained on', 'f.zone_ids': 'Protection zones',
+  'f.evidence_observation_ids': 'Remediation evidence (observations)',
   'div.410800': 'Jiaozuo (city-wide)', 'div.410802': 'Jiefang District', 'div.410803': 'Zhongzhan District',
   'div.410804': 'Macun District', 'div.410811': 'Shanyang District', 'div.410821': 'Xiuwu County',
   'div.410822': "Bo'ai County", 'div.410823': 'Wuzhi County', 'div.410825': 'Wen County',

@@ -51,8 +51,11 @@ export function makeWords(ui, langKey) {
     return s === key ? String(fallback) : s;
   }
 
+  // A field's label; a programme field (history rows name "programme.plan.deadline") without
+  // its own takes its last part's.
   function fieldLabel(path) {
-    return named('f.' + snake(path), path);
+    const p = snake(path);
+    return named('f.' + p, p.startsWith('programme.') ? named('f.' + p.split('.').pop(), path) : path);
   }
 
   // The label of an enum value given by name or number, for the enum of field (snake_case).
@@ -87,7 +90,8 @@ export function makeWords(ui, langKey) {
   function formatValue(field, v) {
     const f = snake(field);
     if (v === undefined || v === null || v === '') return t('value.empty');
-    if (ENUM_FIELDS[f]) return enumLabel(ENUM_FIELDS[f], v);
+    const e = ENUM_FIELDS[f] || (f.startsWith('programme.') ? ENUM_FIELDS[f.split('.').pop()] : undefined);
+    if (e) return enumLabel(e, v);
     if (f === 'river_code') return riverLabel(v);
     if (f === 'division_code') return divisionLabel(v);
     if (f === 'observed_at_ms') return formatTime(v);

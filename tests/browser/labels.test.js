@@ -13,6 +13,7 @@ const CONTRACT = {
   type: 'OutfallType', entry_method: 'EntryMethod', discharge_regime: 'DischargeRegime', review_state: 'ReviewState',
   survey_level: 'SurveyLevel', photo_kind: 'PhotoKind', role: 'Role', item_kind: 'ReviewItemKind',
   inspection_result: 'InspectionResult', report_kind: 'ReportKind', report_status: 'ReportStatus',
+  stage: 'LifecycleStage', party_basis: 'PartyBasis', measure: 'RemediationMeasure',
 };
 
 // {EnumName: [value names by number]} of the .proto.

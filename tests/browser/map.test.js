@@ -105,6 +105,30 @@ test('the field app shows the county on a Leaflet map of the same tiles, and pla
   }
 });
 
+test('the inventory\'s map draws its points on the tiles of --tile-url', { timeout: 30000 }, async () => {
+  try {
+    const tiles = [];
+    page.on('request', (r) => { if (r.url().startsWith('http://127.0.0.1:9/')) tiles.push(r.url()); });
+    await page.goto(srv.url + '/#inventory');
+    await page.waitForSelector('body[data-ready="true"]');
+    if (await page.locator('#login-view').isVisible()) {
+      await page.fill('#username', sup.username);
+      await page.fill('#password', sup.password);
+      await page.click('#login-submit');
+    }
+    await page.waitForSelector('#inventory-view[data-state="ready"]');
+    await page.waitForFunction(() => document.querySelectorAll('#inventory-map path.leaflet-interactive').length === 1);
+    await page.waitForSelector('#inventory-map img.leaflet-tile', { state: 'attached' }); // tiles fail: never shown
+    assert.ok(tiles.length > 0 && tiles.every((u) => /^http:\/\/127\.0\.0\.1:9\/tiles\/\d+\/\d+\/\d+\.png$/.test(u)), tiles.join(' '));
+    // With tiles to read the place from, the label shows on hover only.
+    assert.equal(await page.locator('#inventory-map .leaflet-tooltip').count(), 0);
+  } catch (e) {
+    failed = true;
+    await page.screenshot({ path: join(srv.root, 'inventory-map.png'), fullPage: true }).catch(() => {});
+    throw e;
+  }
+});
+
 test('a tile URL that could break out of the header is refused at start', () => {
   const bin = process.env.OUTFALLD || join(ROOT, 'build/asan/outfalld');
   for (const bad of ["https://x.example/{z}/{x}/{y}.png; script-src *", 'javascript:alert(1)//{z}{x}{y}',
