@@ -631,7 +631,7 @@ done:
 }
 
 /* The inventory's optional filters: each present one adds its clause to the list's query, so
- * SQLite can walk the index made for it (migrations/0017_inventory_filters.sql) in id order. The
+ * SQLite can walk the index made for it (migrations/0019_inventory_filters.sql) in id order. The
  * expressions must match the indexes' text. Parameters ?8 to ?11 are bound whether used or not. */
 static const char *const list_filter_sql[] = {
     /* q: the code and name kept apart by triggers (outfall_search), read whole */
