@@ -172,9 +172,9 @@ int accounts_create_user(store *s, const principal *actor, const Outfall__V1__Us
         goto refused;
     }
     if (!u->has_role || u->role < OUTFALL__V1__ROLE__ROLE_SURVEYOR ||
-        u->role > OUTFALL__V1__ROLE__ROLE_ADMIN) {
+        u->role > OUTFALL__V1__ROLE__ROLE_PROVINCE_CHECKER) {
         rc = sync_fail(err, SYNC_EINVALID, "invalid_role",
-                       "role must be SURVEYOR, SUPERVISOR, INTEGRATOR or ADMIN");
+                       "role must be SURVEYOR, SUPERVISOR, INTEGRATOR, ADMIN or PROVINCE_CHECKER");
         goto refused;
     }
     if (u->n_divisions > SYNC_MAX_DIVISIONS) {
