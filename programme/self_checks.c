@@ -7,18 +7,17 @@
 #include "common/util.h"
 #include "sync/accounts.h"
 
-/* The level of division code: 1 a county, 0 the city, -1 no such division, or a negative store
- * code below -1 on failure (err filled). */
-static int county_of(store *s, const char *code, sync_error *err) {
+/* The level of division code into *level: 1 a county, 0 the city, -1 no such division.
+ * Returns 0 or a negative code (err filled). */
+static int county_of(store *s, const char *code, int *level, sync_error *err) {
     sqlite3_stmt *st = store_stmt(s, "SELECT level FROM divisions WHERE code = ?");
-    if (!st) return store_fail(s, SQLITE_ERROR, err) - 100;
+    if (!st) return store_fail(s, SQLITE_ERROR, err);
     sqlite3_bind_text(st, 1, code, -1, SQLITE_STATIC);
     int rc = sqlite3_step(st);
-    int level =
+    *level =
         rc == SQLITE_ROW ? strcmp((const char *)sqlite3_column_text(st, 0), "county") == 0 : -1;
     sqlite3_reset(st);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return store_fail(s, rc, err) - 100;
-    return level;
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : store_fail(s, rc, err);
 }
 
 /* 1 when sql (two text parameters) selects a row, 0 when not, negative on failure. */
@@ -142,8 +141,8 @@ int self_checks_record(store *s, const principal *p, const Outfall__V1__SelfChec
                        "only a county's supervisors (or admins) record its self-check plan");
         goto refused;
     }
-    int level = county_of(s, division, err);
-    if (level < -1) return level + 100;
+    int level;
+    if ((rc = county_of(s, division, &level, err))) return rc;
     if (level < 0) {
         rc = sync_fail(err, SYNC_EINVALID, "unknown_division", "no division %.16s", division);
         goto refused;
@@ -223,8 +222,8 @@ int self_checks_list(store *s, const principal *p, int year, const char *divisio
     if (year < 2023 || year > 2999)
         return sync_fail(err, SYNC_EINVALID, "invalid_argument", "year must be 2023-2999");
     if (division) {
-        int level = county_of(s, division, err);
-        if (level < -1) return level + 100;
+        int level, rc = county_of(s, division, &level, err);
+        if (rc) return rc;
         if (level < 0)
             return sync_fail(err, SYNC_EINVALID, "unknown_division", "no division %.16s", division);
         if (level == 0)
