@@ -384,11 +384,9 @@ int draws_create(store *s, const principal *p, const Outfall__V1__InspectionDraw
     int64_t now = util_now_ms();
     char today[11], deadline[11];
     util_date_of_ms(now, today);
-    if (req->deadline && (strlen(req->deadline) != 10 || lifecycle_date_days(req->deadline, NULL) ||
-                          strcmp(req->deadline, today) < 0))
+    if (req->deadline && (strlen(req->deadline) != 10 || lifecycle_date_days(req->deadline, NULL)))
         return sync_fail(err, SYNC_EINVALID, "invalid_draw",
-                         "deadline %.20s must be a date YYYY-MM-DD on or after today (%s)",
-                         req->deadline, today);
+                         "deadline %.20s must be a date YYYY-MM-DD", req->deadline);
     if (req->deadline)
         util_strlcpy(deadline, req->deadline, sizeof deadline);
     else
@@ -417,6 +415,12 @@ int draws_create(store *s, const principal *p, const Outfall__V1__InspectionDraw
     if (rc != 0) {
         store_rollback(s);
         return rc < 0 ? rc : 0;
+    }
+    /* After the retry's answer: a retry the next day still answers the draw it made. */
+    if (req->deadline && strcmp(req->deadline, today) < 0) {
+        rc = sync_fail(err, SYNC_EINVALID, "invalid_draw", "deadline %.20s is before today (%s)",
+                       req->deadline, today);
+        goto done;
     }
     if ((rc = candidates_of(s, p, req, &cands, &n_cands, err))) goto done;
     if (n_cands == 0) {
