@@ -11,6 +11,7 @@
 #include "sync/accounts.h"
 #include "sync/history.h"
 #include "sync/replay.h"
+#include "programme/lifecycle.h"
 
 static int cmp_candidate(const void *a, const void *b) {
     return strcmp(((const draws_candidate *)a)->code, ((const draws_candidate *)b)->code);
@@ -198,7 +199,26 @@ void draws_result_free(draws_result *r) {
 
 /* ---- stored draws ---- */
 
-/* The stored draw id into *out (1), or 0 when there is none. */
+void draws_month_end(const char *day, char out[11]) {
+    static const int month_days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    int year = atoi(day), month = atoi(day + 5);
+    if (month < 1 || month > 12) month = 12;
+    int last = month_days[month - 1];
+    if (month == 2 && ((year % 4 == 0 && year % 100 != 0) || year % 400 == 0)) last = 29;
+    memcpy(out, day, 8); /* "YYYY-MM-" */
+    out[8] = (char)('0' + last / 10);
+    out[9] = (char)('0' + last % 10);
+    out[10] = '\0';
+}
+
+int draws_deadline_passed(const char *deadline, int64_t now_ms) {
+    char today[11];
+    util_date_of_ms(now_ms, today);
+    return strcmp(today, deadline) > 0;
+}
+
+/* Loads stored draw id into *out: 1 found, 0 not, negative on failure. A draw stored before
+ * deadlines existed gets its default one, the last day of the month it was drawn in. */
 static int inspect_load(store *s, const char *id, Outfall__V1__InspectionDraw **out,
                         sync_error *err) {
     *out = NULL;
@@ -216,6 +236,17 @@ static int inspect_load(store *s, const char *id, Outfall__V1__InspectionDraw **
         (size_t)sqlite3_column_bytes(st, 0), (ProtobufCMessage **)out, why, sizeof why);
     sqlite3_reset(st);
     if (rc) return sync_fail(err, SYNC_EINTERNAL, "storage_error", "draw %s is unreadable", id);
+    if (!(*out)->deadline) {
+        char drawn[11];
+        util_date_of_ms((*out)->drawn_at_ms, drawn);
+        (*out)->deadline = malloc(11);
+        if (!(*out)->deadline) {
+            protobuf_c_message_free_unpacked(&(*out)->base, NULL);
+            *out = NULL;
+            return sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
+        }
+        draws_month_end(drawn, (*out)->deadline);
+    }
     return 1;
 }
 
@@ -349,6 +380,17 @@ int draws_create(store *s, const principal *p, const Outfall__V1__InspectionDraw
             audit_record(s, p, "inspection.draw", req->draw_id, err->code, err->message);
             return SYNC_EFORBIDDEN;
         }
+    /* The deadline: the request's, on or after the draw's day, or the last day of its month. */
+    int64_t now = util_now_ms();
+    char today[11], deadline[11];
+    util_date_of_ms(now, today);
+    if (req->deadline && (strlen(req->deadline) != 10 || lifecycle_date_days(req->deadline, NULL)))
+        return sync_fail(err, SYNC_EINVALID, "invalid_draw",
+                         "deadline %.20s must be a date YYYY-MM-DD", req->deadline);
+    if (req->deadline)
+        util_strlcpy(deadline, req->deadline, sizeof deadline);
+    else
+        draws_month_end(today, deadline);
     draws_input in = {0};
     if (req->seed) {
         size_t len = 0;
@@ -373,6 +415,12 @@ int draws_create(store *s, const principal *p, const Outfall__V1__InspectionDraw
     if (rc != 0) {
         store_rollback(s);
         return rc < 0 ? rc : 0;
+    }
+    /* After the retry's answer: a retry the next day still answers the draw it made. */
+    if (req->deadline && strcmp(req->deadline, today) < 0) {
+        rc = sync_fail(err, SYNC_EINVALID, "invalid_draw", "deadline %.20s is before today (%s)",
+                       req->deadline, today);
+        goto done;
     }
     if ((rc = candidates_of(s, p, req, &cands, &n_cands, err))) goto done;
     if (n_cands == 0) {
@@ -432,11 +480,10 @@ int draws_create(store *s, const principal *p, const Outfall__V1__InspectionDraw
             ji, json_pack("{s:s, s:s}", "name", insps[i].name, "divisionCode", insps[i].division));
     pairs_json(jprev, prev, n_prev);
     pairs_json(jpicks, res.picks, res.n_picks);
-    int64_t now = util_now_ms();
-    doc = json_pack("{s:s, s:s, s:i, s:o, s:o, s:o, s:s, s:s, s:o, s:I}", "id", req->draw_id,
+    doc = json_pack("{s:s, s:s, s:i, s:o, s:o, s:o, s:s, s:s, s:o, s:I, s:s}", "id", req->draw_id,
                     "seed", seed_hex, "sample", (int)in.sample, "candidates", jc, "inspectors", ji,
                     "previous", jprev, "candidatesHash", ch, "inspectorsHash", ih, "picks", jpicks,
-                    "drawnAtMs", (json_int_t)now);
+                    "drawnAtMs", (json_int_t)now, "deadline", deadline);
     if (doc && last && last->id) json_object_set_new(doc, "previousDrawId", json_string(last->id));
     text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
     if (!text) {

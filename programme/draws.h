@@ -83,15 +83,30 @@ void draws_result_free(draws_result *r);
  * are the approved outfalls (not merged) of req's divisions (default: all p covers), river and
  * types; with req->weighted, industrial (types 1-8) and municipal plant (9) outfalls weigh 3,
  * others 1. The previous round is the last stored draw. The seed is req's (64 hex) or 32 fresh
- * random bytes. Retry-safe through sync/replay.c: the same draw_id with the same request answers
- * the first answer (the same bytes) and writes nothing; with another request it is refused
- * (draw_id_reused, 409). Codes: invalid_draw, invalid_seed, no_candidates (400);
- * outside_division (403); no_eligible_inspector, draw_id_reused (409). *out is freed with
+ * random bytes. The deadline is req's (YYYY-MM-DD, on or after the draw's day, China Standard
+ * Time; else invalid_draw) or the last day of the draw's month: results are taken until that day
+ * ends, a pick without one by then is NOT_DONE. Retry-safe through sync/replay.c: the same draw_id
+ * with the same request answers the first answer (the same bytes) and writes nothing; with another
+ * request it is refused (draw_id_reused, 409). Codes: invalid_draw, invalid_seed, no_candidates
+ * (400); outside_division (403); no_eligible_inspector, draw_id_reused (409). *out is freed with
  * free_unpacked. */
 int draws_create(store *s, const principal *p, const Outfall__V1__InspectionDrawRequest *req,
                  Outfall__V1__InspectionDraw **out, sync_error *err);
 
-/* The stored draw id, as published. Codes: not_found (404). */
+/* The last day (YYYY-MM-DD) of the month of day (YYYY-MM-DD) into out[11]: a draw's default
+ * deadline. */
+void draws_month_end(const char *day, char out[11]);
+
+/* 1 when deadline (YYYY-MM-DD, China Standard Time) is over at now_ms: its day has ended. */
+int draws_deadline_passed(const char *deadline, int64_t now_ms);
+
+/* The SQL expression of the deadline of the inspection_draws row aliased d: its stored one, or
+ * for draws stored before deadlines existed the last day of the month it was drawn in. */
+#define DRAWS_DEADLINE_SQL                                                                         \
+    "coalesce(json_extract(d.doc, '$.deadline'), date(d.drawn_at_ms / 1000, 'unixepoch', "         \
+    "'+8 hours', 'start of month', '+1 month', '-1 day'))"
+
+/* The stored draw id, as published (with its deadline). Codes: not_found (404). */
 int draws_read(store *s, const char *id, Outfall__V1__InspectionDraw **out, sync_error *err);
 
 #endif

@@ -9,6 +9,8 @@
 #include "sync/history.h"
 #include "programme/draws.h"
 
+#define TASK_STATE(x) OUTFALL__V1__INSPECTION_TASK_STATE__INSPECTION_TASK_STATE_##x
+
 /* InspectionResult → its Chinese name, indexed by value. */
 static const char *const result_names[] = {"", "合格", "发现问题", "违法排污"};
 
@@ -121,6 +123,10 @@ int inspection_results_check(store *s, const principal *p, int from_phone, json_
     else if (!pick->inspector || strcmp(pick->inspector, p->username) != 0)
         out = refuse(why, "not_assigned_inspector",
                      "draw %.40s assigned outfall %.64s to another inspector", draw_id, code);
+    else if (!old_doc && d->deadline && draws_deadline_passed(d->deadline, util_now_ms()))
+        out = refuse(why, "inspection_deadline_passed",
+                     "draw %.40s took results until %s; this pick is reported as not done", draw_id,
+                     d->deadline);
     protobuf_c_message_free_unpacked(&d->base, NULL);
     if (out || old_doc) return out;
 
@@ -271,11 +277,11 @@ int inspection_results_last_approved(store *s, const char *outfall_id, int64_t *
 }
 
 int inspection_results_fill_draw(store *s, Outfall__V1__InspectionDraw *d, sync_error *err) {
+    int overdue = d->deadline && draws_deadline_passed(d->deadline, util_now_ms());
     for (size_t i = 0; i < d->n_picks; i++) {
         Outfall__V1__InspectionPick *pk = d->picks[i];
         sqlite3_stmt *st = store_stmt(s, "SELECT observation_id, approved_version FROM "
-                                         "inspection_results WHERE draw_id = ? AND code = ? AND "
-                                         "approved_version > 0");
+                                         "inspection_results WHERE draw_id = ? AND code = ?");
         if (!st) return store_fail(s, SQLITE_ERROR, err);
         sqlite3_bind_text(st, 1, d->id, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 2, pk->code ? pk->code : "", -1, SQLITE_STATIC);
@@ -288,7 +294,11 @@ int inspection_results_fill_draw(store *s, Outfall__V1__InspectionDraw *d, sync_
         }
         sqlite3_reset(st);
         if (rc != SQLITE_ROW && rc != SQLITE_DONE) return store_fail(s, rc, err);
-        if (rc != SQLITE_ROW) continue;
+        pk->has_state = 1;
+        pk->state = rc != SQLITE_ROW ? (overdue ? TASK_STATE(NOT_DONE) : TASK_STATE(OPEN))
+                    : approved > 0   ? TASK_STATE(APPROVED)
+                                     : TASK_STATE(SUBMITTED);
+        if (approved <= 0) continue;
         int64_t at;
         int value;
         approved_facts(s, id, approved, &at, &value);
@@ -330,7 +340,8 @@ static int task_outfall(store *s, Outfall__V1__InspectionTask *t, sync_error *er
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : store_fail(s, rc, err);
 }
 
-/* Fills task t's state, result and comment from the result row of its pick, if any. */
+/* Fills task t's state, result and comment from the result row of its pick, if any; a pick with
+ * none is OPEN until its deadline has passed, NOT_DONE after. */
 static int task_state(store *s, Outfall__V1__InspectionTask *t, sync_error *err) {
     sqlite3_stmt *st =
         store_stmt(s, "SELECT r.observation_id, r.pending, r.decision_state, "
@@ -342,7 +353,8 @@ static int task_state(store *s, Outfall__V1__InspectionTask *t, sync_error *err)
     sqlite3_bind_text(st, 2, t->code, -1, SQLITE_STATIC);
     int rc = sqlite3_step(st);
     t->has_state = 1;
-    t->state = OUTFALL__V1__INSPECTION_TASK_STATE__INSPECTION_TASK_STATE_OPEN;
+    t->state =
+        draws_deadline_passed(t->deadline, util_now_ms()) ? TASK_STATE(NOT_DONE) : TASK_STATE(OPEN);
     if (rc == SQLITE_ROW) {
         int pending = sqlite3_column_int(st, 1), decided = sqlite3_column_int(st, 2);
         t->observation_id = column_dup(st, 0);
@@ -371,10 +383,12 @@ int inspection_results_tasks(store *s, const principal *p, Outfall__V1__Inspecti
      * since they use statements of their own. */
     sqlite3_stmt *st =
         rc ? NULL
-           : store_stmt(s, "SELECT d.id, d.drawn_at_ms, json_extract(pk.value, '$.code') "
-                           "FROM inspection_draws d, json_each(d.doc, '$.picks') pk "
-                           "WHERE json_extract(pk.value, '$.inspector') = ? "
-                           "ORDER BY d.drawn_at_ms DESC, d.rowid DESC, pk.key LIMIT ?");
+           : store_stmt(
+                 s,
+                 "SELECT d.id, d.drawn_at_ms, json_extract(pk.value, '$.code'), " DRAWS_DEADLINE_SQL
+                 " FROM inspection_draws d, json_each(d.doc, '$.picks') pk "
+                 "WHERE json_extract(pk.value, '$.inspector') = ? "
+                 "ORDER BY d.drawn_at_ms DESC, d.rowid DESC, pk.key LIMIT ?");
     if (!rc && !st) rc = store_fail(s, SQLITE_ERROR, err);
     if (!rc) {
         sqlite3_bind_text(st, 1, p->username, -1, SQLITE_STATIC);
@@ -392,7 +406,8 @@ int inspection_results_tasks(store *s, const principal *p, Outfall__V1__Inspecti
             t->has_drawn_at_ms = 1;
             t->drawn_at_ms = sqlite3_column_int64(st, 1);
             t->code = column_dup(st, 2);
-            if (!t->draw_id || !t->code) {
+            t->deadline = column_dup(st, 3);
+            if (!t->draw_id || !t->code || !t->deadline) {
                 rc = sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
                 break;
             }

@@ -12,7 +12,12 @@
  *   (inspection_result_required, missing_field);
  * - the first result for a pick wins: another observation for the same pick is refused
  *   (inspection_already_recorded); the inspector corrects theirs with ordinary versioned edits.
- * The inspector's account must cover the outfall's division, as for any observation.
+ * - a new result is taken until the end of the draw's deadline day (China Standard Time), then
+ *   refused (inspection_deadline_passed): the pick is NOT_DONE, never an inspection; a result
+ *   sent in time may still be corrected afterwards.
+ * The pick alone authorises its inspector: the result (and its corrections) may come from an
+ * account of any division (sync/entity.c, entity_pick_result); nothing else of the outfall's
+ * division opens to it.
  *
  * A supervisor approves (or returns) a result through POST /v1/review/decisions
  * (DECISION_KIND_APPROVE_INSPECTION / RETURN_INSPECTION): approval pins the observation's version
@@ -63,16 +68,18 @@ int inspection_results_settle(store *s, const char *observation_id, sync_error *
 int inspection_results_last_approved(store *s, const char *outfall_id, int64_t *at_ms, int *result,
                                      sync_error *err);
 
-/* Adds to each pick of draw d its approved result and date (result, inspected_at_ms), when
- * there is one. Returns 0 or a negative code. */
+/* Adds to each pick of draw d its state (OPEN, SUBMITTED, APPROVED, or NOT_DONE: no result by
+ * d's deadline) and its approved result and date (result, inspected_at_ms), when there is one.
+ * Returns 0 or a negative code. */
 int inspection_results_fill_draw(store *s, Outfall__V1__InspectionDraw *d, sync_error *err);
 
 enum { FINDINGS_MAX_TASKS = 500 };
 
 /* The inspection tasks of p: every pick of a stored draw whose inspector is p's username, newest
  * draw first (then in draw order), at most FINDINGS_MAX_TASKS, each with the outfall's facts from
- * its latest version and where its result stands (OPEN, SUBMITTED, RETURNED with the comment,
- * APPROVED). *out is freed with free_unpacked. Returns 0 or a negative code. */
+ * its latest version, the draw's deadline and where its result stands (OPEN, SUBMITTED, RETURNED
+ * with the comment, APPROVED, or NOT_DONE: none by the deadline). *out is freed with free_unpacked.
+ * Returns 0 or a negative code. */
 int inspection_results_tasks(store *s, const principal *p, Outfall__V1__InspectionTaskList **out,
                              sync_error *err);
 

@@ -9,6 +9,7 @@
 #include <jansson.h>
 
 #include "common/util.h"
+#include "programme/draws.h"
 #include "render/csv.h"
 #include "programme/export.h"
 #include "programme/lifecycle.h"
@@ -416,6 +417,9 @@ enum {
     F_INSPECTED,
     F_INSPECTION_RESULTS,
     F_INSPECTION_APPROVED,
+    F_INSPECTIONS_NOT_DONE,
+    F_SELF_CHECK_PLANNED,
+    F_SELF_CHECK_DONE,
     F_REPORTS_RECEIVED,
     F_REPORTS_ANSWERED,
     F_REPORTS_ILLEGAL,
@@ -435,9 +439,12 @@ static const struct {
     {"remediated_none", "其中：无需整治"},
     {"closed_in_year", "年内销号"},
     {"retained_in_year", "年内列入保留清单"},
-    {"inspections_drawn", "年内随机抽查排污口"},
+    {"inspections_drawn", "年内随机抽取排污口（抽查任务）"},
     {"inspection_results", "其中：已提交检查结果"},
     {"inspection_results_approved", "其中：检查结果已审核公开"},
+    {"inspections_not_done", "其中：逾期未检查（不计为检查）"},
+    {"self_check_planned", "市县自查计划检查排污口"},
+    {"self_check_done", "市县自查已完成（检查结果已审核）"},
     {"public_reports_received", "年内收到公众举报"},
     {"public_reports_answered", "年内答复公众举报"},
     {"public_reports_illegal_discharge", "其中：偷排、超标排放、违规设置排污口"},
@@ -538,11 +545,16 @@ static int year_row(void *ctx, const export_row *row) {
 
 /* The year's inspections and public reports of division (or the whole city) into y->fig.
  * Inspections: the picks of the draws made during the year whose outfall lies in the division,
- * and the results sent (and approved) for them. Public reports: received during the year (in
+ * of them those past their draw's deadline with no result (not done: never an inspection), and
+ * the results sent (and approved) for them. Self-checks (市县自查): the outfalls the division's
+ * plans for the year (programme/self_checks.h) will check, and the approved results of the
+ * division's picks of the year's draws. Public reports: received during the year (in
  * all and by kind) and answered during the year. */
 static int year_oversight(store *s, const char *division, year_tally *y, sync_error *err) {
     static const char *const sql[] = {
-        "SELECT count(*), 0, 0, 0 FROM inspection_draws d, json_each(d.doc, '$.picks') k, "
+        "SELECT count(*), coalesce(sum(" DRAWS_DEADLINE_SQL " < ?4 AND NOT EXISTS (SELECT 1 FROM "
+        "inspection_results r WHERE r.draw_id = d.id AND r.code = json_extract(k.value, "
+        "'$.code'))), 0), 0, 0 FROM inspection_draws d, json_each(d.doc, '$.picks') k, "
         "json_each(d.doc, '$.candidates') c WHERE date(d.drawn_at_ms / 1000, 'unixepoch', "
         "'+8 hours') BETWEEN ?2 AND ?3 AND json_extract(c.value, '$.code') = "
         "json_extract(k.value, '$.code') AND (?1 = '" SYNC_CITY_DIVISION "' OR "
@@ -558,18 +570,28 @@ static int year_oversight(store *s, const char *division, year_tally *y, sync_er
         "date(received_at_ms / 1000, 'unixepoch', '+8 hours') AS received, "
         "date(answered_at_ms / 1000, 'unixepoch', '+8 hours') AS answered FROM public_reports "
         "WHERE ?1 = '" SYNC_CITY_DIVISION "' OR division_code = ?1)",
+        "SELECT (SELECT coalesce(sum(planned_count), 0) FROM self_check_plans WHERE year = "
+        "CAST(substr(?2, 1, 4) AS INTEGER) AND (?1 = '" SYNC_CITY_DIVISION "' OR division_code = "
+        "?1)), count(*), 0, 0 FROM inspection_results r JOIN inspection_draws d ON d.id = "
+        "r.draw_id WHERE r.approved_version > 0 AND date(d.drawn_at_ms / 1000, 'unixepoch', "
+        "'+8 hours') BETWEEN ?2 AND ?3 AND (?1 = '" SYNC_CITY_DIVISION "' OR r.division_code = ?1)",
     };
     static const int into[][4] = {
-        {F_INSPECTED, -1, -1, -1},
+        {F_INSPECTED, F_INSPECTIONS_NOT_DONE, -1, -1},
         {F_INSPECTION_RESULTS, F_INSPECTION_APPROVED, -1, -1},
         {F_REPORTS_RECEIVED, F_REPORTS_ANSWERED, F_REPORTS_ILLEGAL, F_REPORTS_BORROWED},
+        {F_SELF_CHECK_PLANNED, F_SELF_CHECK_DONE, -1, -1},
     };
+    char today[11];
+    util_date_of_ms(util_now_ms(), today);
     for (size_t q = 0; q < sizeof sql / sizeof sql[0]; q++) {
         sqlite3_stmt *st = store_stmt(s, sql[q]);
         if (!st) return store_fail(s, SQLITE_ERROR, err);
         sqlite3_bind_text(st, 1, division, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 2, y->from, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 3, y->to, -1, SQLITE_STATIC);
+        if (sqlite3_bind_parameter_count(st) >= 4)
+            sqlite3_bind_text(st, 4, today, -1, SQLITE_STATIC);
         int rc = sqlite3_step(st);
         for (int i = 0; rc == SQLITE_ROW && i < 4; i++)
             if (into[q][i] >= 0) y->fig[into[q][i]] = sqlite3_column_int64(st, i);

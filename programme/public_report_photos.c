@@ -165,8 +165,7 @@ int report_token_allows(store *s, const principal *p, const char *hash, sync_err
 }
 
 int public_report_photos_visible(store *s, const principal *p, const char *hash, sync_error *err) {
-    if (p->role != OUTFALL__V1__ROLE__ROLE_SUPERVISOR && p->role != OUTFALL__V1__ROLE__ROLE_ADMIN)
-        return 0;
+    if (!principal_reads_as_supervisor(p)) return 0;
     sqlite3_stmt *st = store_stmt(s, "SELECT DISTINCT r.division_code FROM public_report_photos "
                                      "rp JOIN public_reports r USING (number) WHERE rp.hash = ? "
                                      "AND rp.uploaded_at_ms IS NOT NULL");

@@ -61,6 +61,8 @@ int api_public_reports_list(http_req *r);
 int api_public_reports_answer(http_req *r);
 int api_inspections_draw(http_req *r);
 int api_inspections_tasks(http_req *r);
+int api_self_checks_record(http_req *r);
+int api_self_checks_list(http_req *r);
 int api_public_inspection(http_req *r);
 int api_web_index(http_req *r);
 int api_web_config(http_req *r);

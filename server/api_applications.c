@@ -61,8 +61,7 @@ int api_applications_list(http_req *r) {
                       q.status == 0))
         return http_error(r, 400, "invalid_argument",
                           "status must be RECEIVED, UNDER_REVIEW, APPROVED, REFUSED or a number");
-    q.public_view = r->who.role != OUTFALL__V1__ROLE__ROLE_SUPERVISOR &&
-                    r->who.role != OUTFALL__V1__ROLE__ROLE_ADMIN;
+    q.public_view = !principal_reads_as_supervisor(&r->who);
     Outfall__V1__ApplicationList *out = NULL;
     if ((rc = applications_list(r->store, &r->who, &q, &out, &r->err)) < 0) {
         if (rc == SYNC_EFORBIDDEN) auth_audit_refusal(r, division);

@@ -13,7 +13,7 @@ enum { SIGNATURE_LEN = crypto_sign_BYTES };
 
 /* Role names for messages, indexed by Outfall__V1__Role. */
 static const char *const role_names[] = {"report upload token", "surveyor", "supervisor",
-                                         "integrator", "admin"};
+                                         "integrator",          "admin",    "province checker"};
 
 void auth_audit_refusal(http_req *r, const char *target) {
     if (!r->store) return;

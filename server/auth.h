@@ -13,7 +13,10 @@
 #define AUTH_SUPERVISOR (1u << OUTFALL__V1__ROLE__ROLE_SUPERVISOR)
 #define AUTH_INTEGRATOR (1u << OUTFALL__V1__ROLE__ROLE_INTEGRATOR)
 #define AUTH_ADMIN (1u << OUTFALL__V1__ROLE__ROLE_ADMIN)
-#define AUTH_ANY_USER (AUTH_SURVEYOR | AUTH_SUPERVISOR | AUTH_INTEGRATOR | AUTH_ADMIN)
+/* The province checker (省级核查): every read a city supervisor may make, and its own checks. */
+#define AUTH_PROVINCE_CHECKER (1u << OUTFALL__V1__ROLE__ROLE_PROVINCE_CHECKER)
+#define AUTH_ANY_USER                                                                              \
+    (AUTH_SURVEYOR | AUTH_SUPERVISOR | AUTH_INTEGRATOR | AUTH_ADMIN | AUTH_PROVINCE_CHECKER)
 /* A public report's upload token (programme/public_report_photos.h): no account and no role; only
  * the photo upload routes name it, and their handlers keep it to its report's photos. */
 #define AUTH_REPORTER (1u << OUTFALL__V1__ROLE__ROLE_UNSPECIFIED)

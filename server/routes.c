@@ -25,6 +25,10 @@ typedef struct route {
 
 #define STAFF (AUTH_SURVEYOR | AUTH_SUPERVISOR | AUTH_ADMIN)
 #define REVIEWERS (AUTH_SUPERVISOR | AUTH_ADMIN)
+/* The province checker reads what reviewers read and does its own checks: a draw, and (from a
+ * phone) the results of the picks assigned to it; the engine refuses it any other write. */
+#define REVIEW_READERS (REVIEWERS | AUTH_PROVINCE_CHECKER)
+#define CHECKERS (STAFF | AUTH_PROVINCE_CHECKER)
 
 /* Body limits, by what an endpoint takes (bytes http_read_body reads at most):
  * - NONE: reads no body, so any body is 413 if one is read;
@@ -52,7 +56,7 @@ static const route routes[] = {
     /* method   path                     handler                who may call  body limit */
     {"POST",   "/v1/auth/login",        api_auth_login,        AUTH_PUBLIC, BODY_SMALL},
     {"POST",   "/v1/auth/logout",       api_auth_logout,       AUTH_ANY_USER, BODY_SMALL},
-    {"POST",   "/v1/devices",           api_devices_enroll,    STAFF, BODY_SMALL},
+    {"POST",   "/v1/devices",           api_devices_enroll,    CHECKERS, BODY_SMALL},
     {"DELETE", "/v1/devices/{id}",      api_devices_revoke,    AUTH_ADMIN, BODY_NONE},
     {"POST",   "/v1/users",             api_users_create,      AUTH_ADMIN, BODY_SMALL},
     {"GET",    "/v1/users",             api_users_list,        AUTH_ADMIN, BODY_NONE},
@@ -65,14 +69,14 @@ static const route routes[] = {
     {"GET",    "/v1/users/{username}/tokens", api_users_tokens, AUTH_ANY_USER, BODY_NONE},
     {"DELETE", "/v1/users/{username}/tokens/{id}", api_users_revoke_token, AUTH_ANY_USER, BODY_NONE},
     {"POST",   "/v1/me/password",       api_me_password,       AUTH_ANY_USER, BODY_SMALL},
-    {"POST",   "/v1/sync",              api_sync_batch,        STAFF, BODY_CONFIG},
+    {"POST",   "/v1/sync",              api_sync_batch,        CHECKERS, BODY_CONFIG},
     {"GET",    "/v1/changes",           api_changes_pull,      AUTH_ANY_USER, BODY_NONE},
     {"GET",    "/v1/outfalls",          api_outfalls_list,     AUTH_ANY_USER, BODY_NONE},
     {"GET",    "/v1/outfalls/{id}",     api_outfalls_read,     AUTH_ANY_USER, BODY_NONE},
-    {"GET",    "/v1/outfalls/{id}/history", api_outfalls_history, STAFF, BODY_NONE},
-    {"GET",    "/v1/outfalls/{id}/signboard", api_signboard_read, STAFF, BODY_NONE, "image/svg+xml,image/png"},
+    {"GET",    "/v1/outfalls/{id}/history", api_outfalls_history, CHECKERS, BODY_NONE},
+    {"GET",    "/v1/outfalls/{id}/signboard", api_signboard_read, CHECKERS, BODY_NONE, "image/svg+xml,image/png"},
     {"GET",    "/v1/observations/{id}", api_observations_read, AUTH_ANY_USER, BODY_NONE},
-    {"GET",    "/v1/review/queue",      api_review_queue,      REVIEWERS, BODY_NONE},
+    {"GET",    "/v1/review/queue",      api_review_queue,      REVIEW_READERS, BODY_NONE},
     {"POST",   "/v1/review/decisions",  api_review_decide,     REVIEWERS, BODY_DECISION},
     /* the programme: lifecycle, progress, protection zones, streamed exports, annual reports */
     {"POST",   "/v1/programme/transitions", api_programme_transition, REVIEWERS, BODY_DECISION},
@@ -94,13 +98,13 @@ static const route routes[] = {
     {"GET",    "/v1/applications/{id}", api_applications_read, AUTH_PUBLIC, BODY_NONE},
     /* photos: tus uploads and reads at /v1/photos/{hash}; /missing before the {hash} rows; a
      * public report's upload token (AUTH_REPORTER) writes its report's photos, reads nothing */
-    {"POST",   "/v1/photos/missing",    api_photos_missing,    STAFF, BODY_HASHES},
+    {"POST",   "/v1/photos/missing",    api_photos_missing,    CHECKERS, BODY_HASHES},
     {"OPTIONS","/v1/photos",            api_photos_options,    AUTH_PUBLIC, BODY_NONE},
-    {"POST",   "/v1/photos",            api_photos_create,     STAFF | AUTH_REPORTER, BODY_STREAM},
+    {"POST",   "/v1/photos",            api_photos_create,     CHECKERS | AUTH_REPORTER, BODY_STREAM},
     {"OPTIONS","/v1/photos/{hash}",     api_photos_options,    AUTH_PUBLIC, BODY_NONE},
-    {"POST",   "/v1/photos/{hash}",     api_photos_create,     STAFF | AUTH_REPORTER, BODY_STREAM},
-    {"PATCH",  "/v1/photos/{hash}",     api_photos_patch,      STAFF | AUTH_REPORTER, BODY_STREAM},
-    {"PUT",    "/v1/photos/{hash}",     api_photos_put,        STAFF | AUTH_REPORTER, BODY_STREAM},
+    {"POST",   "/v1/photos/{hash}",     api_photos_create,     CHECKERS | AUTH_REPORTER, BODY_STREAM},
+    {"PATCH",  "/v1/photos/{hash}",     api_photos_patch,      CHECKERS | AUTH_REPORTER, BODY_STREAM},
+    {"PUT",    "/v1/photos/{hash}",     api_photos_put,        CHECKERS | AUTH_REPORTER, BODY_STREAM},
     {"HEAD",   "/v1/photos/{hash}",     api_photos_head,       AUTH_ANY_USER | AUTH_REPORTER, BODY_NONE, "image/*"},
     {"GET",    "/v1/photos/{hash}",     api_photos_read,       AUTH_ANY_USER, BODY_NONE, "image/*"},
     {"GET",    "/v1/photos/{hash}/info", api_photos_info,      AUTH_ANY_USER, BODY_NONE},
@@ -110,12 +114,15 @@ static const route routes[] = {
     {"POST",   "/public/reports",       api_public_report_submit, AUTH_PUBLIC, BODY_FORM},
     {"GET",    "/public/reports/{number}", api_public_report_read, AUTH_PUBLIC, BODY_NONE, "text/html"},
     /* public reports (举报) in the supervisors' queue of their divisions, and their answer */
-    {"GET",    "/v1/reports",           api_public_reports_list,      REVIEWERS, BODY_NONE},
+    {"GET",    "/v1/reports",           api_public_reports_list,      REVIEW_READERS, BODY_NONE},
     {"POST",   "/v1/reports/{number}/answer", api_public_reports_answer, REVIEWERS, BODY_FORM},
     /* random inspections (双随机、一公开): drawn by a supervisor, published for anyone to re-check */
-    {"POST",   "/v1/inspections/draws", api_inspections_draw,  REVIEWERS, BODY_DECISION},
-    {"GET",    "/v1/inspections/tasks", api_inspections_tasks, STAFF, BODY_NONE},
+    {"POST",   "/v1/inspections/draws", api_inspections_draw,  REVIEW_READERS, BODY_DECISION},
+    {"GET",    "/v1/inspections/tasks", api_inspections_tasks, CHECKERS, BODY_NONE},
     {"GET",    "/public/inspections/{id}", api_public_inspection, AUTH_PUBLIC, BODY_NONE},
+    /* county self-check annual plans (市县自查): recorded by the county, read up to the province */
+    {"POST",   "/v1/self-check-plans",  api_self_checks_record, REVIEWERS, BODY_DECISION},
+    {"GET",    "/v1/self-check-plans",  api_self_checks_list,  REVIEW_READERS, BODY_NONE},
     {"GET",    "/healthz",              api_health_read,       AUTH_PUBLIC, BODY_NONE},
     /* the supervisors' console (web/); config.json before the {file} row that would match it */
     {"GET",    "/",                     api_web_index,         AUTH_PUBLIC, BODY_NONE, "*/*"},

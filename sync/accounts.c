@@ -100,9 +100,9 @@ int accounts_check_password(const char *password, sync_error *err) {
 int accounts_check_role_divisions(store *s, int has_role, int role, char *const *divisions,
                                   size_t n_divisions, sync_error *err) {
     if (!has_role || role < OUTFALL__V1__ROLE__ROLE_SURVEYOR ||
-        role > OUTFALL__V1__ROLE__ROLE_ADMIN)
+        role > OUTFALL__V1__ROLE__ROLE_PROVINCE_CHECKER)
         return sync_fail(err, SYNC_EINVALID, "invalid_role",
-                         "role must be SURVEYOR, SUPERVISOR, INTEGRATOR or ADMIN");
+                         "role must be SURVEYOR, SUPERVISOR, INTEGRATOR, ADMIN or PROVINCE_CHECKER");
     if (n_divisions > SYNC_MAX_DIVISIONS)
         return sync_fail(err, SYNC_EINVALID, "too_many_divisions", "at most %d divisions",
                          SYNC_MAX_DIVISIONS);

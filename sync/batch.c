@@ -75,7 +75,8 @@ static int apply_one(apply_ctx *c, const Outfall__V1__Change *ch, const uint8_t 
         store_rollback_to(c->s, "change");
     store_exec(c->s, "RELEASE change");
     /* A write refused for lack of rights is audited, with the batch. */
-    if (r->reason && strcmp(r->reason, "outside_division") == 0)
+    if (r->reason &&
+        (strcmp(r->reason, "outside_division") == 0 || strcmp(r->reason, "read_only_role") == 0))
         audit_record(c->s, c->p, "sync.change", r->entity_id, r->reason, r->message);
 
     size_t n = protobuf_c_message_get_packed_size(&r->base);

@@ -81,7 +81,22 @@ static int check_position(json_t *doc, int required, Outfall__V1__ChangeResult *
     return 0;
 }
 
+/* Refuses a province checker's change that is no result of its own pick (entity_pick_result):
+ * it reads everywhere, writes nothing else. Returns 1 (refused) or 0. */
+static int check_read_only_role(apply_ctx *c, Outfall__V1__ChangeResult *r) {
+    if (!principal_checker(c->p)) return 0;
+    return apply_reject(r, "read_only_role",
+                        "the province checker reads records and sends only the results of the "
+                        "inspection picks assigned to it");
+}
+
+int entity_pick_result(const apply_ctx *c, const entity_kind *k, json_t *doc) {
+    return c->device_id && k == &entity_kinds[1] && doc &&
+           entity_str(doc, "inspection_draw_id")[0] != '\0';
+}
+
 static int check_division(apply_ctx *c, const char *code, Outfall__V1__ChangeResult *r) {
+    if (check_read_only_role(c, r)) return 1;
     if (!exists(c, "SELECT 1 FROM divisions WHERE code = ?", code))
         return apply_reject(r, "unknown_division", "no division %s", code);
     if (!principal_covers(c->p, code))
@@ -464,7 +479,11 @@ static int observation_check(apply_ctx *c, entity_row *old, entity_row *rw,
     if (found < 0) return store_fail(c->s, SQLITE_ERROR, err);
     if (!found)
         return apply_reject(r, "unknown_outfall", "no outfall %s", entity_str(doc, "outfall_id"));
-    if (!principal_covers(c->p, division))
+    /* A pick's result is the pick's inspector's to send, whatever their divisions: the check of
+     * the features below holds the sender to the draw's pick (not_assigned_inspector). */
+    int pick_result = entity_pick_result(c, &entity_kinds[1], doc);
+    if (!pick_result && check_read_only_role(c, r)) return 1;
+    if (!pick_result && !principal_covers(c->p, division))
         return apply_reject(r, "outside_division", "outfall %s is outside your divisions", live);
     if (!old && strcmp(live, entity_str(doc, "outfall_id")) != 0)
         json_object_set_new(doc, "outfall_id", json_string(live));

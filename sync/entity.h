@@ -43,6 +43,11 @@ int apply_reject(Outfall__V1__ChangeResult *r, const char *reason, const char *f
 /* A string field of a document, borrowed; "" when absent. */
 const char *entity_str(json_t *doc, const char *key);
 
+/* 1 when a change of kind k to a record whose document is doc is an inspection pick's result sent
+ * from a phone (an observation carrying inspection_draw_id): the pick, not the sender's divisions,
+ * decides who may send it (programme/inspection_results.h checks the sender is its inspector). */
+int entity_pick_result(const apply_ctx *c, const entity_kind *k, json_t *doc);
+
 /* The flags of a document as compact JSON text (malloc'd), to tell whether they changed. */
 char *entity_flags_text(json_t *doc);
 

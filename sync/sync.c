@@ -19,11 +19,21 @@ int sync_fail(sync_error *err, int rc, const char *code, const char *fmt, ...) {
 }
 
 int principal_all_divisions(const principal *p) {
-    if (p->role == OUTFALL__V1__ROLE__ROLE_ADMIN || p->role == OUTFALL__V1__ROLE__ROLE_INTEGRATOR)
+    if (p->role == OUTFALL__V1__ROLE__ROLE_ADMIN || p->role == OUTFALL__V1__ROLE__ROLE_INTEGRATOR ||
+        principal_checker(p))
         return 1;
     for (int i = 0; i < p->n_divisions; i++)
         if (strcmp(p->divisions[i], SYNC_CITY_DIVISION) == 0) return 1;
     return 0;
+}
+
+int principal_checker(const principal *p) {
+    return p->role == OUTFALL__V1__ROLE__ROLE_PROVINCE_CHECKER;
+}
+
+int principal_reads_as_supervisor(const principal *p) {
+    return p->role == OUTFALL__V1__ROLE__ROLE_SUPERVISOR ||
+           p->role == OUTFALL__V1__ROLE__ROLE_ADMIN || principal_checker(p);
 }
 
 int principal_covers(const principal *p, const char *division_code) {

@@ -48,12 +48,21 @@ typedef struct principal {
     int must_change_password; /* 1 after an admin's reset: only POST /v1/me/password is served */
 } principal;
 
-/* 1 when p may see and (given a role that writes) act on records of division_code: admins and
- * integrators see every division, holders of the city division see all, others their own. */
+/* 1 when p may see and (given a role that writes) act on records of division_code: admins,
+ * integrators and the province checker see every division, holders of the city division see all,
+ * others their own. */
 int principal_covers(const principal *p, const char *division_code);
 
 /* 1 when p sees every division. */
 int principal_all_divisions(const principal *p);
+
+/* 1 when p is the province checker (省级核查): sees every division, writes nothing but its own
+ * checks (draws, and the results of the picks a draw assigned to it). */
+int principal_checker(const principal *p);
+
+/* 1 when p reads what supervisors read (the whole record, not the public view): supervisors,
+ * admins and the province checker. */
+int principal_reads_as_supervisor(const principal *p);
 
 /* The username a public reporter's principal carries (programme/public_report_photos.h, made from a
  * report's upload token): this prefix and the report's tracking number. */

@@ -38,6 +38,7 @@ enum {
     EXPIRED,
     REVOKED,
     FOREIGN,
+    PROVINCE, /* the province checker (省级核查): reads like a city supervisor, writes its checks */
     N_COLS
 };
 static const char *const col_names[N_COLS] = {"surveyor",
@@ -48,12 +49,13 @@ static const char *const col_names[N_COLS] = {"surveyor",
                                               "no_token",
                                               "expired_token",
                                               "revoked_token",
-                                              "another_users_device_signature"};
+                                              "another_users_device_signature",
+                                              "province_checker"};
 
 static th_server srv;     /* the world */
 static th_server ttl_srv; /* --token-ttl 2: the expired token's server */
-static th_user s_a, s_a2, sup_a, integ, sup_b, leaver;
-static th_device dev_s_a, dev_s_a2, dev_sup_a, dev_admin, dev_sup_b, dev_ghost;
+static th_user s_a, s_a2, sup_a, integ, sup_b, leaver, checker;
+static th_device dev_s_a, dev_s_a2, dev_sup_a, dev_admin, dev_sup_b, dev_ghost, dev_checker;
 static char rec_a[37], obs_a[37], photo_a[65]; /* record A, its observation and photo */
 /* Record U of division A, never approved: its observation and photo, which integrators never
  * read (the outfall itself is hidden from them). */
@@ -87,6 +89,8 @@ static who who_of(int col) {
         return (who){&ttl_srv, expired_token, &admin_user, &dev_ghost};
     case REVOKED:
         return (who){&srv, leaver.token, &leaver, &dev_s_a};
+    case PROVINCE:
+        return (who){&srv, checker.token, &checker, &dev_checker};
     default:
         return (who){&srv, s_a.token, &s_a, &dev_s_a2}; /* FOREIGN */
     }
@@ -621,7 +625,8 @@ static void tus_create_at(ctx *c, outcome *o) {
  * sync/photos.h), or the surveyor for a caller who may not create one; the cell sends its bytes. */
 static void fresh_upload(ctx *c) {
     fresh_photo(c);
-    int own = c->col == SURVEYOR || c->col == SUPERVISOR || c->col == ADMIN || c->col == OTHER_DIV;
+    int own = c->col == SURVEYOR || c->col == SUPERVISOR || c->col == ADMIN ||
+              c->col == OTHER_DIV || c->col == PROVINCE;
     int col = own ? c->col : SURVEYOR;
     ctx creator = {.col = col, .w = who_of(col)};
     memcpy(creator.hash, c->hash, sizeof c->hash);
@@ -779,6 +784,23 @@ static void fresh_draw(ctx *c) {
     th_response r;
     assert_int_equal(th_http(&srv, &rq, &r), 200);
     th_response_free(&r);
+}
+/* Division A's self-check plan for this year (市县自查). */
+static void self_check_record(ctx *c, outcome *o) {
+    char today[11], body[200];
+    util_date_of_ms(util_now_ms(), today);
+    snprintf(body, sizeof body,
+             "{\"divisionCode\":\"" DIV_A "\",\"year\":%.4s,\"plannedCount\":3,"
+             "\"riverCodes\":[\"qinhe\"],\"note\":\"matrix\"}",
+             today);
+    const char *h[] = {"Content-Type: application/json", NULL};
+    send(c, "POST", "/v1/self-check-plans", h, body, strlen(body), o, NULL);
+}
+static void self_check_list(ctx *c, outcome *o) {
+    char today[11], path[96];
+    util_date_of_ms(util_now_ms(), today);
+    snprintf(path, sizeof path, "/v1/self-check-plans?year=%.4s&division=" DIV_A, today);
+    send(c, "GET", path, NULL, NULL, 0, o, NULL);
 }
 static void inspection_read(ctx *c, outcome *o) {
     char path[96];

@@ -302,10 +302,12 @@ static void look_free(seen *s) {
     json_decref(s->pick);
 }
 
-/* Field by field: the pick has only its code and inspector, the page and the GeoJSON no last
- * inspection; with whole_draw, no pick of the draw has a result. */
+/* Field by field: the pick has only its code, inspector and state (not APPROVED), the page and
+ * the GeoJSON no last inspection; with whole_draw, no pick of the draw has a result. */
 static void assert_nothing_shows(const seen *s, int whole_draw) {
-    assert_int_equal(json_object_size(s->pick), 2);
+    assert_int_equal(json_object_size(s->pick), 3); /* code, inspector, state (issue 18) */
+    assert_string_not_equal(json_string_value(json_object_get(s->pick, "state")),
+                            "INSPECTION_TASK_STATE_APPROVED");
     assert_null(json_object_get(s->pick, "result"));
     assert_null(json_object_get(s->pick, "inspectedAtMs"));
     assert_null(json_object_get(s->props, "last_inspection_date"));
@@ -321,7 +323,9 @@ static void assert_nothing_shows(const seen *s, int whole_draw) {
 /* Field by field: the approved result (label, enum name) and day show, and nothing private. */
 static void assert_shows(const seen *s, const char *label, const char *name, const char *secret,
                          const char *obs) {
-    assert_int_equal(json_object_size(s->pick), 4);
+    assert_int_equal(json_object_size(s->pick), 5);
+    assert_string_equal(json_string_value(json_object_get(s->pick, "state")),
+                        "INSPECTION_TASK_STATE_APPROVED");
     assert_string_equal(json_string_value(json_object_get(s->pick, "result")), name);
     assert_string_equal(json_string_value(json_object_get(s->pick, "inspectedAtMs")),
                         "1764295200000");
@@ -496,7 +500,7 @@ static void results_that_break_a_rule_are_refused_with_their_code_and_write_noth
     char path[96];
     snprintf(path, sizeof path, "/public/inspections/%s", w.id);
     json_t *d = get_json(path, NULL, 200);
-    assert_int_equal(json_object_size(public_pick(d, o2->code)), 2);
+    assert_int_equal(json_object_size(public_pick(d, o2->code)), 3);
     json_decref(d);
 
     /* a surveyor may not set what only the server sets */

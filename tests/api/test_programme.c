@@ -710,6 +710,7 @@ static void annual_report_counts_inspections_and_public_reports(void **state) {
     assert_int_equal(th_http(&srv, &rq, &r), 200);
     assert_int_equal(summary_value(&r, "inspections_drawn"), 2);
     assert_int_equal(summary_value(&r, "inspection_results"), 0);
+    assert_int_equal(summary_value(&r, "inspections_not_done"), 0); /* their deadline is ahead */
     assert_int_equal(summary_value(&r, "public_reports_received"), 3);
     assert_int_equal(summary_value(&r, "public_reports_answered"), 1);
     assert_int_equal(summary_value(&r, "public_reports_illegal_discharge"), 2);
@@ -725,7 +726,8 @@ static void annual_report_counts_inspections_and_public_reports(void **state) {
     th_response_free(&r);
     snprintf(q, sizeof q, "/v1/reports/annual?year=%d&division=410800", tm.tm_year + 1900);
     assert_int_equal(th_http(&srv, &rq, &r), 200);
-    assert_non_null(strstr((const char *)r.body, "<tr><th>年内随机抽查排污口</th><td>2</td></tr>"));
+    assert_non_null(
+        strstr((const char *)r.body, "<tr><th>年内随机抽取排污口（抽查任务）</th><td>2</td></tr>"));
     assert_non_null(strstr((const char *)r.body, "<tr><th>年内收到公众举报</th><td>4</td></tr>"));
     assert_non_null(strstr((const char *)r.body, "<tr><th>年内答复公众举报</th><td>1</td></tr>"));
     th_response_free(&r);

@@ -292,12 +292,13 @@ int cmd_users(const ctl *c, int argc, char **argv) {
     if (npos == 2 && strcmp(verb, "add") == 0) {
         int r = role ? parse_role(role) : 0;
         if (!r) {
-            fprintf(stderr, "outfallctl: users add needs --role surveyor, supervisor, integrator "
-                            "or admin\n");
+            fprintf(stderr, "outfallctl: users add needs --role surveyor, supervisor, integrator, "
+                            "admin or province_checker\n");
             return ctl_usage(1);
         }
         if (n_divisions == 0 && r != OUTFALL__V1__ROLE__ROLE_ADMIN &&
-            r != OUTFALL__V1__ROLE__ROLE_INTEGRATOR) {
+            r != OUTFALL__V1__ROLE__ROLE_INTEGRATOR &&
+            r != OUTFALL__V1__ROLE__ROLE_PROVINCE_CHECKER) {
             fprintf(stderr, "outfallctl: users add needs at least one --division\n");
             return ctl_usage(1);
         }
