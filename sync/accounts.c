@@ -101,8 +101,9 @@ int accounts_check_role_divisions(store *s, int has_role, int role, char *const 
                                   size_t n_divisions, sync_error *err) {
     if (!has_role || role < OUTFALL__V1__ROLE__ROLE_SURVEYOR ||
         role > OUTFALL__V1__ROLE__ROLE_PROVINCE_CHECKER)
-        return sync_fail(err, SYNC_EINVALID, "invalid_role",
-                         "role must be SURVEYOR, SUPERVISOR, INTEGRATOR, ADMIN or PROVINCE_CHECKER");
+        return sync_fail(
+            err, SYNC_EINVALID, "invalid_role",
+            "role must be SURVEYOR, SUPERVISOR, INTEGRATOR, ADMIN or PROVINCE_CHECKER");
     if (n_divisions > SYNC_MAX_DIVISIONS)
         return sync_fail(err, SYNC_EINVALID, "too_many_divisions", "at most %d divisions",
                          SYNC_MAX_DIVISIONS);

@@ -45,10 +45,14 @@
         "1") " "                                                                                   \
              "UNION ALL SELECT 4, id, NULL, updated_at_ms, NULL FROM outfalls "                    \
              "  WHERE merged_into IS NULL AND review_state = 2 AND " QUEUE_UNACKNOWLEDGED(         \
-                 "(f.value LIKE 'rule%' OR f.value = 'date_backdated')") " "                                                       \
-                                         "UNION ALL SELECT 6, outfall_id, observation_id, "        \
-                                         "updated_at_ms, NULL "                                    \
-                                         "  FROM inspection_results WHERE pending = 1 "
+                 "(f.value LIKE 'rule%' OR f.value = 'date_backdated')") " "                       \
+                                                                         "UNION ALL SELECT 6, "    \
+                                                                         "outfall_id, "            \
+                                                                         "observation_id, "        \
+                                                                         "updated_at_ms, NULL "    \
+                                                                         "  FROM "                 \
+                                                                         "inspection_results "     \
+                                                                         "WHERE pending = 1 "
 
 /* The filter every query over the queue shares: ?1 kind, ?2 division, ?3 river, ?4 scope. A
  * neighbour's row of a pair across divisions shows only where the suspect's row does not. */

@@ -251,7 +251,8 @@ backdating_past_the_limit_needs_reason_and_evidence_and_flags_the_outfall(void *
     protobuf_c_message_free_unpacked(&res->base, NULL);
 
     /* The flag reaches the city's FLAGGED queue, though the outfall is approved. */
-    th_xfer q = {.method = "GET", .path = "/v1/review/queue?kind=FLAGGED&limit=500",
+    th_xfer q = {.method = "GET",
+                 .path = "/v1/review/queue?kind=FLAGGED&limit=500",
                  .token = city_sup.token};
     th_xresult qr;
     assert_int_equal(th_xfer_run(&srv, &q, &qr), 200);
