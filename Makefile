@@ -9,7 +9,7 @@ CC ?= cc
 # Debian 12 packages the build, the server and the tests need.
 DEB_PKGS := gcc make pkg-config libcivetweb-dev libsqlite3-dev libsodium-dev libprotobuf-c-dev \
             protobuf-c-compiler libjansson-dev libcmocka-dev libcurl4-openssl-dev sqlite3 libexif-dev \
-            libqrencode-dev
+            libqrencode-dev libssl-dev
 
 # What the browser tests (tests/browser) need as well, each as "what it provides:package": Debian's
 # Chromium, a CJK font for it, Node.js 20+ and npm. A package is installed only when what it
@@ -27,7 +27,7 @@ BROWSER_TOOLS := /usr/bin/chromium:chromium /usr/share/fonts/truetype/wqy/wqy-mi
 TEST_DEB_PKGS := clang-14 libclang-rt-14-dev nginx openssl gdal-bin zbar-tools python3-requests \
                  libokhttp-java default-jdk-headless clang-format
 
-PKG_LIBS := sqlite3 libsodium libprotobuf-c jansson libcurl libexif libqrencode
+PKG_LIBS := sqlite3 libsodium libprotobuf-c jansson libcurl libexif libqrencode libcrypto
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKG_LIBS) 2>/dev/null)
 PKG_LDLIBS = $(shell pkg-config --libs $(PKG_LIBS) 2>/dev/null)
 LDLIBS = -lcivetweb $(PKG_LDLIBS) -lpthread -lm
