@@ -109,6 +109,7 @@ int photos_upload_describe(store *s, const photos_env *env, const principal *p, 
 /* tus termination: deletes an unfinished upload of hash, its row and its part file, waiting for a
  * request writing it. holder NULL: p's own; else the holder key ("u<user id>" or "r<report
  * number>") of another's, which only an admin may delete. A finished photo is never deleted.
+ * Audited (photo.upload.delete): a deletion, and the refusals forbidden_role and photo_stored.
  * Codes: invalid_argument, forbidden_role (403: another's upload and p no admin), photo_stored
  * (409: p holds the stored photo and has no upload of it), not_found (no such upload),
  * upload_locked (423). */
