@@ -9,7 +9,7 @@ CC ?= cc
 # Debian 12 packages the build, the server and the tests need.
 DEB_PKGS := gcc make pkg-config libcivetweb-dev libsqlite3-dev libsodium-dev libprotobuf-c-dev \
             protobuf-c-compiler libjansson-dev libcmocka-dev libcurl4-openssl-dev sqlite3 libexif-dev \
-            libqrencode-dev
+            libqrencode-dev libssl-dev
 
 # What `make demo` (tools/demo.sh) needs besides: curl and jq, to call the API and read its answers.
 DEMO_DEB_PKGS := curl jq
@@ -31,7 +31,7 @@ BROWSER_TOOLS := /usr/bin/chromium:chromium /usr/share/fonts/truetype/wqy/wqy-mi
 TEST_DEB_PKGS := clang-14 libclang-rt-14-dev nginx openssl gdal-bin zbar-tools python3-requests \
                  libokhttp-java default-jdk-headless clang-format $(DEMO_DEB_PKGS)
 
-PKG_LIBS := sqlite3 libsodium libprotobuf-c jansson libcurl libexif libqrencode
+PKG_LIBS := sqlite3 libsodium libprotobuf-c jansson libcurl libexif libqrencode libcrypto
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKG_LIBS) 2>/dev/null)
 PKG_LDLIBS = $(shell pkg-config --libs $(PKG_LIBS) 2>/dev/null)
 LDLIBS = -lcivetweb $(PKG_LDLIBS) -lpthread -lm

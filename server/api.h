@@ -37,6 +37,7 @@ int api_photos_head(http_req *r);
 int api_photos_read(http_req *r);
 int api_photos_patch(http_req *r);
 int api_photos_put(http_req *r);
+int api_photos_delete(http_req *r);
 int api_photos_info(http_req *r);
 int api_programme_transition(http_req *r);
 int api_progress_read(http_req *r);

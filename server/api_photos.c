@@ -1,15 +1,19 @@
 /* The photo endpoints. POST /v1/photos/missing asks which photos the server lacks. Uploads speak
- * tus 1.0 at /v1/photos/{hash} (core protocol, creation and checksum extensions): OPTIONS,
- * POST (creation, also at /v1/photos with the hash in Upload-Metadata), HEAD with Tus-Resumable,
- * PATCH; or a whole file in one PUT. GET and HEAD read the bytes back (ETag, immutable caching,
- * one Range); GET /v1/photos/{hash}/info answers a PhotoInfo. Bodies stream to disk in chunks;
- * sync/photos.c checks every byte and stores. */
+ * tus 1.0 at /v1/photos/{hash} (core protocol, creation, creation-with-upload, expiration,
+ * checksum with sha1, sha256 and sha512, termination): OPTIONS, POST (creation, also at
+ * /v1/photos with the hash in Upload-Metadata, optionally carrying the first chunk), HEAD with
+ * Tus-Resumable, PATCH, DELETE; or a whole file in one PUT. GET and HEAD read the bytes back (ETag,
+ * immutable caching, one Range); GET /v1/photos/{hash}/info answers a PhotoInfo. Bodies stream to
+ * disk in chunks; sync/photos.c checks every byte and stores. */
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
 #include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/util.h"
@@ -23,6 +27,8 @@
 #define TUS_CTYPE "application/offset+octet-stream"
 #define PHOTO_CACHE "private, max-age=31536000, immutable"
 #define STAFF_ROLES (AUTH_SURVEYOR | AUTH_SUPERVISOR | AUTH_ADMIN)
+#define TUS_EXTENSIONS "creation,creation-with-upload,expiration,checksum,termination"
+#define CHECKSUM_NAMES "sha1,sha256,sha512" /* checksum_algos' names */
 
 enum { CHUNK = 64 * 1024 };
 
@@ -50,7 +56,8 @@ static photos_env env_of(const http_req *r) {
                     &r->cfg->sync,
                     r->cfg->report_upload_expiry_s * 1000,
                     r->cfg->report_upload_quota,
-                    r->cfg->report_upload_max_reports};
+                    r->cfg->report_upload_max_reports,
+                    r->cfg->upload_expiry_s * 1000};
     return e;
 }
 
@@ -172,99 +179,78 @@ int api_photos_missing(http_req *r) {
 int api_photos_options(http_req *r) {
     add_header(r, "Tus-Resumable: " TUS_VERSION);
     add_header(r, "Tus-Version: " TUS_VERSION);
-    add_header(r, "Tus-Extension: creation,checksum");
+    add_header(r, "Tus-Extension: " TUS_EXTENSIONS);
     add_header(r, "Tus-Max-Size: %lld", (long long)r->cfg->max_photo_bytes);
-    add_header(r, "Tus-Checksum-Algorithm: sha256,sha512");
+    add_header(r, "Tus-Checksum-Algorithm: " CHECKSUM_NAMES);
     http_send_empty(r, 204);
     return 0;
 }
 
-int api_photos_create(http_req *r) {
-    photos_env env = env_of(r);
-    char hash[HASH_HEX_LEN + 1];
-    int64_t length = 0;
-    int stored = 0;
-    int rc = tus_start(r, 1);
-    if (rc == 0 && mg_get_header(r->conn, "Upload-Defer-Length"))
-        rc = http_error(r, 400, "invalid_argument",
-                        "send Upload-Length; deferring it is not "
-                        "supported");
-    if (rc == 0) rc = header_int(r, "Upload-Length", &length);
-    if (rc == 0) rc = creation_hash(r, hash);
-    if (rc == 0) rc = reporter_scope(r, hash);
-    char addr[64];
-    auth_client_addr(r, addr, sizeof addr); /* whose quota a reporter's upload counts against */
-    if (rc == 0 &&
-        photos_upload_create(r->store, &env, &r->who, addr, hash, length, &stored, &r->err) < 0)
-        rc = engine_failed(r);
-    if (rc < 0) return audit_upload(r, rc);
-    add_header(r, "Location: /v1/photos/%s", hash);
-    http_send_empty(r, 201);
-    return 0;
-}
+/* The algorithms of Upload-Checksum (tus checksum extension), from OpenSSL's libcrypto. */
+static const struct {
+    const char *name;
+    const EVP_MD *(*md)(void);
+} checksum_algos[] = {
+    {"sha1", EVP_sha1},
+    {"sha256", EVP_sha256},
+    {"sha512", EVP_sha512},
+};
 
-/* HEAD with Tus-Resumable: how much of the upload the server has. */
-static int tus_head(http_req *r) {
-    photos_env env = env_of(r);
-    int64_t offset = 0, length = 0;
-    int rc = tus_start(r, 1);
-    if (rc == 0) rc = auth_require_role(r, STAFF_ROLES | AUTH_REPORTER);
-    if (rc == 0) rc = reporter_scope(r, r->params[0]);
-    if (rc == 0 &&
-        photos_upload_state(r->store, &env, &r->who, r->params[0], &offset, &length, &r->err) < 0)
-        rc = engine_failed(r);
-    if (rc < 0) return rc;
-    add_header(r, "Upload-Offset: %lld", (long long)offset);
-    add_header(r, "Upload-Length: %lld", (long long)length);
-    http_send_empty(r, 200);
-    return 0;
-}
-
-/* A checksum of a PATCH's body (tus checksum extension). */
+/* A checksum of a chunk's body: from checksum_start until checksum_end (which frees it). */
 typedef struct checksum {
-    int bits; /* 0: none asked; 256 or 512 */
-    uint8_t want[crypto_hash_sha512_BYTES];
-    crypto_hash_sha256_state s256;
-    crypto_hash_sha512_state s512;
+    const char *name; /* NULL: none asked */
+    EVP_MD_CTX *ctx;
+    int len; /* the digest's bytes */
+    uint8_t want[EVP_MAX_MD_SIZE];
 } checksum;
 
-/* Reads Upload-Checksum ("sha256 <base64>" or "sha512 <base64>") into ck. */
+/* Reads Upload-Checksum ("<algorithm> <base64>", an algorithm of checksum_algos) into ck, which
+ * the caller ends with checksum_end whatever this returns. Codes: unsupported_checksum_algorithm,
+ * invalid_argument (a digest of the wrong size), out_of_memory. */
 static int checksum_start(http_req *r, checksum *ck) {
     const char *h = mg_get_header(r->conn, "Upload-Checksum");
     memset(ck, 0, sizeof *ck);
     if (!h) return 0;
     size_t algo = strcspn(h, " ");
-    if (algo == 6 && strncmp(h, "sha256", 6) == 0)
-        ck->bits = 256;
-    else if (algo == 6 && strncmp(h, "sha512", 6) == 0)
-        ck->bits = 512;
-    else
+    const EVP_MD *md = NULL;
+    for (size_t i = 0; i < sizeof checksum_algos / sizeof checksum_algos[0]; i++)
+        if (algo == strlen(checksum_algos[i].name) &&
+            strncmp(h, checksum_algos[i].name, algo) == 0) {
+            ck->name = checksum_algos[i].name;
+            md = checksum_algos[i].md();
+        }
+    if (!md)
         return http_error(r, 400, "unsupported_checksum_algorithm",
-                          "Upload-Checksum: use sha256 or sha512, not %.*s", (int)algo, h);
+                          "Upload-Checksum: use one of " CHECKSUM_NAMES ", not %.*s", (int)algo, h);
+    ck->len = EVP_MD_get_size(md);
     const char *b64 = h + algo + strspn(h + algo, " ");
     long n = util_base64_decode(b64, strlen(b64), ck->want, sizeof ck->want);
-    if (n != ck->bits / 8)
+    if (n != ck->len)
         return http_error(r, 400, "invalid_argument",
-                          "Upload-Checksum: the %s digest must be %d bytes in base64",
-                          ck->bits == 256 ? "sha256" : "sha512", ck->bits / 8);
-    if (ck->bits == 256)
-        crypto_hash_sha256_init(&ck->s256);
-    else
-        crypto_hash_sha512_init(&ck->s512);
+                          "Upload-Checksum: the %s digest must be %d bytes in base64", ck->name,
+                          ck->len);
+    ck->ctx = EVP_MD_CTX_new();
+    if (!ck->ctx || EVP_DigestInit_ex(ck->ctx, md, NULL) != 1)
+        return http_error(r, 500, "out_of_memory", "out of memory for a checksum");
     return 0;
 }
 
 static void checksum_update(checksum *ck, const uint8_t *buf, size_t n) {
-    if (ck->bits == 256) crypto_hash_sha256_update(&ck->s256, buf, n);
-    if (ck->bits == 512) crypto_hash_sha512_update(&ck->s512, buf, n);
+    if (ck->ctx) EVP_DigestUpdate(ck->ctx, buf, n);
 }
 
 /* 1 when the body matched the checksum asked for (or none was). */
 static int checksum_ok(checksum *ck) {
-    uint8_t got[crypto_hash_sha512_BYTES];
-    if (ck->bits == 256) crypto_hash_sha256_final(&ck->s256, got);
-    if (ck->bits == 512) crypto_hash_sha512_final(&ck->s512, got);
-    return ck->bits == 0 || sodium_memcmp(got, ck->want, (size_t)ck->bits / 8) == 0;
+    uint8_t got[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    if (!ck->name) return 1;
+    return ck->ctx && EVP_DigestFinal_ex(ck->ctx, got, &len) == 1 && (int)len == ck->len &&
+           CRYPTO_memcmp(got, ck->want, len) == 0;
+}
+
+static void checksum_end(checksum *ck) {
+    EVP_MD_CTX_free(ck->ctx);
+    ck->ctx = NULL;
 }
 
 /* Streams the request body into u in chunks (checksummed into ck when given), holding no
@@ -291,13 +277,142 @@ static int stream_body(http_req *r, photos_upload *u, checksum *ck, int *cut) {
     return slow ? r->err.rc : 0;
 }
 
-int api_photos_patch(http_req *r) {
+/* Appends r's body to the caller's tus upload of hash at *offset (a PATCH, or a creation carrying
+ * its first chunk), checked against ck (whose Upload-Checksum was read), and sets *offset to
+ * where the upload is now: a chunk cut off keeps what came (tus core), one failing its checksum
+ * keeps nothing; a whole upload is verified and stored. When the caller holds the photo already,
+ * nothing is read and *offset is its size. Returns 0, or a refusal (audited when about the bytes)
+ * with r->err filled and the upload as it was. */
+static int append_body(http_req *r, const char *hash, checksum *ck, int64_t *offset) {
     photos_env env = env_of(r);
     photos_upload *u = NULL;
+    int64_t length = 0;
+    int cut = 0, stored = 0, rc = 0;
+    /* The upload's lock is taken here, before "100 Continue" goes out (at the first read in
+     * stream_body) and before a byte is read: a client that waited for 100 knows that a HEAD
+     * it sends after losing the link waits for this request and tells what it kept. */
+    if (photos_upload_open(r->store, &env, &r->who, hash, *offset, &u, &length, &r->err) < 0)
+        rc = engine_failed(r);
+    if (rc == 0 && u && r->ri->content_length > length - *offset) {
+        photos_upload_abort(u);
+        rc = http_error(r, 400, "beyond_upload_length",
+                        "%lld bytes at offset %lld go past the upload's length of %lld",
+                        (long long)r->ri->content_length, (long long)*offset, (long long)length);
+    }
+    if (rc < 0) return audit_upload(r, rc);
+    if (!u) { /* the caller holds it already */
+        *offset = length;
+        return 0;
+    }
+    rc = stream_body(r, u, ck->name ? ck : NULL, &cut);
+    if (rc == 0 && ck->name && (cut || !checksum_ok(ck)))
+        rc = cut ? http_error(r, 400, "body_incomplete", "the chunk ended early; it was not kept")
+                 : http_error(r, 460, "checksum_mismatch",
+                              "the chunk does not match Upload-Checksum; it was not kept");
+    if (rc < 0) {
+        sync_error ignored;
+        photos_upload_rewind(u, &ignored);
+        photos_upload_abort(u);
+        return audit_upload(r, rc);
+    }
+    *offset = photos_upload_offset(u);
+    if (photos_upload_finish(r->store, &env, u, &r->who, &stored, &r->err) < 0)
+        return audit_upload(r, engine_failed(r));
+    return 0;
+}
+
+/* Adds Upload-Expires (tus expiration: an RFC 9110 date) for the caller's unfinished upload of
+ * hash, and Upload-Metadata as its creation sent it when with_metadata; nothing for a finished
+ * one. Returns 0, or the engine's refusal. */
+static int upload_headers(http_req *r, const char *hash, int with_metadata) {
+    photos_env env = env_of(r);
+    char metadata[PHOTOS_METADATA_MAX + 1], date[64];
+    int64_t expires_ms = 0;
+    if (photos_upload_describe(r->store, &env, &r->who, hash, metadata, sizeof metadata,
+                               &expires_ms, &r->err) < 0)
+        return engine_failed(r);
+    time_t at = (time_t)(expires_ms / 1000);
+    struct tm tm;
+    if (expires_ms > 0 && gmtime_r(&at, &tm) &&
+        strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", &tm) > 0)
+        add_header(r, "Upload-Expires: %s", date);
+    if (with_metadata && metadata[0]) add_header(r, "Upload-Metadata: %s", metadata);
+    return 0;
+}
+
+/* 1 when r carries a body (a Content-Length above 0, or a chunked one). */
+static int has_body(http_req *r) {
+    const char *te = mg_get_header(r->conn, "Transfer-Encoding");
+    return r->ri->content_length > 0 || (te && strcasestr(te, "chunked"));
+}
+
+int api_photos_create(http_req *r) {
+    photos_env env = env_of(r);
+    char hash[HASH_HEX_LEN + 1];
     checksum ck;
-    int64_t offset = 0, length = 0;
-    int cut = 0, stored = 0;
+    int64_t length = 0, offset = 0;
+    int stored = 0, with_data = has_body(r);
     const char *ctype = mg_get_header(r->conn, "Content-Type");
+    memset(&ck, 0, sizeof ck);
+    int rc = tus_start(r, 1);
+    if (rc == 0 && mg_get_header(r->conn, "Upload-Defer-Length"))
+        rc = http_error(r, 400, "invalid_argument",
+                        "send Upload-Length; deferring it is not "
+                        "supported");
+    if (rc == 0) rc = header_int(r, "Upload-Length", &length);
+    if (rc == 0 && with_data && (!ctype || strncasecmp(ctype, TUS_CTYPE, strlen(TUS_CTYPE)) != 0))
+        rc = http_error(r, 415, "unsupported_media_type",
+                        "a creation carrying data sends it as Content-Type: " TUS_CTYPE);
+    if (rc == 0 && with_data) rc = checksum_start(r, &ck);
+    if (rc == 0) rc = creation_hash(r, hash);
+    if (rc == 0) rc = reporter_scope(r, hash);
+    char addr[64];
+    auth_client_addr(r, addr, sizeof addr); /* whose quota a reporter's upload counts against */
+    if (rc == 0 &&
+        photos_upload_create(r->store, &env, &r->who, addr, hash, length,
+                             mg_get_header(r->conn, "Upload-Metadata"), &stored, &r->err) < 0)
+        rc = engine_failed(r);
+    if (rc == 0) add_header(r, "Location: /v1/photos/%s", hash);
+    if (rc == 0 && with_data) {
+        rc = append_body(r, hash, &ck, &offset);
+        if (rc < 0 && strcmp(r->err.code, "offset_mismatch") == 0) {
+            /* the caller's upload has bytes already: it goes on from there, body unread */
+            rc = photos_upload_state(r->store, &env, &r->who, hash, &offset, &length, &r->err);
+            if (rc < 0) rc = engine_failed(r);
+        }
+    }
+    if (rc == 0 && with_data) add_header(r, "Upload-Offset: %lld", (long long)offset);
+    if (rc == 0) rc = upload_headers(r, hash, 0);
+    checksum_end(&ck);
+    if (rc < 0) return audit_upload(r, rc);
+    http_send_empty(r, 201);
+    return 0;
+}
+
+/* HEAD with Tus-Resumable: how much of the upload the server has, its length, its metadata as
+ * given at creation and when it expires. */
+static int tus_head(http_req *r) {
+    photos_env env = env_of(r);
+    int64_t offset = 0, length = 0;
+    int rc = tus_start(r, 1);
+    if (rc == 0) rc = auth_require_role(r, STAFF_ROLES | AUTH_REPORTER);
+    if (rc == 0) rc = reporter_scope(r, r->params[0]);
+    if (rc == 0 &&
+        photos_upload_state(r->store, &env, &r->who, r->params[0], &offset, &length, &r->err) < 0)
+        rc = engine_failed(r);
+    if (rc == 0) rc = upload_headers(r, r->params[0], 1);
+    if (rc < 0) return rc;
+    add_header(r, "Upload-Offset: %lld", (long long)offset);
+    add_header(r, "Upload-Length: %lld", (long long)length);
+    http_send_empty(r, 200);
+    return 0;
+}
+
+int api_photos_patch(http_req *r) {
+    checksum ck;
+    int64_t offset = 0;
+    const char *ctype = mg_get_header(r->conn, "Content-Type");
+    memset(&ck, 0, sizeof ck);
     int rc = tus_start(r, 1);
     if (rc == 0 && (!ctype || strncasecmp(ctype, TUS_CTYPE, strlen(TUS_CTYPE)) != 0))
         rc = http_error(r, 415, "unsupported_media_type",
@@ -305,40 +420,33 @@ int api_photos_patch(http_req *r) {
     if (rc == 0) rc = header_int(r, "Upload-Offset", &offset);
     if (rc == 0) rc = checksum_start(r, &ck);
     if (rc == 0) rc = reporter_scope(r, r->params[0]);
-    /* The upload's lock is taken here, before "100 Continue" goes out (at the first read in
-     * stream_body) and before a byte is read: a client that waited for 100 knows that a HEAD
-     * it sends after losing the link waits for this request and tells what it kept. */
-    if (rc == 0 &&
-        photos_upload_open(r->store, &env, &r->who, r->params[0], offset, &u, &length, &r->err) < 0)
-        rc = engine_failed(r);
-    if (rc == 0 && u && r->ri->content_length > length - offset) {
-        photos_upload_abort(u);
-        rc = http_error(r, 400, "beyond_upload_length",
-                        "%lld bytes at offset %lld go past the upload's length of %lld",
-                        (long long)r->ri->content_length, (long long)offset, (long long)length);
+    if (rc < 0) {
+        checksum_end(&ck);
+        return audit_upload(r, rc);
     }
-    if (rc < 0) return audit_upload(r, rc);
-    if (u) {
-        rc = stream_body(r, u, ck.bits ? &ck : NULL, &cut);
-        if (rc == 0 && ck.bits && (cut || !checksum_ok(&ck)))
-            rc = cut ? http_error(r, 400, "body_incomplete",
-                                  "the chunk ended early; it was "
-                                  "not kept")
-                     : http_error(r, 460, "checksum_mismatch",
-                                  "the chunk does not match Upload-Checksum; it was not kept");
-        if (rc < 0) {
-            sync_error ignored;
-            photos_upload_rewind(u, &ignored);
-            photos_upload_abort(u);
-            return audit_upload(r, rc);
-        }
-        offset = photos_upload_offset(u); /* a cut-off chunk keeps what came (tus core) */
-        if (photos_upload_finish(r->store, &env, u, &r->who, &stored, &r->err) < 0)
-            return audit_upload(r, engine_failed(r));
-    } else {
-        offset = length; /* the caller holds it already */
-    }
+    rc = append_body(r, r->params[0], &ck, &offset);
+    checksum_end(&ck);
+    if (rc == 0) rc = upload_headers(r, r->params[0], 0);
+    if (rc < 0) return rc;
     add_header(r, "Upload-Offset: %lld", (long long)offset);
+    http_send_empty(r, 204);
+    return 0;
+}
+
+/* tus termination: DELETE of the caller's unfinished upload (an admin may name another holder's
+ * with ?holder=u<user id> or r<report number>) → 204; a stored photo is never deleted (409
+ * photo_stored). Audited by the engine. */
+int api_photos_delete(http_req *r) {
+    photos_env env = env_of(r);
+    char holder[32] = "";
+    int rc = tus_start(r, 1);
+    if (rc == 0) rc = reporter_scope(r, r->params[0]);
+    int named = rc == 0 ? http_query(r, "holder", holder, sizeof holder) : 0;
+    if (named < 0) rc = named;
+    if (rc == 0 && photos_upload_delete(r->store, &env, &r->who, named ? holder : NULL,
+                                        r->params[0], &r->err) < 0)
+        rc = engine_failed(r);
+    if (rc < 0) return rc;
     http_send_empty(r, 204);
     return 0;
 }

@@ -21,6 +21,7 @@ enum { HTTP_STORE_WAIT_MS = 10000 };
 /* The answer's headers a page of another origin allowed by --cors-origin may read. */
 #define HTTP_CORS_EXPOSED                                                                          \
     "ETag, Location, Retry-After, Content-Range, Upload-Offset, Upload-Length, Upload-Metadata, "  \
+    "Upload-Expires, "                                                                             \
     "Tus-Resumable, Tus-Version, Tus-Extension, Tus-Max-Size, Tus-Checksum-Algorithm"
 
 /* Everything a handler needs about the request it serves. Lives on the worker's stack for one

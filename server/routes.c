@@ -105,6 +105,7 @@ static const route routes[] = {
     {"POST",   "/v1/photos/{hash}",     api_photos_create,     CHECKERS | AUTH_REPORTER, BODY_STREAM},
     {"PATCH",  "/v1/photos/{hash}",     api_photos_patch,      CHECKERS | AUTH_REPORTER, BODY_STREAM},
     {"PUT",    "/v1/photos/{hash}",     api_photos_put,        CHECKERS | AUTH_REPORTER, BODY_STREAM},
+    {"DELETE", "/v1/photos/{hash}",     api_photos_delete,     CHECKERS | AUTH_REPORTER, BODY_NONE},
     {"HEAD",   "/v1/photos/{hash}",     api_photos_head,       AUTH_ANY_USER | AUTH_REPORTER, BODY_NONE, "image/*"},
     {"GET",    "/v1/photos/{hash}",     api_photos_read,       AUTH_ANY_USER, BODY_NONE, "image/*"},
     {"GET",    "/v1/photos/{hash}/info", api_photos_info,      AUTH_ANY_USER, BODY_NONE},
@@ -210,6 +211,28 @@ static int cors_preflight(http_req *r, const char *method, int method_routed) {
     return 0;
 }
 
+/* The methods a POST may name in X-HTTP-Method-Override (tus core), to be routed as. */
+static const char *const override_methods[] = {"PATCH", "DELETE", "HEAD"};
+
+/* Applies X-HTTP-Method-Override: a POST naming one of override_methods is routed as that
+ * method (its route, role rule and body limit). Returns 0, or method_override_not_allowed (400)
+ * for another method named, or the header on anything but a POST. */
+static int method_override(http_req *r) {
+    const char *name = mg_get_header(r->conn, "X-HTTP-Method-Override");
+    if (!name) return 0;
+    for (size_t i = 0;
+         strcmp(r->method, "POST") == 0 && i < sizeof override_methods / sizeof override_methods[0];
+         i++)
+        if (strcmp(name, override_methods[i]) == 0) {
+            r->method = override_methods[i];
+            return 0;
+        }
+    return http_error(r, 400, "method_override_not_allowed",
+                      "X-HTTP-Method-Override goes on a POST and names PATCH, DELETE or HEAD, "
+                      "not %.16s on %.16s",
+                      name, r->method);
+}
+
 /* Finds r's route, applies its gate and runs it with a database handle. Returns the handler's
  * result, or a negative code with r->err filled (not_found, method_not_allowed, busy, the
  * gate's refusal, a CORS refusal). */
@@ -219,6 +242,7 @@ static int route_serve(http_req *r) {
     const char *origin = mg_get_header(r->conn, "Origin");
     const char *preflight = mg_get_header(r->conn, "Access-Control-Request-Method");
     int method_routed = 0;
+    if (method_override(r) < 0) return r->err.rc;
     if (origin && cors_allowed(r->cfg, origin))
         util_strlcpy(r->cors_origin, origin, sizeof r->cors_origin);
     if (strcmp(r->method, "OPTIONS") != 0 || !origin) preflight = NULL;

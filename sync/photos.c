@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "common/util.h"
+#include "sync/accounts.h"
 #include "sync/apply.h"
 #include "sync/hooks.h"
 
@@ -326,8 +327,8 @@ static int public_quota_check(store *s, const photos_env *env, const char *numbe
 }
 
 int photos_upload_create(store *s, const photos_env *env, const principal *p,
-                         const char *client_addr, const char *hash, int64_t length, int *stored,
-                         sync_error *err) {
+                         const char *client_addr, const char *hash, int64_t length,
+                         const char *metadata, int *stored, sync_error *err) {
     char path[PATH_MAX], holder[HOLDER_LEN], key[BUSY_KEY_LEN];
     int found = 0, made = 0, fd = -1, rc;
     int64_t have = 0, now = util_now_ms();
@@ -339,6 +340,9 @@ int photos_upload_create(store *s, const photos_env *env, const principal *p,
     if (length <= 0)
         return sync_fail(err, SYNC_EINVALID, "invalid_argument", "Upload-Length must be positive");
     if (length > env->max_bytes) return too_large(env, length, err);
+    if (metadata && strlen(metadata) > PHOTOS_METADATA_MAX)
+        return sync_fail(err, SYNC_EINVALID, "invalid_argument",
+                         "Upload-Metadata may hold at most %d bytes", PHOTOS_METADATA_MAX);
     if ((rc = holder_key(p, holder, err)) < 0) return rc;
     upload_key(hash, holder, key);
     if (upload_lock(key, LOCK_WAIT_MS) < 0) return locked_fail(err);
@@ -370,9 +374,9 @@ int photos_upload_create(store *s, const photos_env *env, const principal *p,
     }
     sqlite3_stmt *ins = store_stmt(
         s, "INSERT INTO uploads (hash, holder, length, created_by, created_at_ms, updated_at_ms, "
-           "report_number, client_addr) VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6, ?7) "
+           "report_number, client_addr, metadata) VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6, ?7, ?8) "
            "ON CONFLICT (hash, holder) DO UPDATE SET length = ?3, updated_at_ms = ?5, "
-           "report_number = ?6, client_addr = ?7");
+           "report_number = ?6, client_addr = ?7, metadata = ?8");
     rc = ins ? 0 : store_fail(s, SQLITE_ERROR, err);
     if (ins) {
         sqlite3_bind_text(ins, 1, hash, -1, SQLITE_STATIC);
@@ -384,6 +388,7 @@ int photos_upload_create(store *s, const photos_env *env, const principal *p,
             sqlite3_bind_text(ins, 6, number, -1, SQLITE_STATIC);
             sqlite3_bind_text(ins, 7, client_addr ? client_addr : "", -1, SQLITE_STATIC);
         }
+        if (metadata) sqlite3_bind_text(ins, 8, metadata, -1, SQLITE_STATIC);
         int step = sqlite3_step(ins);
         sqlite3_reset(ins);
         if (step != SQLITE_DONE) rc = store_fail(s, step, err);
@@ -394,6 +399,75 @@ rollback:
         store_rollback(s);
         if (made) unlink(path);
     }
+done:
+    upload_unlock(key);
+    return rc;
+}
+
+int photos_upload_describe(store *s, const photos_env *env, const principal *p, const char *hash,
+                           char *metadata, size_t cap, int64_t *expires_ms, sync_error *err) {
+    char holder[HOLDER_LEN];
+    int rc;
+    metadata[0] = '\0';
+    *expires_ms = 0;
+    if (photos_hash_check(hash, err) < 0) return err->rc;
+    if ((rc = holder_key(p, holder, err)) < 0) return rc;
+    sqlite3_stmt *st = store_stmt(
+        s,
+        "SELECT coalesce(metadata, ''), updated_at_ms, report_number IS NOT NULL, "
+        "coalesce((SELECT t.expires_at_ms FROM public_report_tokens t "
+        "WHERE t.number = uploads.report_number), 0) FROM uploads WHERE hash = ? AND holder = ?");
+    if (!st) return store_fail(s, SQLITE_ERROR, err);
+    sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, holder, -1, SQLITE_STATIC);
+    int step = sqlite3_step(st);
+    if (step == SQLITE_ROW) {
+        util_strlcpy(metadata, (const char *)sqlite3_column_text(st, 0), cap);
+        int64_t touched = sqlite3_column_int64(st, 1), token_expires = sqlite3_column_int64(st, 3);
+        int64_t age = sqlite3_column_int(st, 2) ? public_max_age(env, env->staff_expiry_ms)
+                                                : env->staff_expiry_ms;
+        *expires_ms = age > 0 ? touched + age : 0;
+        if (sqlite3_column_int(st, 2) && (*expires_ms == 0 || token_expires < *expires_ms))
+            *expires_ms = token_expires;
+    }
+    sqlite3_reset(st);
+    return step == SQLITE_ROW || step == SQLITE_DONE ? 0 : store_fail(s, step, err);
+}
+
+int photos_upload_delete(store *s, const photos_env *env, const principal *p, const char *holder,
+                         const char *hash, sync_error *err) {
+    char own[HOLDER_LEN], key[BUSY_KEY_LEN], path[PATH_MAX];
+    int found = 0, held = 0, rc;
+    if (photos_hash_check(hash, err) < 0) return err->rc;
+    if ((rc = holder_key(p, own, err)) < 0) return rc;
+    if (holder && strcmp(holder, own) != 0 && p->role != OUTFALL__V1__ROLE__ROLE_ADMIN) {
+        sync_fail(err, SYNC_EFORBIDDEN, "forbidden_role", "only an admin deletes another's upload");
+        audit_record(s, p, "photo.upload.delete", hash, err->code, holder);
+        return err->rc;
+    }
+    if (holder && (strlen(holder) < 2 || strlen(holder) >= HOLDER_LEN ||
+                   (holder[0] != 'u' && holder[0] != 'r') ||
+                   strspn(holder + 1, "0123456789ABCDEFGHJKMNPQRSTVWXYZ") != strlen(holder + 1)))
+        return sync_fail(err, SYNC_EINVALID, "invalid_argument",
+                         "holder must be u<user id> or r<report number>");
+    if (!holder) holder = own;
+    upload_key(hash, holder, key);
+    if (upload_lock(key, LOCK_WAIT_MS) < 0) return locked_fail(err);
+    if ((rc = upload_length(s, hash, holder, &found, NULL, err)) < 0) goto done;
+    if (found) {
+        rc = run_hash(s, "DELETE FROM uploads WHERE hash = ?1 AND holder = ?2", hash, holder, 0, 1,
+                      err);
+        part_path(env, hash, holder, path, sizeof path);
+        if (rc == 0) unlink(path);
+        if (rc == 0) audit_record(s, p, "photo.upload.delete", hash, "ok", holder);
+        goto done;
+    }
+    if (holder == own && (rc = photos_held_size(s, p, hash, &held, NULL, err)) < 0) goto done;
+    rc = held ? sync_fail(err, SYNC_ECONFLICT, "photo_stored",
+                          "photo %s is stored, and stored photos are never deleted", hash)
+              : sync_fail(err, SYNC_ENOTFOUND, "not_found", "no unfinished upload of photo %s",
+                          hash);
+    if (held) audit_record(s, p, "photo.upload.delete", hash, err->code, err->message);
 done:
     upload_unlock(key);
     return rc;

@@ -41,7 +41,11 @@ typedef struct photos_env {
     int64_t report_expiry_ms;   /* a partial one untouched this long goes */
     int64_t report_quota_bytes; /* Upload-Length one address's unfinished ones may hold in all */
     int report_max_reports;     /* reports one address may hold unfinished ones for */
+    int64_t staff_expiry_ms;    /* a staff upload untouched this long goes (--upload-expiry), for
+                                 * photos_upload_describe; 0: not told */
 } photos_env;
+
+enum { PHOTOS_METADATA_MAX = 1024 }; /* bytes of Upload-Metadata an upload keeps */
 
 /* A stored photo's row. */
 typedef struct photos_info {
@@ -80,18 +84,37 @@ int photos_open(const photos_env *env, const char *hash, int *fd, sync_error *er
 typedef struct photos_upload photos_upload;
 
 /* tus creation: registers p's upload of length bytes of hash from client_addr, with an empty
- * part file. Creating it again with the same length is a no-op. *stored is set to 1 (and nothing
- * made) when p holds the photo already; a photo stored by others is uploaded again (its bytes are
- * the proof) and kept once. A reporter's upload (principal_report_number(p)) is the public's, of
- * p's report and client_addr, and is refused, nothing made or changed, when it would take
- * client_addr's unfinished public uploads (this one's earlier length left out) past
+ * part file, keeping metadata (Upload-Metadata as sent, at most PHOTOS_METADATA_MAX bytes; NULL:
+ * none). Creating it again with the same length keeps its bytes (metadata replaced). *stored is set
+ * to 1 (and nothing made) when p holds the photo already; a photo stored by others is uploaded
+ * again (its bytes are the proof) and kept once. A reporter's upload (principal_report_number(p))
+ * is the public's, of p's report and client_addr, and is refused, nothing made or changed, when it
+ * would take client_addr's unfinished public uploads (this one's earlier length left out) past
  * env->report_quota_bytes or past env->report_max_reports reports (when those are set). Codes:
  * invalid_argument, forbidden_role (p is no user or report), photo_too_large (413),
  * upload_length_conflict (409: p's upload of another length has bytes already), upload_locked,
  * upload_quota_exceeded, upload_reports_exceeded (429). */
 int photos_upload_create(store *s, const photos_env *env, const principal *p,
-                         const char *client_addr, const char *hash, int64_t length, int *stored,
-                         sync_error *err);
+                         const char *client_addr, const char *hash, int64_t length,
+                         const char *metadata, int *stored, sync_error *err);
+
+/* tus: what p's unfinished upload of hash keeps beside its bytes: its Upload-Metadata into
+ * metadata[cap] ("" when none), and *expires_ms, when it will be deleted if left untouched (the
+ * staff's: env->staff_expiry_ms after its last bytes, 0 when that is 0; the public's: the earlier
+ * of env->report_expiry_ms after them and its report's token's expiry). No upload (finished, or
+ * never made): metadata "" and *expires_ms 0. Codes: invalid_argument, forbidden_role, internal. */
+int photos_upload_describe(store *s, const photos_env *env, const principal *p, const char *hash,
+                           char *metadata, size_t cap, int64_t *expires_ms, sync_error *err);
+
+/* tus termination: deletes an unfinished upload of hash, its row and its part file, waiting for a
+ * request writing it. holder NULL: p's own; else the holder key ("u<user id>" or "r<report
+ * number>") of another's, which only an admin may delete. A finished photo is never deleted.
+ * Audited (photo.upload.delete): a deletion, and the refusals forbidden_role and photo_stored.
+ * Codes: invalid_argument, forbidden_role (403: another's upload and p no admin), photo_stored
+ * (409: p holds the stored photo and has no upload of it), not_found (no such upload),
+ * upload_locked (423). */
+int photos_upload_delete(store *s, const photos_env *env, const principal *p, const char *holder,
+                         const char *hash, sync_error *err);
 
 /* tus HEAD: the offset (bytes received) and length of p's upload of hash; a photo p holds
  * answers offset = length = its size. Waits for a request writing into it to finish. Codes:

@@ -643,6 +643,14 @@ static void tus_patch(ctx *c, outcome *o) {
     send(c, "PATCH", path, h, c->photo.data, c->photo.len, o, NULL);
 }
 
+/* tus termination of the caller's own upload (fresh_upload). */
+static void tus_delete(ctx *c, outcome *o) {
+    char path[128];
+    snprintf(path, sizeof path, "/v1/photos/%s", c->hash);
+    const char *h[] = {"Tus-Resumable: 1.0.0", NULL};
+    send(c, "DELETE", path, h, NULL, 0, o, NULL);
+}
+
 static void put_photo(ctx *c, outcome *o) {
     char path[128];
     snprintf(path, sizeof path, "/v1/photos/%s", c->hash);

@@ -528,11 +528,12 @@ static void tus_options_and_versions(void **state) {
     th_xresult x;
     char v[128];
     assert_int_equal(xfer("OPTIONS", "/v1/photos", NULL, NULL, NULL, 0, &x), 204);
-    const char *want[][2] = {{"Tus-Resumable", "1.0.0"},
-                             {"Tus-Version", "1.0.0"},
-                             {"Tus-Extension", "creation,checksum"},
-                             {"Tus-Max-Size", "26214400"},
-                             {"Tus-Checksum-Algorithm", "sha256,sha512"}};
+    const char *want[][2] = {
+        {"Tus-Resumable", "1.0.0"},
+        {"Tus-Version", "1.0.0"},
+        {"Tus-Extension", "creation,creation-with-upload,expiration,checksum,termination"},
+        {"Tus-Max-Size", "26214400"},
+        {"Tus-Checksum-Algorithm", "sha1,sha256,sha512"}};
     for (size_t i = 0; i < sizeof want / sizeof *want; i++) {
         assert_true(th_xheader(&x, want[i][0], v, sizeof v));
         assert_string_equal(v, want[i][1]);

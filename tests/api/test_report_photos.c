@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -468,6 +469,50 @@ static void a_reporters_partial_upload_goes_when_its_token_expires(void **state)
     th_file_free(&staff);
 }
 
+/* tus for a reporter: the creation tells when the partial upload expires (within the hour of
+ * --report-upload-expiry and never after the token), the reporter ends it with a tus DELETE
+ * (termination) and deletes nothing of another photo (403 photo_not_in_report). */
+static void a_reporter_sees_its_uploads_expiry_and_terminates_it(void **state) {
+    (void)state;
+    th_file mine;
+    char h[1][65], other[65], expires[64] = "", len_h[64];
+    assert_int_equal(th_photo_variant("qinhe-outfall-a-2.jpg", &mine, h[0]), 0);
+    filed rep;
+    file_report("10.7.0.9", h, 1, &rep);
+    snprintf(len_h, sizeof len_h, "Upload-Length: %zu", mine.len);
+    th_xfer x = {.method = "POST",
+                 .path = th_photo_path(h[0], ""),
+                 .token = rep.token,
+                 .headers = HDRS(TUS, len_h, "X-Real-IP: 10.7.0.9")};
+    th_xresult r;
+    assert_int_equal(th_xfer_run(&srv, &x, &r), 201);
+    assert_int_equal(th_xheader(&r, "Upload-Expires", expires, sizeof expires), 1);
+    th_response_free(&r.r);
+    struct tm tm = {0};
+    const char *end = strptime(expires, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    assert_true(end && *end == '\0');
+    long left = (long)(timegm(&tm) - time(NULL));
+    print_message("Upload-Expires: %s (%ld s from now)\n", expires, left);
+    assert_in_range(left, 3600 - 60, 3600);
+    tus_patch(&srv, rep.token, h[0], mine.data, mine.len / 2);
+    random_hash(other);
+    th_xfer del = {.method = "DELETE",
+                   .path = th_photo_path(other, ""),
+                   .token = rep.token,
+                   .headers = HDRS(TUS)};
+    assert_int_equal(th_xfer_run(&srv, &del, &r), 403);
+    th_error e = {.code = ""};
+    th_error_decode(&r.r, &e);
+    assert_string_equal(e.code, "photo_not_in_report");
+    th_response_free(&r.r);
+    del.path = th_photo_path(h[0], "");
+    assert_int_equal(th_xfer_run(&srv, &del, &r), 204);
+    th_response_free(&r.r);
+    assert_int_equal(upload_rows(&srv, h[0]), 0);
+    assert_int_equal(th_uploads_of(&srv, h[0]), 0);
+    th_file_free(&mine);
+}
+
 /* With --report-upload-expiry 3, a reporter's partial upload left untouched goes within seconds
  * (a tus HEAD then finds none), while a surveyor's keeps --upload-expiry. */
 static void a_reporters_partial_upload_expires_untouched_and_a_staff_one_stays(void **state) {
@@ -583,6 +628,7 @@ int main(void) {
         cmocka_unit_test(the_photo_list_is_checked_and_a_bad_one_files_nothing),
         cmocka_unit_test(the_rate_limit_bounds_the_uploads_too),
         cmocka_unit_test(a_reporters_partial_upload_goes_when_its_token_expires),
+        cmocka_unit_test(a_reporter_sees_its_uploads_expiry_and_terminates_it),
         cmocka_unit_test(a_reporters_partial_upload_expires_untouched_and_a_staff_one_stays),
         cmocka_unit_test(an_address_holds_at_most_its_quota_of_unfinished_report_uploads),
     };

@@ -132,6 +132,8 @@ static const row matrix[] = {
      {OK(204),     OK(204),    ROLE,       OK(204),   OK(204),     GATE,               OK(204), OK(204)}},
   {"PUT", "/v1/photos/{hash}", fresh_photo, put_photo,
      {OK(201),     OK(201),    ROLE,       OK(201),   OK(201),     GATE,               OK(201), OK(201)}},
+  {"DELETE", "/v1/photos/{hash}", fresh_upload, tus_delete,
+     {OK(204),     OK(204),    ROLE,       OK(204),   OK(204),     GATE,               OK(204), OK(204)}},
   {"HEAD", "/v1/photos/{hash}", NULL, photo_head, /* record U's photo, as below */
      {OK(200),     OK(200),    NOBODY(404), OK(200),  NOBODY(404), NOBODY(401), NOBODY(401),
       NOBODY(401), OK(200), OK(200)}},
