@@ -160,4 +160,6 @@ export const ERRORS = {
   uri_too_long: { status: 414, zh: '请求地址过长。', en: 'The request address is too long.' },
   username_taken: { status: 409, zh: '这个用户名已被使用。', en: 'This username is taken.' },
   weak_password: { status: 400, zh: '密码应为 10 到 256 个字符。', en: 'A password is 10 to 256 characters long.' },
+  application_decided_elsewhere: { status: 409, zh: '这份申请由市外机关（省生态环境厅或流域局）或市局审批，您不能批准或不予批准：请登记该机关的批复文号和批复文件照片。', en: 'Another authority (the province, the basin bureau or the city bureau) decides this application: record its decision with the document number and the document photo.' },
+  decision_document_required: { status: 400, zh: '请填写批复文号并上传批复文件的照片（两者都要）。', en: 'Give both the decision document number and the hash of its uploaded photo.' },
 };
