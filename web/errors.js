@@ -162,4 +162,5 @@ export const ERRORS = {
   weak_password: { status: 400, zh: '密码应为 10 到 256 个字符。', en: 'A password is 10 to 256 characters long.' },
   application_decided_elsewhere: { status: 409, zh: '这份申请由市外机关（省生态环境厅或流域局）或市局审批，您不能批准或不予批准：请登记该机关的批复文号和批复文件照片。', en: 'Another authority (the province, the basin bureau or the city bureau) decides this application: record its decision with the document number and the document photo.' },
   decision_document_required: { status: 400, zh: '请填写批复文号并上传批复文件的照片（两者都要）。', en: 'Give both the decision document number and the hash of its uploaded photo.' },
+  unknown_outfall_code: { status: 404, zh: '没有这个编码（或编号）的排污口，请核对标识牌上的编码。', en: 'No outfall has this code (or id): check the code on its sign board.' },
 };
