@@ -24,11 +24,14 @@
 static th_server srv;
 static th_user surveyor, sup, sup_other;
 static th_device dev;
+static double last_lat, last_lon; /* where create_approved put its outfall */
 
 /* Creates an outfall of DIV and approves it: its id into id and its code into code. */
 static void create_approved(char id[37], char code[64]) {
     double lat, lon;
     th_spot(&lat, &lon);
+    last_lat = lat;
+    last_lon = lon;
     th_batch *b = th_batch_new(&dev);
     th_outfall_create(b, "qinhe", DIV, lat, lon);
     util_strlcpy(id, th_batch_entity(b, 0), 37);
@@ -210,6 +213,62 @@ static void a_code_does_not_widen_who_sees_the_record(void **state) {
     json_decref(j);
 }
 
+/* Files a public report at lat/lon naming county (and code, may be NULL); the status, and the
+ * answer into *out. */
+static long report(double lat, double lon, const char *county, const char *code, json_t **out) {
+    char body[512], code_field[128] = "";
+    if (code) snprintf(code_field, sizeof code_field, ",\"outfallCode\":\"%s\"", code);
+    snprintf(body, sizeof body,
+             "{\"kind\":\"REPORT_KIND_ILLEGAL_DISCHARGE\",\"lat\":%.6f,\"lon\":%.6f,"
+             "\"divisionCode\":\"%s\",\"description\":\"河边有暗管排污\"%s}",
+             lat, lon, county, code_field);
+    return post_json("/public/reports", NULL, body, out);
+}
+
+/* The county stored for report number is county. */
+static void stored_county(const char *number, const char *county) {
+    assert_int_equal(th_db_count(&srv,
+                                 "SELECT count(*) FROM public_reports WHERE number = ? AND "
+                                 "division_code = '" DIV "'",
+                                 number),
+                     strcmp(county, DIV) == 0);
+}
+
+/* Issue 18: a public report's county is checked against the outfall code it gives and, without
+ * one, against its position (the nearest approved outfall within 3 km; the engine holds no
+ * division areas): a wrong pick is corrected, stored corrected, and the answer says which county
+ * the reporter picked and why it was changed. A code no outfall has is refused, nothing stored. */
+static void a_public_reports_county_is_checked_against_its_code_and_position(void **state) {
+    (void)state;
+    char id[37], code[64];
+    create_approved(id, code);
+    json_t *j = NULL;
+    /* The code names an outfall of 沁阳市; the reporter picked 孟州市: corrected. */
+    assert_int_equal(report(last_lat, last_lon, OTHER, code, &j), 201);
+    assert_string_equal(str(j, "reportedDivisionCode"), OTHER);
+    assert_non_null(strstr(str(j, "divisionNote"), code));
+    stored_county(str(j, "number"), DIV);
+    json_decref(j);
+    /* No code: the nearest approved outfall (some 50 m away) is in 沁阳市: corrected. */
+    assert_int_equal(report(last_lat + 0.0004, last_lon, OTHER, NULL, &j), 201);
+    assert_string_equal(str(j, "reportedDivisionCode"), OTHER);
+    assert_non_null(strstr(str(j, "divisionNote"), "nearest"));
+    stored_county(str(j, "number"), DIV);
+    json_decref(j);
+    /* The right county: stored as picked, nothing to say. */
+    assert_int_equal(report(last_lat, last_lon, DIV, code, &j), 201);
+    assert_null(json_object_get(j, "reportedDivisionCode"));
+    assert_null(json_object_get(j, "divisionNote"));
+    stored_county(str(j, "number"), DIV);
+    json_decref(j);
+    /* A code no outfall has: refused, nothing stored. */
+    th_sum before = th_db_checksum(srv.data, TH_ALL);
+    assert_int_equal(report(last_lat, last_lon, DIV, UNKNOWN_CODE, &j), 404);
+    assert_string_equal(str(j, "code"), "unknown_outfall_code");
+    json_decref(j);
+    assert_string_equal(before.hex, th_db_checksum(srv.data, TH_ALL).hex);
+}
+
 static int setup(void **state) {
     (void)state;
     const char *divs[] = {DIV, NULL}, *other[] = {OTHER, NULL};
@@ -232,6 +291,7 @@ int main(void) {
         cmocka_unit_test(an_outfall_is_found_by_its_code_wherever_an_id_is_asked),
         cmocka_unit_test(an_unknown_code_is_404_everywhere_and_writes_nothing),
         cmocka_unit_test(a_code_does_not_widen_who_sees_the_record),
+        cmocka_unit_test(a_public_reports_county_is_checked_against_its_code_and_position),
     };
     return cmocka_run_group_tests_name("outfalls by code", tests, setup, teardown);
 }
