@@ -9,6 +9,7 @@
 #include "common/credit_code.h"
 #include "common/util.h"
 #include "sync/accounts.h"
+#include "sync/photos.h"
 
 #define APP_STATUS(x) OUTFALL__V1__APPLICATION_STATUS__APPLICATION_STATUS_##x
 #define APP_AUTH(x) OUTFALL__V1__APPROVAL_AUTHORITY__APPROVAL_AUTHORITY_##x
@@ -307,6 +308,9 @@ int applications_file(store *s, const principal *p, const Outfall__V1__OutfallAp
     set_str(&app->authority_basis, basis);
     set_str(&app->consult, consult[0] ? consult : NULL);
     set_str(&app->decision_comment, NULL);
+    set_str(&app->decision_document_number, NULL);
+    set_str(&app->decision_document_hash, NULL);
+    app->has_decided_elsewhere = 0;
     app->has_decided_at_ms = 0;
     app->has_received_at_ms = 1;
     app->received_at_ms = now;
@@ -372,6 +376,94 @@ static const int allowed_from[] = {
 };
 static const char *const status_names[] = {"UNSPECIFIED", "RECEIVED", "UNDER_REVIEW", "APPROVED",
                                            "REFUSED"};
+
+/* 1 when authority lies outside the city (the province, a basin bureau): the city records its
+ * decision, never makes it. */
+static int authority_is_outside(int authority) {
+    return authority == APP_AUTH(BASIN_BUREAU) || authority == APP_AUTH(PROVINCIAL_DEPARTMENT);
+}
+
+/* Checks d's decision document (批复文号 and the document photo's hash): both or neither; a number
+ * of at most 100 bytes without control characters; a hash of a photo p has uploaded (it proves p
+ * holds the document). Returns 0 (*given set to 1 when both came), or decision_document_required
+ * (400). */
+static int check_document(store *s, const principal *p, const Outfall__V1__ApplicationDecision *d,
+                          int *given, sync_error *err) {
+    int has_number = d->document_number && *d->document_number,
+        has_hash = d->document_hash && *d->document_hash;
+    *given = has_number && has_hash;
+    if (!has_number && !has_hash) return 0;
+    if (!has_number || !has_hash)
+        return sync_fail(err, SYNC_EINVALID, "decision_document_required",
+                         "a decision document needs both its 批复文号 (document_number) and the "
+                         "hash of its stored photo (document_hash)");
+    int bad_text = strlen(d->document_number) > 100;
+    for (const unsigned char *c = (const unsigned char *)d->document_number; *c; c++)
+        bad_text |= *c < 0x20 || *c == 0x7f;
+    if (bad_text)
+        return sync_fail(err, SYNC_EINVALID, "decision_document_required",
+                         "document_number is at most 100 bytes of text without control characters");
+    if (!util_hash_hex_valid(d->document_hash))
+        return sync_fail(err, SYNC_EINVALID, "decision_document_required",
+                         "document_hash must be 64 lowercase hex digits (BLAKE2b-256)");
+    const char **missing = NULL;
+    size_t n_missing = 0;
+    char *hashes[] = {d->document_hash};
+    int rc = photos_missing(s, p, hashes, 1, &missing, &n_missing, err);
+    free(missing);
+    if (rc) return rc;
+    if (n_missing)
+        return sync_fail(err, SYNC_EINVALID, "decision_document_required",
+                         "the document photo %.64s is not stored as yours: upload it first "
+                         "(POST /v1/photos), then record the decision",
+                         d->document_hash);
+    return 0;
+}
+
+/* Who decides application app (三.一.2, issue 18), for p's decision d moving it to `to`:
+ * UNDER_REVIEW is any covering reviewer's step. A final decision (APPROVED, REFUSED) of an
+ * authority outside the city (province, basin bureau) is recorded, never made, by the city: it
+ * needs the outside decision's document (number and stored photo) and a comment, and is marked
+ * decided_elsewhere; without a document it is application_decided_elsewhere (409). A city
+ * bureau's application is decided by a city-wide account only (application_decided_elsewhere for
+ * a county's). A county bureau's by any reviewer covering it. Returns 0, or a refusal; on 0
+ * *elsewhere says whether the decision is an outside one being recorded and *documented whether a
+ * document came. */
+static int check_authority(store *s, const principal *p, const Outfall__V1__OutfallApplication *app,
+                           const Outfall__V1__ApplicationDecision *d, int to, int *elsewhere,
+                           int *documented, sync_error *err) {
+    int authority = app->has_authority ? (int)app->authority : 0;
+    const char *name = app->authority_name ? app->authority_name : "";
+    *elsewhere = 0;
+    int rc = check_document(s, p, d, documented, err);
+    if (rc) return rc;
+    if (to == APP_STATUS(UNDER_REVIEW)) {
+        if (*documented)
+            return sync_fail(
+                err, SYNC_EINVALID, "invalid_decision",
+                "a decision document belongs to APPROVED or REFUSED, not UNDER_REVIEW");
+        return 0;
+    }
+    if (authority_is_outside(authority)) {
+        if (!*documented)
+            return sync_fail(err, SYNC_ECONFLICT, "application_decided_elsewhere",
+                             "三.一.2: application %s is decided by %s, not by the city: record "
+                             "its decision with the 批复文号 (document_number), the hash of the "
+                             "document's photo (document_hash) and a comment",
+                             app->id, name);
+        if (!d->comment || !*d->comment)
+            return sync_fail(err, SYNC_EINVALID, "comment_required",
+                             "recording %s's decision needs a comment", name);
+        *elsewhere = 1;
+        return 0;
+    }
+    if (authority == APP_AUTH(CITY_BUREAU) && !principal_all_divisions(p))
+        return sync_fail(err, SYNC_ECONFLICT, "application_decided_elsewhere",
+                         "三.一.2: application %s is decided by %s: a county account cannot "
+                         "approve or refuse it",
+                         app->id, name);
+    return 0;
+}
 
 int applications_decide(store *s, const principal *p, const Outfall__V1__ApplicationDecision *d,
                         Outfall__V1__ApplicationResult **out, sync_error *err) {
@@ -440,6 +532,9 @@ int applications_decide(store *s, const principal *p, const Outfall__V1__Applica
                        status_names[from >= 0 && from <= 4 ? from : 0], status_names[to]);
         goto fail;
     }
+    int elsewhere = 0, documented = 0;
+    if ((rc = check_authority(s, p, app, d, to, &elsewhere, &documented, err))) goto fail;
+    if (elsewhere) action = "applications.record_outside_decision";
     int64_t now = util_now_ms();
     app->status = to;
     app->version++;
@@ -447,6 +542,10 @@ int applications_decide(store *s, const principal *p, const Outfall__V1__Applica
         set_str(&app->decision_comment, d->comment && *d->comment ? d->comment : NULL);
         app->has_decided_at_ms = 1;
         app->decided_at_ms = now;
+        set_str(&app->decision_document_number, documented ? d->document_number : NULL);
+        set_str(&app->decision_document_hash, documented ? d->document_hash : NULL);
+        app->has_decided_elsewhere = elsewhere;
+        app->decided_elsewhere = elsewhere;
     }
     size_t n;
     if (!(packed = pack(&app->base, &n))) {
@@ -476,11 +575,19 @@ int applications_decide(store *s, const principal *p, const Outfall__V1__Applica
     if ((rc = record_decision(s, d->decision_id, hash, d->application_id, to, p->user_id,
                               d->comment, now, res, err)))
         goto fail;
-    audit_record(s, p,
-                 to == APP_STATUS(APPROVED)  ? "applications.approve"
-                 : to == APP_STATUS(REFUSED) ? "applications.refuse"
-                                             : "applications.review",
-                 d->application_id, "ok", d->comment);
+    if (elsewhere) {
+        char detail[400];
+        snprintf(detail, sizeof detail, "%s by %s, %s, document %s: %s", status_names[to],
+                 res->application->authority_name ? res->application->authority_name : "",
+                 d->document_number, d->document_hash, d->comment);
+        audit_record(s, p, action, d->application_id, "ok", detail);
+    } else {
+        audit_record(s, p,
+                     to == APP_STATUS(APPROVED)  ? "applications.approve"
+                     : to == APP_STATUS(REFUSED) ? "applications.refuse"
+                                                 : "applications.review",
+                     d->application_id, "ok", d->comment);
+    }
     if ((rc = store_commit(s, err))) goto fail;
     free(packed);
     *out = res;

@@ -19,7 +19,14 @@
  * section_misses_target. A town wastewater treatment plant's (MUNICIPAL_WWTP) is allowed.
  *
  * Statuses: RECEIVED → UNDER_REVIEW → APPROVED | REFUSED; anything else is
- * status_not_allowed (409). */
+ * status_not_allowed (409).
+ *
+ * Who decides (issue 18): only the authority named. A county bureau's application is decided by
+ * a reviewer covering its division, a city bureau's by a city-wide one. The province's and a basin
+ * bureau's are decided outside the city: the city records that decision (APPROVED or REFUSED) with
+ * its 批复文号, the hash of the document's photo the recorder uploaded, and a comment, and the
+ * record says decided_elsewhere; pressing approve or refuse without them is
+ * application_decided_elsewhere (409). */
 #ifndef PROGRAMME_APPLICATIONS_H
 #define PROGRAMME_APPLICATIONS_H
 
@@ -45,10 +52,11 @@ int applications_authority(const Outfall__V1__OutfallApplication *a, const char 
 int applications_file(store *s, const principal *p, const Outfall__V1__OutfallApplication *a,
                       Outfall__V1__ApplicationResult **out, sync_error *err);
 
-/* Applies decision d by supervisor (or admin) p. A retried decision_id answers its first result
- * with status ALREADY_APPLIED. Codes: invalid_decision, comment_required (400);
- * outside_division, forbidden_role (403); not_found (404); decision_id_reused,
- * status_not_allowed (409). *out is freed with free_unpacked. */
+/* Applies decision d by supervisor (or admin) p, as the authority rules above allow. A retried
+ * decision_id answers its first result with status ALREADY_APPLIED. Codes: invalid_decision,
+ * comment_required, decision_document_required (400); outside_division, forbidden_role (403);
+ * not_found (404); decision_id_reused, status_not_allowed, application_decided_elsewhere (409).
+ * *out is freed with free_unpacked. */
 int applications_decide(store *s, const principal *p, const Outfall__V1__ApplicationDecision *d,
                         Outfall__V1__ApplicationResult **out, sync_error *err);
 

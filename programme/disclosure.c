@@ -389,13 +389,71 @@ static int report_check(store *s, const Outfall__V1__PublicReport *in, sync_erro
     return rc == SQLITE_ROW ? 0 : store_fail(s, rc, err);
 }
 
+/* The county report in's outfall code and position point to, into county (issue 18): the county of
+ * the approved outfall whose code the reporter gave, else of the nearest approved outfall within
+ * PUBLIC_REPORT_COUNTY_RADIUS_M, else the reporter's own pick. why[cap] says which basis
+ * decided (empty for the reporter's pick). Returns 0, or unknown_outfall_code (404) for a code no
+ * approved outfall has. */
+static int report_county(store *s, const Outfall__V1__PublicReport *in, char county[16], char *why,
+                         size_t cap, sync_error *err) {
+    util_strlcpy(county, in->division_code ? in->division_code : "", 16);
+    why[0] = '\0';
+    int rc;
+    if (report_has_text(in->outfall_code)) {
+        sqlite3_stmt *st = store_stmt(s, "SELECT division_code FROM outfalls WHERE code = ? AND "
+                                         "approved_version > 0 AND merged_into IS NULL");
+        if (!st) return store_fail(s, SQLITE_ERROR, err);
+        sqlite3_bind_text(st, 1, in->outfall_code, -1, SQLITE_STATIC);
+        if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+            util_strlcpy(county, (const char *)sqlite3_column_text(st, 0), 16);
+        sqlite3_reset(st);
+        if (rc == SQLITE_DONE)
+            return sync_fail(err, SYNC_ENOTFOUND, "unknown_outfall_code",
+                             "no outfall on the sign boards has the code %.64s: check the code on "
+                             "the board, or leave it out",
+                             in->outfall_code);
+        if (rc != SQLITE_ROW) return store_fail(s, rc, err);
+        snprintf(why, cap,
+                 "按排污口编码 %.64s 所在区县 (the county of the outfall whose code was given)",
+                 in->outfall_code);
+        return 0;
+    }
+    /* About PUBLIC_REPORT_COUNTY_RADIUS_M around the point in degrees (wider in longitude). */
+    double dlat = PUBLIC_REPORT_COUNTY_RADIUS_M / 111000.0, dlon = dlat / cos(in->lat * M_PI / 180);
+    sqlite3_stmt *st = store_stmt(s, "SELECT division_code, lat, lon FROM outfalls WHERE "
+                                     "approved_version > 0 AND merged_into IS NULL AND lat "
+                                     "BETWEEN ? AND ? AND lon BETWEEN ? AND ?");
+    if (!st) return store_fail(s, SQLITE_ERROR, err);
+    sqlite3_bind_double(st, 1, in->lat - dlat);
+    sqlite3_bind_double(st, 2, in->lat + dlat);
+    sqlite3_bind_double(st, 3, in->lon - dlon);
+    sqlite3_bind_double(st, 4, in->lon + dlon);
+    double best = PUBLIC_REPORT_COUNTY_RADIUS_M;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        double d = util_distance_m(in->lat, in->lon, sqlite3_column_double(st, 1),
+                                   sqlite3_column_double(st, 2));
+        if (d > best) continue;
+        best = d;
+        util_strlcpy(county, (const char *)sqlite3_column_text(st, 0), 16);
+        snprintf(why, cap,
+                 "按位置最近的已登记排污口（%.0f 米）所在区县 (the county of the nearest "
+                 "approved outfall, %.0f m away)",
+                 d, d);
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? 0 : store_fail(s, rc, err);
+}
+
 int disclosure_report_submit(store *s, const Outfall__V1__PublicReport *in, const char *client_addr,
                              int64_t upload_ttl_ms, Outfall__V1__PublicReport **out,
                              sync_error *err) {
     char token[REPORT_TOKEN_LEN + 1];
     *out = NULL;
+    char county[16], why[320];
     int rc = report_check(s, in, err);
+    if (rc == 0) rc = report_county(s, in, county, why, sizeof why, err);
     if (rc < 0) return rc;
+    int corrected = strcmp(county, in->division_code) != 0;
     int64_t now = util_now_ms();
     char number[PUBLIC_REPORT_NUMBER_LEN + 1];
     report_number_new(number);
@@ -432,7 +490,7 @@ int disclosure_report_submit(store *s, const Outfall__V1__PublicReport *in, cons
     sqlite3_bind_int(st, 2, in->kind);
     sqlite3_bind_double(st, 3, in->lat);
     sqlite3_bind_double(st, 4, in->lon);
-    sqlite3_bind_text(st, 5, in->division_code, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, county, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 6, in->description, -1, SQLITE_STATIC);
     if (report_has_text(in->contact)) sqlite3_bind_text(st, 7, in->contact, -1, SQLITE_STATIC);
     if (report_has_text(in->outfall_code))
@@ -449,9 +507,18 @@ int disclosure_report_submit(store *s, const Outfall__V1__PublicReport *in, cons
     rc = public_report_photos_attach(s, number, in->photos, in->n_photos, now, upload_ttl_ms, token,
                                      err);
     if (rc < 0) goto fail;
-    audit_record(s, NULL, "report.submit", number, "ok", in->division_code);
+    char detail[400];
+    snprintf(detail, sizeof detail, "%s%s%s%s", county, corrected ? " (reporter: " : "",
+             corrected ? in->division_code : "", corrected ? "; corrected)" : "");
+    audit_record(s, NULL, "report.submit", number, "ok", detail);
     if ((rc = store_commit(s, err))) goto fail;
     rc = report_load(s, number, 0, out, err);
+    if (rc == 0 && corrected) {
+        (*out)->reported_division_code = strdup(in->division_code);
+        (*out)->division_note = strdup(why);
+        if (!(*out)->reported_division_code || !(*out)->division_note)
+            rc = sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
+    }
     if (rc == 0 && token[0]) {
         (*out)->upload_token = strdup(token);
         (*out)->has_upload_token_expires_at_ms = 1;

@@ -58,6 +58,8 @@ enum {
     PUBLIC_REPORT_MAX_TEXT = 2000,
     PUBLIC_REPORT_MAX_CONTACT = 100,
     PUBLIC_REPORT_NUMBER_LEN = 16,
+    PUBLIC_REPORT_COUNTY_RADIUS_M =
+        3000, /* the nearest approved outfall this close names the county */
 };
 
 /* Files report in (kind, lat, lon, division_code, description; contact, outfall_code and photos
@@ -65,8 +67,13 @@ enum {
  * audit row. *out gets the public view (disclosure_report_read's) with the new tracking number, and
  * when photos were listed the upload token for them, valid for upload_ttl_ms. Codes:
  * invalid_kind, invalid_position, unknown_division, description_required, invalid_text,
- * too_many_photos, invalid_photo (400); text_too_long (413); rate_limited (429) past
- * PUBLIC_REPORTS_PER_HOUR from one address. *out is freed with free_unpacked. */
+ * too_many_photos, invalid_photo (400); unknown_outfall_code (404, an outfall_code no approved
+ * outfall has); text_too_long (413); rate_limited (429) past PUBLIC_REPORTS_PER_HOUR from one
+ * address. The county is checked (issue 18): an outfall_code's outfall's county wins, else that of
+ * the nearest approved outfall within PUBLIC_REPORT_COUNTY_RADIUS_M of the position (the engine
+ * holds no division areas), else the reporter's stands; a corrected county is stored and the
+ * answer names the reporter's pick (reported_division_code) and why (division_note). *out is freed
+ * with free_unpacked. */
 int disclosure_report_submit(store *s, const Outfall__V1__PublicReport *in, const char *client_addr,
                              int64_t upload_ttl_ms, Outfall__V1__PublicReport **out,
                              sync_error *err);

@@ -34,6 +34,7 @@ typedef struct bucket {
     char code[64];
     char name[128];
     int64_t found, traced, planned, remediated, closed, retained, overdue;
+    int64_t none_needed; /* plans of measure NONE by the date: apart from remediation */
 } bucket;
 
 typedef struct buckets {
@@ -85,9 +86,9 @@ static Outfall__V1__TargetCheck *target_check(const char *metric, const char *as
     c->target_pct = cur->pct;
     c->expected_pct = expected;
     c->actual_pct = actual;
-    c->status = found == 0 || actual >= expected
-                    ? OUTFALL__V1__TARGET_STATUS__TARGET_STATUS_ON_TRACK
-                    : OUTFALL__V1__TARGET_STATUS__TARGET_STATUS_BEHIND;
+    c->status = found == 0           ? OUTFALL__V1__TARGET_STATUS__TARGET_STATUS_NOT_STARTED
+                : actual >= expected ? OUTFALL__V1__TARGET_STATUS__TARGET_STATUS_ON_TRACK
+                                     : OUTFALL__V1__TARGET_STATUS__TARGET_STATUS_BEHIND;
     return c;
 }
 
@@ -105,7 +106,9 @@ static Outfall__V1__ProgressRow *row_of(const char *scope, const bucket *b, cons
     r->traced_pct = pct(b->traced, b->found);
     r->planned = b->planned;
     r->remediated = b->remediated;
-    r->remediated_pct = pct(b->remediated, b->found);
+    r->remediated_pct = pct(b->remediated, b->found - b->none_needed);
+    r->has_no_remediation_needed = 1;
+    r->no_remediation_needed = b->none_needed;
     r->closed = b->closed;
     r->retained = b->retained;
     r->overdue_plans = b->overdue;
@@ -154,10 +157,17 @@ static int load_buckets(store *s, const char *sql, const char *filter, const pri
 /* The stage dates of an outfall's approved version (borrowed from its document). */
 typedef struct stage_dates {
     const char *found, *traced, *planned, *remediated, *closed, *retained, *deadline, *end;
+    int none; /* the plan's measure is NONE */
 } stage_dates;
 
 static const char *doc_date(json_t *doc, const char *path) {
     return json_string_value(record_get(doc, path));
+}
+
+/* 1 when the outfall's plan (its approved version's) is NONE (无需整治). */
+static int plan_is_none(const export_row *row) {
+    const char *m = doc_date(row->doc, "programme.plan.measure");
+    return m && strcmp(m, "REMEDIATION_MEASURE_NONE") == 0;
 }
 
 static void dates_of(const export_row *row, stage_dates *d) {
@@ -169,6 +179,7 @@ static void dates_of(const export_row *row, stage_dates *d) {
     d->retained = doc_date(row->doc, "programme.retained_on");
     d->deadline = doc_date(row->doc, "programme.plan.deadline");
     d->end = doc_date(row->doc, "programme.plan.transition_end");
+    d->none = plan_is_none(row);
 }
 
 static int before_or_on(const char *date, const char *as_of) {
@@ -181,19 +192,89 @@ static const char *due_of(const stage_dates *d) {
     return d->deadline ? d->deadline : d->end;
 }
 
-/* Adds one outfall to b (may be NULL) as of as_of. */
+/* The days an outfall's plan is overdue on as_of: found and planned by then, not remediated by
+ * then, its due day before as_of. 0 when it is not overdue. */
+static int64_t overdue_days(const stage_dates *d, const char *as_of) {
+    const char *due = due_of(d);
+    if (!before_or_on(d->found, as_of) || !before_or_on(d->planned, as_of) ||
+        before_or_on(d->remediated, as_of) || !due || strcmp(due, as_of) >= 0)
+        return 0;
+    return days_of(as_of) - days_of(due);
+}
+
+/* Adds one outfall to b (may be NULL) as of as_of. A plan of measure NONE made by then counts in
+ * none_needed, never in remediated. */
 static void count(bucket *b, const stage_dates *d, const char *as_of) {
     if (!b || !before_or_on(d->found, as_of)) return;
     b->found++;
     b->traced += before_or_on(d->traced, as_of);
     int planned = before_or_on(d->planned, as_of);
-    int remediated = before_or_on(d->remediated, as_of);
+    int none = planned && d->none;
     b->planned += planned;
-    b->remediated += remediated;
+    b->none_needed += none;
+    b->remediated += !none && before_or_on(d->remediated, as_of);
     b->closed += before_or_on(d->closed, as_of);
     b->retained += before_or_on(d->retained, as_of);
-    const char *due = due_of(d);
-    if (planned && !remediated && due && strcmp(due, as_of) < 0) b->overdue++;
+    b->overdue += overdue_days(d, as_of) > 0;
+}
+
+/* The overdue plans a walk collects (progress_report's list, the annual report's). */
+typedef struct overdue_list {
+    Outfall__V1__OverduePlan **items;
+    size_t n;
+    int oom;
+} overdue_list;
+
+static char *dup_or_null(const char *v) {
+    return v ? strdup(v) : NULL;
+}
+
+/* Adds row to l when its plan is overdue on as_of (d: its stage dates). */
+static void overdue_collect(overdue_list *l, const export_row *row, const stage_dates *d,
+                            const char *as_of) {
+    int64_t days = overdue_days(d, as_of);
+    if (!days || l->oom) return;
+    Outfall__V1__OverduePlan **grown = realloc(l->items, (l->n + 1) * sizeof *l->items);
+    Outfall__V1__OverduePlan *o = grown ? malloc(sizeof *o) : NULL;
+    if (grown) l->items = grown;
+    if (!o) {
+        l->oom = 1;
+        return;
+    }
+    outfall__v1__overdue_plan__init(o);
+    l->items[l->n++] = o;
+    o->outfall_id = dup_or_null(row->id);
+    o->code = dup_or_null(doc_date(row->doc, "code"));
+    o->name = dup_or_null(doc_date(row->doc, "name"));
+    o->division_code = dup_or_null(row->division_code);
+    o->river_code = dup_or_null(row->river_code);
+    o->due = dup_or_null(due_of(d));
+    o->has_days_overdue = 1;
+    o->days_overdue = days;
+    const char *m = doc_date(row->doc, "programme.plan.measure");
+    const ProtobufCEnumValue *v = m ? protobuf_c_enum_descriptor_get_value_by_name(
+                                          &outfall__v1__remediation_measure__descriptor, m)
+                                    : NULL;
+    if (v) {
+        o->has_measure = 1;
+        o->measure = v->value;
+    }
+    if (!o->outfall_id || !o->due) l->oom = 1;
+}
+
+/* The most overdue first, then by code. */
+static int by_days_overdue(const void *a, const void *b) {
+    const Outfall__V1__OverduePlan *x = *(Outfall__V1__OverduePlan *const *)a,
+                                   *y = *(Outfall__V1__OverduePlan *const *)b;
+    if (x->days_overdue != y->days_overdue) return x->days_overdue > y->days_overdue ? -1 : 1;
+    return strcmp(x->code ? x->code : x->outfall_id, y->code ? y->code : y->outfall_id);
+}
+
+static void overdue_free(overdue_list *l) {
+    for (size_t i = 0; i < l->n; i++)
+        protobuf_c_message_free_unpacked(&l->items[i]->base, NULL);
+    free(l->items);
+    memset(l, 0, sizeof *l);
 }
 
 /* What progress_report's walk fills. */
@@ -201,6 +282,7 @@ typedef struct tally {
     const char *as_of;
     bucket *city;
     buckets *divisions, *rivers;
+    overdue_list overdue;
 } tally;
 
 static int tally_row(void *ctx, const export_row *row) {
@@ -208,6 +290,7 @@ static int tally_row(void *ctx, const export_row *row) {
     stage_dates d;
     dates_of(row, &d);
     count(t->city, &d, t->as_of);
+    overdue_collect(&t->overdue, row, &d, t->as_of);
     count(find(t->divisions, row->division_code), &d, t->as_of);
     if (row->river_code) count(find(t->rivers, row->river_code), &d, t->as_of);
     return 0;
@@ -243,6 +326,7 @@ int progress_report(store *s, const principal *p, const progress_query *q, int64
     buckets divisions = {0}, rivers = {0};
     bucket city = {.code = SYNC_CITY_DIVISION};
     Outfall__V1__ProgressReport *rep = NULL;
+    tally t = {0};
     rc = load_buckets(s,
                       "SELECT code, name FROM divisions WHERE level = 'county' AND "
                       "(?1 IS NULL OR code = ?1) ORDER BY code",
@@ -255,8 +339,12 @@ int progress_report(store *s, const principal *p, const progress_query *q, int64
     if (rc) goto done;
     /* The whole-city row names the city, or the one division asked for, or the caller's own. */
     name_of(s, SYNC_CITY_DIVISION, city.name, sizeof city.name);
-    tally t = {as_of, &city, &divisions, &rivers};
+    t = (tally){as_of, &city, &divisions, &rivers, {0}};
     if ((rc = export_walk(s, p, &eq, tally_row, &t, err))) goto done;
+    if (t.overdue.oom) {
+        rc = sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
+        goto done;
+    }
 
     rep = malloc(sizeof *rep);
     if (rep) {
@@ -276,7 +364,14 @@ int progress_report(store *s, const principal *p, const progress_query *q, int64
     for (size_t i = 0; i < rivers.n && !rc; i++)
         if (append_row(rep, row_of("river", &rivers.b[i], as_of))) rc = -1;
     if (rc) rc = sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
+    if (!rc && t.overdue.n) {
+        qsort(t.overdue.items, t.overdue.n, sizeof *t.overdue.items, by_days_overdue);
+        rep->overdue = t.overdue.items;
+        rep->n_overdue = t.overdue.n;
+        t.overdue = (overdue_list){0};
+    }
 done:
+    overdue_free(&t.overdue);
     free(divisions.b);
     free(rivers.b);
     if (rc && rep) {
@@ -336,9 +431,17 @@ static void add_field(text *t, const char *v, int last) {
 }
 
 static const char *status_name(int status) {
-    return status == OUTFALL__V1__TARGET_STATUS__TARGET_STATUS_ON_TRACK ? "ON_TRACK"
-           : status == OUTFALL__V1__TARGET_STATUS__TARGET_STATUS_BEHIND ? "BEHIND"
-                                                                        : "";
+    return status == OUTFALL__V1__TARGET_STATUS__TARGET_STATUS_ON_TRACK      ? "ON_TRACK"
+           : status == OUTFALL__V1__TARGET_STATUS__TARGET_STATUS_BEHIND      ? "BEHIND"
+           : status == OUTFALL__V1__TARGET_STATUS__TARGET_STATUS_NOT_STARTED ? "NOT_STARTED"
+                                                                             : "";
+}
+
+/* A target's standing in the annual report's words: 达到进度, 滞后 or 未开始 (nothing found). */
+static const char *status_label(int status) {
+    return status == OUTFALL__V1__TARGET_STATUS__TARGET_STATUS_ON_TRACK      ? "达到进度"
+           : status == OUTFALL__V1__TARGET_STATUS__TARGET_STATUS_NOT_STARTED ? "未开始"
+                                                                             : "滞后";
 }
 
 char *progress_csv(const Outfall__V1__ProgressReport *r, size_t *len) {
@@ -347,7 +450,7 @@ char *progress_csv(const Outfall__V1__ProgressReport *r, size_t *len) {
     add(&t, "as_of,scope,code,name,found,traced,traced_pct,planned,remediated,remediated_pct,"
             "closed,retained,overdue_plans,traced_target_pct,traced_deadline,traced_expected_pct,"
             "traced_status,remediated_target_pct,remediated_deadline,remediated_expected_pct,"
-            "remediated_status\r\n");
+            "remediated_status,no_remediation_needed\r\n");
     for (size_t i = 0; i < r->n_rows; i++) {
         const Outfall__V1__ProgressRow *row = r->rows[i];
         add_field(&t, r->as_of, 0);
@@ -368,7 +471,7 @@ char *progress_csv(const Outfall__V1__ProgressReport *r, size_t *len) {
             else
                 add(&t, ",,,,");
         }
-        add(&t, "\r\n");
+        add(&t, ",%lld\r\n", (long long)row->no_remediation_needed);
     }
     if (t.oom) {
         free(t.s);
@@ -436,7 +539,7 @@ static const struct {
     {"remediated_ban", "其中：取缔"},
     {"remediated_merge", "其中：合并"},
     {"remediated_regularize", "其中：规范"},
-    {"remediated_none", "其中：无需整治"},
+    {"remediated_none", "另：无需整治（不计入整治）"},
     {"closed_in_year", "年内销号"},
     {"retained_in_year", "年内列入保留清单"},
     {"inspections_drawn", "年内随机抽取排污口（抽查任务）"},
@@ -499,6 +602,7 @@ typedef struct year_tally {
     bucket end;
     const buckets *rivers;
     list closed, retained;
+    overdue_list overdue; /* plans overdue at the year's end */
 } year_tally;
 
 static int in_year(const year_tally *y, const char *date) {
@@ -516,13 +620,14 @@ static int year_row(void *ctx, const export_row *row) {
     y->fig[F_CLOSED] += in_year(y, d.closed);
     y->fig[F_RETAINED] += in_year(y, d.retained);
     if (in_year(y, d.remediated)) {
-        y->fig[F_REMEDIATED]++;
+        y->fig[F_REMEDIATED] += !d.none; /* NONE is counted apart, never as remediated */
         y->fig[F_BAN] += strcmp(m, "BAN") == 0;
         y->fig[F_MERGE] += strcmp(m, "MERGE") == 0;
         y->fig[F_REGULARIZE] += strcmp(m, "REGULARIZE") == 0;
         y->fig[F_NONE] += strcmp(m, "NONE") == 0;
     }
     count(&y->end, &d, y->to);
+    overdue_collect(&y->overdue, row, &d, y->to);
     const char *code = doc_date(row->doc, "code"), *name = doc_date(row->doc, "name");
     bucket *river = row->river_code ? find((buckets *)y->rivers, row->river_code) : NULL;
     const char *cells[LIST_CELLS] = {code ? code : row->id,
@@ -601,6 +706,40 @@ static int year_oversight(store *s, const char *division, year_tally *y, sync_er
     return 0;
 }
 
+/* Writes the plans overdue at the year's end (issue 18: listed, not only counted): in CSV one
+ * `overdue` line each (code, name, river, measure, date = the due day, value = days overdue), in
+ * HTML a table. */
+static void annual_overdue(text *t, const overdue_list *l, int format) {
+    if (format == PROGRESS_ANNUAL_HTML)
+        add(t, "<h3>逾期未完成整治的排污口（截至年底）</h3>\n<table>\n<tr><th>编码</th><th>名称"
+               "</th><th>河流</th><th>措施</th><th>期限</th><th>逾期天数</th></tr>\n");
+    for (size_t i = 0; i < l->n; i++) {
+        const Outfall__V1__OverduePlan *o = l->items[i];
+        const ProtobufCEnumValue *m =
+            o->has_measure ? protobuf_c_enum_descriptor_get_value(
+                                 &outfall__v1__remediation_measure__descriptor, o->measure)
+                           : NULL;
+        const char *cells[] = {o->code ? o->code : o->outfall_id, o->name, o->river_code,
+                               measure_short(m ? m->name : NULL), o->due};
+        if (format == PROGRESS_ANNUAL_CSV) {
+            add_field(t, "overdue", 0);
+            for (size_t c = 0; c < sizeof cells / sizeof cells[0]; c++)
+                add_field(t, cells[c], 0);
+            add(t, ",,%lld\r\n", (long long)o->days_overdue);
+            continue;
+        }
+        add(t, "<tr>");
+        for (size_t c = 0; c < sizeof cells / sizeof cells[0]; c++) {
+            add(t, "<td>");
+            add_html(t, cells[c]);
+            add(t, "</td>");
+        }
+        add(t, "<td>%lld</td></tr>\n", (long long)o->days_overdue);
+    }
+    if (format == PROGRESS_ANNUAL_HTML)
+        add(t, "%s</table>\n", l->n ? "" : "<tr><td colspan=\"6\">无</td></tr>\n");
+}
+
 /* Writes the outfalls of one list (closed during the year, or retained at its end). */
 static void annual_list(text *t, const list *l, int format, const char *section) {
     for (size_t n = 0; n < l->n; n++) {
@@ -646,13 +785,15 @@ int progress_annual(store *s, const principal *p, int year, const char *division
     if (!rc) rc = export_walk(s, p, &q, year_row, &y, err);
     if (!rc) rc = year_oversight(s, division, &y, err);
     free(rivers.b);
-    if (!rc && (y.closed.oom || y.retained.oom))
+    if (!rc && (y.closed.oom || y.retained.oom || y.overdue.oom))
         rc = sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
     if (rc) {
         list_free(&y.closed);
         list_free(&y.retained);
+        overdue_free(&y.overdue);
         return rc;
     }
+    if (y.overdue.n) qsort(y.overdue.items, y.overdue.n, sizeof *y.overdue.items, by_days_overdue);
     if (y.closed.n) qsort(y.closed.l, y.closed.n, sizeof *y.closed.l, by_code);
     if (y.retained.n) qsort(y.retained.l, y.retained.n, sizeof *y.retained.l, by_code);
     int64_t *fig = y.fig;
@@ -678,6 +819,7 @@ int progress_annual(store *s, const principal *p, int year, const char *division
         }
         annual_list(&t, &y.closed, format, "closed");
         annual_list(&t, &y.retained, format, "retained");
+        annual_overdue(&t, &y.overdue, format);
     } else {
         add(&t, "<!DOCTYPE html>\n<html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><title>");
         add_html(&t, name);
@@ -707,10 +849,10 @@ int progress_annual(store *s, const principal *p, int year, const char *division
             const Outfall__V1__TargetCheck *c = standing->targets[i];
             add(&t, "<tr><th>%s目标（%s 前 %.0f%%）</th><td>%s</td></tr>\n",
                 strcmp(c->metric, "traced") == 0 ? "溯源" : "整治", c->deadline, c->target_pct,
-                c->status == OUTFALL__V1__TARGET_STATUS__TARGET_STATUS_ON_TRACK ? "达到进度"
-                                                                                : "滞后");
+                status_label(c->status));
         }
         add(&t, "</table>\n");
+        annual_overdue(&t, &y.overdue, format);
         const char *titles[] = {"三、年内销号排污口", "四、保留排污口清单（截至年底）"};
         for (int l = 0; l < 2; l++) {
             add(&t, "<h2>%s</h2>\n<table>\n<tr>", titles[l]);
@@ -727,6 +869,7 @@ int progress_annual(store *s, const principal *p, int year, const char *division
     }
     list_free(&y.closed);
     list_free(&y.retained);
+    overdue_free(&y.overdue);
     if (standing) protobuf_c_message_free_unpacked(&standing->base, NULL);
     if (t.oom) {
         free(t.s);

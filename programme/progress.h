@@ -7,15 +7,18 @@
  * an outfall is found when its found date (programme.found_on, else the day its record was created)
  * is on or before D; traced, planned, remediated, closed and retained when the date of that stage
  * is on or before D. A plan is overdue on D when it was made by D, its deadline (or its transition
- * period's end, if later) is before D, and the outfall was not remediated by D. Percentages are of
- * the outfalls found by D, to one decimal.
+ * period's end, if later) is before D, and the outfall was not remediated by D; the report lists
+ * each (OverduePlan: due day, days overdue), most overdue first. A plan of measure NONE (无需整治)
+ * made by D counts in no_remediation_needed, never as remediated. Percentages are of the outfalls
+ * found by D (remediated: of those found less no_remediation_needed), to one decimal.
  *
  * Targets (PROGRESS_TARGETS): traced 80 % by 2023-12-31; remediated 30 % by 2023-12-31, 70 % by
  * 2024-12-31, and "basically all" by 2025-12-31, counted as 95 %. Each figure is checked against
  * the target of the next deadline on or after D (the last one once all have passed), pro rata: the
  * expected value runs in a straight line from the previous target (0 % at the programme's start,
  * 2023-01-01) to that target on its deadline, so on a deadline it is the target itself. A figure
- * at or above its expected value is ON_TRACK, else BEHIND; with nothing found, ON_TRACK. */
+ * at or above its expected value is ON_TRACK, else BEHIND; with nothing found, NOT_STARTED
+ * (未开始: never ON_TRACK). */
 #ifndef PROGRAMME_PROGRESS_H
 #define PROGRAMME_PROGRESS_H
 

@@ -7,6 +7,7 @@
 
 #include "server/api.h"
 #include "sync/feed.h"
+#include "sync/outfall_ref.h"
 
 /* ?view=latest|approved (absent: the caller's default, see feed.h) into *view. */
 static int view_param(http_req *r, int *view) {
@@ -124,13 +125,16 @@ int api_outfalls_list(http_req *r) {
     return rc;
 }
 
-/* The outfall {id} if the caller may see it, in the view asked for → Outfall; else not_found. */
+/* The outfall {id} (its id or its code) if the caller may see it, in the view asked for →
+ * Outfall; else not_found (unknown_outfall_code for a code no outfall has). */
 int api_outfalls_read(http_req *r) {
     Outfall__V1__Outfall *out = NULL;
     int view = 0;
+    char id[UUID_STR_LEN + 1];
     int rc = view_param(r, &view);
     if (rc < 0) return rc;
-    rc = feed_read_outfall_view(r->store, &r->who, r->params[0], view, &out, &r->err);
+    if ((rc = outfall_ref_resolve(r->store, r->params[0], id, &r->err)) < 0) return rc;
+    rc = feed_read_outfall_view(r->store, &r->who, id, view, &out, &r->err);
     if (rc < 0) return rc;
     rc = http_send_message(r, 200, &out->base);
     protobuf_c_message_free_unpacked(&out->base, NULL);

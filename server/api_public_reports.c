@@ -2,6 +2,7 @@
  * POST /v1/reports/{number}/answer (the public's side is in server/api_public.c). */
 #include "server/api.h"
 #include "programme/disclosure.h"
+#include "sync/outfall_ref.h"
 
 /* GET /v1/reports[?status=RECEIVED|ANSWERED]: the supervisors' queue of reports, in full. */
 int api_public_reports_list(http_req *r) {
@@ -24,6 +25,7 @@ int api_public_reports_answer(http_req *r) {
     Outfall__V1__ReportAnswer *in = NULL;
     Outfall__V1__PublicReport *out = NULL;
     int rc = http_decode(r, &outfall__v1__report_answer__descriptor, (ProtobufCMessage **)&in);
+    if (rc == 0) rc = outfall_ref_rewrite(r->store, &in->outfall_id, &r->err); /* or its code */
     if (rc == 0) rc = disclosure_report_answer(r->store, &r->who, r->params[0], in, &out, &r->err);
     if (rc == 0) rc = http_send_message(r, 200, &out->base);
     if (in) protobuf_c_message_free_unpacked(&in->base, NULL);

@@ -2,6 +2,7 @@
 #include <limits.h>
 
 #include "server/api.h"
+#include "sync/outfall_ref.h"
 #include "sync/queue.h"
 #include "sync/review.h"
 
@@ -33,11 +34,13 @@ int api_review_queue(http_req *r) {
     return rc;
 }
 
-/* Decision → DecisionResult. */
+/* Decision → DecisionResult. outfall_id and survivor_id may be codes (sync/outfall_ref.h). */
 int api_review_decide(http_req *r) {
     Outfall__V1__Decision *in = NULL;
     Outfall__V1__DecisionResult *out = NULL;
     int rc = http_decode(r, &outfall__v1__decision__descriptor, (ProtobufCMessage **)&in);
+    if (rc == 0) rc = outfall_ref_rewrite(r->store, &in->outfall_id, &r->err);
+    if (rc == 0) rc = outfall_ref_rewrite(r->store, &in->survivor_id, &r->err);
     if (rc == 0) rc = review_decide(r->store, &r->cfg->sync, &r->who, in, &out, &r->err);
     if (rc == 0) rc = http_send_message(r, 200, &out->base);
     if (in) protobuf_c_message_free_unpacked(&in->base, NULL);
@@ -45,10 +48,13 @@ int api_review_decide(http_req *r) {
     return rc;
 }
 
-/* The outfall's field history, observations and changes since approval → OutfallHistory. */
+/* The outfall's field history, observations and changes since approval → OutfallHistory. {id}
+ * may be the outfall's code. */
 int api_outfalls_history(http_req *r) {
     Outfall__V1__OutfallHistory *out = NULL;
-    int rc = queue_history(r->store, &r->who, r->params[0], &out, &r->err);
+    char id[UUID_STR_LEN + 1];
+    int rc = outfall_ref_resolve(r->store, r->params[0], id, &r->err);
+    if (rc == 0) rc = queue_history(r->store, &r->who, id, &out, &r->err);
     if (rc < 0) return rc;
     rc = http_send_message(r, 200, &out->base);
     protobuf_c_message_free_unpacked(&out->base, NULL);

@@ -10,6 +10,7 @@
 #include "server/api.h"
 #include "programme/disclosure.h"
 #include "render/qr.h"
+#include "sync/outfall_ref.h"
 
 enum answer_kind { ANSWER_SVG, ANSWER_PNG, ANSWER_JSON, ANSWER_PROTOBUF, ANSWER_NEGOTIATED };
 
@@ -75,7 +76,9 @@ int api_signboard_read(http_req *r) {
         return http_error(r, 503, "public_url_unset",
                           "this server does not know where its public pages are reached: start "
                           "it with --public-url https://host (or public-url in the config file)");
-    if (disclosure_signboard_code(r->store, r->params[0], code, sizeof code, &r->err) < 0)
+    char id[UUID_STR_LEN + 1]; /* {id} may be the outfall's code (sync/outfall_ref.h) */
+    if (outfall_ref_resolve(r->store, r->params[0], id, &r->err) < 0 ||
+        disclosure_signboard_code(r->store, id, code, sizeof code, &r->err) < 0)
         return r->err.rc;
     size_t used = (size_t)snprintf(url, sizeof url, "%s/public/outfalls/", r->cfg->public_url);
     url_append(url, sizeof url, &used, code);
@@ -83,7 +86,7 @@ int api_signboard_read(http_req *r) {
     if (!q) return http_error(r, 500, "internal", "the URL %s does not fit a QR code", url);
     if (kind == ANSWER_JSON || kind == ANSWER_PROTOBUF || kind == ANSWER_NEGOTIATED) {
         Outfall__V1__Signboard m = OUTFALL__V1__SIGNBOARD__INIT;
-        m.outfall_id = r->params[0];
+        m.outfall_id = id;
         m.code = code;
         m.url = url;
         m.has_qr_version = m.has_qr_modules = 1;

@@ -32,6 +32,8 @@ function target(r, metric) {
 
 function statusCell(tc) {
   if (!tc) return '';
+  if (tc.status === 'TARGET_STATUS_NOT_STARTED') // nothing found yet: never 达标 (issue 18)
+    return el('span', { class: 'target not-started', dataset: { status: 'not_started' } }, t('progress.not_started'));
   const behind = tc.status === 'TARGET_STATUS_BEHIND';
   return el('span', { class: behind ? 'target behind' : 'target on-track', dataset: { status: behind ? 'behind' : 'on_track' } },
     t(behind ? 'progress.behind' : 'progress.on_track', { want: pct(tc.expectedPct) }));

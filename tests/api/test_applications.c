@@ -29,7 +29,8 @@
 #define TYPE(x) OUTFALL__V1__OUTFALL_TYPE__OUTFALL_TYPE_##x
 
 static th_server srv;
-static th_user county_sup, other_sup, surveyor;
+static th_user county_sup, other_sup, surveyor, city_sup;
+static char doc_hash[65], foreign_hash[65]; /* a document photo city_sup uploaded; one it did not */
 static char credit[19];
 
 /* A filing with every required field: a county-approved industrial outfall on the 沁河. */
@@ -502,9 +503,143 @@ static void the_list_filters_pages_and_keeps_each_county_to_its_own(void **state
     assert_string_equal(before.hex, th_db_checksum(srv.data, TH_STATE).hex);
 }
 
+/* Sends a decision recording a document; returns the status, *out on 200, e on an error. */
+static long decide_doc(const char *token, const char *decision_id, const char *app, int to,
+                       const char *comment, const char *number, const char *document,
+                       Outfall__V1__ApplicationResult **out, th_error *e) {
+    Outfall__V1__ApplicationDecision d = OUTFALL__V1__APPLICATION_DECISION__INIT;
+    d.decision_id = (char *)decision_id;
+    d.application_id = (char *)app;
+    d.has_to_status = 1;
+    d.to_status = to;
+    d.comment = (char *)comment;
+    d.document_number = (char *)number;
+    d.document_hash = (char *)document;
+    return th_call(&srv, "POST", "/v1/applications/decisions", token, TH_JSON, &d.base,
+                   &outfall__v1__application_result__descriptor, (ProtobufCMessage **)out, e);
+}
+
+/* Issue 18's case: a province-approved project's outfall (and a basin bureau's) is decided outside
+ * the city. A city supervisor pressing approve (no comment, no 批复文号) is refused with
+ * application_decided_elsewhere and nothing changes; the outside decision is recorded only with
+ * its document number, the hash of a document photo the caller uploaded and a comment; the
+ * record then says who decided and which document, publicly, and the audit trail holds it. */
+static void an_outside_authority_decides_the_city_records_its_document(void **state) {
+    (void)state;
+    const int outside[][2] = {{EIA(PROVINCIAL), 0}, {EIA(COUNTY), 1}};
+    for (size_t i = 0; i < sizeof outside / sizeof outside[0]; i++) {
+        filing f;
+        filing_init(&f);
+        f.a.eia_level = outside[i][0];
+        f.a.has_provincial_boundary_buffer = outside[i][1];
+        f.a.provincial_boundary_buffer = outside[i][1];
+        Outfall__V1__ApplicationResult *res = NULL;
+        th_error e = {{0}};
+        assert_int_equal(file(county_sup.token, TH_PB, &f, &res, NULL), 200);
+        int authority = res->application->authority;
+        assert_true(authority == AUTH(PROVINCIAL_DEPARTMENT) || authority == AUTH(BASIN_BUREAU));
+        outfall__v1__application_result__free_unpacked(res, NULL);
+        char d1[37], d2[37], d3[37];
+        th_uuid(d1), th_uuid(d2), th_uuid(d3);
+        /* The city may take it in and forward it. */
+        assert_int_equal(decide(city_sup.token, d1, f.id, STATUS(UNDER_REVIEW), NULL, NULL, NULL),
+                         200);
+        /* The city supervisor presses approve (or refuse), no comment, no 批复文号: refused. */
+        th_sum before = th_db_checksum(srv.data, TH_STATE);
+        assert_int_equal(decide(city_sup.token, d2, f.id, STATUS(APPROVED), NULL, NULL, &e), 409);
+        assert_string_equal(e.code, "application_decided_elsewhere");
+        assert_non_null(strstr(e.message, authority == AUTH(BASIN_BUREAU) ? "流域" : "河南省"));
+        assert_int_equal(decide(city_sup.token, d2, f.id, STATUS(APPROVED), "同意", NULL, &e), 409);
+        assert_string_equal(e.code, "application_decided_elsewhere");
+        assert_int_equal(decide(county_sup.token, d2, f.id, STATUS(REFUSED), "不同意", NULL, &e),
+                         409);
+        assert_string_equal(e.code, "application_decided_elsewhere");
+        /* A document half given, malformed, or never uploaded by the caller: refused. */
+        assert_int_equal(decide_doc(city_sup.token, d2, f.id, STATUS(APPROVED), "省厅已批复",
+                                    "豫环审〔2026〕12号", NULL, NULL, &e),
+                         400);
+        assert_string_equal(e.code, "decision_document_required");
+        assert_int_equal(decide_doc(city_sup.token, d2, f.id, STATUS(APPROVED), "省厅已批复", NULL,
+                                    doc_hash, NULL, &e),
+                         400);
+        assert_string_equal(e.code, "decision_document_required");
+        assert_int_equal(decide_doc(city_sup.token, d2, f.id, STATUS(APPROVED), "省厅已批复",
+                                    "豫环审〔2026〕12号", "ABC", NULL, &e),
+                         400);
+        assert_string_equal(e.code, "decision_document_required");
+        assert_int_equal(decide_doc(city_sup.token, d2, f.id, STATUS(APPROVED), "省厅已批复",
+                                    "豫环审〔2026〕12号", foreign_hash, NULL, &e),
+                         400);
+        assert_string_equal(e.code, "decision_document_required");
+        /* A document without a comment: refused. */
+        assert_int_equal(decide_doc(city_sup.token, d2, f.id, STATUS(APPROVED), NULL,
+                                    "豫环审〔2026〕12号", doc_hash, NULL, &e),
+                         400);
+        assert_string_equal(e.code, "comment_required");
+        assert_string_equal(before.hex, th_db_checksum(srv.data, TH_STATE).hex);
+        /* Recorded with all three: approved, decided elsewhere, with its document. */
+        assert_int_equal(decide_doc(city_sup.token, d3, f.id, STATUS(APPROVED),
+                                    "省厅已批复，登记备案", "豫环审〔2026〕12号", doc_hash, &res,
+                                    &e),
+                         200);
+        assert_int_equal(res->application->status, STATUS(APPROVED));
+        assert_true(res->application->decided_elsewhere);
+        assert_string_equal(TH_S(res->application->decision_document_number), "豫环审〔2026〕12号");
+        assert_string_equal(TH_S(res->application->decision_document_hash), doc_hash);
+        outfall__v1__application_result__free_unpacked(res, NULL);
+        /* Its retry answers the first result. */
+        assert_int_equal(decide_doc(city_sup.token, d3, f.id, STATUS(APPROVED),
+                                    "省厅已批复，登记备案", "豫环审〔2026〕12号", doc_hash, &res,
+                                    &e),
+                         200);
+        assert_int_equal(res->status, TH_STATUS(ALREADY_APPLIED));
+        outfall__v1__application_result__free_unpacked(res, NULL);
+        /* The public read shows who decided and the document number. */
+        char path[96];
+        snprintf(path, sizeof path, "/v1/applications/%s", f.id);
+        th_request rq = {.method = "GET", .path = path, .accept = TH_JSON};
+        th_response out;
+        assert_int_equal(th_http(&srv, &rq, &out), 200);
+        assert_non_null(strstr((const char *)out.body, "豫环审〔2026〕12号"));
+        assert_non_null(strstr((const char *)out.body, "\"decidedElsewhere\":true"));
+        th_response_free(&out);
+        assert_int_equal(th_db_count(&srv,
+                                     "SELECT count(*) FROM audit WHERE target = ? AND outcome = "
+                                     "'ok' AND action = 'applications.record_outside_decision'",
+                                     f.id),
+                         1);
+        assert_true(th_db_count(&srv,
+                                "SELECT count(*) FROM audit WHERE target = ? AND outcome = "
+                                "'application_decided_elsewhere'",
+                                f.id) >= 3);
+    }
+}
+
+/* A city-approved project's outfall is the city bureau's: a county account cannot decide it, a
+ * city-wide one can (a document is optional there). */
+static void a_city_bureau_application_is_decided_by_the_city(void **state) {
+    (void)state;
+    filing f;
+    filing_init(&f);
+    f.a.eia_level = EIA(CITY);
+    th_error e = {{0}};
+    assert_int_equal(file(county_sup.token, TH_PB, &f, NULL, NULL), 200);
+    char d1[37], d2[37];
+    th_uuid(d1), th_uuid(d2);
+    assert_int_equal(decide(county_sup.token, d1, f.id, STATUS(UNDER_REVIEW), NULL, NULL, NULL),
+                     200);
+    assert_int_equal(decide(county_sup.token, d2, f.id, STATUS(APPROVED), "同意", NULL, &e), 409);
+    assert_string_equal(e.code, "application_decided_elsewhere");
+    Outfall__V1__ApplicationResult *res = NULL;
+    assert_int_equal(decide(city_sup.token, d2, f.id, STATUS(APPROVED), "同意", &res, NULL), 200);
+    assert_int_equal(res->application->status, STATUS(APPROVED));
+    assert_false(res->application->decided_elsewhere);
+    outfall__v1__application_result__free_unpacked(res, NULL);
+}
+
 static int group_setup(void **state) {
     (void)state;
-    const char *div[] = {DIV, NULL}, *other[] = {"410802", NULL};
+    const char *div[] = {DIV, NULL}, *other[] = {"410802", NULL}, *city[] = {"410800", NULL};
     const char *first17 = "91410882MA44XQ7J6";
     memcpy(credit, first17, 17);
     credit[17] = credit_code_check_char(first17);
@@ -512,8 +647,19 @@ static int group_setup(void **state) {
     if (th_server_start(&srv, NULL) != 0) return -1;
     if (th_user_new(&srv, "sup-qy", TH_ROLE(SUPERVISOR), div, &county_sup) ||
         th_user_new(&srv, "sup-jf", TH_ROLE(SUPERVISOR), other, &other_sup) ||
-        th_user_new(&srv, "surveyor", TH_ROLE(SURVEYOR), div, &surveyor))
+        th_user_new(&srv, "surveyor", TH_ROLE(SURVEYOR), div, &surveyor) ||
+        th_user_new(&srv, "sup-city", TH_ROLE(SUPERVISOR), city, &city_sup))
         return -1;
+    th_file doc, other_doc;
+    if (th_photo_variant("qinhe-outfall-a-1.jpg", &doc, doc_hash) < 0 ||
+        th_photo_variant("qinhe-outfall-a-2.jpg", &other_doc, foreign_hash) < 0)
+        return -1;
+    long put = th_photo_put(&srv, city_sup.token, doc_hash, doc.data, doc.len, NULL);
+    long put_other =
+        th_photo_put(&srv, county_sup.token, foreign_hash, other_doc.data, other_doc.len, NULL);
+    th_file_free(&doc);
+    th_file_free(&other_doc);
+    if (put != 201 || put_other != 201) return -1;
     return 0;
 }
 
@@ -530,6 +676,8 @@ int main(void) {
         cmocka_unit_test(the_decision_is_public_the_contact_is_not),
         cmocka_unit_test(bad_filings_and_wrong_callers_write_nothing),
         cmocka_unit_test(the_list_filters_pages_and_keeps_each_county_to_its_own),
+        cmocka_unit_test(an_outside_authority_decides_the_city_records_its_document),
+        cmocka_unit_test(a_city_bureau_application_is_decided_by_the_city),
     };
     return cmocka_run_group_tests_name("applications over HTTP", tests, group_setup,
                                        group_teardown);

@@ -442,12 +442,21 @@ static void progress_in_json_protobuf_and_csv(void **state) {
         assert_int_equal(d->found, 3);
         assert_int_equal(d->traced, 1);
         assert_true(d->traced_pct > 33.2 && d->traced_pct < 33.4);
-        assert_int_equal(d->remediated, 1);
+        /* X's plan is NONE (无需整治): counted apart, not as remediated (issue 18). */
+        assert_int_equal(d->remediated, 0);
+        assert_int_equal(d->no_remediation_needed, 1);
         assert_int_equal(d->retained, 1);
         assert_int_equal(d->n_targets, 2);
         assert_int_equal(d->targets[0]->status, OUTFALL__V1__TARGET_STATUS__TARGET_STATUS_BEHIND);
         assert_int_equal(d->targets[1]->status,
-                         OUTFALL__V1__TARGET_STATUS__TARGET_STATUS_ON_TRACK); /* 33.3 >= 30 */
+                         OUTFALL__V1__TARGET_STATUS__TARGET_STATUS_BEHIND); /* 0 of 2 < 30 */
+        /* A river with nothing found has not started: never on track. */
+        const Outfall__V1__ProgressRow *weihe = row(r, "river", "weihe");
+        assert_int_equal(weihe->found, 0);
+        assert_int_equal(weihe->targets[0]->status,
+                         OUTFALL__V1__TARGET_STATUS__TARGET_STATUS_NOT_STARTED);
+        assert_int_equal(weihe->targets[1]->status,
+                         OUTFALL__V1__TARGET_STATUS__TARGET_STATUS_NOT_STARTED);
         protobuf_c_message_free_unpacked(out, NULL);
     }
     /* End of 2024: Y is overdue; remediated 1 of 3 misses 70 %. */
@@ -463,6 +472,13 @@ static void progress_in_json_protobuf_and_csv(void **state) {
     assert_int_equal(river->found, 3);
     assert_int_equal(river->traced, 2);
     assert_int_equal(river->overdue_plans, 1);
+    /* The overdue plan is listed: Y, BAN due 2024-06-30, 184 days before the date. */
+    assert_int_equal(r->n_overdue, 1);
+    assert_string_equal(r->overdue[0]->due, "2024-06-30");
+    assert_int_equal(r->overdue[0]->days_overdue, 184);
+    assert_int_equal(r->overdue[0]->measure, BAN);
+    assert_string_equal(r->overdue[0]->division_code, DIV_MZ);
+    assert_true(r->overdue[0]->code && strncmp(r->overdue[0]->code, DIV_MZ "-", 7) == 0);
     protobuf_c_message_free_unpacked(out, NULL);
 
     /* CSV by Accept, and by ?format=csv. */
@@ -480,8 +496,8 @@ static void progress_in_json_protobuf_and_csv(void **state) {
                             "as_of,scope,",
                             15);
         assert_non_null(strstr((const char *)resp.body,
-                               "\r\n2023-12-31,division,410883,孟州市,3,1,33.3,1,1,33.3,0,1,0,"
-                               "80.0,2023-12-31,80.0,BEHIND,30.0,2023-12-31,30.0,ON_TRACK\r\n"));
+                               "\r\n2023-12-31,division,410883,孟州市,3,1,33.3,1,0,0.0,0,1,0,"
+                               "80.0,2023-12-31,80.0,BEHIND,30.0,2023-12-31,30.0,BEHIND,1\r\n"));
         th_response_free(&resp);
     }
     /* A county supervisor asking for another county; a bad date. */

@@ -250,7 +250,7 @@ static void refusals_leave_everything_as_it_was(void **state) {
     th_uuid(unknown);
     refused(&srv, board(pending, ""), sup.token, 409, "not_approved");
     refused(&srv, board(unknown, ""), sup.token, 404, "not_found");
-    refused(&srv, board("not-a-uuid", ""), sup.token, 400, "invalid_argument");
+    refused(&srv, board("not-a-code", ""), sup.token, 404, "unknown_outfall_code");
     refused(&srv, board(approved, "?format=gif"), sup.token, 400, "invalid_argument");
     refused(&srv, board(approved, ""), integ.token, 403, "forbidden_role");
     refused(&srv, board(approved, ""), NULL, 401, "token_missing");

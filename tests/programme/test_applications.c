@@ -151,7 +151,12 @@ static void decisions_and_public_view(void **state) {
     util_uuid_new(did);
     d.to_status = STATUS(APPROVED);
     d.comment = "同意";
-    assert_int_equal(applications_decide(f->s, &sup, &d, &out, &err), 0);
+    /* A city-approved project's outfall is the city bureau's to decide, not the county's. */
+    assert_int_equal(applications_decide(f->s, &sup, &d, &out, &err), SYNC_ECONFLICT);
+    assert_string_equal(err.code, "application_decided_elsewhere");
+    principal city;
+    fx_user(f, &city, "sup-city-app", OUTFALL__V1__ROLE__ROLE_SUPERVISOR, "410800");
+    assert_int_equal(applications_decide(f->s, &city, &d, &out, &err), 0);
     assert_int_equal(out->application->version, 3);
     protobuf_c_message_free_unpacked(&out->base, NULL);
 

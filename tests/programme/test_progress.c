@@ -133,73 +133,91 @@ static void target(const Outfall__V1__ProgressRow *w, const char *metric, double
 
 enum {
     ON = OUTFALL__V1__TARGET_STATUS__TARGET_STATUS_ON_TRACK,
-    BEHIND = OUTFALL__V1__TARGET_STATUS__TARGET_STATUS_BEHIND
+    BEHIND = OUTFALL__V1__TARGET_STATUS__TARGET_STATUS_BEHIND,
+    NOT_STARTED = OUTFALL__V1__TARGET_STATUS__TARGET_STATUS_NOT_STARTED
 };
 
 static void progress_matches_hand_count_at_each_deadline(void **state) {
     fixture *f = *state;
     build_fixture(f);
 
-    /* 2023-06-30, half a year in: found A1-A4, B1-B3 (7); traced A1, B1; remediated B1.
-     * Expected pro rata from 2023-01-01: 80 x 180/364 = 39.6 and 30 x 180/364 = 14.8. */
+    /* 2023-06-30, half a year in: found A1-A4, B1-B3 (7); traced A1, B1; B1 planned NONE, which
+     * is no remediation (its REMEDIATED stage is not counted, and it leaves remediated_pct's
+     * base: 0 of 6). Expected pro rata from 2023-01-01: 80 x 180/364 = 39.6 and 30 x 180/364 =
+     * 14.8. */
     Outfall__V1__ProgressReport *r = report(f, &who.city, "2023-06-30", NULL, NULL);
     assert_string_equal(r->as_of, "2023-06-30");
     assert_string_equal(r->rows[0]->scope, "city");
-    counts(row(r, "city", "410800"), 7, 2, 1, 1, 0, 1, 0);
+    counts(row(r, "city", "410800"), 7, 2, 1, 0, 0, 1, 0);
+    assert_int_equal(row(r, "city", "410800")->no_remediation_needed, 1);
     target(row(r, "city", "410800"), "traced", 80, "2023-12-31", 39.6, 28.6, BEHIND);
-    target(row(r, "city", "410800"), "remediated", 30, "2023-12-31", 14.8, 14.3, BEHIND);
+    target(row(r, "city", "410800"), "remediated", 30, "2023-12-31", 14.8, 0.0, BEHIND);
     protobuf_c_message_free_unpacked(&r->base, NULL);
 
     /* End of 2023: found 7; traced A1 A2 A3 B1 B3 = 5 (71.4 %); planned A1 A2 A3 B1 = 4;
-     * remediated A1 B1 = 2 (28.6 %); closed A1; retained B1; A3 is due this very day: not yet
-     * overdue. */
+     * remediated A1 = 1 of the 6 needing it (16.7 %; B1 is NONE); closed A1; retained B1; A3 is
+     * due this very day: not yet overdue. */
     r = report(f, &who.city, "2023-12-31", NULL, NULL);
     const Outfall__V1__ProgressRow *city = row(r, "city", "410800");
-    counts(city, 7, 5, 4, 2, 1, 1, 0);
+    counts(city, 7, 5, 4, 1, 1, 1, 0);
+    assert_int_equal(r->n_overdue, 0);
     target(city, "traced", 80, "2023-12-31", 80, 71.4, BEHIND);
-    target(city, "remediated", 30, "2023-12-31", 30, 28.6, BEHIND);
+    target(city, "remediated", 30, "2023-12-31", 30, 16.7, BEHIND);
     const Outfall__V1__ProgressRow *a = row(r, "division", "410882"),
                                    *b = row(r, "division", "410883");
     assert_string_equal(a->name, "沁阳市");
     counts(a, 4, 3, 3, 1, 1, 0, 0); /* A1-A4; traced A1-A3; remediated A1 */
     target(a, "traced", 80, "2023-12-31", 80, 75.0, BEHIND);
     target(a, "remediated", 30, "2023-12-31", 30, 25.0, BEHIND);
-    counts(b, 3, 2, 1, 1, 0, 1, 0); /* B1-B3; traced B1 B3; remediated B1 */
+    counts(b, 3, 2, 1, 0, 0, 1, 0); /* B1-B3; traced B1 B3; B1 NONE: none remediated */
     target(b, "traced", 80, "2023-12-31", 80, 66.7, BEHIND);
-    target(b, "remediated", 30, "2023-12-31", 30, 33.3, ON);
+    target(b, "remediated", 30, "2023-12-31", 30, 0.0, BEHIND);
     counts(row(r, "river", "qinhe"), 3, 3, 3, 1, 1, 0, 0);
     target(row(r, "river", "qinhe"), "traced", 80, "2023-12-31", 80, 100, ON);
     target(row(r, "river", "qinhe"), "remediated", 30, "2023-12-31", 30, 33.3, ON);
     counts(row(r, "river", "danhe"), 1, 0, 0, 0, 0, 0, 0);
-    counts(row(r, "river", "huanghe"), 3, 2, 1, 1, 0, 1, 0);
+    counts(row(r, "river", "huanghe"), 3, 2, 1, 0, 0, 1, 0);
     counts(row(r, "river", "weihe"), 0, 0, 0, 0, 0, 0, 0);
-    target(row(r, "river", "weihe"), "traced", 80, "2023-12-31", 80, 0, ON); /* nothing found */
+    /* Nothing found: not started, never on track. */
+    target(row(r, "river", "weihe"), "traced", 80, "2023-12-31", 80, 0, NOT_STARTED);
+    target(row(r, "river", "weihe"), "remediated", 30, "2023-12-31", 30, 0, NOT_STARTED);
+    target(row(r, "division", "410802"), "traced", 80, "2023-12-31", 80, 0, NOT_STARTED);
     assert_int_equal(r->n_rows, 1 + 11 + 9);
     protobuf_c_message_free_unpacked(&r->base, NULL);
 
     /* The day after: A3's deadline (2023-12-31) has passed without remediation. */
     r = report(f, &who.city, "2024-01-01", NULL, NULL);
-    counts(row(r, "city", "410800"), 7, 5, 4, 2, 1, 1, 1);
+    counts(row(r, "city", "410800"), 7, 5, 4, 1, 1, 1, 1);
+    /* Listed, not only counted: A3 (MERGE, due 2023-12-31), one day overdue. */
+    assert_int_equal(r->n_overdue, 1);
+    assert_string_equal(r->overdue[0]->due, "2023-12-31");
+    assert_int_equal(r->overdue[0]->days_overdue, 1);
+    assert_string_equal(r->overdue[0]->division_code, "410882");
+    assert_string_equal(r->overdue[0]->river_code, "qinhe");
+    assert_int_equal(r->overdue[0]->measure,
+                     OUTFALL__V1__REMEDIATION_MEASURE__REMEDIATION_MEASURE_MERGE);
+    assert_non_null(r->overdue[0]->code);
+    assert_non_null(r->overdue[0]->outfall_id);
     /* The next remediation target is 70 % by 2024-12-31: from 30 % one day in. */
-    target(row(r, "city", "410800"), "remediated", 70, "2024-12-31", 30.1, 28.6, BEHIND);
+    target(row(r, "city", "410800"), "remediated", 70, "2024-12-31", 30.1, 16.7, BEHIND);
     protobuf_c_message_free_unpacked(&r->base, NULL);
 
-    /* Mid-2024: found 8 (+A5); traced 7 (87.5 %, target passed: 80); remediated A1 B1 A3 A2 B3
-     * = 5 (62.5 %) against 30 + 40 x 182/366 = 49.9. */
+    /* Mid-2024: found 8 (+A5); traced 7 (87.5 %, target passed: 80); remediated A1 A3 A2 B3
+     * = 4 of 7 (57.1 %) against 30 + 40 x 182/366 = 49.9. */
     r = report(f, &who.city, "2024-06-30", NULL, NULL);
-    counts(row(r, "city", "410800"), 8, 7, 7, 5, 2, 2, 0);
+    counts(row(r, "city", "410800"), 8, 7, 7, 4, 2, 2, 0);
     target(row(r, "city", "410800"), "traced", 80, "2023-12-31", 80, 87.5, ON);
-    target(row(r, "city", "410800"), "remediated", 70, "2024-12-31", 49.9, 62.5, ON);
+    target(row(r, "city", "410800"), "remediated", 70, "2024-12-31", 49.9, 57.1, ON);
     protobuf_c_message_free_unpacked(&r->base, NULL);
 
     /* End of 2024: remediated 5 of 8 (62.5 %) misses 70 %; closed A1 A3 B3; retained B1 A2; A4's
      * deadline passed but its transition period runs to 2025-03-31; A5 is due this day. */
     r = report(f, &who.city, "2024-12-31", NULL, NULL);
     city = row(r, "city", "410800");
-    counts(city, 8, 7, 7, 5, 3, 2, 0);
-    target(city, "remediated", 70, "2024-12-31", 70, 62.5, BEHIND);
-    counts(row(r, "division", "410883"), 3, 2, 2, 2, 1, 1, 0);
-    target(row(r, "division", "410883"), "remediated", 70, "2024-12-31", 70, 66.7, BEHIND);
+    counts(city, 8, 7, 7, 4, 3, 2, 0);
+    target(city, "remediated", 70, "2024-12-31", 70, 57.1, BEHIND);
+    counts(row(r, "division", "410883"), 3, 2, 2, 1, 1, 1, 0);
+    target(row(r, "division", "410883"), "remediated", 70, "2024-12-31", 70, 50.0, BEHIND);
     counts(row(r, "division", "410882"), 5, 5, 5, 3, 2, 1, 0);
     target(row(r, "division", "410882"), "traced", 80, "2023-12-31", 80, 100, ON);
     protobuf_c_message_free_unpacked(&r->base, NULL);
@@ -209,18 +227,21 @@ static void progress_matches_hand_count_at_each_deadline(void **state) {
     r = report(f, &who.city, "2025-12-31", NULL, NULL);
     assert_true(fabs(r->basically_all_pct - 95.0) < 1e-9);
     city = row(r, "city", "410800");
-    counts(city, 9, 8, 8, 7, 4, 3, 1);
+    counts(city, 9, 8, 8, 6, 4, 3, 1);
     target(city, "traced", 80, "2023-12-31", 80, 88.9, ON);
-    target(city, "remediated", 95, "2025-12-31", 95, 77.8, BEHIND);
-    counts(row(r, "division", "410883"), 4, 3, 3, 3, 1, 2, 0);
+    target(city, "remediated", 95, "2025-12-31", 95, 75.0, BEHIND);
+    counts(row(r, "division", "410883"), 4, 3, 3, 2, 1, 2, 0);
+    assert_int_equal(r->n_overdue, 1); /* A5, due 2024-12-31 */
+    assert_string_equal(r->overdue[0]->due, "2024-12-31");
+    assert_int_equal(r->overdue[0]->days_overdue, 365);
     counts(row(r, "river", "danhe"), 2, 2, 2, 1, 1, 0, 1);
     protobuf_c_message_free_unpacked(&r->base, NULL);
 
     /* Every deadline passed: the last targets stand. Today also counts A6 (found the day its
      * record was made); B5 was never approved. */
     r = report(f, &who.city, NULL, NULL, NULL);
-    counts(row(r, "city", "410800"), 10, 8, 8, 7, 4, 3, 1);
-    target(row(r, "city", "410800"), "remediated", 95, "2025-12-31", 95, 70.0, BEHIND);
+    counts(row(r, "city", "410800"), 10, 8, 8, 6, 4, 3, 1);
+    target(row(r, "city", "410800"), "remediated", 95, "2025-12-31", 95, 66.7, BEHIND);
     protobuf_c_message_free_unpacked(&r->base, NULL);
 }
 
@@ -230,8 +251,8 @@ static void progress_filters_and_scopes(void **state) {
     /* One division: the first row totals the selection. */
     Outfall__V1__ProgressReport *r = report(f, &who.city, "2025-12-31", "410883", NULL);
     assert_int_equal(r->n_rows, 1 + 1 + 9);
-    counts(r->rows[0], 4, 3, 3, 3, 1, 2, 0);
-    counts(row(r, "division", "410883"), 4, 3, 3, 3, 1, 2, 0);
+    counts(r->rows[0], 4, 3, 3, 2, 1, 2, 0);
+    counts(row(r, "division", "410883"), 4, 3, 3, 2, 1, 2, 0);
     counts(row(r, "river", "qinhe"), 0, 0, 0, 0, 0, 0, 0);
     protobuf_c_message_free_unpacked(&r->base, NULL);
     /* One river. */
@@ -268,8 +289,11 @@ static void progress_filters_and_scopes(void **state) {
                         "\xEF\xBB\xBF"
                         "as_of,scope,code,name,found,",
                         31);
-    assert_non_null(strstr(csv, "\r\n2023-12-31,city,410800,焦作市,7,5,71.4,4,2,28.6,1,1,0,"
-                                "80.0,2023-12-31,80.0,BEHIND,30.0,2023-12-31,30.0,BEHIND\r\n"));
+    assert_non_null(strstr(csv, "\r\n2023-12-31,city,410800,焦作市,7,5,71.4,4,1,16.7,1,1,0,"
+                                "80.0,2023-12-31,80.0,BEHIND,30.0,2023-12-31,30.0,BEHIND,1\r\n"));
+    assert_non_null(strstr(csv, "\r\n2023-12-31,river,weihe,卫河,0,0,0.0,0,0,0.0,0,0,0,"
+                                "80.0,2023-12-31,80.0,NOT_STARTED,30.0,2023-12-31,30.0,"
+                                "NOT_STARTED,0\r\n"));
     int lines = 0;
     for (const char *p = csv; (p = strstr(p, "\r\n")); p += 2)
         lines++;
@@ -590,6 +614,74 @@ static void annual_report_for_a_county_in_csv_and_html(void **state) {
         SYNC_EINVALID);
 }
 
+/* Reads an annual CSV report into lines[cap][9]; returns how many (free each with free_fields). */
+static int annual_lines(const char *out, char *lines[][9], int cap) {
+    const char *p = out + 3;
+    char *fields[16];
+    int n = 0, nf = csv_record(&p, fields, 16);
+    free_fields(fields, nf);
+    while ((nf = csv_record(&p, fields, 16)) >= 0) {
+        assert_int_equal(nf, 9);
+        assert_true(n < cap);
+        memcpy(lines[n++], fields, sizeof lines[0]);
+    }
+    return n;
+}
+
+/* Issue 18: a plan of measure NONE (无需整治) is counted apart, never as remediated; a county with
+ * nothing found is 未开始 (never 达到进度); overdue plans are listed with their due day and days
+ * overdue, in the annual report too. */
+static void annual_report_counts_none_apart_lists_overdue_and_says_not_started(void **state) {
+    fixture *f = *state;
+    build_fixture(f);
+    char *out = NULL, *lines[64][9];
+    size_t len = 0;
+    sync_error err = {0};
+    /* 孟州市 2023: B1 planned NONE and moved through REMEDIATED: not remediation. */
+    assert_int_equal(
+        progress_annual(f->s, &who.city, 2023, "410883", PROGRESS_ANNUAL_CSV, &out, &len, &err), 0);
+    int n = annual_lines(out, lines, 64);
+    assert_string_equal(summary(lines, n, "remediated_in_year"), "0");
+    assert_string_equal(summary(lines, n, "remediated_none"), "1");
+    assert_string_equal(summary(lines, n, "remediated_by_year_end"), "0");
+    for (int i = 0; i < n; i++)
+        free_fields(lines[i], 9);
+    free(out);
+    /* 沁阳市 2025: A5 (REGULARIZE, due 2024-12-31) is listed, 365 days overdue. */
+    assert_int_equal(
+        progress_annual(f->s, &who.city, 2025, "410882", PROGRESS_ANNUAL_CSV, &out, &len, &err), 0);
+    n = annual_lines(out, lines, 64);
+    int overdue = 0;
+    for (int i = 0; i < n; i++) {
+        if (strcmp(lines[i][0], "overdue") == 0) {
+            overdue++;
+            assert_string_equal(lines[i][4], "REGULARIZE");
+            assert_string_equal(lines[i][5], "2024-12-31");
+            assert_string_equal(lines[i][8], "365");
+        }
+        free_fields(lines[i], 9);
+    }
+    assert_int_equal(overdue, 1);
+    free(out);
+    assert_int_equal(
+        progress_annual(f->s, &who.city, 2025, "410882", PROGRESS_ANNUAL_HTML, &out, &len, &err),
+        0);
+    assert_non_null(strstr(out, "逾期未完成整治的排污口"));
+    assert_non_null(strstr(out, "<td>2024-12-31</td><td>365</td></tr>"));
+    free(out);
+    /* 解放区 found nothing: not started, never on target. */
+    assert_int_equal(
+        progress_annual(f->s, &who.city, 2023, "410802", PROGRESS_ANNUAL_HTML, &out, &len, &err),
+        0);
+    assert_non_null(strstr(out, "未开始"));
+    assert_null(strstr(out, "达到进度"));
+    free(out);
+    assert_int_equal(
+        progress_annual(f->s, &who.city, 2023, "410802", PROGRESS_ANNUAL_CSV, &out, &len, &err), 0);
+    assert_non_null(strstr(out, "summary,,traced_status,,,2023-12-31,,,NOT_STARTED\r\n"));
+    free(out);
+}
+
 /* Resident set size in bytes, from /proc/self/statm. */
 static long long rss_bytes(void) {
     FILE *fp = fopen("/proc/self/statm", "r");
@@ -685,6 +777,7 @@ int main(void) {
         T(progress_filters_and_scopes),
         T(exports_parse_back_as_geojson_and_csv),
         T(annual_report_for_a_county_in_csv_and_html),
+        T(annual_report_counts_none_apart_lists_overdue_and_says_not_started),
         T(export_of_100000_outfalls_runs_in_constant_memory),
     };
 #undef T
