@@ -11,6 +11,8 @@
 #include "common/util.h"
 #include "programme/draws.h"
 #include "render/csv.h"
+#include "render/progress_csv.h"
+#include "render/text.h"
 #include "programme/export.h"
 #include "programme/lifecycle.h"
 #include "sync/record.h"
@@ -330,7 +332,10 @@ int progress_report(store *s, const principal *p, const progress_query *q, int64
     rc = load_buckets(s,
                       "SELECT code, name FROM divisions WHERE level = 'county' AND "
                       "(?1 IS NULL OR code = ?1) ORDER BY code",
-                      q->division_code, p, &divisions, err);
+                      q->division_code && strcmp(q->division_code, SYNC_CITY_DIVISION) != 0
+                          ? q->division_code
+                          : NULL, /* the city's code: all its counties */
+                      p, &divisions, err);
     if (!rc)
         rc = load_buckets(s,
                           "SELECT code, name FROM rivers WHERE (?1 IS NULL OR code = ?1) "
@@ -384,59 +389,6 @@ done:
 
 /* --- CSV -------------------------------------------------------------------------------------- */
 
-typedef struct text {
-    char *s;
-    size_t len, cap;
-    int oom;
-} text;
-
-static void add(text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void add(text *t, const char *fmt, ...) {
-    if (t->oom) return;
-    for (;;) {
-        va_list ap;
-        va_start(ap, fmt);
-        int n = vsnprintf(t->s ? t->s + t->len : NULL, t->s ? t->cap - t->len : 0, fmt, ap);
-        va_end(ap);
-        if (n < 0) {
-            t->oom = 1;
-            return;
-        }
-        if (t->s && t->len + (size_t)n < t->cap) {
-            t->len += (size_t)n;
-            return;
-        }
-        size_t cap = (t->cap ? t->cap * 2 : 4096) + (size_t)n;
-        char *grown = realloc(t->s, cap);
-        if (!grown) {
-            t->oom = 1;
-            return;
-        }
-        t->s = grown;
-        t->cap = cap;
-    }
-}
-
-/* Appends len bytes of data (csv_text's writer). */
-static void add_bytes(void *ctx, const char *data, size_t len) {
-    add(ctx, "%.*s", (int)len, data);
-}
-
-/* One CSV cell of text (render/csv.h: quoted as needed, a formula neutralised), then a comma or,
- * for the last of its line, CRLF. */
-static void add_field(text *t, const char *v, int last) {
-    csv_text(add_bytes, t, v);
-    add(t, last ? "\r\n" : ",");
-}
-
-static const char *status_name(int status) {
-    return status == OUTFALL__V1__TARGET_STATUS__TARGET_STATUS_ON_TRACK      ? "ON_TRACK"
-           : status == OUTFALL__V1__TARGET_STATUS__TARGET_STATUS_BEHIND      ? "BEHIND"
-           : status == OUTFALL__V1__TARGET_STATUS__TARGET_STATUS_NOT_STARTED ? "NOT_STARTED"
-                                                                             : "";
-}
-
 /* A target's standing in the annual report's words: 达到进度, 滞后 or 未开始 (nothing found). */
 static const char *status_label(int status) {
     return status == OUTFALL__V1__TARGET_STATUS__TARGET_STATUS_ON_TRACK      ? "达到进度"
@@ -444,66 +396,7 @@ static const char *status_label(int status) {
                                                                              : "滞后";
 }
 
-char *progress_csv(const Outfall__V1__ProgressReport *r, size_t *len) {
-    text t = {0};
-    add(&t, "\xEF\xBB\xBF");
-    add(&t, "as_of,scope,code,name,found,traced,traced_pct,planned,remediated,remediated_pct,"
-            "closed,retained,overdue_plans,traced_target_pct,traced_deadline,traced_expected_pct,"
-            "traced_status,remediated_target_pct,remediated_deadline,remediated_expected_pct,"
-            "remediated_status,no_remediation_needed\r\n");
-    for (size_t i = 0; i < r->n_rows; i++) {
-        const Outfall__V1__ProgressRow *row = r->rows[i];
-        add_field(&t, r->as_of, 0);
-        add_field(&t, row->scope, 0);
-        add_field(&t, row->code, 0);
-        add_field(&t, row->name, 0);
-        add(&t, "%lld,%lld,%.1f,%lld,%lld,%.1f,%lld,%lld,%lld", (long long)row->found,
-            (long long)row->traced, row->traced_pct, (long long)row->planned,
-            (long long)row->remediated, row->remediated_pct, (long long)row->closed,
-            (long long)row->retained, (long long)row->overdue_plans);
-        for (size_t m = 0; m < 2; m++) {
-            const Outfall__V1__TargetCheck *c = NULL;
-            for (size_t j = 0; j < row->n_targets; j++)
-                if (strcmp(row->targets[j]->metric, metrics[m]) == 0) c = row->targets[j];
-            if (c)
-                add(&t, ",%.1f,%s,%.1f,%s", c->target_pct, c->deadline, c->expected_pct,
-                    status_name(c->status));
-            else
-                add(&t, ",,,,");
-        }
-        add(&t, ",%lld\r\n", (long long)row->no_remediation_needed);
-    }
-    if (t.oom) {
-        free(t.s);
-        return NULL;
-    }
-    *len = t.len;
-    return t.s;
-}
-
 /* --- the annual report ------------------------------------------------------------------------ */
-
-/* Text for HTML: & < > " escaped. */
-static void add_html(text *t, const char *v) {
-    for (const char *c = v ? v : ""; *c; c++) {
-        switch (*c) {
-        case '&':
-            add(t, "&amp;");
-            break;
-        case '<':
-            add(t, "&lt;");
-            break;
-        case '>':
-            add(t, "&gt;");
-            break;
-        case '"':
-            add(t, "&quot;");
-            break;
-        default:
-            add(t, "%c", *c);
-        }
-    }
-}
 
 /* The report's figures, in the order shown, with their labels. */
 enum {
@@ -709,10 +602,11 @@ static int year_oversight(store *s, const char *division, year_tally *y, sync_er
 /* Writes the plans overdue at the year's end (issue 18: listed, not only counted): in CSV one
  * `overdue` line each (code, name, river, measure, date = the due day, value = days overdue), in
  * HTML a table. */
-static void annual_overdue(text *t, const overdue_list *l, int format) {
+static void annual_overdue(text_buf *t, const overdue_list *l, int format) {
     if (format == PROGRESS_ANNUAL_HTML)
-        add(t, "<h3>逾期未完成整治的排污口（截至年底）</h3>\n<table>\n<tr><th>编码</th><th>名称"
-               "</th><th>河流</th><th>措施</th><th>期限</th><th>逾期天数</th></tr>\n");
+        text_add(t,
+                 "<h3>逾期未完成整治的排污口（截至年底）</h3>\n<table>\n<tr><th>编码</th><th>名称"
+                 "</th><th>河流</th><th>措施</th><th>期限</th><th>逾期天数</th></tr>\n");
     for (size_t i = 0; i < l->n; i++) {
         const Outfall__V1__OverduePlan *o = l->items[i];
         const ProtobufCEnumValue *m =
@@ -722,44 +616,45 @@ static void annual_overdue(text *t, const overdue_list *l, int format) {
         const char *cells[] = {o->code ? o->code : o->outfall_id, o->name, o->river_code,
                                measure_short(m ? m->name : NULL), o->due};
         if (format == PROGRESS_ANNUAL_CSV) {
-            add_field(t, "overdue", 0);
+            text_add_csv(t, "overdue", 0);
             for (size_t c = 0; c < sizeof cells / sizeof cells[0]; c++)
-                add_field(t, cells[c], 0);
-            add(t, ",,%lld\r\n", (long long)o->days_overdue);
+                text_add_csv(t, cells[c], 0);
+            text_add(t, ",,%lld\r\n", (long long)o->days_overdue);
             continue;
         }
-        add(t, "<tr>");
+        text_add(t, "<tr>");
         for (size_t c = 0; c < sizeof cells / sizeof cells[0]; c++) {
-            add(t, "<td>");
-            add_html(t, cells[c]);
-            add(t, "</td>");
+            text_add(t, "<td>");
+            text_add_html(t, cells[c]);
+            text_add(t, "</td>");
         }
-        add(t, "<td>%lld</td></tr>\n", (long long)o->days_overdue);
+        text_add(t, "<td>%lld</td></tr>\n", (long long)o->days_overdue);
     }
     if (format == PROGRESS_ANNUAL_HTML)
-        add(t, "%s</table>\n", l->n ? "" : "<tr><td colspan=\"6\">无</td></tr>\n");
+        text_add(t, "%s</table>\n", l->n ? "" : "<tr><td colspan=\"6\">无</td></tr>\n");
 }
 
 /* Writes the outfalls of one list (closed during the year, or retained at its end). */
-static void annual_list(text *t, const list *l, int format, const char *section) {
+static void annual_list(text_buf *t, const list *l, int format, const char *section) {
     for (size_t n = 0; n < l->n; n++) {
         char *const *cells = l->l[n].cell;
         if (format == PROGRESS_ANNUAL_CSV) {
-            add_field(t, section, 0);
+            text_add_csv(t, section, 0);
             for (size_t i = 0; i < LIST_CELLS; i++)
-                add_field(t, cells[i], 0);
-            add(t, "\r\n");
+                text_add_csv(t, cells[i], 0);
+            text_add(t, "\r\n");
         } else {
-            add(t, "<tr>");
+            text_add(t, "<tr>");
             for (size_t i = 0; i < LIST_CELLS; i++) {
-                add(t, "<td>");
-                add_html(t, cells[i]);
-                add(t, "</td>");
+                text_add(t, "<td>");
+                text_add_html(t, cells[i]);
+                text_add(t, "</td>");
             }
-            add(t, "</tr>\n");
+            text_add(t, "</tr>\n");
         }
     }
-    if (format == PROGRESS_ANNUAL_HTML && l->n == 0) add(t, "<tr><td colspan=\"7\">无</td></tr>\n");
+    if (format == PROGRESS_ANNUAL_HTML && l->n == 0)
+        text_add(t, "<tr><td colspan=\"7\">无</td></tr>\n");
 }
 
 int progress_annual(store *s, const principal *p, int year, const char *division, int format,
@@ -799,45 +694,49 @@ int progress_annual(store *s, const principal *p, int year, const char *division
     int64_t *fig = y.fig;
     bucket end = y.end;
     Outfall__V1__ProgressRow *standing = row_of(division, &end, to);
-    text t = {0};
+    text_buf t = {0};
     static const char *const list_head[] = {
         "编码", "名称", "河流", "措施", "日期", "责任主体", "统一社会信用代码"};
     if (format == PROGRESS_ANNUAL_CSV) {
-        add(&t, "\xEF\xBB\xBF"
-                "section,code,name,river,measure,date,party,credit_code,value\r\n");
+        text_add(&t, "\xEF\xBB\xBF"
+                     "section,code,name,river,measure,date,party,credit_code,value\r\n");
         for (int i = 0; i < F_N; i++)
-            add(&t, "summary,,%s,,,,,,%lld\r\n", figures[i].key, (long long)fig[i]);
-        add(&t,
+            text_add(&t, "summary,,%s,,,,,,%lld\r\n", figures[i].key, (long long)fig[i]);
+        text_add(
+            &t,
             "summary,,found_by_year_end,,,,,,%lld\r\nsummary,,traced_by_year_end,,,,,,%lld\r\n"
             "summary,,remediated_by_year_end,,,,,,%lld\r\nsummary,,overdue_plans,,,,,,%lld\r\n",
             (long long)end.found, (long long)end.traced, (long long)end.remediated,
             (long long)end.overdue);
         for (size_t i = 0; standing && i < standing->n_targets; i++) {
             const Outfall__V1__TargetCheck *c = standing->targets[i];
-            add(&t, "summary,,%s_pct,,,%s,,,%.1f\r\nsummary,,%s_status,,,%s,,,%s\r\n", c->metric,
-                to, c->actual_pct, c->metric, c->deadline, status_name(c->status));
+            text_add(&t, "summary,,%s_pct,,,%s,,,%.1f\r\nsummary,,%s_status,,,%s,,,%s\r\n",
+                     c->metric, to, c->actual_pct, c->metric, c->deadline,
+                     progress_csv_status_name(c->status));
         }
         annual_list(&t, &y.closed, format, "closed");
         annual_list(&t, &y.retained, format, "retained");
         annual_overdue(&t, &y.overdue, format);
     } else {
-        add(&t, "<!DOCTYPE html>\n<html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><title>");
-        add_html(&t, name);
-        add(&t,
-            " %d 年度入河排污口监督管理工作报告</title>\n<style>body{font-family:sans-serif;"
-            "margin:2em}table{border-collapse:collapse;margin:.5em 0 1.5em}td,th{border:1px "
-            "solid #444;padding:2px 8px;text-align:left}@media print{body{margin:0}"
-            "h2{break-after:avoid}}</style></head><body>\n<h1>",
-            year);
-        add_html(&t, name);
-        add(&t,
-            " %d 年度入河排污口监督管理工作报告</h1>\n<p>统计期间 %s 至 %s（北京时间）；"
-            "依据《焦作市加强入河排污口监督管理工作方案》一.二、二、四.一。</p>\n"
-            "<h2>一、年度工作量</h2>\n<table>\n",
-            year, from, to);
+        text_add(&t, "<!DOCTYPE html>\n<html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><title>");
+        text_add_html(&t, name);
+        text_add(&t,
+                 " %d 年度入河排污口监督管理工作报告</title>\n<style>body{font-family:sans-serif;"
+                 "margin:2em}table{border-collapse:collapse;margin:.5em 0 1.5em}td,th{border:1px "
+                 "solid #444;padding:2px 8px;text-align:left}@media print{body{margin:0}"
+                 "h2{break-after:avoid}}</style></head><body>\n<h1>",
+                 year);
+        text_add_html(&t, name);
+        text_add(&t,
+                 " %d 年度入河排污口监督管理工作报告</h1>\n<p>统计期间 %s 至 %s（北京时间）；"
+                 "依据《焦作市加强入河排污口监督管理工作方案》一.二、二、四.一。</p>\n"
+                 "<h2>一、年度工作量</h2>\n<table>\n",
+                 year, from, to);
         for (int i = 0; i < F_INSPECTED; i++)
-            add(&t, "<tr><th>%s</th><td>%lld</td></tr>\n", figures[i].label, (long long)fig[i]);
-        add(&t,
+            text_add(&t, "<tr><th>%s</th><td>%lld</td></tr>\n", figures[i].label,
+                     (long long)fig[i]);
+        text_add(
+            &t,
             "</table>\n<h2>二、截至年底进展</h2>\n<table>\n<tr><th>已排查</th><td>%lld</td></tr>\n"
             "<tr><th>已溯源</th><td>%lld（%.1f%%）</td></tr>\n<tr><th>已整治</th><td>%lld"
             "（%.1f%%）</td></tr>\n<tr><th>已销号</th><td>%lld</td></tr>\n<tr><th>保留</th>"
@@ -847,35 +746,31 @@ int progress_annual(store *s, const principal *p, int year, const char *division
             (long long)end.closed, (long long)end.retained, (long long)end.overdue);
         for (size_t i = 0; standing && i < standing->n_targets; i++) {
             const Outfall__V1__TargetCheck *c = standing->targets[i];
-            add(&t, "<tr><th>%s目标（%s 前 %.0f%%）</th><td>%s</td></tr>\n",
-                strcmp(c->metric, "traced") == 0 ? "溯源" : "整治", c->deadline, c->target_pct,
-                status_label(c->status));
+            text_add(&t, "<tr><th>%s目标（%s 前 %.0f%%）</th><td>%s</td></tr>\n",
+                     strcmp(c->metric, "traced") == 0 ? "溯源" : "整治", c->deadline, c->target_pct,
+                     status_label(c->status));
         }
-        add(&t, "</table>\n");
+        text_add(&t, "</table>\n");
         annual_overdue(&t, &y.overdue, format);
         const char *titles[] = {"三、年内销号排污口", "四、保留排污口清单（截至年底）"};
         for (int l = 0; l < 2; l++) {
-            add(&t, "<h2>%s</h2>\n<table>\n<tr>", titles[l]);
+            text_add(&t, "<h2>%s</h2>\n<table>\n<tr>", titles[l]);
             for (size_t i = 0; i < 7; i++)
-                add(&t, "<th>%s</th>", list_head[i]);
-            add(&t, "</tr>\n");
+                text_add(&t, "<th>%s</th>", list_head[i]);
+            text_add(&t, "</tr>\n");
             annual_list(&t, l ? &y.retained : &y.closed, format, l ? "retained" : "closed");
-            add(&t, "</table>\n");
+            text_add(&t, "</table>\n");
         }
-        add(&t, "<h2>五、监督检查与公众举报</h2>\n<table>\n");
+        text_add(&t, "<h2>五、监督检查与公众举报</h2>\n<table>\n");
         for (int i = F_INSPECTED; i < F_N; i++)
-            add(&t, "<tr><th>%s</th><td>%lld</td></tr>\n", figures[i].label, (long long)fig[i]);
-        add(&t, "</table>\n</body></html>\n");
+            text_add(&t, "<tr><th>%s</th><td>%lld</td></tr>\n", figures[i].label,
+                     (long long)fig[i]);
+        text_add(&t, "</table>\n</body></html>\n");
     }
     list_free(&y.closed);
     list_free(&y.retained);
     overdue_free(&y.overdue);
     if (standing) protobuf_c_message_free_unpacked(&standing->base, NULL);
-    if (t.oom) {
-        free(t.s);
-        return sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
-    }
-    *out = t.s;
-    *len = t.len;
-    return 0;
+    *out = text_take(&t, len);
+    return *out ? 0 : sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
 }

@@ -42,12 +42,6 @@ typedef struct progress_query {
 int progress_report(store *s, const principal *p, const progress_query *q, int64_t now_ms,
                     Outfall__V1__ProgressReport **out, sync_error *err);
 
-/* The report as CSV (RFC 4180, CRLF lines, UTF-8 with a byte-order mark so spreadsheet programs
- * read the Chinese names): one line per row, the targets flattened into columns; text cells
- * through csv_text (render/csv.h: a formula neutralised), figures bare. Returns a
- * malloc'd text and its length in *len, or NULL when out of memory. */
-char *progress_csv(const Outfall__V1__ProgressReport *r, size_t *len);
-
 /* The annual report a county files by 10 January (四.一) for `year` (2023-2999) and division (a
  * county, or 410800 for the whole city), as PROGRESS_ANNUAL_CSV or PROGRESS_ANNUAL_HTML (a
  * printable page). It holds the year's figures (found, traced, planned, remediated by measure,

@@ -10,6 +10,7 @@
 #include "server/auth.h"
 #include "programme/filings.h"
 #include "programme/progress.h"
+#include "render/progress_csv.h"
 
 /* 1 when the answer should be CSV: Accept prefers text/csv, or ?format=csv. Negative on a bad
  * format parameter. */

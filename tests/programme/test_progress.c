@@ -2,6 +2,7 @@
  * programme/export.c): progress against a hand-counted fixture at every deadline, exports parsed
  * back, the annual report, and a memory bound on an export of 100 000 outfalls. */
 #include "programme_fixture.h"
+#include "render/progress_csv.h"
 
 /* The 100 000-outfall export below measures resident memory: keep freed blocks from piling up
  * in AddressSanitizer's quarantine, which would count as growth that is not the export's. */
