@@ -319,8 +319,11 @@ static int walk_keeps(const principal *p, const export_query *q, const export_ro
     return !q->to || strcmp(row->found_on, q->to) <= 0;
 }
 
-int export_walk(store *s, const principal *p, const export_query *q, export_row_fn fn, void *ctx,
+int export_walk(store *s, const principal *p, const export_query *in, export_row_fn fn, void *ctx,
                 sync_error *err) {
+    export_query whole = *in, *q = &whole;
+    if (q->division_code && strcmp(q->division_code, SYNC_CITY_DIVISION) == 0)
+        q->division_code = NULL; /* the city's code: every division of it */
     char *scope = scope_of(p);
     sqlite3_stmt *st = NULL;
     int rc = sqlite3_prepare_v2(store_db(s), walk_sql, -1, &st, NULL);

@@ -459,6 +459,27 @@ static void progress_in_json_protobuf_and_csv(void **state) {
                          OUTFALL__V1__TARGET_STATUS__TARGET_STATUS_NOT_STARTED);
         protobuf_c_message_free_unpacked(out, NULL);
     }
+    /* The city's own code as the division is the whole city, as no division is (it read as a
+     * county with nothing in it: every figure 0). */
+    ProtobufCMessage *whole = NULL, *city = NULL;
+    th_error we;
+    assert_int_equal(th_call(&srv, "GET", "/v1/progress?as_of=2023-12-31", city_sup.token, TH_JSON,
+                             NULL, &outfall__v1__progress_report__descriptor, &whole, &we),
+                     200);
+    assert_int_equal(th_call(&srv, "GET", "/v1/progress?as_of=2023-12-31&division=410800",
+                             city_sup.token, TH_JSON, NULL,
+                             &outfall__v1__progress_report__descriptor, &city, &we),
+                     200);
+    const Outfall__V1__ProgressRow *w = row((Outfall__V1__ProgressReport *)whole, "division",
+                                            DIV_MZ),
+                                   *c =
+                                       row((Outfall__V1__ProgressReport *)city, "division", DIV_MZ);
+    assert_true(w->found > 0);
+    assert_int_equal(c->found, w->found);
+    assert_int_equal(c->traced, w->traced);
+    protobuf_c_message_free_unpacked(whole, NULL);
+    protobuf_c_message_free_unpacked(city, NULL);
+
     /* End of 2024: Y is overdue; remediated 1 of 3 misses 70 %. */
     ProtobufCMessage *out = NULL;
     th_error e;
