@@ -317,48 +317,50 @@ seed() {
 
   # ---- the lifecycle: a record at each stage ----
   # 张庄村东排口: found on the day of its photos (FOUND), then traced to the village.
-  move qinyang.li "$zz" FOUND 2026-03-14
+  move qinyang.li "$zz" FOUND "$(day 0)"
   # 沁阳市第一污水处理厂: traced (TRACED) to the plant's operator.
-  move qinyang.li "$ym" FOUND "$(day -300)"
-  move qinyang.li "$ym" TRACED "$(day -120)" "{\"responsibleParty\":{\"name\":\"沁阳市清源水务有限公司\",
+  move qinyang.li "$ym" FOUND "$(day 0)"
+  move qinyang.li "$ym" TRACED "$(day 0)" "{\"responsibleParty\":{\"name\":\"沁阳市清源水务有限公司\",
     \"creditCode\":\"$(credit_code 91410882MA44R7LT0)\",\"phone\":\"0391-5612345\",\"contact\":\"赵经理\"}}"
   # 华光造纸厂: traced and planned (BAN) with a deadline months away.
-  move qinyang.li "$hg" FOUND "$(day -300)"
-  move qinyang.li "$hg" TRACED "$(day -150)" "{\"responsibleParty\":{\"name\":\"沁阳市华光纸业有限公司\",
+  move qinyang.li "$hg" FOUND "$(day 0)"
+  move qinyang.li "$hg" TRACED "$(day 0)" "{\"responsibleParty\":{\"name\":\"沁阳市华光纸业有限公司\",
     \"creditCode\":\"$(credit_code 91410882MA45HG0X1)\",\"phone\":\"0391-5623456\"}}"
-  move qinyang.li "$hg" PLANNED "$(day -140)" "{\"plan\":{\"measure\":\"REMEDIATION_MEASURE_BAN\",
+  move qinyang.li "$hg" PLANNED "$(day 0)" "{\"plan\":{\"measure\":\"REMEDIATION_MEASURE_BAN\",
     \"deadline\":\"$(day 180)\",\"notes\":\"停产整改，拆除排污管道\",\"blocksOutfall\":true,
     \"safetyNote\":\"封堵前与河务部门确认汛期排涝安排\"}}"
-  # 西向镇养殖场: tracing failed (the county government answers), planned REGULARIZE, overdue.
-  move qinyang.li "$jy" FOUND "$(day -300)"
-  move qinyang.li "$jy" TRACED "$(day -200)" '{"partyBasis":"PARTY_BASIS_COUNTY_GOVERNMENT"}'
-  move qinyang.li "$jy" PLANNED "$(day -190)" "{\"plan\":{\"measure\":\"REMEDIATION_MEASURE_REGULARIZE\",
-    \"deadline\":\"$(day -30)\",\"notes\":\"建设化粪池并规范排口标志\"}}"
+  # 西向镇养殖场: tracing failed (the county government answers), planned REGULARIZE. All dates are
+  # today's: the engine refuses a date before an outfall's first observation (docs/programme.md,
+  # Dates), and every record here is first seen today, so no plan can be overdue yet.
+  move qinyang.li "$jy" FOUND "$(day 0)"
+  move qinyang.li "$jy" TRACED "$(day 0)" '{"partyBasis":"PARTY_BASIS_COUNTY_GOVERNMENT"}'
+  move qinyang.li "$jy" PLANNED "$(day 0)" "{\"plan\":{\"measure\":\"REMEDIATION_MEASURE_REGULARIZE\",
+    \"deadline\":\"$(day 30)\",\"notes\":\"建设化粪池并规范排口标志\"}}"
   # 紫陵镇鑫泰化工: banned, remediated with evidence (a photo of the plugged pipe), then closed.
-  move qinyang.li "$xt" FOUND "$(day -300)"
-  move qinyang.li "$xt" TRACED "$(day -220)" "{\"responsibleParty\":{\"name\":\"沁阳市鑫泰化工有限公司\",
+  move qinyang.li "$xt" FOUND "$(day 0)"
+  move qinyang.li "$xt" TRACED "$(day 0)" "{\"responsibleParty\":{\"name\":\"沁阳市鑫泰化工有限公司\",
     \"creditCode\":\"$(credit_code 91410882MA46XT0Y2)\",\"phone\":\"0391-5634567\"}}"
-  move qinyang.li "$xt" PLANNED "$(day -210)" "{\"plan\":{\"measure\":\"REMEDIATION_MEASURE_BAN\",
-    \"deadline\":\"$(day -60)\",\"blocksOutfall\":true,\"safetyNote\":\"非汛期施工\"}}"
+  move qinyang.li "$xt" PLANNED "$(day 0)" "{\"plan\":{\"measure\":\"REMEDIATION_MEASURE_BAN\",
+    \"deadline\":\"$(day 60)\",\"blocksOutfall\":true,\"safetyNote\":\"非汛期施工\"}}"
   push chen.surveyor phone-chen "APPLIED" "[$(observation "$xt" 35.0655 112.9391 "$(now_ms)" \
     '排污管已拆除封堵' "[{\"hash\":\"$nogps\",\"kind\":\"PHOTO_KIND_REMEDIATION_DONE\"}]")]"
-  move qinyang.li "$xt" REMEDIATED "$(day -70)"
-  move qinyang.li "$xt" CLOSED "$(day -50)" '{"comment":"现场核查已拆除，同意销号"}'
+  move qinyang.li "$xt" REMEDIATED "$(day 0)"
+  move qinyang.li "$xt" CLOSED "$(day 0)" '{"comment":"现场核查已拆除，同意销号"}'
   # 山王庄镇水库溢流口: no remediation needed, on the retained list.
-  move qinyang.li "$sk" FOUND "$(day -300)"
-  move qinyang.li "$sk" TRACED "$(day -100)" '{"partyBasis":"PARTY_BASIS_COUNTY_GOVERNMENT"}'
-  move qinyang.li "$sk" PLANNED "$(day -90)" '{"plan":{"measure":"REMEDIATION_MEASURE_NONE","notes":"水库溢流，无需整治"}}'
-  move qinyang.li "$sk" REMEDIATED "$(day -90)"
-  move qinyang.li "$sk" RETAINED "$(day -80)" '{"comment":"列入保留排污口清单"}'
+  move qinyang.li "$sk" FOUND "$(day 0)"
+  move qinyang.li "$sk" TRACED "$(day 0)" '{"partyBasis":"PARTY_BASIS_COUNTY_GOVERNMENT"}'
+  move qinyang.li "$sk" PLANNED "$(day 0)" '{"plan":{"measure":"REMEDIATION_MEASURE_NONE","notes":"水库溢流，无需整治"}}'
+  move qinyang.li "$sk" REMEDIATED "$(day 0)"
+  move qinyang.li "$sk" RETAINED "$(day 0)" '{"comment":"列入保留排污口清单"}'
   # 孟州市污水处理厂: regularized, remediated with evidence, waiting for verification.
-  move mengzhou.zhao "$hh" FOUND "$(day -300)"
-  move mengzhou.zhao "$hh" TRACED "$(day -160)" "{\"responsibleParty\":{\"name\":\"孟州市碧水源污水处理有限公司\",
+  move mengzhou.zhao "$hh" FOUND "$(day 0)"
+  move mengzhou.zhao "$hh" TRACED "$(day 0)" "{\"responsibleParty\":{\"name\":\"孟州市碧水源污水处理有限公司\",
     \"creditCode\":\"$(credit_code 91410883MA47BW0Y3)\",\"phone\":\"0391-8123456\"}}"
-  move mengzhou.zhao "$hh" PLANNED "$(day -150)" "{\"plan\":{\"measure\":\"REMEDIATION_MEASURE_REGULARIZE\",
-    \"deadline\":\"$(day -5)\",\"notes\":\"安装在线监测并设置标志牌\"}}"
+  move mengzhou.zhao "$hh" PLANNED "$(day 0)" "{\"plan\":{\"measure\":\"REMEDIATION_MEASURE_REGULARIZE\",
+    \"deadline\":\"$(day 5)\",\"notes\":\"安装在线监测并设置标志牌\"}}"
   push zhou.surveyor phone-zhou "APPLIED" "[$(observation "$hh" 34.8890 112.7901 "$(now_ms)" \
     '在线监测已安装，标志牌已设置' "[{\"hash\":\"$noexif\",\"kind\":\"PHOTO_KIND_REMEDIATION_DONE\"}]")]"
-  move mengzhou.zhao "$hh" REMEDIATED "$(day -10)"
+  move mengzhou.zhao "$hh" REMEDIATED "$(day 0)"
 
   # ---- a random draw (双随机、一公开) by the city, its inspectors' results, one approved ----
   local draw picks n=0 pick code inspector oid result

@@ -194,7 +194,9 @@ static void the_progress_csv_neutralises_names(void **state) {
     assert_string_equal(t.cell[r][scope], "river");
     neutralised(t.cell[r][name], H_RIVER);
     assert_string_equal(t.cell[r][column(&t, "found")], "1");
-    assert_string_equal(t.cell[r][column(&t, "remediated_pct")], "100.0");
+    /* its plan is NONE: counted apart, never as remediated (issue 18) */
+    assert_string_equal(t.cell[r][column(&t, "remediated_pct")], "0.0");
+    assert_string_equal(t.cell[r][column(&t, "no_remediation_needed")], "1");
     int d = row_where(&t, code, DIV);
     assert_true(d > 0);
     assert_string_equal(t.cell[d][name], "沁阳市");

@@ -1,6 +1,6 @@
 // Starts the real outfalld (env OUTFALLD, default build/asan/outfalld) on a free loopback port
 // with a fresh temporary data folder and the repository's web/ folder, and stops it again.
-import { spawn } from 'node:child_process';
+import { spawn, execFileSync } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { openSync, closeSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -59,4 +59,25 @@ export async function startServer(extraArgs = []) {
   }
 
   return { url: `http://${addr}`, root, stop };
+}
+
+// Takes outfall id of the server srv as first seen when the programme started (2023-01-01, China
+// Standard Time), so a test may date its lifecycle in the past (the server then needs
+// --backdate-days wide enough). Written straight into the test's own database with Debian's
+// sqlite3, as tests/lib's th_first_seen_at_start does: a test's set-up, not an API.
+export function firstSeenAtStart(srv, id) {
+  if (!/^[0-9a-f-]{36}$/.test(id)) throw new Error(`not an outfall id: ${id}`);
+  execFileSync('sqlite3', ['-cmd', '.timeout 5000', join(srv.root, 'data', 'outfall.db'),
+    `UPDATE outfalls SET created_at_ms = 1672502400000 WHERE id = '${id}'`]);
+}
+
+// Moves draw id of the server srv into the past: made yesterday and due yesterday, so its
+// deadline has passed (as tests/api/test_plan_roles.c does). Test set-up, straight into the
+// test's own database.
+export function drawDueYesterday(srv, id) {
+  if (!/^[0-9a-f-]{36}$/.test(id)) throw new Error(`not a draw id: ${id}`);
+  execFileSync('sqlite3', ['-cmd', '.timeout 5000', join(srv.root, 'data', 'outfall.db'),
+    "UPDATE inspection_draws SET drawn_at_ms = drawn_at_ms - 86400000, doc = json_set(doc, " +
+    "'$.deadline', date('now', '+8 hours', '-1 day'), '$.drawnAtMs', drawn_at_ms - 86400000) " +
+    `WHERE id = '${id}'`]);
 }
