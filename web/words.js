@@ -94,7 +94,8 @@ export function makeWords(ui, langKey) {
     if (e) return enumLabel(e, v);
     if (f === 'river_code') return riverLabel(v);
     if (f === 'division_code') return divisionLabel(v);
-    if (f === 'observed_at_ms') return formatTime(v);
+    if (f === 'observed_at_ms' || f.endsWith('recorded_at_ms')) return formatTime(v);
+    if (Array.isArray(v) && f === 'acknowledged_flags') return v.map((x) => flagLabel(x)).join(t('sep.items'));
     if (f === 'lat' || f === 'lon') return Number(v).toFixed(6);
     if (BOOL_FIELDS.has(f) || typeof v === 'boolean') return v ? t('value.yes') : t('value.no');
     if (Array.isArray(v)) return v.map((x) => (f === 'flags' ? flagLabel(x) : formatValue('', x))).join(t('sep.items'));

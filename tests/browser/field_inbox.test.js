@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { create, edit, creditCode } from './lib/api.js';
 import { phone, fieldSignIn, tab, syncNow, localAll, PHOTOS } from './lib/field.js';
 import { fieldWorld } from './lib/fieldworld.js';
+import { drawDueYesterday } from './lib/server.js';
 
 let srv, api, admin, surveyor, supervisor;
 const { phoneTest, phoneWithOutfall, decide } =
@@ -121,16 +122,18 @@ phoneTest('an edit clashing with another phone\'s shows as a conflict with both 
 });
 
 phoneTest('a change the server rejects stays on the phone with its reason in Chinese and opens again for correction', async ({ page }) => {
-  // Issue 18's dead end, as it stands: a county inspector drawn to another county sees the task,
-  // and the server refuses the result (outside_division). The phone keeps it and says why.
+  // A county inspector drawn to another county sees the task (the pick authorises them there),
+  // but the draw's deadline passes before the phone syncs: the server refuses the result
+  // (inspection_deadline_passed). The phone keeps it and says why, in the catalogue's Chinese.
   const inspector = await api.createUser(admin, 'zheng.field', 'zheng-field-password-1', 'ROLE_SURVEYOR', ['410883']);
   const dev = await api.enroll(supervisor.token, 'li-review-phone-2');
   const c = create({ name: '跨县抽查的排口', riverCode: 'danhe', divisionCode: '410882', lat: 35.1602, lon: 112.9001, accuracyM: 5 });
   await api.sync(supervisor.token, dev, [c]);
   await decide('DECISION_KIND_APPROVE', c.entityId, 1);
   const approved = await api.ok('GET', '/v1/outfalls?limit=1000&review_state=REVIEW_STATE_APPROVED', { token: supervisor.token });
+  const drawId = randomUUID();
   await api.ok('POST', '/v1/inspections/draws', { token: supervisor.token, body: {
-    drawId: randomUUID(), divisionCodes: ['410882'], sample: approved.outfalls.length, inspectors: [{ name: inspector.username, divisionCode: '410883' }] } });
+    drawId, divisionCodes: ['410882'], sample: approved.outfalls.length, inspectors: [{ name: inspector.username, divisionCode: '410883' }] } });
   await fieldSignIn(page, srv.url, inspector);
   assert.match(await syncNow(page), /上次同步/);
   await tab(page, 'inbox');
@@ -141,11 +144,12 @@ phoneTest('a change the server rejects stays on the phone with its reason in Chi
   await page.fill('#o-notes', '现场无排放');
   await page.click('#save-obs');
   await page.waitForSelector('#add-observation');
+  drawDueYesterday(srv, drawId);
   assert.match(await syncNow(page), /上次同步/);
   const row = page.locator('#outbox-list li[data-state="rejected"]');
-  assert.match(await row.textContent(), /抽查结果：跨县抽查的排口[\s\S]*被拒绝：不在您负责的行政区内（记录仍保存在手机上，可修改后重新提交）/);
+  assert.match(await row.textContent(), /抽查结果：跨县抽查的排口[\s\S]*被拒绝：这次抽查已过截止日期，不再接收结果；该排口记为逾期未检查。（记录仍保存在手机上，可修改后重新提交）/);
   const kept = (await localAll(page, inspector.username, 'outbox')).find((x) => x.state === 'rejected');
-  assert.equal(kept.result.reason, 'outside_division');
+  assert.equal(kept.result.reason, 'inspection_deadline_passed');
   await tab(page, 'inbox');
   assert.equal(await page.locator('#inbox-list li[data-kind="rejected"]').count(), 1);
   await tab(page, 'outbox');

@@ -3,9 +3,19 @@
 // suspects of the user's own changes, inspection tasks, outfalls awaiting remediation evidence)
 // and "me" (account, phone, storage, language, signing out).
 import { el, fill } from '../web/dom.js';
-import { t, enumLabel, riverLabel, formatTime, fieldLabel, formatJsonValue } from './i18n.js';
+import { t, lang, enumLabel, riverLabel, formatTime, fieldLabel, formatJsonValue } from './i18n.js';
+import { ERRORS } from '../web/errors.js';
 import { app, sync, logout, problem, showLogin } from './app.js';
 import { correctRejected } from './forms.js';
+
+// Why the server refused a change, in the user's language: the app's own words for the reason,
+// else the catalogue's (web/errors.js), else the server's message.
+function rejectedReason(r) {
+  const key = 'reason.' + r.reason;
+  if (t(key) !== key) return t(key);
+  if (Object.hasOwn(ERRORS, String(r.reason))) return ERRORS[r.reason][lang()];
+  return r.message || r.reason || '';
+}
 
 // Outfalls created on the phone whose change the server has not taken yet, as list items.
 export async function localRecords() {
@@ -44,7 +54,7 @@ function resultText(c) {
     case 'queued': return t('result.queued');
     case 'sealed': return t('result.sealed');
     case 'held': return t('result.held');
-    case 'rejected': return t('result.rejected', { reason: t('reason.' + r.reason) !== 'reason.' + r.reason ? t('reason.' + r.reason) : (r.message || r.reason || '') });
+    case 'rejected': return t('result.rejected', { reason: rejectedReason(r) });
     case 'conflict': return t('result.conflict', { n: (r.conflicts || []).length });
     case 'duplicate': return t('result.duplicate');
     case 'corrected': return t('result.corrected');
