@@ -238,11 +238,11 @@ static int method_override(http_req *r) {
  * gate's refusal, a CORS refusal). */
 static int route_serve(http_req *r) {
     const route *found = NULL, *get = NULL;
-    int head = strcmp(r->method, "HEAD") == 0;
     const char *origin = mg_get_header(r->conn, "Origin");
     const char *preflight = mg_get_header(r->conn, "Access-Control-Request-Method");
     int method_routed = 0;
     if (method_override(r) < 0) return r->err.rc;
+    int head = strcmp(r->method, "HEAD") == 0; /* also a POST overridden as HEAD */
     if (origin && cors_allowed(r->cfg, origin))
         util_strlcpy(r->cors_origin, origin, sizeof r->cors_origin);
     if (strcmp(r->method, "OPTIONS") != 0 || !origin) preflight = NULL;

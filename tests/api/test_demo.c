@@ -184,7 +184,8 @@ static void demo_progress_counts_every_stage_and_no_overdue_plan(void **state) {
     assert_int_equal(num(row, "traced"), 6);
     assert_int_equal(num(row, "planned"), 5);
     assert_int_equal(num(row, "remediated"), 2);
-    assert_int_equal(num(row, "noRemediationNeeded"), 1); /* the retained one: NONE, counted apart */
+    assert_int_equal(num(row, "noRemediationNeeded"),
+                     1); /* the retained one: NONE, counted apart */
     assert_int_equal(num(row, "closed"), 1);
     assert_int_equal(num(row, "retained"), 1);
     assert_int_equal(num(row, "overduePlans"),
