@@ -1,6 +1,7 @@
 // The public's report form (web/report/, GET /report/) on a 360 px phone in headless Debian
 // Chromium against the real server: a citizen with no account files a 举报 with the phone's
-// position and a photo, gets a tracking number and a Chinese status page (no JSON, no raw enum,
+// position and a photo (a code from a link that names no outfall refused first), gets a tracking
+// number and a Chinese status page (no JSON, no raw enum,
 // Beijing time) that shows the bureau's answer once given; the photo reaches the supervisor whole.
 // Bad input is refused in the user's words and files nothing: no description, no position, a
 // position the server refuses (its catalogue's Chinese). The sign board's page links to the form
@@ -59,6 +60,13 @@ test('a citizen files a report with the phone position and a photo, and follows 
   await page.fill('#contact', '139 1111 2222');
   const photo = join(PHOTOS, 'qinhe-outfall-a-1.jpg');
   await page.setInputFiles('#photos', photo);
+  // The code from the link names no outfall on a sign board: the server refuses it, in the
+  // catalogue's Chinese, and keeps nothing; without it the report goes.
+  await page.click('#submit');
+  await page.waitForFunction(() => !document.querySelector('#form-error').hidden);
+  assert.match(await page.textContent('#form-error'), /没有这个编码（或编号）的排污口/);
+  assert.equal((await reports()).length, 0);
+  await page.fill('#code', '');
   await page.click('#submit');
   await page.waitForSelector('#done:not([hidden])');
   const number = await page.textContent('#number');
@@ -69,7 +77,7 @@ test('a citizen files a report with the phone position and a photo, and follows 
   const filed = (await reports()).find((r) => r.number === number);
   assert.ok(filed, 'the report reached the supervisor');
   assert.equal(filed.description, '傍晚排口流出黑水，有臭味 <b>不是标记</b>');
-  assert.equal(filed.outfallCode, 'HN0882-0001');
+  assert.equal(filed.outfallCode, undefined);
   assert.equal(filed.contact, '139 1111 2222');
   assert.deepEqual(filed.photos, [b2sum(photo)]);
   const got = await fetch(`${srv.url}/v1/photos/${b2sum(photo)}`, { headers: { Authorization: `Bearer ${sup}` } });
