@@ -4,6 +4,10 @@
 
 #include <stdio.h>
 
+/* The entity that stands for c in HTML text and quoted attribute values (&, <, >, " and '), or
+ * NULL when c stands for itself. */
+const char *html_entity(char c);
+
 /* Writes text (NULL: nothing) to f with &, <, >, " and ' escaped, safe in HTML text and in quoted
  * attribute values. */
 void html_escape(FILE *f, const char *text);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 
 #include "render/csv.h"
+#include "render/html.h"
 
 void text_add(text_buf *t, const char *fmt, ...) {
     if (t->oom) return;
@@ -44,14 +45,8 @@ void text_add_csv(text_buf *t, const char *v, int last) {
 }
 
 void text_add_html(text_buf *t, const char *v) {
-    static const struct {
-        char c;
-        const char *entity;
-    } entities[] = {{'&', "&amp;"}, {'<', "&lt;"}, {'>', "&gt;"}, {'"', "&quot;"}, {'\'', "&#39;"}};
     for (const char *c = v ? v : ""; *c; c++) {
-        const char *entity = NULL;
-        for (size_t i = 0; i < sizeof entities / sizeof entities[0]; i++)
-            if (*c == entities[i].c) entity = entities[i].entity;
+        const char *entity = html_entity(*c);
         if (entity)
             text_add(t, "%s", entity);
         else

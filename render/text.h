@@ -18,7 +18,7 @@ void text_add(text_buf *t, const char *fmt, ...) __attribute__((format(printf, 2
  * then a comma or, when last, CRLF. */
 void text_add_csv(text_buf *t, const char *v, int last);
 
-/* Appends v (NULL: nothing) with &, <, >, " and ' escaped for HTML text and attribute values. */
+/* Appends v (NULL: nothing) escaped as render/html.h escapes it. */
 void text_add_html(text_buf *t, const char *v);
 
 /* The text, malloc'd, its length in *len, handed to the caller; NULL (and nothing to free) when
