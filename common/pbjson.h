@@ -27,6 +27,11 @@ json_t *pbjson_to_json(const ProtobufCMessage *msg, int flags);
  * pbjson_to_json. Doubles are written as the shortest text that reads back exactly. */
 char *pbjson_encode(const ProtobufCMessage *msg, int flags);
 
+/* Returns any JSON value as compact text, malloc'd and NUL-terminated (the caller frees), or NULL
+ * on allocation failure. Reals are written as the shortest text that reads back exactly (112.96,
+ * where json_dumps writes 112.95999999999999). */
+char *pbjson_dumps(json_t *json);
+
 /* Builds a new message of type desc from a JSON object. On success returns 0 and stores in *out a
  * message the caller frees with protobuf_c_message_free_unpacked(*out, NULL). On failure returns
  * -1, leaves *out NULL and writes a message for people (naming the field path) into err[errlen]. */

@@ -346,17 +346,23 @@ static void pbjson_out_value(pbjson_out *o, json_t *v) {
     pbjson_out_put(o, buf, strlen(buf));
 }
 
-/* See pbjson.h: msg as compact JSON text the caller frees, or NULL. Prints with pbjson_out_value
- * rather than json_dumps so that doubles get their shortest exact form. */
-char *pbjson_encode(const ProtobufCMessage *msg, int flags) {
+/* See pbjson.h: json as compact text the caller frees, or NULL on allocation failure. */
+char *pbjson_dumps(json_t *json) {
     pbjson_out o = {0};
-    json_t *json = pbjson_to_json(msg, flags);
-    if (!json) return NULL;
     pbjson_out_value(&o, json);
-    json_decref(json);
     if (o.failed) {
         free(o.data);
         return NULL;
     }
     return o.data;
+}
+
+/* See pbjson.h: msg as compact JSON text the caller frees, or NULL. Prints with pbjson_dumps
+ * rather than json_dumps so that doubles get their shortest exact form. */
+char *pbjson_encode(const ProtobufCMessage *msg, int flags) {
+    json_t *json = pbjson_to_json(msg, flags);
+    if (!json) return NULL;
+    char *text = pbjson_dumps(json);
+    json_decref(json);
+    return text;
 }

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/pbjson.h"
 #include "server/api.h"
 #include "server/auth.h"
 #include "programme/inspection_results.h"
@@ -34,7 +35,7 @@ int api_public_outfalls(http_req *r) {
     json_t *fc = NULL;
     int rc = disclosure_list_outfalls(r->store, &fc, &r->err);
     if (rc < 0) return rc;
-    char *text = json_dumps(fc, JSON_COMPACT);
+    char *text = pbjson_dumps(fc); /* coordinates as 112.96, not 112.95999999999999 */
     json_decref(fc);
     if (!text) return http_error(r, 500, "out_of_memory", "out of memory");
     public_send(r, 200, "application/geo+json", "Access-Control-Allow-Origin: *\r\n", text,

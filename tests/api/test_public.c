@@ -223,6 +223,26 @@ static void geojson_lists_approved_outfalls_with_exactly_the_public_properties(v
     th_response_free(&x.r);
 }
 
+/* Public coordinates are written as the short numbers they are (4 decimals), not as binary
+ * doubles spelled out: 112.96, never 112.95999999999999 (issue 21). */
+static void geojson_writes_coordinates_in_their_shortest_form(void **state) {
+    (void)state;
+    rec a;
+    create(&a, "坐标位数排口");
+    approve(&a, 1);
+    th_xresult x;
+    assert_int_equal(get("/public/outfalls", &x), 200);
+    const char *text = (const char *)x.r.body;
+    for (const char *p = text; (p = strchr(p, '.')) != NULL; p++) {
+        size_t digits = strspn(p + 1, "0123456789");
+        if (digits > 7) fail_msg("a number with %zu decimals: %.30s", digits, p - 6);
+    }
+    json_t *fc = json_loads(text, 0, NULL);
+    assert_non_null(fc);
+    json_decref(fc);
+    th_response_free(&x.r);
+}
+
 static void unapproved_or_unknown_code_is_a_404_page(void **state) {
     (void)state;
     rec never;
@@ -693,6 +713,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(page_shows_the_approved_version_and_only_public_facts),
         cmocka_unit_test(geojson_lists_approved_outfalls_with_exactly_the_public_properties),
+        cmocka_unit_test(geojson_writes_coordinates_in_their_shortest_form),
         cmocka_unit_test(unapproved_or_unknown_code_is_a_404_page),
         cmocka_unit_test(text_on_the_page_is_escaped),
         cmocka_unit_test(report_goes_from_submission_to_answer_and_its_public_status_follows),
