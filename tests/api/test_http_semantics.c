@@ -6,7 +6,10 @@
  * Accept (RFC 9110 12.5.1): wildcards and ranges match; 406 only for what cannot be produced — a
  * JPEG photo is served for image/jpeg and its image range, refused for image/png; the photo archive
  * takes application/x-tar; an endpoint of messages refuses text/html alone, the console's page
- * takes it. */
+ * takes it.
+ * Conditional GET (RFC 9110 13.1.2): every answer built in memory carries an ETag that follows its
+ * bytes (a record's changes with its version, a page's with its rows); If-None-Match naming it,
+ * weakly or in a list, is 304 without a body; writes are never 304. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -143,6 +146,84 @@ static void accept_ranges_match_and_406_is_only_for_what_cannot_be_made(void **s
     th_response_free(&x.r);
 }
 
+/* GET path as sup with an If-None-Match of inm (NULL: none) into out; returns the status. */
+static long get_if(const char *path, const char *inm, th_xresult *out) {
+    char h[160];
+    snprintf(h, sizeof h, "If-None-Match: %s", inm ? inm : "");
+    const char *headers[] = {"Accept: application/json", inm ? h : NULL, NULL};
+    th_xfer x = {.method = "GET", .path = path, .token = sup.token, .headers = headers};
+    return th_xfer_run(&srv, &x, out);
+}
+
+/* A new outfall's id (pending, in sup's city) into id[64]; its version is 1. */
+static void new_outfall(th_device *dev, char id[64]) {
+    double lat, lon;
+    th_spot(&lat, &lon);
+    th_batch *b = th_batch_new(dev);
+    Outfall__V1__Outfall *o = th_outfall_create(b, "danhe", "410822", lat, lon);
+    o->name = "条件请求排口";
+    snprintf(id, 64, "%s", th_batch_entity(b, 0));
+    Outfall__V1__SyncResponse *resp = th_sync_ok(&srv, surveyor.token, b, TH_PB);
+    assert_non_null(resp);
+    outfall__v1__sync_response__free_unpacked(resp, NULL);
+    th_batch_free(b);
+}
+
+static void records_and_pages_answer_304_to_their_own_etag(void **state) {
+    (void)state;
+    th_device dev;
+    assert_int_equal(th_device_new(&srv, surveyor.token, &dev), 0);
+    char id[64], path[128], tag[64], again[64];
+    new_outfall(&dev, id);
+    snprintf(path, sizeof path, "/v1/outfalls/%s", id);
+    th_xresult x;
+    assert_int_equal(get_if(path, NULL, &x), 200);
+    assert_true(th_xheader(&x, "ETag", tag, sizeof tag));
+    assert_int_equal(tag[0], '"');
+    th_response_free(&x.r);
+    /* the same bytes, the same tag; If-None-Match naming it (alone, weakly, in a list, or "*") is
+     * 304 with the tag and no body */
+    assert_int_equal(get_if(path, NULL, &x), 200);
+    assert_true(th_xheader(&x, "ETag", again, sizeof again));
+    assert_string_equal(again, tag);
+    th_response_free(&x.r);
+    char weak[80], list[160];
+    snprintf(weak, sizeof weak, "W/%s", tag);
+    snprintf(list, sizeof list, "\"other\", %s", tag);
+    const char *matching[] = {tag, weak, list, "*"};
+    for (size_t i = 0; i < sizeof matching / sizeof matching[0]; i++) {
+        assert_int_equal(get_if(path, matching[i], &x), 304);
+        assert_int_equal(x.r.len, 0);
+        assert_true(th_xheader(&x, "ETag", again, sizeof again));
+        assert_string_equal(again, tag);
+        th_response_free(&x.r);
+    }
+    assert_int_equal(get_if(path, "\"other\"", &x), 200);
+    assert_true(x.r.len > 0);
+    th_response_free(&x.r);
+    /* a new version is new bytes: the old tag no longer matches */
+    th_batch *b = th_batch_new(&dev);
+    Outfall__V1__Outfall *o = th_outfall_edit(b, id, 1);
+    o->name = "条件请求排口（改）";
+    Outfall__V1__SyncResponse *resp = th_sync_ok(&srv, surveyor.token, b, TH_PB);
+    assert_non_null(resp);
+    outfall__v1__sync_response__free_unpacked(resp, NULL);
+    th_batch_free(b);
+    assert_int_equal(get_if(path, tag, &x), 200);
+    assert_true(th_xheader(&x, "ETag", again, sizeof again));
+    assert_string_not_equal(again, tag);
+    th_response_free(&x.r);
+    /* a page of the inventory too */
+    assert_int_equal(get_if("/v1/outfalls", NULL, &x), 200);
+    assert_true(th_xheader(&x, "ETag", tag, sizeof tag));
+    th_response_free(&x.r);
+    assert_int_equal(get_if("/v1/outfalls", tag, &x), 304);
+    th_response_free(&x.r);
+    new_outfall(&dev, id);
+    assert_int_equal(get_if("/v1/outfalls", tag, &x), 200);
+    th_response_free(&x.r);
+}
+
 static int group_setup(void **state) {
     (void)state;
     const char *city[] = {"410800", NULL};
@@ -162,6 +243,7 @@ int main(void) {
         cmocka_unit_test(head_of_a_streamed_export_is_its_head),
         cmocka_unit_test(allow_lists_head_beside_get_and_head_without_get_is_405),
         cmocka_unit_test(accept_ranges_match_and_406_is_only_for_what_cannot_be_made),
+        cmocka_unit_test(records_and_pages_answer_304_to_their_own_etag),
     };
     return cmocka_run_group_tests_name("http semantics", tests, group_setup, group_teardown);
 }
