@@ -678,11 +678,28 @@ void http_send_error(http_req *r) {
     if (http_send_message(r, status, &e.base) < 0) send_raw(r, status, NULL, NULL, 0);
 }
 
+int http_camel_case(const char *name, size_t len, char *out, size_t cap) {
+    size_t o = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (o + 1 >= cap) return 0;
+        if (name[i] == '_' && i + 1 < len && name[i + 1] >= 'a' && name[i + 1] <= 'z')
+            out[o++] = (char)(name[++i] - 'a' + 'A');
+        else
+            out[o++] = name[i];
+    }
+    out[o] = '\0';
+    return 1;
+}
+
 int http_query(http_req *r, const char *name, char *buf, size_t cap) {
     const char *qs = r->ri->query_string;
+    char camel[64];
     buf[0] = '\0';
     if (!qs) return 0;
     int n = mg_get_var(qs, strlen(qs), name, buf, cap);
+    if (n == -1 && http_camel_case(name, strlen(name), camel, sizeof camel) &&
+        strcmp(camel, name) != 0)
+        n = mg_get_var(qs, strlen(qs), camel, buf, cap); /* reviewState for review_state */
     if (n == -1) return 0;
     if (n < 0) return http_error(r, 400, "invalid_argument", "%s is too long", name);
     return 1;

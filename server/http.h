@@ -181,8 +181,13 @@ int http_error(http_req *r, int status, const char *code, const char *fmt, ...)
 /* The HTTP status for an engine result code (500 for one it does not know). */
 int http_status_for(int rc);
 
-/* The query parameter name, decoded, into buf[cap]. Returns 1 when present (even empty), 0 when
- * absent, or a negative code with r->err filled (invalid_argument: too long). */
+/* The lowerCamelCase form of the snake_case name[len] (review_state → reviewState) into
+ * out[cap]. Returns 1, or 0 when it does not fit. */
+int http_camel_case(const char *name, size_t len, char *out, size_t cap);
+
+/* The query parameter name (snake_case), or else its lowerCamelCase form, decoded, into buf[cap].
+ * Returns 1 when present (even empty), 0 when absent, or a negative code with r->err filled
+ * (invalid_argument: too long). */
 int http_query(http_req *r, const char *name, char *buf, size_t cap);
 
 /* The query parameter name as an integer in [min, max], or *out unchanged when absent or empty.

@@ -141,6 +141,83 @@ static const route routes[] = {
 };
 /* clang-format on */
 
+/* The query parameters each path takes, for every method: a name not listed is 400
+ * unknown_query_parameter, never silently ignored (a misspelt filter would answer the whole
+ * list). Names are the contract's snake_case, each also taken in lowerCamelCase (reviewState)
+ * as the protobuf JSON mapping spells fields (http_query reads either). A path not listed takes
+ * none; "*" takes any (the web apps' files, where a query only tells caches apart). */
+typedef struct route_query {
+    const char *pattern;
+    const char *names; /* space-separated */
+} route_query;
+
+/* clang-format off */
+static const route_query route_queries[] = {
+    {"/v1/changes",                 "since limit"},
+    {"/v1/outfalls",                "view q type stage flag overdue river division review_state page_token limit"},
+    {"/v1/outfalls/{id}",           "view"},
+    {"/v1/outfalls/{id}/signboard", "format"},
+    {"/v1/review/queue",            "kind division river page_token limit"},
+    {"/v1/progress",                "format as_of division river"},
+    {"/v1/zones",                   "geometry"},
+    {"/v1/zones/at",                "lat lon"},
+    {"/v1/exports/outfalls.geojson", "division river from to updated_since"},
+    {"/v1/exports/outfalls.csv",    "division river from to updated_since"},
+    {"/v1/exports/photos.tar",      "division river from to updated_since"},
+    {"/v1/reports/annual",          "year division format filing current"},
+    {"/v1/reports/filings",         "year"},
+    {"/v1/applications",            "status division page_token limit"},
+    {"/v1/photos/{hash}",           "holder"},
+    {"/v1/reports",                 "status"},
+    {"/v1/self-check-plans",        "year division"},
+    {"/",                           "*"},
+    {"/web/{file}",                 "*"},
+    {"/field",                      "*"},
+    {"/field/",                     "*"},
+    {"/field/{file}",               "*"},
+    {"/field/vendor/{file}",        "*"},
+    {"/report",                     "*"},
+    {"/report/",                    "*"},
+    {"/report/{file}",              "*"},
+};
+/* clang-format on */
+
+/* 1 when the space-separated names hold name, as written or in lowerCamelCase. */
+static int query_name_listed(const char *names, const char *name) {
+    for (const char *p = names; *p;) {
+        size_t n = strcspn(p, " ");
+        char camel[64];
+        if (strlen(name) == n && strncmp(p, name, n) == 0) return 1;
+        if (http_camel_case(p, n, camel, sizeof camel) && strcmp(camel, name) == 0) return 1;
+        p += n + (p[n] == ' ');
+    }
+    return 0;
+}
+
+/* Refuses r's query when it names a parameter the route's path does not take. Returns 0, or the
+ * 400 unknown_query_parameter naming it and what the path takes. */
+static int query_check(http_req *r, const char *pattern) {
+    const char *qs = r->ri->query_string, *names = "";
+    if (!qs || !*qs) return 0;
+    for (size_t i = 0; i < sizeof route_queries / sizeof route_queries[0]; i++)
+        if (strcmp(route_queries[i].pattern, pattern) == 0) names = route_queries[i].names;
+    if (strcmp(names, "*") == 0) return 0;
+    for (const char *p = qs; *p;) {
+        size_t n = strcspn(p, "&"), key = strcspn(p, "=&");
+        char name[64];
+        if (key > 0) {
+            int len = key < sizeof name ? mg_url_decode(p, (int)key, name, sizeof name, 1) : -1;
+            if (len < 0) snprintf(name, sizeof name, "%.*s...", 40, p); /* too long to be one */
+            if (len < 0 || !query_name_listed(names, name))
+                return http_error(r, 400, "unknown_query_parameter",
+                                  "%s takes no query parameter \"%s\"%s%s", pattern, name,
+                                  names[0] ? "; it takes: " : "", names);
+        }
+        p += n + (p[n] == '&');
+    }
+    return 0;
+}
+
 /* 1 when r's Accept takes one of the comma-separated media types of list (NULL: none). */
 static int accepts_any(const http_req *r, const char *list) {
     char type[64];
@@ -274,6 +351,7 @@ static int route_serve(http_req *r) {
     snprintf(r->action, sizeof r->action, "%s %s", r->method, found->pattern);
     if (!r->accepts_message && !accepts_any(r, found->produces))
         return http_not_acceptable(r, found->produces ? found->produces : NULL);
+    if (query_check(r, found->pattern) < 0) return r->err.rc;
     r->body_limit = found->max_body == BODY_CONFIG ? r->cfg->max_body : found->max_body;
     int rc = http_store_acquire(r);
     if (rc < 0) return rc;

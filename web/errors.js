@@ -164,6 +164,7 @@ export const ERRORS = {
   unknown_draw: { status: 0, zh: '抽查批次不存在。', en: 'No such inspection draw.' },
   unknown_outfall: { status: 0, zh: '所属排口不存在。', en: 'No such outfall.' },
   unknown_outfall_code: { status: 404, zh: '没有这个编码（或编号）的排污口，请核对标识牌上的编码。', en: 'No outfall has this code (or id): check the code on its sign board.' },
+  unknown_query_parameter: { status: 400, zh: '请求中有此接口不接受的查询参数，请核对参数名称。', en: 'The request names a query parameter this endpoint does not take: check its name.' },
   unknown_river: { status: 400, also: [0], zh: '河流不在名录中。', en: 'The river is not in the list.' },
   unsupported_checksum_algorithm: { status: 400, zh: '不支持这种校验算法（请用 sha1、sha256 或 sha512）。', en: 'Unsupported checksum algorithm (use sha1, sha256 or sha512).' },
   unsupported_media_type: { status: 415, zh: '文件不是 JPEG、PNG 或 HEIC 照片。', en: 'The file is not a JPEG, PNG or HEIC photo.' },

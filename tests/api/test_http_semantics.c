@@ -9,7 +9,9 @@
  * takes it.
  * Conditional GET (RFC 9110 13.1.2): every answer built in memory carries an ETag that follows its
  * bytes (a record's changes with its version, a page's with its rows); If-None-Match naming it,
- * weakly or in a list, is 304 without a body; writes are never 304. */
+ * weakly or in a list, is 304 without a body; writes are never 304.
+ * Query parameters: each path takes its own, in snake_case or lowerCamelCase; any other name is 400
+ * unknown_query_parameter naming it, never silently ignored. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -19,6 +21,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <jansson.h>
 
 #include "tests/lib/harness.h"
 
@@ -224,6 +227,56 @@ static void records_and_pages_answer_304_to_their_own_etag(void **state) {
     th_response_free(&x.r);
 }
 
+static void unknown_query_parameters_are_refused_by_name_and_camel_case_is_taken(void **state) {
+    (void)state;
+    th_device dev;
+    assert_int_equal(th_device_new(&srv, surveyor.token, &dev), 0);
+    char id[64];
+    new_outfall(&dev, id); /* at least one pending outfall, none rejected */
+    th_xresult snake, camel, none;
+    assert_int_equal(get_if("/v1/outfalls?review_state=REJECTED", NULL, &snake), 200);
+    assert_int_equal(get_if("/v1/outfalls?reviewState=REJECTED", NULL, &camel), 200);
+    assert_int_equal(get_if("/v1/outfalls", NULL, &none), 200);
+    assert_int_equal(camel.r.len, snake.r.len); /* the filter applied either way */
+    assert_memory_equal(camel.r.body, snake.r.body, snake.r.len);
+    assert_true(none.r.len > snake.r.len);
+    th_response_free(&snake.r);
+    th_response_free(&camel.r);
+    th_response_free(&none.r);
+    static const struct {
+        const char *path, *name;
+    } refused[] = {
+        {"/v1/outfalls?reviewStat=REJECTED", "reviewStat"},
+        {"/v1/outfalls?limit=5&Review_State=1", "Review_State"},
+        {"/v1/progress?asOf=2026-01-01&year=2026", "year"},
+        {"/v1/outfalls/x?%76iew2=1", "view2"}, /* names are decoded before they are checked */
+        {"/v1/inspections/tasks?page_token=x", "page_token"},
+        {"/healthz?verbose", "verbose"},
+    };
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        th_xresult x;
+        long st = get_if(refused[i].path, NULL, &x);
+        if (st != 400) fail_msg("%s: %ld", refused[i].path, st);
+        json_t *e = json_loadb((const char *)x.r.body, x.r.len, 0, NULL);
+        assert_non_null(e);
+        assert_string_equal(json_string_value(json_object_get(e, "code")),
+                            "unknown_query_parameter");
+        const char *msg = json_string_value(json_object_get(e, "message"));
+        if (!strstr(msg, refused[i].name)) fail_msg("%s: %s", refused[i].path, msg);
+        json_decref(e);
+        th_response_free(&x.r);
+    }
+    /* empty pieces are no names; the web apps' files take any query (cache busting) */
+    const char *taken[] = {"/v1/outfalls?limit=1&&", "/web/app.js?v=2", "/field/?source=pwa",
+                           "/v1/outfalls?pageToken="};
+    for (size_t i = 0; i < sizeof taken / sizeof taken[0]; i++) {
+        th_xresult x;
+        long st = get_if(taken[i], NULL, &x);
+        if (st != 200) fail_msg("%s: %ld", taken[i], st);
+        th_response_free(&x.r);
+    }
+}
+
 static int group_setup(void **state) {
     (void)state;
     const char *city[] = {"410800", NULL};
@@ -244,6 +297,7 @@ int main(void) {
         cmocka_unit_test(allow_lists_head_beside_get_and_head_without_get_is_405),
         cmocka_unit_test(accept_ranges_match_and_406_is_only_for_what_cannot_be_made),
         cmocka_unit_test(records_and_pages_answer_304_to_their_own_etag),
+        cmocka_unit_test(unknown_query_parameters_are_refused_by_name_and_camel_case_is_taken),
     };
     return cmocka_run_group_tests_name("http semantics", tests, group_setup, group_teardown);
 }
