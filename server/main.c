@@ -19,6 +19,7 @@
 #include "common/cores.h"
 #include "common/util.h"
 #include "server/admit.h"
+#include "server/api.h"
 #include "server/config.h"
 #include "server/dbpool.h"
 #include "server/http.h"
@@ -424,6 +425,11 @@ int main(int argc, char **argv) {
         fprintf(stderr, "outfalld: signal %d, stopping\n", sig);
         exit_code = 0;
     }
+    /* Long polls of the feed answer now rather than at their limit: woken, given up to a second
+     * to write their answer before mg_stop, after which CivetWeb writes nothing more. */
+    store_commits_stop();
+    for (int ms = 0; ms < 1000 && api_changes_waiting() > 0; ms += 10)
+        nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
     mg_stop(ctx);
     if (releasing) releaser_stop(&rl);
     writer_close();

@@ -153,7 +153,7 @@ typedef struct route_query {
 
 /* clang-format off */
 static const route_query route_queries[] = {
-    {"/v1/changes",                 "since limit"},
+    {"/v1/changes",                 "since limit wait"},
     {"/v1/outfalls",                "view q type stage flag overdue river division review_state page_token limit"},
     {"/v1/outfalls/{id}",           "view"},
     {"/v1/outfalls/{id}/signboard", "format"},

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <stdint.h>
 #include <string.h>
+#include <time.h>
 
 #include "sync/migrations.h"
 #include "sync/walvfs.h"
@@ -220,9 +221,53 @@ int store_begin(store *s, sync_error *err) {
     return rc == SQLITE_OK ? 0 : store_fail(s, rc, err);
 }
 
+/* The process's commit count and its waiters (long polls of the feed). */
+static pthread_mutex_t commit_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t commit_made = PTHREAD_COND_INITIALIZER;
+static uint64_t commit_count;
+static int commits_stopped;
+
+uint64_t store_commits(void) {
+    pthread_mutex_lock(&commit_lock);
+    uint64_t n = commit_count;
+    pthread_mutex_unlock(&commit_lock);
+    return n;
+}
+
+int store_wait_commit(uint64_t seen, int64_t timeout_ms) {
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += timeout_ms / 1000;
+    until.tv_nsec += (timeout_ms % 1000) * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&commit_lock);
+    int timed_out = 0;
+    while (commit_count == seen && !commits_stopped && !timed_out)
+        timed_out = pthread_cond_timedwait(&commit_made, &commit_lock, &until) != 0;
+    int made = commit_count != seen;
+    pthread_mutex_unlock(&commit_lock);
+    return made;
+}
+
+void store_commits_stop(void) {
+    pthread_mutex_lock(&commit_lock);
+    commits_stopped = 1;
+    pthread_cond_broadcast(&commit_made);
+    pthread_mutex_unlock(&commit_lock);
+}
+
 int store_commit(store *s, sync_error *err) {
     int rc = store_exec(s, "COMMIT");
-    if (rc == SQLITE_OK) return 0;
+    if (rc == SQLITE_OK) {
+        pthread_mutex_lock(&commit_lock);
+        commit_count++;
+        pthread_cond_broadcast(&commit_made);
+        pthread_mutex_unlock(&commit_lock);
+        return 0;
+    }
     store_fail(s, rc, err);
     store_rollback(s);
     return err ? err->rc : SYNC_EINTERNAL;

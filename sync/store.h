@@ -46,6 +46,18 @@ int store_exec(store *s, const char *sql);
 /* Write transactions: BEGIN IMMEDIATE / COMMIT / ROLLBACK. Return 0 or a negative code. */
 int store_begin(store *s, sync_error *err);
 int store_commit(store *s, sync_error *err);
+
+/* Commits made through store_commit by every handle of the process so far: a long poll notes it
+ * before reading and waits for it to change (store_wait_commit). */
+uint64_t store_commits(void);
+
+/* Waits until some handle commits after `seen` (a store_commits() value), at most timeout_ms.
+ * Returns 1 when one did, 0 on timeout or once store_commits_stop was called. Holds no handle:
+ * release yours first. */
+int store_wait_commit(uint64_t seen, int64_t timeout_ms);
+
+/* Wakes every store_wait_commit and makes later ones return at once (the server stopping). */
+void store_commits_stop(void);
 void store_rollback(store *s);
 
 /* Rolls the open transaction back to the named savepoint (still open after). Use it rather than
