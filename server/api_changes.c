@@ -2,6 +2,7 @@
 #include <limits.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "common/util.h"
 #include "server/api.h"
@@ -10,6 +11,10 @@
 /* The longest a follower's request may wait for new entries (?wait=, seconds): under the 60 s a
  * proxy waits for an answer by default (nginx's proxy_read_timeout). */
 #define CHANGES_WAIT_MAX_S 30
+
+/* After a commit wakes a follower, the pause before it reads the feed again, so that a burst of
+ * commits (a field day's group commits, other divisions' writes) costs each follower one read. */
+#define CHANGES_COALESCE_MS 50
 
 static atomic_int waiting; /* long polls between their first empty page and their answer */
 
@@ -74,7 +79,10 @@ int api_changes_pull(http_req *r) {
             break;
         if (!counted) atomic_fetch_add(&waiting, counted = 1);
         http_store_release(r);
-        if (!store_wait_commit(seen, left)) deadline = 0; /* timed out, or the server stops */
+        if (!store_wait_commit(seen, left))
+            deadline = 0; /* timed out, or the server stops */
+        else /* commits come in bursts (group commit, other divisions): read once per burst */
+            nanosleep(&(struct timespec){0, CHANGES_COALESCE_MS * 1000000L}, NULL);
         if ((rc = http_store_acquire(r)) < 0) break;
     }
     if (counted) atomic_fetch_sub(&waiting, 1);
