@@ -27,9 +27,12 @@ BROWSER_TOOLS := /usr/bin/chromium:chromium /usr/share/fonts/truetype/wqy/wqy-mi
 # is decoded back by zbarimg (tests/api/test_signboard.c); python3-requests, and OkHttp with a
 # JDK to run it, stock HTTP clients tests/api/test_connections.c runs against the server (with
 # Node's fetch and libcurl); DEMO_DEB_PKGS for tests/api/test_demo.c, which runs tools/demo.sh.
+# EXAMPLE_DEB_PKGS for tests/api/test_examples.c, which runs the integrators' examples (examples/).
 # Installed like DEB_PKGS, by test-deps.
+EXAMPLE_DEB_PKGS := python3-protobuf python3-nacl python3-gdal protobuf-compiler
 TEST_DEB_PKGS := clang-14 libclang-rt-14-dev nginx openssl gdal-bin zbar-tools python3-requests \
-                 libokhttp-java default-jdk-headless clang-format $(DEMO_DEB_PKGS)
+                 libokhttp-java default-jdk-headless clang-format $(DEMO_DEB_PKGS) \
+                 $(EXAMPLE_DEB_PKGS)
 
 PKG_LIBS := sqlite3 libsodium libprotobuf-c jansson libcurl libexif libqrencode libcrypto
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKG_LIBS) 2>/dev/null)

@@ -1,0 +1,157 @@
+/* The integrators' examples (examples/), run as they are against a real server, as a new
+ * integrator would run them: Python pushing a signed batch (examples/python/push_batch.py), and a
+ * feed follower keeping a GeoPackage that GDAL opens (examples/python/follow_geopackage.py),
+ * which shows an approved outfall within a few seconds of its approval. */
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "common/util.h"
+#include "tests/lib/child.h"
+#include "tests/lib/harness.h"
+
+#define DIV "410882"
+#define PY "/usr/bin/python3" /* Debian's, with python3-protobuf, python3-nacl, python3-gdal */
+
+static th_server srv;
+static th_user surveyor, sup, integrator;
+
+/* The text of file path (malloc'd; "" when absent). */
+static char *slurp(const char *path) {
+    FILE *f = fopen(path, "rb");
+    char *text = calloc(1, 1 << 20);
+    if (f && text) {
+        size_t n = fread(text, 1, (1 << 20) - 1, f);
+        text[n] = '\0';
+    }
+    if (f) fclose(f);
+    return text;
+}
+
+/* How many times needle occurs in text. */
+static int count(const char *text, const char *needle) {
+    int n = 0;
+    for (const char *p = text; (p = strstr(p, needle)) != NULL; p += strlen(needle))
+        n++;
+    return n;
+}
+
+/* Runs cmd (a shell line) into the file out; returns its exit status. */
+static int run(const char *cmd, const char *out) {
+    char line[2048];
+    snprintf(line, sizeof line, "cd examples/python && %s > %s 2>&1", cmd, out);
+    int status = system(line);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static void python_pushes_a_signed_batch_and_a_follower_mirrors_it_into_a_geopackage(void **state) {
+    (void)state;
+    char gpkg[400], follow_log[400], push_out[400], cmd[1600], info[400];
+    snprintf(gpkg, sizeof gpkg, "%s/outfalls.gpkg", srv.root);
+    snprintf(follow_log, sizeof follow_log, "%s/follow.log", srv.root);
+    snprintf(push_out, sizeof push_out, "%s/push.out", srv.root);
+    snprintf(info, sizeof info, "%s/ogrinfo.out", srv.root);
+
+    /* the follower, waiting on the feed as an integrator (approved records only) */
+    char url[128];
+    snprintf(url, sizeof url, "%s", srv.url);
+    char *const argv[] = {PY,           "examples/python/follow_geopackage.py",
+                          "--url",      url,
+                          "--user",     integrator.name,
+                          "--password", integrator.password,
+                          "--out",      gpkg,
+                          "--wait",     "20",
+                          NULL};
+    pid_t follower = child_spawn(PY, argv, follow_log, 0, "unused");
+    assert_true(follower > 0);
+
+    /* a phone's batch from Python: a new outfall and its first observation, both applied */
+    snprintf(cmd, sizeof cmd,
+             PY " push_batch.py --url %s --user %s --password '%s' --division " DIV
+                " --river danhe --lat 35.0712 --lon 112.9413 --name 'Python 示例排口'",
+             srv.url, surveyor.name, surveyor.password);
+    int rc = run(cmd, push_out);
+    char *pushed = slurp(push_out);
+    if (rc != 0) fail_msg("push_batch.py: %d\n%s", rc, pushed);
+    assert_int_equal(count(pushed, "\"CHANGE_STATUS_APPLIED\""), 2);
+    char id[64] = "";
+    const char *at = strstr(pushed, "\"entity_id\": \"");
+    assert_non_null(at);
+    snprintf(id, sizeof id, "%.36s", at + strlen("\"entity_id\": \""));
+    free(pushed);
+
+    /* approved: the waiting follower writes it within seconds */
+    usleep(300 * 1000);
+    int64_t approved = util_monotonic_ms();
+    assert_int_equal(th_approve(&srv, sup.token, id, 1, NULL), 200);
+    int64_t seen = -1;
+    while (seen < 0 && util_monotonic_ms() - approved < 15000) {
+        char *log = slurp(follow_log); /* "cursor N, K entries" a page */
+        for (const char *p = log; (p = strstr(p, ", ")) != NULL; p += 2)
+            if (p[2] >= '1' && p[2] <= '9') seen = util_monotonic_ms() - approved;
+        free(log);
+        usleep(50 * 1000);
+    }
+    print_message("the follower wrote the approved outfall %lld ms after its approval\n",
+                  (long long)seen);
+    assert_true(seen >= 0 && seen < 5000);
+    kill(follower, SIGTERM);
+    waitpid(follower, NULL, 0);
+
+    /* GDAL reads the GeoPackage: the outfall as a WGS 84 point with its facts */
+    snprintf(cmd, sizeof cmd, "ogrinfo -ro -al %s outfalls", gpkg);
+    assert_int_equal(run(cmd, info), 0);
+    char *text = slurp(info);
+    assert_non_null(strstr(text, id));
+    assert_non_null(strstr(text, "Python 示例排口"));
+    assert_non_null(strstr(text, "POINT (112.9413 35.0712)"));
+    assert_non_null(strstr(text, "REVIEW_STATE_APPROVED"));
+    assert_non_null(strstr(text, "WGS 84"));
+    free(text);
+}
+
+static void a_bad_password_is_the_servers_error_not_a_traceback(void **state) {
+    (void)state;
+    char out[400], cmd[1024];
+    snprintf(out, sizeof out, "%s/bad.out", srv.root);
+    snprintf(cmd, sizeof cmd,
+             PY " push_batch.py --url %s --user %s --password wrong --division " DIV
+                " --river danhe --lat 35.07 --lon 112.94",
+             srv.url, surveyor.name);
+    assert_int_not_equal(run(cmd, out), 0);
+    char *text = slurp(out);
+    assert_non_null(strstr(text, "401"));
+    assert_non_null(strstr(text, "bad_credentials"));
+    free(text);
+}
+
+static int group_setup(void **state) {
+    (void)state;
+    const char *div[] = {DIV, NULL}, *city[] = {"410800", NULL};
+    if (th_server_start(&srv, NULL) != 0) return -1;
+    return th_user_new(&srv, "ex-surveyor", TH_ROLE(SURVEYOR), div, &surveyor) ||
+           th_user_new(&srv, "ex-sup", TH_ROLE(SUPERVISOR), div, &sup) ||
+           th_user_new(&srv, "ex-integrator", TH_ROLE(INTEGRATOR), city, &integrator);
+}
+
+static int group_teardown(void **state) {
+    (void)state;
+    return th_server_stop(&srv);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(python_pushes_a_signed_batch_and_a_follower_mirrors_it_into_a_geopackage),
+        cmocka_unit_test(a_bad_password_is_the_servers_error_not_a_traceback),
+    };
+    return cmocka_run_group_tests_name("examples", tests, group_setup, group_teardown);
+}
