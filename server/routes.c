@@ -55,9 +55,6 @@ typedef struct route {
 #define BODY_CONFIG (-1)
 #define BODY_STREAM BODY_NONE
 
-/* A Connect method's path: POST /outfall.v1.<Service>/<Method>. */
-#define RPC(service, method) CONNECT_PATH_PREFIX service "/" method
-
 /* Every endpoint of the server. The engine behind each handler applies its own division and
  * ownership checks; this table is the first gate. */
 /* clang-format off */
@@ -150,35 +147,35 @@ static const route routes[] = {
     /* Connect unary calls (server/connect.h, the contract's services): POST only, each running
      * its REST twin's handler under the twin's roles and body limit; a twin that reads path
      * segments and query parameters gets them from a request message (BODY_SMALL). */
-    {"POST",   RPC("SyncService", "PushBatch"), api_sync_batch, CHECKERS, BODY_CONFIG},
-    {"POST",   RPC("SyncService", "GetChanges"), api_changes_pull, AUTH_ANY_USER, BODY_SMALL, NULL, &outfall__v1__get_changes_request__descriptor},
-    {"POST",   RPC("OutfallService", "ListOutfalls"), api_outfalls_list, AUTH_ANY_USER, BODY_SMALL, NULL, &outfall__v1__list_outfalls_request__descriptor},
-    {"POST",   RPC("OutfallService", "GetOutfall"), api_outfalls_read, AUTH_ANY_USER, BODY_SMALL, NULL, &outfall__v1__get_outfall_request__descriptor, "id"},
-    {"POST",   RPC("OutfallService", "GetOutfallHistory"), api_outfalls_history, CHECKERS, BODY_SMALL, NULL, &outfall__v1__get_outfall_history_request__descriptor, "id"},
-    {"POST",   RPC("OutfallService", "GetObservation"), api_observations_read, AUTH_ANY_USER, BODY_SMALL, NULL, &outfall__v1__get_observation_request__descriptor, "id"},
-    {"POST",   RPC("PhotoService", "ListMissingPhotos"), api_photos_missing, CHECKERS, BODY_HASHES},
-    {"POST",   RPC("ReviewService", "GetReviewQueue"), api_review_queue, REVIEW_READERS, BODY_SMALL, NULL, &outfall__v1__get_review_queue_request__descriptor},
-    {"POST",   RPC("ReviewService", "Decide"), api_review_decide, REVIEWERS, BODY_DECISION},
-    {"POST",   RPC("ProgrammeService", "Transition"), api_programme_transition, REVIEWERS, BODY_DECISION},
-    {"POST",   RPC("ProgrammeService", "GetProgress"), api_progress_read, AUTH_ANY_USER, BODY_SMALL, NULL, &outfall__v1__get_progress_request__descriptor},
-    {"POST",   RPC("ProgrammeService", "DrawInspections"), api_inspections_draw, REVIEW_READERS, BODY_DECISION},
-    {"POST",   RPC("ProgrammeService", "ListInspectionTasks"), api_inspections_tasks, CHECKERS, BODY_SMALL, NULL, &outfall__v1__list_inspection_tasks_request__descriptor},
-    {"POST",   RPC("ProgrammeService", "RecordSelfCheckPlan"), api_self_checks_record, REVIEWERS, BODY_DECISION},
-    {"POST",   RPC("ProgrammeService", "ListSelfCheckPlans"), api_self_checks_list, REVIEW_READERS, BODY_SMALL, NULL, &outfall__v1__list_self_check_plans_request__descriptor},
-    {"POST",   RPC("ApplicationService", "FileApplication"), api_applications_file, REVIEWERS, BODY_DECISION},
-    {"POST",   RPC("ApplicationService", "DecideApplication"), api_applications_decide, REVIEWERS, BODY_DECISION},
-    {"POST",   RPC("ApplicationService", "GetApplication"), api_applications_read, AUTH_PUBLIC, BODY_SMALL, NULL, &outfall__v1__get_application_request__descriptor, "id"},
-    {"POST",   RPC("ApplicationService", "ListApplications"), api_applications_list, AUTH_ANY_USER, BODY_SMALL, NULL, &outfall__v1__list_applications_request__descriptor},
-    {"POST",   RPC("AccountService", "Login"), api_auth_login, AUTH_PUBLIC, BODY_SMALL},
-    {"POST",   RPC("AccountService", "Logout"), api_auth_logout, AUTH_ANY_USER, BODY_SMALL, NULL, &outfall__v1__logout_request__descriptor},
-    {"POST",   RPC("AccountService", "EnrollDevice"), api_devices_enroll, CHECKERS, BODY_SMALL},
-    {"POST",   RPC("AccountService", "ListUsers"), api_users_list, AUTH_ADMIN, BODY_SMALL, NULL, &outfall__v1__list_users_request__descriptor},
-    {"POST",   RPC("AccountService", "CreateUser"), api_users_create, AUTH_ADMIN, BODY_SMALL},
-    {"POST",   RPC("AccountService", "ListDevices"), api_users_devices, AUTH_ANY_USER, BODY_SMALL, NULL, &outfall__v1__list_devices_request__descriptor, "username"},
-    {"POST",   RPC("AccountService", "RevokeDevice"), api_users_revoke_device, AUTH_ANY_USER, BODY_SMALL, NULL, &outfall__v1__revoke_device_request__descriptor, "username,id"},
-    {"POST",   RPC("AccountService", "ListTokens"), api_users_tokens, AUTH_ANY_USER, BODY_SMALL, NULL, &outfall__v1__list_tokens_request__descriptor, "username"},
-    {"POST",   RPC("AccountService", "RevokeToken"), api_users_revoke_token, AUTH_ANY_USER, BODY_SMALL, NULL, &outfall__v1__revoke_token_request__descriptor, "username,id"},
-    {"POST",   RPC("AccountService", "ChangePassword"), api_me_password, AUTH_ANY_USER, BODY_SMALL},
+    {"POST",   "/outfall.v1.SyncService/PushBatch", api_sync_batch, CHECKERS, BODY_CONFIG},
+    {"POST",   "/outfall.v1.SyncService/GetChanges", api_changes_pull, AUTH_ANY_USER, BODY_SMALL, NULL, &outfall__v1__get_changes_request__descriptor},
+    {"POST",   "/outfall.v1.OutfallService/ListOutfalls", api_outfalls_list, AUTH_ANY_USER, BODY_SMALL, NULL, &outfall__v1__list_outfalls_request__descriptor},
+    {"POST",   "/outfall.v1.OutfallService/GetOutfall", api_outfalls_read, AUTH_ANY_USER, BODY_SMALL, NULL, &outfall__v1__get_outfall_request__descriptor, "id"},
+    {"POST",   "/outfall.v1.OutfallService/GetOutfallHistory", api_outfalls_history, CHECKERS, BODY_SMALL, NULL, &outfall__v1__get_outfall_history_request__descriptor, "id"},
+    {"POST",   "/outfall.v1.OutfallService/GetObservation", api_observations_read, AUTH_ANY_USER, BODY_SMALL, NULL, &outfall__v1__get_observation_request__descriptor, "id"},
+    {"POST",   "/outfall.v1.PhotoService/ListMissingPhotos", api_photos_missing, CHECKERS, BODY_HASHES},
+    {"POST",   "/outfall.v1.ReviewService/GetReviewQueue", api_review_queue, REVIEW_READERS, BODY_SMALL, NULL, &outfall__v1__get_review_queue_request__descriptor},
+    {"POST",   "/outfall.v1.ReviewService/Decide", api_review_decide, REVIEWERS, BODY_DECISION},
+    {"POST",   "/outfall.v1.ProgrammeService/Transition", api_programme_transition, REVIEWERS, BODY_DECISION},
+    {"POST",   "/outfall.v1.ProgrammeService/GetProgress", api_progress_read, AUTH_ANY_USER, BODY_SMALL, NULL, &outfall__v1__get_progress_request__descriptor},
+    {"POST",   "/outfall.v1.ProgrammeService/DrawInspections", api_inspections_draw, REVIEW_READERS, BODY_DECISION},
+    {"POST",   "/outfall.v1.ProgrammeService/ListInspectionTasks", api_inspections_tasks, CHECKERS, BODY_SMALL, NULL, &outfall__v1__list_inspection_tasks_request__descriptor},
+    {"POST",   "/outfall.v1.ProgrammeService/RecordSelfCheckPlan", api_self_checks_record, REVIEWERS, BODY_DECISION},
+    {"POST",   "/outfall.v1.ProgrammeService/ListSelfCheckPlans", api_self_checks_list, REVIEW_READERS, BODY_SMALL, NULL, &outfall__v1__list_self_check_plans_request__descriptor},
+    {"POST",   "/outfall.v1.ApplicationService/FileApplication", api_applications_file, REVIEWERS, BODY_DECISION},
+    {"POST",   "/outfall.v1.ApplicationService/DecideApplication", api_applications_decide, REVIEWERS, BODY_DECISION},
+    {"POST",   "/outfall.v1.ApplicationService/GetApplication", api_applications_read, AUTH_PUBLIC, BODY_SMALL, NULL, &outfall__v1__get_application_request__descriptor, "id"},
+    {"POST",   "/outfall.v1.ApplicationService/ListApplications", api_applications_list, AUTH_ANY_USER, BODY_SMALL, NULL, &outfall__v1__list_applications_request__descriptor},
+    {"POST",   "/outfall.v1.AccountService/Login", api_auth_login, AUTH_PUBLIC, BODY_SMALL},
+    {"POST",   "/outfall.v1.AccountService/Logout", api_auth_logout, AUTH_ANY_USER, BODY_SMALL, NULL, &outfall__v1__logout_request__descriptor},
+    {"POST",   "/outfall.v1.AccountService/EnrollDevice", api_devices_enroll, CHECKERS, BODY_SMALL},
+    {"POST",   "/outfall.v1.AccountService/ListUsers", api_users_list, AUTH_ADMIN, BODY_SMALL, NULL, &outfall__v1__list_users_request__descriptor},
+    {"POST",   "/outfall.v1.AccountService/CreateUser", api_users_create, AUTH_ADMIN, BODY_SMALL},
+    {"POST",   "/outfall.v1.AccountService/ListDevices", api_users_devices, AUTH_ANY_USER, BODY_SMALL, NULL, &outfall__v1__list_devices_request__descriptor, "username"},
+    {"POST",   "/outfall.v1.AccountService/RevokeDevice", api_users_revoke_device, AUTH_ANY_USER, BODY_SMALL, NULL, &outfall__v1__revoke_device_request__descriptor, "username,id"},
+    {"POST",   "/outfall.v1.AccountService/ListTokens", api_users_tokens, AUTH_ANY_USER, BODY_SMALL, NULL, &outfall__v1__list_tokens_request__descriptor, "username"},
+    {"POST",   "/outfall.v1.AccountService/RevokeToken", api_users_revoke_token, AUTH_ANY_USER, BODY_SMALL, NULL, &outfall__v1__revoke_token_request__descriptor, "username,id"},
+    {"POST",   "/outfall.v1.AccountService/ChangePassword", api_me_password, AUTH_ANY_USER, BODY_SMALL},
 };
 /* clang-format on */
 
