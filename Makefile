@@ -69,7 +69,7 @@ CORE = $(call objs,$(1),$(COMMON_SRC) $(SYNC_SRC) $(PROGRAMME_SRC) $(RENDER_SRC)
 # The client library (client/): what outfallctl, the tests and the benchmark link beside CORE.
 CLIENT = $(call objs,$(1),$(CLIENT_SRC))
 
-.PHONY: all run demo test check deps test-deps fuzz fuzz-seeds browser-deps build build-test clean fmt format-check bench field-figures vendor-check layout-check contract-check \
+.PHONY: all run demo test check deps test-deps fuzz fuzz-seeds browser-deps build build-test clean fmt format-check bench field-figures vendor-check layout-check contract-check node-deps \
         crash-long soak-long
 # Keep test objects between builds (they would count as intermediate files).
 .SECONDARY:
@@ -90,9 +90,15 @@ deps:
 
 # What the browser tests need (BROWSER_TOOLS, installed as root like deps), then their npm
 # packages as pinned by tests/browser/package-lock.json (npm ci, again only when the lock changed).
-browser-deps:
+browser-deps: node-deps
 	@tools/install_missing.sh "for the browser tests" \
 	  $$(for t in $(BROWSER_TOOLS); do c=$${t%%:*}; [ -e "$$c" ] || command -v "$$c" >/dev/null 2>&1 || echo $${t#*:}; done)
+
+# Node.js and the npm packages alone (no Chromium): what make contract-check needs for buf.
+NODE_TOOLS := node:nodejs npm:npm
+node-deps:
+	@tools/install_missing.sh "for the npm packages" \
+	  $$(for t in $(NODE_TOOLS); do c=$${t%%:*}; command -v "$$c" >/dev/null 2>&1 || echo $${t#*:}; done)
 	@cd tests/browser && if ! cmp -s package-lock.json node_modules/.package-lock.stamp; then \
 	  PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error && \
 	  cp package-lock.json node_modules/.package-lock.stamp; fi
@@ -172,7 +178,7 @@ format-check: test-deps
 # The public contract (buf.yaml): buf lint, and buf breaking against the released contract in
 # proto-released/; buf comes pinned from npm with the browser tests' packages.
 BUF := tests/browser/node_modules/.bin/buf
-contract-check: browser-deps
+contract-check: node-deps
 	@$(BUF) lint && $(BUF) breaking --against proto-released && echo "contract-check: buf lint and buf breaking passed"
 
 layout-check:
