@@ -26,12 +26,14 @@ BROWSER_TOOLS := /usr/bin/chromium:chromium /usr/share/fonts/truetype/wqy/wqy-mi
 # read back by GDAL's ogrinfo (tests/api/test_programme.c); zbar-tools so a sign board's QR code
 # is decoded back by zbarimg (tests/api/test_signboard.c); python3-requests, and OkHttp with a
 # JDK to run it, stock HTTP clients tests/api/test_connections.c runs against the server (with
-# Node's fetch and libcurl); DEMO_DEB_PKGS for tests/api/test_demo.c, which runs tools/demo.sh.
-# EXAMPLE_DEB_PKGS for tests/api/test_examples.c, which runs the integrators' examples (examples/).
+# Node's fetch and libcurl); protobuf-compiler (protoc) to generate the Connect clients of
+# tests/browser/connect.test.js and the examples' contract; DEMO_DEB_PKGS for
+# tests/api/test_demo.c, which runs tools/demo.sh; EXAMPLE_DEB_PKGS for tests/api/test_examples.c,
+# which runs the integrators' examples (examples/).
 # Installed like DEB_PKGS, by test-deps.
-EXAMPLE_DEB_PKGS := python3-protobuf python3-nacl python3-gdal protobuf-compiler
+EXAMPLE_DEB_PKGS := python3-protobuf python3-nacl python3-gdal
 TEST_DEB_PKGS := clang-14 libclang-rt-14-dev nginx openssl gdal-bin zbar-tools python3-requests \
-                 libokhttp-java default-jdk-headless clang-format $(DEMO_DEB_PKGS) \
+                 libokhttp-java default-jdk-headless clang-format protobuf-compiler $(DEMO_DEB_PKGS) \
                  $(EXAMPLE_DEB_PKGS)
 
 PKG_LIBS := sqlite3 libsodium libprotobuf-c jansson libcurl libexif libqrencode libcrypto
@@ -71,7 +73,7 @@ CORE = $(call objs,$(1),$(COMMON_SRC) $(SYNC_SRC) $(PROGRAMME_SRC) $(RENDER_SRC)
 # The client library (client/): what outfallctl, the tests and the benchmark link beside CORE.
 CLIENT = $(call objs,$(1),$(CLIENT_SRC))
 
-.PHONY: all run demo test check deps test-deps fuzz fuzz-seeds browser-deps build build-test clean fmt format-check bench field-figures vendor-check layout-check \
+.PHONY: all run demo test check deps test-deps fuzz fuzz-seeds browser-deps build build-test clean fmt format-check bench field-figures vendor-check layout-check contract-check node-deps \
         crash-long soak-long
 # Keep test objects between builds (they would count as intermediate files).
 .SECONDARY:
@@ -92,9 +94,15 @@ deps:
 
 # What the browser tests need (BROWSER_TOOLS, installed as root like deps), then their npm
 # packages as pinned by tests/browser/package-lock.json (npm ci, again only when the lock changed).
-browser-deps:
+browser-deps: node-deps
 	@tools/install_missing.sh "for the browser tests" \
 	  $$(for t in $(BROWSER_TOOLS); do c=$${t%%:*}; [ -e "$$c" ] || command -v "$$c" >/dev/null 2>&1 || echo $${t#*:}; done)
+
+# Node.js and the npm packages alone (no Chromium): what make contract-check needs for buf.
+NODE_TOOLS := node:nodejs npm:npm
+node-deps:
+	@tools/install_missing.sh "for the npm packages" \
+	  $$(for t in $(NODE_TOOLS); do c=$${t%%:*}; command -v "$$c" >/dev/null 2>&1 || echo $${t#*:}; done)
 	@cd tests/browser && if ! cmp -s package-lock.json node_modules/.package-lock.stamp; then \
 	  PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error && \
 	  cp package-lock.json node_modules/.package-lock.stamp; fi
@@ -113,7 +121,7 @@ demo: all
 	@tools/install_missing.sh "for the demo" $(call missing_debs,$(DEMO_DEB_PKGS))
 	@tools/demo.sh $(ARGS)
 
-test: deps browser-deps test-deps format-check layout-check build-test
+test: deps browser-deps test-deps format-check layout-check contract-check build-test
 	@tests/run.sh build/asan
 
 # A quick subset for while you work (under half a minute once built): the codecs' and the engine's
@@ -122,7 +130,7 @@ CHECK_TESTS := tests/common/test_credit_code tests/common/test_pbjson_decode \
                tests/common/test_pbjson_encode tests/common/test_pbjson_bounds \
                tests/sync/test_record tests/sync/test_exif tests/programme/test_draws \
                tests/render/test_csv tests/render/test_tar tests/sync/test_geo tests/sync/test_store
-check: deps layout-check build/asan/outfalld $(addprefix build/asan/,$(CHECK_TESTS))
+check: deps layout-check contract-check build/asan/outfalld $(addprefix build/asan/,$(CHECK_TESTS))
 	@tests/run.sh build/asan $(CHECK_TESTS)
 
 # The long forms of the reliability tests (tests/reliability): 100 kill -9s under load, and a
@@ -171,6 +179,12 @@ format-check: test-deps
 # The engine (sync/) never includes the programme (programme/): where it calls a feature, it goes
 # through its hooks (sync/hooks.h), which programme/hooks.c registers. Renderers (render/) take
 # plain data and include none of the engine, the programme or the server.
+# The public contract (buf.yaml): buf lint, and buf breaking against the released contract in
+# proto-released/; buf comes pinned from npm with the browser tests' packages.
+BUF := tests/browser/node_modules/.bin/buf
+contract-check: node-deps
+	@$(BUF) lint && $(BUF) breaking --against proto-released && echo "contract-check: buf lint and buf breaking passed"
+
 layout-check:
 	@bad=$$(grep -lE '^[[:space:]]*#[[:space:]]*include[[:space:]]*"programme/' sync/*.c sync/*.h); \
 	  [ -z "$$bad" ] || { echo "layout-check: the engine includes the programme (use sync/hooks.h):" $$bad >&2; exit 1; }

@@ -15,6 +15,7 @@
 #include "common/pbjson.h"
 #include "common/util.h"
 #include "server/admit.h"
+#include "server/connect.h"
 #include "server/dbpool.h"
 #include "server/workerstack.h"
 
@@ -219,6 +220,13 @@ int http_req_start(http_req *r, struct mg_connection *conn, const server_config 
     r->accepts_message =
         negotiate(mg_get_header(conn, "Accept"), r, &r->resp_enc, &r->resp_alt) == 0;
     if (!r->accepts_message) r->resp_enc = HTTP_JSON; /* for an error, the one readable form */
+    /* A Connect call answers in its request's codec, whatever Accept says. */
+    r->connect = connect_is_call(r->path);
+    if (r->connect) {
+        r->accepts_message = 1;
+        r->resp_alt = NULL;
+        r->resp_enc = r->has_ctype ? r->req_enc : HTTP_JSON;
+    }
     return 0;
 }
 
@@ -290,6 +298,8 @@ void http_req_finish(http_req *r) {
     http_store_release(r);
     free(r->body);
     r->body = NULL;
+    free(r->query);
+    r->query = NULL;
     body_memory_give_back(r);
     if (held >= BODY_TRIM_AFTER) malloc_trim(0);
     workerstack_note(r->action);
@@ -644,13 +654,19 @@ static void send_raw(http_req *r, int status, const char *ctype, const void *bod
     if (len > 0 && strcmp(r->method, "HEAD") != 0) mg_write(r->conn, body, len);
 }
 
+/* The protobuf media type of an answer: the Connect protocol's name on a Connect call. */
+static const char *protobuf_type(const http_req *r) {
+    return r->connect ? "application/proto" : "application/x-protobuf";
+}
+
 int http_send_message(http_req *r, int status, const ProtobufCMessage *msg) {
+    if (r->connect) status = 200;
     if (r->resp_enc == HTTP_PROTOBUF) {
         size_t len = protobuf_c_message_get_packed_size(msg);
         uint8_t *buf = malloc(len ? len : 1);
         if (!buf) return http_error(r, 500, "out_of_memory", "out of memory encoding the answer");
         protobuf_c_message_pack(msg, buf);
-        send_raw(r, status, "application/x-protobuf", buf, len);
+        send_raw(r, status, protobuf_type(r), buf, len);
         free(buf);
         return 0;
     }
@@ -662,17 +678,40 @@ int http_send_message(http_req *r, int status, const ProtobufCMessage *msg) {
 }
 
 int http_send_packed(http_req *r, int status, const uint8_t *buf, size_t len) {
-    send_raw(r, status, "application/x-protobuf", buf, len);
+    send_raw(r, r->connect ? 200 : status, protobuf_type(r), buf, len);
     return 0;
 }
 
 void http_send_empty(http_req *r, int status) {
-    send_raw(r, status, NULL, NULL, 0);
+    /* A Connect call's success is an empty message: no bytes in protobuf, {} in JSON. */
+    int connect_answer = r->connect && status < 300 && strcmp(r->method, "POST") == 0;
+    if (connect_answer && r->resp_enc == HTTP_PROTOBUF)
+        send_raw(r, 200, protobuf_type(r), NULL, 0);
+    else if (connect_answer)
+        send_raw(r, 200, "application/json", "{}", 2);
+    else
+        send_raw(r, status, NULL, NULL, 0);
+}
+
+/* Sends r->err as a Connect error body (server/connect.h) for our status. */
+static void send_connect_error(http_req *r, int status) {
+    int http_status = 500;
+    char *text = connect_error_body(r, status, &http_status);
+    static const char fallback[] = "{\"code\":\"internal\",\"message\":\"error\",\"details\":[]}";
+    if (text)
+        send_raw(r, http_status, "application/json", text, strlen(text));
+    else
+        send_raw(r, http_status, "application/json", fallback, sizeof fallback - 1);
+    free(text);
 }
 
 void http_send_error(http_req *r) {
     Outfall__V1__Error e = OUTFALL__V1__ERROR__INIT;
     int status = r->err_status ? r->err_status : http_status_for(r->err.rc);
+    if (r->connect) {
+        send_connect_error(r, status);
+        return;
+    }
     e.code = r->err.code[0] ? r->err.code : "internal";
     e.message = r->err.message;
     if (http_send_message(r, status, &e.base) < 0) send_raw(r, status, NULL, NULL, 0);
@@ -692,7 +731,8 @@ int http_camel_case(const char *name, size_t len, char *out, size_t cap) {
 }
 
 int http_query(http_req *r, const char *name, char *buf, size_t cap) {
-    const char *qs = r->ri->query_string;
+    /* A Connect call's parameters come from its request message, never from the URL. */
+    const char *qs = r->connect ? r->query : r->ri->query_string;
     char camel[64];
     buf[0] = '\0';
     if (!qs) return 0;

@@ -68,6 +68,11 @@ typedef struct http_req {
      * when set, the answer carries the document security headers whatever its type (see
      * http_send_head); NULL: HTTP_CSP_PAGE for a document, nothing for the rest. */
     const char *csp;
+    /* A Connect call (server/connect.h): the answer is 200 with a message in the request's codec
+     * (an empty one for "204"), or a Connect error body; the query comes from r->query. */
+    int connect;
+    const char *connect_code; /* the Connect code of a protocol-level refusal (NULL: by status) */
+    char *query; /* owned: a Connect call's query parameters (name=value&...), or NULL */
 } http_req;
 
 /* The Content-Security-Policy of a page the server writes itself (the annual report, a sign

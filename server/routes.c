@@ -9,6 +9,7 @@
 #include "server/admit.h"
 #include "server/api.h"
 #include "server/auth.h"
+#include "server/connect.h"
 #include "server/http.h"
 
 typedef struct route {
@@ -21,6 +22,11 @@ typedef struct route {
      * range ("image/" and a star: a photo in its own type; everything: a web app's files),
      * separated by commas; NULL: messages only. Accept must take one of them or a message. */
     const char *produces;
+    /* A Connect method (server/connect.h) whose REST twin reads path segments and query
+     * parameters: the request message carrying them (NULL: the twin decodes the body itself),
+     * and which of its fields fill the twin's {name} segments, in order (comma-separated). */
+    const ProtobufCMessageDescriptor *connect_request;
+    const char *connect_path_fields;
 } route;
 
 #define STAFF (AUTH_SURVEYOR | AUTH_SUPERVISOR | AUTH_ADMIN)
@@ -138,6 +144,38 @@ static const route routes[] = {
     {"GET",    "/report",               api_web_report_index,      AUTH_PUBLIC, BODY_NONE, "*/*"},
     {"GET",    "/report/",              api_web_report_index,      AUTH_PUBLIC, BODY_NONE, "*/*"},
     {"GET",    "/report/{file}",        api_web_report_file,       AUTH_PUBLIC, BODY_NONE, "*/*"},
+    /* Connect unary calls (server/connect.h, the contract's services): POST only, each running
+     * its REST twin's handler under the twin's roles and body limit; a twin that reads path
+     * segments and query parameters gets them from a request message (BODY_SMALL). */
+    {"POST",   "/outfall.v1.SyncService/PushBatch", api_sync_batch, CHECKERS, BODY_CONFIG},
+    {"POST",   "/outfall.v1.SyncService/GetChanges", api_changes_pull, AUTH_ANY_USER, BODY_SMALL, NULL, &outfall__v1__get_changes_request__descriptor},
+    {"POST",   "/outfall.v1.OutfallService/ListOutfalls", api_outfalls_list, AUTH_ANY_USER, BODY_SMALL, NULL, &outfall__v1__list_outfalls_request__descriptor},
+    {"POST",   "/outfall.v1.OutfallService/GetOutfall", api_outfalls_read, AUTH_ANY_USER, BODY_SMALL, NULL, &outfall__v1__get_outfall_request__descriptor, "id"},
+    {"POST",   "/outfall.v1.OutfallService/GetOutfallHistory", api_outfalls_history, CHECKERS, BODY_SMALL, NULL, &outfall__v1__get_outfall_history_request__descriptor, "id"},
+    {"POST",   "/outfall.v1.OutfallService/GetObservation", api_observations_read, AUTH_ANY_USER, BODY_SMALL, NULL, &outfall__v1__get_observation_request__descriptor, "id"},
+    {"POST",   "/outfall.v1.PhotoService/ListMissingPhotos", api_photos_missing, CHECKERS, BODY_HASHES},
+    {"POST",   "/outfall.v1.ReviewService/GetReviewQueue", api_review_queue, REVIEW_READERS, BODY_SMALL, NULL, &outfall__v1__get_review_queue_request__descriptor},
+    {"POST",   "/outfall.v1.ReviewService/Decide", api_review_decide, REVIEWERS, BODY_DECISION},
+    {"POST",   "/outfall.v1.ProgrammeService/Transition", api_programme_transition, REVIEWERS, BODY_DECISION},
+    {"POST",   "/outfall.v1.ProgrammeService/GetProgress", api_progress_read, AUTH_ANY_USER, BODY_SMALL, NULL, &outfall__v1__get_progress_request__descriptor},
+    {"POST",   "/outfall.v1.ProgrammeService/DrawInspections", api_inspections_draw, REVIEW_READERS, BODY_DECISION},
+    {"POST",   "/outfall.v1.ProgrammeService/ListInspectionTasks", api_inspections_tasks, CHECKERS, BODY_SMALL, NULL, &outfall__v1__list_inspection_tasks_request__descriptor},
+    {"POST",   "/outfall.v1.ProgrammeService/RecordSelfCheckPlan", api_self_checks_record, REVIEWERS, BODY_DECISION},
+    {"POST",   "/outfall.v1.ProgrammeService/ListSelfCheckPlans", api_self_checks_list, REVIEW_READERS, BODY_SMALL, NULL, &outfall__v1__list_self_check_plans_request__descriptor},
+    {"POST",   "/outfall.v1.ApplicationService/FileApplication", api_applications_file, REVIEWERS, BODY_DECISION},
+    {"POST",   "/outfall.v1.ApplicationService/DecideApplication", api_applications_decide, REVIEWERS, BODY_DECISION},
+    {"POST",   "/outfall.v1.ApplicationService/GetApplication", api_applications_read, AUTH_PUBLIC, BODY_SMALL, NULL, &outfall__v1__get_application_request__descriptor, "id"},
+    {"POST",   "/outfall.v1.ApplicationService/ListApplications", api_applications_list, AUTH_ANY_USER, BODY_SMALL, NULL, &outfall__v1__list_applications_request__descriptor},
+    {"POST",   "/outfall.v1.AccountService/Login", api_auth_login, AUTH_PUBLIC, BODY_SMALL},
+    {"POST",   "/outfall.v1.AccountService/Logout", api_auth_logout, AUTH_ANY_USER, BODY_SMALL, NULL, &outfall__v1__logout_request__descriptor},
+    {"POST",   "/outfall.v1.AccountService/EnrollDevice", api_devices_enroll, CHECKERS, BODY_SMALL},
+    {"POST",   "/outfall.v1.AccountService/ListUsers", api_users_list, AUTH_ADMIN, BODY_SMALL, NULL, &outfall__v1__list_users_request__descriptor},
+    {"POST",   "/outfall.v1.AccountService/CreateUser", api_users_create, AUTH_ADMIN, BODY_SMALL},
+    {"POST",   "/outfall.v1.AccountService/ListDevices", api_users_devices, AUTH_ANY_USER, BODY_SMALL, NULL, &outfall__v1__list_devices_request__descriptor, "username"},
+    {"POST",   "/outfall.v1.AccountService/RevokeDevice", api_users_revoke_device, AUTH_ANY_USER, BODY_SMALL, NULL, &outfall__v1__revoke_device_request__descriptor, "username,id"},
+    {"POST",   "/outfall.v1.AccountService/ListTokens", api_users_tokens, AUTH_ANY_USER, BODY_SMALL, NULL, &outfall__v1__list_tokens_request__descriptor, "username"},
+    {"POST",   "/outfall.v1.AccountService/RevokeToken", api_users_revoke_token, AUTH_ANY_USER, BODY_SMALL, NULL, &outfall__v1__revoke_token_request__descriptor, "username,id"},
+    {"POST",   "/outfall.v1.AccountService/ChangePassword", api_me_password, AUTH_ANY_USER, BODY_SMALL},
 };
 /* clang-format on */
 
@@ -170,6 +208,7 @@ static const route_query route_queries[] = {
     {"/v1/photos/{hash}",           "holder"},
     {"/v1/reports",                 "status"},
     {"/v1/self-check-plans",        "year division"},
+    {"/v1/inspections/draws",       "limit page_token"},
     {"/",                           "*"},
     {"/web/{file}",                 "*"},
     {"/field",                      "*"},
@@ -257,7 +296,7 @@ static int path_match(const char *pattern, const char *path, http_req *r) {
 #define CORS_ALLOWED_HEADERS                                                                       \
     "Authorization, Content-Type, Accept, X-Device-Signature, If-None-Match, If-Range, Range, "    \
     "Tus-Resumable, Upload-Length, Upload-Offset, Upload-Metadata, Upload-Checksum, "              \
-    "Upload-Defer-Length, X-HTTP-Method-Override"
+    "Upload-Defer-Length, X-HTTP-Method-Override, Connect-Protocol-Version, Connect-Timeout-Ms"
 
 /* 1 when origin is one of --cors-origin's, compared whole. */
 static int cors_allowed(const server_config *cfg, const char *origin) {
@@ -344,14 +383,19 @@ static int route_serve(http_req *r) {
         snprintf(r->allow + used, sizeof r->allow - used, ", HEAD");
     }
     if (preflight && r->allow[0]) return cors_preflight(r, preflight, method_routed);
+    /* A Connect method is answered "unimplemented" for a path no method has, and for a method
+     * other than POST (HTTP keeps 404 and 405). */
+    if (r->connect && !found) r->connect_code = "unimplemented";
     if (!found && r->allow[0])
         return http_error(r, 405, "method_not_allowed", "%s does not take %s (allowed: %s)",
                           r->path, r->method, r->allow);
     if (!found) return http_error(r, 404, "not_found", "no endpoint at %s", r->path);
+    if (r->connect && connect_check_call(r) < 0) return r->err.rc;
     snprintf(r->action, sizeof r->action, "%s %s", r->method, found->pattern);
     if (!r->accepts_message && !accepts_any(r, found->produces))
         return http_not_acceptable(r, found->produces ? found->produces : NULL);
-    if (query_check(r, found->pattern) < 0) return r->err.rc;
+    /* a Connect call's parameters are its message's; the URL's query is not read (connect.h) */
+    if (!r->connect && query_check(r, found->pattern) < 0) return r->err.rc;
     r->body_limit = found->max_body == BODY_CONFIG ? r->cfg->max_body : found->max_body;
     int rc = http_store_acquire(r);
     if (rc < 0) return rc;
@@ -363,6 +407,9 @@ static int route_serve(http_req *r) {
             rc = auth_require_password_current(r);
         if (rc < 0) return rc;
     }
+    if (found->connect_request &&
+        (rc = connect_unpack_request(r, found->connect_request, found->connect_path_fields)) < 0)
+        return rc;
     return found->handler(r);
 }
 
