@@ -124,6 +124,9 @@ const UI = {
     'sign.hotline': '监督举报电话：{tel}', 'sign.scan': '扫描二维码查看排污口信息或举报', 'sign.qr_alt': '排污口 {code} 的二维码',
     'sign.print': '打印（每块一页 A4）', 'sign.print_one': '打印标志牌', 'sign.print_all': '批量打印本页排口的标志牌',
     'sign.count': '共 {n} 块标志牌。', 'sign.none': '没有选择排污口。', 'sign.failed': '排口 {id} 的标志牌无法生成：{msg}',
+    'docs.title': '申请材料', 'docs.pick': '申请材料（扫描件或照片，可多选）', 'docs.uploading': '正在上传…', 'docs.uploaded': '已上传',
+    'docs.failed': '失败：{msg}', 'docs.none': '没有申请材料。', 'docs.name': '材料 {n}',
+    'docs.not_yours': '只有上传这份材料的人可以查看。',
   },
   en: {
     'nav.inventory': 'Inventory',
@@ -252,6 +255,9 @@ const UI = {
     'sign.hotline': 'Complaints hotline: {tel}', 'sign.scan': "Scan the QR code for the outfall's facts or to report it", 'sign.qr_alt': 'QR code of outfall {code}',
     'sign.print': 'Print (one A4 page a board)', 'sign.print_one': 'Print the sign board', 'sign.print_all': 'Print the sign boards of the outfalls shown',
     'sign.count': '{n} sign boards.', 'sign.none': 'No outfall chosen.', 'sign.failed': 'No sign board for outfall {id}: {msg}',
+    'docs.title': 'Documents', 'docs.pick': 'Documents (scans or photos; several at once)', 'docs.uploading': 'Uploading…', 'docs.uploaded': 'Uploaded',
+    'docs.failed': 'Failed: {msg}', 'docs.none': 'No documents.', 'docs.name': 'Document {n}',
+    'docs.not_yours': 'Only whoever uploaded this document may open it.',
   },
 };
 
