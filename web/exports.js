@@ -22,7 +22,6 @@ export function byteText(n) {
 
 // The view inside root; reload() resets its status, render() redraws in the current language.
 export function createExports(root, { notice }) {
-  let built = false;
   let state = { kind: '', key: '', bytes: 0, error: null };
   const select = (id, values, labelOf) => {
     const s = el('select', { id }, el('option', { value: '' }));
@@ -44,7 +43,6 @@ export function createExports(root, { notice }) {
   const status = el('p', { id: 'export-status', role: 'status' });
 
   function build() {
-    if (!built) built = true;
     fill(root, title, hint,
       el('div', { class: 'export-filters' }, Object.keys(controls).map((k) => el('div', { class: 'field' }, labels[k], controls[k]))),
       el('div', { class: 'export-buttons' }, buttons), status);
