@@ -82,7 +82,6 @@ function counties() {
 // The view inside root; reload() fetches the filings and the report, render() redraws.
 export function createAnnual(root, { notice }) {
   const lastYear = new Date(Date.now() + 8 * 3600 * 1000).getUTCFullYear() - 1;
-  let built = false;
   let filings = null; // ReportFilingList of the chosen year
   let html = '';
   let mode = 'view'; // 'view' (as filed, or today's when not filed) or 'compare' (current=1)
@@ -96,17 +95,18 @@ export function createAnnual(root, { notice }) {
   const compare = el('button', { id: 'annual-compare', type: 'button', onclick: () => load('compare') });
   const print = el('button', { id: 'annual-print', type: 'button', onclick: () => window.print() });
   const file = el('button', { id: 'annual-file', type: 'button', onclick: () => fileReport() });
+  const csv = el('button', { id: 'annual-csv', type: 'button', onclick: () => saveCsv() });
   const title = el('h2');
   const status = el('p', { id: 'annual-status', class: 'muted', role: 'status' });
   const filedBox = el('div', { id: 'annual-filings' });
   const doc = el('article', { id: 'annual-report', class: 'annual-doc' });
 
   function build() {
-    if (!built) {
-      for (const c of counties()) county.append(el('option', { value: c }));
-      built = true;
-    }
-    fill(root, title, el('div', { class: 'annual-controls' }, yearLabel, year, countyLabel, county, show, compare, print, file),
+    // the caller's counties, as signed in now (the choice kept when still theirs)
+    const was = county.value;
+    fill(county, counties().map((c) => el('option', { value: c })));
+    if (counties().includes(was)) county.value = was;
+    fill(root, title, el('div', { class: 'annual-controls' }, yearLabel, year, countyLabel, county, show, compare, print, csv, file),
       status, filedBox, doc);
     render();
   }
@@ -124,7 +124,8 @@ export function createAnnual(root, { notice }) {
     compare.textContent = t('annual.compare');
     print.textContent = t('annual.print');
     file.textContent = t('annual.file');
-    for (const b of [show, compare, file]) b.disabled = busy;
+    csv.textContent = t('annual.csv');
+    for (const b of [show, compare, file, csv]) b.disabled = busy;
     const f = filingOf(county.value);
     compare.disabled = busy || !f;
     status.className = error ? 'error' : 'muted';
@@ -147,16 +148,19 @@ export function createAnnual(root, { notice }) {
       grid(['division', 'state', 'at', 'by'].map((k) => t('annual.col.' + k)), rows, 'annual-filings'));
   }
 
-  async function fetchReport(which) {
-    const q = new URLSearchParams({ year: year.value, division: county.value, format: 'html' });
+  // The report as the view shows it (as filed, or compared): HTML text, or CSV bytes.
+  async function fetchReport(which, format = 'html') {
+    const q = new URLSearchParams({ year: year.value, division: county.value, format });
     if (which === 'compare') q.set('current', '1');
     let res;
     try {
-      res = await fetch('/v1/reports/annual?' + q, { headers: { Authorization: 'Bearer ' + (api.session() || {}).token, Accept: 'text/html' },
+      res = await fetch('/v1/reports/annual?' + q, { headers: { Authorization: 'Bearer ' + (api.session() || {}).token,
+        Accept: format === 'csv' ? 'text/csv' : 'text/html' },
         credentials: 'omit', cache: 'no-store' });
     } catch (_) {
       throw new api.ApiError(0, 'network', t('err.network'));
     }
+    if (res.ok && format === 'csv') return res.arrayBuffer(); // its bytes: the BOM kept for spreadsheets
     const text = await res.text();
     if (!res.ok) {
       let data = null;
@@ -184,6 +188,26 @@ export function createAnnual(root, { notice }) {
     busy = false;
     render();
     root.dataset.loaded = error ? 'error' : 'true';
+  }
+
+  // Saves the report shown as CSV (annual-<county>-<year>.csv).
+  async function saveCsv() {
+    busy = true;
+    error = null;
+    render();
+    try {
+      const bytes = await fetchReport(mode, 'csv');
+      const url = URL.createObjectURL(new Blob([bytes], { type: 'text/csv;charset=utf-8' }));
+      const a = el('a', { href: url, download: `annual-${county.value}-${year.value}.csv`, hidden: true });
+      document.body.append(a);
+      a.click();
+      a.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 60000);
+    } catch (e) {
+      error = e;
+    }
+    busy = false;
+    render();
   }
 
   async function fileReport() {

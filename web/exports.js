@@ -5,7 +5,7 @@
 import * as api from './api.js';
 import { el, fill } from './dom.js';
 import { t, divisionLabel, riverLabel, errorText } from './i18n.js';
-import { DIVISIONS, RIVERS } from './labels.js';
+import { DIVISIONS, RIVERS, CITY_DIVISION } from './labels.js';
 
 const FILES = [
   { key: 'csv', path: '/v1/exports/outfalls.csv', name: 'outfalls.csv' },
@@ -20,17 +20,23 @@ export function byteText(n) {
   return (n / 1024 / 1024).toFixed(1) + ' MB';
 }
 
+// The counties the signed-in user may export (all the city's for a city account).
+function counties() {
+  const mine = (api.session() || {}).divisions || [];
+  return mine.includes(CITY_DIVISION) ? DIVISIONS : DIVISIONS.filter((d) => mine.includes(d));
+}
+
 // The view inside root; reload() resets its status, render() redraws in the current language.
 export function createExports(root, { notice }) {
   let state = { kind: '', key: '', bytes: 0, error: null };
   const select = (id, values, labelOf) => {
     const s = el('select', { id }, el('option', { value: '' }));
-    for (const v of values) s.append(el('option', { value: v, dataset: { label: '1' } }));
+    for (const v of values) s.append(el('option', { value: v }));
     s.labelOf = labelOf;
     return s;
   };
   const controls = {
-    division: select('export-division', DIVISIONS, divisionLabel),
+    division: select('export-division', [], divisionLabel),
     river: select('export-river', RIVERS, riverLabel),
     from: el('input', { id: 'export-from', type: 'date' }),
     to: el('input', { id: 'export-to', type: 'date' }),
@@ -43,6 +49,8 @@ export function createExports(root, { notice }) {
   const status = el('p', { id: 'export-status', role: 'status' });
 
   function build() {
+    // the caller's counties, as signed in now
+    fill(controls.division, el('option', { value: '' }), counties().map((v) => el('option', { value: v })));
     fill(root, title, hint,
       el('div', { class: 'export-filters' }, Object.keys(controls).map((k) => el('div', { class: 'field' }, labels[k], controls[k]))),
       el('div', { class: 'export-buttons' }, buttons), status);

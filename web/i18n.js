@@ -107,7 +107,7 @@ const UI = {
     // annual report, exports, sign boards (issue 19: web/annual.js, web/exports.js, web/signboards.js)
     'nav.annual': '年度报告', 'nav.exports': '数据导出',
     'annual.title': '年度入河排污口监督管理工作报告', 'annual.year': '年度', 'annual.division': '县（市、区）',
-    'annual.show': '查看报告', 'annual.compare': '与报送版本比较', 'annual.print': '打印（A4）', 'annual.file': '报送（标记已报送）',
+    'annual.show': '查看报告', 'annual.compare': '与报送版本比较', 'annual.print': '打印（A4）', 'annual.file': '报送（标记已报送）', 'annual.csv': '下载表格（CSV）',
     'annual.failed': '操作失败：{msg}', 'annual.not_filed': '尚未报送：显示的是按当前数据生成的报告。',
     'annual.as_filed': '已报送（第 {n} 次，{at}，{by}）：显示的是报送时的报告。',
     'annual.comparing': '当前数据生成的报告，末尾“六”列出与第 {n} 次报送版本相比的变化。',
@@ -238,7 +238,7 @@ const UI = {
     'nav.annual': 'Annual report', 'nav.exports': 'Exports',
     'annual.title': 'Annual report on outfall supervision', 'annual.year': 'Year', 'annual.division': 'County',
     'annual.show': 'Show the report', 'annual.compare': 'Compare with the filed report', 'annual.print': 'Print (A4)',
-    'annual.file': 'File (mark as filed)', 'annual.failed': 'That failed: {msg}',
+    'annual.file': 'File (mark as filed)', 'annual.csv': 'Download (CSV)', 'annual.failed': 'That failed: {msg}',
     'annual.not_filed': 'Not filed yet: this is the report as the records stand today.',
     'annual.as_filed': 'Filed (filing {n}, {at}, {by}): this is the report as filed.',
     'annual.comparing': "Today's report; its section 六 lists what changed since filing {n}.",

@@ -7,6 +7,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { startServer, ADMIN_PASSWORD, firstSeenAtStart } from './lib/server.js';
 import { launch, openView } from './lib/browser.js';
 import { Api, create, creditCode } from './lib/api.js';
@@ -85,6 +86,13 @@ test('the annual report is shown, filed, refused for a year not over, and compar
   assert.match(await statusText(), /已报送（第 1 次/);
   const l = await api.ok('GET', `/v1/reports/filings?year=${YEAR}`, { token: sup.token });
   assert.deepEqual(l.filed.map((f) => f.divisionCode), [DIV]);
+
+  // The report shown, as CSV: saved as a file that reads back as the report's figures.
+  const [d] = await Promise.all([page.waitForEvent('download'), page.click('#annual-csv')]);
+  assert.equal(d.suggestedFilename(), `annual-${DIV}-${YEAR}.csv`);
+  const csv = await readFile(await d.path(), 'utf8');
+  assert.match(csv, /^\uFEFFsection,code,name,river,measure,date,party,credit_code,value\r\n/);
+  assert.match(csv, /\r\nsummary,,traced_in_year,,,,,,1\r\n/);
 
   // This year has not ended: the server refuses, in the catalogue's Chinese.
   await page.fill('#annual-year', String(thisYear));
