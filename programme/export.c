@@ -11,6 +11,7 @@
 #include "common/util.h"
 #include "render/csv.h"
 #include "sync/history.h"
+#include "programme/export_labels.h"
 #include "programme/lifecycle.h"
 #include "sync/record.h"
 
@@ -24,10 +25,13 @@ enum {
     COL_STAGE,
     COL_FOUND,
     COL_VERSION,
-    COL_UPDATED
+    COL_UPDATED,
+    COL_LABEL /* the Chinese label of the enum in the column before it (export_labels.h) */
 };
 
-/* The export's columns, in order: name, kind, and for values of the record its leaf path. */
+/* The export's columns, in order: name, kind, and for values of the record its leaf path. Each
+ * enum column is followed by its Chinese label (NAME_label, issue 19.6); columns are only ever
+ * added, never renamed, since integrators read them by name. */
 static const struct column {
     const char *name;
     int kind;
@@ -38,6 +42,7 @@ static const struct column {
     {"national_code", COL_TEXT, "national_code"},
     {"name", COL_TEXT, "name"},
     {"type", COL_TEXT, "type"},
+    {"type_label", COL_LABEL, NULL},
     {"division_code", COL_TEXT, "division_code"},
     {"division_name", COL_DIVISION_NAME, NULL},
     {"river_code", COL_TEXT, "river_code"},
@@ -47,8 +52,11 @@ static const struct column {
     {"accuracy_m", COL_NUMBER, "accuracy_m"},
     {"landmark", COL_TEXT, "landmark"},
     {"entry_method", COL_TEXT, "entry_method"},
+    {"entry_method_label", COL_LABEL, NULL},
     {"discharge_regime", COL_TEXT, "discharge_regime"},
+    {"discharge_regime_label", COL_LABEL, NULL},
     {"survey_level", COL_TEXT, "survey_level"},
+    {"survey_level_label", COL_LABEL, NULL},
     {"party_name", COL_TEXT, "responsible_party.name"},
     {"party_credit_code", COL_TEXT, "responsible_party.credit_code"},
     {"party_permit_number", COL_TEXT, "responsible_party.permit_number"},
@@ -56,7 +64,9 @@ static const struct column {
     {"party_contact", COL_TEXT, "responsible_party.contact"},
     {"party_phone", COL_TEXT, "responsible_party.phone"},
     {"party_basis", COL_TEXT, "programme.party_basis"},
+    {"party_basis_label", COL_LABEL, NULL},
     {"stage", COL_STAGE, "programme.stage"},
+    {"stage_label", COL_LABEL, NULL},
     {"found_on", COL_FOUND, NULL},
     {"traced_on", COL_TEXT, "programme.traced_on"},
     {"planned_on", COL_TEXT, "programme.planned_on"},
@@ -64,6 +74,7 @@ static const struct column {
     {"closed_on", COL_TEXT, "programme.closed_on"},
     {"retained_on", COL_TEXT, "programme.retained_on"},
     {"measure", COL_TEXT, "programme.plan.measure"},
+    {"measure_label", COL_LABEL, NULL},
     {"deadline", COL_TEXT, "programme.plan.deadline"},
     {"transition_end", COL_TEXT, "programme.plan.transition_end"},
     {"version", COL_VERSION, NULL},
@@ -191,6 +202,8 @@ static const char *value_of(const struct column *c, const record *rec, const nam
         const char *stage = json_string_value(record_get(rec->doc, c->path));
         return stage ? stage : "LIFECYCLE_STAGE_FOUND";
     }
+    case COL_LABEL: /* never the first column: it follows the enum it names */
+        return export_label(value_of(c - 1, rec, divisions, rivers, buf, cap, number));
     default: {
         json_t *v = record_get(rec->doc, c->path);
         if (json_is_string(v)) return json_string_value(v);
@@ -283,6 +296,9 @@ int export_check(store *s, const principal *p, const export_query *q, sync_error
         if (dates[i] && lifecycle_date_days(dates[i], NULL))
             return sync_fail(err, SYNC_EINVALID, "invalid_argument", "%s must be a date YYYY-MM-DD",
                              names_[i]);
+    if (q->from && q->to && strcmp(q->from, q->to) > 0)
+        return sync_fail(err, SYNC_EINVALID, "invalid_date_range", "to (%s) is before from (%s)",
+                         q->to, q->from);
     if (q->division_code) {
         if (!known(s, "SELECT 1 FROM divisions WHERE code = ?", q->division_code))
             return sync_fail(err, SYNC_EINVALID, "unknown_division", "no division %.16s",

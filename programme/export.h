@@ -12,8 +12,9 @@
  * GeoJSON (RFC 7946): a FeatureCollection of Point features, [lon, lat] WGS-84, the feature's id
  * the outfall's id, the columns below (but lon and lat) as properties, null when absent.
  * CSV (RFC 4180): UTF-8 with a byte-order mark, CRLF lines, one header line, the columns below;
- * lon and lat are WGS-84 decimal degrees. Enums are written by their protobuf names. Text cells go
- * through csv_text (render/csv.h): one a spreadsheet would run as a formula gets a leading
+ * lon and lat are WGS-84 decimal degrees. Enums are written by their protobuf names, each followed
+ * by a NAME_label column with its Chinese label (export_labels.h; GeoJSON: a property). Text cells
+ * go through csv_text (render/csv.h): one a spreadsheet would run as a formula gets a leading
  * apostrophe; numbers are written bare. */
 #ifndef PROGRAMME_EXPORT_H
 #define PROGRAMME_EXPORT_H
@@ -77,8 +78,8 @@ void export_put(export_out *o, const void *data, size_t n);
 /* Hands what is buffered to the writer. */
 void export_flush(export_out *o);
 
-/* Checks q for p before anything is written. Codes: invalid_argument, unknown_division,
- * unknown_river (400); outside_division (403). */
+/* Checks q for p before anything is written. Codes: invalid_argument, invalid_date_range (to
+ * before from), unknown_division, unknown_river (400); outside_division (403). */
 int export_check(store *s, const principal *p, const export_query *q, sync_error *err);
 
 /* Writes the export in format (EXPORT_GEOJSON or EXPORT_CSV) through write. Returns 0, or a

@@ -9,6 +9,9 @@ import { createApplications } from './applications.js';
 import { createReports } from './reports.js';
 import { createInventory } from './inventory.js';
 import { createOutfallPage } from './outfall.js';
+import { createAnnual } from './annual.js';
+import { createExports } from './exports.js';
+import { createSignboards } from './signboards.js';
 
 const $ = (id) => document.getElementById(id);
 const config = { tileUrl: '' };
@@ -33,11 +36,15 @@ const applications = createApplications($('applications-view'), { notice });
 const reports = createReports($('reports-view'), { notice });
 const inventory = createInventory($('inventory-view'), { notice, config });
 const outfallPage = createOutfallPage($('outfall-view'), { notice, config });
+const annual = createAnnual($('annual-view'), { notice });
+const exportsView = createExports($('exports-view'), { notice });
+const signboards = createSignboards($('signboards-view'));
 
 // The console's views, each with its section #NAME-view and (but for the outfall's page, opened
 // from the inventory or a link #outfall/<id>) its header button #nav-NAME. The review builds
 // itself on sign-in; the others build and load when opened.
-const VIEWS = { review: null, progress, applications, reports, inventory, outfall: outfallPage };
+const VIEWS = { review: null, progress, applications, reports, inventory, outfall: outfallPage,
+  annual, exports: exportsView, signboards };
 let view = 'review';
 
 // Shows one view; its header button is marked current.
@@ -47,7 +54,7 @@ function showView(which) {
     $(name + '-view').hidden = name !== which;
     const nav = $('nav-' + name);
     if (!nav) continue;
-    if (name === which || (name === 'inventory' && which === 'outfall')) nav.setAttribute('aria-current', 'page');
+    if (name === which || (name === 'inventory' && (which === 'outfall' || which === 'signboards'))) nav.setAttribute('aria-current', 'page');
     else nav.removeAttribute('aria-current');
   }
   if (VIEWS[which]) {
@@ -78,6 +85,10 @@ function showLinked() {
     try { id = decodeURIComponent(h.slice('#outfall/'.length)); } catch (_) { id = ''; }
     showView('outfall');
     outfallPage.open(id);
+    return true;
+  }
+  if (h.startsWith('#signboards/')) { // printable sign boards (web/signboards.js)
+    showView('signboards');
     return true;
   }
   if (h.startsWith('#inventory')) {

@@ -8,6 +8,7 @@ import * as api from './api.js';
 import { el, fill, grid, kvTable } from './dom.js';
 import { t, enumLabel, divisionLabel, riverLabel, formatTime, errorText } from './i18n.js';
 import { DIVISIONS, RIVERS, ENUMS } from './labels.js';
+import { documentsField, documentsList, uploadedHashes } from './app_documents.js';
 
 // This view's words are in i18n.js under apps.*; enum values are labelled in labels.js.
 const tx = (key, vars) => t('apps.' + key, vars);
@@ -158,8 +159,14 @@ export function createApplications(root, { notice }) {
       field('lon', input('lon', { type: 'number', step: 'any', required: true })),
       el('fieldset', null, el('legend', null, tx('flags')),
         FLAGS.map(([f, k]) => el('label', { class: 'check' }, input(f, { type: 'checkbox' }), tx(k)))),
+      // the documents, uploaded as they are chosen (web/app_documents.js); submitting waits for them
+      documentsField(form.docs, (running) => {
+        form.uploading = running;
+        const b = document.getElementById('application-submit');
+        if (b) b.disabled = running || form.busy;
+      }),
       el('div', { class: 'buttons' },
-        el('button', { id: 'application-submit', type: 'submit', disabled: form.busy }, form.busy ? tx('busy') : tx('submit')),
+        el('button', { id: 'application-submit', type: 'submit', disabled: form.busy || form.uploading }, form.busy ? tx('busy') : tx('submit')),
         el('button', { type: 'button', onclick: () => { form = null; renderDetail(); } }, tx('cancel'))),
       form.error ? el('p', { class: 'error', role: 'alert' }, form.error) : null);
   }
@@ -173,7 +180,8 @@ export function createApplications(root, { notice }) {
       fill(detail, el('p', { class: 'muted' }, tx('pick')));
       return;
     }
-    fill(detail, el('h3', { dataset: { id: selected.id } }, selected.projectName || ''), facts(selected), decisionBox(selected));
+    fill(detail, el('h3', { dataset: { id: selected.id } }, selected.projectName || ''), facts(selected),
+      el('h4', null, t('docs.title')), documentsList(selected.documentHashes), decisionBox(selected));
   }
 
   function render() {
@@ -195,7 +203,7 @@ export function createApplications(root, { notice }) {
   }
 
   function openForm() {
-    form = { id: api.uuid(), busy: false, error: '', fields: {
+    form = { id: api.uuid(), busy: false, uploading: false, docs: [], error: '', fields: {
       kind: KINDS[0], eiaLevel: 'EIA_LEVEL_COUNTY', riverCode: RIVERS[1], outfallType: ENUMS.type[1] } };
     selected = null;
     render();
@@ -219,6 +227,8 @@ export function createApplications(root, { notice }) {
       lat: Number(f.lat), lon: Number(f.lon),
     };
     for (const [k] of FLAGS) if (f[k]) body[k] = true;
+    const documents = uploadedHashes(form.docs);
+    if (documents.length) body.documentHashes = documents;
     form.busy = true;
     form.error = '';
     renderDetail();

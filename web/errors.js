@@ -71,6 +71,7 @@ export const ERRORS = {
   invalid_coordinates: { status: 0, zh: '坐标无效。', en: 'The coordinates are not valid.' },
   invalid_credit_code: { status: 400, zh: '统一社会信用代码格式或校验位不正确。', en: 'The unified social credit code is malformed or fails its check character.' },
   invalid_date: { status: 400, zh: '日期格式应为 年-月-日（YYYY-MM-DD）。', en: 'A date is written YYYY-MM-DD.' },
+  invalid_date_range: { status: 400, zh: '结束日期早于开始日期，请检查日期范围。', en: 'The end date is before the start date: check the range.' },
   invalid_decision: { status: 400, zh: '这项决定的内容无效，请刷新后重试。', en: 'The decision is not valid: refresh and try again.' },
   invalid_device_id: { status: 400, zh: '设备编号应为 3 到 64 个字母、数字或 . _ - 字符。', en: "A device id is 3-64 letters, digits, '.', '_' or '-'." },
   invalid_draw: { status: 400, zh: '抽查设置无效（候选名单、检查人员和抽查数量）。', en: 'The draw is not valid (candidates, inspectors and sample size).' },

@@ -156,7 +156,10 @@ export function createInventory(root, ctx) {
       el('p', { id: 'inventory-status', class: state === 'error' ? 'error' : 'muted', role: state === 'error' ? 'alert' : 'status', dataset: { state } }, status),
       el('div', { class: 'inv-body' },
         el('div', { class: 'inv-table' }, grid(headers, rows.map(rowOf), 'inventory-table'),
-          next ? el('button', { type: 'button', id: 'inventory-more', onclick: () => load(true) }, t('inv.more')) : null),
+          next ? el('button', { type: 'button', id: 'inventory-more', onclick: () => load(true) }, t('inv.more')) : null,
+          // Sign boards of the rows shown that have a code (web/signboards.js), one A4 page each.
+          rows.some((o) => o.code) ? el('a', { id: 'inventory-signboards', class: 'button',
+            href: '#signboards/' + rows.filter((o) => o.code).map((o) => encodeURIComponent(o.id)).join(',') }, t('sign.print_all')) : null),
         mapBox));
     root.dataset.state = state;
     if (state !== 'loading') root.dataset.loaded = 'true';

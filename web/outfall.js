@@ -125,6 +125,8 @@ export function createOutfallPage(root, ctx) {
     fill(root,
       el('p', null, el('a', { href: '#inventory', class: 'back' }, t('page.back'))),
       el('h2', null, t('page.title'), ' · ', o.code || t('inv.nocode'), ' ', o.name || ''),
+      // The printable sign board (web/signboards.js): an approved outfall with a code has one.
+      o.code ? el('p', { class: 'no-print' }, el('a', { id: 'outfall-signboard', class: 'button', href: '#signboards/' + encodeURIComponent(o.id || '') }, t('sign.print_one'))) : null,
       // Lifecycle actions (溯源, 一口一策, 整治, 销号, 保留) are built by another module into this box.
       el('section', { id: 'outfall-actions', class: 'page-sec actions', dataset: { outfallId: o.id || '', version: String(o.version || '') } },
         el('h3', null, t('page.actions')), el('p', { class: 'muted' }, t('page.actions_later'))),

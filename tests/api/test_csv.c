@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include <cmocka.h>
+#include <jansson.h>
 #include <sqlite3.h>
 
 #include "common/credit_code.h"
@@ -184,6 +185,59 @@ static void the_outfalls_export_neutralises_every_text_a_user_sets(void **state)
     assert_string_equal(t.cell[r][column(&t, "party_credit_code")], "91350100M000100Y43");
 }
 
+/* Issue 19.6: each enum column is followed by NAME_label, its Chinese label, in the CSV and as a
+ * GeoJSON property; the enum columns keep their names and protobuf values. */
+static const struct {
+    const char *column, *value, *label;
+} labelled[] = {
+    {"type", "OUTFALL_TYPE_MUNICIPAL_WWTP", "城镇污水处理厂排污口"},
+    {"entry_method", "ENTRY_METHOD_PIPE", "管道"},
+    {"discharge_regime", "DISCHARGE_REGIME_INTERMITTENT", "间歇"},
+    {"survey_level", "SURVEY_LEVEL_WALK", "人工徒步"},
+    {"stage", "LIFECYCLE_STAGE_RETAINED", "保留"},
+    {"measure", "REMEDIATION_MEASURE_NONE", "无需整治"},
+};
+enum { N_LABELLED = sizeof labelled / sizeof labelled[0] };
+
+static void the_outfalls_export_writes_chinese_labels_beside_codes(void **state) {
+    (void)state;
+    static table t;
+    get_csv("/v1/exports/outfalls.csv?division=" DIV, "text/csv", &t);
+    int r = row_where(&t, column(&t, "id"), outfall_id);
+    assert_true(r > 0);
+    char name[64];
+    for (size_t i = 0; i < N_LABELLED; i++) {
+        int c = column(&t, labelled[i].column);
+        snprintf(name, sizeof name, "%s_label", labelled[i].column);
+        assert_int_equal(column(&t, name), c + 1); /* right beside its code */
+        assert_string_equal(t.cell[r][c], labelled[i].value);
+        assert_string_equal(t.cell[r][c + 1], labelled[i].label);
+    }
+    /* party_basis has its label column too (empty when the basis is not set) */
+    assert_int_equal(column(&t, "party_basis_label"), column(&t, "party_basis") + 1);
+    assert_int_equal(column(&t, "division_name"), column(&t, "division_code") + 1);
+    assert_int_equal(column(&t, "river_name"), column(&t, "river_code") + 1);
+
+    /* the GeoJSON carries the same labels as properties */
+    th_request rq = {.method = "GET",
+                     .path = "/v1/exports/outfalls.geojson?division=" DIV,
+                     .token = city_sup.token};
+    th_response g;
+    assert_int_equal(th_http(&srv, &rq, &g), 200);
+    json_t *fc = json_loadb((const char *)g.body, g.len, 0, NULL);
+    th_response_free(&g);
+    assert_non_null(fc);
+    json_t *p = json_object_get(json_array_get(json_object_get(fc, "features"), 0), "properties");
+    for (size_t i = 0; i < N_LABELLED; i++) {
+        snprintf(name, sizeof name, "%s_label", labelled[i].column);
+        assert_string_equal(json_string_value(json_object_get(p, labelled[i].column)),
+                            labelled[i].value);
+        assert_string_equal(json_string_value(json_object_get(p, name)), labelled[i].label);
+    }
+    assert_string_equal(json_string_value(json_object_get(p, "division_name")), "沁阳市");
+    json_decref(fc);
+}
+
 static void the_progress_csv_neutralises_names(void **state) {
     (void)state;
     static table t;
@@ -294,6 +348,11 @@ static int build_world(void) {
     o->landmark = H_LANDMARK;
     o->has_accuracy_m = 1;
     o->accuracy_m = 4.5;
+    o->has_type = o->has_entry_method = o->has_discharge_regime = o->has_survey_level = 1;
+    o->type = OUTFALL__V1__OUTFALL_TYPE__OUTFALL_TYPE_MUNICIPAL_WWTP;
+    o->entry_method = OUTFALL__V1__ENTRY_METHOD__ENTRY_METHOD_PIPE;
+    o->discharge_regime = OUTFALL__V1__DISCHARGE_REGIME__DISCHARGE_REGIME_INTERMITTENT;
+    o->survey_level = OUTFALL__V1__SURVEY_LEVEL__SURVEY_LEVEL_WALK;
     Outfall__V1__ResponsibleParty *p = th_outfall_party(b, o);
     p->name = H_PARTY;
     p->credit_code = "91350100M000100Y43";
@@ -346,6 +405,7 @@ static int group_teardown(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(the_outfalls_export_neutralises_every_text_a_user_sets),
+        cmocka_unit_test(the_outfalls_export_writes_chinese_labels_beside_codes),
         cmocka_unit_test(the_progress_csv_neutralises_names),
         cmocka_unit_test(the_annual_report_csv_neutralises_its_lists),
     };

@@ -9,6 +9,9 @@ import { randomUUID } from 'node:crypto';
 import { startServer, ADMIN_PASSWORD } from './lib/server.js';
 import { launch, openView } from './lib/browser.js';
 import { Api, creditCode } from './lib/api.js';
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { ROOT } from './lib/server.js';
 
 const DIV = '410882';
 
@@ -122,6 +125,38 @@ test('file, list, open and decide applications in the console', { timeout: 90000
   assert.equal(await page.locator('#nav-applications').getAttribute('aria-current'), null);
   await page.click('#lang');
 
+  assert.deepEqual(browser.pageErrors, [], 'script errors in the page');
+  assert.deepEqual(browser.consoleErrors.filter((m) => /Content Security Policy/i.test(m)), [], 'CSP violations');
+});
+
+test('an application\'s documents are hashed in the browser, uploaded, filed, listed and opened', { timeout: 90000 }, async () => {
+  const files = ['qinhe-outfall-a-1.jpg', 'no-exif.jpg'].map((f) => join(ROOT, 'tests/fixtures/photos', f));
+  const hashes = files.map((f) => execFileSync('b2sum', ['-l', '256', f], { encoding: 'utf8' }).split(' ')[0]);
+  await openApplications();
+  await page.click('#applications-new');
+  await page.fill('#application-projectName', '材料测试项目');
+  await page.fill('#application-applicantName', '沁阳某材料公司');
+  await page.fill('#application-creditCode', creditCode('91410882MA44R7LT1'));
+  await page.selectOption('#application-eiaLevel', 'EIA_LEVEL_COUNTY');
+  await page.selectOption('#application-riverCode', 'qinhe');
+  await page.fill('#application-lat', '35.0891');
+  await page.fill('#application-lon', '112.9501');
+  await page.setInputFiles('#application-documents', files);
+  await page.waitForFunction(() => document.querySelectorAll('#application-documents-list li[data-state="done"]').length === 2);
+  assert.deepEqual(await page.locator('#application-documents-list li').evaluateAll((l) => l.map((x) => x.dataset.hash)), hashes);
+  assert.match(await page.locator('#application-documents-list').textContent(), /已上传/);
+  await page.click('#application-submit');
+  await page.waitForSelector('#application-detail h3[data-id]');
+  const id = await page.locator('#application-detail h3').getAttribute('data-id');
+  assert.deepEqual((await api.ok('GET', '/v1/applications/' + id, { token: sup.token })).documentHashes, hashes);
+  // Listed on the application, each opened from the server with the token.
+  assert.deepEqual(await page.locator('#application-documents-view li').evaluateAll((l) => l.map((x) => x.dataset.hash)), hashes);
+  await page.click(`#application-documents-view li[data-hash="${hashes[1]}"] button.open-document`);
+  await page.waitForSelector(`#application-documents-view img.document-image[data-hash="${hashes[1]}"]`);
+  await page.waitForFunction(() => document.querySelector('#application-documents-view img.document-image').naturalWidth > 0);
+  // The seeded application has none, and says so.
+  await row(seeded).click();
+  assert.equal(await page.locator('#application-documents-none').textContent(), '没有申请材料。');
   assert.deepEqual(browser.pageErrors, [], 'script errors in the page');
   assert.deepEqual(browser.consoleErrors.filter((m) => /Content Security Policy/i.test(m)), [], 'CSP violations');
 });
