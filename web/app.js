@@ -9,6 +9,7 @@ import { createApplications } from './applications.js';
 import { createReports } from './reports.js';
 import { createInventory } from './inventory.js';
 import { createOutfallPage } from './outfall.js';
+import { createPlans } from './plans.js';
 
 const $ = (id) => document.getElementById(id);
 const config = { tileUrl: '' };
@@ -33,11 +34,12 @@ const applications = createApplications($('applications-view'), { notice });
 const reports = createReports($('reports-view'), { notice });
 const inventory = createInventory($('inventory-view'), { notice, config });
 const outfallPage = createOutfallPage($('outfall-view'), { notice, config });
+const plans = createPlans($('plans-view'), { notice });
 
 // The console's views, each with its section #NAME-view and (but for the outfall's page, opened
 // from the inventory or a link #outfall/<id>) its header button #nav-NAME. The review builds
 // itself on sign-in; the others build and load when opened.
-const VIEWS = { review: null, progress, applications, reports, inventory, outfall: outfallPage };
+const VIEWS = { review: null, progress, applications, reports, inventory, outfall: outfallPage, plans };
 let view = 'review';
 
 // Shows one view; its header button is marked current.
