@@ -32,8 +32,9 @@ async function move(id, base, body) {
 const party = (name, first17) => ({ name, creditCode: creditCode(first17), phone: '0391-5551234' });
 
 before(async () => {
-  // The overdue plan is dated in 2023 (see firstSeenAtStart); the server allows such dates.
-  srv = await startServer(['--backdate-days', '36500']);
+  // The server's own limit for dates (30 days back): the overdue plan's 2023 dates come with a
+  // reason and evidence, as the page's backdated trace must.
+  srv = await startServer();
   api = new Api(srv.url);
   admin = await api.login('admin', ADMIN_PASSWORD);
   sup = await api.createUser(admin, 'wang.lc', 'supervisor-pass-1', 'ROLE_SUPERVISOR', ['410800']);
@@ -45,26 +46,31 @@ before(async () => {
     create({ ...base, lat: 35.1, lon: 112.9, name: '无需整治排口', type: 'OUTFALL_TYPE_MUNICIPAL_WWTP' }),
     create({ ...base, lat: 35.11, lon: 112.91, name: '逾期整治排口', type: 'OUTFALL_TYPE_RURAL_SEWAGE_SCATTERED' }),
     create({ ...base, lat: 35.12, lon: 112.92, name: '待验收排口', type: 'OUTFALL_TYPE_OTHER' }),
+    create({ ...base, lat: 35.13, lon: 112.93, name: '补记溯源排口', type: 'OUTFALL_TYPE_OTHER' }),
   ];
   const r = await api.sync(li.token, phoneLi, batch);
   assert.ok(r.results.every((x) => x.status === 'CHANGE_STATUS_APPLIED'), JSON.stringify(r.results));
-  [ids.full, ids.none, ids.late, ids.accept] = batch.map((c) => c.entityId);
+  [ids.full, ids.none, ids.late, ids.accept, ids.back] = batch.map((c) => c.entityId);
   for (const id of Object.values(ids)) {
     await api.ok('POST', '/v1/review/decisions', { token: sup.token, body: {
       decisionId: randomUUID(), kind: 'DECISION_KIND_APPROVE', outfallId: id, baseVersion: '1' } });
   }
-  // An overdue plan: traced and planned in 2023, due at the end of 2023.
+  // An overdue plan: traced and planned in 2023, due at the end of 2023 (backdated, with evidence).
+  const bytes = png(6, 6, [90, 90, 200]);
+  ids.docHash = await api.putPhoto(sup.token, bytes, blake2b256(bytes));
+  const back = { reason: '2023 年纸质台账补录', evidenceHash: ids.docHash };
   firstSeenAtStart(srv, ids.late);
-  let v = await move(ids.late, 2, { toStage: 'LIFECYCLE_STAGE_FOUND', effectiveDate: '2023-03-01' });
-  v = await move(ids.late, v, { toStage: 'LIFECYCLE_STAGE_TRACED', effectiveDate: '2023-04-01',
+  firstSeenAtStart(srv, ids.back);
+  let v = await move(ids.late, 2, { toStage: 'LIFECYCLE_STAGE_FOUND', effectiveDate: '2023-03-01', ...back });
+  v = await move(ids.late, v, { toStage: 'LIFECYCLE_STAGE_TRACED', effectiveDate: '2023-04-01', ...back,
     responsibleParty: party('沁阳市逾期养殖场', '92410882MA44R7LT1'), partyBasis: 'PARTY_BASIS_TRACED' });
-  await move(ids.late, v, { toStage: 'LIFECYCLE_STAGE_PLANNED', effectiveDate: '2023-05-01',
+  await move(ids.late, v, { toStage: 'LIFECYCLE_STAGE_PLANNED', effectiveDate: '2023-05-01', ...back,
     plan: { measure: 'REMEDIATION_MEASURE_REGULARIZE', deadline: '2023-12-31' } });
   // One remediated and awaiting acceptance (no remediation needed: no evidence asked).
   v = await move(ids.accept, 2, { toStage: 'LIFECYCLE_STAGE_TRACED', partyBasis: 'PARTY_BASIS_COUNTY_GOVERNMENT' });
   v = await move(ids.accept, v, { toStage: 'LIFECYCLE_STAGE_PLANNED', plan: { measure: 'REMEDIATION_MEASURE_NONE', notes: '达标排放，保留' } });
   await move(ids.accept, v, { toStage: 'LIFECYCLE_STAGE_REMEDIATED' });
-  for (const k of Object.keys(ids)) ids[k + 'Code'] = (await api.outfall(sup.token, ids[k])).code;
+  for (const k of ['full', 'none', 'late', 'accept']) ids[k + 'Code'] = (await api.outfall(sup.token, ids[k])).code;
 
   browser = await launch();
   ({ page, pageErrors } = browser);
@@ -142,6 +148,47 @@ ui('a found outfall offers its steps; tracing from the page records the party an
   assert.match(await page.textContent('#outfall-view section[data-section="party"]'), /沁阳市全流程化工有限公司[\s\S]*溯源认定/);
   assert.match(await page.textContent('#outfall-view section[data-section="stage"]'), new RegExp('溯源日期\\s*' + inDays(0)));
   assert.equal(await stageNow(ids.full), 'LIFECYCLE_STAGE_TRACED');
+});
+
+ui('a date far back is refused until the reason and the evidence are given, then recorded and flagged', async () => {
+  await outfallPage(ids.back);
+  await openStep('date_found');
+  assert.match(await page.textContent('#lc-form fieldset.backdate'), /超过规定天数.*理由.*证据/);
+  await page.fill('#lc-effective_date', '2023-02-01');
+  const before = await api.history(sup.token, ids.back);
+  await page.click('#lc-submit');
+  await page.waitForSelector('#lc-form[data-code="backdate_needs_reason"]');
+  assert.match(await page.textContent('#lc-form .lc-status'), /^未办理，数据没有改变：日期早于记录日超过规定天数，须填写理由并提供证据/);
+  assert.deepEqual(await api.history(sup.token, ids.back), before, 'the history is as it was');
+  // A date in the future is refused too.
+  await page.fill('#lc-effective_date', inDays(3));
+  await page.click('#lc-submit');
+  await page.waitForSelector('#lc-form[data-code="invalid_date"]');
+  await page.fill('#lc-effective_date', '2023-02-01');
+  await page.fill('#lc-reason', '2023 年纸质台账补录');
+  await page.fill('#lc-evidence_hash', ids.docHash);
+  await page.click('#lc-submit');
+  await page.waitForSelector('#outfall-view[data-state="ready"] section[data-section="stage"] tr[data-field="found_on"]');
+  await page.waitForFunction(() => /2023-02-01/.test(document.querySelector('#outfall-view section[data-section="stage"]').textContent));
+  assert.match(await page.textContent('#notice'), /补记 \d+ 天，已标记供市级复核/);
+  const o = await api.outfall(sup.token, ids.back);
+  assert.equal(o.programme.foundOn, '2023-02-01');
+  assert.ok(o.flags.includes('date_backdated'), JSON.stringify(o.flags));
+});
+
+ui('a province checker sees the page without lifecycle actions', async () => {
+  const checker = await api.createUser(admin, 'zhao.lc', 'checker-pass-1', 'ROLE_PROVINCE_CHECKER', []);
+  await outfallPage(ids.late);
+  await page.click('#logout');
+  await page.waitForSelector('#login-view:not([hidden])');
+  await page.fill('#username', checker.username);
+  await page.fill('#password', checker.password);
+  await page.click('#login-submit');
+  await page.waitForSelector(`#outfall-view[data-state="ready"] #outfall-actions p[data-why="role"]`);
+  assert.equal(await page.locator('#outfall-actions button').count(), 0);
+  assert.match(await page.textContent('#outfall-actions'), /只有审核人员和管理员可以办理/);
+  await page.click('#logout');
+  await page.waitForSelector('#login-view:not([hidden])');
 });
 
 ui('a plan set from the page: its rules explained in Chinese, a refusal kept to the form, one transition id per form', async () => {
@@ -281,6 +328,7 @@ ui('remediation evidence: sending back needs a comment (refused in Chinese), the
   await full.locator('button.accept').click();
   await page.waitForSelector('#plans-view .acceptance-card', { state: 'detached' });
   assert.equal(await stageNow(ids.full), 'LIFECYCLE_STAGE_CLOSED');
+  await page.waitForSelector('#plans-view[data-state="ready"] .plans-body');
   assert.match(await page.textContent('#plans-view'), /没有待验收的排口/);
 });
 
