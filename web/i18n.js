@@ -267,7 +267,7 @@ const UI = {
     'lc.rule.backdate': 'The date may not be in the future nor before the outfall was first seen in the field; one further back than allowed (30 days by default) needs a reason and evidence, and flags the outfall for the city to check.',
     'lc.rule.party': 'The polluter is responsible: give the unit\'s name, a valid unified social credit code (GB 32100-2015) and a phone. When tracing failed, choose the county government, or a party it designated.',
     'lc.in_park': 'Inside an industrial park (development zone)', 'lc.permit_outfalls': 'Outfalls its permit allows (empty: one)',
-    'lc.rule.measures': 'Measures: ban (closed), merge (into another outfall or the sewer: give the outfall's code, or the sewer or plant), regularize (kept after works), none needed (retained as it is).',
+    'lc.rule.measures': 'Measures: ban (closed), merge (into another outfall or the sewer: give the outfall\'s code, or the sewer or plant), regularize (kept after works), none needed (retained as it is).',
     'lc.rule.rule1': 'Rule 1: inside a protection zone (boundary included) only a ban is allowed.',
     'lc.rule.rule2': 'Rule 2: an urban storm outfall is never merged (nor merged into), banned or plugged; this wins over rule 1.',
     'lc.rule.rule5': 'Rule 5: works touching flood control, plugging the outfall, or an outfall entering through a sluice or pump station need a safety note.',
