@@ -182,6 +182,10 @@ export function renderActions(box, o, obs, ctx) {
     fill(box, heading, el('p', { class: 'muted', dataset: { why: 'not_approved' } }, t('lc.not_approved')));
     return;
   }
+  if (Number(o.version || 0) > Number(o.approvedVersion || 0)) {
+    fill(box, heading, el('p', { class: 'error', dataset: { why: 'pending' } }, t('lc.pending')));
+    return;
+  }
   const steps = stepsFor(stage, measure);
   if (!steps.length) {
     fill(box, heading, el('p', { class: 'muted', dataset: { why: 'final' } }, t('lc.final', { stage: enumLabel('stage', stage) })));

@@ -11,7 +11,7 @@ import { readFile } from 'node:fs/promises';
 import { randomUUID } from 'node:crypto';
 import { startServer, firstSeenAtStart, ADMIN_PASSWORD } from './lib/server.js';
 import { launch, uiTests } from './lib/browser.js';
-import { Api, create, observe, creditCode } from './lib/api.js';
+import { Api, create, edit, observe, creditCode } from './lib/api.js';
 import { png, blake2b256 } from './lib/png.js';
 
 const DIV = '410882'; // 沁阳市
@@ -174,6 +174,13 @@ ui('a date far back is refused until the reason and the evidence are given, then
   const o = await api.outfall(sup.token, ids.back);
   assert.equal(o.programme.foundOn, '2023-02-01');
   assert.ok(o.flags.includes('date_backdated'), JSON.stringify(o.flags));
+  // A surveyor's edit waiting for review: no step until it is decided.
+  const sent = await api.sync(li.token, phoneLi, [edit(ids.back, o.version, { landmark: '桥下东侧' })]);
+  assert.equal(sent.results[0].status, 'CHANGE_STATUS_APPLIED', JSON.stringify(sent.results));
+  await outfallPage(ids.back);
+  assert.equal(await page.getAttribute('#outfall-actions p[data-why]', 'data-why'), 'pending');
+  assert.equal(await page.locator('#outfall-actions button').count(), 0);
+  assert.match(await page.textContent('#outfall-actions'), /等待审核/);
 });
 
 ui('a province checker sees the page without lifecycle actions', async () => {
