@@ -23,6 +23,7 @@ const PAGE = 1000;
 const MAX_PAGES = 50; // 50 000 outfalls a stage at most
 const REMOVES = ['REMEDIATION_MEASURE_BAN', 'REMEDIATION_MEASURE_MERGE'];
 const DAY_MS = 86400000;
+const DECIDERS = ['ROLE_SUPERVISOR', 'ROLE_ADMIN'];
 
 const stageOf = (o) => (o.programme && o.programme.stage) || '';
 const planOf = (o) => (o.programme && o.programme.plan) || {};
@@ -207,13 +208,18 @@ export function createPlans(root, ctx) {
         for (const b of Object.values(buttons)) b.disabled = false;
       }
     }
-    buttons.accept = el('button', { type: 'button', class: 'primary accept', onclick: () => act('accept') }, t('plans.accept.' + to));
-    buttons.send_back = el('button', { type: 'button', class: 'send-back', onclick: () => act('send_back') }, t('plans.send_back'));
-    return el('article', { class: 'acceptance-card', dataset: { outfallId: o.id } },
-      el('h4', null, openButton(o), ' ', o.name || ''),
+    const s = api.session();
+    const head = [el('h4', null, openButton(o), ' ', o.name || ''),
       el('p', null, [divisionLabel(o.divisionCode), enumLabel('measure', plan.measure || 'REMEDIATION_MEASURE_UNSPECIFIED'),
         fieldLabel('remediated_on') + ' ' + ((o.programme || {}).remediatedOn || '')].join(' · ')),
-      evidencePhotos(o),
+      evidencePhotos(o)];
+    // Only supervisors and admins decide (the server's route table); others see the evidence.
+    if (!s || !DECIDERS.includes(s.role)) {
+      return el('article', { class: 'acceptance-card', dataset: { outfallId: o.id } }, head, el('p', { class: 'muted' }, t('lc.no_role')));
+    }
+    buttons.accept = el('button', { type: 'button', class: 'primary accept', onclick: () => act('accept') }, t('plans.accept.' + to));
+    buttons.send_back = el('button', { type: 'button', class: 'send-back', onclick: () => act('send_back') }, t('plans.send_back'));
+    return el('article', { class: 'acceptance-card', dataset: { outfallId: o.id } }, head,
       el('label', { class: 'field', for: 'acc-comment-' + o.id }, el('span', null, t('plans.acc_comment')), comment),
       el('div', { class: 'lc-buttons' }, buttons.accept, buttons.send_back), status);
   }

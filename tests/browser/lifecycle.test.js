@@ -194,6 +194,12 @@ ui('a province checker sees the page without lifecycle actions', async () => {
   await page.waitForSelector(`#outfall-view[data-state="ready"] #outfall-actions p[data-why="role"]`);
   assert.equal(await page.locator('#outfall-actions button').count(), 0);
   assert.match(await page.textContent('#outfall-actions'), /只有审核人员和管理员可以办理/);
+  // The remediated outfall's evidence without the buttons to accept it.
+  await page.click('#nav-plans');
+  await page.waitForSelector('#plans-view[data-state="ready"]');
+  await page.click('#plans-tab-acceptance');
+  await page.waitForSelector(`#plans-view .acceptance-card[data-outfall-id="${ids.accept}"]`);
+  assert.equal(await page.locator('#plans-view .acceptance-card button.accept').count(), 0);
   await page.click('#logout');
   await page.waitForSelector('#login-view:not([hidden])');
 });
