@@ -64,6 +64,9 @@ for (const name of Object.keys(VIEWS)) {
     if (name === 'inventory') {
       // The address holds the inventory's filters: a click starts from those last searched.
       if (!location.hash.startsWith('#inventory')) history.replaceState(null, '', '#inventory');
+    } else if (name === 'plans') {
+      // The address names the plans' tab (#plans?tab=...), so Back from an outfall returns to it.
+      if (!location.hash.startsWith('#plans')) history.replaceState(null, '', '#plans');
     } else if (location.hash) {
       history.replaceState(null, '', location.pathname + location.search);
     }
@@ -71,7 +74,8 @@ for (const name of Object.keys(VIEWS)) {
   });
 }
 
-// The view the address names: #outfall/<id> (the outfall's page) or #inventory[?filters];
+// The view the address names: #outfall/<id> (the outfall's page), #inventory[?filters] or
+// #plans[?tab=...];
 // returns whether it named one.
 function showLinked() {
   const h = location.hash;
@@ -84,6 +88,10 @@ function showLinked() {
   }
   if (h.startsWith('#inventory')) {
     showView('inventory');
+    return true;
+  }
+  if (h.startsWith('#plans')) {
+    showView('plans');
     return true;
   }
   return false;

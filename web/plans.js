@@ -8,7 +8,8 @@
 //   POST /v1/programme/transitions (one transition_id per card and action, kept until it succeeds);
 // - parties (责任主体清单) and retained (保留排污口清单).
 // Each list downloads as CSV built in the page: codes with their labels beside them. A row's code
-// opens the outfall's page (#outfall/<id>).
+// opens the outfall's page (#outfall/<id>); the address names the tab (#plans?tab=...), so the
+// browser's Back returns to it.
 import * as api from './api.js';
 import { el, fill, grid } from './dom.js';
 import { ENUMS, DIVISIONS } from './labels.js';
@@ -248,7 +249,11 @@ export function createPlans(root, ctx) {
     if (!built) return;
     const tabs = el('div', { class: 'tabs', role: 'tablist' }, TABS.map((name) => el('button', {
       type: 'button', id: 'plans-tab-' + name, role: 'tab', class: 'tab', 'aria-selected': String(name === tab),
-      onclick: () => { tab = name; render(); },
+      onclick: () => {
+        tab = name;
+        history.replaceState(null, '', '#plans?tab=' + name);
+        render();
+      },
     }, t('plans.tab.' + name))));
     const status = state === 'loading' ? el('p', { class: 'muted' }, t('inv.loading'))
       : state === 'error' ? el('p', { id: 'plans-error', class: 'error', role: 'alert' }, t('plans.failed', { msg: errorText(error) })) : null;
@@ -295,7 +300,13 @@ export function createPlans(root, ctx) {
 
   return {
     build() { built = true; },
-    reload() { load(); },
+    // Loads the lists, showing the tab the address names (#plans?tab=acceptance).
+    reload() {
+      const at = location.hash.indexOf('?');
+      const named = at < 0 ? '' : new URLSearchParams(location.hash.slice(at + 1)).get('tab');
+      if (TABS.includes(named)) tab = named;
+      load();
+    },
     render,
   };
 }

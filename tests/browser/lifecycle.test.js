@@ -274,8 +274,27 @@ ui('a plan needing no remediation goes on to the retained list from the page; a 
   await openStep('remediate');
   await submitTo('REMEDIATED');
   assert.deepEqual(await page.locator('#outfall-actions button.lc-step').evaluateAll((bs) => bs.map((b) => b.dataset.step)), ['send_back', 'retain']);
-  await openStep('retain');
-  await submitTo('RETAINED');
+  // The first answer is lost on the way back: the page retries with the same transition id and
+  // the server answers the step it recorded, once.
+  const version = Number((await api.outfall(sup.token, ids.none)).version);
+  let posts = 0;
+  await page.route('**/v1/programme/transitions', async (route) => {
+    posts++;
+    if (posts === 1) {
+      await route.fetch();
+      await route.abort('connectionreset');
+    } else {
+      await route.continue();
+    }
+  });
+  try {
+    await openStep('retain');
+    await submitTo('RETAINED');
+  } finally {
+    await page.unroute('**/v1/programme/transitions');
+  }
+  assert.equal(posts, 2, 'sent twice');
+  assert.equal(Number((await api.outfall(sup.token, ids.none)).version), version + 1, 'recorded once');
   assert.equal(await page.getAttribute('#outfall-actions p[data-why]', 'data-why'), 'final');
   assert.match(await page.textContent('#outfall-actions'), /保留/);
   const hist = await page.textContent('#outfall-view section[data-section="history"]');
@@ -307,6 +326,13 @@ ui('the plans view lists the overdue plan first and every plan with its days, fi
   await page.click(`#plans-view .overdue-table tr[data-outfall-id="${ids.late}"] button.open`);
   await page.waitForSelector(`#outfall-view[data-state="ready"][data-outfall-id="${ids.late}"]`);
   assert.equal(new URL(page.url()).hash, `#outfall/${ids.late}`);
+  // Back returns to the plans, at the tab left.
+  await page.goBack();
+  await page.waitForSelector('#plans-view:not([hidden])[data-state="ready"] .plans-body[data-tab="plans"]');
+  await page.click('#plans-tab-retained');
+  assert.equal(new URL(page.url()).hash, '#plans?tab=retained');
+  await page.reload();
+  await page.waitForSelector('#plans-view:not([hidden])[data-state="ready"] .plans-body[data-tab="retained"]');
   const body = await page.textContent('#plans-view');
   assert.doesNotMatch(body, /REMEDIATION_MEASURE_|LIFECYCLE_STAGE_/);
 });
