@@ -24,6 +24,7 @@ const PAGE = 1000;
 const MAX_PAGES = 50; // 50 000 outfalls a stage at most
 const REMOVES = ['REMEDIATION_MEASURE_BAN', 'REMEDIATION_MEASURE_MERGE'];
 const DAY_MS = 86400000;
+const SHOWN = 500; // rows drawn a table; the CSV holds them all
 const DECIDERS = ['ROLE_SUPERVISOR', 'ROLE_ADMIN'];
 
 const stageOf = (o) => (o.programme && o.programme.stage) || '';
@@ -117,10 +118,12 @@ const LISTS = {
 };
 const columnsOf = (list) => LISTS[list].map((k) => ({ key: k, ...COL[k]() }));
 
+// The table of list's rows (the first SHOWN, with a note saying how many more the CSV holds).
 function table(list, rows, cls) {
   const cols = columnsOf(list);
-  return grid(cols.map((c) => c.h), rows.map((o) => el('tr', { dataset: { outfallId: o.id || o.outfallId || '' } },
-    cols.map((c) => el('td', { dataset: { col: c.key } }, c.node ? c.node(o) : c.v(o))))), cls);
+  const more = rows.length > SHOWN ? el('p', { class: 'muted capped' }, t('plans.capped', { n: SHOWN, total: rows.length })) : null;
+  return [more, grid(cols.map((c) => c.h), rows.slice(0, SHOWN).map((o) => el('tr', { dataset: { outfallId: o.id || o.outfallId || '' } },
+    cols.map((c) => el('td', { dataset: { col: c.key } }, c.node ? c.node(o) : c.v(o))))), cls)];
 }
 
 // The view in root; ctx.notice(text, kind) tells the outcome of an acceptance.
@@ -161,7 +164,7 @@ export function createPlans(root, ctx) {
     const lateCols = [t('inv.col.code'), t('inv.col.name'), t('inv.col.division'), t('inv.col.river'), fieldLabel('measure'), t('plans.col.due'), t('plans.col.days')];
     return [filterForm(),
       el('section', { class: 'plans-overdue', dataset: { list: 'overdue' } }, el('h3', null, t('plans.overdue_title', { n: late.length })),
-        late.length ? grid(lateCols, late.map((p) => el('tr', { dataset: { outfallId: p.outfallId || '' } },
+        late.length ? grid(lateCols, late.slice(0, SHOWN).map((p) => el('tr', { dataset: { outfallId: p.outfallId || '' } },
           [openButton(p), p.name || '', divisionLabel(p.divisionCode), riverLabel(p.riverCode), enumLabel('measure', p.measure || 'REMEDIATION_MEASURE_UNSPECIFIED'),
             p.due || '', t('plans.days_over', { n: p.daysOverdue || 0 })].map((c) => el('td', null, c)))), 'overdue-table')
           : el('p', { class: 'muted' }, t('plans.overdue_none'))),
