@@ -193,7 +193,7 @@ export function renderActions(box, o, obs, ctx) {
   }
   const formBox = el('div', { class: 'lc-form-box' });
   const hashes = [...new Set(obs.flatMap((ob) => (ob.photos || []).map((p) => p.hash)).filter((h) => HASH_RE.test(h || '')))];
-  let open = '';
+  let openKey = '';
 
   function openForm(step) {
     const [key, to, kind] = step;
@@ -207,7 +207,7 @@ export function renderActions(box, o, obs, ctx) {
       fields(o, obs), commonFields(hashes, needComment), el('div', { class: 'lc-buttons' }, submit, cancel), status);
     const hashInput = form.querySelector('#lc-evidence_hash');
     if (hashes.length) hashInput.setAttribute('list', 'lc-hashes');
-    cancel.addEventListener('click', () => { open = ''; fill(formBox); });
+    cancel.addEventListener('click', () => { openKey = ''; fill(formBox); });
     form.addEventListener('submit', async (ev) => {
       ev.preventDefault();
       const body = { transitionId, outfallId: o.id, baseVersion: String(o.version || ''), toStage: STAGE + to, ...read(form) };
@@ -219,7 +219,7 @@ export function renderActions(box, o, obs, ctx) {
       delete form.dataset.code;
       try {
         const r = await send(body);
-        open = '';
+        openKey = '';
         const days = r.backdatedDays ? t('lc.backdated', { days: r.backdatedDays }) : '';
         ctx.notice(t('lc.done', { step: t('lc.step.' + key), stage: enumLabel('stage', (r.outfall && r.outfall.programme && r.outfall.programme.stage) || STAGE + to) }) + days);
         ctx.done();
@@ -231,7 +231,7 @@ export function renderActions(box, o, obs, ctx) {
         cancel.disabled = false;
       }
     });
-    open = key;
+    openKey = key;
     fill(formBox, form);
     form.querySelector('input, select, textarea').focus();
   }
@@ -240,7 +240,7 @@ export function renderActions(box, o, obs, ctx) {
     el('p', { class: 'muted' }, t('lc.at', { stage: enumLabel('stage', stage) })),
     el('div', { class: 'lc-steps' }, steps.map((step) => el('button', {
       type: 'button', class: 'lc-step', dataset: { step: step[0] },
-      onclick: () => { if (open !== step[0]) openForm(step); },
+      onclick: () => { if (openKey !== step[0]) openForm(step); },
     }, t('lc.step.' + step[0])))),
     formBox);
 }
