@@ -168,8 +168,8 @@ ui('a date far back is refused until the reason and the evidence are given, then
   await page.fill('#lc-reason', '2023 年纸质台账补录');
   await page.fill('#lc-evidence_hash', ids.docHash);
   await page.click('#lc-submit');
-  await page.waitForSelector('#outfall-view[data-state="ready"] section[data-section="stage"] tr[data-field="found_on"]');
-  await page.waitForFunction(() => /2023-02-01/.test(document.querySelector('#outfall-view section[data-section="stage"]').textContent));
+  // The page reloads: wait for the new stage dates (the old page had a found date too).
+  await page.waitForFunction(() => /2023-02-01/.test(document.querySelector('#outfall-view[data-state="ready"] section[data-section="stage"]')?.textContent || ''));
   assert.match(await page.textContent('#notice'), /补记 \d+ 天，已标记供市级复核/);
   const o = await api.outfall(sup.token, ids.back);
   assert.equal(o.programme.foundOn, '2023-02-01');
