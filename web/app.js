@@ -12,6 +12,7 @@ import { createOutfallPage } from './outfall.js';
 import { createAnnual } from './annual.js';
 import { createExports } from './exports.js';
 import { createSignboards } from './signboards.js';
+import { createPlans } from './plans.js';
 
 const $ = (id) => document.getElementById(id);
 const config = { tileUrl: '' };
@@ -39,12 +40,13 @@ const outfallPage = createOutfallPage($('outfall-view'), { notice, config });
 const annual = createAnnual($('annual-view'), { notice });
 const exportsView = createExports($('exports-view'), { notice });
 const signboards = createSignboards($('signboards-view'));
+const plans = createPlans($('plans-view'), { notice });
 
 // The console's views, each with its section #NAME-view and (but for the outfall's page, opened
 // from the inventory or a link #outfall/<id>) its header button #nav-NAME. The review builds
 // itself on sign-in; the others build and load when opened.
 const VIEWS = { review: null, progress, applications, reports, inventory, outfall: outfallPage,
-  annual, exports: exportsView, signboards };
+  annual, exports: exportsView, signboards, plans };
 let view = 'review';
 
 // Shows one view; its header button is marked current.
@@ -69,6 +71,9 @@ for (const name of Object.keys(VIEWS)) {
     if (name === 'inventory') {
       // The address holds the inventory's filters: a click starts from those last searched.
       if (!location.hash.startsWith('#inventory')) history.replaceState(null, '', '#inventory');
+    } else if (name === 'plans') {
+      // The address names the plans' tab (#plans?tab=...), so Back from an outfall returns to it.
+      if (!location.hash.startsWith('#plans')) history.replaceState(null, '', '#plans');
     } else if (location.hash) {
       history.replaceState(null, '', location.pathname + location.search);
     }
@@ -76,7 +81,8 @@ for (const name of Object.keys(VIEWS)) {
   });
 }
 
-// The view the address names: #outfall/<id> (the outfall's page) or #inventory[?filters];
+// The view the address names: #outfall/<id> (the outfall's page), #inventory[?filters] or
+// #plans[?tab=...];
 // returns whether it named one.
 function showLinked() {
   const h = location.hash;
@@ -93,6 +99,10 @@ function showLinked() {
   }
   if (h.startsWith('#inventory')) {
     showView('inventory');
+    return true;
+  }
+  if (h.startsWith('#plans')) {
+    showView('plans');
     return true;
   }
   return false;

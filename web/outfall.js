@@ -3,7 +3,7 @@
 // evidence, every photo with its EXIF time and position and its distance from the site
 // (GET /v1/photos/{hash}/info), field observations, inspections and the history (which names
 // each decision and stage change). Everything labelled through labels.js: no raw enum names.
-// Lifecycle actions come later from another module: #outfall-actions is left for them.
+// The lifecycle actions (#outfall-actions) are web/lifecycle.js's: the steps of the outfall's stage.
 import * as api from './api.js';
 import { el, fill, kvTable } from './dom.js';
 import {
@@ -12,6 +12,7 @@ import {
 import {
   fieldsTable, flagList, position, thumb, observationView, inspectionView, historyTable,
 } from './record.js';
+import { renderActions } from './lifecycle.js';
 
 const STAGE_DATES = ['found_on', 'traced_on', 'planned_on', 'remediated_on', 'closed_on', 'retained_on'];
 const PLAN = ['measure', 'deadline', 'transition_end', 'merge_into_outfall_id', 'merge_into_sewer',
@@ -127,9 +128,8 @@ export function createOutfallPage(root, ctx) {
       el('h2', null, t('page.title'), ' · ', o.code || t('inv.nocode'), ' ', o.name || ''),
       // The printable sign board (web/signboards.js): an approved outfall with a code has one.
       o.code ? el('p', { class: 'no-print' }, el('a', { id: 'outfall-signboard', class: 'button', href: '#signboards/' + encodeURIComponent(o.id || '') }, t('sign.print_one'))) : null,
-      // Lifecycle actions (溯源, 一口一策, 整治, 销号, 保留) are built by another module into this box.
-      el('section', { id: 'outfall-actions', class: 'page-sec actions', dataset: { outfallId: o.id || '', version: String(o.version || '') } },
-        el('h3', null, t('page.actions')), el('p', { class: 'muted' }, t('page.actions_later'))),
+      // Lifecycle actions (溯源, 一口一策, 整治, 销号, 保留): web/lifecycle.js fills this box below.
+      el('section', { id: 'outfall-actions', class: 'page-sec actions', dataset: { outfallId: o.id || '', version: String(o.version || '') } }),
       sec('facts', t('detail.fields'), fieldsTable(o), flagList(o.flags)),
       sec('stage', t('page.stage'), stageSection(o)),
       sec('party', t('page.party'), partySection(o)),
@@ -144,6 +144,7 @@ export function createOutfallPage(root, ctx) {
       sec('history', t('page.history'), history instanceof Error
         ? el('p', { class: 'error' }, t('detail.history.unavailable', { msg: errorText(history) }))
         : history ? historyTable(history) : el('p', { class: 'muted' }, t('page.loading'))));
+    renderActions(root.querySelector('#outfall-actions'), o, obs, { notice: ctx.notice || (() => {}), done: () => open(id) });
     root.dataset.state = 'ready';
     root.dataset.outfallId = o.id || '';
   }
