@@ -9,6 +9,8 @@ import { createApplications } from './applications.js';
 import { createReports } from './reports.js';
 import { createInventory } from './inventory.js';
 import { createOutfallPage } from './outfall.js';
+import { createZones } from './zones.js';
+import { createDraws } from './draws.js';
 
 const $ = (id) => document.getElementById(id);
 const config = { tileUrl: '' };
@@ -33,11 +35,13 @@ const applications = createApplications($('applications-view'), { notice });
 const reports = createReports($('reports-view'), { notice });
 const inventory = createInventory($('inventory-view'), { notice, config });
 const outfallPage = createOutfallPage($('outfall-view'), { notice, config });
+const zones = createZones($('zones-view'), { notice, config });
+const draws = createDraws($('draws-view'), { notice });
 
 // The console's views, each with its section #NAME-view and (but for the outfall's page, opened
 // from the inventory or a link #outfall/<id>) its header button #nav-NAME. The review builds
 // itself on sign-in; the others build and load when opened.
-const VIEWS = { review: null, progress, applications, reports, inventory, outfall: outfallPage };
+const VIEWS = { review: null, progress, applications, reports, inventory, outfall: outfallPage, zones, draws };
 let view = 'review';
 
 // Shows one view; its header button is marked current.
