@@ -106,7 +106,7 @@ const UI = {
     'code.inspection.invalid_decision': '这条抽查结果不属于所显示的排口，请刷新待办后重试。',
     // protection zones and random draws (issue 19.3: web/zones.js, web/draws.js)
     'nav.zones': '保护区', 'nav.draws': '双随机抽查',
-    'zones.title': '保护区（饮用水水源保护区等）', 'zones.import': '导入保护区', 'zones.file': 'GeoJSON 文件',
+    'zones.title': '保护区（饮用水水源保护区等）', 'zones.import': '导入保护区', 'zones.file': '选择 GeoJSON 文件…', 'zones.no_file': '未选择文件',
     'zones.import_hint': '选择一个 GeoJSON 要素集合（FeatureCollection）文件：每个要素需有编号、名称（name）和类别（kind），范围为 Polygon 或 MultiPolygon。整批导入，出错则一个也不保存；编号已存在的保护区将被替换。',
     'zones.send': '导入', 'zones.need_file': '请先选择文件。', 'zones.refused': '导入被拒绝，未保存任何保护区：{msg}',
     'zones.stored': '已导入 {n} 个保护区：{names}。', 'zones.loading': '正在加载…', 'zones.failed': '保护区加载失败：{msg}',
@@ -249,7 +249,7 @@ const UI = {
     'code.inspection.invalid_decision': 'This result does not belong to the outfall shown: refresh the queue and try again.',
     // protection zones and random draws (issue 19.3: web/zones.js, web/draws.js)
     'nav.zones': 'Protection zones', 'nav.draws': 'Random inspections',
-    'zones.title': 'Protection zones (drinking-water sources and others)', 'zones.import': 'Import protection zones', 'zones.file': 'GeoJSON file',
+    'zones.title': 'Protection zones (drinking-water sources and others)', 'zones.import': 'Import protection zones', 'zones.file': 'Choose a GeoJSON file…', 'zones.no_file': 'No file chosen',
     'zones.import_hint': 'Choose a GeoJSON FeatureCollection file: each feature needs an id, a name and a kind, its shape a Polygon or MultiPolygon. The file is stored whole or not at all; a zone with an existing id is replaced.',
     'zones.send': 'Import', 'zones.need_file': 'Choose a file first.', 'zones.refused': 'Import refused, no zone stored: {msg}',
     'zones.stored': '{n} zones imported: {names}.', 'zones.loading': 'Loading…', 'zones.failed': 'The zones failed to load: {msg}',

@@ -99,13 +99,20 @@ export function createZones(root, ctx) {
 
   function importForm() {
     if (!isAdmin()) return null;
+    // The browser's own file control speaks the browser's language: it stays hidden behind a
+    // label in ours, with the chosen file's name beside it.
+    const chosen = el('span', { id: 'zones-file-name', class: 'muted' }, upload.file ? upload.file.name : t('zones.no_file'));
     const file = el('input', {
-      id: 'zones-file', type: 'file', accept: '.geojson,.json,application/geo+json,application/json',
-      onchange: (ev) => { upload.file = ev.target.files[0] || null; upload.error = ''; },
+      id: 'zones-file', type: 'file', class: 'file-hidden', accept: '.geojson,.json,application/geo+json,application/json',
+      onchange: (ev) => {
+        upload.file = ev.target.files[0] || null;
+        upload.error = '';
+        chosen.textContent = upload.file ? upload.file.name : t('zones.no_file');
+      },
     });
     const f = el('form', { id: 'zones-import', class: 'zones-import' },
       el('h3', null, t('zones.import')), el('p', { class: 'muted' }, t('zones.import_hint')),
-      el('label', { for: 'zones-file' }, t('zones.file'), ' ', file),
+      el('div', { class: 'file-pick' }, file, el('label', { for: 'zones-file', class: 'button-like' }, t('zones.file')), ' ', chosen),
       el('button', { type: 'submit', id: 'zones-submit', disabled: upload.busy }, upload.busy ? t('decide.busy') : t('zones.send')),
       upload.error ? el('p', { id: 'zones-error', class: 'error', role: 'alert' }, upload.error) : null,
       upload.stored ? el('p', { id: 'zones-stored', class: 'verify-ok', role: 'status' },

@@ -30,7 +30,9 @@ before(async () => {
   phone = await api.enroll(surveyor.token, 'phone-survey');
   inspPhone = await api.enroll(insp.token, 'phone-inspector');
   const base = { riverCode: 'qinhe', divisionCode: DIV, accuracyM: 5, type: 'OUTFALL_TYPE_MUNICIPAL_WWTP' };
-  const batch = [0, 1, 2, 3, 4].map((i) => create({ ...base, lat: 35.1 + i * 0.01, lon: 112.92, name: `抽查候选排口${i}` }));
+  // Five treatment-plant outfalls (weight 3 in a weighted draw) and two others (weight 1).
+  const batch = [0, 1, 2, 3, 4].map((i) => create({ ...base, lat: 35.1 + i * 0.01, lon: 112.92, name: `抽查候选排口${i}` }))
+    .concat([5, 6].map((i) => create({ ...base, type: 'OUTFALL_TYPE_OTHER', lat: 35.1 + i * 0.01, lon: 112.92, name: `抽查候选排口${i}` })));
   const r = await api.sync(surveyor.token, phone, batch);
   assert.ok(r.results.every((x) => x.status === 'CHANGE_STATUS_APPLIED'), JSON.stringify(r.results));
   for (const c of batch) {
@@ -122,7 +124,7 @@ ui('a supervisor draws in the browser: one draw for a submit retried, listed and
   const row = page.locator(`#draws-view tr[data-draw-id="${drawId}"]`);
   assert.match(await row.textContent(), /zhou\.sup/);
   assert.match(await row.textContent(), /沁阳市/);
-  assert.match(await row.textContent(), /3 \/ 5/);
+  assert.match(await row.textContent(), /3 \/ 7/);
   assert.match(await row.textContent(), /2099-12-31/);
   // Opened: the published seed and the picks with their inspector and state.
   const pub = await api.ok('GET', `/public/inspections/${drawId}`);
@@ -199,6 +201,31 @@ ui('a tampered copy of the draw (a pick changed on its way) is shown as not matc
   await page.waitForSelector('#draw-verify[data-result="mismatch"]');
   assert.match(await page.textContent('#draw-verify'), /候选排口名单哈希不符/);
   await page.unroute(`**/public/inspections/${drawId}`);
+});
+
+ui('a weighted draw under a seed published in advance verifies too; a bad seed is refused before sending', async () => {
+  await openView(page, srv.url, sup, 'draws');
+  await page.check('#draw-weighted');
+  await page.fill('#draw-sample', '4');
+  await inspector(0, insp.username, '410883');
+  await inspector(1, 'zheng.inspector', '410821');
+  await page.fill('#draw-seed', 'not-hex');
+  await page.click('#draw-submit');
+  assert.match(await page.textContent('#draw-error'), /随机种子应为 64 位十六进制数字/);
+  assert.equal(await drawCount(), 1);
+  const seed = '5eed'.repeat(16);
+  await page.fill('#draw-seed', seed);
+  await page.click('#draw-submit');
+  await page.waitForSelector(`#draw-detail[data-draw-id]:not([data-draw-id="${drawId}"])`);
+  assert.equal(await drawCount(), 2);
+  assert.equal(await page.textContent('#draw-seed-published'), seed);
+  const pub = await api.ok('GET', `/public/inspections/${await page.getAttribute('#draw-detail', 'data-draw-id')}`);
+  assert.deepEqual(pub.candidates.map((c) => c.weight).sort(), [1, 1, 3, 3, 3, 3, 3]);
+  assert.equal(pub.previousDrawId, drawId);
+  assert.equal(await page.locator('#draw-detail table.draw-picks tbody tr').count(), 4);
+  await page.click('#draw-verify-button');
+  await page.waitForSelector('#draw-verify[data-result="match"]');
+  assert.match(await page.textContent('#draw-verify'), /核验一致/);
 });
 
 ui('in English on the switch, readable at 360 px, no CSP violation', async () => {

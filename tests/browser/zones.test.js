@@ -84,7 +84,10 @@ async function importFile(name, text) {
 ui('an admin imports a GeoJSON file: what was stored, the zones listed in Chinese with the outfalls in and near them', async () => {
   await zonesAs(admin);
   assert.match(await page.textContent('#zones-status'), /尚未导入保护区/);
+  // The picker in Chinese (the browser's own control, which speaks the browser's language, hidden).
+  assert.match(await page.textContent('#zones-import'), /选择 GeoJSON 文件…\s*未选择文件/);
   await importFile('zones.geojson', JSON.stringify(GOOD));
+  assert.equal(await page.textContent('#zones-file-name'), '未选择文件', 'the picker is empty again once imported');
   const stored = await page.textContent('#zones-stored');
   assert.match(stored, /^已导入 2 个保护区：/);
   for (const name of ['沁阳市第一水厂水源保护区', '太行山自然保护区']) assert.ok(stored.includes(name), stored);
