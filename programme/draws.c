@@ -542,3 +542,126 @@ done:
     if (last) protobuf_c_message_free_unpacked(&last->base, NULL);
     return rc;
 }
+
+/* ---- the list of draws ---- */
+
+/* Parses a page token "MS.ID" of draws_list into *ms and id[cap]. Returns 0, or -1 when it is not
+ * one the list hands out. */
+static int draws_page_token_parse(const char *token, int64_t *ms, char *id, size_t cap) {
+    char *end = NULL;
+    long long v = strtoll(token, &end, 10);
+    if (end == token || *end != '.' || v < 0 || !util_uuid_valid(end + 1)) return -1;
+    *ms = v;
+    util_strlcpy(id, end + 1, cap);
+    return 0;
+}
+
+/* 1 when p covers one of the divisions of the JSON array text. */
+static int draws_covers_any(const principal *p, const char *text, json_t **divisions) {
+    *divisions = json_loads(text ? text : "[]", 0, NULL);
+    size_t i;
+    json_t *d;
+    json_array_foreach(*divisions, i, d) {
+        if (json_is_string(d) && principal_covers(p, json_string_value(d))) return 1;
+    }
+    return 0;
+}
+
+/* A summary of the row of draws_list's statement st (columns as selected there), or NULL when
+ * out of memory. */
+static Outfall__V1__InspectionDrawSummary *draws_summary(sqlite3_stmt *st, json_t *divisions) {
+    Outfall__V1__InspectionDrawSummary *d = calloc(1, sizeof *d);
+    if (!d) return NULL;
+    outfall__v1__inspection_draw_summary__init(d);
+    d->id = strdup((const char *)sqlite3_column_text(st, 0));
+    d->has_drawn_at_ms = 1;
+    d->drawn_at_ms = sqlite3_column_int64(st, 1);
+    d->drawn_by =
+        strdup(sqlite3_column_text(st, 2) ? (const char *)sqlite3_column_text(st, 2) : "");
+    d->seed = strdup(sqlite3_column_text(st, 4) ? (const char *)sqlite3_column_text(st, 4) : "");
+    d->has_sample = 1;
+    d->sample = sqlite3_column_int(st, 5);
+    d->has_candidate_count = 1;
+    d->candidate_count = sqlite3_column_int(st, 6);
+    d->deadline =
+        strdup(sqlite3_column_text(st, 8) ? (const char *)sqlite3_column_text(st, 8) : "");
+    size_t n = json_array_size(divisions);
+    d->division_codes = calloc(n ? n : 1, sizeof *d->division_codes);
+    int ok = d->id && d->drawn_by && d->seed && d->deadline && d->division_codes;
+    for (size_t i = 0; ok && i < n; i++) {
+        const char *code = json_string_value(json_array_get(divisions, i));
+        if (!code) continue;
+        if (!(d->division_codes[d->n_division_codes] = strdup(code)))
+            ok = 0;
+        else
+            d->n_division_codes++;
+    }
+    if (!ok) {
+        protobuf_c_message_free_unpacked(&d->base, NULL);
+        return NULL;
+    }
+    return d;
+}
+
+int draws_list(store *s, const principal *p, int limit, const char *page_token,
+               Outfall__V1__InspectionDrawList **out, sync_error *err) {
+    *out = NULL;
+    int64_t after_ms = 0;
+    char after_id[UUID_STR_LEN + 1] = "";
+    limit = limit <= 0 ? 50 : limit > 500 ? 500 : limit;
+    if (page_token && page_token[0] &&
+        draws_page_token_parse(page_token, &after_ms, after_id, sizeof after_id))
+        return sync_fail(err, SYNC_EINVALID, "invalid_argument",
+                         "page_token is not one this list handed out");
+    Outfall__V1__InspectionDrawList *list = malloc(sizeof *list);
+    if (list) {
+        outfall__v1__inspection_draw_list__init(list);
+        list->draws = calloc((size_t)limit, sizeof *list->draws);
+    }
+    if (!list || !list->draws) {
+        free(list);
+        return sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
+    }
+    sqlite3_stmt *st = store_stmt(
+        s, "SELECT d.id, d.drawn_at_ms, u.username, d.user_id, json_extract(d.doc, '$.seed'), "
+           "json_extract(d.doc, '$.sample'), json_array_length(d.doc, '$.candidates'), "
+           "(SELECT json_group_array(dv) FROM (SELECT DISTINCT json_extract(c.value, "
+           "'$.divisionCode') AS dv FROM json_each(d.doc, '$.candidates') c ORDER BY "
+           "dv)), " DRAWS_DEADLINE_SQL
+           " FROM inspection_draws d LEFT JOIN users u ON u.id = d.user_id "
+           "WHERE (?1 = '' OR d.drawn_at_ms < ?2 OR (d.drawn_at_ms = ?2 AND d.id < ?1)) "
+           "ORDER BY d.drawn_at_ms DESC, d.id DESC");
+    int rc = st ? SQLITE_OK : SQLITE_ERROR;
+    if (st) {
+        sqlite3_bind_text(st, 1, after_id, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, after_ms);
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+            json_t *divisions = NULL;
+            int seen = draws_covers_any(p, (const char *)sqlite3_column_text(st, 7), &divisions) ||
+                       sqlite3_column_int64(st, 3) == p->user_id;
+            if (seen && (int)list->n_draws == limit) { /* one more: there is a next page */
+                const Outfall__V1__InspectionDrawSummary *last = list->draws[list->n_draws - 1];
+                char token[80];
+                snprintf(token, sizeof token, "%lld.%s", (long long)last->drawn_at_ms, last->id);
+                list->next_page_token = strdup(token);
+                json_decref(divisions);
+                rc = list->next_page_token ? SQLITE_DONE : SQLITE_NOMEM;
+                break;
+            }
+            Outfall__V1__InspectionDrawSummary *d = seen ? draws_summary(st, divisions) : NULL;
+            json_decref(divisions);
+            if (seen && !d) {
+                rc = SQLITE_NOMEM;
+                break;
+            }
+            if (d) list->draws[list->n_draws++] = d;
+        }
+        sqlite3_reset(st);
+    }
+    if (rc != SQLITE_DONE) {
+        protobuf_c_message_free_unpacked(&list->base, NULL);
+        return store_fail(s, rc, err);
+    }
+    *out = list;
+    return 0;
+}

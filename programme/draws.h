@@ -109,4 +109,11 @@ int draws_deadline_passed(const char *deadline, int64_t now_ms);
 /* The stored draw id, as published (with its deadline). Codes: not_found (404). */
 int draws_read(store *s, const char *id, Outfall__V1__InspectionDraw **out, sync_error *err);
 
+/* GET /v1/inspections/draws: the stored draws p may see (one of its candidates lies in a division
+ * p covers, or p drew it), newest first, at most limit (<= 0: 50; above 500: 500) after the
+ * page_token a previous page handed out (NULL: the first page). *out is freed with
+ * free_unpacked. Codes: invalid_argument (400: a page_token this list did not hand out). */
+int draws_list(store *s, const principal *p, int limit, const char *page_token,
+               Outfall__V1__InspectionDrawList **out, sync_error *err);
+
 #endif

@@ -65,6 +65,7 @@ int api_public_reports_list(http_req *r);
 int api_public_reports_answer(http_req *r);
 int api_inspections_draw(http_req *r);
 int api_inspections_tasks(http_req *r);
+int api_inspections_draws_list(http_req *r);
 int api_self_checks_record(http_req *r);
 int api_self_checks_list(http_req *r);
 int api_public_inspection(http_req *r);

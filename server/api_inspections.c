@@ -1,6 +1,9 @@
-/* Random inspections (programme/draws.h): POST /v1/inspections/draws and
+/* Random inspections (programme/draws.h): POST and GET /v1/inspections/draws and
  * GET /v1/inspections/tasks (a draw's public page is in server/api_public.c). */
 #include "server/api.h"
+
+#include <limits.h>
+
 #include "programme/draws.h"
 #include "programme/inspection_results.h"
 
@@ -22,6 +25,20 @@ int api_inspections_draw(http_req *r) {
 int api_inspections_tasks(http_req *r) {
     Outfall__V1__InspectionTaskList *out = NULL;
     int rc = inspection_results_tasks(r->store, &r->who, &out, &r->err);
+    if (rc == 0) rc = http_send_message(r, 200, &out->base);
+    if (out) protobuf_c_message_free_unpacked(&out->base, NULL);
+    return rc;
+}
+
+/* GET /v1/inspections/draws?limit=&page_token=: the draws the caller may see, newest first →
+ * InspectionDrawList. */
+int api_inspections_draws_list(http_req *r) {
+    Outfall__V1__InspectionDrawList *out = NULL;
+    char token[80] = "";
+    int64_t limit = 0;
+    int rc = http_query(r, "page_token", token, sizeof token);
+    if (rc >= 0) rc = http_query_int64(r, "limit", 0, INT_MAX, &limit);
+    if (rc >= 0) rc = draws_list(r->store, &r->who, (int)limit, token, &out, &r->err);
     if (rc == 0) rc = http_send_message(r, 200, &out->base);
     if (out) protobuf_c_message_free_unpacked(&out->base, NULL);
     return rc;

@@ -125,6 +125,7 @@ static const route routes[] = {
     {"POST",   "/v1/reports/{number}/answer", api_public_reports_answer, REVIEWERS, BODY_FORM},
     /* random inspections (双随机、一公开): drawn by a supervisor, published for anyone to re-check */
     {"POST",   "/v1/inspections/draws", api_inspections_draw,  REVIEW_READERS, BODY_DECISION},
+    {"GET",    "/v1/inspections/draws", api_inspections_draws_list, REVIEW_READERS, BODY_NONE},
     {"GET",    "/v1/inspections/tasks", api_inspections_tasks, CHECKERS, BODY_NONE},
     {"GET",    "/public/inspections/{id}", api_public_inspection, AUTH_PUBLIC, BODY_NONE},
     /* county self-check annual plans (市县自查): recorded by the county, read up to the province */

@@ -13,6 +13,8 @@ import { createAnnual } from './annual.js';
 import { createExports } from './exports.js';
 import { createSignboards } from './signboards.js';
 import { createPlans } from './plans.js';
+import { createZones } from './zones.js';
+import { createDraws } from './draws.js';
 
 const $ = (id) => document.getElementById(id);
 const config = { tileUrl: '' };
@@ -41,12 +43,14 @@ const annual = createAnnual($('annual-view'), { notice });
 const exportsView = createExports($('exports-view'), { notice });
 const signboards = createSignboards($('signboards-view'));
 const plans = createPlans($('plans-view'), { notice });
+const zones = createZones($('zones-view'), { notice, config });
+const draws = createDraws($('draws-view'), { notice });
 
 // The console's views, each with its section #NAME-view and (but for the outfall's page, opened
 // from the inventory or a link #outfall/<id>) its header button #nav-NAME. The review builds
 // itself on sign-in; the others build and load when opened.
 const VIEWS = { review: null, progress, applications, reports, inventory, outfall: outfallPage,
-  annual, exports: exportsView, signboards, plans };
+  annual, exports: exportsView, signboards, plans, zones, draws };
 let view = 'review';
 
 // Shows one view; its header button is marked current.

@@ -45,7 +45,7 @@ function hashOf(filters) {
 // Leaflet (the field app's pinned copy), loaded the first time a map is drawn so that the other
 // views run one script only. Resolves with window.L; rejects when it cannot load.
 let leafletLoad = null;
-function leaflet() {
+export function leaflet() {
   if (window.L) return Promise.resolve(window.L);
   if (!leafletLoad) {
     leafletLoad = new Promise((resolve, reject) => {

@@ -59,6 +59,11 @@ export const ENUMS = {
     'REMEDIATION_MEASURE_UNSPECIFIED', 'REMEDIATION_MEASURE_BAN', 'REMEDIATION_MEASURE_MERGE',
     'REMEDIATION_MEASURE_REGULARIZE', 'REMEDIATION_MEASURE_NONE',
   ],
+  task_state: [
+    'INSPECTION_TASK_STATE_UNSPECIFIED', 'INSPECTION_TASK_STATE_OPEN', 'INSPECTION_TASK_STATE_SUBMITTED',
+    'INSPECTION_TASK_STATE_RETURNED', 'INSPECTION_TASK_STATE_APPROVED', 'INSPECTION_TASK_STATE_NOT_DONE',
+  ],
+  zone_kind: ['ZONE_KIND_UNSPECIFIED', 'ZONE_KIND_DRINKING_WATER', 'ZONE_KIND_NATURE_RESERVE', 'ZONE_KIND_OTHER_SPECIAL'],
 };
 
 // Fields whose values are enums, by their snake_case name (the contract's field paths).
@@ -169,6 +174,11 @@ const zh = {
   'river.huanghe': '黄河', 'river.qinhe': '沁河', 'river.manghe': '蟒河', 'river.xinmanghe': '新蟒河',
   'river.danhe': '丹河', 'river.jihe': '济河', 'river.tanqulaohe': '滩区涝河', 'river.weihe': '卫河',
   'river.gongchanzhuyiqu': '共产主义渠',
+  // random inspection picks' states and protection zone kinds (issue 19.3)
+  INSPECTION_TASK_STATE_UNSPECIFIED: '未知', INSPECTION_TASK_STATE_OPEN: '待检查', INSPECTION_TASK_STATE_SUBMITTED: '结果待审核',
+  INSPECTION_TASK_STATE_RETURNED: '结果已退回', INSPECTION_TASK_STATE_APPROVED: '结果已批准', INSPECTION_TASK_STATE_NOT_DONE: '逾期未检查',
+  ZONE_KIND_UNSPECIFIED: '未指定', ZONE_KIND_DRINKING_WATER: '饮用水水源保护区', ZONE_KIND_NATURE_RESERVE: '自然保护地',
+  ZONE_KIND_OTHER_SPECIAL: '其他需要特殊保护区域',
 };
 
 const en = {
@@ -263,6 +273,11 @@ const en = {
   'river.xinmanghe': 'New Mang River', 'river.danhe': 'Dan River', 'river.jihe': 'Ji River',
   'river.tanqulaohe': 'Tanqu Drainage River', 'river.weihe': 'Wei River',
   'river.gongchanzhuyiqu': 'Gongchanzhuyi Canal',
+  // random inspection picks' states and protection zone kinds (issue 19.3)
+  INSPECTION_TASK_STATE_UNSPECIFIED: 'Unknown', INSPECTION_TASK_STATE_OPEN: 'Open', INSPECTION_TASK_STATE_SUBMITTED: 'Result submitted',
+  INSPECTION_TASK_STATE_RETURNED: 'Result returned', INSPECTION_TASK_STATE_APPROVED: 'Result approved', INSPECTION_TASK_STATE_NOT_DONE: 'Not done by the deadline',
+  ZONE_KIND_UNSPECIFIED: 'Not given', ZONE_KIND_DRINKING_WATER: 'Drinking-water source protection zone', ZONE_KIND_NATURE_RESERVE: 'Nature reserve',
+  ZONE_KIND_OTHER_SPECIAL: 'Other specially protected area',
 };
 
 export const LABELS = { zh, en };

@@ -819,6 +819,14 @@ static void fresh_draw(ctx *c) {
     assert_int_equal(th_http(&srv, &rq, &r), 200);
     th_response_free(&r);
 }
+/* The draws the caller may see: does the supervisor of A's fresh draw show? */
+static void inspection_draws_list(ctx *c, outcome *o) {
+    th_xresult out; /* the draw is on the world's server; an expired token on its own */
+    send(c, "GET", "/v1/inspections/draws?limit=500", NULL, NULL, 0, o, &out);
+    if (o->status == 200)
+        tag_seen(o, out.r.body && strstr((const char *)out.r.body, c->id) != NULL);
+    th_response_free(&out.r);
+}
 /* Division A's self-check plan for this year (市县自查). */
 static void self_check_record(ctx *c, outcome *o) {
     char today[11], body[200];

@@ -186,6 +186,8 @@ static const row matrix[] = {
      {ROLE,        OK(200),    ROLE,       OK(200),   {403, "outside_division"}, GATE, ROLE, ROLE}},
   {"POST", "/v1/inspections/draws", NULL, inspection_draw,
      {ROLE,        OK(200),    ROLE,       OK(200),   {403, "outside_division"}, GATE, ROLE, OK(200)}},
+  {"GET", "/v1/inspections/draws", fresh_draw, inspection_draws_list, /* those of A: not B's */
+     {ROLE,        SEES,       ROLE,       SEES,      BLIND,       GATE,               ROLE, SEES}},
   {"GET", "/v1/inspections/tasks", NULL, inspection_tasks, /* the caller's own picks only */
      {OK(200),     OK(200),    ROLE,       OK(200),   OK(200),     GATE,               OK(200), OK(200)}},
   {"POST", "/v1/self-check-plans", NULL, self_check_record,

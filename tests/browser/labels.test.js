@@ -14,6 +14,7 @@ const CONTRACT = {
   survey_level: 'SurveyLevel', photo_kind: 'PhotoKind', role: 'Role', item_kind: 'ReviewItemKind',
   inspection_result: 'InspectionResult', report_kind: 'ReportKind', report_status: 'ReportStatus',
   stage: 'LifecycleStage', party_basis: 'PartyBasis', measure: 'RemediationMeasure',
+  task_state: 'InspectionTaskState', zone_kind: 'ZoneKind',
 };
 
 // {EnumName: [value names by number]} of the .proto.
