@@ -64,7 +64,7 @@ CTL_SRC := $(sort $(wildcard tools/outfallctl/*.c))
 TESTLIB_SRC := $(sort $(wildcard tests/lib/*.c))
 TEST_SRC := $(sort $(wildcard tests/common/test_*.c tests/sync/test_*.c tests/programme/test_*.c tests/render/test_*.c tests/api/test_*.c \
                                tests/fuzz/test_*.c tests/tls/test_*.c \
-                               tests/reliability/test_*.c))
+                               tests/reliability/test_*.c tests/bench/test_*.c))
 
 objs = $(patsubst %.c,$(1)/%.o,$(2))
 GEN_OBJ = $(1)/gen/outfall/v1/outfall.pb-c.o $(1)/gen/migrations.o
@@ -156,6 +156,12 @@ bench: deps build build/release/bench/fieldday
 build/release/bench/fieldday: $(call objs,build/release,$(BENCH_SRC) tests/lib/child.c) \
                               $(call CLIENT,build/release) $(call CORE,build/release)
 	$(CC) -o $@ $^ $(LDLIBS)
+
+# The benchmark with the sanitizers as well: tests/bench runs it at a tiny size so it cannot rot.
+build/asan/bench/fieldday: $(call objs,build/asan,$(BENCH_SRC) tests/lib/child.c) \
+                           $(call CLIENT,build/asan) $(call CORE,build/asan)
+	$(CC) $(ASAN_LDFLAGS) -o $@ $^ $(LDLIBS)
+build-test: build/asan/bench/fieldday
 
 # The field app's figures (docs/field-app.md): first-load bytes, pulling N outfalls into a phone in
 # headless Chromium, hashing a 12 MP photo. ARGS: N (default 10000).

@@ -99,7 +99,7 @@ static int copy_rows(replay *rp, batch_ops *b, const char *table, const char *sr
     while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
         int n = sqlite3_column_count(q);
         if (stmt < 0) {
-            char sql[4096], cols[2048] = "", vals[1024] = "", set[3072] = "";
+            char sql[8192], cols[2048] = "", vals[1024] = "", set[3072] = "";
             for (int i = 0; i < n; i++) {
                 const char *c = sqlite3_column_name(q, i);
                 size_t l = strlen(cols), lv = strlen(vals), ls = strlen(set);

@@ -50,6 +50,12 @@ typedef struct bench_opts {
     const char *outfalld; /* the server binary */
     const char *fixtures; /* folder of *.jpg photo fixtures */
     const char *tmpdir;   /* where the data folders go */
+    /* The big-batch phase (bigbatch.c): days offline synced at once. */
+    int big_docs;       /* observations in the phase; 0: no big-batch phase */
+    int big_batch;      /* changes per SyncRequest */
+    int big_devices[4]; /* the device counts measured, each run on its own server */
+    int n_big_devices;
+    int big_only; /* skip the field day */
 } bench_opts;
 
 /* ---- the server process (proc.c) ---- */
@@ -230,6 +236,32 @@ void bench_world_free(bench_world *w, bench_phone *phones, int n);
 /* The seeding device's id and key (the admin's). */
 void bench_seed_device(const bench_opts *opts, char id[48], uint8_t pk[32], uint8_t sk[64]);
 
+/* One new outfall (version 1) of division at lat, lon on river number river_index, made as a
+ * surveyor fills it in, in arena a from r (scenario.c). entity_id NULL: a fresh UUID. */
+Outfall__V1__Change *bench_outfall_new(bench_arena **a, bench_rng *r, const char *entity_id,
+                                       const char *division, double lat, double lon,
+                                       int river_index, int64_t at_ms);
+
+/* The field division number d (of 10) and its box's south-west corner (scenario.c). */
+const char *bench_division(int d, double *lat, double *lon);
+
+/* changes[0..n) cut into requests of at most size changes for device_id, device_seq from 1, in
+ * arena a (scenario.c). *n_out gets the number of requests. */
+Outfall__V1__SyncRequest *bench_cut_batches(bench_arena **a, bench_rng *r, const char *device_id,
+                                            Outfall__V1__Change **changes, int n, int size,
+                                            int *n_out);
+
+/* The admin's login as user with password on c: c->token is set. Returns the status (200). */
+long bench_login(bench_conn *c, const char *user, const char *password);
+
+/* POST /v1/devices with device_id and its public key, as c. Returns the status (201). */
+long bench_enroll(bench_conn *c, const char *device_id, const uint8_t pk[32]);
+
+/* Sends reqs[0..n) signed by sk through POST /v1/sync as admin, untimed set-up: every change
+ * must come back APPLIED. Returns 0, or -1 after a line on stderr (fieldday.c). */
+int bench_send_setup(bench_conn *admin, Outfall__V1__SyncRequest *reqs, int n,
+                     const uint8_t sk[64]);
+
 /* ---- baselines (baseline.c) ---- */
 
 /* Replays into a fresh database (store_open: the server's schema and pragmas) the rows the
@@ -269,6 +301,33 @@ typedef struct run_result {
     double base_sql_s, base_sql_per_s, base_photo_s, base_photo_mb_s;
     double ratio_sql, ratio_photo;
 } run_result;
+
+/* ---- the big batch (bigbatch.c; bench/README.md, "The big batch") ---- */
+
+/* One big-batch run at one device count: a fresh server, the outfalls created untimed, then
+ * every observation in signed batches from that many enrolled devices at once. */
+typedef struct big_result {
+    int devices;
+    double load1;   /* the machine's 1-minute load average as the timed part began */
+    double setup_s; /* server start, login, enrolment, the outfalls, signing: untimed */
+    int64_t docs, batches, errors, statuses[8];
+    double wall_s, docs_per_s, p50, p95, p99, lat_max;
+    double rss_mb, cpu_s;        /* server peak RSS in the timed part; its CPU there */
+    double server_bytes_per_doc; /* growth of the server's database ÷ docs */
+    /* (1) the documents straight into SQLite: one row each with its JSON and a change-log row */
+    int64_t raw_rows;
+    double raw_s, raw_per_s, ratio_raw, raw_bytes_per_doc, doc_json_bytes;
+    /* (2) the rows the server wrote, replayed as bench_baseline_sqlite does */
+    int64_t rows_changes;
+    double rows_s, rows_per_s, ratio_rows;
+} big_result;
+
+/* Runs the big-batch phase --runs times at each of opts->big_devices and prints its table.
+ * Returns 0, or -1 when it could not measure. */
+int bench_big_batch(const bench_opts *opts);
+
+/* The big batch's table: medians of res[d * runs + r] for each device count d (report.c). */
+void bench_print_big(const bench_opts *opts, const big_result *res, int runs);
 
 /* qsort's comparison of two doubles. */
 int bench_cmp_double(const void *a, const void *b);

@@ -145,28 +145,12 @@ static int64_t pull_all(bench_conn *c, int64_t *cursor) {
     return entries;
 }
 
-static long enroll(bench_conn *c, const char *device_id, const uint8_t pk[32]) {
-    Outfall__V1__Device d = OUTFALL__V1__DEVICE__INIT;
-    d.device_id = (char *)device_id;
-    d.name = "field phone";
-    d.has_public_key = 1;
-    d.public_key.data = (uint8_t *)pk;
-    d.public_key.len = 32;
-    return bench_call(c, "POST", "/v1/devices", &d.base, NULL, NULL);
-}
-
-/* The admin's seed through the one write path. Returns 0 or -1. */
-static int seed(const bench_opts *opts, bench_conn *admin, const bench_world *w) {
-    char id[48];
-    uint8_t pk[32], sk[64];
-    bench_seed_device(opts, id, pk, sk);
-    long st = enroll(admin, id, pk);
-    if (st != 201) {
-        fprintf(stderr, "bench: enroll the seeding device: %ld\n", st);
-        return -1;
-    }
-    for (int b = 0; b < w->n_seed; b++) {
-        Outfall__V1__SyncRequest *q = &w->seed[b];
+/* Set-up batches through the one write path (bench.h). */
+int bench_send_setup(bench_conn *admin, Outfall__V1__SyncRequest *reqs, int n,
+                     const uint8_t sk[64]) {
+    long st;
+    for (int b = 0; b < n; b++) {
+        Outfall__V1__SyncRequest *q = &reqs[b];
         q->has_since = 1;
         q->since = 0;
         q->has_pull_limit = 1;
@@ -197,10 +181,23 @@ static int seed(const bench_opts *opts, bench_conn *admin, const bench_world *w)
     return 0;
 }
 
+/* The admin's seed through the one write path. Returns 0 or -1. */
+static int seed(const bench_opts *opts, bench_conn *admin, const bench_world *w) {
+    char id[48];
+    uint8_t pk[32], sk[64];
+    bench_seed_device(opts, id, pk, sk);
+    long st = bench_enroll(admin, id, pk);
+    if (st != 201) {
+        fprintf(stderr, "bench: enroll the seeding device: %ld\n", st);
+        return -1;
+    }
+    return bench_send_setup(admin, w->seed, w->n_seed, sk);
+}
+
 /* ---- the field day ---- */
 
 static void play_enroll(phase *ph, bench_phone *p) {
-    long st = enroll(&p->conn, p->device_id, p->pk);
+    long st = bench_enroll(&p->conn, p->device_id, p->pk);
     if (st != 201) tally_error(p, "enroll", st);
     (void)ph;
 }
@@ -579,14 +576,16 @@ int main(int argc, char **argv) {
     bench_print_header(&opts, argc, argv, fx, n_fx);
 
     bench_world w;
+    memset(&w, 0, sizeof w);
     bench_phone *phones = NULL;
     double t0 = bench_now();
-    if (bench_world_build(&opts, &w, fx, n_fx, &phones) < 0) return 1;
-    if (opts.verbose) fprintf(stderr, "scenario built in %.1f s\n", bench_now() - t0);
+    int field_day = !opts.big_only;
+    if (field_day && bench_world_build(&opts, &w, fx, n_fx, &phones) < 0) return 1;
+    if (opts.verbose && field_day) fprintf(stderr, "scenario built in %.1f s\n", bench_now() - t0);
 
     run_result res[BENCH_MAX_RUNS];
     int n = 0, rc = 0;
-    for (int run = 1; run <= opts.runs; run++) {
+    for (int run = 1; field_day && run <= opts.runs; run++) {
         double t = bench_now();
         if (run_once(&opts, &w, phones, fx, run, &res[n]) < 0) {
             fprintf(stderr, "fieldday: run %d failed\n", run);
@@ -597,8 +596,9 @@ int main(int argc, char **argv) {
         fprintf(stderr, "run %d/%d done in %.0f s\n", run, opts.runs, bench_now() - t);
     }
     if (n > 0) bench_print_table(&opts, res, n);
+    if (rc == 0 && opts.big_docs > 0 && bench_big_batch(&opts) < 0) rc = 1;
     printf("\ntotal time %.0f s\n", bench_now() - t0);
-    bench_world_free(&w, phones, opts.phones);
+    if (field_day) bench_world_free(&w, phones, opts.phones);
     bench_fixtures_free(fx, n_fx);
     curl_global_cleanup();
     return rc;

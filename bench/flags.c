@@ -36,9 +36,37 @@ static void usage(FILE *out) {
             "  --profile PHASE     record the server with perf during one phase: enroll, photos,\n"
             "                      sync, pull or newpull (last run's recording is kept)\n"
             "  --profile-out FILE  where perf writes (default fieldday.perf.data)\n"
-            "  --quick             a smoke run: 20 phones, small numbers, 1 run\n"
+            "  --big-batch-docs N  observations of the big-batch phase run after the field day\n"
+            "                      (default 20000; 0: no big-batch phase)\n"
+            "  --big-batch-size N  changes per big batch (default 500)\n"
+            "  --big-batch-devices LIST  device counts, one server each (default 1,8)\n"
+            "  --big-batch-only    the big-batch phase alone, no field day\n"
+            "  --quick             a smoke run: 20 phones, small numbers, 1000 big-batch\n"
+            "                      observations in batches of 100, 1 run\n"
             "  --keep              keep the data folders\n"
             "  --verbose           say what happens\n");
+}
+
+/* A comma-separated list of device counts (1 to 64, at most 4) into o->big_devices. */
+static int parse_devices(const char *text, bench_opts *o) {
+    int n = 0;
+    const char *p = text;
+    while (*p && n < 4) {
+        char *end = NULL;
+        long v = strtol(p, &end, 10);
+        if (end == p || v < 1 || v > 64 || (*end && *end != ',')) break;
+        o->big_devices[n++] = (int)v;
+        p = *end ? end + 1 : end;
+    }
+    if (n == 0 || *p) {
+        fprintf(stderr,
+                "fieldday: --big-batch-devices: \"%s\" is not a list of up to 4 counts from 1 "
+                "to 64, such as 1,8\n",
+                text);
+        return -1;
+    }
+    o->n_big_devices = n;
+    return 0;
 }
 
 static int parse_int(const char *name, const char *text, int min, int max, int *out) {
@@ -79,6 +107,10 @@ int bench_parse_flags(int argc, char **argv, bench_opts *o) {
         {"profile", required_argument, NULL, 'x'},
         {"profile-out", required_argument, NULL, 'X'},
         {"arrival-s", required_argument, NULL, 'a'},
+        {"big-batch-docs", required_argument, NULL, 'D'},
+        {"big-batch-size", required_argument, NULL, 'B'},
+        {"big-batch-devices", required_argument, NULL, 'V'},
+        {"big-batch-only", no_argument, NULL, 'Y'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -99,12 +131,17 @@ int bench_parse_flags(int argc, char **argv, bench_opts *o) {
                       .outfalld = "build/release/outfalld",
                       .fixtures = "tests/fixtures/photos",
                       .tmpdir = tmp && *tmp ? tmp : "/tmp",
-                      .profile_out = "fieldday.perf.data"};
+                      .profile_out = "fieldday.perf.data",
+                      .big_docs = 20000,
+                      .big_batch = 500,
+                      .big_devices = {1, 8},
+                      .n_big_devices = 2};
     /* --quick first, so flags after it still win. */
     for (int i = 1; i < argc; i++)
         if (strcmp(argv[i], "--quick") == 0) {
             o->phones = 20, o->observations = 6, o->creates = 2, o->edits = 2, o->photos = 2;
-            o->runs = 1, o->pull_records = 1000, o->hot = 10;
+            o->runs = 1, o->pull_records = 1000, o->hot = 10, o->big_docs = 1000;
+            o->big_batch = 100;
         }
     int opt, rc = 0;
     while (rc == 0 && (opt = getopt_long(argc, argv, "h", longs, NULL)) != -1) {
@@ -176,6 +213,18 @@ int bench_parse_flags(int argc, char **argv, bench_opts *o) {
         case 't':
             o->tmpdir = optarg;
             break;
+        case 'D':
+            rc = parse_int(name, optarg, 0, 1000000, &o->big_docs);
+            break;
+        case 'B':
+            rc = parse_int(name, optarg, 1, 5000, &o->big_batch);
+            break;
+        case 'V':
+            rc = parse_devices(optarg, o);
+            break;
+        case 'Y':
+            o->big_only = 1;
+            break;
         case 'q':
             break;
         case 'k':
@@ -194,6 +243,10 @@ int bench_parse_flags(int argc, char **argv, bench_opts *o) {
     }
     if (rc == 0 && optind < argc) {
         fprintf(stderr, "fieldday: unexpected argument \"%s\"\n", argv[optind]);
+        rc = -1;
+    }
+    if (rc == 0 && o->big_only && o->big_docs == 0) {
+        fprintf(stderr, "fieldday: --big-batch-only needs --big-batch-docs above 0\n");
         rc = -1;
     }
     if (rc) usage(stderr);

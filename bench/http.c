@@ -80,3 +80,29 @@ void bench_error_code(const bench_conn *c, char *buf, size_t cap) {
                           message, sizeof message) != 0)
         util_strlcpy(buf, "?", cap);
 }
+
+long bench_login(bench_conn *c, const char *user, const char *password) {
+    Outfall__V1__LoginRequest rq = OUTFALL__V1__LOGIN_REQUEST__INIT;
+    Outfall__V1__LoginResponse *resp = NULL;
+    rq.username = (char *)user;
+    rq.password = (char *)password;
+    c->token[0] = '\0';
+    long st = bench_call(c, "POST", "/v1/auth/login", &rq.base,
+                         &outfall__v1__login_response__descriptor, (ProtobufCMessage **)&resp);
+    if (st == 200 && resp && resp->token)
+        util_strlcpy(c->token, resp->token, sizeof c->token);
+    else if (st == 200)
+        st = 0;
+    if (resp) outfall__v1__login_response__free_unpacked(resp, NULL);
+    return st;
+}
+
+long bench_enroll(bench_conn *c, const char *device_id, const uint8_t pk[32]) {
+    Outfall__V1__Device d = OUTFALL__V1__DEVICE__INIT;
+    d.device_id = (char *)device_id;
+    d.name = "field phone";
+    d.has_public_key = 1;
+    d.public_key.data = (uint8_t *)pk;
+    d.public_key.len = 32;
+    return bench_call(c, "POST", "/v1/devices", &d.base, NULL, NULL);
+}

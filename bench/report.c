@@ -142,6 +142,10 @@ void bench_print_header(const bench_opts *o, int argc, char **argv, const bench_
     double mb = 0;
     for (int i = 0; i < n_fx; i++)
         mb += (double)fx[i].len / 1e6;
+    if (o->big_only) {
+        fflush(stdout);
+        return; /* the big batch prints its own scenario */
+    }
     printf("scenario: %d phones at once (concurrency %d), each: %d observations, %d new outfalls, "
            "%d edits, in batches of %d (%d%% sent twice), %d photos (from %d fixtures, mean "
            "%.2f MB);\n          %d shared outfalls in each of 10 field divisions (%d%% of new "
@@ -154,5 +158,84 @@ void bench_print_header(const bench_opts *o, int argc, char **argv, const bench_
         printf("          in the sync phase the phones come back in range spread evenly at random "
                "over %d s\n",
                o->arrival_s);
+    fflush(stdout);
+}
+
+/* ---- the big batch ---- */
+
+/* The median of field (a double of big_result) over the runs of device count d. */
+static double big_median(const big_result *res, int d, int runs, size_t offset) {
+    double v[BENCH_MAX_RUNS];
+    for (int i = 0; i < runs; i++)
+        v[i] = *(const double *)(const void *)((const char *)&res[d * runs + i] + offset);
+    qsort(v, (size_t)runs, sizeof *v, bench_cmp_double);
+    return runs % 2 ? v[runs / 2] : (v[runs / 2 - 1] + v[runs / 2]) / 2;
+}
+
+#define BIG(d, field) big_median(res, d, runs, offsetof(big_result, field))
+
+void bench_print_big(const bench_opts *opts, const big_result *res, int runs) {
+    int n = opts->n_big_devices;
+    char a[32], b[32];
+    printf("\n| figure (big batch: %d observations, batches of %d) |", opts->big_docs,
+           opts->big_batch);
+    for (int d = 0; d < n; d++)
+        printf(" %d device%s |", opts->big_devices[d], opts->big_devices[d] > 1 ? "s" : "");
+    printf("\n|---|");
+    for (int d = 0; d < n; d++)
+        printf("---:|");
+    printf("\n| server: observations/s |");
+    for (int d = 0; d < n; d++)
+        printf(" %s |", group(BIG(d, docs_per_s), a, sizeof a));
+    printf("\n| batch latency p50 / p95 / p99 |");
+    for (int d = 0; d < n; d++)
+        printf(" %.0f / %.0f / %.0f ms |", BIG(d, p50), BIG(d, p95), BIG(d, p99));
+    printf("\n| baseline: the documents straight into SQLite, rows/s |");
+    for (int d = 0; d < n; d++)
+        printf(" %s |", group(BIG(d, raw_per_s), a, sizeof a));
+    printf("\n| **server ÷ raw SQLite documents** |");
+    for (int d = 0; d < n; d++)
+        printf(" **%.3f** |", BIG(d, ratio_raw));
+    printf("\n| baseline: the server's own rows replayed, changes/s |");
+    for (int d = 0; d < n; d++)
+        printf(" %s |", group(BIG(d, rows_per_s), a, sizeof a));
+    printf("\n| server ÷ its rows replayed |");
+    for (int d = 0; d < n; d++)
+        printf(" %.2f |", BIG(d, ratio_rows));
+    printf("\n| database bytes per observation: server / raw SQLite |");
+    for (int d = 0; d < n; d++)
+        printf(" %s / %s |", group(BIG(d, server_bytes_per_doc), a, sizeof a),
+               group(BIG(d, raw_bytes_per_doc), b, sizeof b));
+    printf("\n| server peak RSS (timed part) |");
+    for (int d = 0; d < n; d++)
+        printf(" %.0f MB%s |", BIG(d, rss_mb) < 0 ? -BIG(d, rss_mb) : BIG(d, rss_mb),
+               BIG(d, rss_mb) < 0 ? " (incl. set-up)" : "");
+    printf("\n| server CPU per observation |");
+    for (int d = 0; d < n; d++) {
+        double cpu = BIG(d, cpu_s);
+        printf(" %.0f µs |", opts->big_docs ? cpu * 1e6 / opts->big_docs : 0);
+    }
+    int64_t errors = 0;
+    for (int i = 0; i < n * runs; i++)
+        errors += res[i].errors;
+    printf("\n\nissue 20's target: ≥ 2 × PouchDB Server's docs/s on the same documents (measured "
+           "beside it, not by this program); the documents straight into SQLite bound what any "
+           "server can do on this disk.\n");
+    printf("every big batch answered: %s (%lld failed exchanges)\n", errors == 0 ? "yes" : "NO",
+           (long long)errors);
+    printf("\nper run (big batch):\n");
+    for (int i = 0; i < n * runs; i++) {
+        const big_result *r = &res[i];
+        printf("  %d device(s), run %d: load %.1f, set-up %.1f s | %.2f s, %lld batches, "
+               "%.0f obs/s, p99 %.0f ms, max %.0f ms, server CPU %.2f s | raw SQLite %.2f s "
+               "(%lld rows) | server rows replayed %.2f s (%lld changes) | APPLIED %lld, "
+               "MERGED %lld, CONFLICT %lld, DUPLICATE_SUSPECT %lld, REJECTED %lld, "
+               "ALREADY_APPLIED %lld, HELD %lld\n",
+               r->devices, i % runs + 1, r->load1, r->setup_s, r->wall_s, (long long)r->batches,
+               r->docs_per_s, r->p99, r->lat_max, r->cpu_s, r->raw_s, (long long)r->raw_rows,
+               r->rows_s, (long long)r->rows_changes, (long long)r->statuses[1],
+               (long long)r->statuses[2], (long long)r->statuses[3], (long long)r->statuses[4],
+               (long long)r->statuses[5], (long long)r->statuses[6], (long long)r->statuses[7]);
+    }
     fflush(stdout);
 }

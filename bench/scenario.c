@@ -386,6 +386,27 @@ static Outfall__V1__SyncRequest *cut_batches(bench_arena **a, bench_rng *r, cons
     return reqs;
 }
 
+Outfall__V1__Change *bench_outfall_new(bench_arena **a, bench_rng *r, const char *entity_id,
+                                       const char *division, double lat, double lon,
+                                       int river_index, int64_t at_ms) {
+    pos p = {lat, lon, rivers[(unsigned)river_index % N_RIVERS]};
+    return outfall_create(a, r, entity_id, division, p, at_ms, 0);
+}
+
+const char *bench_division(int d, double *lat, double *lon) {
+    d = (int)((unsigned)d % N_FIELD_DIVISIONS);
+    pos c = division_corner(d);
+    *lat = c.lat;
+    *lon = c.lon;
+    return field_divisions[d];
+}
+
+Outfall__V1__SyncRequest *bench_cut_batches(bench_arena **a, bench_rng *r, const char *device_id,
+                                            Outfall__V1__Change **changes, int n, int size,
+                                            int *n_out) {
+    return cut_batches(a, r, device_id, changes, n, size, n_out);
+}
+
 void bench_seed_device(const bench_opts *opts, char id[48], uint8_t pk[32], uint8_t sk[64]) {
     bench_rng r = {opts->seed ^ 0x5eed5eedULL};
     uint8_t seed[32];
