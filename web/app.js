@@ -9,6 +9,8 @@ import { createApplications } from './applications.js';
 import { createReports } from './reports.js';
 import { createInventory } from './inventory.js';
 import { createOutfallPage } from './outfall.js';
+import { createAccounts, createPassword } from './accounts.js';
+import { createSelfChecks } from './selfchecks.js';
 
 const $ = (id) => document.getElementById(id);
 const config = { tileUrl: '' };
@@ -39,10 +41,17 @@ const outfallPage = createOutfallPage($('outfall-view'), { notice, config });
 // itself on sign-in; the others build and load when opened.
 const VIEWS = { review: null, progress, applications, reports, inventory, outfall: outfallPage };
 let view = 'review';
+// Issue 19: accounts (admins), the own password (every role), the counties' self-check plans.
+Object.assign(VIEWS, {
+  selfchecks: createSelfChecks($('selfchecks-view'), { notice }),
+  accounts: createAccounts($('accounts-view'), { notice }),
+  password: createPassword($('password-view'), { notice, onChanged: passwordChanged }),
+});
 
 // Shows one view; its header button is marked current.
 function showView(which) {
   view = which;
+  $('surveyor-view').hidden = true;
   for (const name of Object.keys(VIEWS)) {
     $(name + '-view').hidden = name !== which;
     const nav = $('nav-' + name);
@@ -108,9 +117,15 @@ function showReview() {
   const s = api.session();
   $('login-view').hidden = true;
   $('logout').hidden = false;
+  showRoleNav(s);
+  if (s.mustChangePassword) {
+    showView('password');
+    return;
+  }
   // A surveyor has no queue to review: their work is in the field app.
   if (s.role === 'ROLE_SURVEYOR') {
     $('surveyor-view').hidden = false;
+    for (const name of Object.keys(VIEWS)) $(name + '-view').hidden = true;
     $('who').textContent = t('auth.who', { user: s.username, role: enumLabel('role', s.role) });
     return;
   }
@@ -182,3 +197,26 @@ async function start() {
 }
 
 start();
+
+// Shows the header's buttons marked data-roles="ROLE_… ROLE_…" only to those roles, and the
+// header itself to a surveyor too when a button is theirs (their own password).
+function showRoleNav(s) {
+  let any = false;
+  for (const b of document.querySelectorAll('#nav button')) {
+    const roles = b.dataset.roles ? b.dataset.roles.split(' ') : null;
+    b.hidden = s.role === 'ROLE_SURVEYOR' ? !(roles && roles.includes(s.role)) : !!roles && !roles.includes(s.role);
+    if (!b.hidden) any = true;
+  }
+  $('nav').hidden = !any;
+}
+
+// After the own password changed: a session that had to change it goes on to its work.
+function passwordChanged() {
+  const s = api.session();
+  if (s && s.mustChangePassword) {
+    api.passwordChanged();
+    showReview();
+  } else if (s && s.role === 'ROLE_SURVEYOR') {
+    showReview();
+  }
+}

@@ -169,6 +169,8 @@ const zh = {
   'river.huanghe': '黄河', 'river.qinhe': '沁河', 'river.manghe': '蟒河', 'river.xinmanghe': '新蟒河',
   'river.danhe': '丹河', 'river.jihe': '济河', 'river.tanqulaohe': '滩区涝河', 'river.weihe': '卫河',
   'river.gongchanzhuyiqu': '共产主义渠',
+  // issue 19: the values an answer may carry unset
+  APPLICATION_STATUS_UNSPECIFIED: '（未知状态）', APPLICATION_KIND_UNSPECIFIED: '（未填）',
 };
 
 const en = {
@@ -263,6 +265,8 @@ const en = {
   'river.xinmanghe': 'New Mang River', 'river.danhe': 'Dan River', 'river.jihe': 'Ji River',
   'river.tanqulaohe': 'Tanqu Drainage River', 'river.weihe': 'Wei River',
   'river.gongchanzhuyiqu': 'Gongchanzhuyi Canal',
+  // issue 19: the values an answer may carry unset
+  APPLICATION_STATUS_UNSPECIFIED: '(unknown status)', APPLICATION_KIND_UNSPECIFIED: '(not given)',
 };
 
 export const LABELS = { zh, en };
