@@ -138,6 +138,7 @@ const UI = {
     'sc.codes': '指定排口编码', 'sc.codes_hint': '可选：已批准排口的编码，每行一个或用逗号分隔，最多 500 个。',
     'sc.note': '说明', 'sc.submit': '提交计划', 'sc.cancel': '取消', 'sc.busy': '正在提交…',
     'sc.saved': '{county} {year} 年自查计划已保存。',
+    'map.zoom_in': '放大', 'map.zoom_out': '缩小',
   },
   en: {
     'nav.inventory': 'Inventory',
@@ -279,6 +280,7 @@ const UI = {
     'sc.codes': 'Outfall codes', 'sc.codes_hint': 'Optional: codes of approved outfalls, one a line or comma-separated, at most 500.',
     'sc.note': 'Note', 'sc.submit': 'Record the plan', 'sc.cancel': 'Cancel', 'sc.busy': 'Sending…',
     'sc.saved': 'Self-check plan of {county} for {year} saved.',
+    'map.zoom_in': 'Zoom in', 'map.zoom_out': 'Zoom out',
   },
 };
 
