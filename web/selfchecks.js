@@ -47,10 +47,11 @@ export function createSelfChecks(root, { notice }) {
   const list = el('div', { id: 'selfchecks-list' });
   const missingBox = el('p', { id: 'selfchecks-missing' });
   const formBox = el('div', { id: 'selfchecks-form-box' });
+  const panes = el('div', { class: 'selfchecks-panes' }, list, formBox); // side by side while the form is open
 
   function build() {
     fill(root, title, el('div', { class: 'progress-controls' }, yearLabel, yearPick, refresh, write), line,
-      missingBox, el('div', { class: 'applications-panes' }, list, formBox));
+      missingBox, panes);
     render();
   }
 
@@ -87,6 +88,7 @@ export function createSelfChecks(root, { notice }) {
   }
 
   function renderForm() {
+    panes.className = form ? 'applications-panes' : 'selfchecks-panes';
     if (!form) {
       fill(formBox);
       return;
