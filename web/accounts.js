@@ -249,9 +249,9 @@ export function createAccounts(root, { notice }) {
       await api.call('POST', '/v1/users', { username: (f.username || '').trim(), password: f.password || '',
         role: f.role, divisions: [...form.divisions] });
       form = null;
-      notice(tx('created', { user: f.username.trim() }), 'ok');
       await load();
       select(f.username.trim());
+      notice(tx('created', { user: f.username.trim() }), 'ok');
     } catch (e) {
       form.busy = false;
       form.error = errorText(e);
@@ -259,16 +259,18 @@ export function createAccounts(root, { notice }) {
     }
   }
 
-  // Runs the PATCH or POST of an edit action (busy names it), then shows the stored user.
+  // Runs the PATCH or POST of an edit action (busy names it), then shows the stored user and
+  // only then says it is done (done(answer)).
   async function act(u, busy, send, done) {
     edit.busy = busy;
     edit.error = '';
     renderDetail();
     try {
       const res = await send();
-      done(res);
       edit = null;
       await load();
+      done(res);
+      renderDetail();
       if (selected === u.username) loadOwned(u.username);
     } catch (e) {
       if (edit) {
@@ -307,8 +309,8 @@ export function createAccounts(root, { notice }) {
     renderDetail();
     try {
       await api.call('DELETE', `${userPath(u.username)}/${kind === 'device' ? 'devices' : 'tokens'}/${encodeURIComponent(id)}`);
-      notice(tx(kind + '_revoked'), 'ok');
       await loadOwned(u.username);
+      notice(tx(kind + '_revoked'), 'ok');
     } catch (e) {
       owned.busy = '';
       notice(errorText(e), 'error');

@@ -119,6 +119,7 @@ function showReview() {
   $('logout').hidden = false;
   showRoleNav(s);
   if (s.mustChangePassword) {
+    $('who').textContent = t('auth.who', { user: s.username, role: enumLabel('role', s.role || 'ROLE_UNSPECIFIED') });
     showView('password');
     return;
   }

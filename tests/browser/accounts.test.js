@@ -148,7 +148,7 @@ ui('an admin changes role and divisions, disables, enables and resets a password
   sup.password = once;
 });
 
-ui('disabling the last enabled admin (here the admin's own account) is refused in Chinese', async () => {
+ui('disabling the last enabled admin (here the admin\'s own account) is refused in Chinese', async () => {
   await openAccounts();
   await pick('admin');
   await page.click('#account-toggle');
