@@ -131,7 +131,7 @@ function showReview() {
     return;
   }
   $('nav').hidden = false;
-  if (!showLinked()) showView('review');
+  if (!showLinked()) showView(firstView());
   reminder.check();
   $('who').textContent = t('auth.who', { user: s.username, role: enumLabel('role', s.role || 'ROLE_UNSPECIFIED') });
   $('who').dataset.role = s.role || '';
@@ -220,4 +220,10 @@ function passwordChanged() {
   } else if (s && s.role === 'ROLE_SURVEYOR') {
     showReview();
   }
+}
+
+// The view a sign-in opens: the review when the role has it, else the header's first view.
+function firstView() {
+  const shown = [...document.querySelectorAll('#nav button')].filter((b) => !b.hidden).map((b) => b.id.slice('nav-'.length));
+  return shown.includes('review') || !shown.length ? 'review' : shown[0];
 }

@@ -139,6 +139,7 @@ const UI = {
     'sc.note': '说明', 'sc.submit': '提交计划', 'sc.cancel': '取消', 'sc.busy': '正在提交…',
     'sc.saved': '{county} {year} 年自查计划已保存。',
     'map.zoom_in': '放大', 'map.zoom_out': '缩小',
+    'page.history.not_role': '历史记录、现场观测和照片只对审核、排查和核查人员开放。',
   },
   en: {
     'nav.inventory': 'Inventory',
@@ -281,6 +282,7 @@ const UI = {
     'sc.note': 'Note', 'sc.submit': 'Record the plan', 'sc.cancel': 'Cancel', 'sc.busy': 'Sending…',
     'sc.saved': 'Self-check plan of {county} for {year} saved.',
     'map.zoom_in': 'Zoom in', 'map.zoom_out': 'Zoom out',
+    'page.history.not_role': 'The history, field observations and photos are for reviewers, surveyors and checkers only.',
   },
 };
 
