@@ -75,7 +75,7 @@ export async function login(username, password) {
   const s = await call('POST', '/v1/auth/login', { username, password });
   sessionStorage.setItem(SESSION_KEY, JSON.stringify({
     token: s.token, expiresAtMs: s.expiresAtMs, role: s.role, divisions: s.divisions || [],
-    username: s.username || username,
+    username: s.username || username, mustChangePassword: !!s.mustChangePassword,
   }));
   return session();
 }
@@ -145,4 +145,10 @@ export function photoUrl(hash) {
     photos.set(hash, p);
   }
   return photos.get(hash);
+}
+
+// Notes in the session that its user changed the password a reset required.
+export function passwordChanged() {
+  const s = session();
+  if (s) sessionStorage.setItem(SESSION_KEY, JSON.stringify({ ...s, mustChangePassword: false }));
 }

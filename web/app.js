@@ -15,6 +15,8 @@ import { createSignboards } from './signboards.js';
 import { createPlans } from './plans.js';
 import { createZones } from './zones.js';
 import { createDraws } from './draws.js';
+import { createAccounts, createPassword } from './accounts.js';
+import { createSelfChecks } from './selfchecks.js';
 
 const $ = (id) => document.getElementById(id);
 const config = { tileUrl: '' };
@@ -52,10 +54,17 @@ const draws = createDraws($('draws-view'), { notice });
 const VIEWS = { review: null, progress, applications, reports, inventory, outfall: outfallPage,
   annual, exports: exportsView, signboards, plans, zones, draws };
 let view = 'review';
+// Issue 19: accounts (admins), the own password (every role), the counties' self-check plans.
+Object.assign(VIEWS, {
+  selfchecks: createSelfChecks($('selfchecks-view'), { notice }),
+  accounts: createAccounts($('accounts-view'), { notice }),
+  password: createPassword($('password-view'), { notice, onChanged: passwordChanged }),
+});
 
 // Shows one view; its header button is marked current.
 function showView(which) {
   view = which;
+  $('surveyor-view').hidden = true;
   for (const name of Object.keys(VIEWS)) {
     $(name + '-view').hidden = name !== which;
     const nav = $('nav-' + name);
@@ -133,14 +142,21 @@ function showReview() {
   const s = api.session();
   $('login-view').hidden = true;
   $('logout').hidden = false;
+  showRoleNav(s);
+  if (s.mustChangePassword) {
+    $('who').textContent = t('auth.who', { user: s.username, role: enumLabel('role', s.role || 'ROLE_UNSPECIFIED') });
+    showView('password');
+    return;
+  }
   // A surveyor has no queue to review: their work is in the field app.
   if (s.role === 'ROLE_SURVEYOR') {
     $('surveyor-view').hidden = false;
+    for (const name of Object.keys(VIEWS)) $(name + '-view').hidden = true;
     $('who').textContent = t('auth.who', { user: s.username, role: enumLabel('role', s.role) });
     return;
   }
   $('nav').hidden = false;
-  if (!showLinked()) showView('review');
+  if (!showLinked()) showView(firstView());
   reminder.check();
   $('who').textContent = t('auth.who', { user: s.username, role: enumLabel('role', s.role || 'ROLE_UNSPECIFIED') });
   $('who').dataset.role = s.role || '';
@@ -207,3 +223,32 @@ async function start() {
 }
 
 start();
+
+// Shows the header's buttons marked data-roles="ROLE_… ROLE_…" only to those roles, and the
+// header itself to a surveyor too when a button is theirs (their own password).
+function showRoleNav(s) {
+  let any = false;
+  for (const b of document.querySelectorAll('#nav button')) {
+    const roles = b.dataset.roles ? b.dataset.roles.split(' ') : null;
+    b.hidden = s.role === 'ROLE_SURVEYOR' ? !(roles && roles.includes(s.role)) : !!roles && !roles.includes(s.role);
+    if (!b.hidden) any = true;
+  }
+  $('nav').hidden = !any;
+}
+
+// After the own password changed: a session that had to change it goes on to its work.
+function passwordChanged() {
+  const s = api.session();
+  if (s && s.mustChangePassword) {
+    api.passwordChanged();
+    showReview();
+  } else if (s && s.role === 'ROLE_SURVEYOR') {
+    showReview();
+  }
+}
+
+// The view a sign-in opens: the review when the role has it, else the header's first view.
+function firstView() {
+  const shown = [...document.querySelectorAll('#nav button')].filter((b) => !b.hidden).map((b) => b.id.slice('nav-'.length));
+  return shown.includes('review') || !shown.length ? 'review' : shown[0];
+}

@@ -129,7 +129,8 @@ export function createInventory(root, ctx) {
       return;
     }
     if (map) { map.remove(); map = null; }
-    map = window.L.map(box, { attributionControl: false, zoomControl: true });
+    map = window.L.map(box, { attributionControl: false, zoomControl: false });
+    window.L.control.zoom({ zoomInTitle: t('map.zoom_in'), zoomOutTitle: t('map.zoom_out') }).addTo(map);
     if (ctx.config && ctx.config.tileUrl) window.L.tileLayer(ctx.config.tileUrl, { maxZoom: 19 }).addTo(map);
     layer = window.L.featureGroup().addTo(map);
     const labelled = !(ctx.config && ctx.config.tileUrl);

@@ -179,6 +179,8 @@ const zh = {
   INSPECTION_TASK_STATE_RETURNED: '结果已退回', INSPECTION_TASK_STATE_APPROVED: '结果已批准', INSPECTION_TASK_STATE_NOT_DONE: '逾期未检查',
   ZONE_KIND_UNSPECIFIED: '未指定', ZONE_KIND_DRINKING_WATER: '饮用水水源保护区', ZONE_KIND_NATURE_RESERVE: '自然保护地',
   ZONE_KIND_OTHER_SPECIAL: '其他需要特殊保护区域',
+  // issue 19: the values an answer may carry unset
+  APPLICATION_STATUS_UNSPECIFIED: '（未知状态）', APPLICATION_KIND_UNSPECIFIED: '（未填）',
 };
 
 const en = {
@@ -278,6 +280,8 @@ const en = {
   INSPECTION_TASK_STATE_RETURNED: 'Result returned', INSPECTION_TASK_STATE_APPROVED: 'Result approved', INSPECTION_TASK_STATE_NOT_DONE: 'Not done by the deadline',
   ZONE_KIND_UNSPECIFIED: 'Not given', ZONE_KIND_DRINKING_WATER: 'Drinking-water source protection zone', ZONE_KIND_NATURE_RESERVE: 'Nature reserve',
   ZONE_KIND_OTHER_SPECIAL: 'Other specially protected area',
+  // issue 19: the values an answer may carry unset
+  APPLICATION_STATUS_UNSPECIFIED: '(unknown status)', APPLICATION_KIND_UNSPECIFIED: '(not given)',
 };
 
 export const LABELS = { zh, en };

@@ -141,7 +141,9 @@ export function createOutfallPage(root, ctx) {
         ? field.slice().reverse().map(observationView) : el('p', { class: 'muted' }, t('page.observations.none'))),
       sec('inspections', t('page.inspections'), inspections.length
         ? inspections.slice().reverse().map(inspectionView) : el('p', { class: 'muted' }, t('page.inspections.none'))),
-      sec('history', t('page.history'), history instanceof Error
+      sec('history', t('page.history'), history instanceof Error && history.code === 'forbidden_role'
+        ? el('p', { class: 'muted' }, t('page.history.not_role')) // an integrator reads no history
+        : history instanceof Error
         ? el('p', { class: 'error' }, t('detail.history.unavailable', { msg: errorText(history) }))
         : history ? historyTable(history) : el('p', { class: 'muted' }, t('page.loading'))));
     renderActions(root.querySelector('#outfall-actions'), o, obs, { notice: ctx.notice || (() => {}), done: () => open(id) });

@@ -3,7 +3,7 @@
 // label. (No browser needed: labels.js is a plain module.)
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
+import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ROOT } from './lib/server.js';
 import { ENUMS, LABELS } from '../../web/labels.js';
@@ -46,4 +46,35 @@ test('every value of a labelled enum has a Chinese and an English label', () => 
     }
   }
   assert.deepEqual(missing, []);
+});
+
+// The console's own modules (web/*.js, not the field app's).
+async function consoleSources() {
+  const dir = join(ROOT, 'web');
+  const names = (await readdir(dir)).filter((n) => n.endsWith('.js'));
+  return Promise.all(names.map(async (n) => [n, await readFile(join(dir, n), 'utf8')]));
+}
+
+// Enums the console only sends or compares, never shows: their words are the console's own.
+const NEVER_SHOWN = new Set(['DecisionKind', 'ResolutionChoice', 'TargetStatus']);
+
+test('every enum the console names has a Chinese and an English label for each of its values', async () => {
+  const proto = await protoEnums();
+  const owner = new Map(); // value name → its enum
+  for (const [name, values] of Object.entries(proto)) for (const v of values) if (v) owner.set(v, name);
+  const named = new Set(); // the enums of which the console names a value
+  for (const [, text] of await consoleSources()) {
+    for (const [, v] of text.matchAll(/['"`]([A-Z][A-Z0-9_]{3,})['"`]/g)) {
+      if (owner.has(v) && !NEVER_SHOWN.has(owner.get(v))) named.add(owner.get(v));
+    }
+  }
+  assert.ok(named.has('Role') && named.has('ApplicationStatus'), 'the scan of web/*.js found too little');
+  const missing = [];
+  for (const name of named) {
+    for (const v of proto[name]) {
+      if (!v) continue;
+      for (const lang of ['zh', 'en']) if (!LABELS[lang][v]) missing.push(`${lang} ${v} (${name})`);
+    }
+  }
+  assert.deepEqual(missing, [], 'enum values the console may show without a label');
 });
