@@ -7,6 +7,9 @@ import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 
 const FOLDERS = ['server', 'sync', 'common', 'programme'];
+// Files whose {status, "code"} tables are another protocol's codes, not ours: the Connect
+// protocol's codes and statuses (server/connect.c) answer our codes, which its calls still carry.
+const FOREIGN_TABLES = new Set(['server/connect.c']);
 const CODE = /^[a-z][a-z0-9_]*$/;
 
 // The calls that carry a code: the code's argument (0-based) and the status's (null: a reason).
@@ -132,7 +135,8 @@ export function emittedCodes(root) {
   const kinds = {};
   for (const m of all.matchAll(/\{\s*(SYNC_E[A-Z]+)\s*,\s*(\d{3})\s*\}/g)) kinds[m[1]] = Number(m[2]);
   const overrides = {};
-  for (const m of all.matchAll(/\{\s*"([a-z_]+)"\s*,\s*(\d{3})\s*\}/g)) overrides[m[1]] = Number(m[2]);
+  const ours = Object.entries(files).filter(([f]) => !FOREIGN_TABLES.has(f)).map(([, t]) => t).join('\n');
+  for (const m of ours.matchAll(/\{\s*"([a-z_]+)"\s*,\s*(\d{3})\s*\}/g)) overrides[m[1]] = Number(m[2]);
   const statusOf = (code, s) => (s !== 0 && overrides[code] !== undefined ? overrides[code] : s);
 
   for (const [file, text] of Object.entries(files)) {
@@ -177,7 +181,8 @@ export function emittedCodes(root) {
     for (const m of text.matchAll(/\breason\s*=\s*strdup\(\s*"([a-z_]+)"\s*\)/g)) add(m[1], [0]);
     // Answers written outside the handlers: CivetWeb's error pages ({400, "bad_request"}, else
     // code = "http_error") and a refused connection's literal JSON with its status line.
-    for (const m of text.matchAll(/\{\s*(\d{3})\s*,\s*"([a-z_]+)"\s*\}/g)) add(m[2], [Number(m[1])]);
+    if (!FOREIGN_TABLES.has(file))
+      for (const m of text.matchAll(/\{\s*(\d{3})\s*,\s*"([a-z_]+)"\s*\}/g)) add(m[2], [Number(m[1])]);
     for (const m of text.matchAll(/\bconst char \*code\s*=\s*"([a-z_]+)"/g)) add(m[1], []);
     for (const m of text.matchAll(/\\"code\\":\\"([a-z_]+)\\"/g)) {
       const line = text.slice(m.index, m.index + 800).match(/HTTP\/1\.1 (\d{3})/);
