@@ -5,7 +5,7 @@
 // each decision and stage change). Everything labelled through labels.js: no raw enum names.
 // The lifecycle actions (#outfall-actions) are web/lifecycle.js's: the steps of the outfall's stage.
 import * as api from './api.js';
-import { el, fill, kvTable } from './dom.js';
+import { el, fill, grid, kvTable } from './dom.js';
 import {
   t, fieldLabel, formatValue, formatTime, enumLabel, errorText,
 } from './i18n.js';
@@ -98,6 +98,22 @@ function evidenceSection(o, obs) {
   }));
 }
 
+// The audit trail's entries naming the outfall (OutfallHistory.audit; reviewers only): when, who,
+// the action in words, done or the refusal's reason from the catalogue, and a decision's comment.
+function auditTable(entries) {
+  const label = (a) => { const k = 'audit.' + a; const s = t(k); return s === k ? t('audit.programme.transition') : s; };
+  return grid(['audit.col.time', 'audit.col.who', 'audit.col.action', 'audit.col.outcome', 'audit.col.detail'].map((k) => t(k)),
+    entries.map((e) => el('tr', { dataset: { action: e.action || '', outcome: e.outcome || '' } },
+      el('td', null, formatTime(Number(e.atMs || 0))),
+      el('td', null, e.username || t('audit.server')),
+      el('td', null, label(e.action || '')),
+      el('td', { class: e.outcome === 'ok' ? '' : 'error' }, e.outcome === 'ok' ? t('audit.ok') : errorText({ code: e.outcome })),
+      // a decision's detail is the reviewer's comment; a step's is the server's own record (the
+      // history above shows its dates), a refusal's its English message: neither is shown
+      el('td', null, e.outcome === 'ok' && String(e.action).startsWith('review.') ? (e.detail || '') : ''))),
+    'audit-table');
+}
+
 // The page in root; ctx.config for the map.
 export function createOutfallPage(root, ctx) {
   let id = '';
@@ -145,7 +161,9 @@ export function createOutfallPage(root, ctx) {
         ? el('p', { class: 'muted' }, t('page.history.not_role')) // an integrator reads no history
         : history instanceof Error
         ? el('p', { class: 'error' }, t('detail.history.unavailable', { msg: errorText(history) }))
-        : history ? historyTable(history) : el('p', { class: 'muted' }, t('page.loading'))));
+        : history ? historyTable(history) : el('p', { class: 'muted' }, t('page.loading'))),
+      history && !(history instanceof Error) && (history.audit || []).length
+        ? sec('audit', t('page.audit'), auditTable(history.audit)) : null);
     renderActions(root.querySelector('#outfall-actions'), o, obs, { notice: ctx.notice || (() => {}), done: () => open(id) });
     root.dataset.state = 'ready';
     root.dataset.outfallId = o.id || '';

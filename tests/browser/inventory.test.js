@@ -214,6 +214,14 @@ ui('a row opens the outfall\'s page: every section, labelled in Chinese', async 
   assert.match(hist, /所处阶段一口一策/);
   assert.match(hist, /责任认定依据溯源认定/);
   assert.doesNotMatch(hist, /programme\./);
+  // The audit trail: who approved it and took each step, when, in words (reviewers only).
+  const audit = await page.textContent('#outfall-view section[data-section="audit"]');
+  assert.match(audit, /审计记录/);
+  assert.match(audit, /批准入库/);
+  assert.match(audit, /溯源/);
+  assert.match(audit, /一口一策/);
+  assert.match(audit, /完成/);
+  assert.doesNotMatch(audit, /review\.|programme\.|FOUND|TRACED|->/);
 });
 
 ui('the page is linked as #outfall/<id>, and an unknown id says so in Chinese', async () => {
