@@ -145,7 +145,8 @@ export function createZones(root, ctx) {
     }
     const L = window.L;
     if (map) { map.remove(); map = null; }
-    map = L.map(box, { attributionControl: false });
+    map = L.map(box, { attributionControl: false, zoomControl: false });
+    L.control.zoom({ zoomInTitle: t('map.zoom_in'), zoomOutTitle: t('map.zoom_out') }).addTo(map);
     const tiles = ctx.config && ctx.config.tileUrl;
     if (tiles) L.tileLayer(tiles, { maxZoom: 19 }).addTo(map);
     const layer = L.featureGroup().addTo(map);

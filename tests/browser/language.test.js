@@ -18,7 +18,7 @@ import { ERRORS } from '../../web/errors.js';
 const DIV = '410882';
 const YEAR = new Date(Date.now() + 8 * 3600 * 1000).getUTCFullYear();
 // Words Chinese screens use as they are.
-const TECHNICAL = new Set(['English', 'CSV', 'GeoJSON', 'JSON', 'QR', 'EXIF', 'GPS', 'PNG', 'JPEG', 'PDF', 'ZIP', 'URL', 'ID']);
+const TECHNICAL = new Set(['English', 'CSV', 'GeoJSON', 'JSON', 'QR', 'EXIF', 'GPS', 'PNG', 'JPEG', 'PDF', 'ZIP', 'TAR', 'URL', 'ID']);
 
 // What each role's sweep must have seen, to prove it went where the labels are.
 const SEEN = {
