@@ -26,9 +26,11 @@
     "SELECT 1 AS kind, id AS outfall_id, NULL AS ref, updated_at_ms AS at_ms, "                    \
     "  NULL AS pair_division FROM outfalls "                                                       \
     "  WHERE merged_into IS NULL AND ((review_state = 1 AND returned = 0) OR "                     \
-    "  (review_state = 2 AND EXISTS (SELECT 1 FROM field_history h WHERE h.kind = 'outfall' "      \
+    "  (review_state = 2 AND (EXISTS (SELECT 1 FROM record_history h WHERE h.kind = 'outfall' "    \
     "  AND h.entity_rowid = outfalls.rowid AND h.version > approved_version "                      \
-    "  AND h.device_id IS NOT NULL))) "                                                            \
+    "  AND h.device_id IS NOT NULL) OR EXISTS (SELECT 1 FROM field_history_frozen h "              \
+    "  WHERE h.kind = 'outfall' AND h.entity_rowid = outfalls.rowid "                              \
+    "  AND h.version > approved_version AND h.device_id IS NOT NULL)))) "                          \
     "UNION ALL SELECT 5, id, NULL, updated_at_ms, NULL FROM outfalls "                             \
     "  WHERE merged_into IS NULL AND review_state = 1 AND returned = 1 "                           \
     "UNION ALL SELECT 2, CASE c.kind WHEN 'outfall' THEN c.entity_id ELSE "                        \
