@@ -275,16 +275,22 @@ done:
     return rc;
 }
 
-/* Appends the field changes of record `id` to h. */
+/* Appends the field changes of record `id` to h. The record's rowid goes in as a value: the view
+ * field_history (migration 0023) reads each of its tables by (kind, entity_rowid) only then. */
 static int add_changes(store *s, const char *id, Outfall__V1__OutfallHistory *h, size_t *cap) {
-    sqlite3_stmt *st = store_stmt(
-        s, "SELECT h.field, h.value, h.version, u.username, h.device_id, h.at_ms, h.change_id "
-           "FROM field_history h LEFT JOIN users u ON u.id = h.user_id "
-           "WHERE h.kind = 'outfall' AND h.entity_rowid = (SELECT rowid FROM outfalls "
-           "WHERE id = ?) ORDER BY h.version, h.field");
+    sqlite3_stmt *st = store_stmt(s, "SELECT rowid FROM outfalls WHERE id = ?");
     if (!st) return -1;
     sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-    int rc;
+    int rc = sqlite3_step(st);
+    int64_t rowid = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return -1;
+    st = store_stmt(
+        s, "SELECT h.field, h.value, h.version, u.username, h.device_id, h.at_ms, h.change_id "
+           "FROM field_history h LEFT JOIN users u ON u.id = h.user_id "
+           "WHERE h.kind = 'outfall' AND h.entity_rowid = ? ORDER BY h.version, h.field");
+    if (!st) return -1;
+    sqlite3_bind_int64(st, 1, rowid);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         if (h->n_changes == *cap) {
             *cap = *cap ? 2 * *cap : 32;
