@@ -238,10 +238,17 @@ static int county_government(tctx *tc, char *out, size_t cap, sync_error *err) {
  * the first of its observations was received (an outfall merged into it brings its own). */
 static int first_observation(tctx *tc, sync_error *err) {
     util_date_of_ms(tc->created_ms, tc->first);
-    sqlite3_stmt *st = store_stmt(tc->s, "SELECT json_extract(value, '$') FROM field_history "
-                                         "WHERE kind = 'outfall' AND entity_id = ? AND "
-                                         "field = 'programme.found_on' AND device_id IS NOT NULL "
-                                         "AND value IS NOT NULL ORDER BY version LIMIT 1");
+    /* The per-field rows from before migration 0023, then the version rows after it. */
+    sqlite3_stmt *st = store_stmt(
+        tc->s, "SELECT day FROM (SELECT version, json_extract(value, '$') AS day "
+               "FROM field_history_frozen WHERE kind = 'outfall' AND entity_rowid = "
+               "(SELECT rowid FROM outfalls WHERE id = ?1) AND field = 'programme.found_on' "
+               "AND device_id IS NOT NULL AND value IS NOT NULL "
+               "UNION ALL SELECT version, fields ->> '$.\"programme.found_on\"' "
+               "FROM record_history WHERE kind = 'outfall' AND entity_rowid = "
+               "(SELECT rowid FROM outfalls WHERE id = ?1) AND device_id IS NOT NULL "
+               "AND fields ->> '$.\"programme.found_on\"' IS NOT NULL) "
+               "ORDER BY version LIMIT 1");
     if (!st) return store_fail(tc->s, SQLITE_ERROR, err);
     sqlite3_bind_text(st, 1, tc->id, -1, SQLITE_STATIC);
     int rc = sqlite3_step(st);

@@ -205,25 +205,41 @@ static int create(apply_ctx *c, const entity_kind *k, const char *id, json_t *fi
                       "flags", json_object_get(rw.doc, "flags"));
         json_t *programme = json_object_get(rw.doc, "programme"); /* the found date */
         if (server_set && programme) json_object_set(server_set, "programme", programme);
-        if (!rc) rc = history_write_all(c->s, k->name, id, 1, fields, a, err);
-        if (!rc && server_set) rc = history_write_all(c->s, k->name, id, 1, server_set, a, err);
+        /* One write for both: version 1's row is written once, not written and then filled. */
+        json_t *all = server_set ? json_deep_copy(fields) : NULL;
+        if (!rc && (!all || record_each_leaf(server_set, set_leaf, all)))
+            rc = sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
+        if (!rc) rc = history_write_all(c->s, k->name, id, 1, all, a, err);
+        json_decref(all);
         json_decref(server_set);
     }
     json_decref(rw.doc);
     return rc > 0 ? 0 : rc;
 }
 
-/* The survivor's version written by the decision that merged `merged` into it, or 0. */
+/* The rowid of outfall id in its table, or 0. */
+static int64_t outfall_rowid(apply_ctx *c, const char *id) {
+    sqlite3_stmt *st = store_stmt(c->s, "SELECT rowid FROM outfalls WHERE id = ?");
+    if (!st) return 0;
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    int64_t rowid = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_reset(st);
+    return rowid;
+}
+
+/* The survivor's version written by the decision that merged `merged` into it, or 0. The
+ * records' rowids go in as values: the view field_history (migration 0023) reads each of its
+ * tables by (kind, entity_rowid) only when the rowid is a value, not a subquery. */
 static int64_t merge_version(apply_ctx *c, const char *merged, const char *survivor) {
+    int64_t merged_rowid = outfall_rowid(c, merged), survivor_rowid = outfall_rowid(c, survivor);
     sqlite3_stmt *st = store_stmt(
         c->s, "SELECT s.version FROM field_history m JOIN field_history s ON s.kind = m.kind "
-              "AND s.change_id = m.change_id AND s.entity_rowid = (SELECT rowid FROM outfalls "
-              "WHERE id = ?2) WHERE m.kind = 'outfall' AND m.entity_rowid = (SELECT rowid FROM "
-              "outfalls WHERE id = ?1) AND m.field = 'merged_into' ORDER BY m.version DESC, "
+              "AND s.change_id = m.change_id AND s.entity_rowid = ?2 WHERE m.kind = 'outfall' "
+              "AND m.entity_rowid = ?1 AND m.field = 'merged_into' ORDER BY m.version DESC, "
               "s.version DESC LIMIT 1");
-    if (!st) return 0;
-    sqlite3_bind_text(st, 1, merged, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, survivor, -1, SQLITE_STATIC);
+    if (!st || !merged_rowid || !survivor_rowid) return 0;
+    sqlite3_bind_int64(st, 1, merged_rowid);
+    sqlite3_bind_int64(st, 2, survivor_rowid);
     int64_t v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
     sqlite3_reset(st);
     return v;

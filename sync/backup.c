@@ -387,21 +387,39 @@ static int64_t single_int(sqlite3 *db, const char *sql, int64_t otherwise) {
     return v;
 }
 
-static int walk_history(sqlite3 *db, backup_chain *out, sync_error *err) {
-    if (single_int(db, "SELECT count(*) FROM pragma_table_info('field_history') WHERE name = 'seq'",
-                   0) != 1)
-        return sync_fail(err, SYNC_EINVALID, "chain_missing",
-                         "this database predates the history chain (schema before 5)");
+/* Where a walk of the history chain stands: the last link's hash and seq. */
+struct chain_walk {
+    uint8_t prev[32];
+    int has_prev;
+    int64_t last;
+};
+
+/* The seq of the next link must follow w->last; otherwise rows between them are missing. */
+static int link_in_place(backup_chain *out, const struct chain_walk *w, int64_t seq,
+                         const char *kind, const char *entity_id, const char *field,
+                         int64_t version) {
+    if (seq == w->last + 1) return 1;
+    chain_break(out, seq,
+                "history row %lld (%s %s, field %s, version %lld) follows row %lld: the rows "
+                "between them are missing",
+                (long long)seq, kind ? kind : "", entity_id ? entity_id : "", field ? field : "",
+                (long long)version, (long long)w->last);
+    return 0;
+}
+
+/* Walks the per-field rows of table (field_history, or field_history_frozen from migration 0023
+ * on) in seq order, with history_hash. */
+static int walk_field_rows(sqlite3 *db, const char *table, struct chain_walk *w, backup_chain *out,
+                           sync_error *err) {
+    char sql[256];
+    snprintf(sql, sizeof sql,
+             "SELECT kind, entity_id, version, field, value, change_id, user_id, device_id, "
+             "at_ms, seq, prev_hash, hash FROM %s WHERE seq IS NOT NULL ORDER BY seq",
+             table);
     sqlite3_stmt *st = NULL;
-    int orc = sqlite3_prepare_v2(db,
-                                 "SELECT kind, entity_id, version, field, value, change_id, "
-                                 "user_id, device_id, at_ms, seq, prev_hash, hash "
-                                 "FROM field_history WHERE seq IS NOT NULL ORDER BY seq",
-                                 -1, &st, NULL);
+    int orc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
     if (orc != SQLITE_OK) return db_fail(err, db, orc, "read the field history");
-    uint8_t prev[32] = {0}, want[32];
-    int has_prev = 0;
-    int64_t last = 0;
+    uint8_t want[32];
     while ((orc = sqlite3_step(st)) == SQLITE_ROW) {
         history_row row = {col_text(st, 0),
                            col_text(st, 1),
@@ -413,33 +431,86 @@ static int walk_history(sqlite3 *db, backup_chain *out, sync_error *err) {
                            col_text(st, 7),
                            sqlite3_column_int64(st, 8),
                            sqlite3_column_int64(st, 9)};
-        if (row.seq != last + 1) {
-            chain_break(out, row.seq,
-                        "history row %lld (%s %s, field %s, version %lld) follows row %lld: the "
-                        "rows between them are missing",
-                        (long long)row.seq, row.kind ? row.kind : "",
-                        row.entity_id ? row.entity_id : "", row.field ? row.field : "",
-                        (long long)row.version, (long long)last);
-            break;
-        }
-        history_hash(prev, &row, want);
-        if (!link_holds(out, row.seq, "history row", has_prev, prev, st, 10, 11, want)) {
+        if (!link_in_place(out, w, row.seq, row.kind, row.entity_id, row.field, row.version)) break;
+        history_hash(w->prev, &row, want);
+        if (!link_holds(out, row.seq, "history row", w->has_prev, w->prev, st, 10, 11, want)) {
             size_t used = strlen(out->what);
             snprintf(out->what + used, sizeof out->what - used, " (%s %s, field %s, version %lld)",
                      row.kind ? row.kind : "", row.entity_id ? row.entity_id : "",
                      row.field ? row.field : "", (long long)row.version);
             break;
         }
-        memcpy(prev, want, sizeof prev);
-        has_prev = 1;
-        last = row.seq;
+        memcpy(w->prev, want, sizeof want);
+        w->has_prev = 1;
+        w->last = row.seq;
         out->rows++;
     }
     sqlite3_finalize(st);
     if (!out->broken && orc != SQLITE_DONE) return db_fail(err, db, orc, "read the field history");
-    if (has_prev) util_hex(prev, sizeof prev, out->head);
+    return 0;
+}
+
+/* Walks record_history (one row per record version, migration 0023) in seq order, with
+ * history_version_hash, continuing the per-field rows' chain. */
+static int walk_version_rows(sqlite3 *db, struct chain_walk *w, backup_chain *out,
+                             sync_error *err) {
+    sqlite3_stmt *st = NULL;
+    int orc = sqlite3_prepare_v2(db,
+                                 "SELECT kind, entity_id, version, fields, change_id, user_id, "
+                                 "device_id, at_ms, seq, prev_hash, hash FROM record_history "
+                                 "ORDER BY seq",
+                                 -1, &st, NULL);
+    if (orc != SQLITE_OK) return db_fail(err, db, orc, "read the record history");
+    uint8_t want[32];
+    while ((orc = sqlite3_step(st)) == SQLITE_ROW) {
+        history_version row = {col_text(st, 0),
+                               col_text(st, 1),
+                               sqlite3_column_int64(st, 2),
+                               col_text(st, 3),
+                               col_text(st, 4),
+                               sqlite3_column_int64(st, 5),
+                               col_text(st, 6),
+                               sqlite3_column_int64(st, 7),
+                               sqlite3_column_int64(st, 8)};
+        if (!link_in_place(out, w, row.seq, row.kind, row.entity_id, "(all)", row.version)) break;
+        history_version_hash(w->prev, &row, want);
+        if (!link_holds(out, row.seq, "history row", w->has_prev, w->prev, st, 9, 10, want)) {
+            size_t used = strlen(out->what);
+            snprintf(out->what + used, sizeof out->what - used, " (%s %s, version %lld)",
+                     row.kind ? row.kind : "", row.entity_id ? row.entity_id : "",
+                     (long long)row.version);
+            break;
+        }
+        memcpy(w->prev, want, sizeof want);
+        w->has_prev = 1;
+        w->last = row.seq;
+        out->rows++;
+    }
+    sqlite3_finalize(st);
+    if (!out->broken && orc != SQLITE_DONE) return db_fail(err, db, orc, "read the record history");
+    return 0;
+}
+
+static int walk_history(sqlite3 *db, backup_chain *out, sync_error *err) {
+    int versions = single_int(db,
+                              "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND "
+                              "name = 'record_history'",
+                              0) == 1;
+    const char *fields_table = versions ? "field_history_frozen" : "field_history";
+    char sql[160];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM pragma_table_info('%s') WHERE name = 'seq'",
+             fields_table);
+    if (single_int(db, sql, 0) != 1)
+        return sync_fail(err, SYNC_EINVALID, "chain_missing",
+                         "this database predates the history chain (schema before 5)");
+    struct chain_walk w = {{0}, 0, 0};
+    int rc = walk_field_rows(db, fields_table, &w, out, err);
+    if (!rc && !out->broken && versions) rc = walk_version_rows(db, &w, out, err);
+    if (rc) return rc;
+    if (w.has_prev) util_hex(w.prev, sizeof w.prev, out->head);
     if (out->broken) return 0;
-    int64_t unchained = single_int(db, "SELECT count(*) FROM field_history WHERE seq IS NULL", 0);
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM %s WHERE seq IS NULL", fields_table);
+    int64_t unchained = single_int(db, sql, 0);
     int64_t base = single_int(db, "SELECT unchained_rows FROM history_chain_base", 0);
     out->unchained = unchained;
     if (unchained > base)

@@ -56,9 +56,11 @@ typedef struct backup_chain {
  * (out->broken tells the verdict) or a negative code when the walk itself failed. */
 int backup_verify_audit(sqlite3 *db, backup_chain *out, sync_error *err);
 
-/* The same walk over the field history in seq order (history_hash of sync/history.c), and a
- * check that no row lacks a place in the chain beyond those older than it. A database from
- * before the chain (no seq column) fails with chain_missing. */
+/* The same walk over the history chain in seq order: the per-field rows (history_hash of
+ * sync/history.c; field_history_frozen from migration 0023 on), then the one row per record
+ * version that continues them (record_history, history_version_hash), and a check that no
+ * per-field row lacks a place in the chain beyond those older than it. A database from before the
+ * chain (no seq column) fails with chain_missing. */
 int backup_verify_history(sqlite3 *db, backup_chain *out, sync_error *err);
 
 #endif

@@ -15,7 +15,8 @@ typedef struct history_author {
     int64_t at_ms;
 } history_author;
 
-/* One field_history row as the chain hashes it. Strings borrowed; value (JSON text) and
+/* One per-field history row (field_history_frozen, written before migration 0023) as the chain
+ * hashes it. Strings borrowed; value (JSON text) and
  * device_id are NULL when absent. */
 typedef struct history_row {
     const char *kind, *entity_id;
@@ -32,8 +33,28 @@ typedef struct history_row {
  * out. history_write stores it; `outfallctl audit verify` recomputes it. */
 void history_hash(const uint8_t prev[32], const history_row *row, uint8_t out[32]);
 
-/* Records that `version` of kind/id set field to value (NULL = cleared), as the next link of the
- * history chain (seq, prev_hash, hash). Call inside the write transaction. */
+/* One record_history row (migration 0023), a record version, as the chain hashes it: fields is
+ * the canonical JSON text of what the version set (path -> value, keys sorted, null = cleared).
+ * Strings borrowed; device_id NULL when absent. */
+typedef struct history_version {
+    const char *kind, *entity_id;
+    int64_t version;
+    const char *fields, *change_id;
+    int64_t user_id;
+    const char *device_id;
+    int64_t at_ms;
+    int64_t seq; /* its place in the chain, which continues the per-field rows' chain */
+} history_version;
+
+/* The version row's chain hash, as history_hash for a per-field row (with a marker of its own, so
+ * it never equals a per-field row's hash): history_write stores it, `outfallctl audit verify`
+ * recomputes it. */
+void history_version_hash(const uint8_t prev[32], const history_version *row, uint8_t out[32]);
+
+/* Records that `version` of kind/id set field to value (NULL = cleared): the version's one
+ * record_history row, the next link of the history chain (seq, prev_hash, hash); a second write
+ * of the same version by the same change while its row is still the chain's head adds the field
+ * to that row. Call inside the write transaction. */
 int history_write(store *s, const char *kind, const char *id, int64_t version, const char *field,
                   const json_t *value, const history_author *a, sync_error *err);
 

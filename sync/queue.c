@@ -26,9 +26,11 @@
     "SELECT 1 AS kind, id AS outfall_id, NULL AS ref, updated_at_ms AS at_ms, "                    \
     "  NULL AS pair_division FROM outfalls "                                                       \
     "  WHERE merged_into IS NULL AND ((review_state = 1 AND returned = 0) OR "                     \
-    "  (review_state = 2 AND EXISTS (SELECT 1 FROM field_history h WHERE h.kind = 'outfall' "      \
+    "  (review_state = 2 AND (EXISTS (SELECT 1 FROM record_history h WHERE h.kind = 'outfall' "    \
     "  AND h.entity_rowid = outfalls.rowid AND h.version > approved_version "                      \
-    "  AND h.device_id IS NOT NULL))) "                                                            \
+    "  AND h.device_id IS NOT NULL) OR EXISTS (SELECT 1 FROM field_history_frozen h "              \
+    "  WHERE h.kind = 'outfall' AND h.entity_rowid = outfalls.rowid "                              \
+    "  AND h.version > approved_version AND h.device_id IS NOT NULL)))) "                          \
     "UNION ALL SELECT 5, id, NULL, updated_at_ms, NULL FROM outfalls "                             \
     "  WHERE merged_into IS NULL AND review_state = 1 AND returned = 1 "                           \
     "UNION ALL SELECT 2, CASE c.kind WHEN 'outfall' THEN c.entity_id ELSE "                        \
@@ -273,16 +275,22 @@ done:
     return rc;
 }
 
-/* Appends the field changes of record `id` to h. */
+/* Appends the field changes of record `id` to h. The record's rowid goes in as a value: the view
+ * field_history (migration 0023) reads each of its tables by (kind, entity_rowid) only then. */
 static int add_changes(store *s, const char *id, Outfall__V1__OutfallHistory *h, size_t *cap) {
-    sqlite3_stmt *st = store_stmt(
-        s, "SELECT h.field, h.value, h.version, u.username, h.device_id, h.at_ms, h.change_id "
-           "FROM field_history h LEFT JOIN users u ON u.id = h.user_id "
-           "WHERE h.kind = 'outfall' AND h.entity_rowid = (SELECT rowid FROM outfalls "
-           "WHERE id = ?) ORDER BY h.version, h.field");
+    sqlite3_stmt *st = store_stmt(s, "SELECT rowid FROM outfalls WHERE id = ?");
     if (!st) return -1;
     sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-    int rc;
+    int rc = sqlite3_step(st);
+    int64_t rowid = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return -1;
+    st = store_stmt(
+        s, "SELECT h.field, h.value, h.version, u.username, h.device_id, h.at_ms, h.change_id "
+           "FROM field_history h LEFT JOIN users u ON u.id = h.user_id "
+           "WHERE h.kind = 'outfall' AND h.entity_rowid = ? ORDER BY h.version, h.field");
+    if (!st) return -1;
+    sqlite3_bind_int64(st, 1, rowid);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         if (h->n_changes == *cap) {
             *cap = *cap ? 2 * *cap : 32;

@@ -1,8 +1,8 @@
-/* The tamper-evident chains: the audit trail (sync/audit.c) and the field history (sync/history.c,
- * migration 0005) are each hash-chained, append-only by trigger, and `outfallctl audit verify`
- * walks both. An attacker with the database file drops the triggers, changes one byte of one
- * audit entry and one field of one record's history, and puts the triggers back: verify reports
- * both, naming the entry and the history row. */
+/* The tamper-evident chains: the audit trail (sync/audit.c) and the record history (sync/history.c,
+ * migrations 0005 and 0023: one link per record version) are each hash-chained, append-only by
+ * trigger, and `outfallctl audit verify` walks both. An attacker with the database file drops the
+ * triggers, changes one byte of one audit entry and one field of one record's history, and puts the
+ * triggers back: verify reports both, naming the entry and the history row. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -98,6 +98,20 @@ static void exec_ok(sqlite3 *db, const char *sql) {
     assert_int_equal(rc, SQLITE_OK);
 }
 
+/* The CREATE statement of trigger name, malloc'd, to put it back as it was. */
+static char *trigger_sql(sqlite3 *db, const char *name) {
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(
+        sqlite3_prepare_v2(db, "SELECT sql FROM sqlite_schema WHERE name = ?", -1, &st, NULL),
+        SQLITE_OK);
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    char *sql = strdup((const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    assert_non_null(sql);
+    return sql;
+}
+
 static void chains_of_a_live_server_verify_ok(void **state) {
     (void)state;
     char out[4096];
@@ -128,6 +142,13 @@ static void triggers_refuse_updates_and_deletes(void **state) {
         "DELETE FROM audit",
         "UPDATE field_history SET value = '\"x\"'",
         "DELETE FROM field_history",
+        "UPDATE record_history SET fields = '{}' WHERE seq = (SELECT min(seq) FROM "
+        "record_history)",
+        "UPDATE record_history SET user_id = 99 WHERE seq = (SELECT max(seq) FROM "
+        "record_history)",
+        "DELETE FROM record_history WHERE seq = (SELECT max(seq) FROM record_history)",
+        "INSERT INTO field_history_frozen (kind, entity_id, version, field, change_id, user_id, "
+        "at_ms) VALUES ('outfall', 'x', 1, 'name', 'c', 1, 1)",
         "UPDATE history_chain_base SET unchained_rows = 99",
     };
     for (size_t i = 0; i < sizeof refused / sizeof *refused; i++) {
@@ -150,8 +171,8 @@ static void one_byte_of_an_entry_and_one_history_field_changed_are_both_found(vo
                                "(SELECT count(*) / 2 FROM audit)",
                                NULL);
     int64_t row = rel_db_int(db,
-                             "SELECT seq FROM field_history WHERE field = 'landmark' AND "
-                             "value = '\"new bridge\"'",
+                             "SELECT seq FROM record_history WHERE fields -> '$.landmark' = "
+                             "'\"new bridge\"'",
                              NULL);
     assert_true(entry > 1);
     assert_true(row > 1);
@@ -159,9 +180,10 @@ static void one_byte_of_an_entry_and_one_history_field_changed_are_both_found(vo
     /* The attacker: triggers off, one byte of the entry's action changed (its first letter in
      * the other case), the history's "new bridge" made "new bridgE", triggers back on. */
     tampered = entry;
+    char *history_trigger = trigger_sql(db, "record_history_no_update");
     exec_ok(db, "BEGIN;"
                 "DROP TRIGGER audit_no_update;"
-                "DROP TRIGGER field_history_no_update;");
+                "DROP TRIGGER record_history_no_update;");
     char sql[512];
     snprintf(
         sql, sizeof sql,
@@ -171,15 +193,17 @@ static void one_byte_of_an_entry_and_one_history_field_changed_are_both_found(vo
         (long long)entry);
     exec_ok(db, sql);
     assert_int_equal(sqlite3_changes(db), 1);
-    snprintf(sql, sizeof sql, "UPDATE field_history SET value = '\"new bridgE\"' WHERE seq = %lld",
+    snprintf(sql, sizeof sql,
+             "UPDATE record_history SET fields = replace(fields, '\"new bridge\"', "
+             "'\"new bridgE\"') WHERE seq = %lld",
              (long long)row);
     exec_ok(db, sql);
     assert_int_equal(sqlite3_changes(db), 1);
     exec_ok(db, "CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN SELECT "
-                "RAISE(ABORT, 'audit is append-only'); END;"
-                "CREATE TRIGGER field_history_no_update BEFORE UPDATE ON field_history BEGIN "
-                "SELECT RAISE(ABORT, 'field history is append-only'); END;"
-                "COMMIT;");
+                "RAISE(ABORT, 'audit is append-only'); END;");
+    exec_ok(db, history_trigger);
+    exec_ok(db, "COMMIT;");
+    free(history_trigger);
     sqlite3_close(db);
 
     char out[4096], want_audit[96], want_history[96];
@@ -217,7 +241,7 @@ static void a_removed_entry_breaks_the_next_link(void **state) {
     assert_true(entry > 1);
     char sql[512];
     exec_ok(db, "BEGIN; DROP TRIGGER audit_no_update; DROP TRIGGER audit_no_delete;"
-                "DROP TRIGGER field_history_no_update; DROP TRIGGER field_history_no_delete;");
+                "DROP TRIGGER record_history_no_update; DROP TRIGGER record_history_no_delete;");
     snprintf(
         sql, sizeof sql,
         "UPDATE audit SET action = CASE WHEN substr(action, 1, 1) = lower(substr(action, 1, 1)) "
@@ -227,9 +251,10 @@ static void a_removed_entry_breaks_the_next_link(void **state) {
     exec_ok(db, sql);
     snprintf(sql, sizeof sql, "DELETE FROM audit WHERE id = %lld", (long long)entry + 1);
     exec_ok(db, sql);
-    exec_ok(db, "UPDATE field_history SET value = '\"new bridge\"' WHERE value = '\"new bridgE\"'");
-    int64_t row = rel_db_int(db, "SELECT max(seq) / 2 FROM field_history", NULL);
-    snprintf(sql, sizeof sql, "DELETE FROM field_history WHERE seq = %lld", (long long)row);
+    exec_ok(db, "UPDATE record_history SET fields = replace(fields, '\"new bridgE\"', "
+                "'\"new bridge\"')");
+    int64_t row = rel_db_int(db, "SELECT max(seq) / 2 FROM record_history", NULL);
+    snprintf(sql, sizeof sql, "DELETE FROM record_history WHERE seq = %lld", (long long)row);
     exec_ok(db, sql);
     exec_ok(db, "COMMIT");
     sqlite3_close(db);

@@ -167,17 +167,19 @@ static void schema_11_database_keeps_every_row_and_link(void **state) {
     free(after);
     assert_int_equal(count(db, "SELECT count(*) FROM field_history"), 7);
 
-    /* Rowid tables now, rows in arrival order: the unchained first, then the chain by seq. */
-    assert_int_equal(count(db, "SELECT count(*) FROM field_history WHERE rowid > 0"), 7);
+    /* Rowid tables now, rows in arrival order: the unchained first, then the chain by seq (the
+     * per-field table is field_history_frozen since migration 0023). */
+    assert_int_equal(count(db, "SELECT count(*) FROM field_history_frozen WHERE rowid > 0"), 7);
     assert_int_equal(count(db,
-                           "SELECT count(*) FROM field_history a JOIN field_history b ON "
-                           "b.rowid = a.rowid + 1 WHERE a.seq IS NOT NULL AND b.seq <> a.seq + 1"),
+                           "SELECT count(*) FROM field_history_frozen a JOIN field_history_frozen "
+                           "b ON b.rowid = a.rowid + 1 WHERE a.seq IS NOT NULL AND "
+                           "b.seq <> a.seq + 1"),
                      0);
-    assert_int_equal(count(db, "SELECT max(rowid) FROM field_history WHERE seq IS NULL"), 2);
+    assert_int_equal(count(db, "SELECT max(rowid) FROM field_history_frozen WHERE seq IS NULL"), 2);
     assert_int_equal(count(db, "SELECT count(*) FROM changes WHERE rowid > 0"), 2);
     assert_int_equal(count(db, "SELECT count(*) FROM batches WHERE rowid > 0"), 3);
-    assert_int_equal(count(db, "SELECT count(*) FROM pragma_index_list('field_history') WHERE "
-                               "\"unique\" AND name = 'field_history_record'"),
+    assert_int_equal(count(db, "SELECT count(*) FROM pragma_index_list('field_history_frozen') "
+                               "WHERE \"unique\" AND name = 'field_history_record'"),
                      1);
 
     /* The chain verifies as before, and the keys, indexes and triggers hold. */
@@ -223,11 +225,14 @@ static void schema_11_database_keeps_every_row_and_link(void **state) {
     remove_folder(dir);
 }
 
-/* Every field-history row with its rowid and every column, in rowid order. */
-static char *history_rows(sqlite3 *db) {
-    static const char sql[] =
-        "SELECT group_concat(x, '|') FROM (SELECT rowid || " HISTORY_COLUMNS " AS x "
-        "FROM field_history ORDER BY rowid)";
+/* Every row of the per-field history table (field_history, field_history_frozen from migration
+ * 0023 on) with its rowid and every column, in rowid order. */
+static char *history_rows(sqlite3 *db, const char *table) {
+    char sql[512];
+    snprintf(sql, sizeof sql,
+             "SELECT group_concat(x, '|') FROM (SELECT rowid || " HISTORY_COLUMNS " AS x "
+             "FROM %s ORDER BY rowid)",
+             table);
     return text_of(db, sql);
 }
 
@@ -262,7 +267,7 @@ static void schema_12_history_is_keyed_by_each_records_rowid(void **state) {
     chained_row_of(db, "outfall", "o-b", 1, "name", "\"other\"", &seq, prev);
     chained_row_of(db, "outfall", "o-a", 2, "name", "\"second\"", &seq, prev);
     chained_row_of(db, "outfall", "gone", 1, "name", "\"lost\"", &seq, prev);
-    char *before = history_rows(db);
+    char *before = history_rows(db, "field_history");
     sqlite3_close(db);
 
     store *s = NULL;
@@ -272,7 +277,7 @@ static void schema_12_history_is_keyed_by_each_records_rowid(void **state) {
     assert_true(store_schema_version(s) >= 13);
 
     /* Every row, rowid and column as it was; each names its record's rowid in its own table. */
-    char *after = history_rows(db);
+    char *after = history_rows(db, "field_history_frozen");
     assert_string_equal(after, before);
     free(before);
     free(after);
@@ -308,13 +313,20 @@ static void schema_12_history_is_keyed_by_each_records_rowid(void **state) {
     assert_int_equal(count(db, "SELECT count(*) FROM pragma_index_info('field_history_record')"),
                      4);
     assert_int_not_equal(sqlite3_exec(db,
+                                      "INSERT INTO field_history_frozen (kind, entity_id, version, "
+                                      "field, change_id, user_id, at_ms, entity_rowid) "
+                                      "VALUES ('outfall', 'o-a', 3, 'name', 'c-9', 1, 1, 2)",
+                                      NULL, NULL, NULL),
+                         SQLITE_OK);
+    assert_int_not_equal(sqlite3_exec(db,
                                       "INSERT INTO field_history (kind, entity_id, version, "
                                       "field, change_id, user_id, at_ms, entity_rowid) "
                                       "VALUES ('outfall', 'o-a', 2, 'name', 'c-9', 1, 1, 2)",
                                       NULL, NULL, NULL),
                          SQLITE_OK);
     assert_int_not_equal(
-        sqlite3_exec(db, "UPDATE field_history SET entity_rowid = 1", NULL, NULL, NULL), SQLITE_OK);
+        sqlite3_exec(db, "UPDATE field_history_frozen SET entity_rowid = 1", NULL, NULL, NULL),
+        SQLITE_OK);
     assert_int_equal(count(db, "SELECT count(*) FROM field_history"), 6);
     store_close(s);
     remove_folder(dir);
@@ -329,13 +341,15 @@ static void a_new_records_history_goes_at_the_end_of_its_key(void **state) {
         assert_int_equal(r->results[0]->status, OUTFALL__V1__CHANGE_STATUS__CHANGE_STATUS_APPLIED);
         protobuf_c_message_free_unpacked(&r->base, NULL);
     }
-    /* Every row names its record's rowid; no row written later sorts before an earlier one. */
+    /* Every row names its record's rowid; no row written later sorts before an earlier one
+     * (one row per record version since migration 0023). */
     assert_true(fx_count(f, "SELECT count(*) FROM field_history") >= 4 * 5);
-    assert_int_equal(fx_count(f, "SELECT count(*) FROM field_history h LEFT JOIN outfalls o ON "
+    assert_int_equal(fx_count(f, "SELECT count(*) FROM record_history"), 4);
+    assert_int_equal(fx_count(f, "SELECT count(*) FROM record_history h LEFT JOIN outfalls o ON "
                                  "o.rowid = h.entity_rowid WHERE o.id IS NOT h.entity_id"),
                      0);
-    assert_int_equal(fx_count(f, "SELECT count(*) FROM field_history a JOIN field_history b ON "
-                                 "b.rowid > a.rowid AND b.kind = a.kind WHERE b.entity_rowid < "
+    assert_int_equal(fx_count(f, "SELECT count(*) FROM record_history a JOIN record_history b ON "
+                                 "b.seq > a.seq AND b.kind = a.kind WHERE b.entity_rowid < "
                                  "a.entity_rowid"),
                      0);
 }

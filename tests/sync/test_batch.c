@@ -382,8 +382,9 @@ static void internal_failure_rolls_back_the_whole_batch(void **state) {
      * in the file, not TEMP: group commits write through their own connection (sync/writer.c). */
     assert_int_equal(
         sqlite3_exec(store_db(f->s),
-                     "CREATE TRIGGER boom BEFORE INSERT ON field_history "
-                     "WHEN NEW.value = '\"boom\"' BEGIN SELECT RAISE(FAIL, 'boom'); END",
+                     "CREATE TRIGGER boom BEFORE INSERT ON record_history "
+                     "WHEN NEW.fields -> '$.name' = '\"boom\"' BEGIN SELECT RAISE(FAIL, 'boom'); "
+                     "END",
                      NULL, NULL, NULL),
         SQLITE_OK);
     char *good = create_json(uuid(0), QINHE_LAT, QINHE_LON, "qinhe", "410882");
