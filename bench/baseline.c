@@ -169,8 +169,8 @@ static int change_ops(replay *rp, batch_ops *b, const char *batch_id, const char
     if (copy_rows(rp, b, "changes", "SELECT * FROM changes WHERE change_id = ?", change_id, "",
                   NULL) < 0)
         return -1;
-    int hist = copy_rows(rp, b, "field_history", "SELECT * FROM field_history WHERE change_id = ?",
-                         change_id, "", NULL);
+    int hist = copy_rows(rp, b, "record_history",
+                         "SELECT * FROM record_history WHERE change_id = ?", change_id, "", NULL);
     if (hist < 0) return -1;
     if (copy_rows(rp, b, "conflicts", "SELECT * FROM conflicts WHERE change_id = ?", change_id, "",
                   NULL) < 0)
@@ -179,8 +179,8 @@ static int change_ops(replay *rp, batch_ops *b, const char *batch_id, const char
     int created = 0;
     q = NULL;
     if (sqlite3_prepare_v2(rp->src,
-                           "SELECT min(version) = 1 FROM field_history WHERE change_id = ?", -1, &q,
-                           NULL) == SQLITE_OK) {
+                           "SELECT min(version) = 1 FROM record_history WHERE change_id = ?", -1,
+                           &q, NULL) == SQLITE_OK) {
         sqlite3_bind_text(q, 1, change_id, -1, SQLITE_STATIC);
         created = sqlite3_step(q) == SQLITE_ROW && sqlite3_column_int(q, 0);
     }
@@ -287,7 +287,7 @@ static int copy_setup(replay *rp, const char *src_db, const char *seed_device) {
         "INSERT INTO batches SELECT * FROM src.batches WHERE device_id = %Q;"
         "INSERT INTO changes SELECT * FROM src.changes WHERE change_id IN (SELECT change_id FROM "
         "seeded);"
-        "INSERT INTO field_history SELECT * FROM src.field_history "
+        "INSERT INTO record_history SELECT * FROM src.record_history "
         "  WHERE change_id IN (SELECT change_id FROM seeded);"
         "INSERT INTO outfalls SELECT * FROM src.outfalls WHERE id IN (SELECT id FROM seeded);"
         "INSERT INTO outfall_pos SELECT p.* FROM src.outfall_pos p JOIN src.outfalls o "
@@ -334,7 +334,7 @@ int bench_baseline_sqlite(const char *src_db, const char *dst_db, const char *se
         goto done;
     }
     /* Indexes for reading the server's file by change (its own schema has none there). */
-    if (exec(rp.src, "CREATE INDEX IF NOT EXISTS bench_history_change ON field_history(change_id);"
+    if (exec(rp.src, "CREATE INDEX IF NOT EXISTS bench_history_change ON record_history(change_id);"
                      "CREATE INDEX IF NOT EXISTS bench_conflicts_change ON conflicts(change_id);"))
         goto done;
     if (store_open_writer(dst_db, &dst, &err) < 0) {
