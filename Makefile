@@ -110,7 +110,11 @@ demo: all
 	@tools/install_missing.sh "for the demo" $(call missing_debs,$(DEMO_DEB_PKGS))
 	@tools/demo.sh $(ARGS)
 
-test: deps browser-deps test-deps format-check layout-check build-test
+# The packages first, then the checks and the build on every core, then the tests, TEST_JOBS at
+# once (default: every core; tests/run.sh).
+NPROC := $(shell nproc 2>/dev/null || echo 2)
+test: deps browser-deps test-deps
+	@$(MAKE) --no-print-directory -j$(NPROC) format-check layout-check build-test
 	@tests/run.sh build/asan
 
 # A quick subset for while you work (under half a minute once built): the codecs' and the engine's
