@@ -36,7 +36,7 @@ if [ ${#only[@]} -gt 0 ]; then
   done)
 else
   # browser/NAME.test.js: that file through tests/browser/run.sh; first, as they take longest.
-  tests=$(cd "$root/tests" && ls browser/*.test.js; find "$tree/tests" -type f -name 'test_*' -perm -u+x | sort)
+  tests=$( (cd "$root/tests" && ls browser/*.test.js) && find "$tree/tests" -type f -name 'test_*' -perm -u+x | sort)
 fi
 
 out=$(mktemp -d)
