@@ -1,21 +1,14 @@
 #include "programme/archive.h"
-#include "render/tar.h"
 
 #include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "common/util.h"
+#include "render/photo_manifest.h"
+#include "render/tar.h"
 #include "sync/record.h"
-
-enum { MANIFEST_LINE = 1024 };
-
-static const char manifest_name[] = "MANIFEST.tsv";
-static const char manifest_head[] = "path\tblake2b_256\tbytes\toutfall_id\toutfall_code\t"
-                                    "observation_id\tkind\ttaken_at\tgps_lat\tgps_lon\n";
 
 /* Every stored photo the observations of outfall ?1 name, in a stable order: only references that
  * count (their author uploaded the photo: sync/photos.h), never a hash merely named. */
@@ -26,13 +19,11 @@ static const char photos_sql[] =
     "JOIN photos p ON p.hash = op.hash WHERE o.outfall_id = ?1 "
     "ORDER BY o.created_at_ms, o.id, op.hash";
 
-/* One photo of the archive; strings borrowed. */
+/* One photo of the archive: the manifest's facts, and what copying it needs. */
 typedef struct entry {
-    const char *outfall_id, *outfall_code, *observation_id, *hash, *media_type;
-    int kind;
-    int64_t size, taken_ms, stored_ms;
-    int has_gps;
-    double lat, lon;
+    photo_manifest_entry m;
+    const char *media_type;
+    int64_t stored_ms;
     char path[160];
 } entry;
 
@@ -50,79 +41,13 @@ typedef struct archive {
     sync_error *err;
 } archive;
 
-static const char *extension(const char *media_type) {
-    if (!media_type) return "bin";
-    if (strcmp(media_type, "image/jpeg") == 0) return "jpg";
-    if (strcmp(media_type, "image/png") == 0) return "png";
-    if (strcmp(media_type, "image/heic") == 0) return "heic";
-    return "bin";
-}
-
-static const char *kind_name(int kind) {
-    const ProtobufCEnumValue *v =
-        protobuf_c_enum_descriptor_get_value(&outfall__v1__photo_kind__descriptor, kind);
-    return v ? v->name : "PHOTO_KIND_UNSPECIFIED";
-}
-
-/* Appends value to buf[*len..cap) with tabs and line breaks as spaces. */
-static void tsv_field(char *buf, size_t cap, size_t *len, const char *value, int last) {
-    for (const char *c = value ? value : ""; *c && *len + 2 < cap; c++)
-        buf[(*len)++] = (*c == '\t' || *c == '\n' || *c == '\r') ? ' ' : *c;
-    if (*len + 1 < cap) buf[(*len)++] = last ? '\n' : '\t';
-    buf[*len] = '\0';
-}
-
-/* The manifest line of e into buf[MANIFEST_LINE]; returns its length. */
-static size_t manifest_line(const entry *e, char *buf) {
-    char bytes[24] = "", taken[40] = "", lat[32] = "", lon[32] = "";
-    snprintf(bytes, sizeof bytes, "%lld", (long long)e->size);
-    if (e->taken_ms) {
-        time_t t = (time_t)(e->taken_ms / 1000) + 8 * 3600;
-        struct tm tm;
-        gmtime_r(&t, &tm);
-        strftime(taken, sizeof taken, "%Y-%m-%dT%H:%M:%S+08:00", &tm);
-    }
-    if (e->has_gps) {
-        snprintf(lat, sizeof lat, "%.7f", e->lat);
-        snprintf(lon, sizeof lon, "%.7f", e->lon);
-    }
-    const char *fields[] = {e->path,
-                            e->hash,
-                            bytes,
-                            e->outfall_id,
-                            e->outfall_code,
-                            e->observation_id,
-                            kind_name(e->kind),
-                            taken,
-                            lat,
-                            lon};
-    size_t n = sizeof fields / sizeof fields[0], len = 0;
-    buf[0] = '\0';
-    for (size_t i = 0; i < n; i++)
-        tsv_field(buf, MANIFEST_LINE, &len, fields[i], i + 1 == n);
-    return len;
-}
-
-/* Writes the ustar header of a member path of size bytes (render/tar.h). */
-static void put_header(export_out *o, const char *path, uint64_t size, int64_t mtime) {
-    char h[TAR_BLOCK];
-    tar_header(h, path, size, mtime);
-    export_put(o, h, sizeof h);
-}
-
-/* Zeros up to the next block after a member of size bytes. */
-static void put_padding(export_out *o, uint64_t size) {
-    static const char zeros[TAR_BLOCK];
-    export_put(o, zeros, tar_padding(size));
-}
-
 /* Copies the stored photo of e into the archive. */
 static int copy_photo(archive *a, const entry *e) {
     int fd = -1;
-    int rc = photos_open(a->env, e->hash, &fd, a->err);
+    int rc = photos_open(a->env, e->m.hash, &fd, a->err);
     if (rc) return rc;
-    put_header(&a->o, e->path, (uint64_t)e->size, e->stored_ms / 1000);
-    int64_t left = e->size;
+    tar_put_header(export_put_bytes, &a->o, e->path, (uint64_t)e->m.size, e->stored_ms / 1000);
+    int64_t left = e->m.size;
     while (left > 0 && !a->o.stopped) {
         size_t want = left < EXPORT_CHUNK ? (size_t)left : EXPORT_CHUNK;
         ssize_t got = read(fd, a->file_buf, want);
@@ -130,14 +55,14 @@ static int copy_photo(archive *a, const entry *e) {
         if (got <= 0) {
             close(fd);
             return sync_fail(a->err, SYNC_EINTERNAL, "storage_error",
-                             "photo %s is shorter than its recorded %lld bytes", e->hash,
-                             (long long)e->size);
+                             "photo %s is shorter than its recorded %lld bytes", e->m.hash,
+                             (long long)e->m.size);
         }
         export_put(&a->o, a->file_buf, (size_t)got);
         left -= got;
     }
     close(fd);
-    put_padding(&a->o, (uint64_t)e->size);
+    tar_put_padding(export_put_bytes, &a->o, (uint64_t)e->m.size);
     return 0;
 }
 
@@ -151,27 +76,31 @@ static int archive_row(void *ctx, const export_row *row) {
     int rc = 0, step;
     while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
         entry e = {
-            .outfall_id = row->id,
-            .outfall_code = code,
-            .observation_id = (const char *)sqlite3_column_text(st, 0),
-            .hash = (const char *)sqlite3_column_text(st, 1),
-            .kind = sqlite3_column_int(st, 2),
-            .size = sqlite3_column_int64(st, 3),
+            .m =
+                {
+                    .hash = (const char *)sqlite3_column_text(st, 1),
+                    .size = sqlite3_column_int64(st, 3),
+                    .outfall_id = row->id,
+                    .outfall_code = code,
+                    .observation_id = (const char *)sqlite3_column_text(st, 0),
+                    .kind = sqlite3_column_int(st, 2),
+                    .taken_ms = sqlite3_column_int64(st, 7),
+                    .has_gps = sqlite3_column_type(st, 5) != SQLITE_NULL &&
+                               sqlite3_column_type(st, 6) != SQLITE_NULL,
+                    .lat = sqlite3_column_double(st, 5),
+                    .lon = sqlite3_column_double(st, 6),
+                },
             .media_type = (const char *)sqlite3_column_text(st, 4),
-            .has_gps = sqlite3_column_type(st, 5) != SQLITE_NULL &&
-                       sqlite3_column_type(st, 6) != SQLITE_NULL,
-            .lat = sqlite3_column_double(st, 5),
-            .lon = sqlite3_column_double(st, 6),
-            .taken_ms = sqlite3_column_int64(st, 7),
             .stored_ms = sqlite3_column_int64(st, 8),
         };
-        snprintf(e.path, sizeof e.path, "photos/%s/%s/%s.%s", e.outfall_id, e.observation_id,
-                 e.hash, extension(e.media_type));
+        e.m.path = e.path;
+        photo_manifest_path(e.path, sizeof e.path, e.m.outfall_id, e.m.observation_id, e.m.hash,
+                            e.media_type);
         if (a->pass == PASS_PHOTOS) {
             if (!(rc = copy_photo(a, &e))) a->n++;
         } else {
-            char line[MANIFEST_LINE];
-            size_t len = manifest_line(&e, line);
+            char line[PHOTO_MANIFEST_LINE];
+            size_t len = photo_manifest_line(&e.m, line);
             if (a->pass == PASS_MEASURE)
                 a->manifest_len += len;
             else
@@ -205,18 +134,20 @@ int archive_photos(store *s, const photos_env *env, const principal *p, const ex
         }
         in_txn = 1;
     }
-    a.manifest_len = sizeof manifest_head - 1;
+    size_t head_len;
+    const char *head = photo_manifest_head(&head_len);
+    a.manifest_len = head_len;
     a.pass = PASS_MEASURE;
     if ((rc = export_walk(s, p, q, archive_row, &a, err))) goto done;
-    put_header(&a.o, manifest_name, a.manifest_len, util_now_ms() / 1000);
-    export_put(&a.o, manifest_head, sizeof manifest_head - 1);
+    tar_put_header(export_put_bytes, &a.o, PHOTO_MANIFEST_NAME, a.manifest_len,
+                   util_now_ms() / 1000);
+    export_put(&a.o, head, head_len);
     a.pass = PASS_MANIFEST;
     if ((rc = export_walk(s, p, q, archive_row, &a, err))) goto done;
-    put_padding(&a.o, a.manifest_len);
+    tar_put_padding(export_put_bytes, &a.o, a.manifest_len);
     a.pass = PASS_PHOTOS;
     if ((rc = export_walk(s, p, q, archive_row, &a, err))) goto done;
-    static const char end[2 * TAR_BLOCK];
-    export_put(&a.o, end, sizeof end);
+    tar_put_end(export_put_bytes, &a.o);
     export_flush(&a.o);
 done:
     if (rc > 0 || (!rc && a.o.stopped))

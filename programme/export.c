@@ -9,7 +9,7 @@
 #include <jansson.h>
 
 #include "common/util.h"
-#include "render/csv.h"
+#include "render/outfalls_export.h"
 #include "sync/history.h"
 #include "programme/export_labels.h"
 #include "programme/lifecycle.h"
@@ -108,32 +108,7 @@ void export_put(out *o, const void *data, size_t n) {
     }
 }
 
-static void puts_(out *o, const char *s) {
-    export_put(o, s, strlen(s));
-}
-
-/* A JSON string literal: quotes, backslashes and control characters escaped; UTF-8 kept. */
-static void put_json_string(out *o, const char *s) {
-    export_put(o, "\"", 1);
-    const char *run = s;
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c != '"' && c != '\\' && c >= 0x20) continue;
-        export_put(o, run, (size_t)(s - run));
-        char esc[8];
-        if (c == '"' || c == '\\')
-            snprintf(esc, sizeof esc, "\\%c", c);
-        else
-            snprintf(esc, sizeof esc, "\\u%04x", c);
-        puts_(o, esc);
-        run = s + 1;
-    }
-    export_put(o, run, (size_t)(s - run));
-    export_put(o, "\"", 1);
-}
-
-/* Hands len bytes to the export's output (csv_text's writer). */
-static void put_bytes(void *ctx, const char *data, size_t len) {
+void export_put_bytes(void *ctx, const char *data, size_t len) {
     export_put(ctx, data, len);
 }
 
@@ -223,50 +198,16 @@ static const char *value_of(const struct column *c, const record *rec, const nam
     }
 }
 
-static void write_geojson_row(out *o, const record *rec, const names *divisions,
-                              const names *rivers, long long index) {
-    char lon[40], lat[40], buf[64];
-    snprintf(lon, sizeof lon, "%.15g", json_number_value(json_object_get(rec->doc, "lon")));
-    snprintf(lat, sizeof lat, "%.15g", json_number_value(json_object_get(rec->doc, "lat")));
-    puts_(o, index ? ",\n{\"type\":\"Feature\",\"id\":" : "\n{\"type\":\"Feature\",\"id\":");
-    put_json_string(o, rec->id);
-    puts_(o, ",\"geometry\":{\"type\":\"Point\",\"coordinates\":[");
-    puts_(o, lon);
-    puts_(o, ",");
-    puts_(o, lat);
-    puts_(o, "]},\"properties\":{");
-    int first = 1;
+/* The cells of rec, one per column: names from the table, values into bufs (a buffer each). */
+static void cells_of(const record *rec, const names *divisions, const names *rivers,
+                     char bufs[N_COLUMNS][64], outfalls_export_cell cells[N_COLUMNS]) {
     for (size_t i = 0; i < N_COLUMNS; i++) {
-        const struct column *c = &columns[i];
-        if (strcmp(c->name, "lon") == 0 || strcmp(c->name, "lat") == 0) continue;
-        int number;
-        const char *v = value_of(c, rec, divisions, rivers, buf, sizeof buf, &number);
-        puts_(o, first ? "\"" : ",\"");
-        first = 0;
-        puts_(o, c->name);
-        puts_(o, "\":");
-        if (!v)
-            puts_(o, "null");
-        else if (number)
-            puts_(o, v);
-        else
-            put_json_string(o, v);
+        cells[i].name = columns[i].name;
+        cells[i].number = 0;
+        cells[i].value = rec ? value_of(&columns[i], rec, divisions, rivers, bufs[i],
+                                        sizeof bufs[i], &cells[i].number)
+                             : NULL;
     }
-    puts_(o, "}}");
-}
-
-static void write_csv_row(out *o, const record *rec, const names *divisions, const names *rivers) {
-    char buf[64];
-    for (size_t i = 0; i < N_COLUMNS; i++) {
-        int number;
-        const char *v = value_of(&columns[i], rec, divisions, rivers, buf, sizeof buf, &number);
-        if (i) export_put(o, ",", 1);
-        if (v && number)
-            puts_(o, v); /* formatted here: digits, '-', '.', 'e'; a number, never a formula */
-        else if (v)
-            csv_text(put_bytes, o, v);
-    }
-    export_put(o, "\r\n", 2);
 }
 
 /* The caller's divisions as a JSON array, or NULL when they see all (malloc'd). */
@@ -392,10 +333,15 @@ typedef struct writer {
 static int write_row(void *ctx, const export_row *row) {
     writer *w = ctx;
     record rec = {row->id, row->doc, row->found_on, row->version, row->updated_ms};
+    char bufs[N_COLUMNS][64];
+    outfalls_export_cell cells[N_COLUMNS];
+    cells_of(&rec, &w->divisions, &w->rivers, bufs, cells);
     if (w->format == EXPORT_GEOJSON)
-        write_geojson_row(&w->o, &rec, &w->divisions, &w->rivers, w->n);
+        outfalls_export_geojson_feature(
+            export_put_bytes, &w->o, row->id, json_number_value(json_object_get(row->doc, "lon")),
+            json_number_value(json_object_get(row->doc, "lat")), cells, N_COLUMNS, w->n);
     else
-        write_csv_row(&w->o, &rec, &w->divisions, &w->rivers);
+        outfalls_export_csv_row(export_put_bytes, &w->o, cells, N_COLUMNS);
     w->n++;
     return w->o.stopped;
 }
@@ -414,20 +360,18 @@ int export_outfalls(store *s, const principal *p, const export_query *q, int for
         (rc = load_names(s, "SELECT code, name FROM rivers", &w.rivers, err)))
         goto done;
     if (format == EXPORT_GEOJSON) {
-        puts_(&w.o, "{\"type\":\"FeatureCollection\",\"name\":\"outfalls\",\"features\":[");
+        outfalls_export_geojson_head(export_put_bytes, &w.o);
     } else {
-        puts_(&w.o, "\xEF\xBB\xBF");
-        for (size_t i = 0; i < N_COLUMNS; i++) {
-            if (i) export_put(&w.o, ",", 1);
-            puts_(&w.o, columns[i].name);
-        }
-        export_put(&w.o, "\r\n", 2);
+        char bufs[N_COLUMNS][64];
+        outfalls_export_cell cells[N_COLUMNS];
+        cells_of(NULL, NULL, NULL, bufs, cells);
+        outfalls_export_csv_head(export_put_bytes, &w.o, cells, N_COLUMNS);
     }
     rc = export_walk(s, p, q, write_row, &w, err);
     if (rc > 0 || w.o.stopped)
         rc = sync_fail(err, SYNC_EINTERNAL, "export_aborted", "the reader stopped the export");
     if (!rc) {
-        if (format == EXPORT_GEOJSON) puts_(&w.o, "\n]}\n");
+        if (format == EXPORT_GEOJSON) outfalls_export_geojson_tail(export_put_bytes, &w.o);
         export_flush(&w.o);
         if (w.o.stopped)
             rc = sync_fail(err, SYNC_EINTERNAL, "export_aborted", "the reader stopped the export");

@@ -75,6 +75,10 @@ typedef struct export_out {
 /* Appends n bytes, handing each full chunk to the writer. */
 void export_put(export_out *o, const void *data, size_t n);
 
+/* export_put for a callback taking (ctx, data, len): ctx is the export_out (the renderers'
+ * writer, render/outfalls_export.h and render/tar.h). */
+void export_put_bytes(void *ctx, const char *data, size_t len);
+
 /* Hands what is buffered to the writer. */
 void export_flush(export_out *o);
 

@@ -10,9 +10,7 @@
 
 #include "common/util.h"
 #include "programme/draws.h"
-#include "render/csv.h"
-#include "render/progress_csv.h"
-#include "render/text.h"
+#include "render/annual_report.h"
 #include "programme/export.h"
 #include "programme/lifecycle.h"
 #include "sync/record.h"
@@ -387,77 +385,11 @@ done:
     return rc;
 }
 
-/* --- CSV -------------------------------------------------------------------------------------- */
-
-/* A target's standing in the annual report's words: 达到进度, 滞后 or 未开始 (nothing found). */
-static const char *status_label(int status) {
-    return status == OUTFALL__V1__TARGET_STATUS__TARGET_STATUS_ON_TRACK      ? "达到进度"
-           : status == OUTFALL__V1__TARGET_STATUS__TARGET_STATUS_NOT_STARTED ? "未开始"
-                                                                             : "滞后";
-}
-
 /* --- the annual report ------------------------------------------------------------------------ */
 
-/* The report's figures, in the order shown, with their labels. */
-enum {
-    F_FOUND,
-    F_TRACED,
-    F_PLANNED,
-    F_REMEDIATED,
-    F_BAN,
-    F_MERGE,
-    F_REGULARIZE,
-    F_NONE,
-    F_CLOSED,
-    F_RETAINED,
-    F_INSPECTED,
-    F_INSPECTION_RESULTS,
-    F_INSPECTION_APPROVED,
-    F_INSPECTIONS_NOT_DONE,
-    F_SELF_CHECK_PLANNED,
-    F_SELF_CHECK_DONE,
-    F_REPORTS_RECEIVED,
-    F_REPORTS_ANSWERED,
-    F_REPORTS_ILLEGAL,
-    F_REPORTS_BORROWED,
-    F_N
-};
-static const struct {
-    const char *key, *label;
-} figures[F_N] = {
-    {"found_in_year", "年内排查发现"},
-    {"traced_in_year", "年内完成溯源"},
-    {"planned_in_year", "年内制定整治方案"},
-    {"remediated_in_year", "年内完成整治"},
-    {"remediated_ban", "其中：取缔"},
-    {"remediated_merge", "其中：合并"},
-    {"remediated_regularize", "其中：规范"},
-    {"remediated_none", "另：无需整治（不计入整治）"},
-    {"closed_in_year", "年内销号"},
-    {"retained_in_year", "年内列入保留清单"},
-    {"inspections_drawn", "年内随机抽取排污口（抽查任务）"},
-    {"inspection_results", "其中：已提交检查结果"},
-    {"inspection_results_approved", "其中：检查结果已审核公开"},
-    {"inspections_not_done", "其中：逾期未检查（不计为检查）"},
-    {"self_check_planned", "市县自查计划检查排污口"},
-    {"self_check_done", "市县自查已完成（检查结果已审核）"},
-    {"public_reports_received", "年内收到公众举报"},
-    {"public_reports_answered", "年内答复公众举报"},
-    {"public_reports_illegal_discharge", "其中：偷排、超标排放、违规设置排污口"},
-    {"public_reports_borrowed_use", "其中：私设暗管借道排污"},
-};
-
-static const char *measure_short(const char *m) {
-    static const char prefix[] = "REMEDIATION_MEASURE_";
-    return m && strncmp(m, prefix, sizeof prefix - 1) == 0 ? m + sizeof prefix - 1 : m ? m : "";
-}
-
-/* One line of the closed or retained list: code, name, river, measure, date, party, credit
- * code (malloc'd copies). */
-enum { LIST_CELLS = 7 };
-typedef struct listed {
-    char *cell[LIST_CELLS];
-} listed;
+/* The closed or retained list being gathered (render/annual_report.h's lines, malloc'd cells). */
+enum { LIST_CELLS = ANNUAL_REPORT_CELLS };
+typedef annual_report_line listed;
 
 typedef struct list {
     listed *l;
@@ -491,7 +423,7 @@ static int by_code(const void *a, const void *b) {
 /* What the annual report's walk fills. */
 typedef struct year_tally {
     const char *from, *to;
-    int64_t fig[F_N];
+    int64_t fig[ANNUAL_REPORT_FIGURES];
     bucket end;
     const buckets *rivers;
     list closed, retained;
@@ -506,18 +438,19 @@ static int year_row(void *ctx, const export_row *row) {
     year_tally *y = ctx;
     stage_dates d;
     dates_of(row, &d);
-    const char *m = measure_short(doc_date(row->doc, "programme.plan.measure"));
-    y->fig[F_FOUND] += in_year(y, d.found);
-    y->fig[F_TRACED] += in_year(y, d.traced);
-    y->fig[F_PLANNED] += in_year(y, d.planned);
-    y->fig[F_CLOSED] += in_year(y, d.closed);
-    y->fig[F_RETAINED] += in_year(y, d.retained);
+    const char *m = annual_report_measure(doc_date(row->doc, "programme.plan.measure"));
+    y->fig[ANNUAL_REPORT_FOUND] += in_year(y, d.found);
+    y->fig[ANNUAL_REPORT_TRACED] += in_year(y, d.traced);
+    y->fig[ANNUAL_REPORT_PLANNED] += in_year(y, d.planned);
+    y->fig[ANNUAL_REPORT_CLOSED] += in_year(y, d.closed);
+    y->fig[ANNUAL_REPORT_RETAINED] += in_year(y, d.retained);
     if (in_year(y, d.remediated)) {
-        y->fig[F_REMEDIATED] += !d.none; /* NONE is counted apart, never as remediated */
-        y->fig[F_BAN] += strcmp(m, "BAN") == 0;
-        y->fig[F_MERGE] += strcmp(m, "MERGE") == 0;
-        y->fig[F_REGULARIZE] += strcmp(m, "REGULARIZE") == 0;
-        y->fig[F_NONE] += strcmp(m, "NONE") == 0;
+        y->fig[ANNUAL_REPORT_REMEDIATED] +=
+            !d.none; /* NONE is counted apart, never as remediated */
+        y->fig[ANNUAL_REPORT_BAN] += strcmp(m, "BAN") == 0;
+        y->fig[ANNUAL_REPORT_MERGE] += strcmp(m, "MERGE") == 0;
+        y->fig[ANNUAL_REPORT_REGULARIZE] += strcmp(m, "REGULARIZE") == 0;
+        y->fig[ANNUAL_REPORT_NONE] += strcmp(m, "NONE") == 0;
     }
     count(&y->end, &d, y->to);
     overdue_collect(&y->overdue, row, &d, y->to);
@@ -575,10 +508,11 @@ static int year_oversight(store *s, const char *division, year_tally *y, sync_er
         "'+8 hours') BETWEEN ?2 AND ?3 AND (?1 = '" SYNC_CITY_DIVISION "' OR r.division_code = ?1)",
     };
     static const int into[][4] = {
-        {F_INSPECTED, F_INSPECTIONS_NOT_DONE, -1, -1},
-        {F_INSPECTION_RESULTS, F_INSPECTION_APPROVED, -1, -1},
-        {F_REPORTS_RECEIVED, F_REPORTS_ANSWERED, F_REPORTS_ILLEGAL, F_REPORTS_BORROWED},
-        {F_SELF_CHECK_PLANNED, F_SELF_CHECK_DONE, -1, -1},
+        {ANNUAL_REPORT_INSPECTED, ANNUAL_REPORT_INSPECTIONS_NOT_DONE, -1, -1},
+        {ANNUAL_REPORT_INSPECTION_RESULTS, ANNUAL_REPORT_INSPECTION_APPROVED, -1, -1},
+        {ANNUAL_REPORT_REPORTS_RECEIVED, ANNUAL_REPORT_REPORTS_ANSWERED,
+         ANNUAL_REPORT_REPORTS_ILLEGAL, ANNUAL_REPORT_REPORTS_BORROWED},
+        {ANNUAL_REPORT_SELF_CHECK_PLANNED, ANNUAL_REPORT_SELF_CHECK_DONE, -1, -1},
     };
     char today[11];
     util_date_of_ms(util_now_ms(), today);
@@ -597,64 +531,6 @@ static int year_oversight(store *s, const char *division, year_tally *y, sync_er
         if (rc != SQLITE_ROW) return store_fail(s, rc, err);
     }
     return 0;
-}
-
-/* Writes the plans overdue at the year's end (issue 18: listed, not only counted): in CSV one
- * `overdue` line each (code, name, river, measure, date = the due day, value = days overdue), in
- * HTML a table. */
-static void annual_overdue(text_buf *t, const overdue_list *l, int format) {
-    if (format == PROGRESS_ANNUAL_HTML)
-        text_add(t,
-                 "<h3>逾期未完成整治的排污口（截至年底）</h3>\n<table>\n<tr><th>编码</th><th>名称"
-                 "</th><th>河流</th><th>措施</th><th>期限</th><th>逾期天数</th></tr>\n");
-    for (size_t i = 0; i < l->n; i++) {
-        const Outfall__V1__OverduePlan *o = l->items[i];
-        const ProtobufCEnumValue *m =
-            o->has_measure ? protobuf_c_enum_descriptor_get_value(
-                                 &outfall__v1__remediation_measure__descriptor, o->measure)
-                           : NULL;
-        const char *cells[] = {o->code ? o->code : o->outfall_id, o->name, o->river_code,
-                               measure_short(m ? m->name : NULL), o->due};
-        if (format == PROGRESS_ANNUAL_CSV) {
-            text_add_csv(t, "overdue", 0);
-            for (size_t c = 0; c < sizeof cells / sizeof cells[0]; c++)
-                text_add_csv(t, cells[c], 0);
-            text_add(t, ",,%lld\r\n", (long long)o->days_overdue);
-            continue;
-        }
-        text_add(t, "<tr>");
-        for (size_t c = 0; c < sizeof cells / sizeof cells[0]; c++) {
-            text_add(t, "<td>");
-            text_add_html(t, cells[c]);
-            text_add(t, "</td>");
-        }
-        text_add(t, "<td>%lld</td></tr>\n", (long long)o->days_overdue);
-    }
-    if (format == PROGRESS_ANNUAL_HTML)
-        text_add(t, "%s</table>\n", l->n ? "" : "<tr><td colspan=\"6\">无</td></tr>\n");
-}
-
-/* Writes the outfalls of one list (closed during the year, or retained at its end). */
-static void annual_list(text_buf *t, const list *l, int format, const char *section) {
-    for (size_t n = 0; n < l->n; n++) {
-        char *const *cells = l->l[n].cell;
-        if (format == PROGRESS_ANNUAL_CSV) {
-            text_add_csv(t, section, 0);
-            for (size_t i = 0; i < LIST_CELLS; i++)
-                text_add_csv(t, cells[i], 0);
-            text_add(t, "\r\n");
-        } else {
-            text_add(t, "<tr>");
-            for (size_t i = 0; i < LIST_CELLS; i++) {
-                text_add(t, "<td>");
-                text_add_html(t, cells[i]);
-                text_add(t, "</td>");
-            }
-            text_add(t, "</tr>\n");
-        }
-    }
-    if (format == PROGRESS_ANNUAL_HTML && l->n == 0)
-        text_add(t, "<tr><td colspan=\"7\">无</td></tr>\n");
 }
 
 int progress_annual(store *s, const principal *p, int year, const char *division, int format,
@@ -691,86 +567,31 @@ int progress_annual(store *s, const principal *p, int year, const char *division
     if (y.overdue.n) qsort(y.overdue.items, y.overdue.n, sizeof *y.overdue.items, by_days_overdue);
     if (y.closed.n) qsort(y.closed.l, y.closed.n, sizeof *y.closed.l, by_code);
     if (y.retained.n) qsort(y.retained.l, y.retained.n, sizeof *y.retained.l, by_code);
-    int64_t *fig = y.fig;
-    bucket end = y.end;
-    Outfall__V1__ProgressRow *standing = row_of(division, &end, to);
-    text_buf t = {0};
-    static const char *const list_head[] = {
-        "编码", "名称", "河流", "措施", "日期", "责任主体", "统一社会信用代码"};
-    if (format == PROGRESS_ANNUAL_CSV) {
-        text_add(&t, "\xEF\xBB\xBF"
-                     "section,code,name,river,measure,date,party,credit_code,value\r\n");
-        for (int i = 0; i < F_N; i++)
-            text_add(&t, "summary,,%s,,,,,,%lld\r\n", figures[i].key, (long long)fig[i]);
-        text_add(
-            &t,
-            "summary,,found_by_year_end,,,,,,%lld\r\nsummary,,traced_by_year_end,,,,,,%lld\r\n"
-            "summary,,remediated_by_year_end,,,,,,%lld\r\nsummary,,overdue_plans,,,,,,%lld\r\n",
-            (long long)end.found, (long long)end.traced, (long long)end.remediated,
-            (long long)end.overdue);
-        for (size_t i = 0; standing && i < standing->n_targets; i++) {
-            const Outfall__V1__TargetCheck *c = standing->targets[i];
-            text_add(&t, "summary,,%s_pct,,,%s,,,%.1f\r\nsummary,,%s_status,,,%s,,,%s\r\n",
-                     c->metric, to, c->actual_pct, c->metric, c->deadline,
-                     progress_csv_status_name(c->status));
-        }
-        annual_list(&t, &y.closed, format, "closed");
-        annual_list(&t, &y.retained, format, "retained");
-        annual_overdue(&t, &y.overdue, format);
-    } else {
-        text_add(&t, "<!DOCTYPE html>\n<html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><title>");
-        text_add_html(&t, name);
-        text_add(&t,
-                 " %d 年度入河排污口监督管理工作报告</title>\n<style>body{font-family:sans-serif;"
-                 "margin:2em}table{border-collapse:collapse;margin:.5em 0 1.5em}td,th{border:1px "
-                 "solid #444;padding:2px 8px;text-align:left}@media print{body{margin:0}"
-                 "h2{break-after:avoid}}</style></head><body>\n<h1>",
-                 year);
-        text_add_html(&t, name);
-        text_add(&t,
-                 " %d 年度入河排污口监督管理工作报告</h1>\n<p>统计期间 %s 至 %s（北京时间）；"
-                 "依据《焦作市加强入河排污口监督管理工作方案》一.二、二、四.一。</p>\n"
-                 "<h2>一、年度工作量</h2>\n<table>\n",
-                 year, from, to);
-        for (int i = 0; i < F_INSPECTED; i++)
-            text_add(&t, "<tr><th>%s</th><td>%lld</td></tr>\n", figures[i].label,
-                     (long long)fig[i]);
-        text_add(
-            &t,
-            "</table>\n<h2>二、截至年底进展</h2>\n<table>\n<tr><th>已排查</th><td>%lld</td></tr>\n"
-            "<tr><th>已溯源</th><td>%lld（%.1f%%）</td></tr>\n<tr><th>已整治</th><td>%lld"
-            "（%.1f%%）</td></tr>\n<tr><th>已销号</th><td>%lld</td></tr>\n<tr><th>保留</th>"
-            "<td>%lld</td></tr>\n<tr><th>逾期未完成整治方案</th><td>%lld</td></tr>\n",
-            (long long)end.found, (long long)end.traced, standing ? standing->traced_pct : 0.0,
-            (long long)end.remediated, standing ? standing->remediated_pct : 0.0,
-            (long long)end.closed, (long long)end.retained, (long long)end.overdue);
-        for (size_t i = 0; standing && i < standing->n_targets; i++) {
-            const Outfall__V1__TargetCheck *c = standing->targets[i];
-            text_add(&t, "<tr><th>%s目标（%s 前 %.0f%%）</th><td>%s</td></tr>\n",
-                     strcmp(c->metric, "traced") == 0 ? "溯源" : "整治", c->deadline, c->target_pct,
-                     status_label(c->status));
-        }
-        text_add(&t, "</table>\n");
-        annual_overdue(&t, &y.overdue, format);
-        const char *titles[] = {"三、年内销号排污口", "四、保留排污口清单（截至年底）"};
-        for (int l = 0; l < 2; l++) {
-            text_add(&t, "<h2>%s</h2>\n<table>\n<tr>", titles[l]);
-            for (size_t i = 0; i < 7; i++)
-                text_add(&t, "<th>%s</th>", list_head[i]);
-            text_add(&t, "</tr>\n");
-            annual_list(&t, l ? &y.retained : &y.closed, format, l ? "retained" : "closed");
-            text_add(&t, "</table>\n");
-        }
-        text_add(&t, "<h2>五、监督检查与公众举报</h2>\n<table>\n");
-        for (int i = F_INSPECTED; i < F_N; i++)
-            text_add(&t, "<tr><th>%s</th><td>%lld</td></tr>\n", figures[i].label,
-                     (long long)fig[i]);
-        text_add(&t, "</table>\n</body></html>\n");
-    }
+    Outfall__V1__ProgressRow *standing = row_of(division, &y.end, to);
+    annual_report r = {
+        .year = year,
+        .division_name = name,
+        .from = from,
+        .to = to,
+        .found = y.end.found,
+        .traced = y.end.traced,
+        .remediated = y.end.remediated,
+        .closed = y.end.closed,
+        .retained = y.end.retained,
+        .overdue = y.end.overdue,
+        .standing = standing,
+        .closed_list = y.closed.l,
+        .n_closed = y.closed.n,
+        .retained_list = y.retained.l,
+        .n_retained = y.retained.n,
+        .overdue_list = y.overdue.items,
+        .n_overdue = y.overdue.n,
+    };
+    memcpy(r.fig, y.fig, sizeof r.fig);
+    *out = format == PROGRESS_ANNUAL_CSV ? annual_report_csv(&r, len) : annual_report_html(&r, len);
     list_free(&y.closed);
     list_free(&y.retained);
     overdue_free(&y.overdue);
     if (standing) protobuf_c_message_free_unpacked(&standing->base, NULL);
-    *out = text_take(&t, len);
     return *out ? 0 : sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
 }

@@ -47,3 +47,20 @@ size_t tar_padding(uint64_t size) {
     size_t rest = (size_t)(size % TAR_BLOCK);
     return rest ? TAR_BLOCK - rest : 0;
 }
+
+void tar_put_header(tar_put_fn put, void *ctx, const char *path, uint64_t size, int64_t mtime) {
+    char h[TAR_BLOCK];
+    tar_header(h, path, size, mtime);
+    put(ctx, h, sizeof h);
+}
+
+/* Two blocks of zeros: the padding of any member, and the archive's end. */
+static const char zeros[2 * TAR_BLOCK];
+
+void tar_put_padding(tar_put_fn put, void *ctx, uint64_t size) {
+    put(ctx, zeros, tar_padding(size));
+}
+
+void tar_put_end(tar_put_fn put, void *ctx) {
+    put(ctx, zeros, sizeof zeros);
+}

@@ -17,4 +17,16 @@ void tar_header(char h[TAR_BLOCK], const char *path, uint64_t size, int64_t mtim
 /* How many zero bytes follow a member of size bytes to reach the next block. */
 size_t tar_padding(uint64_t size);
 
+/* Takes len bytes of an archive. */
+typedef void (*tar_put_fn)(void *ctx, const char *data, size_t len);
+
+/* Writes the header block of a member (tar_header) through put. */
+void tar_put_header(tar_put_fn put, void *ctx, const char *path, uint64_t size, int64_t mtime);
+
+/* Writes the zeros that follow a member of size bytes (tar_padding) through put. */
+void tar_put_padding(tar_put_fn put, void *ctx, uint64_t size);
+
+/* Writes the archive's end, two zero blocks, through put. */
+void tar_put_end(tar_put_fn put, void *ctx);
+
 #endif

@@ -1,8 +1,21 @@
 #!/usr/bin/env bash
-# Runs every test binary of a build tree and prints one closing line CI can read.
-# Usage: tests/run.sh BUILD_DIR [TEST ...]   (e.g. build/asan; TEST: tests/sync/test_store ...)
-# Given tests, runs only those (no browser tests): `make check` does.
+# Runs every test binary of a build tree, and the browser tests, and prints one closing line CI can
+# read ("N passed, N failed").
+# Usage: tests/run.sh [-j JOBS] BUILD_DIR [TEST ...]   (e.g. build/asan; TEST: tests/sync/test_store,
+# or tests/browser/map.test.js). Given tests, runs only those: `make check` does.
+#
+# JOBS tests run at once (default: env TEST_JOBS, else nproc). Every test uses its own free
+# loopback ports and temporary folders, so they do not meet. Each test's output is kept until it
+# ends and then printed whole after a line "=== NAME (W s, cpu C s)": W its wall time, C the user +
+# system time of it and its children (servers, browsers, tools). Each browser file
+# (tests/browser/*.test.js, its own server and browser profile) is a job of its own, started first
+# as they take longest.
 set -u
+jobs=${TEST_JOBS:-$(nproc)}
+case "${1:-}" in
+  -j) jobs=$2; shift 2 ;;
+  -j*) jobs=${1#-j}; shift ;;
+esac
 tree=${1:-build/asan}
 shift || true
 only=("$@")
@@ -13,45 +26,91 @@ export OUTFALL_FIXTURES="${OUTFALL_FIXTURES:-$root/tests/fixtures}"
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 
-passed=0 failed=0 broken=()
 if [ ${#only[@]} -gt 0 ]; then
-  tests=$(for t in "${only[@]}"; do echo "$tree/$t"; done)
+  tests=$(for t in "${only[@]}"; do
+    case $t in
+      tests/browser/*) echo "${t#tests/}" ;;
+      browser/*) echo "$t" ;;
+      *) echo "$tree/$t" ;;
+    esac
+  done)
 else
-  tests=$(find "$tree/tests" -type f -name 'test_*' -perm -u+x | sort)
+  # browser/NAME.test.js: that file through tests/browser/run.sh; first, as they take longest.
+  tests=$( (cd "$root/tests" && ls browser/*.test.js) && find "$tree/tests" -type f -name 'test_*' -perm -u+x | sort)
 fi
-for t in $tests; do
-  name=${t#"$tree/tests/"}
-  echo "=== $name"
-  log=$(mktemp)
-  "$t" 2>&1 | tee "$log"
-  status=${PIPESTATUS[0]}
-  # cmocka's summary: "[  PASSED  ] N test(s)." and "[  FAILED  ] N test(s), listed below:"
-  p=$(grep -aoE '^\[  PASSED  \] [0-9]+' "$log" | grep -oE '[0-9]+$' | awk '{s+=$1} END {print s+0}')
-  f=$(grep -aoE '^\[  FAILED  \] [0-9]+ test' "$log" | grep -oE '[0-9]+' | awk '{s+=$1} END {print s+0}')
+
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+
+# Runs test $1 (a binary, or browser/FILE.test.js) as job number $2: its output into $out/$2.log, then prints
+# it whole under the lock and leaves "passed failed" in $out/$2.count.
+run_one() {
+  local t=$1 n=$2 name status p f start end
+  local log="$out/$n.log"
+  if [[ $t == browser/* ]]; then
+    name=$t
+  else
+    name=${t#"$tree/tests/"}
+  fi
+  start=$(date +%s.%N)
+  # TIMEFORMAT: the user and system seconds of the test and everything it started.
+  TIMEFORMAT='%U %S'
+  {
+    time {
+      if [[ $t == browser/* ]]; then
+        "$root/tests/browser/run.sh" "${t#browser/}" >"$log" 2>&1
+      else
+        "$t" >"$log" 2>&1
+      fi
+      echo $? >"$out/$n.status"
+    }
+  } 2>"$out/$n.cpu"
+  end=$(date +%s.%N)
+  status=$(cat "$out/$n.status")
+  if [[ $t == browser/* ]]; then
+    # node's test runner, TAP: "# pass N" / "# fail N"
+    p=$(grep -aE '^# pass [0-9]+$' "$log" | awk '{s+=$3} END {print s+0}')
+    f=$(grep -aE '^# fail [0-9]+$' "$log" | awk '{s+=$3} END {print s+0}')
+  else
+    # cmocka's summary: "[  PASSED  ] N test(s)." and "[  FAILED  ] N test(s), listed below:"
+    p=$(grep -aoE '^\[  PASSED  \] [0-9]+' "$log" | grep -oE '[0-9]+$' | awk '{s+=$1} END {print s+0}')
+    f=$(grep -aoE '^\[  FAILED  \] [0-9]+ test' "$log" | grep -oE '[0-9]+' | awk '{s+=$1} END {print s+0}')
+  fi
   p=${p:-0} f=${f:-0}
   if [ "$status" -ne 0 ] && [ "$f" -eq 0 ]; then
-    f=1  # crashed (sanitizer, signal) before cmocka could count
+    f=1 # crashed (sanitizer, signal) or the runner failed before it could count
   fi
+  echo "$p $f $name" >"$out/$n.count"
+  local wall cpu
+  wall=$(awk -v a="$start" -v b="$end" 'BEGIN {printf "%.0f", b - a}')
+  cpu=$(awk '{printf "%.0f", $1 + $2}' "$out/$n.cpu")
+  {
+    flock 9
+    echo "=== $name ($wall s, cpu $cpu s)"
+    cat "$log"
+  } 9>"$out/lock"
+}
+
+n=0 running=0
+for t in $tests; do
+  if [ "$running" -ge "$jobs" ]; then
+    wait -n
+    running=$((running - 1))
+  fi
+  n=$((n + 1))
+  run_one "$t" "$n" &
+  running=$((running + 1))
+done
+wait
+
+passed=0 failed=0 broken=()
+for c in "$out"/*.count; do
+  [ -e "$c" ] || continue
+  read -r p f name <"$c"
   passed=$((passed + p)) failed=$((failed + f))
   [ "$f" -gt 0 ] && broken+=("$name")
-  rm -f "$log"
 done
-
-# The console in headless Chromium (tests/browser): node's test runner, TAP "# pass N" / "# fail N".
-if [ ${#only[@]} -eq 0 ]; then
-  echo "=== browser"
-  log=$(mktemp)
-  "$root/tests/browser/run.sh" 2>&1 | tee "$log"
-  status=${PIPESTATUS[0]}
-  p=$(grep -aE '^# pass [0-9]+$' "$log" | awk '{s+=$3} END {print s+0}')
-  f=$(grep -aE '^# fail [0-9]+$' "$log" | awk '{s+=$3} END {print s+0}')
-  if [ "$status" -ne 0 ] && [ "$f" -eq 0 ]; then
-    f=1  # the runner failed before it could count
-  fi
-  passed=$((passed + p)) failed=$((failed + f))
-  [ "$f" -gt 0 ] && broken+=("browser")
-  rm -f "$log"
-fi
+[ "$n" -gt $(ls "$out"/*.count 2>/dev/null | wc -l) ] && { broken+=("(a test did not report)"); failed=$((failed + 1)); }
 
 echo
 [ ${#broken[@]} -gt 0 ] && echo "failing: ${broken[*]}"

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Runs the console's browser tests (node's test runner, TAP output: "# pass N", "# fail N").
+# Usage: tests/browser/run.sh [FILE.test.js ...]   (default: every file)
 # Needs Debian's Chromium (env CHROMIUM, default /usr/bin/chromium), Node.js 20+, and
 # node_modules from `npm ci` (make test does both). Fails loudly when any is missing: these tests
 # never skip. The server is env OUTFALLD (tests/run.sh sets it), default build/asan/outfalld.
@@ -18,5 +19,11 @@ major=$(node -p 'process.versions.node.split(".")[0]')
 
 cd "$here" || exit 1
 # --test-timeout bounds each test file as a whole (5 minutes, for a slow machine); each test sets
-# its own, shorter one.
-exec node --test --test-reporter=tap --test-concurrency=1 --test-timeout=300000 ./*.test.js
+# its own, shorter one. Given files (names in tests/browser), runs those: tests/run.sh runs each
+# file as a job of its own.
+if [ $# -gt 0 ]; then
+  files=("$@")
+else
+  files=(./*.test.js)
+fi
+exec node --test --test-reporter=tap --test-concurrency=1 --test-timeout=300000 "${files[@]}"

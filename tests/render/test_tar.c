@@ -59,11 +59,46 @@ static void members_are_padded_to_whole_blocks(void **state) {
     assert_int_equal(tar_padding(5ull * 1024 * 1024 * 1024 + 100), 412);
 }
 
+/* What tar_put_* wrote, gathered. */
+typedef struct sink {
+    char s[4 * TAR_BLOCK];
+    size_t len;
+} sink;
+
+static void gather(void *ctx, const char *data, size_t len) {
+    sink *k = ctx;
+    assert_true(k->len + len <= sizeof k->s);
+    memcpy(k->s + k->len, data, len);
+    k->len += len;
+}
+
+static void
+a_member_is_its_header_then_padding_and_an_archive_ends_with_two_zero_blocks(void **state) {
+    (void)state;
+    sink k = {0};
+    char h[TAR_BLOCK];
+    tar_header(h, "MANIFEST.tsv", 3, 1700000000);
+    tar_put_header(gather, &k, "MANIFEST.tsv", 3, 1700000000);
+    assert_int_equal(k.len, TAR_BLOCK);
+    assert_memory_equal(k.s, h, TAR_BLOCK);
+    gather(&k, "abc", 3);
+    tar_put_padding(gather, &k, 3);
+    assert_int_equal(k.len, 2 * TAR_BLOCK);
+    tar_put_padding(gather, &k, 2 * TAR_BLOCK); /* a whole number of blocks: nothing */
+    assert_int_equal(k.len, 2 * TAR_BLOCK);
+    tar_put_end(gather, &k);
+    assert_int_equal(k.len, 4 * TAR_BLOCK);
+    for (size_t i = TAR_BLOCK + 3; i < k.len; i++)
+        assert_int_equal(k.s[i], 0);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(a_short_path_fills_name_size_time_and_a_checksum_readers_accept),
         cmocka_unit_test(a_long_path_is_split_at_a_slash_into_prefix_and_name),
         cmocka_unit_test(members_are_padded_to_whole_blocks),
+        cmocka_unit_test(
+            a_member_is_its_header_then_padding_and_an_archive_ends_with_two_zero_blocks),
     };
     return cmocka_run_group_tests_name("render/tar", tests, NULL, NULL);
 }
