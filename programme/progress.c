@@ -555,16 +555,23 @@ int progress_annual(store *s, const principal *p, int year, const char *division
         load_buckets(s, "SELECT code, name FROM rivers WHERE ?1 IS NULL", NULL, NULL, &rivers, err);
     if (!rc) rc = export_walk(s, p, &q, year_row, &y, err);
     if (!rc) rc = year_oversight(s, division, &y, err);
-    free(rivers.b);
     if (!rc && (y.closed.oom || y.retained.oom || y.overdue.oom))
         rc = sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
     if (rc) {
+        free(rivers.b);
         list_free(&y.closed);
         list_free(&y.retained);
         overdue_free(&y.overdue);
         return rc;
     }
     if (y.overdue.n) qsort(y.overdue.items, y.overdue.n, sizeof *y.overdue.items, by_days_overdue);
+    /* the overdue plans' rivers by name, as the lists show them (the page is for people) */
+    const char **overdue_rivers = calloc(y.overdue.n + 1, sizeof *overdue_rivers);
+    for (size_t i = 0; overdue_rivers && i < y.overdue.n; i++) {
+        const char *code = y.overdue.items[i]->river_code;
+        bucket *b = code ? find(&rivers, code) : NULL;
+        overdue_rivers[i] = b ? b->name : code;
+    }
     if (y.closed.n) qsort(y.closed.l, y.closed.n, sizeof *y.closed.l, by_code);
     if (y.retained.n) qsort(y.retained.l, y.retained.n, sizeof *y.retained.l, by_code);
     Outfall__V1__ProgressRow *standing = row_of(division, &y.end, to);
@@ -585,10 +592,13 @@ int progress_annual(store *s, const principal *p, int year, const char *division
         .retained_list = y.retained.l,
         .n_retained = y.retained.n,
         .overdue_list = y.overdue.items,
+        .overdue_rivers = overdue_rivers,
         .n_overdue = y.overdue.n,
     };
     memcpy(r.fig, y.fig, sizeof r.fig);
     *out = format == PROGRESS_ANNUAL_CSV ? annual_report_csv(&r, len) : annual_report_html(&r, len);
+    free(overdue_rivers);
+    free(rivers.b);
     list_free(&y.closed);
     list_free(&y.retained);
     overdue_free(&y.overdue);

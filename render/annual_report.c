@@ -43,6 +43,16 @@ const char *annual_report_measure(const char *m) {
     return m && strncmp(m, prefix, sizeof prefix - 1) == 0 ? m + sizeof prefix - 1 : m ? m : "";
 }
 
+/* A measure (annual_report_measure's name: BAN, ...) in the report's words, for the page; the
+ * CSV keeps the name. */
+static const char *measure_label(const char *name) {
+    static const char *const labels[][2] = {
+        {"BAN", "取缔"}, {"MERGE", "合并"}, {"REGULARIZE", "规范"}, {"NONE", "无需整治"}};
+    for (size_t i = 0; i < sizeof labels / sizeof labels[0]; i++)
+        if (strcmp(name, labels[i][0]) == 0) return labels[i][1];
+    return name[0] ? name : "未定";
+}
+
 /* A target's standing in the annual report's words: 达到进度, 滞后 or 未开始 (nothing found). */
 static const char *status_label(int status) {
     return status == OUTFALL__V1__TARGET_STATUS__TARGET_STATUS_ON_TRACK      ? "达到进度"
@@ -64,8 +74,12 @@ static void annual_overdue(text_buf *t, const annual_report *r, int format) {
             o->has_measure ? protobuf_c_enum_descriptor_get_value(
                                  &outfall__v1__remediation_measure__descriptor, o->measure)
                            : NULL;
-        const char *cells[] = {o->code ? o->code : o->outfall_id, o->name, o->river_code,
-                               annual_report_measure(m ? m->name : NULL), o->due};
+        const char *measure = annual_report_measure(m ? m->name : NULL);
+        const char *river = r->overdue_rivers && format == FORMAT_HTML && r->overdue_rivers[i]
+                                ? r->overdue_rivers[i]
+                                : o->river_code;
+        const char *cells[] = {o->code ? o->code : o->outfall_id, o->name, river,
+                               format == FORMAT_HTML ? measure_label(measure) : measure, o->due};
         if (format == FORMAT_CSV) {
             text_add_csv(t, "overdue", 0);
             for (size_t c = 0; c < sizeof cells / sizeof cells[0]; c++)
@@ -99,7 +113,7 @@ static void annual_list(text_buf *t, const annual_report_line *l, size_t n, int 
             text_add(t, "<tr>");
             for (size_t i = 0; i < ANNUAL_REPORT_CELLS; i++) {
                 text_add(t, "<td>");
-                text_add_html(t, cells[i]);
+                text_add_html(t, i == 3 ? measure_label(cells[i] ? cells[i] : "") : cells[i]);
                 text_add(t, "</td>");
             }
             text_add(t, "</tr>\n");

@@ -56,6 +56,7 @@ typedef struct annual_report {
     const annual_report_line *retained_list; /* retained at the year's end */
     size_t n_retained;
     Outfall__V1__OverduePlan *const *overdue_list; /* plans overdue at the year's end, in order */
+    const char *const *overdue_rivers; /* each one's river by name for the page; NULL: codes */
     size_t n_overdue;
 } annual_report;
 

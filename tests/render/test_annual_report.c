@@ -24,6 +24,8 @@ typedef struct fixture {
     Outfall__V1__ProgressRow standing;
 } fixture;
 
+static const char *const overdue_rivers[] = {"丹河"}; /* R1's name */
+
 static void fixture_fill(fixture *f) {
     memset(f, 0, sizeof *f);
     static char *cells[ANNUAL_REPORT_CELLS] = {
@@ -72,6 +74,7 @@ static void fixture_fill(fixture *f) {
                            .closed_list = &f->closed,
                            .n_closed = 1,
                            .overdue_list = f->plans,
+                           .overdue_rivers = overdue_rivers,
                            .n_overdue = 1};
     f->r.fig[ANNUAL_REPORT_FOUND] = 4;
     f->r.fig[ANNUAL_REPORT_REPORTS_BORROWED] = 2;
@@ -120,10 +123,11 @@ static void the_page_escapes_text_and_shows_the_sections_and_the_targets_in_word
         "<tr><th>已溯源</th><td>9（90.0%）</td></tr>\n",
         "<tr><th>溯源目标（2023-12-31 前 80%）</th><td>达到进度</td></tr>\n",
         "<tr><th>整治目标（2024-12-31 前 70%）</th><td>滞后</td></tr>\n",
-        "<tr><td>o-9</td><td>北口</td><td>R1</td><td>MERGE</td><td>2024-06-30</td>"
+        /* the page names the river and the measure in words; the CSV keeps their codes */
+        "<tr><td>o-9</td><td>北口</td><td>丹河</td><td>合并</td><td>2024-06-30</td>"
         "<td>184</td></tr>\n",
         "<h2>三、年内销号排污口</h2>",
-        "<td>=cmd|&#39; /C calc&#39;!A0&lt;b&gt;</td>",
+        "<td>=cmd|&#39; /C calc&#39;!A0&lt;b&gt;</td><td>沁河</td><td>取缔</td>",
         "<h2>四、保留排污口清单（截至年底）</h2>\n<table>\n<tr><th>编码</th><th>名称</th>"
         "<th>河流</th><th>措施</th><th>日期</th><th>责任主体</th><th>统一社会信用代码</th></tr>\n"
         "<tr><td colspan=\"7\">无</td></tr>\n</table>\n",
