@@ -18,7 +18,9 @@ import { ERRORS } from '../../web/errors.js';
 const DIV = '410882';
 const YEAR = new Date(Date.now() + 8 * 3600 * 1000).getUTCFullYear();
 // Words Chinese screens use as they are.
-const TECHNICAL = new Set(['English', 'CSV', 'GeoJSON', 'JSON', 'QR', 'EXIF', 'GPS', 'PNG', 'JPEG', 'PDF', 'ZIP', 'TAR', 'URL', 'ID']);
+const TECHNICAL = new Set(['English', 'CSV', 'GeoJSON', 'JSON', 'QR', 'EXIF', 'GPS', 'PNG', 'JPEG', 'PDF', 'ZIP', 'TAR', 'URL', 'ID',
+  // GeoJSON's own keywords, which the zones import's hint must name for the file to be right
+  'FeatureCollection', 'Polygon', 'MultiPolygon', 'name', 'kind']);
 
 // What each role's sweep must have seen, to prove it went where the labels are.
 const SEEN = {
