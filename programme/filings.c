@@ -7,6 +7,7 @@
 #include "common/util.h"
 #include "programme/export.h"
 #include "programme/progress.h"
+#include "render/annual_differences.h"
 #include "sync/accounts.h"
 
 /* One stored filing: its number, when and by whom, the filed bytes and their hashes. */
@@ -355,182 +356,6 @@ done:
 /* --- the filed report and the differences since ------------------------------------------------
  */
 
-/* A growing text. */
-typedef struct buf {
-    char *s;
-    size_t len, cap;
-    int oom;
-} buf;
-
-static void buf_add(buf *b, const char *data, size_t n) {
-    if (b->oom) return;
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = (b->len + n + 1) * 2;
-        char *grown = realloc(b->s, cap);
-        if (!grown) {
-            b->oom = 1;
-            return;
-        }
-        b->s = grown;
-        b->cap = cap;
-    }
-    memcpy(b->s + b->len, data, n);
-    b->len += n;
-    b->s[b->len] = '\0';
-}
-
-static void buf_str(buf *b, const char *text) {
-    buf_add(b, text, strlen(text));
-}
-
-/* Text for an HTML page: & < > " escaped. */
-static void buf_html(buf *b, const char *text, size_t n) {
-    for (size_t i = 0; i < n; i++) {
-        const char *esc = text[i] == '&'   ? "&amp;"
-                          : text[i] == '<' ? "&lt;"
-                          : text[i] == '>' ? "&gt;"
-                          : text[i] == '"' ? "&quot;"
-                                           : NULL;
-        if (esc)
-            buf_str(b, esc);
-        else
-            buf_add(b, text + i, 1);
-    }
-}
-
-/* The next CRLF line of a CSV at *at (past the byte-order mark), its length in *n; NULL at the
- * end. */
-static const char *csv_line(const char *csv, size_t len, size_t *at, size_t *n) {
-    if (*at == 0 && len >= 3 && memcmp(csv, "\xEF\xBB\xBF", 3) == 0) *at = 3;
-    if (*at >= len) return NULL;
-    const char *line = csv + *at;
-    const char *end = memchr(line, '\n', len - *at);
-    size_t full = end ? (size_t)(end - line) + 1 : len - *at;
-    *at += full;
-    *n = full;
-    while (*n && (line[*n - 1] == '\n' || line[*n - 1] == '\r'))
-        (*n)--;
-    return line;
-}
-
-/* 1 when the CSV holds exactly this line. */
-static int csv_has(const char *csv, size_t len, const char *line, size_t n) {
-    size_t at = 0, m = 0;
-    for (const char *l; (l = csv_line(csv, len, &at, &m));)
-        if (m == n && memcmp(l, line, n) == 0) return 1;
-    return 0;
-}
-
-/* A summary line's figure name (its third cell) and value (its last), or 0 when not one. */
-static int summary_of(const char *line, size_t n, const char **name, size_t *name_n,
-                      const char **value, size_t *value_n) {
-    if (n < 10 || memcmp(line, "summary,,", 9) != 0) return 0;
-    *name = line + 9;
-    const char *comma = memchr(*name, ',', n - 9);
-    if (!comma) return 0;
-    *name_n = (size_t)(comma - *name);
-    const char *last = line + n;
-    while (last > line && last[-1] != ',')
-        last--;
-    *value = last;
-    *value_n = (size_t)(line + n - last);
-    return 1;
-}
-
-/* The summary value named name in csv, or NULL (its length in *n). */
-static const char *summary_value(const char *csv, size_t len, const char *name, size_t name_n,
-                                 size_t *n) {
-    size_t at = 0, m = 0;
-    for (const char *l; (l = csv_line(csv, len, &at, &m));) {
-        const char *nm, *v;
-        size_t nn, vn;
-        if (summary_of(l, m, &nm, &nn, &v, &vn) && nn == name_n && memcmp(nm, name, nn) == 0) {
-            *n = vn;
-            return v;
-        }
-    }
-    return NULL;
-}
-
-/* One line of the differences: what, as filed, as now (either may be absent). */
-static void diff_row(buf *b, int format, const char *what, size_t what_n, const char *filed,
-                     size_t filed_n, const char *now, size_t now_n) {
-    if (format == PROGRESS_ANNUAL_CSV) return;
-    buf_str(b, "<tr><td>");
-    buf_html(b, what, what_n);
-    buf_str(b, "</td><td>");
-    if (filed)
-        buf_html(b, filed, filed_n);
-    else
-        buf_str(b, "—");
-    buf_str(b, "</td><td>");
-    if (now)
-        buf_html(b, now, now_n);
-    else
-        buf_str(b, "—");
-    buf_str(b, "</td></tr>\n");
-}
-
-/* Appends to b what differs between the filed CSV and today's: per summary figure its filed and
- * current value, per listed outfall (closed, retained) whether it is listed. CSV: the filed
- * lines that no longer hold, each with section "filed" in place of its own; HTML: a table. */
-static void differences(buf *b, int format, const copy *filed, const char *now, size_t now_len) {
-    size_t at, n = 0, changes = 0;
-    const char *l;
-    if (format == PROGRESS_ANNUAL_HTML) {
-        char head[256], day[11];
-        util_date_of_ms(filed->filed_at_ms, day);
-        snprintf(head, sizeof head,
-                 "<h2>六、报送后的变化（第 %d 次报送，%s，%s）</h2>\n<table>\n<tr><th>项目</th>"
-                 "<th>报送时</th><th>现在</th></tr>\n",
-                 filed->number, day, filed->username);
-        buf_str(b, head);
-    } else {
-        char head[160], day[11];
-        util_date_of_ms(filed->filed_at_ms, day);
-        snprintf(head, sizeof head, "since_filing,,filing,,,%s,,,%d\r\n", day, filed->number);
-        buf_str(b, head);
-    }
-    size_t line_no = 0;
-    at = 0;
-    while ((l = csv_line(filed->csv, filed->csv_len, &at, &n))) {
-        if (line_no++ == 0 || csv_has(now, now_len, l, n)) continue; /* the header, or unchanged */
-        const char *nm, *v, *cur = NULL;
-        size_t nn, vn, cn = 0;
-        changes++;
-        if (format == PROGRESS_ANNUAL_CSV) {
-            const char *comma = memchr(l, ',', n);
-            buf_str(b, "filed");
-            if (comma) buf_add(b, comma, n - (size_t)(comma - l));
-            buf_str(b, "\r\n");
-        } else if (summary_of(l, n, &nm, &nn, &v, &vn)) {
-            cur = summary_value(now, now_len, nm, nn, &cn);
-            diff_row(b, format, nm, nn, v, vn, cur, cn);
-        } else {
-            diff_row(b, format, l, n, "列入", strlen("列入"), NULL, 0);
-        }
-    }
-    line_no = 0;
-    at = 0;
-    while ((l = csv_line(now, now_len, &at, &n))) {
-        const char *nm, *v;
-        size_t nn, vn;
-        if (line_no++ == 0 || csv_has(filed->csv, filed->csv_len, l, n)) continue;
-        if (summary_of(l, n, &nm, &nn, &v, &vn)) {
-            size_t fn = 0;
-            if (!summary_value(filed->csv, filed->csv_len, nm, nn, &fn))
-                diff_row(b, format, nm, nn, NULL, 0, v, vn), changes++;
-            continue; /* a changed figure was written with the filed lines */
-        }
-        changes++;
-        diff_row(b, format, l, n, NULL, 0, "列入", strlen("列入"));
-    }
-    if (format == PROGRESS_ANNUAL_HTML) {
-        if (!changes) buf_str(b, "<tr><td colspan=\"3\">无变化</td></tr>\n");
-        buf_str(b, "</table>\n");
-    }
-}
-
 int filings_annual(store *s, const principal *p, const filings_report_query *q, char **out,
                    size_t *len, int *number, sync_error *err) {
     *out = NULL;
@@ -576,24 +401,16 @@ int filings_annual(store *s, const principal *p, const filings_report_query *q, 
                                      &now_csv_len, err))) {
         goto done;
     }
-    buf b = {0};
     const char *page = q->format == PROGRESS_ANNUAL_CSV ? now_csv : now;
     size_t page_len = q->format == PROGRESS_ANNUAL_CSV ? now_csv_len : now_len;
-    const char *tail = "</body></html>\n";
-    size_t keep = page_len;
-    if (q->format == PROGRESS_ANNUAL_HTML && page_len >= strlen(tail) &&
-        memcmp(page + page_len - strlen(tail), tail, strlen(tail)) == 0)
-        keep = page_len - strlen(tail);
-    buf_add(&b, page, keep);
-    differences(&b, q->format, &filed, now_csv, now_csv_len);
-    if (q->format == PROGRESS_ANNUAL_HTML) buf_str(&b, tail);
-    if (b.oom) {
-        free(b.s);
+    annual_filing since = {filed.number, filed.filed_at_ms, filed.username, filed.csv,
+                           filed.csv_len};
+    *out = annual_differences(page, page_len, q->format == PROGRESS_ANNUAL_HTML, &since, now_csv,
+                              now_csv_len, len);
+    if (!*out) {
         rc = sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
         goto done;
     }
-    *out = b.s;
-    *len = b.len;
     *number = filed.number;
 done:
     free(now);
