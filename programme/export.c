@@ -189,6 +189,8 @@ static const char *value_of(const struct column *c, const record *rec, const nam
         }
         if (json_is_real(v) && isfinite(json_real_value(v))) {
             *number = 1;
+            if (strcmp(c->name, "lon") == 0 || strcmp(c->name, "lat") == 0)
+                return outfalls_export_coordinate(json_real_value(v), buf, cap);
             snprintf(buf, cap, "%.15g", json_real_value(v));
             return buf;
         }

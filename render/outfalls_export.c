@@ -36,11 +36,22 @@ void outfalls_export_geojson_head(put_fn put, void *ctx) {
     puts_(put, ctx, "{\"type\":\"FeatureCollection\",\"name\":\"outfalls\",\"features\":[");
 }
 
+const char *outfalls_export_coordinate(double v, char *buf, size_t cap) {
+    int n = snprintf(buf, cap, "%.7f", v);
+    if (n <= 0 || (size_t)n >= cap) return buf;
+    char *end = buf + n;
+    while (end > buf && end[-1] == '0')
+        *--end = '\0';
+    if (end > buf && end[-1] == '.') *--end = '\0';
+    if (strcmp(buf, "-0") == 0) strcpy(buf, "0");
+    return buf;
+}
+
 void outfalls_export_geojson_feature(put_fn put, void *ctx, const char *id, double lon, double lat,
                                      const outfalls_export_cell *cells, size_t n, long long index) {
     char lon_text[40], lat_text[40];
-    snprintf(lon_text, sizeof lon_text, "%.15g", lon);
-    snprintf(lat_text, sizeof lat_text, "%.15g", lat);
+    outfalls_export_coordinate(lon, lon_text, sizeof lon_text);
+    outfalls_export_coordinate(lat, lat_text, sizeof lat_text);
     puts_(put, ctx, index ? ",\n{\"type\":\"Feature\",\"id\":" : "\n{\"type\":\"Feature\",\"id\":");
     put_json_string(put, ctx, id);
     puts_(put, ctx, ",\"geometry\":{\"type\":\"Point\",\"coordinates\":[");

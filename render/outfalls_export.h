@@ -21,10 +21,14 @@ typedef struct outfalls_export_cell {
 /* The GeoJSON's opening: a FeatureCollection named "outfalls" up to its features. */
 void outfalls_export_geojson_head(outfalls_export_put_fn put, void *ctx);
 
-/* One Point feature: id (a JSON string), [lon, lat] as %.15g, and every cell but those named lon
- * and lat as a property (null when absent, bare when a number, else a JSON string: quotes,
- * backslashes and control characters escaped, UTF-8 kept). index 0 is the first feature (no
- * comma before it). */
+/* A WGS-84 coordinate as the exports write it: at most 7 decimals (about a centimetre), trailing
+ * zeros dropped (112.96, not 112.95999999999999), into buf[cap]; returns buf. */
+const char *outfalls_export_coordinate(double v, char *buf, size_t cap);
+
+/* One Point feature: id (a JSON string), [lon, lat] as outfalls_export_coordinate writes them,
+ * and every cell but those named lon and lat as a property (null when absent, bare when a number,
+ * else a JSON string: quotes, backslashes and control characters escaped, UTF-8 kept). index 0 is
+ * the first feature (no comma before it). */
 void outfalls_export_geojson_feature(outfalls_export_put_fn put, void *ctx, const char *id,
                                      double lon, double lat, const outfalls_export_cell *cells,
                                      size_t n, long long index);

@@ -64,7 +64,7 @@ features_after_the_first_are_separated_by_a_comma_and_the_collection_closes(void
         "\n{\"type\":\"Feature\",\"id\":\"a\",\"geometry\":{\"type\":\"Point\",\"coordinates\":"
         "[1,2]},\"properties\":{\"id\":\"o-1\"}},"
         "\n{\"type\":\"Feature\",\"id\":\"b\",\"geometry\":{\"type\":\"Point\",\"coordinates\":"
-        "[-0.5,1e-07]},\"properties\":{\"id\":\"o-1\"}}\n]}\n");
+        "[-0.5,0.0000001]},\"properties\":{\"id\":\"o-1\"}}\n]}\n");
 }
 
 static void
@@ -79,9 +79,24 @@ the_csv_has_a_bom_a_header_and_rows_with_text_quoted_and_formulas_neutralised(vo
                              "\"'=HYPERLINK(\"\"x\"\")\"\r\n");
 }
 
+/* Coordinates at most 7 decimals (about a centimetre), never a binary double spelled out. */
+static void coordinates_have_at_most_seven_decimals_and_no_trailing_zeros(void **state) {
+    (void)state;
+    static const struct {
+        double v;
+        const char *text;
+    } cases[] = {{112.96, "112.96"}, {35.123456789, "35.1234568"}, {100.0, "100"},
+                 {-0.00000001, "0"}, {-112.5, "-112.5"},           {0.0000001, "0.0000001"}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char buf[40];
+        assert_string_equal(outfalls_export_coordinate(cases[i].v, buf, sizeof buf), cases[i].text);
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(a_feature_has_its_point_and_every_other_column_as_a_property),
+        cmocka_unit_test(coordinates_have_at_most_seven_decimals_and_no_trailing_zeros),
         cmocka_unit_test(
             features_after_the_first_are_separated_by_a_comma_and_the_collection_closes),
         cmocka_unit_test(
