@@ -85,6 +85,13 @@ after(async () => {
   }
 });
 
+// The outfall's history without its audit trail: a refused step changes no record, but the
+// refusal itself is audited (OutfallHistory.audit grows by one entry, checked where it matters).
+async function recordHistory(token, id) {
+  const { audit, ...record } = await api.history(token, id);
+  return record;
+}
+
 const ui = uiTests(test, () => ({ page, pageErrors, root: srv.root }),
   /\b(?:app|nav|inv|page|detail|col|value|err|code|f|flag|lc|plans)\.[a-z][\w.]*/g, { timeout: 60000, failed: () => failures++ });
 
@@ -155,11 +162,13 @@ ui('a date far back is refused until the reason and the evidence are given, then
   await openStep('date_found');
   assert.match(await page.textContent('#lc-form fieldset.backdate'), /超过规定天数.*理由.*证据/);
   await page.fill('#lc-effective_date', '2023-02-01');
-  const before = await api.history(sup.token, ids.back);
+  const before = await recordHistory(sup.token, ids.back);
   await page.click('#lc-submit');
   await page.waitForSelector('#lc-form[data-code="backdate_needs_reason"]');
   assert.match(await page.textContent('#lc-form .lc-status'), /^未办理，数据没有改变：日期早于记录日超过规定天数，须填写理由并提供证据/);
-  assert.deepEqual(await api.history(sup.token, ids.back), before, 'the history is as it was');
+  assert.deepEqual(await recordHistory(sup.token, ids.back), before, 'the history is as it was');
+  const audit = (await api.history(sup.token, ids.back)).audit || [];
+  assert.equal(audit[audit.length - 1].outcome, 'backdate_needs_reason', 'the refusal is audited');
   // A date in the future is refused too.
   await page.fill('#lc-effective_date', inDays(3));
   await page.click('#lc-submit');
@@ -214,14 +223,14 @@ ui('a plan set from the page: its rules explained in Chinese, a refusal kept to 
   await page.fill('#lc-deadline', inDays(90));
   await page.check('#lc-blocks_outfall');
   // Plugging the outfall needs a safety note (rule 5): refused, nothing changed.
-  const before = await api.history(sup.token, ids.full);
+  const before = await recordHistory(sup.token, ids.full);
   const version = Number((await api.outfall(sup.token, ids.full)).version);
   await page.click('#lc-submit');
   await page.waitForSelector('#lc-form[data-code="rule5_safety_note_required"]');
   assert.match(await page.textContent('#lc-form .lc-status'), /^未办理，数据没有改变：.*防洪/);
   assert.equal(await page.getAttribute('#lc-form', 'data-transition-id'), id, 'the same form keeps its id');
   assert.equal(await page.isDisabled('#lc-submit'), false);
-  assert.deepEqual(await api.history(sup.token, ids.full), before, 'the history is as it was');
+  assert.deepEqual(await recordHistory(sup.token, ids.full), before, 'the history is as it was');
   await page.fill('#lc-safety_note', '汛期前完成封堵，保留临时排水通道');
   await submitTo('PLANNED');
   const plan = await page.textContent('#outfall-view section[data-section="plan"]');
@@ -236,14 +245,14 @@ ui('remediation without evidence is refused in Chinese and changes nothing; with
   await outfallPage(ids.full);
   await openStep('remediate');
   assert.match(await page.textContent('#lc-form'), /整治完成.*照片/);
-  const before = await api.history(sup.token, ids.full);
+  const before = await recordHistory(sup.token, ids.full);
   const version = (await api.outfall(sup.token, ids.full)).version;
   await page.click('#lc-submit');
   await page.waitForSelector('#lc-form[data-code="evidence_required"]');
   const text = await page.textContent('#lc-form .lc-status');
   assert.match(text, /^未办理，数据没有改变：/);
   assert.doesNotMatch(text, /[a-z]{4,}/, 'no English from the server');
-  assert.deepEqual(await api.history(sup.token, ids.full), before, 'the history is as it was');
+  assert.deepEqual(await recordHistory(sup.token, ids.full), before, 'the history is as it was');
   assert.equal((await api.outfall(sup.token, ids.full)).version, version);
   assert.equal(await stageNow(ids.full), 'LIFECYCLE_STAGE_PLANNED');
 
@@ -344,11 +353,11 @@ ui('remediation evidence: sending back needs a comment (refused in Chinese), the
   assert.equal(await page.locator(`#plans-view .acceptance-card[data-outfall-id="${ids.full}"]`).count(), 1);
   // The closing outfall's card shows its evidence photo.
   await page.waitForSelector(`#plans-view .acceptance-card[data-outfall-id="${ids.full}"] button.thumb img[src^="blob:"]`);
-  const before = await api.history(sup.token, ids.accept);
+  const before = await recordHistory(sup.token, ids.accept);
   await card.locator('button.send-back').click();
   await page.waitForSelector(`#plans-view .acceptance-card[data-outfall-id="${ids.accept}"] .acc-status[data-code="comment_required"]`);
   assert.match(await card.locator('.acc-status').textContent(), /^未办理，数据没有改变：请填写意见/);
-  assert.deepEqual(await api.history(sup.token, ids.accept), before);
+  assert.deepEqual(await recordHistory(sup.token, ids.accept), before);
   await card.locator('textarea').fill('照片不清楚，请补拍');
   await card.locator('button.send-back').click();
   await page.waitForSelector(`#plans-view .acceptance-card[data-outfall-id="${ids.accept}"]`, { state: 'detached' });
