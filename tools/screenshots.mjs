@@ -125,9 +125,11 @@ async function main() {
       await page.waitForSelector('#outfall-view[data-state="ready"]');
       await shot(page, 'console-outfall');
     }
-    for (const name of ['progress', 'applications', 'reports', 'selfchecks']) {
+    for (const name of ['progress', 'applications', 'reports', 'plans', 'annual', 'exports', 'zones',
+      'draws', 'selfchecks']) {
       if (!await page.locator('#nav-' + name).isVisible()) continue;
       await view(page, name);
+      await page.waitForTimeout(800); // lists and maps drawn
       if (name === 'selfchecks') await selfCheckPlan(page);
       await shot(page, 'console-' + name);
     }
