@@ -351,49 +351,39 @@ static void drop_bookkeeping(json_t *doc) {
         json_object_del(doc, *k);
 }
 
-/* The audit entries whose target is one of ids[n] (an outfall and those merged into it), oldest
- * first, at most QUEUE_AUDIT_MAX (the statement's LIMIT), into h->audit. Returns 0, or -1 on a
- * storage error. */
-#define QUEUE_AUDIT_MAX 500
-static int add_audit(store *s, const char *const *ids, size_t n, Outfall__V1__OutfallHistory *h) {
-    sqlite3_stmt *st =
-        store_stmt(s, "SELECT id, at_ms, username, action, outcome, detail FROM audit "
-                      "WHERE target = ? ORDER BY id LIMIT 500");
+/* The audit entries naming outfall_id or an outfall merged into it (directly or through others),
+ * oldest first, at most 500, into h->audit. Returns 0, or -1 on a storage error. */
+static int add_audit(store *s, const char *outfall_id, Outfall__V1__OutfallHistory *h) {
+    sqlite3_stmt *st = store_stmt(
+        s, "SELECT id, at_ms, username, action, outcome, detail FROM audit WHERE target IN "
+           "(WITH RECURSIVE m(id) AS (SELECT ?1 UNION "
+           "SELECT o.id FROM outfalls o JOIN m ON o.merged_into = m.id) SELECT id FROM m) "
+           "ORDER BY id LIMIT 500");
     if (!st) return -1;
-    for (size_t i = 0; i < n && h->n_audit < QUEUE_AUDIT_MAX; i++) {
-        sqlite3_bind_text(st, 1, ids[i], -1, SQLITE_STATIC);
-        while (h->n_audit < QUEUE_AUDIT_MAX && sqlite3_step(st) == SQLITE_ROW) {
-            Outfall__V1__AuditEntry *e = malloc(sizeof *e);
-            void *grown = realloc(h->audit, (h->n_audit + 1) * sizeof *h->audit);
-            if (!e || !grown) {
-                free(e);
-                if (grown) h->audit = grown;
-                sqlite3_reset(st);
-                return -1;
-            }
-            h->audit = grown;
-            outfall__v1__audit_entry__init(e);
-            e->has_id = e->has_at_ms = 1;
-            e->id = sqlite3_column_int64(st, 0);
-            e->at_ms = sqlite3_column_int64(st, 1);
-            const char *text[] = {
-                (const char *)sqlite3_column_text(st, 2), (const char *)sqlite3_column_text(st, 3),
-                (const char *)sqlite3_column_text(st, 4), (const char *)sqlite3_column_text(st, 5)};
-            char **field[] = {&e->username, &e->action, &e->outcome, &e->detail};
-            for (size_t k = 0; k < sizeof field / sizeof field[0]; k++)
-                if (text[k]) *field[k] = strdup(text[k]);
-            h->audit[h->n_audit++] = e;
+    sqlite3_bind_text(st, 1, outfall_id, -1, SQLITE_STATIC);
+    int rc = 0;
+    while (rc == 0 && sqlite3_step(st) == SQLITE_ROW) {
+        Outfall__V1__AuditEntry *e = malloc(sizeof *e);
+        void *grown = realloc(h->audit, (h->n_audit + 1) * sizeof *h->audit);
+        if (grown) h->audit = grown;
+        if (!e || !grown) {
+            free(e);
+            rc = -1;
+            break;
         }
-        sqlite3_reset(st);
+        outfall__v1__audit_entry__init(e);
+        e->has_id = e->has_at_ms = 1;
+        e->id = sqlite3_column_int64(st, 0);
+        e->at_ms = sqlite3_column_int64(st, 1);
+        char **field[] = {&e->username, &e->action, &e->outcome, &e->detail};
+        for (int k = 0; k < 4; k++) {
+            const char *text = (const char *)sqlite3_column_text(st, 2 + k);
+            if (text) *field[k] = strdup(text);
+        }
+        h->audit[h->n_audit++] = e;
     }
-    /* merged outfalls' entries come after this one's: oldest first across them all */
-    for (size_t i = 1; i < h->n_audit; i++)
-        for (size_t j = i; j > 0 && h->audit[j - 1]->id > h->audit[j]->id; j--) {
-            Outfall__V1__AuditEntry *t = h->audit[j];
-            h->audit[j] = h->audit[j - 1];
-            h->audit[j - 1] = t;
-        }
-    return 0;
+    sqlite3_reset(st);
+    return rc;
 }
 
 int queue_history(store *s, const principal *p, const char *outfall_id,
@@ -481,8 +471,7 @@ int queue_history(store *s, const principal *p, const char *outfall_id,
         json_decref(latest);
     }
     if (!rc && p->role != OUTFALL__V1__ROLE__ROLE_SURVEYOR &&
-        p->role != OUTFALL__V1__ROLE__ROLE_INTEGRATOR &&
-        add_audit(s, (const char *const *)ids, n_ids, h))
+        p->role != OUTFALL__V1__ROLE__ROLE_INTEGRATOR && add_audit(s, outfall_id, h))
         rc = store_fail(s, SQLITE_ERROR, err);
     for (size_t i = 0; i < n_ids; i++)
         free(ids[i]);
