@@ -11,7 +11,7 @@
 #include "common/util.h"
 #include "render/outfalls_export.h"
 #include "sync/history.h"
-#include "programme/export_labels.h"
+#include "render/enum_labels.h"
 #include "programme/lifecycle.h"
 #include "sync/record.h"
 
@@ -26,7 +26,7 @@ enum {
     COL_FOUND,
     COL_VERSION,
     COL_UPDATED,
-    COL_LABEL /* the Chinese label of the enum in the column before it (export_labels.h) */
+    COL_LABEL /* the Chinese label of the enum in the column before it (render/enum_labels.h) */
 };
 
 /* The export's columns, in order: name, kind, and for values of the record its leaf path. Each
@@ -178,7 +178,7 @@ static const char *value_of(const struct column *c, const record *rec, const nam
         return stage ? stage : "LIFECYCLE_STAGE_FOUND";
     }
     case COL_LABEL: /* never the first column: it follows the enum it names */
-        return export_label(value_of(c - 1, rec, divisions, rivers, buf, cap, number));
+        return enum_label(value_of(c - 1, rec, divisions, rivers, buf, cap, number));
     default: {
         json_t *v = record_get(rec->doc, c->path);
         if (json_is_string(v)) return json_string_value(v);

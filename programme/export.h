@@ -13,8 +13,8 @@
  * the outfall's id, the columns below (but lon and lat) as properties, null when absent.
  * CSV (RFC 4180): UTF-8 with a byte-order mark, CRLF lines, one header line, the columns below;
  * lon and lat are WGS-84 decimal degrees. Enums are written by their protobuf names, each followed
- * by a NAME_label column with its Chinese label (export_labels.h; GeoJSON: a property). Text cells
- * go through csv_text (render/csv.h): one a spreadsheet would run as a formula gets a leading
+ * by a NAME_label column with its Chinese label (render/enum_labels.h; GeoJSON: a property). Text
+ * cells go through csv_text (render/csv.h): one a spreadsheet would run as a formula gets a leading
  * apostrophe; numbers are written bare. */
 #ifndef PROGRAMME_EXPORT_H
 #define PROGRAMME_EXPORT_H

@@ -1,8 +1,10 @@
 /* The annual county report as CSV and HTML (see annual_report.h). */
 #include "render/annual_report.h"
 
+#include <stdio.h>
 #include <string.h>
 
+#include "render/enum_labels.h"
 #include "render/progress_csv.h"
 #include "render/text.h"
 
@@ -43,14 +45,13 @@ const char *annual_report_measure(const char *m) {
     return m && strncmp(m, prefix, sizeof prefix - 1) == 0 ? m + sizeof prefix - 1 : m ? m : "";
 }
 
-/* A measure (annual_report_measure's name: BAN, ...) in the report's words, for the page; the
- * CSV keeps the name. */
+/* A measure (annual_report_measure's name: BAN, ...) in the report's words for the page, from
+ * the labels the exports use (render/enum_labels.h); the CSV keeps the name. */
 static const char *measure_label(const char *name) {
-    static const char *const labels[][2] = {
-        {"BAN", "取缔"}, {"MERGE", "合并"}, {"REGULARIZE", "规范"}, {"NONE", "无需整治"}};
-    for (size_t i = 0; i < sizeof labels / sizeof labels[0]; i++)
-        if (strcmp(name, labels[i][0]) == 0) return labels[i][1];
-    return name[0] ? name : "未定";
+    char full[64];
+    snprintf(full, sizeof full, "REMEDIATION_MEASURE_%s", name[0] ? name : "UNSPECIFIED");
+    const char *label = enum_label(full);
+    return label ? label : name;
 }
 
 /* A target's standing in the annual report's words: 达到进度, 滞后 or 未开始 (nothing found). */

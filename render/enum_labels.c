@@ -1,4 +1,4 @@
-#include "programme/export_labels.h"
+#include "render/enum_labels.h"
 
 #include <string.h>
 
@@ -64,7 +64,7 @@ static const struct label {
     {"REMEDIATION_MEASURE_NONE", "无需整治"},
 };
 
-const char *export_label(const char *enum_name) {
+const char *enum_label(const char *enum_name) {
     for (size_t i = 0; enum_name && i < sizeof labels / sizeof labels[0]; i++)
         if (strcmp(labels[i].name, enum_name) == 0) return labels[i].zh;
     return NULL;
