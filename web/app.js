@@ -162,7 +162,8 @@ function showReview() {
   $('who').dataset.role = s.role || '';
   queue.build();
   detail.placeholder();
-  queue.reload();
+  // The queue is asked only by the roles that review (the header shows them 审核).
+  if (!$('nav-review').hidden) queue.reload();
 }
 
 function relabel() {

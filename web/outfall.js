@@ -114,6 +114,11 @@ function auditTable(entries) {
     'audit-table');
 }
 
+// The history and its audit are the reviewers': the server refuses them to an integrator, so
+// the page does not ask.
+const NOT_ROLE = 'not_role';
+const readsHistory = () => (api.session() || {}).role !== 'ROLE_INTEGRATOR';
+
 // The page in root; ctx.config for the map.
 export function createOutfallPage(root, ctx) {
   let id = '';
@@ -135,7 +140,8 @@ export function createOutfallPage(root, ctx) {
       return;
     }
     const o = outfall;
-    const obs = history && !(history instanceof Error) ? history.observations || [] : [];
+    const read = history && history !== NOT_ROLE && !(history instanceof Error) ? history : null;
+    const obs = read ? read.observations || [] : [];
     const field = obs.filter((ob) => !ob.inspectionDrawId);
     const inspections = obs.filter((ob) => ob.inspectionDrawId);
     const sec = (cls, title, ...body) => el('section', { class: 'page-sec ' + cls, dataset: { section: cls } }, el('h3', null, title), body);
@@ -157,13 +163,12 @@ export function createOutfallPage(root, ctx) {
         ? field.slice().reverse().map(observationView) : el('p', { class: 'muted' }, t('page.observations.none'))),
       sec('inspections', t('page.inspections'), inspections.length
         ? inspections.slice().reverse().map(inspectionView) : el('p', { class: 'muted' }, t('page.inspections.none'))),
-      sec('history', t('page.history'), history instanceof Error && history.code === 'forbidden_role'
+      sec('history', t('page.history'), history === NOT_ROLE || (history instanceof Error && history.code === 'forbidden_role')
         ? el('p', { class: 'muted' }, t('page.history.not_role')) // an integrator reads no history
         : history instanceof Error
         ? el('p', { class: 'error' }, t('detail.history.unavailable', { msg: errorText(history) }))
         : history ? historyTable(history) : el('p', { class: 'muted' }, t('page.loading'))),
-      history && !(history instanceof Error) && (history.audit || []).length
-        ? sec('audit', t('page.audit'), auditTable(history.audit)) : null);
+      read && (read.audit || []).length ? sec('audit', t('page.audit'), auditTable(read.audit)) : null);
     renderActions(root.querySelector('#outfall-actions'), o, obs, { notice: ctx.notice || (() => {}), done: () => open(id) });
     root.dataset.state = 'ready';
     root.dataset.outfallId = o.id || '';
@@ -177,7 +182,7 @@ export function createOutfallPage(root, ctx) {
     error = null;
     render();
     try {
-      const [o, h] = await Promise.all([api.outfall(id, 'latest'), api.history(id).catch((e) => e)]);
+      const [o, h] = await Promise.all([api.outfall(id, 'latest'), readsHistory() ? api.history(id).catch((e) => e) : NOT_ROLE]);
       if (mine !== seq) return;
       outfall = o;
       history = h;

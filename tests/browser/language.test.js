@@ -32,6 +32,8 @@ const SEEN = {
   surveyor: ['外业采集应用', '修改密码'],
 };
 let srv, api, browser, page, pageErrors;
+// The /v1/ requests answered 403 during the current sweep.
+const refused = [];
 const users = {};
 const typed = new Set(); // what users typed: usernames, device ids
 
@@ -94,6 +96,9 @@ before(async () => {
   browser = await launch();
   ({ page, pageErrors } = browser);
   await page.setViewportSize({ width: 1280, height: 900 });
+  page.on('response', (res) => {
+    if (res.status() === 403 && new URL(res.url()).pathname.startsWith('/v1/')) refused.push(res.url());
+  });
 });
 
 after(async () => {
@@ -154,6 +159,7 @@ async function signInAs(user) {
 // one) and answers {where: [leaked words]} for each place with leaks.
 async function sweep(role) {
   const found = {};
+  refused.length = 0;
   let all = '';
   const check = async (where) => {
     const text = await seenText();
@@ -192,6 +198,8 @@ async function sweep(role) {
     }
   }
   assert.deepEqual(pageErrors, [], 'script errors in the page');
+  // Nothing the console asks in the background is refused to the role (403 forbidden_role).
+  assert.deepEqual(refused, [], `the console asked, as ${role}, what the role is refused`);
   for (const words of SEEN[role]) assert.ok(all.includes(words), `the sweep as ${role} never saw 「${words}」`);
   return found;
 }
