@@ -23,6 +23,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 export OUTFALLD="$root/$tree/outfalld"
 export OUTFALLCTL="$root/$tree/outfallctl"
 export OUTFALL_FIXTURES="${OUTFALL_FIXTURES:-$root/tests/fixtures}"
+export OUTFALL_S3RVER="${OUTFALL_S3RVER:-$root/tests/s3/serve.mjs}"
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 
