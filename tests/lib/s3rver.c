@@ -38,7 +38,9 @@ static int th_s3_unlink(const char *path, const struct stat *st, int flag, struc
 }
 
 static int th_s3_run(th_s3 *s) {
-    char node[512], ready[300], log[300], objects[300];
+    char node[512], ready[300], log[300], objects[300], port[16] = "0";
+    const char *colon = strrchr(s->endpoint, ':');
+    if (colon && colon > s->endpoint + 5) snprintf(port, sizeof port, "%s", colon + 1);
     const char *script = getenv("OUTFALL_S3RVER");
     if (!script || !*script) script = "tests/s3/serve.mjs";
     if (th_s3_node(node, sizeof node) < 0 || access(script, R_OK) != 0) {
@@ -49,7 +51,7 @@ static int th_s3_run(th_s3 *s) {
     snprintf(log, sizeof log, "%s/s3.log", s->root);
     snprintf(objects, sizeof objects, "%s/objects", s->root);
     unlink(ready);
-    char *argv[] = {node, (char *)script, objects, ready, TH_S3_BUCKET, NULL};
+    char *argv[] = {node, (char *)script, objects, ready, port, TH_S3_BUCKET, NULL};
     s->pid = child_spawn(node, argv, log, 1, "unused");
     if (s->pid < 0) {
         fprintf(stderr, "th_s3: cannot start node: %s\n", strerror(errno));

@@ -25,7 +25,7 @@ int th_s3_start(th_s3 *s);
  * again on the same objects with th_s3_restart. Safe when not running. */
 void th_s3_halt(th_s3 *s);
 
-/* Starts a halted server again on its folder (a new port: endpoint changes). */
+/* Starts a halted server again on its folder and its port (endpoint stays). */
 int th_s3_restart(th_s3 *s);
 
 /* Halts the server and removes its folder. */

@@ -7,15 +7,15 @@
 // request whose signature differs, whose key is unknown or that is unsigned gets 403
 // SignatureDoesNotMatch / InvalidAccessKeyId, as S3 answers.
 //
-// Usage: node serve.mjs DIR READY_FILE [BUCKET ...]
-// Listens on 127.0.0.1 on a free port, writes "127.0.0.1:PORT" to READY_FILE once listening, and
-// creates the buckets named. Access key S3RVER, secret S3RVER (s3rver's only account).
+// Usage: node serve.mjs DIR READY_FILE PORT [BUCKET ...]
+// Listens on 127.0.0.1:PORT (0: a free port), writes "127.0.0.1:PORT" to READY_FILE once
+// listening, and creates the buckets named. Access key S3RVER, secret S3RVER (s3rver's only account).
 import { createHash, createHmac } from 'node:crypto';
 import { writeFileSync, renameSync } from 'node:fs';
 import http from 'node:http';
 import S3rver from 's3rver';
 
-const [dir, ready, ...buckets] = process.argv.slice(2);
+const [dir, ready, port, ...buckets] = process.argv.slice(2);
 const SECRETS = new Map([['S3RVER', 'S3RVER']]);
 
 // RFC 3986 encoding as SigV4 signs a query (every byte but A-Z a-z 0-9 - _ . ~).
@@ -85,7 +85,7 @@ const server = http.createServer((req, res) => {
   res.end(`<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${bad[0]}</Code><Message>${bad[1]}</Message></Error>`);
   req.resume();
 });
-server.listen(0, '127.0.0.1', () => {
+server.listen(Number(port) || 0, '127.0.0.1', () => {
   writeFileSync(ready + '.tmp', `127.0.0.1:${server.address().port}\n`);
   renameSync(ready + '.tmp', ready);
 });
