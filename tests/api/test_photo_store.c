@@ -204,6 +204,91 @@ static void syncs_naming_photos_go_on_and_reads_answer_503_while_the_bucket_is_d
     th_file_free(&g);
 }
 
+/* Removes photo hash's object (its files) from the S3 server's folder, under prefix. */
+static void drop_object(const char *prefix, const char *hash) {
+    char path[600];
+    const char *suffixes[] = {"._S3rver_object", "._S3rver_object.md5", "._S3rver_metadata.json"};
+    for (size_t i = 0; i < 3; i++) {
+        snprintf(path, sizeof path, "%s/objects/%s/%s/%.2s/%.2s/%s%s", srv.s3.root, TH_S3_BUCKET,
+                 prefix, hash, hash + 2, hash, suffixes[i]);
+        assert_int_equal(unlink(path), 0);
+    }
+}
+
+static void outfallctl_migrates_a_folder_into_the_bucket_resumably_and_verifies_it(void **state) {
+    (void)state;
+    th_server local;
+    th_user u;
+    th_file f[2];
+    char hash[2][65], out[8192], errout[8192], data[400];
+    const char *const in882[] = {"410882", NULL};
+    unsetenv("OUTFALL_TEST_PHOTO_STORE"); /* a server on the folder, as before the move */
+    int started = th_server_start(&local, NULL);
+    setenv("OUTFALL_TEST_PHOTO_STORE", "s3", 1);
+    assert_int_equal(started, 0);
+    assert_int_equal(th_user_new(&local, "mover", TH_ROLE(SURVEYOR), in882, &u), 0);
+    for (int i = 0; i < 2; i++) {
+        fresh_photo(i ? "qinhe-outfall-a-2.jpg" : "qinhe-outfall-a-1.jpg", &f[i], hash[i]);
+        assert_int_equal(th_photo_put(&local, u.token, hash[i], f[i].data, f[i].len, NULL), 201);
+    }
+    snprintf(data, sizeof data, "%s", local.data);
+    const char *const migrate[] = {"photos",
+                                   "migrate",
+                                   "--data",
+                                   data,
+                                   "--photo-store",
+                                   "s3://" TH_S3_BUCKET "/moved",
+                                   "--photo-store-endpoint",
+                                   srv.s3.endpoint,
+                                   "--photo-store-credentials",
+                                   srv.s3.credentials,
+                                   NULL};
+    const char *const verify[] = {"photos",
+                                  "verify",
+                                  "--data",
+                                  data,
+                                  "--photo-store",
+                                  "s3://" TH_S3_BUCKET "/moved",
+                                  "--photo-store-endpoint",
+                                  srv.s3.endpoint,
+                                  "--photo-store-credentials",
+                                  srv.s3.credentials,
+                                  NULL};
+    const char *const verify_local[] = {"photos", "verify", "--data", data, NULL};
+    assert_int_equal(th_ctl(&local, NULL, migrate, out, errout, sizeof out), 0);
+    assert_non_null(strstr(out, "2 copied, 0 present already, 0 failed"));
+    assert_non_null(strstr(errout, "copied")); /* progress */
+    /* Again: both there whole (size and digest), nothing sent. */
+    assert_int_equal(th_ctl(&local, NULL, migrate, out, errout, sizeof out), 0);
+    assert_non_null(strstr(out, "0 copied, 2 present already"));
+    assert_int_equal(th_ctl(&local, NULL, verify, out, errout, sizeof out), 0);
+    assert_non_null(strstr(out, "verified 2 photos in s3 store: 2 ok, 0 missing"));
+    /* One lost in the bucket: verify says which and fails; migrate puts it back. */
+    drop_object("moved", hash[1]);
+    assert_int_equal(th_ctl(&local, NULL, verify, out, errout, sizeof out), 1);
+    assert_non_null(strstr(out, "1 ok, 1 missing"));
+    assert_non_null(strstr(errout, hash[1]));
+    assert_int_equal(th_ctl(&local, NULL, migrate, out, errout, sizeof out), 0);
+    assert_non_null(strstr(out, "1 copied, 1 present already"));
+    assert_int_equal(th_ctl(&local, NULL, verify, out, errout, sizeof out), 0);
+    assert_int_equal(th_ctl(&local, NULL, verify_local, out, errout, sizeof out), 0);
+    assert_non_null(strstr(out, "verified 2 photos in local store: 2 ok"));
+    /* A local file whose bytes went bad is found by verify and never migrated. */
+    char path[600];
+    snprintf(path, sizeof path, "%s/photos/%.2s/%.2s/%s", data, hash[0], hash[0] + 2, hash[0]);
+    FILE *bad = fopen(path, "r+b");
+    fputc('X', bad);
+    fclose(bad);
+    assert_int_equal(th_ctl(&local, NULL, verify_local, out, errout, sizeof out), 1);
+    assert_non_null(strstr(out, "1 bad"));
+    drop_object("moved", hash[0]);
+    assert_int_equal(th_ctl(&local, NULL, migrate, out, errout, sizeof out), 1);
+    assert_non_null(strstr(out, "0 copied, 1 present already, 1 failed"));
+    th_file_free(&f[0]);
+    th_file_free(&f[1]);
+    assert_int_equal(th_server_stop(&local), 0);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(a_wrong_secret_or_a_missing_bucket_stops_the_server_at_start),
@@ -211,6 +296,7 @@ int main(void) {
             a_tus_upload_finished_while_the_bucket_is_down_is_kept_and_stored_on_retry),
         cmocka_unit_test(a_put_while_the_bucket_is_frozen_answers_503_and_records_nothing),
         cmocka_unit_test(syncs_naming_photos_go_on_and_reads_answer_503_while_the_bucket_is_down),
+        cmocka_unit_test(outfallctl_migrates_a_folder_into_the_bucket_resumably_and_verifies_it),
     };
     return cmocka_run_group_tests_name("photos in a bucket that fails", tests, setup, teardown);
 }
