@@ -48,9 +48,13 @@ static int setup(void **state) {
     snprintf(data, sizeof data, "%s/data", root);
     snprintf(log, sizeof log, "%s/server.log", root);
     snprintf(store, sizeof store, "s3://%s/%s", TH_S3_BUCKET, TH_S3_PREFIX);
-    const char *flags[] = {"--photo-store",           store,  "--photo-store-endpoint",
-                           bucket.endpoint,           "--photo-store-credentials",
-                           bucket.credentials,        NULL};
+    const char *flags[] = {"--photo-store",
+                           store,
+                           "--photo-store-endpoint",
+                           bucket.endpoint,
+                           "--photo-store-credentials",
+                           bucket.credentials,
+                           NULL};
     memcpy(extra, flags, sizeof flags);
     rel_server_init(&srv, data, log, extra);
     if (rel_server_start(&srv) < 0 || rel_surveyor(&srv, &user) < 0) return -1;
