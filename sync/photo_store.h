@@ -43,7 +43,7 @@ typedef struct photo_store_ops {
 struct photo_store {
     const photo_store_ops *ops;
     const char *dir; /* local: DATA/photos (borrowed: it outlives the store) */
-    s3_client *s3;  /* s3: the bucket (owned) */
+    s3_client *s3;   /* s3: the bucket (owned) */
 };
 
 /* A local store of folder dir (borrowed), filled in place (nothing to free). */
