@@ -98,13 +98,17 @@ browser-deps: node-deps
 	@tools/install_missing.sh "for the browser tests" \
 	  $$(for t in $(BROWSER_TOOLS); do c=$${t%%:*}; [ -e "$$c" ] || command -v "$$c" >/dev/null 2>&1 || echo $${t#*:}; done)
 
-# Node.js and the npm packages alone (no Chromium): what make contract-check needs for buf.
+# Node.js and the npm packages alone (no Chromium): what make contract-check needs for buf, and
+# the JavaScript example's (examples/js, run by tests/api/test_examples.c).
 NODE_TOOLS := node:nodejs npm:npm
 node-deps:
 	@tools/install_missing.sh "for the npm packages" \
 	  $$(for t in $(NODE_TOOLS); do c=$${t%%:*}; command -v "$$c" >/dev/null 2>&1 || echo $${t#*:}; done)
 	@cd tests/browser && if ! cmp -s package-lock.json node_modules/.package-lock.stamp; then \
 	  PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error && \
+	  cp package-lock.json node_modules/.package-lock.stamp; fi
+	@cd examples/js && if ! cmp -s package-lock.json node_modules/.package-lock.stamp; then \
+	  npm ci --no-audit --no-fund --loglevel=error && \
 	  cp package-lock.json node_modules/.package-lock.stamp; fi
 
 # TEST_DEB_PKGS, as deps does for DEB_PKGS.

@@ -237,6 +237,30 @@ static void an_admin_updates_and_resets_an_account_by_connect(void **state) {
     th_response_free(&out.r);
 }
 
+/* SyncService.GetChanges takes wait as GET /v1/changes?wait= does: an empty page is held until
+ * an entry comes or wait seconds pass (issue 21.5); without wait it is answered at once. */
+static void get_changes_waits_like_the_rest_feed(void **state) {
+    (void)state;
+    th_xresult out;
+    assert_int_equal(rpc("SyncService/GetChanges", sup.token, "{\"limit\":1000}", &out), 200);
+    json_t *page = json_loadb((const char *)out.r.body, out.r.len, 0, NULL);
+    th_response_free(&out.r);
+    char json[128];
+    snprintf(json, sizeof json, "{\"since\":\"%s\",\"wait\":2}",
+             TH_S(json_string_value(json_object_get(page, "nextCursor"))));
+    json_decref(page);
+    int64_t start = util_monotonic_ms();
+    assert_int_equal(rpc("SyncService/GetChanges", sup.token, json, &out), 200);
+    int64_t waited = util_monotonic_ms() - start;
+    th_response_free(&out.r);
+    print_message("an empty page with wait=2 answered after %lld ms\n", (long long)waited);
+    assert_true(waited >= 1800 && waited < 6000);
+    /* a wait above the stated limit is refused as on the REST path */
+    assert_int_equal(rpc("SyncService/GetChanges", sup.token, "{\"wait\":31}", &out), 400);
+    assert_connect_error(&out, "invalid_argument", "invalid_argument");
+    th_response_free(&out.r);
+}
+
 static int setup(void **state) {
     (void)state;
     const char *divs[] = {DIV, NULL};
@@ -255,6 +279,7 @@ int main(void) {
         cmocka_unit_test(zone_and_filing_reads_answer_as_their_rest_twins),
         cmocka_unit_test(a_public_report_goes_through_the_connect_methods),
         cmocka_unit_test(an_admin_updates_and_resets_an_account_by_connect),
+        cmocka_unit_test(get_changes_waits_like_the_rest_feed),
     };
     return cmocka_run_group_tests_name("connect twins", tests, setup, teardown);
 }
