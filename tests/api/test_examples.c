@@ -136,6 +136,8 @@ static void python_pushes_a_signed_batch_and_a_follower_mirrors_it_into_a_geopac
     assert_non_null(strstr(text, "Python 示例排口"));
     assert_non_null(strstr(text, "POINT (112.9413 35.0712)"));
     assert_non_null(strstr(text, "REVIEW_STATE_APPROVED"));
+    /* its columns named as the exports name them: the contract's paths */
+    assert_non_null(strstr(text, "responsible_party.name (String) = 示例责任单位"));
     assert_non_null(strstr(text, "WGS 84"));
     free(text);
 }
