@@ -183,12 +183,17 @@ js_pushes_a_signed_batch_with_the_generated_connect_client_and_follows_the_feed(
 
     snprintf(cmd, sizeof cmd,
              NODE " push_batch.mjs --url %s --user %s --password '%s' --division " DIV
-                  " --river danhe --lat 35.0931 --lon 112.9877 --name 'JS 示例排口'",
+                  " --river danhe --lat 35.0931 --lon 112.9877 --name 'JS 示例排口'"
+                  " --photo ../../tests/fixtures/photos/far-from-claimed-site.jpg",
              srv.url, surveyor.name, surveyor.password);
     rc = run_in("examples/js", cmd, out);
     char *pushed = slurp(out);
     if (rc != 0 || count(pushed, "\"status\":\"APPLIED\"") != 2)
         fail_msg("push_batch.mjs: %d\n%s", rc, pushed);
+    /* the photo named by its BLAKE2b-256 (@noble/hashes), the fixture's b2sum -l 256, and
+     * listed as missing: it was never uploaded */
+    assert_non_null(strstr(pushed, "{\"missingPhoto\":\"b098d18d5d62aeb3d24233b0d986240eb52030f70"
+                                   "ca7687f366818a4fd14f890\"}"));
     const char *at = strstr(pushed, "\"entityId\":\"");
     assert_non_null(at);
     char id[40], needle[120];
