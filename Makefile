@@ -102,7 +102,8 @@ browser-deps: node-deps
 	  $$(for t in $(BROWSER_TOOLS); do c=$${t%%:*}; [ -e "$$c" ] || command -v "$$c" >/dev/null 2>&1 || echo $${t#*:}; done)
 
 # Node.js and the npm packages alone (no Chromium): what make contract-check needs for buf, and
-# tests/s3's s3rver for the object store's tests.
+# tests/s3's s3rver for the object store's tests and the JavaScript example's (examples/js, run by
+# tests/api/test_examples.c).
 NODE_TOOLS := node:nodejs npm:npm
 node-deps:
 	@tools/install_missing.sh "for the npm packages" \
@@ -110,9 +111,9 @@ node-deps:
 	@cd tests/browser && if ! cmp -s package-lock.json node_modules/.package-lock.stamp; then \
 	  PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error && \
 	  cp package-lock.json node_modules/.package-lock.stamp; fi
-	@cd tests/s3 && if ! cmp -s package-lock.json node_modules/.package-lock.stamp; then \
+	@for d in tests/s3 examples/js; do (cd $$d && if ! cmp -s package-lock.json node_modules/.package-lock.stamp; then \
 	  npm ci --no-audit --no-fund --loglevel=error && \
-	  cp package-lock.json node_modules/.package-lock.stamp; fi
+	  cp package-lock.json node_modules/.package-lock.stamp; fi) || exit 1; done
 
 # TEST_DEB_PKGS, as deps does for DEB_PKGS.
 test-deps:

@@ -126,15 +126,26 @@ static int public_facts(store *s, const char *id, int64_t approved, const char *
         snprintf(bureau, sizeof bureau, "%s%s分局", PUBLIC_CITY_BUREAU, division);
     else
         snprintf(bureau, sizeof bureau, "%s", PUBLIC_CITY_BUREAU);
+    int type = o->has_type ? (int)o->type : 0;
     int stage = o->programme && o->programme->has_stage ? (int)o->programme->stage : 0;
+    const ProtobufCEnumValue *type_value =
+        protobuf_c_enum_descriptor_get_value(&outfall__v1__outfall_type__descriptor, type);
+    const ProtobufCEnumValue *stage_value = protobuf_c_enum_descriptor_get_value(
+        &outfall__v1__lifecycle_stage__descriptor,
+        stage ? stage : OUTFALL__V1__LIFECYCLE_STAGE__LIFECYCLE_STAGE_FOUND);
     const char *party =
         o->responsible_party && o->responsible_party->name ? o->responsible_party->name : "";
-    *out = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:f, s:f}", "code", code,
-                     "name", o->name ? o->name : "", "type",
-                     disclosure_type_name(o->has_type ? o->type : 0), "river", river, "division",
-                     division, "responsible_party", party, "supervising_bureau", bureau, "hotline",
-                     PUBLIC_HOTLINE, "status", disclosure_stage_name(stage), "lat",
-                     public_round(o->lat), "lon", public_round(o->lon));
+    /* PublicOutfall's field paths, flattened with dots, and PATH_label beside a value for its
+     * Chinese words (the names the exports use too; docs/api.md, Field names) */
+    *out = json_pack(
+        "{s:s, s:s, s:s?, s:s, s:s?, s:s, s:s?, s:s, s:s, s:s?, s:s, s:s, s:s, "
+        "s:f, s:f}",
+        "code", code, "name", o->name ? o->name : "", "type", type_value ? type_value->name : NULL,
+        "type_label", disclosure_type_name(type), "river_code", o->river_code, "river_code_label",
+        river, "division_code", o->division_code, "division_code_label", division,
+        "responsible_party.name", party, "programme.stage", stage_value ? stage_value->name : NULL,
+        "programme.stage_label", disclosure_stage_name(stage), "supervising_bureau", bureau,
+        "hotline", PUBLIC_HOTLINE, "lat", public_round(o->lat), "lon", public_round(o->lon));
     if (!*out) rc = sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
     if (rc == 0) rc = public_last_inspection(s, id, *out, err);
 done:

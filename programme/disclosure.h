@@ -24,8 +24,10 @@
 #define PUBLIC_CITY_BUREAU "焦作市生态环境局"
 
 /* Every approved outfall's public facts as a GeoJSON FeatureCollection (Point geometry
- * [lon, lat], the facts as properties), ordered by code. *out is a new reference the caller
- * json_decref()s. */
+ * [lon, lat], the facts as properties named by the contract's PublicOutfall: its field paths
+ * flattened with dots, e.g. responsible_party.name, and PATH_label beside type, river_code,
+ * division_code and programme.stage for their Chinese words), ordered by code. *out is a new
+ * reference the caller json_decref()s. */
 int disclosure_list_outfalls(store *s, json_t **out, sync_error *err);
 
 /* One approved outfall's public facts by its code, as an object with the properties of

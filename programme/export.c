@@ -29,9 +29,10 @@ enum {
     COL_LABEL /* the Chinese label of the enum in the column before it (render/enum_labels.h) */
 };
 
-/* The export's columns, in order: name, kind, and for values of the record its leaf path. Each
- * enum column is followed by its Chinese label (NAME_label, issue 19.6); columns are only ever
- * added, never renamed, since integrators read them by name. */
+/* The export's columns, in order: name, kind, and for values of the record its leaf path. A name
+ * is the contract's (issue 21): a field path of Outfall flattened with dots, or of
+ * OutfallExportExtras; an enum column and a division's or river's code are followed by their
+ * Chinese words as PATH_label (issue 19.6). Integrators read columns by name: only ever add. */
 static const struct column {
     const char *name;
     int kind;
@@ -44,9 +45,9 @@ static const struct column {
     {"type", COL_TEXT, "type"},
     {"type_label", COL_LABEL, NULL},
     {"division_code", COL_TEXT, "division_code"},
-    {"division_name", COL_DIVISION_NAME, NULL},
+    {"division_code_label", COL_DIVISION_NAME, NULL},
     {"river_code", COL_TEXT, "river_code"},
-    {"river_name", COL_RIVER_NAME, NULL},
+    {"river_code_label", COL_RIVER_NAME, NULL},
     {"lon", COL_NUMBER, "lon"},
     {"lat", COL_NUMBER, "lat"},
     {"accuracy_m", COL_NUMBER, "accuracy_m"},
@@ -57,26 +58,26 @@ static const struct column {
     {"discharge_regime_label", COL_LABEL, NULL},
     {"survey_level", COL_TEXT, "survey_level"},
     {"survey_level_label", COL_LABEL, NULL},
-    {"party_name", COL_TEXT, "responsible_party.name"},
-    {"party_credit_code", COL_TEXT, "responsible_party.credit_code"},
-    {"party_permit_number", COL_TEXT, "responsible_party.permit_number"},
-    {"party_address", COL_TEXT, "responsible_party.address"},
-    {"party_contact", COL_TEXT, "responsible_party.contact"},
-    {"party_phone", COL_TEXT, "responsible_party.phone"},
-    {"party_basis", COL_TEXT, "programme.party_basis"},
-    {"party_basis_label", COL_LABEL, NULL},
-    {"stage", COL_STAGE, "programme.stage"},
-    {"stage_label", COL_LABEL, NULL},
-    {"found_on", COL_FOUND, NULL},
-    {"traced_on", COL_TEXT, "programme.traced_on"},
-    {"planned_on", COL_TEXT, "programme.planned_on"},
-    {"remediated_on", COL_TEXT, "programme.remediated_on"},
-    {"closed_on", COL_TEXT, "programme.closed_on"},
-    {"retained_on", COL_TEXT, "programme.retained_on"},
-    {"measure", COL_TEXT, "programme.plan.measure"},
-    {"measure_label", COL_LABEL, NULL},
-    {"deadline", COL_TEXT, "programme.plan.deadline"},
-    {"transition_end", COL_TEXT, "programme.plan.transition_end"},
+    {"responsible_party.name", COL_TEXT, "responsible_party.name"},
+    {"responsible_party.credit_code", COL_TEXT, "responsible_party.credit_code"},
+    {"responsible_party.permit_number", COL_TEXT, "responsible_party.permit_number"},
+    {"responsible_party.address", COL_TEXT, "responsible_party.address"},
+    {"responsible_party.contact", COL_TEXT, "responsible_party.contact"},
+    {"responsible_party.phone", COL_TEXT, "responsible_party.phone"},
+    {"programme.party_basis", COL_TEXT, "programme.party_basis"},
+    {"programme.party_basis_label", COL_LABEL, NULL},
+    {"programme.stage", COL_STAGE, "programme.stage"},
+    {"programme.stage_label", COL_LABEL, NULL},
+    {"programme.found_on", COL_FOUND, NULL},
+    {"programme.traced_on", COL_TEXT, "programme.traced_on"},
+    {"programme.planned_on", COL_TEXT, "programme.planned_on"},
+    {"programme.remediated_on", COL_TEXT, "programme.remediated_on"},
+    {"programme.closed_on", COL_TEXT, "programme.closed_on"},
+    {"programme.retained_on", COL_TEXT, "programme.retained_on"},
+    {"programme.plan.measure", COL_TEXT, "programme.plan.measure"},
+    {"programme.plan.measure_label", COL_LABEL, NULL},
+    {"programme.plan.deadline", COL_TEXT, "programme.plan.deadline"},
+    {"programme.plan.transition_end", COL_TEXT, "programme.plan.transition_end"},
     {"version", COL_VERSION, NULL},
     {"updated_at", COL_UPDATED, NULL},
 };

@@ -12,8 +12,10 @@
  * GeoJSON (RFC 7946): a FeatureCollection of Point features, [lon, lat] WGS-84, the feature's id
  * the outfall's id, the columns below (but lon and lat) as properties, null when absent.
  * CSV (RFC 4180): UTF-8 with a byte-order mark, CRLF lines, one header line, the columns below;
- * lon and lat are WGS-84 decimal degrees. Enums are written by their protobuf names, each followed
- * by a NAME_label column with its Chinese label (render/enum_labels.h; GeoJSON: a property). Text
+ * lon and lat are WGS-84 decimal degrees. Column and property names are the contract's field
+ * paths (Outfall's, flattened with dots: responsible_party.name; OutfallExportExtras'). Enums are
+ * written by their protobuf names, each followed by a PATH_label column with its Chinese label
+ * (render/enum_labels.h), as division_code and river_code by their names. Text
  * cells go through csv_text (render/csv.h): one a spreadsheet would run as a formula gets a leading
  * apostrophe; numbers are written bare. */
 #ifndef PROGRAMME_EXPORT_H

@@ -43,12 +43,12 @@ int public_page_html(json_t *facts, char **out, size_t *len) {
     } rows[] = {
         {"排污口编码", "code"},
         {"排污口名称", "name"},
-        {"排污口类型", "type"},
-        {"受纳水体", "river"},
-        {"所在行政区", "division"},
-        {"责任主体", "responsible_party"},
+        {"排污口类型", "type_label"},
+        {"受纳水体", "river_code_label"},
+        {"所在行政区", "division_code_label"},
+        {"责任主体", "responsible_party.name"},
         {"监管部门", "supervising_bureau"},
-        {"当前状态", "status"},
+        {"当前状态", "programme.stage_label"},
     };
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
         html_row(f, rows[i].label, json_string_value(json_object_get(facts, rows[i].key)));

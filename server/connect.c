@@ -104,8 +104,8 @@ int connect_check_call(http_req *r) {
     return 0;
 }
 
-/* The text of msg's field f when present (into buf[cap]), else NULL. Only singular scalars,
- * enums (the value's full name) and strings; other fields count as absent. */
+/* The text of msg's field f when present (into buf[cap]), else NULL. Only singular integers,
+ * doubles, bools, enums (the value's full name) and strings; other fields count as absent. */
 static const char *field_text(const ProtobufCMessage *msg, const ProtobufCFieldDescriptor *f,
                               char *buf, size_t cap) {
     const char *base = (const char *)msg;
@@ -128,6 +128,9 @@ static const char *field_text(const ProtobufCMessage *msg, const ProtobufCFieldD
         return buf;
     case PROTOBUF_C_TYPE_BOOL:
         return *(const protobuf_c_boolean *)value ? "1" : "0";
+    case PROTOBUF_C_TYPE_DOUBLE:
+        snprintf(buf, cap, "%.17g", *(const double *)value);
+        return buf;
     case PROTOBUF_C_TYPE_ENUM: {
         const ProtobufCEnumValue *v = protobuf_c_enum_descriptor_get_value(
             (const ProtobufCEnumDescriptor *)f->descriptor, *(const int *)value);
@@ -170,7 +173,7 @@ static int query_append(http_req *r, const char *name, const char *value) {
 }
 
 int connect_unpack_request(http_req *r, const ProtobufCMessageDescriptor *desc,
-                           const char *path_fields) {
+                           const char *path_fields, int body_kept) {
     ProtobufCMessage *in = NULL;
     char number[32];
     int rc = http_decode(r, desc, &in);
@@ -184,7 +187,7 @@ int connect_unpack_request(http_req *r, const ProtobufCMessageDescriptor *desc,
                             f->name, HTTP_PARAM_LEN - 1);
         else if (index >= 0)
             util_strlcpy(r->params[index], text, HTTP_PARAM_LEN);
-        else if (text && query_append(r, f->name, text) < 0)
+        else if (text && !body_kept && query_append(r, f->name, text) < 0)
             rc = http_error(r, 500, "out_of_memory", "out of memory reading the request");
     }
     if (in) protobuf_c_message_free_unpacked(in, NULL);

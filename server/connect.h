@@ -25,11 +25,13 @@ int connect_check_call(http_req *r);
 /* Decodes the body as a message of type desc (http_decode) and hands its fields to a REST
  * handler: the fields named in path_fields (comma-separated, in order; NULL: none) go into
  * r->params (each required), every other field present into r->query as name=value (an enum
- * by its value's full name). Only singular scalar, enum and string fields. Returns 0, or a
- * negative code with r->err filled (400 invalid_argument for a missing or too long path field,
- * or what http_decode refuses). */
+ * by its value's full name). Only singular scalar, enum and string fields. With body_kept the
+ * body is the twin's own message, which it decodes again (the body stays read in r): only the
+ * path fields are taken, nothing goes into r->query. Returns 0, or a negative code with r->err
+ * filled (400 invalid_argument for a missing or too long path field, or what http_decode
+ * refuses). */
 int connect_unpack_request(http_req *r, const ProtobufCMessageDescriptor *desc,
-                           const char *path_fields);
+                           const char *path_fields, int body_kept);
 
 /* The Connect error body for r->err answered with our status: {"code", "message", "details"},
  * the detail an outfall.v1.Error (our stable code and message) packed in base64 with its JSON

@@ -27,6 +27,9 @@ typedef struct route {
      * and which of its fields fill the twin's {name} segments, in order (comma-separated). */
     const ProtobufCMessageDescriptor *connect_request;
     const char *connect_path_fields;
+    /* 1 when connect_request is the twin's own body message, which names a path segment too
+     * (UpdateUser's username): the twin decodes the body itself (connect_unpack_request). */
+    int connect_body_kept;
 } route;
 
 #define STAFF (AUTH_SURVEYOR | AUTH_SUPERVISOR | AUTH_ADMIN)
@@ -177,6 +180,21 @@ static const route routes[] = {
     {"POST",   "/outfall.v1.AccountService/ListTokens", api_users_tokens, AUTH_ANY_USER, BODY_SMALL, NULL, &outfall__v1__list_tokens_request__descriptor, "username"},
     {"POST",   "/outfall.v1.AccountService/RevokeToken", api_users_revoke_token, AUTH_ANY_USER, BODY_SMALL, NULL, &outfall__v1__revoke_token_request__descriptor, "username,id"},
     {"POST",   "/outfall.v1.AccountService/ChangePassword", api_me_password, AUTH_ANY_USER, BODY_SMALL},
+    /* issue 21: the rest of the RPC-shaped routes (docs/api.md, Connect, says which stay REST) */
+    {"POST",   "/outfall.v1.AccountService/UpdateUser", api_users_update, AUTH_ADMIN, BODY_SMALL, NULL, &outfall__v1__user__descriptor, "username", 1},
+    {"POST",   "/outfall.v1.AccountService/ResetPassword", api_users_reset_password, AUTH_ADMIN, BODY_SMALL, NULL, &outfall__v1__password_reset__descriptor, "username", 1},
+    {"POST",   "/outfall.v1.AccountService/RevokeDeviceById", api_devices_revoke, AUTH_ADMIN, BODY_SMALL, NULL, &outfall__v1__revoke_device_by_id_request__descriptor, "id"},
+    {"POST",   "/outfall.v1.PhotoService/GetPhotoInfo", api_photos_info, AUTH_ANY_USER, BODY_SMALL, NULL, &outfall__v1__get_photo_info_request__descriptor, "hash"},
+    {"POST",   "/outfall.v1.ProgrammeService/ListInspectionDraws", api_inspections_draws_list, REVIEW_READERS, BODY_SMALL, NULL, &outfall__v1__list_inspection_draws_request__descriptor},
+    {"POST",   "/outfall.v1.ZoneService/ListZones", api_zones_list, AUTH_ANY_USER, BODY_SMALL, NULL, &outfall__v1__list_zones_request__descriptor},
+    {"POST",   "/outfall.v1.ZoneService/FindZonesAt", api_zones_at, AUTH_ANY_USER, BODY_SMALL, NULL, &outfall__v1__find_zones_at_request__descriptor},
+    {"POST",   "/outfall.v1.ReportService/ListPublicReports", api_public_reports_list, REVIEW_READERS, BODY_SMALL, NULL, &outfall__v1__list_public_reports_request__descriptor},
+    {"POST",   "/outfall.v1.ReportService/AnswerPublicReport", api_public_reports_answer, REVIEWERS, BODY_FORM, NULL, &outfall__v1__report_answer__descriptor, "number", 1},
+    {"POST",   "/outfall.v1.ReportService/ListReportFilings", api_filings_list, AUTH_ANY_USER, BODY_SMALL, NULL, &outfall__v1__list_report_filings_request__descriptor},
+    {"POST",   "/outfall.v1.ReportService/FileAnnualReport", api_filings_mark, REVIEWERS, BODY_FORM},
+    {"POST",   "/outfall.v1.PublicService/SubmitPublicReport", api_public_report_submit, AUTH_PUBLIC, BODY_FORM},
+    {"POST",   "/outfall.v1.PublicService/GetPublicReport", api_public_report_read, AUTH_PUBLIC, BODY_SMALL, NULL, &outfall__v1__get_public_report_request__descriptor, "number"},
+    {"POST",   "/outfall.v1.PublicService/GetInspectionDraw", api_public_inspection, AUTH_PUBLIC, BODY_SMALL, NULL, &outfall__v1__get_inspection_draw_request__descriptor, "id"},
 };
 /* clang-format on */
 
@@ -409,7 +427,8 @@ static int route_serve(http_req *r) {
         if (rc < 0) return rc;
     }
     if (found->connect_request &&
-        (rc = connect_unpack_request(r, found->connect_request, found->connect_path_fields)) < 0)
+        (rc = connect_unpack_request(r, found->connect_request, found->connect_path_fields,
+                                     found->connect_body_kept)) < 0)
         return rc;
     return found->handler(r);
 }

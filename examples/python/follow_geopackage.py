@@ -19,10 +19,13 @@ from osgeo import ogr, osr
 
 from outfall_client import Server, ServerError, pb
 
+# Named by the contract's field paths, as the server's CSV and GeoJSON exports name their columns
+# (docs/api.md, Field names): a nested field flattened with dots.
 FIELDS = [("id", ogr.OFTString), ("code", ogr.OFTString), ("name", ogr.OFTString),
           ("type", ogr.OFTString), ("river_code", ogr.OFTString),
           ("division_code", ogr.OFTString), ("review_state", ogr.OFTString),
-          ("version", ogr.OFTInteger64), ("merged_into", ogr.OFTString)]
+          ("version", ogr.OFTInteger64), ("merged_into", ogr.OFTString),
+          ("responsible_party.name", ogr.OFTString)]
 
 
 def open_package(path):
@@ -74,6 +77,7 @@ def apply_page(ds, page):
         f.SetField("review_state", pb.ReviewState.Name(o.review_state))
         f.SetField("version", o.version)
         f.SetField("merged_into", o.merged_into)
+        f.SetField("responsible_party.name", o.responsible_party.name)
         point = ogr.Geometry(ogr.wkbPoint)
         point.AddPoint_2D(o.lon, o.lat)
         f.SetGeometry(point)

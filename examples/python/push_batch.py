@@ -34,7 +34,8 @@ def main():
     now = int(time.time() * 1000)
     outfall = change(outfall=pb.Outfall(
         name=a.name, river_code=a.river, division_code=a.division, lat=a.lat, lon=a.lon,
-        accuracy_m=4.0, type=pb.OUTFALL_TYPE_OTHER, landmark="示例：桥下左岸"))
+        accuracy_m=4.0, type=pb.OUTFALL_TYPE_OTHER, landmark="示例：桥下左岸",
+        responsible_party=pb.ResponsibleParty(name="示例责任单位")))
     outfall.client_time_ms = now
     observation = change(observation=pb.Observation(
         outfall_id=outfall.entity_id, observed_at_ms=now, lat=a.lat, lon=a.lon, accuracy_m=4.0,

@@ -156,4 +156,67 @@ static void rpc_sync(ctx *c, outcome *o) {
     th_batch_free(b);
 }
 
+/* ---- issue 21: the rest of the RPC-shaped routes ---- */
+
+RPC_VIA(rpc_report_filed, "/outfall.v1.ReportService/FileAnnualReport", report_filed)
+RPC_VIA(rpc_report_submit, "/outfall.v1.PublicService/SubmitPublicReport", report_submit)
+
+/* POSTs json to the method path; a 2xx is tagged +A / -A by c->id in the answer. */
+static void rpc_json_seen_id(ctx *c, outcome *o, const char *path, const char *json) {
+    th_xresult out;
+    const char *h[] = {"Content-Type: application/json", NULL};
+    rpc_path = path;
+    send(c, "POST", path, h, json, strlen(json), o, &out);
+    rpc_path = NULL;
+    if (o->status == 200)
+        tag_seen(o, out.r.body && strstr((const char *)out.r.body, c->id) != NULL);
+    th_response_free(&out.r);
+}
+static void rpc_user_update(ctx *c, outcome *o) {
+    char json[200];
+    snprintf(json, sizeof json, "{\"username\":\"%s\",\"divisions\":[\"" DIV_B "\"]}", c->id);
+    rpc_json(c, o, "/outfall.v1.AccountService/UpdateUser", json, 0);
+}
+static void rpc_user_reset_password(ctx *c, outcome *o) {
+    rpc_ids(c, o, "/outfall.v1.AccountService/ResetPassword", "username", c->id, NULL, NULL);
+}
+static void rpc_revoke_device_by_id(ctx *c, outcome *o) {
+    rpc_ids(c, o, "/outfall.v1.AccountService/RevokeDeviceById", "id", c->id, NULL, NULL);
+}
+static void rpc_photo_info(ctx *c, outcome *o) {
+    rpc_ids(c, o, "/outfall.v1.PhotoService/GetPhotoInfo", "hash", photo_u, NULL, NULL);
+}
+static void rpc_inspection_draws_list(ctx *c, outcome *o) {
+    rpc_json_seen_id(c, o, "/outfall.v1.ProgrammeService/ListInspectionDraws", "{\"limit\":500}");
+}
+static void rpc_zones_list(ctx *c, outcome *o) {
+    rpc_json(c, o, "/outfall.v1.ZoneService/ListZones", "{\"geometry\":true}", 0);
+}
+static void rpc_zones_at(ctx *c, outcome *o) {
+    rpc_json(c, o, "/outfall.v1.ZoneService/FindZonesAt", "{\"lat\":33.005,\"lon\":111.002}", 0);
+}
+static void rpc_reports_list(ctx *c, outcome *o) {
+    rpc_json_seen_id(c, o, "/outfall.v1.ReportService/ListPublicReports", "{}");
+}
+static void rpc_report_answer(ctx *c, outcome *o) {
+    char json[200], aid[37];
+    th_uuid(aid);
+    snprintf(json, sizeof json, "{\"number\":\"%s\",\"answerId\":\"%s\",\"answer\":\"checked\"}",
+             c->id, aid);
+    rpc_json(c, o, "/outfall.v1.ReportService/AnswerPublicReport", json, 0);
+}
+static void rpc_report_filings(ctx *c, outcome *o) {
+    rpc_json(c, o, "/outfall.v1.ReportService/ListReportFilings", "{\"year\":2025}", 0);
+}
+static void rpc_report_read(ctx *c, outcome *o) {
+    ctx on_srv = *c; /* the report is on the world's server */
+    on_srv.w.srv = &srv;
+    rpc_ids(&on_srv, o, "/outfall.v1.PublicService/GetPublicReport", "number", c->id, NULL, NULL);
+}
+static void rpc_inspection_read(ctx *c, outcome *o) {
+    ctx on_srv = *c; /* the draw is on the world's server */
+    on_srv.w.srv = &srv;
+    rpc_ids(&on_srv, o, "/outfall.v1.PublicService/GetInspectionDraw", "id", c->id, NULL, NULL);
+}
+
 #endif

@@ -164,12 +164,12 @@ static void the_outfalls_export_neutralises_every_text_a_user_sets(void **state)
         {"name", H_NAME},
         {"national_code", H_NATIONAL},
         {"landmark", H_LANDMARK},
-        {"river_name", H_RIVER},
-        {"party_name", H_PARTY},
-        {"party_permit_number", H_PERMIT},
-        {"party_address", H_ADDRESS},
-        {"party_contact", H_CONTACT},
-        {"party_phone", H_PHONE},
+        {"river_code_label", H_RIVER},
+        {"responsible_party.name", H_PARTY},
+        {"responsible_party.permit_number", H_PERMIT},
+        {"responsible_party.address", H_ADDRESS},
+        {"responsible_party.contact", H_CONTACT},
+        {"responsible_party.phone", H_PHONE},
     };
     for (size_t i = 0; i < sizeof hostile / sizeof hostile[0]; i++)
         neutralised(t.cell[r][column(&t, hostile[i].column)], hostile[i].text);
@@ -179,13 +179,15 @@ static void the_outfalls_export_neutralises_every_text_a_user_sets(void **state)
         bare_number(t.cell[r][column(&t, numbers[i])]);
     assert_string_equal(t.cell[r][column(&t, "lat")], "35.0912");
     assert_string_equal(t.cell[r][column(&t, "accuracy_m")], "4.5");
-    assert_string_equal(t.cell[r][column(&t, "division_name")], "沁阳市");
+    assert_string_equal(t.cell[r][column(&t, "division_code_label")], "沁阳市");
     assert_string_equal(t.cell[r][column(&t, "river_code")], RIVER);
-    assert_string_equal(t.cell[r][column(&t, "measure")], "REMEDIATION_MEASURE_NONE");
-    assert_string_equal(t.cell[r][column(&t, "party_credit_code")], "91350100M000100Y43");
+    assert_string_equal(t.cell[r][column(&t, "programme.plan.measure")],
+                        "REMEDIATION_MEASURE_NONE");
+    assert_string_equal(t.cell[r][column(&t, "responsible_party.credit_code")],
+                        "91350100M000100Y43");
 }
 
-/* Issue 19.6: each enum column is followed by NAME_label, its Chinese label, in the CSV and as a
+/* Issue 19.6: each enum column is followed by PATH_label, its Chinese label, in the CSV and as a
  * GeoJSON property; the enum columns keep their names and protobuf values. */
 static const struct {
     const char *column, *value, *label;
@@ -194,8 +196,8 @@ static const struct {
     {"entry_method", "ENTRY_METHOD_PIPE", "管道"},
     {"discharge_regime", "DISCHARGE_REGIME_INTERMITTENT", "间歇"},
     {"survey_level", "SURVEY_LEVEL_WALK", "人工徒步"},
-    {"stage", "LIFECYCLE_STAGE_RETAINED", "保留"},
-    {"measure", "REMEDIATION_MEASURE_NONE", "无需整治"},
+    {"programme.stage", "LIFECYCLE_STAGE_RETAINED", "保留"},
+    {"programme.plan.measure", "REMEDIATION_MEASURE_NONE", "无需整治"},
 };
 enum { N_LABELLED = sizeof labelled / sizeof labelled[0] };
 
@@ -214,9 +216,10 @@ static void the_outfalls_export_writes_chinese_labels_beside_codes(void **state)
         assert_string_equal(t.cell[r][c + 1], labelled[i].label);
     }
     /* party_basis has its label column too (empty when the basis is not set) */
-    assert_int_equal(column(&t, "party_basis_label"), column(&t, "party_basis") + 1);
-    assert_int_equal(column(&t, "division_name"), column(&t, "division_code") + 1);
-    assert_int_equal(column(&t, "river_name"), column(&t, "river_code") + 1);
+    assert_int_equal(column(&t, "programme.party_basis_label"),
+                     column(&t, "programme.party_basis") + 1);
+    assert_int_equal(column(&t, "division_code_label"), column(&t, "division_code") + 1);
+    assert_int_equal(column(&t, "river_code_label"), column(&t, "river_code") + 1);
 
     /* the GeoJSON carries the same labels as properties */
     th_request rq = {.method = "GET",
@@ -234,7 +237,7 @@ static void the_outfalls_export_writes_chinese_labels_beside_codes(void **state)
                             labelled[i].value);
         assert_string_equal(json_string_value(json_object_get(p, name)), labelled[i].label);
     }
-    assert_string_equal(json_string_value(json_object_get(p, "division_name")), "沁阳市");
+    assert_string_equal(json_string_value(json_object_get(p, "division_code_label")), "沁阳市");
     json_decref(fc);
 }
 

@@ -576,10 +576,12 @@ static void exports_stream_geojson_and_csv_read_back_by_real_parsers(void **stat
     json_t *ft;
     json_array_foreach(features, i, ft) {
         json_t *p = json_object_get(ft, "properties");
-        assert_string_equal(json_string_value(json_object_get(p, "division_name")), "孟州市");
-        assert_string_equal(json_string_value(json_object_get(p, "river_name")), "黄河");
-        assert_string_equal(json_string_value(json_object_get(p, "found_on")), "2023-02-01");
-        if (strcmp(json_string_value(json_object_get(p, "stage")), "LIFECYCLE_STAGE_RETAINED") == 0)
+        assert_string_equal(json_string_value(json_object_get(p, "division_code_label")), "孟州市");
+        assert_string_equal(json_string_value(json_object_get(p, "river_code_label")), "黄河");
+        assert_string_equal(json_string_value(json_object_get(p, "programme.found_on")),
+                            "2023-02-01");
+        if (strcmp(json_string_value(json_object_get(p, "programme.stage")),
+                   "LIFECYCLE_STAGE_RETAINED") == 0)
             retained++;
     }
     assert_int_equal(retained, 1);
@@ -595,7 +597,8 @@ static void exports_stream_geojson_and_csv_read_back_by_real_parsers(void **stat
         /* GDAL reads the layer as points in WGS-84 and types the columns. */
         snprintf(cmd, sizeof cmd,
                  "ogrinfo -ro -al -so %s | grep -cE '^ *(Geometry: Point|Layer name: outfalls|"
-                 "version: Integer |found_on: Date |division_name: String |ID\\[\"EPSG\",4326\\])'",
+                 "version: Integer |programme.found_on: Date |division_code_label: String "
+                 "|ID\\[\"EPSG\",4326\\])'",
                  path);
         assert_int_equal(run(cmd, line, sizeof line), 0);
         assert_string_equal(line, "6");
@@ -617,8 +620,8 @@ static void exports_stream_geojson_and_csv_read_back_by_real_parsers(void **stat
     snprintf(cmd, sizeof cmd,
              "python3 -c 'import csv,sys; rows=list(csv.DictReader(open(sys.argv[1], "
              "encoding=\"utf-8-sig\", newline=\"\"))); print(len(rows), "
-             "sorted(set(r[\"division_name\"] for r in rows))[0], "
-             "min(float(r[\"lat\"]) for r in rows), rows[0][\"stage\"] != \"\")' %s",
+             "sorted(set(r[\"division_code_label\"] for r in rows))[0], "
+             "min(float(r[\"lat\"]) for r in rows), rows[0][\"programme.stage\"] != \"\")' %s",
              path);
     if (run("python3 -c 'import csv'", line, sizeof line) == 0) {
         assert_int_equal(run(cmd, line, sizeof line), 0);

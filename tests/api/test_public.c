@@ -193,15 +193,20 @@ static void geojson_lists_approved_outfalls_with_exactly_the_public_properties(v
     int found = 0;
     json_array_foreach(features, i, f) {
         json_t *props = json_object_get(f, "properties");
+        /* PublicOutfall's field paths, flattened with dots, and the labels beside them */
         const char *keys[] = {"code",
                               "name",
                               "type",
-                              "river",
-                              "division",
-                              "responsible_party",
+                              "type_label",
+                              "river_code",
+                              "river_code_label",
+                              "division_code",
+                              "division_code_label",
+                              "responsible_party.name",
+                              "programme.stage",
+                              "programme.stage_label",
                               "supervising_bureau",
-                              "hotline",
-                              "status"};
+                              "hotline"};
         assert_int_equal(json_object_size(props), sizeof keys / sizeof keys[0]);
         for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++)
             assert_true(json_is_string(json_object_get(props, keys[k])));
@@ -210,8 +215,12 @@ static void geojson_lists_approved_outfalls_with_exactly_the_public_properties(v
         found++;
         assert_string_equal(json_string_value(json_object_get(props, "name")), "公开列表排口");
         assert_string_equal(json_string_value(json_object_get(props, "type")),
+                            "OUTFALL_TYPE_MUNICIPAL_WWTP");
+        assert_string_equal(json_string_value(json_object_get(props, "type_label")),
                             "城镇污水处理厂排污口");
-        assert_string_equal(json_string_value(json_object_get(props, "river")), "丹河");
+        assert_string_equal(json_string_value(json_object_get(props, "river_code_label")), "丹河");
+        assert_string_equal(json_string_value(json_object_get(props, "programme.stage_label")),
+                            "已排查");
         json_t *c = json_object_get(json_object_get(f, "geometry"), "coordinates");
         double lon = json_number_value(json_array_get(c, 0));
         double lat = json_number_value(json_array_get(c, 1));

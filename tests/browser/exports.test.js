@@ -56,8 +56,8 @@ test('exports download as files with Chinese labels beside the codes, and a bad 
   assert.equal(at('type'), 'OUTFALL_TYPE_MUNICIPAL_WWTP');
   assert.equal(at('type_label'), '城镇污水处理厂排污口');
   assert.equal(at('entry_method_label'), '管道');
-  assert.equal(at('stage_label'), '排查');
-  assert.equal(at('division_name'), '沁阳市');
+  assert.equal(at('programme.stage_label'), '排查');
+  assert.equal(at('division_code_label'), '沁阳市');
   assert.equal(at('name'), '导出排口甲');
   assert.match(await page.locator('#export-status').textContent(), /已下载（\d+(\.\d)? (B|KB)）/);
 

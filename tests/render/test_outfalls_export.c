@@ -33,9 +33,9 @@ static const outfalls_export_cell cells[] = {
     {"name", "He said \"hi\"\\\n", 0},
     {"lon", "113.25", 1},
     {"lat", "35.5", 1},
-    {"river_name", NULL, 0},
+    {"river_code_label", NULL, 0},
     {"version", "3", 1},
-    {"party_name", "=HYPERLINK(\"x\")", 0},
+    {"responsible_party.name", "=HYPERLINK(\"x\")", 0},
 };
 #define N_CELLS (sizeof cells / sizeof cells[0])
 
@@ -46,7 +46,8 @@ static void a_feature_has_its_point_and_every_other_column_as_a_property(void **
     assert_string_equal(
         k.s, "\n{\"type\":\"Feature\",\"id\":\"o-1\",\"geometry\":{\"type\":\"Point\","
              "\"coordinates\":[113.25,35.5]},\"properties\":{\"id\":\"o-1\",\"name\":\"He said "
-             "\\\"hi\\\"\\\\\\u000a\",\"river_name\":null,\"version\":3,\"party_name\":"
+             "\\\"hi\\\"\\\\\\u000a\",\"river_code_label\":null,\"version\":3,\"responsible_party."
+             "name\":"
              "\"=HYPERLINK(\\\"x\\\")\"}}");
 }
 
@@ -74,7 +75,7 @@ the_csv_has_a_bom_a_header_and_rows_with_text_quoted_and_formulas_neutralised(vo
     outfalls_export_csv_head(gather, &k, cells, N_CELLS);
     outfalls_export_csv_row(gather, &k, cells, N_CELLS);
     assert_string_equal(k.s, "\xEF\xBB\xBF"
-                             "id,name,lon,lat,river_name,version,party_name\r\n"
+                             "id,name,lon,lat,river_code_label,version,responsible_party.name\r\n"
                              "o-1,\"He said \"\"hi\"\"\\\n\",113.25,35.5,,3,"
                              "\"'=HYPERLINK(\"\"x\"\")\"\r\n");
 }
