@@ -105,6 +105,8 @@ static int th_read_ready(th_server *s, const char *ready) {
     return 1;
 }
 
+int th_password_hash_minimum = 1;
+
 int th_server_start(th_server *s, const char *const *extra_args) {
     memset(s, 0, sizeof *s);
     signal(SIGPIPE, SIG_IGN);
@@ -137,6 +139,10 @@ int th_server_start(th_server *s, const char *const *extra_args) {
                            s->data, "--ready-file", ready};
     for (size_t i = 0; i < sizeof fixed / sizeof *fixed; i++)
         argv[argc++] = (char *)fixed[i];
+    if (th_password_hash_minimum) {
+        argv[argc++] = "--password-hash-minimum";
+        argv[argc++] = "1";
+    }
     for (int i = 0; extra_args && extra_args[i] && argc < TH_MAX_ARGS - 1; i++)
         argv[argc++] = (char *)extra_args[i];
     argv[argc] = NULL;
