@@ -1,5 +1,5 @@
 // One console test file's world: a real server on a free port in a temporary folder, the
-// administrator signed in through the API, one headless Chromium page at 1280 × 900, and an
+// administrator signed in through the API, one headless Chromium page, and an
 // `after` that stops both (the folder kept, and named, when a test failed).
 import { test, before, after } from 'node:test';
 import { startServer, ADMIN_PASSWORD } from './server.js';
@@ -9,8 +9,11 @@ import { Api } from './api.js';
 // Registers the file's before and after and returns its test maker (see uiTests: a screenshot
 // of a failed test, no script errors, no untranslated key matching keys left on the page).
 // The server (started with serverArgs) and Chromium start side by side; then seed(w) makes the
-// file's accounts and records, with w = {srv, api, adminToken, browser, page, pageErrors}.
-export function browserWorld({ keys, seed = async () => {}, serverArgs = [], timeout = 60000 }) {
+// file's accounts and records, with w = {srv, api, adminToken, browser, page, pageErrors}. The
+// page is viewport's size (null: launch's own, 1400 × 1000). A file of plain test() calls may
+// leave the test maker (and keys) unused.
+export function browserWorld({ keys, seed = async () => {}, serverArgs = [], timeout = 60000,
+  viewport = { width: 1280, height: 900 } }) {
   const w = { failures: 0 };
   before(async () => {
     const [srv, browser] = await Promise.allSettled([startServer(serverArgs), launch()]);
@@ -20,7 +23,7 @@ export function browserWorld({ keys, seed = async () => {}, serverArgs = [], tim
     if (browser.status === 'rejected') throw browser.reason;
     w.page = w.browser.page;
     w.pageErrors = w.browser.pageErrors;
-    await w.page.setViewportSize({ width: 1280, height: 900 });
+    if (viewport) await w.page.setViewportSize(viewport);
     w.api = new Api(w.srv.url);
     w.adminToken = await w.api.login('admin', ADMIN_PASSWORD);
     await seed(w);
