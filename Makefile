@@ -25,7 +25,7 @@ BROWSER_TOOLS := /usr/bin/chromium:chromium /usr/share/fonts/truetype/wqy/wqy-mi
 
 # What `make test` needs besides: clang and its libFuzzer runtime for the fuzz targets (fuzz/), and
 # nginx and openssl for the TLS test (tests/tls); gdal-bin (about 140 MB) so the GeoJSON export is
-# read back by GDAL's ogrinfo (tests/api/test_programme.c); zbar-tools so a sign board's QR code
+# read back by GDAL's ogrinfo (tests/api/test_programme_reports.c); zbar-tools so a sign board's QR code
 # is decoded back by zbarimg (tests/api/test_signboard.c); python3-requests, and OkHttp with a
 # JDK to run it, stock HTTP clients tests/api/test_connections.c runs against the server (with
 # Node's fetch and libcurl); protobuf-compiler (protoc) to generate the Connect clients of

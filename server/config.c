@@ -106,6 +106,10 @@ static const option_def options[] = {
      "starts again"},
     {"password-hashes", "N", OPT_INT, FIELD(sync.max_password_hashes), 1, 64, 0,
      "argon2id hashes run at once (64 MiB each); more logins wait their turn"},
+    {"password-hash-minimum", "0|1", OPT_INT, FIELD(sync.password_hash_minimum), 0, 1, 1,
+     "for tests only, never in production (so not in the config file): 1 hashes new passwords "
+     "with argon2id at its least cost (1 pass, 8 KiB, about a millisecond) instead of 64 MiB, "
+     "so a test suite's many logins cost little; such hashes are cheap to guess"},
     {"login-throttle-slots", "N", OPT_INT, FIELD(login_throttle_slots), 16, 1048576, 0,
      "failed-login counts kept in memory (about 48 bytes each) for names that are no account "
      "and for addresses; an account's counts are kept in the database"},

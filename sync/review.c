@@ -14,28 +14,12 @@
 #include "sync/history.h"
 #include "sync/record.h"
 #include "sync/replay.h"
-
-/* The record a decision is about, as loaded at its start. */
-typedef struct decide_ctx {
-    store *s;
-    const principal *p;
-    const Outfall__V1__Decision *d;
-    apply_ctx ac;
-    history_author a;
-    char id[UUID_STR_LEN + 1];
-    char division[8];
-    char river[64];
-    int64_t version;
-    int64_t approved;
-    int review_state;
-    int merged;
-    json_t *doc;
-    char answer_id[UUID_STR_LEN + 1]; /* the record the result shows (the survivor of a merge) */
-} decide_ctx;
+#include "sync/review_internal.h"
 
 /* --- small helpers --------------------------------------------------------------------------- */
 
-static int64_t count(store *s, const char *sql, const char *a, const char *b) {
+/* The integer sql answers for a (and b): contract in sync/review_internal.h. */
+int64_t review_count(store *s, const char *sql, const char *a, const char *b) {
     sqlite3_stmt *st = store_stmt(s, sql);
     if (!st) return -1;
     sqlite3_bind_text(st, 1, a, -1, SQLITE_STATIC);
@@ -46,7 +30,7 @@ static int64_t count(store *s, const char *sql, const char *a, const char *b) {
 }
 
 /* Loads outfall id into the context's record fields. 1 found, 0 not, < 0 storage error. */
-static int load_outfall(decide_ctx *dc, const char *id) {
+int review_load_outfall(decide_ctx *dc, const char *id) {
     sqlite3_stmt *st = store_stmt(dc->s, "SELECT division_code, version, approved_version, "
                                          "review_state, merged_into, doc, river_code "
                                          "FROM outfalls WHERE id = ?");
@@ -70,7 +54,7 @@ static int load_outfall(decide_ctx *dc, const char *id) {
 }
 
 /* The flags of doc without `flag`, as a new JSON value (null when none are left). */
-static json_t *flags_without(json_t *doc, const char *flag) {
+json_t *review_flags_without(json_t *doc, const char *flag) {
     json_t *out = json_array();
     size_t i;
     json_t *v;
@@ -85,7 +69,7 @@ static json_t *flags_without(json_t *doc, const char *flag) {
 }
 
 /* Applies fields to one record through the engine's single write path. */
-static int set_fields(decide_ctx *dc, const char *kind, const char *id, json_t *fields,
+int review_set_fields(decide_ctx *dc, const char *kind, const char *id, json_t *fields,
                       sync_error *err) {
     return apply_set_fields(&dc->ac, kind, id, fields, &dc->a, NULL, err);
 }
@@ -120,16 +104,16 @@ static int decide_approve(decide_ctx *dc, sync_error *err) {
         dc->approved == dc->version)
         return sync_fail(err, SYNC_ECONFLICT, "not_open", "version %lld is approved already",
                          (long long)dc->version);
-    if (count(dc->s,
-              "SELECT count(*) FROM conflicts WHERE state = 'open' AND (entity_id = ?1 "
-              "OR entity_id IN (SELECT id FROM observations WHERE outfall_id = ?1))",
-              dc->id, NULL) > 0)
+    if (review_count(dc->s,
+                     "SELECT count(*) FROM conflicts WHERE state = 'open' AND (entity_id = ?1 "
+                     "OR entity_id IN (SELECT id FROM observations WHERE outfall_id = ?1))",
+                     dc->id, NULL) > 0)
         return sync_fail(err, SYNC_ECONFLICT, "open_conflicts",
                          "resolve the record's open conflicts before approving it");
-    if (count(dc->s,
-              "SELECT count(*) FROM duplicates WHERE state = 'open' AND "
-              "(outfall_id = ?1 OR neighbour_id = ?1)",
-              dc->id, NULL) > 0)
+    if (review_count(dc->s,
+                     "SELECT count(*) FROM duplicates WHERE state = 'open' AND "
+                     "(outfall_id = ?1 OR neighbour_id = ?1)",
+                     dc->id, NULL) > 0)
         return sync_fail(err, SYNC_ECONFLICT, "open_duplicate",
                          "decide the record's duplicate suspect before approving it");
     /* An invalid credit code (flagged credit_code_invalid, sync/entity.c) never enters the
@@ -153,7 +137,7 @@ static int decide_approve(decide_ctx *dc, sync_error *err) {
     /* The comment that returned the record is answered: approval clears it. */
     if (fields && json_object_get(dc->doc, "review_comment"))
         json_object_set_new(fields, "review_comment", json_null());
-    rc = fields ? set_fields(dc, "outfall", dc->id, fields, err) : SYNC_EINTERNAL;
+    rc = fields ? review_set_fields(dc, "outfall", dc->id, fields, err) : SYNC_EINTERNAL;
     json_decref(fields);
     return rc;
 }
@@ -165,7 +149,7 @@ static int decide_state(decide_ctx *dc, const char *state, sync_error *err) {
     /* The comment goes into the record, so the surveyor's phone gets it with the feed. */
     json_t *fields =
         json_pack("{s:s, s:s}", "review_state", state, "review_comment", dc->d->comment);
-    int rc = fields ? set_fields(dc, "outfall", dc->id, fields, err) : SYNC_EINTERNAL;
+    int rc = fields ? review_set_fields(dc, "outfall", dc->id, fields, err) : SYNC_EINTERNAL;
     json_decref(fields);
     return rc;
 }
@@ -297,260 +281,11 @@ static int decide_resolve(decide_ctx *dc, sync_error *err) {
         char kind[16], id[UUID_STR_LEN + 1];
         if (sscanf(key, "%15s %36s", kind, id) != 2) continue;
         dc->ac.photo_author = json_integer_value(json_object_get(authors, key));
-        rc = set_fields(dc, kind, id, fields, err);
+        rc = review_set_fields(dc, kind, id, fields, err);
         dc->ac.photo_author = 0;
     }
     json_decref(groups);
     json_decref(authors);
-    return rc;
-}
-
-/* Loads the duplicate pair named by the decision; the decided outfall must be one of it. */
-static int load_pair(decide_ctx *dc, char a[UUID_STR_LEN + 1], char b[UUID_STR_LEN + 1],
-                     sync_error *err) {
-    sqlite3_stmt *st =
-        store_stmt(dc->s, "SELECT outfall_id, neighbour_id, state FROM duplicates WHERE id = ?");
-    if (!st) return store_fail(dc->s, SQLITE_ERROR, err);
-    sqlite3_bind_int64(st, 1, dc->d->duplicate_id);
-    if (sqlite3_step(st) != SQLITE_ROW) {
-        sqlite3_reset(st);
-        return sync_fail(err, SYNC_ENOTFOUND, "not_found", "no duplicate pair %lld",
-                         (long long)dc->d->duplicate_id);
-    }
-    util_strlcpy(a, (const char *)sqlite3_column_text(st, 0), UUID_STR_LEN + 1);
-    util_strlcpy(b, (const char *)sqlite3_column_text(st, 1), UUID_STR_LEN + 1);
-    int open = strcmp((const char *)sqlite3_column_text(st, 2), "open") == 0;
-    sqlite3_reset(st);
-    if (!open)
-        return sync_fail(err, SYNC_ECONFLICT, "not_open", "duplicate pair %lld was decided already",
-                         (long long)dc->d->duplicate_id);
-    if (strcmp(dc->id, a) != 0 && strcmp(dc->id, b) != 0)
-        return sync_fail(err, SYNC_EINVALID, "invalid_decision",
-                         "outfall %s is not one of duplicate pair %lld", dc->id,
-                         (long long)dc->d->duplicate_id);
-    return 0;
-}
-
-/* Closes pair(s) with state; with `all_of`, every open pair naming that outfall. */
-static int close_pairs(decide_ctx *dc, const char *state, const char *all_of, sync_error *err) {
-    sqlite3_stmt *st = store_stmt(dc->s, "UPDATE duplicates SET state = ?1, decision_id = ?2 "
-                                         "WHERE state = 'open' AND (id = ?3 OR outfall_id = ?4 "
-                                         "OR neighbour_id = ?4)");
-    if (!st) return store_fail(dc->s, SQLITE_ERROR, err);
-    sqlite3_bind_text(st, 1, state, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, dc->d->decision_id, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 3, dc->d->duplicate_id);
-    sqlite3_bind_text(st, 4, all_of, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(st);
-    return rc == SQLITE_DONE ? 0 : store_fail(dc->s, rc, err);
-}
-
-/* Clears the duplicate_suspect flag of outfall id once no open pair names it as the suspect, and
- * sets the fields of taken (borrowed, may be NULL: leaf path -> value, a merge's fields from the
- * other record) in the same version; a record approved at its latest version stays approved at
- * the new one (the supervisor chose the values), unless a responsible party taken has an invalid
- * credit code (approval refuses those). Always writes a new version, so phones hear of
- * the decision. */
-static int settle_suspect(decide_ctx *dc, const char *id, json_t *taken, sync_error *err) {
-    int rc = load_outfall(dc, id);
-    if (rc <= 0) return rc < 0 ? store_fail(dc->s, SQLITE_ERROR, err) : 0;
-    int still = count(dc->s,
-                      "SELECT count(*) FROM duplicates WHERE state = 'open' AND "
-                      "outfall_id = ?",
-                      id, NULL) > 0;
-    json_t *flags = still ? json_incref(json_object_get(dc->doc, "flags"))
-                          : flags_without(dc->doc, "duplicate_suspect");
-    json_t *fields = taken ? json_deep_copy(taken) : json_object();
-    if (!fields) {
-        json_decref(flags);
-        return sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
-    }
-    json_object_set_new(fields, "flags", flags ? flags : json_null());
-    /* As approval would: never pin a responsible party whose credit code is invalid. */
-    const char *credit =
-        taken ? json_string_value(json_object_get(taken, "responsible_party.credit_code")) : NULL;
-    int credit_ok = !credit || !*credit || credit_code_validate(credit, NULL, 0) == CREDIT_CODE_OK;
-    if (taken && json_object_size(taken) && credit_ok && dc->approved > 0 &&
-        dc->approved == dc->version)
-        json_object_set_new(fields, "approved_version", json_integer(dc->version + 1));
-    rc = set_fields(dc, "outfall", id, fields, err);
-    json_decref(fields);
-    return rc;
-}
-
-/* The fields a merge may take from the other record (Decision.take_from_other): the name the
- * decision gives and the record's fields it stands for. */
-static const struct {
-    const char *name;
-    const char *fields[5];
-} merge_takes[] = {
-    {"position", {"lat", "lon", "accuracy_m", "position_by_hand", NULL}},
-    {"type", {"type", NULL}},
-    {"name", {"name", NULL}},
-    {"landmark", {"landmark", NULL}},
-    {"entry_method", {"entry_method", NULL}},
-    {"discharge_regime", {"discharge_regime", NULL}},
-    {"responsible_party", {"responsible_party", NULL}},
-    {"survey_level", {"survey_level", NULL}},
-    {"river_code", {"river_code", NULL}},
-    {"division_code", {"division_code", NULL}},
-};
-
-/* record_each_leaf callbacks filling a leaf path -> value object: a survivor's leaf is cleared
- * (JSON null) unless already set; the other record's leaf is taken as it is. */
-static int take_cleared(const char *path, json_t *value, void *taken) {
-    (void)value;
-    return json_object_get(taken, path) ? 0 : json_object_set_new(taken, path, json_null());
-}
-static int take_value(const char *path, json_t *value, void *taken) {
-    return json_object_set(taken, path, value);
-}
-
-/* The values the survivor takes from the other record by decision d, as an object of leaf path
- * -> value (JSON null: absent in the other record, so cleared) into *out (new reference; empty
- * when the decision takes nothing). Whole fields move: a responsible party the other record
- * lacks a leaf of loses it. Returns 0, or invalid_decision (400) for a name not in merge_takes,
- * writing nothing. */
-static int merge_taken(const Outfall__V1__Decision *d, json_t *survivor, json_t *other,
-                       json_t **out, sync_error *err) {
-    *out = NULL;
-    json_t *taken = json_object();
-    if (!taken) return sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
-    for (size_t i = 0; i < d->n_take_from_other; i++) {
-        size_t t = 0, n_takes = sizeof merge_takes / sizeof merge_takes[0];
-        while (t < n_takes && strcmp(merge_takes[t].name, d->take_from_other[i]) != 0)
-            t++;
-        if (t == n_takes) {
-            json_decref(taken);
-            return sync_fail(err, SYNC_EINVALID, "invalid_decision",
-                             "take_from_other: \"%.40s\" is not a field a merge takes (position, "
-                             "type, name, landmark, entry_method, discharge_regime, "
-                             "responsible_party, survey_level, river_code, division_code)",
-                             d->take_from_other[i]);
-        }
-        for (const char *const *f = merge_takes[t].fields; *f; f++) {
-            json_t *mine = json_pack("{s:O*}", *f, json_object_get(survivor, *f));
-            json_t *theirs = json_pack("{s:O*}", *f, json_object_get(other, *f));
-            int rc = mine && theirs ? record_each_leaf(mine, take_cleared, taken) ||
-                                          record_each_leaf(theirs, take_value, taken)
-                                    : -1;
-            json_decref(mine);
-            json_decref(theirs);
-            if (rc) {
-                json_decref(taken);
-                return sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
-            }
-        }
-    }
-    *out = taken;
-    return 0;
-}
-
-/* A pair is decided only by a supervisor covering both its records: across two divisions, the
- * city. Loads each of a and b in turn (the context holds b after). Returns 0 or a code:
- * not_found, duplicate_cross_county_city_decides (403, the pair spans two divisions),
- * outside_division (403). */
-static int pair_covered(decide_ctx *dc, const char *a, const char *b, sync_error *err) {
-    char divisions[2][sizeof dc->division];
-    for (int i = 0; i < 2; i++) {
-        const char *id = i ? b : a;
-        int rc = load_outfall(dc, id);
-        if (rc <= 0)
-            return rc < 0 ? store_fail(dc->s, SQLITE_ERROR, err)
-                          : sync_fail(err, SYNC_ENOTFOUND, "not_found", "no outfall %s", id);
-        util_strlcpy(divisions[i], dc->division, sizeof divisions[i]);
-    }
-    int split = strcmp(divisions[0], divisions[1]) != 0;
-    for (int i = 0; i < 2; i++) {
-        if (principal_covers(dc->p, divisions[i])) continue;
-        if (split)
-            return sync_fail(err, SYNC_EFORBIDDEN, "duplicate_cross_county_city_decides",
-                             "the pair spans divisions %s and %s: the city decides it (a "
-                             "supervisor covering both)",
-                             divisions[0], divisions[1]);
-        return sync_fail(err, SYNC_EFORBIDDEN, "outside_division",
-                         "outfall %s is outside your divisions", i ? b : a);
-    }
-    return 0;
-}
-
-static int decide_keep_apart(decide_ctx *dc, sync_error *err) {
-    char a[UUID_STR_LEN + 1], b[UUID_STR_LEN + 1];
-    int rc = load_pair(dc, a, b, err);
-    if (rc || (rc = pair_covered(dc, a, b, err)) || (rc = close_pairs(dc, "kept_apart", "", err)))
-        return rc;
-    return settle_suspect(dc, a, NULL, err);
-}
-
-static int decide_merge(decide_ctx *dc, sync_error *err) {
-    char a[UUID_STR_LEN + 1], b[UUID_STR_LEN + 1], survivor[UUID_STR_LEN + 1],
-        other[UUID_STR_LEN + 1];
-    int rc = load_pair(dc, a, b, err);
-    if (rc) return rc;
-    const char *want = dc->d->survivor_id ? dc->d->survivor_id : "";
-    if (strcmp(want, a) != 0 && strcmp(want, b) != 0)
-        return sync_fail(err, SYNC_EINVALID, "invalid_decision",
-                         "survivor_id must be one of the pair (%s or %s)", a, b);
-    util_strlcpy(survivor, want, sizeof survivor);
-    util_strlcpy(other, strcmp(want, a) == 0 ? b : a, sizeof other);
-    if ((rc = pair_covered(dc, survivor, other, err))) return rc;
-    json_t *survivor_doc = NULL;
-    for (int i = 0; i < 2; i++) {
-        const char *id = i ? other : survivor;
-        if ((rc = load_outfall(dc, id)) <= 0) {
-            json_decref(survivor_doc);
-            return rc < 0 ? store_fail(dc->s, SQLITE_ERROR, err)
-                          : sync_fail(err, SYNC_ENOTFOUND, "not_found", "no outfall %s", id);
-        }
-        if (dc->merged) {
-            json_decref(survivor_doc);
-            return sync_fail(err, SYNC_ECONFLICT, "merged", "outfall %s was merged already", id);
-        }
-        if (i == 0) survivor_doc = json_incref(dc->doc);
-    }
-    /* The fields the survivor takes from the other, read before the other becomes a redirect. */
-    json_t *taken = NULL;
-    rc = merge_taken(dc->d, survivor_doc, dc->doc, &taken, err);
-    json_decref(survivor_doc);
-    if (rc) return rc;
-    /* The other's observations (and with them their photos) move to the survivor. */
-    char(*obs)[UUID_STR_LEN + 1] = NULL;
-    size_t n = 0, cap = 0;
-    sqlite3_stmt *st = store_stmt(dc->s, "SELECT id FROM observations WHERE outfall_id = ?");
-    if (!st) {
-        json_decref(taken);
-        return store_fail(dc->s, SQLITE_ERROR, err);
-    }
-    sqlite3_bind_text(st, 1, other, -1, SQLITE_STATIC);
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        if (n == cap) {
-            void *grown = realloc(obs, (cap = cap ? 2 * cap : 8) * sizeof *obs);
-            if (!grown) break;
-            obs = grown;
-        }
-        util_strlcpy(obs[n++], (const char *)sqlite3_column_text(st, 0), sizeof obs[0]);
-    }
-    sqlite3_reset(st);
-    json_t *move = json_pack("{s:s}", "outfall_id", survivor);
-    for (size_t i = 0; i < n && !rc; i++)
-        rc = set_fields(dc, "observation", obs[i], move, err);
-    json_decref(move);
-    free(obs);
-
-    /* The other becomes a redirect; later phone edits addressed to it reach the survivor. */
-    if (!rc) {
-        json_t *fields = json_pack("{s:s, s:o}", "merged_into", survivor, "flags",
-                                   flags_without(dc->doc, "duplicate_suspect"));
-        rc = fields ? set_fields(dc, "outfall", other, fields, err)
-                    : sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
-        json_decref(fields);
-    }
-    if (!rc) rc = close_pairs(dc, "merged", other, err);
-    if (!rc) {
-        util_strlcpy(dc->answer_id, survivor, sizeof dc->answer_id);
-        rc = settle_suspect(dc, survivor, taken, err);
-    }
-    json_decref(taken);
     return rc;
 }
 
@@ -607,9 +342,9 @@ static int decide_acknowledge(decide_ctx *dc, sync_error *err) {
         rc = sync_fail(err, SYNC_ECONFLICT, "not_open", "the record has no flag to acknowledge");
     json_t *fields = rc ? NULL : json_pack("{s:O}", "acknowledged_flags", flags);
     if (!rc)
-        rc = fields
-                 ? set_fields(dc, obs ? "observation" : "outfall", obs ? obs : dc->id, fields, err)
-                 : sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
+        rc = fields ? review_set_fields(dc, obs ? "observation" : "outfall", obs ? obs : dc->id,
+                                        fields, err)
+                    : sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
     json_decref(fields);
     json_decref(doc);
     return rc;
@@ -651,7 +386,7 @@ static int decide_inspection(decide_ctx *dc, int approve, sync_error *err) {
         fields = json_pack("{s:s, s:s}", "inspection_state", "REVIEW_STATE_RETURNED",
                            "inspection_comment", dc->d->comment);
     }
-    rc = fields ? set_fields(dc, "observation", obs, fields, err)
+    rc = fields ? review_set_fields(dc, "observation", obs, fields, err)
                 : sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
     json_decref(fields);
     return rc ? rc : hooks_inspection_settle(dc->s, obs, err);
@@ -688,8 +423,10 @@ static const struct {
     {OUTFALL__V1__DECISION_KIND__DECISION_KIND_REJECT, "review.reject", decide_reject},
     {OUTFALL__V1__DECISION_KIND__DECISION_KIND_RETURN, "review.return", decide_return},
     {OUTFALL__V1__DECISION_KIND__DECISION_KIND_RESOLVE_CONFLICT, "review.resolve", decide_resolve},
-    {OUTFALL__V1__DECISION_KIND__DECISION_KIND_MERGE_DUPLICATE, "review.merge", decide_merge},
-    {OUTFALL__V1__DECISION_KIND__DECISION_KIND_KEEP_APART, "review.keep_apart", decide_keep_apart},
+    {OUTFALL__V1__DECISION_KIND__DECISION_KIND_MERGE_DUPLICATE, "review.merge",
+     review_merge_decide},
+    {OUTFALL__V1__DECISION_KIND__DECISION_KIND_KEEP_APART, "review.keep_apart",
+     review_merge_keep_apart},
     {OUTFALL__V1__DECISION_KIND__DECISION_KIND_APPROVE_INSPECTION, "review.approve_inspection",
      decide_approve_inspection},
     {OUTFALL__V1__DECISION_KIND__DECISION_KIND_RETURN_INSPECTION, "review.return_inspection",
@@ -788,7 +525,7 @@ int review_decide(store *s, const sync_config *cfg, const principal *p,
     dc.a = (history_author){d->decision_id, p->user_id, NULL, dc.ac.now_ms};
     Outfall__V1__DecisionResult *res = NULL;
     if ((rc = store_begin(s, err))) return rc;
-    if ((rc = load_outfall(&dc, d->outfall_id)) <= 0) {
+    if ((rc = review_load_outfall(&dc, d->outfall_id)) <= 0) {
         rc = rc < 0 ? store_fail(s, SQLITE_ERROR, err)
                     : sync_fail(err, SYNC_ENOTFOUND, "not_found", "no outfall %s", d->outfall_id);
         goto fail;

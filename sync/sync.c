@@ -58,6 +58,7 @@ void sync_config_defaults(sync_config *c) {
     c->pull_limit_default = 100;
     c->pull_limit_max = 1000;
     c->max_password_hashes = 2;
+    c->password_hash_minimum = 0;
     c->login_max_failures = 5;
     c->login_lock_s = 300;
     c->login_lock_max_s = 86400;

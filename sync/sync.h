@@ -79,6 +79,7 @@ typedef struct sync_config {
     int pull_limit_default;    /* feed entries per pull when the caller names none */
     int pull_limit_max;        /* and the most a caller may ask for */
     int max_password_hashes;   /* argon2id hashes allowed to run at once (64 MiB each) */
+    int password_hash_minimum; /* tests only: 1 hashes at argon2id's least cost, not 64 MiB */
     int login_max_failures;    /* failed logins of one account from one address: a lock-out */
     int login_acct_failures;   /* of one account from unknown addresses (0: 4 x the above) */
     int login_addr_failures;   /* from one address, any names (0: 10 x login_max_failures) */

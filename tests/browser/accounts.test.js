@@ -5,38 +5,24 @@
 // and revokes a user's phone and sign-in (that token then answers 401). A supervisor sees no
 // accounts view (and the server refuses the list) but changes their own password; everything
 // fits a 360 px phone and a 1280 px desk.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, ADMIN_PASSWORD } from './lib/server.js';
-import { launch, uiTests } from './lib/browser.js';
-import { Api } from './lib/api.js';
+import { ADMIN_PASSWORD } from './lib/server.js';
+import { browserWorld } from './lib/world.js';
 
-let srv, api, adminToken, sup, surv, phone, browser, page, pageErrors;
-let failures = 0;
+let srv, api, adminToken, sup, surv, phone, page, pageErrors;
 const ADMIN = { username: 'admin', password: ADMIN_PASSWORD };
 
-before(async () => {
-  srv = await startServer();
-  api = new Api(srv.url);
-  adminToken = await api.login('admin', ADMIN_PASSWORD);
-  sup = await api.createUser(adminToken, 'zhao.sup', 'supervisor-pass-1', 'ROLE_SUPERVISOR', ['410882']);
-  surv = await api.createUser(adminToken, 'sun.surv', 'surveyor-pass-1', 'ROLE_SURVEYOR', ['410883']);
-  phone = await api.enroll(surv.token, 'phone-sun');
-  browser = await launch();
-  ({ page, pageErrors } = browser);
-  await page.setViewportSize({ width: 1280, height: 900 });
+const ui = browserWorld({
+  keys: /\b(?:app|nav|acct|sc|queue|value|err|code)\.[a-z][\w.]*/g,
+  seed: async (w) => {
+    ({ srv, api, page, pageErrors } = w);
+    adminToken = w.adminToken;
+    sup = await api.createUser(adminToken, 'zhao.sup', 'supervisor-pass-1', 'ROLE_SUPERVISOR', ['410882']);
+    surv = await api.createUser(adminToken, 'sun.surv', 'surveyor-pass-1', 'ROLE_SURVEYOR', ['410883']);
+    phone = await api.enroll(surv.token, 'phone-sun');
+  },
 });
-
-after(async () => {
-  if (browser) await browser.close();
-  if (srv) {
-    if (failures) console.log(`# kept ${srv.root} (server.log, screenshots of failed tests)`);
-    await srv.stop(failures > 0);
-  }
-});
-
-const ui = uiTests(test, () => ({ page, pageErrors, root: srv.root }),
-  /\b(?:app|nav|acct|sc|queue|value|err|code)\.[a-z][\w.]*/g, { timeout: 60000, failed: () => failures++ });
 
 // Opens the console signed in afresh as user (any earlier session ended) and waits until the
 // console shows its first view.

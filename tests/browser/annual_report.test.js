@@ -4,13 +4,14 @@
 // catalogue's Chinese, the filings list naming the county filed, and after a later change (an
 // outfall traced in that year after the filing) the comparison with the filing showing the
 // difference by its Chinese name. Then English, 360 px, and no CSP violation.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { startServer, ADMIN_PASSWORD, firstSeenAtStart } from './lib/server.js';
-import { launch, openView } from './lib/browser.js';
-import { Api, create, creditCode } from './lib/api.js';
+import { firstSeenAtStart } from './lib/server.js';
+import { openView } from './lib/browser.js';
+import { create, creditCode } from './lib/api.js';
+import { browserWorld } from './lib/world.js';
 
 const DIV = '410882';
 const thisYear = new Date(Date.now() + 8 * 3600 * 1000).getUTCFullYear();
@@ -32,34 +33,30 @@ async function move(i, stage, day) {
 }
 const trace = (i, day) => move(i, 'LIFECYCLE_STAGE_TRACED', day);
 
-before(async () => {
-  srv = await startServer(['--backdate-days', '36500']);
-  api = new Api(srv.url);
-  const admin = await api.login('admin', ADMIN_PASSWORD);
-  sup = await api.createUser(admin, 'nianbao.sup', 'supervisor-pass-1', 'ROLE_SUPERVISOR', [DIV]);
-  const li = await api.createUser(admin, 'nianbao.survey', 'surveyor-pass-1', 'ROLE_SURVEYOR', [DIV]);
-  const phone = await api.enroll(li.token, 'phone-annual');
-  const base = { riverCode: 'qinhe', divisionCode: DIV, accuracyM: 5 };
-  const batch = [create({ ...base, lat: 35.11, lon: 112.91, name: '年报排口甲' }),
-    create({ ...base, lat: 35.13, lon: 112.95, name: '年报排口乙' })];
-  await api.sync(li.token, phone, batch);
-  for (const c of batch) {
-    const d = await api.ok('POST', '/v1/review/decisions', { token: sup.token, body: {
-      decisionId: randomUUID(), kind: 'DECISION_KIND_APPROVE', outfallId: c.entityId, baseVersion: '1' } });
-    ids.push(c.entityId);
-    versions.push(d.outfall.version);
-    firstSeenAtStart(srv, c.entityId);
-  }
-  await move(0, 'LIFECYCLE_STAGE_FOUND', '02-01');
-  await move(1, 'LIFECYCLE_STAGE_FOUND', '02-01');
-  await trace(0, '03-01');
-  browser = await launch();
-  ({ page } = browser);
-});
-
-after(async () => {
-  if (browser) await browser.close();
-  if (srv) await srv.stop(false);
+browserWorld({
+  serverArgs: ['--backdate-days', '36500'],
+  viewport: null,
+  seed: async (w) => {
+    ({ srv, api, browser, page } = w);
+    const admin = w.adminToken;
+    sup = await api.createUser(admin, 'nianbao.sup', 'supervisor-pass-1', 'ROLE_SUPERVISOR', [DIV]);
+    const li = await api.createUser(admin, 'nianbao.survey', 'surveyor-pass-1', 'ROLE_SURVEYOR', [DIV]);
+    const phone = await api.enroll(li.token, 'phone-annual');
+    const base = { riverCode: 'qinhe', divisionCode: DIV, accuracyM: 5 };
+    const batch = [create({ ...base, lat: 35.11, lon: 112.91, name: '年报排口甲' }),
+      create({ ...base, lat: 35.13, lon: 112.95, name: '年报排口乙' })];
+    await api.sync(li.token, phone, batch);
+    for (const c of batch) {
+      const d = await api.ok('POST', '/v1/review/decisions', { token: sup.token, body: {
+        decisionId: randomUUID(), kind: 'DECISION_KIND_APPROVE', outfallId: c.entityId, baseVersion: '1' } });
+      ids.push(c.entityId);
+      versions.push(d.outfall.version);
+      firstSeenAtStart(srv, c.entityId);
+    }
+    await move(0, 'LIFECYCLE_STAGE_FOUND', '02-01');
+    await move(1, 'LIFECYCLE_STAGE_FOUND', '02-01');
+    await trace(0, '03-01');
+  },
 });
 
 const statusText = () => page.locator('#annual-status').textContent();

@@ -3,12 +3,12 @@
 // authority the server named, lists, opens and filters applications, and moves one through
 // review to approval and another to refusal (a refusal needs a reason); the server holds what the
 // console showed, in Chinese and in English, with no script error under the console's CSP.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { startServer, ADMIN_PASSWORD } from './lib/server.js';
-import { launch, openView } from './lib/browser.js';
-import { Api, creditCode } from './lib/api.js';
+import { openView } from './lib/browser.js';
+import { creditCode } from './lib/api.js';
+import { browserWorld } from './lib/world.js';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { ROOT } from './lib/server.js';
@@ -17,25 +17,19 @@ const DIV = '410882';
 
 let srv, api, sup, browser, page, seeded;
 
-before(async () => {
-  srv = await startServer();
-  api = new Api(srv.url);
-  const admin = await api.login('admin', ADMIN_PASSWORD);
-  sup = await api.createUser(admin, 'qian.sup', 'supervisor-pass-1', 'ROLE_SUPERVISOR', [DIV]);
-  // One filing recorded before the console opens: a nationally approved project, for the basin bureau.
-  seeded = randomUUID();
-  await api.ok('POST', '/v1/applications', { token: sup.token, body: {
-    id: seeded, kind: 'APPLICATION_KIND_ENLARGE', projectName: '沁阳电厂扩建', eiaLevel: 'EIA_LEVEL_NATIONAL',
-    applicant: { name: '沁阳电厂', creditCode: creditCode('91410882MA44XQ7J6'), phone: '0391-5550001' },
-    lat: 35.09, lon: 112.95, divisionCode: DIV, riverCode: 'qinhe', outfallType: 'OUTFALL_TYPE_INDUSTRIAL_ENTERPRISE' } });
-
-  browser = await launch();
-  ({ page } = browser);
-});
-
-after(async () => {
-  if (browser) await browser.close();
-  if (srv) await srv.stop(false);
+browserWorld({
+  viewport: null,
+  seed: async (w) => {
+    ({ srv, api, browser, page } = w);
+    const admin = w.adminToken;
+    sup = await api.createUser(admin, 'qian.sup', 'supervisor-pass-1', 'ROLE_SUPERVISOR', [DIV]);
+    // One filing recorded before the console opens: a nationally approved project, for the basin bureau.
+    seeded = randomUUID();
+    await api.ok('POST', '/v1/applications', { token: sup.token, body: {
+      id: seeded, kind: 'APPLICATION_KIND_ENLARGE', projectName: '沁阳电厂扩建', eiaLevel: 'EIA_LEVEL_NATIONAL',
+      applicant: { name: '沁阳电厂', creditCode: creditCode('91410882MA44XQ7J6'), phone: '0391-5550001' },
+      lat: 35.09, lon: 112.95, divisionCode: DIV, riverCode: 'qinhe', outfallType: 'OUTFALL_TYPE_INDUSTRIAL_ENTERPRISE' } });
+  },
 });
 
 const openApplications = () => openView(page, srv.url, sup, 'applications');

@@ -2,13 +2,14 @@
 // loopback port with a fresh data folder: seeded through the API (users, devices, signed
 // batches making pending records, a conflict and a duplicate pair), driven through the page,
 // then checked through the API. Screenshots of failed tests land in the server's temp folder.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { startServer, ADMIN_PASSWORD, ROOT } from './lib/server.js';
-import { launch, signIn, uiTests } from './lib/browser.js';
-import { Api, create, edit, observe } from './lib/api.js';
+import { ROOT } from './lib/server.js';
+import { signIn } from './lib/browser.js';
+import { create, edit, observe } from './lib/api.js';
+import { browserWorld } from './lib/world.js';
 import { request } from './lib/http.js';
 import { png, blake2b256 } from './lib/png.js';
 
@@ -19,7 +20,6 @@ const XSS_NAME = '<script>alert(1)</script>';
 const XSS_LANDMARK = '<img src=x onerror="window.__pwned=1">';
 
 let srv, api, admin, sup, li, wang, phoneLi, phoneWang, browser, page;
-let failures = 0;
 let pageErrors = [];
 const dialogs = [];
 const ids = {};
@@ -27,75 +27,66 @@ const ids = {};
 // A spot in Qinyang, i km-ish apart from the others; near = a few metres from spot i.
 const spot = (i, near = 0) => ({ lat: 35.08 + i * 0.01 + near * 0.00004, lon: 112.93 + i * 0.01 });
 
-before(async () => {
-  srv = await startServer();
-  api = new Api(srv.url);
-  admin = await api.login('admin', ADMIN_PASSWORD);
-  sup = await api.createUser(admin, 'zhang.sup', 'supervisor-pass-1', 'ROLE_SUPERVISOR', [DIV]);
-  li = await api.createUser(admin, 'li.survey', 'surveyor-pass-1', 'ROLE_SURVEYOR', [DIV]);
-  wang = await api.createUser(admin, 'wang.survey', 'surveyor-pass-2', 'ROLE_SURVEYOR', [DIV]);
-  phoneLi = await api.enroll(li.token, 'phone-li');
-  phoneWang = await api.enroll(wang.token, 'phone-wang');
+const ui = browserWorld({
+  timeout: 30000,
+  keys: /\b(?:app|lang|auth|queue|detail|col|value|conflict|dup|decide|done|err|photo|code|sep|f|flag)\.[a-z][\w.]*/g,
+  seed: async (w) => {
+    ({ srv, api, browser, page, pageErrors } = w);
+    admin = w.adminToken;
+    sup = await api.createUser(admin, 'zhang.sup', 'supervisor-pass-1', 'ROLE_SUPERVISOR', [DIV]);
+    li = await api.createUser(admin, 'li.survey', 'surveyor-pass-1', 'ROLE_SURVEYOR', [DIV]);
+    wang = await api.createUser(admin, 'wang.survey', 'surveyor-pass-2', 'ROLE_SURVEYOR', [DIV]);
+    phoneLi = await api.enroll(li.token, 'phone-li');
+    phoneWang = await api.enroll(wang.token, 'phone-wang');
 
-  const base = { riverCode: 'qinhe', divisionCode: DIV, accuracyM: 4.5 };
-  const batch = [
-    create({ ...base, ...spot(0), name: '沁河北岸排口', type: 'OUTFALL_TYPE_RURAL_SEWAGE_SCATTERED', entryMethod: 'ENTRY_METHOD_PIPE', landmark: '村东桥下' }),
-    create({ ...base, ...spot(1), name: '沁河冲突排口', landmark: '旧桥下' }),
-    create({ ...base, ...spot(2), name: '沁河重复排口甲', landmark: '泵站旁' }),
-    create({ ...base, ...spot(3), name: XSS_NAME, landmark: XSS_LANDMARK }),
-    create({ ...base, ...spot(4), name: '沁河过期版本排口', landmark: '闸口' }),
-    create({ ...base, ...spot(5), name: '沁河重试排口', landmark: '涵洞口' }),
-  ];
-  const r1 = await api.sync(li.token, phoneLi, batch);
-  assert.deepEqual(r1.results.map((r) => r.status), Array(6).fill('CHANGE_STATUS_APPLIED'), JSON.stringify(r1.results));
-  [ids.approve, ids.conflict, ids.dupA, ids.xss, ids.stale, ids.retry] = batch.map((c) => c.entityId);
+    const base = { riverCode: 'qinhe', divisionCode: DIV, accuracyM: 4.5 };
+    const batch = [
+      create({ ...base, ...spot(0), name: '沁河北岸排口', type: 'OUTFALL_TYPE_RURAL_SEWAGE_SCATTERED', entryMethod: 'ENTRY_METHOD_PIPE', landmark: '村东桥下' }),
+      create({ ...base, ...spot(1), name: '沁河冲突排口', landmark: '旧桥下' }),
+      create({ ...base, ...spot(2), name: '沁河重复排口甲', landmark: '泵站旁' }),
+      create({ ...base, ...spot(3), name: XSS_NAME, landmark: XSS_LANDMARK }),
+      create({ ...base, ...spot(4), name: '沁河过期版本排口', landmark: '闸口' }),
+      create({ ...base, ...spot(5), name: '沁河重试排口', landmark: '涵洞口' }),
+    ];
+    const r1 = await api.sync(li.token, phoneLi, batch);
+    assert.deepEqual(r1.results.map((r) => r.status), Array(6).fill('CHANGE_STATUS_APPLIED'), JSON.stringify(r1.results));
+    [ids.approve, ids.conflict, ids.dupA, ids.xss, ids.stale, ids.retry] = batch.map((c) => c.entityId);
 
-  // A second outfall a few metres from dupA on the same river: a duplicate suspect.
-  const dupB = create({ ...base, ...spot(2, 1), name: '沁河重复排口乙', landmark: '泵站旁边' });
-  ids.dupB = dupB.entityId;
-  const r2 = await api.sync(wang.token, phoneWang, [dupB]);
-  assert.equal(r2.results[0].status, 'CHANGE_STATUS_DUPLICATE_SUSPECT', JSON.stringify(r2.results));
+    // A second outfall a few metres from dupA on the same river: a duplicate suspect.
+    const dupB = create({ ...base, ...spot(2, 1), name: '沁河重复排口乙', landmark: '泵站旁边' });
+    ids.dupB = dupB.entityId;
+    const r2 = await api.sync(wang.token, phoneWang, [dupB]);
+    assert.equal(r2.results[0].status, 'CHANGE_STATUS_DUPLICATE_SUSPECT', JSON.stringify(r2.results));
 
-  // Two phones change the same field from version 1 to different values: a conflict.
-  const r3 = await api.sync(li.token, phoneLi, [edit(ids.conflict, 1, { landmark: '新桥下', type: 'OUTFALL_TYPE_MINE' })]);
-  assert.equal(r3.results[0].status, 'CHANGE_STATUS_APPLIED', JSON.stringify(r3.results));
-  const r4 = await api.sync(wang.token, phoneWang, [edit(ids.conflict, 1, { landmark: '东桥下', type: 'OUTFALL_TYPE_TAILINGS' })]);
-  assert.equal(r4.results[0].status, 'CHANGE_STATUS_CONFLICT', JSON.stringify(r4.results));
+    // Two phones change the same field from version 1 to different values: a conflict.
+    const r3 = await api.sync(li.token, phoneLi, [edit(ids.conflict, 1, { landmark: '新桥下', type: 'OUTFALL_TYPE_MINE' })]);
+    assert.equal(r3.results[0].status, 'CHANGE_STATUS_APPLIED', JSON.stringify(r3.results));
+    const r4 = await api.sync(wang.token, phoneWang, [edit(ids.conflict, 1, { landmark: '东桥下', type: 'OUTFALL_TYPE_TAILINGS' })]);
+    assert.equal(r4.results[0].status, 'CHANGE_STATUS_CONFLICT', JSON.stringify(r4.results));
 
-  // Photos uploaded first, then observations naming them: two of the record to approve, one of
-  // each of the duplicate pair.
-  const photo = (token, rgb) => { const b = png(64, 48, rgb); return api.putPhoto(token, b, blake2b256(b)); };
-  ids.near = await photo(li.token, [220, 90, 40]);
-  ids.far = await photo(li.token, [40, 170, 90]);
-  ids.photoA = await photo(li.token, [60, 60, 220]);
-  ids.photoB = await photo(wang.token, [210, 200, 40]);
-  const r5 = await api.sync(li.token, phoneLi, [
-    observe(ids.approve, spot(0), [{ hash: ids.near, kind: 'PHOTO_KIND_NEAR' }, { hash: ids.far, kind: 'PHOTO_KIND_FAR' }],
-      { flowing: true, colour: '灰黑', odour: '臭' }),
-    observe(ids.dupA, spot(2), [{ hash: ids.photoA, kind: 'PHOTO_KIND_NEAR' }]),
-  ]);
-  assert.deepEqual(r5.results.map((r) => r.status), Array(2).fill('CHANGE_STATUS_APPLIED'), JSON.stringify(r5.results));
-  const obsB = observe(ids.dupB, spot(2, 1), [{ hash: ids.photoB, kind: 'PHOTO_KIND_SIGNBOARD' }]);
-  ids.obsB = obsB.entityId;
-  const r6 = await api.sync(wang.token, phoneWang, [obsB]);
-  assert.equal(r6.results[0].status, 'CHANGE_STATUS_APPLIED', JSON.stringify(r6.results));
+    // Photos uploaded first, then observations naming them: two of the record to approve, one of
+    // each of the duplicate pair.
+    const photo = (token, rgb) => { const b = png(64, 48, rgb); return api.putPhoto(token, b, blake2b256(b)); };
+    ids.near = await photo(li.token, [220, 90, 40]);
+    ids.far = await photo(li.token, [40, 170, 90]);
+    ids.photoA = await photo(li.token, [60, 60, 220]);
+    ids.photoB = await photo(wang.token, [210, 200, 40]);
+    const r5 = await api.sync(li.token, phoneLi, [
+      observe(ids.approve, spot(0), [{ hash: ids.near, kind: 'PHOTO_KIND_NEAR' }, { hash: ids.far, kind: 'PHOTO_KIND_FAR' }],
+        { flowing: true, colour: '灰黑', odour: '臭' }),
+      observe(ids.dupA, spot(2), [{ hash: ids.photoA, kind: 'PHOTO_KIND_NEAR' }]),
+    ]);
+    assert.deepEqual(r5.results.map((r) => r.status), Array(2).fill('CHANGE_STATUS_APPLIED'), JSON.stringify(r5.results));
+    const obsB = observe(ids.dupB, spot(2, 1), [{ hash: ids.photoB, kind: 'PHOTO_KIND_SIGNBOARD' }]);
+    ids.obsB = obsB.entityId;
+    const r6 = await api.sync(wang.token, phoneWang, [obsB]);
+    assert.equal(r6.results[0].status, 'CHANGE_STATUS_APPLIED', JSON.stringify(r6.results));
 
-  browser = await launch();
-  ({ page, pageErrors } = browser);
-  page.on('dialog', (d) => { dialogs.push(d.message()); d.dismiss().catch(() => {}); });
-});
-
-after(async () => {
-  if (browser) await browser.close();
-  if (srv) {
-    if (failures) console.log(`# kept ${srv.root} (server.log, screenshots of failed tests)`);
-    await srv.stop(failures > 0);
-  }
+    page.on('dialog', (d) => { dialogs.push(d.message()); d.dismiss().catch(() => {}); });
+  },
 });
 
 // A test in the browser: a screenshot on failure, no script error, no untranslated key.
-const ui = uiTests(test, () => ({ page, pageErrors, root: srv.root }),
-  /\b(?:app|lang|auth|queue|detail|col|value|conflict|dup|decide|done|err|photo|code|sep|f|flag)\.[a-z][\w.]*/g, { timeout: 30000, failed: () => failures++ });
 
 // Opens the console signed in as the supervisor (signing in when needed), the queue loaded.
 async function signedIn() {

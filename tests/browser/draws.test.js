@@ -6,55 +6,42 @@
 // 「核验一致」. A copy changed on its way (request interception) is shown as not matching, with
 // what differs. A form missing its inspectors and a draw the server refuses are shown in Chinese,
 // nothing drawn; a retried submit draws once. English on the switch; 360 px; no CSP violation.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { startServer, ADMIN_PASSWORD } from './lib/server.js';
-import { launch, openView, uiTests } from './lib/browser.js';
-import { Api, create, observe } from './lib/api.js';
+import { openView } from './lib/browser.js';
+import { create, observe } from './lib/api.js';
+import { browserWorld } from './lib/world.js';
 
 const DIV = '410882'; // 沁阳市
 let srv, api, admin, sup, surveyor, phone, insp, inspPhone, browser, page, pageErrors;
-let failures = 0;
 let drawId = '';
 const outfalls = []; // {id, code, lat, lon} approved in 沁阳市
 
-before(async () => {
-  srv = await startServer();
-  api = new Api(srv.url);
-  admin = await api.login('admin', ADMIN_PASSWORD);
-  sup = await api.createUser(admin, 'zhou.sup', 'supervisor-pass-1', 'ROLE_SUPERVISOR', [DIV]);
-  surveyor = await api.createUser(admin, 'zhou.survey', 'surveyor-pass-1', 'ROLE_SURVEYOR', [DIV]);
-  insp = await api.createUser(admin, 'wu.inspector', 'inspector-pass-1', 'ROLE_SURVEYOR', ['410883']);
-  await api.createUser(admin, 'zheng.inspector', 'inspector-pass-2', 'ROLE_SURVEYOR', ['410821']);
-  phone = await api.enroll(surveyor.token, 'phone-survey');
-  inspPhone = await api.enroll(insp.token, 'phone-inspector');
-  const base = { riverCode: 'qinhe', divisionCode: DIV, accuracyM: 5, type: 'OUTFALL_TYPE_MUNICIPAL_WWTP' };
-  // Five treatment-plant outfalls (weight 3 in a weighted draw) and two others (weight 1).
-  const batch = [0, 1, 2, 3, 4].map((i) => create({ ...base, lat: 35.1 + i * 0.01, lon: 112.92, name: `抽查候选排口${i}` }))
-    .concat([5, 6].map((i) => create({ ...base, type: 'OUTFALL_TYPE_OTHER', lat: 35.1 + i * 0.01, lon: 112.92, name: `抽查候选排口${i}` })));
-  const r = await api.sync(surveyor.token, phone, batch);
-  assert.ok(r.results.every((x) => x.status === 'CHANGE_STATUS_APPLIED'), JSON.stringify(r.results));
-  for (const c of batch) {
-    const d = await api.ok('POST', '/v1/review/decisions', { token: sup.token, body: {
-      decisionId: randomUUID(), kind: 'DECISION_KIND_APPROVE', outfallId: c.entityId, baseVersion: '1' } });
-    outfalls.push({ id: c.entityId, code: d.outfall.code, lat: c.outfall.lat, lon: c.outfall.lon });
-  }
-  browser = await launch();
-  ({ page, pageErrors } = browser);
-  await page.setViewportSize({ width: 1280, height: 900 });
+const ui = browserWorld({
+  keys: /\b(?:app|nav|draws|value|err|code)\.[a-z][\w.]*/g,
+  seed: async (w) => {
+    ({ srv, api, browser, page, pageErrors } = w);
+    admin = w.adminToken;
+    sup = await api.createUser(admin, 'zhou.sup', 'supervisor-pass-1', 'ROLE_SUPERVISOR', [DIV]);
+    surveyor = await api.createUser(admin, 'zhou.survey', 'surveyor-pass-1', 'ROLE_SURVEYOR', [DIV]);
+    insp = await api.createUser(admin, 'wu.inspector', 'inspector-pass-1', 'ROLE_SURVEYOR', ['410883']);
+    await api.createUser(admin, 'zheng.inspector', 'inspector-pass-2', 'ROLE_SURVEYOR', ['410821']);
+    phone = await api.enroll(surveyor.token, 'phone-survey');
+    inspPhone = await api.enroll(insp.token, 'phone-inspector');
+    const base = { riverCode: 'qinhe', divisionCode: DIV, accuracyM: 5, type: 'OUTFALL_TYPE_MUNICIPAL_WWTP' };
+    // Five treatment-plant outfalls (weight 3 in a weighted draw) and two others (weight 1).
+    const batch = [0, 1, 2, 3, 4].map((i) => create({ ...base, lat: 35.1 + i * 0.01, lon: 112.92, name: `抽查候选排口${i}` }))
+      .concat([5, 6].map((i) => create({ ...base, type: 'OUTFALL_TYPE_OTHER', lat: 35.1 + i * 0.01, lon: 112.92, name: `抽查候选排口${i}` })));
+    const r = await api.sync(surveyor.token, phone, batch);
+    assert.ok(r.results.every((x) => x.status === 'CHANGE_STATUS_APPLIED'), JSON.stringify(r.results));
+    for (const c of batch) {
+      const d = await api.ok('POST', '/v1/review/decisions', { token: sup.token, body: {
+        decisionId: randomUUID(), kind: 'DECISION_KIND_APPROVE', outfallId: c.entityId, baseVersion: '1' } });
+      outfalls.push({ id: c.entityId, code: d.outfall.code, lat: c.outfall.lat, lon: c.outfall.lon });
+    }
+  },
 });
-
-after(async () => {
-  if (browser) await browser.close();
-  if (srv) {
-    if (failures) console.log(`# kept ${srv.root} (server.log, screenshots of failed tests)`);
-    await srv.stop(failures > 0);
-  }
-});
-
-const ui = uiTests(test, () => ({ page, pageErrors, root: srv.root }),
-  /\b(?:app|nav|draws|value|err|code)\.[a-z][\w.]*/g, { timeout: 60000, failed: () => failures++ });
 
 // Fills inspector row i of the form.
 async function inspector(i, name, division) {

@@ -2,37 +2,32 @@
 // CSV and GeoJSON downloaded with the token, saved as files and parsed, each enum code with its
 // Chinese label beside it (issue 19.6); the photo archive saved; a found-date range ending before
 // it starts refused in the catalogue's Chinese; English and 360 px; no CSP violation.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { startServer, ADMIN_PASSWORD } from './lib/server.js';
-import { launch, openView } from './lib/browser.js';
-import { Api, create } from './lib/api.js';
+import { openView } from './lib/browser.js';
+import { create } from './lib/api.js';
+import { browserWorld } from './lib/world.js';
 
 const DIV = '410882';
 
 let srv, api, sup, browser, page;
 
-before(async () => {
-  srv = await startServer();
-  api = new Api(srv.url);
-  const admin = await api.login('admin', ADMIN_PASSWORD);
-  sup = await api.createUser(admin, 'daochu.sup', 'supervisor-pass-1', 'ROLE_SUPERVISOR', [DIV]);
-  const li = await api.createUser(admin, 'daochu.survey', 'surveyor-pass-1', 'ROLE_SURVEYOR', [DIV]);
-  const phone = await api.enroll(li.token, 'phone-exports');
-  const c = create({ riverCode: 'qinhe', divisionCode: DIV, accuracyM: 5, lat: 35.11, lon: 112.91, name: '导出排口甲',
-    type: 'OUTFALL_TYPE_MUNICIPAL_WWTP', entryMethod: 'ENTRY_METHOD_PIPE' });
-  await api.sync(li.token, phone, [c]);
-  await api.ok('POST', '/v1/review/decisions', { token: sup.token, body: {
-    decisionId: randomUUID(), kind: 'DECISION_KIND_APPROVE', outfallId: c.entityId, baseVersion: '1' } });
-  browser = await launch();
-  ({ page } = browser);
-});
-
-after(async () => {
-  if (browser) await browser.close();
-  if (srv) await srv.stop(false);
+browserWorld({
+  viewport: null,
+  seed: async (w) => {
+    ({ srv, api, browser, page } = w);
+    const admin = w.adminToken;
+    sup = await api.createUser(admin, 'daochu.sup', 'supervisor-pass-1', 'ROLE_SUPERVISOR', [DIV]);
+    const li = await api.createUser(admin, 'daochu.survey', 'surveyor-pass-1', 'ROLE_SURVEYOR', [DIV]);
+    const phone = await api.enroll(li.token, 'phone-exports');
+    const c = create({ riverCode: 'qinhe', divisionCode: DIV, accuracyM: 5, lat: 35.11, lon: 112.91, name: '导出排口甲',
+      type: 'OUTFALL_TYPE_MUNICIPAL_WWTP', entryMethod: 'ENTRY_METHOD_PIPE' });
+    await api.sync(li.token, phone, [c]);
+    await api.ok('POST', '/v1/review/decisions', { token: sup.token, body: {
+      decisionId: randomUUID(), kind: 'DECISION_KIND_APPROVE', outfallId: c.entityId, baseVersion: '1' } });
+  },
 });
 
 // Clicks the download button sel; resolves with the saved file's name and text.

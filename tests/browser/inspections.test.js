@@ -6,12 +6,12 @@
 // draw page; the other is returned with a comment, after a stale version reloaded it. Last, the
 // same review's other new refusal: a phone's outfall whose credit code fails its check character
 // shows the credit_code_invalid flag, and its approval is refused with the reason in words.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { startServer, ADMIN_PASSWORD } from './lib/server.js';
-import { launch, signIn, uiTests } from './lib/browser.js';
-import { Api, create, observe } from './lib/api.js';
+import { signIn } from './lib/browser.js';
+import { create, observe } from './lib/api.js';
+import { browserWorld } from './lib/world.js';
 import { png, blake2b256 } from './lib/png.js';
 
 const DIV = '410882';
@@ -19,70 +19,58 @@ const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f
 const INSPECTED_AT_MS = '1764295200000'; // 2025-11-28 10:00 China Standard Time
 
 let srv, api, sup, surveyor, phone, insp, inspPhone, browser, page, drawId, photo;
-let failures = 0;
 let pageErrors = [];
 const outfalls = []; // [{id, code}] of the two drawn outfalls
 const results = []; // [{id (the observation), outfallId, change}] of the two results
 
-before(async () => {
-  srv = await startServer();
-  api = new Api(srv.url);
-  const admin = await api.login('admin', ADMIN_PASSWORD);
-  sup = await api.createUser(admin, 'qian.sup', 'supervisor-pass-1', 'ROLE_SUPERVISOR', [DIV]);
-  surveyor = await api.createUser(admin, 'qian.survey', 'surveyor-pass-1', 'ROLE_SURVEYOR', [DIV]);
-  insp = await api.createUser(admin, 'sun.inspector', 'inspector-pass-1', 'ROLE_SURVEYOR', ['410800']);
-  phone = await api.enroll(surveyor.token, 'phone-survey');
-  inspPhone = await api.enroll(insp.token, 'phone-inspector');
+const ui = browserWorld({
+  keys: /\b(?:inspection|decide|done|err|code|detail|f|flag)\.[a-z][\w.]*/g,
+  seed: async (w) => {
+    ({ srv, api, browser, page, pageErrors } = w);
+    const admin = w.adminToken;
+    sup = await api.createUser(admin, 'qian.sup', 'supervisor-pass-1', 'ROLE_SUPERVISOR', [DIV]);
+    surveyor = await api.createUser(admin, 'qian.survey', 'surveyor-pass-1', 'ROLE_SURVEYOR', [DIV]);
+    insp = await api.createUser(admin, 'sun.inspector', 'inspector-pass-1', 'ROLE_SURVEYOR', ['410800']);
+    phone = await api.enroll(surveyor.token, 'phone-survey');
+    inspPhone = await api.enroll(insp.token, 'phone-inspector');
 
-  // Two approved outfalls on the 沁河.
-  const base = { riverCode: 'qinhe', divisionCode: DIV, accuracyM: 5, type: 'OUTFALL_TYPE_MUNICIPAL_WWTP' };
-  const batch = [create({ ...base, lat: 35.101, lon: 112.921, name: '抽查排口甲' }),
-    create({ ...base, lat: 35.121, lon: 112.951, name: '抽查排口乙' })];
-  const r = await api.sync(surveyor.token, phone, batch);
-  assert.deepEqual(r.results.map((x) => x.status), ['CHANGE_STATUS_APPLIED', 'CHANGE_STATUS_APPLIED']);
-  for (const c of batch) {
-    const d = await api.ok('POST', '/v1/review/decisions', { token: sup.token, body: {
-      decisionId: randomUUID(), kind: 'DECISION_KIND_APPROVE', outfallId: c.entityId, baseVersion: '1' } });
-    outfalls.push({ id: c.entityId, code: d.outfall.code, lat: c.outfall.lat, lon: c.outfall.lon });
-  }
+    // Two approved outfalls on the 沁河.
+    const base = { riverCode: 'qinhe', divisionCode: DIV, accuracyM: 5, type: 'OUTFALL_TYPE_MUNICIPAL_WWTP' };
+    const batch = [create({ ...base, lat: 35.101, lon: 112.921, name: '抽查排口甲' }),
+      create({ ...base, lat: 35.121, lon: 112.951, name: '抽查排口乙' })];
+    const r = await api.sync(surveyor.token, phone, batch);
+    assert.deepEqual(r.results.map((x) => x.status), ['CHANGE_STATUS_APPLIED', 'CHANGE_STATUS_APPLIED']);
+    for (const c of batch) {
+      const d = await api.ok('POST', '/v1/review/decisions', { token: sup.token, body: {
+        decisionId: randomUUID(), kind: 'DECISION_KIND_APPROVE', outfallId: c.entityId, baseVersion: '1' } });
+      outfalls.push({ id: c.entityId, code: d.outfall.code, lat: c.outfall.lat, lon: c.outfall.lon });
+    }
 
-  // A round drawing both, with one inspector from another county: both picks are theirs.
-  drawId = randomUUID();
-  await api.ok('POST', '/v1/inspections/draws', { token: sup.token, body: {
-    drawId, divisionCodes: [DIV], riverCode: 'qinhe', sample: 2,
-    inspectors: [{ name: insp.username, divisionCode: '410883' }] } });
-  const pub = await api.ok('GET', `/public/inspections/${drawId}`);
-  assert.deepEqual(pub.picks.map((p) => p.code).sort(), outfalls.map((o) => o.code).sort());
-  assert.deepEqual(pub.picks.map((p) => p.inspector), [insp.username, insp.username]);
+    // A round drawing both, with one inspector from another county: both picks are theirs.
+    drawId = randomUUID();
+    await api.ok('POST', '/v1/inspections/draws', { token: sup.token, body: {
+      drawId, divisionCodes: [DIV], riverCode: 'qinhe', sample: 2,
+      inspectors: [{ name: insp.username, divisionCode: '410883' }] } });
+    const pub = await api.ok('GET', `/public/inspections/${drawId}`);
+    assert.deepEqual(pub.picks.map((p) => p.code).sort(), outfalls.map((o) => o.code).sort());
+    assert.deepEqual(pub.picks.map((p) => p.inspector), [insp.username, insp.username]);
 
-  // The inspector's phone sends both results (the first with a photo) through signed sync.
-  const bytes = png(64, 48, [30, 120, 200]);
-  photo = await api.putPhoto(insp.token, bytes, blake2b256(bytes));
-  const changes = outfalls.map((o, i) => observe(o.id, { lat: o.lat, lon: o.lon },
-    i === 0 ? [{ hash: photo, kind: 'PHOTO_KIND_NEAR' }] : [], {
-      observedAtMs: INSPECTED_AT_MS, inspectionDrawId: drawId,
-      inspectionResult: i === 0 ? 'INSPECTION_RESULT_COMPLIANT' : 'INSPECTION_RESULT_ISSUES_FOUND',
-      notes: i === 0 ? '标志牌完好，未见排放' : '排口有异味',
-    }));
-  const s = await api.sync(insp.token, inspPhone, changes);
-  assert.deepEqual(s.results.map((x) => x.status), ['CHANGE_STATUS_APPLIED', 'CHANGE_STATUS_APPLIED'], JSON.stringify(s.results));
-  changes.forEach((c, i) => results.push({ id: c.entityId, outfallId: outfalls[i].id }));
-
-  browser = await launch();
-  ({ page, pageErrors } = browser);
-});
-
-after(async () => {
-  if (browser) await browser.close();
-  if (srv) {
-    if (failures) console.log(`# kept ${srv.root} (server.log, screenshots of failed tests)`);
-    await srv.stop(failures > 0);
-  }
+    // The inspector's phone sends both results (the first with a photo) through signed sync.
+    const bytes = png(64, 48, [30, 120, 200]);
+    photo = await api.putPhoto(insp.token, bytes, blake2b256(bytes));
+    const changes = outfalls.map((o, i) => observe(o.id, { lat: o.lat, lon: o.lon },
+      i === 0 ? [{ hash: photo, kind: 'PHOTO_KIND_NEAR' }] : [], {
+        observedAtMs: INSPECTED_AT_MS, inspectionDrawId: drawId,
+        inspectionResult: i === 0 ? 'INSPECTION_RESULT_COMPLIANT' : 'INSPECTION_RESULT_ISSUES_FOUND',
+        notes: i === 0 ? '标志牌完好，未见排放' : '排口有异味',
+      }));
+    const s = await api.sync(insp.token, inspPhone, changes);
+    assert.deepEqual(s.results.map((x) => x.status), ['CHANGE_STATUS_APPLIED', 'CHANGE_STATUS_APPLIED'], JSON.stringify(s.results));
+    changes.forEach((c, i) => results.push({ id: c.entityId, outfallId: outfalls[i].id }));
+  },
 });
 
 // A test in the browser: a screenshot on failure, no script error, no untranslated key.
-const ui = uiTests(test, () => ({ page, pageErrors, root: srv.root }),
-  /\b(?:inspection|decide|done|err|code|detail|f|flag)\.[a-z][\w.]*/g, { timeout: 60000, failed: () => failures++ });
 
 // Opens the console signed in as the supervisor (signing in when needed), the queue loaded.
 async function signedIn() {

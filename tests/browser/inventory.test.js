@@ -3,92 +3,78 @@
 // more", the map's labelled points (no tiles), a row opening the page (also linked as
 // #outfall/<id>), the page's sections with Chinese labels (photo EXIF facts and the distance from
 // the site included), and a bad filter's Chinese error.
-import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { startServer, firstSeenAtStart, ADMIN_PASSWORD, ROOT } from './lib/server.js';
-import { launch, uiTests } from './lib/browser.js';
-import { Api, create, observe, creditCode } from './lib/api.js';
+import { firstSeenAtStart, ADMIN_PASSWORD, ROOT } from './lib/server.js';
+import { create, observe, creditCode } from './lib/api.js';
+import { browserWorld } from './lib/world.js';
 import { request } from './lib/http.js';
 
 const DIV = '410882'; // 沁阳市
 const MZ = '410883'; // 孟州市: the paging records only
-let srv, api, admin, sup, li, phoneLi, browser, page, pageErrors;
-let failures = 0;
+let srv, api, admin, sup, li, phoneLi, page, pageErrors;
 const ids = {};
 
-before(async () => {
-  // The chemical works' lifecycle is dated in 2023 (an overdue plan): see firstSeenAtStart.
-  srv = await startServer(['--backdate-days', '36500']);
-  api = new Api(srv.url);
-  admin = await api.login('admin', ADMIN_PASSWORD);
-  sup = await api.createUser(admin, 'zhang.kz', 'supervisor-pass-1', 'ROLE_SUPERVISOR', ['410800']);
-  li = await api.createUser(admin, 'li.kz', 'surveyor-pass-1', 'ROLE_SURVEYOR', [DIV, MZ]);
-  phoneLi = await api.enroll(li.token, 'phone-inv');
+const ui = browserWorld({
+  serverArgs: ['--backdate-days', '36500'],
+  keys: /\b(?:app|nav|inv|page|detail|col|value|err|photo|code|f|flag)\.[a-z][\w.]*/g,
+  seed: async (w) => {
+    ({ srv, api, page, pageErrors } = w);
+    admin = w.adminToken;
+    // The chemical works' lifecycle is dated in 2023 (an overdue plan): see firstSeenAtStart.
+    sup = await api.createUser(admin, 'zhang.kz', 'supervisor-pass-1', 'ROLE_SUPERVISOR', ['410800']);
+    li = await api.createUser(admin, 'li.kz', 'surveyor-pass-1', 'ROLE_SURVEYOR', [DIV, MZ]);
+    phoneLi = await api.enroll(li.token, 'phone-inv');
 
-  // The fixture photo's EXIF says 35.08621 N, 112.95124 E: the outfall sits 100 m or so north.
-  const site = { lat: 35.08711, lon: 112.95124 };
-  const base = { riverCode: 'qinhe', divisionCode: DIV, accuracyM: 4 };
-  const batch = [
-    create({ ...base, ...site, name: '沁河北岸化工排口', type: 'OUTFALL_TYPE_INDUSTRIAL_ENTERPRISE', landmark: '化工路桥下' }),
-    create({ ...base, lat: 35.1, lon: 112.9, name: '城北污水处理厂排口', type: 'OUTFALL_TYPE_MUNICIPAL_WWTP' }),
-    create({ ...base, lat: 35.12, lon: 112.92, name: '校验不过排口', type: 'OUTFALL_TYPE_OTHER',
-      responsibleParty: { name: '某厂', creditCode: 'NOT-A-CREDIT-CODE!' } }),
-  ];
-  // 130 records in 孟州市 for paging: two pages of 100.
-  const many = [];
-  for (let i = 0; i < 130; i++) {
-    many.push(create({ riverCode: 'huanghe', divisionCode: MZ, lat: 34.9 + i * 0.001, lon: 112.8, name: `黄河分页排口${i}`,
-      type: 'OUTFALL_TYPE_RURAL_SEWAGE_SCATTERED' }));
-  }
-  const r = await api.sync(li.token, phoneLi, batch);
-  assert.ok(r.results.every((x) => x.status === 'CHANGE_STATUS_APPLIED'), JSON.stringify(r.results));
-  for (let i = 0; i < many.length; i += 50) await api.sync(li.token, phoneLi, many.slice(i, i + 50));
-  [ids.chem, ids.plant, ids.flagged] = batch.map((c) => c.entityId);
+    // The fixture photo's EXIF says 35.08621 N, 112.95124 E: the outfall sits 100 m or so north.
+    const site = { lat: 35.08711, lon: 112.95124 };
+    const base = { riverCode: 'qinhe', divisionCode: DIV, accuracyM: 4 };
+    const batch = [
+      create({ ...base, ...site, name: '沁河北岸化工排口', type: 'OUTFALL_TYPE_INDUSTRIAL_ENTERPRISE', landmark: '化工路桥下' }),
+      create({ ...base, lat: 35.1, lon: 112.9, name: '城北污水处理厂排口', type: 'OUTFALL_TYPE_MUNICIPAL_WWTP' }),
+      create({ ...base, lat: 35.12, lon: 112.92, name: '校验不过排口', type: 'OUTFALL_TYPE_OTHER',
+        responsibleParty: { name: '某厂', creditCode: 'NOT-A-CREDIT-CODE!' } }),
+    ];
+    // 130 records in 孟州市 for paging: two pages of 100.
+    const many = [];
+    for (let i = 0; i < 130; i++) {
+      many.push(create({ riverCode: 'huanghe', divisionCode: MZ, lat: 34.9 + i * 0.001, lon: 112.8, name: `黄河分页排口${i}`,
+        type: 'OUTFALL_TYPE_RURAL_SEWAGE_SCATTERED' }));
+    }
+    const r = await api.sync(li.token, phoneLi, batch);
+    assert.ok(r.results.every((x) => x.status === 'CHANGE_STATUS_APPLIED'), JSON.stringify(r.results));
+    for (let i = 0; i < many.length; i += 50) await api.sync(li.token, phoneLi, many.slice(i, i + 50));
+    [ids.chem, ids.plant, ids.flagged] = batch.map((c) => c.entityId);
 
-  // A photo with EXIF (time and position), seen at the chemical works' outfall.
-  const bytes = await readFile(join(ROOT, 'tests/fixtures/photos/qinhe-outfall-a-1.jpg'));
-  ids.photo = '247c25790e29dd5bc0a660f775e154eb667dc4a0556419662134187b48624359';
-  const put = await request(`${srv.url}/v1/photos/${ids.photo}`, {
-    method: 'PUT', headers: { Authorization: `Bearer ${li.token}`, 'Content-Type': 'image/jpeg' }, body: bytes,
-  });
-  assert.ok(put.status === 201 || put.status === 200, put.text);
-  const ob = await api.sync(li.token, phoneLi, [observe(ids.chem, site, [{ hash: ids.photo, kind: 'PHOTO_KIND_NEAR' }], { colour: '灰黑' })]);
-  assert.equal(ob.results[0].status, 'CHANGE_STATUS_APPLIED', JSON.stringify(ob.results));
+    // A photo with EXIF (time and position), seen at the chemical works' outfall.
+    const bytes = await readFile(join(ROOT, 'tests/fixtures/photos/qinhe-outfall-a-1.jpg'));
+    ids.photo = '247c25790e29dd5bc0a660f775e154eb667dc4a0556419662134187b48624359';
+    const put = await request(`${srv.url}/v1/photos/${ids.photo}`, {
+      method: 'PUT', headers: { Authorization: `Bearer ${li.token}`, 'Content-Type': 'image/jpeg' }, body: bytes,
+    });
+    assert.ok(put.status === 201 || put.status === 200, put.text);
+    const ob = await api.sync(li.token, phoneLi, [observe(ids.chem, site, [{ hash: ids.photo, kind: 'PHOTO_KIND_NEAR' }], { colour: '灰黑' })]);
+    assert.equal(ob.results[0].status, 'CHANGE_STATUS_APPLIED', JSON.stringify(ob.results));
 
-  // Approve the two good records; trace the chemical works and set its plan, long overdue.
-  const approve = async (id) => api.ok('POST', '/v1/review/decisions', { token: sup.token, body: {
-    decisionId: randomUUID(), kind: 'DECISION_KIND_APPROVE', outfallId: id, baseVersion: '1' } });
-  await approve(ids.chem);
-  await approve(ids.plant);
-  const move = async (id, base, body) => (await api.ok('POST', '/v1/programme/transitions', { token: sup.token, body: {
-    transitionId: randomUUID(), outfallId: id, baseVersion: String(base), ...body } })).outfall.version;
-  firstSeenAtStart(srv, ids.chem);
-  let v = await move(ids.chem, 2, { toStage: 'LIFECYCLE_STAGE_FOUND', effectiveDate: '2023-03-01' });
-  v = await move(ids.chem, v, { toStage: 'LIFECYCLE_STAGE_TRACED', effectiveDate: '2023-04-01',
-    responsibleParty: { name: '沁阳市某化工有限公司', creditCode: creditCode('91410882MA44R7LT1') }, partyBasis: 'PARTY_BASIS_TRACED' });
-  await move(ids.chem, v, { toStage: 'LIFECYCLE_STAGE_PLANNED', effectiveDate: '2023-05-01',
-    plan: { measure: 'REMEDIATION_MEASURE_REGULARIZE', deadline: '2023-12-31', notes: '规范化整治' } });
-  ids.plantCode = (await api.outfall(sup.token, ids.plant)).code;
-  ids.chemCode = (await api.outfall(sup.token, ids.chem)).code;
-
-  browser = await launch();
-  ({ page, pageErrors } = browser);
-  await page.setViewportSize({ width: 1280, height: 900 });
+    // Approve the two good records; trace the chemical works and set its plan, long overdue.
+    const approve = async (id) => api.ok('POST', '/v1/review/decisions', { token: sup.token, body: {
+      decisionId: randomUUID(), kind: 'DECISION_KIND_APPROVE', outfallId: id, baseVersion: '1' } });
+    await approve(ids.chem);
+    await approve(ids.plant);
+    const move = async (id, base, body) => (await api.ok('POST', '/v1/programme/transitions', { token: sup.token, body: {
+      transitionId: randomUUID(), outfallId: id, baseVersion: String(base), ...body } })).outfall.version;
+    firstSeenAtStart(srv, ids.chem);
+    let v = await move(ids.chem, 2, { toStage: 'LIFECYCLE_STAGE_FOUND', effectiveDate: '2023-03-01' });
+    v = await move(ids.chem, v, { toStage: 'LIFECYCLE_STAGE_TRACED', effectiveDate: '2023-04-01',
+      responsibleParty: { name: '沁阳市某化工有限公司', creditCode: creditCode('91410882MA44R7LT1') }, partyBasis: 'PARTY_BASIS_TRACED' });
+    await move(ids.chem, v, { toStage: 'LIFECYCLE_STAGE_PLANNED', effectiveDate: '2023-05-01',
+      plan: { measure: 'REMEDIATION_MEASURE_REGULARIZE', deadline: '2023-12-31', notes: '规范化整治' } });
+    ids.plantCode = (await api.outfall(sup.token, ids.plant)).code;
+    ids.chemCode = (await api.outfall(sup.token, ids.chem)).code;
+  },
 });
-
-after(async () => {
-  if (browser) await browser.close();
-  if (srv) {
-    if (failures) console.log(`# kept ${srv.root} (server.log, screenshots of failed tests)`);
-    await srv.stop(failures > 0);
-  }
-});
-
-const ui = uiTests(test, () => ({ page, pageErrors, root: srv.root }),
-  /\b(?:app|nav|inv|page|detail|col|value|err|photo|code|f|flag)\.[a-z][\w.]*/g, { timeout: 60000, failed: () => failures++ });
 
 // Opens the console at hash (signed in as the supervisor) and waits for the inventory's answer.
 async function inventoryAt(hash) {

@@ -10,7 +10,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { startServer, firstSeenAtStart, ADMIN_PASSWORD } from './lib/server.js';
-import { launch } from './lib/browser.js';
+import { launch, watchActivity, quiet } from './lib/browser.js';
 import { Api, create, edit, observe, creditCode } from './lib/api.js';
 import { png, blake2b256 } from './lib/png.js';
 import { ERRORS } from '../../web/errors.js';
@@ -95,6 +95,7 @@ before(async () => {
 
   browser = await launch();
   ({ page, pageErrors } = browser);
+  await watchActivity(browser.context);
   await page.setViewportSize({ width: 1280, height: 900 });
   page.on('response', (res) => {
     if (res.status() === 403 && new URL(res.url()).pathname.startsWith('/v1/')) refused.push(res.url());
@@ -140,7 +141,7 @@ async function settled(name) {
     const q = document.getElementById('queue-pane');
     return v.dataset.loaded !== 'loading' && v.dataset.state !== 'loading' && (n !== 'review' || (q && q.dataset.state !== 'loading'));
   }, name);
-  await page.waitForTimeout(300);
+  await quiet(page);
 }
 
 async function signInAs(user) {
@@ -170,7 +171,7 @@ async function sweep(role) {
     if (l.length) found[where] = l;
   };
   await signInAs(users[role]);
-  await page.waitForTimeout(500);
+  await quiet(page);
   await check('first screen');
   const navs = await page.locator('#nav button:visible').evaluateAll((b) => b.map((x) => x.id.replace(/^nav-/, '')));
   for (const name of navs) {
@@ -187,7 +188,7 @@ async function sweep(role) {
       const items = await page.locator(first).count();
       for (let i = 0; i < Math.min(items, 4); i++) {
         await page.locator(first).nth(i).click();
-        await page.waitForTimeout(700);
+        await quiet(page);
         if (name === 'inventory') await settled('outfall');
         await check(`${name}, item ${i + 1}`);
         if (name === 'inventory') {

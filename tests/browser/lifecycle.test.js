@@ -5,18 +5,17 @@
 // back), the responsible-party list and the retained list with their CSV (labels beside codes),
 // on a 1280 px desk and a 360 px phone, in English on request, with no script error or CSP
 // violation.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { randomUUID } from 'node:crypto';
-import { startServer, firstSeenAtStart, ADMIN_PASSWORD } from './lib/server.js';
-import { launch, uiTests } from './lib/browser.js';
-import { Api, create, edit, observe, creditCode } from './lib/api.js';
+import { firstSeenAtStart } from './lib/server.js';
+import { create, edit, observe, creditCode } from './lib/api.js';
+import { browserWorld } from './lib/world.js';
 import { png, blake2b256 } from './lib/png.js';
 
 const DIV = '410882'; // 沁阳市
 let srv, api, admin, sup, li, phoneLi, browser, page, pageErrors;
-let failures = 0;
 const ids = {};
 const site = { lat: 35.09, lon: 112.95 };
 
@@ -31,58 +30,48 @@ async function move(id, base, body) {
 
 const party = (name, first17) => ({ name, creditCode: creditCode(first17), phone: '0391-5551234' });
 
-before(async () => {
-  // The server's own limit for dates (30 days back): the overdue plan's 2023 dates come with a
-  // reason and evidence, as the page's backdated trace must.
-  srv = await startServer();
-  api = new Api(srv.url);
-  admin = await api.login('admin', ADMIN_PASSWORD);
-  sup = await api.createUser(admin, 'wang.lc', 'supervisor-pass-1', 'ROLE_SUPERVISOR', ['410800']);
-  li = await api.createUser(admin, 'li.lc', 'surveyor-pass-1', 'ROLE_SURVEYOR', [DIV]);
-  phoneLi = await api.enroll(li.token, 'phone-lc');
-  const base = { riverCode: 'qinhe', divisionCode: DIV, accuracyM: 4 };
-  const batch = [
-    create({ ...base, ...site, name: '全流程化工排口', type: 'OUTFALL_TYPE_INDUSTRIAL_ENTERPRISE', entryMethod: 'ENTRY_METHOD_PIPE' }),
-    create({ ...base, lat: 35.1, lon: 112.9, name: '无需整治排口', type: 'OUTFALL_TYPE_MUNICIPAL_WWTP' }),
-    create({ ...base, lat: 35.11, lon: 112.91, name: '逾期整治排口', type: 'OUTFALL_TYPE_RURAL_SEWAGE_SCATTERED' }),
-    create({ ...base, lat: 35.12, lon: 112.92, name: '待验收排口', type: 'OUTFALL_TYPE_OTHER' }),
-    create({ ...base, lat: 35.13, lon: 112.93, name: '补记溯源排口', type: 'OUTFALL_TYPE_OTHER' }),
-  ];
-  const r = await api.sync(li.token, phoneLi, batch);
-  assert.ok(r.results.every((x) => x.status === 'CHANGE_STATUS_APPLIED'), JSON.stringify(r.results));
-  [ids.full, ids.none, ids.late, ids.accept, ids.back] = batch.map((c) => c.entityId);
-  for (const id of Object.values(ids)) {
-    await api.ok('POST', '/v1/review/decisions', { token: sup.token, body: {
-      decisionId: randomUUID(), kind: 'DECISION_KIND_APPROVE', outfallId: id, baseVersion: '1' } });
-  }
-  // An overdue plan: traced and planned in 2023, due at the end of 2023 (backdated, with evidence).
-  const bytes = png(6, 6, [90, 90, 200]);
-  ids.docHash = await api.putPhoto(sup.token, bytes, blake2b256(bytes));
-  const back = { reason: '2023 年纸质台账补录', evidenceHash: ids.docHash };
-  firstSeenAtStart(srv, ids.late);
-  firstSeenAtStart(srv, ids.back);
-  let v = await move(ids.late, 2, { toStage: 'LIFECYCLE_STAGE_FOUND', effectiveDate: '2023-03-01', ...back });
-  v = await move(ids.late, v, { toStage: 'LIFECYCLE_STAGE_TRACED', effectiveDate: '2023-04-01', ...back,
-    responsibleParty: party('沁阳市逾期养殖场', '92410882MA44R7LT1'), partyBasis: 'PARTY_BASIS_TRACED' });
-  await move(ids.late, v, { toStage: 'LIFECYCLE_STAGE_PLANNED', effectiveDate: '2023-05-01', ...back,
-    plan: { measure: 'REMEDIATION_MEASURE_REGULARIZE', deadline: '2023-12-31' } });
-  // One remediated and awaiting acceptance (no remediation needed: no evidence asked).
-  v = await move(ids.accept, 2, { toStage: 'LIFECYCLE_STAGE_TRACED', partyBasis: 'PARTY_BASIS_COUNTY_GOVERNMENT' });
-  v = await move(ids.accept, v, { toStage: 'LIFECYCLE_STAGE_PLANNED', plan: { measure: 'REMEDIATION_MEASURE_NONE', notes: '达标排放，保留' } });
-  await move(ids.accept, v, { toStage: 'LIFECYCLE_STAGE_REMEDIATED' });
-  for (const k of ['full', 'none', 'late', 'accept']) ids[k + 'Code'] = (await api.outfall(sup.token, ids[k])).code;
-
-  browser = await launch();
-  ({ page, pageErrors } = browser);
-  await page.setViewportSize({ width: 1280, height: 900 });
-});
-
-after(async () => {
-  if (browser) await browser.close();
-  if (srv) {
-    if (failures) console.log(`# kept ${srv.root} (server.log, screenshots of failed tests)`);
-    await srv.stop(failures > 0);
-  }
+const ui = browserWorld({
+  keys: /\b(?:app|nav|inv|page|detail|col|value|err|code|f|flag|lc|plans)\.[a-z][\w.]*/g,
+  seed: async (w) => {
+    ({ srv, api, browser, page, pageErrors } = w);
+    admin = w.adminToken;
+    // The server's own limit for dates (30 days back): the overdue plan's 2023 dates come with a
+    // reason and evidence, as the page's backdated trace must.
+    sup = await api.createUser(admin, 'wang.lc', 'supervisor-pass-1', 'ROLE_SUPERVISOR', ['410800']);
+    li = await api.createUser(admin, 'li.lc', 'surveyor-pass-1', 'ROLE_SURVEYOR', [DIV]);
+    phoneLi = await api.enroll(li.token, 'phone-lc');
+    const base = { riverCode: 'qinhe', divisionCode: DIV, accuracyM: 4 };
+    const batch = [
+      create({ ...base, ...site, name: '全流程化工排口', type: 'OUTFALL_TYPE_INDUSTRIAL_ENTERPRISE', entryMethod: 'ENTRY_METHOD_PIPE' }),
+      create({ ...base, lat: 35.1, lon: 112.9, name: '无需整治排口', type: 'OUTFALL_TYPE_MUNICIPAL_WWTP' }),
+      create({ ...base, lat: 35.11, lon: 112.91, name: '逾期整治排口', type: 'OUTFALL_TYPE_RURAL_SEWAGE_SCATTERED' }),
+      create({ ...base, lat: 35.12, lon: 112.92, name: '待验收排口', type: 'OUTFALL_TYPE_OTHER' }),
+      create({ ...base, lat: 35.13, lon: 112.93, name: '补记溯源排口', type: 'OUTFALL_TYPE_OTHER' }),
+    ];
+    const r = await api.sync(li.token, phoneLi, batch);
+    assert.ok(r.results.every((x) => x.status === 'CHANGE_STATUS_APPLIED'), JSON.stringify(r.results));
+    [ids.full, ids.none, ids.late, ids.accept, ids.back] = batch.map((c) => c.entityId);
+    for (const id of Object.values(ids)) {
+      await api.ok('POST', '/v1/review/decisions', { token: sup.token, body: {
+        decisionId: randomUUID(), kind: 'DECISION_KIND_APPROVE', outfallId: id, baseVersion: '1' } });
+    }
+    // An overdue plan: traced and planned in 2023, due at the end of 2023 (backdated, with evidence).
+    const bytes = png(6, 6, [90, 90, 200]);
+    ids.docHash = await api.putPhoto(sup.token, bytes, blake2b256(bytes));
+    const back = { reason: '2023 年纸质台账补录', evidenceHash: ids.docHash };
+    firstSeenAtStart(srv, ids.late);
+    firstSeenAtStart(srv, ids.back);
+    let v = await move(ids.late, 2, { toStage: 'LIFECYCLE_STAGE_FOUND', effectiveDate: '2023-03-01', ...back });
+    v = await move(ids.late, v, { toStage: 'LIFECYCLE_STAGE_TRACED', effectiveDate: '2023-04-01', ...back,
+      responsibleParty: party('沁阳市逾期养殖场', '92410882MA44R7LT1'), partyBasis: 'PARTY_BASIS_TRACED' });
+    await move(ids.late, v, { toStage: 'LIFECYCLE_STAGE_PLANNED', effectiveDate: '2023-05-01', ...back,
+      plan: { measure: 'REMEDIATION_MEASURE_REGULARIZE', deadline: '2023-12-31' } });
+    // One remediated and awaiting acceptance (no remediation needed: no evidence asked).
+    v = await move(ids.accept, 2, { toStage: 'LIFECYCLE_STAGE_TRACED', partyBasis: 'PARTY_BASIS_COUNTY_GOVERNMENT' });
+    v = await move(ids.accept, v, { toStage: 'LIFECYCLE_STAGE_PLANNED', plan: { measure: 'REMEDIATION_MEASURE_NONE', notes: '达标排放，保留' } });
+    await move(ids.accept, v, { toStage: 'LIFECYCLE_STAGE_REMEDIATED' });
+    for (const k of ['full', 'none', 'late', 'accept']) ids[k + 'Code'] = (await api.outfall(sup.token, ids[k])).code;
+  },
 });
 
 // The outfall's history without its audit trail: a refused step changes no record, but the
@@ -91,9 +80,6 @@ async function recordHistory(token, id) {
   const { audit, ...record } = await api.history(token, id);
   return record;
 }
-
-const ui = uiTests(test, () => ({ page, pageErrors, root: srv.root }),
-  /\b(?:app|nav|inv|page|detail|col|value|err|code|f|flag|lc|plans)\.[a-z][\w.]*/g, { timeout: 60000, failed: () => failures++ });
 
 // Opens the console at hash, signed in as the supervisor.
 async function at(hash) {

@@ -2,48 +2,42 @@
 // server: two approved outfalls in 沁阳市 on the 沁河, one traced; the view shows the table per
 // city, division and river from GET /v1/progress and an SVG chart, in Chinese and in English,
 // with no script error under the console's strict CSP.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { startServer, ADMIN_PASSWORD } from './lib/server.js';
-import { launch, openView } from './lib/browser.js';
-import { Api, create, creditCode } from './lib/api.js';
+import { openView } from './lib/browser.js';
+import { create, creditCode } from './lib/api.js';
+import { browserWorld } from './lib/world.js';
 
 const DIV = '410882';
 
 let srv, api, sup, browser, page;
 
-before(async () => {
-  srv = await startServer();
-  api = new Api(srv.url);
-  const admin = await api.login('admin', ADMIN_PASSWORD);
-  sup = await api.createUser(admin, 'zhao.sup', 'supervisor-pass-1', 'ROLE_SUPERVISOR', [DIV]);
-  const li = await api.createUser(admin, 'zhao.survey', 'surveyor-pass-1', 'ROLE_SURVEYOR', [DIV]);
-  const phone = await api.enroll(li.token, 'phone-progress');
-  const base = { riverCode: 'qinhe', divisionCode: DIV, accuracyM: 5 };
-  const batch = [create({ ...base, lat: 35.11, lon: 112.91, name: '进度排口甲' }),
-    create({ ...base, lat: 35.13, lon: 112.95, name: '进度排口乙' })];
-  const r = await api.sync(li.token, phone, batch);
-  assert.deepEqual(r.results.map((x) => x.status), ['CHANGE_STATUS_APPLIED', 'CHANGE_STATUS_APPLIED']);
-  const versions = [];
-  for (const c of batch) {
-    const d = await api.ok('POST', '/v1/review/decisions', { token: sup.token, body: {
-      decisionId: randomUUID(), kind: 'DECISION_KIND_APPROVE', outfallId: c.entityId, baseVersion: '1' } });
-    versions.push(d.outfall.version);
-  }
-  // The first one is traced to its polluter.
-  await api.ok('POST', '/v1/programme/transitions', { token: sup.token, body: {
-    transitionId: randomUUID(), outfallId: batch[0].entityId, baseVersion: String(versions[0]),
-    toStage: 'LIFECYCLE_STAGE_TRACED', partyBasis: 'PARTY_BASIS_TRACED',
-    responsibleParty: { name: '沁阳某厂', creditCode: creditCode('91410882MA44XQ7J6') } } });
-
-  browser = await launch();
-  ({ page } = browser);
-});
-
-after(async () => {
-  if (browser) await browser.close();
-  if (srv) await srv.stop(false);
+browserWorld({
+  viewport: null,
+  seed: async (w) => {
+    ({ srv, api, browser, page } = w);
+    const admin = w.adminToken;
+    sup = await api.createUser(admin, 'zhao.sup', 'supervisor-pass-1', 'ROLE_SUPERVISOR', [DIV]);
+    const li = await api.createUser(admin, 'zhao.survey', 'surveyor-pass-1', 'ROLE_SURVEYOR', [DIV]);
+    const phone = await api.enroll(li.token, 'phone-progress');
+    const base = { riverCode: 'qinhe', divisionCode: DIV, accuracyM: 5 };
+    const batch = [create({ ...base, lat: 35.11, lon: 112.91, name: '进度排口甲' }),
+      create({ ...base, lat: 35.13, lon: 112.95, name: '进度排口乙' })];
+    const r = await api.sync(li.token, phone, batch);
+    assert.deepEqual(r.results.map((x) => x.status), ['CHANGE_STATUS_APPLIED', 'CHANGE_STATUS_APPLIED']);
+    const versions = [];
+    for (const c of batch) {
+      const d = await api.ok('POST', '/v1/review/decisions', { token: sup.token, body: {
+        decisionId: randomUUID(), kind: 'DECISION_KIND_APPROVE', outfallId: c.entityId, baseVersion: '1' } });
+      versions.push(d.outfall.version);
+    }
+    // The first one is traced to its polluter.
+    await api.ok('POST', '/v1/programme/transitions', { token: sup.token, body: {
+      transitionId: randomUUID(), outfallId: batch[0].entityId, baseVersion: String(versions[0]),
+      toStage: 'LIFECYCLE_STAGE_TRACED', partyBasis: 'PARTY_BASIS_TRACED',
+      responsibleParty: { name: '沁阳某厂', creditCode: creditCode('91410882MA44XQ7J6') } } });
+  },
 });
 
 const openProgress = () => openView(page, srv.url, sup, 'progress');

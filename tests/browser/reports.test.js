@@ -4,11 +4,10 @@
 // text, with the photo; one is answered from the console, once,
 // even when the button is pressed twice; its public status follows; an empty answer is refused
 // with our own words; both languages; no script error under the console's strict CSP.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, ADMIN_PASSWORD } from './lib/server.js';
-import { launch, openView } from './lib/browser.js';
-import { Api } from './lib/api.js';
+import { openView } from './lib/browser.js';
+import { browserWorld } from './lib/world.js';
 import { png, blake2b256 } from './lib/png.js';
 
 const DIV = '410882';
@@ -24,30 +23,24 @@ async function file(division, description, extra = {}) {
   return r.number;
 }
 
-before(async () => {
-  srv = await startServer();
-  api = new Api(srv.url);
-  const admin = await api.login('admin', ADMIN_PASSWORD);
-  sup = await api.createUser(admin, 'qian.sup', 'supervisor-pass-2', 'ROLE_SUPERVISOR', [DIV]);
-  // The first report comes with a photo, uploaded with the report's own token (no account).
-  const bytes = png(64, 48, [40, 40, 40]);
-  const hash = blake2b256(bytes);
-  const r = await api.ok('POST', '/public/reports', { body: { kind: 'REPORT_KIND_ILLEGAL_DISCHARGE', lat: 35.09,
-    lon: 112.93, divisionCode: DIV, description: '夜里有黑水排进沁河 <b>不是标记</b>', contact: '139 0000 0000',
-    photos: [hash] } }, 201);
-  await api.putPhoto(r.uploadToken, bytes, hash);
-  numbers.first = r.number;
-  numbers.photo = hash;
-  numbers.second = await file(DIV, '沟渠里有油污', { kind: 'REPORT_KIND_BORROWED_USE' });
-  numbers.elsewhere = await file(OTHER, '别的县的举报');
-
-  browser = await launch();
-  ({ page } = browser);
-});
-
-after(async () => {
-  if (browser) await browser.close();
-  if (srv) await srv.stop(false);
+browserWorld({
+  viewport: null,
+  seed: async (w) => {
+    ({ srv, api, browser, page } = w);
+    const admin = w.adminToken;
+    sup = await api.createUser(admin, 'qian.sup', 'supervisor-pass-2', 'ROLE_SUPERVISOR', [DIV]);
+    // The first report comes with a photo, uploaded with the report's own token (no account).
+    const bytes = png(64, 48, [40, 40, 40]);
+    const hash = blake2b256(bytes);
+    const r = await api.ok('POST', '/public/reports', { body: { kind: 'REPORT_KIND_ILLEGAL_DISCHARGE', lat: 35.09,
+      lon: 112.93, divisionCode: DIV, description: '夜里有黑水排进沁河 <b>不是标记</b>', contact: '139 0000 0000',
+      photos: [hash] } }, 201);
+    await api.putPhoto(r.uploadToken, bytes, hash);
+    numbers.first = r.number;
+    numbers.photo = hash;
+    numbers.second = await file(DIV, '沟渠里有油污', { kind: 'REPORT_KIND_BORROWED_USE' });
+    numbers.elsewhere = await file(OTHER, '别的县的举报');
+  },
 });
 
 const openReports = () => openView(page, srv.url, sup, 'reports');

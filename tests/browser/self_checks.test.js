@@ -3,42 +3,26 @@
 // note), sees it listed with its progress, replaces it (still one plan), and a bad plan is refused
 // in Chinese leaving the stored one as it was; the province checker reads every county's plans
 // and the counties missing one but has nothing to write; it fits a 360 px phone.
-import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, ADMIN_PASSWORD } from './lib/server.js';
-import { launch, uiTests } from './lib/browser.js';
-import { Api } from './lib/api.js';
+import { browserWorld } from './lib/world.js';
 
 const QY = '410882'; // 沁阳市
 const MZ = '410883'; // 孟州市
 const YEAR = new Date(Date.now() + 8 * 3600 * 1000).getUTCFullYear();
-let srv, api, adminToken, qy, mz, checker, browser, page, pageErrors;
-let failures = 0;
+let srv, api, adminToken, qy, mz, checker, page, pageErrors;
 
-before(async () => {
-  srv = await startServer();
-  api = new Api(srv.url);
-  adminToken = await api.login('admin', ADMIN_PASSWORD);
-  qy = await api.createUser(adminToken, 'zhou.qy', 'supervisor-pass-1', 'ROLE_SUPERVISOR', [QY]);
-  mz = await api.createUser(adminToken, 'wu.mz', 'supervisor-pass-2', 'ROLE_SUPERVISOR', [MZ]);
-  checker = await api.createUser(adminToken, 'zheng.prov', 'checker-pass-1', 'ROLE_PROVINCE_CHECKER', []);
-  await api.ok('POST', '/v1/self-check-plans', { token: mz.token, body: {
-    divisionCode: MZ, year: YEAR, plannedCount: 30, riverCodes: ['huanghe'], note: '沿黄排口全覆盖' } });
-  browser = await launch();
-  ({ page, pageErrors } = browser);
-  await page.setViewportSize({ width: 1280, height: 900 });
+const ui = browserWorld({
+  keys: /\b(?:app|nav|sc|queue|value|err|code)\.[a-z][\w.]*/g,
+  seed: async (w) => {
+    ({ srv, api, page, pageErrors } = w);
+    adminToken = w.adminToken;
+    qy = await api.createUser(adminToken, 'zhou.qy', 'supervisor-pass-1', 'ROLE_SUPERVISOR', [QY]);
+    mz = await api.createUser(adminToken, 'wu.mz', 'supervisor-pass-2', 'ROLE_SUPERVISOR', [MZ]);
+    checker = await api.createUser(adminToken, 'zheng.prov', 'checker-pass-1', 'ROLE_PROVINCE_CHECKER', []);
+    await api.ok('POST', '/v1/self-check-plans', { token: mz.token, body: {
+      divisionCode: MZ, year: YEAR, plannedCount: 30, riverCodes: ['huanghe'], note: '沿黄排口全覆盖' } });
+  },
 });
-
-after(async () => {
-  if (browser) await browser.close();
-  if (srv) {
-    if (failures) console.log(`# kept ${srv.root} (server.log, screenshots of failed tests)`);
-    await srv.stop(failures > 0);
-  }
-});
-
-const ui = uiTests(test, () => ({ page, pageErrors, root: srv.root }),
-  /\b(?:app|nav|sc|queue|value|err|code)\.[a-z][\w.]*/g, { timeout: 60000, failed: () => failures++ });
 
 // Opens the self-check view signed in afresh as user.
 async function openAs(user) {

@@ -3,12 +3,12 @@
 // river, responsible party and 12369); from the inventory the boards of the rows shown that have
 // a code, one A4 page each when printed; an outfall without a board says why in Chinese;
 // English, 360 px, no CSP violation.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { startServer, ADMIN_PASSWORD } from './lib/server.js';
-import { launch, signIn } from './lib/browser.js';
-import { Api, create, creditCode } from './lib/api.js';
+import { signIn } from './lib/browser.js';
+import { create, creditCode } from './lib/api.js';
+import { browserWorld } from './lib/world.js';
 
 const DIV = '410882';
 
@@ -17,34 +17,30 @@ const ids = [];
 const codes = [];
 let pending = '';
 
-before(async () => {
-  srv = await startServer(['--public-url', 'https://hb.jiaozuo.example']);
-  api = new Api(srv.url);
-  const admin = await api.login('admin', ADMIN_PASSWORD);
-  sup = await api.createUser(admin, 'biaozhi.sup', 'supervisor-pass-1', 'ROLE_SUPERVISOR', [DIV]);
-  const li = await api.createUser(admin, 'biaozhi.survey', 'surveyor-pass-1', 'ROLE_SURVEYOR', [DIV]);
-  const phone = await api.enroll(li.token, 'phone-boards');
-  const base = { riverCode: 'qinhe', divisionCode: DIV, accuracyM: 5 };
-  const batch = [
-    create({ ...base, lat: 35.11, lon: 112.91, name: '标志牌排口甲',
-      responsibleParty: { name: '沁阳某化工厂', creditCode: creditCode('91410882MA44XQ7J6') } }),
-    create({ ...base, lat: 35.13, lon: 112.95, name: '标志牌排口乙' }),
-    create({ ...base, lat: 35.15, lon: 112.97, name: '待审排口' })];
-  await api.sync(li.token, phone, batch);
-  for (const c of batch.slice(0, 2)) {
-    const d = await api.ok('POST', '/v1/review/decisions', { token: sup.token, body: {
-      decisionId: randomUUID(), kind: 'DECISION_KIND_APPROVE', outfallId: c.entityId, baseVersion: '1' } });
-    ids.push(c.entityId);
-    codes.push(d.outfall.code);
-  }
-  pending = batch[2].entityId;
-  browser = await launch();
-  ({ page } = browser);
-});
-
-after(async () => {
-  if (browser) await browser.close();
-  if (srv) await srv.stop(false);
+browserWorld({
+  serverArgs: ['--public-url', 'https://hb.jiaozuo.example'],
+  viewport: null,
+  seed: async (w) => {
+    ({ srv, api, browser, page } = w);
+    const admin = w.adminToken;
+    sup = await api.createUser(admin, 'biaozhi.sup', 'supervisor-pass-1', 'ROLE_SUPERVISOR', [DIV]);
+    const li = await api.createUser(admin, 'biaozhi.survey', 'surveyor-pass-1', 'ROLE_SURVEYOR', [DIV]);
+    const phone = await api.enroll(li.token, 'phone-boards');
+    const base = { riverCode: 'qinhe', divisionCode: DIV, accuracyM: 5 };
+    const batch = [
+      create({ ...base, lat: 35.11, lon: 112.91, name: '标志牌排口甲',
+        responsibleParty: { name: '沁阳某化工厂', creditCode: creditCode('91410882MA44XQ7J6') } }),
+      create({ ...base, lat: 35.13, lon: 112.95, name: '标志牌排口乙' }),
+      create({ ...base, lat: 35.15, lon: 112.97, name: '待审排口' })];
+    await api.sync(li.token, phone, batch);
+    for (const c of batch.slice(0, 2)) {
+      const d = await api.ok('POST', '/v1/review/decisions', { token: sup.token, body: {
+        decisionId: randomUUID(), kind: 'DECISION_KIND_APPROVE', outfallId: c.entityId, baseVersion: '1' } });
+      ids.push(c.entityId);
+      codes.push(d.outfall.code);
+    }
+    pending = batch[2].entityId;
+  },
 });
 
 const boards = () => page.locator('#signboards-view section.signboard:not(.failed)');

@@ -5,16 +5,16 @@
 // labelled (no tiles configured). A file with a bad geometry, and one that is not JSON, are
 // refused in Chinese with nothing stored (not even the file's good features). A supervisor sees
 // the zones but no import. English on the switch; 360 px; no CSP violation.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { startServer, ADMIN_PASSWORD } from './lib/server.js';
-import { launch, openView, uiTests } from './lib/browser.js';
-import { Api, create } from './lib/api.js';
+import { ADMIN_PASSWORD } from './lib/server.js';
+import { openView } from './lib/browser.js';
+import { create } from './lib/api.js';
+import { browserWorld } from './lib/world.js';
 
 const DIV = '410882'; // 沁阳市
 let srv, api, admin, sup, browser, page, pageErrors;
-let failures = 0;
 const codes = {};
 
 // A square ring around (lat, lon), half a side of d degrees, [lon, lat] and closed.
@@ -30,40 +30,28 @@ const GOOD = {
   ],
 };
 
-before(async () => {
-  srv = await startServer();
-  api = new Api(srv.url);
-  admin = { username: 'admin', password: ADMIN_PASSWORD, token: await api.login('admin', ADMIN_PASSWORD) };
-  sup = await api.createUser(admin.token, 'feng.sup', 'supervisor-pass-1', 'ROLE_SUPERVISOR', [DIV]);
-  const surveyor = await api.createUser(admin.token, 'feng.survey', 'surveyor-pass-1', 'ROLE_SURVEYOR', [DIV]);
-  const phone = await api.enroll(surveyor.token, 'phone-zones');
-  // One outfall inside the water source zone, one about 600 m east of its edge, one far away.
-  const base = { riverCode: 'qinhe', divisionCode: DIV, accuracyM: 5, type: 'OUTFALL_TYPE_OTHER' };
-  const batch = [create({ ...base, lat: 35.1, lon: 112.921, name: '水源区内排口' }),
-    create({ ...base, lat: 35.1, lon: 112.9365, name: '水源区旁排口' }),
-    create({ ...base, lat: 35.0, lon: 113.2, name: '远处排口' })];
-  const r = await api.sync(surveyor.token, phone, batch);
-  assert.ok(r.results.every((x) => x.status === 'CHANGE_STATUS_APPLIED'), JSON.stringify(r.results));
-  for (const [i, key] of ['inside', 'near', 'far'].entries()) {
-    const d = await api.ok('POST', '/v1/review/decisions', { token: sup.token, body: {
-      decisionId: randomUUID(), kind: 'DECISION_KIND_APPROVE', outfallId: batch[i].entityId, baseVersion: '1' } });
-    codes[key] = d.outfall.code;
-  }
-  browser = await launch();
-  ({ page, pageErrors } = browser);
-  await page.setViewportSize({ width: 1280, height: 900 });
+const ui = browserWorld({
+  keys: /\b(?:app|nav|zones|value|err|code)\.[a-z][\w.]*/g,
+  seed: async (w) => {
+    ({ srv, api, browser, page, pageErrors } = w);
+    admin = { username: 'admin', password: ADMIN_PASSWORD, token: w.adminToken };
+    sup = await api.createUser(admin.token, 'feng.sup', 'supervisor-pass-1', 'ROLE_SUPERVISOR', [DIV]);
+    const surveyor = await api.createUser(admin.token, 'feng.survey', 'surveyor-pass-1', 'ROLE_SURVEYOR', [DIV]);
+    const phone = await api.enroll(surveyor.token, 'phone-zones');
+    // One outfall inside the water source zone, one about 600 m east of its edge, one far away.
+    const base = { riverCode: 'qinhe', divisionCode: DIV, accuracyM: 5, type: 'OUTFALL_TYPE_OTHER' };
+    const batch = [create({ ...base, lat: 35.1, lon: 112.921, name: '水源区内排口' }),
+      create({ ...base, lat: 35.1, lon: 112.9365, name: '水源区旁排口' }),
+      create({ ...base, lat: 35.0, lon: 113.2, name: '远处排口' })];
+    const r = await api.sync(surveyor.token, phone, batch);
+    assert.ok(r.results.every((x) => x.status === 'CHANGE_STATUS_APPLIED'), JSON.stringify(r.results));
+    for (const [i, key] of ['inside', 'near', 'far'].entries()) {
+      const d = await api.ok('POST', '/v1/review/decisions', { token: sup.token, body: {
+        decisionId: randomUUID(), kind: 'DECISION_KIND_APPROVE', outfallId: batch[i].entityId, baseVersion: '1' } });
+      codes[key] = d.outfall.code;
+    }
+  },
 });
-
-after(async () => {
-  if (browser) await browser.close();
-  if (srv) {
-    if (failures) console.log(`# kept ${srv.root} (server.log, screenshots of failed tests)`);
-    await srv.stop(failures > 0);
-  }
-});
-
-const ui = uiTests(test, () => ({ page, pageErrors, root: srv.root }),
-  /\b(?:app|nav|zones|value|err|code)\.[a-z][\w.]*/g, { timeout: 60000, failed: () => failures++ });
 
 const storedZones = async () => ((await api.ok('GET', '/v1/zones?geometry=1', { token: admin.token })).zones || []);
 

@@ -105,6 +105,8 @@ static int th_read_ready(th_server *s, const char *ready) {
     return 1;
 }
 
+int th_password_hash_minimum = 1;
+
 int th_server_start(th_server *s, const char *const *extra_args) {
     memset(s, 0, sizeof *s);
     signal(SIGPIPE, SIG_IGN);
@@ -152,6 +154,10 @@ int th_server_start(th_server *s, const char *const *extra_args) {
                                 "5"};
         for (size_t i = 0; i < sizeof bucket / sizeof *bucket; i++)
             argv[argc++] = (char *)bucket[i];
+    }
+    if (th_password_hash_minimum) {
+        argv[argc++] = "--password-hash-minimum";
+        argv[argc++] = "1";
     }
     for (int i = 0; extra_args && extra_args[i] && argc < TH_MAX_ARGS - 1; i++)
         argv[argc++] = (char *)extra_args[i];

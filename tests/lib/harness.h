@@ -42,6 +42,12 @@ typedef struct th_server {
  * stops it. On failure nothing is left running or on disk. */
 int th_server_start(th_server *s, const char *const *extra_args);
 
+/* 1 (the default): th_server_start adds --password-hash-minimum 1, so the servers' password
+ * hashes cost a millisecond instead of argon2id's 64 MiB. A test file whose assertions time or
+ * count what a real hash costs (lock-outs, a login's time under load, the hash bound's memory)
+ * sets it to 0 before it starts a server. */
+extern int th_password_hash_minimum;
+
 /* SIGTERM, a bounded wait, SIGKILL if need be, then removes the folder (kept when env TH_KEEP is
  * set). Returns 0 when the server exited with status 0, else -1 after printing its log's tail.
  * Safe on a server that never started or was stopped already. */

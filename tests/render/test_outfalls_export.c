@@ -2,7 +2,7 @@
  * properties but lon and lat, null for an absent value, numbers bare, text as escaped JSON
  * strings), the collection's opening and closing, and the CSV's header and rows (numbers bare,
  * text quoted and a formula neutralised by csv_text, absent values empty). The whole export is
- * read back by GDAL and compared in tests/api/test_programme.c and test_exports*.c. */
+ * read back by GDAL and compared in tests/api/test_programme_reports.c and test_exports*.c. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -225,6 +225,31 @@ static int write_config(char *conf, size_t cap) {
     return rc || !s || !m ? -1 : 0;
 }
 
+/* 1 when the file at path holds the words. */
+static int log_says(const char *path, const char *words) {
+    char line[512];
+    int found = 0;
+    FILE *f = fopen(path, "r");
+    while (f && !found && fgets(line, sizeof line, f))
+        found = strstr(line, words) != NULL;
+    if (f) fclose(f);
+    return found;
+}
+
+/* 1 when nginx's pid file holds the pid of the nginx this test started. */
+static int nginx_pid_written(void) {
+    char path[220];
+    snprintf(path, sizeof path, "%s/nginx.pid", dir);
+    FILE *f = fopen(path, "r");
+    long pid = 0;
+    if (f && fscanf(f, "%ld", &pid) != 1) pid = 0;
+    if (f) fclose(f);
+    return pid > 0 && pid == (long)nginx_pid;
+}
+
+/* Starts nginx on https_port and http_port in front of the server: 0 when it listens on both, 1
+   when it exited at start or nginx -t could not bind (a port taken since it
+   was picked), -1 on any other failure. */
 static int start_nginx(void) {
     char nginx[200], conf[220], log[220], tmp[200], prefix[200];
     if (find_program("nginx", nginx, sizeof nginx) != 0) {
@@ -244,7 +269,7 @@ static int start_nginx(void) {
     if (run(check, log) != 0) {
         fprintf(stderr, "nginx -t refused the configuration made from %s:\n", SITE);
         show(log);
-        return -1;
+        return log_says(log, "Address already in use") ? 1 : -1;
     }
     nginx_pid = fork();
     if (nginx_pid == 0) {
@@ -255,14 +280,16 @@ static int start_nginx(void) {
         _exit(127);
     }
     if (nginx_pid < 0) return -1;
+    /* nginx writes its pid file only once it holds both ports: a port that answers before then
+       may be another test's server that took it since free_port() let it go. */
     for (int waited = 0; waited < 10000; waited += 50) {
-        if (port_open(https_port) && port_open(http_port)) return 0;
+        if (nginx_pid_written() && port_open(https_port) && port_open(http_port)) return 0;
         int status;
         if (waitpid(nginx_pid, &status, WNOHANG) == nginx_pid) {
             nginx_pid = 0;
             fprintf(stderr, "nginx exited at start:\n");
             show(log);
-            return -1;
+            return 1;
         }
         struct timespec ts = {0, 50 * 1000000L};
         nanosleep(&ts, NULL);
@@ -270,6 +297,21 @@ static int start_nginx(void) {
     fprintf(stderr, "nginx did not listen within 10 s\n");
     show(log);
     return -1;
+}
+
+/* Starts nginx on two free ports, picking others when it could not start: another test running
+   at the same time may take a port between free_port() and nginx's bind. 0 when it listens. */
+static int start_nginx_on_free_ports(void) {
+    int rc = 1;
+    for (int attempt = 0; attempt < 5 && rc == 1; attempt++) {
+        https_port = free_port();
+        http_port = free_port();
+        while (http_port == https_port)
+            http_port = free_port();
+        rc = https_port < 0 || http_port < 0 ? -1 : start_nginx();
+        if (rc == 1) fprintf(stderr, "trying two other ports\n");
+    }
+    return rc == 0 ? 0 : -1;
 }
 
 static void stop_nginx(void) {
@@ -696,11 +738,7 @@ static int setup(void **state) {
     snprintf(max_body, sizeof max_body, "%d", MAX_BODY);
     const char *args[] = {"--real-ip-header", "X-Real-IP", "--max-body", max_body, NULL};
     if (th_server_start(&srv, args) != 0) return -1;
-    https_port = free_port();
-    http_port = free_port();
-    while (http_port == https_port)
-        http_port = free_port();
-    if (https_port < 0 || http_port < 0 || start_nginx() != 0) return -1;
+    if (start_nginx_on_free_ports() != 0) return -1;
 
     /* A surveyor and a phone, made through TLS as an administrator would. */
     if (tls_login("admin", TH_ADMIN_PASSWORD, admin_token, NULL) != 200) return -1;

@@ -75,3 +75,26 @@ export function uiTests(test, world, keys, { timeout = 30000, failed = () => {} 
     }
   });
 }
+
+// Makes every page context opens from now on count its requests in flight and note the time of
+// its last change (a request starting or ending, the DOM changing), for quiet().
+export async function watchActivity(context) {
+  await context.addInitScript(() => {
+    window.__inflight = 0;
+    window.__lastChange = performance.now();
+    const touch = () => { window.__lastChange = performance.now(); };
+    const fetch0 = window.fetch;
+    window.fetch = function (...args) {
+      window.__inflight++;
+      touch();
+      return fetch0.apply(this, args).finally(() => { window.__inflight--; touch(); });
+    };
+    new MutationObserver(touch).observe(document, { subtree: true, childList: true, attributes: true, characterData: true });
+  });
+}
+
+// Waits until the page (its context watched by watchActivity) has no request in flight and has
+// not changed for ms: what it shows once an answer has been drawn, without waiting a fixed time.
+export async function quiet(page, ms = 150) {
+  await page.waitForFunction((q) => window.__inflight === 0 && performance.now() - window.__lastChange >= q, ms, { polling: 50 });
+}

@@ -71,17 +71,27 @@ export async function tab(page, name) {
   await page.waitForSelector('#view[data-loaded="true"]');
 }
 
-// Presses "sync now" and waits for the sync to end; resolves with the status line.
+// Presses "sync now" and waits for the sync to end and the outbox drawn again after it; resolves
+// with the status line. The outbox redraws itself (web/field/boxes.js) once a sync ends, after
+// reading the phone's database: the status line says "synced" before that redraw lands, and a
+// test that went on at once to another view (page.goto) could see the late redraw replace it.
+// So the wait is for a status line that was not on the page when the button was pressed, the
+// same one for 300 ms.
 export async function syncNow(page) {
   await tab(page, 'outbox');
   // A sync the app started by itself (the network came back) ends first.
   await page.waitForSelector('#sync-now:not([disabled])', { timeout: 60000 });
+  await page.evaluate(() => document.querySelector('#sync-status')?.setAttribute('data-before-sync', ''));
   await page.click('#sync-now');
   const status = await page.waitForFunction(() => {
-    const text = document.querySelector('#sync-status')?.textContent || '';
-    return !document.querySelector('#sync-now')?.disabled && document.querySelector('#view[data-loaded="true"]') &&
-      /上次同步|同步未完成/.test(text) && text;
-  }, null, { timeout: 60000 });
+    const el = document.querySelector('#sync-status');
+    const text = el?.textContent || '';
+    const done = el && !el.hasAttribute('data-before-sync') && !document.querySelector('#sync-now')?.disabled &&
+      document.querySelector('#view[data-loaded="true"]') && /上次同步|同步未完成/.test(text);
+    if (!done) { window.__syncStatusSeen = null; return false; }
+    if (!window.__syncStatusSeen || window.__syncStatusSeen.el !== el) window.__syncStatusSeen = { el, at: Date.now() };
+    return Date.now() - window.__syncStatusSeen.at >= 300 && text;
+  }, null, { timeout: 60000, polling: 100 });
   return status.jsonValue();
 }
 
