@@ -205,7 +205,7 @@ export function sync() {
       setSync('photos');
       await uploadPhotos(app.db, (p) => setSync('photos', t('sync.photo', { done: p.done, total: p.total, pct: p.size ? Math.floor(100 * p.sent / p.size) : 100 })));
       setSync('batches');
-      await sendBatches(app.db, key, (p) => setSync('batches', t('sync.changes', p)));
+      await sendBatches(app.db, key, (p) => (p.resend ? setSync('resend', t('sync.resend', p)) : setSync('batches', t('sync.changes', p))));
       await uploadPhotos(app.db, null); // any the batches named that the server still lacks
       setSync('pull');
       const pulled = await pullFeed(app.db, (n) => setSync('pull', t('sync.pulled', { n })));

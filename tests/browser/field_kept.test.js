@@ -1,0 +1,178 @@
+// The field app keeps what is not yet safe off the server's machine (issue 22): a synced batch
+// stays on the phone, exactly as signed, until the server's answer says an off-machine backup
+// holds it; after the server is restored from a backup (a new store epoch) the phone sends every
+// kept batch again, in device_seq order, before any new one, and the restored server ends up
+// with their changes and photos. Real servers, a real `outfallctl backup` / `restore`; the
+// backup horizon in each sync answer (acknowledged_seq, durable_seq, store_epoch) is set by the
+// test on the real server's answer, so that each case is exact.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startServer, ROOT, ADMIN_PASSWORD } from './lib/server.js';
+import { Api } from './lib/api.js';
+import { phone, fieldSignIn, tab, syncNow, localAll, b2sum, PHOTOS, assertNoErrors } from './lib/field.js';
+import { fieldWorld } from './lib/fieldworld.js';
+
+let srv, surveyor;
+const { phoneTest, newOutfall, phoneWithOutfall, outfallsNamed, fail } =
+  fieldWorld((w) => ({ srv, surveyor } = w));
+
+const OUTFALLCTL = join(ROOT, (process.env.OUTFALLD || 'build/asan/outfalld').replace(/outfalld$/, 'outfallctl'));
+
+// Sends the phone's API requests (all of them with all: true, else only POST /v1/sync) to
+// h.target and writes the backup horizon h sets into each sync answer: acknowledged_seq one per
+// batch_id (a replay is answered its first answer), h.durable (null: left unset) and h.epoch.
+// Each sync body goes to h.bodies; h.beforeAnswer(body), when set, runs before the answer.
+async function horizon(page, h, all = false) {
+  h.bodies = h.bodies || [];
+  h.acks = h.acks || new Map();
+  h.nextAck = h.nextAck || 100;
+  await page.route(all ? '**/v1/**' : '**/v1/sync', async (route) => {
+    const r = route.request();
+    const u = new URL(r.url());
+    const response = await route.fetch({ url: h.target + u.pathname + u.search });
+    if (!u.pathname.endsWith('/v1/sync') || response.status() !== 200) {
+      await route.fulfill({ response });
+      return;
+    }
+    const body = r.postData();
+    h.bodies.push(body);
+    const answer = await response.json();
+    const batchId = JSON.parse(body).batchId;
+    if (!h.acks.has(batchId)) h.acks.set(batchId, (h.nextAck += 10));
+    answer.acknowledgedSeq = String(h.acks.get(batchId));
+    if (h.durable !== null) answer.durableSeq = String(h.durable);
+    answer.storeEpoch = h.epoch;
+    if (h.beforeAnswer) await h.beforeAnswer(body);
+    await route.fulfill({ response, json: answer });
+  });
+}
+
+phoneTest('a synced batch is kept, exactly as signed, until the server says a backup holds it, then dropped with its photos\' originals', async ({ page }) => {
+  await phoneWithOutfall(page, '等待备份的排口');
+  const h = { target: srv.url, epoch: 'epoch-1', durable: 0 };
+  await horizon(page, h);
+  assert.match(await syncNow(page), /上次同步/);
+  assert.equal((await outfallsNamed('等待备份的排口')).length, 1, 'the server applied the batch');
+  let kept = await localAll(page, surveyor.username, 'kept');
+  assert.equal(kept.length, 1);
+  assert.equal(kept[0].body, h.bodies[0], 'the exact body sent');
+  assert.equal(kept[0].acknowledged_seq, h.acks.get(JSON.parse(h.bodies[0]).batchId));
+  assert.equal(kept[0].epoch, 'epoch-1');
+  assert.equal(kept[0].change_ids.length, 2);
+  assert.match(kept[0].sig, /^[A-Za-z0-9+/]{86}==$/);
+  assert.equal(await page.textContent('#kept-status'), '1 批已同步，等待服务器备份确认（确认前保留在手机上）');
+  // The server holds the photos, but a restored server might not: the originals stay.
+  let photos = await localAll(page, surveyor.username, 'photos');
+  assert.ok(photos.every((p) => p.uploaded && String(p.blob).startsWith('blob:')), 'originals kept');
+
+  // A backup short of it: still kept (the oldest kept batch goes again, the server answers its
+  // first answer and applies nothing twice).
+  h.durable = kept[0].acknowledged_seq - 1;
+  assert.match(await syncNow(page), /上次同步/);
+  assert.equal(h.bodies[1], h.bodies[0]);
+  assert.equal((await localAll(page, surveyor.username, 'kept')).length, 1);
+  assert.equal((await outfallsNamed('等待备份的排口')).length, 1, 'nothing twice');
+
+  // A backup that holds it: dropped, and the originals of its photos with it.
+  h.durable = kept[0].acknowledged_seq;
+  assert.match(await syncNow(page), /上次同步/);
+  kept = await localAll(page, surveyor.username, 'kept');
+  assert.deepEqual(kept, []);
+  assert.equal(await page.isVisible('#kept-status'), false);
+  photos = await localAll(page, surveyor.username, 'photos');
+  assert.ok(photos.every((p) => p.blob === null && String(p.thumb).startsWith('blob:')), 'originals gone, thumbnails stay');
+
+  // A server with no off-machine backup configured (durable_seq unset): nothing is kept.
+  h.durable = null;
+  await newOutfall(page, '没有备份的服务器上的排口', ['qinhe-outfall-a-1.jpg']);
+  assert.match(await syncNow(page), /上次同步/);
+  assert.deepEqual(await localAll(page, surveyor.username, 'kept'), []);
+  assert.equal((await outfallsNamed('没有备份的服务器上的排口')).length, 1);
+});
+
+test('after the server is restored from a backup, the phone sends every kept batch again, in order and exactly as signed, before a new one, and the restored server has their changes and photos', { timeout: 180000 }, async () => {
+  const one = await startServer();
+  const apiOne = new Api(one.url);
+  const admin = await apiOne.login('admin', ADMIN_PASSWORD);
+  const user = await apiOne.createUser(admin, 'zhao.field', 'zhao-field-password-1', 'ROLE_SURVEYOR', ['410882']);
+  const p = await phone({ url: one.url });
+  const { page } = p;
+  let two = null;
+  try {
+    await fieldSignIn(page, one.url, user);
+    const h = { target: one.url, epoch: 'epoch-before', durable: 0 };
+    await horizon(page, h, true);
+    // Batch 1: in the backup.
+    await newOutfall(page, '备份之前的排口', ['qinhe-outfall-a-1.jpg']);
+    assert.match(await syncNow(page), /上次同步/);
+    const backup = join(await mkdtemp(join(tmpdir(), 'outfall-kept-backup-')), 'b');
+    execFileSync(OUTFALLCTL, ['backup', backup, '--data', join(one.root, 'data')]);
+    h.durable = h.nextAck; // the backup holds batch 1's mark
+    // Batches 2 and 3, each with a photo: acknowledged after the backup, kept.
+    await newOutfall(page, '备份之后的排口甲', ['qinhe-outfall-a-2.jpg']);
+    assert.match(await syncNow(page), /上次同步/);
+    await newOutfall(page, '备份之后的排口乙', ['large-12mp.jpg']);
+    assert.match(await syncNow(page), /上次同步/);
+    const kept = (await localAll(page, user.username, 'kept')).sort((a, b) => a.device_seq - b.device_seq);
+    assert.deepEqual(kept.map((k) => k.device_seq), [2, 3], 'batch 1 dropped when the backup held it');
+    assert.equal(await page.textContent('#kept-status'), '2 批已同步，等待服务器备份确认（确认前保留在手机上）');
+
+    // The machine dies; its database comes back from the backup on another one.
+    await one.stop();
+    const restored = join(await mkdtemp(join(tmpdir(), 'outfall-kept-restored-')), 'data');
+    execFileSync(OUTFALLCTL, ['restore', backup, '--data', restored]);
+    two = await startServer([], { data: restored });
+    const apiTwo = new Api(two.url);
+    const adminTwo = await apiTwo.login('admin', ADMIN_PASSWORD);
+    const named = async (name) => ((await apiTwo.ok('GET', '/v1/outfalls?limit=1000', { token: adminTwo })).outfalls || [])
+      .filter((o) => o.name === name);
+    assert.equal((await named('备份之前的排口')).length, 1);
+    assert.equal((await named('备份之后的排口甲')).length, 0, 'the backup predates batch 2');
+
+    // A new change waits too; the phone syncs with the restored server (a new epoch).
+    await newOutfall(page, '恢复之后的排口');
+    h.target = two.url;
+    h.epoch = 'epoch-after';
+    h.durable = 0;
+    const sentBefore = h.bodies.length;
+    let resendShown = '';
+    h.beforeAnswer = async (body) => {
+      if (body !== kept[1].body) return;
+      await page.waitForFunction(() => /正在重新发送/.test(document.querySelector('#sync-status')?.textContent || ''));
+      resendShown = await page.textContent('#sync-status');
+    };
+    assert.match(await syncNow(page), /上次同步/);
+    const sent = h.bodies.slice(sentBefore).map((b) => JSON.parse(b));
+    assert.deepEqual(sent.map((b) => b.deviceSeq), ['2', '3', '4'], 'kept batches first, in order, then the new one');
+    assert.equal(h.bodies[sentBefore], kept[0].body, 'exactly as signed');
+    assert.equal(h.bodies[sentBefore + 1], kept[1].body, 'exactly as signed');
+    assert.equal(resendShown, '服务器已从备份恢复 — 正在重新发送 1 批');
+    for (const name of ['备份之前的排口', '备份之后的排口甲', '备份之后的排口乙', '恢复之后的排口']) {
+      assert.equal((await named(name)).length, 1, name);
+    }
+    // The photos uploaded after the backup came again from the phone, which had kept them.
+    for (const f of ['qinhe-outfall-a-2.jpg', 'large-12mp.jpg']) {
+      const info = await apiTwo.ok('GET', `/v1/photos/${b2sum(join(PHOTOS, f))}/info`, { token: adminTwo });
+      assert.ok(Number(info.size) > 0, f);
+    }
+    // Kept again under the new epoch until the restored server's backup holds them.
+    const again = await localAll(page, user.username, 'kept');
+    assert.deepEqual(again.map((k) => k.epoch), ['epoch-after', 'epoch-after', 'epoch-after']);
+    // The phone pulls the restored server's feed from what it holds: the new outfalls show.
+    await tab(page, 'list');
+    assert.match(await page.textContent('#view'), /恢复之后的排口/);
+    assertNoErrors(p.pageErrors);
+  } catch (e) {
+    fail();
+    await page.screenshot({ path: join(one.root, 'restore.png'), fullPage: true }).catch(() => {});
+    throw e;
+  } finally {
+    await p.close();
+    if (two) await two.stop();
+    await one.stop().catch(() => {});
+  }
+});
