@@ -176,3 +176,51 @@ test('after the server is restored from a backup, the phone sends every kept bat
     await one.stop().catch(() => {});
   }
 });
+
+test('a phone enrolled after the backup the server was restored from enrolls again and sends what it kept', { timeout: 180000 }, async () => {
+  const one = await startServer();
+  const apiOne = new Api(one.url);
+  const admin = await apiOne.login('admin', ADMIN_PASSWORD);
+  const user = await apiOne.createUser(admin, 'sun.field', 'sun-field-password-1', 'ROLE_SURVEYOR', ['410882']);
+  const backup = join(await mkdtemp(join(tmpdir(), 'outfall-kept-backup-')), 'b');
+  execFileSync(OUTFALLCTL, ['backup', backup, '--data', join(one.root, 'data')]); // before the phone
+  const p = await phone({ url: one.url });
+  const { page } = p;
+  let two = null;
+  try {
+    await fieldSignIn(page, one.url, user);
+    const h = { target: one.url, epoch: 'epoch-before', durable: 0 };
+    await horizon(page, h, true);
+    await newOutfall(page, '新手机备份之后的排口', ['no-gps.jpg']);
+    assert.match(await syncNow(page), /上次同步/);
+    assert.equal((await localAll(page, user.username, 'kept')).length, 1);
+
+    await one.stop();
+    const restored = join(await mkdtemp(join(tmpdir(), 'outfall-kept-restored-')), 'data');
+    execFileSync(OUTFALLCTL, ['restore', backup, '--data', restored]);
+    two = await startServer([], { data: restored });
+    h.target = two.url;
+    h.epoch = 'epoch-after';
+    // The restored server knows neither the phone's sign-in nor its device: sign in again, sync.
+    assert.match(await syncNow(page), /同步未完成/);
+    await page.click('#sync-now');
+    await page.waitForSelector('#login-view:not([hidden])');
+    await page.fill('#username', user.username);
+    await page.fill('#password', user.password);
+    await page.click('#login-submit');
+    await page.waitForSelector('#view[data-loaded="true"]');
+    assert.match(await syncNow(page), /上次同步/);
+    const apiTwo = new Api(two.url);
+    const adminTwo = await apiTwo.login('admin', ADMIN_PASSWORD);
+    const list = await apiTwo.ok('GET', '/v1/outfalls?limit=1000', { token: adminTwo });
+    assert.equal((list.outfalls || []).filter((o) => o.name === '新手机备份之后的排口').length, 1);
+    assertNoErrors(p.pageErrors);
+  } catch (e) {
+    fail();
+    throw e;
+  } finally {
+    await p.close();
+    if (two) await two.stop();
+    await one.stop().catch(() => {});
+  }
+});
