@@ -174,9 +174,10 @@ async function unseal(db, batch) {
   });
 }
 
-// What an answer says of the server's backups (issue 22): the change log's mark once the batch
-// was committed, the highest mark held by a confirmed off-machine backup (null: no backup is
-// configured), and the database's epoch (a new one: it was restored from a backup).
+// What an answer says of the server's backups (issue 22, docs/sync.md "Kept until durable"): the
+// batch's number in the server's acknowledgement sequence (a replay: the sequence's end), the
+// highest number a confirmed off-machine backup holds (null: no backup is configured), and the
+// database's epoch (a new one: it was restored from a backup).
 function horizonOf(answer) {
   const num = (v) => (v === undefined || v === null || v === '' ? null : Number(v));
   return { ack: num(answer.acknowledgedSeq), durable: num(answer.durableSeq), epoch: answer.storeEpoch || null };
@@ -196,34 +197,34 @@ async function countRefused(s, h) {
 // Keeps, in the answer's transaction s, what the answer says of the server's backups: batch is
 // kept when every change of it was acknowledged and no confirmed backup holds it yet, else
 // dropped; kept batches of this epoch that a backup now holds are dropped, and all of this epoch
-// when no backup is configured (those of another epoch wait to be sent again); a new epoch puts the cursor back to what the restored database holds.
-// Resolves with true when the epoch changed.
+// when no backup is configured (those of another epoch wait to be sent again); a new epoch
+// pulls the restored feed from 0. Resolves with true when the epoch changed.
 async function keepUntilDurable(s, batch, sig, answer, results) {
   const h = horizonOf(answer);
-  const acked = h.ack !== null && batch.change_ids.every((id) => results.has(id) && results.get(id).status !== 'CHANGE_STATUS_HELD');
+  const acked = h.ack !== null && batch.change_ids.every((id) => results.has(id));
   const was = await req(s.kv.get('storeEpoch'));
   const changed = !!(was && h.epoch && was !== h.epoch);
   const kept = await req(s.kept.getAll());
+  // A replay is answered the sequence's end: a batch kept under this epoch keeps its own number.
+  const prior = kept.find((k) => k.device_seq === batch.device_seq && k.epoch === h.epoch);
+  const ack = prior && h.ack !== null ? Math.min(prior.acknowledged_seq, h.ack) : h.ack;
   for (const k of kept) {
     if (k.epoch === h.epoch && (h.durable === null || k.acknowledged_seq <= h.durable)) s.kept.delete(k.device_seq);
   }
   s.kept.delete(batch.device_seq);
-  if (acked && h.durable !== null && h.durable < h.ack) {
+  if (acked && h.durable !== null && h.durable < ack) {
     const bytes = kept.filter((k) => k.device_seq !== batch.device_seq).reduce((a, k) => a + k.body.length, 0);
     if (bytes + batch.body.length <= KEPT_MAX_BYTES) {
       s.kept.put({ device_seq: batch.device_seq, batch_id: batch.batch_id, body: batch.body, sig, change_ids: batch.change_ids,
-        acknowledged_seq: h.ack, epoch: h.epoch, kept_ms: Date.now() });
+        acknowledged_seq: ack, epoch: h.epoch, kept_ms: prior ? prior.kept_ms : Date.now() });
     } else {
-      await countRefused(s, h);
+      await countRefused(s, { ...h, ack });
     }
   }
   const refused = await req(s.kv.get('keptRefused'));
   if (refused && (h.durable === null || (refused.epoch === h.epoch && h.durable >= refused.ack))) s.kv.delete('keptRefused');
   if (h.epoch) s.kv.put(h.epoch, 'storeEpoch');
-  if (changed) {
-    const cursor = Number((await req(s.kv.get('cursor'))) || 0);
-    s.kv.put(String(Math.min(cursor, h.durable || 0)), 'cursor');
-  }
+  if (changed) s.kv.put('0', 'cursor'); // the restored feed numbers its entries anew: pull it all
   return changed;
 }
 
