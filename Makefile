@@ -14,6 +14,8 @@ DEB_PKGS := gcc make pkg-config libcivetweb-dev libsqlite3-dev libsodium-dev lib
 # What `make demo` (tools/demo.sh) needs besides: curl and jq, to call the API and read its answers.
 DEMO_DEB_PKGS := curl jq
 
+# The object store's tests start s3rver (MIT), pinned by tests/s3/package-lock.json and installed
+# by node-deps beside the browser tests' packages (tests/s3/serve.mjs).
 # What the browser tests (tests/browser) need as well, each as "what it provides:package": Debian's
 # Chromium, a CJK font for it, Node.js 20+ and npm. A package is installed only when what it
 # provides is missing: the machines come with NodeSource's nodejs, which bundles npm and conflicts
@@ -55,6 +57,7 @@ ASAN_CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-
 ASAN_LDFLAGS := -fsanitize=address,undefined
 
 COMMON_SRC := $(sort $(wildcard common/*.c))
+OBJSTORE_SRC := $(sort $(wildcard objstore/*.c))
 SYNC_SRC := $(sort $(wildcard sync/*.c))
 PROGRAMME_SRC := $(sort $(wildcard programme/*.c))
 RENDER_SRC := $(sort $(wildcard render/*.c))
@@ -62,14 +65,14 @@ SERVER_SRC := $(sort $(wildcard server/*.c))
 CLIENT_SRC := $(sort $(wildcard client/*.c))
 CTL_SRC := $(sort $(wildcard tools/outfallctl/*.c))
 TESTLIB_SRC := $(sort $(wildcard tests/lib/*.c))
-TEST_SRC := $(sort $(wildcard tests/common/test_*.c tests/sync/test_*.c tests/programme/test_*.c tests/render/test_*.c tests/api/test_*.c \
+TEST_SRC := $(sort $(wildcard tests/common/test_*.c tests/objstore/test_*.c tests/sync/test_*.c tests/programme/test_*.c tests/render/test_*.c tests/api/test_*.c \
                                tests/fuzz/test_*.c tests/tls/test_*.c \
                                tests/reliability/test_*.c tests/bench/test_*.c))
 
 objs = $(patsubst %.c,$(1)/%.o,$(2))
 GEN_OBJ = $(1)/gen/outfall/v1/outfall.pb-c.o $(1)/gen/migrations.o
 
-CORE = $(call objs,$(1),$(COMMON_SRC) $(SYNC_SRC) $(PROGRAMME_SRC) $(RENDER_SRC)) $(call GEN_OBJ,$(1))
+CORE = $(call objs,$(1),$(COMMON_SRC) $(OBJSTORE_SRC) $(SYNC_SRC) $(PROGRAMME_SRC) $(RENDER_SRC)) $(call GEN_OBJ,$(1))
 # The client library (client/): what outfallctl, the tests and the benchmark link beside CORE.
 CLIENT = $(call objs,$(1),$(CLIENT_SRC))
 
@@ -98,13 +101,17 @@ browser-deps: node-deps
 	@tools/install_missing.sh "for the browser tests" \
 	  $$(for t in $(BROWSER_TOOLS); do c=$${t%%:*}; [ -e "$$c" ] || command -v "$$c" >/dev/null 2>&1 || echo $${t#*:}; done)
 
-# Node.js and the npm packages alone (no Chromium): what make contract-check needs for buf.
+# Node.js and the npm packages alone (no Chromium): what make contract-check needs for buf, and
+# tests/s3's s3rver for the object store's tests.
 NODE_TOOLS := node:nodejs npm:npm
 node-deps:
 	@tools/install_missing.sh "for the npm packages" \
 	  $$(for t in $(NODE_TOOLS); do c=$${t%%:*}; command -v "$$c" >/dev/null 2>&1 || echo $${t#*:}; done)
 	@cd tests/browser && if ! cmp -s package-lock.json node_modules/.package-lock.stamp; then \
 	  PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error && \
+	  cp package-lock.json node_modules/.package-lock.stamp; fi
+	@cd tests/s3 && if ! cmp -s package-lock.json node_modules/.package-lock.stamp; then \
+	  npm ci --no-audit --no-fund --loglevel=error && \
 	  cp package-lock.json node_modules/.package-lock.stamp; fi
 
 # TEST_DEB_PKGS, as deps does for DEB_PKGS.
@@ -195,7 +202,8 @@ contract-check: node-deps
 	@$(BUF) lint && $(BUF) breaking --against proto-released && echo "contract-check: buf lint and buf breaking passed"
 
 # The engine (sync/) never includes the programme (programme/): where it calls a feature, it goes
-# through its hooks (sync/hooks.h), which programme/hooks.c registers. Renderers (render/) take
+# through its hooks (sync/hooks.h), which programme/hooks.c registers. The object store client
+# (objstore/) knows nothing of the project: it includes none of its folders. Renderers (render/) take
 # plain data and include none of the engine, the programme or the server. The programme keeps the
 # queries and rules and writes no bytes format itself: no HTML markup or CSV byte-order mark in its
 # strings, no tab-separated header, none of render's low-level writers (text, csv, html, tar
@@ -204,6 +212,8 @@ LAYOUT_BYTES_LEFT :=
 layout-check:
 	@bad=$$(grep -lE '^[[:space:]]*#[[:space:]]*include[[:space:]]*"programme/' sync/*.c sync/*.h); \
 	  [ -z "$$bad" ] || { echo "layout-check: the engine includes the programme (use sync/hooks.h):" $$bad >&2; exit 1; }
+	@bad=$$(grep -lE '^[[:space:]]*#[[:space:]]*include[[:space:]]*"(common|sync|programme|render|server)/' objstore/*.c objstore/*.h); \
+	  [ -z "$$bad" ] || { echo "layout-check: the object store client reaches into the project:" $$bad >&2; exit 1; }
 	@bad=$$(grep -lE '^[[:space:]]*#[[:space:]]*include[[:space:]]*"(sync|programme|server)/' render/*.c render/*.h); \
 	  [ -z "$$bad" ] || { echo "layout-check: a renderer reaches into the engine, the programme or the server:" $$bad >&2; exit 1; }
 	@bad=$$(grep -lE '^[[:space:]]*#[[:space:]]*include[[:space:]]*"render/(text|csv|html)\.h"|"[^"]*(<(/?(html|head|body|table|tr|td|th|h[1-6]|p|style|title|meta)[ >]|!DOCTYPE)|\\xEF\\xBB\\xBF)|"[a-z0-9_]+\\t[a-z0-9_]+\\t|\btar_header\(' \

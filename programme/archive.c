@@ -37,31 +37,33 @@ typedef struct archive {
     int pass;
     uint64_t manifest_len; /* counted in PASS_MEASURE */
     long long n;
-    char *file_buf; /* EXPORT_CHUNK bytes for copying a photo */
     sync_error *err;
 } archive;
 
-/* Copies the stored photo of e into the archive. */
+/* photo_sink: a photo's next bytes into the archive, counting them; stops when the archive's
+ * reader did. */
+typedef struct photo_copy {
+    archive *a;
+    int64_t copied;
+} photo_copy;
+
+static int copy_bytes(void *ctx, const void *buf, size_t n) {
+    photo_copy *c = ctx;
+    export_put(&c->a->o, buf, n);
+    c->copied += (int64_t)n;
+    return c->a->o.stopped;
+}
+
+/* Copies the stored photo of e into the archive, from the folder or the bucket. */
 static int copy_photo(archive *a, const entry *e) {
-    int fd = -1;
-    int rc = photos_open(a->env, e->m.hash, &fd, a->err);
-    if (rc) return rc;
+    photo_copy c = {a, 0};
     tar_put_header(export_put_bytes, &a->o, e->path, (uint64_t)e->m.size, e->stored_ms / 1000);
-    int64_t left = e->m.size;
-    while (left > 0 && !a->o.stopped) {
-        size_t want = left < EXPORT_CHUNK ? (size_t)left : EXPORT_CHUNK;
-        ssize_t got = read(fd, a->file_buf, want);
-        if (got < 0 && errno == EINTR) continue;
-        if (got <= 0) {
-            close(fd);
-            return sync_fail(a->err, SYNC_EINTERNAL, "storage_error",
-                             "photo %s is shorter than its recorded %lld bytes", e->m.hash,
-                             (long long)e->m.size);
-        }
-        export_put(&a->o, a->file_buf, (size_t)got);
-        left -= got;
-    }
-    close(fd);
+    int rc = photos_read(a->env, e->m.hash, 0, e->m.size, copy_bytes, &c, a->err);
+    if (rc) return rc;
+    if (c.copied < e->m.size && !a->o.stopped)
+        return sync_fail(a->err, SYNC_EINTERNAL, "storage_error",
+                         "photo %s is shorter than its recorded %lld bytes", e->m.hash,
+                         (long long)e->m.size);
     tar_put_padding(export_put_bytes, &a->o, (uint64_t)e->m.size);
     return 0;
 }
@@ -118,10 +120,9 @@ int archive_photos(store *s, const photos_env *env, const principal *p, const ex
     archive a = {.s = s,
                  .env = env,
                  .o = {.buf = malloc(EXPORT_CHUNK), .write = write, .ctx = ctx},
-                 .file_buf = malloc(EXPORT_CHUNK),
                  .err = err};
     int rc = 0, in_txn = 0;
-    if (!a.o.buf || !a.file_buf) {
+    if (!a.o.buf) {
         rc = sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
         goto done;
     }
@@ -154,7 +155,6 @@ done:
         rc = sync_fail(err, SYNC_EINTERNAL, "export_aborted", "the reader stopped the export");
     if (in_txn) sqlite3_exec(store_db(s), "COMMIT", NULL, NULL, NULL);
     free(a.o.buf);
-    free(a.file_buf);
     if (count) *count = a.n;
     return rc;
 }

@@ -77,6 +77,7 @@ static int export_as(http_req *r, int format) {
     if (format == PHOTOS_TAR) {
         photos_env env = {r->cfg->photos_dir, r->cfg->uploads_dir, r->cfg->max_photo_bytes,
                           &r->cfg->sync};
+        env.store = r->cfg->photos;
         rc = archive_photos(r->store, &env, &r->who, &q, stream_write, &st, &count, &err);
     } else {
         rc = export_outfalls(r->store, &r->who, &q, format, stream_write, &st, &count, &err);

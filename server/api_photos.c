@@ -30,7 +30,7 @@
 #define TUS_EXTENSIONS "creation,creation-with-upload,expiration,checksum,termination"
 #define CHECKSUM_NAMES "sha1,sha256,sha512" /* checksum_algos' names */
 
-enum { CHUNK = 64 * 1024 };
+enum { CHUNK = 64 * 1024, PHOTO_STORE_RETRY_S = 30 };
 
 /* Error codes whose status is not the one their result code maps to. */
 static const struct {
@@ -57,16 +57,22 @@ static photos_env env_of(const http_req *r) {
                     r->cfg->report_upload_expiry_s * 1000,
                     r->cfg->report_upload_quota,
                     r->cfg->report_upload_max_reports,
-                    r->cfg->upload_expiry_s * 1000};
+                    r->cfg->upload_expiry_s * 1000,
+                    r->cfg->photos};
     return e;
 }
 
-/* Sets r->err_status for an engine error in r->err and returns its code. */
+static void add_header(http_req *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Sets r->err_status for an engine error in r->err and returns its code. The photo store out
+ * of reach (503 photo_store_unavailable) says when to try again. */
 static int engine_failed(http_req *r) {
     r->err_status = 0;
     for (size_t i = 0; i < sizeof photo_statuses / sizeof photo_statuses[0]; i++)
         if (strcmp(r->err.code, photo_statuses[i].code) == 0)
             r->err_status = photo_statuses[i].status;
+    if (strcmp(r->err.code, "photo_store_unavailable") == 0)
+        add_header(r, "Retry-After: %d", PHOTO_STORE_RETRY_S);
     return r->err.rc;
 }
 
@@ -511,13 +517,34 @@ static int range_parse(const char *h, int64_t size, int64_t *first, int64_t *las
     return 1;
 }
 
+/* A photo's answer on its way: its head is sent once, with the first bytes. */
+typedef struct photo_out {
+    http_req *r;
+    int status;
+    const char *media_type;
+    uint64_t length;
+    int started;
+} photo_out;
+
+static void photo_head_send(photo_out *o) {
+    if (o->started) return;
+    o->started = 1;
+    http_send_head(o->r, o->status, o->media_type, o->length);
+}
+
+/* photo_sink: the next bytes to the client; stops when it left. */
+static int photo_bytes(void *ctx, const void *buf, size_t n) {
+    photo_out *o = ctx;
+    photo_head_send(o);
+    return mg_write(o->r->conn, buf, n) <= 0;
+}
+
 /* GET and HEAD of the bytes of a photo the caller may read. */
 static int serve_photo(http_req *r) {
     photos_env env = env_of(r);
     photos_info info;
     char etag[HASH_HEX_LEN + 3];
     int64_t first = 0, last = 0;
-    int fd = -1;
     if (auth_reporter(r)) /* a report's upload token writes, never reads */
         return http_error(r, 403, "forbidden_role", "a report's upload token may not read photos");
     if (photos_read_info(r->store, &r->who, r->params[0], &info, &r->err) < 0 ||
@@ -540,7 +567,6 @@ static int serve_photo(http_req *r) {
                           (long long)info.size);
     }
     int not_modified = inm && (strstr(inm, etag) || strcmp(inm, "*") == 0);
-    if (!not_modified && photos_open(&env, info.hash, &fd, &r->err) < 0) return engine_failed(r);
     r->cache_control = PHOTO_CACHE;
     add_header(r, "ETag: %s", etag);
     add_header(r, "Accept-Ranges: bytes");
@@ -553,17 +579,17 @@ static int serve_photo(http_req *r) {
     if (ranged)
         add_header(r, "Content-Range: bytes %lld-%lld/%lld", (long long)first, (long long)last,
                    (long long)info.size);
-    http_store_release(r); /* no database handle held while the client reads */
-    http_send_head(r, ranged ? 206 : 200, info.facts.media_type, (uint64_t)(last - first + 1));
-    uint8_t *buf = strcmp(r->method, "GET") == 0 ? malloc(CHUNK) : NULL;
-    for (int64_t at = first; buf && at <= last;) {
-        size_t want = last - at + 1 < CHUNK ? (size_t)(last - at + 1) : CHUNK;
-        ssize_t n = pread(fd, buf, want, at);
-        if (n <= 0 || mg_write(r->conn, buf, (size_t)n) <= 0) break; /* the client left */
-        at += n;
+    http_store_release(r); /* no database handle held while the store and the client read */
+    photo_out out = {r, ranged ? 206 : 200, info.facts.media_type, (uint64_t)(last - first + 1)};
+    if (strcmp(r->method, "GET") != 0 || last < first) {
+        photo_head_send(&out);
+        return 0;
     }
-    free(buf);
-    close(fd);
+    /* The head goes with the first byte: a store that fails before it gets a clean error. */
+    if (photos_read(&env, info.hash, first, last - first + 1, photo_bytes, &out, &r->err) < 0 &&
+        !out.started)
+        return engine_failed(r);
+    if (!out.started) photo_head_send(&out);
     return 0;
 }
 

@@ -109,6 +109,19 @@ static const option_def options[] = {
     {"login-throttle-slots", "N", OPT_INT, FIELD(login_throttle_slots), 16, 1048576, 0,
      "failed-login counts kept in memory (about 48 bytes each) for names that are no account "
      "and for addresses; an account's counts are kept in the database"},
+    {"photo-store", "local|s3://BUCKET/PREFIX", OPT_TEXT, FIELD(photo_store), 0, 0, 0,
+     "where stored photos' bytes live: the data folder's photos/, or an S3-compatible bucket "
+     "(keys PREFIX/ab/cd/<hash>; see --photo-store-endpoint)"},
+    {"photo-store-endpoint", "URL", OPT_TEXT, FIELD(photo_store_endpoint), 0, 0, 0,
+     "the bucket's endpoint, http(s)://host[:port] (path-style requests)"},
+    {"photo-store-region", "REGION", OPT_TEXT, FIELD(photo_store_region), 0, 0, 0,
+     "the bucket's region, for the requests' signatures"},
+    {"photo-store-credentials", "FILE", OPT_TEXT, FIELD(photo_store_credentials), 0, 0, 0,
+     "the bucket's access key and secret: two lines, or access_key_id= and secret_access_key=; "
+     "mode 600; none: the environment's AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"},
+    {"photo-store-timeout", "SECONDS", OPT_INT, FIELD(photo_store_timeout_s), 1, 600, 0,
+     "a request to the bucket (or a transfer stalled below 1 KiB/s) gives up after this; an "
+     "upload's finish then answers 503 photo_store_unavailable"},
     {"real-ip-header", "NAME", OPT_TEXT, FIELD(real_ip_header), 0, 0, 0,
      "behind a reverse proxy on loopback: the header naming the client's address (X-Real-IP)"},
     {"report-upload-ttl", "SECONDS", OPT_INT64, FIELD(report_upload_ttl_s), 1, 604800, 0,
@@ -160,6 +173,9 @@ static void config_defaults(server_config *c) {
     c->report_upload_max_reports = 3;
     c->login_throttle_slots = ACCOUNTS_THROTTLE_SLOTS;
     c->photo_time_span_s = c->sync.photo_time_span_ms / 1000;
+    util_strlcpy(c->photo_store, "local", sizeof c->photo_store);
+    util_strlcpy(c->photo_store_region, "us-east-1", sizeof c->photo_store_region);
+    c->photo_store_timeout_s = 30;
 }
 
 /* The option called name on the command line (exact), or NULL. */

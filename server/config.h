@@ -51,6 +51,14 @@ typedef struct server_config {
     int64_t report_upload_quota;    /* bytes (Upload-Length) one address's unfinished ones hold */
     int report_upload_max_reports;  /* reports one address may hold unfinished ones for */
 
+    /* where stored photos' bytes live (sync/photo_store.h) */
+    char photo_store[512];                  /* "local" or "s3://BUCKET[/PREFIX]" */
+    char photo_store_endpoint[512];         /* the bucket's http(s) endpoint */
+    char photo_store_region[64];            /* its SigV4 region */
+    char photo_store_credentials[PATH_MAX]; /* a mode-600 credentials file; "": the environment */
+    int photo_store_timeout_s;              /* a request to the bucket gives up after this */
+    const struct photo_store *photos; /* the bucket's store, made at start; NULL: the folder */
+
     sync_config sync;
 } server_config;
 

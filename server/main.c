@@ -387,6 +387,20 @@ int main(int argc, char **argv) {
     char cores_note[160];
     cores_init(cfg.writer_core, cores_note, sizeof cores_note);
     fprintf(stderr, "outfalld: %s\n", cores_note);
+    /* The photos' bucket is checked before anything starts: wrong credentials or a missing
+     * bucket stop the server with one line. */
+    static photo_store photos;
+    photo_store_spec spec = {cfg.photo_store,
+                             cfg.photos_dir,
+                             cfg.photo_store_endpoint,
+                             cfg.photo_store_region,
+                             cfg.photo_store_credentials,
+                             cfg.photo_store_timeout_s};
+    if (photo_store_open(&photos, &spec, err, sizeof err) < 0) {
+        fprintf(stderr, "outfalld: 照片存储不可用 (photo store unusable): %s\n", err);
+        return 1;
+    }
+    if (photos.s3) cfg.photos = &photos;
     store *main_store = prepare_data(&cfg);
     if (!main_store) return 1;
     if (dbpool_init(cfg.db_path, cfg.db_handles) < 0 ||
@@ -435,6 +449,7 @@ int main(int argc, char **argv) {
     writer_close();
     dbpool_close();
     store_close(main_store);
+    photo_store_close(&photos);
     mg_exit_library();
     return exit_code;
 }

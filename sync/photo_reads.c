@@ -110,14 +110,15 @@ int photos_read_info(store *s, const principal *p, const char *hash, photos_info
     return 0;
 }
 
-int photos_open(const photos_env *env, const char *hash, int *fd, sync_error *err) {
-    char dir[PATH_MAX], path[PATH_MAX + 80];
-    photos_dir_of(env, hash, dir, sizeof dir);
-    photos_path_fmt(path, sizeof path, "%s/%s", dir, hash);
-    *fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (*fd >= 0) return 0;
-    return sync_fail(err, SYNC_EINTERNAL, "internal",
-                     "photo %s is recorded but its file cannot "
-                     "be opened: %s",
-                     hash, strerror(errno));
+const photo_store *photos_store_of(const photos_env *env, photo_store *local) {
+    if (env->store) return env->store;
+    photo_store_local(local, env->photos_dir);
+    return local;
+}
+
+int photos_read(const photos_env *env, const char *hash, int64_t offset, int64_t length,
+                photo_sink sink, void *ctx, sync_error *err) {
+    photo_store local;
+    const photo_store *ps = photos_store_of(env, &local);
+    return ps->ops->read(ps, hash, offset, length, sink, ctx, err);
 }

@@ -28,10 +28,7 @@
 #include "sync/apply.h"
 #include "sync/hooks.h"
 
-enum { LOCK_WAIT_MS = 10000, EXPIRE_BATCH = 100 };
-
-/* A holder's key: "u<user id>" or "r<report number>" (holder_key). */
-enum { HOLDER_LEN = 24, BUSY_KEY_LEN = HASH_HEX_LEN + 1 + HOLDER_LEN };
+enum { LOCK_WAIT_MS = 10000 };
 
 struct photos_upload {
     char hash[HASH_HEX_LEN + 1];
@@ -62,7 +59,7 @@ static int busy_slot(const char *key) {
 
 /* Takes the lock of upload key ("<hash>.<holder>"), waiting up to wait_ms for the request that
  * has it. Returns 0, or -1 when it stayed busy (or every slot is taken). */
-static int upload_lock(const char *key, int wait_ms) {
+int photos_upload_lock(const char *key, int wait_ms) {
     struct timespec until;
     int rc = 0, slot;
     clock_gettime(CLOCK_REALTIME, &until);
@@ -80,7 +77,7 @@ static int upload_lock(const char *key, int wait_ms) {
     return rc;
 }
 
-static void upload_unlock(const char *key) {
+void photos_upload_unlock(const char *key) {
     pthread_mutex_lock(&busy_mu);
     int slot = busy_slot(key);
     if (slot >= 0) busy[slot][0] = '\0';
@@ -94,7 +91,7 @@ static int locked_fail(sync_error *err) {
 }
 
 /* The upload lock's key of hash's upload by holder into key[BUSY_KEY_LEN]. */
-static void upload_key(const char *hash, const char *holder, char *key) {
+void photos_upload_key(const char *hash, const char *holder, char *key) {
     snprintf(key, BUSY_KEY_LEN, "%.64s.%s", hash, holder);
 }
 
@@ -172,13 +169,9 @@ void photos_path_fmt(char *buf, size_t cap, const char *fmt, ...) {
 }
 
 /* The bytes received so far of hash's upload by holder. */
-static void part_path(const photos_env *env, const char *hash, const char *holder, char *buf,
+void photos_part_path(const photos_env *env, const char *hash, const char *holder, char *buf,
                       size_t cap) {
     photos_path_fmt(buf, cap, "%s/%s.%s.part", env->uploads_dir, hash, holder);
-}
-
-void photos_dir_of(const photos_env *env, const char *hash, char *buf, size_t cap) {
-    photos_path_fmt(buf, cap, "%s/%.2s/%.2s", env->photos_dir, hash, hash + 2);
 }
 
 static int fsync_dir(const char *path) {
@@ -233,7 +226,7 @@ static int photo_size(store *s, const char *hash, int *found, int64_t *size, syn
 }
 
 /* The length of hash's upload by holder: *found, *len. */
-static int upload_length(store *s, const char *hash, const char *holder, int *found, int64_t *len,
+int photos_upload_length(store *s, const char *hash, const char *holder, int *found, int64_t *len,
                          sync_error *err) {
     sqlite3_stmt *st = store_stmt(s, "SELECT length FROM uploads WHERE hash = ? AND holder = ?");
     if (!st) return store_fail(s, SQLITE_ERROR, err);
@@ -273,14 +266,8 @@ static int too_large(const photos_env *env, int64_t length, sync_error *err) {
                      (long long)env->max_bytes);
 }
 
-/* A public upload (report_number set) is stale once untouched since before ?8, or once its
- * report's token has expired by ?9 (a report without a token counts as expired). */
-#define PUBLIC_UPLOAD_STALE                                                                        \
-    "(updated_at_ms < ?8 OR coalesce((SELECT t.expires_at_ms FROM public_report_tokens t "         \
-    "WHERE t.number = uploads.report_number), 0) <= ?9)"
-
 /* The age after which a partial public upload goes: its own, else the staff's. */
-static int64_t public_max_age(const photos_env *env, int64_t max_age_ms) {
+int64_t photos_public_max_age(const photos_env *env, int64_t max_age_ms) {
     return env->report_expiry_ms > 0 ? env->report_expiry_ms : max_age_ms;
 }
 
@@ -344,11 +331,11 @@ int photos_upload_create(store *s, const photos_env *env, const principal *p,
         return sync_fail(err, SYNC_EINVALID, "invalid_argument",
                          "Upload-Metadata may hold at most %d bytes", PHOTOS_METADATA_MAX);
     if ((rc = holder_key(p, holder, err)) < 0) return rc;
-    upload_key(hash, holder, key);
-    if (upload_lock(key, LOCK_WAIT_MS) < 0) return locked_fail(err);
-    part_path(env, hash, holder, path, sizeof path);
+    photos_upload_key(hash, holder, key);
+    if (photos_upload_lock(key, LOCK_WAIT_MS) < 0) return locked_fail(err);
+    photos_part_path(env, hash, holder, path, sizeof path);
     if ((rc = photos_held_size(s, p, hash, stored, NULL, err)) < 0 || *stored) goto done;
-    if ((rc = upload_length(s, hash, holder, &found, &have, err)) < 0) goto done;
+    if ((rc = photos_upload_length(s, hash, holder, &found, &have, err)) < 0) goto done;
     int64_t received = stat(path, &st) == 0 ? st.st_size : 0;
     if (found && have != length && received > 0) {
         rc = sync_fail(err, SYNC_ECONFLICT, "upload_length_conflict",
@@ -400,7 +387,7 @@ rollback:
         if (made) unlink(path);
     }
 done:
-    upload_unlock(key);
+    photos_upload_unlock(key);
     return rc;
 }
 
@@ -424,7 +411,7 @@ int photos_upload_describe(store *s, const photos_env *env, const principal *p, 
     if (step == SQLITE_ROW) {
         util_strlcpy(metadata, (const char *)sqlite3_column_text(st, 0), cap);
         int64_t touched = sqlite3_column_int64(st, 1), token_expires = sqlite3_column_int64(st, 3);
-        int64_t age = sqlite3_column_int(st, 2) ? public_max_age(env, env->staff_expiry_ms)
+        int64_t age = sqlite3_column_int(st, 2) ? photos_public_max_age(env, env->staff_expiry_ms)
                                                 : env->staff_expiry_ms;
         *expires_ms = age > 0 ? touched + age : 0;
         if (sqlite3_column_int(st, 2) && (*expires_ms == 0 || token_expires < *expires_ms))
@@ -451,13 +438,13 @@ int photos_upload_delete(store *s, const photos_env *env, const principal *p, co
         return sync_fail(err, SYNC_EINVALID, "invalid_argument",
                          "holder must be u<user id> or r<report number>");
     if (!holder) holder = own;
-    upload_key(hash, holder, key);
-    if (upload_lock(key, LOCK_WAIT_MS) < 0) return locked_fail(err);
-    if ((rc = upload_length(s, hash, holder, &found, NULL, err)) < 0) goto done;
+    photos_upload_key(hash, holder, key);
+    if (photos_upload_lock(key, LOCK_WAIT_MS) < 0) return locked_fail(err);
+    if ((rc = photos_upload_length(s, hash, holder, &found, NULL, err)) < 0) goto done;
     if (found) {
         rc = run_hash(s, "DELETE FROM uploads WHERE hash = ?1 AND holder = ?2", hash, holder, 0, 1,
                       err);
-        part_path(env, hash, holder, path, sizeof path);
+        photos_part_path(env, hash, holder, path, sizeof path);
         if (rc == 0) unlink(path);
         if (rc == 0) audit_record(s, p, "photo.upload.delete", hash, "ok", holder);
         goto done;
@@ -469,7 +456,7 @@ int photos_upload_delete(store *s, const photos_env *env, const principal *p, co
                           hash);
     if (held) audit_record(s, p, "photo.upload.delete", hash, err->code, err->message);
 done:
-    upload_unlock(key);
+    photos_upload_unlock(key);
     return rc;
 }
 
@@ -486,14 +473,14 @@ static int tus_take(store *s, const photos_env *env, const principal *p, const c
     *held = 0;
     if (photos_hash_check(hash, err) < 0) return err->rc;
     if ((rc = holder_key(p, holder, err)) < 0) return rc;
-    upload_key(hash, holder, key);
-    if (upload_lock(key, LOCK_WAIT_MS) < 0) return locked_fail(err);
+    photos_upload_key(hash, holder, key);
+    if (photos_upload_lock(key, LOCK_WAIT_MS) < 0) return locked_fail(err);
     if ((rc = photos_held_size(s, p, hash, held, length, err)) < 0 ||
-        (!*held && (rc = upload_length(s, hash, holder, &found, length, err)) < 0))
+        (!*held && (rc = photos_upload_length(s, hash, holder, &found, length, err)) < 0))
         goto release;
     if (*held) { /* a part left by an upload a PUT overtook goes */
         char path[PATH_MAX];
-        part_path(env, hash, holder, path, sizeof path);
+        photos_part_path(env, hash, holder, path, sizeof path);
         unlink(path);
         goto release;
     }
@@ -508,7 +495,7 @@ static int tus_take(store *s, const photos_env *env, const principal *p, const c
     util_strlcpy(u->hash, hash, sizeof u->hash);
     util_strlcpy(u->holder, holder, sizeof u->holder);
     util_strlcpy(u->key, key, sizeof u->key);
-    part_path(env, hash, holder, u->path, sizeof u->path);
+    photos_part_path(env, hash, holder, u->path, sizeof u->path);
     u->tus = u->locked = 1;
     u->length = *length;
     u->max_bytes = env->max_bytes;
@@ -523,7 +510,7 @@ static int tus_take(store *s, const photos_env *env, const principal *p, const c
     *out = u;
     return 0;
 release:
-    upload_unlock(key);
+    photos_upload_unlock(key);
     return rc;
 }
 
@@ -684,30 +671,26 @@ static int insert_photo(store *s, const photos_upload *u, const exif_facts *f, c
     return rc == SQLITE_DONE ? 0 : store_fail(s, rc, err);
 }
 
-/* Makes verified upload u the photo: in one transaction its file is renamed from uploads/
- * straight to its hash in photos/ab/cd/ (the folder synced), its row is written, p is recorded as
- * a holder, p's upload row goes and the observations naming it get their flags. A crash leaves
- * the file either in uploads/ (resumed or swept there) or whole at its hash, never under another
- * name in photos/. A photo stored before wins: u's copy is dropped and p only recorded as a
- * holder (*had set). On failure u's file is back where it was. */
+/* Makes verified upload u the photo. Its bytes go to the store first (a bucket gets them before
+ * any transaction: no write lock is held across the network), unless the photo is recorded
+ * already; then in one transaction a local file is renamed from uploads/ straight to its hash in
+ * photos/ab/cd/ (the folder synced), its row is written, p is recorded as a holder, p's upload
+ * row goes and the observations naming it get their flags. A crash leaves the file either in
+ * uploads/ (resumed or swept there) or whole at its hash, never under another name in photos/; an
+ * object in a bucket without its row is invisible. A photo stored before wins: u's copy is
+ * dropped and p only recorded as a holder (*had set). On failure u's file is back where it was. */
 static int store_photo(store *s, const photos_env *env, photos_upload *u, const exif_facts *f,
                        const principal *p, int *had, sync_error *err) {
-    char ab[PATH_MAX], dir[PATH_MAX], final[PATH_MAX + 80];
-    int found = 0, renamed = 0, added = 0, rc;
-    photos_path_fmt(ab, sizeof ab, "%s/%.2s", env->photos_dir, u->hash);
-    photos_dir_of(env, u->hash, dir, sizeof dir);
-    photos_path_fmt(final, sizeof final, "%s/%s", dir, u->hash);
+    photo_store local;
+    const photo_store *ps = photos_store_of(env, &local);
+    int found = 0, moved = 0, added = 0, rc;
     if (fsync(u->fd) < 0) return io_fail(err, "an upload");
-    if (make_dir(env->photos_dir) < 0 || make_dir(ab) < 0 || make_dir(dir) < 0)
-        return io_fail(err, "the photo's folder");
+    if ((rc = photo_size(s, u->hash, &found, NULL, err)) < 0) return rc;
+    if (!found && (rc = ps->ops->prepare(ps, u->hash, u->path, u->offset, err)) < 0) return rc;
     if ((rc = store_begin(s, err)) < 0) return rc;
     if ((rc = photo_size(s, u->hash, &found, NULL, err)) < 0) goto rollback;
     if (!found) {
-        if (rename(u->path, final) < 0 || fsync_dir(dir) < 0) {
-            rc = io_fail(err, "storing a photo");
-            goto rollback;
-        }
-        renamed = 1;
+        if ((rc = ps->ops->place(ps, u->hash, u->path, &moved, err)) < 0) goto rollback;
         if ((rc = insert_photo(s, u, f, p, err)) < 0) goto rollback;
     }
     if ((rc = record_holder(s, p, u->hash, &added, err)) < 0) goto rollback;
@@ -719,13 +702,13 @@ static int store_photo(store *s, const photos_env *env, photos_upload *u, const 
                        0, 0, err)) < 0)
         goto rollback;
     if ((rc = store_commit(s, err)) < 0) goto fail;
-    if (found) unlink(u->path);
+    if (!moved) unlink(u->path); /* a copy the store has, or had before */
     *had = found;
     return 0;
 rollback:
     store_rollback(s);
 fail:
-    if (renamed && rename(final, u->path) < 0) unlink(final);
+    if (moved) ps->ops->unplace(ps, u->hash, u->path);
     return rc;
 }
 
@@ -742,7 +725,7 @@ int photos_upload_finish(store *s, const photos_env *env, photos_upload *u, cons
         exif_facts f;
         rc = verify(u, &f, err);
         if (rc == 0) {
-            rc = store_photo(s, env, u, &f, p, &had, err);
+            rc = store_photo(s, env, u, &f, p, &had, err); /* on failure a tus part stays */
             if (rc == 0) *stored = had ? PHOTOS_HAD_IT : PHOTOS_STORED_NOW;
         } else if (err->rc == SYNC_EINVALID) { /* bad bytes: the upload goes whole */
             sync_error ignored;
@@ -754,7 +737,7 @@ int photos_upload_finish(store *s, const photos_env *env, photos_upload *u, cons
     }
     if (!u->tus) unlink(u->path); /* a PUT's copy is stored or of no use */
     close(u->fd);
-    if (u->locked) upload_unlock(u->key);
+    if (u->locked) photos_upload_unlock(u->key);
     free(u);
     return rc;
 }
@@ -763,110 +746,6 @@ void photos_upload_abort(photos_upload *u) {
     if (!u) return;
     if (!u->tus) unlink(u->path);
     close(u->fd);
-    if (u->locked) upload_unlock(u->key);
+    if (u->locked) photos_upload_unlock(u->key);
     free(u);
-}
-
-/* Deletes files under uploads/ older than cutoff_ms that no upload row explains: a PUT's
- * temporary file, a part file whose upload row went, a part file from before uploads had holders
- * (<hash>.part). */
-static void sweep_files(store *s, const photos_env *env, int64_t cutoff_ms) {
-    DIR *d = opendir(env->uploads_dir);
-    struct dirent *e;
-    if (!d) return;
-    while ((e = readdir(d)) != NULL) {
-        char hash[HASH_HEX_LEN + 1], holder[HOLDER_LEN] = "", key[BUSY_KEY_LEN];
-        char path[PATH_MAX + 300];
-        struct stat st;
-        sync_error ignored;
-        int found = 1;
-        size_t len = strlen(e->d_name);
-        if (len < HASH_HEX_LEN + 5) continue;
-        util_strlcpy(hash, e->d_name, sizeof hash);
-        const char *rest = e->d_name + HASH_HEX_LEN;
-        int legacy = strcmp(rest, ".part") == 0, put = strncmp(rest, ".put-", 5) == 0;
-        /* .<holder>.part */
-        size_t holder_len = len - HASH_HEX_LEN - 6;
-        int part = !legacy && !put && rest[0] == '.' && len > HASH_HEX_LEN + 6 &&
-                   strcmp(e->d_name + len - 5, ".part") == 0 && holder_len < sizeof holder;
-        if (!util_hash_hex_valid(hash) || (!part && !put && !legacy)) continue;
-        if (part) {
-            memcpy(holder, rest + 1, holder_len);
-            holder[holder_len] = '\0';
-        }
-        photos_path_fmt(path, sizeof path, "%s/%s", env->uploads_dir, e->d_name);
-        if (stat(path, &st) < 0 || (int64_t)st.st_mtime * 1000 >= cutoff_ms) continue;
-        upload_key(hash, holder, key);
-        if (part && upload_lock(key, 0) < 0) continue;
-        if (!part || (upload_length(s, hash, holder, &found, NULL, &ignored) == 0 && !found))
-            unlink(path);
-        if (part) upload_unlock(key);
-    }
-    closedir(d);
-}
-
-/* The uploads photos_expire deletes: the staff's untouched since before ?1, the public's stale
- * (PUBLIC_UPLOAD_STALE, ?8 and ?9). */
-#define UPLOAD_STALE                                                                               \
-    "((report_number IS NULL AND updated_at_ms < ?1) OR "                                          \
-    "(report_number IS NOT NULL AND " PUBLIC_UPLOAD_STALE "))"
-
-/* Binds photos_expire's cut-offs to st. */
-static void bind_stale(sqlite3_stmt *st, const photos_env *env, int64_t now_ms,
-                       int64_t max_age_ms) {
-    sqlite3_bind_int64(st, 1, now_ms - max_age_ms);
-    sqlite3_bind_int64(st, 8, now_ms - public_max_age(env, max_age_ms));
-    sqlite3_bind_int64(st, 9, now_ms);
-}
-
-int photos_expire(store *s, const photos_env *env, int64_t now_ms, int64_t max_age_ms, int sweep,
-                  sync_error *err) {
-    struct {
-        char hash[HASH_HEX_LEN + 1];
-        char holder[HOLDER_LEN];
-    } stale[EXPIRE_BATCH];
-    int n = 0, gone = 0, rc = SQLITE_DONE;
-    sqlite3_stmt *st =
-        store_stmt(s, "SELECT hash, holder FROM uploads WHERE " UPLOAD_STALE " LIMIT 100");
-    if (!st) return store_fail(s, SQLITE_ERROR, err);
-    bind_stale(st, env, now_ms, max_age_ms);
-    while (n < EXPIRE_BATCH && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        util_strlcpy(stale[n].hash, (const char *)sqlite3_column_text(st, 0), sizeof stale[n].hash);
-        util_strlcpy(stale[n].holder, (const char *)sqlite3_column_text(st, 1),
-                     sizeof stale[n].holder);
-        n++;
-    }
-    sqlite3_reset(st);
-    if (n < EXPIRE_BATCH && rc != SQLITE_DONE) return store_fail(s, rc, err);
-    for (int i = 0; i < n; i++) {
-        char path[PATH_MAX], key[BUSY_KEY_LEN];
-        upload_key(stale[i].hash, stale[i].holder, key);
-        if (upload_lock(key, 0) < 0) continue; /* being written: not stale */
-        rc = store_begin(s, err);
-        sqlite3_stmt *del = rc == 0 ? store_stmt(s, "DELETE FROM uploads WHERE hash = ?2 AND "
-                                                    "holder = ?3 AND " UPLOAD_STALE)
-                                    : NULL;
-        if (rc == 0 && !del) rc = store_fail(s, SQLITE_ERROR, err);
-        int changed = 0;
-        if (rc == 0) {
-            bind_stale(del, env, now_ms, max_age_ms);
-            sqlite3_bind_text(del, 2, stale[i].hash, -1, SQLITE_STATIC);
-            sqlite3_bind_text(del, 3, stale[i].holder, -1, SQLITE_STATIC);
-            int step = sqlite3_step(del);
-            sqlite3_reset(del);
-            changed = step == SQLITE_DONE && sqlite3_changes(store_db(s)) > 0;
-            if (step != SQLITE_DONE) rc = store_fail(s, step, err);
-        }
-        if (rc == 0) rc = store_commit(s, err);
-        if (rc < 0) store_rollback(s);
-        if (rc == 0 && changed) {
-            part_path(env, stale[i].hash, stale[i].holder, path, sizeof path);
-            unlink(path);
-            gone++;
-        }
-        upload_unlock(key);
-        if (rc < 0) return rc;
-    }
-    if (sweep) sweep_files(s, env, now_ms - max_age_ms);
-    return gone;
 }

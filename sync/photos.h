@@ -28,6 +28,7 @@
 #include <stdint.h>
 
 #include "sync/exif.h"
+#include "sync/photo_store.h"
 #include "sync/store.h"
 
 /* Where photos live and what is accepted. Strings borrowed; shared by every thread. */
@@ -43,6 +44,7 @@ typedef struct photos_env {
     int report_max_reports;     /* reports one address may hold unfinished ones for */
     int64_t staff_expiry_ms;    /* a staff upload untouched this long goes (--upload-expiry), for
                                  * photos_upload_describe; 0: not told */
+    const photo_store *store;   /* where stored photos' bytes live; NULL: the folder photos_dir */
 } photos_env;
 
 enum { PHOTOS_METADATA_MAX = 1024 }; /* bytes of Upload-Metadata an upload keeps */
@@ -73,9 +75,12 @@ int photos_missing(store *s, const principal *p, char *const *hashes, size_t n, 
 int photos_read_info(store *s, const principal *p, const char *hash, photos_info *out,
                      sync_error *err);
 
-/* Opens stored photo hash's file read-only into *fd (the caller closes it). Call after
- * photos_read_info. Codes: not_found, internal. */
-int photos_open(const photos_env *env, const char *hash, int *fd, sync_error *err);
+/* Streams bytes [offset, offset + length) (length < 0: to its end) of stored photo hash to sink,
+ * from the folder or the bucket (env->store). Call after photos_read_info. Nothing reaches sink
+ * when it fails before the first byte; a sink that stops is no failure. Codes:
+ * photo_store_unavailable (503: the bucket is down or slow), internal (its bytes are missing). */
+int photos_read(const photos_env *env, const char *hash, int64_t offset, int64_t length,
+                photo_sink sink, void *ctx, sync_error *err);
 
 /* ---- uploads ---- */
 
@@ -157,8 +162,11 @@ enum {
  * whole (a PUT always is) they are verified and stored as the photo, or dropped when it is stored
  * already, and p is recorded as a holder, with entity_photo_arrived in the same transaction.
  * *stored is set to one of PHOTOS_*. A failed check discards the upload whole. Frees u and
- * releases its lock in every case. Codes: digest_mismatch (400), unsupported_media_type (400; the
- * server answers 415), truncated_image (400), storage_full (507), busy (503), internal. */
+ * releases its lock in every case. With a bucket (env->store), the verified bytes are put there
+ * before the photo is recorded; when that fails the photo is not recorded and a tus upload keeps
+ * its whole part file, so a retry (a HEAD) only sends it to the bucket. Codes: digest_mismatch
+ * (400), unsupported_media_type (400; the server answers 415), truncated_image (400),
+ * storage_full (507), busy (503), photo_store_unavailable (503), internal. */
 int photos_upload_finish(store *s, const photos_env *env, photos_upload *u, const principal *p,
                          int *stored, sync_error *err);
 

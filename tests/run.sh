@@ -2,7 +2,8 @@
 # Runs every test binary of a build tree, and the browser tests, and prints one closing line CI can
 # read ("N passed, N failed").
 # Usage: tests/run.sh [-j JOBS] BUILD_DIR [TEST ...]   (e.g. build/asan; TEST: tests/sync/test_store,
-# or tests/browser/map.test.js). Given tests, runs only those: `make check` does.
+# or tests/browser/map.test.js, or s3:tests/api/test_photos for a photo test on a bucket). Given
+# tests, runs only those: `make check` does.
 #
 # JOBS tests run at once (default: env TEST_JOBS, else nproc). Every test uses its own free
 # loopback ports and temporary folders, so they do not meet. Each test's output is kept until it
@@ -23,20 +24,27 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 export OUTFALLD="$root/$tree/outfalld"
 export OUTFALLCTL="$root/$tree/outfallctl"
 export OUTFALL_FIXTURES="${OUTFALL_FIXTURES:-$root/tests/fixtures}"
+export OUTFALL_S3RVER="${OUTFALL_S3RVER:-$root/tests/s3/serve.mjs}"
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
+
+# The photo tests run a second time with the photos in an S3-compatible bucket (s3rver on
+# loopback, tests/lib/s3rver.h): as "s3:BINARY", with OUTFALL_TEST_PHOTO_STORE=s3.
+S3_TWICE="api/test_photos api/test_photos_tus api/test_photos_resume api/test_photo_holders api/test_report_photos api/test_exports"
 
 if [ ${#only[@]} -gt 0 ]; then
   tests=$(for t in "${only[@]}"; do
     case $t in
       tests/browser/*) echo "${t#tests/}" ;;
       browser/*) echo "$t" ;;
+      s3:*) echo "s3:$tree/${t#s3:}" ;;
       *) echo "$tree/$t" ;;
     esac
   done)
 else
   # browser/NAME.test.js: that file through tests/browser/run.sh; first, as they take longest.
-  tests=$( (cd "$root/tests" && ls browser/*.test.js) && find "$tree/tests" -type f -name 'test_*' -perm -u+x | sort)
+  tests=$( (cd "$root/tests" && ls browser/*.test.js) && find "$tree/tests" -type f -name 'test_*' -perm -u+x | sort
+    for t in $S3_TWICE; do [ -x "$tree/tests/$t" ] && echo "s3:$tree/tests/$t"; done)
 fi
 
 out=$(mktemp -d)
@@ -47,11 +55,16 @@ trap 'rm -rf "$out"' EXIT
 run_one() {
   local t=$1 n=$2 name status p f start end
   local log="$out/$n.log"
+  local store=local
+  if [[ $t == s3:* ]]; then
+    store=s3 t=${t#s3:}
+  fi
   if [[ $t == browser/* ]]; then
     name=$t
   else
     name=${t#"$tree/tests/"}
   fi
+  [ "$store" = s3 ] && name="s3:$name"
   start=$(date +%s.%N)
   # TIMEFORMAT: the user and system seconds of the test and everything it started.
   TIMEFORMAT='%U %S'
@@ -60,7 +73,7 @@ run_one() {
       if [[ $t == browser/* ]]; then
         "$root/tests/browser/run.sh" "${t#browser/}" >"$log" 2>&1
       else
-        "$t" >"$log" 2>&1
+        OUTFALL_TEST_PHOTO_STORE=$store "$t" >"$log" 2>&1
       fi
       echo $? >"$out/$n.status"
     }

@@ -123,6 +123,7 @@ export const ERRORS = {
   pending_review: { status: 409, zh: '这个排口有待审核的修改，请先批准或退回。', en: 'The outfall has edits waiting for review: approve or return them first.' },
   photo_not_in_report: { status: 403, zh: '这张照片不属于这条举报。', en: 'The photo is not part of this report.' },
   photo_stored: { status: 409, zh: '这张照片已经保存，保存的照片不能删除。', en: 'This photo is stored, and stored photos are never deleted.' },
+  photo_store_unavailable: { status: 503, zh: '照片存储暂时无法访问，照片尚未保存，请稍后重试。', en: 'The photo store cannot be reached: the photo was not stored yet, try again shortly.' },
   photo_too_large: { status: 413, zh: '照片超过服务器允许的大小。', en: 'The photo is larger than the server takes.' },
   plan_invalid: { status: 400, zh: '整治方案无效：需要一项措施（取缔、合并、规范整治或无需整治）。', en: 'The plan is not valid: it needs a measure (ban, merge, regularize or none).' },
   plan_required: { status: 400, zh: '进入“已制定方案”阶段需要附上整治方案。', en: 'Moving to PLANNED needs the plan.' },

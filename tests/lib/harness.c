@@ -137,6 +137,22 @@ int th_server_start(th_server *s, const char *const *extra_args) {
                            s->data, "--ready-file", ready};
     for (size_t i = 0; i < sizeof fixed / sizeof *fixed; i++)
         argv[argc++] = (char *)fixed[i];
+    if (th_photo_store_s3()) {
+        if (th_s3_start(&s->s3) < 0) {
+            th_rmtree(s->root);
+            return -1;
+        }
+        const char *bucket[] = {"--photo-store",
+                                "s3://" TH_S3_BUCKET "/" TH_S3_PREFIX,
+                                "--photo-store-endpoint",
+                                s->s3.endpoint,
+                                "--photo-store-credentials",
+                                s->s3.credentials,
+                                "--photo-store-timeout",
+                                "5"};
+        for (size_t i = 0; i < sizeof bucket / sizeof *bucket; i++)
+            argv[argc++] = (char *)bucket[i];
+    }
     for (int i = 0; extra_args && extra_args[i] && argc < TH_MAX_ARGS - 1; i++)
         argv[argc++] = (char *)extra_args[i];
     argv[argc] = NULL;
@@ -146,6 +162,7 @@ int th_server_start(th_server *s, const char *const *extra_args) {
     if (s->pid < 0) {
         s->pid = 0;
         th_rmtree(s->root);
+        th_s3_stop(&s->s3);
         return -1;
     }
     th_live_add(s->pid, s->root);
@@ -160,6 +177,7 @@ int th_server_start(th_server *s, const char *const *extra_args) {
             th_live_remove(s->pid);
             s->pid = 0;
             th_rmtree(s->root);
+            th_s3_stop(&s->s3);
             return -1;
         }
         th_sleep_ms(10);
@@ -204,7 +222,13 @@ int th_server_stop(th_server *s) {
             th_rmtree(s->root);
         s->root[0] = '\0';
     }
+    th_s3_stop(&s->s3);
     return rc;
+}
+
+int th_photo_store_s3(void) {
+    const char *store = getenv("OUTFALL_TEST_PHOTO_STORE");
+    return store && strcmp(store, "s3") == 0;
 }
 
 const char *th_admin_token(th_server *s) {

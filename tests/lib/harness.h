@@ -13,6 +13,7 @@
 #include <sys/types.h>
 
 #include "outfall/v1/outfall.pb-c.h"
+#include "tests/lib/s3rver.h"
 
 #define TH_ADMIN_PASSWORD "admin-test-password-4711"
 #define TH_PB "application/x-protobuf"
@@ -27,11 +28,18 @@ typedef struct th_server {
     char addr[64];         /* HOST:PORT read from the ready file */
     char url[96];          /* http://HOST:PORT */
     char admin_token[128]; /* cached by th_admin_token */
+    th_s3 s3;              /* the photos' bucket when the test runs on S3 (s3.pid > 0) */
 } th_server;
+
+/* The prefix of photo keys in the test bucket when OUTFALL_TEST_PHOTO_STORE=s3. */
+#define TH_S3_PREFIX "city"
 
 /* Starts the server (env OUTFALLD, default build/asan/outfalld) on 127.0.0.1:0 with a fresh
  * data folder and OUTFALL_ADMIN_PASSWORD=TH_ADMIN_PASSWORD, plus extra_args (NULL-terminated, or
- * NULL), and waits up to 20 s for its ready file. On failure nothing is left running or on disk. */
+ * NULL), and waits up to 20 s for its ready file. With env OUTFALL_TEST_PHOTO_STORE=s3 the photos
+ * go to a bucket: an S3 server (tests/lib/s3rver.h) is started first and the server gets
+ * --photo-store s3://TH_S3_BUCKET/TH_S3_PREFIX and its endpoint and credentials; th_server_stop
+ * stops it. On failure nothing is left running or on disk. */
 int th_server_start(th_server *s, const char *const *extra_args);
 
 /* SIGTERM, a bounded wait, SIGKILL if need be, then removes the folder (kept when env TH_KEEP is
@@ -326,6 +334,9 @@ long th_tus_upload(const th_server *s, const char *token, const char *hash, cons
 
 /* The number of regular files under s's data folder's sub (0 when it does not exist). */
 int th_count_files(const th_server *s, const char *sub);
+
+/* 1 when the test runs on the bucket (OUTFALL_TEST_PHOTO_STORE=s3). */
+int th_photo_store_s3(void);
 
 /* The files under s's uploads/ of photo hash (its .part, or a PUT's temporary file). */
 int th_uploads_of(const th_server *s, const char *hash);

@@ -213,16 +213,27 @@ long th_tus_upload(const th_server *s, const char *token, const char *hash, cons
 }
 
 static int th_files_seen;
+static const char *th_files_suffix; /* count only names ending so; NULL: every file */
 
 static int th_count_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
-    (void)path, (void)st, (void)ftw;
-    if (flag == FTW_F) th_files_seen++;
+    (void)st, (void)ftw;
+    size_t n = strlen(path), k = th_files_suffix ? strlen(th_files_suffix) : 0;
+    if (flag == FTW_F && (!k || (n > k && strcmp(path + n - k, th_files_suffix) == 0)))
+        th_files_seen++;
     return 0;
 }
 
+/* On the bucket, photos/<rest> are the objects TH_S3_PREFIX/<rest> in the S3 server's folder. */
 int th_count_files(const th_server *s, const char *sub) {
-    char dir[400];
-    snprintf(dir, sizeof dir, "%s/%s", s->data, sub);
+    char dir[600];
+    th_files_suffix = NULL;
+    if (s->s3.pid > 0 && strncmp(sub, "photos", 6) == 0 && (sub[6] == '\0' || sub[6] == '/')) {
+        snprintf(dir, sizeof dir, "%s/objects/%s/%s%s", s->s3.root, TH_S3_BUCKET, TH_S3_PREFIX,
+                 sub + 6);
+        th_files_suffix = "._S3rver_object";
+    } else {
+        snprintf(dir, sizeof dir, "%s/%s", s->data, sub);
+    }
     th_files_seen = 0;
     nftw(dir, th_count_entry, 16, FTW_PHYS);
     return th_files_seen;

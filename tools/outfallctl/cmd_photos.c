@@ -210,6 +210,8 @@ int cmd_photos(const ctl *c, int argc, char **argv) {
     long long chunk = DEFAULT_CHUNK;
     char *end = NULL;
     int opt;
+    if (argc > 1 && (strcmp(argv[1], "verify") == 0 || strcmp(argv[1], "migrate") == 0))
+        return cmd_photo_store(argc - 1, argv + 1);
     while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         if (opt == 'c') {
             errno = 0;

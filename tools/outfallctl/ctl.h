@@ -45,6 +45,8 @@ int cmd_device(const ctl *c, int argc, char **argv);
 int cmd_push(const ctl *c, int argc, char **argv);
 int cmd_pull(const ctl *c, int argc, char **argv);
 int cmd_photos(const ctl *c, int argc, char **argv);
+/* `photos verify` and `photos migrate` (cmd_photo_store.c); argv[0] is "verify" or "migrate". */
+int cmd_photo_store(int argc, char **argv);
 /* Offline admin tasks on the data folder's files (cmd_admin.c): backup, restore, audit verify. */
 int cmd_backup(const ctl *c, int argc, char **argv);
 int cmd_restore(const ctl *c, int argc, char **argv);
