@@ -4,7 +4,8 @@
 // kept batch again, in device_seq order, before any new one, and the restored server ends up
 // with their changes and photos. Real servers, a real `outfallctl backup` / `restore`; the
 // backup horizon in each sync answer (acknowledged_seq, durable_seq, store_epoch) is set by the
-// test on the real server's answer, so that each case is exact.
+// test on the real server's answer, so that each case is exact (no bucket needed); one case takes
+// the server's own horizon as it is without a backup configured.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -23,9 +24,11 @@ const { phoneTest, newOutfall, phoneWithOutfall, outfallsNamed, fail } =
 const OUTFALLCTL = join(ROOT, (process.env.OUTFALLD || 'build/asan/outfalld').replace(/outfalld$/, 'outfallctl'));
 
 // Sends the phone's API requests (all of them with all: true, else only POST /v1/sync) to
-// h.target and writes the backup horizon h sets into each sync answer: acknowledged_seq one per
-// batch_id (a replay is answered its first answer), h.durable (null: left unset) and h.epoch.
-// Each sync body goes to h.bodies; h.beforeAnswer(body), when set, runs before the answer.
+// h.target and writes the backup horizon h sets into each sync answer, as the server numbers it
+// (docs/sync.md, "Kept until durable"): acknowledged_seq the next number for a new batch_id and
+// the sequence's end (h.nextAck) for a replay, h.durable (null: left unset) and h.epoch. With
+// h.real the server's own answer goes through untouched (into h.lastAnswer). Each sync body goes
+// to h.bodies; h.beforeAnswer(body), when set, runs before the answer.
 async function horizon(page, h, all = false) {
   h.bodies = h.bodies || [];
   h.acks = h.acks || new Map();
@@ -41,9 +44,14 @@ async function horizon(page, h, all = false) {
     const body = r.postData();
     h.bodies.push(body);
     const answer = await response.json();
+    h.lastAnswer = answer;
+    if (h.real) {
+      await route.fulfill({ response, json: answer });
+      return;
+    }
     const batchId = JSON.parse(body).batchId;
     if (!h.acks.has(batchId)) h.acks.set(batchId, (h.nextAck += 10));
-    answer.acknowledgedSeq = String(h.acks.get(batchId));
+    answer.acknowledgedSeq = String(h.nextAck > h.acks.get(batchId) && h.replayEnd ? h.nextAck : h.acks.get(batchId));
     if (h.durable !== null) answer.durableSeq = String(h.durable);
     answer.storeEpoch = h.epoch;
     if (h.beforeAnswer) await h.beforeAnswer(body);
@@ -70,11 +78,15 @@ phoneTest('a synced batch is kept, exactly as signed, until the server says a ba
   assert.ok(photos.every((p) => p.uploaded && String(p.blob).startsWith('blob:')), 'originals kept');
 
   // A backup short of it: still kept (the oldest kept batch goes again, the server answers its
-  // first answer and applies nothing twice).
+  // first results and applies nothing twice). Other phones' batches moved the sequence on: the
+  // replay is answered the sequence's end, and the kept batch keeps its own number.
   h.durable = kept[0].acknowledged_seq - 1;
+  h.nextAck += 50;
+  h.replayEnd = true;
   assert.match(await syncNow(page), /上次同步/);
   assert.equal(h.bodies[1], h.bodies[0]);
-  assert.equal((await localAll(page, surveyor.username, 'kept')).length, 1);
+  assert.equal(h.lastAnswer.acknowledgedSeq, String(h.nextAck));
+  assert.deepEqual((await localAll(page, surveyor.username, 'kept')).map((k) => k.acknowledged_seq), [kept[0].acknowledged_seq]);
   assert.equal((await outfallsNamed('等待备份的排口')).length, 1, 'nothing twice');
 
   // A backup that holds it: dropped, and the originals of its photos with it.
@@ -86,10 +98,14 @@ phoneTest('a synced batch is kept, exactly as signed, until the server says a ba
   photos = await localAll(page, surveyor.username, 'photos');
   assert.ok(photos.every((p) => p.blob === null && String(p.thumb).startsWith('blob:')), 'originals gone, thumbnails stay');
 
-  // A server with no off-machine backup configured (durable_seq unset): nothing is kept.
-  h.durable = null;
+  // The server as it is, with no off-machine backup configured: its answer has the epoch and
+  // the batch's number but no durable_seq, and nothing is kept.
+  h.real = true;
   await newOutfall(page, '没有备份的服务器上的排口', ['qinhe-outfall-a-1.jpg']);
   assert.match(await syncNow(page), /上次同步/);
+  assert.match(h.lastAnswer.storeEpoch, /^[0-9a-f]{32}$/);
+  assert.ok(Number(h.lastAnswer.acknowledgedSeq) > 0);
+  assert.equal(h.lastAnswer.durableSeq, undefined);
   assert.deepEqual(await localAll(page, surveyor.username, 'kept'), []);
   assert.equal((await outfallsNamed('没有备份的服务器上的排口')).length, 1);
 });
