@@ -4,8 +4,8 @@
 // kept batch again, in device_seq order, before any new one, and the restored server ends up
 // with their changes and photos. Real servers, a real `outfallctl backup` / `restore`; the
 // backup horizon in each sync answer (acknowledged_seq, durable_seq, store_epoch) is set by the
-// test on the real server's answer, so that each case is exact (no bucket needed); one case takes
-// the server's own horizon as it is without a backup configured.
+// test on the real server's answer where a case needs it exact or a bucket would be needed
+// (durable_seq); the restores take the server's own epoch, which `outfallctl restore` makes anew.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -26,7 +26,8 @@ const OUTFALLCTL = join(ROOT, (process.env.OUTFALLD || 'build/asan/outfalld').re
 // Sends the phone's API requests (all of them with all: true, else only POST /v1/sync) to
 // h.target and writes the backup horizon h sets into each sync answer, as the server numbers it
 // (docs/sync.md, "Kept until durable"): acknowledged_seq the next number for a new batch_id and
-// the sequence's end (h.nextAck) for a replay, h.durable (null: left unset) and h.epoch. With
+// the sequence's end (h.nextAck) for a replay, h.durable (null: left unset) and h.epoch (null:
+// the server's own, which a restore makes anew). With
 // h.real the server's own answer goes through untouched (into h.lastAnswer). Each sync body goes
 // to h.bodies; h.beforeAnswer(body), when set, runs before the answer.
 async function horizon(page, h, all = false) {
@@ -53,7 +54,7 @@ async function horizon(page, h, all = false) {
     if (!h.acks.has(batchId)) h.acks.set(batchId, (h.nextAck += 10));
     answer.acknowledgedSeq = String(h.nextAck > h.acks.get(batchId) && h.replayEnd ? h.nextAck : h.acks.get(batchId));
     if (h.durable !== null) answer.durableSeq = String(h.durable);
-    answer.storeEpoch = h.epoch;
+    if (h.epoch) answer.storeEpoch = h.epoch; // else the server's own
     if (h.beforeAnswer) await h.beforeAnswer(body);
     await route.fulfill({ response, json: answer });
   });
@@ -120,7 +121,7 @@ test('after the server is restored from a backup, the phone sends every kept bat
   let two = null;
   try {
     await fieldSignIn(page, one.url, user);
-    const h = { target: one.url, epoch: 'epoch-before', durable: 0 };
+    const h = { target: one.url, epoch: null, durable: 0 };
     await horizon(page, h, true);
     // Batch 1: in the backup.
     await newOutfall(page, '备份之前的排口', ['qinhe-outfall-a-1.jpg']);
@@ -135,6 +136,9 @@ test('after the server is restored from a backup, the phone sends every kept bat
     assert.match(await syncNow(page), /上次同步/);
     const kept = (await localAll(page, user.username, 'kept')).sort((a, b) => a.device_seq - b.device_seq);
     assert.deepEqual(kept.map((k) => k.device_seq), [2, 3], 'batch 1 dropped when the backup held it');
+    const epochBefore = h.lastAnswer.storeEpoch;
+    assert.match(epochBefore, /^[0-9a-f]{32}$/);
+    assert.deepEqual(kept.map((k) => k.epoch), [epochBefore, epochBefore]);
     assert.equal(await page.textContent('#kept-status'), '2 批已同步，等待服务器备份确认（确认前保留在手机上）');
 
     // The machine dies; its database comes back from the backup on another one.
@@ -149,10 +153,10 @@ test('after the server is restored from a backup, the phone sends every kept bat
     assert.equal((await named('备份之前的排口')).length, 1);
     assert.equal((await named('备份之后的排口甲')).length, 0, 'the backup predates batch 2');
 
-    // A new change waits too; the phone syncs with the restored server (a new epoch).
+    // A new change waits too; the phone syncs with the restored server (the restore made a new
+    // epoch).
     await newOutfall(page, '恢复之后的排口');
     h.target = two.url;
-    h.epoch = 'epoch-after';
     h.durable = 0;
     const sentBefore = h.bodies.length;
     let resendShown = '';
@@ -176,8 +180,11 @@ test('after the server is restored from a backup, the phone sends every kept bat
       assert.ok(Number(info.size) > 0, f);
     }
     // Kept again under the new epoch until the restored server's backup holds them.
+    const epochAfter = h.lastAnswer.storeEpoch;
+    assert.match(epochAfter, /^[0-9a-f]{32}$/);
+    assert.notEqual(epochAfter, epochBefore, 'outfallctl restore made a new epoch');
     const again = await localAll(page, user.username, 'kept');
-    assert.deepEqual(again.map((k) => k.epoch), ['epoch-after', 'epoch-after', 'epoch-after']);
+    assert.deepEqual(again.map((k) => k.epoch), [epochAfter, epochAfter, epochAfter]);
     // The phone pulls the restored server's feed from what it holds: the new outfalls show.
     await tab(page, 'list');
     assert.match(await page.textContent('#view'), /恢复之后的排口/);
@@ -205,7 +212,7 @@ test('a phone enrolled after the backup the server was restored from enrolls aga
   let two = null;
   try {
     await fieldSignIn(page, one.url, user);
-    const h = { target: one.url, epoch: 'epoch-before', durable: 0 };
+    const h = { target: one.url, epoch: null, durable: 0 };
     await horizon(page, h, true);
     await newOutfall(page, '新手机备份之后的排口', ['no-gps.jpg']);
     assert.match(await syncNow(page), /上次同步/);
@@ -216,7 +223,6 @@ test('a phone enrolled after the backup the server was restored from enrolls aga
     execFileSync(OUTFALLCTL, ['restore', backup, '--data', restored]);
     two = await startServer([], { data: restored });
     h.target = two.url;
-    h.epoch = 'epoch-after';
     // The restored server knows neither the phone's sign-in nor its device: sign in again, sync.
     assert.match(await syncNow(page), /同步未完成/);
     await page.click('#sync-now');

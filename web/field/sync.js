@@ -224,7 +224,7 @@ async function keepUntilDurable(s, batch, sig, answer, results) {
   const refused = await req(s.kv.get('keptRefused'));
   if (refused && (h.durable === null || (refused.epoch === h.epoch && h.durable >= refused.ack))) s.kv.delete('keptRefused');
   if (h.epoch) s.kv.put(h.epoch, 'storeEpoch');
-  if (changed) s.kv.put('0', 'cursor'); // the restored feed numbers its entries anew: pull it all
+  if (changed) s.kv.put('0', 'cursor'); // the restored feed numbers from the backup's end: pull it all
   return changed;
 }
 
