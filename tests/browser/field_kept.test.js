@@ -111,6 +111,32 @@ phoneTest('a synced batch is kept, exactly as signed, until the server says a ba
   assert.equal((await outfallsNamed('没有备份的服务器上的排口')).length, 1);
 });
 
+phoneTest('a phone with no room to keep a batch records the answer all the same and says the batch is unprotected until a backup holds it', async ({ page }) => {
+  await phoneWithOutfall(page, '手机存储已满时同步的排口');
+  const h = { target: srv.url, epoch: 'epoch-full', durable: 0 };
+  await horizon(page, h);
+  // The phone's storage is full for what would be kept (IndexedDB's QuotaExceededError).
+  await page.evaluate(() => {
+    window.__put = IDBObjectStore.prototype.put;
+    IDBObjectStore.prototype.put = function (...args) {
+      if (this.name === 'kept') throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
+      return window.__put.apply(this, args);
+    };
+  });
+  assert.match(await syncNow(page), /上次同步/);
+  assert.deepEqual(await localAll(page, surveyor.username, 'kept'), []);
+  const states = (await localAll(page, surveyor.username, 'outbox')).filter((c) => c.state === 'queued' || c.state === 'sealed');
+  assert.deepEqual(states, [], 'the answer was recorded');
+  assert.equal((await outfallsNamed('手机存储已满时同步的排口')).length, 1);
+  assert.equal(await page.textContent('#kept-refused'), '1 批因手机存储空间不足未保留副本：服务器在下次备份前出故障时，这些记录需重新录入');
+  await page.evaluate(() => { IDBObjectStore.prototype.put = window.__put; });
+  // A backup that holds it: the note goes.
+  h.durable = h.nextAck;
+  await newOutfall(page, '存储恢复后同步的排口', ['no-exif.jpg']);
+  assert.match(await syncNow(page), /上次同步/);
+  assert.equal(await page.isVisible('#kept-refused'), false);
+});
+
 test('after the server is restored from a backup, the phone sends every kept batch again, in order and exactly as signed, before a new one, and the restored server has their changes and photos', { timeout: 180000 }, async () => {
   const one = await startServer();
   const apiOne = new Api(one.url);

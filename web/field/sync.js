@@ -198,8 +198,9 @@ async function countRefused(s, h) {
 // kept when every change of it was acknowledged and no confirmed backup holds it yet, else
 // dropped; kept batches of this epoch that a backup now holds are dropped, and all of this epoch
 // when no backup is configured (those of another epoch wait to be sent again); a new epoch
-// pulls the restored feed from 0. Resolves with true when the epoch changed.
-async function keepUntilDurable(s, batch, sig, answer, results) {
+// pulls the restored feed from 0. room: false when the phone's storage is full (the batch is
+// counted, not kept). Resolves with true when the epoch changed.
+async function keepUntilDurable(s, batch, sig, answer, results, room) {
   const h = horizonOf(answer);
   const acked = h.ack !== null && batch.change_ids.every((id) => results.has(id));
   const was = await req(s.kv.get('storeEpoch'));
@@ -214,7 +215,7 @@ async function keepUntilDurable(s, batch, sig, answer, results) {
   s.kept.delete(batch.device_seq);
   if (acked && h.durable !== null && h.durable < ack) {
     const bytes = kept.filter((k) => k.device_seq !== batch.device_seq).reduce((a, k) => a + k.body.length, 0);
-    if (bytes + batch.body.length <= KEPT_MAX_BYTES) {
+    if (room && bytes + batch.body.length <= KEPT_MAX_BYTES) {
       s.kept.put({ device_seq: batch.device_seq, batch_id: batch.batch_id, body: batch.body, sig, change_ids: batch.change_ids,
         acknowledged_seq: ack, epoch: h.epoch, kept_ms: prior ? prior.kept_ms : Date.now() });
     } else {
@@ -237,7 +238,7 @@ async function send(db, key, batch) {
     body: batch.body, headers: { 'Content-Type': 'application/json', 'X-Device-Signature': sig }, timeoutMs: 120000,
   });
   const results = new Map((answer.results || []).map((r) => [r.changeId, r]));
-  const write = async (s) => {
+  const write = async (s, room) => {
     for (const id of batch.change_ids) {
       const c = await req(s.outbox.index('change_id').get(id));
       const r = results.get(id);
@@ -248,20 +249,15 @@ async function send(db, key, batch) {
       if (p && p.blob) s.photos.put({ ...p, uploaded: false });
     }
     s.batches.delete(batch.device_seq);
-    return keepUntilDurable(s, batch, sig, answer, results);
+    return keepUntilDurable(s, batch, sig, answer, results, room);
   };
   const stores = ['outbox', 'batches', 'photos', 'kept', 'kv'];
   try {
-    answer.epochChanged = await db.write(stores, write);
+    answer.epochChanged = await db.write(stores, (s) => write(s, true));
   } catch (e) {
     // A full disk: the answer is recorded all the same, without keeping the batch (counted).
     if (!(e && e.code === 'storage_full')) throw e;
-    answer.epochChanged = await db.write(stores, (s) => write(s).then(async (changed) => {
-      s.kept.delete(batch.device_seq);
-      const h = horizonOf(answer);
-      if (h.ack !== null && h.durable !== null && h.durable < h.ack) await countRefused(s, h);
-      return changed;
-    }));
+    answer.epochChanged = await db.write(stores, (s) => write(s, false));
   }
   // The answer's feed page starts at the body's `since`: it moves the cursor only when it starts
   // at or before it (a batch sealed before a restore names a mark the restored feed never had).
