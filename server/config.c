@@ -126,6 +126,17 @@ static const option_def options[] = {
     {"photo-store-timeout", "SECONDS", OPT_INT, FIELD(photo_store_timeout_s), 1, 600, 0,
      "a request to the bucket (or a transfer stalled below 1 KiB/s) gives up after this; an "
      "upload's finish then answers 503 photo_store_unavailable"},
+    {"backup-to", "s3://BUCKET/PREFIX", OPT_TEXT, FIELD(backup_to), 0, 0, 0,
+     "back the database (and, with the local photo store, the photos) up to this bucket on the "
+     "photo store's endpoint and credentials (--photo-store-endpoint, -region, -credentials); "
+     "sync answers then carry durable_seq; none by default"},
+    {"backup-every", "MINUTES", OPT_DOUBLE, FIELD(backup_every_min), 0.01, 10080, 0,
+     "start a backup this long after the last one started (a failed one is tried again after "
+     "a minute, or this, if shorter)"},
+    {"backup-keep", "N", OPT_INT, FIELD(backup_keep), 1, 100000, 0,
+     "keep the newest N confirmed backups in the bucket ..."},
+    {"backup-keep-days", "DAYS", OPT_INT, FIELD(backup_keep_days), 0, 3650, 0,
+     "... and the newest of each of the last DAYS days (UTC); older ones are deleted"},
     {"real-ip-header", "NAME", OPT_TEXT, FIELD(real_ip_header), 0, 0, 0,
      "behind a reverse proxy on loopback: the header naming the client's address (X-Real-IP)"},
     {"report-upload-ttl", "SECONDS", OPT_INT64, FIELD(report_upload_ttl_s), 1, 604800, 0,
@@ -180,6 +191,9 @@ static void config_defaults(server_config *c) {
     util_strlcpy(c->photo_store, "local", sizeof c->photo_store);
     util_strlcpy(c->photo_store_region, "us-east-1", sizeof c->photo_store_region);
     c->photo_store_timeout_s = 30;
+    c->backup_every_min = 60;
+    c->backup_keep = 24;
+    c->backup_keep_days = 7;
 }
 
 /* The option called name on the command line (exact), or NULL. */

@@ -59,6 +59,12 @@ typedef struct server_config {
     int photo_store_timeout_s;              /* a request to the bucket gives up after this */
     const struct photo_store *photos; /* the bucket's store, made at start; NULL: the folder */
 
+    /* backups off the machine (server/backups.h), to the photo store's endpoint */
+    char backup_to[512];     /* "s3://BUCKET[/PREFIX]"; "": none */
+    double backup_every_min; /* minutes between two backups' starts */
+    int backup_keep;         /* the newest this many confirmed backups are kept ... */
+    int backup_keep_days;    /* ... and the newest of each of this many days */
+
     sync_config sync;
 } server_config;
 

@@ -19,6 +19,7 @@
 #include "common/cores.h"
 #include "common/util.h"
 #include "server/admit.h"
+#include "server/backups.h"
 #include "server/api.h"
 #include "server/config.h"
 #include "server/dbpool.h"
@@ -401,6 +402,11 @@ int main(int argc, char **argv) {
         return 1;
     }
     if (photos.s3) cfg.photos = &photos;
+    if (backups_open(&cfg, err, sizeof err) < 0) {
+        fprintf(stderr, "outfalld: 备份存储不可用 (backup store unusable): %s\n", err);
+        photo_store_close(&photos);
+        return 1;
+    }
     store *main_store = prepare_data(&cfg);
     if (!main_store) return 1;
     if (dbpool_init(cfg.db_path, cfg.db_handles) < 0 ||
@@ -431,6 +437,11 @@ int main(int argc, char **argv) {
     }
     releasing = releaser_start(&rl, &cfg) == 0;
     if (!releasing) fprintf(stderr, "outfalld: cannot start the held-batch thread\n");
+    if (releasing && backups_start(&cfg) < 0) {
+        fprintf(stderr, "outfalld: cannot start the backup thread\n");
+        releasing = 0;
+        releaser_stop(&rl);
+    }
     if (releasing && bootstrap_admin(main_store) == 0 && announce(ctx, &cfg) == 0) {
         int sig = 0;
         store_close(main_store);
@@ -446,6 +457,7 @@ int main(int argc, char **argv) {
         nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
     mg_stop(ctx);
     if (releasing) releaser_stop(&rl);
+    backups_stop();
     writer_close();
     dbpool_close();
     store_close(main_store);

@@ -10,6 +10,7 @@
 #include "common/util.h"
 #include "sync/accounts.h"
 #include "sync/apply.h"
+#include "sync/durable.h"
 #include "sync/feed.h"
 #include "sync/replay.h"
 #include "sync/writer.h"
@@ -477,6 +478,7 @@ typedef struct batch_job {
     const uint8_t *hash;
     Outfall__V1__SyncResponse *resp; /* the answer without its feed page, once decided */
     int release;                     /* applied, and a held batch waits right behind it */
+    int64_t ack_seq; /* its number in the acknowledgement sequence; 0 for a replay */
 } batch_job;
 
 /* Decides one batch inside the caller's write transaction: a replay gets its first answer and
@@ -527,6 +529,8 @@ static int batch_decide(store *s, void *arg, sync_error *err) {
         return sync_fail(err, SYNC_ECONFLICT, "device_seq_reused",
                          "device_seq %lld was already applied (the device is at %lld)",
                          (long long)req->device_seq, (long long)last);
+    /* Applied or held, the batch is acknowledged: it gets the next number (sync/durable.h). */
+    if ((rc = durable_next_ack(s, &j->ack_seq, err))) return rc;
     if (req->device_seq > last + 1) {
         if ((rc = hold_batch(s, j->p, req, j->hash, err))) return rc;
         j->resp = held_response(req);
@@ -548,7 +552,8 @@ static int batch_decide(store *s, void *arg, sync_error *err) {
     return 0;
 }
 
-/* The batch applied (or answered again), its answer in *out without the feed page. */
+/* The batch applied (or answered again), its answer in *out without the feed page but with the
+ * durable horizon (sync/durable.h): store_epoch, acknowledged_seq, durable_seq. */
 static int sync_results(store *s, const sync_config *cfg, const principal *p,
                         const Outfall__V1__SyncRequest *req, Outfall__V1__SyncResponse **out,
                         sync_error *err) {
@@ -576,6 +581,11 @@ static int sync_results(store *s, const sync_config *cfg, const principal *p,
     if (!resp) return sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
     /* This batch filled the gap in front of a held one. */
     if (job.release) release_held(s, cfg, req->device_id, 0);
+    /* The durable horizon: a replay reports the sequence's end, never below its own number. */
+    if ((rc = durable_fill(s, cfg->offsite_backups, job.ack_seq, resp, err))) {
+        protobuf_c_message_free_unpacked(&resp->base, NULL);
+        return rc;
+    }
     *out = resp;
     return 0;
 }

@@ -7,8 +7,10 @@
 /* Applies one batch for principal p, whose token and device signature the caller has already
  * checked (req->device_id belongs to p). Returns 0 and *out (freed with
  * protobuf_c_message_free_unpacked) carrying a result per change, the photos the server lacks,
- * and a page of the feed after req->since. A replayed batch_id answers its first results again and
- * writes nothing. On an internal failure the whole batch rolls back and a negative code returns.
+ * a page of the feed after req->since, and the durable horizon (sync/durable.h: the store's
+ * epoch, the batch's acknowledged_seq, durable_seq when cfg->offsite_backups). A replayed
+ * batch_id answers its first results again (acknowledged_seq: the sequence's end) and writes
+ * nothing. On an internal failure the whole batch rolls back and a negative code returns.
  * Codes: invalid_batch (400), unknown_device / device_revoked (401; the device is checked again
  * inside the write), batch_refused_device_revoked (403: this batch was held, then refused),
  * batch_id_reused / device_seq_reused (409). */

@@ -87,8 +87,9 @@ typedef struct sync_config {
     int login_lock_max_s;      /* the longest lock-out; a count quiet this long starts again */
     double photo_far_m; /* a photo geotagged farther than this from its observation is flagged */
     int64_t photo_time_span_ms; /* and one taken further than this from the observation's time */
-    int backdate_days; /* a transition dated further back than this before its recording needs a
-                        * reason and evidence, and flags the outfall date_backdated */
+    int backdate_days;   /* a transition dated further back than this before its recording needs a
+                          * reason and evidence, and flags the outfall date_backdated */
+    int offsite_backups; /* 1: backups go off the machine, sync answers carry durable_seq */
 } sync_config;
 
 /* The defaults the server starts from. */

@@ -19,8 +19,10 @@ static const struct {
     {"tokens", NULL, TH_ALL},         /* logins and logouts */
     {"login_pairs", NULL, TH_ALL},    /* failed logins are counted, by design */
     {"login_accounts", NULL, TH_ALL}, /* (sync/login_limits.c) */
-    {"batches", NULL, TH_STATE},       {"changes", NULL, TH_STATE},
+    {"batches", NULL, TH_STATE},
+    {"changes", NULL, TH_STATE},
     {"devices", "last_seq", TH_STATE},
+    {"store_identity", "ack_seq", TH_STATE}, /* every acknowledged batch is numbered */
 };
 
 static int th_skipped(const char *table, const char *column, int level) {

@@ -28,6 +28,7 @@
 
 #include "common/util.h"
 #include "sync/backup.h"
+#include "sync/durable.h"
 #include "tools/outfallctl/ctl.h"
 
 #define CTL_DEFAULT_DATA "./data"
@@ -244,6 +245,7 @@ static int manifest_read(const char *dir, manifest *m) {
 
 int cmd_backup(const ctl *c, int argc, char **argv) {
     (void)c;
+    if (cmd_offsite_wanted(argc, argv)) return cmd_offsite_backup(argc, argv);
     const char *data = CTL_DEFAULT_DATA;
     int early = admin_options(argc, argv, &data);
     if (early >= 0) return early;
@@ -318,6 +320,7 @@ out:
 
 int cmd_restore(const ctl *c, int argc, char **argv) {
     (void)c;
+    if (cmd_offsite_wanted(argc, argv)) return cmd_offsite_restore(argc, argv);
     const char *data = NULL;
     int early = admin_options(argc, argv, &data);
     if (early >= 0) return early;
@@ -382,10 +385,22 @@ int cmd_restore(const ctl *c, int argc, char **argv) {
             goto out;
         }
     }
-    char to[PATH_MAX];
+    char to[PATH_MAX], part[PATH_MAX + 16];
     snprintf(to, sizeof to, "%s/outfall.db", data);
-    if (backup_copy_file(db_path, to, m.db_hash, m.db_size, NULL, &err) != 0) {
+    snprintf(part, sizeof part, "%s.restoring", to);
+    if (backup_copy_file(db_path, part, m.db_hash, m.db_size, NULL, &err) != 0) {
         rc = ctl_fail("database: %s: %s", err.code, err.message);
+        goto out;
+    }
+    /* A new store epoch (sync/durable.h): phones resend what they kept since. */
+    int bad = sqlite3_open_v2(part, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK ||
+              durable_new_epoch(db, NULL, &err) != 0;
+    sqlite3_close(db);
+    db = NULL;
+    if (bad || rename(part, to) != 0) {
+        rc = ctl_fail("database: cannot give %s a new store epoch: %s", part,
+                      err.code[0] ? err.message : strerror(errno));
+        unlink(part);
         goto out;
     }
     printf("restored %s into %s: database %lld bytes (schema %d), %zu photos, %lld bytes, each "

@@ -50,6 +50,11 @@ int cmd_photo_store(int argc, char **argv);
 /* Offline admin tasks on the data folder's files (cmd_admin.c): backup, restore, audit verify. */
 int cmd_backup(const ctl *c, int argc, char **argv);
 int cmd_restore(const ctl *c, int argc, char **argv);
+/* `backup --to` and `restore --from` a bucket (cmd_offsite.c); cmd_backup and cmd_restore hand
+ * over to them when cmd_offsite_wanted. */
+int cmd_offsite_wanted(int argc, char **argv);
+int cmd_offsite_backup(int argc, char **argv);
+int cmd_offsite_restore(int argc, char **argv);
 int cmd_audit(const ctl *c, int argc, char **argv);
 /* Recomputes a published inspection draw (cmd_inspect.c). */
 int cmd_inspections(const ctl *c, int argc, char **argv);

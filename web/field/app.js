@@ -205,7 +205,14 @@ export function sync() {
       setSync('photos');
       await uploadPhotos(app.db, (p) => setSync('photos', t('sync.photo', { done: p.done, total: p.total, pct: p.size ? Math.floor(100 * p.sent / p.size) : 100 })));
       setSync('batches');
-      await sendBatches(app.db, key, (p) => setSync('batches', t('sync.changes', p)));
+      const batchProgress = (p) => (p.resend ? setSync('resend', t('sync.resend', p)) : setSync('batches', t('sync.changes', p)));
+      await sendBatches(app.db, key, batchProgress).catch(async (e) => {
+        // A server restored from a backup made before this phone enrolled does not know it:
+        // enroll again (the same key; harmless) and send what is kept and waiting.
+        if (!(e instanceof ApiError && e.code === 'unknown_device')) throw e;
+        await enroll({ ...(await app.db.kv('device')), enrolled: false });
+        await sendBatches(app.db, key, batchProgress);
+      });
       await uploadPhotos(app.db, null); // any the batches named that the server still lacks
       setSync('pull');
       const pulled = await pullFeed(app.db, (n) => setSync('pull', t('sync.pulled', { n })));

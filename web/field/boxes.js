@@ -113,11 +113,15 @@ export async function showOutbox() {
     sync();
   });
   const st = await storage();
+  const kept = await app.db.count('kept');
+  const keptRefused = ((await app.db.kv('keptRefused')) || { n: 0 }).n;
   fill(view,
     el('h2', null, t('outbox.title')),
     el('p', { id: 'outbox-summary' }, t('outbox.summary', { changes: waiting.length, photos: unsentPhotos.length,
       mb: (unsentPhotos.reduce((a, p) => a + (p.size || 0), 0) / 1048576).toFixed(1) })),
     button, bar, status,
+    kept > 0 ? el('p', { id: 'kept-status', class: 'status' }, t('kept.waiting', { n: kept })) : null,
+    keptRefused > 0 ? el('p', { id: 'kept-refused', class: 'error' }, t('kept.refused', { n: keptRefused })) : null,
     st ? el('p', { class: 'muted small', id: 'storage' }, t('storage.used', st)) : null,
     el('ul', { id: 'outbox-list', class: 'items' }, changes.slice(0, 300).map((c) => el('li', { class: 'change ' + c.state, dataset: { state: c.state, changeId: c.change_id } },
       el('b', null, describe(c, names)), el('span', { class: 'muted small block' }, formatTime(c.client_time_ms)),

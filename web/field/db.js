@@ -10,12 +10,16 @@
 //   outbox    changes made on the phone, by their order n (unique index change_id): {n, change_id,
 //             entity_id, kind, base_version, fields, client_time_ms, state, result, photos}
 //   batches   sealed batches by device_seq: {device_seq, batch_id, body, change_ids, state}
+//   kept      answered batches the server has not yet backed up off its machine, by device_seq:
+//             {device_seq, batch_id, body, sig, change_ids, acknowledged_seq, epoch, kept_ms}
+//             (issue 22: resent, exactly as signed, when the server was restored from a backup)
 //   photos    photos taken on the phone, by hash: {hash, blob, thumb, kind, size, taken_ms,
 //             uploaded, server_has}
 //   drafts    forms being filled in, by id
 //   tasks     inspection tasks (双随机 picks assigned to this account), by draw_id + outfall_id
 
-const VERSION = 1;
+const VERSION = 2; // a user's database; 2 added `kept`
+const SHARED_VERSION = 1;
 const SHARED = 'outfall-field';
 
 export class StorageFullError extends Error {
@@ -39,10 +43,11 @@ function wrap(e) {
   return e;
 }
 
-function open(name, upgrade) {
+// Opens database name at version; upgrade(db, oldVersion) makes what an older one lacks.
+function open(name, version, upgrade) {
   return new Promise((resolve, reject) => {
-    const req = indexedDB.open(name, VERSION);
-    req.onupgradeneeded = () => upgrade(req.result, req.transaction);
+    const req = indexedDB.open(name, version);
+    req.onupgradeneeded = (ev) => upgrade(req.result, ev.oldVersion);
     req.onsuccess = () => resolve(req.result);
     req.onerror = () => reject(req.error);
     req.onblocked = () => reject(new Error('the database is open in an older version of the app: close its other tabs'));
@@ -52,12 +57,12 @@ function open(name, upgrade) {
 // The shared database: {lang, lastUser}.
 let shared = null;
 export async function sharedGet(key) {
-  shared = shared || await open(SHARED, (db) => db.createObjectStore('kv'));
+  shared = shared || await open(SHARED, SHARED_VERSION, (db) => db.createObjectStore('kv'));
   return promised(shared.transaction('kv').objectStore('kv').get(key));
 }
 
 export async function sharedPut(key, value) {
-  shared = shared || await open(SHARED, (db) => db.createObjectStore('kv'));
+  shared = shared || await open(SHARED, SHARED_VERSION, (db) => db.createObjectStore('kv'));
   const tx = shared.transaction('kv', 'readwrite');
   tx.objectStore('kv').put(value, key);
   await done(tx);
@@ -74,7 +79,9 @@ function done(tx) {
 // A user's database. Methods take store names and run one transaction each.
 export class UserDb {
   static async open(username) {
-    const db = await open(`${SHARED}:${username}`, (d) => {
+    const db = await open(`${SHARED}:${username}`, VERSION, (d, oldVersion) => {
+      if (oldVersion < 2) d.createObjectStore('kept', { keyPath: 'device_seq' });
+      if (oldVersion >= 1) return;
       d.createObjectStore('kv');
       d.createObjectStore('outfalls', { keyPath: 'id' });
       d.createObjectStore('observations', { keyPath: 'id' }).createIndex('outfall_id', 'outfallId');

@@ -273,8 +273,10 @@ function observationJson(prefix, draft, outfallId) {
   return o;
 }
 
-// Puts changes into the outbox in one transaction and drops the draft.
+// Puts changes into the outbox in one transaction and drops the draft (a draft save still
+// waiting for its 300 ms would put it back: the form's photos then showed on the next new form).
 async function enqueue(changes, draftId) {
+  clearTimeout(saveTimer);
   await app.db.write(['outbox', 'drafts'], (s) => {
     for (const c of changes) s.outbox.add({ ...c, state: 'queued', created_ms: Date.now() });
     s.drafts.delete(draftId);

@@ -1,7 +1,9 @@
 // Sync: photos up (tus, resumable), batches up (consecutive device_seq, signed, each sealed and
 // kept before it is sent so a lost answer is answered by sending it again unchanged), the feed
 // down (paged from the kept cursor). Every step commits what it learnt before the next request,
-// so a sync cut off anywhere goes on from there next time, with nothing sent twice as new.
+// so a sync cut off anywhere goes on from there next time, with nothing sent twice as new. An
+// answered batch that no off-machine backup of the server holds yet is kept, exactly as signed,
+// until one does, and sent again if the server was restored from a backup (issue 22).
 import { call, ApiError } from './net.js';
 import { signBase64, uuid } from './keys.js';
 import { req } from './db.js';
@@ -172,38 +174,134 @@ async function unseal(db, batch) {
   });
 }
 
-// Sends batch as sealed and records each change's result; resolves with the answer.
+// What an answer says of the server's backups (issue 22, docs/sync.md "Kept until durable"): the
+// batch's number in the server's acknowledgement sequence (a replay: the sequence's end), the
+// highest number a confirmed off-machine backup holds (null: no backup is configured), and the
+// database's epoch (a new one: it was restored from a backup).
+function horizonOf(answer) {
+  const num = (v) => (v === undefined || v === null || v === '' ? null : Number(v));
+  return { ack: num(answer.acknowledgedSeq), durable: num(answer.durableSeq), epoch: answer.storeEpoch || null };
+}
+
+// Kept batches' bodies are bounded: past this many bytes (or when the phone's storage is full) an
+// answered batch is not kept, as without a backup, and counted in kv `keptRefused` {n, ack, epoch}
+// until a backup holds it.
+export const KEPT_MAX_BYTES = 20 * 1048576;
+
+// Counts, in transaction s, an acknowledged batch not kept: horizon h is its answer's.
+async function countRefused(s, h) {
+  const was = (await req(s.kv.get('keptRefused'))) || { n: 0, ack: 0 };
+  s.kv.put({ n: was.n + 1, ack: Math.max(was.ack, h.ack || 0), epoch: h.epoch }, 'keptRefused');
+}
+
+// Keeps, in the answer's transaction s, what the answer says of the server's backups: batch is
+// kept when every change of it was acknowledged and no confirmed backup holds it yet, else
+// dropped; kept batches of this epoch that a backup now holds are dropped, and all of this epoch
+// when no backup is configured (those of another epoch wait to be sent again); a new epoch
+// pulls the restored feed from 0. room: false when the phone's storage is full (the batch is
+// counted, not kept). Resolves with true when the epoch changed.
+async function keepUntilDurable(s, batch, sig, answer, results, room) {
+  const h = horizonOf(answer);
+  const acked = h.ack !== null && batch.change_ids.every((id) => results.has(id));
+  const was = await req(s.kv.get('storeEpoch'));
+  const changed = !!(was && h.epoch && was !== h.epoch);
+  const kept = await req(s.kept.getAll());
+  // A replay is answered the sequence's end: a batch kept under this epoch keeps its own number.
+  const prior = kept.find((k) => k.device_seq === batch.device_seq && k.epoch === h.epoch);
+  const ack = prior && h.ack !== null ? Math.min(prior.acknowledged_seq, h.ack) : h.ack;
+  for (const k of kept) {
+    if (k.epoch === h.epoch && (h.durable === null || k.acknowledged_seq <= h.durable)) s.kept.delete(k.device_seq);
+  }
+  s.kept.delete(batch.device_seq);
+  if (acked && h.durable !== null && h.durable < ack) {
+    const bytes = kept.filter((k) => k.device_seq !== batch.device_seq).reduce((a, k) => a + k.body.length, 0);
+    if (room && bytes + batch.body.length <= KEPT_MAX_BYTES) {
+      s.kept.put({ device_seq: batch.device_seq, batch_id: batch.batch_id, body: batch.body, sig, change_ids: batch.change_ids,
+        acknowledged_seq: ack, epoch: h.epoch, kept_ms: prior ? prior.kept_ms : Date.now() });
+    } else {
+      await countRefused(s, { ...h, ack });
+    }
+  }
+  const refused = await req(s.kv.get('keptRefused'));
+  if (refused && (h.durable === null || (refused.epoch === h.epoch && h.durable >= refused.ack))) s.kv.delete('keptRefused');
+  if (h.epoch) s.kv.put(h.epoch, 'storeEpoch');
+  if (changed) s.kv.put('0', 'cursor'); // the restored feed numbers from the backup's end: pull it all
+  return changed;
+}
+
+// Sends batch as sealed (or as kept: its signature kept with it) and records each change's result
+// and what the answer says of the server's backups; resolves with the answer.
 async function send(db, key, batch) {
   const bytes = new TextEncoder().encode(batch.body);
-  const sig = await signBase64(key, bytes);
+  const sig = batch.sig || await signBase64(key, bytes);
   const answer = await call('POST', '/v1/sync', {
     body: batch.body, headers: { 'Content-Type': 'application/json', 'X-Device-Signature': sig }, timeoutMs: 120000,
   });
   const results = new Map((answer.results || []).map((r) => [r.changeId, r]));
-  await db.write(['outbox', 'batches', 'photos'], async (s) => {
+  const write = async (s, room) => {
     for (const id of batch.change_ids) {
       const c = await req(s.outbox.index('change_id').get(id));
       const r = results.get(id);
-      if (c && r) s.outbox.put({ ...c, state: STATE_OF[r.status] || 'done', result: r });
+      if (c && r && c.state !== 'corrected') s.outbox.put({ ...c, state: STATE_OF[r.status] || 'done', result: r });
     }
     for (const h of answer.missingPhotos || []) {
       const p = await req(s.photos.get(h));
       if (p && p.blob) s.photos.put({ ...p, uploaded: false });
     }
-    s.batches.put({ ...batch, state: 'answered', answered_ms: Date.now() });
-  });
-  await applyFeed(db, answer.feed, answer.nextCursor);
+    s.batches.delete(batch.device_seq);
+    return keepUntilDurable(s, batch, sig, answer, results, room);
+  };
+  const stores = ['outbox', 'batches', 'photos', 'kept', 'kv'];
+  try {
+    answer.epochChanged = await db.write(stores, (s) => write(s, true));
+  } catch (e) {
+    // A full disk: the answer is recorded all the same, without keeping the batch (counted).
+    if (!(e && e.code === 'storage_full')) throw e;
+    answer.epochChanged = await db.write(stores, (s) => write(s, false));
+  }
+  // The answer's feed page starts at the body's `since`: it moves the cursor only when it starts
+  // at or before it (a batch sealed before a restore names a mark the restored feed never had).
+  const since = Number(JSON.parse(batch.body).since || 0);
+  const cursor = Number((await db.kv('cursor')) || 0);
+  await applyFeed(db, answer.feed, since <= cursor ? answer.nextCursor : undefined);
   return answer;
 }
 
-// Sends every batch: first those sealed but never answered (again, unchanged), then new ones
-// until the outbox is empty. progress({sent, total}) in changes.
+// The kept batches, oldest first.
+async function keptBatches(db) {
+  return (await db.all('kept')).sort((a, b) => a.device_seq - b.device_seq);
+}
+
+// Sends again, in device_seq order and exactly as signed, every kept batch of another epoch than
+// the server's (it was restored from a backup that may lack them; a batch it holds is answered
+// its first answer). progress({resend, total}) before each. Resolves with the number sent.
+async function resendKept(db, key, progress) {
+  const epoch = await db.kv('storeEpoch');
+  const stale = (await keptBatches(db)).filter((k) => k.epoch !== epoch);
+  let n = 0;
+  for (const k of stale) {
+    if (progress) progress({ resend: stale.length - n, total: stale.length });
+    await send(db, key, k);
+    n++;
+  }
+  return n;
+}
+
+// Sends every batch: first the oldest kept one again (its answer says whether the server was
+// restored and how far its backups reach) and, after a restore, every other kept batch; then
+// those sealed but never answered (again, unchanged), then new ones until the outbox is empty.
+// progress({sent, total}) in changes, or {resend, total} in batches while kept ones go again.
 export async function sendBatches(db, key, progress) {
   let sent = 0;
+  const kept = await keptBatches(db);
+  if (kept.length > 0) {
+    await send(db, key, kept[0]);
+    await resendKept(db, key, progress);
+  }
   const total = (await db.all('outbox')).filter((c) => c.state === 'queued' || c.state === 'sealed').length;
   const waiting = (await db.all('batches')).filter((b) => b.state === 'sealed').sort((a, b) => a.device_seq - b.device_seq);
   for (const b of waiting) {
-    await send(db, key, b);
+    if ((await send(db, key, b)).epochChanged) await resendKept(db, key, progress);
     sent += b.change_ids.length;
     if (progress) progress({ sent, total });
   }
@@ -212,7 +310,7 @@ export async function sendBatches(db, key, progress) {
     const b = await seal(db, max);
     if (!b) return sent;
     try {
-      await send(db, key, b);
+      if ((await send(db, key, b)).epochChanged) await resendKept(db, key, progress);
     } catch (e) {
       if (e instanceof ApiError && e.status === 413 && b.change_ids.length > 1) {
         await unseal(db, b);
@@ -227,11 +325,13 @@ export async function sendBatches(db, key, progress) {
 }
 
 // Frees the phone's space: the original bytes of a photo go once the server holds them from us
-// and no change naming it waits to be sent; the thumbnail stays.
+// and no change naming it waits to be sent or is in a kept batch (a restored server may lack the
+// photo as well); the thumbnail stays.
 export async function prunePhotos(db) {
   const waiting = new Set();
+  const kept = new Set((await db.all('kept')).flatMap((k) => k.change_ids));
   for (const c of await db.all('outbox')) {
-    if (c.state === 'done' || c.state === 'corrected') continue;
+    if ((c.state === 'done' || c.state === 'corrected') && !kept.has(c.change_id)) continue;
     for (const p of (c.fields && c.fields.photos) || []) waiting.add(p.hash);
   }
   await db.write('photos', async (s) => {

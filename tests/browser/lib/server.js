@@ -14,14 +14,15 @@ export const ADMIN_PASSWORD = 'admin-browser-password-4711';
 // Resolves with {url, root, stop(keep)} once the server wrote its ready file. root is the
 // temporary folder (data/, ready, server.log, and screenshots of failed tests). Passwords are
 // hashed at argon2id's least cost (--password-hash-minimum 1, for tests only): no browser test
-// times a login.
-export async function startServer(extraArgs = []) {
+// times a login. opts.data: the server's data folder (default: `data` in a fresh folder), e.g. a
+// restored copy.
+export async function startServer(extraArgs = [], opts = {}) {
   const bin = process.env.OUTFALLD || join(ROOT, 'build/asan/outfalld');
   const root = await mkdtemp(join(tmpdir(), 'outfall-browser-'));
   const ready = join(root, 'ready');
   const logPath = join(root, 'server.log');
   const log = openSync(logPath, 'a');
-  const child = spawn(bin, ['--data', join(root, 'data'), '--listen', '127.0.0.1:0', '--ready-file', ready,
+  const child = spawn(bin, ['--data', opts.data || join(root, 'data'), '--listen', '127.0.0.1:0', '--ready-file', ready,
     '--web', join(ROOT, 'web'), '--password-hash-minimum', '1', ...extraArgs], {
     env: { ...process.env, OUTFALL_ADMIN_PASSWORD: ADMIN_PASSWORD },
     stdio: ['ignore', log, log],
