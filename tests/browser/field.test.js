@@ -80,7 +80,19 @@ phoneTest('a batch whose answer was lost is sent again unchanged, and the server
   const states = (await localAll(page, surveyor.username, 'outbox')).map((c) => c.state);
   assert.deepEqual(states, ['duplicate', 'done']);
   assert.equal((await api.outfall(supervisor.token, id)).version, '1');
+  // Three syncs on the outbox later, it listens for the sync's state once, not once a redraw.
+  assert.match(await syncNow(page), /上次同步/);
+  assert.equal(await syncStateListeners(page), 1);
 });
+
+// How many 'syncstate' listeners the page's document holds (Chromium's own count, through CDP).
+async function syncStateListeners(page) {
+  const cdp = await page.context().newCDPSession(page);
+  const { result } = await cdp.send('Runtime.evaluate', { expression: 'document' });
+  const { listeners } = await cdp.send('DOMDebugger.getEventListeners', { objectId: result.objectId });
+  await cdp.detach();
+  return listeners.filter((l) => l.type === 'syncstate').length;
+}
 
 phoneTest('a photo upload cut off midway goes on from the offset the server kept', async ({ page }) => {
   await phoneWithOutfall(page, '大照片排口', ['large-12mp.jpg']);

@@ -74,6 +74,15 @@ async function storage() {
   return { used: Math.round((e.usage || 0) / 1048576), quota: Math.round((e.quota || 0) / 1048576) };
 }
 
+// The syncstate listener of the outbox on screen; none when another view is.
+let outboxListener = null;
+window.addEventListener('hashchange', () => {
+  if (outboxListener && !location.hash.startsWith('#outbox')) {
+    document.removeEventListener('syncstate', outboxListener);
+    outboxListener = null;
+  }
+});
+
 export async function showOutbox() {
   const view = document.getElementById('view');
   const changes = (await app.db.all('outbox')).reverse();
@@ -100,12 +109,6 @@ export async function showOutbox() {
       status.className = 'status ' + (s.error ? 'bad' : '');
     }
   }
-  const listener = () => {
-    showState();
-    if (!app.syncing && location.hash.startsWith('#outbox')) showOutbox();
-  };
-  document.addEventListener('syncstate', listener);
-  window.addEventListener('hashchange', () => document.removeEventListener('syncstate', listener), { once: true });
   button.addEventListener('click', () => {
     if (!app.session.token) { showLogin(t('login.expired')); return; }
     button.disabled = true;
@@ -115,6 +118,16 @@ export async function showOutbox() {
   const st = await storage();
   const kept = await app.db.count('kept');
   const keptRefused = ((await app.db.kv('keptRefused')) || { n: 0 }).n;
+  // The reads above take time: a person may have opened another view meanwhile (a form), which
+  // this late drawing must not replace.
+  if (!location.hash.startsWith('#outbox')) return;
+  // One listener for the outbox shown: a redraw replaces it rather than adding one more.
+  if (outboxListener) document.removeEventListener('syncstate', outboxListener);
+  outboxListener = () => {
+    showState();
+    if (!app.syncing && location.hash.startsWith('#outbox')) showOutbox();
+  };
+  document.addEventListener('syncstate', outboxListener);
   fill(view,
     el('h2', null, t('outbox.title')),
     el('p', { id: 'outbox-summary' }, t('outbox.summary', { changes: waiting.length, photos: unsentPhotos.length,
