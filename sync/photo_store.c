@@ -21,11 +21,12 @@ void photo_store_key(const char *hash, char *key, size_t cap) {
 
 /* ---- the local folder ---- */
 
-/* The folder of hash (<dir>/ab/cd, or <dir>/ab with level 1) and its file. */
-static void local_paths(const photo_store *ps, const char *hash, char *ab, char *dir, char *file) {
-    snprintf(ab, PATH_MAX, "%.4000s/%.2s", ps->dir, hash);
-    snprintf(dir, PATH_MAX, "%.4000s/%.2s/%.2s", ps->dir, hash, hash + 2);
-    snprintf(file, PATH_MAX, "%.4000s/%.2s/%.2s/%.64s", ps->dir, hash, hash + 2, hash);
+/* Where photo hash lives under the folder, to depth parts: 1 <dir>/ab, 2 <dir>/ab/cd, 3 the file
+ * <dir>/ab/cd/<hash>; into buf[PATH_MAX] ("" when it does not fit: no open finds it). */
+static void local_path(const photo_store *ps, const char *hash, int parts, char *buf) {
+    static const char *const formats[] = {"%s/%.2s", "%s/%.2s/%.2s", "%s/%.2s/%.2s/%.64s"};
+    int n = snprintf(buf, PATH_MAX, formats[parts - 1], ps->dir, hash, hash + 2, hash);
+    if (n < 0 || n >= PATH_MAX) buf[0] = '\0';
 }
 
 static int fsync_dir(const char *path) {
@@ -57,18 +58,21 @@ static int io_fail(sync_error *err, const char *what) {
 
 static int local_prepare(const photo_store *ps, const char *hash, const char *path, int64_t size,
                          sync_error *err) {
-    char ab[PATH_MAX], dir[PATH_MAX], file[PATH_MAX];
+    char dir[PATH_MAX];
     (void)path, (void)size;
-    local_paths(ps, hash, ab, dir, file);
-    if (make_dir(ps->dir) < 0 || make_dir(ab) < 0 || make_dir(dir) < 0)
-        return io_fail(err, "the photo's folder");
-    return 0;
+    int rc = make_dir(ps->dir);
+    for (int parts = 1; rc == 0 && parts <= 2; parts++) {
+        local_path(ps, hash, parts, dir);
+        rc = make_dir(dir);
+    }
+    return rc < 0 ? io_fail(err, "the photo's folder") : 0;
 }
 
 static int local_place(const photo_store *ps, const char *hash, const char *path, int *moved,
                        sync_error *err) {
-    char ab[PATH_MAX], dir[PATH_MAX], file[PATH_MAX];
-    local_paths(ps, hash, ab, dir, file);
+    char dir[PATH_MAX], file[PATH_MAX];
+    local_path(ps, hash, 2, dir);
+    local_path(ps, hash, 3, file);
     *moved = 0;
     if (rename(path, file) < 0) return io_fail(err, "storing a photo");
     *moved = 1;
@@ -76,15 +80,15 @@ static int local_place(const photo_store *ps, const char *hash, const char *path
 }
 
 static void local_unplace(const photo_store *ps, const char *hash, const char *path) {
-    char ab[PATH_MAX], dir[PATH_MAX], file[PATH_MAX];
-    local_paths(ps, hash, ab, dir, file);
+    char file[PATH_MAX];
+    local_path(ps, hash, 3, file);
     if (rename(file, path) < 0) unlink(file);
 }
 
 static int local_read(const photo_store *ps, const char *hash, int64_t offset, int64_t length,
                       photo_sink sink, void *ctx, sync_error *err) {
-    char ab[PATH_MAX], dir[PATH_MAX], file[PATH_MAX];
-    local_paths(ps, hash, ab, dir, file);
+    char file[PATH_MAX];
+    local_path(ps, hash, 3, file);
     int fd = open(file, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return sync_fail(err, SYNC_EINTERNAL, "internal",
@@ -108,9 +112,9 @@ static int local_read(const photo_store *ps, const char *hash, int64_t offset, i
 }
 
 static int local_size(const photo_store *ps, const char *hash, int64_t *size, sync_error *err) {
-    char ab[PATH_MAX], dir[PATH_MAX], file[PATH_MAX];
+    char file[PATH_MAX];
     struct stat st;
-    local_paths(ps, hash, ab, dir, file);
+    local_path(ps, hash, 3, file);
     *size = -1;
     if (stat(file, &st) == 0) *size = st.st_size;
     return *size >= 0 || errno == ENOENT ? 0 : io_fail(err, "a photo's file");
@@ -195,7 +199,7 @@ static const photo_store_ops bucket_ops = {"s3",           bucket_prepare, bucke
 void photo_store_local(photo_store *ps, const char *dir) {
     memset(ps, 0, sizeof *ps);
     ps->ops = &local_ops;
-    util_strlcpy(ps->dir, dir, sizeof ps->dir);
+    ps->dir = dir;
 }
 
 void photo_store_bucket(photo_store *ps, s3_client *c) {

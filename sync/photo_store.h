@@ -42,11 +42,11 @@ typedef struct photo_store_ops {
 
 struct photo_store {
     const photo_store_ops *ops;
-    char dir[4096]; /* local: DATA/photos */
-    s3_client *s3;  /* s3: the bucket (owned) */
+    const char *dir; /* local: DATA/photos (borrowed: it outlives the store) */
+    s3_client *s3;   /* s3: the bucket (owned) */
 };
 
-/* A local store of folder dir, filled in place (nothing to free). */
+/* A local store of folder dir (borrowed), filled in place (nothing to free). */
 void photo_store_local(photo_store *ps, const char *dir);
 
 /* A bucket store that takes client c (freed by photo_store_close). */

@@ -5,7 +5,9 @@
 // independently of the client, from the canonical request (method, path, sorted query, signed
 // headers, the x-amz-content-sha256 the client sent) with the one secret this server knows, and a
 // request whose signature differs, whose key is unknown or that is unsigned gets 403
-// SignatureDoesNotMatch / InvalidAccessKeyId, as S3 answers.
+// SignatureDoesNotMatch / InvalidAccessKeyId, as S3 answers. A body whose SHA-256 the request
+// names (x-amz-content-sha256) is hashed here too: another hash gets 400
+// XAmzContentSHA256Mismatch.
 //
 // Usage: node serve.mjs DIR READY_FILE PORT [BUCKET ...]
 // Listens on 127.0.0.1:PORT (0: a free port), writes "127.0.0.1:PORT" to READY_FILE once
@@ -13,6 +15,7 @@
 import { createHash, createHmac } from 'node:crypto';
 import { writeFileSync, renameSync } from 'node:fs';
 import http from 'node:http';
+import { PassThrough } from 'node:stream';
 import S3rver from 's3rver';
 
 const [dir, ready, port, ...buckets] = process.argv.slice(2);
@@ -78,12 +81,36 @@ const s3 = new S3rver({
 });
 await s3.configureBuckets();
 const app = s3.callback();
+const refuse = (res, status, code, message) => {
+  res.writeHead(status, { 'Content-Type': 'application/xml' });
+  res.end(`<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${message}</Message></Error>`);
+};
+const MAX_CHECKED_BODY = 64 * 1024 * 1024;
 const server = http.createServer((req, res) => {
   const bad = refusal(req);
-  if (!bad) return app(req, res);
-  res.writeHead(403, { 'Content-Type': 'application/xml' });
-  res.end(`<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${bad[0]}</Code><Message>${bad[1]}</Message></Error>`);
-  req.resume();
+  if (bad) {
+    refuse(res, 403, bad[0], bad[1]);
+    return req.resume();
+  }
+  const payload = req.headers['x-amz-content-sha256'];
+  if (!/^[0-9a-f]{64}$/.test(payload)) return app(req, res);
+  // A body whose SHA-256 the request signed: read whole, checked as S3 does, then handed on.
+  const chunks = [];
+  let size = 0;
+  req.on('data', (c) => {
+    size += c.length;
+    if (size <= MAX_CHECKED_BODY) chunks.push(c);
+  });
+  req.on('end', () => {
+    const body = Buffer.concat(chunks);
+    if (size > MAX_CHECKED_BODY || createHash('sha256').update(body).digest('hex') !== payload)
+      return refuse(res, 400, 'XAmzContentSHA256Mismatch', 'the body does not hash to x-amz-content-sha256');
+    const again = new PassThrough();
+    for (const k of ['headers', 'rawHeaders', 'method', 'url', 'httpVersion', 'httpVersionMajor', 'httpVersionMinor', 'socket', 'connection'])
+      again[k] = req[k];
+    again.end(body);
+    app(again, res);
+  });
 });
 server.listen(Number(port) || 0, '127.0.0.1', () => {
   writeFileSync(ready + '.tmp', `127.0.0.1:${server.address().port}\n`);
