@@ -376,6 +376,56 @@ static void the_phone_simulator_keeps_until_durable_and_resends_after_a_restore(
     assert_all_present();
 }
 
+/* Runs outfalld with --backup-to to (and the bucket's endpoint and credentials); it must stop by
+ * itself. Returns its exit status, its log in log[cap]. */
+static int start_refused(const char *to, char *log, size_t cap) {
+    char data[400], logpath[400];
+    const char *bin = getenv("OUTFALLD") ? getenv("OUTFALLD") : "build/asan/outfalld";
+    snprintf(data, sizeof data, "%s/refused", root);
+    snprintf(logpath, sizeof logpath, "%s/refused.log", root);
+    unlink(logpath);
+    char *argv[] = {(char *)bin,    "--listen",
+                    "127.0.0.1:0",  "--data",
+                    data,           "--backup-to",
+                    (char *)to,     "--photo-store-endpoint",
+                    s3.endpoint,    "--photo-store-credentials",
+                    s3.credentials, NULL};
+    pid_t pid = child_spawn(bin, argv, logpath, 0, TH_ADMIN_PASSWORD);
+    assert_true(pid > 0);
+    int status = 0, done = 0;
+    for (int waited = 0; waited < 20000 && !done; waited += 20) {
+        done = waitpid(pid, &status, WNOHANG) == pid;
+        if (!done) rel_sleep_ms(20);
+    }
+    if (!done) {
+        kill(-pid, SIGKILL);
+        waitpid(pid, &status, 0);
+        fail_msg("outfalld started with a bad --backup-to");
+    }
+    uint8_t *text = NULL;
+    size_t n = 0;
+    log[0] = '\0';
+    if (rel_read_file(logpath, &text, &n) == 0) {
+        n = n < cap - 1 ? n : cap - 1;
+        memcpy(log, text, n);
+        log[n] = '\0';
+    }
+    free(text);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* A bucket that does not exist, or a --backup-to that names none, stops the start with one
+ * clear line. */
+static void a_bad_backup_bucket_stops_the_server_at_start(void **state) {
+    (void)state;
+    char log[4096];
+    assert_int_equal(start_refused("s3://no-such-bucket/city", log, sizeof log), 1);
+    assert_non_null(strstr(log, "backup store unusable"));
+    assert_non_null(strstr(log, "no-such-bucket"));
+    assert_int_equal(start_refused("s3:///city", log, sizeof log), 1);
+    assert_non_null(strstr(log, "--backup-to is s3://BUCKET/PREFIX"));
+}
+
 static int setup(void **state) {
     (void)state;
     static char every[] = "0.05";
@@ -428,6 +478,7 @@ int main(void) {
         cmocka_unit_test(a_restore_from_the_bucket_loses_no_acknowledged_change_or_photo),
         cmocka_unit_test(a_bucket_stopped_mid_backup_confirms_nothing_and_the_next_run_does),
         cmocka_unit_test(the_phone_simulator_keeps_until_durable_and_resends_after_a_restore),
+        cmocka_unit_test(a_bad_backup_bucket_stops_the_server_at_start),
     };
     return cmocka_run_group_tests_name("offsite backups", tests, setup, teardown);
 }
