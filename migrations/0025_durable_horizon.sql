@@ -23,3 +23,5 @@ CREATE TABLE backups_confirmed (
   schema_version  INTEGER NOT NULL,
   confirmed_at_ms INTEGER NOT NULL
 ) WITHOUT ROWID;
+-- Every sync answer reads max(seq): an index keeps that a lookup however many backups are kept.
+CREATE INDEX backups_confirmed_seq ON backups_confirmed(seq);

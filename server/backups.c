@@ -1,10 +1,13 @@
 /* Scheduled backups off the machine (see backups.h). */
 #include "server/backups.h"
 
+#include <dirent.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "common/util.h"
 #include "sync/offsite.h"
@@ -96,8 +99,24 @@ static void *backups_main(void *arg) {
     return NULL;
 }
 
+/* Deletes the temporary copies a backup killed on its way left in the data folder
+ * (offsite-NAME.db, offsite-NAME.manifest): each is as large as the database. */
+static void drop_leftovers(const char *data_dir) {
+    DIR *d = opendir(data_dir);
+    struct dirent *e;
+    while (d && (e = readdir(d))) {
+        if (strncmp(e->d_name, "offsite-", 8) != 0) continue;
+        char path[PATH_MAX];
+        snprintf(path, sizeof path, "%s/%s", data_dir, e->d_name);
+        if (unlink(path) == 0)
+            fprintf(stderr, "backups: deleted %s, left by a backup that was cut off\n", path);
+    }
+    if (d) closedir(d);
+}
+
 int backups_start(const server_config *cfg) {
     if (!bk.bucket.s3) return 0;
+    drop_leftovers(cfg->data_dir);
     pthread_condattr_t attr;
     bk.cfg = cfg;
     bk.stop = 0;

@@ -348,6 +348,11 @@ int offsite_restore(s3_client *bucket, const char *location, const char *at, con
     }
     if ((rc = check_copy(db, err))) goto done;
     if (photos_dir && m.local_photos && (rc = fetch_photos(bucket, &m, photos_dir, err))) goto done;
+    if (photos_dir && !m.local_photos)
+        fprintf(stderr,
+                "restore: backup %s was made with the photos in the photo store's bucket: "
+                "start the server with that --photo-store\n",
+                name);
     util_strlcpy(m.b.location, location, sizeof m.b.location);
     if ((rc = durable_new_epoch(db, NULL, err)) || (rc = durable_record_backup(db, &m.b, err)))
         goto done;

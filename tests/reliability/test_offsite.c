@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include <cmocka.h>
+#include <dirent.h>
 
 #include "tests/lib/s3rver.h"
 #include "tests/reliability/rel.h"
@@ -158,10 +159,9 @@ static void phone_step(phone *p) {
     outfall__v1__sync_response__free_unpacked(resp, NULL);
 }
 
-/* Phones step until an answer's durable_seq covers every batch acknowledged before the call,
- * within limit_s. Returns the durable_seq reached. */
-static int64_t until_durable(double limit_s) {
-    int64_t want = 0;
+/* Phones step until an answer's durable_seq covers every batch acknowledged before the call
+ * (and want), within limit_s. Returns the durable_seq reached. */
+static int64_t until_durable_past(int64_t want, double limit_s) {
     for (int i = 0; i < PHONES; i++)
         if (phones[i].last_ack > want) want = phones[i].last_ack;
     double end = rel_now() + limit_s;
@@ -174,6 +174,10 @@ static int64_t until_durable(double limit_s) {
                 (long long)phones[0].durable, (long long)want, limit_s);
     fail();
     return 0;
+}
+
+static int64_t until_durable(double limit_s) {
+    return until_durable_past(0, limit_s);
 }
 
 /* Every outfall, observation and photo each phone was acknowledged, as the phone made it. */
@@ -236,7 +240,14 @@ static void a_restore_from_the_bucket_loses_no_acknowledged_change_or_photo(void
     assert_int_not_equal(rel_ctl(out, sizeof out, args), 0);
     assert_non_null(strstr(out, "is not empty"));
     util_strlcpy(srv.data, restored_dir, sizeof srv.data);
+    /* A temporary copy a backup cut off left behind goes at the next start. */
+    char leftover[500];
+    snprintf(leftover, sizeof leftover, "%s/offsite-20261206T000000000Z.db", restored_dir);
+    FILE *f = fopen(leftover, "w");
+    assert_non_null(f);
+    fclose(f);
     assert_int_equal(rel_server_start(&srv), 0);
+    assert_int_not_equal(access(leftover, F_OK), 0);
 
     /* Each phone's next sync shows the new epoch: it resends what it kept. */
     for (int i = 0; i < PHONES; i++)
@@ -275,6 +286,151 @@ static void a_bucket_stopped_mid_backup_confirms_nothing_and_the_next_run_does(v
     int64_t after = until_durable(60);
     assert_true(after > stuck);
     assert_all_present();
+}
+
+/* Runs `outfallctl --server URL --token TOKEN ARGS...` (args NULL-terminated, at most 10);
+ * its output into out[cap]. Returns the exit status. */
+static int ctl_as(const char *token, char *out, size_t cap, const char *const *args) {
+    const char *all[16] = {"--server", srv.th.url, "--token", token};
+    int n = 4;
+    for (int i = 0; args[i] && n < 15; i++)
+        all[n++] = args[i];
+    all[n] = NULL;
+    return rel_ctl(out, cap, all);
+}
+
+/* The number of batches kept in dir (NNN.json files), the last one's name into last[cap]. */
+static int kept_files(const char *dir, char *last, size_t cap) {
+    DIR *d = opendir(dir);
+    int n = 0;
+    struct dirent *e;
+    last[0] = '\0';
+    while (d && (e = readdir(d)))
+        if (strstr(e->d_name, ".json") && strlen(e->d_name) == 17) {
+            n++;
+            if (strcmp(e->d_name, last) > 0) util_strlcpy(last, e->d_name, cap);
+        }
+    if (d) closedir(d);
+    return n;
+}
+
+/* Pushes one new outfall as batch seq of the simulator (outfallctl push --keep); its id into
+ * id[37]. Returns the answer's acknowledged_seq. */
+static int64_t sim_push(const char *keys, const char *keep, int seq, char id[37]) {
+    static char out[4 << 20]; /* the answer, with its page of the feed */
+    char path[500], text[1024], seq_text[16];
+    double lat, lon;
+    rel_spot(&lat, &lon);
+    th_uuid(id);
+    snprintf(path, sizeof path, "%s/sim-%d.json", root, seq);
+    snprintf(text, sizeof text,
+             "[{\"entityId\": \"%s\", \"baseVersion\": \"0\", \"outfall\": {\"riverCode\": "
+             "\"%s\", \"divisionCode\": \"%s\", \"lat\": %.6f, \"lon\": %.6f, "
+             "\"landmark\": \"simulator %d\"}}]",
+             id, REL_RIVER, REL_DIV, lat, lon, seq);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+    snprintf(seq_text, sizeof seq_text, "%d", seq);
+    const char *args[] = {"push", path, "--key", keys, "--seq", seq_text, "--keep", keep, NULL};
+    assert_int_equal(ctl_as(phones[0].user.token, out, sizeof out, args), 0);
+    const char *ack = strstr(out, "\"acknowledgedSeq\": \"");
+    assert_non_null(ack);
+    return strtoll(ack + strlen("\"acknowledgedSeq\": \""), NULL, 10);
+}
+
+/* The phone simulator keeps by the same rule: `outfallctl push --keep DIR` keeps each batch until
+ * an answer's durable_seq covers it, and after a restore sends what it kept again. */
+static void the_phone_simulator_keeps_until_durable_and_resends_after_a_restore(void **state) {
+    (void)state;
+    char keys[400], keep[400], out[8192], last[64], ids[4][37], again[400];
+    snprintf(keys, sizeof keys, "%s/sim.key", root);
+    snprintf(keep, sizeof keep, "%s/sim-kept", root);
+    snprintf(again, sizeof again, "%s/restored-again", root);
+    mkdir(keep, 0700);
+    const char *enroll[] = {"device", "enroll", "--id", "sim-phone-1", "--name",
+                            "sim",    "--key",  keys,   NULL};
+    assert_int_equal(ctl_as(phones[0].user.token, out, sizeof out, enroll), 0);
+    int64_t first = sim_push(keys, keep, 1, ids[0]);
+    assert_int_equal(kept_files(keep, last, sizeof last), 1);
+    until_durable_past(first, 60);
+    sim_push(keys, keep, 2, ids[1]); /* its answer says batch 1 is durable: dropped */
+    assert_int_equal(kept_files(keep, last, sizeof last), 1);
+    assert_string_equal(last, "000000000002.json");
+    sim_push(keys, keep, 3, ids[2]);
+    assert_int_equal(kept_files(keep, last, sizeof last), 2);
+
+    rel_server_kill(&srv);
+    rel_rmtree(srv.data);
+    const char *args[] = {"restore",      "--from",
+                          store_url,      "--data",
+                          again,          "--photo-store-endpoint",
+                          s3.endpoint,    "--photo-store-credentials",
+                          s3.credentials, NULL};
+    assert_int_equal(rel_ctl(out, sizeof out, args), 0);
+    util_strlcpy(srv.data, again, sizeof srv.data);
+    assert_int_equal(rel_server_start(&srv), 0);
+    sim_push(keys, keep, 4, ids[3]); /* a new epoch: 2 and 3 go again, then 4 applies */
+    for (int i = 0; i < 4; i++) {
+        Outfall__V1__Outfall *o = NULL;
+        th_error e;
+        assert_int_equal(th_get_outfall(&srv.th, phones[0].user.token, ids[i], &o, &e), 200);
+        protobuf_c_message_free_unpacked(&o->base, NULL);
+    }
+    for (int i = 0; i < PHONES; i++)
+        phone_step(&phones[i]);
+    assert_all_present();
+}
+
+/* Runs outfalld with --backup-to to (and the bucket's endpoint and credentials); it must stop by
+ * itself. Returns its exit status, its log in log[cap]. */
+static int start_refused(const char *to, char *log, size_t cap) {
+    char data[400], logpath[400];
+    const char *bin = getenv("OUTFALLD") ? getenv("OUTFALLD") : "build/asan/outfalld";
+    snprintf(data, sizeof data, "%s/refused", root);
+    snprintf(logpath, sizeof logpath, "%s/refused.log", root);
+    unlink(logpath);
+    char *argv[] = {(char *)bin,    "--listen",
+                    "127.0.0.1:0",  "--data",
+                    data,           "--backup-to",
+                    (char *)to,     "--photo-store-endpoint",
+                    s3.endpoint,    "--photo-store-credentials",
+                    s3.credentials, NULL};
+    pid_t pid = child_spawn(bin, argv, logpath, 0, TH_ADMIN_PASSWORD);
+    assert_true(pid > 0);
+    int status = 0, done = 0;
+    for (int waited = 0; waited < 20000 && !done; waited += 20) {
+        done = waitpid(pid, &status, WNOHANG) == pid;
+        if (!done) rel_sleep_ms(20);
+    }
+    if (!done) {
+        kill(-pid, SIGKILL);
+        waitpid(pid, &status, 0);
+        fail_msg("outfalld started with a bad --backup-to");
+    }
+    uint8_t *text = NULL;
+    size_t n = 0;
+    log[0] = '\0';
+    if (rel_read_file(logpath, &text, &n) == 0) {
+        n = n < cap - 1 ? n : cap - 1;
+        memcpy(log, text, n);
+        log[n] = '\0';
+    }
+    free(text);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* A bucket that does not exist, or a --backup-to that names none, stops the start with one
+ * clear line. */
+static void a_bad_backup_bucket_stops_the_server_at_start(void **state) {
+    (void)state;
+    char log[4096];
+    assert_int_equal(start_refused("s3://no-such-bucket/city", log, sizeof log), 1);
+    assert_non_null(strstr(log, "backup store unusable"));
+    assert_non_null(strstr(log, "no-such-bucket"));
+    assert_int_equal(start_refused("s3:///city", log, sizeof log), 1);
+    assert_non_null(strstr(log, "--backup-to is s3://BUCKET/PREFIX"));
 }
 
 static int setup(void **state) {
@@ -328,6 +484,8 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(a_restore_from_the_bucket_loses_no_acknowledged_change_or_photo),
         cmocka_unit_test(a_bucket_stopped_mid_backup_confirms_nothing_and_the_next_run_does),
+        cmocka_unit_test(the_phone_simulator_keeps_until_durable_and_resends_after_a_restore),
+        cmocka_unit_test(a_bad_backup_bucket_stops_the_server_at_start),
     };
     return cmocka_run_group_tests_name("offsite backups", tests, setup, teardown);
 }

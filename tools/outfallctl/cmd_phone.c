@@ -174,7 +174,7 @@ static int load_request(const char *path, Outfall__V1__SyncRequest **out) {
 }
 
 static int push(const ctl *c, const char *path, const char *key_path, const char *device,
-                int64_t seq) {
+                int64_t seq, const char *keep_dir) {
     uint8_t sk[64];
     char key_device[256];
     Outfall__V1__SyncRequest *req = NULL;
@@ -208,6 +208,10 @@ static int push(const ctl *c, const char *path, const char *key_path, const char
                       &outfall__v1__sync_response__descriptor, (ProtobufCMessage **)&resp);
     if (rc == CTL_OK) {
         rc = ctl_print(&resp->base);
+        /* Kept until durable (docs/sync.md): this batch, and the rule applied to what is kept. */
+        if (rc == CTL_OK && keep_dir)
+            rc = phone_keep_batch(keep_dir, req->device_seq, body, len, sig64, resp);
+        if (rc == CTL_OK && keep_dir) rc = phone_keep_apply(c, keep_dir, resp);
         outfall__v1__sync_response__free_unpacked(resp, NULL);
     }
     goto out;
@@ -223,13 +227,11 @@ out:
 
 int cmd_push(const ctl *c, int argc, char **argv) {
     static const struct option opts[] = {
-        {"key", required_argument, NULL, 'k'},
-        {"device", required_argument, NULL, 'd'},
-        {"seq", required_argument, NULL, 's'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+        {"key", required_argument, NULL, 'k'}, {"device", required_argument, NULL, 'd'},
+        {"seq", required_argument, NULL, 's'}, {"keep", required_argument, NULL, 'K'},
+        {"help", no_argument, NULL, 'h'},      {NULL, 0, NULL, 0},
     };
-    const char *key = NULL, *device = NULL;
+    const char *key = NULL, *device = NULL, *keep_dir = NULL;
     int64_t seq = 0;
     int opt;
     while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -237,6 +239,8 @@ int cmd_push(const ctl *c, int argc, char **argv) {
             key = optarg;
         else if (opt == 'd')
             device = optarg;
+        else if (opt == 'K')
+            keep_dir = optarg;
         else if (opt == 's' && (seq = parse_count(optarg)) >= 1)
             continue;
         else if (opt == 'h')
@@ -250,7 +254,7 @@ int cmd_push(const ctl *c, int argc, char **argv) {
         fprintf(stderr, "outfallctl: push needs FILE.json and --key FILE\n");
         return ctl_usage(1);
     }
-    int rc = push(c, argv[optind], key, device, seq);
+    int rc = push(c, argv[optind], key, device, seq, keep_dir);
     return rc == CTL_USAGE ? ctl_usage(1) : rc;
 }
 

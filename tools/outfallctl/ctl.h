@@ -6,6 +6,9 @@
 
 #include <protobuf-c/protobuf-c.h>
 #include <stddef.h>
+#include <stdint.h>
+
+#include "outfall/v1/outfall.pb-c.h"
 
 enum { CTL_OK = 0, CTL_FAIL = 1, CTL_USAGE = 2 };
 
@@ -55,6 +58,12 @@ int cmd_restore(const ctl *c, int argc, char **argv);
 int cmd_offsite_wanted(int argc, char **argv);
 int cmd_offsite_backup(int argc, char **argv);
 int cmd_offsite_restore(int argc, char **argv);
+/* push --keep DIR (phone_keep.c): keeps the pushed batch (its signed bytes) with its answer's
+ * store_epoch and acknowledged_seq, then applies docs/sync.md's rule to what DIR keeps: a new
+ * epoch sends each kept batch again, oldest first; what durable_seq covers is dropped. */
+int phone_keep_batch(const char *dir, int64_t device_seq, const uint8_t *body, size_t len,
+                     const char *sig64, const Outfall__V1__SyncResponse *resp);
+int phone_keep_apply(const ctl *c, const char *dir, const Outfall__V1__SyncResponse *answer);
 int cmd_audit(const ctl *c, int argc, char **argv);
 /* Recomputes a published inspection draw (cmd_inspect.c). */
 int cmd_inspections(const ctl *c, int argc, char **argv);
