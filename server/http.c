@@ -708,6 +708,11 @@ static void send_connect_error(http_req *r, int status) {
 void http_send_error(http_req *r) {
     Outfall__V1__Error e = OUTFALL__V1__ERROR__INIT;
     int status = r->err_status ? r->err_status : http_status_for(r->err.rc);
+    /* A busy server (a lock or a pool that stayed taken) says when to come back. */
+    if (status == 503 && !strstr(r->headers, "Retry-After:")) {
+        size_t used = strlen(r->headers);
+        snprintf(r->headers + used, sizeof r->headers - used, "Retry-After: 2\r\n");
+    }
     if (r->connect) {
         send_connect_error(r, status);
         return;

@@ -451,6 +451,8 @@ void apply_ctx_free(apply_ctx *c) {
     for (size_t i = 0; i < c->n_missing; i++)
         free(c->missing[i]);
     free(c->missing);
+    free(c->missing_slots);
     c->missing = NULL;
-    c->n_missing = c->cap_missing = 0;
+    c->missing_slots = NULL;
+    c->n_missing = c->cap_missing = c->n_slots = 0;
 }

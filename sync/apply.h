@@ -29,6 +29,10 @@ typedef struct apply_ctx {
      * device was enrolled (sync/batch.c; 0: unknown), and the change's time on the phone
      * (apply_change sets it; 0: not sent). */
     int64_t received_ms, enrolled_ms, client_time_ms;
+    /* An index over missing, so that a batch naming thousands of photos finds a repeat at once:
+     * open addressing, a power-of-two count of slots at most half full, each holding an index
+     * into missing plus 1 (0: empty). */
+    size_t *missing_slots, n_slots;
 } apply_ctx;
 
 /* Applies ch and writes its outcome into r (status, version, reason, conflicts, duplicate_of;
@@ -54,7 +58,7 @@ void apply_flag(json_t *doc, const char *flag, int on);
  * write transaction that records the photo. Returns 0 or a negative code. */
 int entity_photo_arrived(store *s, const sync_config *cfg, const char *hash, sync_error *err);
 
-/* Frees the missing-photo list. */
+/* Frees the missing-photo list and its index. */
 void apply_ctx_free(apply_ctx *c);
 
 #endif

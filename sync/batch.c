@@ -491,6 +491,10 @@ static int batch_decide(store *s, void *arg, sync_error *err) {
     Outfall__V1__SyncResponse *resp = NULL;
     int rc;
     int revoked = 0;
+    /* Called again after the group's transaction was rolled back: start over. */
+    if (j->resp) protobuf_c_message_free_unpacked(&j->resp->base, NULL);
+    j->resp = NULL;
+    j->release = 0;
     int64_t last = device_last_seq(s, req->device_id, &revoked);
     sqlite3_stmt *st =
         store_stmt(s, "SELECT content_hash, state, device_id FROM batches WHERE batch_id = ?");

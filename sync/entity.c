@@ -4,6 +4,7 @@
 #include "sync/entity.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -352,9 +353,37 @@ static int live_outfall(apply_ctx *c, const char *id, char live[UUID_STR_LEN + 1
     return 0;
 }
 
+/* The slot of hash in c's index of missing photos: the one holding it, or the empty one where it
+ * goes. c->n_slots is a power of two with an empty slot left. */
+static size_t missing_slot(const apply_ctx *c, const char *hash) {
+    uint64_t h = UINT64_C(1469598103934665603); /* FNV-1a */
+    for (const unsigned char *b = (const unsigned char *)hash; *b; b++)
+        h = (h ^ *b) * UINT64_C(1099511628211);
+    size_t i = (size_t)h & (c->n_slots - 1);
+    while (c->missing_slots[i] && strcmp(c->missing[c->missing_slots[i] - 1], hash) != 0)
+        i = (i + 1) & (c->n_slots - 1);
+    return i;
+}
+
+/* Makes c's index of missing photos room for one more (at most half full). Returns 0 or -1. */
+static int missing_index_room(apply_ctx *c) {
+    if (2 * (c->n_missing + 1) <= c->n_slots) return 0;
+    size_t n = c->n_slots ? 2 * c->n_slots : 64;
+    size_t *slots = calloc(n, sizeof *slots);
+    if (!slots) return -1;
+    free(c->missing_slots);
+    c->missing_slots = slots;
+    c->n_slots = n;
+    for (size_t k = 0; k < c->n_missing; k++)
+        c->missing_slots[missing_slot(c, c->missing[k])] = k + 1;
+    return 0;
+}
+
+/* Adds hash to the batch's photos to upload, once. Returns 0 or -1 (out of memory). */
 static int remember_missing(apply_ctx *c, const char *hash) {
-    for (size_t i = 0; i < c->n_missing; i++)
-        if (strcmp(c->missing[i], hash) == 0) return 0;
+    if (missing_index_room(c)) return -1;
+    size_t slot = missing_slot(c, hash);
+    if (c->missing_slots[slot]) return 0;
     if (c->n_missing == c->cap_missing) {
         size_t cap = c->cap_missing ? 2 * c->cap_missing : 8;
         char **grown = realloc(c->missing, cap * sizeof *grown);
@@ -362,7 +391,9 @@ static int remember_missing(apply_ctx *c, const char *hash) {
         c->missing = grown;
         c->cap_missing = cap;
     }
-    return (c->missing[c->n_missing] = strdup(hash)) ? (c->n_missing++, 0) : -1;
+    if (!(c->missing[c->n_missing] = strdup(hash))) return -1;
+    c->missing_slots[slot] = ++c->n_missing;
+    return 0;
 }
 
 /* The user a new photo reference of this change counts as named by: the change's own author,

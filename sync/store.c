@@ -31,13 +31,19 @@ struct store {
     } cache[STMT_CACHE];
 };
 
+/* Runs sql on db. Returns 0, or the negative code with err filled: a lock that stayed taken past
+ * the busy timeout is SYNC_EBUSY storage_busy (503, retry), anything else storage_error. */
 static int exec(sqlite3 *db, const char *sql, sync_error *err) {
     char *msg = NULL;
     int rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
+    int busy = (rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED;
     if (rc != SQLITE_OK) {
-        sync_fail(err, SYNC_EINTERNAL, "storage_error", "%s", msg ? msg : sqlite3_errstr(rc));
+        if (busy)
+            sync_fail(err, SYNC_EBUSY, "storage_busy", "the database is busy; retry");
+        else
+            sync_fail(err, SYNC_EINTERNAL, "storage_error", "%s", msg ? msg : sqlite3_errstr(rc));
         sqlite3_free(msg);
-        return SYNC_EINTERNAL;
+        return busy ? SYNC_EBUSY : SYNC_EINTERNAL;
     }
     return 0;
 }
@@ -64,10 +70,15 @@ static int user_version(sqlite3 *db) {
 }
 
 /* Applies each migration newer than the file, with its user_version bump in the same transaction
- * (user_version rolls back with it). Concurrent openers serialise on BEGIN IMMEDIATE. */
+ * (user_version rolls back with it). Concurrent openers serialise on BEGIN IMMEDIATE. A file
+ * already at the newest version is only read: opening a handle must not queue for the write
+ * lock, which the writing thread takes group after group under load (a handle opened during a
+ * big upload waited there past the busy timeout: 500 "database is locked"). */
 static int migrate(sqlite3 *db, sync_error *err) {
+    int current = user_version(db);
     for (int i = 0; i < migration_count; i++) {
         const struct migration *m = &migrations[i];
+        if (current >= m->version) continue;
         if (exec(db, "BEGIN IMMEDIATE", err)) return SYNC_EINTERNAL;
         if (user_version(db) >= m->version) {
             if (exec(db, "COMMIT", err)) return SYNC_EINTERNAL;

@@ -9,8 +9,8 @@
 
 /* Batches wait in one queue for the writing thread, which the first batch starts and which then
  * stays. It takes the oldest queued batch and every other queued batch of that database file and
- * applies them in one transaction, each under its own savepoint, so a batch that fails rolls back
- * alone and every batch stays all or nothing; then it commits once, wakes the threads whose
+ * applies them in one transaction, so that a batch that fails leaves nothing of its own and
+ * every batch stays all or nothing (gc_run_group); then it commits once, wakes the threads whose
  * batches it wrote, and takes the batches that came meanwhile. Waiting threads block on a
  * condition variable instead of sleeping in SQLite's busy handler, and the fsync and the WAL work
  * of a commit are shared by the group.
@@ -43,26 +43,42 @@ static struct {
     pthread_t tid;
 } gc = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, PTHREAD_COND_INITIALIZER};
 
-/* Applies jobs[0..n) in one write transaction on s, each under a savepoint, and commits once.
- * A job that fails keeps its own error; when the transaction itself fails, every job fails. */
+/* Applies jobs[0..n) in one write transaction on s and commits once. A job that fails having
+ * written nothing (the connection's change count unmoved: batch_decide refuses before its first
+ * write) keeps its error and the group goes on. A job that fails after writing takes the
+ * transaction down: it is rolled back, that job keeps its error, and the others are written again
+ * in a new transaction (at most once per failed job). When the transaction itself fails, every
+ * job fails.
+ *
+ * No savepoint per job: SQLite keeps a savepoint's undo pages in an in-memory sub-journal of
+ * 1 KiB chunks (temp_store = MEMORY) and walks it from its first chunk each time a savepoint or
+ * statement nested inside is released. Under a savepoint held over a whole batch that journal
+ * grows with every page the batch touches, so each change's release walked all of it: 42 % of the
+ * writing thread's time on batches of 500 (memjrnlTruncate). Without it each change's savepoint
+ * (sync/batch.c apply_one) is the outermost one and its journal starts empty. */
 static void gc_run_group(store *s, writer_job **jobs, int n) {
     sqlite3 *db = store_db(s);
     sync_error err = {0};
-    int rc = store_begin(s, &err);
-    for (int i = 0; i < n && !rc; i++) {
-        writer_job *j = jobs[i];
-        int src = store_exec(s, "SAVEPOINT batch");
-        if (src != SQLITE_OK) {
-            rc = store_fail(s, src, &err);
-            break;
+    int rc = 0, again;
+    for (int i = 0; i < n; i++)
+        jobs[i]->rc = 0;
+    do {
+        again = 0;
+        rc = store_begin(s, &err);
+        for (int i = 0; i < n && !rc && !again; i++) {
+            writer_job *j = jobs[i];
+            if (j->rc) continue; /* failed in an earlier attempt: left out */
+            sqlite3_int64 before = sqlite3_total_changes64(db);
+            j->rc = j->write(s, j->arg, &j->err);
+            /* A failure SQLite answers by rolling back the whole transaction takes the group. */
+            if (sqlite3_get_autocommit(db))
+                rc = sync_fail(&err, SYNC_EINTERNAL, "storage_error",
+                               "the write transaction was rolled back");
+            else if (j->rc && sqlite3_total_changes64(db) != before)
+                again = 1;
         }
-        if ((j->rc = j->write(s, j->arg, &j->err)) != 0) store_rollback_to(s, "batch");
-        store_exec(s, "RELEASE batch");
-        /* A failure SQLite answers by rolling back the whole transaction takes the group. */
-        if (sqlite3_get_autocommit(db))
-            rc = sync_fail(&err, SYNC_EINTERNAL, "storage_error",
-                           "the write transaction was rolled back");
-    }
+        if (again) store_rollback(s);
+    } while (again);
     if (rc)
         store_rollback(s);
     else

@@ -7,9 +7,12 @@
 #include "sync/store.h"
 
 /* What a job writes: called by the writer inside the group's write transaction on ws (the
- * writing handle of the job's file, or the submitter's own handle when none opens), under a
- * savepoint of its own. Returns 0, or a negative code with *err set; on failure the writer rolls
- * back to the savepoint, so the job writes nothing and the rest of the group goes on. */
+ * writing handle of the job's file, or the submitter's own handle when none opens). Returns 0,
+ * or a negative code with *err set. A job that fails should do so before its first write: then
+ * the rest of the group goes on in the same transaction. One that fails after writing makes the
+ * writer roll the transaction back and call the other jobs' write again in a new one, so write
+ * may be called more than once for a job: each call starts over and replaces what an earlier
+ * call answered. */
 typedef int (*writer_write_fn)(store *ws, void *arg, sync_error *err);
 
 /* One batch waiting to be written. The submitter fills s, file, n_changes, write and arg (all
@@ -30,9 +33,9 @@ typedef struct writer_job {
 /* Queues j and returns once it is written and committed, by the writing thread (which the first
  * job starts and which then stays) or, when that thread could not be started, by this thread or
  * another request thread. j is written with the other queued jobs of its file in one
- * transaction, each under its own savepoint, committed once. Afterwards j->rc is write's answer
- * (0 or negative, with j->err), or the group's error when its commit failed: then nothing of any
- * job in the group was kept. */
+ * transaction, committed once (a job that fails writes nothing of its own). Afterwards j->rc is
+ * write's answer (0 or negative, with j->err), or the group's error when its commit failed: then
+ * nothing of any job in the group was kept. */
 void writer_submit(writer_job *j);
 
 /* Stops the writing thread and closes the handles that write groups (one per database file, kept

@@ -436,6 +436,47 @@ static void invalid_changes_are_rejected_with_reasons(void **state) {
                      1);
 }
 
+/* A batch of many observations naming photos the server lacks lists each photo once, in the
+ * order first named: one photo every observation names, and one of its own each (more than the
+ * index of listed photos first has room for). */
+static void a_big_batch_lists_each_missing_photo_once_in_the_order_named(void **state) {
+    fixture *f = *state;
+    enum { OBSERVATIONS = 150 };
+    create_outfall(f, uuid(0));
+    const char *shared = "347c25790e29dd5bc0a660f775e154eb667dc4a0556419662134187b48624359";
+    char *batch = strdup("[");
+    for (int i = 0; i < OBSERVATIONS && batch; i++) {
+        char cid[UUID_STR_LEN + 1], oid[UUID_STR_LEN + 1], *more = NULL;
+        util_uuid_new(cid);
+        util_uuid_new(oid);
+        if (asprintf(&more,
+                     "%s%s{\"changeId\":\"%s\",\"entityId\":\"%s\",\"baseVersion\":\"0\","
+                     "\"observation\":{\"outfallId\":\"%s\",\"observedAtMs\":\"1773454925000\","
+                     "\"flowing\":true,\"photos\":[{\"hash\":\"%s\",\"kind\":\"PHOTO_KIND_NEAR\"},"
+                     "{\"hash\":\"%064x\",\"kind\":\"PHOTO_KIND_FAR\"}]}}",
+                     batch, i ? "," : "", cid, oid, ids[0], shared, i + 1) < 0)
+            more = NULL;
+        free(batch);
+        batch = more;
+    }
+    char *closed = NULL;
+    assert_non_null(batch);
+    assert_true(asprintf(&closed, "%s]", batch) > 0);
+    free(batch);
+    Outfall__V1__SyncResponse *r = fx_sync(f, 0, closed);
+    free(closed);
+    assert_int_equal(r->n_results, OBSERVATIONS);
+    assert_int_equal(status_of(r), OUTFALL__V1__CHANGE_STATUS__CHANGE_STATUS_APPLIED);
+    assert_int_equal(r->n_missing_photos, OBSERVATIONS + 1);
+    assert_string_equal(r->missing_photos[0], shared);
+    for (int i = 0; i < OBSERVATIONS; i++) {
+        char own[65];
+        snprintf(own, sizeof own, "%064x", i + 1);
+        assert_string_equal(r->missing_photos[i + 1], own);
+    }
+    protobuf_c_message_free_unpacked(&r->base, NULL);
+}
+
 static void observation_naming_missing_photos_is_pending(void **state) {
     fixture *f = *state;
     create_outfall(f, uuid(0));
@@ -512,6 +553,7 @@ int main(void) {
         T(internal_failure_rolls_back_the_whole_batch),
         T(invalid_changes_are_rejected_with_reasons),
         T(observation_naming_missing_photos_is_pending),
+        T(a_big_batch_lists_each_missing_photo_once_in_the_order_named),
         T(feed_pages_with_cursor_and_scopes_by_division),
     };
     return cmocka_run_group_tests_name("sync/batch", tests, NULL, NULL);

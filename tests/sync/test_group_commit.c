@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <unistd.h>
 
 #include "sync/writer.h"
 
@@ -168,6 +169,87 @@ static void closing_stops_the_writing_thread_and_a_batch_starts_it_again(void **
     assert_int_equal(fx_count(f, "SELECT count(*) FROM outfalls"), 2);
 }
 
+/* ---- a failing job inside a group ----
+ * Jobs written straight through writer_submit: each writes a row of its own into gc_probe. The
+ * first one holds the writing thread until the others are queued, so they go as one group. */
+typedef struct probe_job {
+    writer_job w;
+    int id;
+    int write_first; /* writes its row before failing (or succeeding) */
+    int fails;       /* returns an error */
+    int calls;       /* how often the writer called it */
+    pthread_t thread;
+} probe_job;
+
+static atomic_int probes_queued, probe_holding;
+
+static int probe_write(store *ws, void *arg, sync_error *err) {
+    probe_job *p = arg;
+    p->calls++;
+    if (p->id == 0) { /* the first: wait until the others are about to queue */
+        atomic_store(&probe_holding, 1);
+        for (int i = 0; i < 500 && atomic_load(&probes_queued) < 3; i++)
+            usleep(10000);
+        usleep(200000);
+    }
+    if (p->write_first) {
+        char sql[96];
+        snprintf(sql, sizeof sql, "INSERT INTO gc_probe (job) VALUES (%d)", p->id);
+        if (sqlite3_exec(store_db(ws), sql, NULL, NULL, NULL) != SQLITE_OK)
+            return sync_fail(err, SYNC_EINTERNAL, "storage_error", "probe insert failed");
+    }
+    return p->fails ? sync_fail(err, SYNC_ECONFLICT, "probe_failed", "job %d fails", p->id) : 0;
+}
+
+static void *probe_submit(void *arg) {
+    probe_job *p = arg;
+    if (p->id) atomic_fetch_add(&probes_queued, 1);
+    writer_submit(&p->w);
+    return NULL;
+}
+
+static void a_job_that_fails_leaves_nothing_and_the_rest_of_its_group_is_kept(void **state) {
+    fixture *f = *state;
+    assert_int_equal(store_exec(f->s, "CREATE TABLE gc_probe (job INTEGER NOT NULL)"), SQLITE_OK);
+    const char *file = sqlite3_db_filename(store_db(f->s), "main");
+    /* 0 holds the writer; then, queued in this order, 1 writes and succeeds, 2 writes, then
+     * fails, 3 fails before writing. */
+    probe_job jobs[4] = {{.id = 0, .write_first = 1},
+                         {.id = 1, .write_first = 1},
+                         {.id = 2, .write_first = 1, .fails = 1},
+                         {.id = 3, .fails = 1}};
+    atomic_store(&probes_queued, 0);
+    atomic_store(&probe_holding, 0);
+    for (int i = 0; i < 4; i++)
+        jobs[i].w = (writer_job){
+            .s = f->s, .file = file, .n_changes = 1, .write = probe_write, .arg = &jobs[i]};
+    assert_int_equal(pthread_create(&jobs[0].thread, NULL, probe_submit, &jobs[0]), 0);
+    for (int i = 0; i < 1000 && !atomic_load(&probe_holding); i++)
+        usleep(10000);            /* until the first is being written, alone */
+    for (int i = 1; i < 4; i++) { /* queued in this order */
+        assert_int_equal(pthread_create(&jobs[i].thread, NULL, probe_submit, &jobs[i]), 0);
+        usleep(50000);
+    }
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(pthread_join(jobs[i].thread, NULL), 0);
+
+    assert_int_equal(jobs[0].w.rc, 0);
+    assert_int_equal(jobs[1].w.rc, 0);
+    assert_int_equal(jobs[2].w.rc, SYNC_ECONFLICT);
+    assert_string_equal(jobs[2].w.err.code, "probe_failed");
+    assert_int_equal(jobs[3].w.rc, SYNC_ECONFLICT);
+    /* The rows of the jobs that succeeded, once each; nothing of the one that failed. */
+    assert_int_equal(fx_count(f, "SELECT count(*) FROM gc_probe WHERE job = 0"), 1);
+    assert_int_equal(fx_count(f, "SELECT count(*) FROM gc_probe WHERE job = 1"), 1);
+    assert_int_equal(fx_count(f, "SELECT count(*) FROM gc_probe"), 2);
+    /* 1, 2 and 3 went as one group: 2 failed after writing, so the transaction was rolled back
+     * and 1 written again; 3 failed before writing and cost nothing. */
+    assert_int_equal(jobs[0].calls, 1);
+    assert_int_equal(jobs[1].calls, 2);
+    assert_int_equal(jobs[2].calls, 1);
+    assert_int_equal(jobs[3].calls, 1);
+}
+
 /* Each test's folder is removed with its file: close the writing handles on it first. */
 static int gc_teardown(void **state) {
     writer_close();
@@ -181,6 +263,7 @@ int main(void) {
         T(batches_at_once_are_applied_once_by_one_writing_thread),
         T(closing_stops_the_writing_thread_and_a_batch_starts_it_again),
         T(without_a_writing_thread_the_senders_write_the_groups),
+        T(a_job_that_fails_leaves_nothing_and_the_rest_of_its_group_is_kept),
     };
     return cmocka_run_group_tests_name("sync/group_commit", tests, NULL, NULL);
 }
