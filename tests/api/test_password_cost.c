@@ -15,11 +15,11 @@
 
 #include "tests/lib/harness.h"
 
-#define LEAST_COST                                                                         \
-    "SELECT count(*) FROM users WHERE username = ? AND password_hash LIKE "               \
+#define LEAST_COST                                                                                 \
+    "SELECT count(*) FROM users WHERE username = ? AND password_hash LIKE "                        \
     "'$argon2id$v=19$m=8,t=1,p=1$%'"
-#define INTERACTIVE                                                                        \
-    "SELECT count(*) FROM users WHERE username = ? AND password_hash LIKE "               \
+#define INTERACTIVE                                                                                \
+    "SELECT count(*) FROM users WHERE username = ? AND password_hash LIKE "                        \
     "'$argon2id$v=19$m=65536,t=2,p=1$%'"
 
 /* Starts a server as the harness does (least cost, or not), creates a user, and counts the
