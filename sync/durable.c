@@ -71,8 +71,9 @@ static int run_one(sqlite3 *db, const char *sql, void (*bind)(sqlite3_stmt *, co
     }
     sqlite3_finalize(st);
     if (rc == SQLITE_DONE || rc == SQLITE_OK) return 0;
-    return sync_fail(err, rc == SQLITE_BUSY ? SYNC_EBUSY : SYNC_EINTERNAL, "storage_error", "%s",
-                     sqlite3_errmsg(db));
+    if (rc == SQLITE_BUSY)
+        return sync_fail(err, SYNC_EBUSY, "storage_busy", "%s", sqlite3_errmsg(db));
+    return sync_fail(err, SYNC_EINTERNAL, "storage_error", "%s", sqlite3_errmsg(db));
 }
 
 static void bind_backup(sqlite3_stmt *st, const void *arg) {

@@ -16,6 +16,8 @@ export const ERRORS = {
   application_decided_elsewhere: { status: 409, zh: '这份申请由市外机关（省生态环境厅或流域局）或市局审批，您不能批准或不予批准：请登记该机关的批复文号和批复文件照片。', en: 'Another authority (the province, the basin bureau or the city bureau) decides this application: record its decision with the document number and the document photo.' },
   application_id_reused: { status: 409, zh: '这个申请编号已用于内容不同的申请，请刷新后查看。', en: 'This application id was used before for other content: refresh and check.' },
   backdate_needs_reason: { status: 400, zh: '日期早于记录日超过规定天数，须填写理由并提供证据（已上传照片或文件的哈希值）。', en: 'The date lies further back than allowed before the day it is recorded: give a reason and evidence (the hash of a stored photo or a document).' },
+  backup_store_unavailable: { status: 503, zh: '备份存储暂时无法访问，本次备份未完成，稍后自动重试。', en: 'The backup store cannot be reached: this backup did not complete and is tried again later.' },
+  backup_verify_failed: { status: 500, zh: '备份校验未通过（摘要、完整性或哈希链不符），该备份不可用。', en: 'The backup failed its check (digest, integrity or hash chain): it cannot be used.' },
   bad_credentials: { status: 401, zh: '用户名或密码错误。', en: 'Wrong username or password.' },
   bad_request: { status: 400, zh: '请求无法读取（格式错误）。请检查客户端或联系管理员。', en: 'The request could not be read (malformed): check the client or ask an administrator.' },
   base_version_ahead: { status: 0, zh: '记录的版本比服务器上的还新，请先同步再修改。', en: "The change's base version is ahead of the server's: sync first, then edit." },

@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { startServer, ROOT, ADMIN_PASSWORD } from './lib/server.js';
 import { Api } from './lib/api.js';
 import { phone, fieldSignIn, tab, syncNow, localAll, b2sum, PHOTOS, assertNoErrors } from './lib/field.js';
@@ -21,7 +21,7 @@ let srv, surveyor;
 const { phoneTest, newOutfall, phoneWithOutfall, outfallsNamed, fail } =
   fieldWorld((w) => ({ srv, surveyor } = w));
 
-const OUTFALLCTL = join(ROOT, (process.env.OUTFALLD || 'build/asan/outfalld').replace(/outfalld$/, 'outfallctl'));
+const OUTFALLCTL = process.env.OUTFALLCTL || resolve(ROOT, (process.env.OUTFALLD || 'build/asan/outfalld').replace(/outfalld$/, 'outfallctl'));
 
 // Sends the phone's API requests (all of them with all: true, else only POST /v1/sync) to
 // h.target and writes the backup horizon h sets into each sync answer, as the server numbers it
