@@ -231,8 +231,12 @@ static int flat_leaf(const char *path, json_t *value, void *flat) {
 
 int history_write_all(store *s, const char *kind, const char *id, int64_t version, json_t *fields,
                       const history_author *a, sync_error *err) {
-    int64_t rowid;
-    int rc = record_rowid(s, kind, id, &rowid, err);
+    return history_write_all_at(s, kind, id, 0, version, fields, a, err);
+}
+
+int history_write_all_at(store *s, const char *kind, const char *id, int64_t rowid, int64_t version,
+                         json_t *fields, const history_author *a, sync_error *err) {
+    int rc = rowid > 0 ? 0 : record_rowid(s, kind, id, &rowid, err);
     if (rc) return rc;
     json_t *set = json_object();
     if (!set || record_each_leaf(fields, flat_leaf, set)) {
