@@ -209,7 +209,7 @@ static int create(apply_ctx *c, const entity_kind *k, const char *id, json_t *fi
         json_t *all = server_set ? json_deep_copy(fields) : NULL;
         if (!rc && (!all || record_each_leaf(server_set, set_leaf, all)))
             rc = sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
-        if (!rc) rc = history_write_all(c->s, k->name, id, 1, all, a, err);
+        if (!rc) rc = history_write_all_at(c->s, k->name, id, rw.rowid, 1, all, a, err);
         json_decref(all);
         json_decref(server_set);
     }

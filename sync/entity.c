@@ -548,21 +548,24 @@ static int photo_kind(json_t *photo) {
     return v ? v->value : 0;
 }
 
-/* Keeps observation rw's photo references beside it: those it no longer names go, each it names
- * is kept with its kind and division, a reference it had keeps its author and a new one counts as
- * named by photo_author. The photos the sender named but does not hold (not stored, or never
- * uploaded by them) are listed for the phone, which then uploads them. Returns 0 or a negative
- * code. */
-static int save_photo_refs(apply_ctx *c, entity_row *rw, sync_error *err) {
+/* Keeps observation rw's photo references beside it: those it no longer names go (a created
+ * observation has none yet: its id was in no row, and the references' key refers to it), each it
+ * names is kept with its kind and division, a reference it had keeps its author and a new one
+ * counts as named by photo_author. The photos the sender named but does not hold (not stored, or
+ * never uploaded by them) are listed for the phone, which then uploads them. Returns 0 or a
+ * negative code. */
+static int save_photo_refs(apply_ctx *c, entity_row *rw, int created, sync_error *err) {
     json_t *photos = json_object_get(rw->doc, "photos");
-    char *listed = photos ? json_dumps(photos, JSON_COMPACT | JSON_ENCODE_ANY) : strdup("[]");
+    char *listed = created  ? NULL
+                   : photos ? json_dumps(photos, JSON_COMPACT | JSON_ENCODE_ANY)
+                            : strdup("[]");
     sqlite3_stmt *st =
         listed ? store_stmt(c->s, "DELETE FROM observation_photos WHERE observation_id = ?1 AND "
                                   "hash NOT IN (SELECT json_extract(value, '$.hash') FROM "
                                   "json_each(?2) WHERE type = 'object' AND "
                                   "json_extract(value, '$.hash') IS NOT NULL)")
                : NULL;
-    int rc = st ? 0 : SQLITE_ERROR;
+    int rc = st || created ? 0 : SQLITE_ERROR;
     if (st) {
         sqlite3_bind_text(st, 1, rw->id, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 2, listed, -1, SQLITE_STATIC);
@@ -624,7 +627,7 @@ static int observation_save(apply_ctx *c, entity_row *rw, int created, sync_erro
                                      c->now_ms, err);
     if (rc) return rc;
 
-    if ((rc = save_photo_refs(c, rw, err))) return rc;
+    if ((rc = save_photo_refs(c, rw, created, err))) return rc;
     return feed_touch(c->s, "observation", rw->id, rw->division, err);
 }
 

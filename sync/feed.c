@@ -11,17 +11,15 @@
 
 int feed_touch(store *s, const char *kind, const char *id, const char *division_code,
                sync_error *err) {
-    sqlite3_stmt *st = store_stmt(s, "DELETE FROM feed WHERE entity_id = ?");
-    if (!st) return store_fail(s, SQLITE_ERROR, err);
-    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(st);
-    if (rc != SQLITE_DONE) return store_fail(s, rc, err);
-    st = store_stmt(s, "INSERT INTO feed (kind, entity_id, division_code) VALUES (?, ?, ?)");
+    /* One statement: entity_id is UNIQUE, so REPLACE deletes the record's old row (if any) and
+     * the insert takes the next seq (AUTOINCREMENT), as a delete then an insert did. */
+    sqlite3_stmt *st = store_stmt(s, "INSERT OR REPLACE INTO feed (kind, entity_id, "
+                                     "division_code) VALUES (?, ?, ?)");
     if (!st) return store_fail(s, SQLITE_ERROR, err);
     sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, division_code, -1, SQLITE_STATIC);
-    rc = sqlite3_step(st);
+    int rc = sqlite3_step(st);
     return rc == SQLITE_DONE ? 0 : store_fail(s, rc, err);
 }
 

@@ -82,10 +82,28 @@ void history_version_hash(const uint8_t prev[32], const history_version *row, ui
     crypto_generichash_final(&h, out, 32);
 }
 
+/* The tag the handle keeps beside the chain's head (store_set_chain_head): FNV-1a of the record
+ * version and the change that wrote its row, so a head written for another version or change is
+ * told apart without reading its row (equal tags still read it). */
+static uint64_t head_tag(const char *kind, int64_t rowid, int64_t version, const char *change_id) {
+    uint64_t h = 14695981039346656037ULL;
+    const char *texts[] = {kind, change_id ? change_id : ""};
+    const int64_t ints[] = {rowid, version};
+    for (size_t t = 0; t < 2; t++)
+        for (const char *c = texts[t]; *c; c++)
+            h = (h ^ (uint8_t)*c) * 1099511628211ULL;
+    for (size_t i = 0; i < 2; i++)
+        for (int b = 0; b < 8; b++)
+            h = (h ^ (uint8_t)((uint64_t)ints[i] >> (8 * b))) * 1099511628211ULL;
+    return h;
+}
+
 /* The chain's last link into *head and prev (zeros and 0 for an empty chain): the one this write
- * transaction wrote last when the handle remembers it, else the newest of record_history, else
- * the newest link of the frozen per-field chain it continues (migration 0023). */
-static int chain_head(store *s, int64_t *head, uint8_t prev[32], sync_error *err) {
+ * transaction wrote last when the handle remembers it (*tag then its tag, *known 1), else the
+ * newest of record_history, else the newest link of the frozen per-field chain it continues
+ * (migration 0023), *known 0. */
+static int chain_head(store *s, int64_t *head, uint8_t prev[32], int *known, uint64_t *tag,
+                      sync_error *err) {
     static const char *const newest[] = {
         "SELECT seq, hash FROM record_history ORDER BY seq DESC LIMIT 1",
         "SELECT seq, hash FROM field_history_frozen WHERE seq IS NOT NULL "
@@ -93,7 +111,8 @@ static int chain_head(store *s, int64_t *head, uint8_t prev[32], sync_error *err
     };
     memset(prev, 0, 32);
     *head = 0;
-    if (store_chain_head(s, head, prev)) return 0;
+    *known = store_chain_head(s, head, prev, tag);
+    if (*known) return 0;
     for (size_t i = 0; i < sizeof newest / sizeof *newest; i++) {
         sqlite3_stmt *st = store_stmt(s, newest[i]);
         if (!st) return store_fail(s, SQLITE_ERROR, err);
@@ -154,8 +173,13 @@ static int write_version(store *s, const char *kind, const char *id, int64_t row
     int64_t head, seq;
     json_t *fields = NULL;
     char *text = NULL;
-    int rc = chain_head(s, &head, prev, err);
-    if (!rc) rc = version_row(s, kind, rowid, version, a, head, &seq, &fields, prev, err);
+    int known = 0;
+    uint64_t tag = 0, mine = head_tag(kind, rowid, version, a->change_id);
+    int rc = chain_head(s, &head, prev, &known, &tag, err);
+    /* A remembered head of another version or change is not this version's row: no read. */
+    seq = 0;
+    if (!rc && (!known || tag == mine))
+        rc = version_row(s, kind, rowid, version, a, head, &seq, &fields, prev, err);
     if (rc) goto done;
     if (!seq) {
         seq = head + 1;
@@ -202,7 +226,7 @@ static int write_version(store *s, const char *kind, const char *id, int64_t row
         rc = store_fail(s, step, err);
         goto done;
     }
-    store_set_chain_head(s, seq, hash);
+    store_set_chain_head(s, seq, hash, mine);
 done:
     free(text);
     json_decref(fields);
@@ -231,8 +255,12 @@ static int flat_leaf(const char *path, json_t *value, void *flat) {
 
 int history_write_all(store *s, const char *kind, const char *id, int64_t version, json_t *fields,
                       const history_author *a, sync_error *err) {
-    int64_t rowid;
-    int rc = record_rowid(s, kind, id, &rowid, err);
+    return history_write_all_at(s, kind, id, 0, version, fields, a, err);
+}
+
+int history_write_all_at(store *s, const char *kind, const char *id, int64_t rowid, int64_t version,
+                         json_t *fields, const history_author *a, sync_error *err) {
+    int rc = rowid > 0 ? 0 : record_rowid(s, kind, id, &rowid, err);
     if (rc) return rc;
     json_t *set = json_object();
     if (!set || record_each_leaf(fields, flat_leaf, set)) {

@@ -62,6 +62,12 @@ int history_write(store *s, const char *kind, const char *id, int64_t version, c
 int history_write_all(store *s, const char *kind, const char *id, int64_t version, json_t *fields,
                       const history_author *a, sync_error *err);
 
+/* history_write_all for a record whose rowid in its table the caller holds (a record it has just
+ * inserted or loaded in this transaction): the same row, without looking the rowid up again.
+ * rowid must be the record's; 0 looks it up. */
+int history_write_all_at(store *s, const char *kind, const char *id, int64_t rowid, int64_t version,
+                         json_t *fields, const history_author *a, sync_error *err);
+
 /* The value field had at version `at` (the last one set at or before it), as a new JSON
  * reference the caller json_decref()s, or NULL when it was absent. */
 json_t *history_value_at(store *s, const char *kind, const char *id, const char *field, int64_t at);

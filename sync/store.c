@@ -25,6 +25,7 @@ struct store {
     int head_known; /* chain_seq/chain_hash hold the history chain's head in this transaction */
     int64_t chain_seq;
     uint8_t chain_hash[32];
+    uint64_t chain_tag;
     struct {
         const char *sql;
         sqlite3_stmt *stmt;
@@ -292,20 +293,22 @@ int store_rollback_to(store *s, const char *savepoint) {
     return rc == SQLITE_OK ? 0 : store_fail(s, rc, NULL);
 }
 
-int store_chain_head(store *s, int64_t *seq, uint8_t hash[32]) {
+int store_chain_head(store *s, int64_t *seq, uint8_t hash[32], uint64_t *tag) {
     if (!s->head_known || sqlite3_get_autocommit(s->db)) return 0;
     *seq = s->chain_seq;
+    *tag = s->chain_tag;
     memcpy(hash, s->chain_hash, 32);
     return 1;
 }
 
-void store_set_chain_head(store *s, int64_t seq, const uint8_t hash[32]) {
+void store_set_chain_head(store *s, int64_t seq, const uint8_t hash[32], uint64_t tag) {
     if (sqlite3_get_autocommit(s->db)) {
         s->head_known = 0;
         return;
     }
     s->chain_seq = seq;
     memcpy(s->chain_hash, hash, 32);
+    s->chain_tag = tag;
     s->head_known = 1;
 }
 

@@ -65,15 +65,17 @@ void store_rollback(store *s);
  * history chain's head). Returns 0 or a negative code. */
 int store_rollback_to(store *s, const char *savepoint);
 
-/* The field-history chain's head (its last seq and that row's hash) as this handle's open
- * write transaction last wrote it: 1 with *seq and hash filled, 0 when not known, and the caller
- * reads it from the table. Forgotten when the transaction ends (commit or rollback, through
- * SQLite's hooks) and at store_rollback_to, so it is never a head another writer moved. */
-int store_chain_head(store *s, int64_t *seq, uint8_t hash[32]);
+/* The field-history chain's head (its last seq and that row's hash, and the tag its writer gave
+ * it) as this handle's open write transaction last wrote it: 1 with *seq, hash and *tag filled, 0
+ * when not known, and the caller reads it from the table. Forgotten when the transaction ends
+ * (commit or rollback, through SQLite's hooks) and at store_rollback_to, so it is never a head
+ * another writer moved. */
+int store_chain_head(store *s, int64_t *seq, uint8_t hash[32], uint64_t *tag);
 
 /* Remembers the chain's head just written, inside an explicit transaction only (in autocommit
- * the write has already committed and the next transaction must read it again). */
-void store_set_chain_head(store *s, int64_t seq, const uint8_t hash[32]);
+ * the write has already committed and the next transaction must read it again). tag is the
+ * writer's own summary of the row (sync/history.c: which record version, by which change). */
+void store_set_chain_head(store *s, int64_t seq, const uint8_t hash[32], uint64_t tag);
 
 /* A passive checkpoint: copies what the WAL holds into the database file as far as open reads
  * allow, without waiting for them, so the WAL stays short. For a background thread: commits
