@@ -22,6 +22,8 @@ int api_users_revoke_token(http_req *r);
 int api_me_password(http_req *r);
 int api_sync_batch(http_req *r);
 int api_changes_pull(http_req *r);
+/* GET /v1/backups (server/api_backups.c): the backups off the machine, for admins. */
+int api_backups_list(http_req *r);
 /* Long polls of the feed (GET /v1/changes?wait=) still to answer: a stopping server wakes them
  * (store_commits_stop) and lets them answer before CivetWeb stops writing. */
 int api_changes_waiting(void);

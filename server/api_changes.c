@@ -2,10 +2,12 @@
 #include <limits.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "common/util.h"
 #include "server/api.h"
+#include "sync/durable.h"
 #include "sync/feed.h"
 
 /* The longest a follower's request may wait for new entries (?wait=, seconds): under the 60 s a
@@ -26,7 +28,9 @@ int api_changes_waiting(void) {
  * send_empty; otherwise nothing is sent and *empty is 1. Returns 0 or a negative code. */
 static int changes_page(http_req *r, int64_t since, int64_t limit, int send_empty, int *empty) {
     Outfall__V1__ChangesResponse *out = NULL;
-    int rc;
+    durable_horizon horizon; /* its epoch goes with every page: a restore makes it anew */
+    int rc = durable_read(r->store, &horizon, &r->err);
+    if (rc < 0) return rc;
     if (r->resp_enc == HTTP_PROTOBUF) {
         /* The page's records spliced from the decoded-record cache: the same bytes, less work. */
         Outfall__V1__ChangesResponse page = OUTFALL__V1__CHANGES_RESPONSE__INIT;
@@ -44,6 +48,7 @@ static int changes_page(http_req *r, int64_t since, int64_t limit, int send_empt
         }
         page.has_next_cursor = page.has_more = 1;
         page.more = more;
+        page.store_epoch = horizon.epoch;
         rc = feed_pack_spliced(&page.base, 1, feed, feed_len, &buf, &len);
         free(feed);
         if (rc) return http_error(r, 500, "out_of_memory", "out of memory encoding the answer");
@@ -54,7 +59,12 @@ static int changes_page(http_req *r, int64_t since, int64_t limit, int send_empt
     rc = feed_pull(r->store, &r->cfg->sync, &r->who, since, (int)limit, &out, &r->err);
     if (rc < 0) return rc;
     *empty = out->n_feed == 0;
-    if (!*empty || send_empty) rc = http_send_message(r, 200, &out->base);
+    free(out->store_epoch);
+    out->store_epoch = strdup(horizon.epoch);
+    if (!out->store_epoch)
+        rc = http_error(r, 500, "out_of_memory", "out of memory");
+    else if (!*empty || send_empty)
+        rc = http_send_message(r, 200, &out->base);
     protobuf_c_message_free_unpacked(&out->base, NULL);
     return rc;
 }

@@ -21,7 +21,24 @@ static struct {
     pthread_mutex_t mu;
     pthread_cond_t wake;
     int running, stop;
+    int64_t failed_at_ms; /* the last failure since the last success (0: none), under mu */
+    char failed_why[256];
 } bk = {.mu = PTHREAD_MUTEX_INITIALIZER};
+
+void backups_last_failure(int64_t *at_ms, char *reason, size_t cap) {
+    pthread_mutex_lock(&bk.mu);
+    *at_ms = bk.failed_at_ms;
+    util_strlcpy(reason, bk.failed_at_ms ? bk.failed_why : "", cap);
+    pthread_mutex_unlock(&bk.mu);
+}
+
+/* Keeps the outcome of one backup for GET /v1/backups: a success clears the last failure. */
+static void note_outcome(int rc, const sync_error *err) {
+    pthread_mutex_lock(&bk.mu);
+    bk.failed_at_ms = rc == 0 ? 0 : util_now_ms();
+    util_strlcpy(bk.failed_why, rc == 0 ? "" : err->message, sizeof bk.failed_why);
+    pthread_mutex_unlock(&bk.mu);
+}
 
 int backups_open(server_config *cfg, char *why, size_t cap) {
     if (!cfg->backup_to[0]) return 0;
@@ -64,6 +81,7 @@ static int backup_once(const server_config *cfg) {
         if (n < 0)
             fprintf(stderr, "backups: pruning failed (tried again next time): %s\n", err.message);
     }
+    note_outcome(rc, &err);
     return rc;
 }
 

@@ -4,6 +4,9 @@
 #ifndef SERVER_BACKUPS_H
 #define SERVER_BACKUPS_H
 
+#include <stddef.h>
+#include <stdint.h>
+
 #include "server/config.h"
 
 /* Opens the --backup-to bucket (checked: a wrong credential or a missing bucket stops the start)
@@ -17,5 +20,9 @@ int backups_start(const server_config *cfg);
 /* Stops the thread, letting a backup under way end (its upload calls have timeouts), and closes
  * the bucket. Safe when none was started. */
 void backups_stop(void);
+
+/* The last failed backup of this process (since the last confirmed one): its time (ms since
+ * 1970) into *at_ms (0 when none) and its reason into reason[cap]. */
+void backups_last_failure(int64_t *at_ms, char *reason, size_t cap);
 
 #endif

@@ -69,6 +69,7 @@ static const route routes[] = {
     {"DELETE", "/v1/devices/{id}",      api_devices_revoke,    AUTH_ADMIN, BODY_NONE},
     {"POST",   "/v1/users",             api_users_create,      AUTH_ADMIN, BODY_SMALL},
     {"GET",    "/v1/users",             api_users_list,        AUTH_ADMIN, BODY_NONE},
+    {"GET",    "/v1/backups",           api_backups_list,      AUTH_ADMIN, BODY_NONE},
     /* managing accounts (sync/account_manage.h): devices and tokens are the user's own or, for
      * admins, anyone's; the engine checks which */
     {"PATCH",  "/v1/users/{username}",  api_users_update,      AUTH_ADMIN, BODY_SMALL},
@@ -174,6 +175,7 @@ static const route routes[] = {
     {"POST",   "/outfall.v1.AccountService/Logout", api_auth_logout, AUTH_ANY_USER, BODY_SMALL, NULL, &outfall__v1__logout_request__descriptor},
     {"POST",   "/outfall.v1.AccountService/EnrollDevice", api_devices_enroll, CHECKERS, BODY_SMALL},
     {"POST",   "/outfall.v1.AccountService/ListUsers", api_users_list, AUTH_ADMIN, BODY_SMALL, NULL, &outfall__v1__list_users_request__descriptor},
+    {"POST",   "/outfall.v1.AccountService/ListBackups", api_backups_list, AUTH_ADMIN, BODY_SMALL, NULL, &outfall__v1__list_backups_request__descriptor},
     {"POST",   "/outfall.v1.AccountService/CreateUser", api_users_create, AUTH_ADMIN, BODY_SMALL},
     {"POST",   "/outfall.v1.AccountService/ListDevices", api_users_devices, AUTH_ANY_USER, BODY_SMALL, NULL, &outfall__v1__list_devices_request__descriptor, "username"},
     {"POST",   "/outfall.v1.AccountService/RevokeDevice", api_users_revoke_device, AUTH_ANY_USER, BODY_SMALL, NULL, &outfall__v1__revoke_device_request__descriptor, "username,id"},

@@ -86,14 +86,46 @@ static void bind_backup(sqlite3_stmt *st, const void *arg) {
     sqlite3_bind_int64(st, 6, b->size);
     sqlite3_bind_int(st, 7, b->schema_version);
     sqlite3_bind_int64(st, 8, b->confirmed_at_ms);
+    sqlite3_bind_int(st, 9, b->photos_uploaded);
 }
 
 int durable_record_backup(sqlite3 *db, const durable_backup *b, sync_error *err) {
     return run_one(db,
                    "INSERT INTO backups_confirmed (name, location, seq, epoch, digest, size, "
-                   "schema_version, confirmed_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
+                   "schema_version, confirmed_at_ms, photos_uploaded) "
+                   "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) "
                    "ON CONFLICT (name) DO NOTHING",
                    bind_backup, b, err);
+}
+
+int durable_list_backups(store *s, durable_backup *out, int cap, int *n, sync_error *err) {
+    *n = 0;
+    sqlite3_stmt *st = store_stmt(
+        s, "SELECT name, location, seq, epoch, digest, size, schema_version, confirmed_at_ms, "
+           "photos_uploaded FROM backups_confirmed ORDER BY confirmed_at_ms DESC, name DESC "
+           "LIMIT ?1");
+    if (!st) return store_fail(s, SQLITE_ERROR, err);
+    sqlite3_bind_int(st, 1, cap);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW && *n < cap) {
+        durable_backup *b = &out[(*n)++];
+        memset(b, 0, sizeof *b);
+        const char *text[] = {
+            (const char *)sqlite3_column_text(st, 0), (const char *)sqlite3_column_text(st, 1),
+            (const char *)sqlite3_column_text(st, 3), (const char *)sqlite3_column_text(st, 4)};
+        util_strlcpy(b->name, text[0] ? text[0] : "", sizeof b->name);
+        util_strlcpy(b->location, text[1] ? text[1] : "", sizeof b->location);
+        util_strlcpy(b->epoch, text[2] ? text[2] : "", sizeof b->epoch);
+        util_strlcpy(b->digest, text[3] ? text[3] : "", sizeof b->digest);
+        b->seq = sqlite3_column_int64(st, 2);
+        b->size = sqlite3_column_int64(st, 5);
+        b->schema_version = sqlite3_column_int(st, 6);
+        b->confirmed_at_ms = sqlite3_column_int64(st, 7);
+        b->photos_uploaded = sqlite3_column_int(st, 8);
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW) return store_fail(s, rc, err);
+    return 0;
 }
 
 int durable_read_copy(sqlite3 *db, char epoch[DURABLE_EPOCH_LEN + 1], int64_t *ack_seq,

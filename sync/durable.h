@@ -46,12 +46,17 @@ typedef struct durable_backup {
     int64_t size;
     int schema_version;
     int64_t confirmed_at_ms;
+    int photos_uploaded; /* photos this backup uploaded (0: they stay in the photo store) */
 } durable_backup;
 
 /* Records b as confirmed (idempotent by name) on db, in a transaction of its own: from then on
  * durable_seq is at least b->seq. Only after the backup was uploaded, read back, digest checked
  * and its manifest written. */
 int durable_record_backup(sqlite3 *db, const durable_backup *b, sync_error *err);
+
+/* The confirmed backups, newest first (by confirmed_at_ms), at most cap of them into out[], their
+ * count into *n. Returns 0 or a negative code. */
+int durable_list_backups(store *s, durable_backup *out, int cap, int *n, sync_error *err);
 
 /* Reads the copy's own epoch, acknowledgement sequence and schema version from db (a backup's
  * copy of the database, or any store file). */

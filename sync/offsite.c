@@ -187,6 +187,7 @@ int offsite_backup(const offsite_target *t, durable_backup *out, sync_error *err
     snprintf(key, sizeof key, OFFSITE_DIR "%s/MANIFEST", m.b.name);
     if ((rc = put_checked(t->bucket, key, listing, listing_size, listing_hex, err))) goto done;
     m.b.confirmed_at_ms = util_now_ms();
+    m.b.photos_uploaded = sent;
     *out = m.b;
     fprintf(stderr,
             "backup %s to %s: confirmed (database %lld bytes read back and checked, %zu photos "

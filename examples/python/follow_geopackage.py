@@ -8,7 +8,11 @@ read, at its latest version, for GDAL and QGIS to open.
 Pages through GET /v1/changes from the cursor kept in the GeoPackage (table feed_state), then
 waits on the feed (wait=25) for what comes next, so a change shows within a second. Each outfall
 is written in one transaction with the cursor that covers it: stopped at any moment, it resumes
-where it was and writes nothing twice. --once stops when the feed has nothing new (for scripts).
+where it was and writes nothing twice. The cursor is kept with the store epoch it belongs to
+(feed_state.epoch): when the feed names another epoch, the server's database was restored from a
+backup and its cursors were numbered anew, so the layer is rebuilt from cursor 0 (emptied, then
+filled again from the feed; upserting by id would keep points the restored server no longer
+has). --once stops when the feed has nothing new (for scripts).
 Needs GDAL's Python bindings (Debian: python3-gdal).
 """
 import argparse
@@ -44,16 +48,38 @@ def open_package(path):
     if ds.GetLayerByName("feed_state") is None:
         state = ds.CreateLayer("feed_state", geom_type=ogr.wkbNone)
         state.CreateField(ogr.FieldDefn("cursor", ogr.OFTInteger64))
+        state.CreateField(ogr.FieldDefn("epoch", ogr.OFTString))
         f = ogr.Feature(state.GetLayerDefn())
         f.SetField("cursor", 0)
         state.CreateFeature(f)
+    state = ds.GetLayerByName("feed_state")
+    if state.GetLayerDefn().GetFieldIndex("epoch") < 0:  # a package kept before the epoch
+        state.CreateField(ogr.FieldDefn("epoch", ogr.OFTString))
     return ds
 
 
-def cursor_of(ds):
+def state_of(ds):
+    """The kept (cursor, store epoch); the epoch is "" before the first page."""
     state = ds.GetLayerByName("feed_state")
     state.ResetReading()
-    return state.GetNextFeature().GetField("cursor")
+    f = state.GetNextFeature()
+    return f.GetField("cursor"), f.GetField("epoch") or ""
+
+
+def restart(ds, epoch):
+    """The server was restored (a new store epoch): empties the layer and keeps cursor 0 under
+    the new epoch, in one transaction."""
+    layer, state = ds.GetLayerByName("outfalls"), ds.GetLayerByName("feed_state")
+    ds.StartTransaction()
+    layer.ResetReading()
+    for f in list(layer):
+        layer.DeleteFeature(f.GetFID())
+    state.ResetReading()
+    s = state.GetNextFeature()
+    s.SetField("cursor", 0)
+    s.SetField("epoch", epoch)
+    state.SetFeature(s)
+    ds.CommitTransaction()
 
 
 def apply_page(ds, page):
@@ -85,6 +111,7 @@ def apply_page(ds, page):
     state.ResetReading()
     s = state.GetNextFeature()
     s.SetField("cursor", page.next_cursor)
+    s.SetField("epoch", page.store_epoch)
     state.SetFeature(s)
     ds.CommitTransaction()
 
@@ -110,7 +137,13 @@ def main():
     srv.login(a.user, a.password)
     ds = open_package(a.out)
     while True:
-        page = srv.changes(since=cursor_of(ds), limit=500, wait=0 if a.once else a.wait)
+        cursor, epoch = state_of(ds)
+        page = srv.changes(since=cursor, limit=500, wait=0 if a.once else a.wait)
+        if epoch and page.store_epoch != epoch:  # restored from a backup: start again from 0
+            restart(ds, page.store_epoch)
+            print("store epoch %s: the server was restored, rebuilding from cursor 0"
+                  % page.store_epoch, flush=True)
+            continue
         apply_page(ds, page)
         print("cursor %d, %d entries" % (page.next_cursor, len(page.feed)), flush=True)
         if a.once and not page.feed:

@@ -70,6 +70,10 @@ static void user_list(ctx *c, outcome *o) {
     send(c, "GET", "/v1/users", NULL, NULL, 0, o, NULL);
 }
 
+static void backups_list(ctx *c, outcome *o) {
+    send(c, "GET", "/v1/backups", NULL, NULL, 0, o, NULL);
+}
+
 /* A fresh surveyor of division A (signed in), whose name goes into c->id and, with
  * with_device, a phone of theirs into c->hash; with_token, the id of their token into c->hash. */
 static void fresh_account(ctx *c, int with_device, int with_token) {

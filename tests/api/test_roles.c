@@ -84,6 +84,8 @@ static const row matrix[] = {
      {ROLE,        ROLE,       ROLE,       OK(201),   ROLE,        GATE,               ROLE, ROLE}},
   {"GET", "/v1/users", NULL, user_list,
      {ROLE,        ROLE,       ROLE,       OK(200),   ROLE,        GATE,               ROLE, ROLE}},
+  {"GET", "/v1/backups", NULL, backups_list,
+     {ROLE,        ROLE,       ROLE,       OK(200),   ROLE,        GATE,               ROLE, ROLE}},
   /* another user's account: admins only (each user reaches their own: tests/api/test_accounts.c) */
   {"PATCH", "/v1/users/{username}", fresh_user, user_update,
      {ROLE,        ROLE,       ROLE,       OK(200),   ROLE,        GATE,               ROLE, ROLE}},
@@ -266,6 +268,8 @@ static const row matrix[] = {
   {"POST", "/outfall.v1.AccountService/EnrollDevice", NULL, rpc_enroll,
      {OK(200),     OK(200),    ROLE,       OK(200),   OK(200),     GATE,               OK(200), OK(200)}},
   {"POST", "/outfall.v1.AccountService/ListUsers", NULL, rpc_user_list,
+     {ROLE,        ROLE,       ROLE,       OK(200),   ROLE,        GATE,               ROLE, ROLE}},
+  {"POST", "/outfall.v1.AccountService/ListBackups", NULL, rpc_backups_list,
      {ROLE,        ROLE,       ROLE,       OK(200),   ROLE,        GATE,               ROLE, ROLE}},
   {"POST", "/outfall.v1.AccountService/CreateUser", NULL, rpc_user_create,
      {ROLE,        ROLE,       ROLE,       OK(200),   ROLE,        GATE,               ROLE, ROLE}},
