@@ -29,7 +29,7 @@ static void local_path(const photo_store *ps, const char *hash, int parts, char 
     if (n < 0 || n >= PATH_MAX) buf[0] = '\0';
 }
 
-static int fsync_dir(const char *path) {
+int photo_store_fsync_dir(const char *path) {
     int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0) return -1;
     int rc = fsync(fd);
@@ -38,7 +38,7 @@ static int fsync_dir(const char *path) {
 }
 
 /* Creates dir when missing; a new one is made durable by syncing its parent folder. */
-static int make_dir(const char *dir) {
+int photo_store_make_dir(const char *dir) {
     char parent[PATH_MAX];
     if (mkdir(dir, 0750) < 0) return errno == EEXIST ? 0 : -1;
     util_strlcpy(parent, dir, sizeof parent);
@@ -47,10 +47,10 @@ static int make_dir(const char *dir) {
         *slash = '\0';
     else
         util_strlcpy(parent, slash ? "/" : ".", sizeof parent);
-    return fsync_dir(parent);
+    return photo_store_fsync_dir(parent);
 }
 
-static int io_fail(sync_error *err, const char *what) {
+int photo_store_io_fail(sync_error *err, const char *what) {
     if (errno == ENOSPC || errno == EDQUOT)
         return sync_fail(err, SYNC_EFULL, "storage_full", "no space left for %s", what);
     return sync_fail(err, SYNC_EINTERNAL, "internal", "%s: %s", what, strerror(errno));
@@ -60,12 +60,12 @@ static int local_prepare(const photo_store *ps, const char *hash, const char *pa
                          sync_error *err) {
     char dir[PATH_MAX];
     (void)path, (void)size;
-    int rc = make_dir(ps->dir);
+    int rc = photo_store_make_dir(ps->dir);
     for (int parts = 1; rc == 0 && parts <= 2; parts++) {
         local_path(ps, hash, parts, dir);
-        rc = make_dir(dir);
+        rc = photo_store_make_dir(dir);
     }
-    return rc < 0 ? io_fail(err, "the photo's folder") : 0;
+    return rc < 0 ? photo_store_io_fail(err, "the photo's folder") : 0;
 }
 
 static int local_place(const photo_store *ps, const char *hash, const char *path, int *moved,
@@ -74,9 +74,9 @@ static int local_place(const photo_store *ps, const char *hash, const char *path
     local_path(ps, hash, 2, dir);
     local_path(ps, hash, 3, file);
     *moved = 0;
-    if (rename(path, file) < 0) return io_fail(err, "storing a photo");
+    if (rename(path, file) < 0) return photo_store_io_fail(err, "storing a photo");
     *moved = 1;
-    return fsync_dir(dir) < 0 ? io_fail(err, "storing a photo") : 0;
+    return photo_store_fsync_dir(dir) < 0 ? photo_store_io_fail(err, "storing a photo") : 0;
 }
 
 static void local_unplace(const photo_store *ps, const char *hash, const char *path) {
@@ -102,7 +102,7 @@ static int local_read(const photo_store *ps, const char *hash, int64_t offset, i
             want = (size_t)(offset + length - at);
         ssize_t n = pread(fd, buf, want, at);
         if (n < 0 && errno == EINTR) continue;
-        if (n < 0) rc = io_fail(err, "reading a photo");
+        if (n < 0) rc = photo_store_io_fail(err, "reading a photo");
         if (n <= 0 || sink(ctx, buf, (size_t)n) != 0) break; /* its end, or the reader left */
         at += n;
     }
@@ -117,7 +117,7 @@ static int local_size(const photo_store *ps, const char *hash, int64_t *size, sy
     local_path(ps, hash, 3, file);
     *size = -1;
     if (stat(file, &st) == 0) *size = st.st_size;
-    return *size >= 0 || errno == ENOENT ? 0 : io_fail(err, "a photo's file");
+    return *size >= 0 || errno == ENOENT ? 0 : photo_store_io_fail(err, "a photo's file");
 }
 
 static const photo_store_ops local_ops = {"local",       local_prepare, local_place,

@@ -75,4 +75,12 @@ void photo_store_close(photo_store *ps);
 /* Where photo hash lives in a bucket: "ab/cd/<hash>" into key[cap] (the client adds its prefix). */
 void photo_store_key(const char *hash, char *key, size_t cap);
 
+/* The local folder's file helpers, which the uploads in sync/photos.c share: fsyncs the folder
+ * path (0, or -1 with errno); creates dir when missing, a new one made durable by syncing its
+ * parent (0 or -1); fails err from errno after a file operation on what (507 storage_full when
+ * the disk is full, else 500 internal) and returns it. */
+int photo_store_fsync_dir(const char *path);
+int photo_store_make_dir(const char *dir);
+int photo_store_io_fail(sync_error *err, const char *what);
+
 #endif

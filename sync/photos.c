@@ -174,34 +174,6 @@ void photos_part_path(const photos_env *env, const char *hash, const char *holde
     photos_path_fmt(buf, cap, "%s/%s.%s.part", env->uploads_dir, hash, holder);
 }
 
-static int fsync_dir(const char *path) {
-    int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0) return -1;
-    int rc = fsync(fd);
-    close(fd);
-    return rc;
-}
-
-/* Creates dir when missing; a new one is made durable by syncing its parent folder. */
-static int make_dir(const char *dir) {
-    char parent[PATH_MAX];
-    if (mkdir(dir, 0750) < 0) return errno == EEXIST ? 0 : -1;
-    util_strlcpy(parent, dir, sizeof parent);
-    char *slash = strrchr(parent, '/');
-    if (slash && slash != parent)
-        *slash = '\0';
-    else
-        util_strlcpy(parent, slash ? "/" : ".", sizeof parent);
-    return fsync_dir(parent);
-}
-
-/* Fails err from errno after a file operation on what. */
-static int io_fail(sync_error *err, const char *what) {
-    if (errno == ENOSPC || errno == EDQUOT)
-        return sync_fail(err, SYNC_EFULL, "storage_full", "no space left for %s", what);
-    return sync_fail(err, SYNC_EINTERNAL, "internal", "%s: %s", what, strerror(errno));
-}
-
 int photos_hash_check(const char *hash, sync_error *err) {
     if (hash && util_hash_hex_valid(hash)) return 0;
     return sync_fail(err, SYNC_EINVALID, "invalid_argument",
@@ -349,14 +321,14 @@ int photos_upload_create(store *s, const photos_env *env, const principal *p,
     if (number && (rc = public_quota_check(s, env, number, client_addr ? client_addr : "", hash,
                                            holder, length, now, err)) < 0)
         goto rollback;
-    if (make_dir(env->uploads_dir) < 0) {
-        rc = io_fail(err, "the uploads folder");
+    if (photo_store_make_dir(env->uploads_dir) < 0) {
+        rc = photo_store_io_fail(err, "the uploads folder");
         goto rollback;
     }
     fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | (found ? 0 : O_TRUNC), 0640);
     made = fd >= 0 && !found;
     if (fd < 0 || close(fd) < 0) {
-        rc = io_fail(err, "a new upload");
+        rc = photo_store_io_fail(err, "a new upload");
         goto rollback;
     }
     sqlite3_stmt *ins = store_stmt(
@@ -501,7 +473,7 @@ static int tus_take(store *s, const photos_env *env, const principal *p, const c
     u->max_bytes = env->max_bytes;
     u->fd = open(u->path, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
     if (u->fd < 0 || fstat(u->fd, &st) < 0) {
-        rc = io_fail(err, "an upload's part file");
+        rc = photo_store_io_fail(err, "an upload's part file");
         if (u->fd >= 0) close(u->fd);
         free(u);
         goto release;
@@ -556,7 +528,8 @@ int photos_put_open(store *s, const photos_env *env, const principal *p, const c
     if ((rc = holder_key(p, holder, err)) < 0) return rc;
     if ((rc = photos_held_size(s, p, hash, &held, size, err)) < 0 || held) return rc;
     if (length > env->max_bytes) return too_large(env, length, err);
-    if (make_dir(env->uploads_dir) < 0) return io_fail(err, "the uploads folder");
+    if (photo_store_make_dir(env->uploads_dir) < 0)
+        return photo_store_io_fail(err, "the uploads folder");
     photos_upload *u = calloc(1, sizeof *u);
     if (!u) return sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
     util_strlcpy(u->hash, hash, sizeof u->hash);
@@ -564,7 +537,7 @@ int photos_put_open(store *s, const photos_env *env, const principal *p, const c
     photos_path_fmt(u->path, sizeof u->path, "%s/%s.put-XXXXXX", env->uploads_dir, hash);
     u->fd = mkostemp(u->path, O_CLOEXEC);
     if (u->fd < 0) {
-        rc = io_fail(err, "a new upload");
+        rc = photo_store_io_fail(err, "a new upload");
         free(u);
         return rc;
     }
@@ -588,7 +561,7 @@ int photos_upload_write(photos_upload *u, const void *buf, size_t n, sync_error 
     while (n > 0) {
         ssize_t w = pwrite(u->fd, p, n, u->offset);
         if (w < 0 && errno == EINTR) continue;
-        if (w <= 0) return io_fail(err, "an upload");
+        if (w <= 0) return photo_store_io_fail(err, "an upload");
         p += w;
         n -= (size_t)w;
         u->offset += w;
@@ -601,7 +574,7 @@ int64_t photos_upload_offset(const photos_upload *u) {
 }
 
 int photos_upload_rewind(photos_upload *u, sync_error *err) {
-    if (ftruncate(u->fd, u->start) < 0) return io_fail(err, "an upload");
+    if (ftruncate(u->fd, u->start) < 0) return photo_store_io_fail(err, "an upload");
     u->offset = u->start;
     return 0;
 }
@@ -613,7 +586,7 @@ static int verify(photos_upload *u, exif_facts *f, sync_error *err) {
     char got[HASH_HEX_LEN + 1];
     size_t len = (size_t)u->offset;
     uint8_t *data = len ? mmap(NULL, len, PROT_READ, MAP_PRIVATE, u->fd, 0) : NULL;
-    if (len && data == MAP_FAILED) return io_fail(err, "an upload");
+    if (len && data == MAP_FAILED) return photo_store_io_fail(err, "an upload");
     util_blake2b_hex(data ? data : empty, len, got);
     int rc = 0;
     if (strcmp(got, u->hash) != 0) {
@@ -684,7 +657,7 @@ static int store_photo(store *s, const photos_env *env, photos_upload *u, const 
     photo_store local;
     const photo_store *ps = photos_store_of(env, &local);
     int found = 0, moved = 0, added = 0, rc;
-    if (fsync(u->fd) < 0) return io_fail(err, "an upload");
+    if (fsync(u->fd) < 0) return photo_store_io_fail(err, "an upload");
     if ((rc = photo_size(s, u->hash, &found, NULL, err)) < 0) return rc;
     if (!found && (rc = ps->ops->prepare(ps, u->hash, u->path, u->offset, err)) < 0) return rc;
     if ((rc = store_begin(s, err)) < 0) return rc;
@@ -716,7 +689,7 @@ int photos_upload_finish(store *s, const photos_env *env, photos_upload *u, cons
                          int *stored, sync_error *err) {
     int rc = 0, had = 0;
     *stored = PHOTOS_NOT_STORED;
-    if (u->tus && fdatasync(u->fd) < 0) rc = io_fail(err, "an upload");
+    if (u->tus && fdatasync(u->fd) < 0) rc = photo_store_io_fail(err, "an upload");
     int whole = !u->tus || u->offset >= u->length;
     if (rc == 0 && u->tus && !whole) {
         rc = run_hash(s, "UPDATE uploads SET updated_at_ms = ?3 WHERE hash = ?1 AND holder = ?2",
