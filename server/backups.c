@@ -76,7 +76,8 @@ static int backup_once(const server_config *cfg) {
         fprintf(stderr, "backup %s: uploaded and checked, but not recorded: %s\n", b.name,
                 err.message);
     if (rc == 0) {
-        int n = offsite_prune(bk.bucket.s3, cfg->backup_keep, cfg->backup_keep_days, &err);
+        int n = offsite_prune(bk.bucket.s3, cfg->db_path, cfg->backup_keep, cfg->backup_keep_days,
+                              &err);
         if (n > 0) fprintf(stderr, "backups: %d old backup(s) deleted by the retention rule\n", n);
         if (n < 0)
             fprintf(stderr, "backups: pruning failed (tried again next time): %s\n", err.message);

@@ -98,6 +98,15 @@ int durable_record_backup(sqlite3 *db, const durable_backup *b, sync_error *err)
                    bind_backup, b, err);
 }
 
+/* Binds the text arg as ?1. */
+static void bind_text(sqlite3_stmt *st, const void *arg) {
+    sqlite3_bind_text(st, 1, arg, -1, SQLITE_STATIC);
+}
+
+int durable_forget_backup(sqlite3 *db, const char *name, sync_error *err) {
+    return run_one(db, "DELETE FROM backups_confirmed WHERE name = ?1", bind_text, name, err);
+}
+
 int durable_list_backups(store *s, durable_backup *out, int cap, int *n, sync_error *err) {
     *n = 0;
     sqlite3_stmt *st = store_stmt(
@@ -151,16 +160,12 @@ int durable_read_copy(sqlite3 *db, char epoch[DURABLE_EPOCH_LEN + 1], int64_t *a
     return 0;
 }
 
-static void bind_epoch(sqlite3_stmt *st, const void *arg) {
-    sqlite3_bind_text(st, 1, arg, -1, SQLITE_STATIC);
-}
-
 int durable_new_epoch(sqlite3 *db, char epoch_out[DURABLE_EPOCH_LEN + 1], sync_error *err) {
     uint8_t raw[DURABLE_EPOCH_LEN / 2];
     char hex[DURABLE_EPOCH_LEN + 1];
     randombytes_buf(raw, sizeof raw);
     sodium_bin2hex(hex, sizeof hex, raw, sizeof raw);
-    int rc = run_one(db, "UPDATE store_identity SET epoch = ?1 WHERE id = 1", bind_epoch, hex, err);
+    int rc = run_one(db, "UPDATE store_identity SET epoch = ?1 WHERE id = 1", bind_text, hex, err);
     if (rc == 0 && epoch_out) util_strlcpy(epoch_out, hex, DURABLE_EPOCH_LEN + 1);
     return rc;
 }

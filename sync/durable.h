@@ -54,6 +54,10 @@ typedef struct durable_backup {
  * and its manifest written. */
 int durable_record_backup(sqlite3 *db, const durable_backup *b, sync_error *err);
 
+/* Forgets the backup called name on db (the retention rule deleted its objects), so it is no
+ * longer listed; durable_seq stays with the newer backups kept. */
+int durable_forget_backup(sqlite3 *db, const char *name, sync_error *err);
+
 /* The confirmed backups, newest first (by confirmed_at_ms), at most cap of them into out[], their
  * count into *n. Returns 0 or a negative code. */
 int durable_list_backups(store *s, durable_backup *out, int cap, int *n, sync_error *err);

@@ -205,15 +205,27 @@ done:
     return rc;
 }
 
+/* Opens db_path as offsite_confirm and offsite_forget do: its own connection, waiting out a busy
+ * writer. Returns 0 with *db, or fails err. */
+static int open_record(const char *db_path, sqlite3 **db, sync_error *err) {
+    if (sqlite3_open_v2(db_path, db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK)
+        return sync_fail(err, SYNC_EINTERNAL, "storage_error", "cannot open %s", db_path);
+    sqlite3_busy_timeout(*db, 30000);
+    return 0;
+}
+
 int offsite_confirm(const char *db_path, const durable_backup *b, sync_error *err) {
     sqlite3 *db = NULL;
-    int rc = sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READWRITE, NULL);
-    if (rc != SQLITE_OK) {
-        rc = sync_fail(err, SYNC_EINTERNAL, "storage_error", "cannot open %s", db_path);
-    } else {
-        sqlite3_busy_timeout(db, 30000);
-        rc = durable_record_backup(db, b, err);
-    }
+    int rc = open_record(db_path, &db, err);
+    if (rc == 0) rc = durable_record_backup(db, b, err);
+    sqlite3_close(db);
+    return rc;
+}
+
+int offsite_forget(const char *db_path, const char *name, sync_error *err) {
+    sqlite3 *db = NULL;
+    int rc = open_record(db_path, &db, err);
+    if (rc == 0) rc = durable_forget_backup(db, name, err);
     sqlite3_close(db);
     return rc;
 }

@@ -49,11 +49,18 @@ int offsite_backup(const offsite_target *t, durable_backup *out, sync_error *err
  * writer): durable_seq moves to b->seq. */
 int offsite_confirm(const char *db_path, const durable_backup *b, sync_error *err);
 
+/* Forgets the confirmed backup called name in the database at db_path (as offsite_confirm
+ * opens it): its objects were deleted. */
+int offsite_forget(const char *db_path, const char *name, sync_error *err);
+
 /* The retention rule: keeps the newest `keep` confirmed backups and, for each of the last
  * `days` UTC days, the newest of that day; deletes the others' objects (MANIFEST first, so a
  * half-deleted backup is no longer confirmed) and backups never confirmed older than the newest
- * confirmed one. Photos are never deleted. Returns the number deleted, or a negative code. */
-int offsite_prune(s3_client *bucket, int keep, int days, sync_error *err);
+ * confirmed one. Photos are never deleted. With db_path (may be NULL), each backup deleted is
+ * also forgotten by that database's record of confirmed backups (durable_forget_backup), so
+ * GET /v1/backups lists only what the bucket holds. Returns the number deleted, or a negative
+ * code. */
+int offsite_prune(s3_client *bucket, const char *db_path, int keep, int days, sync_error *err);
 
 /* Restores into data_dir (absent or empty): the backup `at` (NULL: the newest confirmed one) is
  * downloaded, its digest and size checked against MANIFEST, PRAGMA integrity_check and both hash

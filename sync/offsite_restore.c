@@ -176,7 +176,7 @@ static int drop_backup(s3_client *c, const char *name, sync_error *err) {
     return 0;
 }
 
-int offsite_prune(s3_client *bucket, int keep, int days, sync_error *err) {
+int offsite_prune(s3_client *bucket, const char *db_path, int keep, int days, sync_error *err) {
     names ns;
     int rc = list_backups(bucket, &ns, err), dropped = 0;
     char newest_day[16] = "";
@@ -209,6 +209,7 @@ int offsite_prune(s3_client *bucket, int keep, int days, sync_error *err) {
         }
         if (keep_it) continue;
         if ((rc = drop_backup(bucket, name, err)) == 0) dropped++;
+        if (rc == 0 && db_path) rc = offsite_forget(db_path, name, err);
     }
     free(ns.name);
     return rc ? rc : dropped;

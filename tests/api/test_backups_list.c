@@ -150,6 +150,48 @@ static void a_server_without_backup_to_says_so(void **state) {
     assert_int_equal(th_server_stop(&plain), 0);
 }
 
+/* The retention rule at --backup-keep 2 (no days kept): backups it deleted from the bucket are
+ * no longer listed. Waits for a list of at most two whose newest was made 10 s (several
+ * intervals) after the start: a list that kept every confirmed backup never gets there. */
+static void backups_the_retention_rule_deleted_are_no_longer_listed(void **state) {
+    (void)state;
+    th_server kept;
+    const char *args[] = {"--backup-to",
+                          "s3://" TH_S3_BUCKET "/kept-two",
+                          "--backup-every",
+                          "0.02",
+                          "--backup-keep",
+                          "2",
+                          "--backup-keep-days",
+                          "0",
+                          "--photo-store-endpoint",
+                          s3.endpoint,
+                          "--photo-store-credentials",
+                          s3.credentials,
+                          NULL};
+    int64_t start = util_now_ms();
+    assert_int_equal(th_server_start(&kept, args), 0);
+    int64_t until = util_monotonic_ms() + 30000;
+    Outfall__V1__BackupStatus *st = NULL;
+    for (;;) {
+        st = status_of(&kept);
+        if ((st->n_backups >= 1 && st->n_backups <= 2 &&
+             st->backups[0]->made_at_ms > start + 10000) ||
+            util_monotonic_ms() > until)
+            break;
+        outfall__v1__backup_status__free_unpacked(st, NULL);
+        usleep(200 * 1000);
+    }
+    if (st->n_backups > 0)
+        print_message("%zu listed, the newest %lld ms after the start\n", st->n_backups,
+                      (long long)(st->backups[0]->made_at_ms - start));
+    assert_true(st->n_backups >= 1 && st->n_backups <= 2);
+    assert_true(st->backups[0]->made_at_ms > start + 10000);
+    assert_int_equal(st->durable_seq, st->backups[0]->acknowledged_seq);
+    outfall__v1__backup_status__free_unpacked(st, NULL);
+    assert_int_equal(th_server_stop(&kept), 0);
+}
+
 static int setup(void **state) {
     (void)state;
     if (th_s3_start(&s3) < 0) return -1;
@@ -183,6 +225,7 @@ int main(void) {
         cmocka_unit_test(json_names_the_fields_by_the_contracts_mapping),
         cmocka_unit_test(a_failed_attempt_shows_until_a_backup_is_confirmed_again),
         cmocka_unit_test(a_server_without_backup_to_says_so),
+        cmocka_unit_test(backups_the_retention_rule_deleted_are_no_longer_listed),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

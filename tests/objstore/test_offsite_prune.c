@@ -87,7 +87,7 @@ static void keeps_the_newest_n_and_one_a_day_and_drops_the_rest(void **state) {
         put_backup(b[i].name, b[i].confirmed);
     }
     sync_error err = {0};
-    assert_int_equal(offsite_prune(bucket, 2, 3, &err), 4);
+    assert_int_equal(offsite_prune(bucket, NULL, 2, 3, &err), 4);
     seen s = {0};
     s3_error e;
     assert_int_equal(s3_list(bucket, "db/", collect, &s, &e), 0);
@@ -98,7 +98,7 @@ static void keeps_the_newest_n_and_one_a_day_and_drops_the_rest(void **state) {
         assert_int_equal(has(&s, b[i].name, "MANIFEST"), b[i].stays && b[i].confirmed);
     }
     /* Run again: nothing more goes. */
-    assert_int_equal(offsite_prune(bucket, 2, 3, &err), 0);
+    assert_int_equal(offsite_prune(bucket, NULL, 2, 3, &err), 0);
 }
 
 static int setup(void **state) {
