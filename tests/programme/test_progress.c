@@ -433,8 +433,8 @@ static void exports_parse_back_as_geojson_and_csv(void **state) {
         assert_int_equal(json_array_size(coords), 2);
         assert_string_equal(json_string_value(json_object_get(ft, "id")),
                             json_string_value(json_object_get(props, "id")));
-        if (strcmp(json_string_value(json_object_get(props, "stage")), "LIFECYCLE_STAGE_CLOSED") ==
-            0)
+        if (strcmp(json_string_value(json_object_get(props, "programme.stage")),
+                   "LIFECYCLE_STAGE_CLOSED") == 0)
             closed++;
         if (strcmp(json_string_value(json_object_get(ft, "id")), odd) != 0) continue;
         seen_odd = 1;
@@ -442,11 +442,12 @@ static void exports_parse_back_as_geojson_and_csv(void **state) {
         assert_true(fabs(json_number_value(json_array_get(coords, 1)) - 35.123456) < 1e-12);
         assert_string_equal(json_string_value(json_object_get(props, "landmark")),
                             "桥,\"东\"侧\n第二行\t");
-        assert_string_equal(json_string_value(json_object_get(props, "river_name")), "沁河");
-        assert_string_equal(json_string_value(json_object_get(props, "division_name")), "沁阳市");
+        assert_string_equal(json_string_value(json_object_get(props, "river_code_label")), "沁河");
+        assert_string_equal(json_string_value(json_object_get(props, "division_code_label")),
+                            "沁阳市");
         assert_string_equal(json_string_value(json_object_get(props, "type")),
                             "OUTFALL_TYPE_URBAN_STORM");
-        assert_true(json_is_null(json_object_get(props, "traced_on")));
+        assert_true(json_is_null(json_object_get(props, "programme.traced_on")));
         assert_int_equal(json_integer_value(json_object_get(props, "version")), 2);
     }
     assert_true(seen_odd);
@@ -463,7 +464,8 @@ static void exports_parse_back_as_geojson_and_csv(void **state) {
     assert_true(nh > 30 && nh <= 64);
     int col_id = column(header, nh, "id"), col_lm = column(header, nh, "landmark");
     int col_lon = column(header, nh, "lon"), col_lat = column(header, nh, "lat");
-    int col_div = column(header, nh, "division_name"), col_found = column(header, nh, "found_on");
+    int col_div = column(header, nh, "division_code_label"),
+        col_found = column(header, nh, "programme.found_on");
     int rows = 0, odd_rows = 0;
     char *fields[64];
     int n;
