@@ -56,25 +56,13 @@ static int parse(int argc, char **argv, offsite_args *a) {
         case 'a':
             a->at = optarg;
             break;
-        case 's':
+        case 's': /* where the photos live, not the bucket of --to / --from */
             a->photo_store = optarg;
-            break;
-        case 'e':
-            a->spec.endpoint = optarg;
-            break;
-        case 'r':
-            a->spec.region = optarg;
-            break;
-        case 'c':
-            a->spec.credentials = optarg;
-            break;
-        case 't':
-            a->spec.timeout_s = atoi(optarg);
             break;
         case 'h':
             return ctl_usage(0);
         default:
-            return ctl_usage(1);
+            if (ctl_photo_store_flag(opt, optarg, &a->spec) <= 0) return ctl_usage(1);
         }
     }
     if (optind != argc || !a->url) return ctl_usage(1);

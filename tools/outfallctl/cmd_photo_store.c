@@ -22,6 +22,38 @@ typedef struct store_args {
     char photos_dir[4096];
 } store_args;
 
+int ctl_photo_store_flag(int opt, const char *arg, photo_store_spec *spec) {
+    char *end = NULL;
+    long seconds;
+    switch (opt) {
+    case 's':
+        spec->store = arg;
+        return 1;
+    case 'e':
+        spec->endpoint = arg;
+        return 1;
+    case 'r':
+        spec->region = arg;
+        return 1;
+    case 'c':
+        spec->credentials = arg;
+        return 1;
+    case 't':
+        seconds = strtol(arg, &end, 10);
+        if (end == arg || *end || seconds < 1 || seconds > 3600) {
+            fprintf(stderr,
+                    "outfallctl: --photo-store-timeout takes whole seconds, 1 to 3600, not "
+                    "\"%s\"\n",
+                    arg);
+            return -1;
+        }
+        spec->timeout_s = (int)seconds;
+        return 1;
+    default:
+        return 0;
+    }
+}
+
 /* Parses --data and the --photo-store flags (as outfalld takes them) from argv after the
  * sub-command. Returns 0, or CTL_USAGE after printing why. */
 static int parse_args(int argc, char **argv, store_args *a) {
@@ -44,23 +76,8 @@ static int parse_args(int argc, char **argv, store_args *a) {
         case 'd':
             a->data = optarg;
             break;
-        case 's':
-            a->spec.store = optarg;
-            break;
-        case 'e':
-            a->spec.endpoint = optarg;
-            break;
-        case 'r':
-            a->spec.region = optarg;
-            break;
-        case 'c':
-            a->spec.credentials = optarg;
-            break;
-        case 't':
-            a->spec.timeout_s = atoi(optarg);
-            break;
         default:
-            return ctl_usage(1);
+            if (ctl_photo_store_flag(opt, optarg, &a->spec) <= 0) return ctl_usage(1);
         }
     }
     if (optind != argc) return ctl_usage(1);

@@ -50,6 +50,13 @@ int cmd_pull(const ctl *c, int argc, char **argv);
 int cmd_photos(const ctl *c, int argc, char **argv);
 /* `photos verify` and `photos migrate` (cmd_photo_store.c); argv[0] is "verify" or "migrate". */
 int cmd_photo_store(int argc, char **argv);
+
+/* One of the --photo-store flags as outfalld takes them, by getopt code: 's' store, 'e'
+ * endpoint, 'r' region, 'c' credentials, 't' timeout (whole seconds, 1 to 3600) into *spec
+ * (a photo_store_spec). Returns 1 when taken, 0 when opt is not one of them, -1 on a bad value
+ * (said on stderr). */
+struct photo_store_spec;
+int ctl_photo_store_flag(int opt, const char *arg, struct photo_store_spec *spec);
 /* Offline admin tasks on the data folder's files (cmd_admin.c): backup, restore, audit verify. */
 int cmd_backup(const ctl *c, int argc, char **argv);
 int cmd_restore(const ctl *c, int argc, char **argv);
