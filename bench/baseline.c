@@ -198,12 +198,18 @@ static int change_ops(replay *rp, batch_ops *b, const char *batch_id, const char
                             entity, "", NULL) < 0;
         }
     } else {
-        rc |= copy_rows(rp, b, "observations", "SELECT * FROM observations WHERE id = ?", entity,
-                        "", "id") < 0;
-        rc |= keyed_op(rp, b, "DELETE FROM observation_photos WHERE observation_id = ?1", entity);
-        rc |= copy_rows(rp, b, "observation_photos",
-                        "SELECT * FROM observation_photos WHERE observation_id = ?", entity,
-                        "OR IGNORE", NULL) < 0;
+        /* With its rowid: the photo references are keyed by it. */
+        rc |= copy_rows(rp, b, "observations",
+                        "SELECT rowid AS rowid, * FROM observations WHERE id = ?", entity, "",
+                        "id") < 0;
+        rc |= keyed_op(rp, b,
+                       "DELETE FROM observation_photo_refs WHERE observation_rowid = "
+                       "(SELECT rowid FROM observations WHERE id = ?1)",
+                       entity);
+        rc |= copy_rows(rp, b, "observation_photo_refs",
+                        "SELECT r.* FROM observation_photo_refs r JOIN observations o ON "
+                        "o.rowid = r.observation_rowid WHERE o.id = ?",
+                        entity, "OR IGNORE", NULL) < 0;
     }
     rc |= keyed_op(rp, b, "DELETE FROM feed WHERE entity_id = ?1", entity);
     rc |= copy_rows(rp, b, "feed",

@@ -15,7 +15,7 @@
 static const char photos_sql[] =
     "SELECT o.id, op.hash, op.kind, p.size, p.media_type, p.gps_lat, p.gps_lon, p.taken_at_ms, "
     "p.stored_at_ms FROM observations o JOIN observation_photos_proven op "
-    "ON op.observation_id = o.id "
+    "ON op.observation_rowid = o.rowid "
     "JOIN photos p ON p.hash = op.hash WHERE o.outfall_id = ?1 "
     "ORDER BY o.created_at_ms, o.id, op.hash";
 

@@ -424,7 +424,7 @@ static json_t *evidence_of(tctx *tc) {
     sqlite3_stmt *st = store_stmt(
         tc->s,
         "SELECT o.id FROM observations o JOIN observation_photos_proven op ON "
-        "op.observation_id = o.id JOIN photos ph ON ph.hash = op.hash "
+        "op.observation_rowid = o.rowid JOIN photos ph ON ph.hash = op.hash "
         "WHERE o.outfall_id = ? AND op.kind = ? GROUP BY o.id ORDER BY min(o.created_at_ms), o.id");
     if (!st) return NULL;
     json_t *ids = json_array();

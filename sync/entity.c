@@ -402,21 +402,22 @@ static int64_t photo_author(const apply_ctx *c) {
     return c->photo_author ? c->photo_author : c->p->user_id;
 }
 
-/* Whether the reference of observation obs_id to photo hash counts, with the photo's EXIF facts
+/* Whether the reference of observation obs_rowid (0 for one not created yet: it has none) to
+ * photo hash counts, with the photo's EXIF facts
  * in st's row: the photo is stored and the reference's author (the user who first named it in
  * this observation; for a reference this change adds, photo_author) holds it: uploaded its bytes
  * (sync/photos.h). A reference that does not count is treated as a photo not uploaded yet.
  * Returns st stepped once (a row when it counts; sqlite3_data_count 0 when not), or NULL on a
  * storage error. The caller resets st. */
-static sqlite3_stmt *proven_photo(apply_ctx *c, const char *obs_id, const char *hash) {
+static sqlite3_stmt *proven_photo(apply_ctx *c, int64_t obs_rowid, const char *hash) {
     sqlite3_stmt *st = store_stmt(
         c->s, "SELECT p.gps_lat, p.gps_lon, p.taken_at_ms FROM photos p WHERE p.hash = ?1 "
               "AND EXISTS (SELECT 1 FROM photo_holders h WHERE h.hash = ?1 AND h.user_id = "
-              "COALESCE((SELECT author_id FROM observation_photos WHERE observation_id = ?2 "
-              "AND hash = ?1), ?3))");
+              "COALESCE((SELECT author_id FROM observation_photo_refs WHERE "
+              "observation_rowid = ?2 AND hash = ?1), ?3))");
     if (!st) return NULL;
     sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, obs_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, obs_rowid);
     sqlite3_bind_int64(st, 3, photo_author(c));
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW || rc == SQLITE_DONE) return st;
@@ -438,14 +439,14 @@ static int photo_taken_away(json_t *photo) {
     return 0;
 }
 
-/* Sets the reviewer's photo flags on observation obs_id's document from the EXIF facts of the
+/* Sets the reviewer's photo flags on observation obs_rowid's document from the EXIF facts of the
  * photos it names: photos_pending (some not uploaded yet, or named by someone who never uploaded
  * them: proven_photo), photo_no_geotag, photo_far_from_site (farther than the configured
  * distance, or the phone's accuracy if larger, from the observation's position, else its
  * outfall's; never for trace-node and remediation photos: photo_taken_away) and
  * photo_time_mismatch. Flags never change the field facts. Returns 0, or negative on a storage
  * error. */
-static int photo_flags(apply_ctx *c, json_t *doc, const char *obs_id, const char *outfall_id) {
+static int photo_flags(apply_ctx *c, json_t *doc, int64_t obs_rowid, const char *outfall_id) {
     json_t *jlat = json_object_get(doc, "lat"), *jlon = json_object_get(doc, "lon");
     double lat = json_number_value(jlat), lon = json_number_value(jlon);
     int has_pos = json_is_number(jlat) && json_is_number(jlon);
@@ -470,7 +471,7 @@ static int photo_flags(apply_ctx *c, json_t *doc, const char *obs_id, const char
     size_t i;
     json_t *photo;
     json_array_foreach(json_object_get(doc, "photos"), i, photo) {
-        sqlite3_stmt *st = proven_photo(c, obs_id, entity_str(photo, "hash"));
+        sqlite3_stmt *st = proven_photo(c, obs_rowid, entity_str(photo, "hash"));
         if (!st) return SYNC_EINTERNAL;
         if (sqlite3_data_count(st) > 0) {
             if (sqlite3_column_type(st, 0) == SQLITE_NULL ||
@@ -537,7 +538,7 @@ static int observation_check(apply_ctx *c, entity_row *old, entity_row *rw,
                                 "photos[%zu].hash must be 64 lowercase hex digits (BLAKE2b-256)",
                                 i);
     }
-    return photo_flags(c, doc, rw->id, live) < 0 ? store_fail(c->s, SQLITE_ERROR, err) : 0;
+    return photo_flags(c, doc, rw->rowid, live) < 0 ? store_fail(c->s, SQLITE_ERROR, err) : 0;
 }
 
 /* The PhotoKind number of a photo reference in a document (enums are stored by name). */
@@ -548,8 +549,9 @@ static int photo_kind(json_t *photo) {
     return v ? v->value : 0;
 }
 
-/* Keeps observation rw's photo references beside it: those it no longer names go (a created
- * observation has none yet: its id was in no row, and the references' key refers to it), each it
+/* Keeps observation rw's photo references beside it, keyed by its rowid (set by save_common, for
+ * a created one too, before this runs): those it no longer names go (a created observation has
+ * none yet: its rowid is new), each it
  * names is kept with its kind and division, a reference it had keeps its author and a new one
  * counts as named by photo_author. The photos the sender named but does not hold (not stored, or
  * never uploaded by them) are listed for the phone, which then uploads them. Returns 0 or a
@@ -560,14 +562,14 @@ static int save_photo_refs(apply_ctx *c, entity_row *rw, int created, sync_error
                    : photos ? json_dumps(photos, JSON_COMPACT | JSON_ENCODE_ANY)
                             : strdup("[]");
     sqlite3_stmt *st =
-        listed ? store_stmt(c->s, "DELETE FROM observation_photos WHERE observation_id = ?1 AND "
+        listed ? store_stmt(c->s, "DELETE FROM observation_photo_refs WHERE observation_rowid = ?1 AND "
                                   "hash NOT IN (SELECT json_extract(value, '$.hash') FROM "
                                   "json_each(?2) WHERE type = 'object' AND "
                                   "json_extract(value, '$.hash') IS NOT NULL)")
                : NULL;
     int rc = st || created ? 0 : SQLITE_ERROR;
     if (st) {
-        sqlite3_bind_text(st, 1, rw->id, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 1, rw->rowid);
         sqlite3_bind_text(st, 2, listed, -1, SQLITE_STATIC);
         rc = sqlite3_step(st);
         sqlite3_reset(st);
@@ -583,14 +585,14 @@ static int save_photo_refs(apply_ctx *c, entity_row *rw, int created, sync_error
         for (size_t j = 0; j < i && !again; j++)
             again = strcmp(entity_str(json_array_get(photos, j), "hash"), hash) == 0;
         if (again) continue;
-        st = store_stmt(c->s, "INSERT INTO observation_photos (observation_id, hash, kind, "
-                              "division_code, author_id) VALUES (?1, ?2, ?3, ?4, ?5) "
-                              "ON CONFLICT (observation_id, hash) DO UPDATE SET kind = ?3, "
+        st = store_stmt(c->s, "INSERT INTO observation_photo_refs (observation_rowid, hash, "
+                              "kind, division_code, author_id) VALUES (?1, ?2, ?3, ?4, ?5) "
+                              "ON CONFLICT (observation_rowid, hash) DO UPDATE SET kind = ?3, "
                               "division_code = ?4 RETURNING author_id, EXISTS (SELECT 1 FROM "
                               "photos WHERE hash = ?2) AND EXISTS (SELECT 1 FROM photo_holders "
                               "WHERE hash = ?2 AND user_id = ?6)");
         if (!st) return store_fail(c->s, SQLITE_ERROR, err);
-        sqlite3_bind_text(st, 1, rw->id, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 1, rw->rowid);
         sqlite3_bind_text(st, 2, hash, -1, SQLITE_STATIC);
         sqlite3_bind_int(st, 3, photo_kind(photo));
         sqlite3_bind_text(st, 4, rw->division, -1, SQLITE_STATIC);
@@ -646,12 +648,13 @@ int entity_photo_arrived(store *s, const sync_config *cfg, const char *hash, syn
     snprintf(change_id, sizeof change_id, "photo:%s", hash);
     history_author a = {change_id, 0, NULL, c.now_ms};
 
-    /* Collect first: saving rewrites observation_photos, which the query walks. */
+    /* Collect first: saving rewrites observation_photo_refs, which the query walks. */
     char(*ids)[UUID_STR_LEN + 1] = NULL;
     size_t n = 0, cap = 0;
     int rc = 0;
     sqlite3_stmt *st =
-        store_stmt(s, "SELECT observation_id FROM observation_photos WHERE hash = ?");
+        store_stmt(s, "SELECT o.id FROM observation_photo_refs r JOIN observations o ON "
+                      "o.rowid = r.observation_rowid WHERE r.hash = ?");
     if (!st) return store_fail(s, SQLITE_ERROR, err);
     sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -678,7 +681,7 @@ int entity_photo_arrived(store *s, const sync_config *cfg, const char *hash, syn
             continue;
         }
         char *before = entity_flags_text(rw.doc);
-        if ((rc = photo_flags(&c, rw.doc, rw.id, entity_str(rw.doc, "outfall_id"))) < 0) {
+        if ((rc = photo_flags(&c, rw.doc, rw.rowid, entity_str(rw.doc, "outfall_id"))) < 0) {
             rc = store_fail(s, SQLITE_ERROR, err);
         } else {
             char *after = entity_flags_text(rw.doc);

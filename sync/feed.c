@@ -756,7 +756,7 @@ int feed_photo_visible(store *s, const principal *p, const char *hash, sync_erro
     if (resolve_view(p, FEED_VIEW_DEFAULT) != FEED_VIEW_APPROVED) return 0;
     sqlite3_stmt *st = store_stmt(
         s, "SELECT 1 FROM observation_photos_proven op JOIN observations b ON "
-           "b.id = op.observation_id "
+           "b.rowid = op.observation_rowid "
            "JOIN outfalls o ON o.id = b.outfall_id WHERE op.hash = ? AND o.approved_version > 0 "
            "LIMIT 1");
     if (!st) return store_fail(s, SQLITE_ERROR, err);
