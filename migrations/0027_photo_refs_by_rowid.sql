@@ -11,9 +11,16 @@ CREATE TABLE observation_photo_refs (
   kind              INTEGER NOT NULL DEFAULT 0,  -- outfall.v1.PhotoKind
   division_code     TEXT NOT NULL,
   author_id         INTEGER,                     -- who first named it here (0015)
-  PRIMARY KEY (observation_rowid, hash)
-) WITHOUT ROWID;
-CREATE INDEX observation_photo_refs_hash ON observation_photo_refs(hash, division_code);
+  UNIQUE (observation_rowid, hash)
+);
+-- A rowid table appended in the observations' order, the pair kept once by UNIQUE (its index
+-- appended too). By photo: only the hash's first 8 hex digits, about 14 bytes an entry where the
+-- whole hash with the division took about 80, so a new reference's one entry that lands at a
+-- random place dirties fewer pages (a shared prefix costs a row read, never a wrong answer: the
+-- whole hash is compared). Readers by photo ask
+--   substr(hash, 1, 8) = substr(?1, 1, 8) AND +hash = ?1
+-- (the + keeps SQLite from putting ?1 for hash in the first term, which would lose the index).
+CREATE INDEX observation_photo_refs_hash ON observation_photo_refs(substr(hash, 1, 8));
 
 INSERT INTO observation_photo_refs (observation_rowid, hash, kind, division_code, author_id)
   SELECT o.rowid, op.hash, op.kind, op.division_code, op.author_id

@@ -562,10 +562,11 @@ static int save_photo_refs(apply_ctx *c, entity_row *rw, int created, sync_error
                    : photos ? json_dumps(photos, JSON_COMPACT | JSON_ENCODE_ANY)
                             : strdup("[]");
     sqlite3_stmt *st =
-        listed ? store_stmt(c->s, "DELETE FROM observation_photo_refs WHERE observation_rowid = ?1 AND "
-                                  "hash NOT IN (SELECT json_extract(value, '$.hash') FROM "
-                                  "json_each(?2) WHERE type = 'object' AND "
-                                  "json_extract(value, '$.hash') IS NOT NULL)")
+        listed ? store_stmt(c->s,
+                            "DELETE FROM observation_photo_refs WHERE observation_rowid = ?1 AND "
+                            "hash NOT IN (SELECT json_extract(value, '$.hash') FROM "
+                            "json_each(?2) WHERE type = 'object' AND "
+                            "json_extract(value, '$.hash') IS NOT NULL)")
                : NULL;
     int rc = st || created ? 0 : SQLITE_ERROR;
     if (st) {
@@ -654,7 +655,8 @@ int entity_photo_arrived(store *s, const sync_config *cfg, const char *hash, syn
     int rc = 0;
     sqlite3_stmt *st =
         store_stmt(s, "SELECT o.id FROM observation_photo_refs r JOIN observations o ON "
-                      "o.rowid = r.observation_rowid WHERE r.hash = ?");
+                      "o.rowid = r.observation_rowid WHERE substr(r.hash, 1, 8) = "
+                      "substr(?1, 1, 8) AND +r.hash = ?1");
     if (!st) return store_fail(s, SQLITE_ERROR, err);
     sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {

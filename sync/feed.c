@@ -757,7 +757,8 @@ int feed_photo_visible(store *s, const principal *p, const char *hash, sync_erro
     sqlite3_stmt *st = store_stmt(
         s, "SELECT 1 FROM observation_photos_proven op JOIN observations b ON "
            "b.rowid = op.observation_rowid "
-           "JOIN outfalls o ON o.id = b.outfall_id WHERE op.hash = ? AND o.approved_version > 0 "
+           "JOIN outfalls o ON o.id = b.outfall_id WHERE substr(op.hash, 1, 8) = substr(?1, 1, 8) "
+           "AND +op.hash = ?1 AND o.approved_version > 0 "
            "LIMIT 1");
     if (!st) return store_fail(s, SQLITE_ERROR, err);
     sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);

@@ -50,7 +50,8 @@ static int may_read(store *s, const principal *p, const char *hash, sync_error *
     int held = 0, rc = photos_held_size(s, p, hash, &held, NULL, err);
     if (rc < 0 || held) return rc < 0 ? rc : 1;
     sqlite3_stmt *st = store_stmt(s, "SELECT DISTINCT division_code FROM "
-                                     "observation_photos_proven WHERE hash = ?");
+                                     "observation_photos_proven WHERE substr(hash, 1, 8) = "
+                                     "substr(?1, 1, 8) AND +hash = ?1");
     if (!st) return store_fail(s, SQLITE_ERROR, err);
     sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);
     int ok = 0;
