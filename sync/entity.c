@@ -402,13 +402,12 @@ static int64_t photo_author(const apply_ctx *c) {
     return c->photo_author ? c->photo_author : c->p->user_id;
 }
 
-/* Whether the reference of observation obs_rowid (0 for one not created yet: it has none) to
- * photo hash counts, with the photo's EXIF facts
- * in st's row: the photo is stored and the reference's author (the user who first named it in
- * this observation; for a reference this change adds, photo_author) holds it: uploaded its bytes
- * (sync/photos.h). A reference that does not count is treated as a photo not uploaded yet.
- * Returns st stepped once (a row when it counts; sqlite3_data_count 0 when not), or NULL on a
- * storage error. The caller resets st. */
+/* Whether the reference to photo hash of the observation whose rowid is obs_rowid (0 for one not
+ * created yet: it has none) counts, with the photo's EXIF facts in st's row: the photo is stored
+ * and the reference's author (the user who first named it in this observation; for a reference
+ * this change adds, photo_author) holds it: uploaded its bytes (sync/photos.h). A reference that
+ * does not count is treated as a photo not uploaded yet. Returns st stepped once (a row when it
+ * counts; sqlite3_data_count 0 when not), or NULL on a storage error. The caller resets st. */
 static sqlite3_stmt *proven_photo(apply_ctx *c, int64_t obs_rowid, const char *hash) {
     sqlite3_stmt *st = store_stmt(
         c->s, "SELECT p.gps_lat, p.gps_lon, p.taken_at_ms FROM photos p WHERE p.hash = ?1 "
@@ -439,11 +438,11 @@ static int photo_taken_away(json_t *photo) {
     return 0;
 }
 
-/* Sets the reviewer's photo flags on observation obs_rowid's document from the EXIF facts of the
- * photos it names: photos_pending (some not uploaded yet, or named by someone who never uploaded
- * them: proven_photo), photo_no_geotag, photo_far_from_site (farther than the configured
- * distance, or the phone's accuracy if larger, from the observation's position, else its
- * outfall's; never for trace-node and remediation photos: photo_taken_away) and
+/* Sets the reviewer's photo flags on observation document doc (its rowid obs_rowid, 0 before it
+ * is created) from the EXIF facts of the photos it names: photos_pending (some not uploaded yet, or
+ * named by someone who never uploaded them: proven_photo), photo_no_geotag, photo_far_from_site
+ * (farther than the configured distance, or the phone's accuracy if larger, from the observation's
+ * position, else its outfall's; never for trace-node and remediation photos: photo_taken_away) and
  * photo_time_mismatch. Flags never change the field facts. Returns 0, or negative on a storage
  * error. */
 static int photo_flags(apply_ctx *c, json_t *doc, int64_t obs_rowid, const char *outfall_id) {
@@ -549,13 +548,12 @@ static int photo_kind(json_t *photo) {
     return v ? v->value : 0;
 }
 
-/* Keeps observation rw's photo references beside it, keyed by its rowid (set by save_common, for
- * a created one too, before this runs): those it no longer names go (a created observation has
- * none yet: its rowid is new), each it
- * names is kept with its kind and division, a reference it had keeps its author and a new one
- * counts as named by photo_author. The photos the sender named but does not hold (not stored, or
- * never uploaded by them) are listed for the phone, which then uploads them. Returns 0 or a
- * negative code. */
+/* Keeps observation rw's photo references beside it, keyed by its rowid (rw->rowid: save_common
+ * has set it, for a created one too, before this runs): those it no longer names go (a created
+ * observation has none yet: its rowid is new), each it names is kept with its kind and division,
+ * a reference it had keeps its author and a new one counts as named by photo_author. The photos the
+ * sender named but does not hold (not stored, or never uploaded by them) are listed for the phone,
+ * which then uploads them. Returns 0 or a negative code. */
 static int save_photo_refs(apply_ctx *c, entity_row *rw, int created, sync_error *err) {
     json_t *photos = json_object_get(rw->doc, "photos");
     char *listed = created  ? NULL
