@@ -96,8 +96,10 @@ static void world(fixture *f) {
     snprintf(sql, sizeof sql, "UPDATE outfalls SET merged_into = '%s' WHERE id = '%s'", ids[0],
              ids[1]);
     assert_int_equal(sqlite3_exec(store_db(f->s), sql, NULL, NULL, NULL), SQLITE_OK);
+    snprintf(sql, sizeof sql, "SELECT rowid FROM outfalls WHERE id = '%s'", ids[1]);
+    int64_t rowid = fx_count(f, sql);
     sync_error err = {0};
-    assert_int_equal(feed_touch(f->s, "redirect", ids[1], "410882", &err), 0);
+    assert_int_equal(feed_touch(f->s, "redirect", ids[1], rowid, "410882", &err), 0);
 }
 
 /* feed_pull's page packed, and feed_pull_packed's spliced into the same ChangesResponse. */
