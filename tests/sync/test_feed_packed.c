@@ -212,11 +212,28 @@ static void packed_sync_answer_equals_the_message_answer_and_replays(void **stat
     free(msg);
 }
 
+/* The engine keys each record's one feed row by its table and rowid (migration 0028): the
+ * outfalls', the observation's and the redirect's rows each name the record of their entity_id,
+ * and an edit moved the outfall's row rather than adding one. */
+static void every_feed_row_names_its_record_by_table_and_rowid(void **state) {
+    fixture *f = *state;
+    world(f);
+    assert_int_equal(fx_count(f, "SELECT count(*) FROM feed"), 4);
+    assert_int_equal(fx_count(f, "SELECT count(*) FROM feed f WHERE CASE f.entity_table WHEN 0 "
+                                 "THEN (SELECT id FROM outfalls WHERE rowid = f.entity_rowid) "
+                                 "ELSE (SELECT id FROM observations WHERE rowid = "
+                                 "f.entity_rowid) END = f.entity_id AND f.entity_table = "
+                                 "(f.kind = 'observation')"),
+                     4);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(packed_page_equals_the_messages_packed, fx_setup,
                                         fx_teardown),
         cmocka_unit_test_setup_teardown(packed_sync_answer_equals_the_message_answer_and_replays,
+                                        fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(every_feed_row_names_its_record_by_table_and_rowid,
                                         fx_setup, fx_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
