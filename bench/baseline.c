@@ -211,10 +211,17 @@ static int change_ops(replay *rp, batch_ops *b, const char *batch_id, const char
                         "o.rowid = r.observation_rowid WHERE o.id = ?",
                         entity, "OR IGNORE", NULL) < 0;
     }
-    rc |= keyed_op(rp, b, "DELETE FROM feed WHERE entity_id = ?1", entity);
+    /* The record's one feed row, keyed by its table and rowid (the same in both files: records
+     * go in in the same order), replaced as the server's INSERT OR REPLACE does. */
     rc |= copy_rows(rp, b, "feed",
-                    "SELECT kind, entity_id, division_code FROM feed WHERE entity_id = ?", entity,
-                    "", NULL) < 0;
+                    strcmp(kind, "outfall") == 0
+                        ? "SELECT f.kind, f.entity_id, f.division_code, f.entity_table, "
+                          "f.entity_rowid FROM feed f JOIN outfalls o ON f.entity_table = 0 AND "
+                          "f.entity_rowid = o.rowid WHERE o.id = ?"
+                        : "SELECT f.kind, f.entity_id, f.division_code, f.entity_table, "
+                          "f.entity_rowid FROM feed f JOIN observations o ON f.entity_table = 1 "
+                          "AND f.entity_rowid = o.rowid WHERE o.id = ?",
+                    entity, "OR REPLACE", NULL) < 0;
     return rc ? -1 : 1;
 }
 
@@ -298,7 +305,8 @@ static int copy_setup(replay *rp, const char *src_db, const char *seed_device) {
         "INSERT INTO outfalls SELECT * FROM src.outfalls WHERE id IN (SELECT id FROM seeded);"
         "INSERT INTO outfall_pos SELECT p.* FROM src.outfall_pos p JOIN src.outfalls o "
         "  ON o.rowid = p.id WHERE o.id IN (SELECT id FROM seeded);"
-        "INSERT INTO feed (kind, entity_id, division_code) SELECT kind, entity_id, division_code "
+        "INSERT INTO feed (kind, entity_id, division_code, entity_table, entity_rowid) "
+        "  SELECT kind, entity_id, division_code, entity_table, entity_rowid "
         "  FROM src.feed WHERE entity_id IN (SELECT id FROM seeded) ORDER BY seq;"
         "COMMIT;"
         "DROP TABLE seeded;"

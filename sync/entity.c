@@ -306,7 +306,7 @@ static int outfall_save(apply_ctx *c, entity_row *rw, int created, sync_error *e
     if ((rc = dedupe_index(c->s, rw->rowid, lat, lon, err))) return rc;
     /* A merged outfall lives on in the feed as a redirect to its survivor. */
     return feed_touch(c->s, json_object_get(doc, "merged_into") ? "redirect" : "outfall", rw->id,
-                      rw->division, err);
+                      rw->rowid, rw->division, err);
 }
 
 /* --- observations ------------------------------------------------------------------------- */
@@ -629,7 +629,7 @@ static int observation_save(apply_ctx *c, entity_row *rw, int created, sync_erro
     if (rc) return rc;
 
     if ((rc = save_photo_refs(c, rw, created, err))) return rc;
-    return feed_touch(c->s, "observation", rw->id, rw->division, err);
+    return feed_touch(c->s, "observation", rw->id, rw->rowid, rw->division, err);
 }
 
 const entity_kind entity_kinds[] = {

@@ -9,16 +9,19 @@
 #include "common/util.h"
 #include "sync/history.h"
 
-int feed_touch(store *s, const char *kind, const char *id, const char *division_code,
+int feed_touch(store *s, const char *kind, const char *id, int64_t rowid, const char *division_code,
                sync_error *err) {
-    /* One statement: entity_id is UNIQUE, so REPLACE deletes the record's old row (if any) and
-     * the insert takes the next seq (AUTOINCREMENT), as a delete then an insert did. */
+    /* One statement: (entity_table, entity_rowid) is UNIQUE, so REPLACE deletes the record's old
+     * row (if any) and the insert takes the next seq (AUTOINCREMENT). A new record's rowid is
+     * its table's highest, so its key goes at the end of that index. */
     sqlite3_stmt *st = store_stmt(s, "INSERT OR REPLACE INTO feed (kind, entity_id, "
-                                     "division_code) VALUES (?, ?, ?)");
+                                     "division_code, entity_table, entity_rowid) "
+                                     "VALUES (?1, ?2, ?3, ?1 = 'observation', ?4)");
     if (!st) return store_fail(s, SQLITE_ERROR, err);
     sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, division_code, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, rowid);
     int rc = sqlite3_step(st);
     return rc == SQLITE_DONE ? 0 : store_fail(s, rc, err);
 }

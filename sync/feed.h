@@ -71,8 +71,10 @@ int feed_list_outfalls(store *s, const principal *p, const outfall_query *q,
                        Outfall__V1__OutfallList **out, sync_error *err);
 
 /* For the engine's write path: moves kind/id to the feed's head (a new seq) under division_code.
- * kind is "outfall", "observation" or "redirect". Call inside the write transaction. */
-int feed_touch(store *s, const char *kind, const char *id, const char *division_code,
+ * kind is "outfall", "observation" or "redirect"; rowid is the record's rowid in its table
+ * (outfalls for "outfall" and "redirect", observations for "observation"), the key of its one
+ * feed row. Call inside the write transaction. */
+int feed_touch(store *s, const char *kind, const char *id, int64_t rowid, const char *division_code,
                sync_error *err);
 
 #endif

@@ -96,8 +96,10 @@ static void world(fixture *f) {
     snprintf(sql, sizeof sql, "UPDATE outfalls SET merged_into = '%s' WHERE id = '%s'", ids[0],
              ids[1]);
     assert_int_equal(sqlite3_exec(store_db(f->s), sql, NULL, NULL, NULL), SQLITE_OK);
+    snprintf(sql, sizeof sql, "SELECT rowid FROM outfalls WHERE id = '%s'", ids[1]);
+    int64_t rowid = fx_count(f, sql);
     sync_error err = {0};
-    assert_int_equal(feed_touch(f->s, "redirect", ids[1], "410882", &err), 0);
+    assert_int_equal(feed_touch(f->s, "redirect", ids[1], rowid, "410882", &err), 0);
 }
 
 /* feed_pull's page packed, and feed_pull_packed's spliced into the same ChangesResponse. */
@@ -210,11 +212,28 @@ static void packed_sync_answer_equals_the_message_answer_and_replays(void **stat
     free(msg);
 }
 
+/* The engine keys each record's one feed row by its table and rowid (migration 0028): the
+ * outfalls', the observation's and the redirect's rows each name the record of their entity_id,
+ * and an edit moved the outfall's row rather than adding one. */
+static void every_feed_row_names_its_record_by_table_and_rowid(void **state) {
+    fixture *f = *state;
+    world(f);
+    assert_int_equal(fx_count(f, "SELECT count(*) FROM feed"), 4);
+    assert_int_equal(fx_count(f, "SELECT count(*) FROM feed f WHERE CASE f.entity_table WHEN 0 "
+                                 "THEN (SELECT id FROM outfalls WHERE rowid = f.entity_rowid) "
+                                 "ELSE (SELECT id FROM observations WHERE rowid = "
+                                 "f.entity_rowid) END = f.entity_id AND f.entity_table = "
+                                 "(f.kind = 'observation')"),
+                     4);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(packed_page_equals_the_messages_packed, fx_setup,
                                         fx_teardown),
         cmocka_unit_test_setup_teardown(packed_sync_answer_equals_the_message_answer_and_replays,
+                                        fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(every_feed_row_names_its_record_by_table_and_rowid,
                                         fx_setup, fx_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
