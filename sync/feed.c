@@ -495,6 +495,25 @@ int feed_pack_spliced(const ProtobufCMessage *msg, uint32_t field, const uint8_t
     return 0;
 }
 
+int feed_fields_below(const uint8_t *b, size_t n, uint32_t field) {
+    size_t at, len;
+    if (field_span(b, n, field, UINT32_MAX, &at, &len) < 0) return -1;
+    return at == n;
+}
+
+int feed_pack_after(const uint8_t *head, size_t head_len, const uint8_t *bytes, size_t n,
+                    const ProtobufCMessage *tail, uint8_t **out, size_t *out_len) {
+    size_t tail_len = protobuf_c_message_get_packed_size(tail), total = head_len + n + tail_len;
+    *out = malloc(total ? total : 1);
+    *out_len = 0;
+    if (!*out) return -1;
+    if (head_len) memcpy(*out, head, head_len);
+    if (n) memcpy(*out + head_len, bytes, n);
+    protobuf_c_message_pack(tail, *out + head_len + n);
+    *out_len = total;
+    return 0;
+}
+
 /* Appends to g the cached packed record (of desc) that JSON text[0..n) decodes to, decoding and
  * caching it on a miss. -1 when the text does not decode. */
 static int packed_record(const ProtobufCMessageDescriptor *desc, const char *text, size_t n,
