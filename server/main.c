@@ -45,6 +45,22 @@ enum { EXIT_USAGE = 2 };
  * (4: 122 MB, 64: 164 MB). */
 enum { MALLOC_ARENAS = 8 };
 
+/* Blocks of this size or more get their own mapping, returned to the system when freed. Request
+ * bodies (server/http.c) grow to megabytes, and glibc's default threshold rises to the largest
+ * block freed (up to 32 MiB), after which freed bodies stayed in a thread's heap: RSS held 270 MB
+ * after one hostile body. A fixed 256 KiB sent a big batch's body (about 400 KB for 500
+ * observations), its canonical copy and its answer to fresh mappings on every request, each page
+ * faulted in and unmapped again: at 1 MiB a batch's blocks come from the heap, a hostile body of
+ * megabytes still has its own mapping. */
+enum { MALLOC_MMAP_AT = 1024 * 1024 };
+
+/* Free memory at the top of a heap is kept up to this much before it goes back to the system
+ * (glibc's default: 128 KiB). A batch frees its megabyte or two as it ends, and with the default
+ * each heap gave it back (madvise, a TLB flush on every core) only to fault it in again for the
+ * next batch. At most this much a heap stays, 8 heaps; a request that held more than
+ * BODY_TRIM_AFTER of body memory still trims (server/http.c). */
+enum { MALLOC_TRIM_AT = 4 * 1024 * 1024 };
+
 /* Connections the kernel holds for CivetWeb to accept (its default is 200): when every phone
  * of a team comes back in range at once, the ones past the queue are dropped and retry their
  * connect a second or more later. The kernel caps it at net.core.somaxconn. */
@@ -346,11 +362,8 @@ int main(int argc, char **argv) {
     static server_config cfg;
     char err[1024];
     mallopt(M_ARENA_MAX, MALLOC_ARENAS);
-    /* Request bodies (server/http.c) are allocated as they grow to megabytes: a fixed threshold
-     * gives every block of 256 KiB or more its own mapping, returned to the system when freed.
-     * glibc's default threshold rises to the largest block freed (up to 32 MiB), after which
-     * freed bodies stayed in a thread's heap: RSS held 270 MB after one hostile body. */
-    mallopt(M_MMAP_THRESHOLD, 256 * 1024);
+    mallopt(M_MMAP_THRESHOLD, MALLOC_MMAP_AT);
+    mallopt(M_TRIM_THRESHOLD, MALLOC_TRIM_AT);
     int rc = config_load(&cfg, argc, argv, err, sizeof err);
     if (rc == CONFIG_HELP) {
         config_usage(stdout);

@@ -17,6 +17,11 @@
 
 #define MAX_CHANGES 5000
 
+/* SyncResponse.feed's field number: the answer's fields before it (batch_id, results,
+ * missing_photos) are what a batch's stored answer holds, those after it the page's cursor and
+ * the durable horizon. */
+enum { SYNC_RESPONSE_FEED = 4 };
+
 /* A batch's identity leaves out what only shapes the pull (since, pull_limit): a phone that
  * retries after pulling elsewhere still replays the same batch. */
 static int batch_hash(const Outfall__V1__SyncRequest *req, uint8_t hash[32]) {
@@ -382,6 +387,33 @@ static int stored_response(store *s, const char *batch_id, Outfall__V1__SyncResp
     return *out ? 0 : sync_fail(err, SYNC_EINTERNAL, "storage_error", "batch answer unreadable");
 }
 
+/* The first answer to an applied batch as it was stored: *out its packed bytes (malloc'd,
+ * *out_len), or NULL when they hold a field numbered `before` or more (an answer stored whole by
+ * an older version), which the caller then unpacks (stored_response). */
+static int stored_response_bytes(store *s, const char *batch_id, uint32_t before, uint8_t **out,
+                                 size_t *out_len, sync_error *err) {
+    *out = NULL;
+    *out_len = 0;
+    sqlite3_stmt *st = store_stmt(s, "SELECT response FROM batches WHERE batch_id = ?");
+    if (!st) return store_fail(s, SQLITE_ERROR, err);
+    sqlite3_bind_text(st, 1, batch_id, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st), readable = 0;
+    if (rc == SQLITE_ROW) {
+        const uint8_t *b = sqlite3_column_blob(st, 0);
+        size_t n = (size_t)sqlite3_column_bytes(st, 0);
+        int below = n == 0 ? 1 : b ? feed_fields_below(b, n, before) : -1;
+        readable = below >= 0;
+        if (below == 1 && (*out = malloc(n ? n : 1))) {
+            if (n) memcpy(*out, b, n);
+            *out_len = n;
+        }
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return store_fail(s, rc, err);
+    return readable ? 0
+                    : sync_fail(err, SYNC_EINTERNAL, "storage_error", "batch answer unreadable");
+}
+
 /* The answer to a batch that was refused when released (refuse_held). */
 static int batch_refused_fail(sync_error *err, const char *batch_id, const char *device_id) {
     return sync_fail(err, SYNC_EFORBIDDEN, "batch_refused_device_revoked",
@@ -478,6 +510,7 @@ typedef struct batch_job {
     const uint8_t *hash;
     Outfall__V1__SyncResponse *resp; /* the answer without its feed page, once decided */
     int release;                     /* applied, and a held batch waits right behind it */
+    int stored;      /* applied before: its stored answer is read after the write (sync_results) */
     int64_t ack_seq; /* its number in the acknowledgement sequence; 0 for a replay */
 } batch_job;
 
@@ -495,6 +528,7 @@ static int batch_decide(store *s, void *arg, sync_error *err) {
     if (j->resp) protobuf_c_message_free_unpacked(&j->resp->base, NULL);
     j->resp = NULL;
     j->release = 0;
+    j->stored = 0;
     int64_t last = device_last_seq(s, req->device_id, &revoked);
     sqlite3_stmt *st =
         store_stmt(s, "SELECT content_hash, state, device_id FROM batches WHERE batch_id = ?");
@@ -512,15 +546,15 @@ static int batch_decide(store *s, void *arg, sync_error *err) {
         if (refused) return batch_refused_fail(err, req->batch_id, req->device_id);
         /* Held, and never to apply: the device was revoked meanwhile. */
         if (held && revoked) return revoked_fail(err, req->device_id);
-        /* A replay: answer as the first time, write nothing. */
-        rc = held ? ((resp = held_response(req)) ? 0 : SYNC_EINTERNAL)
-                  : stored_response(s, req->batch_id, &resp, err);
-        if (rc) {
-            if (resp) protobuf_c_message_free_unpacked(&resp->base, NULL);
-            return rc;
+        /* A replay: answer as the first time, write nothing. An applied batch's answer is read
+         * by the request's own thread once the writer is done with it (it never changes once
+         * applied): unpacked here, 500 results held up every batch behind it. */
+        if (!held) {
+            j->stored = 1;
+            return 0;
         }
-        j->resp = resp;
-        return 0;
+        j->resp = held_response(req);
+        return j->resp ? 0 : SYNC_EINTERNAL;
     }
     sqlite3_reset(st);
     if (last < 0)
@@ -557,10 +591,12 @@ static int batch_decide(store *s, void *arg, sync_error *err) {
 }
 
 /* The batch applied (or answered again), its answer in *out without the feed page but with the
- * durable horizon (sync/durable.h): store_epoch, acknowledged_seq, durable_seq. */
+ * durable horizon (sync/durable.h): store_epoch, acknowledged_seq, durable_seq. With stored not
+ * NULL, a batch applied before may instead get its first answer's packed bytes, without feed
+ * and horizon, in *stored (malloc'd, *stored_len), and *out then holds only the horizon. */
 static int sync_results(store *s, const sync_config *cfg, const principal *p,
                         const Outfall__V1__SyncRequest *req, Outfall__V1__SyncResponse **out,
-                        sync_error *err) {
+                        uint8_t **stored, size_t *stored_len, sync_error *err) {
     *out = NULL;
     uint8_t hash[32];
     int rc = check_request(req, err);
@@ -582,12 +618,22 @@ static int sync_results(store *s, const sync_config *cfg, const principal *p,
         return w.rc;
     }
     Outfall__V1__SyncResponse *resp = job.resp;
+    if (job.stored && stored) {
+        rc = stored_response_bytes(s, req->batch_id, SYNC_RESPONSE_FEED, stored, stored_len, err);
+        if (rc) return rc;
+        if (*stored && (resp = malloc(sizeof *resp))) outfall__v1__sync_response__init(resp);
+    }
+    if (job.stored && !resp && (rc = stored_response(s, req->batch_id, &resp, err))) return rc;
     if (!resp) return sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
     /* This batch filled the gap in front of a held one. */
     if (job.release) release_held(s, cfg, req->device_id, 0);
     /* The durable horizon: a replay reports the sequence's end, never below its own number. */
     if ((rc = durable_fill(s, cfg->offsite_backups, job.ack_seq, resp, err))) {
         protobuf_c_message_free_unpacked(&resp->base, NULL);
+        if (stored) {
+            free(*stored);
+            *stored = NULL;
+        }
         return rc;
     }
     *out = resp;
@@ -598,7 +644,7 @@ int batch_sync(store *s, const sync_config *cfg, const principal *p,
                const Outfall__V1__SyncRequest *req, Outfall__V1__SyncResponse **out,
                sync_error *err) {
     Outfall__V1__SyncResponse *resp = NULL;
-    int rc = sync_results(s, cfg, p, req, &resp, err);
+    int rc = sync_results(s, cfg, p, req, &resp, NULL, NULL, err);
     if (rc) return rc;
     if ((rc = attach_feed(s, cfg, p, req, resp, err))) {
         protobuf_c_message_free_unpacked(&resp->base, NULL);
@@ -614,14 +660,16 @@ int batch_sync_packed(store *s, const sync_config *cfg, const principal *p,
     *out = NULL;
     *out_len = 0;
     Outfall__V1__SyncResponse *resp = NULL;
-    int rc = sync_results(s, cfg, p, req, &resp, err);
+    uint8_t *stored = NULL;
+    size_t stored_len = 0;
+    int rc = sync_results(s, cfg, p, req, &resp, &stored, &stored_len, err);
     if (rc) return rc;
     uint8_t *feed = NULL;
     size_t feed_len = 0;
     int64_t cursor = 0;
     int more = 0;
     rc = feed_pull_packed(s, cfg, p, req->since, req->has_pull_limit ? req->pull_limit : 0,
-                          4 /* SyncResponse.feed */, &feed, &feed_len, &cursor, &more, err);
+                          SYNC_RESPONSE_FEED, &feed, &feed_len, &cursor, &more, err);
     if (rc == 0) {
         for (size_t i = 0; i < resp->n_feed; i++)
             protobuf_c_message_free_unpacked(&resp->feed[i]->base, NULL);
@@ -630,9 +678,15 @@ int batch_sync_packed(store *s, const sync_config *cfg, const principal *p,
         resp->next_cursor = cursor;
         resp->has_more = 1;
         resp->more = more;
-        if (feed_pack_spliced(&resp->base, 4, feed, feed_len, out, out_len))
-            rc = sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
+        /* A stored answer's bytes (fields before the feed) go out as they are, then the page,
+         * then the rest: the bytes its message packed whole gives, without unpacking it. */
+        int failed =
+            stored
+                ? feed_pack_after(stored, stored_len, feed, feed_len, &resp->base, out, out_len)
+                : feed_pack_spliced(&resp->base, SYNC_RESPONSE_FEED, feed, feed_len, out, out_len);
+        if (failed) rc = sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
     }
+    free(stored);
     free(feed);
     protobuf_c_message_free_unpacked(&resp->base, NULL);
     return rc;

@@ -482,20 +482,39 @@ int feed_pack_spliced(const ProtobufCMessage *msg, uint32_t field, const uint8_t
                       uint8_t **out, size_t *out_len) {
     *out = NULL;
     *out_len = 0;
+    /* Packed once into a block with room for the page, which then moves in at its place. */
     size_t plen = protobuf_c_message_get_packed_size(msg), at, len;
-    uint8_t *packed = malloc(plen ? plen : 1), *res = NULL;
-    if (!packed) return -1;
-    protobuf_c_message_pack(msg, packed);
-    if (field_span(packed, plen, field, field, &at, &len) == 0 &&
-        (res = malloc(plen - len + n ? plen - len + n : 1))) {
-        memcpy(res, packed, at);
-        if (n) memcpy(res + at, bytes, n);
-        memcpy(res + at + n, packed + at + len, plen - at - len);
-        *out = res;
-        *out_len = plen - len + n;
+    uint8_t *res = malloc(plen + n ? plen + n : 1);
+    if (!res) return -1;
+    protobuf_c_message_pack(msg, res);
+    if (field_span(res, plen, field, field, &at, &len) < 0) {
+        free(res);
+        return -1;
     }
-    free(packed);
-    return res ? 0 : -1;
+    memmove(res + at + n, res + at + len, plen - at - len);
+    if (n) memcpy(res + at, bytes, n);
+    *out = res;
+    *out_len = plen - len + n;
+    return 0;
+}
+
+int feed_fields_below(const uint8_t *b, size_t n, uint32_t field) {
+    size_t at, len;
+    if (field_span(b, n, field, UINT32_MAX, &at, &len) < 0) return -1;
+    return at == n;
+}
+
+int feed_pack_after(const uint8_t *head, size_t head_len, const uint8_t *bytes, size_t n,
+                    const ProtobufCMessage *tail, uint8_t **out, size_t *out_len) {
+    size_t tail_len = protobuf_c_message_get_packed_size(tail), total = head_len + n + tail_len;
+    *out = malloc(total ? total : 1);
+    *out_len = 0;
+    if (!*out) return -1;
+    if (head_len) memcpy(*out, head, head_len);
+    if (n) memcpy(*out + head_len, bytes, n);
+    protobuf_c_message_pack(tail, *out + head_len + n);
+    *out_len = total;
+    return 0;
 }
 
 /* Appends to g the cached packed record (of desc) that JSON text[0..n) decodes to, decoding and

@@ -25,6 +25,17 @@ int feed_pull_packed(store *s, const sync_config *cfg, const principal *p, int64
 int feed_pack_spliced(const ProtobufCMessage *msg, uint32_t field, const uint8_t *bytes, size_t n,
                       uint8_t **out, size_t *out_len);
 
+/* 1 when every field of packed message b[0..n) numbers below field, 0 when one does not, -1
+ * when the bytes are not a message's. */
+int feed_fields_below(const uint8_t *b, size_t n, uint32_t field);
+
+/* *out (malloc'd, *out_len bytes): head[0..head_len), a packed message whose fields all number
+ * below the page's field, then bytes[0..n) (that field's encodings, as feed_pull_packed gives),
+ * then tail packed, whose fields all number above it: the bytes the three packed as one message
+ * give. Returns 0, or -1 when memory is short. */
+int feed_pack_after(const uint8_t *head, size_t head_len, const uint8_t *bytes, size_t n,
+                    const ProtobufCMessage *tail, uint8_t **out, size_t *out_len);
+
 /* Which version of an outfall a read shows: the latest, or the last one a supervisor approved
  * (rebuilt from the field history). Integrators always read the approved one; for everyone else
  * DEFAULT means the latest. */

@@ -130,6 +130,31 @@ static void unpacked_message_needs_utf8_and_named_enums(void **state) {
     assert_int_equal(pbjson_check_message(&req.base, why, sizeof why), 0);
 }
 
+/* The check passes over ASCII 8 bytes at a time: a bad byte is found wherever it sits after or
+ * inside a run of ASCII, and a sequence cut at the end of the string is refused too. */
+static void utf8_check_finds_a_bad_byte_at_any_place_in_ascii(void **state) {
+    (void)state;
+    char why[128], text[64];
+    static const char *const bad[] = {"\xff", "\xc3", "\xe6\x9d", "\xed\xa0\x80", "\xc0\xaf"};
+    Outfall__V1__LoginRequest login = OUTFALL__V1__LOGIN_REQUEST__INIT;
+    login.username = text;
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++)
+        for (size_t before = 0; before <= 17; before++)
+            for (size_t after = 0; after <= 9; after++) {
+                size_t n = 0;
+                memset(text, 'a', before);
+                n += before;
+                memcpy(text + n, bad[k], strlen(bad[k]));
+                n += strlen(bad[k]);
+                memset(text + n, 'b', after);
+                n += after;
+                text[n] = '\0';
+                assert_int_equal(pbjson_check_message(&login.base, why, sizeof why), -1);
+            }
+    login.username = "an ascii run of more than eight bytes, then 李伟, then ascii again 0123456";
+    assert_int_equal(pbjson_check_message(&login.base, why, sizeof why), 0);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(brackets_inside_strings_are_not_nesting),
@@ -138,6 +163,7 @@ int main(void) {
         cmocka_unit_test(wire_scan_counts_packed_and_repeated_elements),
         cmocka_unit_test(wire_scan_bounds_unknown_fields_and_refuses_broken_bytes),
         cmocka_unit_test(unpacked_message_needs_utf8_and_named_enums),
+        cmocka_unit_test(utf8_check_finds_a_bad_byte_at_any_place_in_ascii),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

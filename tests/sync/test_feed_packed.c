@@ -227,6 +227,77 @@ static void every_feed_row_names_its_record_by_table_and_rowid(void **state) {
                      4);
 }
 
+/* A replay's protobuf answer is the stored answer's bytes with the page and the horizon after
+ * them, not unpacked and packed again; an answer stored with fields after the feed (as an older
+ * version could have kept it) is still answered as its message packed, each field once. */
+static void replayed_answer_stored_with_later_fields_is_answered_as_its_message(void **state) {
+    fixture *f = *state;
+    world(f);
+    util_uuid_new(ids[4]);
+    util_uuid_new(ids[5]);
+    char *c = observe_change(ids[5], ids[0]), *changes = NULL;
+    assert_true(asprintf(&changes, "[%s]", c) > 0);
+    free(c);
+    Outfall__V1__SyncRequest *req = make_req(ids[4], ++f->seq[0], changes);
+    free(changes);
+    sync_error err = {0};
+    uint8_t *first = NULL, *again = NULL, *msg = NULL;
+    size_t n_first = 0, n_again = 0, n_msg = 0;
+    assert_int_equal(batch_sync_packed(f->s, &f->cfg, &f->surveyor, req, &first, &n_first, &err),
+                     0);
+    /* The stored answer rewritten with a cursor, a horizon and a feed entry of its own. */
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_prepare_v2(store_db(f->s),
+                                        "SELECT response FROM batches WHERE batch_id = ?", -1, &st,
+                                        NULL),
+                     SQLITE_OK);
+    sqlite3_bind_text(st, 1, ids[4], -1, SQLITE_STATIC);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    Outfall__V1__SyncResponse *stored = outfall__v1__sync_response__unpack(
+        NULL, (size_t)sqlite3_column_bytes(st, 0), sqlite3_column_blob(st, 0));
+    sqlite3_finalize(st);
+    assert_non_null(stored);
+    assert_int_equal(stored->n_feed, 0);
+    Outfall__V1__FeedEntry entry = OUTFALL__V1__FEED_ENTRY__INIT;
+    Outfall__V1__FeedEntry *entries[] = {&entry};
+    entry.has_seq = 1;
+    entry.seq = 999;
+    stored->n_feed = 1;
+    stored->feed = entries;
+    stored->has_next_cursor = stored->has_acknowledged_seq = 1;
+    stored->next_cursor = 12345;
+    stored->acknowledged_seq = 54321;
+    size_t n_old = 0;
+    uint8_t *old = pack(&stored->base, &n_old);
+    stored->n_feed = 0;
+    stored->feed = NULL;
+    protobuf_c_message_free_unpacked(&stored->base, NULL);
+    assert_int_equal(sqlite3_prepare_v2(store_db(f->s),
+                                        "UPDATE batches SET response = ? WHERE batch_id = ?", -1,
+                                        &st, NULL),
+                     SQLITE_OK);
+    sqlite3_bind_blob(st, 1, old, (int)n_old, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, ids[4], -1, SQLITE_STATIC);
+    assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+    sqlite3_finalize(st);
+    free(old);
+    /* Answered through the messages and packed: the page and horizon replace the stored ones. */
+    Outfall__V1__SyncResponse *resp = NULL;
+    assert_int_equal(batch_sync(f->s, &f->cfg, &f->surveyor, req, &resp, &err), 0);
+    assert_int_equal(resp->n_feed, 5);
+    assert_int_not_equal(resp->next_cursor, 12345);
+    msg = pack(&resp->base, &n_msg);
+    assert_int_equal(batch_sync_packed(f->s, &f->cfg, &f->surveyor, req, &again, &n_again, &err),
+                     0);
+    assert_same_bytes(msg, n_msg, again, n_again);
+    assert_same_bytes(first, n_first, again, n_again);
+    protobuf_c_message_free_unpacked(&resp->base, NULL);
+    protobuf_c_message_free_unpacked(&req->base, NULL);
+    free(first);
+    free(again);
+    free(msg);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(packed_page_equals_the_messages_packed, fx_setup,
@@ -235,6 +306,9 @@ int main(void) {
                                         fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(every_feed_row_names_its_record_by_table_and_rowid,
                                         fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(
+            replayed_answer_stored_with_later_fields_is_answered_as_its_message, fx_setup,
+            fx_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
