@@ -2,6 +2,7 @@
 
 #include <ctype.h>
 #include <sodium.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,10 +75,24 @@ typedef struct change_prep {
     apply_prep apply;
 } change_prep;
 
-/* The preparation of req's changes (free with prep_free), or NULL when out of memory: then the
- * writer does that work itself. */
+/* How many changes may wait prepared at once, all batches together: one group's worth (what the
+ * writer takes at a time, sync/writer.c). A prepared create holds about 8 KB until it is written
+ * (its fields as JSON and its texts); past the budget a batch queues unprepared and the writer
+ * does the work, so memory stays bounded however many batches wait. */
+#define PREPARED_BUDGET 5000
+static atomic_size_t prepared_waiting;
+
+/* The preparation of req's changes (free with prep_free), or NULL when the budget is spent or
+ * memory is short: then the writer does that work itself. */
 static change_prep *prep_changes(const Outfall__V1__SyncRequest *req) {
-    change_prep *prep = calloc(req->n_changes ? req->n_changes : 1, sizeof *prep);
+    size_t before = atomic_fetch_add(&prepared_waiting, req->n_changes);
+    change_prep *prep = before + req->n_changes <= PREPARED_BUDGET
+                            ? calloc(req->n_changes ? req->n_changes : 1, sizeof *prep)
+                            : NULL;
+    if (!prep) {
+        atomic_fetch_sub(&prepared_waiting, req->n_changes);
+        return NULL;
+    }
     for (size_t i = 0; prep && i < req->n_changes; i++) {
         prep[i].hashed = replay_hash(&req->changes[i]->base, prep[i].hash) == 0;
         apply_prepare(req->changes[i], &prep[i].apply);
@@ -86,9 +101,11 @@ static change_prep *prep_changes(const Outfall__V1__SyncRequest *req) {
 }
 
 static void prep_free(change_prep *prep, size_t n) {
-    for (size_t i = 0; prep && i < n; i++)
+    if (!prep) return;
+    for (size_t i = 0; i < n; i++)
         apply_prep_free(&prep[i].apply);
     free(prep);
+    atomic_fetch_sub(&prepared_waiting, n);
 }
 
 /* Runs one change under a savepoint, so a rejected change leaves nothing behind. */
