@@ -172,14 +172,16 @@ int record_pieces_make(json_t *obj, size_t flags, record_pieces *out) {
     size_t n;
     member *m = members_of(obj, flags, &n);
     out->at = m ? calloc(n ? n : 1, sizeof *out->at) : NULL;
-    out->obj = json_incref(obj);
     out->flags = flags;
     text_buf b = {0};
     int rc = out->at ? 0 : -1;
     for (size_t i = 0; !rc && i < n; i++) {
+        /* The key with its NUL, then the member's text: the object itself need not be kept. */
+        size_t key_at = b.len;
+        rc = buf_add(m[i].key, strlen(m[i].key) + 1, &b);
         size_t from = b.len;
-        rc = member_text(&b, m[i].key, m[i].value, flags);
-        out->at[i] = (record_piece){m[i].key, json_incref(m[i].value), from, b.len - from};
+        if (!rc) rc = member_text(&b, m[i].key, m[i].value, flags);
+        out->at[i] = (record_piece){key_at, json_incref(m[i].value), from, b.len - from};
         out->n = i + 1;
     }
     out->text = b.at;
@@ -193,7 +195,6 @@ void record_pieces_free(record_pieces *p) {
         json_decref(p->at[i].value);
     free(p->at);
     free(p->text);
-    json_decref(p->obj);
     memset(p, 0, sizeof *p);
 }
 
@@ -231,7 +232,7 @@ static int identical(json_t *a, json_t *b) {
 static const record_piece *piece_for(const record_pieces *p, const member *m, size_t *from) {
     for (size_t k = 0; p && k < p->n; k++) {
         size_t i = (*from + k) % p->n;
-        if (strcmp(p->at[i].key, m->key) != 0) continue;
+        if (strcmp(p->text + p->at[i].key_at, m->key) != 0) continue;
         if (!identical(p->at[i].value, m->value)) return NULL;
         *from = i + 1;
         return &p->at[i];

@@ -36,15 +36,14 @@ int record_equal(const json_t *a, const json_t *b);
  * made ahead (on any thread, from values that are not changed after) so that a later dump of an
  * object holding the same members joins them instead of writing them again (record_dump). */
 typedef struct record_piece {
-    const char *key; /* the member's key (borrowed from the object the pieces were made of) */
-    json_t *value;   /* a reference */
-    size_t at, len;  /* its text: len bytes from at in the pieces' text */
+    size_t key_at;  /* the member's key (NUL-terminated) from key_at in the pieces' text */
+    json_t *value;  /* a reference */
+    size_t at, len; /* its text: len bytes from at in the pieces' text */
 } record_piece;
 typedef struct record_pieces {
     record_piece *at;
     size_t n;
-    char *text;  /* every piece's text, one after the other (malloc'd) */
-    json_t *obj; /* the object the pieces were made of (a reference), which holds the keys */
+    char *text; /* each piece's key and text, one after the other (malloc'd) */
     size_t flags;
 } record_pieces;
 
