@@ -173,8 +173,42 @@ static int set_leaf(const char *path, json_t *value, void *ctx) {
     return record_set(ctx, path, value) ? SYNC_EINTERNAL : 0;
 }
 
+/* Adds one leaf to an object of leaf path -> value (a reference: the object is only read). */
+static int add_leaf(const char *path, json_t *value, void *leaves) {
+    return json_object_set(leaves, path, value) ? SYNC_EINTERNAL : 0;
+}
+
+/* Sets one leaf the server set on a new record over the phone's leaves; null clears it. */
+static int server_leaf(const char *path, json_t *value, void *leaves) {
+    if (json_is_null(value)) return json_object_del(leaves, path), 0;
+    return add_leaf(path, value, leaves);
+}
+
+/* The fields the server sets on a new record beside the phone's, which its history holds too:
+ * the review state, the flags and the programme's found date. */
+static const char *const create_server_fields[] = {"review_state", "flags", "programme", NULL};
+
+/* Version 1's history: every leaf the phone set (leaves holds them, path -> value) and those the
+ * server set beside them in doc, over them. One row, written once. */
+static int create_history(apply_ctx *c, const entity_kind *k, entity_row *rw, json_t *leaves,
+                          const record_pieces *texts, const history_author *a, sync_error *err) {
+    json_t *server = json_object();
+    int rc = server ? 0 : SYNC_EINTERNAL;
+    for (const char *const *f = create_server_fields; !rc && *f; f++) {
+        json_t *v = json_object_get(rw->doc, *f);
+        if (v && json_object_set(server, *f, v)) rc = SYNC_EINTERNAL;
+    }
+    if (!rc) rc = record_each_leaf(server, server_leaf, leaves);
+    json_decref(server);
+    if (rc) return sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
+    return history_write_leaves_at(c->s, k->name, rw->id, rw->rowid, 1, leaves, texts, a, err);
+}
+
+/* Creates record id of kind k from the phone's fields; prep (may be NULL) holds their texts
+ * written ahead (apply_prepare). */
 static int create(apply_ctx *c, const entity_kind *k, const char *id, json_t *fields,
-                  const history_author *a, Outfall__V1__ChangeResult *r, sync_error *err) {
+                  const apply_prep *prep, const history_author *a, Outfall__V1__ChangeResult *r,
+                  sync_error *err) {
     entity_row existing;
     int rc = k->load(c, id, &existing);
     if (rc < 0) return store_fail(c->s, SQLITE_ERROR, err);
@@ -187,10 +221,15 @@ static int create(apply_ctx *c, const entity_kind *k, const char *id, json_t *fi
         if (!json_object_get(fields, *f))
             return apply_reject(r, "missing_field", "a new %s needs %s", k->name, *f);
 
-    entity_row rw = {.version = 1};
+    entity_row rw = {.version = 1, .doc_texts = prep ? &prep->doc_texts : NULL};
     util_strlcpy(rw.id, id, sizeof rw.id);
+    /* The document is a copy the rules may change; the history keeps the phone's own leaves. */
     rw.doc = json_deep_copy(fields);
-    if (!rw.doc) return sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
+    json_t *leaves = json_object();
+    if (!rw.doc || !leaves || record_each_leaf(fields, add_leaf, leaves)) {
+        rc = sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
+        goto done;
+    }
     set_status(r, OUTFALL__V1__CHANGE_STATUS__CHANGE_STATUS_APPLIED, 1);
     rc = k->check(c, NULL, &rw, r, err);
     if (rc == 0) {
@@ -199,20 +238,10 @@ static int create(apply_ctx *c, const entity_kind *k, const char *id, json_t *fi
         if (k == &entity_kinds[0])
             json_object_set_new(rw.doc, "review_state", json_string("REVIEW_STATE_PENDING"));
         rc = k->save(c, &rw, 1, err);
-        /* History holds every field the phone set, and what the server set beside them. */
-        json_t *server_set =
-            json_pack("{s:O*, s:O*}", "review_state", json_object_get(rw.doc, "review_state"),
-                      "flags", json_object_get(rw.doc, "flags"));
-        json_t *programme = json_object_get(rw.doc, "programme"); /* the found date */
-        if (server_set && programme) json_object_set(server_set, "programme", programme);
-        /* One write for both: version 1's row is written once, not written and then filled. */
-        json_t *all = server_set ? json_deep_copy(fields) : NULL;
-        if (!rc && (!all || record_each_leaf(server_set, set_leaf, all)))
-            rc = sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
-        if (!rc) rc = history_write_all_at(c->s, k->name, id, rw.rowid, 1, all, a, err);
-        json_decref(all);
-        json_decref(server_set);
+        if (!rc) rc = create_history(c, k, &rw, leaves, prep ? &prep->leaf_texts : NULL, a, err);
     }
+done:
+    json_decref(leaves);
     json_decref(rw.doc);
     return rc > 0 ? 0 : rc;
 }
@@ -339,48 +368,118 @@ done:
     return rc > 0 ? 0 : rc;
 }
 
-int apply_change(apply_ctx *c, const Outfall__V1__Change *ch, Outfall__V1__ChangeResult *r,
-                 sync_error *err) {
-    const entity_kind *k;
-    const ProtobufCMessage *msg;
+/* The kind of record ch carries and its message into *msg, or NULL. */
+static const entity_kind *change_kind(const Outfall__V1__Change *ch, const ProtobufCMessage **msg) {
     switch (ch->entity_case) {
     case OUTFALL__V1__CHANGE__ENTITY_OUTFALL:
-        k = &entity_kinds[0];
-        msg = &ch->outfall->base;
-        break;
+        *msg = &ch->outfall->base;
+        return &entity_kinds[0];
     case OUTFALL__V1__CHANGE__ENTITY_OBSERVATION:
-        k = &entity_kinds[1];
-        msg = &ch->observation->base;
-        break;
+        *msg = &ch->observation->base;
+        return &entity_kinds[1];
     default:
-        apply_reject(r, "invalid_change", "a change carries an outfall or an observation");
-        return 0;
+        *msg = NULL;
+        return NULL;
     }
-    if (!util_uuid_valid(ch->entity_id)) {
-        apply_reject(r, "invalid_change", "entity_id must be a UUID");
-        return 0;
-    }
-    if (ch->base_version < 0) {
-        apply_reject(r, "invalid_change", "base_version must be 0 (create) or a server version");
-        return 0;
-    }
-    json_t *fields = pbjson_to_json(msg, PBJSON_PROTO_NAMES);
-    if (!fields) return sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
-    int rc = 0;
-    json_t *id = json_object_get(fields, "id");
-    if (id && strcasecmp(json_string_value(id), ch->entity_id) != 0) {
-        apply_reject(r, "invalid_change", "the record's id differs from the change's entity_id");
-        goto done;
-    }
-    json_object_del(fields, "id");
-    struct leaf_scan sc = {k, r};
-    if (record_each_leaf(fields, scan_leaf, &sc)) goto done;
+}
 
+/* What ch asks, checked without the database: the phone's fields into *fields (a new reference,
+ * without the record's id) and 0; or 1 with the refusal in r (a change of no kind, an entity_id
+ * that is no UUID, a negative base_version, a record id other than entity_id, a server-owned
+ * field, an over-long text); or -1 when out of memory. Reads nothing but ch: any thread. */
+static int change_fields(const Outfall__V1__Change *ch, json_t **fields,
+                         Outfall__V1__ChangeResult *r) {
+    const ProtobufCMessage *msg;
+    const entity_kind *k = change_kind(ch, &msg);
+    *fields = NULL;
+    if (!k)
+        return apply_reject(r, "invalid_change", "a change carries an outfall or an observation");
+    if (!util_uuid_valid(ch->entity_id))
+        return apply_reject(r, "invalid_change", "entity_id must be a UUID");
+    if (ch->base_version < 0)
+        return apply_reject(r, "invalid_change",
+                            "base_version must be 0 (create) or a server version");
+    json_t *got = pbjson_to_json(msg, PBJSON_PROTO_NAMES);
+    if (!got) return -1;
+    int rc = 0;
+    json_t *id = json_object_get(got, "id");
+    if (id && strcasecmp(json_string_value(id), ch->entity_id) != 0)
+        rc = apply_reject(r, "invalid_change",
+                          "the record's id differs from the change's entity_id");
+    json_object_del(got, "id");
+    struct leaf_scan sc = {k, r};
+    if (!rc) rc = record_each_leaf(got, scan_leaf, &sc);
+    if (rc)
+        json_decref(got);
+    else
+        *fields = got;
+    return rc;
+}
+
+int apply_prepare(const Outfall__V1__Change *ch, apply_prep *prep) {
+    memset(prep, 0, sizeof *prep);
+    Outfall__V1__ChangeResult r = OUTFALL__V1__CHANGE_RESULT__INIT;
+    int rc = change_fields(ch, &prep->fields, &r);
+    if (rc > 0) {
+        prep->reason = r.reason;
+        prep->message = r.message;
+        r.reason = r.message = NULL;
+    }
+    free(r.reason);
+    free(r.message);
+    /* A refusal whose words did not fit in memory is worked out again by the writer. */
+    prep->ready = rc == 0 || (rc > 0 && prep->reason && prep->message);
+    if (rc == 0 && ch->base_version == 0) {
+        /* What a create writes of the phone's fields is written here (left empty when out of
+         * memory: the writer then writes it all). */
+        json_t *leaves = json_object();
+        if (leaves && !record_each_leaf(prep->fields, add_leaf, leaves))
+            record_pieces_make(leaves, RECORD_FIELDS_FLAGS, &prep->leaf_texts);
+        json_decref(leaves);
+        record_pieces_make(prep->fields, RECORD_DOC_FLAGS, &prep->doc_texts);
+    }
+    return rc < 0 ? -1 : 0;
+}
+
+void apply_prep_free(apply_prep *prep) {
+    json_decref(prep->fields);
+    record_pieces_free(&prep->doc_texts);
+    record_pieces_free(&prep->leaf_texts);
+    free(prep->reason);
+    free(prep->message);
+    memset(prep, 0, sizeof *prep);
+}
+
+int apply_change(apply_ctx *c, const Outfall__V1__Change *ch, Outfall__V1__ChangeResult *r,
+                 sync_error *err) {
+    return apply_change_prepared(c, ch, NULL, r, err);
+}
+
+int apply_change_prepared(apply_ctx *c, const Outfall__V1__Change *ch, apply_prep *prep,
+                          Outfall__V1__ChangeResult *r, sync_error *err) {
+    json_t *fields = NULL;
+    int rc;
+    if (prep && prep->ready && prep->reason) {
+        apply_reject(r, prep->reason, "%s", prep->message);
+        return 0;
+    }
+    if (prep && prep->ready) {
+        /* Taken, not shared: a second call for the change (a retried group) works it out anew. */
+        fields = prep->fields;
+        prep->fields = NULL;
+        prep->ready = 0;
+        rc = 0;
+    } else {
+        rc = change_fields(ch, &fields, r);
+    }
+    if (rc < 0) return sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
+    if (rc > 0) return 0; /* rejected, r holds why */
+    const ProtobufCMessage *msg;
+    const entity_kind *k = change_kind(ch, &msg);
     c->client_time_ms = ch->has_client_time_ms ? ch->client_time_ms : 0;
     history_author a = {ch->change_id, c->p->user_id, c->device_id, c->now_ms};
-    rc = ch->base_version == 0 ? create(c, k, ch->entity_id, fields, &a, r, err)
+    rc = ch->base_version == 0 ? create(c, k, ch->entity_id, fields, prep, &a, r, err)
                                : edit(c, k, ch->entity_id, ch->base_version, fields, &a, r, err);
-done:
     json_decref(fields);
     return rc > 0 ? 0 : rc; /* > 0: rejected, r holds why */
 }

@@ -9,6 +9,7 @@
 #include <jansson.h>
 
 #include "sync/history.h"
+#include "sync/record.h"
 #include "sync/store.h"
 
 typedef struct apply_ctx {
@@ -41,6 +42,32 @@ typedef struct apply_ctx {
  * which the caller must roll the batch back. */
 int apply_change(apply_ctx *c, const Outfall__V1__Change *ch, Outfall__V1__ChangeResult *r,
                  sync_error *err);
+
+/* What apply_change works out from a change without the database (the phone's fields as JSON,
+ * or a refusal that needs no stored record), made ahead of the write on any thread: the HTTP
+ * worker prepares a batch's changes before it queues for the writer (sync/batch.c). */
+typedef struct apply_prep {
+    int ready;              /* 1: fields or the refusal hold the answer; 0: work it out again */
+    json_t *fields;         /* the phone's fields without the id (owned), or NULL */
+    char *reason, *message; /* the refusal (malloc'd), or NULL */
+    /* For a create, the texts the writer would write of the fields (kept when fields are
+     * taken; empty when they could not be made): the document's members (RECORD_DOC_FLAGS) and
+     * version 1's history leaves (RECORD_FIELDS_FLAGS). */
+    record_pieces doc_texts, leaf_texts;
+} apply_prep;
+
+/* Fills *prep for ch, reading nothing but ch. Returns 0, or -1 when out of memory (*prep then
+ * not ready, which apply_change_prepared takes as no preparation). */
+int apply_prepare(const Outfall__V1__Change *ch, apply_prep *prep);
+
+/* Frees what *prep holds and zeroes it. */
+void apply_prep_free(apply_prep *prep);
+
+/* apply_change with the work apply_prepare did for ch (prep may be NULL or not ready: then it is
+ * done here). Takes prep's fields, so a second call for the same change does that work again;
+ * the answer, the rows written and the refusals are apply_change's, byte for byte. */
+int apply_change_prepared(apply_ctx *c, const Outfall__V1__Change *ch, apply_prep *prep,
+                          Outfall__V1__ChangeResult *r, sync_error *err);
 
 /* Sets fields (an object of leaf path -> JSON value; null clears) on record kind/id as the
  * server's own act (a supervisor's decision: server-owned fields allowed), checks the rules, and

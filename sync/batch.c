@@ -2,6 +2,7 @@
 
 #include <ctype.h>
 #include <sodium.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,12 +72,54 @@ static Outfall__V1__SyncResponse *held_response(const Outfall__V1__SyncRequest *
     return resp;
 }
 
+/* What the HTTP worker works out for one change before its batch queues for the writer, from
+ * the change alone: its content hash (replay) and its fields (apply_prepare). */
+typedef struct change_prep {
+    uint8_t hash[32];
+    int hashed; /* hash holds the change's content hash */
+    apply_prep apply;
+} change_prep;
+
+/* How many changes may wait prepared at once, all batches together: one group's worth (what the
+ * writer takes at a time, sync/writer.c). A prepared create holds about 8 KB until it is written
+ * (its fields as JSON and its texts); past the budget a batch queues unprepared and the writer
+ * does the work, so memory stays bounded however many batches wait. */
+#define PREPARED_BUDGET 5000
+static atomic_size_t prepared_waiting;
+
+/* The preparation of req's changes (free with prep_free), or NULL when the budget is spent or
+ * memory is short: then the writer does that work itself. */
+static change_prep *prep_changes(const Outfall__V1__SyncRequest *req) {
+    size_t before = atomic_fetch_add(&prepared_waiting, req->n_changes);
+    change_prep *prep = before + req->n_changes <= PREPARED_BUDGET
+                            ? calloc(req->n_changes ? req->n_changes : 1, sizeof *prep)
+                            : NULL;
+    if (!prep) {
+        atomic_fetch_sub(&prepared_waiting, req->n_changes);
+        return NULL;
+    }
+    for (size_t i = 0; prep && i < req->n_changes; i++) {
+        prep[i].hashed = replay_hash(&req->changes[i]->base, prep[i].hash) == 0;
+        apply_prepare(req->changes[i], &prep[i].apply);
+    }
+    return prep;
+}
+
+static void prep_free(change_prep *prep, size_t n) {
+    if (!prep) return;
+    for (size_t i = 0; i < n; i++)
+        apply_prep_free(&prep[i].apply);
+    free(prep);
+    atomic_fetch_sub(&prepared_waiting, n);
+}
+
 /* Runs one change under a savepoint, so a rejected change leaves nothing behind. */
-static int apply_one(apply_ctx *c, const Outfall__V1__Change *ch, const uint8_t hash[32],
-                     const char *batch_id, Outfall__V1__ChangeResult *r, sync_error *err) {
+static int apply_one(apply_ctx *c, const Outfall__V1__Change *ch, change_prep *prep,
+                     const uint8_t hash[32], const char *batch_id, Outfall__V1__ChangeResult *r,
+                     sync_error *err) {
     int rc = store_exec(c->s, "SAVEPOINT change");
     if (rc != SQLITE_OK) return store_fail(c->s, rc, err);
-    if ((rc = apply_change(c, ch, r, err))) return rc;
+    if ((rc = apply_change_prepared(c, ch, prep ? &prep->apply : NULL, r, err))) return rc;
     if (r->status == OUTFALL__V1__CHANGE_STATUS__CHANGE_STATUS_REJECTED)
         store_rollback_to(c->s, "change");
     store_exec(c->s, "RELEASE change");
@@ -111,9 +154,10 @@ static int apply_one(apply_ctx *c, const Outfall__V1__Change *ch, const uint8_t 
     return rc == SQLITE_DONE ? 0 : store_fail(c->s, rc, err);
 }
 
-/* The answer to one change: replayed, refused for reuse, or applied now. */
-static int answer_change(apply_ctx *c, const Outfall__V1__Change *ch, const char *batch_id,
-                         Outfall__V1__ChangeResult **out, sync_error *err) {
+/* The answer to one change: replayed, refused for reuse, or applied now. prep (may be NULL) is
+ * what the worker worked out for it. */
+static int answer_change(apply_ctx *c, const Outfall__V1__Change *ch, change_prep *prep,
+                         const char *batch_id, Outfall__V1__ChangeResult **out, sync_error *err) {
     Outfall__V1__ChangeResult *r = new_result(ch);
     if (!r) return sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
     *out = r;
@@ -124,14 +168,15 @@ static int answer_change(apply_ctx *c, const Outfall__V1__Change *ch, const char
         r->message = strdup("change_id must be a UUID");
         return 0;
     }
-    uint8_t hash[32];
-    if (replay_hash(&ch->base, hash))
+    uint8_t own[32];
+    const uint8_t *hash = prep && prep->hashed ? prep->hash : own;
+    if (hash == own && replay_hash(&ch->base, own))
         return sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
     Outfall__V1__ChangeResult *first = NULL;
     int rc = replay_find(c->s, "SELECT content_hash, result FROM changes WHERE change_id = ?",
                          ch->change_id, hash, &outfall__v1__change_result__descriptor,
                          (ProtobufCMessage **)&first, "change_id_reused", err);
-    if (rc == 0) return apply_one(c, ch, hash, batch_id, r, err);
+    if (rc == 0) return apply_one(c, ch, prep, hash, batch_id, r, err);
     if (rc == SYNC_ECONFLICT) {
         /* A change refused for reuse is an answer for that change, not a failed batch. */
         r->has_status = 1;
@@ -179,10 +224,12 @@ static int revoked_fail(sync_error *err, const char *device_id) {
 }
 
 /* Applies req's changes in order inside the caller's transaction, records the batch as applied
- * and moves the device's sequence on. *out gets the results (without the feed). */
+ * and moves the device's sequence on. *out gets the results (without the feed). prep (may be
+ * NULL) holds what the worker worked out for each change (prep_changes). */
 static int apply_batch(store *s, const sync_config *cfg, const principal *p,
-                       const Outfall__V1__SyncRequest *req, const uint8_t hash[32],
-                       int64_t received_ms, Outfall__V1__SyncResponse **out, sync_error *err) {
+                       const Outfall__V1__SyncRequest *req, change_prep *prep,
+                       const uint8_t hash[32], int64_t received_ms, Outfall__V1__SyncResponse **out,
+                       sync_error *err) {
     *out = NULL;
     apply_ctx c = {s, cfg, p, req->device_id, util_now_ms(), NULL, 0, 0};
     c.received_ms = received_ms;
@@ -195,7 +242,8 @@ static int apply_batch(store *s, const sync_config *cfg, const principal *p,
         goto done;
     }
     for (size_t i = 0; i < req->n_changes; i++) {
-        rc = answer_change(&c, req->changes[i], req->batch_id, &resp->results[i], err);
+        rc = answer_change(&c, req->changes[i], prep ? &prep[i] : NULL, req->batch_id,
+                           &resp->results[i], err);
         if (resp->results[i]) resp->n_results = i + 1;
         if (rc) goto done;
     }
@@ -360,7 +408,7 @@ static int release_held(store *s, const sync_config *cfg, const char *device_id,
                          (long long)last + 1, (long long)want - 1);
                 audit_record(s, &p, "batch.gap_skipped", device_id, "ok", detail);
             }
-            rc = apply_batch(s, cfg, &p, req, hash, received, &resp, &err);
+            rc = apply_batch(s, cfg, &p, req, NULL, hash, received, &resp, &err);
         }
         if (req) protobuf_c_message_free_unpacked(&req->base, NULL);
         if (resp) protobuf_c_message_free_unpacked(&resp->base, NULL);
@@ -508,6 +556,7 @@ typedef struct batch_job {
     const principal *p;
     const Outfall__V1__SyncRequest *req;
     const uint8_t *hash;
+    change_prep *prep;               /* what the worker worked out for each change, or NULL */
     Outfall__V1__SyncResponse *resp; /* the answer without its feed page, once decided */
     int release;                     /* applied, and a held batch waits right behind it */
     int stored;      /* applied before: its stored answer is read after the write (sync_results) */
@@ -574,7 +623,8 @@ static int batch_decide(store *s, void *arg, sync_error *err) {
         j->resp = held_response(req);
         return 0;
     }
-    if ((rc = apply_batch(s, j->cfg, j->p, req, j->hash, util_now_ms(), &resp, err))) return rc;
+    if ((rc = apply_batch(s, j->cfg, j->p, req, j->prep, j->hash, util_now_ms(), &resp, err)))
+        return rc;
     j->resp = resp;
     /* This batch may fill the gap in front of a held one: release_held looks after the commit. */
     st = store_stmt(s, "SELECT 1 FROM batches WHERE device_id = ? AND device_seq = ? "
@@ -604,13 +654,15 @@ static int sync_results(store *s, const sync_config *cfg, const principal *p,
     if (batch_hash(req, hash))
         return sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
     const char *file = sqlite3_db_filename(store_db(s), "main");
-    batch_job job = {.cfg = cfg, .p = p, .req = req, .hash = hash};
+    /* The work that needs no database is done here, on the request's thread, not the writer's. */
+    batch_job job = {.cfg = cfg, .p = p, .req = req, .hash = hash, .prep = prep_changes(req)};
     writer_job w = {.s = s,
                     .file = file ? file : "",
                     .n_changes = req->n_changes,
                     .write = batch_decide,
                     .arg = &job};
     writer_submit(&w);
+    prep_free(job.prep, req->n_changes);
     if (w.rc) {
         /* A group whose commit failed kept nothing: its answer goes too. */
         if (job.resp) protobuf_c_message_free_unpacked(&job.resp->base, NULL);

@@ -237,7 +237,7 @@ static void bind_double(sqlite3_stmt *st, const char *name, double v) {
 /* Binds the columns every record table shares, runs st, and for a new record learns its rowid. */
 static int save_common(apply_ctx *c, sqlite3_stmt *st, entity_row *rw, int created,
                        sync_error *err) {
-    char *text = json_dumps(rw->doc, JSON_COMPACT | JSON_REAL_PRECISION(17));
+    char *text = record_dump(rw->doc, RECORD_DOC_FLAGS, rw->doc_texts);
     if (!text) return sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
     bind_text(st, ":id", rw->id);
     bind_int64(st, ":version", rw->version);

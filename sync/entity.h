@@ -7,6 +7,7 @@
 
 #include "common/util.h"
 #include "sync/apply.h"
+#include "sync/record.h"
 
 /* A record as loaded from its table. */
 typedef struct entity_row {
@@ -18,6 +19,9 @@ typedef struct entity_row {
     char duplicate_of[UUID_STR_LEN + 1]; /* a new outfall's nearest neighbour, if any */
     double duplicate_distance_m;
     json_t *doc;
+    /* The document's members as the phone sent them, written ahead (record_pieces_make with
+     * RECORD_DOC_FLAGS), or NULL: saving copies those the document still holds as they were. */
+    const record_pieces *doc_texts;
 } entity_row;
 
 typedef struct entity_kind {

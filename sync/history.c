@@ -129,9 +129,10 @@ static int chain_head(store *s, int64_t *head, uint8_t prev[32], int *known, uin
 }
 
 /* The canonical text of a version's fields: compact, keys sorted, reals as record_text writes
- * them (so a field's value reads back as the text the per-field rows held). */
-static char *fields_text(const json_t *fields) {
-    return json_dumps(fields, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(17));
+ * them (so a field's value reads back as the text the per-field rows held); the members texts
+ * holds (may be NULL) are copied from it. */
+static char *fields_text(json_t *fields, const record_pieces *texts) {
+    return record_dump(fields, RECORD_FIELDS_FLAGS, texts);
 }
 
 /* The row already written for this version, when it is the chain's head and by the same change:
@@ -168,7 +169,8 @@ static int version_row(store *s, const char *kind, int64_t rowid, int64_t versio
  * value, JSON null = cleared): a new link of the chain, or, when this change already wrote the
  * version's row and it is still the head, that row with set's fields added and its hash redone. */
 static int write_version(store *s, const char *kind, const char *id, int64_t rowid, int64_t version,
-                         json_t *set, const history_author *a, sync_error *err) {
+                         json_t *set, const record_pieces *texts, const history_author *a,
+                         sync_error *err) {
     uint8_t prev[32], hash[32];
     int64_t head, seq;
     json_t *fields = NULL;
@@ -188,7 +190,7 @@ static int write_version(store *s, const char *kind, const char *id, int64_t row
         rc = sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
         goto done;
     }
-    if (!(text = fields_text(fields))) {
+    if (!(text = fields_text(fields, texts))) {
         rc = sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
         goto done;
     }
@@ -243,14 +245,15 @@ int history_write(store *s, const char *kind, const char *id, int64_t version, c
         json_decref(set);
         return sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
     }
-    rc = write_version(s, kind, id, rowid, version, set, a, err);
+    rc = write_version(s, kind, id, rowid, version, set, NULL, a, err);
     json_decref(set);
     return rc;
 }
 
-/* Adds one leaf to the object of path -> value that history_write_all writes. */
+/* Adds one leaf to the object of path -> value that history_write_all writes: a reference, not a
+ * copy (the object is only read, dumped and let go before the caller's fields change). */
 static int flat_leaf(const char *path, json_t *value, void *flat) {
-    return json_object_set_new(flat, path, json_deep_copy(value)) ? SYNC_EINTERNAL : 0;
+    return json_object_set(flat, path, value) ? SYNC_EINTERNAL : 0;
 }
 
 int history_write_all(store *s, const char *kind, const char *id, int64_t version, json_t *fields,
@@ -260,17 +263,25 @@ int history_write_all(store *s, const char *kind, const char *id, int64_t versio
 
 int history_write_all_at(store *s, const char *kind, const char *id, int64_t rowid, int64_t version,
                          json_t *fields, const history_author *a, sync_error *err) {
-    int rc = rowid > 0 ? 0 : record_rowid(s, kind, id, &rowid, err);
-    if (rc) return rc;
     json_t *set = json_object();
     if (!set || record_each_leaf(fields, flat_leaf, set)) {
         json_decref(set);
         return sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
     }
-    /* Nothing to record writes nothing, as before versions had one row each. */
-    rc = json_object_size(set) ? write_version(s, kind, id, rowid, version, set, a, err) : 0;
+    int rc = history_write_leaves_at(s, kind, id, rowid, version, set, NULL, a, err);
     json_decref(set);
     return rc;
+}
+
+int history_write_leaves_at(store *s, const char *kind, const char *id, int64_t rowid,
+                            int64_t version, json_t *leaves, const record_pieces *texts,
+                            const history_author *a, sync_error *err) {
+    int rc = rowid > 0 ? 0 : record_rowid(s, kind, id, &rowid, err);
+    if (rc) return rc;
+    /* Nothing to record writes nothing, as before versions had one row each. */
+    return json_object_size(leaves)
+               ? write_version(s, kind, id, rowid, version, leaves, texts, a, err)
+               : 0;
 }
 
 /* The JSON path of field in a version's fields ($."a.b"), into out; 0, or -1 when it does not

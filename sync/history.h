@@ -5,6 +5,7 @@
 
 #include <jansson.h>
 
+#include "sync/record.h"
 #include "sync/store.h"
 
 /* Who made a change, for the history rows it writes. */
@@ -67,6 +68,14 @@ int history_write_all(store *s, const char *kind, const char *id, int64_t versio
  * rowid must be the record's; 0 looks it up. */
 int history_write_all_at(store *s, const char *kind, const char *id, int64_t rowid, int64_t version,
                          json_t *fields, const history_author *a, sync_error *err);
+
+/* history_write_all_at for leaves already flat: an object of leaf path ("a.b") -> value, as
+ * history_write_all makes of a record's fields (record_each_leaf), which it only reads. texts
+ * (may be NULL): leaves' members written ahead (record_pieces_make with RECORD_FIELDS_FLAGS),
+ * copied into the row's text where they hold the same leaf; the text is the same either way. */
+int history_write_leaves_at(store *s, const char *kind, const char *id, int64_t rowid,
+                            int64_t version, json_t *leaves, const record_pieces *texts,
+                            const history_author *a, sync_error *err);
 
 /* The value field had at version `at` (the last one set at or before it), as a new JSON
  * reference the caller json_decref()s, or NULL when it was absent. */

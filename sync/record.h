@@ -27,4 +27,37 @@ char *record_text(const json_t *value);
 /* 1 when a and b hold the same value (NULL and JSON null are the same). */
 int record_equal(const json_t *a, const json_t *b);
 
+/* How a record's document is stored (observations.doc, outfalls.doc) and how a version's fields
+ * are written in its history row (record_history.fields: keys sorted). */
+#define RECORD_DOC_FLAGS (JSON_COMPACT | JSON_REAL_PRECISION(17))
+#define RECORD_FIELDS_FLAGS (JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(17))
+
+/* The members of a JSON object, each as the compact text json_dumps gives it ('"key":value'),
+ * made ahead (on any thread, from values that are not changed after) so that a later dump of an
+ * object holding the same members joins them instead of writing them again (record_dump). */
+typedef struct record_piece {
+    size_t key_at;  /* the member's key (NUL-terminated) from key_at in the pieces' text */
+    json_t *value;  /* a reference */
+    size_t at, len; /* its text: len bytes from at in the pieces' text */
+} record_piece;
+typedef struct record_pieces {
+    record_piece *at;
+    size_t n;
+    char *text; /* each piece's key and text, one after the other (malloc'd) */
+    size_t flags;
+} record_pieces;
+
+/* Makes *out, the pieces of obj's members dumped with flags (JSON_COMPACT, with or without
+ * JSON_SORT_KEYS and a JSON_REAL_PRECISION), in the order json_dumps writes them. Returns 0, or
+ * -1 when out of memory (*out then empty). */
+int record_pieces_make(json_t *obj, size_t flags, record_pieces *out);
+
+/* Frees what p holds and empties it. */
+void record_pieces_free(record_pieces *p);
+
+/* json_dumps(obj, flags) byte for byte, flags as for record_pieces_make: a member of obj whose
+ * key and value equal a piece of p (made with the same flags; may be NULL) is copied from it,
+ * the others are written. malloc'd; NULL when out of memory. */
+char *record_dump(json_t *obj, size_t flags, const record_pieces *p);
+
 #endif

@@ -250,6 +250,85 @@ static void a_job_that_fails_leaves_nothing_and_the_rest_of_its_group_is_kept(vo
     assert_int_equal(jobs[3].calls, 1);
 }
 
+/* A real batch in a group that is rolled back and written again: the second write works the
+ * changes out anew (the worker's preparation was taken by the first), and what it leaves is a
+ * create's, byte for byte. */
+typedef struct batch_thread {
+    fixture *f;
+    const char *changes;
+    Outfall__V1__SyncResponse *resp;
+    sync_error err;
+    pthread_t thread;
+} batch_thread;
+
+static void *send_one_batch(void *arg) {
+    batch_thread *b = arg;
+    atomic_fetch_add(&probes_queued, 1);
+    b->resp = fx_sync_seq(b->f, 0, 1, NULL, b->changes, &b->err);
+    return NULL;
+}
+
+static void a_batch_written_again_after_its_group_rolled_back_applies_once_the_same(void **state) {
+    fixture *f = *state;
+    assert_int_equal(store_exec(f->s, "CREATE TABLE gc_probe (job INTEGER NOT NULL)"), SQLITE_OK);
+    const char *file = sqlite3_db_filename(store_db(f->s), "main");
+    probe_job jobs[3] = {{.id = 0, .write_first = 1},
+                         {.id = 2, .write_first = 1, .fails = 1},
+                         {.id = 3, .fails = 1}};
+    atomic_store(&probes_queued, 0);
+    atomic_store(&probe_holding, 0);
+    for (int i = 0; i < 3; i++)
+        jobs[i].w = (writer_job){
+            .s = f->s, .file = file, .n_changes = 1, .write = probe_write, .arg = &jobs[i]};
+    batch_thread b = {.f = f,
+                      .changes = "[{\"changeId\":\"9d0f3b1e-2a4c-4e5f-8a6b-7c8d9e0f1a2b\","
+                                 "\"entityId\":\"0b7e6f2c-4d1a-4c3b-9e8f-1a2b3c4d5e6f\","
+                                 "\"baseVersion\":\"0\",\"outfall\":{\"name\":\"沁河排口\","
+                                 "\"type\":\"OUTFALL_TYPE_UNDETERMINED\",\"riverCode\":\"qinhe\","
+                                 "\"divisionCode\":\"410882\",\"lat\":35.08912,"
+                                 "\"lon\":112.95124}}]"};
+    assert_int_equal(pthread_create(&jobs[0].thread, NULL, probe_submit, &jobs[0]), 0);
+    for (int i = 0; i < 1000 && !atomic_load(&probe_holding); i++)
+        usleep(10000); /* until the first is being written, alone */
+    /* Queued in this order: the batch, a job that fails after writing, one that fails before. */
+    assert_int_equal(pthread_create(&b.thread, NULL, send_one_batch, &b), 0);
+    usleep(50000);
+    for (int i = 1; i < 3; i++) {
+        assert_int_equal(pthread_create(&jobs[i].thread, NULL, probe_submit, &jobs[i]), 0);
+        usleep(50000);
+    }
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(pthread_join(jobs[i].thread, NULL), 0);
+    assert_int_equal(pthread_join(b.thread, NULL), 0);
+
+    assert_int_equal(jobs[1].w.rc, SYNC_ECONFLICT);
+    assert_int_equal(jobs[1].calls, 1);
+    assert_non_null(b.resp);
+    assert_int_equal(b.resp->n_results, 1);
+    assert_int_equal(b.resp->results[0]->status, OUTFALL__V1__CHANGE_STATUS__CHANGE_STATUS_APPLIED);
+    protobuf_c_message_free_unpacked(&b.resp->base, NULL);
+    assert_int_equal(fx_count(f, "SELECT count(*) FROM outfalls"), 1);
+    assert_int_equal(fx_count(f, "SELECT count(*) FROM changes"), 1);
+    assert_int_equal(fx_count(f, "SELECT count(*) FROM record_history"), 1);
+    char day[11], want[400];
+    util_date_of_ms(util_now_ms(), day);
+    snprintf(want, sizeof want,
+             "SELECT count(*) FROM record_history WHERE fields = '{\"division_code\":\"410882\","
+             "\"lat\":35.089120000000001,\"lon\":112.95124,\"name\":\"沁河排口\","
+             "\"programme.found_on\":\"%s\",\"review_state\":\"REVIEW_STATE_PENDING\","
+             "\"river_code\":\"qinhe\",\"type\":\"OUTFALL_TYPE_UNDETERMINED\"}'",
+             day);
+    assert_int_equal(fx_count(f, want), 1);
+    snprintf(want, sizeof want,
+             "SELECT count(*) FROM outfalls WHERE doc = '{\"name\":\"沁河排口\",\"type\":"
+             "\"OUTFALL_TYPE_UNDETERMINED\",\"river_code\":\"qinhe\",\"division_code\":"
+             "\"410882\",\"lat\":35.089120000000001,\"lon\":112.95124,\"programme\":{"
+             "\"found_on\":\"%s\"},\"id\":\"0b7e6f2c-4d1a-4c3b-9e8f-1a2b3c4d5e6f\","
+             "\"version\":1,\"review_state\":\"REVIEW_STATE_PENDING\"}'",
+             day);
+    assert_int_equal(fx_count(f, want), 1);
+}
+
 /* Each test's folder is removed with its file: close the writing handles on it first. */
 static int gc_teardown(void **state) {
     writer_close();
@@ -264,6 +343,7 @@ int main(void) {
         T(closing_stops_the_writing_thread_and_a_batch_starts_it_again),
         T(without_a_writing_thread_the_senders_write_the_groups),
         T(a_job_that_fails_leaves_nothing_and_the_rest_of_its_group_is_kept),
+        T(a_batch_written_again_after_its_group_rolled_back_applies_once_the_same),
     };
     return cmocka_run_group_tests_name("sync/group_commit", tests, NULL, NULL);
 }

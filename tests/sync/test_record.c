@@ -54,11 +54,58 @@ static void equal_treats_absent_and_null_alike(void **state) {
     json_decref(one2);
 }
 
+/* record_dump joins pieces made of one object into the dump of another: whatever the two hold
+ * (the same members, values changed in place or in type, members gone, added or reordered,
+ * nested objects, arrays, escapes, keys that sort close), the text is json_dumps's. */
+static void dump_from_pieces_is_json_dumps_byte_for_byte(void **state) {
+    (void)state;
+    static const char *const docs[] = {
+        "{}",
+        "{\"name\":\"沁河排口\",\"lat\":35.08912,\"lon\":112.95124,\"n\":1,\"ok\":true}",
+        "{\"name\":\"沁河排口\",\"lat\":35.089120000000001,\"lon\":112.9,\"n\":1.0,\"ok\":true,"
+        "\"flags\":[\"photos_pending\"],\"id\":\"x\",\"version\":1}",
+        "{\"lon\":112.95124,\"lat\":35.08912,\"name\":\"q\\\"\\\\\\n\\u0001/é\",\"n\":null}",
+        "{\"a\":{\"b\":1,\"a\":[{\"z\":1,\"y\":0.1}]},\"a.b\":2,\"ab\":3,\"B\":4,\"é\":5,\"\":6}",
+        "{\"a\":{\"b\":1,\"a\":[{\"z\":1,\"y\":0.2}]},\"ab\":3,\"B\":\"4\",\"a.b\":2}",
+        "{\"photos\":[{\"hash\":\"247c\",\"kind\":\"PHOTO_KIND_NEAR\"}],\"programme\":{\"found_"
+        "on\":"
+        "\"2026-12-06\"},\"name\":\"沁河排口\"}",
+        "{\"a\":{\"a\":[{\"y\":0.1,\"z\":1}],\"b\":1},\"x\":-0.0}",
+        "{\"a\":{\"b\":1,\"a\":[{\"z\":1,\"y\":0.1}]},\"x\":0.0}",
+    };
+    const size_t flag_sets[] = {JSON_COMPACT | JSON_REAL_PRECISION(17),
+                                JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(17)};
+    size_t n = sizeof docs / sizeof *docs;
+    for (size_t f = 0; f < 2; f++)
+        for (size_t a = 0; a < n; a++)
+            for (size_t b = 0; b < n; b++) {
+                json_t *from = json_loads(docs[a], 0, NULL), *to = json_loads(docs[b], 0, NULL);
+                assert_non_null(from);
+                assert_non_null(to);
+                record_pieces p;
+                assert_int_equal(record_pieces_make(from, flag_sets[f], &p), 0);
+                char *want = json_dumps(to, flag_sets[f]), *got = record_dump(to, flag_sets[f], &p);
+                assert_string_equal(got, want);
+                free(got);
+                /* Its own pieces, the same values shared. */
+                got = record_dump(from, flag_sets[f], &p);
+                free(want);
+                want = json_dumps(from, flag_sets[f]);
+                assert_string_equal(got, want);
+                free(got);
+                free(want);
+                record_pieces_free(&p);
+                json_decref(from);
+                json_decref(to);
+            }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(leaves_walk_into_nested_messages_but_not_arrays),
         cmocka_unit_test(set_creates_parents_and_clearing_removes_empty_ones),
         cmocka_unit_test(equal_treats_absent_and_null_alike),
+        cmocka_unit_test(dump_from_pieces_is_json_dumps_byte_for_byte),
     };
     return cmocka_run_group_tests_name("sync/record", tests, NULL, NULL);
 }
