@@ -1,6 +1,7 @@
 #include "sync/batch.h"
 
 #include <ctype.h>
+#include <pthread.h>
 #include <sodium.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -87,22 +88,49 @@ typedef struct change_prep {
 #define PREPARED_BUDGET 5000
 static atomic_size_t prepared_waiting;
 
-/* The preparation of req's changes (free with prep_free), or NULL when the budget is spent or
+/* Room for req's preparation (zeroed; free with prep_free), or NULL when the budget is spent or
  * memory is short: then the writer does that work itself. */
-static change_prep *prep_changes(const Outfall__V1__SyncRequest *req) {
+static change_prep *prep_alloc(const Outfall__V1__SyncRequest *req) {
     size_t before = atomic_fetch_add(&prepared_waiting, req->n_changes);
     change_prep *prep = before + req->n_changes <= PREPARED_BUDGET
                             ? calloc(req->n_changes ? req->n_changes : 1, sizeof *prep)
                             : NULL;
-    if (!prep) {
-        atomic_fetch_sub(&prepared_waiting, req->n_changes);
-        return NULL;
-    }
-    for (size_t i = 0; prep && i < req->n_changes; i++) {
+    if (!prep) atomic_fetch_sub(&prepared_waiting, req->n_changes);
+    return prep;
+}
+
+/* How far the worker has prepared a batch's changes, in order: the writer may start on a batch
+ * while its worker still prepares the later changes (sync_results), and waits for each change it
+ * reaches before it is ready. */
+typedef struct prep_progress {
+    pthread_mutex_t mu;
+    pthread_cond_t more;
+    size_t ready; /* changes [0, ready) are prepared; guarded by mu */
+} prep_progress;
+
+/* Prepares req's changes into prep (from prep_alloc), telling progress (may be NULL) after each
+ * one. */
+static void prep_changes(const Outfall__V1__SyncRequest *req, change_prep *prep,
+                         prep_progress *progress) {
+    for (size_t i = 0; i < req->n_changes; i++) {
         prep[i].hashed = replay_hash(&req->changes[i]->base, prep[i].hash) == 0;
         apply_prepare(req->changes[i], &prep[i].apply);
+        if (!progress) continue;
+        pthread_mutex_lock(&progress->mu);
+        progress->ready = i + 1;
+        pthread_cond_signal(&progress->more);
+        pthread_mutex_unlock(&progress->mu);
     }
-    return prep;
+}
+
+/* Returns once change i of the batch progress follows is prepared (at once when progress is
+ * NULL). */
+static void prep_wait(prep_progress *progress, size_t i) {
+    if (!progress) return;
+    pthread_mutex_lock(&progress->mu);
+    while (progress->ready <= i)
+        pthread_cond_wait(&progress->more, &progress->mu);
+    pthread_mutex_unlock(&progress->mu);
 }
 
 static void prep_free(change_prep *prep, size_t n) {
@@ -228,8 +256,8 @@ static int revoked_fail(sync_error *err, const char *device_id) {
  * NULL) holds what the worker worked out for each change (prep_changes). */
 static int apply_batch(store *s, const sync_config *cfg, const principal *p,
                        const Outfall__V1__SyncRequest *req, change_prep *prep,
-                       const uint8_t hash[32], int64_t received_ms, Outfall__V1__SyncResponse **out,
-                       sync_error *err) {
+                       prep_progress *progress, const uint8_t hash[32], int64_t received_ms,
+                       Outfall__V1__SyncResponse **out, sync_error *err) {
     *out = NULL;
     apply_ctx c = {s, cfg, p, req->device_id, util_now_ms(), NULL, 0, 0};
     c.received_ms = received_ms;
@@ -242,6 +270,7 @@ static int apply_batch(store *s, const sync_config *cfg, const principal *p,
         goto done;
     }
     for (size_t i = 0; i < req->n_changes; i++) {
+        if (prep) prep_wait(progress, i);
         rc = answer_change(&c, req->changes[i], prep ? &prep[i] : NULL, req->batch_id,
                            &resp->results[i], err);
         if (resp->results[i]) resp->n_results = i + 1;
@@ -408,7 +437,7 @@ static int release_held(store *s, const sync_config *cfg, const char *device_id,
                          (long long)last + 1, (long long)want - 1);
                 audit_record(s, &p, "batch.gap_skipped", device_id, "ok", detail);
             }
-            rc = apply_batch(s, cfg, &p, req, NULL, hash, received, &resp, &err);
+            rc = apply_batch(s, cfg, &p, req, NULL, NULL, hash, received, &resp, &err);
         }
         if (req) protobuf_c_message_free_unpacked(&req->base, NULL);
         if (resp) protobuf_c_message_free_unpacked(&resp->base, NULL);
@@ -557,6 +586,7 @@ typedef struct batch_job {
     const Outfall__V1__SyncRequest *req;
     const uint8_t *hash;
     change_prep *prep;               /* what the worker worked out for each change, or NULL */
+    prep_progress *progress;         /* how far it has got, or NULL: all of it */
     Outfall__V1__SyncResponse *resp; /* the answer without its feed page, once decided */
     int release;                     /* applied, and a held batch waits right behind it */
     int stored;      /* applied before: its stored answer is read after the write (sync_results) */
@@ -623,7 +653,8 @@ static int batch_decide(store *s, void *arg, sync_error *err) {
         j->resp = held_response(req);
         return 0;
     }
-    if ((rc = apply_batch(s, j->cfg, j->p, req, j->prep, j->hash, util_now_ms(), &resp, err)))
+    if ((rc = apply_batch(s, j->cfg, j->p, req, j->prep, j->progress, j->hash, util_now_ms(), &resp,
+                          err)))
         return rc;
     j->resp = resp;
     /* This batch may fill the gap in front of a held one: release_held looks after the commit. */
@@ -654,14 +685,26 @@ static int sync_results(store *s, const sync_config *cfg, const principal *p,
     if (batch_hash(req, hash))
         return sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
     const char *file = sqlite3_db_filename(store_db(s), "main");
-    /* The work that needs no database is done here, on the request's thread, not the writer's. */
-    batch_job job = {.cfg = cfg, .p = p, .req = req, .hash = hash, .prep = prep_changes(req)};
+    /* The work that needs no database is done here, on the request's thread, not the writer's.
+     * When the writer is idle it starts on the batch at once and the two overlap (the writer
+     * waits for each change it reaches before it is prepared); when it is busy, the batch
+     * queues once prepared, so the writer never waits for a worker while others queue. */
+    change_prep *prep = prep_alloc(req);
+    prep_progress progress = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0};
+    batch_job job = {
+        .cfg = cfg, .p = p, .req = req, .hash = hash, .prep = prep, .progress = &progress};
     writer_job w = {.s = s,
                     .file = file ? file : "",
                     .n_changes = req->n_changes,
                     .write = batch_decide,
                     .arg = &job};
-    writer_submit(&w);
+    int early = prep && writer_submit_if_idle(&w);
+    if (!early) job.progress = NULL; /* the writer has not seen the job yet */
+    if (prep) prep_changes(req, prep, job.progress);
+    if (early)
+        writer_wait(&w);
+    else
+        writer_submit(&w);
     prep_free(job.prep, req->n_changes);
     if (w.rc) {
         /* A group whose commit failed kept nothing: its answer goes too. */

@@ -218,14 +218,19 @@ void writer_close(void) {
     pthread_mutex_unlock(&gc.mu);
 }
 
-void writer_submit(writer_job *j) {
-    pthread_mutex_lock(&gc.mu);
+/* With gc.mu held: appends j to the queue and wakes the writing thread (starting it when it
+ * does not run yet). */
+static void gc_queue(writer_job *j) {
     writer_job **tail = &gc.head;
     while (*tail)
         tail = &(*tail)->next;
     *tail = j;
     gc_start_writer();
     if (gc.thread) pthread_cond_signal(&gc.work);
+}
+
+void writer_wait(writer_job *j) {
+    pthread_mutex_lock(&gc.mu);
     while (!j->done) {
         if (!gc.thread && !gc.writing)
             gc_write_next();
@@ -233,4 +238,20 @@ void writer_submit(writer_job *j) {
             pthread_cond_wait(&gc.done, &gc.mu);
     }
     pthread_mutex_unlock(&gc.mu);
+}
+
+void writer_submit(writer_job *j) {
+    pthread_mutex_lock(&gc.mu);
+    gc_queue(j);
+    pthread_mutex_unlock(&gc.mu);
+    writer_wait(j);
+}
+
+int writer_submit_if_idle(writer_job *j) {
+    pthread_mutex_lock(&gc.mu);
+    gc_start_writer();
+    int idle = gc.thread && !gc.head && !gc.writing;
+    if (idle) gc_queue(j);
+    pthread_mutex_unlock(&gc.mu);
+    return idle;
 }

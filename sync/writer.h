@@ -38,6 +38,16 @@ typedef struct writer_job {
  * nothing of any job in the group was kept. */
 void writer_submit(writer_job *j);
 
+/* Queues j, as writer_submit does, only when the writing thread runs and is idle (nothing queued,
+ * no group being written), and returns 1 at once; the caller then finishes what the job's write
+ * may wait for (while the writer already starts on it) and calls writer_wait(j). Returns 0 and
+ * queues nothing otherwise: the caller then uses writer_submit. A job queued early must never wait
+ * for anything the writer or another job holds. */
+int writer_submit_if_idle(writer_job *j);
+
+/* Returns once j, queued by writer_submit_if_idle, is written and committed (see writer_submit). */
+void writer_wait(writer_job *j);
+
 /* Stops the writing thread and closes the handles that write groups (one per database file, kept
  * open between groups), after waiting for a group in progress. For a clean stop;
  * writer_submit starts them again when called after. */
