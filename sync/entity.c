@@ -548,6 +548,20 @@ static int photo_kind(json_t *photo) {
     return v ? v->value : 0;
 }
 
+/* Whether the photo hash is stored and the sender holds it (uploaded its bytes): 1 or 0, or -1
+ * when it cannot be read. */
+static int photo_held(apply_ctx *c, const char *hash) {
+    sqlite3_stmt *st = store_stmt(c->s, "SELECT EXISTS (SELECT 1 FROM photos WHERE hash = ?1) AND "
+                                        "EXISTS (SELECT 1 FROM photo_holders WHERE hash = ?1 AND "
+                                        "user_id = ?2)");
+    if (!st) return -1;
+    sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, c->p->user_id);
+    int held = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
+    sqlite3_reset(st);
+    return held;
+}
+
 /* Keeps observation rw's photo references beside it, keyed by its rowid (rw->rowid: save_common
  * has set it, for a created one too, before this runs): those it no longer names go (a created
  * observation has none yet: its rowid is new), each it names is kept with its kind and division,
@@ -584,25 +598,36 @@ static int save_photo_refs(apply_ctx *c, entity_row *rw, int created, sync_error
         for (size_t j = 0; j < i && !again; j++)
             again = strcmp(entity_str(json_array_get(photos, j), "hash"), hash) == 0;
         if (again) continue;
-        st = store_stmt(c->s, "INSERT INTO observation_photo_refs (observation_rowid, hash, "
-                              "kind, division_code, author_id) VALUES (?1, ?2, ?3, ?4, ?5) "
-                              "ON CONFLICT (observation_rowid, hash) DO UPDATE SET kind = ?3, "
-                              "division_code = ?4 RETURNING author_id, EXISTS (SELECT 1 FROM "
-                              "photos WHERE hash = ?2) AND EXISTS (SELECT 1 FROM photo_holders "
-                              "WHERE hash = ?2 AND user_id = ?6)");
+        /* A created observation has no references yet: a plain insert, whose author is the
+         * one bound (RETURNING would make SQLite buffer the row in a temporary b-tree it opens
+         * for each statement). */
+        st = created ? store_stmt(c->s, "INSERT INTO observation_photo_refs (observation_rowid, "
+                                        "hash, kind, division_code, author_id) VALUES (?1, ?2, "
+                                        "?3, ?4, ?5)")
+                     : store_stmt(c->s, "INSERT INTO observation_photo_refs (observation_rowid, "
+                                        "hash, kind, division_code, author_id) VALUES (?1, ?2, "
+                                        "?3, ?4, ?5) ON CONFLICT (observation_rowid, hash) DO "
+                                        "UPDATE SET kind = ?3, division_code = ?4 RETURNING "
+                                        "author_id, EXISTS (SELECT 1 FROM photos WHERE hash = "
+                                        "?2) AND EXISTS (SELECT 1 FROM photo_holders WHERE hash "
+                                        "= ?2 AND user_id = ?6)");
         if (!st) return store_fail(c->s, SQLITE_ERROR, err);
         sqlite3_bind_int64(st, 1, rw->rowid);
         sqlite3_bind_text(st, 2, hash, -1, SQLITE_STATIC);
         sqlite3_bind_int(st, 3, photo_kind(photo));
         sqlite3_bind_text(st, 4, rw->division, -1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 5, photo_author(c));
-        sqlite3_bind_int64(st, 6, c->p->user_id);
+        if (!created) sqlite3_bind_int64(st, 6, c->p->user_id);
         rc = sqlite3_step(st);
-        int64_t author = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-        int held = rc == SQLITE_ROW && sqlite3_column_int(st, 1);
+        int64_t author = created            ? photo_author(c)
+                         : rc == SQLITE_ROW ? sqlite3_column_int64(st, 0)
+                                            : 0;
+        int held = !created && rc == SQLITE_ROW && sqlite3_column_int(st, 1);
         if (rc == SQLITE_ROW) rc = sqlite3_step(st);
         sqlite3_reset(st);
         if (rc != SQLITE_DONE) return store_fail(c->s, rc, err);
+        if (created && author == c->p->user_id && c->p->user_id && (held = photo_held(c, hash)) < 0)
+            return store_fail(c->s, SQLITE_ERROR, err);
         /* Only the sender can upload for their own reference. */
         if (!held && author == c->p->user_id && c->p->user_id && remember_missing(c, hash))
             return sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
