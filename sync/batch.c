@@ -99,6 +99,18 @@ static change_prep *prep_alloc(const Outfall__V1__SyncRequest *req) {
     return prep;
 }
 
+/* Whether batch_id was received before (applied, held or refused): such a batch applies nothing
+ * when it comes again, so its changes are not prepared. Read on the request's own handle; a
+ * batch sent twice at once may be prepared for nothing, which costs only time. */
+static int batch_known(store *s, const char *batch_id) {
+    sqlite3_stmt *st = store_stmt(s, "SELECT 1 FROM batches WHERE batch_id = ?");
+    if (!st) return 0;
+    sqlite3_bind_text(st, 1, batch_id, -1, SQLITE_STATIC);
+    int known = sqlite3_step(st) == SQLITE_ROW;
+    sqlite3_reset(st);
+    return known;
+}
+
 /* How far the worker has prepared a batch's changes, in order: the writer may start on a batch
  * while its worker still prepares the later changes (sync_results), and waits for each change it
  * reaches before it is ready. */
@@ -689,7 +701,7 @@ static int sync_results(store *s, const sync_config *cfg, const principal *p,
      * When the writer is idle it starts on the batch at once and the two overlap (the writer
      * waits for each change it reaches before it is prepared); when it is busy, the batch
      * queues once prepared, so the writer never waits for a worker while others queue. */
-    change_prep *prep = prep_alloc(req);
+    change_prep *prep = batch_known(s, req->batch_id) ? NULL : prep_alloc(req);
     prep_progress progress = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0};
     batch_job job = {
         .cfg = cfg, .p = p, .req = req, .hash = hash, .prep = prep, .progress = &progress};
