@@ -3,34 +3,11 @@
  * Migration 0013 (migrations/0013_history_by_record.sql): field history is keyed by each record's
  * rowid, so a new record's rows go at the end of the key, and reads find them as before. */
 #include "fixture.h"
+#include "old_schema.h"
 
 #include "sync/backup.h"
 #include "sync/history.h"
 #include "sync/migrations.h"
-
-static void exec_ok(sqlite3 *db, const char *sql) {
-    char *msg = NULL;
-    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) fail_msg("%s: %s", sql, msg);
-}
-
-static int64_t count(sqlite3 *db, const char *sql) {
-    sqlite3_stmt *st = NULL;
-    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    int64_t v = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    return v;
-}
-
-/* The text of sql's single result, malloc'd. */
-static char *text_of(sqlite3 *db, const char *sql) {
-    sqlite3_stmt *st = NULL;
-    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    char *text = strdup((const char *)sqlite3_column_text(st, 0));
-    sqlite3_finalize(st);
-    return text;
-}
 
 /* Every column a field-history row had before migration 0013, as one text. */
 #define HISTORY_COLUMNS                                                                            \
@@ -69,12 +46,6 @@ static sqlite3 *database_at(int version, char *dir, char *path, size_t cap, cons
     snprintf(sql, sizeof sql, "PRAGMA user_version = %d", version);
     exec_ok(db, sql);
     return db;
-}
-
-static void remove_folder(const char *dir) {
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    assert_int_equal(system(cmd), 0);
 }
 
 /* Appends a chained history row of kind/entity at version after (*seq, prev). */

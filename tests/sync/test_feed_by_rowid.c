@@ -6,33 +6,9 @@
  * its one row to the end (a redirect replacing the merged outfall's row as before), and a new
  * record's key is the highest of its table. */
 #include "fixture.h"
+#include "old_schema.h"
 
 #include "sync/migrations.h"
-
-static void exec_ok(sqlite3 *db, const char *sql) {
-    char *msg = NULL;
-    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) fail_msg("%s: %s", sql, msg);
-}
-
-static int64_t count(sqlite3 *db, const char *sql) {
-    sqlite3_stmt *st = NULL;
-    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    int64_t v = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    return v;
-}
-
-/* The text of sql's single result, malloc'd. */
-static char *text_of(sqlite3 *db, const char *sql) {
-    sqlite3_stmt *st = NULL;
-    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    const char *text = (const char *)sqlite3_column_text(st, 0);
-    char *copy = strdup(text ? text : "");
-    sqlite3_finalize(st);
-    return copy;
-}
 
 /* The version of the migration before this one (the schema of the database to convert). */
 static int schema_before(void) {
@@ -80,12 +56,6 @@ static void old_database(char *dir, char *path, size_t cap) {
     assert_int_equal(count(db, "SELECT rowid FROM observations WHERE id = 'ob-1'"), 1);
     assert_int_equal(count(db, "SELECT rowid FROM outfalls WHERE id = 'o-a'"), 1);
     sqlite3_close(db);
-}
-
-static void remove_folder(const char *dir) {
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    assert_int_equal(system(cmd), 0);
 }
 
 /* feed_pull's page after since (at most limit) as the admin reads it, one "seq:what:id" per

@@ -5,6 +5,7 @@
  * A report's reference to a stored photo counts as its upload; one to a photo never stored does
  * not. Uploads in progress start over; batches keep every row and may now be refused. */
 #include "fixture.h"
+#include "old_schema.h"
 
 #include "sync/migrations.h"
 
@@ -16,20 +17,6 @@
 #define PHOTO(h) "{\"hash\":\"" h "\",\"kind\":\"PHOTO_KIND_NEAR\"}"
 
 enum { HOLDERS_MIGRATION = 15 };
-
-static void exec_ok(sqlite3 *db, const char *sql) {
-    char *msg = NULL;
-    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) fail_msg("%s: %s", sql, msg);
-}
-
-static int64_t count(sqlite3 *db, const char *sql) {
-    sqlite3_stmt *st = NULL;
-    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    int64_t v = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    return v;
-}
 
 /* One text of sql's rows (one column each), joined with commas; malloc'd. */
 static char *rows_of(sqlite3 *db, const char *sql) {

@@ -6,6 +6,7 @@
  * and the history chain verifies. The engine then writes over the migrated rows (a photo
  * arriving) keeping every reference's author, and the chain goes on. */
 #include "fixture.h"
+#include "old_schema.h"
 
 #include "sync/apply.h"
 #include "sync/backup.h"
@@ -30,22 +31,8 @@
     "':' || kind || ':' || division_code || ':' || author_id AS x FROM %s ORDER BY "               \
     "observation_id, hash)"
 
-static void exec_ok(sqlite3 *db, const char *sql) {
-    char *msg = NULL;
-    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) fail_msg("%s: %s", sql, msg);
-}
-
-static int64_t count(sqlite3 *db, const char *sql) {
-    sqlite3_stmt *st = NULL;
-    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    int64_t v = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    return v;
-}
-
 /* The text of sql's single result (sql a format with one %s, the table or view), malloc'd. */
-static char *text_of(sqlite3 *db, const char *format, const char *from) {
+static char *text_from(sqlite3 *db, const char *format, const char *from) {
     char sql[512];
     snprintf(sql, sizeof sql, format, from);
     sqlite3_stmt *st = NULL;
@@ -171,12 +158,6 @@ static void schema_26_database(char *dir, char *path, size_t cap, int64_t *links
     sqlite3_close(db);
 }
 
-static void remove_folder(const char *dir) {
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    assert_int_equal(system(cmd), 0);
-}
-
 static void chain_verifies(sqlite3 *db, int64_t rows) {
     backup_chain chain = {0};
     sync_error err = {0};
@@ -229,8 +210,8 @@ static void a_schema_26_database_keeps_every_photo_reference_and_verifies(void *
     schema_26_database(dir, path, sizeof path, &links);
     sqlite3 *db = NULL;
     assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-    char *refs_before = text_of(db, REFS, "observation_photos");
-    char *proven_before = text_of(db, REFS, "observation_photos_proven");
+    char *refs_before = text_from(db, REFS, "observation_photos");
+    char *proven_before = text_from(db, REFS, "observation_photos_proven");
     sqlite3_close(db);
     assert_string_equal(refs_before, "ob-1:1:1:410803:2|ob-1:2:2:410803:3|ob-1:3:3:410803:2|"
                                      "ob-2:1:4:410803:3|ob-2:4:1:410803:3");
@@ -246,8 +227,8 @@ static void a_schema_26_database_keeps_every_photo_reference_and_verifies(void *
     assert_int_equal(count(db, "SELECT count(*) FROM observation_photo_refs r JOIN observations o "
                                "ON o.rowid = r.observation_rowid"),
                      5);
-    char *refs_after = text_of(db, REFS, "observation_photos");
-    char *proven_after = text_of(db, REFS, "observation_photos_proven");
+    char *refs_after = text_from(db, REFS, "observation_photos");
+    char *proven_after = text_from(db, REFS, "observation_photos_proven");
     assert_string_equal(refs_after, refs_before);
     assert_string_equal(proven_after, proven_before);
     free(refs_after);
@@ -276,10 +257,10 @@ static void a_schema_26_database_keeps_every_photo_reference_and_verifies(void *
     assert_int_equal(count(db, "SELECT json_extract(doc, '$.flags') IS NULL FROM observations "
                                "WHERE id = 'ob-1'"),
                      1);
-    refs_after = text_of(db, REFS, "observation_photos");
+    refs_after = text_from(db, REFS, "observation_photos");
     assert_string_equal(refs_after, refs_before);
     free(refs_after);
-    proven_after = text_of(db, REFS, "observation_photos_proven");
+    proven_after = text_from(db, REFS, "observation_photos_proven");
     assert_string_equal(proven_after, "ob-1:1:1:410803:2|ob-1:2:2:410803:3|ob-1:3:3:410803:2|"
                                       "ob-2:4:1:410803:3");
     free(proven_after);

@@ -6,37 +6,13 @@
  * the same, and `outfallctl audit verify`'s walk passes. New versions continue the same chain
  * from the old head; a row of either table changed or removed afterwards breaks it. */
 #include "fixture.h"
+#include "old_schema.h"
 
 #include "sync/backup.h"
 #include "sync/history.h"
 #include "sync/migrations.h"
 
 #define BEFORE 22 /* the schema before record_history */
-
-static void exec_ok(sqlite3 *db, const char *sql) {
-    char *msg = NULL;
-    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) fail_msg("%s: %s", sql, msg);
-}
-
-static int64_t count(sqlite3 *db, const char *sql) {
-    sqlite3_stmt *st = NULL;
-    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    int64_t v = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    return v;
-}
-
-/* The text of sql's single result, malloc'd. */
-static char *text_of(sqlite3 *db, const char *sql) {
-    sqlite3_stmt *st = NULL;
-    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    const char *text = (const char *)sqlite3_column_text(st, 0);
-    char *copy = strdup(text ? text : "");
-    sqlite3_finalize(st);
-    return copy;
-}
 
 /* Every per-field row, every column, in (record, field, version) order: as the history endpoint
  * and the readers see it. */
@@ -127,12 +103,6 @@ static void schema_22_database(char *dir, char *path, size_t cap, uint8_t head[3
             head);
     *links = seq;
     sqlite3_close(db);
-}
-
-static void remove_folder(const char *dir) {
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    assert_int_equal(system(cmd), 0);
 }
 
 static void assert_value(store *s, const char *kind, const char *id, const char *field, int64_t at,
