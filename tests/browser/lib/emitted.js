@@ -24,6 +24,7 @@ const CALLS = {
 // Code arguments that are no literal and that another rule counts: "file:argument" → why.
 const FOLLOWED = {
   'entity.c:why.code': "the findings' refusals (refuse), counted at their calls",
+  'apply.c:prep->reason': "a refusal worked out on the HTTP worker (apply_prepare), counted at its apply_reject call there",
 };
 
 // src with its comments blanked out (string and character literals kept, lines kept).
