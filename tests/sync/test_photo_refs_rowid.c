@@ -35,13 +35,7 @@
 static char *text_from(sqlite3 *db, const char *format, const char *from) {
     char sql[512];
     snprintf(sql, sizeof sql, format, from);
-    sqlite3_stmt *st = NULL;
-    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    const char *text = (const char *)sqlite3_column_text(st, 0);
-    char *copy = strdup(text ? text : "");
-    sqlite3_finalize(st);
-    return copy;
+    return text_of(db, sql);
 }
 
 /* One record_history row as the engine wrote it at schema 26: the next link after (*seq, prev). */
