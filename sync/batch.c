@@ -3,7 +3,6 @@
 #include <ctype.h>
 #include <pthread.h>
 #include <sodium.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +13,7 @@
 #include "sync/apply.h"
 #include "sync/durable.h"
 #include "sync/feed.h"
+#include "sync/prep.h"
 #include "sync/replay.h"
 #include "sync/writer.h"
 
@@ -73,32 +73,6 @@ static Outfall__V1__SyncResponse *held_response(const Outfall__V1__SyncRequest *
     return resp;
 }
 
-/* What the HTTP worker works out for one change before its batch queues for the writer, from
- * the change alone: its content hash (replay) and its fields (apply_prepare). */
-typedef struct change_prep {
-    uint8_t hash[32];
-    int hashed; /* hash holds the change's content hash */
-    apply_prep apply;
-} change_prep;
-
-/* How many changes may wait prepared at once, all batches together: one group's worth (what the
- * writer takes at a time, sync/writer.c). A prepared create holds about 8 KB until it is written
- * (its fields as JSON and its texts); past the budget a batch queues unprepared and the writer
- * does the work, so memory stays bounded however many batches wait. */
-#define PREPARED_BUDGET 5000
-static atomic_size_t prepared_waiting;
-
-/* Room for req's preparation (zeroed; free with prep_free), or NULL when the budget is spent or
- * memory is short: then the writer does that work itself. */
-static change_prep *prep_alloc(const Outfall__V1__SyncRequest *req) {
-    size_t before = atomic_fetch_add(&prepared_waiting, req->n_changes);
-    change_prep *prep = before + req->n_changes <= PREPARED_BUDGET
-                            ? calloc(req->n_changes ? req->n_changes : 1, sizeof *prep)
-                            : NULL;
-    if (!prep) atomic_fetch_sub(&prepared_waiting, req->n_changes);
-    return prep;
-}
-
 /* Whether batch_id was received before (applied, held or refused): such a batch applies nothing
  * when it comes again, so its changes are not prepared. Read on the request's own handle; a
  * batch sent twice at once may be prepared for nothing, which costs only time. */
@@ -109,48 +83,6 @@ static int batch_known(store *s, const char *batch_id) {
     int known = sqlite3_step(st) == SQLITE_ROW;
     sqlite3_reset(st);
     return known;
-}
-
-/* How far the worker has prepared a batch's changes, in order: the writer may start on a batch
- * while its worker still prepares the later changes (sync_results), and waits for each change it
- * reaches before it is ready. */
-typedef struct prep_progress {
-    pthread_mutex_t mu;
-    pthread_cond_t more;
-    size_t ready; /* changes [0, ready) are prepared; guarded by mu */
-} prep_progress;
-
-/* Prepares req's changes into prep (from prep_alloc), telling progress (may be NULL) after each
- * one. */
-static void prep_changes(const Outfall__V1__SyncRequest *req, change_prep *prep,
-                         prep_progress *progress) {
-    for (size_t i = 0; i < req->n_changes; i++) {
-        prep[i].hashed = replay_hash(&req->changes[i]->base, prep[i].hash) == 0;
-        apply_prepare(req->changes[i], &prep[i].apply);
-        if (!progress) continue;
-        pthread_mutex_lock(&progress->mu);
-        progress->ready = i + 1;
-        pthread_cond_signal(&progress->more);
-        pthread_mutex_unlock(&progress->mu);
-    }
-}
-
-/* Returns once change i of the batch progress follows is prepared (at once when progress is
- * NULL). */
-static void prep_wait(prep_progress *progress, size_t i) {
-    if (!progress) return;
-    pthread_mutex_lock(&progress->mu);
-    while (progress->ready <= i)
-        pthread_cond_wait(&progress->more, &progress->mu);
-    pthread_mutex_unlock(&progress->mu);
-}
-
-static void prep_free(change_prep *prep, size_t n) {
-    if (!prep) return;
-    for (size_t i = 0; i < n; i++)
-        apply_prep_free(&prep[i].apply);
-    free(prep);
-    atomic_fetch_sub(&prepared_waiting, n);
 }
 
 /* Runs one change under a savepoint, so a rejected change leaves nothing behind. */

@@ -1,0 +1,46 @@
+/* A batch's preparation on the HTTP worker: what each change needs no database for (its content
+ * hash, its fields as JSON, the refusals that read nothing, a create's texts), worked out before
+ * or beside the writer (sync/batch.c), within a budget of changes waiting prepared. */
+#ifndef SYNC_PREP_H
+#define SYNC_PREP_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "outfall/v1/outfall.pb-c.h"
+#include "sync/apply.h"
+
+/* What the HTTP worker works out for one change before its batch queues for the writer, from
+ * the change alone: its content hash (replay) and its fields (apply_prepare). */
+typedef struct change_prep {
+    uint8_t hash[32];
+    int hashed; /* hash holds the change's content hash */
+    apply_prep apply;
+} change_prep;
+
+/* How far the worker has prepared a batch's changes, in order: the writer may start on a batch
+ * while its worker still prepares the later changes (sync_results), and waits for each change it
+ * reaches before it is ready. */
+typedef struct prep_progress {
+    pthread_mutex_t mu;
+    pthread_cond_t more;
+    size_t ready; /* changes [0, ready) are prepared; guarded by mu */
+} prep_progress;
+
+/* Room for req's preparation (zeroed; free with prep_free), or NULL when the budget is spent or
+ * memory is short: then the writer does that work itself. */
+change_prep *prep_alloc(const Outfall__V1__SyncRequest *req);
+
+/* Prepares req's changes into prep (from prep_alloc), telling progress (may be NULL) after each
+ * one. */
+void prep_changes(const Outfall__V1__SyncRequest *req, change_prep *prep, prep_progress *progress);
+
+/* Returns once change i of the batch progress follows is prepared (at once when progress is
+ * NULL). */
+void prep_wait(prep_progress *progress, size_t i);
+
+/* Frees prep (from prep_alloc, n changes; NULL: nothing) and gives its room back to the budget. */
+void prep_free(change_prep *prep, size_t n);
+
+#endif
