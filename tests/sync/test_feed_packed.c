@@ -151,8 +151,9 @@ static void packed_page_equals_the_messages_packed(void **state) {
     assert_true(n >= 1);
 }
 
-static void packed_sync_answer_equals_the_message_answer_and_replays(void **state) {
-    fixture *f = *state;
+/* The world, and a new batch (its id ids[4]) of the surveyor's phone creating one observation
+ * (ids[5]) of outfall ids[0]. */
+static Outfall__V1__SyncRequest *one_observation_batch(fixture *f) {
     world(f);
     util_uuid_new(ids[4]);
     util_uuid_new(ids[5]);
@@ -161,6 +162,12 @@ static void packed_sync_answer_equals_the_message_answer_and_replays(void **stat
     free(c);
     Outfall__V1__SyncRequest *req = make_req(ids[4], ++f->seq[0], changes);
     free(changes);
+    return req;
+}
+
+static void packed_sync_answer_equals_the_message_answer_and_replays(void **state) {
+    fixture *f = *state;
+    Outfall__V1__SyncRequest *req = one_observation_batch(f);
     sync_error err = {0};
     uint8_t *first = NULL, *again = NULL;
     size_t n_first = 0, n_again = 0;
@@ -232,14 +239,7 @@ static void every_feed_row_names_its_record_by_table_and_rowid(void **state) {
  * version could have kept it) is still answered as its message packed, each field once. */
 static void replayed_answer_stored_with_later_fields_is_answered_as_its_message(void **state) {
     fixture *f = *state;
-    world(f);
-    util_uuid_new(ids[4]);
-    util_uuid_new(ids[5]);
-    char *c = observe_change(ids[5], ids[0]), *changes = NULL;
-    assert_true(asprintf(&changes, "[%s]", c) > 0);
-    free(c);
-    Outfall__V1__SyncRequest *req = make_req(ids[4], ++f->seq[0], changes);
-    free(changes);
+    Outfall__V1__SyncRequest *req = one_observation_batch(f);
     sync_error err = {0};
     uint8_t *first = NULL, *again = NULL, *msg = NULL;
     size_t n_first = 0, n_again = 0, n_msg = 0;
