@@ -77,9 +77,18 @@ test('the field app shows the county on a Leaflet map of the same tiles, and pla
     await p.page.click('#map-toggle');
     await p.page.waitForSelector('#map.leaflet-container');
     // The outfall and the phone: two circles drawn by Leaflet, the tiles asked from the tile host.
-    await p.page.waitForFunction(() => document.querySelectorAll('#map path.leaflet-interactive').length === 2);
+    await p.page.waitForFunction(() => document.querySelectorAll('#map path.outfall-pin').length === 1 &&
+      document.querySelectorAll('#map path.phone-pin').length === 1);
     assert.ok(tiles.length > 0 && tiles.every((u) => /^http:\/\/127\.0\.0\.1:9\/tiles\/\d+\/\d+\/\d+\.png$/.test(u)), tiles.join(' '));
-    await p.page.click('#map path.leaflet-interactive >> nth=0');
+    // A new fix moves the phone's marker in place: the outfall's stays the same node (a finger on
+    // it keeps it), and the map stays where the surveyor moved it.
+    await p.page.evaluate(() => { window.outfallPin = document.querySelector('#map path.outfall-pin'); });
+    const before = await p.page.evaluate(() => document.querySelector('#map .leaflet-map-pane').style.transform);
+    await p.context.setGeolocation({ latitude: 35.1006, longitude: 112.9508, accuracy: 50 });
+    await p.page.waitForFunction(() => /±50 米/.test(document.querySelector('#list-where')?.textContent || ''));
+    assert.ok(await p.page.evaluate(() => window.outfallPin.isConnected && document.querySelectorAll('#map path.outfall-pin').length === 1));
+    assert.equal(await p.page.evaluate(() => document.querySelector('#map .leaflet-map-pane').style.transform), before);
+    await p.page.click('#map path.outfall-pin');
     await p.page.waitForSelector('#add-observation');
     assert.match(await p.page.textContent('#view'), /地图排口/);
     // A fix of ±60 m is not good enough: the pin goes by hand, on the map.

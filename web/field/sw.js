@@ -3,7 +3,7 @@
 // file changes: bump VERSION with any change to the app). The API (/v1/...) and the settings
 // (/web/config.json) always go to the network: data lives in IndexedDB, never in this cache, so
 // an update never touches unsent work.
-const VERSION = 'field-2026-12-06.16';
+const VERSION = 'field-2026-12-06.17';
 const FILES = [
   './', 'index.html', 'app.js', 'boxes.js', 'db.js', 'forms.js', 'i18n.js', 'keys.js', 'net.js',
   'position.js', 'style.css', 'sync.js', 'views.js', 'manifest.webmanifest', 'icon.svg', 'icon-192.png',

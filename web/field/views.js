@@ -78,25 +78,31 @@ export async function showList() {
   render();
 }
 
+// The outfalls are drawn again only when the set shown changes, and the phone's own marker moves
+// in place: a new fix every second must not take away a marker under the finger, nor pull the map
+// back from where the surveyor moved it. The map centres on the phone at its first fix only.
 function drawMap(map, hits, fix) {
-  const layer = map._outfallLayer;
-  layer.clearLayers();
-  const pts = [];
-  for (const o of hits.slice(0, 2000)) {
-    if (o.lat === undefined) continue;
-    const ll = [Number(o.lat), Number(o.lon)];
-    pts.push(ll);
-    L.circleMarker(ll, { radius: 8, color: '#0b4f7c', weight: 2, fillOpacity: 0.7 })
-      .on('click', () => go('o/' + encodeURIComponent(o.id)))
-      .bindTooltip(el('span', null, name(o))).addTo(layer); // a node: Leaflet would take a string as HTML
+  const shown = hits.slice(0, 2000).filter((o) => o.lat !== undefined);
+  const key = shown.map((o) => `${o.id}@${o.lat},${o.lon}`).sort().join(' ');
+  if (key !== map._drawn) {
+    map._drawn = key;
+    map._outfallLayer.clearLayers();
+    for (const o of shown) {
+      L.circleMarker([Number(o.lat), Number(o.lon)], { radius: 8, color: '#0b4f7c', weight: 2, fillOpacity: 0.7, className: 'outfall-pin' })
+        .on('click', () => go('o/' + encodeURIComponent(o.id)))
+        .bindTooltip(el('span', null, name(o))).addTo(map._outfallLayer); // a node: Leaflet would take a string as HTML
+    }
   }
   if (fix) {
-    L.circleMarker([fix.lat, fix.lon], { radius: 7, color: '#c62828', weight: 3, fillOpacity: 1 }).addTo(layer);
-    map.setView([fix.lat, fix.lon], map.getZoom() || 16);
-  } else if (pts.length && !map._fitted) {
-    map.fitBounds(pts, { maxZoom: 16 });
+    if (map._fixMarker) map._fixMarker.setLatLng([fix.lat, fix.lon]);
+    else map._fixMarker = L.circleMarker([fix.lat, fix.lon], { radius: 7, color: '#c62828', weight: 3, fillOpacity: 1, className: 'phone-pin', interactive: false }).addTo(map);
+    if (!map._centred) map.setView([fix.lat, fix.lon], map._fitted ? map.getZoom() : 16, { animate: false });
+    map._centred = true;
     map._fitted = true;
-  } else if (!pts.length) {
+  } else if (shown.length && !map._fitted) {
+    map.fitBounds(shown.map((o) => [Number(o.lat), Number(o.lon)]), { maxZoom: 16 });
+    map._fitted = true;
+  } else if (!shown.length && !map._fitted) {
     map.setView([35.2, 113.2], 10);
   }
 }
