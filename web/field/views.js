@@ -83,7 +83,7 @@ export async function showList() {
 // back from where the surveyor moved it. The map centres on the phone at its first fix only.
 function drawMap(map, hits, fix) {
   const shown = hits.slice(0, 2000).filter((o) => o.lat !== undefined);
-  const key = shown.map((o) => `${o.id}@${o.lat},${o.lon}`).sort().join(' ');
+  const key = shown.map((o) => `${o.id}@${o.lat},${o.lon} ${name(o)}`).sort().join('\n');
   if (key !== map._drawn) {
     map._drawn = key;
     map._outfallLayer.clearLayers();
