@@ -70,10 +70,6 @@ int applications_authority(const Outfall__V1__OutfallApplication *a, const char 
 
 /* --- helpers ---------------------------------------------------------------------------------- */
 
-static void hash_message(const ProtobufCMessage *m, uint8_t out[32]) {
-    if (replay_hash(m, out)) memset(out, 0, 32); /* out of memory: matches nothing stored */
-}
-
 /* A malloc'd packed copy of m into *bytes and *len; NULL when out of memory. */
 static uint8_t *pack(const ProtobufCMessage *m, size_t *len) {
     *len = protobuf_c_message_get_packed_size(m);
@@ -283,7 +279,7 @@ int applications_file(store *s, const principal *p, const Outfall__V1__OutfallAp
         goto refused;
     }
     uint8_t hash[32];
-    hash_message(&a->base, hash);
+    replay_hash(&a->base, hash);
     if ((rc = store_begin(s, err))) goto refused;
     rc = earlier_answer(s,
                         "SELECT content_hash, (SELECT result FROM application_decisions "
@@ -501,7 +497,7 @@ int applications_decide(store *s, const principal *p, const Outfall__V1__Applica
         goto refused;
     }
     uint8_t hash[32];
-    hash_message(&d->base, hash);
+    replay_hash(&d->base, hash);
     if ((rc = store_begin(s, err))) goto refused;
     if ((rc = load_app(s, d->application_id, division, &app, err)) <= 0) {
         if (rc == 0)

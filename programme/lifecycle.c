@@ -719,8 +719,7 @@ int lifecycle_transition(store *s, const sync_config *cfg, const principal *p,
         return rc;
     }
     uint8_t hash[32];
-    if (replay_hash(&t->base, hash))
-        return sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
+    replay_hash(&t->base, hash);
 
     tctx tc = {.s = s, .cfg = cfg, .p = p, .t = t};
     tc.ac = (apply_ctx){s, cfg, p, NULL, util_now_ms(), NULL, 0, 0};

@@ -23,7 +23,7 @@ change_prep *prep_alloc(const Outfall__V1__SyncRequest *req) {
 
 void prep_changes(const Outfall__V1__SyncRequest *req, change_prep *prep, prep_progress *progress) {
     for (size_t i = 0; i < req->n_changes; i++) {
-        prep[i].hashed = replay_hash(&req->changes[i]->base, prep[i].hash) == 0;
+        replay_hash(&req->changes[i]->base, prep[i].hash);
         apply_prepare(req->changes[i], &prep[i].apply);
         if (!progress) continue;
         pthread_mutex_lock(&progress->mu);

@@ -15,7 +15,6 @@
  * the change alone: its content hash (replay) and its fields (apply_prepare). */
 typedef struct change_prep {
     uint8_t hash[32];
-    int hashed; /* hash holds the change's content hash */
     apply_prep apply;
 } change_prep;
 

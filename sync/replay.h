@@ -7,9 +7,8 @@
 
 #include "sync/store.h"
 
-/* The identity of a request's content: BLAKE2b-256 of its packed bytes. Returns 0, or -1 when
- * out of memory. */
-int replay_hash(const ProtobufCMessage *msg, uint8_t hash[32]);
+/* The identity of a request's content: BLAKE2b-256 of its packed bytes. */
+void replay_hash(const ProtobufCMessage *msg, uint8_t hash[32]);
 
 /* Looks up the first answer to request `id`. sql selects (content_hash, result) of one row, with
  * the id bound as its only parameter, and must be a string literal (statements are cached).

@@ -29,7 +29,7 @@ static void hash_packed_whole(const ProtobufCMessage *msg, uint8_t out[32]) {
 
 static void assert_same_identity(const ProtobufCMessage *msg) {
     uint8_t streamed[32], whole[32];
-    assert_int_equal(replay_hash(msg, streamed), 0);
+    replay_hash(msg, streamed);
     hash_packed_whole(msg, whole);
     assert_memory_equal(streamed, whole, 32);
 }
@@ -136,11 +136,10 @@ static void hashing_allocates_nothing(void **state) {
     uint8_t hash[32];
     assert_int_equal(__sanitizer_install_malloc_and_free_hooks(count_malloc, count_free), 1);
     counting = 1;
-    int rc = replay_hash(&req->base, hash);
-    for (size_t i = 0; rc == 0 && i < req->n_changes; i++)
-        rc = replay_hash(&req->changes[i]->base, hash);
+    replay_hash(&req->base, hash);
+    for (size_t i = 0; i < req->n_changes; i++)
+        replay_hash(&req->changes[i]->base, hash);
     counting = 0;
-    assert_int_equal(rc, 0);
     assert_int_equal(allocations, 0);
     free_request(req);
 }
