@@ -600,7 +600,7 @@ static int save_photo_refs(apply_ctx *c, entity_row *rw, int created, sync_error
         if (again) continue;
         /* A created observation has no references yet: a plain insert, whose author is the
          * one bound (RETURNING would make SQLite buffer the row in a temporary b-tree it opens
-         * for each statement). */
+         * for each statement). An edit keeps the first author of a reference it names again. */
         st = created ? store_stmt(c->s, "INSERT INTO observation_photo_refs (observation_rowid, "
                                         "hash, kind, division_code, author_id) VALUES (?1, ?2, "
                                         "?3, ?4, ?5)")
@@ -608,28 +608,25 @@ static int save_photo_refs(apply_ctx *c, entity_row *rw, int created, sync_error
                                         "hash, kind, division_code, author_id) VALUES (?1, ?2, "
                                         "?3, ?4, ?5) ON CONFLICT (observation_rowid, hash) DO "
                                         "UPDATE SET kind = ?3, division_code = ?4 RETURNING "
-                                        "author_id, EXISTS (SELECT 1 FROM photos WHERE hash = "
-                                        "?2) AND EXISTS (SELECT 1 FROM photo_holders WHERE hash "
-                                        "= ?2 AND user_id = ?6)");
+                                        "author_id");
         if (!st) return store_fail(c->s, SQLITE_ERROR, err);
         sqlite3_bind_int64(st, 1, rw->rowid);
         sqlite3_bind_text(st, 2, hash, -1, SQLITE_STATIC);
         sqlite3_bind_int(st, 3, photo_kind(photo));
         sqlite3_bind_text(st, 4, rw->division, -1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 5, photo_author(c));
-        if (!created) sqlite3_bind_int64(st, 6, c->p->user_id);
         rc = sqlite3_step(st);
         int64_t author = created            ? photo_author(c)
                          : rc == SQLITE_ROW ? sqlite3_column_int64(st, 0)
                                             : 0;
-        int held = !created && rc == SQLITE_ROW && sqlite3_column_int(st, 1);
         if (rc == SQLITE_ROW) rc = sqlite3_step(st);
         sqlite3_reset(st);
         if (rc != SQLITE_DONE) return store_fail(c->s, rc, err);
-        if (created && author == c->p->user_id && c->p->user_id && (held = photo_held(c, hash)) < 0)
-            return store_fail(c->s, SQLITE_ERROR, err);
         /* Only the sender can upload for their own reference. */
-        if (!held && author == c->p->user_id && c->p->user_id && remember_missing(c, hash))
+        if (author != c->p->user_id || !c->p->user_id) continue;
+        int held = photo_held(c, hash);
+        if (held < 0) return store_fail(c->s, SQLITE_ERROR, err);
+        if (!held && remember_missing(c, hash))
             return sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
     }
     return 0;
