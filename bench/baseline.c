@@ -18,6 +18,7 @@
 
 #include "bench/bench.h"
 #include "common/util.h"
+#include "sync/photos.h"
 #include "sync/store.h"
 
 /* ---- (1) SQLite ---- */
@@ -203,13 +204,14 @@ static int change_ops(replay *rp, batch_ops *b, const char *batch_id, const char
                         "SELECT rowid AS rowid, * FROM observations WHERE id = ?", entity, "",
                         "id") < 0;
         rc |= keyed_op(rp, b,
-                       "DELETE FROM observation_photo_refs WHERE observation_rowid = "
-                       "(SELECT rowid FROM observations WHERE id = ?1)",
+                       "DELETE FROM observation_photo_refs WHERE " PHOTO_REFS_OF(
+                           "ref_key", "SELECT rowid FROM observations WHERE id = ?1"),
                        entity);
-        rc |= copy_rows(rp, b, "observation_photo_refs",
-                        "SELECT r.* FROM observation_photo_refs r JOIN observations o ON "
-                        "o.rowid = r.observation_rowid WHERE o.id = ?",
-                        entity, "OR IGNORE", NULL) < 0;
+        rc |= copy_rows(
+                  rp, b, "observation_photo_refs",
+                  "SELECT r.* FROM observations o JOIN observation_photo_refs r ON " PHOTO_REFS_OF(
+                      "r.ref_key", "o.rowid") " WHERE o.id = ?",
+                  entity, "OR IGNORE", NULL) < 0;
     }
     /* The record's one feed row, keyed by its table and rowid (the same in both files: records
      * go in in the same order), replaced as the server's INSERT OR REPLACE does. */

@@ -8,6 +8,7 @@
 #include "common/util.h"
 #include "render/photo_manifest.h"
 #include "render/tar.h"
+#include "sync/photos.h"
 #include "sync/record.h"
 
 /* Every stored photo the observations of outfall ?1 name, in a stable order: only references that
@@ -15,9 +16,10 @@
 static const char photos_sql[] =
     "SELECT o.id, op.hash, op.kind, p.size, p.media_type, p.gps_lat, p.gps_lon, p.taken_at_ms, "
     "p.stored_at_ms FROM observations o JOIN observation_photos_proven op "
-    "ON op.observation_rowid = o.rowid "
-    "JOIN photos p ON p.hash = op.hash WHERE o.outfall_id = ?1 "
-    "ORDER BY o.created_at_ms, o.id, op.hash";
+    "ON " PHOTO_REFS_OF("op.ref_key",
+                        "o.rowid") " "
+                                   "JOIN photos p ON p.hash = op.hash WHERE o.outfall_id = ?1 "
+                                   "ORDER BY o.created_at_ms, o.id, op.hash";
 
 /* One photo of the archive: the manifest's facts, and what copying it needs. */
 typedef struct entry {

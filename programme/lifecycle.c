@@ -15,6 +15,7 @@
 #include "sync/apply.h"
 #include "sync/feed.h"
 #include "sync/history.h"
+#include "sync/photos.h"
 #include "sync/record.h"
 #include "programme/rules.h"
 #include "programme/zones.h"
@@ -423,9 +424,9 @@ static int to_planned(tctx *tc, sync_error *err) {
 static json_t *evidence_of(tctx *tc) {
     sqlite3_stmt *st = store_stmt(
         tc->s,
-        "SELECT o.id FROM observations o JOIN observation_photos_proven op ON "
-        "op.observation_rowid = o.rowid JOIN photos ph ON ph.hash = op.hash "
-        "WHERE o.outfall_id = ? AND op.kind = ? GROUP BY o.id ORDER BY min(o.created_at_ms), o.id");
+        "SELECT o.id FROM observations o WHERE o.outfall_id = ?1 AND EXISTS (SELECT 1 FROM "
+        "observation_photos_proven op JOIN photos ph ON ph.hash = op.hash WHERE " PHOTO_REFS_OF(
+            "op.ref_key", "o.rowid") " AND op.kind = ?2) ORDER BY o.created_at_ms, o.id");
     if (!st) return NULL;
     json_t *ids = json_array();
     sqlite3_bind_text(st, 1, tc->id, -1, SQLITE_STATIC);

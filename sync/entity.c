@@ -16,6 +16,7 @@
 #include "sync/feed.h"
 #include "sync/hooks.h"
 #include "sync/history.h"
+#include "sync/photos.h"
 #include "sync/record.h"
 
 #define MAX_REDIRECTS 16
@@ -412,8 +413,8 @@ static sqlite3_stmt *proven_photo(apply_ctx *c, int64_t obs_rowid, const char *h
     sqlite3_stmt *st = store_stmt(
         c->s, "SELECT p.gps_lat, p.gps_lon, p.taken_at_ms FROM photos p WHERE p.hash = ?1 "
               "AND EXISTS (SELECT 1 FROM photo_holders h WHERE h.hash = ?1 AND h.user_id = "
-              "COALESCE((SELECT author_id FROM observation_photo_refs WHERE "
-              "observation_rowid = ?2 AND hash = ?1), ?3))");
+              "COALESCE((SELECT author_id FROM observation_photo_refs WHERE " PHOTO_REFS_OF(
+                  "ref_key", "?2") " AND hash = ?1), ?3))");
     if (!st) return NULL;
     sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, obs_rowid);
@@ -529,9 +530,13 @@ static int observation_check(apply_ctx *c, entity_row *old, entity_row *rw,
         return f;
     }
 
+    json_t *photos = json_object_get(doc, "photos");
+    if (json_array_size(photos) > PHOTO_REF_SLOTS)
+        return apply_reject(r, "too_many_photos", "an observation names at most %d photos",
+                            PHOTO_REF_SLOTS);
     size_t i;
     json_t *photo;
-    json_array_foreach(json_object_get(doc, "photos"), i, photo) {
+    json_array_foreach(photos, i, photo) {
         if (!util_hash_hex_valid(entity_str(photo, "hash")))
             return apply_reject(r, "invalid_change",
                                 "photos[%zu].hash must be 64 lowercase hex digits (BLAKE2b-256)",
@@ -562,25 +567,19 @@ static int photo_held(apply_ctx *c, const char *hash) {
     return held;
 }
 
-/* Keeps observation rw's photo references beside it, keyed by its rowid (rw->rowid: save_common
- * has set it, for a created one too, before this runs): those it no longer names go (a created
- * observation has none yet: its rowid is new), each it names is kept with its kind and division,
- * a reference it had keeps its author and a new one counts as named by photo_author. The photos the
- * sender named but does not hold (not stored, or never uploaded by them) are listed for the phone,
- * which then uploads them. Returns 0 or a negative code. */
-static int save_photo_refs(apply_ctx *c, entity_row *rw, int created, sync_error *err) {
-    json_t *photos = json_object_get(rw->doc, "photos");
-    char *listed = created  ? NULL
-                   : photos ? json_dumps(photos, JSON_COMPACT | JSON_ENCODE_ANY)
-                            : strdup("[]");
+/* Before an edit saves observation rw's references: deletes those it no longer names and marks
+ * the slots of those it keeps in used (a bit a slot). Returns 0 or an SQLite code. */
+static int kept_slots(apply_ctx *c, const entity_row *rw, json_t *photos,
+                      uint8_t used[PHOTO_REF_SLOTS / 8]) {
+    char *listed = photos ? json_dumps(photos, JSON_COMPACT | JSON_ENCODE_ANY) : strdup("[]");
     sqlite3_stmt *st =
-        listed ? store_stmt(c->s,
-                            "DELETE FROM observation_photo_refs WHERE observation_rowid = ?1 AND "
-                            "hash NOT IN (SELECT json_extract(value, '$.hash') FROM "
-                            "json_each(?2) WHERE type = 'object' AND "
-                            "json_extract(value, '$.hash') IS NOT NULL)")
+        listed ? store_stmt(c->s, "DELETE FROM observation_photo_refs WHERE " PHOTO_REFS_OF(
+                                      "ref_key", "?1") " AND hash NOT IN (SELECT "
+                                                       "json_extract(value, '$.hash') FROM "
+                                                       "json_each(?2) WHERE type = 'object' AND "
+                                                       "json_extract(value, '$.hash') IS NOT NULL)")
                : NULL;
-    int rc = st || created ? 0 : SQLITE_ERROR;
+    int rc = st ? 0 : SQLITE_ERROR;
     if (st) {
         sqlite3_bind_int64(st, 1, rw->rowid);
         sqlite3_bind_text(st, 2, listed, -1, SQLITE_STATIC);
@@ -589,7 +588,61 @@ static int save_photo_refs(apply_ctx *c, entity_row *rw, int created, sync_error
         rc = rc == SQLITE_DONE ? 0 : rc;
     }
     free(listed);
+    st = rc ? NULL
+            : store_stmt(
+                  c->s,
+                  "SELECT ref_key - ?1 * 1024 FROM observation_photo_refs WHERE " PHOTO_REFS_OF(
+                      "ref_key", "?1"));
+    if (!rc && !st) rc = SQLITE_ERROR;
+    if (st) {
+        sqlite3_bind_int64(st, 1, rw->rowid);
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+            int64_t slot = sqlite3_column_int64(st, 0);
+            if (slot >= 0 && slot < PHOTO_REF_SLOTS) used[slot / 8] |= (uint8_t)(1u << (slot % 8));
+        }
+        sqlite3_reset(st);
+        rc = rc == SQLITE_DONE ? 0 : rc;
+    }
+    return rc;
+}
+
+/* An edit naming photo hash again: the reference observation rw has to it takes the kind and
+ * division, keeping its author (into *author). Returns 1 when there was one, 0 when not, or an
+ * SQLite code made negative. */
+static int kept_ref(apply_ctx *c, const entity_row *rw, const char *hash, int kind,
+                    int64_t *author) {
+    sqlite3_stmt *st = store_stmt(
+        c->s,
+        "UPDATE observation_photo_refs SET kind = ?3, division_code = ?4 WHERE " PHOTO_REFS_OF(
+            "ref_key", "?1") " AND hash = ?2 RETURNING author_id");
+    if (!st) return -SQLITE_ERROR;
+    sqlite3_bind_int64(st, 1, rw->rowid);
+    sqlite3_bind_text(st, 2, hash, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 3, kind);
+    sqlite3_bind_text(st, 4, rw->division, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st), found = rc == SQLITE_ROW;
+    if (found) {
+        *author = sqlite3_column_int64(st, 0);
+        rc = sqlite3_step(st);
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? found : -rc;
+}
+
+/* Keeps observation rw's photo references beside it, each under a key in its rowid's range
+ * (rw->rowid: save_common has set it, for a created one too, before this runs; migration 0029):
+ * those it no longer names go (a created observation has none yet: its rowid is new), each it
+ * names is kept with its kind and division, a reference it had keeps its author and slot, and a
+ * new one takes the lowest free slot and counts as named by photo_author. observation_check has
+ * held the list to PHOTO_REF_SLOTS photos, so a slot is always free. The photos the sender named
+ * but does not hold (not stored, or never uploaded by them) are listed for the phone, which then
+ * uploads them. Returns 0 or a negative code. */
+static int save_photo_refs(apply_ctx *c, entity_row *rw, int created, sync_error *err) {
+    json_t *photos = json_object_get(rw->doc, "photos");
+    uint8_t used[PHOTO_REF_SLOTS / 8] = {0};
+    int rc = created ? 0 : kept_slots(c, rw, photos, used);
     if (rc) return store_fail(c->s, rc, err);
+    int slot = 0;
     size_t i;
     json_t *photo;
     json_array_foreach(photos, i, photo) {
@@ -598,30 +651,29 @@ static int save_photo_refs(apply_ctx *c, entity_row *rw, int created, sync_error
         for (size_t j = 0; j < i && !again; j++)
             again = strcmp(entity_str(json_array_get(photos, j), "hash"), hash) == 0;
         if (again) continue;
-        /* A created observation has no references yet: a plain insert, whose author is the
-         * one bound (RETURNING would make SQLite buffer the row in a temporary b-tree it opens
-         * for each statement). An edit keeps the first author of a reference it names again. */
-        st = created ? store_stmt(c->s, "INSERT INTO observation_photo_refs (observation_rowid, "
-                                        "hash, kind, division_code, author_id) VALUES (?1, ?2, "
-                                        "?3, ?4, ?5)")
-                     : store_stmt(c->s, "INSERT INTO observation_photo_refs (observation_rowid, "
-                                        "hash, kind, division_code, author_id) VALUES (?1, ?2, "
-                                        "?3, ?4, ?5) ON CONFLICT (observation_rowid, hash) DO "
-                                        "UPDATE SET kind = ?3, division_code = ?4 RETURNING "
-                                        "author_id");
-        if (!st) return store_fail(c->s, SQLITE_ERROR, err);
-        sqlite3_bind_int64(st, 1, rw->rowid);
-        sqlite3_bind_text(st, 2, hash, -1, SQLITE_STATIC);
-        sqlite3_bind_int(st, 3, photo_kind(photo));
-        sqlite3_bind_text(st, 4, rw->division, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 5, photo_author(c));
-        rc = sqlite3_step(st);
-        int64_t author = created            ? photo_author(c)
-                         : rc == SQLITE_ROW ? sqlite3_column_int64(st, 0)
-                                            : 0;
-        if (rc == SQLITE_ROW) rc = sqlite3_step(st);
-        sqlite3_reset(st);
-        if (rc != SQLITE_DONE) return store_fail(c->s, rc, err);
+        int64_t author = photo_author(c);
+        int kept = created ? 0 : kept_ref(c, rw, hash, photo_kind(photo), &author);
+        if (kept < 0) return store_fail(c->s, -kept, err);
+        if (!kept) {
+            while (slot < PHOTO_REF_SLOTS && (used[slot / 8] >> (slot % 8) & 1))
+                slot++;
+            /* A plain insert, whose author is the one bound (RETURNING would make SQLite buffer
+             * the row in a temporary b-tree it opens for each statement). */
+            sqlite3_stmt *st =
+                store_stmt(c->s, "INSERT INTO observation_photo_refs (ref_key, observation_rowid, "
+                                 "hash, kind, division_code, author_id) VALUES (?1 * 1024 + ?6, "
+                                 "?1, ?2, ?3, ?4, ?5)");
+            if (!st) return store_fail(c->s, SQLITE_ERROR, err);
+            sqlite3_bind_int64(st, 1, rw->rowid);
+            sqlite3_bind_text(st, 2, hash, -1, SQLITE_STATIC);
+            sqlite3_bind_int(st, 3, photo_kind(photo));
+            sqlite3_bind_text(st, 4, rw->division, -1, SQLITE_STATIC);
+            sqlite3_bind_int64(st, 5, author);
+            sqlite3_bind_int(st, 6, slot++);
+            rc = sqlite3_step(st);
+            sqlite3_reset(st);
+            if (rc != SQLITE_DONE) return store_fail(c->s, rc, err);
+        }
         /* Only the sender can upload for their own reference. */
         if (author != c->p->user_id || !c->p->user_id) continue;
         int held = photo_held(c, hash);

@@ -31,6 +31,13 @@
 #include "sync/photo_store.h"
 #include "sync/store.h"
 
+/* An observation's photo references (migration 0029): each one's key is its observation's rowid
+ * times PHOTO_REF_SLOTS plus its slot, so an observation names at most PHOTO_REF_SLOTS photos.
+ * PHOTO_REFS_OF(key, rowid) is SQL: key is one of the references of the observation whose rowid
+ * is the SQL expression rowid (a range of keys, which SQLite reads by rowid). */
+#define PHOTO_REF_SLOTS 1024
+#define PHOTO_REFS_OF(key, rowid) key " BETWEEN (" rowid ") * 1024 AND (" rowid ") * 1024 + 1023"
+
 /* Where photos live and what is accepted. Strings borrowed; shared by every thread. */
 typedef struct photos_env {
     const char *photos_dir;  /* DATA/photos */

@@ -156,7 +156,7 @@ export const ERRORS = {
   too_many_changes: { status: 413, zh: '一批记录中的修改过多，请分批提交。', en: 'Too many changes in one batch: send them in several.' },
   too_many_connections: { status: 503, zh: '这个地址同时连接的请求过多，请稍后重试。', en: 'Too many connections from this address: try again shortly.' },
   too_many_divisions: { status: 400, zh: '行政区过多。', en: 'Too many divisions.' },
-  too_many_photos: { status: 400, zh: '照片过多。', en: 'Too many photos.' },
+  too_many_photos: { status: 400, also: [0], zh: '照片过多。', en: 'Too many photos.' },
   too_many_unknown_fields: { status: 400, zh: '提交的内容含有过多未知字段。', en: 'The body holds too many fields the contract does not name.' },
   too_many_values: { status: 400, zh: '提交的内容含有过多数据项。', en: 'The body holds too many values.' },
   transition_id_reused: { status: 409, zh: '这个阶段变更编号已用于内容不同的变更，请刷新后查看。', en: 'This stage change id was used before for other content: refresh and check.' },

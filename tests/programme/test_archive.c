@@ -62,8 +62,9 @@ static void build(fixture *f, const char *photos_dir, int n, int warm) {
         "INSERT INTO photos (hash, size, media_type, gps_lat, gps_lon, taken_at_ms, "
         "stored_at_ms) VALUES (?5, 8192, 'image/jpeg', 35.1, 113.0, 1700000000000, "
         "1700000000000)",
-        "INSERT INTO observation_photo_refs (observation_rowid, hash, kind, division_code, "
-        "author_id) VALUES ((SELECT rowid FROM observations WHERE id = ?4), ?5, 1, '410882', 1)",
+        "INSERT INTO observation_photo_refs (ref_key, observation_rowid, hash, kind, "
+        "division_code, author_id) SELECT rowid * 1024, rowid, ?5, 1, '410882', 1 FROM "
+        "observations WHERE id = ?4",
         "INSERT INTO photo_holders (hash, user_id, at_ms) VALUES (?5, 1, 1700000000000)",
     };
     sqlite3_stmt *st[5];
