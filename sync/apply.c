@@ -184,6 +184,18 @@ static int server_leaf(const char *path, json_t *value, void *leaves) {
     return add_leaf(path, value, leaves);
 }
 
+/* Lets go of v (a reference the writer holds): into prep's spent, which the worker frees with
+ * the preparation, when prep has room; else here. */
+static void spend(apply_prep *prep, json_t *v) {
+    for (size_t i = 0; prep && v && i < sizeof prep->spent / sizeof *prep->spent; i++) {
+        if (!prep->spent[i]) {
+            prep->spent[i] = v;
+            return;
+        }
+    }
+    json_decref(v);
+}
+
 /* The fields the server sets on a new record beside the phone's, which its history holds too:
  * the review state, the flags and the programme's found date. */
 static const char *const create_server_fields[] = {"review_state", "flags", "programme", NULL};
@@ -204,10 +216,10 @@ static int create_history(apply_ctx *c, const entity_kind *k, entity_row *rw, js
     return history_write_leaves_at(c->s, k->name, rw->id, rw->rowid, 1, leaves, texts, a, err);
 }
 
-/* Creates record id of kind k from the phone's fields; prep (may be NULL) holds their texts
- * written ahead (apply_prepare). */
+/* Creates record id of kind k from the phone's fields; prep (may be NULL) holds their texts,
+ * document and leaves made ahead (apply_prepare), and takes what the writer lets go of. */
 static int create(apply_ctx *c, const entity_kind *k, const char *id, json_t *fields,
-                  const apply_prep *prep, const history_author *a, Outfall__V1__ChangeResult *r,
+                  apply_prep *prep, const history_author *a, Outfall__V1__ChangeResult *r,
                   sync_error *err) {
     entity_row existing;
     int rc = k->load(c, id, &existing);
@@ -223,12 +235,20 @@ static int create(apply_ctx *c, const entity_kind *k, const char *id, json_t *fi
 
     entity_row rw = {.version = 1, .doc_texts = prep ? &prep->doc_texts : NULL};
     util_strlcpy(rw.id, id, sizeof rw.id);
-    /* The document is a copy the rules may change; the history keeps the phone's own leaves. */
-    rw.doc = json_deep_copy(fields);
-    json_t *leaves = json_object();
-    if (!rw.doc || !leaves || record_each_leaf(fields, add_leaf, leaves)) {
-        rc = sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
-        goto done;
+    /* The document is a copy the rules may change; the history keeps the phone's own leaves.
+     * Both made on the worker when it could (apply_prepare), else here. */
+    json_t *leaves = NULL;
+    if (prep && prep->doc && prep->leaves) {
+        rw.doc = prep->doc;
+        leaves = prep->leaves;
+        prep->doc = prep->leaves = NULL;
+    } else {
+        rw.doc = json_deep_copy(fields);
+        leaves = json_object();
+        if (!rw.doc || !leaves || record_each_leaf(fields, add_leaf, leaves)) {
+            rc = sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
+            goto done;
+        }
     }
     set_status(r, OUTFALL__V1__CHANGE_STATUS__CHANGE_STATUS_APPLIED, 1);
     rc = k->check(c, NULL, &rw, r, err);
@@ -241,8 +261,8 @@ static int create(apply_ctx *c, const entity_kind *k, const char *id, json_t *fi
         if (!rc) rc = create_history(c, k, &rw, leaves, prep ? &prep->leaf_texts : NULL, a, err);
     }
 done:
-    json_decref(leaves);
-    json_decref(rw.doc);
+    spend(prep, leaves);
+    spend(prep, rw.doc);
     return rc > 0 ? 0 : rc;
 }
 
@@ -433,8 +453,11 @@ int apply_prepare(const Outfall__V1__Change *ch, apply_prep *prep) {
         /* What a create writes of the phone's fields is written here (left empty when out of
          * memory: the writer then writes it all). */
         json_t *leaves = json_object();
-        if (leaves && !record_each_leaf(prep->fields, add_leaf, leaves))
+        if (leaves && !record_each_leaf(prep->fields, add_leaf, leaves)) {
             record_pieces_make(leaves, RECORD_FIELDS_FLAGS, &prep->leaf_texts);
+            prep->doc = json_deep_copy(prep->fields);
+            prep->leaves = json_incref(leaves);
+        }
         json_decref(leaves);
         record_pieces_make(prep->fields, RECORD_DOC_FLAGS, &prep->doc_texts);
     }
@@ -443,6 +466,10 @@ int apply_prepare(const Outfall__V1__Change *ch, apply_prep *prep) {
 
 void apply_prep_free(apply_prep *prep) {
     json_decref(prep->fields);
+    json_decref(prep->doc);
+    json_decref(prep->leaves);
+    for (size_t i = 0; i < sizeof prep->spent / sizeof *prep->spent; i++)
+        json_decref(prep->spent[i]);
     record_pieces_free(&prep->doc_texts);
     record_pieces_free(&prep->leaf_texts);
     free(prep->reason);
@@ -480,7 +507,7 @@ int apply_change_prepared(apply_ctx *c, const Outfall__V1__Change *ch, apply_pre
     history_author a = {ch->change_id, c->p->user_id, c->device_id, c->now_ms};
     rc = ch->base_version == 0 ? create(c, k, ch->entity_id, fields, prep, &a, r, err)
                                : edit(c, k, ch->entity_id, ch->base_version, fields, &a, r, err);
-    json_decref(fields);
+    spend(prep, fields);
     return rc > 0 ? 0 : rc; /* > 0: rejected, r holds why */
 }
 

@@ -54,6 +54,12 @@ typedef struct apply_prep {
      * taken; empty when they could not be made): the document's members (RECORD_DOC_FLAGS) and
      * version 1's history leaves (RECORD_FIELDS_FLAGS). */
     record_pieces doc_texts, leaf_texts;
+    /* For a create, taken by the writer with fields: the document it writes (a copy of fields)
+     * and version 1's history leaves (path -> value of fields); owned, or NULL. */
+    json_t *doc, *leaves;
+    /* What the writer let go of (fields, the document, the leaves), freed with the preparation
+     * on the worker instead of on the writer's thread; owned, or NULL. */
+    json_t *spent[3];
 } apply_prep;
 
 /* Fills *prep for ch, reading nothing but ch. Returns 0, or -1 when out of memory (*prep then

@@ -6,9 +6,10 @@
 #include "sync/replay.h"
 
 /* How many changes may wait prepared at once, all batches together: one group's worth (what the
- * writer takes at a time, sync/writer.c). A prepared create holds about 8 KB until it is written
- * (its fields as JSON and its texts); past the budget a batch queues unprepared and the writer
- * does the work, so memory stays bounded however many batches wait. */
+ * writer takes at a time, sync/writer.c). A prepared create holds some KB until it is written
+ * (its fields as JSON, the copy the writer makes its document, the leaves and the texts); past
+ * the budget a batch queues unprepared and the writer does the work, so memory stays bounded
+ * however many batches wait. */
 #define PREPARED_BUDGET 5000
 static atomic_size_t prepared_waiting;
 
