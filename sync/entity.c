@@ -444,9 +444,14 @@ static int photo_taken_away(json_t *photo) {
  * named by someone who never uploaded them: proven_photo), photo_no_geotag, photo_far_from_site
  * (farther than the configured distance, or the phone's accuracy if larger, from the observation's
  * position, else its outfall's; never for trace-node and remediation photos: photo_taken_away) and
- * photo_time_mismatch. Flags never change the field facts. Returns 0, or negative on a storage
+ * photo_time_mismatch. Flags never change the field facts. rw (may be NULL) keeps which photos
+ * count for the save that follows (entity_row.proven). Returns 0, or negative on a storage
  * error. */
-static int photo_flags(apply_ctx *c, json_t *doc, int64_t obs_rowid, const char *outfall_id) {
+_Static_assert(sizeof((entity_row *)0)->proven * 8 == PHOTO_REF_SLOTS,
+               "a bit of entity_row.proven for each photo an observation may name");
+
+static int photo_flags(apply_ctx *c, json_t *doc, int64_t obs_rowid, const char *outfall_id,
+                       entity_row *rw) {
     json_t *jlat = json_object_get(doc, "lat"), *jlon = json_object_get(doc, "lon");
     double lat = json_number_value(jlat), lon = json_number_value(jlon);
     int has_pos = json_is_number(jlat) && json_is_number(jlon);
@@ -469,10 +474,17 @@ static int photo_flags(apply_ctx *c, json_t *doc, int64_t obs_rowid, const char 
                                        : 0;
     int pending = 0, no_geotag = 0, far_away = 0, mismatch = 0;
     size_t i;
-    json_t *photo;
-    json_array_foreach(json_object_get(doc, "photos"), i, photo) {
+    json_t *photo, *photos = json_object_get(doc, "photos");
+    if (rw) {
+        memset(rw->proven, 0, sizeof rw->proven);
+        rw->proven_of = json_array_size(photos) <= PHOTO_REF_SLOTS ? photos : NULL;
+        rw->proven_n = json_array_size(photos);
+    }
+    json_array_foreach(photos, i, photo) {
         sqlite3_stmt *st = proven_photo(c, obs_rowid, entity_str(photo, "hash"));
         if (!st) return SYNC_EINTERNAL;
+        if (sqlite3_data_count(st) > 0 && rw && rw->proven_of)
+            rw->proven[i / 8] |= (uint8_t)(1u << (i % 8));
         if (sqlite3_data_count(st) > 0) {
             if (sqlite3_column_type(st, 0) == SQLITE_NULL ||
                 sqlite3_column_type(st, 1) == SQLITE_NULL)
@@ -542,7 +554,7 @@ static int observation_check(apply_ctx *c, entity_row *old, entity_row *rw,
                                 "photos[%zu].hash must be 64 lowercase hex digits (BLAKE2b-256)",
                                 i);
     }
-    return photo_flags(c, doc, rw->rowid, live) < 0 ? store_fail(c->s, SQLITE_ERROR, err) : 0;
+    return photo_flags(c, doc, rw->rowid, live, rw) < 0 ? store_fail(c->s, SQLITE_ERROR, err) : 0;
 }
 
 /* The PhotoKind number of a photo reference in a document (enums are stored by name). */
@@ -674,9 +686,12 @@ static int save_photo_refs(apply_ctx *c, entity_row *rw, int created, sync_error
             sqlite3_reset(st);
             if (rc != SQLITE_DONE) return store_fail(c->s, rc, err);
         }
-        /* Only the sender can upload for their own reference. */
+        /* Only the sender can upload for their own reference. Its check has found whether the
+         * sender holds it when it is theirs (proven_photo asks the same of the same author). */
         if (author != c->p->user_id || !c->p->user_id) continue;
-        int held = photo_held(c, hash);
+        int held = rw->proven_of == photos && rw->proven_n == json_array_size(photos)
+                       ? rw->proven[i / 8] >> (i % 8) & 1
+                       : photo_held(c, hash);
         if (held < 0) return store_fail(c->s, SQLITE_ERROR, err);
         if (!held && remember_missing(c, hash))
             return sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
@@ -755,7 +770,7 @@ int entity_photo_arrived(store *s, const sync_config *cfg, const char *hash, syn
             continue;
         }
         char *before = entity_flags_text(rw.doc);
-        if ((rc = photo_flags(&c, rw.doc, rw.rowid, entity_str(rw.doc, "outfall_id"))) < 0) {
+        if ((rc = photo_flags(&c, rw.doc, rw.rowid, entity_str(rw.doc, "outfall_id"), &rw)) < 0) {
             rc = store_fail(s, SQLITE_ERROR, err);
         } else {
             char *after = entity_flags_text(rw.doc);

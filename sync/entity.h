@@ -22,6 +22,13 @@ typedef struct entity_row {
     /* The document's members as the phone sent them, written ahead (record_pieces_make with
      * RECORD_DOC_FLAGS), or NULL: saving copies those the document still holds as they were. */
     const record_pieces *doc_texts;
+    /* Which photos of the document count, as its check found them (photo_flags): stored and
+     * held by their reference's author, a bit a place in the list (PHOTO_REF_SLOTS of them,
+     * sync/photos.h). Good for the list proven_of with proven_n entries only: saving asks the
+     * database again for any other. */
+    const json_t *proven_of;
+    size_t proven_n;
+    uint8_t proven[1024 / 8];
 } entity_row;
 
 typedef struct entity_kind {
