@@ -243,7 +243,7 @@ static int create(apply_ctx *c, const entity_kind *k, const char *id, json_t *fi
         leaves = prep->leaves;
         prep->doc = prep->leaves = NULL;
     } else {
-        rw.doc = json_deep_copy(fields);
+        rw.doc = record_copy(fields);
         leaves = json_object();
         if (!rw.doc || !leaves || record_each_leaf(fields, add_leaf, leaves)) {
             rc = sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
@@ -452,14 +452,15 @@ int apply_prepare(const Outfall__V1__Change *ch, apply_prep *prep) {
     if (rc == 0 && ch->base_version == 0) {
         /* What a create writes of the phone's fields is written here (left empty when out of
          * memory: the writer then writes it all). */
+        record_pieces_make(prep->fields, RECORD_DOC_FLAGS, NULL, &prep->doc_texts);
         json_t *leaves = json_object();
         if (leaves && !record_each_leaf(prep->fields, add_leaf, leaves)) {
-            record_pieces_make(leaves, RECORD_FIELDS_FLAGS, &prep->leaf_texts);
-            prep->doc = json_deep_copy(prep->fields);
+            /* Most leaves are the document's own members: their texts are copied. */
+            record_pieces_make(leaves, RECORD_FIELDS_FLAGS, &prep->doc_texts, &prep->leaf_texts);
+            prep->doc = record_copy(prep->fields);
             prep->leaves = json_incref(leaves);
         }
         json_decref(leaves);
-        record_pieces_make(prep->fields, RECORD_DOC_FLAGS, &prep->doc_texts);
     }
     return rc < 0 ? -1 : 0;
 }

@@ -21,6 +21,13 @@ int record_enum(json_t *doc, const char *path, const ProtobufCEnumDescriptor *d)
  * removes the leaf and any parent left empty. Returns 0, or -1 on allocation failure. */
 int record_set(json_t *doc, const char *path, json_t *value);
 
+/* A copy of value whose objects and arrays are new and whose strings, numbers, booleans and
+ * nulls are shared with it (a new reference), or NULL when out of memory: what json_deep_copy
+ * gives for any change made through objects and arrays, which is the only way the project
+ * changes a value (it never sets a scalar in place: json_string_set and its kind are not used),
+ * at a fraction of the allocations. */
+json_t *record_copy(json_t *value);
+
 /* Compact JSON text of value ("null" for NULL), malloc'd; the caller frees. */
 char *record_text(const json_t *value);
 
@@ -48,9 +55,11 @@ typedef struct record_pieces {
 } record_pieces;
 
 /* Makes *out, the pieces of obj's members dumped with flags (JSON_COMPACT, with or without
- * JSON_SORT_KEYS and a JSON_REAL_PRECISION), in the order json_dumps writes them. Returns 0, or
- * -1 when out of memory (*out then empty). */
-int record_pieces_make(json_t *obj, size_t flags, record_pieces *out);
+ * JSON_SORT_KEYS and a JSON_REAL_PRECISION), in the order json_dumps writes them. like (may be
+ * NULL) holds pieces made before: a member of obj under the same key whose value is the same
+ * scalar (the same reference) takes its text from there instead of being written again. Returns
+ * 0, or -1 when out of memory (*out then empty). */
+int record_pieces_make(json_t *obj, size_t flags, const record_pieces *like, record_pieces *out);
 
 /* Frees what p holds and empties it. */
 void record_pieces_free(record_pieces *p);

@@ -83,7 +83,7 @@ static void dump_from_pieces_is_json_dumps_byte_for_byte(void **state) {
                 assert_non_null(from);
                 assert_non_null(to);
                 record_pieces p;
-                assert_int_equal(record_pieces_make(from, flag_sets[f], &p), 0);
+                assert_int_equal(record_pieces_make(from, flag_sets[f], NULL, &p), 0);
                 char *want = json_dumps(to, flag_sets[f]), *got = record_dump(to, flag_sets[f], &p);
                 assert_string_equal(got, want);
                 free(got);
@@ -100,12 +100,55 @@ static void dump_from_pieces_is_json_dumps_byte_for_byte(void **state) {
             }
 }
 
+/* record_copy: new objects and arrays, the same scalars; a change through the copy's objects
+ * and arrays leaves the original as it was, and the copy dumps as json_deep_copy's does. */
+static void copy_shares_scalars_and_copies_containers(void **state) {
+    (void)state;
+    json_t *doc = json_loads("{\"lat\":35.1,\"name\":\"沁河\",\"n\":3,\"ok\":true,\"no\":null,"
+                             "\"photos\":[{\"hash\":\"ab\",\"kind\":\"PHOTO_KIND_NEAR\"}],"
+                             "\"responsible_party\":{\"phone\":\"1\"},\"empty\":[]}",
+                             0, NULL);
+    assert_non_null(doc);
+    char *before = json_dumps(doc, JSON_COMPACT);
+    json_t *copy = record_copy(doc), *deep = json_deep_copy(doc);
+    assert_non_null(copy);
+    assert_true(json_equal(copy, doc));
+    char *copied = json_dumps(copy, JSON_COMPACT), *deep_text = json_dumps(deep, JSON_COMPACT);
+    assert_string_equal(copied, deep_text);
+    assert_ptr_equal(json_object_get(copy, "lat"), json_object_get(doc, "lat"));
+    assert_ptr_equal(json_object_get(copy, "name"), json_object_get(doc, "name"));
+    json_t *photos = json_object_get(copy, "photos");
+    assert_ptr_not_equal(photos, json_object_get(doc, "photos"));
+    assert_ptr_not_equal(json_array_get(photos, 0),
+                         json_array_get(json_object_get(doc, "photos"), 0));
+    assert_ptr_not_equal(json_object_get(copy, "responsible_party"),
+                         json_object_get(doc, "responsible_party"));
+    /* Changes through the copy, as the rules make them. */
+    json_object_set_new(json_array_get(photos, 0), "kind", json_string("PHOTO_KIND_FAR"));
+    json_array_append_new(photos, json_object());
+    json_t *phone = json_string("2");
+    assert_int_equal(record_set(copy, "responsible_party.phone", phone), 0);
+    json_decref(phone);
+    json_object_set_new(copy, "lat", json_real(36));
+    json_array_append_new(json_object_get(copy, "empty"), json_true());
+    char *after = json_dumps(doc, JSON_COMPACT);
+    assert_string_equal(after, before);
+    free(before);
+    free(after);
+    free(copied);
+    free(deep_text);
+    json_decref(deep);
+    json_decref(copy);
+    json_decref(doc);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(leaves_walk_into_nested_messages_but_not_arrays),
         cmocka_unit_test(set_creates_parents_and_clearing_removes_empty_ones),
         cmocka_unit_test(equal_treats_absent_and_null_alike),
         cmocka_unit_test(dump_from_pieces_is_json_dumps_byte_for_byte),
+        cmocka_unit_test(copy_shares_scalars_and_copies_containers),
     };
     return cmocka_run_group_tests_name("sync/record", tests, NULL, NULL);
 }
