@@ -255,6 +255,7 @@ static int apply_batch(store *s, const sync_config *cfg, const principal *p,
     sqlite3_bind_text(st, 2, req->device_id, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 3, req->device_seq);
     sqlite3_bind_int64(st, 4, p->user_id);
+    prep_wait_hashed(progress);
     sqlite3_bind_blob(st, 5, hash, 32, SQLITE_STATIC);
     sqlite3_bind_int64(st, 6, received_ms);
     sqlite3_bind_int64(st, 7, c.now_ms);
@@ -538,9 +539,9 @@ typedef struct batch_job {
     const sync_config *cfg;
     const principal *p;
     const Outfall__V1__SyncRequest *req;
-    const uint8_t *hash;
-    change_prep *prep;               /* what the worker worked out for each change, or NULL */
-    prep_progress *progress;         /* how far it has got, or NULL: all of it */
+    const uint8_t *hash;     /* its content hash, written once progress says so (job_hash) */
+    change_prep *prep;       /* what the worker worked out for each change, or NULL */
+    prep_progress *progress; /* how far it has got, or NULL: all of it */
     Outfall__V1__SyncResponse *resp; /* the answer without its feed page, once decided */
     int release;                     /* applied, and a held batch waits right behind it */
     int stored;      /* applied before: its stored answer is read after the write (sync_results) */
@@ -551,6 +552,13 @@ typedef struct batch_job {
  * writes nothing, a batch ahead of a gap in its device's sequence is held, the next one applies.
  * Returns 0 with j->resp (NULL only when out of memory), or a negative code with *err; the
  * caller rolls back what it wrote. A writer_write_fn (sync/writer.h), arg a batch_job. */
+/* j's batch's content hash, waited for when the writer started on the batch before its worker
+ * hashed it (sync_results). */
+static const uint8_t *job_hash(const batch_job *j) {
+    prep_wait_hashed(j->progress);
+    return j->hash;
+}
+
 static int batch_decide(store *s, void *arg, sync_error *err) {
     batch_job *j = arg;
     const Outfall__V1__SyncRequest *req = j->req;
@@ -569,7 +577,7 @@ static int batch_decide(store *s, void *arg, sync_error *err) {
     sqlite3_bind_text(st, 1, req->batch_id, -1, SQLITE_STATIC);
     if (sqlite3_step(st) == SQLITE_ROW) {
         int same = sqlite3_column_bytes(st, 0) == 32 &&
-                   memcmp(sqlite3_column_blob(st, 0), j->hash, 32) == 0;
+                   memcmp(sqlite3_column_blob(st, 0), job_hash(j), 32) == 0;
         const char *state = (const char *)sqlite3_column_text(st, 1);
         int held = strcmp(state, "held") == 0, refused = strcmp(state, "refused") == 0;
         sqlite3_reset(st);
@@ -603,7 +611,7 @@ static int batch_decide(store *s, void *arg, sync_error *err) {
     /* Applied or held, the batch is acknowledged: it gets the next number (sync/durable.h). */
     if ((rc = durable_next_ack(s, &j->ack_seq, err))) return rc;
     if (req->device_seq > last + 1) {
-        if ((rc = hold_batch(s, j->p, req, j->hash, err))) return rc;
+        if ((rc = hold_batch(s, j->p, req, job_hash(j), err))) return rc;
         j->resp = held_response(req);
         return 0;
     }
@@ -636,7 +644,6 @@ static int sync_results(store *s, const sync_config *cfg, const principal *p,
     uint8_t hash[32];
     int rc = check_request(req, err);
     if (rc) return rc;
-    batch_hash(req, hash);
     const char *file = sqlite3_db_filename(store_db(s), "main");
     /* The work that needs no database is done here, on the request's thread, not the writer's.
      * When the writer is idle it starts on the batch at once and the two overlap (the writer
@@ -654,10 +661,15 @@ static int sync_results(store *s, const sync_config *cfg, const principal *p,
     int early = prep && writer_submit_if_idle(&w);
     if (!early) job.progress = NULL; /* the writer has not seen the job yet */
     if (prep) prep_changes(req, prep, job.progress);
-    if (early)
+    /* The batch's hash (about 1.5 ms for 500 changes) after its changes: the writer needs it
+     * only to record the batch, once it has applied them all, or for a rare batch id it knows. */
+    batch_hash(req, hash);
+    if (early) {
+        prep_hashed(job.progress);
         writer_wait(&w);
-    else
+    } else {
         writer_submit(&w);
+    }
     prep_free(job.prep, req->n_changes);
     if (w.rc) {
         /* A group whose commit failed kept nothing: its answer goes too. */

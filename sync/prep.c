@@ -42,6 +42,22 @@ void prep_wait(prep_progress *progress, size_t i) {
     pthread_mutex_unlock(&progress->mu);
 }
 
+void prep_hashed(prep_progress *progress) {
+    if (!progress) return;
+    pthread_mutex_lock(&progress->mu);
+    progress->hashed = 1;
+    pthread_cond_signal(&progress->more);
+    pthread_mutex_unlock(&progress->mu);
+}
+
+void prep_wait_hashed(prep_progress *progress) {
+    if (!progress) return;
+    pthread_mutex_lock(&progress->mu);
+    while (!progress->hashed)
+        pthread_cond_wait(&progress->more, &progress->mu);
+    pthread_mutex_unlock(&progress->mu);
+}
+
 void prep_free(change_prep *prep, size_t n) {
     if (!prep) return;
     for (size_t i = 0; i < n; i++)

@@ -25,6 +25,7 @@ typedef struct prep_progress {
     pthread_mutex_t mu;
     pthread_cond_t more;
     size_t ready; /* changes [0, ready) are prepared; guarded by mu */
+    int hashed;   /* the batch's content hash is written (after its changes); guarded by mu */
 } prep_progress;
 
 /* Room for req's preparation (zeroed; free with prep_free), or NULL when the budget is spent or
@@ -38,6 +39,12 @@ void prep_changes(const Outfall__V1__SyncRequest *req, change_prep *prep, prep_p
 /* Returns once change i of the batch progress follows is prepared (at once when progress is
  * NULL). */
 void prep_wait(prep_progress *progress, size_t i);
+
+/* Tells progress (may be NULL) that the batch's content hash is written. */
+void prep_hashed(prep_progress *progress);
+
+/* Returns once the batch progress follows is hashed (at once when progress is NULL). */
+void prep_wait_hashed(prep_progress *progress);
 
 /* Frees prep (from prep_alloc, n changes; NULL: nothing) and gives its room back to the budget. */
 void prep_free(change_prep *prep, size_t n);
