@@ -10,6 +10,8 @@
 #include "programme/public_report_photos.h"
 
 enum { SIGNATURE_LEN = crypto_sign_BYTES };
+_Static_assert((int)SIGNATURE_LEN == (int)AUTH_SIGNATURE_BYTES,
+               "auth.h names the signature's size");
 
 /* Role names for messages, indexed by Outfall__V1__Role. */
 static const char *const role_names[] = {"report upload token", "surveyor", "supervisor",
@@ -94,25 +96,53 @@ int auth_require_password_current(http_req *r) {
     return r->err.rc;
 }
 
+/* The header's value without its surrounding blanks into *at and *len: 1, or 0 when it is
+ * absent or blank. */
+static int signature_header(const http_req *r, const char **at, size_t *len) {
+    const char *h = mg_get_header(r->conn, "X-Device-Signature");
+    if (!h || h[strspn(h, " \t")] == '\0') return 0;
+    h += strspn(h, " \t");
+    *at = h;
+    *len = strcspn(h, " \t\r\n");
+    return 1;
+}
+
+/* 1 when the header's value h[0..len) is base64 of exactly a signature, decoded into sig. */
+static int signature_decoded(const char *h, size_t len, uint8_t sig[SIGNATURE_LEN + 8]) {
+    return h[len + strspn(h + len, " \t\r\n")] == '\0' &&
+           util_base64_decode(h, len, sig, SIGNATURE_LEN + 8) == SIGNATURE_LEN;
+}
+
+int auth_signature(const http_req *r, uint8_t sig[AUTH_SIGNATURE_BYTES]) {
+    const char *h;
+    size_t len;
+    uint8_t got[SIGNATURE_LEN + 8];
+    if (!signature_header(r, &h, &len) || !signature_decoded(h, len, got)) return -1;
+    memcpy(sig, got, SIGNATURE_LEN);
+    return 0;
+}
+
+int auth_signature_verdict(http_req *r, int valid) {
+    return valid ? 0
+                 : http_error(r, 401, "signature_invalid",
+                              "the signature does not match the body and the device's key");
+}
+
 int auth_verify_signature(http_req *r, const uint8_t pk[32]) {
     static const uint8_t empty[1];
     uint8_t sig[SIGNATURE_LEN + 8];
-    const char *h = mg_get_header(r->conn, "X-Device-Signature");
-    if (!h || h[strspn(h, " \t")] == '\0')
+    const char *h;
+    size_t len;
+    if (!signature_header(r, &h, &len))
         return http_error(r, 401, "signature_missing",
                           "send X-Device-Signature: base64 of the Ed25519 signature of the body");
-    h += strspn(h, " \t");
-    size_t len = strcspn(h, " \t\r\n");
-    if (h[len + strspn(h + len, " \t\r\n")] != '\0' ||
-        util_base64_decode(h, len, sig, sizeof sig) != SIGNATURE_LEN)
+    if (!signature_decoded(h, len, sig))
         return http_error(r, 401, "signature_malformed",
                           "X-Device-Signature must be base64 of exactly %d bytes", SIGNATURE_LEN);
     int rc = http_read_body(r);
     if (rc < 0) return rc;
-    if (crypto_sign_verify_detached(sig, r->body ? r->body : empty, r->body_len, pk) != 0)
-        return http_error(r, 401, "signature_invalid",
-                          "the signature does not match the body and the device's key");
-    return 0;
+    return auth_signature_verdict(
+        r, crypto_sign_verify_detached(sig, r->body ? r->body : empty, r->body_len, pk) == 0);
 }
 
 void auth_client_addr(const http_req *r, char *out, size_t cap) {

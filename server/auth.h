@@ -43,6 +43,17 @@ int auth_reporter(const http_req *r);
  * Codes (401): signature_missing, signature_malformed, signature_invalid. Not audited. */
 int auth_verify_signature(http_req *r, const uint8_t pk[32]);
 
+/* The bytes of an Ed25519 signature (libsodium's crypto_sign_BYTES). */
+enum { AUTH_SIGNATURE_BYTES = 64 };
+
+/* The X-Device-Signature header's signature into sig: 0, or -1 when it is missing or malformed
+ * (nothing answered; auth_verify_signature says which). */
+int auth_signature(const http_req *r, uint8_t sig[AUTH_SIGNATURE_BYTES]);
+
+/* What auth_verify_signature answers once the signature was checked elsewhere (valid: it
+ * matched the body and the device's key): 0, or 401 signature_invalid. */
+int auth_signature_verdict(http_req *r, int valid);
+
 /* Records r->err in the audit trail as a refusal of r->action on target (NULL: the request's
  * path), by r->who when authenticated (else anonymous). Never fails the request. */
 void auth_audit_refusal(http_req *r, const char *target);

@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -485,6 +486,56 @@ static void checksum_sees_applied_changes_and_only_state_ignores_bookkeeping(voi
     assert_string_not_equal(state1.hex, state2.hex);
 }
 
+/* A batch of 64 KB or more has its signature checked beside its decoding (server/api_sync.c,
+ * early_verify), and answers as a small one: signed with another device's key it is 401
+ * signature_invalid and writes nothing, naming another user's device it is 403 device_not_yours,
+ * and signed by its own device it applies. */
+static void big_batch_signature_is_checked_as_a_small_ones(void **state) {
+    (void)state;
+    static char landmark[1100];
+    memset(landmark, 'x', sizeof landmark - 1);
+    th_batch *b = th_batch_new(&dev_a), *bobs = th_batch_new(&dev_b);
+    for (int i = 0; i < 80; i++) {
+        double lat, lon;
+        th_spot(&lat, &lon);
+        th_outfall_create(b, "qinhe", DIV, lat, lon)->landmark = landmark;
+        th_outfall_create(bobs, "qinhe", DIV, lat, lon)->landmark = landmark;
+    }
+    const uint8_t *bytes, *bob_bytes;
+    size_t len, bob_len;
+    assert_int_equal(th_batch_encode(b, TH_PB, &bytes, &len), 0);
+    assert_int_equal(th_batch_encode(bobs, TH_PB, &bob_bytes, &bob_len), 0);
+    assert_true(len >= 64 * 1024);
+    th_sum before = th_db_checksum(srv.data, TH_ALL);
+    th_sync_result r;
+    char *sig = th_sign_b64(dev_b.sk, bytes, len);
+    assert_int_equal(th_sync_raw(&srv, alice.token, "application/x-protobuf", sig, bytes, len, &r),
+                     401);
+    assert_string_equal(r.err.code, "signature_invalid");
+    th_sync_result_free(&r);
+    free(sig);
+    sig = th_sign_b64(dev_b.sk, bob_bytes, bob_len);
+    assert_int_equal(
+        th_sync_raw(&srv, alice.token, "application/x-protobuf", sig, bob_bytes, bob_len, &r), 403);
+    assert_string_equal(r.err.code, "device_not_yours");
+    th_sync_result_free(&r);
+    free(sig);
+    th_sum after = th_db_checksum(srv.data, TH_ALL);
+    assert_string_equal(after.hex, before.hex);
+
+    sig = th_sign_b64(dev_a.sk, bytes, len);
+    assert_int_equal(th_sync_raw(&srv, alice.token, "application/x-protobuf", sig, bytes, len, &r),
+                     200);
+    assert_int_equal(r.resp->n_results, 80);
+    for (size_t i = 0; i < 80; i++)
+        assert_int_equal(r.resp->results[i]->status, TH_STATUS(APPLIED));
+    th_sync_result_free(&r);
+    free(sig);
+    dev_a.next_seq++;
+    th_batch_free(b);
+    th_batch_free(bobs);
+}
+
 static int group_setup(void **state) {
     (void)state;
     const char *divs[] = {DIV, NULL};
@@ -523,6 +574,7 @@ int main(void) {
         cmocka_unit_test(observation_naming_unknown_photos_is_flagged_photos_pending),
         cmocka_unit_test(batch_with_one_rejected_change_applies_the_others),
         cmocka_unit_test(checksum_sees_applied_changes_and_only_state_ignores_bookkeeping),
+        cmocka_unit_test(big_batch_signature_is_checked_as_a_small_ones),
     };
     return cmocka_run_group_tests_name("sync protocol", tests, group_setup, group_teardown);
 }
