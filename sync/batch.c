@@ -548,10 +548,6 @@ typedef struct batch_job {
     int64_t ack_seq; /* its number in the acknowledgement sequence; 0 for a replay */
 } batch_job;
 
-/* Decides one batch inside the caller's write transaction: a replay gets its first answer and
- * writes nothing, a batch ahead of a gap in its device's sequence is held, the next one applies.
- * Returns 0 with j->resp (NULL only when out of memory), or a negative code with *err; the
- * caller rolls back what it wrote. A writer_write_fn (sync/writer.h), arg a batch_job. */
 /* j's batch's content hash, waited for when the writer started on the batch before its worker
  * hashed it (sync_results). */
 static const uint8_t *job_hash(const batch_job *j) {
@@ -559,6 +555,10 @@ static const uint8_t *job_hash(const batch_job *j) {
     return j->hash;
 }
 
+/* Decides one batch inside the caller's write transaction: a replay gets its first answer and
+ * writes nothing, a batch ahead of a gap in its device's sequence is held, the next one applies.
+ * Returns 0 with j->resp (NULL only when out of memory), or a negative code with *err; the
+ * caller rolls back what it wrote. A writer_write_fn (sync/writer.h), arg a batch_job. */
 static int batch_decide(store *s, void *arg, sync_error *err) {
     batch_job *j = arg;
     const Outfall__V1__SyncRequest *req = j->req;

@@ -439,6 +439,9 @@ static int photo_taken_away(json_t *photo) {
     return 0;
 }
 
+_Static_assert(sizeof((entity_row *)0)->proven * 8 == PHOTO_REF_SLOTS,
+               "a bit of entity_row.proven for each photo an observation may name");
+
 /* Sets the reviewer's photo flags on observation document doc (its rowid obs_rowid, 0 before it
  * is created) from the EXIF facts of the photos it names: photos_pending (some not uploaded yet, or
  * named by someone who never uploaded them: proven_photo), photo_no_geotag, photo_far_from_site
@@ -447,9 +450,6 @@ static int photo_taken_away(json_t *photo) {
  * photo_time_mismatch. Flags never change the field facts. rw (may be NULL) keeps which photos
  * count for the save that follows (entity_row.proven). Returns 0, or negative on a storage
  * error. */
-_Static_assert(sizeof((entity_row *)0)->proven * 8 == PHOTO_REF_SLOTS,
-               "a bit of entity_row.proven for each photo an observation may name");
-
 static int photo_flags(apply_ctx *c, json_t *doc, int64_t obs_rowid, const char *outfall_id,
                        entity_row *rw) {
     json_t *jlat = json_object_get(doc, "lat"), *jlon = json_object_get(doc, "lon");
