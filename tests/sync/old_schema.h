@@ -34,6 +34,19 @@ static inline char *text_of(sqlite3 *db, const char *sql) {
     return copy;
 }
 
+/* 1 when SQLite's plan for sql (EXPLAIN QUERY PLAN) names what (an index, or a way of search). */
+static inline int plan_names(sqlite3 *db, const char *sql, const char *what) {
+    char *explain = sqlite3_mprintf("EXPLAIN QUERY PLAN %s", sql);
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db, explain, -1, &st, NULL), SQLITE_OK);
+    int names = 0;
+    while (sqlite3_step(st) == SQLITE_ROW)
+        names |= strstr((const char *)sqlite3_column_text(st, 3), what) != NULL;
+    sqlite3_finalize(st);
+    sqlite3_free(explain);
+    return names;
+}
+
 /* Removes the test's temporary folder dir and all in it. */
 static inline void remove_folder(const char *dir) {
     char cmd[128];
