@@ -600,11 +600,9 @@ static int kept_slots(apply_ctx *c, const entity_row *rw, json_t *photos,
         rc = rc == SQLITE_DONE ? 0 : rc;
     }
     free(listed);
-    st = rc ? NULL
-            : store_stmt(
-                  c->s,
-                  "SELECT ref_key - ?1 * 1024 FROM observation_photo_refs WHERE " PHOTO_REFS_OF(
-                      "ref_key", "?1"));
+    static const char slots_sql[] = "SELECT ref_key - " PHOTO_REF_KEY(
+        "?1", "0") " FROM observation_photo_refs WHERE " PHOTO_REFS_OF("ref_key", "?1");
+    st = rc ? NULL : store_stmt(c->s, slots_sql);
     if (!rc && !st) rc = SQLITE_ERROR;
     if (st) {
         sqlite3_bind_int64(st, 1, rw->rowid);
@@ -673,8 +671,8 @@ static int save_photo_refs(apply_ctx *c, entity_row *rw, int created, sync_error
              * the row in a temporary b-tree it opens for each statement). */
             sqlite3_stmt *st =
                 store_stmt(c->s, "INSERT INTO observation_photo_refs (ref_key, observation_rowid, "
-                                 "hash, kind, division_code, author_id) VALUES (?1 * 1024 + ?6, "
-                                 "?1, ?2, ?3, ?4, ?5)");
+                                 "hash, kind, division_code, author_id) VALUES (" PHOTO_REF_KEY(
+                                     "?1", "?6") ", ?1, ?2, ?3, ?4, ?5)");
             if (!st) return store_fail(c->s, SQLITE_ERROR, err);
             sqlite3_bind_int64(st, 1, rw->rowid);
             sqlite3_bind_text(st, 2, hash, -1, SQLITE_STATIC);

@@ -33,10 +33,15 @@
 
 /* An observation's photo references (migration 0029): each one's key is its observation's rowid
  * times PHOTO_REF_SLOTS plus its slot, so an observation names at most PHOTO_REF_SLOTS photos.
- * PHOTO_REFS_OF(key, rowid) is SQL: key is one of the references of the observation whose rowid
- * is the SQL expression rowid (a range of keys, which SQLite reads by rowid). */
+ * As SQL on SQL expressions: PHOTO_REF_KEY(rowid, slot) is the key of a reference, and
+ * PHOTO_REFS_OF(key, rowid) says key is one of the references of the observation whose rowid is
+ * rowid (a range of keys, which SQLite reads by rowid). */
 #define PHOTO_REF_SLOTS 1024
-#define PHOTO_REFS_OF(key, rowid) key " BETWEEN (" rowid ") * 1024 AND (" rowid ") * 1024 + 1023"
+#define PHOTO_REF_SLOTS_SQL "1024"
+#define PHOTO_REF_KEY(rowid, slot) "(" rowid ") * " PHOTO_REF_SLOTS_SQL " + (" slot ")"
+#define PHOTO_REFS_OF(key, rowid)                                                                  \
+    key " BETWEEN " PHOTO_REF_KEY(rowid, "0") " AND " PHOTO_REF_KEY(rowid,                         \
+                                                                    PHOTO_REF_SLOTS_SQL " - 1")
 
 /* Where photos live and what is accepted. Strings borrowed; shared by every thread. */
 typedef struct photos_env {
