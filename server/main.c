@@ -30,6 +30,7 @@
 #include "sync/accounts.h"
 #include "sync/batch.h"
 #include "sync/photos.h"
+#include "sync/prep.h"
 #include "sync/store.h"
 #include "sync/writer.h"
 
@@ -472,6 +473,7 @@ int main(int argc, char **argv) {
     if (releasing) releaser_stop(&rl);
     backups_stop();
     writer_close();
+    prep_close(); /* the batches' preparations still waiting to be freed */
     dbpool_close();
     store_close(main_store);
     photo_store_close(&photos);

@@ -670,7 +670,7 @@ static int sync_results(store *s, const sync_config *cfg, const principal *p,
     } else {
         writer_submit(&w);
     }
-    prep_free(job.prep, req->n_changes);
+    prep_free_later(job.prep, req->n_changes); /* after the answer, not before it */
     if (w.rc) {
         /* A group whose commit failed kept nothing: its answer goes too. */
         if (job.resp) protobuf_c_message_free_unpacked(&job.resp->base, NULL);

@@ -65,3 +65,90 @@ void prep_free(change_prep *prep, size_t n) {
     free(prep);
     atomic_fetch_sub(&prepared_waiting, n);
 }
+
+/* ---- freeing after the answer ----
+ * A batch's preparation (for 500 creates: their fields as JSON, the documents, leaves and texts)
+ * took about 3 ms to free, on the request's thread between the commit and the answer: a tenth of
+ * a batch's time with one phone syncing. A thread of its own frees it instead while the answer
+ * goes out. Its room stays counted in the budget until it is freed, so a freer that falls behind
+ * makes batches queue unprepared, never memory grow. */
+typedef struct spent_prep {
+    struct spent_prep *next;
+    change_prep *prep;
+    size_t n;
+} spent_prep;
+
+static struct {
+    pthread_mutex_t mu;
+    pthread_cond_t more;
+    spent_prep *head; /* waiting to be freed */
+    int thread;       /* the freeing thread runs */
+    int stop;         /* it is asked to stop once the list is empty */
+    pthread_t tid;
+} reaper = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER};
+
+static void free_list(spent_prep *list) {
+    while (list) {
+        spent_prep *next = list->next;
+        prep_free(list->prep, list->n);
+        free(list);
+        list = next;
+    }
+}
+
+static void *reaper_main(void *unused) {
+    (void)unused;
+    pthread_mutex_lock(&reaper.mu);
+    for (;;) {
+        spent_prep *list = reaper.head;
+        reaper.head = NULL;
+        if (!list && reaper.stop) break;
+        if (!list) {
+            pthread_cond_wait(&reaper.more, &reaper.mu);
+            continue;
+        }
+        pthread_mutex_unlock(&reaper.mu);
+        free_list(list);
+        pthread_mutex_lock(&reaper.mu);
+    }
+    pthread_mutex_unlock(&reaper.mu);
+    return NULL;
+}
+
+void prep_free_later(change_prep *prep, size_t n) {
+    if (!prep) return;
+    spent_prep *sp = malloc(sizeof *sp);
+    pthread_mutex_lock(&reaper.mu);
+    /* A thread that could not start is tried again next time; this one is freed here. */
+    if (sp && !reaper.thread && !reaper.stop &&
+        pthread_create(&reaper.tid, NULL, reaper_main, NULL) == 0) {
+        reaper.thread = 1;
+        pthread_setname_np(reaper.tid, "outfalld-free");
+    }
+    int queued = sp && reaper.thread && !reaper.stop;
+    if (queued) {
+        *sp = (spent_prep){reaper.head, prep, n};
+        reaper.head = sp;
+        pthread_cond_signal(&reaper.more);
+    }
+    pthread_mutex_unlock(&reaper.mu);
+    if (!queued) {
+        free(sp);
+        prep_free(prep, n);
+    }
+}
+
+void prep_close(void) {
+    pthread_mutex_lock(&reaper.mu);
+    int joining = reaper.thread;
+    reaper.stop = 1;
+    pthread_cond_signal(&reaper.more);
+    pthread_mutex_unlock(&reaper.mu);
+    if (joining) pthread_join(reaper.tid, NULL);
+    pthread_mutex_lock(&reaper.mu);
+    spent_prep *left = reaper.head; /* none: the thread empties the list before it stops */
+    reaper.head = NULL;
+    reaper.thread = reaper.stop = 0;
+    pthread_mutex_unlock(&reaper.mu);
+    free_list(left);
+}

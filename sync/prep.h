@@ -49,4 +49,11 @@ void prep_wait_hashed(prep_progress *progress);
 /* Frees prep (from prep_alloc, n changes; NULL: nothing) and gives its room back to the budget. */
 void prep_free(change_prep *prep, size_t n);
 
+/* prep_free on a thread of its own, so the caller's answer need not wait for it (at once, on the
+ * caller's thread, when that thread cannot be had). */
+void prep_free_later(change_prep *prep, size_t n);
+
+/* Frees what waits for prep_free_later and stops its thread (the next call starts it again). */
+void prep_close(void);
+
 #endif

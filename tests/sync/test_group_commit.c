@@ -9,9 +9,11 @@
 #include <stdatomic.h>
 #include <unistd.h>
 
+#include "sync/prep.h"
 #include "sync/writer.h"
 
 #define WRITER_NAME "outfalld-writer"
+#define FREER_NAME "outfalld-free"
 
 enum { SENDERS = 6, BATCHES = 12, CHANGES = 3 };
 
@@ -329,6 +331,47 @@ static void a_batch_written_again_after_its_group_rolled_back_applies_once_the_s
     assert_int_equal(fx_count(f, want), 1);
 }
 
+/* The room the budget of prepared changes has (sync/prep.c PREPARED_BUDGET) is all free: a
+ * request of that many changes gets it. */
+static void assert_budget_all_free(void) {
+    Outfall__V1__SyncRequest whole = OUTFALL__V1__SYNC_REQUEST__INIT;
+    whole.n_changes = 5000;
+    change_prep *room = prep_alloc(&whole);
+    assert_non_null(room);
+    prep_free(room, whole.n_changes);
+    whole.n_changes = 5001;
+    assert_null(prep_alloc(&whole));
+}
+
+/* A batch's preparation is freed after its answer by a thread of its own; closing frees what
+ * waits and stops it, and every change's room is back in the budget. */
+static void a_batchs_preparation_is_freed_after_its_answer_and_its_room_given_back(void **state) {
+    fixture *f = *state;
+    prep_close();
+    assert_int_equal(fx_threads_named(FREER_NAME, NULL), 0);
+    send_at_once(f);
+    assert_int_equal(fx_threads_named(FREER_NAME, NULL), 1);
+    prep_close();
+    assert_int_equal(fx_threads_named(FREER_NAME, NULL), 0);
+    assert_budget_all_free();
+
+    /* Without that thread, the sender frees it itself, and it is tried again next time. */
+    atomic_store(&refuse_threads, 1);
+    char batch[600];
+    Outfall__V1__SyncResponse *r = fx_sync(f, 0, fx_one_create(batch, sizeof batch, 39.1));
+    assert_int_equal(r->results[0]->status, OUTFALL__V1__CHANGE_STATUS__CHANGE_STATUS_APPLIED);
+    protobuf_c_message_free_unpacked(&r->base, NULL);
+    atomic_store(&refuse_threads, 0);
+    assert_int_equal(fx_threads_named(FREER_NAME, NULL), 0);
+    assert_budget_all_free();
+    r = fx_sync(f, 1, fx_one_create(batch, sizeof batch, 39.3));
+    assert_int_equal(r->results[0]->status, OUTFALL__V1__CHANGE_STATUS__CHANGE_STATUS_APPLIED);
+    protobuf_c_message_free_unpacked(&r->base, NULL);
+    assert_int_equal(fx_threads_named(FREER_NAME, NULL), 1);
+    prep_close();
+    assert_budget_all_free();
+}
+
 /* Each test's folder is removed with its file: close the writing handles on it first. */
 static int gc_teardown(void **state) {
     writer_close();
@@ -344,6 +387,7 @@ int main(void) {
         T(without_a_writing_thread_the_senders_write_the_groups),
         T(a_job_that_fails_leaves_nothing_and_the_rest_of_its_group_is_kept),
         T(a_batch_written_again_after_its_group_rolled_back_applies_once_the_same),
+        T(a_batchs_preparation_is_freed_after_its_answer_and_its_room_given_back),
     };
     return cmocka_run_group_tests_name("sync/group_commit", tests, NULL, NULL);
 }
