@@ -639,6 +639,37 @@ static int kept_ref(apply_ctx *c, const entity_row *rw, const char *hash, int ki
     return rc == SQLITE_DONE ? found : -rc;
 }
 
+/* A photo reference's hash and its place in its observation's list, for repeated_refs. */
+typedef struct named_photo {
+    const char *hash;
+    size_t at;
+} named_photo;
+
+static int named_photo_order(const void *a, const void *b) {
+    const named_photo *x = a, *y = b;
+    int c = strcmp(x->hash, y->hash);
+    return c ? c : (x->at > y->at) - (x->at < y->at);
+}
+
+/* Marks in again (a bit a place in photos, at most PHOTO_REF_SLOTS of them) each reference that
+ * names the hash of an earlier one. Sorted by hash rather than each compared with every earlier
+ * one: for a list of 1 024 photos that was half a million comparisons, 110 M instructions of the
+ * writer's for one observation. Returns 0, or -1 when memory is short. */
+static int repeated_refs(json_t *photos, uint8_t again[PHOTO_REF_SLOTS / 8]) {
+    size_t n = json_array_size(photos);
+    if (n < 2) return 0;
+    named_photo *by_hash = malloc(n * sizeof *by_hash);
+    if (!by_hash) return -1;
+    for (size_t i = 0; i < n; i++)
+        by_hash[i] = (named_photo){entity_str(json_array_get(photos, i), "hash"), i};
+    qsort(by_hash, n, sizeof *by_hash, named_photo_order);
+    for (size_t i = 1; i < n; i++)
+        if (strcmp(by_hash[i].hash, by_hash[i - 1].hash) == 0)
+            again[by_hash[i].at / 8] |= (uint8_t)(1u << (by_hash[i].at % 8));
+    free(by_hash);
+    return 0;
+}
+
 /* Keeps observation rw's photo references beside it, each under a key in its rowid's range
  * (rw->rowid: save_common has set it, for a created one too, before this runs; migration 0029):
  * those it no longer names go (a created observation has none yet: its rowid is new), each it
@@ -649,7 +680,12 @@ static int kept_ref(apply_ctx *c, const entity_row *rw, const char *hash, int ki
  * uploads them. Returns 0 or a negative code. */
 static int save_photo_refs(apply_ctx *c, entity_row *rw, int created, sync_error *err) {
     json_t *photos = json_object_get(rw->doc, "photos");
-    uint8_t used[PHOTO_REF_SLOTS / 8] = {0};
+    uint8_t used[PHOTO_REF_SLOTS / 8] = {0}, again[PHOTO_REF_SLOTS / 8] = {0};
+    if (json_array_size(photos) > PHOTO_REF_SLOTS)
+        return sync_fail(err, SYNC_EINTERNAL, "internal",
+                         "an observation unchecked for its photos");
+    if (repeated_refs(photos, again))
+        return sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
     int rc = created ? 0 : kept_slots(c, rw, photos, used);
     if (rc) return store_fail(c->s, rc, err);
     int slot = 0;
@@ -657,10 +693,8 @@ static int save_photo_refs(apply_ctx *c, entity_row *rw, int created, sync_error
     json_t *photo;
     json_array_foreach(photos, i, photo) {
         const char *hash = entity_str(photo, "hash");
-        int again = 0; /* the first of repeated references sets the kind, as before */
-        for (size_t j = 0; j < i && !again; j++)
-            again = strcmp(entity_str(json_array_get(photos, j), "hash"), hash) == 0;
-        if (again) continue;
+        /* The first of repeated references sets the kind, as before. */
+        if (again[i / 8] >> (i % 8) & 1) continue;
         int64_t author = photo_author(c);
         int kept = created ? 0 : kept_ref(c, rw, hash, photo_kind(photo), &author);
         if (kept < 0) return store_fail(c->s, -kept, err);

@@ -233,6 +233,66 @@ static void an_observation_names_at_most_as_many_photos_as_slots(void **state) {
                      PHOTO_REF_SLOTS - 1);
 }
 
+/* A hash named twice in one list is one reference, with the kind of its first naming; an edit
+ * keeps that rule, and a list of as many photos as slots with repeats all through it keeps one
+ * reference a hash (repeats found by sorting, sync/entity.c repeated_refs). */
+static void a_photo_named_twice_in_a_list_is_one_reference_of_its_first_kind(void **state) {
+    fixture *f = *state;
+    assert_applied(
+        fx_sync(f, 0,
+                "[" CREATE_OUTFALL ","
+                "{\"changeId\":\"1b7c3f0e-6a4e-4e8a-9a55-2f5d7c1d9e05\",\"entityId\":\"" OBS
+                "\",\"baseVersion\":\"0\",\"observation\":{\"outfallId\":\"" OUTFALL
+                "\",\"photos\":[" PHOTO(H2, "FAR") "," PHOTO(H1, "NEAR") "," PHOTO(
+                    H2, "SIGNBOARD") "," PHOTO(H3, "SURROUNDINGS") "," PHOTO(H1, "FAR") "]}}]"));
+    char *got = slots_of(f);
+    assert_string_equal(got, "0:2:2:1|1:1:1:1|2:3:4:1");
+    free(got);
+    /* Bob's phone: H1 out, H3 twice (NEAR first), H4 in, H2 again as NEAR. */
+    assert_applied(
+        fx_sync(f, 1,
+                "[{\"changeId\":\"1b7c3f0e-6a4e-4e8a-9a55-2f5d7c1d9e06\",\"entityId\":\"" OBS
+                "\",\"baseVersion\":\"1\",\"observation\":{\"outfallId\":\"" OUTFALL
+                "\",\"photos\":[" PHOTO(H3, "NEAR") "," PHOTO(H4, "SIGNBOARD") "," PHOTO(
+                    H3, "FAR") "," PHOTO(H2, "NEAR") "," PHOTO(H4, "NEAR") "]}}]"));
+    got = slots_of(f);
+    assert_string_equal(got, "0:2:1:1|1:4:3:2|2:3:1:1");
+    free(got);
+
+    /* A full list: 1 024 places naming 300 hashes, each first at place (h * 7) % 300 of the
+     * first 300 and again in later places in another order. */
+    enum { DISTINCT = 300 };
+    size_t cap = 512 + (size_t)PHOTO_REF_SLOTS * 128, len = 0;
+    char *json = malloc(cap);
+    assert_non_null(json);
+    len += (size_t)snprintf(json + len, cap - len,
+                            "[{\"changeId\":\"1b7c3f0e-6a4e-4e8a-9a55-2f5d7c1d9e07\","
+                            "\"entityId\":\"1b7c3f0e-6a4e-4e8a-9a55-2f5d7c1d9eb7\","
+                            "\"baseVersion\":\"0\",\"observation\":{\"outfallId\":\"" OUTFALL
+                            "\",\"photos\":[");
+    for (int i = 0; i < PHOTO_REF_SLOTS; i++) {
+        int h = i < DISTINCT ? (i * 7) % DISTINCT : (i * 13 + 5) % DISTINCT;
+        len += (size_t)snprintf(json + len, cap - len,
+                                "%s{\"hash\":\"%064d\",\"kind\":\"PHOTO_KIND_%s\"}", i ? "," : "",
+                                h, i < DISTINCT ? "NEAR" : "FAR");
+    }
+    snprintf(json + len, cap - len, "]}}]");
+    assert_applied(fx_sync(f, 0, json));
+    free(json);
+    assert_int_equal(fx_count(f, "SELECT count(*) FROM observation_photos WHERE observation_id = "
+                                 "'1b7c3f0e-6a4e-4e8a-9a55-2f5d7c1d9eb7'"),
+                     DISTINCT);
+    assert_int_equal(fx_count(f, "SELECT count(DISTINCT hash) FROM observation_photos WHERE "
+                                 "observation_id = '1b7c3f0e-6a4e-4e8a-9a55-2f5d7c1d9eb7' AND "
+                                 "kind = 1"),
+                     DISTINCT);
+    /* Slots in the order each hash is first named: place i of the first 300 holds slot i. */
+    assert_int_equal(fx_count(f, "SELECT count(*) FROM observation_photos WHERE observation_id = "
+                                 "'1b7c3f0e-6a4e-4e8a-9a55-2f5d7c1d9eb7' AND CAST(hash AS INTEGER) "
+                                 "= ((ref_key - observation_rowid * 1024) * 7) % 300"),
+                     DISTINCT);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(a_schema_28_database_keeps_every_reference_in_slots),
@@ -241,6 +301,9 @@ int main(void) {
                                         fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(an_observation_names_at_most_as_many_photos_as_slots,
                                         fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(
+            a_photo_named_twice_in_a_list_is_one_reference_of_its_first_kind, fx_setup,
+            fx_teardown),
     };
     return cmocka_run_group_tests_name("sync/photo_refs_slots", tests, NULL, NULL);
 }
