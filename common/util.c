@@ -2,6 +2,7 @@
 
 #include <ctype.h>
 #include <math.h>
+#include <pthread.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,23 @@ int64_t util_monotonic_ms(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static unsigned char table_key[crypto_shorthash_KEYBYTES];
+static pthread_once_t table_key_once = PTHREAD_ONCE_INIT;
+
+static void table_key_draw(void) {
+    if (sodium_init() < 0) abort();
+    randombytes_buf(table_key, sizeof table_key);
+}
+
+uint64_t util_table_hash(const char *s) {
+    pthread_once(&table_key_once, table_key_draw);
+    unsigned char h[crypto_shorthash_BYTES];
+    crypto_shorthash(h, (const unsigned char *)s, strlen(s), table_key);
+    uint64_t v;
+    memcpy(&v, h, sizeof v);
+    return v;
 }
 
 int util_uuid_valid(const char *s) {

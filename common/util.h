@@ -39,6 +39,11 @@ long util_base64_decode(const char *text, size_t len, uint8_t *out, size_t cap);
 /* Copies src into dst[cap], truncating; always NUL-terminates (cap > 0). */
 void util_strlcpy(char *dst, const char *src, size_t cap);
 
+/* A hash of text s for the slots of an in-memory table whose keys come from outside: SipHash-2-4
+ * (libsodium's crypto_shorthash) under a key drawn once per process, so that nobody can choose
+ * keys that share a slot and make each lookup walk all of them. */
+uint64_t util_table_hash(const char *s);
+
 /* The calendar date in China Standard Time (UTC+8) of a Unix time in ms, into out[11] as
  * YYYY-MM-DD. */
 void util_date_of_ms(int64_t ms, char out[11]);

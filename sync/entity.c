@@ -357,10 +357,9 @@ static int live_outfall(apply_ctx *c, const char *id, char live[UUID_STR_LEN + 1
 /* The slot of hash in c's index of missing photos: the one holding it, or the empty one where it
  * goes. c->n_slots is a power of two with an empty slot left. */
 static size_t missing_slot(const apply_ctx *c, const char *hash) {
-    uint64_t h = UINT64_C(1469598103934665603); /* FNV-1a */
-    for (const unsigned char *b = (const unsigned char *)hash; *b; b++)
-        h = (h ^ *b) * UINT64_C(1099511628211);
-    size_t i = (size_t)h & (c->n_slots - 1);
+    /* Keyed: a batch's photo hashes are the phone's to choose (FNV-1a's were easy to make share
+     * a slot, each lookup then walking all of them). */
+    size_t i = (size_t)util_table_hash(hash) & (c->n_slots - 1);
     while (c->missing_slots[i] && strcmp(c->missing[c->missing_slots[i] - 1], hash) != 0)
         i = (i + 1) & (c->n_slots - 1);
     return i;
