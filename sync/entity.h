@@ -54,6 +54,10 @@ int apply_reject(Outfall__V1__ChangeResult *r, const char *reason, const char *f
 /* A string field of a document, borrowed; "" when absent. */
 const char *entity_str(json_t *doc, const char *key);
 
+/* The user a new photo reference of this change counts as named by: the change's own author,
+ * or for a supervisor taking a phone's value (apply_ctx.photo_author) the phone's user. */
+int64_t entity_photo_author(const apply_ctx *c);
+
 /* 1 when a change of kind k to a record whose document is doc is an inspection pick's result sent
  * from a phone (an observation carrying inspection_draw_id): the pick, not the sender's divisions,
  * decides who may send it (programme/inspection_results.h checks the sender is its inspector). */
