@@ -184,8 +184,8 @@ static int server_leaf(const char *path, json_t *value, void *leaves) {
     return add_leaf(path, value, leaves);
 }
 
-/* Lets go of v (a reference the writer holds): into prep's spent, which the worker frees with
- * the preparation, when prep has room; else here. */
+/* Lets go of v (a reference the writer holds): into prep's spent, freed with the preparation
+ * off the writer's thread, when prep has room; else here. */
 static void spend(apply_prep *prep, json_t *v) {
     for (size_t i = 0; prep && v && i < sizeof prep->spent / sizeof *prep->spent; i++) {
         if (!prep->spent[i]) {

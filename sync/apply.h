@@ -58,7 +58,7 @@ typedef struct apply_prep {
      * and version 1's history leaves (path -> value of fields); owned, or NULL. */
     json_t *doc, *leaves;
     /* What the writer let go of (fields, the document, the leaves), freed with the preparation
-     * on the worker instead of on the writer's thread; owned, or NULL. */
+     * off the writer's thread (prep_free_later); owned, or NULL. */
     json_t *spent[3];
 } apply_prep;
 
