@@ -213,4 +213,3 @@ int photo_refs_save(apply_ctx *c, entity_row *rw, int created, sync_error *err) 
     }
     return 0;
 }
-
