@@ -556,8 +556,7 @@ int entity_photo_arrived(store *s, const sync_config *cfg, const char *hash, syn
     int rc = 0;
     sqlite3_stmt *st =
         store_stmt(s, "SELECT o.id FROM observation_photo_refs r JOIN observations o ON "
-                      "o.rowid = r.observation_rowid WHERE substr(r.hash, 1, 8) = "
-                      "substr(?1, 1, 8) AND +r.hash = ?1");
+                      "o.rowid = r.observation_rowid WHERE " PHOTO_REFS_NAMING("r", "?1"));
     if (!st) return store_fail(s, SQLITE_ERROR, err);
     sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {

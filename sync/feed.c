@@ -8,6 +8,7 @@
 #include "common/pbjson.h"
 #include "common/util.h"
 #include "sync/history.h"
+#include "sync/photos.h"
 
 int feed_touch(store *s, const char *kind, const char *id, int64_t rowid, const char *division_code,
                sync_error *err) {
@@ -776,12 +777,13 @@ done:
 
 int feed_photo_visible(store *s, const principal *p, const char *hash, sync_error *err) {
     if (resolve_view(p, FEED_VIEW_DEFAULT) != FEED_VIEW_APPROVED) return 0;
-    sqlite3_stmt *st = store_stmt(
-        s, "SELECT 1 FROM observation_photos_proven op JOIN observations b ON "
-           "b.rowid = op.observation_rowid "
-           "JOIN outfalls o ON o.id = b.outfall_id WHERE substr(op.hash, 1, 8) = substr(?1, 1, 8) "
-           "AND +op.hash = ?1 AND o.approved_version > 0 "
-           "LIMIT 1");
+    sqlite3_stmt *st =
+        store_stmt(s, "SELECT 1 FROM observation_photos_proven op JOIN observations b ON "
+                      "b.rowid = op.observation_rowid "
+                      "JOIN outfalls o ON o.id = b.outfall_id WHERE " PHOTO_REFS_NAMING(
+                          "op", "?1") " AND "
+                                      "o.approved_version > 0 "
+                                      "LIMIT 1");
     if (!st) return store_fail(s, SQLITE_ERROR, err);
     sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);
     int rc = sqlite3_step(st);

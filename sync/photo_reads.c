@@ -49,9 +49,9 @@ int photos_missing(store *s, const principal *p, char *const *hashes, size_t n, 
 static int may_read(store *s, const principal *p, const char *hash, sync_error *err) {
     int held = 0, rc = photos_held_size(s, p, hash, &held, NULL, err);
     if (rc < 0 || held) return rc < 0 ? rc : 1;
-    sqlite3_stmt *st = store_stmt(s, "SELECT DISTINCT division_code FROM "
-                                     "observation_photos_proven WHERE substr(hash, 1, 8) = "
-                                     "substr(?1, 1, 8) AND +hash = ?1");
+    sqlite3_stmt *st =
+        store_stmt(s, "SELECT DISTINCT division_code FROM "
+                      "observation_photos_proven op WHERE " PHOTO_REFS_NAMING("op", "?1"));
     if (!st) return store_fail(s, SQLITE_ERROR, err);
     sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);
     int ok = 0;

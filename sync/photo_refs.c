@@ -161,6 +161,62 @@ static int repeated_refs(json_t *photos, uint8_t again[PHOTO_REF_SLOTS / 8]) {
     return 0;
 }
 
+/* The one number sql reads, into *out. Returns 0 or an SQLite code. */
+static int number_of(store *s, const char *sql, int64_t *out) {
+    sqlite3_stmt *st = store_stmt(s, sql);
+    if (!st) return SQLITE_ERROR;
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) *out = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? SQLITE_CORRUPT : rc;
+}
+
+/* Makes the hash entries of the references keyed after photo_ref_hashes_upto.upto, in the
+ * entries' order, and moves upto to the last reference (migration 0030). Returns 0 or an SQLite
+ * code. */
+static int merge_hashes(store *s, store_hash_counts *n) {
+    int rc = store_exec(s, "INSERT OR IGNORE INTO photo_ref_hashes (hash8, ref_key) SELECT "
+                           "substr(hash, 1, 8), ref_key FROM observation_photo_refs WHERE ref_key "
+                           "> (SELECT upto FROM photo_ref_hashes_upto) ORDER BY 1, 2");
+    if (rc == SQLITE_OK)
+        rc = store_exec(s, "UPDATE photo_ref_hashes_upto SET upto = coalesce((SELECT "
+                           "max(ref_key) FROM observation_photo_refs), upto)");
+    if (rc != SQLITE_OK) return rc;
+    n->upto_known = 0;
+    n->tail = 0;
+    return 0;
+}
+
+/* After a new reference keyed ref_key to photo hash: when the references up to its key have their
+ * entries, it gets its own now; otherwise it is one more of the tail, and the tail's entries are
+ * made once PHOTO_HASHES_MERGE_AT wait. Returns 0 or an SQLite code. */
+static int hash_entry(store *s, int64_t ref_key, const char *hash) {
+    store_hash_counts *n = store_photo_hash_counts(s);
+    int rc = 0;
+    if (!n->upto_known) {
+        if ((rc = number_of(s, "SELECT upto FROM photo_ref_hashes_upto", &n->upto))) return rc;
+        n->upto_known = 1;
+    }
+    if (ref_key <= n->upto) {
+        sqlite3_stmt *st = store_stmt(s, "INSERT OR IGNORE INTO photo_ref_hashes (hash8, ref_key) "
+                                         "VALUES (substr(?1, 1, 8), ?2)");
+        if (!st) return SQLITE_ERROR;
+        sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, ref_key);
+        rc = sqlite3_step(st);
+        sqlite3_reset(st);
+        return rc == SQLITE_DONE ? 0 : rc;
+    }
+    if (n->tail >= 0)
+        n->tail++;
+    else if ((rc = number_of(s,
+                             "SELECT count(*) FROM observation_photo_refs WHERE ref_key > (SELECT "
+                             "upto FROM photo_ref_hashes_upto)",
+                             &n->tail)))
+        return rc;
+    return n->tail < PHOTO_HASHES_MERGE_AT ? 0 : merge_hashes(s, n);
+}
+
 int photo_refs_save(apply_ctx *c, entity_row *rw, int created, sync_error *err) {
     json_t *photos = json_object_get(rw->doc, "photos");
     uint8_t used[PHOTO_REF_SLOTS / 8] = {0}, again[PHOTO_REF_SLOTS / 8] = {0};
@@ -196,10 +252,13 @@ int photo_refs_save(apply_ctx *c, entity_row *rw, int created, sync_error *err) 
             sqlite3_bind_int(st, 3, photo_kind(photo));
             sqlite3_bind_text(st, 4, rw->division, -1, SQLITE_STATIC);
             sqlite3_bind_int64(st, 5, author);
-            sqlite3_bind_int(st, 6, slot++);
+            sqlite3_bind_int(st, 6, slot);
             rc = sqlite3_step(st);
             sqlite3_reset(st);
-            if (rc != SQLITE_DONE) return store_fail(c->s, rc, err);
+            if (rc != SQLITE_DONE ||
+                (rc = hash_entry(c->s, rw->rowid * PHOTO_REF_SLOTS + slot, hash)))
+                return store_fail(c->s, rc, err);
+            slot++;
         }
         /* Only the sender can upload for their own reference. Its check has found whether the
          * sender holds it when it is theirs (proven_photo asks the same of the same author). */

@@ -43,6 +43,16 @@
     key " BETWEEN " PHOTO_REF_KEY(rowid, "0") " AND " PHOTO_REF_KEY(rowid,                         \
                                                                     PHOTO_REF_SLOTS_SQL " - 1")
 
+/* As SQL: the references (rows of observation_photo_refs, or of a view with its ref_key and hash,
+ * under the name ref) to the photo whose hash is the expression hash (migration 0030): those
+ * whose entry in photo_ref_hashes has the hash's first 8 hex digits, and those keyed after
+ * photo_ref_hashes_upto.upto (no entry yet, sync/photo_refs.h) with the hash; the whole hash
+ * compared on each. */
+#define PHOTO_REFS_NAMING(ref, hash)                                                               \
+    ref ".ref_key IN (SELECT ref_key FROM photo_ref_hashes WHERE hash8 = substr(" hash             \
+        ", 1, 8) UNION ALL SELECT ref_key FROM observation_photo_refs WHERE ref_key > (SELECT "    \
+        "upto FROM photo_ref_hashes_upto) AND hash = " hash ") AND +" ref ".hash = " hash
+
 /* Where photos live and what is accepted. Strings borrowed; shared by every thread. */
 typedef struct photos_env {
     const char *photos_dir;  /* DATA/photos */

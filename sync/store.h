@@ -77,6 +77,18 @@ int store_chain_head(store *s, int64_t *seq, uint8_t hash[32], uint64_t *tag);
  * writer's own summary of the row (sync/history.c: which record version, by which change). */
 void store_set_chain_head(store *s, int64_t seq, const uint8_t hash[32], uint64_t tag);
 
+/* What the engine keeps of the photo references' hash entries (sync/photo_refs.c, migration
+ * 0030) on this handle. upto: the key up to which every reference has its entry, as this write
+ * transaction read or moved it (upto_known 0: read it; the transaction's end forgets it, through
+ * SQLite's hooks, as store_rollback_to does). tail: how many references are keyed after it, as
+ * counted from the table (-1 until then) and then by this handle: only when a merge happens
+ * depends on it, so it may be off (a rollback or another handle's references). */
+typedef struct store_hash_counts {
+    int64_t upto, tail;
+    int upto_known;
+} store_hash_counts;
+store_hash_counts *store_photo_hash_counts(store *s);
+
 /* A passive checkpoint: copies what the WAL holds into the database file as far as open reads
  * allow, without waiting for them, so the WAL stays short. For a background thread: commits
  * checkpoint by themselves only past a large threshold. Returns 0 or a negative code. */

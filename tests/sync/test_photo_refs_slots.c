@@ -105,10 +105,11 @@ static void a_schema_28_database_keeps_every_reference_in_slots(void **state) {
     refs = refs_of(db, "observation_photos_proven");
     assert_string_equal(refs, "ob-1:0:1:1:410803:2|ob-1:2:3:3:410803:2");
     free(refs);
-    /* No index of their own is left but the one by photo; an observation's are read by key. */
+    /* No index of their own is left (by photo they are found through photo_ref_hashes since
+     * 0030); an observation's are read by key. */
     assert_int_equal(count(db, "SELECT count(*) FROM sqlite_master WHERE tbl_name = "
                                "'observation_photo_refs' AND type = 'index'"),
-                     1);
+                     0);
     assert_true(plan_names(db, "SELECT hash FROM observation_photos WHERE observation_id = 'ob-1'",
                            "INTEGER PRIMARY KEY"));
     assert_true(plan_names(db,
@@ -117,9 +118,9 @@ static void a_schema_28_database_keeps_every_reference_in_slots(void **state) {
                                "op.ref_key", "o.rowid") " AND op.kind = 1)",
                            "INTEGER PRIMARY KEY"));
     assert_true(plan_names(db,
-                           "SELECT DISTINCT division_code FROM observation_photos_proven WHERE "
-                           "substr(hash, 1, 8) = substr(?1, 1, 8) AND +hash = ?1",
-                           "observation_photo_refs_hash"));
+                           "SELECT DISTINCT division_code FROM observation_photos_proven op "
+                           "WHERE " PHOTO_REFS_NAMING("op", "?1"),
+                           "photo_ref_hashes USING PRIMARY KEY"));
     /* A key outside its observation's range is refused. */
     assert_int_not_equal(sqlite3_exec(db,
                                       "INSERT INTO observation_photo_refs (ref_key, "
