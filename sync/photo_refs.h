@@ -1,6 +1,7 @@
 /* An observation's photo references as its save writes them (migration 0029: keyed by the
- * observation's rowid and a slot, sync/photos.h), and the batch's list of photos for the phone
- * to upload that comes of them. Internal to the engine's write path (entity.c). */
+ * observation's rowid and a slot, sync/photos.h) with their hash entries (migration 0030), and
+ * the batch's list of photos for the phone to upload that comes of them. Internal to the
+ * engine's write path (entity.c). */
 #ifndef SYNC_PHOTO_REFS_H
 #define SYNC_PHOTO_REFS_H
 

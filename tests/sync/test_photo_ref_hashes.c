@@ -107,7 +107,8 @@ static void a_schema_29_database_finds_every_reference_by_hash_after_migrating(v
     static const char by_hash[] = "SELECT r.ref_key FROM observation_photo_refs r WHERE "
                                   "" PHOTO_REFS_NAMING("r", "?1");
     assert_true(plan_names(db, by_hash, "photo_ref_hashes USING PRIMARY KEY (hash8=?)"));
-    assert_true(plan_names(db, by_hash, "observation_photo_refs USING INTEGER PRIMARY KEY (rowid>?)"));
+    assert_true(
+        plan_names(db, by_hash, "observation_photo_refs USING INTEGER PRIMARY KEY (rowid>?)"));
     assert_true(plan_names(db, by_hash, "r USING INTEGER PRIMARY KEY (rowid=?)"));
     /* A reference keyed after the last is found without an entry. */
     exec_ok(db, "INSERT INTO observation_photo_refs (ref_key, observation_rowid, hash, kind, "
@@ -127,13 +128,13 @@ static void assert_applied(Outfall__V1__SyncResponse *r) {
 
 /* Photo hash stored, uploaded by the fixture's first surveyor (its author). */
 static void stored(fixture *f, const char *hash) {
-    char *sql = sqlite3_mprintf("INSERT INTO photos (hash, size, media_type, gps_lat, gps_lon, "
-                                "uploaded_by, stored_at_ms) VALUES (%Q, 1, 'image/jpeg', 35.1, "
-                                "113.0, %lld, 1);"
-                                "INSERT INTO photo_holders (hash, user_id, at_ms) VALUES (%Q, "
-                                "%lld, 1)",
-                                hash, (long long)f->surveyor.user_id, hash,
-                                (long long)f->surveyor.user_id);
+    char *sql =
+        sqlite3_mprintf("INSERT INTO photos (hash, size, media_type, gps_lat, gps_lon, "
+                        "uploaded_by, stored_at_ms) VALUES (%Q, 1, 'image/jpeg', 35.1, "
+                        "113.0, %lld, 1);"
+                        "INSERT INTO photo_holders (hash, user_id, at_ms) VALUES (%Q, "
+                        "%lld, 1)",
+                        hash, (long long)f->surveyor.user_id, hash, (long long)f->surveyor.user_id);
     exec_ok(store_db(f->s), sql);
     sqlite3_free(sql);
 }
@@ -230,9 +231,8 @@ static void references_are_found_by_hash_before_and_after_their_entries_merge(vo
     assert_int_equal(count(db, "SELECT ref_key FROM observation_photo_refs WHERE hash = '" H4 "'"),
                      h1_key);
     /* Keyed before the last entry's: H4's entry is made at once. */
-    assert_int_equal(count(db, "SELECT count(*) FROM photo_ref_hashes WHERE hash8 = substr('" H4
-                               "', 1, 8)"),
-                     1);
+    assert_int_equal(
+        count(db, "SELECT count(*) FROM photo_ref_hashes WHERE hash8 = substr('" H4 "', 1, 8)"), 1);
     assert_naming(db, H1, "");
     assert_naming(db, H4, OBS);
     assert_int_equal(second_may_read(f, H1), 0);
@@ -240,9 +240,8 @@ static void references_are_found_by_hash_before_and_after_their_entries_merge(vo
     edit_obs(f, 6, 4, PHOTO(H1) "," PHOTO(H2) "," PHOTO(H3));
     assert_int_equal(count(db, "SELECT ref_key FROM observation_photo_refs WHERE hash = '" H1 "'"),
                      h1_key);
-    assert_int_equal(count(db, "SELECT count(*) FROM photo_ref_hashes WHERE hash8 = substr('" H1
-                               "', 1, 8)"),
-                     1);
+    assert_int_equal(
+        count(db, "SELECT count(*) FROM photo_ref_hashes WHERE hash8 = substr('" H1 "', 1, 8)"), 1);
     assert_naming(db, H1, OBS);
     assert_naming(db, H4, "");
     assert_int_equal(second_may_read(f, H1), 1);
