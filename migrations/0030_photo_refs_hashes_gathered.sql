@@ -1,8 +1,8 @@
 -- Photo references found by hash through entries made in bulk, in order (issue 20, round 15).
 -- Since 0027 the hash's first 8 hex digits were an index of observation_photo_refs. Photo hashes
 -- are random, so a batch of 500 observations of four photos put 2 000 entries into pages all
--- over that index: at 20 000 observations it wrote nearly all of its 377 pages each batch, 1.5 MB
--- of the batch's 3.6 MB of WAL, and its share grew with the database.
+-- over that index: at 20 000 observations it wrote 370 of its pages each batch, nearly all of
+-- them and a quarter of the batch's WAL, and more as the database grew.
 --
 -- Now the entries are rows of photo_ref_hashes, made for the references keyed up to
 -- photo_ref_hashes_upto.upto. The references keyed after it, the newest (a new observation's

@@ -778,12 +778,9 @@ done:
 int feed_photo_visible(store *s, const principal *p, const char *hash, sync_error *err) {
     if (resolve_view(p, FEED_VIEW_DEFAULT) != FEED_VIEW_APPROVED) return 0;
     sqlite3_stmt *st =
-        store_stmt(s, "SELECT 1 FROM observation_photos_proven op JOIN observations b ON "
-                      "b.rowid = op.observation_rowid "
-                      "JOIN outfalls o ON o.id = b.outfall_id WHERE " PHOTO_REFS_NAMING(
-                          "op", "?1") " AND "
-                                      "o.approved_version > 0 "
-                                      "LIMIT 1");
+        store_stmt(s, "SELECT 1 FROM observation_photos_proven op JOIN observations b ON b.rowid = "
+                      "op.observation_rowid JOIN outfalls o ON o.id = b.outfall_id WHERE "
+                      "o.approved_version > 0 AND " PHOTO_REFS_NAMING("op", "?1") " LIMIT 1");
     if (!st) return store_fail(s, SQLITE_ERROR, err);
     sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);
     int rc = sqlite3_step(st);
