@@ -9,8 +9,8 @@
 # loopback ports and temporary folders, so they do not meet. Each test's output is kept until it
 # ends and then printed whole after a line "=== NAME (W s, cpu C s)": W its wall time, C the user +
 # system time of it and its children (servers, browsers, tools). Each browser file
-# (tests/browser/*.test.js, its own server and browser profile) is a job of its own, started first
-# as they take longest.
+# (tests/browser/*.test.js, its own server and browser profile) is a job of its own. The longest
+# tests (FIRST below) start first, then the other browser files, then the C tests.
 set -u
 jobs=${TEST_JOBS:-$(nproc)}
 case "${1:-}" in
@@ -42,9 +42,19 @@ if [ ${#only[@]} -gt 0 ]; then
     esac
   done)
 else
-  # browser/NAME.test.js: that file through tests/browser/run.sh; first, as they take longest.
+  # browser/NAME.test.js: that file through tests/browser/run.sh; first, as they take long.
   tests=$( (cd "$root/tests" && ls browser/*.test.js) && find "$tree/tests" -type f -name 'test_*' -perm -u+x | sort
     for t in $S3_TWICE; do [ -x "$tree/tests/$t" ] && echo "s3:$tree/tests/$t"; done)
+  # The longest of the tests that run side by side (their "=== NAME (W s" lines: 30-70 s, then
+  # 15-30 s) start first, so that no long one starts near the end and the parallel part ends
+  # evenly; the others follow in the order above.
+  FIRST="browser/field.test.js browser/field_forms.test.js browser/field_kept.test.js
+    browser/language.test.js browser/field_inbox.test.js fuzz/test_fuzz reliability/test_offsite
+    api/test_backups_list programme/test_progress api/test_demo"
+  first=$(for f in $FIRST; do
+    for t in $tests; do [ "$t" = "$f" ] || [ "$t" = "$tree/tests/$f" ] && echo "$t"; done
+  done)
+  tests=$(echo "$first" && for t in $tests; do [[ $'\n'$first$'\n' == *$'\n'$t$'\n'* ]] || echo "$t"; done)
 fi
 
 out=$(mktemp -d)
