@@ -5,14 +5,16 @@
 # or tests/browser/map.test.js, or s3:tests/api/test_photos for a photo test on a bucket). Given
 # tests, runs only those: `make check` does.
 #
-# JOBS tests run at once (default: env TEST_JOBS, else nproc). Every test uses its own free
-# loopback ports and temporary folders, so they do not meet. Each test's output is kept until it
-# ends and then printed whole after a line "=== NAME (W s, cpu C s)": W its wall time, C the user +
-# system time of it and its children (servers, browsers, tools). Each browser file
-# (tests/browser/*.test.js, its own server and browser profile) is a job of its own. The longest
-# tests (FIRST below) start first, then the other browser files, then the C tests.
+# JOBS tests run at once (default: env TEST_JOBS, else twice nproc), a browser file counting as
+# two: its Chromium and its server keep a core or more busy, while a C test mostly waits on its
+# server, a timer or a child (at nproc jobs the C tests left the cores half idle). Every test uses
+# its own free loopback ports and temporary folders, so they do not meet. Each test's output is
+# kept until it ends and then printed whole after a line "=== NAME (W s, cpu C s)": W its wall
+# time, C the user + system time of it and its children (servers, browsers, tools). Each browser
+# file (tests/browser/*.test.js, its own server and browser profile) is a job of its own. The
+# longest tests (FIRST below) start first, then the other browser files, then the C tests.
 set -u
-jobs=${TEST_JOBS:-$(nproc)}
+jobs=${TEST_JOBS:-$((2 * $(nproc)))}
 case "${1:-}" in
   -j) jobs=$2; shift 2 ;;
   -j*) jobs=${1#-j}; shift ;;
@@ -119,19 +121,30 @@ run_one() {
 # wait): they run last, one at a time, with nothing else on the machine's cores.
 ALONE=" api/test_connections api/test_lockout api/test_attacks api/test_feed_wait reliability/test_soak reliability/test_crash "
 alone=()
+declare -A weight_of # a running job's pid -> its weight: 2 for a browser file, else 1
 n=0 running=0
 for t in $tests; do
   if [[ $ALONE == *" ${t#"$tree/tests/"} "* ]]; then
     alone+=("$t")
     continue
   fi
-  if [ "$running" -ge "$jobs" ]; then
-    wait -n
-    running=$((running - 1))
-  fi
+  w=1
+  [[ $t == browser/* ]] && w=2
+  # Wait for room (a test heavier than JOBS runs once nothing else does).
+  while [ "$running" -gt 0 ] && [ $((running + w)) -gt "$jobs" ]; do
+    done_pid=
+    wait -n -p done_pid
+    if [ -z "$done_pid" ]; then
+      running=0 # no job left to wait for
+    else
+      running=$((running - ${weight_of[$done_pid]:-1}))
+      unset "weight_of[$done_pid]"
+    fi
+  done
   n=$((n + 1))
   run_one "$t" "$n" &
-  running=$((running + 1))
+  weight_of[$!]=$w
+  running=$((running + w))
 done
 wait
 for t in "${alone[@]}"; do
