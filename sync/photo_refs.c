@@ -182,8 +182,7 @@ static int merge_hashes(store *s, store_hash_counts *n) {
         rc = store_exec(s, "UPDATE photo_ref_hashes_upto SET upto = coalesce((SELECT "
                            "max(ref_key) FROM observation_photo_refs), upto)");
     if (rc != SQLITE_OK) return rc;
-    n->upto_known = 0;
-    n->tail = 0;
+    n->known = 0;
     return 0;
 }
 
@@ -193,9 +192,17 @@ static int merge_hashes(store *s, store_hash_counts *n) {
 static int hash_entry(store *s, int64_t ref_key, const char *hash) {
     store_hash_counts *n = store_photo_hash_counts(s);
     int rc = 0;
-    if (!n->upto_known) {
-        if ((rc = number_of(s, "SELECT upto FROM photo_ref_hashes_upto", &n->upto))) return rc;
-        n->upto_known = 1;
+    if (!n->known) {
+        /* Once a write transaction; the count (about 0.1 ms for a full tail) has this one. */
+        if ((rc = number_of(s, "SELECT upto FROM photo_ref_hashes_upto", &n->upto)) ||
+            (rc = number_of(s,
+                            "SELECT count(*) FROM observation_photo_refs WHERE ref_key > (SELECT "
+                            "upto FROM photo_ref_hashes_upto)",
+                            &n->tail)))
+            return rc;
+        n->known = 1;
+    } else if (ref_key > n->upto) {
+        n->tail++;
     }
     if (ref_key <= n->upto) {
         sqlite3_stmt *st = store_stmt(s, "INSERT OR IGNORE INTO photo_ref_hashes (hash8, ref_key) "
@@ -207,13 +214,6 @@ static int hash_entry(store *s, int64_t ref_key, const char *hash) {
         sqlite3_reset(st);
         return rc == SQLITE_DONE ? 0 : rc;
     }
-    if (n->tail >= 0)
-        n->tail++;
-    else if ((rc = number_of(s,
-                             "SELECT count(*) FROM observation_photo_refs WHERE ref_key > (SELECT "
-                             "upto FROM photo_ref_hashes_upto)",
-                             &n->tail)))
-        return rc;
     return n->tail < PHOTO_HASHES_MERGE_AT ? 0 : merge_hashes(s, n);
 }
 

@@ -55,14 +55,14 @@ static int exec(sqlite3 *db, const char *sql, sync_error *err) {
 static int forget_on_commit(void *arg) {
     store *s = arg;
     s->head_known = 0;
-    s->hashes.upto_known = 0;
+    s->hashes.known = 0;
     return 0;
 }
 
 static void forget_on_rollback(void *arg) {
     store *s = arg;
     s->head_known = 0;
-    s->hashes.upto_known = 0;
+    s->hashes.known = 0;
 }
 
 static int user_version(sqlite3 *db) {
@@ -122,7 +122,6 @@ static int open_on(const char *path, const char *vfs, store **out, sync_error *e
     *out = NULL;
     store *s = calloc(1, sizeof *s);
     if (!s) return sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
-    s->hashes.tail = -1;
     int rc = sqlite3_open_v2(path, &s->db,
                              SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, vfs);
     if (rc != SQLITE_OK) {
@@ -235,7 +234,7 @@ int store_exec(store *s, const char *sql) {
 int store_begin(store *s, sync_error *err) {
     if (sqlite3_get_autocommit(s->db)) store_idle(s);
     s->head_known = 0;
-    s->hashes.upto_known = 0;
+    s->hashes.known = 0;
     int rc = store_exec(s, "BEGIN IMMEDIATE");
     return rc == SQLITE_OK ? 0 : store_fail(s, rc, err);
 }
@@ -295,7 +294,7 @@ int store_commit(store *s, sync_error *err) {
 int store_rollback_to(store *s, const char *savepoint) {
     char sql[96];
     s->head_known = 0;
-    s->hashes.upto_known = 0;
+    s->hashes.known = 0;
     snprintf(sql, sizeof sql, "ROLLBACK TO \"%s\"", savepoint);
     int rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL);
     return rc == SQLITE_OK ? 0 : store_fail(s, rc, NULL);

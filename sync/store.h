@@ -78,14 +78,14 @@ int store_chain_head(store *s, int64_t *seq, uint8_t hash[32], uint64_t *tag);
 void store_set_chain_head(store *s, int64_t seq, const uint8_t hash[32], uint64_t tag);
 
 /* What the engine keeps of the photo references' hash entries (sync/photo_refs.c, migration
- * 0030) on this handle. upto: the key up to which every reference has its entry, as this write
- * transaction read or moved it (upto_known 0: read it; the transaction's end forgets it, through
- * SQLite's hooks, as store_rollback_to does). tail: how many references are keyed after it, as
- * counted from the table (-1 until then) and then by this handle: only when a merge happens
- * depends on it, so it may be off (a rollback or another handle's references). */
+ * 0030) on this handle, for its open write transaction: upto, the key up to which every reference
+ * has its entry, and tail, how many references are keyed after it. Read from the tables when
+ * known is 0, and kept up to date by the handle after that: no other handle writes while the
+ * transaction is open. The transaction's end forgets them (through SQLite's hooks), as
+ * store_rollback_to does. */
 typedef struct store_hash_counts {
     int64_t upto, tail;
-    int upto_known;
+    int known;
 } store_hash_counts;
 store_hash_counts *store_photo_hash_counts(store *s);
 

@@ -177,19 +177,22 @@ static void references_are_found_by_hash_before_and_after_their_entries_merge(vo
     fixture *f = *state;
     sqlite3 *db = store_db(f->s);
     stored(f, H1);
-    waiting(f, PHOTO_HASHES_MERGE_AT - 3);
     assert_applied(fx_sync(f, 0,
                            "[" CREATE_OUTFALL ",{\"changeId\":\"1b7c3f0e-6a4e-4e8a-9a55-"
                            "2f5d7c1d9e02\",\"entityId\":\"" OBS "\",\"baseVersion\":\"0\","
                            "\"observation\":{\"outfallId\":\"" OUTFALL
                            "\",\"photos\":[" PHOTO(H1) "," PHOTO(H2) "]}}]"));
-    /* One short of a merge: no entries yet, and the references are found all the same. */
+    /* More references wait, written by another handle than the engine's writer: its next
+     * transaction counts them. One short of a merge: no entries yet, and the references are
+     * found all the same. */
+    waiting(f, PHOTO_HASHES_MERGE_AT - 3);
     assert_int_equal(count(db, "SELECT count(*) FROM photo_ref_hashes"), 0);
     assert_naming(db, H1, OBS);
     assert_naming(db, H2, OBS);
     assert_int_equal(second_may_read(f, H1), 1);
 
-    /* The next new reference makes them due: its batch makes every entry. */
+    /* The next new reference makes them due: its batch makes every entry, the other handle's
+     * references' too. */
     edit_obs(f, 3, 1, PHOTO(H1) "," PHOTO(H2) "," PHOTO(H3));
     assert_int_equal(count(db, "SELECT count(*) FROM photo_ref_hashes"), PHOTO_HASHES_MERGE_AT);
     assert_int_equal(count(db, "SELECT upto FROM photo_ref_hashes_upto"),
