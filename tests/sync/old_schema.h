@@ -7,6 +7,8 @@
 #include <sqlite3.h>
 #include <stdint.h>
 
+#include "sync/migrations.h"
+
 /* Runs sql on db; the test fails with SQLite's message when it does not run. */
 static inline void exec_ok(sqlite3 *db, const char *sql) {
     char *msg = NULL;
@@ -32,6 +34,24 @@ static inline char *text_of(sqlite3 *db, const char *sql) {
     char *copy = strdup(text ? text : "");
     sqlite3_finalize(st);
     return copy;
+}
+
+/* A new database file in a new folder made from dir (a mkdtemp template; the file's path into
+ * path), built by the migrations up to schema version and marked at it, foreign keys on when
+ * foreign_keys is 1 (as the engine opens it): open for the test to fill. */
+static inline sqlite3 *old_schema_database(char *dir, char *path, size_t cap, int version,
+                                           int foreign_keys) {
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, cap, "%s/outfall.db", dir);
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    if (foreign_keys) exec_ok(db, "PRAGMA foreign_keys = ON");
+    for (int i = 0; i < migration_count && migrations[i].version <= version; i++)
+        exec_ok(db, migrations[i].sql);
+    char sql[64];
+    snprintf(sql, sizeof sql, "PRAGMA user_version = %d", version);
+    exec_ok(db, sql);
+    return db;
 }
 
 /* 1 when SQLite's plan for sql (EXPLAIN QUERY PLAN) names what (an index, or a way of search). */

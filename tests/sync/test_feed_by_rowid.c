@@ -26,17 +26,7 @@ static int schema_before(void) {
  * feed rows at seq 2, 3, 5, 8, 9, and the sequence at 11 (seqs given out to rows since
  * replaced). */
 static void old_database(char *dir, char *path, size_t cap) {
-    assert_non_null(mkdtemp(dir));
-    snprintf(path, cap, "%s/outfall.db", dir);
-    sqlite3 *db = NULL;
-    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-    exec_ok(db, "PRAGMA foreign_keys = ON");
-    int before = schema_before();
-    for (int i = 0; i < migration_count && migrations[i].version <= before; i++)
-        exec_ok(db, migrations[i].sql);
-    char sql[64];
-    snprintf(sql, sizeof sql, "PRAGMA user_version = %d", before);
-    exec_ok(db, sql);
+    sqlite3 *db = old_schema_database(dir, path, cap, schema_before(), 1);
     exec_ok(db, "INSERT INTO users (id, username, password_hash, role, created_at_ms) "
                 "VALUES (1, 'surveyor', 'x', 1, 1);"
                 "INSERT INTO outfalls (id, version, river_code, division_code, review_state, lat, "

@@ -58,15 +58,7 @@ static void assert_naming(sqlite3 *db, const char *hash, const char *want) {
 static void a_schema_29_database_finds_every_reference_by_hash_after_migrating(void **state) {
     (void)state;
     char dir[] = "/tmp/outfall-photohashes-XXXXXX", path[64];
-    assert_non_null(mkdtemp(dir));
-    snprintf(path, sizeof path, "%s/outfall.db", dir);
-    sqlite3 *db = NULL;
-    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-    for (int i = 0; i < migration_count && migrations[i].version <= BEFORE; i++)
-        exec_ok(db, migrations[i].sql);
-    char sql[64];
-    snprintf(sql, sizeof sql, "PRAGMA user_version = %d", BEFORE);
-    exec_ok(db, sql);
+    sqlite3 *db = old_schema_database(dir, path, sizeof path, BEFORE, 0);
     /* ob-1 names H1, H2 and H1B; ob-2 names H1 and H3. */
     exec_ok(db, "INSERT INTO users (id, username, password_hash, role, created_at_ms) VALUES "
                 "(2, 'alice', 'x', 1, 1);"

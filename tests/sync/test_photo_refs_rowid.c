@@ -80,16 +80,7 @@ static void version_row(sqlite3 *db, const char *kind, const char *entity, int64
  * H2 and H4; H3 is not stored yet (ob-1 has photos_pending), and bob's reference to H1 does not
  * count (he never uploaded it). Returns the number of history links in *links. */
 static void schema_26_database(char *dir, char *path, size_t cap, int64_t *links) {
-    assert_non_null(mkdtemp(dir));
-    snprintf(path, cap, "%s/outfall.db", dir);
-    sqlite3 *db = NULL;
-    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-    exec_ok(db, "PRAGMA foreign_keys = ON");
-    for (int i = 0; i < migration_count && migrations[i].version <= BEFORE; i++)
-        exec_ok(db, migrations[i].sql);
-    char sql[64];
-    snprintf(sql, sizeof sql, "PRAGMA user_version = %d", BEFORE);
-    exec_ok(db, sql);
+    sqlite3 *db = old_schema_database(dir, path, cap, BEFORE, 1);
     exec_ok(db,
             "INSERT INTO users (id, username, password_hash, role, created_at_ms) VALUES "
             "(2, 'alice', 'x', 1, 1), (3, 'bob', 'x', 1, 1), (4, 'sup', 'x', 2, 1);"

@@ -43,15 +43,7 @@ static char *refs_of(sqlite3 *db, const char *view) {
  * H1, then an edit of ob-1 added H3, so ob-1's references are not one run of rowids. Alice
  * uploaded H1 and H3. extra more references of ob-2 (distinct made-up hashes). */
 static void schema_28_database(char *dir, char *path, size_t cap, int extra) {
-    assert_non_null(mkdtemp(dir));
-    snprintf(path, cap, "%s/outfall.db", dir);
-    sqlite3 *db = NULL;
-    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-    for (int i = 0; i < migration_count && migrations[i].version <= BEFORE; i++)
-        exec_ok(db, migrations[i].sql);
-    char sql[64];
-    snprintf(sql, sizeof sql, "PRAGMA user_version = %d", BEFORE);
-    exec_ok(db, sql);
+    sqlite3 *db = old_schema_database(dir, path, cap, BEFORE, 0);
     exec_ok(db, "INSERT INTO users (id, username, password_hash, role, created_at_ms) VALUES "
                 "(2, 'alice', 'x', 1, 1), (3, 'bob', 'x', 1, 1);"
                 "INSERT INTO outfalls (id, version, river_code, division_code, review_state, lat, "

@@ -67,16 +67,7 @@ static void old_row(sqlite3 *db, const char *kind, const char *entity, int64_t v
  * the old chain's head hash in head and the number of links in *links. */
 static void schema_22_database(char *dir, char *path, size_t cap, uint8_t head[32],
                                int64_t *links) {
-    assert_non_null(mkdtemp(dir));
-    snprintf(path, cap, "%s/outfall.db", dir);
-    sqlite3 *db = NULL;
-    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-    exec_ok(db, "PRAGMA foreign_keys = ON");
-    for (int i = 0; i < migration_count && migrations[i].version <= BEFORE; i++)
-        exec_ok(db, migrations[i].sql);
-    char sql[64];
-    snprintf(sql, sizeof sql, "PRAGMA user_version = %d", BEFORE);
-    exec_ok(db, sql);
+    sqlite3 *db = old_schema_database(dir, path, cap, BEFORE, 1);
     exec_ok(db, "INSERT INTO users (id, username, password_hash, role, created_at_ms) "
                 "VALUES (1, 'surveyor', 'x', 1, 1);"
                 "INSERT INTO outfalls (id, version, river_code, division_code, review_state, lat, "
