@@ -3,9 +3,10 @@
  * that have none yet, by reading those. A database at schema 29 migrates with an entry for every
  * reference and finds each by hash as before. The engine's readers by photo (a photo arriving, a
  * photo's read rights) find references whether they have their entries or not; the entries are
- * made when PHOTO_HASHES_MERGE_AT references wait, not before; a new reference of an older
- * observation gets its entry at once; an entry whose reference an edit removed, or whose key a
- * later reference took, finds nothing it should not, and none is found twice. */
+ * made when PHOTO_HASHES_MERGE_AT references wait, not before, counting those another handle
+ * wrote; a new reference of an older observation gets its entry at once; an entry whose
+ * reference an edit removed, or whose key a later reference took, finds nothing it should not,
+ * and none is found twice. */
 #include "fixture.h"
 #include "old_schema.h"
 
