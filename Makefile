@@ -77,7 +77,7 @@ CORE = $(call objs,$(1),$(COMMON_SRC) $(OBJSTORE_SRC) $(SYNC_SRC) $(PROGRAMME_SR
 CLIENT = $(call objs,$(1),$(CLIENT_SRC))
 
 .PHONY: all run demo test check deps test-deps fuzz fuzz-seeds browser-deps build build-test clean fmt format-check bench field-figures vendor-check layout-check contract-check node-deps \
-        crash-long soak-long
+        crash-long soak-long FORCE
 # Keep test objects between builds (they would count as intermediate files).
 .SECONDARY:
 .DEFAULT_GOAL := all
@@ -229,7 +229,15 @@ $(PROTO_C) $(PROTO_H): $(PROTO)
 	@mkdir -p $(GEN)
 	protoc-c --proto_path=proto --c_out=$(GEN) $(PROTO)
 
-$(MIGRATIONS_C): $(MIGRATIONS) tools/embed_migrations.sh
+# The migrations' file names, the file rewritten only when they change: make sees only the
+# migrations that exist, so without it a removed or renamed one would stay embedded.
+MIGRATIONS_LIST := $(GEN)/migrations.list
+$(MIGRATIONS_LIST): FORCE
+	@mkdir -p $(GEN)
+	@echo '$(MIGRATIONS)' | cmp -s - $@ || echo '$(MIGRATIONS)' > $@
+FORCE:
+
+$(MIGRATIONS_C): $(MIGRATIONS) $(MIGRATIONS_LIST) tools/embed_migrations.sh
 	@mkdir -p $(GEN)
 	tools/embed_migrations.sh $(MIGRATIONS) > $@.tmp && mv $@.tmp $@
 
