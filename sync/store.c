@@ -50,19 +50,22 @@ static int exec(sqlite3 *db, const char *sql, sync_error *err) {
     return 0;
 }
 
-/* Transaction ends forget what was remembered of the transaction (SQLite's commit and rollback
- * hooks; the commit hook returns 0 to let the commit go on). */
-static int forget_on_commit(void *arg) {
-    store *s = arg;
+/* Forgets what the handle remembered of its write transaction (the history chain's head, the
+ * photo hash counts): at its start and end, and at store_rollback_to. */
+static void forget_transaction(store *s) {
     s->head_known = 0;
     s->hashes.known = 0;
+}
+
+/* Transaction ends forget (SQLite's commit and rollback hooks; the commit hook returns 0 to let
+ * the commit go on). */
+static int forget_on_commit(void *arg) {
+    forget_transaction(arg);
     return 0;
 }
 
 static void forget_on_rollback(void *arg) {
-    store *s = arg;
-    s->head_known = 0;
-    s->hashes.known = 0;
+    forget_transaction(arg);
 }
 
 static int user_version(sqlite3 *db) {
@@ -233,8 +236,7 @@ int store_exec(store *s, const char *sql) {
 
 int store_begin(store *s, sync_error *err) {
     if (sqlite3_get_autocommit(s->db)) store_idle(s);
-    s->head_known = 0;
-    s->hashes.known = 0;
+    forget_transaction(s);
     int rc = store_exec(s, "BEGIN IMMEDIATE");
     return rc == SQLITE_OK ? 0 : store_fail(s, rc, err);
 }
@@ -293,8 +295,7 @@ int store_commit(store *s, sync_error *err) {
 
 int store_rollback_to(store *s, const char *savepoint) {
     char sql[96];
-    s->head_known = 0;
-    s->hashes.known = 0;
+    forget_transaction(s);
     snprintf(sql, sizeof sql, "ROLLBACK TO \"%s\"", savepoint);
     int rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL);
     return rc == SQLITE_OK ? 0 : store_fail(s, rc, NULL);
