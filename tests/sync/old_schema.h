@@ -25,15 +25,30 @@ static inline int64_t count(sqlite3 *db, const char *sql) {
     return v;
 }
 
-/* The text of sql's single result ("" for NULL), malloc'd. */
-static inline char *text_of(sqlite3 *db, const char *sql) {
+/* The text of sql's single result ("" for NULL), with ?1 bound to param when it is not NULL;
+ * malloc'd. */
+static inline char *text_with(sqlite3 *db, const char *sql, const char *param) {
     sqlite3_stmt *st = NULL;
     assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    if (param) sqlite3_bind_text(st, 1, param, -1, SQLITE_STATIC);
     assert_int_equal(sqlite3_step(st), SQLITE_ROW);
     const char *text = (const char *)sqlite3_column_text(st, 0);
     char *copy = strdup(text ? text : "");
     sqlite3_finalize(st);
     return copy;
+}
+
+/* The text of sql's single result ("" for NULL), malloc'd. */
+static inline char *text_of(sqlite3 *db, const char *sql) {
+    return text_with(db, sql, NULL);
+}
+
+/* Fails the test unless the text of sql's single result, ?1 bound to param, is want. */
+static inline void assert_text_with(sqlite3 *db, const char *sql, const char *param,
+                                    const char *want) {
+    char *got = text_with(db, sql, param);
+    assert_string_equal(got, want);
+    free(got);
 }
 
 /* A new database file in a new folder made from dir (a mkdtemp template; the file's path into

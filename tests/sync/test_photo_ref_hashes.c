@@ -33,27 +33,14 @@
     "\",\"baseVersion\":\"0\",\"outfall\":{\"riverCode\":\"qinhe\",\"divisionCode\":\"410882\","   \
     "\"lat\":35.1,\"lon\":113.0}}"
 
-/* The observations whose references name hash, as the engine's readers find them
- * (PHOTO_REFS_NAMING), comma-separated in the order found, a repeat kept; malloc'd. */
-static char *naming(sqlite3 *db, const char *hash) {
-    sqlite3_stmt *st = NULL;
-    assert_int_equal(sqlite3_prepare_v2(db,
-                                        "SELECT coalesce(group_concat(o.id), '') FROM "
-                                        "observation_photo_refs r JOIN observations o ON o.rowid "
-                                        "= r.observation_rowid WHERE " PHOTO_REFS_NAMING("r", "?1"),
-                                        -1, &st, NULL),
-                     SQLITE_OK);
-    sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    char *ids = strdup((const char *)sqlite3_column_text(st, 0));
-    sqlite3_finalize(st);
-    return ids;
-}
-
+/* The observations whose references name hash (?1), as the engine's readers find them
+ * (PHOTO_REFS_NAMING), comma-separated in the order found, a repeat kept. */
 static void assert_naming(sqlite3 *db, const char *hash, const char *want) {
-    char *got = naming(db, hash);
-    assert_string_equal(got, want);
-    free(got);
+    assert_text_with(
+        db,
+        "SELECT coalesce(group_concat(o.id), '') FROM observation_photo_refs r JOIN "
+        "observations o ON o.rowid = r.observation_rowid WHERE " PHOTO_REFS_NAMING("r", "?1"),
+        hash, want);
 }
 
 static void a_schema_29_database_finds_every_reference_by_hash_after_migrating(void **state) {

@@ -152,28 +152,14 @@ static void chain_verifies(sqlite3 *db, int64_t rows) {
     assert_int_equal(chain.rows, rows);
 }
 
-/* The observations naming photo hash through a reference that counts, as the readers by photo
- * ask (sync/photo_reads.c, sync/feed.c), comma-separated; malloc'd. */
-static char *proven_naming(sqlite3 *db, const char *hash) {
-    sqlite3_stmt *st = NULL;
-    assert_int_equal(
-        sqlite3_prepare_v2(db,
-                           "SELECT coalesce(group_concat(observation_id), '') FROM "
-                           "(SELECT observation_id FROM observation_photos_proven "
-                           "op WHERE " PHOTO_REFS_NAMING("op", "?1") " ORDER BY observation_id)",
-                           -1, &st, NULL),
-        SQLITE_OK);
-    sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    char *ids = strdup((const char *)sqlite3_column_text(st, 0));
-    sqlite3_finalize(st);
-    return ids;
-}
-
+/* The observations naming photo hash (?1) through a reference that counts, as the readers by
+ * photo ask (sync/photo_reads.c, sync/feed.c), comma-separated. */
 static void assert_proven_naming(sqlite3 *db, const char *hash, const char *want) {
-    char *got = proven_naming(db, hash);
-    assert_string_equal(got, want);
-    free(got);
+    assert_text_with(db,
+                     "SELECT coalesce(group_concat(observation_id), '') FROM (SELECT "
+                     "observation_id FROM observation_photos_proven op WHERE " PHOTO_REFS_NAMING(
+                         "op", "?1") " ORDER BY observation_id)",
+                     hash, want);
 }
 
 static void a_schema_26_database_keeps_every_photo_reference_and_verifies(void **state) {
