@@ -18,6 +18,7 @@
 
 #include "bench/bench.h"
 #include "common/util.h"
+#include "sync/batch.h"
 #include "sync/photos.h"
 #include "sync/store.h"
 
@@ -156,8 +157,9 @@ static int change_ops(replay *rp, batch_ops *b, const char *batch_id, const char
     char kind[16] = "", entity[64] = "";
     int mine = 0;
     if (sqlite3_prepare_v2(rp->src,
-                           "SELECT kind, entity_id, batch_id FROM changes WHERE change_id = ?", -1,
-                           &q, NULL) == SQLITE_OK) {
+                           "SELECT kind, entity_id, batch_id FROM changes WHERE "
+                           "rowid = " CHANGE_ROWID_OF("?1"),
+                           -1, &q, NULL) == SQLITE_OK) {
         sqlite3_bind_text(q, 1, change_id, -1, SQLITE_STATIC);
         if (sqlite3_step(q) == SQLITE_ROW) {
             util_strlcpy(kind, (const char *)sqlite3_column_text(q, 0), sizeof kind);
@@ -167,8 +169,8 @@ static int change_ops(replay *rp, batch_ops *b, const char *batch_id, const char
     }
     sqlite3_finalize(q);
     if (!mine) return 0; /* an ALREADY_APPLIED change of an earlier batch: nothing written */
-    if (copy_rows(rp, b, "changes", "SELECT * FROM changes WHERE change_id = ?", change_id, "",
-                  NULL) < 0)
+    if (copy_rows(rp, b, "changes", "SELECT * FROM changes WHERE rowid = " CHANGE_ROWID_OF("?1"),
+                  change_id, "", NULL) < 0)
         return -1;
     int hist = copy_rows(rp, b, "record_history",
                          "SELECT * FROM record_history WHERE change_id = ?", change_id, "", NULL);

@@ -27,6 +27,7 @@ struct store {
     uint8_t chain_hash[32];
     uint64_t chain_tag;
     store_hash_counts hashes; /* store_photo_hash_counts */
+    store_count recent_ids;   /* store_recent_change_ids */
     struct {
         const char *sql;
         sqlite3_stmt *stmt;
@@ -55,6 +56,7 @@ static int exec(sqlite3 *db, const char *sql, sync_error *err) {
 static void forget_transaction(store *s) {
     s->head_known = 0;
     s->hashes.known = 0;
+    s->recent_ids.known = 0;
 }
 
 /* Transaction ends forget (SQLite's commit and rollback hooks; the commit hook returns 0 to let
@@ -303,6 +305,10 @@ int store_rollback_to(store *s, const char *savepoint) {
 
 store_hash_counts *store_photo_hash_counts(store *s) {
     return &s->hashes;
+}
+
+store_count *store_recent_change_ids(store *s) {
+    return &s->recent_ids;
 }
 
 int store_chain_head(store *s, int64_t *seq, uint8_t hash[32], uint64_t *tag) {

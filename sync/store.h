@@ -89,6 +89,15 @@ typedef struct store_hash_counts {
 } store_hash_counts;
 store_hash_counts *store_photo_hash_counts(store *s);
 
+/* How many change ids wait in change_ids_recent for their merge (sync/batch.c, migration 0031),
+ * on this handle for its open write transaction: counted from the table when known is 0, then
+ * kept up to date by the handle, and forgotten at the transaction's end, as the counts above. */
+typedef struct store_count {
+    int64_t n;
+    int known;
+} store_count;
+store_count *store_recent_change_ids(store *s);
+
 /* A passive checkpoint: copies what the WAL holds into the database file as far as open reads
  * allow, without waiting for them, so the WAL stays short. For a background thread: commits
  * checkpoint by themselves only past a large threshold. Returns 0 or a negative code. */

@@ -21,6 +21,8 @@ static const struct {
     {"login_accounts", NULL, TH_ALL}, /* (sync/login_limits.c) */
     {"batches", NULL, TH_STATE},
     {"changes", NULL, TH_STATE},
+    {"change_ids", NULL, TH_STATE}, /* the changes' entries (migration 0031) */
+    {"change_ids_recent", NULL, TH_STATE},
     {"devices", "last_seq", TH_STATE},
     {"store_identity", "ack_seq", TH_STATE}, /* every acknowledged batch is numbered */
 };
