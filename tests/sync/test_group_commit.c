@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "sync/prep.h"
@@ -349,8 +350,14 @@ static void a_batchs_preparation_is_freed_after_its_answer_and_its_room_given_ba
     fixture *f = *state;
     prep_close();
     assert_int_equal(fx_threads_named(FREER_NAME, NULL), 0);
+    int own = getpriority(PRIO_PROCESS, 0);
     send_at_once(f);
-    assert_int_equal(fx_threads_named(FREER_NAME, NULL), 1);
+    pid_t freer = 0;
+    assert_int_equal(fx_threads_named(FREER_NAME, &freer), 1);
+    /* At the lowest priority, so that the answer it follows keeps its CPU (sync/prep.c); the
+     * other threads as they were. */
+    assert_int_equal(getpriority(PRIO_PROCESS, (id_t)freer), 19);
+    assert_int_equal(getpriority(PRIO_PROCESS, 0), own);
     prep_close();
     assert_int_equal(fx_threads_named(FREER_NAME, NULL), 0);
     assert_budget_all_free();
