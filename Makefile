@@ -138,7 +138,7 @@ test: deps browser-deps test-deps
 
 # A quick subset for while you work (under half a minute once built): the codecs' and the engine's
 # unit tests that need no server.
-CHECK_TESTS := tests/common/test_credit_code tests/common/test_pbjson_decode \
+CHECK_TESTS := tests/common/test_credit_code tests/common/test_pbjson_decode tests/common/test_hash_hex \
                tests/common/test_pbjson_encode tests/common/test_pbjson_bounds \
                tests/sync/test_record tests/sync/test_exif tests/programme/test_draws \
                tests/render/test_csv tests/render/test_tar tests/render/test_annual_report \

@@ -66,10 +66,11 @@ void util_uuid_new(char out[UUID_STR_LEN + 1]) {
 }
 
 int util_hash_hex_valid(const char *s) {
-    if (!s || strlen(s) != HASH_HEX_LEN) return 0;
+    if (!s) return 0;
+    /* One pass, no strlen: a NUL before the end is not a digit. */
     for (int i = 0; i < HASH_HEX_LEN; i++)
-        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f'))) return 0;
-    return 1;
+        if (!((unsigned)(s[i] - '0') < 10u || (unsigned)(s[i] - 'a') < 6u)) return 0;
+    return s[HASH_HEX_LEN] == '\0';
 }
 
 void util_blake2b_hex(const void *data, size_t len, char out[HASH_HEX_LEN + 1]) {
