@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "sync/migrations.h"
+#include "sync/store.h"
 
 /* Runs sql on db; the test fails with SQLite's message when it does not run. */
 static inline void exec_ok(sqlite3 *db, const char *sql) {
@@ -67,6 +68,16 @@ static inline sqlite3 *old_schema_database(char *dir, char *path, size_t cap, in
     snprintf(sql, sizeof sql, "PRAGMA user_version = %d", version);
     exec_ok(db, sql);
     return db;
+}
+
+/* The database file at path opened by the engine, which migrates it past schema `before`: the
+ * store (close with store_close); the test fails when it does not open or was not migrated. */
+static inline store *migrated_store(const char *path, int before) {
+    store *s = NULL;
+    sync_error err = {0};
+    if (store_open(path, &s, &err) != 0) fail_msg("store_open %s: %s", path, err.message);
+    assert_true(store_schema_version(s) > before);
+    return s;
 }
 
 /* 1 when SQLite's plan for sql (EXPLAIN QUERY PLAN) names what (an index, or a way of search). */

@@ -176,11 +176,8 @@ static void a_schema_26_database_keeps_every_photo_reference_and_verifies(void *
                                      "ob-2:1:4:410803:3|ob-2:4:1:410803:3");
     assert_string_equal(proven_before, "ob-1:1:1:410803:2|ob-1:2:2:410803:3|ob-2:4:1:410803:3");
 
-    store *s = NULL;
-    sync_error err = {0};
-    assert_int_equal(store_open(path, &s, &err), 0);
+    store *s = migrated_store(path, BEFORE);
     db = store_db(s);
-    assert_true(store_schema_version(s) > BEFORE);
 
     /* Every reference, keyed by its observation's rowid now, reads back the same. */
     assert_int_equal(count(db, "SELECT count(*) FROM observation_photo_refs r JOIN observations o "
@@ -206,6 +203,7 @@ static void a_schema_26_database_keeps_every_photo_reference_and_verifies(void *
      * that rewrites its references by rowid, each keeping its author and kind. */
     sync_config cfg;
     sync_config_defaults(&cfg);
+    sync_error err = {0};
     assert_int_equal(store_begin(s, &err), 0);
     exec_ok(db, "INSERT INTO photos (hash, size, media_type, gps_lat, gps_lon, uploaded_by, "
                 "stored_at_ms) VALUES ('" H3 "', 1, 'image/jpeg', 35, 113, 2, 40);"

@@ -83,11 +83,8 @@ static void a_schema_28_database_keeps_every_reference_in_slots(void **state) {
     assert_int_equal(count(db, "SELECT count(*) FROM observation_photos_proven"), 2);
     sqlite3_close(db);
 
-    store *s = NULL;
-    sync_error err = {0};
-    assert_int_equal(store_open(path, &s, &err), 0);
+    store *s = migrated_store(path, BEFORE);
     db = store_db(s);
-    assert_true(store_schema_version(s) > BEFORE);
     /* Each observation's references in the order they were made, from slot 0: ob-1's H3, added
      * by the edit after ob-2's reference, is its third. */
     char *refs = refs_of(db, "observation_photos");
