@@ -355,7 +355,9 @@ static void a_batchs_preparation_is_freed_after_its_answer_and_its_room_given_ba
     pid_t freer = 0;
     assert_int_equal(fx_threads_named(FREER_NAME, &freer), 1);
     /* At the lowest priority, so that the answer it follows keeps its CPU (sync/prep.c); the
-     * other threads as they were. */
+     * other threads as they were. The thread sets it as it starts: waited for, up to 5 s. */
+    for (int i = 0; i < 500 && getpriority(PRIO_PROCESS, (id_t)freer) != 19; i++)
+        usleep(10000);
     assert_int_equal(getpriority(PRIO_PROCESS, (id_t)freer), 19);
     assert_int_equal(getpriority(PRIO_PROCESS, 0), own);
     prep_close();
