@@ -18,7 +18,7 @@
 
 #include "bench/bench.h"
 #include "common/util.h"
-#include "sync/batch.h"
+#include "sync/change_log.h"
 #include "sync/photos.h"
 #include "sync/store.h"
 

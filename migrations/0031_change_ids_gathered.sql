@@ -6,9 +6,9 @@
 --
 -- Now a change's id is found in one of two tables keyed by it. change_ids_recent takes each new
 -- change's entry: it is small, so a batch writes few of its pages. When CHANGE_IDS_MERGE_AT
--- entries wait there, the engine moves them into change_ids in one pass in key order and empties
--- change_ids_recent (sync/batch.c), so each page of change_ids is written once a merge, not once
--- a batch. A change id is in at most one of the two; the engine looks in both before it writes a
+-- entries wait there, the engine moves them into change_ids in one pass in key order and
+-- empties change_ids_recent (sync/change_log.c), so each page of change_ids is written once a
+-- merge, not once a batch. A change id is in at most one of the two; the engine looks in both before it writes a
 -- change (a retry is answered from the first), and nothing else writes changes. The changes
 -- keep their rowids, which the entries name (nothing runs VACUUM).
 CREATE TABLE changes_0031 (

@@ -11,6 +11,7 @@
 #include "common/util.h"
 #include "sync/accounts.h"
 #include "sync/apply.h"
+#include "sync/change_log.h"
 #include "sync/durable.h"
 #include "sync/feed.h"
 #include "sync/prep.h"
@@ -85,37 +86,6 @@ static int batch_known(store *s, const char *batch_id) {
     return known;
 }
 
-/* The entry by which the change just written, id change_id at rowid, is found again: into
- * change_ids_recent, and when CHANGE_IDS_MERGE_AT wait there, all of them moved into change_ids
- * (their key order is the one they are read in). Returns SQLITE_DONE or an SQLite code. */
-static int change_id_entry(store *s, const char *change_id, int64_t rowid) {
-    store_count *n = store_recent_change_ids(s);
-    sqlite3_stmt *st;
-    if (!n->known) {
-        /* Once a write transaction: the entries another handle left count too. */
-        if (!(st = store_stmt(s, "SELECT count(*) FROM change_ids_recent"))) return SQLITE_ERROR;
-        int rc = sqlite3_step(st);
-        n->n = sqlite3_column_int64(st, 0);
-        sqlite3_reset(st);
-        if (rc != SQLITE_ROW) return rc;
-        n->known = 1;
-    }
-    if (!(st = store_stmt(s, "INSERT INTO change_ids_recent (change_id, change_rowid) "
-                             "VALUES (?, ?)")))
-        return SQLITE_ERROR;
-    sqlite3_bind_text(st, 1, change_id, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, rowid);
-    int rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    if (rc != SQLITE_DONE || ++n->n < CHANGE_IDS_MERGE_AT) return rc;
-    rc = store_exec(s, "INSERT INTO change_ids (change_id, change_rowid) SELECT change_id, "
-                       "change_rowid FROM change_ids_recent");
-    if (rc == SQLITE_OK) rc = store_exec(s, "DELETE FROM change_ids_recent");
-    if (rc != SQLITE_OK) return rc;
-    n->n = 0;
-    return SQLITE_DONE;
-}
-
 /* Runs one change; a rejected change leaves nothing behind. An edit runs under a savepoint: its
  * merge writes the conflicts it finds before the rules may still refuse it. A create is refused
  * only before its first write (its checks only read), so it runs without one: a savepoint makes
@@ -142,32 +112,7 @@ static int apply_one(apply_ctx *c, const Outfall__V1__Change *ch, change_prep *p
         (strcmp(r->reason, "outside_division") == 0 || strcmp(r->reason, "read_only_role") == 0))
         audit_record(c->s, c->p, "sync.change", r->entity_id, r->reason, r->message);
 
-    size_t n = protobuf_c_message_get_packed_size(&r->base);
-    uint8_t *packed = malloc(n ? n : 1);
-    if (!packed) return sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
-    protobuf_c_message_pack(&r->base, packed);
-    sqlite3_stmt *st = store_stmt(c->s, "INSERT INTO changes (change_id, content_hash, batch_id, "
-                                        "kind, entity_id, status, version, result) "
-                                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
-    if (!st) {
-        free(packed);
-        return store_fail(c->s, SQLITE_ERROR, err);
-    }
-    sqlite3_bind_text(st, 1, ch->change_id, -1, SQLITE_STATIC);
-    sqlite3_bind_blob(st, 2, hash, 32, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, batch_id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4,
-                      ch->entity_case == OUTFALL__V1__CHANGE__ENTITY_OBSERVATION ? "observation"
-                                                                                 : "outfall",
-                      -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 5, r->entity_id, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 6, r->status);
-    sqlite3_bind_int64(st, 7, r->version);
-    sqlite3_bind_blob(st, 8, packed, (int)n, free);
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_DONE)
-        rc = change_id_entry(c->s, ch->change_id, sqlite3_last_insert_rowid(store_db(c->s)));
-    return rc == SQLITE_DONE ? 0 : store_fail(c->s, rc, err);
+    return change_log_keep(c->s, ch, hash, batch_id, r, err);
 }
 
 /* The answer to one change: replayed, refused for reuse, or applied now. prep (may be NULL) is
@@ -188,10 +133,7 @@ static int answer_change(apply_ctx *c, const Outfall__V1__Change *ch, change_pre
     const uint8_t *hash = prep ? prep->hash : own;
     if (!prep) replay_hash(&ch->base, own);
     Outfall__V1__ChangeResult *first = NULL;
-    int rc = replay_find(
-        c->s, "SELECT content_hash, result FROM changes WHERE rowid = " CHANGE_ROWID_OF("?1"),
-        ch->change_id, hash, &outfall__v1__change_result__descriptor, (ProtobufCMessage **)&first,
-        "change_id_reused", err);
+    int rc = change_log_find(c->s, ch, hash, &first, err);
     if (rc == 0) return apply_one(c, ch, prep, hash, batch_id, r, err);
     if (rc == SYNC_ECONFLICT) {
         /* A change refused for reuse is an answer for that change, not a failed batch. */

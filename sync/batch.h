@@ -37,15 +37,4 @@ int batch_release_expired(store *s, const sync_config *cfg, int64_t now_ms);
  * another negative code. Reads only: for answering a revoked phone that asks again. */
 int batch_refused(store *s, const char *batch_id, const char *device_id, sync_error *err);
 
-/* A change is found by its id through an entry (migration 0031): a new change's waits in
- * change_ids_recent, a small table, until CHANGE_IDS_MERGE_AT wait there; then they are all moved
- * into change_ids in one pass, in key order, so each page of that large table is written once a
- * merge instead of once a batch. */
-#define CHANGE_IDS_MERGE_AT 4096
-
-/* An SQL expression: the rowid in changes of the change whose id is the parameter id, or NULL. */
-#define CHANGE_ROWID_OF(id)                                                                        \
-    "coalesce((SELECT change_rowid FROM change_ids_recent WHERE change_id = " id "), (SELECT "     \
-    "change_rowid FROM change_ids WHERE change_id = " id "))"
-
 #endif

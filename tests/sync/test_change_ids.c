@@ -1,14 +1,13 @@
 /* Migration 0031 (migrations/0031_change_ids_gathered.sql): changes found by change id through
- * entries made in a small table and moved in bulk, in order, into a large one (sync/batch.c). A
- * database at schema 30 migrates with an entry for every change, its rowids kept, and the
- * lookup reads both tables by key (no scan). The engine answers a retried change from its entry
- * wherever it is (waiting or merged), refuses a change id reused for other content, and moves
- * the waiting entries when CHANGE_IDS_MERGE_AT wait, counting those another handle wrote, not
- * one before. */
+ * entries made in a small table and moved in bulk, in order, into a large one (sync/change_log.c).
+ * A database at schema 30 migrates with an entry for every change, its rowids kept, and the lookup
+ * reads both tables by key (no scan). The engine answers a retried change from its entry wherever
+ * it is (waiting or merged), refuses a change id reused for other content, and moves the waiting
+ * entries when CHANGE_IDS_MERGE_AT wait, counting those another handle wrote, not one before. */
 #include "fixture.h"
 #include "old_schema.h"
 
-#include "sync/batch.h"
+#include "sync/change_log.h"
 #include "sync/migrations.h"
 
 #define BEFORE 30 /* the schema before the gathered entries */
