@@ -52,7 +52,7 @@ static int exec(sqlite3 *db, const char *sql, sync_error *err) {
 }
 
 /* Forgets what the handle remembered of its write transaction (the history chain's head, the
- * photo hash counts): at its start and end, and at store_rollback_to. */
+ * photo hash counts, the change ids waiting): at its start and end, and at store_rollback_to. */
 static void forget_transaction(store *s) {
     s->head_known = 0;
     s->hashes.known = 0;
