@@ -44,9 +44,11 @@ struct s3_client {
 typedef struct request {
     const char *method; /* GET PUT POST HEAD DELETE */
     char url[URL_CAP];
-    char range[80]; /* "Range: bytes=a-b" or "" */
-    char sha[65];   /* the payload's SHA-256 */
-    int fd;         /* a body from a file: fd's [body_off, body_off + body_len) */
+    char range[80];               /* "Range: bytes=a-b" or "" */
+    char if_match[ETAG_CAP + 16]; /* "If-Match: <etag>" or "": a resumed GET's object */
+    int resumed;                  /* a resumed GET: only a 206 answer's bytes go to the sink */
+    char sha[65];                 /* the payload's SHA-256 */
+    int fd;                       /* a body from a file: fd's [body_off, body_off + body_len) */
     int64_t body_off, body_len, body_at;
     const char *mem; /* or a body in memory (a POST) */
     size_t mem_len;
@@ -265,6 +267,10 @@ static void keep(request *rq, const char *buf, size_t n) {
 static size_t on_write(char *buf, size_t size, size_t nmemb, void *arg) {
     request *rq = arg;
     size_t n = size * nmemb;
+    if (rq->sink && rq->resumed && rq->http_status != 206) {
+        rq->aborted = 1; /* the whole object again, not the rest: nothing of it goes on */
+        return 0;
+    }
     if (rq->sink && rq->http_status >= 200 && rq->http_status < 300) {
         if (rq->sink(rq->ctx, buf, n) != 0) {
             rq->aborted = 1;
@@ -370,6 +376,7 @@ static int perform(s3_client *c, request *rq, s3_error *err) {
     headers = curl_slist_append(headers, sha_header);
     headers = curl_slist_append(headers, "Expect:");
     if (rq->range[0]) headers = curl_slist_append(headers, rq->range);
+    if (rq->if_match[0]) headers = curl_slist_append(headers, rq->if_match);
     if (rq->mem) headers = curl_slist_append(headers, "Content-Type: application/xml");
     if (rq->answer_max == 0) rq->answer_max = ERROR_KEEP;
     curl_easy_setopt(h, CURLOPT_URL, rq->url);
@@ -409,7 +416,11 @@ static int perform(s3_client *c, request *rq, s3_error *err) {
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
     rq->http_status = status;
     int rc = 0;
-    if (rq->aborted) {
+    if (rq->aborted && rq->resumed && status != 206) {
+        rc = fail(err, S3_BAD, status, "range_ignored",
+                  "GET %s: the store answered %ld, not 206, to a request for the rest of an object",
+                  c->bucket, status);
+    } else if (rq->aborted) {
         rc = fail(err, S3_BAD, status, "aborted", "the receiver stopped the transfer");
     } else if (cc != CURLE_OK) {
         rc = fail(err, curl_kind(cc), status, "transfer_failed", "%s %s: %s", rq->method, c->bucket,
@@ -486,28 +497,48 @@ int s3_delete(s3_client *c, const char *key, s3_error *err) {
     return rc == S3_NOT_FOUND ? 0 : rc;
 }
 
+/* How many times s3_get takes up a transfer the store cut, each after new bytes came. */
+#define GET_RESUMES 3
+
 int s3_get(s3_client *c, const char *key, int64_t offset, int64_t length, s3_sink sink, void *ctx,
            int64_t *sent, s3_error *err) {
-    request rq;
-    request_init(&rq, "GET");
-    rq.sink = sink;
-    rq.ctx = ctx;
-    rq.stream = 1;
-    if (offset > 0 || length >= 0) {
-        if (length == 0) {
-            if (sent) *sent = 0;
-            return 0;
-        }
-        if (length > 0)
-            snprintf(rq.range, sizeof rq.range, "Range: bytes=%" PRId64 "-%" PRId64, offset,
-                     offset + length - 1);
-        else
-            snprintf(rq.range, sizeof rq.range, "Range: bytes=%" PRId64 "-", offset);
+    if (length == 0) {
+        if (sent) *sent = 0;
+        return 0;
     }
-    int rc = object_url(c, key, NULL, &rq, err);
-    if (rc == 0) rc = perform(c, &rq, err);
-    if (sent) *sent = rq.sent;
-    request_free(&rq);
+    int64_t got = 0;
+    char etag[ETAG_CAP] = "";
+    int rc = 0;
+    for (int resumes = 0;; resumes++) {
+        request rq;
+        request_init(&rq, "GET");
+        rq.sink = sink;
+        rq.ctx = ctx;
+        rq.stream = 1;
+        int64_t from = offset + got;
+        if (from > 0 || length > 0) {
+            if (length > 0)
+                snprintf(rq.range, sizeof rq.range, "Range: bytes=%" PRId64 "-%" PRId64, from,
+                         offset + length - 1);
+            else
+                snprintf(rq.range, sizeof rq.range, "Range: bytes=%" PRId64 "-", from);
+        }
+        if (got > 0) {
+            /* The rest of the same object, or nothing (412). */
+            rq.resumed = 1;
+            if (etag[0]) snprintf(rq.if_match, sizeof rq.if_match, "If-Match: %s", etag);
+        }
+        rc = object_url(c, key, NULL, &rq, err);
+        if (rc == 0) rc = perform(c, &rq, err);
+        got += rq.sent;
+        if (!etag[0] && rq.sent > 0) snprintf(etag, sizeof etag, "%s", rq.etag);
+        int cut = rc == S3_UNAVAILABLE && rq.sent > 0 && !rq.aborted;
+        request_free(&rq);
+        /* A transfer cut after it brought bytes goes on from the first byte it did not bring
+         * (a store's connection dropped, or an object read while still being written). */
+        if (!cut || resumes == GET_RESUMES) break;
+    }
+    if (sent) *sent = got;
     return rc;
 }
 

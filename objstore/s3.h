@@ -73,7 +73,9 @@ typedef int (*s3_sink)(void *ctx, const void *buf, size_t n);
 
 /* Streams object key's bytes [offset, offset + length) to sink (length < 0: to its end). Nothing
  * reaches sink unless the store answered 200/206, so a failure before the first byte is a clean
- * error; *sent (may be NULL) counts the bytes given to sink. */
+ * error; *sent (may be NULL) counts the bytes given to sink. A transfer the store cuts after some
+ * bytes is taken up from the next byte (a Range and If-Match of the same object, a 206 answer
+ * only), up to 3 times, each after new bytes: the sink sees every byte once, in order. */
 int s3_get(s3_client *c, const char *key, int64_t offset, int64_t length, s3_sink sink, void *ctx,
            int64_t *sent, s3_error *err);
 
