@@ -149,105 +149,97 @@ static int receive(void *ctx, const void *buf, size_t n) {
     return 0;
 }
 
-static void a_cut_transfer_goes_on_from_the_byte_it_reached(void **state) {
-    (void)state;
-    static cutting_store st;
-    static received got;
-    memset(&st, 0, sizeof st);
-    memset(&got, 0, sizeof got);
-    st.cuts[0] = 70000, st.cuts[1] = 50000, st.cuts[2] = -1;
-    store_start(&st);
-    s3_client *c = client_of(&st);
-    int64_t sent = -1;
+/* A test's store (started, answering whole until the test sets its cuts), a client of it, and
+ * what the sink got. */
+typedef struct fixture {
+    cutting_store st;
+    s3_client *c;
+    received got;
+    int64_t sent;
     s3_error err;
-    assert_int_equal(s3_get(c, "a/b/obj", 0, -1, receive, &got, &sent, &err), 0);
-    assert_int_equal(sent, OBJECT_BYTES);
-    assert_int_equal(got.len, OBJECT_BYTES);
-    assert_memory_equal(got.buf, st.body, OBJECT_BYTES);
-    assert_int_equal(st.requests, 3);
-    assert_string_equal(st.ranges[0], "");
-    assert_string_equal(st.ranges[1], "bytes=70000-");
-    assert_string_equal(st.ranges[2], "bytes=120000-");
-    assert_string_equal(st.if_match[0], "");
-    assert_string_equal(st.if_match[1], "\"obj-1\"");
-    assert_string_equal(st.if_match[2], "\"obj-1\"");
-    s3_close(c);
-    store_stop(&st);
+} fixture;
+
+static int setup(void **state) {
+    fixture *f = calloc(1, sizeof *f);
+    if (!f) return -1;
+    for (int i = 0; i < MAX_REQUESTS; i++)
+        f->st.cuts[i] = -1;
+    store_start(&f->st);
+    f->c = client_of(&f->st);
+    f->sent = -1;
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state) {
+    fixture *f = *state;
+    s3_close(f->c);
+    store_stop(&f->st);
+    free(f);
+    return 0;
+}
+
+/* Fails unless the sink got exactly the object's bytes [from, from + n), and *sent says n. */
+static void assert_got(const fixture *f, size_t from, size_t n) {
+    assert_int_equal(f->sent, (int64_t)n);
+    assert_int_equal(f->got.len, n);
+    assert_memory_equal(f->got.buf, f->st.body + from, n);
+}
+
+static void a_cut_transfer_goes_on_from_the_byte_it_reached(void **state) {
+    fixture *f = *state;
+    f->st.cuts[0] = 70000, f->st.cuts[1] = 50000;
+    assert_int_equal(s3_get(f->c, "a/b/obj", 0, -1, receive, &f->got, &f->sent, &f->err), 0);
+    assert_got(f, 0, OBJECT_BYTES);
+    assert_int_equal(f->st.requests, 3);
+    assert_string_equal(f->st.ranges[0], "");
+    assert_string_equal(f->st.ranges[1], "bytes=70000-");
+    assert_string_equal(f->st.ranges[2], "bytes=120000-");
+    assert_string_equal(f->st.if_match[0], "");
+    assert_string_equal(f->st.if_match[1], "\"obj-1\"");
+    assert_string_equal(f->st.if_match[2], "\"obj-1\"");
 }
 
 static void a_cut_range_keeps_to_its_end(void **state) {
-    (void)state;
-    static cutting_store st;
-    static received got;
-    memset(&st, 0, sizeof st);
-    memset(&got, 0, sizeof got);
-    st.cuts[0] = 1000, st.cuts[1] = -1;
-    store_start(&st);
-    s3_client *c = client_of(&st);
-    int64_t sent = -1;
-    s3_error err;
-    assert_int_equal(s3_get(c, "a/b/obj", 5000, 20000, receive, &got, &sent, &err), 0);
-    assert_int_equal(sent, 20000);
-    assert_int_equal(got.len, 20000);
-    assert_memory_equal(got.buf, st.body + 5000, 20000);
-    assert_int_equal(st.requests, 2);
-    assert_string_equal(st.ranges[0], "bytes=5000-24999");
-    assert_string_equal(st.ranges[1], "bytes=6000-24999");
-    s3_close(c);
-    store_stop(&st);
+    fixture *f = *state;
+    f->st.cuts[0] = 1000;
+    assert_int_equal(s3_get(f->c, "a/b/obj", 5000, 20000, receive, &f->got, &f->sent, &f->err), 0);
+    assert_got(f, 5000, 20000);
+    assert_int_equal(f->st.requests, 2);
+    assert_string_equal(f->st.ranges[0], "bytes=5000-24999");
+    assert_string_equal(f->st.ranges[1], "bytes=6000-24999");
 }
 
 /* A store that answers the resumed request with the whole object: its bytes would come again. */
 static void a_whole_object_again_is_refused_not_given_twice(void **state) {
-    (void)state;
-    static cutting_store st;
-    static received got;
-    memset(&st, 0, sizeof st);
-    memset(&got, 0, sizeof got);
-    st.cuts[0] = 30000, st.cuts[1] = -1;
-    st.ignore_range = 1;
-    store_start(&st);
-    s3_client *c = client_of(&st);
-    int64_t sent = -1;
-    s3_error err;
-    assert_int_equal(s3_get(c, "a/b/obj", 0, -1, receive, &got, &sent, &err), S3_BAD);
-    assert_string_equal(err.code, "range_ignored");
-    assert_int_equal(sent, 30000);
-    assert_int_equal(got.len, 30000);
-    assert_memory_equal(got.buf, st.body, 30000);
-    assert_int_equal(st.requests, 2);
-    s3_close(c);
-    store_stop(&st);
+    fixture *f = *state;
+    f->st.cuts[0] = 30000;
+    f->st.ignore_range = 1;
+    assert_int_equal(s3_get(f->c, "a/b/obj", 0, -1, receive, &f->got, &f->sent, &f->err), S3_BAD);
+    assert_string_equal(f->err.code, "range_ignored");
+    assert_got(f, 0, 30000);
+    assert_int_equal(f->st.requests, 2);
 }
 
 /* A store that cuts every answer: given up after three takes, the bytes so far counted. */
 static void a_store_that_keeps_cutting_fails_after_three_resumes(void **state) {
-    (void)state;
-    static cutting_store st;
-    static received got;
-    memset(&st, 0, sizeof st);
-    memset(&got, 0, sizeof got);
+    fixture *f = *state;
     for (int i = 0; i < MAX_REQUESTS; i++)
-        st.cuts[i] = 10000;
-    store_start(&st);
-    s3_client *c = client_of(&st);
-    int64_t sent = -1;
-    s3_error err;
-    assert_int_equal(s3_get(c, "a/b/obj", 0, -1, receive, &got, &sent, &err), S3_UNAVAILABLE);
-    assert_int_equal(st.requests, 4);
-    assert_int_equal(sent, 40000);
-    assert_int_equal(got.len, 40000);
-    assert_memory_equal(got.buf, st.body, 40000);
-    s3_close(c);
-    store_stop(&st);
+        f->st.cuts[i] = 10000;
+    assert_int_equal(s3_get(f->c, "a/b/obj", 0, -1, receive, &f->got, &f->sent, &f->err),
+                     S3_UNAVAILABLE);
+    assert_got(f, 0, 40000);
+    assert_int_equal(f->st.requests, 4);
 }
+
+#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(a_cut_transfer_goes_on_from_the_byte_it_reached),
-        cmocka_unit_test(a_cut_range_keeps_to_its_end),
-        cmocka_unit_test(a_whole_object_again_is_refused_not_given_twice),
-        cmocka_unit_test(a_store_that_keeps_cutting_fails_after_three_resumes),
+        T(a_cut_transfer_goes_on_from_the_byte_it_reached),
+        T(a_cut_range_keeps_to_its_end),
+        T(a_whole_object_again_is_refused_not_given_twice),
+        T(a_store_that_keeps_cutting_fails_after_three_resumes),
     };
     return cmocka_run_group_tests_name("objstore/s3_cut", tests, NULL, NULL);
 }
