@@ -9,7 +9,6 @@
 #include "render/photo_manifest.h"
 #include "render/tar.h"
 #include "sync/photos.h"
-#include "sync/observations.h"
 #include "sync/record.h"
 
 /* Every stored photo the observations of outfall ?1 name, in a stable order: only references that
@@ -19,9 +18,8 @@ static const char photos_sql[] =
     "p.stored_at_ms FROM observations o JOIN observation_photos_proven op "
     "ON " PHOTO_REFS_OF("op.ref_key",
                         "o.rowid") " "
-                                   "JOIN photos p ON p.hash = op.hash WHERE " OBSERVATIONS_OF(
-                                       "o", "?1") " "
-                                                  "ORDER BY o.created_at_ms, o.id, op.hash";
+                                   "JOIN photos p ON p.hash = op.hash WHERE o.outfall_id = ?1 "
+                                   "ORDER BY o.created_at_ms, o.id, op.hash";
 
 /* One photo of the archive: the manifest's facts, and what copying it needs. */
 typedef struct entry {

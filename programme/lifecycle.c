@@ -15,7 +15,6 @@
 #include "sync/apply.h"
 #include "sync/feed.h"
 #include "sync/history.h"
-#include "sync/observations.h"
 #include "sync/photos.h"
 #include "sync/record.h"
 #include "programme/rules.h"
@@ -259,8 +258,7 @@ static int first_observation(tctx *tc, sync_error *err) {
         util_strlcpy(tc->first, phone_day, sizeof tc->first);
     sqlite3_reset(st);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) return store_fail(tc->s, rc, err);
-    st = store_stmt(tc->s, "SELECT min(created_at_ms) FROM observations WHERE " OBSERVATIONS_OF(
-                               "observations", "?1"));
+    st = store_stmt(tc->s, "SELECT min(created_at_ms) FROM observations WHERE outfall_id = ?");
     if (!st) return store_fail(tc->s, SQLITE_ERROR, err);
     sqlite3_bind_text(st, 1, tc->id, -1, SQLITE_STATIC);
     rc = sqlite3_step(st);
@@ -425,12 +423,10 @@ static int to_planned(tctx *tc, sync_error *err) {
  * reference), or NULL on a storage error. */
 static json_t *evidence_of(tctx *tc) {
     sqlite3_stmt *st = store_stmt(
-        tc->s, "SELECT o.id FROM observations o WHERE " OBSERVATIONS_OF(
-                   "o", "?1") " AND EXISTS (SELECT 1 FROM "
-                              "observation_photos_proven op JOIN photos ph ON ph.hash = op.hash "
-                              "WHERE " PHOTO_REFS_OF(
-                                  "op.ref_key",
-                                  "o.rowid") " AND op.kind = ?2) ORDER BY o.created_at_ms, o.id");
+        tc->s,
+        "SELECT o.id FROM observations o WHERE o.outfall_id = ?1 AND EXISTS (SELECT 1 FROM "
+        "observation_photos_proven op JOIN photos ph ON ph.hash = op.hash WHERE " PHOTO_REFS_OF(
+            "op.ref_key", "o.rowid") " AND op.kind = ?2) ORDER BY o.created_at_ms, o.id");
     if (!st) return NULL;
     json_t *ids = json_array();
     sqlite3_bind_text(st, 1, tc->id, -1, SQLITE_STATIC);

@@ -9,7 +9,6 @@
 #include "common/util.h"
 #include "sync/feed.h"
 #include "sync/history.h"
-#include "sync/observations.h"
 #include "sync/record.h"
 
 /* A record (its doc in scope) carries a flag matching `which` that no supervisor acknowledged
@@ -436,10 +435,8 @@ int queue_history(store *s, const principal *p, const char *outfall_id,
     }
     /* The observations' timeline. */
     st = rc ? NULL
-            : store_stmt(s, "SELECT id FROM observations WHERE " OBSERVATIONS_OF(
-                                "observations",
-                                "?1") " ORDER BY "
-                                      "json_extract(doc, '$.observed_at_ms'), created_at_ms");
+            : store_stmt(s, "SELECT id FROM observations WHERE outfall_id = ? ORDER BY "
+                            "json_extract(doc, '$.observed_at_ms'), created_at_ms");
     if (st) {
         sqlite3_bind_text(st, 1, outfall_id, -1, SQLITE_STATIC);
         char(*obs)[UUID_STR_LEN + 1] = NULL;

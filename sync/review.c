@@ -12,7 +12,6 @@
 #include "sync/feed.h"
 #include "sync/hooks.h"
 #include "sync/history.h"
-#include "sync/observations.h"
 #include "sync/record.h"
 #include "sync/replay.h"
 #include "sync/review_internal.h"
@@ -107,8 +106,7 @@ static int decide_approve(decide_ctx *dc, sync_error *err) {
                          (long long)dc->version);
     if (review_count(dc->s,
                      "SELECT count(*) FROM conflicts WHERE state = 'open' AND (entity_id = ?1 "
-                     "OR entity_id IN (SELECT id FROM observations WHERE " OBSERVATIONS_OF(
-                         "observations", "?1") "))",
+                     "OR entity_id IN (SELECT id FROM observations WHERE outfall_id = ?1))",
                      dc->id, NULL) > 0)
         return sync_fail(err, SYNC_ECONFLICT, "open_conflicts",
                          "resolve the record's open conflicts before approving it");

@@ -6,7 +6,6 @@
 #include "common/credit_code.h"
 #include "common/util.h"
 #include "sync/record.h"
-#include "sync/observations.h"
 #include "sync/review_internal.h"
 
 /* Loads the duplicate pair named by the decision; the decided outfall must be one of it. */
@@ -222,8 +221,7 @@ int review_merge_decide(decide_ctx *dc, sync_error *err) {
     /* The other's observations (and with them their photos) move to the survivor. */
     char(*obs)[UUID_STR_LEN + 1] = NULL;
     size_t n = 0, cap = 0;
-    sqlite3_stmt *st = store_stmt(
-        dc->s, "SELECT id FROM observations WHERE " OBSERVATIONS_OF("observations", "?1"));
+    sqlite3_stmt *st = store_stmt(dc->s, "SELECT id FROM observations WHERE outfall_id = ?");
     if (!st) {
         json_decref(taken);
         return store_fail(dc->s, SQLITE_ERROR, err);
