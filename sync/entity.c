@@ -335,8 +335,8 @@ static int live_outfall(apply_ctx *c, const char *id, char live[UUID_STR_LEN + 1
                         char division[8]) {
     util_strlcpy(live, id, UUID_STR_LEN + 1);
     for (int hop = 0; hop < MAX_REDIRECTS; hop++) {
-        sqlite3_stmt *st = store_stmt(c->s, "SELECT merged_into, division_code FROM outfalls "
-                                            "INDEXED BY outfalls_live WHERE id = ?"); /* 0032 */
+        sqlite3_stmt *st =
+            store_stmt(c->s, "SELECT merged_into, division_code FROM outfalls WHERE id = ?");
         if (!st) return SYNC_EINTERNAL;
         sqlite3_bind_text(st, 1, live, -1, SQLITE_STATIC);
         if (sqlite3_step(st) != SQLITE_ROW) {
