@@ -32,6 +32,7 @@ typedef struct cutting_store {
     unsigned char body[OBJECT_BYTES];
     long cuts[MAX_REQUESTS]; /* body bytes sent before the connection drops; -1: all */
     int ignore_range;        /* answer every GET with 200 and the whole object */
+    int changed;             /* answer a GET with If-Match 412: the object is another now */
     int requests;
     char ranges[MAX_REQUESTS][64];   /* each request's Range header value, or "" */
     char if_match[MAX_REQUESTS][64]; /* and its If-Match */
@@ -75,6 +76,15 @@ static void *store_main(void *arg) {
         int i = st->requests < MAX_REQUESTS ? st->requests++ : MAX_REQUESTS - 1;
         header_value(head, "\nRange:", st->ranges[i], sizeof st->ranges[i]);
         header_value(head, "\nIf-Match:", st->if_match[i], sizeof st->if_match[i]);
+        if (st->changed && st->if_match[i][0]) {
+            static const char gone[] =
+                "HTTP/1.1 412 Precondition Failed\r\nContent-Type: application/xml\r\n"
+                "Content-Length: 97\r\nConnection: close\r\n\r\n<Error><Code>Precondition"
+                "Failed</Code><Message>At least one precondition failed</Message></Error>";
+            send_all(c, gone, sizeof gone - 1);
+            close(c);
+            continue;
+        }
         long from = 0, to = OBJECT_BYTES - 1;
         int ranged = !st->ignore_range && st->ranges[i][0] &&
                      sscanf(st->ranges[i], "bytes=%ld-%ld", &from, &to) >= 1;
@@ -221,6 +231,18 @@ static void a_whole_object_again_is_refused_not_given_twice(void **state) {
     assert_int_equal(f->st.requests, 2);
 }
 
+/* The object replaced between the cut and the rest: the store's 412 is the answer, and only the
+ * first object's bytes were given. */
+static void an_object_replaced_meanwhile_is_its_stores_refusal(void **state) {
+    fixture *f = *state;
+    f->st.cuts[0] = 30000;
+    f->st.changed = 1;
+    assert_int_equal(s3_get(f->c, "a/b/obj", 0, -1, receive, &f->got, &f->sent, &f->err), S3_BAD);
+    assert_string_equal(f->err.code, "PreconditionFailed");
+    assert_got(f, 0, 30000);
+    assert_int_equal(f->st.requests, 2);
+}
+
 /* A store that cuts every answer: given up after three takes, the bytes so far counted. */
 static void a_store_that_keeps_cutting_fails_after_three_resumes(void **state) {
     fixture *f = *state;
@@ -239,6 +261,7 @@ int main(void) {
         T(a_cut_transfer_goes_on_from_the_byte_it_reached),
         T(a_cut_range_keeps_to_its_end),
         T(a_whole_object_again_is_refused_not_given_twice),
+        T(an_object_replaced_meanwhile_is_its_stores_refusal),
         T(a_store_that_keeps_cutting_fails_after_three_resumes),
     };
     return cmocka_run_group_tests_name("objstore/s3_cut", tests, NULL, NULL);
