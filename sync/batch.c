@@ -193,7 +193,6 @@ static int apply_batch(store *s, const sync_config *cfg, const principal *p,
     c.received_ms = received_ms;
     c.enrolled_ms = device_enrolled_ms(s, req->device_id);
     Outfall__V1__SyncResponse *resp = new_response(req->batch_id, req->n_changes);
-    uint8_t *packed = NULL;
     int rc = 0;
     if (!resp) {
         rc = sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
@@ -211,13 +210,6 @@ static int apply_batch(store *s, const sync_config *cfg, const principal *p,
     c.missing = NULL;
     c.n_missing = 0;
 
-    size_t n = protobuf_c_message_get_packed_size(&resp->base);
-    packed = malloc(n ? n : 1);
-    if (!packed) {
-        rc = sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
-        goto done;
-    }
-    protobuf_c_message_pack(&resp->base, packed);
     sqlite3_stmt *st = store_stmt(
         s, "INSERT INTO batches (batch_id, device_id, device_seq, user_id, content_hash, state, "
            "received_at_ms, applied_at_ms, response) VALUES (?1, ?2, ?3, ?4, ?5, 'applied', ?6, "
@@ -235,7 +227,10 @@ static int apply_batch(store *s, const sync_config *cfg, const principal *p,
     sqlite3_bind_blob(st, 5, hash, 32, SQLITE_STATIC);
     sqlite3_bind_int64(st, 6, received_ms);
     sqlite3_bind_int64(st, 7, c.now_ms);
-    sqlite3_bind_blob(st, 8, packed, (int)n, SQLITE_STATIC);
+    if (store_bind_packed(st, 8, &resp->base) != SQLITE_OK) {
+        rc = sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
+        goto done;
+    }
     if ((rc = sqlite3_step(st)) != SQLITE_DONE) {
         rc = store_fail(s, rc, err);
         goto done;
@@ -249,7 +244,6 @@ static int apply_batch(store *s, const sync_config *cfg, const principal *p,
     sqlite3_bind_text(st, 2, req->device_id, -1, SQLITE_STATIC);
     rc = sqlite3_step(st) == SQLITE_DONE ? 0 : store_fail(s, SQLITE_ERROR, err);
 done:
-    free(packed);
     apply_ctx_free(&c);
     if (rc && resp) {
         protobuf_c_message_free_unpacked(&resp->base, NULL);
@@ -445,24 +439,18 @@ int batch_refused(store *s, const char *batch_id, const char *device_id, sync_er
 /* Stores req as held behind a gap in its device's sequence. */
 static int hold_batch(store *s, const principal *p, const Outfall__V1__SyncRequest *req,
                       const uint8_t hash[32], sync_error *err) {
-    size_t n = protobuf_c_message_get_packed_size(&req->base);
-    uint8_t *packed = malloc(n ? n : 1);
-    if (!packed) return sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
-    protobuf_c_message_pack(&req->base, packed);
     sqlite3_stmt *st = store_stmt(s, "INSERT INTO batches (batch_id, device_id, device_seq, "
                                      "user_id, content_hash, state, received_at_ms, request) "
                                      "VALUES (?, ?, ?, ?, ?, 'held', ?, ?)");
-    if (!st) {
-        free(packed);
-        return store_fail(s, SQLITE_ERROR, err);
-    }
+    if (!st) return store_fail(s, SQLITE_ERROR, err);
     sqlite3_bind_text(st, 1, req->batch_id, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, req->device_id, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 3, req->device_seq);
     sqlite3_bind_int64(st, 4, p->user_id);
     sqlite3_bind_blob(st, 5, hash, 32, SQLITE_STATIC);
     sqlite3_bind_int64(st, 6, util_now_ms());
-    sqlite3_bind_blob(st, 7, packed, (int)n, free);
+    if (store_bind_packed(st, 7, &req->base) != SQLITE_OK)
+        return sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
     int rc = sqlite3_step(st);
     if (rc == SQLITE_CONSTRAINT)
         return sync_fail(err, SYNC_ECONFLICT, "device_seq_reused",

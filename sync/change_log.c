@@ -46,17 +46,10 @@ static int change_id_entry(store *s, const char *change_id, int64_t rowid) {
 
 int change_log_keep(store *s, const Outfall__V1__Change *ch, const uint8_t hash[32],
                     const char *batch_id, const Outfall__V1__ChangeResult *r, sync_error *err) {
-    size_t n = protobuf_c_message_get_packed_size(&r->base);
-    uint8_t *packed = malloc(n ? n : 1);
-    if (!packed) return sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
-    protobuf_c_message_pack(&r->base, packed);
     sqlite3_stmt *st = store_stmt(s, "INSERT INTO changes (change_id, content_hash, batch_id, "
                                      "kind, entity_id, status, version, result) "
                                      "VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
-    if (!st) {
-        free(packed);
-        return store_fail(s, SQLITE_ERROR, err);
-    }
+    if (!st) return store_fail(s, SQLITE_ERROR, err);
     sqlite3_bind_text(st, 1, ch->change_id, -1, SQLITE_STATIC);
     sqlite3_bind_blob(st, 2, hash, 32, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, batch_id, -1, SQLITE_STATIC);
@@ -67,7 +60,8 @@ int change_log_keep(store *s, const Outfall__V1__Change *ch, const uint8_t hash[
     sqlite3_bind_text(st, 5, r->entity_id, -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 6, r->status);
     sqlite3_bind_int64(st, 7, r->version);
-    sqlite3_bind_blob(st, 8, packed, (int)n, free);
+    if (store_bind_packed(st, 8, &r->base) != SQLITE_OK)
+        return sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
     int rc = sqlite3_step(st);
     if (rc == SQLITE_DONE)
         rc = change_id_entry(s, ch->change_id, sqlite3_last_insert_rowid(store_db(s)));

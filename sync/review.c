@@ -451,17 +451,10 @@ static int earlier_answer(store *s, const Outfall__V1__Decision *d, const uint8_
 
 static int record_decision(decide_ctx *dc, const uint8_t hash[32], Outfall__V1__DecisionResult *res,
                            sync_error *err) {
-    size_t n = protobuf_c_message_get_packed_size(&res->base);
-    uint8_t *packed = malloc(n ? n : 1);
-    if (!packed) return sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
-    protobuf_c_message_pack(&res->base, packed);
     sqlite3_stmt *st = store_stmt(dc->s, "INSERT INTO decisions (decision_id, content_hash, kind, "
                                          "outfall_id, user_id, comment, at_ms, result) "
                                          "VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
-    if (!st) {
-        free(packed);
-        return store_fail(dc->s, SQLITE_ERROR, err);
-    }
+    if (!st) return store_fail(dc->s, SQLITE_ERROR, err);
     sqlite3_bind_text(st, 1, dc->d->decision_id, -1, SQLITE_STATIC);
     sqlite3_bind_blob(st, 2, hash, 32, SQLITE_STATIC);
     sqlite3_bind_int(st, 3, dc->d->kind);
@@ -469,7 +462,8 @@ static int record_decision(decide_ctx *dc, const uint8_t hash[32], Outfall__V1__
     sqlite3_bind_int64(st, 5, dc->p->user_id);
     sqlite3_bind_text(st, 6, dc->d->comment, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 7, dc->a.at_ms);
-    sqlite3_bind_blob(st, 8, packed, (int)n, free);
+    if (store_bind_packed(st, 8, &res->base) != SQLITE_OK)
+        return sync_fail(err, SYNC_EINTERNAL, "out_of_memory", "out of memory");
     int rc = sqlite3_step(st);
     return rc == SQLITE_DONE ? 0 : store_fail(dc->s, rc, err);
 }

@@ -210,6 +210,14 @@ sqlite3_stmt *store_stmt(store *s, const char *sql) {
     return NULL;
 }
 
+int store_bind_packed(sqlite3_stmt *st, int i, const ProtobufCMessage *m) {
+    size_t n = protobuf_c_message_get_packed_size(m);
+    uint8_t *packed = malloc(n ? n : 1);
+    if (!packed) return SQLITE_NOMEM;
+    protobuf_c_message_pack(m, packed);
+    return sqlite3_bind_blob(st, i, packed, (int)n, free); /* frees it when it fails too */
+}
+
 int store_fail(store *s, int sqlite_rc, sync_error *err) {
     switch (sqlite_rc & 0xff) {
     case SQLITE_BUSY:

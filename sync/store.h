@@ -3,6 +3,7 @@
 #ifndef SYNC_STORE_H
 #define SYNC_STORE_H
 
+#include <protobuf-c/protobuf-c.h>
 #include <sqlite3.h>
 #include <stdint.h>
 
@@ -32,6 +33,10 @@ sqlite3 *store_db(store *s);
 /* A prepared statement for sql, cached per handle, reset and unbound: borrowed, do not finalize.
  * sql must be a string literal (the cache keys on its address). NULL on a prepare error. */
 sqlite3_stmt *store_stmt(store *s, const char *sql);
+
+/* Binds m, packed, as blob parameter i of st (the statement owns the bytes). Returns SQLITE_OK,
+ * or SQLITE_NOMEM when there is no memory to pack it. */
+int store_bind_packed(sqlite3_stmt *st, int i, const ProtobufCMessage *m);
 
 /* Resets every cached statement, ending any read a caller left open (an un-reset statement pins
  * its snapshot and blocks this connection's writes). Called between requests and at the start of
