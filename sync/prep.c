@@ -105,7 +105,10 @@ static void free_list(spent_prep *list) {
  * worker waited for a CPU about 1.4 ms a batch of 500 at 1 client, often 2 ms (perf sched
  * timehist). At nice 19 it does not preempt the thread that woke it and runs when that thread
  * waits for its next request. It is not starved: nice keeps it a share of a busy CPU, and a
- * freer that falls behind makes batches queue unprepared, never memory grow. */
+ * freer that falls behind makes batches queue unprepared, never memory grow. What nice cannot
+ * help: it frees into the malloc arena the worker allocates from, and the worker still waits for
+ * that arena's lock 0.6-2 ms a batch (round 17 of docs/performance.md tried four placements of
+ * this thread; none was faster). */
 #define REAPER_NICE 19
 
 static void *reaper_main(void *unused) {
