@@ -222,7 +222,8 @@ static int create(apply_ctx *c, const entity_kind *k, const char *id, json_t *fi
                   apply_prep *prep, const history_author *a, Outfall__V1__ChangeResult *r,
                   sync_error *err) {
     entity_row existing;
-    int rc = k->load(c, id, &existing);
+    /* Read ahead by the worker when it could be (apply_lookahead). */
+    int rc = prep && prep->ahead.entity_new ? 0 : k->load(c, id, &existing);
     if (rc < 0) return store_fail(c->s, SQLITE_ERROR, err);
     if (rc > 0) {
         json_decref(existing.doc);
@@ -506,8 +507,12 @@ int apply_change_prepared(apply_ctx *c, const Outfall__V1__Change *ch, apply_pre
     const entity_kind *k = change_kind(ch, &msg);
     c->client_time_ms = ch->has_client_time_ms ? ch->client_time_ms : 0;
     history_author a = {ch->change_id, c->p->user_id, c->device_id, c->now_ms};
+    c->ahead = prep ? &prep->ahead : NULL;
     rc = ch->base_version == 0 ? create(c, k, ch->entity_id, fields, prep, &a, r, err)
                                : edit(c, k, ch->entity_id, ch->base_version, fields, &a, r, err);
+    c->ahead = NULL;
+    /* Read once: a second call for the change (a retried group) reads for itself. */
+    if (prep) memset(&prep->ahead, 0, sizeof prep->ahead);
     spend(prep, fields);
     return rc > 0 ? 0 : rc; /* > 0: rejected, r holds why */
 }

@@ -8,9 +8,22 @@
 
 #include <jansson.h>
 
+#include "common/util.h"
 #include "sync/history.h"
 #include "sync/record.h"
 #include "sync/store.h"
+
+/* What a create's write reads of the database, read ahead by the batch's worker on the snapshot
+ * the writer's transaction started from, when nothing the batch wrote before the change can
+ * have changed it (sync/batch.c, look_ahead). Each holds for the id it names only; what is not
+ * held the writer reads itself. */
+typedef struct apply_lookahead {
+    int change_new; /* 1: no change kept has the change's id */
+    int entity_new; /* 1: no record of the change's kind has the change's entity id */
+    /* An observation's outfall, found live ("" when not looked up): the id looked up, the one
+     * its merge redirects lead to, and that one's division. */
+    char outfall_id[UUID_STR_LEN + 1], live[UUID_STR_LEN + 1], division[8];
+} apply_lookahead;
 
 typedef struct apply_ctx {
     store *s;
@@ -34,6 +47,8 @@ typedef struct apply_ctx {
      * open addressing, a power-of-two count of slots at most half full, each holding an index
      * into missing plus 1 (0: empty). */
     size_t *missing_slots, n_slots;
+    /* The change being applied's reads made ahead, or NULL (apply_change_prepared sets it). */
+    const apply_lookahead *ahead;
 } apply_ctx;
 
 /* Applies ch and writes its outcome into r (status, version, reason, conflicts, duplicate_of;
@@ -60,6 +75,8 @@ typedef struct apply_prep {
     /* What the writer let go of (fields, the document, the leaves), freed with the preparation
      * off the writer's thread (prep_free_later); owned, or NULL. */
     json_t *spent[3];
+    /* Reads made ahead for the change's write (all 0 / "": none). */
+    apply_lookahead ahead;
 } apply_prep;
 
 /* Fills *prep for ch, reading nothing but ch. Returns 0, or -1 when out of memory (*prep then

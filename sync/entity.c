@@ -329,9 +329,7 @@ static int observation_load(apply_ctx *c, const char *id, entity_row *out) {
                     id, out);
 }
 
-/* Follows merge redirects from outfall id to the live record, into live[37]. Returns 1 when
- * found, 0 when not, negative on a storage error. */
-static int live_outfall(apply_ctx *c, const char *id, char live[UUID_STR_LEN + 1],
+int entity_live_outfall(apply_ctx *c, const char *id, char live[UUID_STR_LEN + 1],
                         char division[8]) {
     util_strlcpy(live, id, UUID_STR_LEN + 1);
     for (int hop = 0; hop < MAX_REDIRECTS; hop++) {
@@ -475,7 +473,15 @@ static int observation_check(apply_ctx *c, entity_row *old, entity_row *rw,
             "an observation stays with its outfall; a supervisor moves it by merging");
     if (check_position(doc, 0, r)) return 1;
     char live[UUID_STR_LEN + 1], division[8] = "";
-    int found = live_outfall(c, entity_str(doc, "outfall_id"), live, division);
+    const char *outfall_id = entity_str(doc, "outfall_id");
+    const apply_lookahead *ahead = c->ahead;
+    int found = 1;
+    if (ahead && ahead->outfall_id[0] && strcmp(ahead->outfall_id, outfall_id) == 0) {
+        util_strlcpy(live, ahead->live, sizeof live);
+        util_strlcpy(division, ahead->division, sizeof division);
+    } else {
+        found = entity_live_outfall(c, outfall_id, live, division);
+    }
     if (found < 0) return store_fail(c->s, SQLITE_ERROR, err);
     if (!found)
         return apply_reject(r, "unknown_outfall", "no outfall %s", entity_str(doc, "outfall_id"));

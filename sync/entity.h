@@ -51,6 +51,12 @@ extern const entity_kind entity_kinds[2];
 int apply_reject(Outfall__V1__ChangeResult *r, const char *reason, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* Follows merge redirects from outfall id to the live record: its id into live, its division
+ * into division. Returns 1 when found, 0 when not, negative on a storage error. Reads c->s
+ * only. */
+int entity_live_outfall(apply_ctx *c, const char *id, char live[UUID_STR_LEN + 1],
+                        char division[8]);
+
 /* A string field of a document, borrowed; "" when absent. */
 const char *entity_str(json_t *doc, const char *key);
 

@@ -24,10 +24,12 @@ change_prep *prep_alloc(const Outfall__V1__SyncRequest *req) {
     return prep;
 }
 
-void prep_changes(const Outfall__V1__SyncRequest *req, change_prep *prep, prep_progress *progress) {
+void prep_changes(const Outfall__V1__SyncRequest *req, change_prep *prep, prep_progress *progress,
+                  const prep_look *look) {
     for (size_t i = 0; i < req->n_changes; i++) {
         replay_hash(&req->changes[i]->base, prep[i].hash);
         apply_prepare(req->changes[i], &prep[i].apply);
+        if (look) look->look(look->arg, i);
         if (!progress) continue;
         pthread_mutex_lock(&progress->mu);
         progress->ready = i + 1;

@@ -32,9 +32,17 @@ typedef struct prep_progress {
  * memory is short: then the writer does that work itself. */
 change_prep *prep_alloc(const Outfall__V1__SyncRequest *req);
 
-/* Prepares req's changes into prep (from prep_alloc), telling progress (may be NULL) after each
- * one. */
-void prep_changes(const Outfall__V1__SyncRequest *req, change_prep *prep, prep_progress *progress);
+/* Reads made for the writer while a batch is prepared (sync/batch.c): look(arg, i) is called
+ * for change i once it is prepared, before progress tells the writer. */
+typedef struct prep_look {
+    void (*look)(void *arg, size_t i);
+    void *arg;
+} prep_look;
+
+/* Prepares req's changes into prep (from prep_alloc), calling look (may be NULL) for each and
+ * telling progress (may be NULL) after each one. */
+void prep_changes(const Outfall__V1__SyncRequest *req, change_prep *prep, prep_progress *progress,
+                  const prep_look *look);
 
 /* Returns once change i of the batch progress follows is prepared (at once when progress is
  * NULL). */

@@ -65,6 +65,8 @@ static void gc_run_group(store *s, writer_job **jobs, int n) {
     do {
         again = 0;
         rc = store_begin(s, &err);
+        /* The first job is applied first: nothing is written before it in this transaction. */
+        if (!rc && n > 0 && s != jobs[0]->s) atomic_store(&jobs[0]->opened, 1);
         for (int i = 0; i < n && !rc && !again; i++) {
             writer_job *j = jobs[i];
             if (j->rc) continue; /* failed in an earlier attempt: left out */

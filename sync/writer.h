@@ -2,6 +2,7 @@
 #ifndef SYNC_WRITER_H
 #define SYNC_WRITER_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 
 #include "sync/store.h"
@@ -25,6 +26,10 @@ typedef struct writer_job {
     void *arg;      /* passed to write */
     int rc;         /* write's answer, or the group's when its transaction failed */
     sync_error err; /* with rc */
+    /* Set by the writer once the write transaction that applies this job first is open, on a
+     * writing handle other than s: until it commits, a read begun on s then sees what that
+     * transaction started from (sync/batch.c reads ahead for the writer so). */
+    atomic_int opened;
     /* The writer's own. */
     int done;
     struct writer_job *next;
