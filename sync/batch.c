@@ -693,7 +693,7 @@ static void look_ahead_at(void *arg, size_t i) {
         if (first) protobuf_c_message_free_unpacked(&first->base, NULL);
     }
     if (!entity_again) {
-        entity_row row;
+        entity_row row; /* entity_kinds: the outfall's, then the observation's */
         int found = entity_kinds[observation].load(&c, ch->entity_id, &row);
         if (found > 0) json_decref(row.doc);
         ap->ahead.entity_new = found == 0;
@@ -713,12 +713,12 @@ static void look_ahead_at(void *arg, size_t i) {
  * as busy as the writer's (8 clients: 3 % fewer docs/s reading ahead). */
 static atomic_int batches_in_hand;
 
-/* Prepares req's changes into prep; reads ahead for the writer once w's transaction is open
- * when asked (early: the writer started on the batch at once, and no other batch is in hand). */
+/* Prepares req's changes into prep; when may_look (the writer took the batch at once and no
+ * other batch is in hand), reads ahead for the writer once w's transaction is open. */
 static void prepare(store *s, const Outfall__V1__SyncRequest *req, change_prep *prep,
-                    prep_progress *progress, writer_job *w, int early) {
-    look_ahead la = {s, req, prep, &w->opened, early ? 0 : -1, 0, {0}, {0}};
-    if (early &&
+                    prep_progress *progress, writer_job *w, int may_look) {
+    look_ahead la = {s, req, prep, &w->opened, may_look ? 0 : -1, 0, {0}, {0}};
+    if (may_look &&
         (id_set_init(&la.changes, req->n_changes) || id_set_init(&la.entities, req->n_changes)))
         la.reading = -1;
     prep_look look = {look_ahead_at, &la};
