@@ -15,7 +15,7 @@
 
 /* What a create's write reads of the database, read ahead by the batch's worker on the snapshot
  * the writer's transaction started from, when nothing the batch wrote before the change can
- * have changed it (sync/batch.c, look_ahead). Each holds for the id it names only; what is not
+ * have changed it (sync/read_ahead.h). Each holds for the id it names only; what is not
  * held the writer reads itself. */
 typedef struct apply_lookahead {
     int change_new; /* 1: no change kept has the change's id */

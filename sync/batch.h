@@ -37,8 +37,4 @@ int batch_release_expired(store *s, const sync_config *cfg, int64_t now_ms);
  * another negative code. Reads only: for answering a revoked phone that asks again. */
 int batch_refused(store *s, const char *batch_id, const char *device_id, sync_error *err);
 
-/* How many creates the batches' workers have read ahead for the writer since the process
- * started (sync/batch.c, look_ahead): what the writer then did not read itself. */
-uint64_t batch_read_ahead(void);
-
 #endif

@@ -32,7 +32,7 @@ typedef struct prep_progress {
  * memory is short: then the writer does that work itself. */
 change_prep *prep_alloc(const Outfall__V1__SyncRequest *req);
 
-/* Reads made for the writer while a batch is prepared (sync/batch.c): look(arg, i) is called
+/* Reads made for the writer while a batch is prepared (sync/read_ahead.c): look(arg, i) is called
  * for change i once it is prepared, before progress tells the writer. */
 typedef struct prep_look {
     void (*look)(void *arg, size_t i);

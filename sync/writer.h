@@ -28,7 +28,7 @@ typedef struct writer_job {
     sync_error err; /* with rc */
     /* Set by the writer once the write transaction that applies this job first is open, on a
      * writing handle other than s: until it commits, a read begun on s then sees what that
-     * transaction started from (sync/batch.c reads ahead for the writer so). */
+     * transaction started from (sync/read_ahead.c reads ahead for the writer so). */
     atomic_int opened;
     /* The writer's own. */
     int done;

@@ -1,11 +1,12 @@
-/* Reads the worker makes ahead for the writer (sync/batch.c, look_ahead): whether a create's
+/* Reads the worker makes ahead for the writer (sync/read_ahead.h): whether a create's
  * change id and record are new, and where its observation's outfall lives, read on the worker's
  * handle while the writer's transaction for the batch is open. What the batch's own earlier
  * changes wrote the worker cannot see, so a repeat late in a batch must still get the answer it
  * got before. Each case puts its repeat last, after enough other creates that the worker reads
  * ahead by then: once it begins, it reads ahead for every create after, so a count that moved
- * (batch_read_ahead) says the last change was read ahead too. */
+ * (read_ahead_count) says the last change was read ahead too. */
 #include "fixture.h"
+#include "sync/read_ahead.h"
 
 enum { FILLERS = 2000 };
 
@@ -65,12 +66,12 @@ static Outfall__V1__SyncResponse *late_repeat(fixture *f, char *first, char *las
     for (int i = 0; i < FILLERS; i++)
         append(&b, observation(NULL, NULL, outfall));
     append(&b, last);
-    uint64_t before = batch_read_ahead();
+    uint64_t before = read_ahead_count();
     Outfall__V1__SyncResponse *r = batch_send(f, &b);
     assert_int_equal(r->n_results, FILLERS + 2);
     /* The writer took the batch at once, and the worker read ahead once its transaction was
      * open (some milliseconds on a loaded machine), so for the last change. */
-    assert_true(batch_read_ahead() > before);
+    assert_true(read_ahead_count() > before);
     return r;
 }
 
@@ -155,9 +156,9 @@ static void what_an_earlier_batch_wrote_is_read_ahead_as_it_is(void **state) {
     append(&b, observation(cid, oid, outfall));
     append(&b, observation(NULL, oid, outfall));
     append(&b, observation(NULL, NULL, nowhere));
-    uint64_t before = batch_read_ahead();
+    uint64_t before = read_ahead_count();
     r = batch_send(f, &b);
-    assert_true(batch_read_ahead() > before);
+    assert_true(read_ahead_count() > before);
     assert_int_equal(r->results[FILLERS]->status,
                      OUTFALL__V1__CHANGE_STATUS__CHANGE_STATUS_ALREADY_APPLIED);
     assert_int_equal(r->results[FILLERS + 1]->status,
