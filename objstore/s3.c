@@ -264,11 +264,16 @@ static void keep(request *rq, const char *buf, size_t n) {
     rq->answer[rq->answer_len] = '\0';
 }
 
+/* Whether a resumed GET's answer (status) is a success other than 206: the whole object sent
+ * again instead of the rest. */
+static int whole_again(const request *rq, long status) {
+    return rq->resumed && status >= 200 && status < 300 && status != 206;
+}
+
 static size_t on_write(char *buf, size_t size, size_t nmemb, void *arg) {
     request *rq = arg;
     size_t n = size * nmemb;
-    if (rq->sink && rq->resumed && rq->http_status >= 200 && rq->http_status < 300 &&
-        rq->http_status != 206) {
+    if (rq->sink && whole_again(rq, rq->http_status)) {
         rq->aborted = 1; /* the whole object again, not the rest: nothing of it goes on */
         return 0;
     }
@@ -417,7 +422,7 @@ static int perform(s3_client *c, request *rq, s3_error *err) {
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
     rq->http_status = status;
     int rc = 0;
-    if (rq->aborted && rq->resumed && status >= 200 && status < 300 && status != 206) {
+    if (rq->aborted && whole_again(rq, status)) {
         rc = fail(err, S3_BAD, status, "range_ignored",
                   "GET %s: the store answered %ld, not 206, to a request for the rest of an object",
                   c->bucket, status);
