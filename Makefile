@@ -130,7 +130,7 @@ demo: all
 	@tools/demo.sh $(ARGS)
 
 # The packages first, then the checks and the build on every core, then the tests, TEST_JOBS at
-# once (default: twice the cores, a browser file counting as two; tests/run.sh).
+# once (default: three times the cores, a browser file counting as two; tests/run.sh).
 NPROC := $(shell nproc 2>/dev/null || echo 2)
 test: deps browser-deps test-deps
 	@$(MAKE) --no-print-directory -j$(NPROC) format-check layout-check contract-check build-test
