@@ -12,11 +12,13 @@ where it was and writes nothing twice. The cursor is kept with the store epoch i
 (feed_state.epoch): when the feed names another epoch, the server's database was restored from a
 backup and its cursors were numbered anew, so the layer is rebuilt from cursor 0 (emptied, then
 filled again from the feed; upserting by id would keep points the restored server no longer
-has). --once stops when the feed has nothing new (for scripts).
+has). --once stops when the feed has nothing new (for scripts); SIGTERM (a service manager's
+stop) ends it with status 0, whatever it had committed kept.
 Needs GDAL's Python bindings (Debian: python3-gdal).
 """
 import argparse
 import os
+import signal
 import sys
 
 from osgeo import ogr, osr
@@ -132,6 +134,9 @@ def main():
     ap.add_argument("--once", action="store_true", help="stop when nothing new comes in --wait")
     ap.add_argument("--wait", type=int, default=25, help="seconds the server holds an empty page")
     a = ap.parse_args()
+    # Stopped as by sys.exit: an outfall's transaction not committed is rolled back, and
+    # outfall_client's compiled contract is removed at exit.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
 
     srv = Server(a.url)
     srv.login(a.user, a.password)

@@ -6,10 +6,12 @@ protobuf and PyNaCl (Debian: python3-protobuf, python3-nacl, protobuf-compiler).
     srv = Server("http://127.0.0.1:8080")
     srv.login("surveyor1", "password")
 """
+import atexit
 import base64
 import http.client
 import importlib
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -25,6 +27,7 @@ PROTO_ROOT = os.path.join(HERE, "..", "..", "proto")
 def load_contract(proto_root=PROTO_ROOT):
     """proto/outfall/v1/outfall.proto compiled by protoc into a module (outfall_pb2)."""
     out = tempfile.mkdtemp(prefix="outfall-pb-")
+    atexit.register(shutil.rmtree, out, ignore_errors=True)  # imported by then; gone at exit
     subprocess.run(["protoc", "-I" + proto_root, "--python_out=" + out,
                     os.path.join(proto_root, "outfall", "v1", "outfall.proto")], check=True)
     for d in ("outfall", os.path.join("outfall", "v1")):

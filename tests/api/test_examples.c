@@ -125,8 +125,11 @@ static void python_pushes_a_signed_batch_and_a_follower_mirrors_it_into_a_geopac
     print_message("the follower wrote the approved outfall %lld ms after its approval\n",
                   (long long)seen);
     assert_true(seen >= 0 && seen < 10000); /* the feed answers within ms (test_feed_wait) */
+    /* A service manager's stop: the follower ends cleanly (exit status 0). */
     kill(follower, SIGTERM);
-    waitpid(follower, NULL, 0);
+    int status = -1;
+    assert_int_equal(waitpid(follower, &status, 0), follower);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 
     /* GDAL reads the GeoPackage: the outfall as a WGS 84 point with its facts */
     snprintf(cmd, sizeof cmd, "ogrinfo -ro -al %s outfalls", gpkg);

@@ -9,7 +9,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { startServer, ROOT, ADMIN_PASSWORD } from './lib/server.js';
@@ -142,6 +142,7 @@ test('after the server is restored from a backup, the phone sends every kept bat
   const apiOne = new Api(one.url);
   const admin = await apiOne.login('admin', ADMIN_PASSWORD);
   const user = await apiOne.createUser(admin, 'zhao.field', 'zhao-field-password-1', 'ROLE_SURVEYOR', ['410882']);
+  const scratch = await mkdtemp(join(tmpdir(), 'outfall-kept-')); // the backup and its restore
   const p = await phone({ url: one.url });
   const { page } = p;
   let two = null;
@@ -152,7 +153,7 @@ test('after the server is restored from a backup, the phone sends every kept bat
     // Batch 1: in the backup.
     await newOutfall(page, '备份之前的排口', ['qinhe-outfall-a-1.jpg']);
     assert.match(await syncNow(page), /上次同步/);
-    const backup = join(await mkdtemp(join(tmpdir(), 'outfall-kept-backup-')), 'b');
+    const backup = join(scratch, 'backup');
     execFileSync(OUTFALLCTL, ['backup', backup, '--data', join(one.root, 'data')]);
     h.durable = h.nextAck; // the backup holds batch 1's mark
     // Batches 2 and 3, each with a photo: acknowledged after the backup, kept.
@@ -169,7 +170,7 @@ test('after the server is restored from a backup, the phone sends every kept bat
 
     // The machine dies; its database comes back from the backup on another one.
     await one.stop();
-    const restored = join(await mkdtemp(join(tmpdir(), 'outfall-kept-restored-')), 'data');
+    const restored = join(scratch, 'restored');
     execFileSync(OUTFALLCTL, ['restore', backup, '--data', restored]);
     two = await startServer([], { data: restored });
     const apiTwo = new Api(two.url);
@@ -223,6 +224,7 @@ test('after the server is restored from a backup, the phone sends every kept bat
     await p.close();
     if (two) await two.stop();
     await one.stop().catch(() => {});
+    await rm(scratch, { recursive: true, force: true });
   }
 });
 
@@ -231,7 +233,8 @@ test('a phone enrolled after the backup the server was restored from enrolls aga
   const apiOne = new Api(one.url);
   const admin = await apiOne.login('admin', ADMIN_PASSWORD);
   const user = await apiOne.createUser(admin, 'sun.field', 'sun-field-password-1', 'ROLE_SURVEYOR', ['410882']);
-  const backup = join(await mkdtemp(join(tmpdir(), 'outfall-kept-backup-')), 'b');
+  const scratch = await mkdtemp(join(tmpdir(), 'outfall-kept-')); // the backup and its restore
+  const backup = join(scratch, 'backup');
   execFileSync(OUTFALLCTL, ['backup', backup, '--data', join(one.root, 'data')]); // before the phone
   const p = await phone({ url: one.url });
   const { page } = p;
@@ -245,7 +248,7 @@ test('a phone enrolled after the backup the server was restored from enrolls aga
     assert.equal((await localAll(page, user.username, 'kept')).length, 1);
 
     await one.stop();
-    const restored = join(await mkdtemp(join(tmpdir(), 'outfall-kept-restored-')), 'data');
+    const restored = join(scratch, 'restored');
     execFileSync(OUTFALLCTL, ['restore', backup, '--data', restored]);
     two = await startServer([], { data: restored });
     h.target = two.url;
@@ -270,5 +273,6 @@ test('a phone enrolled after the backup the server was restored from enrolls aga
     await p.close();
     if (two) await two.stop();
     await one.stop().catch(() => {});
+    await rm(scratch, { recursive: true, force: true });
   }
 });
