@@ -8,6 +8,7 @@
 
 #include "common/util.h"
 #include "sync/accounts.h"
+#include "sync/writer.h"
 
 /* How a flag's text becomes a value in server_config. */
 enum opt_kind { OPT_TEXT, OPT_INT, OPT_INT64, OPT_DOUBLE, OPT_HELP };
@@ -55,6 +56,10 @@ static const option_def options[] = {
     {"writer-core", "0|1", OPT_INT, FIELD(writer_core), 0, 1, 0,
      "1: while batches are being written, request workers keep off one CPU, which the thread "
      "writing them takes (with 2 CPUs or more); 0: threads may run anywhere"},
+    {"wal-limit-mb", "MB", OPT_INT, FIELD(wal_limit_mb), 0, 1048576, 0,
+     "past this many MiB of write-ahead log the thread writing batches checkpoints it itself "
+     "between them, so that it starts again from its beginning (under a steady stream of batches "
+     "it would only grow); at once past twice this; 0: no bound"},
     {"stack-report", "0|1", OPT_INT, FIELD(stack_report), 0, 1, 0,
      "1: worker threads paint their stacks and the log names the deepest use any request "
      "reached (for measuring: it makes every worker's 100 KiB resident)"},
@@ -175,6 +180,7 @@ static void config_defaults(server_config *c) {
     c->body_min_rate = 500;
     c->max_conns_per_addr = 64;
     c->writer_core = 1;
+    c->wal_limit_mb = (int)(WRITER_WAL_LIMIT >> 20);
     c->max_body = 16 * 1024 * 1024;
     /* Four 16 MiB bodies at once, or one with its decoded batch: hostile bodies sent 8 at a
      * time then raise peak RSS by less than 100 MB (docs/reliability.md, Bodies). */

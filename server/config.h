@@ -32,6 +32,7 @@ typedef struct server_config {
                                no cap */
     char cors_origins[512]; /* origins (comma-separated) whose pages may call the API; "" none */
     int writer_core;     /* 1: the writing thread gets a CPU of its own while writing (cores.h) */
+    int wal_limit_mb;    /* the WAL's bound (sync/writer.h writer_wal_limit); 0: none */
     int stack_report;    /* 1: workers paint their stacks; the log names the deepest use */
     int64_t max_body;    /* the sync batch's body limit in bytes (server/routes.c has the rest) */
     int64_t body_memory; /* request bodies being read and decoded hold at most this, together */

@@ -401,6 +401,7 @@ int main(int argc, char **argv) {
     workerstack_enable(cfg.stack_report);
     char cores_note[160];
     cores_init(cfg.writer_core, cores_note, sizeof cores_note);
+    writer_wal_limit((int64_t)cfg.wal_limit_mb << 20);
     fprintf(stderr, "outfalld: %s\n", cores_note);
     /* The photos' bucket is checked before anything starts: wrong credentials or a missing
      * bucket stop the server with one line. */

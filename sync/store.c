@@ -21,8 +21,10 @@
 
 struct store {
     sqlite3 *db;
-    int deferred;   /* store_defer_checkpoints: no checkpoint inside a commit */
-    int head_known; /* chain_seq/chain_hash hold the history chain's head in this transaction */
+    int deferred;      /* store_defer_checkpoints: no checkpoint inside a commit */
+    int64_t wal_bytes; /* store_wal_bytes: the WAL's length after this handle's last commit */
+    int frame_bytes;   /* a WAL frame's length: a page and its 24-byte header */
+    int head_known;    /* chain_seq/chain_hash hold the history chain's head in this transaction */
     int64_t chain_seq;
     uint8_t chain_hash[32];
     uint64_t chain_tag;
@@ -340,12 +342,33 @@ void store_set_chain_head(store *s, int64_t seq, const uint8_t hash[32], uint64_
 
 int store_checkpoint(store *s, sync_error *err) {
     int rc = sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+    s->wal_bytes = 0; /* known again at the next commit */
     return rc == SQLITE_OK || rc == SQLITE_BUSY ? 0 : store_fail(s, rc, err);
 }
 
+/* SQLite's WAL hook, called after each commit of s with the frames the WAL then holds. */
+static int note_wal_length(void *arg, sqlite3 *db, const char *name, int frames) {
+    (void)db;
+    (void)name;
+    store *s = arg;
+    s->wal_bytes = (int64_t)frames * s->frame_bytes;
+    return SQLITE_OK;
+}
+
 void store_defer_checkpoints(store *s) {
-    sqlite3_wal_autocheckpoint(s->db, 0);
+    /* The hook replaces SQLite's auto-checkpoint, which is one too (sqlite3_wal_hook). */
+    sqlite3_stmt *st = NULL;
+    s->frame_bytes = 4096 + 24;
+    if (sqlite3_prepare_v2(s->db, "PRAGMA page_size", -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        s->frame_bytes = sqlite3_column_int(st, 0) + 24;
+    sqlite3_finalize(st);
+    sqlite3_wal_hook(s->db, note_wal_length, s);
     s->deferred = 1;
+}
+
+int64_t store_wal_bytes(store *s) {
+    return s->wal_bytes;
 }
 
 int store_checkpoints_deferred(store *s) {

@@ -114,6 +114,14 @@ int store_checkpoint(store *s, sync_error *err);
 void store_defer_checkpoints(store *s);
 int store_checkpoints_deferred(store *s);
 
+/* For a handle whose checkpoints are deferred: the WAL's length in bytes after the handle's last
+ * commit, 0 before its first and after store_checkpoint on it (whether or not the checkpoint
+ * reached the WAL's end, which open reads can prevent). SQLite starts the WAL again from its
+ * beginning at the first commit after a checkpoint that reached its end, so while commits follow
+ * one another faster than a checkpoint runs beside them, the WAL only grows (sync/writer.c bounds
+ * it). */
+int64_t store_wal_bytes(store *s);
+
 /* Maps a SQLite result to an engine error (busy, full, internal), fills err, returns the code. */
 int store_fail(store *s, int sqlite_rc, sync_error *err);
 

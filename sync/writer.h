@@ -53,6 +53,13 @@ int writer_submit_if_idle(writer_job *j);
 /* Returns once j, queued by writer_submit_if_idle, is written and committed (see writer_submit). */
 void writer_wait(writer_job *j);
 
+/* The WAL length past which the writing thread checkpoints a file's WAL itself, between groups
+ * (see gc_checkpoint_past in sync/writer.c), for handles whose checkpoints are deferred (the
+ * server's): when no batch waits, or at once past twice this. 0: never (the background thread's
+ * checkpoints alone). WRITER_WAL_LIMIT until set; the server's --wal-limit-mb. */
+#define WRITER_WAL_LIMIT ((int64_t)128 << 20)
+void writer_wal_limit(int64_t bytes);
+
 /* Stops the writing thread and closes the handles that write groups (one per database file, kept
  * open between groups), after waiting for a group in progress. For a clean stop;
  * writer_submit starts them again when called after. */
