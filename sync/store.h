@@ -104,13 +104,15 @@ typedef struct store_count {
 store_count *store_recent_change_ids(store *s);
 
 /* A passive checkpoint: copies what the WAL holds into the database file as far as open reads
- * allow, without waiting for them, so the WAL stays short. For a background thread: commits
+ * allow, without waiting for them, so the WAL stays short. For the server's background thread,
+ * and for its writing thread once the WAL is past its bound (sync/writer.c); other commits
  * checkpoint by themselves only past a large threshold. Returns 0 or a negative code. */
 int store_checkpoint(store *s, sync_error *err);
 
 /* Takes checkpoints out of this handle's commits (SQLite's auto-checkpoint runs inside the
  * commit that crosses its threshold): for a process whose background thread calls
- * store_checkpoint instead. store_checkpoints_deferred says whether a handle was set so. */
+ * store_checkpoint instead. From then on the handle notes the WAL's length after each of its
+ * commits (store_wal_bytes). store_checkpoints_deferred says whether a handle was set so. */
 void store_defer_checkpoints(store *s);
 int store_checkpoints_deferred(store *s);
 
